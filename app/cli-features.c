@@ -1,0 +1,9 @@
+#include "wkp-cli.h"
+#include "wkp-error.h"
+
+int
+wkp_cli_features (int argc, char **argv)
+{
+  return wkp_cli_fail ("features", g_error_new_literal (WKP_IO_ERROR, WKP_ERROR_UNSUPPORTED,
+                                                   "not available in this build yet"));
+}

@@ -1,0 +1,57 @@
+/* wkp-cli.h: the headless `wav2kp` command line, one file per subcommand.
+ *
+ * Each subcommand is `int wkp_cli_NAME (int argc, char **argv)` where argv[0]
+ * is the subcommand name. Exit codes: 0 success, 2 bad input or any error
+ * reported by the engine (the message names the file and the problem), 1 for
+ * an internal failure. Outputs are written atomically by the engine.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define WKP_EXIT_OK 0
+#define WKP_EXIT_FAILURE 1
+#define WKP_EXIT_BAD_INPUT 2
+
+typedef int (*WkpCliFunc) (int argc, char **argv);
+
+typedef struct {
+  const char *name;
+  WkpCliFunc  func;
+  const char *summary;
+} WkpCliCommand;
+
+/* Prints "wav2kp NAME: message" on stderr, frees @error, returns 2. */
+int      wkp_cli_fail          (const char *command, GError *error);
+/* Parses options; on failure prints the problem and returns FALSE. */
+gboolean wkp_cli_parse         (GOptionContext *ctx, const char *command, int *argc, char ***argv);
+
+/* A single progress line on stderr, redrawn at most 10 times a second, and
+ * only when stderr is a terminal. Pass wkp_cli_progress_update as a
+ * WkpProgressFunc with the progress as user data. */
+typedef struct _WkpCliProgress WkpCliProgress;
+WkpCliProgress *wkp_cli_progress_new    (const char *label);
+void            wkp_cli_progress_update (gint64 done, gint64 total, const char *what, gpointer progress);
+void            wkp_cli_progress_free   (WkpCliProgress *progress);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpCliProgress, wkp_cli_progress_free)
+
+/* The model used when --model is not given: $WKP_MODEL, else the model in the
+ * build tree (when run uninstalled), else the installed one. NULL with an error
+ * when none exists. */
+char    *wkp_cli_default_model (GError **error);
+
+/* Subcommands. */
+int wkp_cli_probe     (int argc, char **argv);
+int wkp_cli_features  (int argc, char **argv);
+int wkp_cli_landmarks (int argc, char **argv);
+int wkp_cli_predict   (int argc, char **argv);
+int wkp_cli_convert   (int argc, char **argv);
+int wkp_cli_prepare   (int argc, char **argv);
+int wkp_cli_check     (int argc, char **argv);
+int wkp_cli_train     (int argc, char **argv);
+int wkp_cli_evaluate  (int argc, char **argv);
+int wkp_cli_bench     (int argc, char **argv);
+
+G_END_DECLS

@@ -1,0 +1,1 @@
+/* placeholder: dlib bridge being written */

@@ -1,0 +1,258 @@
+#include "wkp-io.h"
+#include "wkp-error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+  char *path;
+  char *tmp;
+} OutFile;
+
+struct _WkpOutput {
+  GArray *files;
+  gboolean committed;
+};
+
+static void
+out_file_clear (gpointer p)
+{
+  OutFile *f = p;
+  g_free (f->path);
+  g_free (f->tmp);
+}
+
+WkpOutput *
+wkp_output_new (void)
+{
+  WkpOutput *out = g_new0 (WkpOutput, 1);
+  out->files = g_array_new (FALSE, TRUE, sizeof (OutFile));
+  g_array_set_clear_func (out->files, out_file_clear);
+  return out;
+}
+
+void
+wkp_output_free (WkpOutput *out)
+{
+  if (out == NULL)
+    return;
+  for (guint i = 0; i < out->files->len; i++)
+    {
+      OutFile *f = &g_array_index (out->files, OutFile, i);
+      if (f->tmp != NULL)
+        g_unlink (f->tmp);
+    }
+  g_array_unref (out->files);
+  g_free (out);
+}
+
+static int
+make_temp (const char *path, char **tmp_out, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *templ = g_strdup_printf ("%s/.%s.XXXXXX.part", dir, base);
+  int fd = g_mkstemp_full (templ, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0)
+    {
+      int e = errno;
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", path, g_strerror (e));
+      return -1;
+    }
+  *tmp_out = g_steal_pointer (&templ);
+  return fd;
+}
+
+const char *
+wkp_output_add_stream (WkpOutput *out, const char *path, GError **error)
+{
+  OutFile f = { 0 };
+  int fd = make_temp (path, &f.tmp, error);
+  if (fd < 0)
+    return NULL;
+  close (fd);
+  f.path = g_strdup (path);
+  g_array_append_val (out->files, f);
+  return g_array_index (out->files, OutFile, out->files->len - 1).tmp;
+}
+
+gboolean
+wkp_output_add_bytes (WkpOutput *out, const char *path, GBytes *bytes, GError **error)
+{
+  OutFile f = { 0 };
+  gsize len, done = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  int fd = make_temp (path, &f.tmp, error);
+
+  if (fd < 0)
+    return FALSE;
+  f.path = g_strdup (path);
+  /* add first so that a failure below still removes the temporary */
+  g_array_append_val (out->files, f);
+
+  while (done < len)
+    {
+      ssize_t w = write (fd, data + done, len - done);
+      if (w < 0)
+        {
+          int e = errno;
+          if (e == EINTR)
+            continue;
+          close (fd);
+          g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", path, g_strerror (e));
+          return FALSE;
+        }
+      done += (gsize) w;
+    }
+  if (fsync (fd) != 0 && errno != EINVAL)
+    {
+      int e = errno;
+      close (fd);
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", path, g_strerror (e));
+      return FALSE;
+    }
+  if (close (fd) != 0)
+    {
+      int e = errno;
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", path, g_strerror (e));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+wkp_output_add_json (WkpOutput *out, const char *path, JsonNode *node, GError **error)
+{
+  g_autoptr(GBytes) bytes = wkp_json_to_bytes (node);
+  return wkp_output_add_bytes (out, path, bytes, error);
+}
+
+gboolean
+wkp_output_commit (WkpOutput *out, GError **error)
+{
+  for (guint i = 0; i < out->files->len; i++)
+    {
+      OutFile *f = &g_array_index (out->files, OutFile, i);
+      if (g_rename (f->tmp, f->path) != 0)
+        {
+          int e = errno;
+          g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", f->path, g_strerror (e));
+          return FALSE;
+        }
+      g_clear_pointer (&f->tmp, g_free);
+    }
+  out->committed = TRUE;
+  return TRUE;
+}
+
+gboolean
+wkp_write_file_atomic (const char *path, GBytes *bytes, GError **error)
+{
+  g_autoptr(WkpOutput) out = wkp_output_new ();
+  return wkp_output_add_bytes (out, path, bytes, error) && wkp_output_commit (out, error);
+}
+
+gboolean
+wkp_check_output_path (const char *path, GError **error)
+{
+  g_autofree char *dir = NULL;
+
+  if (path == NULL || *path == '\0')
+    {
+      g_set_error_literal (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "No output file given");
+      return FALSE;
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "Cannot write %s: it is a folder", path);
+      return FALSE;
+    }
+  dir = g_path_get_dirname (path);
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_NOT_FOUND, "Cannot write %s: folder %s does not exist", path, dir);
+      return FALSE;
+    }
+  if (access (dir, W_OK) != 0)
+    {
+      int e = errno;
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", path, g_strerror (e));
+      return FALSE;
+    }
+  if (g_file_test (path, G_FILE_TEST_EXISTS) && access (path, W_OK) != 0)
+    {
+      int e = errno;
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", path, g_strerror (e));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+wkp_path_replace_ext (const char *path, const char *ext)
+{
+  const char *slash = strrchr (path, '/');
+  const char *dot = strrchr (path, '.');
+  if (dot != NULL && (slash == NULL || dot > slash) && dot != path && (slash == NULL || dot > slash + 1))
+    return g_strdup_printf ("%.*s%s", (int) (dot - path), path, ext);
+  return g_strconcat (path, ext, NULL);
+}
+
+char *
+wkp_json_to_string (JsonNode *node, gboolean pretty)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  json_generator_set_root (gen, node);
+  json_generator_set_pretty (gen, pretty);
+  json_generator_set_indent (gen, 2);
+  return json_generator_to_data (gen, NULL);
+}
+
+GBytes *
+wkp_json_to_bytes (JsonNode *node)
+{
+  char *s = wkp_json_to_string (node, TRUE);
+  char *with_nl = g_strconcat (s, "\n", NULL);
+  g_free (s);
+  return g_bytes_new_take (with_nl, strlen (with_nl));
+}
+
+GBytes *
+wkp_read_file (const char *path, GError **error)
+{
+  char *contents = NULL;
+  gsize len = 0;
+  g_autoptr(GError) local = NULL;
+  if (!g_file_get_contents (path, &contents, &len, &local))
+    {
+      g_set_error (error, WKP_IO_ERROR,
+                   g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? WKP_ERROR_NOT_FOUND : WKP_ERROR_IO,
+                   "%s", local->message);
+      return NULL;
+    }
+  return g_bytes_new_take (contents, len);
+}
+
+JsonNode *
+wkp_json_load_file (const char *path, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GBytes) bytes = wkp_read_file (path, error);
+  g_autoptr(GError) local = NULL;
+  gsize len;
+  const char *data;
+
+  if (bytes == NULL)
+    return NULL;
+  data = g_bytes_get_data (bytes, &len);
+  if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "%s: invalid JSON: %s", path, local->message);
+      return NULL;
+    }
+  return json_node_copy (json_parser_get_root (parser));
+}

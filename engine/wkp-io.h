@@ -1,0 +1,51 @@
+/* wkp-io.h: safe output and small file helpers.
+ *
+ * Every output of the engine is written to a temporary file in the target's
+ * folder and renamed into place only when complete, so a failed or killed run
+ * never leaves a half-written file and never destroys an existing one.
+ * WkpOutput groups several files (e.g. OUT.npy + OUT.json) that are committed
+ * together.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* Writes @bytes to @path via a temporary file + rename. */
+gboolean  wkp_write_file_atomic   (const char *path, GBytes *bytes, GError **error);
+
+typedef struct _WkpOutput WkpOutput;
+
+WkpOutput *wkp_output_new        (void);
+/* Writes @bytes to a temporary file beside @path; nothing is visible at
+ * @path until wkp_output_commit(). */
+gboolean   wkp_output_add_bytes  (WkpOutput *out, const char *path, GBytes *bytes, GError **error);
+gboolean   wkp_output_add_json   (WkpOutput *out, const char *path, JsonNode *node, GError **error);
+/* Reserves a temporary path beside @path for a writer that streams to it
+ * (e.g. an encoder); returns the temporary path (owned by @out). */
+const char *wkp_output_add_stream (WkpOutput *out, const char *path, GError **error);
+/* Renames every temporary into place. */
+gboolean   wkp_output_commit     (WkpOutput *out, GError **error);
+/* Removes the temporaries that were not committed. */
+void       wkp_output_free       (WkpOutput *out);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpOutput, wkp_output_free)
+
+/* Fails early (before any heavy work) when @path cannot be created: its folder
+ * is missing or not writable, or @path is a folder. */
+gboolean   wkp_check_output_path (const char *path, GError **error);
+
+/* "out/x.npy" + ".json" -> "out/x.json"; "out/x" + ".json" -> "out/x.json". */
+char      *wkp_path_replace_ext  (const char *path, const char *ext);
+
+/* JSON helpers: numbers are written locale-independently by json-glib. */
+char      *wkp_json_to_string    (JsonNode *node, gboolean pretty);
+JsonNode  *wkp_json_load_file    (const char *path, GError **error);
+GBytes    *wkp_json_to_bytes     (JsonNode *node);
+
+/* Reads a whole file; a missing file is WKP_ERROR_NOT_FOUND in WKP_IO_ERROR. */
+GBytes    *wkp_read_file         (const char *path, GError **error);
+
+G_END_DECLS

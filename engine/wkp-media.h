@@ -1,0 +1,127 @@
+/* wkp-media.h: probing and decoding through FFmpeg (libavformat/libavcodec,
+ * libswresample for audio, libswscale for pictures).
+ *
+ * A "source" is what a clip is made of: a video file, an image sequence
+ * (printf pattern such as dir/%06d.jpg or dir/%03d, read at a given fps), or
+ * nothing (audio-only); plus its audio, either the video's own stream or a
+ * separate file. Audio is returned aligned to video time 0: sample 0 is the
+ * instant at which video frame 0 starts.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "wkp-error.h"
+#include "wkp-time.h"
+
+G_BEGIN_DECLS
+
+#define WKP_AUDIO_RATE 16000
+#define WKP_DEFAULT_FPS WKP_RATIONAL (25, 1)
+
+typedef struct {
+  char       *path;
+  char       *container;        /* FFmpeg demuxer name(s), "image2" for sequences */
+  gint64      duration_us;      /* -1 when unknown */
+  gboolean    is_image_sequence;
+
+  gboolean    has_video;
+  char       *video_codec;
+  int         width;
+  int         height;
+  WkpRational fps;              /* exact rational */
+  gint64      n_frames;         /* counted when the probe was asked to, else estimated */
+  gboolean    n_frames_counted;
+  gint64      video_start_us;
+
+  gboolean    has_audio;
+  char       *audio_codec;
+  int         sample_rate;
+  int         channels;
+  gint64      audio_start_us;
+} WkpMediaInfo;
+
+typedef enum {
+  WKP_PROBE_DEFAULT = 0,
+  WKP_PROBE_COUNT_FRAMES = 1 << 0,  /* read every video packet to count frames exactly */
+} WkpProbeFlags;
+
+/* @fps is used for image sequences only ({0,0}: 25 fps). */
+WkpMediaInfo *wkp_media_probe          (const char *path, WkpRational fps, WkpProbeFlags flags,
+                                        GError **error);
+void          wkp_media_info_free      (WkpMediaInfo *info);
+JsonNode     *wkp_media_info_to_json   (const WkpMediaInfo *info);
+/* TRUE when @path contains a printf-style frame number (%d, %03d ...). */
+gboolean      wkp_media_is_pattern     (const char *path);
+
+typedef struct {
+  float  *samples;    /* mono float32 in [-1, 1] */
+  gint64  n_samples;
+  int     rate;
+} WkpAudio;
+
+/* Decodes the first audio stream of @path to mono float32 at @rate Hz
+ * (libswresample does the down-mix and resampling). Trusts content, not the
+ * extension. If @start_us is non-NULL it receives the stream start time. */
+WkpAudio *wkp_audio_load        (const char *path, int rate, gint64 *start_us,
+                                 GCancellable *cancellable, GError **error);
+WkpAudio *wkp_audio_new         (gint64 n_samples, int rate);
+void      wkp_audio_free        (WkpAudio *audio);
+
+/* What a clip is made of. */
+typedef struct {
+  const char *video;   /* video file, image pattern, or NULL for audio-only */
+  const char *audio;   /* separate audio file, or NULL to use the video's own audio */
+  WkpRational fps;     /* image sequences and audio-only; {0,0}: 25/1 */
+} WkpSourceSpec;
+
+/* A clip's audio aligned to its video frames. */
+typedef struct {
+  WkpMediaInfo *video_info;   /* NULL for audio-only */
+  WkpAudio     *audio;        /* sample 0 = start of video frame 0 */
+  WkpRational   fps;
+  gint64        n_frames;     /* video frames (counted), or ceil(audio/fps) for audio-only */
+  char         *audio_source; /* the file the audio came from */
+} WkpClipAudio;
+
+WkpClipAudio *wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancellable,
+                                   GError **error);
+void          wkp_clip_audio_free (WkpClipAudio *clip);
+
+/* Sequential reader of video frames as packed RGB24 or GRAY8. Frame indices
+ * count decoded frames from 0; timestamps are the exact frame starts on the
+ * rational grid (pts_us keeps the stream's own timestamp). */
+typedef enum {
+  WKP_PIXEL_RGB24,
+  WKP_PIXEL_GRAY8,
+} WkpPixelFormat;
+
+typedef struct {
+  const guint8 *data;
+  int           width;
+  int           height;
+  int           stride;
+  gint64        index;
+  gint64        time_us;   /* wkp_frame_to_us (index, fps) */
+  gint64        pts_us;    /* stream timestamp relative to the first frame, -1 if none */
+} WkpFrame;
+
+typedef struct _WkpVideoReader WkpVideoReader;
+
+WkpVideoReader *wkp_video_reader_open   (const char *path, WkpRational fps, WkpPixelFormat format,
+                                         GError **error);
+const WkpMediaInfo *wkp_video_reader_get_info (WkpVideoReader *reader);
+/* Returns FALSE at the end (error unset) or on error (error set). The frame's
+ * data stays valid until the next call. */
+gboolean        wkp_video_reader_next   (WkpVideoReader *reader, WkpFrame *frame, GError **error);
+/* Positions the reader so that the next frame returned is @index. */
+gboolean        wkp_video_reader_seek   (WkpVideoReader *reader, gint64 index, GError **error);
+void            wkp_video_reader_free   (WkpVideoReader *reader);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpMediaInfo, wkp_media_info_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpAudio, wkp_audio_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpClipAudio, wkp_clip_audio_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpVideoReader, wkp_video_reader_free)
+
+G_END_DECLS

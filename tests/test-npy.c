@@ -1,0 +1,168 @@
+/* .npy reading/writing, checked against numpy itself. */
+#include "wkp-npy.h"
+#include "wkp-io.h"
+#include "wkp-error.h"
+#include "wkp-test-util.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+static void
+test_roundtrip_numpy (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "a.npy", NULL);
+  g_autofree char *back = g_build_filename (dir, "b.npy", NULL);
+  g_autoptr(GError) error = NULL;
+  float data[3 * 68 * 2];
+  gint64 shape[] = { 3, 68, 2 };
+
+  if (wkp_test_python ("numpy") == NULL)
+    return;
+  wkp_test_random_fill (data, G_N_ELEMENTS (data), -100, 100);
+  g_assert_true (wkp_npy_save (path, WKP_DTYPE_F32, 3, shape, data, &error));
+  g_assert_no_error (error);
+
+  /* numpy reads ours, writes a float64 copy times two; we read that back */
+  {
+    const char *args[] = { path, back, NULL };
+    g_autofree char *out = wkp_test_run_python ("npy_roundtrip.py", args);
+    g_assert_cmpstr (g_strstrip (out), ==, "(3, 68, 2) float32");
+  }
+  {
+    g_autoptr(WkpNpy) npy = wkp_npy_load (back, &error);
+    const double *d;
+    g_assert_no_error (error);
+    g_assert_true (wkp_npy_check (npy, back, WKP_DTYPE_F64, 3, shape, &error));
+    d = npy->data;
+    for (guint i = 0; i < G_N_ELEMENTS (data); i++)
+      g_assert_cmpfloat (d[i], ==, 2.0 * (double) data[i]);
+  }
+}
+
+static void
+test_shapes (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autoptr(GError) error = NULL;
+  gint64 one[] = { 5 };
+  gint64 empty[] = { 0, 156 };
+  guint8 u[5] = { 1, 2, 3, 4, 5 };
+  g_autofree char *p1 = g_build_filename (dir, "u.npy", NULL);
+  g_autofree char *p2 = g_build_filename (dir, "e.npy", NULL);
+
+  g_assert_true (wkp_npy_save (p1, WKP_DTYPE_U8, 1, one, u, &error));
+  g_assert_true (wkp_npy_save (p2, WKP_DTYPE_F32, 2, empty, NULL, &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(WkpNpy) a = wkp_npy_load (p1, &error);
+    g_autoptr(WkpNpy) b = wkp_npy_load (p2, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (a->ndim, ==, 1);
+    g_assert_cmpint (a->shape[0], ==, 5);
+    g_assert_cmpmem (a->data, 5, u, 5);
+    g_assert_cmpint (b->ndim, ==, 2);
+    g_assert_cmpint (b->n_elements, ==, 0);
+    g_assert_cmpint (b->shape[1], ==, 156);
+    /* wrong expectation is a clear error naming the file */
+    {
+      gint64 want[] = { -1, 68, 2 };
+      g_assert_false (wkp_npy_check (b, p2, WKP_DTYPE_F32, 3, want, &error));
+      g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, "e.npy"));
+      g_assert_nonnull (strstr (error->message, "(N, 68, 2)"));
+    }
+  }
+}
+
+static void
+test_malformed (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "bad.npy", NULL);
+  g_autoptr(GError) error = NULL;
+  float data[100] = { 0 };
+  gint64 shape[] = { 100 };
+  gchar *contents;
+  gsize len;
+
+  g_assert_true (wkp_npy_save (path, WKP_DTYPE_F32, 1, shape, data, &error));
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+
+  /* truncated */
+  g_assert_true (g_file_set_contents (path, contents, len - 7, NULL));
+  g_assert_null (wkp_npy_load (path, &error));
+  g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "truncated"));
+  g_clear_error (&error);
+
+  /* not npy */
+  g_assert_true (g_file_set_contents (path, "hello world, not an array", -1, NULL));
+  g_assert_null (wkp_npy_load (path, &error));
+  g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* big-endian dtype */
+  {
+    char *p = strstr (contents + 10, "<f4");
+    p[0] = '>';
+    g_assert_true (g_file_set_contents (path, contents, len, NULL));
+    g_assert_null (wkp_npy_load (path, &error));
+    g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_UNSUPPORTED);
+    g_clear_error (&error);
+  }
+  /* missing */
+  g_assert_null (wkp_npy_load ("/nonexistent/x.npy", &error));
+  g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_NOT_FOUND);
+  g_free (contents);
+}
+
+/* A failed write never destroys the existing file; a committed one is whole. */
+static void
+test_atomic_output (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "out.npy", NULL);
+  g_autofree char *json = wkp_path_replace_ext (path, ".json");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) old = g_bytes_new_static ("old", 3);
+  g_autoptr(GBytes) neu = g_bytes_new_static ("new", 3);
+
+  g_assert_cmpstr (json, ==, g_build_filename (dir, "out.json", NULL));
+  g_assert_true (wkp_write_file_atomic (path, old, &error));
+  {
+    g_autoptr(WkpOutput) out = wkp_output_new ();
+    g_assert_true (wkp_output_add_bytes (out, path, neu, &error));
+    /* not committed: dropped, the old file stays */
+  }
+  {
+    g_autofree char *c = NULL;
+    g_assert_true (g_file_get_contents (path, &c, NULL, NULL));
+    g_assert_cmpstr (c, ==, "old");
+  }
+  /* nothing else is left in the folder */
+  {
+    GDir *d = g_dir_open (dir, 0, NULL);
+    int n = 0;
+    while (g_dir_read_name (d) != NULL)
+      n++;
+    g_dir_close (d);
+    g_assert_cmpint (n, ==, 1);
+  }
+  g_assert_false (wkp_check_output_path ("/nonexistent-dir/x.npy", &error));
+  g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (wkp_check_output_path (dir, &error));
+  g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/npy/roundtrip-numpy", test_roundtrip_numpy);
+  g_test_add_func ("/npy/shapes", test_shapes);
+  g_test_add_func ("/npy/malformed", test_malformed);
+  g_test_add_func ("/npy/atomic-output", test_atomic_output);
+  return g_test_run ();
+}

@@ -1,0 +1,196 @@
+#include "wkp-test-util.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "wkp-config.h"
+
+const char *
+wkp_test_shared_data (void)
+{
+  static char *dir = NULL;
+  if (dir == NULL)
+    {
+      const char *env = g_getenv ("WKP_SHARED_DATA");
+      if (env != NULL && *env != '\0')
+        dir = g_strdup (env);
+      else
+        dir = g_build_filename (WKP_SOURCE_DIR, "..", "shared", "data", NULL);
+    }
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip_printf ("shared data folder %s is absent: real-media test skipped", dir);
+      return NULL;
+    }
+  return dir;
+}
+
+char *
+wkp_test_shared_file (const char *relative)
+{
+  const char *dir = wkp_test_shared_data ();
+  char *path;
+  if (dir == NULL)
+    return NULL;
+  path = g_build_filename (dir, relative, NULL);
+  return path;
+}
+
+const char *
+wkp_test_python (const char *module)
+{
+  const char *py = "/usr/bin/python3";
+  if (!g_file_test (py, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("Debian /usr/bin/python3 is missing: reference comparison skipped");
+      return NULL;
+    }
+  if (module != NULL)
+    {
+      g_autofree char *code = g_strdup_printf ("import %s", module);
+      const char *argv[] = { py, "-c", code, NULL };
+      int status = 0;
+      if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                         NULL, NULL, NULL, NULL, &status, NULL) ||
+          !g_spawn_check_wait_status (status, NULL))
+        {
+          g_test_skip_printf ("python module %s is not installed for /usr/bin/python3", module);
+          return NULL;
+        }
+    }
+  return py;
+}
+
+char *
+wkp_test_run_python (const char *script, const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, g_strdup ("/usr/bin/python3"));
+  g_ptr_array_add (argv, g_build_filename (WKP_SOURCE_DIR, "tests", script, NULL));
+  for (int i = 0; args != NULL && args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                               &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("python %s failed:\n%s", script, err);
+  return g_steal_pointer (&out);
+}
+
+static char *tmp_root = NULL;
+
+static void
+rm_rf (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      GDir *d = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          rm_rf (child);
+        }
+      if (d != NULL)
+        g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
+}
+
+static void
+cleanup_tmp (void)
+{
+  if (tmp_root != NULL && g_getenv ("WKP_KEEP_TMP") == NULL)
+    rm_rf (tmp_root);
+}
+
+char *
+wkp_test_tmpdir (void)
+{
+  static int counter = 0;
+  if (tmp_root == NULL)
+    {
+      tmp_root = g_dir_make_tmp ("wkp-test-XXXXXX", NULL);
+      g_assert_nonnull (tmp_root);
+      atexit (cleanup_tmp);
+    }
+  {
+    char *dir = g_strdup_printf ("%s/%d", tmp_root, counter++);
+    g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+    return dir;
+  }
+}
+
+const char *
+wkp_test_cli (void)
+{
+  const char *cli = g_getenv ("WKP_CLI");
+  g_assert_nonnull (cli);
+  return cli;
+}
+
+int
+wkp_test_run_cli (const char * const *args, char **out, char **err)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, (gpointer) wkp_test_cli ());
+  for (int i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err,
+                               &status, &error));
+  g_assert_no_error (error);
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  g_test_message ("CLI died from signal %d", WTERMSIG (status));
+  return -WTERMSIG (status);
+}
+
+void
+wkp_test_write_wav (const char *path, const float *samples, gsize n, int rate)
+{
+  FILE *f = fopen (path, "wb");
+  guint32 data_bytes = (guint32) (n * 2), riff = 36 + data_bytes, fmt_len = 16, byte_rate = (guint32) rate * 2;
+  guint16 pcm = 1, ch = 1, align = 2, bits = 16;
+  guint32 r = (guint32) rate;
+
+  g_assert_nonnull (f);
+  fwrite ("RIFF", 1, 4, f);
+  fwrite (&riff, 4, 1, f);
+  fwrite ("WAVEfmt ", 1, 8, f);
+  fwrite (&fmt_len, 4, 1, f);
+  fwrite (&pcm, 2, 1, f);
+  fwrite (&ch, 2, 1, f);
+  fwrite (&r, 4, 1, f);
+  fwrite (&byte_rate, 4, 1, f);
+  fwrite (&align, 2, 1, f);
+  fwrite (&bits, 2, 1, f);
+  fwrite ("data", 1, 4, f);
+  fwrite (&data_bytes, 4, 1, f);
+  for (gsize i = 0; i < n; i++)
+    {
+      float v = samples[i] * 32767.0f;
+      gint16 s = (gint16) CLAMP (v, -32768.0f, 32767.0f);
+      fwrite (&s, 2, 1, f);
+    }
+  fclose (f);
+}
+
+void
+wkp_test_random_fill (float *data, gsize n, float lo, float hi)
+{
+  for (gsize i = 0; i < n; i++)
+    data[i] = (float) g_test_rand_double_range (lo, hi);
+}

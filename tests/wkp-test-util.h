@@ -1,0 +1,35 @@
+/* Helpers shared by the test suites. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* ../shared/data (or $WKP_SHARED_DATA). When absent, marks the current test
+ * skipped with a clear message and returns NULL. */
+const char *wkp_test_shared_data (void);
+/* Absolute path of a file in the shared data, or NULL + skip. */
+char       *wkp_test_shared_file (const char *relative);
+
+/* Debian's /usr/bin/python3 with numpy/scipy/torch (not the pyenv one).
+ * Returns NULL and skips when it or @module is missing. */
+const char *wkp_test_python      (const char *module);
+/* Runs `python3 SCRIPT ARGS...` (SCRIPT relative to tests/), asserting exit
+ * status 0; returns its stdout. */
+char       *wkp_test_run_python  (const char *script, const char * const *args);
+
+/* A fresh temporary folder removed at exit. */
+char       *wkp_test_tmpdir      (void);
+
+/* Path of the built CLI. */
+const char *wkp_test_cli         (void);
+/* Runs the CLI with @args (NULL-terminated); returns exit status, stdout/err. */
+int         wkp_test_run_cli     (const char * const *args, char **out, char **err);
+
+/* Writes a 16-bit PCM mono WAV. */
+void        wkp_test_write_wav   (const char *path, const float *samples, gsize n, int rate);
+
+/* Uniform random floats in [lo, hi) from the test's random generator. */
+void        wkp_test_random_fill (float *data, gsize n, float lo, float hi);
+
+G_END_DECLS
