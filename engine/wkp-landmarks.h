@@ -1,0 +1,71 @@
+/* wkp-landmarks.h: per-frame 68-point landmark tracks.
+ *
+ * Extraction uses dlib (HOG frontal detector + 68-point shape predictor)
+ * through one C++ bridge file; tracking reuses the previous frame's fit.
+ * Files: OUT.npy float32 [T, 68, 2] (pixels, NaN when no face), OUT.status.npy
+ * uint8 [T] (WkpFaceStatus), OUT.json sidecar (fps, size, source, settings).
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "wkp-error.h"
+#include "wkp-face.h"
+#include "wkp-media.h"
+#include "wkp-time.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  WKP_FACE_MISSING = 0,
+  WKP_FACE_DETECTED = 1,
+  WKP_FACE_TRACKED = 2,
+} WkpFaceStatus;
+
+typedef struct {
+  gint64      n_frames;
+  float      *points;     /* [n_frames, 68, 2], pixels, NaN when missing */
+  guint8     *status;     /* [n_frames] WkpFaceStatus */
+  WkpRational fps;
+  int         width;      /* source frame size (0 if unknown) */
+  int         height;
+  char       *source;     /* source file, may be NULL */
+  JsonNode   *settings;   /* how it was made (detector settings), may be NULL */
+} WkpLandmarkTrack;
+
+WkpLandmarkTrack *wkp_landmark_track_new   (gint64 n_frames, WkpRational fps);  /* all NaN, missing */
+WkpLandmarkTrack *wkp_landmark_track_copy  (const WkpLandmarkTrack *track);
+void              wkp_landmark_track_free  (WkpLandmarkTrack *track);
+/* Number of frames with a face. */
+gint64            wkp_landmark_track_count_found (const WkpLandmarkTrack *track);
+
+typedef struct {
+  int      detect_every;     /* re-detect at least every N frames (tracking mode); 1 = detect every frame */
+  gboolean tracking;         /* reuse the previous fit to place the next box */
+  int      max_detect_width; /* frames wider than this are downscaled for detection (640) */
+  int      min_face_px;      /* frames/crops smaller than this are upscaled for detection (HOG window 80) */
+  gboolean smooth;           /* temporal smoothing for display (off for training targets) */
+  int      n_threads;
+} WkpLandmarkParams;
+
+void wkp_landmark_params_init_default (WkpLandmarkParams *params);
+
+/* Extracts landmarks for every frame of @video (file or image pattern; @fps for
+ * image sequences). Frames without a face are NaN + MISSING, never an error. */
+WkpLandmarkTrack *wkp_landmarks_extract (const char *video, WkpRational fps,
+                                         const WkpLandmarkParams *params,
+                                         WkpProgressFunc progress, gpointer progress_data,
+                                         GCancellable *cancellable, GError **error);
+
+/* Files. wkp_landmark_track_save writes OUT.npy, OUT.status.npy and OUT.json
+ * atomically. wkp_landmark_track_load reads our format, face-alignment style
+ * .npy [T,68,2] or [T,68,3], or OpenFace-style CSV (x_0..x_67, y_0..y_67). */
+gboolean          wkp_landmark_track_save (const WkpLandmarkTrack *track, const char *path, GError **error);
+WkpLandmarkTrack *wkp_landmark_track_load (const char *path, WkpRational fps, GError **error);
+gboolean          wkp_landmark_track_export_csv  (const WkpLandmarkTrack *track, const char *path, GError **error);
+gboolean          wkp_landmark_track_export_json (const WkpLandmarkTrack *track, const char *path, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpLandmarkTrack, wkp_landmark_track_free)
+
+G_END_DECLS
