@@ -54,4 +54,12 @@ int wkp_cli_train     (int argc, char **argv);
 int wkp_cli_evaluate  (int argc, char **argv);
 int wkp_cli_bench     (int argc, char **argv);
 
+/* Benchmarks (app/bench-NAME.c), run as `wav2kp bench NAME`. */
+int wkp_bench_features  (int argc, char **argv);
+int wkp_bench_landmarks (int argc, char **argv);
+int wkp_bench_lstm      (int argc, char **argv);
+int wkp_bench_prepare   (int argc, char **argv);
+int wkp_bench_train     (int argc, char **argv);
+int wkp_bench_evaluate  (int argc, char **argv);
+
 G_END_DECLS
