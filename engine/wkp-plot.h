@@ -1,0 +1,34 @@
+/* wkp-plot.h: evaluation plots drawn with Cairo, written as SVG and PNG.
+ *
+ * Each function writes BASE.svg and BASE.png atomically (both or neither).
+ * NaN values are drawn as gaps (lines) or "n/a" (bars).
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "wkp-error.h"
+#include "wkp-time.h"
+
+G_BEGIN_DECLS
+
+/* Inner-lip aperture over time for one clip: the reference (black) and one
+ * line per model. @series[i] has @n_frames values at @fps. */
+gboolean wkp_plot_aperture (const char *base, const char *title, WkpRational fps, gint64 n_frames,
+                            const double *reference, const char * const *labels,
+                            const double * const *series, int n_series, GError **error);
+
+typedef struct {
+  const char *name;        /* "LMD mouth" */
+  const char *unit;        /* "× inter-ocular", may be NULL */
+  gboolean    higher_is_better;
+} WkpPlotMetric;
+
+/* Summary bar chart: one panel per metric, one bar per model.
+ * @values is [n_models, n_metrics] row-major. */
+gboolean wkp_plot_bars (const char *base, const char *title,
+                        const WkpPlotMetric *metrics, int n_metrics,
+                        const char * const *models, int n_models,
+                        const double *values, GError **error);
+
+G_END_DECLS
