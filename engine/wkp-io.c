@@ -206,10 +206,22 @@ char *
 wkp_json_to_string (JsonNode *node, gboolean pretty)
 {
   g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+  static GRegex *bad_exponent = NULL;
+  static gsize once = 0;
+
   json_generator_set_root (gen, node);
   json_generator_set_pretty (gen, pretty);
   json_generator_set_indent (gen, 2);
-  return json_generator_to_data (gen, NULL);
+  text = json_generator_to_data (gen, NULL);
+  /* json-glib 1.6 appends ".0" to doubles printed without a '.', which turns
+   * 1e-10 into the invalid JSON number 1e-10.0; strip it after exponents. */
+  if (g_once_init_enter (&once))
+    {
+      bad_exponent = g_regex_new ("([0-9][eE][-+]?[0-9]+)\\.0([,\\s\\]}]|$)", G_REGEX_OPTIMIZE, 0, NULL);
+      g_once_init_leave (&once, 1);
+    }
+  return g_regex_replace (bad_exponent, text, -1, 0, "\\1\\2", 0, NULL);
 }
 
 GBytes *

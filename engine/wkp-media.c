@@ -1,1 +1,1033 @@
-/* placeholder: this module is being written */
+/* wkp-media.c: FFmpeg-backed probing, audio decoding and frame reading. */
+#include "wkp-media.h"
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* errors                                                                    */
+
+static void
+set_av_error (GError **error, int code, int averr, const char *path, const char *what)
+{
+  char buf[AV_ERROR_MAX_STRING_SIZE] = { 0 };
+  av_strerror (averr, buf, sizeof buf);
+  g_set_error (error, WKP_MEDIA_ERROR, code, "%s: %s (%s)", path, what, buf);
+}
+
+static void
+quiet_ffmpeg (void)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
+    {
+      if (g_getenv ("WKP_FFMPEG_DEBUG") == NULL)
+        av_log_set_level (AV_LOG_FATAL);
+      g_once_init_leave (&once, 1);
+    }
+}
+
+/* Opens @path, trusting content over extension. Distinguishes missing, empty
+ * and unreadable files so that the message says which. */
+static AVFormatContext *
+open_input (const char *path, GError **error)
+{
+  AVFormatContext *fmt = NULL;
+  GStatBuf st;
+  int ret;
+
+  quiet_ffmpeg ();
+  if (g_stat (path, &st) != 0)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND, "%s: no such file", path);
+      return NULL;
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                   "%s: is a folder (for an image sequence give a pattern such as %s/%%06d.jpg)", path, path);
+      return NULL;
+    }
+  if (st.st_size == 0)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: file is empty (0 bytes)", path);
+      return NULL;
+    }
+  ret = avformat_open_input (&fmt, path, NULL, NULL);
+  if (ret < 0)
+    {
+      set_av_error (error, WKP_ERROR_INVALID, ret, path, "not a media file FFmpeg can read");
+      return NULL;
+    }
+  ret = avformat_find_stream_info (fmt, NULL);
+  if (ret < 0)
+    {
+      set_av_error (error, WKP_ERROR_INVALID, ret, path, "cannot read stream information");
+      avformat_close_input (&fmt);
+      return NULL;
+    }
+  return fmt;
+}
+
+static gint64
+ts_to_us (gint64 ts, AVRational tb)
+{
+  if (ts == AV_NOPTS_VALUE)
+    return 0;
+  return av_rescale_q (ts, tb, AV_TIME_BASE_Q);
+}
+
+static int
+find_video_stream (AVFormatContext *fmt)
+{
+  int idx = av_find_best_stream (fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+  if (idx >= 0 && (fmt->streams[idx]->disposition & AV_DISPOSITION_ATTACHED_PIC))
+    idx = -1;
+  return idx;
+}
+
+/* ------------------------------------------------------------------------ */
+/* image sequences                                                           */
+
+gboolean
+wkp_media_is_pattern (const char *path)
+{
+  const char *p = path ? strchr (path, '%') : NULL;
+  while (p != NULL)
+    {
+      const char *q = p + 1;
+      while (g_ascii_isdigit (*q))
+        q++;
+      if (*q == 'd')
+        return TRUE;
+      p = strchr (q, '%');
+    }
+  return FALSE;
+}
+
+static char *
+pattern_path (const char *pattern, gint64 index)
+{
+  /* only one %[0N]d conversion is allowed; format it ourselves so that the
+   * pattern never reaches a printf format string */
+  const char *p = strchr (pattern, '%');
+  const char *q;
+  int width = 0;
+  gboolean zero = FALSE;
+
+  while (p != NULL)
+    {
+      q = p + 1;
+      if (*q == '0')
+        zero = TRUE;
+      width = 0;
+      while (g_ascii_isdigit (*q))
+        width = width * 10 + (*q++ - '0');
+      if (*q == 'd')
+        {
+          g_autofree char *num = g_strdup_printf ("%" G_GINT64_FORMAT, index);
+          GString *s = g_string_new_len (pattern, p - pattern);
+          for (int i = (int) strlen (num); i < width; i++)
+            g_string_append_c (s, zero ? '0' : ' ');
+          g_string_append (s, num);
+          g_string_append (s, q + 1);
+          return g_string_free (s, FALSE);
+        }
+      p = strchr (q, '%');
+    }
+  return g_strdup (pattern);
+}
+
+typedef struct {
+  gint64 first;
+  gint64 count;
+} Sequence;
+
+static gboolean
+sequence_scan (const char *pattern, Sequence *seq, GError **error)
+{
+  seq->first = -1;
+  for (gint64 start = 0; start <= 5; start++)
+    {
+      g_autofree char *p = pattern_path (pattern, start);
+      if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
+        {
+          seq->first = start;
+          break;
+        }
+    }
+  if (seq->first < 0)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND,
+                   "%s: image pattern matches no file (looked for numbers 0-5 as the first frame)", pattern);
+      return FALSE;
+    }
+  seq->count = 0;
+  for (;;)
+    {
+      g_autofree char *p = pattern_path (pattern, seq->first + seq->count);
+      if (!g_file_test (p, G_FILE_TEST_IS_REGULAR))
+        break;
+      seq->count++;
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* probe                                                                     */
+
+void
+wkp_media_info_free (WkpMediaInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->path);
+  g_free (info->container);
+  g_free (info->video_codec);
+  g_free (info->audio_codec);
+  g_free (info);
+}
+
+static gint64
+count_video_packets (AVFormatContext *fmt, int vidx)
+{
+  AVPacket *pkt = av_packet_alloc ();
+  gint64 n = 0;
+  while (av_read_frame (fmt, pkt) >= 0)
+    {
+      if (pkt->stream_index == vidx)
+        n++;
+      av_packet_unref (pkt);
+    }
+  av_packet_free (&pkt);
+  return n;
+}
+
+static WkpMediaInfo *probe_sequence (const char *pattern, WkpRational fps, GError **error);
+
+WkpMediaInfo *
+wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError **error)
+{
+  AVFormatContext *fmt;
+  WkpMediaInfo *info;
+  int vidx, aidx;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (wkp_media_is_pattern (path))
+    return probe_sequence (path, fps, error);
+
+  fmt = open_input (path, error);
+  if (fmt == NULL)
+    return NULL;
+
+  info = g_new0 (WkpMediaInfo, 1);
+  info->path = g_strdup (path);
+  info->container = g_strdup (fmt->iformat->name);
+  info->duration_us = fmt->duration != AV_NOPTS_VALUE ? fmt->duration : -1;
+
+  vidx = find_video_stream (fmt);
+  if (vidx >= 0)
+    {
+      AVStream *st = fmt->streams[vidx];
+      AVRational r = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+      info->has_video = TRUE;
+      info->video_codec = g_strdup (avcodec_get_name (st->codecpar->codec_id));
+      info->width = st->codecpar->width;
+      info->height = st->codecpar->height;
+      if (r.num <= 0 || r.den <= 0)
+        r = (AVRational) { 25, 1 };
+      av_reduce (&r.num, &r.den, r.num, r.den, G_MAXINT32);
+      info->fps = WKP_RATIONAL (r.num, r.den);
+      info->video_start_us = ts_to_us (st->start_time, st->time_base);
+      if (st->nb_frames > 0)
+        info->n_frames = st->nb_frames;
+      else if (st->duration != AV_NOPTS_VALUE)
+        info->n_frames = av_rescale_q (st->duration, st->time_base, av_inv_q (r));
+      else if (info->duration_us > 0)
+        info->n_frames = wkp_us_to_frame (info->duration_us, info->fps);
+    }
+
+  aidx = av_find_best_stream (fmt, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
+  if (aidx >= 0)
+    {
+      AVStream *st = fmt->streams[aidx];
+      info->has_audio = TRUE;
+      info->audio_codec = g_strdup (avcodec_get_name (st->codecpar->codec_id));
+      info->sample_rate = st->codecpar->sample_rate;
+      info->channels = st->codecpar->ch_layout.nb_channels;
+      info->audio_start_us = ts_to_us (st->start_time, st->time_base);
+    }
+
+  if (!info->has_video && !info->has_audio)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: has neither a video nor an audio stream", path);
+      avformat_close_input (&fmt);
+      wkp_media_info_free (info);
+      return NULL;
+    }
+
+  if (info->has_video && (flags & WKP_PROBE_COUNT_FRAMES))
+    {
+      info->n_frames = count_video_packets (fmt, vidx);
+      info->n_frames_counted = TRUE;
+    }
+
+  avformat_close_input (&fmt);
+  return info;
+}
+
+static WkpMediaInfo *
+probe_sequence (const char *pattern, WkpRational fps, GError **error)
+{
+  Sequence seq;
+  AVFormatContext *fmt;
+  g_autofree char *first = NULL;
+  WkpMediaInfo *info;
+  int vidx;
+
+  if (!sequence_scan (pattern, &seq, error))
+    return NULL;
+  first = pattern_path (pattern, seq.first);
+  fmt = open_input (first, error);
+  if (fmt == NULL)
+    return NULL;
+  vidx = find_video_stream (fmt);
+  if (vidx < 0)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: first image %s is not a picture", pattern, first);
+      avformat_close_input (&fmt);
+      return NULL;
+    }
+  info = g_new0 (WkpMediaInfo, 1);
+  info->path = g_strdup (pattern);
+  info->container = g_strdup_printf ("image2 (%s)", fmt->iformat->name);
+  info->is_image_sequence = TRUE;
+  info->has_video = TRUE;
+  info->video_codec = g_strdup (avcodec_get_name (fmt->streams[vidx]->codecpar->codec_id));
+  info->width = fmt->streams[vidx]->codecpar->width;
+  info->height = fmt->streams[vidx]->codecpar->height;
+  info->fps = wkp_rational_is_valid (fps) ? fps : WKP_DEFAULT_FPS;
+  info->n_frames = seq.count;
+  info->n_frames_counted = TRUE;
+  info->duration_us = wkp_frame_to_us (seq.count, info->fps);
+  avformat_close_input (&fmt);
+  return info;
+}
+
+JsonNode *
+wkp_media_info_to_json (const WkpMediaInfo *info)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "path");
+  json_builder_add_string_value (b, info->path);
+  json_builder_set_member_name (b, "container");
+  json_builder_add_string_value (b, info->container);
+  json_builder_set_member_name (b, "duration_us");
+  json_builder_add_int_value (b, info->duration_us);
+  json_builder_set_member_name (b, "image_sequence");
+  json_builder_add_boolean_value (b, info->is_image_sequence);
+  json_builder_set_member_name (b, "video");
+  if (info->has_video)
+    {
+      g_autofree char *fps = wkp_rational_to_string (info->fps);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "codec");
+      json_builder_add_string_value (b, info->video_codec);
+      json_builder_set_member_name (b, "width");
+      json_builder_add_int_value (b, info->width);
+      json_builder_set_member_name (b, "height");
+      json_builder_add_int_value (b, info->height);
+      json_builder_set_member_name (b, "fps");
+      json_builder_add_string_value (b, fps);
+      json_builder_set_member_name (b, "fps_num");
+      json_builder_add_int_value (b, info->fps.num);
+      json_builder_set_member_name (b, "fps_den");
+      json_builder_add_int_value (b, info->fps.den);
+      json_builder_set_member_name (b, "frames");
+      json_builder_add_int_value (b, info->n_frames);
+      json_builder_set_member_name (b, "frames_counted");
+      json_builder_add_boolean_value (b, info->n_frames_counted);
+      json_builder_set_member_name (b, "start_us");
+      json_builder_add_int_value (b, info->video_start_us);
+      json_builder_end_object (b);
+    }
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "audio");
+  if (info->has_audio)
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "codec");
+      json_builder_add_string_value (b, info->audio_codec);
+      json_builder_set_member_name (b, "sample_rate");
+      json_builder_add_int_value (b, info->sample_rate);
+      json_builder_set_member_name (b, "channels");
+      json_builder_add_int_value (b, info->channels);
+      json_builder_set_member_name (b, "start_us");
+      json_builder_add_int_value (b, info->audio_start_us);
+      json_builder_end_object (b);
+    }
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/* ------------------------------------------------------------------------ */
+/* audio                                                                     */
+
+WkpAudio *
+wkp_audio_new (gint64 n_samples, int rate)
+{
+  WkpAudio *a = g_new0 (WkpAudio, 1);
+  a->n_samples = n_samples;
+  a->rate = rate;
+  a->samples = g_new0 (float, MAX (n_samples, 1));
+  return a;
+}
+
+void
+wkp_audio_free (WkpAudio *audio)
+{
+  if (audio == NULL)
+    return;
+  g_free (audio->samples);
+  g_free (audio);
+}
+
+typedef struct {
+  float *data;
+  gint64 len;
+  gint64 cap;
+} FloatBuf;
+
+static void
+buf_reserve (FloatBuf *b, gint64 extra)
+{
+  if (b->len + extra > b->cap)
+    {
+      b->cap = MAX (b->cap * 2, b->len + extra + 4096);
+      b->data = g_renew (float, b->data, b->cap);
+    }
+}
+
+static gboolean
+convert_and_append (SwrContext *swr, AVFrame *frame, FloatBuf *out)
+{
+  int in_n = frame ? frame->nb_samples : 0;
+  int max_out = swr_get_out_samples (swr, in_n);
+  uint8_t *dst;
+  int got;
+
+  if (max_out <= 0)
+    return TRUE;
+  buf_reserve (out, max_out);
+  dst = (uint8_t *) (out->data + out->len);
+  got = swr_convert (swr, &dst, max_out,
+                     frame ? (const uint8_t **) frame->extended_data : NULL, in_n);
+  if (got < 0)
+    return FALSE;
+  out->len += got;
+  return TRUE;
+}
+
+WkpAudio *
+wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *cancellable, GError **error)
+{
+  AVFormatContext *fmt = NULL;
+  AVCodecContext *dec = NULL;
+  SwrContext *swr = NULL;
+  AVPacket *pkt = NULL;
+  AVFrame *frame = NULL;
+  FloatBuf buf = { 0 };
+  WkpAudio *audio = NULL;
+  const AVCodec *codec;
+  int aidx, ret, nch;
+  double *matrix = NULL;
+  AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
+  gint64 decode_errors = 0, packets = 0;
+
+  g_return_val_if_fail (path != NULL && rate > 0, NULL);
+
+  if (wkp_media_is_pattern (path))
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                   "%s: an image sequence has no audio; give the audio file separately", path);
+      return NULL;
+    }
+  fmt = open_input (path, error);
+  if (fmt == NULL)
+    return NULL;
+
+  aidx = av_find_best_stream (fmt, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0);
+  if (aidx < 0)
+    {
+      if (aidx == AVERROR_DECODER_NOT_FOUND)
+        g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED, "%s: no decoder for its audio stream", path);
+      else
+        g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND,
+                     "%s: has no audio stream (pair it with a separate audio file, e.g. --audio FILE.wav)", path);
+      goto out;
+    }
+  for (unsigned i = 0; i < fmt->nb_streams; i++)
+    if ((int) i != aidx)
+      fmt->streams[i]->discard = AVDISCARD_ALL;
+
+  dec = avcodec_alloc_context3 (codec);
+  avcodec_parameters_to_context (dec, fmt->streams[aidx]->codecpar);
+  dec->thread_count = 1;
+  ret = avcodec_open2 (dec, codec, NULL);
+  if (ret < 0)
+    {
+      set_av_error (error, WKP_ERROR_UNSUPPORTED, ret, path, "cannot open the audio decoder");
+      goto out;
+    }
+  if (dec->ch_layout.nb_channels <= 0)
+    av_channel_layout_default (&dec->ch_layout, 1);
+  nch = dec->ch_layout.nb_channels;
+  if (dec->sample_rate <= 0)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: audio stream has no sample rate", path);
+      goto out;
+    }
+
+  ret = swr_alloc_set_opts2 (&swr, &mono, AV_SAMPLE_FMT_FLT, rate,
+                             &dec->ch_layout, dec->sample_fmt, dec->sample_rate, 0, NULL);
+  if (ret < 0)
+    {
+      set_av_error (error, WKP_ERROR_UNSUPPORTED, ret, path, "cannot set up audio conversion");
+      goto out;
+    }
+  /* Down-mix is the plain average of all channels: well-defined, no clipping. */
+  matrix = g_new (double, nch);
+  for (int c = 0; c < nch; c++)
+    matrix[c] = 1.0 / nch;
+  swr_set_matrix (swr, matrix, nch);
+  /* A good band-limited resampler: Kaiser-windowed sinc. */
+  av_opt_set_int (swr, "filter_size", 32, 0);
+  av_opt_set_int (swr, "phase_shift", 10, 0);
+  ret = swr_init (swr);
+  if (ret < 0)
+    {
+      set_av_error (error, WKP_ERROR_UNSUPPORTED, ret, path, "cannot set up audio conversion");
+      goto out;
+    }
+
+  pkt = av_packet_alloc ();
+  frame = av_frame_alloc ();
+  while ((ret = av_read_frame (fmt, pkt)) >= 0 || ret == AVERROR (EAGAIN))
+    {
+      if (ret < 0)
+        continue;
+      if (pkt->stream_index == aidx)
+        {
+          packets++;
+          if (avcodec_send_packet (dec, pkt) < 0)
+            decode_errors++;
+          while (avcodec_receive_frame (dec, frame) >= 0)
+            {
+              if (!convert_and_append (swr, frame, &buf))
+                decode_errors++;
+              av_frame_unref (frame);
+            }
+        }
+      av_packet_unref (pkt);
+      if (packets % 64 == 0 && wkp_check_cancelled (cancellable, error))
+        goto out;
+    }
+  avcodec_send_packet (dec, NULL);
+  while (avcodec_receive_frame (dec, frame) >= 0)
+    {
+      convert_and_append (swr, frame, &buf);
+      av_frame_unref (frame);
+    }
+  convert_and_append (swr, NULL, &buf);   /* flush the resampler */
+
+  if (packets == 0 && fmt->pb != NULL && avio_size (fmt->pb) > 0 && decode_errors > 0)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: audio stream could not be decoded", path);
+      goto out;
+    }
+  if (packets > 0 && decode_errors == packets)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: audio stream is corrupt (no packet decoded)", path);
+      goto out;
+    }
+
+  audio = g_new0 (WkpAudio, 1);
+  audio->rate = rate;
+  audio->n_samples = buf.len;
+  audio->samples = buf.data ? buf.data : g_new0 (float, 1);
+  buf.data = NULL;
+  if (start_us != NULL)
+    *start_us = ts_to_us (fmt->streams[aidx]->start_time, fmt->streams[aidx]->time_base);
+
+out:
+  g_free (buf.data);
+  g_free (matrix);
+  av_frame_free (&frame);
+  av_packet_free (&pkt);
+  swr_free (&swr);
+  avcodec_free_context (&dec);
+  avformat_close_input (&fmt);
+  return audio;
+}
+
+/* ------------------------------------------------------------------------ */
+/* clip audio                                                                */
+
+void
+wkp_clip_audio_free (WkpClipAudio *clip)
+{
+  if (clip == NULL)
+    return;
+  wkp_media_info_free (clip->video_info);
+  wkp_audio_free (clip->audio);
+  g_free (clip->audio_source);
+  g_free (clip);
+}
+
+WkpClipAudio *
+wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(WkpClipAudio) clip = g_new0 (WkpClipAudio, 1);
+  WkpRational fps = wkp_rational_is_valid (spec->fps) ? spec->fps : WKP_DEFAULT_FPS;
+  gint64 audio_start = 0;
+
+  g_return_val_if_fail (spec != NULL, NULL);
+
+  if (spec->video == NULL && spec->audio == NULL)
+    {
+      g_set_error_literal (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "No input file given");
+      return NULL;
+    }
+
+  if (spec->video != NULL)
+    {
+      clip->video_info = wkp_media_probe (spec->video, fps, WKP_PROBE_COUNT_FRAMES, error);
+      if (clip->video_info == NULL)
+        return NULL;
+      if (!clip->video_info->has_video)
+        {
+          /* an audio file given as the "video": treat as audio-only */
+          if (spec->audio != NULL)
+            {
+              g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                           "%s: has no video stream, but a separate audio file was given", spec->video);
+              return NULL;
+            }
+          g_clear_pointer (&clip->video_info, wkp_media_info_free);
+        }
+    }
+
+  if (clip->video_info != NULL)
+    {
+      WkpMediaInfo *vi = clip->video_info;
+      const char *audio_path = spec->audio ? spec->audio : spec->video;
+      if (spec->audio == NULL && !vi->has_audio)
+        {
+          g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND,
+                       "%s: video has no audio stream; give its audio with --audio FILE", spec->video);
+          return NULL;
+        }
+      clip->audio = wkp_audio_load (audio_path, rate, &audio_start, cancellable, error);
+      if (clip->audio == NULL)
+        return NULL;
+      clip->audio_source = g_strdup (audio_path);
+      clip->fps = vi->fps;
+      clip->n_frames = vi->n_frames;
+      if (spec->audio == NULL && !vi->is_image_sequence)
+        {
+          /* Same container: align audio to video frame 0 using the streams'
+           * start times (positive: audio starts later -> pad with silence). */
+          gint64 shift = wkp_us_to_sample (audio_start - vi->video_start_us, rate);
+          if (shift != 0 && shift > -clip->audio->n_samples && shift < 10 * rate)
+            {
+              WkpAudio *a = clip->audio;
+              gint64 n = a->n_samples + shift;
+              float *s = g_new0 (float, MAX (n, 1));
+              if (shift > 0)
+                memcpy (s + shift, a->samples, a->n_samples * sizeof (float));
+              else
+                memcpy (s, a->samples - shift, n * sizeof (float));
+              g_free (a->samples);
+              a->samples = s;
+              a->n_samples = n;
+            }
+        }
+    }
+  else
+    {
+      const char *audio_path = spec->audio ? spec->audio : spec->video;
+      clip->audio = wkp_audio_load (audio_path, rate, NULL, cancellable, error);
+      if (clip->audio == NULL)
+        return NULL;
+      clip->audio_source = g_strdup (audio_path);
+      clip->fps = fps;
+      clip->n_frames = wkp_frames_for_samples (clip->audio->n_samples, fps, rate);
+    }
+  return g_steal_pointer (&clip);
+}
+
+/* ------------------------------------------------------------------------ */
+/* video reader                                                              */
+
+struct _WkpVideoReader {
+  char              *path;
+  WkpMediaInfo      *info;
+  WkpPixelFormat     format;
+  /* file mode */
+  AVFormatContext   *fmt;
+  AVCodecContext    *dec;
+  int                vidx;
+  AVPacket          *pkt;
+  AVFrame           *frame;
+  gboolean           draining;
+  gboolean           eof;
+  gint64             first_pts;
+  gint64             skip_until;   /* after a seek: drop frames before this index */
+  /* sequence mode */
+  Sequence           seq;
+  /* output */
+  struct SwsContext *sws;
+  guint8            *pixels;
+  int                stride;
+  int                out_w, out_h;
+  gint64             next_index;
+};
+
+const WkpMediaInfo *
+wkp_video_reader_get_info (WkpVideoReader *reader)
+{
+  return reader->info;
+}
+
+void
+wkp_video_reader_free (WkpVideoReader *reader)
+{
+  if (reader == NULL)
+    return;
+  g_free (reader->path);
+  wkp_media_info_free (reader->info);
+  av_packet_free (&reader->pkt);
+  av_frame_free (&reader->frame);
+  avcodec_free_context (&reader->dec);
+  avformat_close_input (&reader->fmt);
+  sws_freeContext (reader->sws);
+  g_free (reader->pixels);
+  g_free (reader);
+}
+
+static gboolean
+open_decoder (AVFormatContext *fmt, int vidx, AVCodecContext **out, const char *path, GError **error)
+{
+  const AVCodec *codec = avcodec_find_decoder (fmt->streams[vidx]->codecpar->codec_id);
+  AVCodecContext *dec;
+  int ret;
+  if (codec == NULL)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED, "%s: no decoder for its video codec", path);
+      return FALSE;
+    }
+  dec = avcodec_alloc_context3 (codec);
+  avcodec_parameters_to_context (dec, fmt->streams[vidx]->codecpar);
+  dec->thread_count = 1;
+  ret = avcodec_open2 (dec, codec, NULL);
+  if (ret < 0)
+    {
+      avcodec_free_context (&dec);
+      set_av_error (error, WKP_ERROR_UNSUPPORTED, ret, path, "cannot open the video decoder");
+      return FALSE;
+    }
+  *out = dec;
+  return TRUE;
+}
+
+WkpVideoReader *
+wkp_video_reader_open (const char *path, WkpRational fps, WkpPixelFormat format, GError **error)
+{
+  g_autoptr(WkpVideoReader) r = g_new0 (WkpVideoReader, 1);
+
+  r->path = g_strdup (path);
+  r->format = format;
+  r->first_pts = AV_NOPTS_VALUE;
+  r->frame = av_frame_alloc ();
+  r->pkt = av_packet_alloc ();
+  r->info = wkp_media_probe (path, fps, WKP_PROBE_DEFAULT, error);
+  if (r->info == NULL)
+    return NULL;
+  if (!r->info->has_video)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND, "%s: has no video stream", path);
+      return NULL;
+    }
+  if (r->info->is_image_sequence)
+    {
+      if (!sequence_scan (path, &r->seq, error))
+        return NULL;
+      return g_steal_pointer (&r);
+    }
+  r->fmt = open_input (path, error);
+  if (r->fmt == NULL)
+    return NULL;
+  r->vidx = find_video_stream (r->fmt);
+  for (unsigned i = 0; i < r->fmt->nb_streams; i++)
+    if ((int) i != r->vidx)
+      r->fmt->streams[i]->discard = AVDISCARD_ALL;
+  if (!open_decoder (r->fmt, r->vidx, &r->dec, path, error))
+    return NULL;
+  return g_steal_pointer (&r);
+}
+
+static gboolean
+to_output (WkpVideoReader *r, AVFrame *f, WkpFrame *out, GError **error)
+{
+  enum AVPixelFormat dst = r->format == WKP_PIXEL_GRAY8 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24;
+  int bpp = r->format == WKP_PIXEL_GRAY8 ? 1 : 3;
+  guint8 *dst_planes[4];
+  int dst_stride[4];
+
+  if (f->width <= 0 || f->height <= 0)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: decoded a frame of no size", r->path);
+      return FALSE;
+    }
+  if (r->pixels == NULL || r->out_w != f->width || r->out_h != f->height)
+    {
+      g_free (r->pixels);
+      r->out_w = f->width;
+      r->out_h = f->height;
+      r->stride = (f->width * bpp + 31) & ~31;
+      r->pixels = g_malloc ((gsize) r->stride * f->height);
+    }
+  r->sws = sws_getCachedContext (r->sws, f->width, f->height, f->format, f->width, f->height, dst,
+                                 SWS_BILINEAR, NULL, NULL, NULL);
+  if (r->sws == NULL)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED, "%s: cannot convert its pixel format", r->path);
+      return FALSE;
+    }
+  dst_planes[0] = r->pixels;
+  dst_planes[1] = dst_planes[2] = dst_planes[3] = NULL;
+  dst_stride[0] = r->stride;
+  dst_stride[1] = dst_stride[2] = dst_stride[3] = 0;
+  sws_scale (r->sws, (const uint8_t *const *) f->data, f->linesize, 0, f->height, dst_planes, dst_stride);
+
+  out->data = r->pixels;
+  out->width = r->out_w;
+  out->height = r->out_h;
+  out->stride = r->stride;
+  return TRUE;
+}
+
+static gboolean
+next_sequence (WkpVideoReader *r, WkpFrame *out, GError **error)
+{
+  g_autofree char *file = NULL;
+  AVFormatContext *fmt;
+  AVCodecContext *dec = NULL;
+  AVPacket *pkt;
+  gboolean ok = FALSE;
+  int vidx;
+
+  if (r->next_index >= r->seq.count)
+    return FALSE;
+  file = pattern_path (r->path, r->seq.first + r->next_index);
+  fmt = open_input (file, error);
+  if (fmt == NULL)
+    return FALSE;
+  vidx = find_video_stream (fmt);
+  if (vidx < 0)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: not a picture", file);
+      avformat_close_input (&fmt);
+      return FALSE;
+    }
+  if (!open_decoder (fmt, vidx, &dec, file, error))
+    {
+      avformat_close_input (&fmt);
+      return FALSE;
+    }
+  pkt = av_packet_alloc ();
+  while (av_read_frame (fmt, pkt) >= 0)
+    {
+      if (pkt->stream_index == vidx && avcodec_send_packet (dec, pkt) >= 0 &&
+          avcodec_receive_frame (dec, r->frame) >= 0)
+        {
+          av_packet_unref (pkt);
+          ok = TRUE;
+          break;
+        }
+      av_packet_unref (pkt);
+    }
+  if (!ok)
+    {
+      avcodec_send_packet (dec, NULL);
+      ok = avcodec_receive_frame (dec, r->frame) >= 0;
+    }
+  av_packet_free (&pkt);
+  if (!ok)
+    g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: cannot decode this image", file);
+  else
+    ok = to_output (r, r->frame, out, error);
+  av_frame_unref (r->frame);
+  avcodec_free_context (&dec);
+  avformat_close_input (&fmt);
+  if (ok)
+    {
+      out->index = r->next_index++;
+      out->time_us = wkp_frame_to_us (out->index, r->info->fps);
+      out->pts_us = out->time_us;
+    }
+  return ok;
+}
+
+/* Pulls the next decoded picture from the file; FALSE at the end. */
+static gboolean
+decode_next (WkpVideoReader *r, GError **error)
+{
+  int ret;
+  for (;;)
+    {
+      ret = avcodec_receive_frame (r->dec, r->frame);
+      if (ret >= 0)
+        return TRUE;
+      if (ret == AVERROR_EOF)
+        return FALSE;
+      if (ret != AVERROR (EAGAIN))
+        {
+          set_av_error (error, WKP_ERROR_INVALID, ret, r->path, "video decoding failed");
+          return FALSE;
+        }
+      if (r->draining)
+        return FALSE;
+      for (;;)
+        {
+          ret = av_read_frame (r->fmt, r->pkt);
+          if (ret < 0)
+            {
+              r->draining = TRUE;
+              avcodec_send_packet (r->dec, NULL);
+              break;
+            }
+          if (r->pkt->stream_index == r->vidx)
+            {
+              /* a corrupt packet is skipped; the stream goes on */
+              avcodec_send_packet (r->dec, r->pkt);
+              av_packet_unref (r->pkt);
+              break;
+            }
+          av_packet_unref (r->pkt);
+        }
+    }
+}
+
+gboolean
+wkp_video_reader_next (WkpVideoReader *r, WkpFrame *out, GError **error)
+{
+  g_return_val_if_fail (r != NULL && out != NULL, FALSE);
+
+  if (r->info->is_image_sequence)
+    return next_sequence (r, out, error);
+
+  for (;;)
+    {
+      AVStream *st;
+      gint64 pts, index;
+
+      if (!decode_next (r, error))
+        return FALSE;
+      st = r->fmt->streams[r->vidx];
+      pts = r->frame->best_effort_timestamp;
+      if (r->first_pts == AV_NOPTS_VALUE && pts != AV_NOPTS_VALUE && r->next_index == 0 && r->skip_until == 0)
+        r->first_pts = pts;
+      if (r->skip_until > 0)
+        {
+          /* after a seek, the index comes from the timestamp */
+          gint64 rel = (pts == AV_NOPTS_VALUE || r->first_pts == AV_NOPTS_VALUE)
+                       ? 0 : ts_to_us (pts - r->first_pts, st->time_base);
+          /* round to the nearest frame start */
+          index = wkp_us_to_frame (rel + wkp_frame_to_us (1, r->info->fps) / 2, r->info->fps);
+          if (index < r->skip_until)
+            {
+              av_frame_unref (r->frame);
+              continue;
+            }
+          r->next_index = index;
+          r->skip_until = 0;
+        }
+      index = r->next_index++;
+      if (!to_output (r, r->frame, out, error))
+        {
+          av_frame_unref (r->frame);
+          return FALSE;
+        }
+      out->index = index;
+      out->time_us = wkp_frame_to_us (index, r->info->fps);
+      out->pts_us = (pts == AV_NOPTS_VALUE || r->first_pts == AV_NOPTS_VALUE) ? -1
+                    : ts_to_us (pts - r->first_pts, st->time_base);
+      av_frame_unref (r->frame);
+      return TRUE;
+    }
+}
+
+gboolean
+wkp_video_reader_seek (WkpVideoReader *r, gint64 index, GError **error)
+{
+  AVStream *st;
+  gint64 target;
+  int ret;
+
+  g_return_val_if_fail (r != NULL, FALSE);
+  if (index < 0)
+    index = 0;
+  if (r->info->is_image_sequence)
+    {
+      r->next_index = MIN (index, r->seq.count);
+      return TRUE;
+    }
+  if (index == r->next_index && r->skip_until == 0)
+    return TRUE;
+  st = r->fmt->streams[r->vidx];
+  if (r->first_pts == AV_NOPTS_VALUE)
+    {
+      /* learn the first timestamp by reading frame 0 */
+      WkpFrame f;
+      if (!wkp_video_reader_next (r, &f, error))
+        {
+          if (error && *error)
+            return FALSE;
+          return TRUE;
+        }
+      if (index == 1)
+        return TRUE;
+    }
+  target = r->first_pts + av_rescale_q (wkp_frame_to_us (index, r->info->fps), AV_TIME_BASE_Q, st->time_base);
+  ret = avformat_seek_file (r->fmt, r->vidx, G_MININT64, target, target, AVSEEK_FLAG_BACKWARD);
+  if (ret < 0)
+    ret = av_seek_frame (r->fmt, r->vidx, target, AVSEEK_FLAG_BACKWARD);
+  if (ret < 0)
+    {
+      set_av_error (error, WKP_ERROR_UNSUPPORTED, ret, r->path, "cannot seek");
+      return FALSE;
+    }
+  avcodec_flush_buffers (r->dec);
+  r->draining = FALSE;
+  r->skip_until = MAX (index, 1);
+  if (index == 0)
+    {
+      /* seeking to the very start: count from zero again */
+      r->skip_until = 0;
+      r->next_index = 0;
+    }
+  return TRUE;
+}
