@@ -1,1 +1,479 @@
-/* placeholder: this module is being written */
+/* wkp-lstm.c: stacked (bi)LSTM inference in torch.nn.LSTM layout.
+ *
+ * Fast path: for each layer and direction the input projections of a block
+ * of time steps are one cblas_sgemm (rows = steps), seeded with b_ih + b_hh;
+ * the recurrence then adds W_hh h with cblas_sgemv step by step and applies
+ * the gates (PyTorch order i, f, g, o). Blocks of BLOCK_STEPS steps bound
+ * the scratch memory, so hours of input need only the layer outputs.
+ * The reference path (wkp_lstm_forward_ref) is plain loops with double
+ * accumulation and shares no code with the fast path.
+ */
+#include "wkp-lstm.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#define BLOCK_STEPS 512
+
+WkpLstm *
+wkp_lstm_new (int input_size, int hidden_size, int num_layers, gboolean bidirectional, int output_size)
+{
+  WkpLstm *lstm;
+  int dirs = bidirectional ? 2 : 1;
+
+  g_return_val_if_fail (input_size > 0 && hidden_size > 0 && output_size > 0, NULL);
+  g_return_val_if_fail (num_layers >= 1 && num_layers <= WKP_LSTM_MAX_LAYERS, NULL);
+
+  lstm = g_new0 (WkpLstm, 1);
+  lstm->input_size = input_size;
+  lstm->hidden_size = hidden_size;
+  lstm->num_layers = num_layers;
+  lstm->bidirectional = bidirectional ? TRUE : FALSE;
+  lstm->output_size = output_size;
+  lstm->owns_weights = TRUE;
+  for (int l = 0; l < num_layers; l++)
+    for (int d = 0; d < dirs; d++)
+      {
+        gsize in = (gsize) wkp_lstm_layer_input (lstm, l);
+        lstm->w_ih[l][d] = g_new0 (float, 4 * (gsize) hidden_size * in);
+        lstm->w_hh[l][d] = g_new0 (float, 4 * (gsize) hidden_size * hidden_size);
+        lstm->b_ih[l][d] = g_new0 (float, 4 * (gsize) hidden_size);
+        lstm->b_hh[l][d] = g_new0 (float, 4 * (gsize) hidden_size);
+      }
+  lstm->head_w = g_new0 (float, (gsize) output_size * hidden_size * dirs);
+  lstm->head_b = g_new0 (float, (gsize) output_size);
+  return lstm;
+}
+
+void
+wkp_lstm_free (WkpLstm *lstm)
+{
+  if (lstm == NULL)
+    return;
+  if (lstm->owns_weights)
+    {
+      for (int l = 0; l < WKP_LSTM_MAX_LAYERS; l++)
+        for (int d = 0; d < 2; d++)
+          {
+            g_free (lstm->w_ih[l][d]);
+            g_free (lstm->w_hh[l][d]);
+            g_free (lstm->b_ih[l][d]);
+            g_free (lstm->b_hh[l][d]);
+          }
+      g_free (lstm->head_w);
+      g_free (lstm->head_b);
+    }
+  g_free (lstm);
+}
+
+int
+wkp_lstm_layer_input (const WkpLstm *lstm, int layer)
+{
+  g_return_val_if_fail (lstm != NULL, 0);
+  return layer == 0 ? lstm->input_size : lstm->hidden_size * (lstm->bidirectional ? 2 : 1);
+}
+
+gsize
+wkp_lstm_n_params (const WkpLstm *lstm)
+{
+  gsize n = 0, H;
+  int dirs;
+
+  g_return_val_if_fail (lstm != NULL, 0);
+  H = (gsize) lstm->hidden_size;
+  dirs = lstm->bidirectional ? 2 : 1;
+  for (int l = 0; l < lstm->num_layers; l++)
+    n += dirs * (4 * H * (gsize) wkp_lstm_layer_input (lstm, l) + 4 * H * H + 8 * H);
+  n += (gsize) lstm->output_size * (H * dirs + 1);
+  return n;
+}
+
+char *
+wkp_lstm_tensor_name (const char *kind, int layer, int dir)
+{
+  return g_strdup_printf ("lstm.%s_l%d%s", kind, layer, dir ? "_reverse" : "");
+}
+
+static gboolean
+check_array (const float *a, gsize n, const char *name, GError **error)
+{
+  if (a == NULL)
+    {
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "LSTM tensor %s is missing", name);
+      return FALSE;
+    }
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite (a[i]))
+      {
+        g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID,
+                     "LSTM tensor %s has a non-finite value (%s) at element %" G_GSIZE_FORMAT,
+                     name, isnan (a[i]) ? "NaN" : "Inf", i);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+gboolean
+wkp_lstm_check_finite (const WkpLstm *lstm, GError **error)
+{
+  gsize H = (gsize) lstm->hidden_size;
+  int dirs = lstm->bidirectional ? 2 : 1;
+
+  for (int l = 0; l < lstm->num_layers; l++)
+    for (int d = 0; d < dirs; d++)
+      {
+        gsize in = (gsize) wkp_lstm_layer_input (lstm, l);
+        struct { const char *kind; const float *a; gsize n; } t[] = {
+          { "weight_ih", lstm->w_ih[l][d], 4 * H * in },
+          { "weight_hh", lstm->w_hh[l][d], 4 * H * H },
+          { "bias_ih", lstm->b_ih[l][d], 4 * H },
+          { "bias_hh", lstm->b_hh[l][d], 4 * H },
+        };
+        for (guint k = 0; k < G_N_ELEMENTS (t); k++)
+          {
+            g_autofree char *name = wkp_lstm_tensor_name (t[k].kind, l, d);
+            if (!check_array (t[k].a, t[k].n, name, error))
+              return FALSE;
+          }
+      }
+  if (!check_array (lstm->head_w, (gsize) lstm->output_size * H * dirs, "head.weight", error) ||
+      !check_array (lstm->head_b, (gsize) lstm->output_size, "head.bias", error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+check_lstm (const WkpLstm *lstm, GError **error)
+{
+  if (lstm == NULL || lstm->input_size <= 0 || lstm->hidden_size <= 0 || lstm->output_size <= 0 ||
+      lstm->num_layers < 1 || lstm->num_layers > WKP_LSTM_MAX_LAYERS)
+    {
+      g_set_error_literal (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "invalid LSTM dimensions");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* --- fast path -------------------------------------------------------------- */
+
+static inline float
+sigmoidf (float x)
+{
+  return 1.0f / (1.0f + expf (-x));
+}
+
+/* One LSTM cell update from pre-activations @g [4H]. */
+static inline void
+cell_update (const float *g, float *h, float *c, int H)
+{
+  for (int j = 0; j < H; j++)
+    {
+      float i = sigmoidf (g[j]);
+      float f = sigmoidf (g[H + j]);
+      float gg = tanhf (g[2 * H + j]);
+      float o = sigmoidf (g[3 * H + j]);
+      c[j] = f * c[j] + i * gg;
+      h[j] = o * tanhf (c[j]);
+    }
+}
+
+typedef struct {
+  float *G;        /* [BLOCK_STEPS, 4H] */
+  float *bias;     /* [4H] */
+} Scratch;
+
+/* Runs one direction of one layer over @T steps of @in [T, in_dim] from the
+ * state (@h, @c), writing h_t to out[t*out_stride + out_off ...]. */
+static void
+run_direction (const WkpLstm *lstm, int l, int d, const float *in, int in_dim, gint64 T,
+               float *out, int out_stride, int out_off, float *h, float *c, Scratch *s)
+{
+  int H = lstm->hidden_size, G4 = 4 * H;
+  const float *w_ih = lstm->w_ih[l][d], *w_hh = lstm->w_hh[l][d];
+
+  for (int j = 0; j < G4; j++)
+    s->bias[j] = lstm->b_ih[l][d][j] + lstm->b_hh[l][d][j];
+
+  for (gint64 done = 0; done < T; done += BLOCK_STEPS)
+    {
+      int n = (int) MIN ((gint64) BLOCK_STEPS, T - done);
+      gint64 t0 = d == 0 ? done : T - done - n;
+
+      for (int r = 0; r < n; r++)
+        memcpy (s->G + (gsize) r * G4, s->bias, sizeof (float) * G4);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, G4, in_dim, 1.0f,
+                   in + t0 * in_dim, in_dim, w_ih, in_dim, 1.0f, s->G, G4);
+      for (int k = 0; k < n; k++)
+        {
+          int r = d == 0 ? k : n - 1 - k;
+          float *g = s->G + (gsize) r * G4;
+          cblas_sgemv (CblasRowMajor, CblasNoTrans, G4, H, 1.0f, w_hh, H, h, 1, 1.0f, g, 1);
+          cell_update (g, h, c, H);
+          memcpy (out + (t0 + r) * out_stride + out_off, h, sizeof (float) * H);
+        }
+    }
+}
+
+static void
+run_head (const WkpLstm *lstm, const float *in, gint64 T, float *y)
+{
+  int in_dim = lstm->hidden_size * (lstm->bidirectional ? 2 : 1);
+  int O = lstm->output_size;
+
+  for (gint64 t = 0; t < T; t++)
+    memcpy (y + t * O, lstm->head_b, sizeof (float) * O);
+  for (gint64 done = 0; done < T; done += G_MAXINT / 2)
+    {
+      int n = (int) MIN ((gint64) (G_MAXINT / 2), T - done);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, O, in_dim, 1.0f,
+                   in + done * in_dim, in_dim, lstm->head_w, in_dim, 1.0f, y + done * O, O);
+    }
+}
+
+static float *
+try_alloc (gsize n, GError **error)
+{
+  float *p = g_try_new (float, MAX (n, 1));
+  if (p == NULL)
+    g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_FAILED,
+                 "out of memory: LSTM needs %" G_GSIZE_FORMAT " MB of buffers", n * sizeof (float) >> 20);
+  return p;
+}
+
+gboolean
+wkp_lstm_forward (const WkpLstm *lstm, const float *x, gint64 T, float *y, int n_threads, GError **error)
+{
+  int H, dirs, width;
+  g_autofree float *buf_a = NULL, *buf_b = NULL, *G = NULL, *bias = NULL, *h = NULL, *c = NULL;
+  const float *in;
+  int in_dim;
+  Scratch s;
+
+  if (!check_lstm (lstm, error))
+    return FALSE;
+  g_return_val_if_fail (T >= 0, FALSE);
+  if (T == 0)
+    return TRUE;
+  g_return_val_if_fail (x != NULL && y != NULL, FALSE);
+
+  if (n_threads > 0)
+    openblas_set_num_threads (n_threads);
+  H = lstm->hidden_size;
+  dirs = lstm->bidirectional ? 2 : 1;
+  width = H * dirs;
+  if ((buf_a = try_alloc ((gsize) T * width, error)) == NULL ||
+      (lstm->num_layers > 1 && (buf_b = try_alloc ((gsize) T * width, error)) == NULL))
+    return FALSE;
+  G = g_new (float, (gsize) BLOCK_STEPS * 4 * H);
+  bias = g_new (float, 4 * H);
+  h = g_new (float, H);
+  c = g_new (float, H);
+  s.G = G;
+  s.bias = bias;
+
+  in = x;
+  in_dim = lstm->input_size;
+  for (int l = 0; l < lstm->num_layers; l++)
+    {
+      float *out = (l % 2 == 0) ? buf_a : buf_b;
+      for (int d = 0; d < dirs; d++)
+        {
+          memset (h, 0, sizeof (float) * H);
+          memset (c, 0, sizeof (float) * H);
+          run_direction (lstm, l, d, in, in_dim, T, out, width, d * H, h, c, &s);
+        }
+      in = out;
+      in_dim = width;
+    }
+  run_head (lstm, in, T, y);
+  return TRUE;
+}
+
+/* --- reference path ----------------------------------------------------------- */
+
+static double
+ref_sigmoid (double x)
+{
+  return 1.0 / (1.0 + exp (-x));
+}
+
+gboolean
+wkp_lstm_forward_ref (const WkpLstm *lstm, const float *x, gint64 T, float *y, GError **error)
+{
+  int H, dirs, width;
+  g_autofree double *cur = NULL, *next = NULL, *h = NULL, *c = NULL, *g = NULL;
+
+  if (!check_lstm (lstm, error))
+    return FALSE;
+  g_return_val_if_fail (T >= 0, FALSE);
+  if (T == 0)
+    return TRUE;
+  H = lstm->hidden_size;
+  dirs = lstm->bidirectional ? 2 : 1;
+  width = H * dirs;
+  cur = g_new (double, (gsize) T * MAX (width, lstm->input_size));
+  next = g_new (double, (gsize) T * width);
+  h = g_new (double, H);
+  c = g_new (double, H);
+  g = g_new (double, 4 * H);
+  for (gint64 i = 0; i < T * lstm->input_size; i++)
+    cur[i] = x[i];
+
+  for (int l = 0; l < lstm->num_layers; l++)
+    {
+      int in_dim = wkp_lstm_layer_input (lstm, l);
+      for (int d = 0; d < dirs; d++)
+        {
+          const float *wi = lstm->w_ih[l][d], *wh = lstm->w_hh[l][d];
+          const float *bi = lstm->b_ih[l][d], *bh = lstm->b_hh[l][d];
+          for (int j = 0; j < H; j++)
+            h[j] = c[j] = 0.0;
+          for (gint64 k = 0; k < T; k++)
+            {
+              gint64 t = d == 0 ? k : T - 1 - k;
+              const double *xt = cur + t * in_dim;
+              for (int r = 0; r < 4 * H; r++)
+                {
+                  double acc = (double) bi[r] + (double) bh[r];
+                  for (int q = 0; q < in_dim; q++)
+                    acc += (double) wi[(gsize) r * in_dim + q] * xt[q];
+                  for (int q = 0; q < H; q++)
+                    acc += (double) wh[(gsize) r * H + q] * h[q];
+                  g[r] = acc;
+                }
+              for (int j = 0; j < H; j++)
+                {
+                  double ig = ref_sigmoid (g[j]), fg = ref_sigmoid (g[H + j]);
+                  double gg = tanh (g[2 * H + j]), og = ref_sigmoid (g[3 * H + j]);
+                  c[j] = fg * c[j] + ig * gg;
+                  h[j] = og * tanh (c[j]);
+                  next[t * width + d * H + j] = h[j];
+                }
+            }
+        }
+      {
+        double *tmp = cur;
+        cur = next;
+        next = tmp;
+      }
+    }
+  for (gint64 t = 0; t < T; t++)
+    for (int o = 0; o < lstm->output_size; o++)
+      {
+        double acc = lstm->head_b[o];
+        for (int q = 0; q < width; q++)
+          acc += (double) lstm->head_w[(gsize) o * width + q] * cur[t * width + q];
+        y[t * lstm->output_size + o] = (float) acc;
+      }
+  return TRUE;
+}
+
+/* --- streaming ------------------------------------------------------------------ */
+
+struct _WkpLstmStream {
+  const WkpLstm *lstm;
+  int            n_threads;
+  float         *h[WKP_LSTM_MAX_LAYERS];
+  float         *c[WKP_LSTM_MAX_LAYERS];
+  float         *buf_a, *buf_b;
+  gint64         cap;      /* steps the layer buffers hold */
+  Scratch        s;
+};
+
+WkpLstmStream *
+wkp_lstm_stream_new (const WkpLstm *lstm, int n_threads, GError **error)
+{
+  WkpLstmStream *st;
+
+  if (!check_lstm (lstm, error))
+    return NULL;
+  if (lstm->bidirectional)
+    {
+      g_set_error_literal (error, WKP_MODEL_ERROR, WKP_ERROR_UNSUPPORTED,
+                           "streaming needs a unidirectional model; this LSTM is bidirectional "
+                           "(its output at a step depends on the whole future input)");
+      return NULL;
+    }
+  st = g_new0 (WkpLstmStream, 1);
+  st->lstm = lstm;
+  st->n_threads = n_threads;
+  for (int l = 0; l < lstm->num_layers; l++)
+    {
+      st->h[l] = g_new0 (float, lstm->hidden_size);
+      st->c[l] = g_new0 (float, lstm->hidden_size);
+    }
+  st->s.G = g_new (float, (gsize) BLOCK_STEPS * 4 * lstm->hidden_size);
+  st->s.bias = g_new (float, 4 * lstm->hidden_size);
+  return st;
+}
+
+void
+wkp_lstm_stream_reset (WkpLstmStream *st)
+{
+  g_return_if_fail (st != NULL);
+  for (int l = 0; l < st->lstm->num_layers; l++)
+    {
+      memset (st->h[l], 0, sizeof (float) * st->lstm->hidden_size);
+      memset (st->c[l], 0, sizeof (float) * st->lstm->hidden_size);
+    }
+}
+
+void
+wkp_lstm_stream_free (WkpLstmStream *st)
+{
+  if (st == NULL)
+    return;
+  for (int l = 0; l < WKP_LSTM_MAX_LAYERS; l++)
+    {
+      g_free (st->h[l]);
+      g_free (st->c[l]);
+    }
+  g_free (st->buf_a);
+  g_free (st->buf_b);
+  g_free (st->s.G);
+  g_free (st->s.bias);
+  g_free (st);
+}
+
+gboolean
+wkp_lstm_stream_push (WkpLstmStream *st, const float *x, gint64 T, float *y, GError **error)
+{
+  const WkpLstm *lstm;
+  const float *in;
+  int H, in_dim;
+
+  g_return_val_if_fail (st != NULL && T >= 0, FALSE);
+  if (T == 0)
+    return TRUE;
+  g_return_val_if_fail (x != NULL && y != NULL, FALSE);
+  lstm = st->lstm;
+  H = lstm->hidden_size;
+  if (st->n_threads > 0)
+    openblas_set_num_threads (st->n_threads);
+  if (T > st->cap)
+    {
+      g_free (st->buf_a);
+      g_free (st->buf_b);
+      st->buf_b = NULL;
+      if ((st->buf_a = try_alloc ((gsize) T * H, error)) == NULL ||
+          (st->buf_b = try_alloc ((gsize) T * H, error)) == NULL)
+        {
+          g_clear_pointer (&st->buf_a, g_free);
+          st->cap = 0;
+          return FALSE;
+        }
+      st->cap = T;
+    }
+  in = x;
+  in_dim = lstm->input_size;
+  for (int l = 0; l < lstm->num_layers; l++)
+    {
+      float *out = (l % 2 == 0) ? st->buf_a : st->buf_b;
+      run_direction (lstm, l, 0, in, in_dim, T, out, H, 0, st->h[l], st->c[l], &st->s);
+      in = out;
+      in_dim = H;
+    }
+  run_head (lstm, in, T, y);
+  return TRUE;
+}

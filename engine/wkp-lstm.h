@@ -47,6 +47,29 @@ gboolean wkp_lstm_forward      (const WkpLstm *lstm, const float *x, gint64 T, f
 /* The same computed with plain loops, no BLAS: the reference used in tests. */
 gboolean wkp_lstm_forward_ref  (const WkpLstm *lstm, const float *x, gint64 T, float *y, GError **error);
 
+/* Checks every weight is finite; the message names the first bad tensor in
+ * PyTorch naming (e.g. "lstm.weight_hh_l1_reverse"). */
+gboolean wkp_lstm_check_finite (const WkpLstm *lstm, GError **error);
+
+/* PyTorch state-dict name of a tensor: @kind is "weight_ih", "weight_hh",
+ * "bias_ih" or "bias_hh"; e.g. "lstm.weight_ih_l0_reverse". */
+char    *wkp_lstm_tensor_name  (const char *kind, int layer, int dir);
+
+/* Streaming inference for unidirectional models: feed input steps chunk by
+ * chunk (any chunk sizes, including 0); the outputs equal those of
+ * wkp_lstm_forward() on the concatenated input (same arithmetic up to the
+ * BLAS kernel's blocking, |diff| ~ 1e-7 relative). The stream keeps the
+ * (h, c) state of every layer and reuses its buffers. */
+typedef struct _WkpLstmStream WkpLstmStream;
+
+WkpLstmStream *wkp_lstm_stream_new   (const WkpLstm *lstm, int n_threads, GError **error);
+/* @x [T, input_size] -> @y [T, output_size]. */
+gboolean       wkp_lstm_stream_push  (WkpLstmStream *stream, const float *x, gint64 T, float *y,
+                                      GError **error);
+void           wkp_lstm_stream_reset (WkpLstmStream *stream);
+void           wkp_lstm_stream_free  (WkpLstmStream *stream);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpLstm, wkp_lstm_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpLstmStream, wkp_lstm_stream_free)
 
 G_END_DECLS

@@ -1,0 +1,295 @@
+/* LSTM inference: fast path (OpenBLAS) vs PyTorch, vs the scalar reference,
+ * and streaming vs whole-utterance.
+ *
+ * Tolerances (how they are measured): err = max_i |ours_i - theirs_i| /
+ * max_i |theirs_i| over all outputs of a sequence (relative to the output
+ * scale, so near-zero elements don't blow up the ratio).
+ *   fast float32 vs torch float32 .............. err <= 1e-5
+ *   reference (double accumulation, float32 output) vs torch float64 with the
+ *   same weights ................................ err <= 1e-6 (output rounding)
+ *   fast vs reference ........................... err <= 1e-5
+ *   streaming vs whole-utterance ................ err <= 1e-6
+ */
+#include "wkp-lstm.h"
+#include "wkp-npy.h"
+#include "wkp-error.h"
+#include "wkp-test-util.h"
+
+#include <math.h>
+#include <string.h>
+
+static WkpLstm *
+random_lstm (int input, int hidden, int layers, gboolean bidir, int output, float scale)
+{
+  WkpLstm *lstm = wkp_lstm_new (input, hidden, layers, bidir, output);
+  int dirs = bidir ? 2 : 1;
+  for (int l = 0; l < layers; l++)
+    for (int d = 0; d < dirs; d++)
+      {
+        gsize in = (gsize) wkp_lstm_layer_input (lstm, l);
+        wkp_test_random_fill (lstm->w_ih[l][d], 4 * (gsize) hidden * in, -scale, scale);
+        wkp_test_random_fill (lstm->w_hh[l][d], 4 * (gsize) hidden * hidden, -scale, scale);
+        wkp_test_random_fill (lstm->b_ih[l][d], 4 * (gsize) hidden, -scale, scale);
+        wkp_test_random_fill (lstm->b_hh[l][d], 4 * (gsize) hidden, -scale, scale);
+      }
+  wkp_test_random_fill (lstm->head_w, (gsize) output * hidden * dirs, -scale, scale);
+  wkp_test_random_fill (lstm->head_b, (gsize) output, -scale, scale);
+  return lstm;
+}
+
+static double
+rel_err (const float *ours, const void *theirs, gboolean theirs_f64, gsize n)
+{
+  double num = 0, den = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      double t = theirs_f64 ? ((const double *) theirs)[i] : ((const float *) theirs)[i];
+      num = MAX (num, fabs ((double) ours[i] - t));
+      den = MAX (den, fabs (t));
+    }
+  return den > 0 ? num / den : num;
+}
+
+static void
+save_tensor (const char *dir, const char *name, int ndim, const gint64 *shape, const float *data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file = g_strdup_printf ("%s.npy", name);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_assert_true (wkp_npy_save (path, WKP_DTYPE_F32, ndim, shape, data, &error));
+  g_assert_no_error (error);
+}
+
+static void
+check_against_torch (int layers, int hidden, gboolean bidir)
+{
+  const int input = 20, output = 7;
+  gint64 T = g_test_rand_int_range (100, 260);
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autoptr(WkpLstm) lstm = random_lstm (input, hidden, layers, bidir, output, 0.6f);
+  g_autofree float *x = g_new (float, T * input);
+  g_autofree float *y = g_new (float, T * output);
+  g_autofree float *yref = g_new (float, T * output);
+  g_autoptr(GError) error = NULL;
+  int dirs = bidir ? 2 : 1;
+  char a_layers[8], a_hidden[8];
+  const char *args[] = { dir, a_layers, a_hidden, bidir ? "1" : "0", NULL };
+
+  wkp_test_random_fill (x, T * input, -1.5f, 1.5f);
+  {
+    gint64 shape[] = { T, input };
+    save_tensor (dir, "x", 2, shape, x);
+  }
+  for (int l = 0; l < layers; l++)
+    for (int d = 0; d < dirs; d++)
+      {
+        gint64 in = wkp_lstm_layer_input (lstm, l);
+        gint64 s_ih[] = { 4 * hidden, in }, s_hh[] = { 4 * hidden, hidden }, s_b[] = { 4 * hidden };
+        g_autofree char *n1 = wkp_lstm_tensor_name ("weight_ih", l, d);
+        g_autofree char *n2 = wkp_lstm_tensor_name ("weight_hh", l, d);
+        g_autofree char *n3 = wkp_lstm_tensor_name ("bias_ih", l, d);
+        g_autofree char *n4 = wkp_lstm_tensor_name ("bias_hh", l, d);
+        save_tensor (dir, n1, 2, s_ih, lstm->w_ih[l][d]);
+        save_tensor (dir, n2, 2, s_hh, lstm->w_hh[l][d]);
+        save_tensor (dir, n3, 1, s_b, lstm->b_ih[l][d]);
+        save_tensor (dir, n4, 1, s_b, lstm->b_hh[l][d]);
+      }
+  {
+    gint64 s_w[] = { output, hidden * dirs }, s_b[] = { output };
+    save_tensor (dir, "head.weight", 2, s_w, lstm->head_w);
+    save_tensor (dir, "head.bias", 1, s_b, lstm->head_b);
+  }
+  g_snprintf (a_layers, sizeof a_layers, "%d", layers);
+  g_snprintf (a_hidden, sizeof a_hidden, "%d", hidden);
+  g_free (wkp_test_run_python ("lstm_torch.py", args));
+
+  g_assert_true (wkp_lstm_forward (lstm, x, T, y, 1, &error));
+  g_assert_no_error (error);
+  g_assert_true (wkp_lstm_forward_ref (lstm, x, T, yref, &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *p32 = g_build_filename (dir, "y32.npy", NULL);
+    g_autofree char *p64 = g_build_filename (dir, "y64.npy", NULL);
+    g_autoptr(WkpNpy) y32 = wkp_npy_load (p32, &error);
+    g_autoptr(WkpNpy) y64 = wkp_npy_load (p64, &error);
+    gint64 shape[] = { T, output };
+    double e32, e64;
+    g_assert_no_error (error);
+    g_assert_true (wkp_npy_check (y32, p32, WKP_DTYPE_F32, 2, shape, &error));
+    g_assert_true (wkp_npy_check (y64, p64, WKP_DTYPE_F64, 2, shape, &error));
+    e32 = rel_err (y, y32->data, FALSE, T * output);
+    e64 = rel_err (yref, y64->data, TRUE, T * output);
+    g_test_message ("%dx%d %s T=%" G_GINT64_FORMAT ": fast vs torch f32 %.2e, ref vs torch f64 %.2e",
+                    layers, hidden, bidir ? "bi" : "uni", T, e32, e64);
+    g_assert_cmpfloat (e32, <=, 1e-5);
+    g_assert_cmpfloat (e64, <=, 1e-6);
+  }
+}
+
+static void
+test_torch_1x16_uni (void)
+{
+  if (wkp_test_python ("torch") == NULL)
+    return;
+  check_against_torch (1, 16, FALSE);
+}
+
+static void
+test_torch_2x32_bi (void)
+{
+  if (wkp_test_python ("torch") == NULL)
+    return;
+  check_against_torch (2, 32, TRUE);
+}
+
+static void
+test_torch_3x8_uni (void)
+{
+  if (wkp_test_python ("torch") == NULL)
+    return;
+  check_against_torch (3, 8, FALSE);
+}
+
+/* Block boundaries of the fast path (512 steps) and tiny lengths. */
+static void
+test_fast_vs_ref_lengths (void)
+{
+  const gint64 lengths[] = { 0, 1, 2, 511, 512, 513, 1100 };
+  g_autoptr(WkpLstm) lstm = random_lstm (11, 12, 2, TRUE, 5, 0.5f);
+  g_autoptr(GError) error = NULL;
+
+  for (guint k = 0; k < G_N_ELEMENTS (lengths); k++)
+    {
+      gint64 T = lengths[k];
+      g_autofree float *x = g_new (float, MAX (T, 1) * 11);
+      g_autofree float *y = g_new (float, MAX (T, 1) * 5);
+      g_autofree float *yref = g_new (float, MAX (T, 1) * 5);
+      wkp_test_random_fill (x, T * 11, -1, 1);
+      g_assert_true (wkp_lstm_forward (lstm, x, T, y, 1, &error));
+      g_assert_true (wkp_lstm_forward_ref (lstm, x, T, yref, &error));
+      g_assert_no_error (error);
+      if (T > 0)
+        g_assert_cmpfloat (rel_err (y, yref, FALSE, T * 5), <=, 1e-5);
+    }
+}
+
+/* A bidirectional layer's reverse direction sees the future: changing the
+ * last input changes the first output (a check that the reverse pass runs),
+ * while for a unidirectional model it leaves earlier outputs bit-identical. */
+static void
+test_causality (void)
+{
+  const gint64 T = 40;
+  g_autoptr(WkpLstm) uni = random_lstm (6, 10, 2, FALSE, 3, 0.5f);
+  g_autoptr(WkpLstm) bi = random_lstm (6, 10, 2, TRUE, 3, 0.5f);
+  float x[40 * 6], y1[40 * 3], y2[40 * 3];
+  g_autoptr(GError) error = NULL;
+
+  wkp_test_random_fill (x, G_N_ELEMENTS (x), -1, 1);
+  g_assert_true (wkp_lstm_forward (uni, x, T, y1, 1, &error));
+  x[(T - 1) * 6] += 1.0f;
+  g_assert_true (wkp_lstm_forward (uni, x, T, y2, 1, &error));
+  g_assert_cmpmem (y1, sizeof (float) * (T - 1) * 3, y2, sizeof (float) * (T - 1) * 3);
+  g_assert_true (wkp_lstm_forward (bi, x, T, y1, 1, &error));
+  x[(T - 1) * 6] -= 1.0f;
+  g_assert_true (wkp_lstm_forward (bi, x, T, y2, 1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (fabsf (y1[0] - y2[0]) + fabsf (y1[1] - y2[1]) + fabsf (y1[2] - y2[2]), >, 0.0f);
+}
+
+static void
+test_stream_equals_whole (void)
+{
+  const gint64 T = 1500;
+  const int input = 9, output = 4;
+  g_autoptr(WkpLstm) lstm = random_lstm (input, 24, 3, FALSE, output, 0.5f);
+  g_autofree float *x = g_new (float, T * input);
+  g_autofree float *y = g_new (float, T * output);
+  g_autofree float *ys = g_new (float, T * output);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpLstmStream) st = wkp_lstm_stream_new (lstm, 1, &error);
+  gint64 done = 0;
+  double err;
+
+  g_assert_no_error (error);
+  wkp_test_random_fill (x, T * input, -1, 1);
+  g_assert_true (wkp_lstm_forward (lstm, x, T, y, 1, &error));
+  /* chunks: 0, 1, then random sizes including ones longer than a block */
+  g_assert_true (wkp_lstm_stream_push (st, x, 0, ys, &error));
+  while (done < T)
+    {
+      gint64 n = done == 0 ? 1 : MIN (T - done, g_test_rand_int_range (0, 700));
+      g_assert_true (wkp_lstm_stream_push (st, x + done * input, n, ys + done * output, &error));
+      g_assert_no_error (error);
+      done += n;
+    }
+  err = rel_err (ys, y, FALSE, T * output);
+  g_test_message ("stream vs whole: %.2e", err);
+  g_assert_cmpfloat (err, <=, 1e-6);
+
+  /* reset starts over */
+  wkp_lstm_stream_reset (st);
+  g_assert_true (wkp_lstm_stream_push (st, x, 50, ys, &error));
+  g_assert_cmpfloat (rel_err (ys, y, FALSE, 50 * output), <=, 1e-6);
+}
+
+static void
+test_stream_bidir_refused (void)
+{
+  g_autoptr(WkpLstm) lstm = random_lstm (3, 4, 1, TRUE, 2, 0.5f);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpLstmStream) st = wkp_lstm_stream_new (lstm, 1, &error);
+  g_assert_null (st);
+  g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "bidirectional"));
+}
+
+static void
+test_check_finite (void)
+{
+  g_autoptr(WkpLstm) lstm = random_lstm (3, 4, 2, TRUE, 2, 0.5f);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (wkp_lstm_check_finite (lstm, &error));
+  g_assert_no_error (error);
+  lstm->w_hh[1][1][5] = NAN;
+  g_assert_false (wkp_lstm_check_finite (lstm, &error));
+  g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "lstm.weight_hh_l1_reverse"));
+  g_assert_nonnull (strstr (error->message, "NaN"));
+  g_clear_error (&error);
+  lstm->w_hh[1][1][5] = 0;
+  lstm->head_b[1] = INFINITY;
+  g_assert_false (wkp_lstm_check_finite (lstm, &error));
+  g_assert_nonnull (strstr (error->message, "head.bias"));
+}
+
+/* Parameter count equals the sum of the tensor sizes torch would have:
+ * computed here independently from the tensor shapes. */
+static void
+test_n_params (void)
+{
+  g_autoptr(WkpLstm) lstm = wkp_lstm_new (30, 16, 2, TRUE, 5);
+  gsize want = 0;
+  /* layer 0: 2 dirs * (64*30 + 64*16 + 64 + 64); layer 1: 2 * (64*32 + 64*16 + 128); head 5*32+5 */
+  want += 2 * (64 * 30 + 64 * 16 + 128);
+  want += 2 * (64 * 32 + 64 * 16 + 128);
+  want += 5 * 32 + 5;
+  g_assert_cmpuint (wkp_lstm_n_params (lstm), ==, want);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/lstm/torch/1x16-uni", test_torch_1x16_uni);
+  g_test_add_func ("/lstm/torch/2x32-bi", test_torch_2x32_bi);
+  g_test_add_func ("/lstm/torch/3x8-uni", test_torch_3x8_uni);
+  g_test_add_func ("/lstm/fast-vs-ref-lengths", test_fast_vs_ref_lengths);
+  g_test_add_func ("/lstm/causality", test_causality);
+  g_test_add_func ("/lstm/stream-equals-whole", test_stream_equals_whole);
+  g_test_add_func ("/lstm/stream-bidir-refused", test_stream_bidir_refused);
+  g_test_add_func ("/lstm/check-finite", test_check_finite);
+  g_test_add_func ("/lstm/n-params", test_n_params);
+  return g_test_run ();
+}
