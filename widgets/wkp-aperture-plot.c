@@ -1,0 +1,233 @@
+#include "wkp-aperture-plot.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+
+typedef struct
+{
+  GBytes *values;
+  gint64  n_frames;
+  int     fps_num;
+  int     fps_den;
+} Series;
+
+struct _WkpAperturePlot
+{
+  WkpTimeView   parent_instance;
+  Series        series[WKP_APERTURE_N_SERIES];
+  double        y_max;
+  /* cached curves for (width, height, range) */
+  GskRenderNode *cache;
+  int           cache_w;
+  int           cache_h;
+};
+
+G_DEFINE_FINAL_TYPE (WkpAperturePlot, wkp_aperture_plot, WKP_TYPE_TIME_VIEW)
+
+static const double series_rgb[WKP_APERTURE_N_SERIES][3] = {
+  { 0.11, 0.44, 0.85 },   /* extracted: blue */
+  { 0.90, 0.38, 0.0 },    /* predicted: orange */
+};
+
+#define MARGIN_TOP 22.0
+#define MARGIN_BOTTOM 4.0
+
+static void
+drop_cache (WkpAperturePlot *self)
+{
+  g_clear_pointer (&self->cache, gsk_render_node_unref);
+}
+
+static void
+range_changed (WkpTimeView *view)
+{
+  drop_cache (WKP_APERTURE_PLOT (view));
+}
+
+static double
+value_to_y (WkpAperturePlot *self, double v, double h)
+{
+  double ph = h - MARGIN_TOP - MARGIN_BOTTOM;
+  return MARGIN_TOP + ph * (1.0 - v / self->y_max);
+}
+
+static GskRenderNode *
+build_curves (WkpAperturePlot *self, double w, double h)
+{
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  WkpTimeMap map;
+  cairo_t *cr;
+
+  wkp_time_view_get_map (WKP_TIME_VIEW (self), w, &map);
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  /* grid at 0 and every 0.1 of aperture */
+  cairo_set_line_width (cr, 1.0);
+  cairo_set_source_rgb (cr, 0.86, 0.86, 0.88);
+  for (double g = 0.0; g <= self->y_max + 1e-9; g += 0.1)
+    {
+      double y = floor (value_to_y (self, g, h)) + 0.5;
+      cairo_move_to (cr, 0, y);
+      cairo_line_to (cr, w, y);
+    }
+  cairo_stroke (cr);
+
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_set_line_width (cr, 1.8);
+  for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
+    {
+      Series *ser = &self->series[s];
+      const float *v;
+      gint64 f0, f1;
+      gboolean pen = FALSE;
+
+      if (ser->values == NULL || ser->n_frames == 0)
+        continue;
+      v = g_bytes_get_data (ser->values, NULL);
+      f0 = MAX (0, wkp_view_frame_at (map.start_us, ser->fps_num, ser->fps_den) - 1);
+      f1 = MIN (ser->n_frames - 1, wkp_view_frame_at (map.end_us, ser->fps_num, ser->fps_den) + 1);
+      for (gint64 f = f0; f <= f1; f++)
+        {
+          /* plot each value at its frame's centre */
+          gint64 t0 = wkp_view_frame_start (f, ser->fps_num, ser->fps_den);
+          gint64 t1 = wkp_view_frame_start (f + 1, ser->fps_num, ser->fps_den);
+          double x = wkp_time_map_to_x (&map, (t0 + t1) / 2);
+          if (isnan (v[f]))
+            {
+              pen = FALSE;
+              continue;
+            }
+          double y = value_to_y (self, v[f], h);
+          if (pen)
+            cairo_line_to (cr, x, y);
+          else
+            cairo_move_to (cr, x, y);
+          pen = TRUE;
+        }
+      cairo_set_source_rgb (cr, series_rgb[s][0], series_rgb[s][1], series_rgb[s][2]);
+      cairo_stroke (cr);
+    }
+  cairo_destroy (cr);
+  return gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+}
+
+static void
+append_text (GtkWidget *widget, GtkSnapshot *snapshot, const char *text, double x, double y,
+             const GdkRGBA *color)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
+  gtk_snapshot_save (snapshot);
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x, y));
+  gtk_snapshot_append_layout (snapshot, layout, color);
+  gtk_snapshot_restore (snapshot);
+  g_object_unref (layout);
+}
+
+static void
+wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  WkpAperturePlot *self = WKP_APERTURE_PLOT (widget);
+  int w = gtk_widget_get_width (widget);
+  int h = gtk_widget_get_height (widget);
+  GdkRGBA bg = { 1, 1, 1, 1 };
+  GdkRGBA fg = { 0.25, 0.25, 0.25, 1 };
+
+  gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  gtk_snapshot_append_color (snapshot, &bg, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  wkp_time_view_snapshot_selection (WKP_TIME_VIEW (self), snapshot, w, h);
+
+  if (self->cache == NULL || self->cache_w != w || self->cache_h != h)
+    {
+      drop_cache (self);
+      self->cache = build_curves (self, w, h);
+      self->cache_w = w;
+      self->cache_h = h;
+    }
+  if (self->cache != NULL)
+    gtk_snapshot_append_node (snapshot, self->cache);
+
+  /* legend */
+  for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
+    {
+      GdkRGBA c = { series_rgb[s][0], series_rgb[s][1], series_rgb[s][2], 1 };
+      double x = 8 + s * 110;
+      gtk_snapshot_append_color (snapshot, &c, &GRAPHENE_RECT_INIT (x, 9, 16, 3));
+      append_text (widget, snapshot, s == WKP_APERTURE_EXTRACTED ? _("Extracted") : _("Predicted"),
+                   x + 20, 1, &fg);
+    }
+  wkp_time_view_snapshot_playhead (WKP_TIME_VIEW (self), snapshot, w, h);
+  gtk_snapshot_pop (snapshot);
+}
+
+static void
+wkp_aperture_plot_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
+                           int *minimum, int *natural, int *min_baseline, int *nat_baseline)
+{
+  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 100 : 60;
+  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? 400 : 120;
+}
+
+static void
+wkp_aperture_plot_dispose (GObject *object)
+{
+  WkpAperturePlot *self = WKP_APERTURE_PLOT (object);
+  drop_cache (self);
+  for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
+    g_clear_pointer (&self->series[s].values, g_bytes_unref);
+  G_OBJECT_CLASS (wkp_aperture_plot_parent_class)->dispose (object);
+}
+
+static void
+wkp_aperture_plot_class_init (WkpAperturePlotClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  G_OBJECT_CLASS (klass)->dispose = wkp_aperture_plot_dispose;
+  WKP_TIME_VIEW_CLASS (klass)->range_changed = range_changed;
+  widget_class->snapshot = wkp_aperture_plot_snapshot;
+  widget_class->measure = wkp_aperture_plot_measure;
+  gtk_widget_class_set_css_name (widget_class, "apertureplot");
+}
+
+static void
+wkp_aperture_plot_init (WkpAperturePlot *self)
+{
+  self->y_max = 0.3;
+}
+
+GtkWidget *
+wkp_aperture_plot_new (void)
+{
+  return g_object_new (WKP_TYPE_APERTURE_PLOT, NULL);
+}
+
+void
+wkp_aperture_plot_set_series (WkpAperturePlot *self, WkpApertureSeries series, GBytes *values,
+                              gint64 n_frames, int fps_num, int fps_den)
+{
+  Series *ser;
+  double vmax = 0.0;
+
+  g_return_if_fail (WKP_IS_APERTURE_PLOT (self));
+  g_return_if_fail (series < WKP_APERTURE_N_SERIES);
+  g_return_if_fail (values == NULL || g_bytes_get_size (values) >= (gsize) n_frames * sizeof (float));
+  g_return_if_fail (values == NULL || (fps_num > 0 && fps_den > 0));
+
+  ser = &self->series[series];
+  g_clear_pointer (&ser->values, g_bytes_unref);
+  if (values != NULL)
+    ser->values = g_bytes_ref (values);
+  ser->n_frames = values != NULL ? n_frames : 0;
+  ser->fps_num = fps_num;
+  ser->fps_den = fps_den;
+
+  /* y axis: 0 .. max over both series, rounded up to 0.1 */
+  for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
+    {
+      const float *v = self->series[s].values ? g_bytes_get_data (self->series[s].values, NULL) : NULL;
+      for (gint64 i = 0; v != NULL && i < self->series[s].n_frames; i++)
+        if (isfinite (v[i]) && v[i] > vmax)
+          vmax = v[i];
+    }
+  self->y_max = MAX (0.1, ceil (vmax * 1.1 * 10.0) / 10.0);
+  drop_cache (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}

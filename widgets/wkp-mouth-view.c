@@ -1,0 +1,205 @@
+#include "wkp-mouth-view.h"
+#include "wkp-face-shape.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <string.h>
+
+struct _WkpMouthView
+{
+  GtkWidget parent_instance;
+  float     predicted[WKP_VIEW_N_POINTS * 2];
+  float     extracted[WKP_VIEW_N_POINTS * 2];
+  gboolean  has_predicted;
+  gboolean  has_extracted;
+  double    x0, y0, x1, y1;
+  char     *note;
+};
+
+G_DEFINE_FINAL_TYPE (WkpMouthView, wkp_mouth_view, GTK_TYPE_WIDGET)
+
+/* GNOME palette: orange for the prediction, blue for the measurement. */
+static const double predicted_rgb[3] = { 0.90, 0.38, 0.0 };
+static const double extracted_rgb[3] = { 0.11, 0.44, 0.85 };
+
+static void
+draw_mouth (cairo_t *cr, const float *pts, double scale, double ox, double oy,
+            const double rgb[3], gboolean dashed)
+{
+  static const double dash[] = { 5.0, 3.0 };
+  cairo_new_path (cr);
+  wkp_face_shape_path (cr, pts, scale, ox, oy, TRUE);
+  cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
+  cairo_set_line_width (cr, 2.0);
+  cairo_set_dash (cr, dash, dashed ? 2 : 0, 0);
+  cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
+  for (int i = WKP_VIEW_MOUTH_FIRST; i < WKP_VIEW_N_POINTS; i++)
+    {
+      double x = pts[2 * i], y = pts[2 * i + 1];
+      if (isnan (x) || isnan (y))
+        continue;
+      if (dashed)
+        cairo_rectangle (cr, x * scale + ox - 2.5, y * scale + oy - 2.5, 5, 5);
+      else
+        cairo_arc (cr, x * scale + ox, y * scale + oy, 2.8, 0, 2 * G_PI);
+      cairo_fill (cr);
+    }
+}
+
+static void
+append_text (GtkWidget *widget, GtkSnapshot *snapshot, const char *text, double x, double y,
+             const GdkRGBA *color)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
+  gtk_snapshot_save (snapshot);
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x, y));
+  gtk_snapshot_append_layout (snapshot, layout, color);
+  gtk_snapshot_restore (snapshot);
+  g_object_unref (layout);
+}
+
+static void
+wkp_mouth_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  WkpMouthView *self = WKP_MOUTH_VIEW (widget);
+  double w = gtk_widget_get_width (widget);
+  double h = gtk_widget_get_height (widget);
+  GdkRGBA bg = { 0.98, 0.98, 0.98, 1.0 };
+  GdkRGBA fg = { 0.2, 0.2, 0.2, 1.0 };
+  GdkRGBA grid = { 0.85, 0.85, 0.87, 1.0 };
+  double bw = self->x1 - self->x0, bh = self->y1 - self->y0;
+  double legend_h = 26;
+  double scale, ox, oy;
+  cairo_t *cr;
+
+  gtk_snapshot_append_color (snapshot, &bg, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  if (bw <= 0 || bh <= 0 || w < 10 || h < legend_h + 10)
+    return;
+  scale = MIN ((w - 16) / bw, (h - legend_h - 16) / bh);
+  ox = (w - bw * scale) / 2 - self->x0 * scale;
+  oy = legend_h + (h - legend_h - bh * scale) / 2 - self->y0 * scale;
+
+  /* axes through the canonical mouth centre */
+  gtk_snapshot_append_color (snapshot, &grid,
+                             &GRAPHENE_RECT_INIT (ox + 0 * scale - 0.5, legend_h, 1, h - legend_h));
+
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  if (self->has_extracted)
+    draw_mouth (cr, self->extracted, scale, ox, oy, extracted_rgb, FALSE);
+  if (self->has_predicted)
+    draw_mouth (cr, self->predicted, scale, ox, oy, predicted_rgb, TRUE);
+
+  /* legend swatches */
+  cairo_set_line_width (cr, 3.0);
+  cairo_set_source_rgb (cr, extracted_rgb[0], extracted_rgb[1], extracted_rgb[2]);
+  cairo_move_to (cr, 8, 13);
+  cairo_line_to (cr, 30, 13);
+  cairo_stroke (cr);
+  {
+    static const double dash[] = { 5.0, 3.0 };
+    double lx = w / 2 + 4;
+    cairo_set_source_rgb (cr, predicted_rgb[0], predicted_rgb[1], predicted_rgb[2]);
+    cairo_set_dash (cr, dash, 2, 0);
+    cairo_move_to (cr, lx, 13);
+    cairo_line_to (cr, lx + 22, 13);
+    cairo_stroke (cr);
+  }
+  cairo_destroy (cr);
+
+  append_text (widget, snapshot, _("Extracted"), 36, 4, &fg);
+  append_text (widget, snapshot, _("Predicted"), w / 2 + 32, 4, &fg);
+  if (self->note != NULL)
+    append_text (widget, snapshot, self->note, 8, h - 22, &fg);
+}
+
+static void
+wkp_mouth_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
+                        int *minimum, int *natural, int *min_baseline, int *nat_baseline)
+{
+  *minimum = 120;
+  *natural = 240;
+}
+
+static void
+wkp_mouth_view_finalize (GObject *object)
+{
+  g_free (WKP_MOUTH_VIEW (object)->note);
+  G_OBJECT_CLASS (wkp_mouth_view_parent_class)->finalize (object);
+}
+
+static void
+wkp_mouth_view_class_init (WkpMouthViewClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  G_OBJECT_CLASS (klass)->finalize = wkp_mouth_view_finalize;
+  widget_class->snapshot = wkp_mouth_view_snapshot;
+  widget_class->measure = wkp_mouth_view_measure;
+  gtk_widget_class_set_css_name (widget_class, "mouthview");
+}
+
+static void
+wkp_mouth_view_init (WkpMouthView *self)
+{
+  self->x0 = -0.45;
+  self->x1 = 0.45;
+  self->y0 = 0.55;
+  self->y1 = 1.35;
+  gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
+}
+
+GtkWidget *
+wkp_mouth_view_new (void)
+{
+  return g_object_new (WKP_TYPE_MOUTH_VIEW, NULL);
+}
+
+static void
+set_points (WkpMouthView *self, float *dst, gboolean *has, const float *points)
+{
+  if (points == NULL && !*has)
+    return;
+  if (points != NULL && *has && memcmp (dst, points, sizeof (float) * WKP_VIEW_N_POINTS * 2) == 0)
+    return;
+  *has = points != NULL;
+  if (points != NULL)
+    memcpy (dst, points, sizeof (float) * WKP_VIEW_N_POINTS * 2);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+wkp_mouth_view_set_predicted (WkpMouthView *self, const float *points)
+{
+  g_return_if_fail (WKP_IS_MOUTH_VIEW (self));
+  set_points (self, self->predicted, &self->has_predicted, points);
+}
+
+void
+wkp_mouth_view_set_extracted (WkpMouthView *self, const float *points)
+{
+  g_return_if_fail (WKP_IS_MOUTH_VIEW (self));
+  set_points (self, self->extracted, &self->has_extracted, points);
+}
+
+void
+wkp_mouth_view_set_bounds (WkpMouthView *self, double x0, double y0, double x1, double y1)
+{
+  g_return_if_fail (WKP_IS_MOUTH_VIEW (self));
+  self->x0 = x0;
+  self->y0 = y0;
+  self->x1 = x1;
+  self->y1 = y1;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+wkp_mouth_view_set_note (WkpMouthView *self, const char *note)
+{
+  g_return_if_fail (WKP_IS_MOUTH_VIEW (self));
+  if (g_strcmp0 (note, self->note) == 0)
+    return;
+  g_free (self->note);
+  self->note = g_strdup (note);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}

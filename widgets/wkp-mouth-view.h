@@ -1,0 +1,23 @@
+/* wkp-mouth-view.h: predicted vs extracted mouth keypoints (48..67) of the
+ * current frame in the normalised (canonical) face frame, overlaid in two
+ * colours with a legend. The view model: two arrays of 68 canonical (x, y)
+ * pairs (NaN where unknown) and the canonical box to show. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define WKP_TYPE_MOUTH_VIEW (wkp_mouth_view_get_type ())
+G_DECLARE_FINAL_TYPE (WkpMouthView, wkp_mouth_view, WKP, MOUTH_VIEW, GtkWidget)
+
+GtkWidget *wkp_mouth_view_new           (void);
+/* 68 canonical (x, y) pairs each; NULL clears. Copied. */
+void       wkp_mouth_view_set_predicted (WkpMouthView *self, const float *points);
+void       wkp_mouth_view_set_extracted (WkpMouthView *self, const float *points);
+/* The canonical-frame box mapped to the widget (aspect kept). */
+void       wkp_mouth_view_set_bounds    (WkpMouthView *self, double x0, double y0, double x1, double y1);
+/* A short note drawn at the bottom (e.g. "No model"); NULL for none. */
+void       wkp_mouth_view_set_note      (WkpMouthView *self, const char *note);
+
+G_END_DECLS

@@ -1,0 +1,105 @@
+#include "wkp-timeline-bar.h"
+
+#include <math.h>
+
+struct _WkpTimelineBar
+{
+  WkpTimeView parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (WkpTimelineBar, wkp_timeline_bar, WKP_TYPE_TIME_VIEW)
+
+gint64
+wkp_timeline_tick_step (const WkpTimeMap *map, double min_px)
+{
+  static const gint64 steps[] = {
+    10000, 20000, 40000, 100000, 200000, 500000, 1000000, 2000000, 5000000,
+    10000000, 15000000, 30000000, 60000000, 120000000, 300000000, 600000000,
+  };
+  gint64 span = map->end_us - map->start_us;
+  if (span <= 0 || map->width <= 0)
+    return steps[G_N_ELEMENTS (steps) - 1];
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    if ((double) steps[i] * map->width / (double) span >= min_px)
+      return steps[i];
+  return steps[G_N_ELEMENTS (steps) - 1];
+}
+
+static void
+wkp_timeline_bar_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  WkpTimeView *view = WKP_TIME_VIEW (widget);
+  double w = gtk_widget_get_width (widget);
+  double h = gtk_widget_get_height (widget);
+  GdkRGBA bg = { 0.94, 0.94, 0.95, 1 };
+  GdkRGBA tick = { 0.45, 0.45, 0.48, 1 };
+  GdkRGBA text = { 0.2, 0.2, 0.2, 1 };
+  GdkRGBA clip_end = { 0.75, 0.75, 0.78, 1 };
+  WkpTimeMap map;
+  gint64 step, t, duration;
+
+  gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  gtk_snapshot_append_color (snapshot, &bg, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  wkp_time_view_get_map (view, w, &map);
+  duration = wkp_time_view_get_duration (view);
+  if (duration > 0 && duration < map.end_us)
+    {
+      double xe = wkp_time_map_to_x (&map, duration);
+      gtk_snapshot_append_color (snapshot, &clip_end, &GRAPHENE_RECT_INIT (xe, 0, w - xe, h));
+    }
+  wkp_time_view_snapshot_selection (view, snapshot, w, h);
+
+  step = wkp_timeline_tick_step (&map, 70);
+  for (t = (map.start_us / step) * step; t <= map.end_us; t += step)
+    {
+      double x = floor (wkp_time_map_to_x (&map, t));
+      g_autofree char *label = NULL;
+      PangoLayout *layout;
+      if (x < 0)
+        continue;
+      gtk_snapshot_append_color (snapshot, &tick, &GRAPHENE_RECT_INIT (x, h - 8, 1, 8));
+      label = wkp_format_time (t);
+      layout = gtk_widget_create_pango_layout (widget, label);
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x + 3, 1));
+      gtk_snapshot_append_layout (snapshot, layout, &text);
+      gtk_snapshot_restore (snapshot);
+      g_object_unref (layout);
+      /* minor ticks */
+      for (int k = 1; k < 5; k++)
+        {
+          double xm = floor (wkp_time_map_to_x (&map, t + step * k / 5));
+          gtk_snapshot_append_color (snapshot, &tick, &GRAPHENE_RECT_INIT (xm, h - 4, 1, 4));
+        }
+    }
+  wkp_time_view_snapshot_playhead (view, snapshot, w, h);
+  gtk_snapshot_pop (snapshot);
+}
+
+static void
+wkp_timeline_bar_measure (GtkWidget *widget, GtkOrientation orientation, int for_size,
+                          int *minimum, int *natural, int *min_baseline, int *nat_baseline)
+{
+  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 100 : 28;
+  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? 400 : 28;
+}
+
+static void
+wkp_timeline_bar_class_init (WkpTimelineBarClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  widget_class->snapshot = wkp_timeline_bar_snapshot;
+  widget_class->measure = wkp_timeline_bar_measure;
+  gtk_widget_class_set_css_name (widget_class, "timelinebar");
+}
+
+static void
+wkp_timeline_bar_init (WkpTimelineBar *self)
+{
+}
+
+GtkWidget *
+wkp_timeline_bar_new (void)
+{
+  return g_object_new (WKP_TYPE_TIMELINE_BAR, NULL);
+}
