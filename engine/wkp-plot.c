@@ -436,7 +436,7 @@ draw_bars (cairo_t *cr, double w, double h, gconstpointer user_data)
       if (hi - lo < 1e-9)
         hi = lo + 1.0;
       step = nice_step (hi - lo, 4);
-      lo = floor (lo / step - 1e-9) * step;
+      lo = floor (lo / step + 1e-9) * step;
       hi = ceil (hi / step - 1e-9) * step;
       if (hi - lo < step * 0.5)
         hi = lo + step;
