@@ -1,10 +1,100 @@
-/* placeholder until this subcommand lands; see the open issue */
+/* wav2kp check DATASET [--json OUT|-]: the alignment and quality checks of a
+ * prepared dataset. */
 #include "wkp-cli.h"
-#include "wkp-error.h"
+#include "wkp-dataset.h"
+#include "wkp-io.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 int
 wkp_cli_check (int argc, char **argv)
 {
-  return wkp_cli_fail ("check", g_error_new_literal (WKP_IO_ERROR, WKP_ERROR_UNSUPPORTED,
-                                                   "not available in this build yet"));
+  g_autofree char *json_out = NULL;
+  g_auto(GStrv) files = NULL;
+  gboolean all = FALSE;
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("DATASET — alignment and quality checks of a prepared dataset");
+  g_autoptr(WkpDataset) ds = NULL;
+  GError *error = NULL;
+  int n_flagged = 0, n_failed = 0, n_ok = 0;
+
+  {
+    GOptionEntry entries[] = {
+      { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_out, "Write every clip's name, offset, confidence and flags as JSON (“-”: stdout)", "OUT" },
+      { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "List every clip, not only flagged ones", NULL },
+      { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "DATASET" },
+      { NULL }
+    };
+    g_option_context_add_main_entries (ctx, entries, NULL);
+  }
+  g_option_context_set_description (ctx,
+    "offset: audio/video offset in video frames from cross-correlating the audio energy envelope\n"
+    "with the inner-lip aperture over ±max-lag frames (> 0: the audio lags the picture);\n"
+    "conf: peak correlation minus the best correlation 3+ frames away.\n"
+    "Flags: offset (|offset| >= 2, confident), offset-unsure (too little correlation to tell),\n"
+    "low-face-rate, length-mismatch (audio vs video duration).");
+  if (!wkp_cli_parse (ctx, "check", &argc, &argv))
+    return WKP_EXIT_BAD_INPUT;
+  if (files == NULL || files[0] == NULL || files[1] != NULL)
+    {
+      g_printerr ("wav2kp check: give exactly one DATASET folder\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (json_out != NULL && g_strcmp0 (json_out, "-") != 0 && !wkp_check_output_path (json_out, &error))
+    return wkp_cli_fail ("check", error);
+  ds = wkp_dataset_open (files[0], &error);
+  if (ds == NULL)
+    return wkp_cli_fail ("check", error);
+
+  if (json_out != NULL)
+    {
+      g_autoptr(JsonNode) node = wkp_dataset_check_json (ds);
+      if (g_strcmp0 (json_out, "-") == 0)
+        {
+          g_autofree char *text = wkp_json_to_string (node, TRUE);
+          printf ("%s\n", text);
+          return WKP_EXIT_OK;
+        }
+      else
+        {
+          g_autoptr(GBytes) bytes = wkp_json_to_bytes (node);
+          if (!wkp_write_file_atomic (json_out, bytes, &error))
+            return wkp_cli_fail ("check", error);
+        }
+    }
+
+  printf ("%-58s %-22s %-5s %6s %5s %5s %6s %6s  %s\n", "clip", "speaker", "split", "offset", "conf", "face",
+          "audio", "video", "flags");
+  for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
+    {
+      const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
+      g_autofree char *flags = wkp_clip_flags_to_string (c->flags);
+      const char *name = c->name;
+      gsize len = strlen (name);
+      if (len > 58)
+        name += len - 58;
+      if (c->status == WKP_CLIP_OK)
+        n_ok++;
+      if (c->status == WKP_CLIP_FAILED)
+        n_failed++;
+      if (c->flags)
+        n_flagged++;
+      if (c->status == WKP_CLIP_SKIPPED && !all)
+        continue;
+      if (c->status != WKP_CLIP_OK)
+        {
+          printf ("%-58s %-22s %-5s %6s %5s %5s %6s %6s  %s: %s\n", name, c->speaker, wkp_split_to_string (c->split),
+                  "-", "-", "-", "-", "-", wkp_clip_status_to_string (c->status), c->error ? c->error : "");
+          continue;
+        }
+      if (c->flags == 0 && !all)
+        continue;
+      printf ("%-58s %-22s %-5s %+6d %5.2f %5.2f %6.2f %6.2f  %s%s\n", name, c->speaker,
+              wkp_split_to_string (c->split), c->offset_frames, isfinite (c->offset_confidence) ? c->offset_confidence : 0.0,
+              c->face_rate, c->audio_seconds, c->video_seconds, flags,
+              c->offset_applied ? " (fixed)" : "");
+    }
+  printf ("%d clips: %d ok, %d flagged, %d failed\n", wkp_dataset_n_clips (ds), n_ok, n_flagged, n_failed);
+  return WKP_EXIT_OK;
 }

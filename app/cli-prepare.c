@@ -1,10 +1,176 @@
-/* placeholder until this subcommand lands; see the open issue */
+/* wav2kp prepare SRC -o DATASET: a corpus (folder or manifest CSV) into an
+ * aligned, checked, cached training set. */
 #include "wkp-cli.h"
-#include "wkp-error.h"
+#include "wkp-dataset.h"
+#include "wkp-io.h"
+
+#include <math.h>
+#include <stdio.h>
 
 int
 wkp_cli_prepare (int argc, char **argv)
 {
-  return wkp_cli_fail ("prepare", g_error_new_literal (WKP_IO_ERROR, WKP_ERROR_UNSUPPORTED,
-                                                   "not available in this build yet"));
+  g_autofree char *output = NULL, *model_fps = NULL, *seq_fps = NULL, *kind = NULL;
+  g_auto(GStrv) files = NULL;
+  g_auto(GStrv) train_speakers = NULL;
+  WkpPrepareParams params;
+  WkpPrepareReport report = { 0 };
+  gboolean fix_offset = FALSE, retry_failed = FALSE, no_tracking = FALSE, quiet = FALSE;
+  int jobs = 1, max_lag, detect_every, n_mels, n_mfcc, subframes, deltas;
+  gint64 seed;
+  double val, test, dominant, min_face_rate, max_mismatch;
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("SRC -o DATASET — prepare a training set from a folder or a manifest CSV");
+  g_autoptr(WkpCliProgress) progress = NULL;
+  g_autoptr(WkpDataset) ds = NULL;
+  GError *error = NULL;
+  gint64 t0;
+
+  wkp_prepare_params_init_default (&params);
+  max_lag = params.max_lag;
+  detect_every = params.landmarks.detect_every;
+  n_mels = params.features.n_mels;
+  n_mfcc = params.features.n_mfcc;
+  subframes = params.features.subframes;
+  deltas = params.features.deltas;
+  seed = (gint64) params.seed;
+  val = params.val_fraction;
+  test = params.test_fraction;
+  dominant = params.dominant_share;
+  min_face_rate = params.min_face_rate;
+  max_mismatch = params.max_length_mismatch;
+  {
+    GOptionEntry entries[] = {
+      { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Dataset folder (created; re-running resumes)", "DATASET" },
+      { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Clips processed in parallel (default 1)", "N" },
+      { "model-fps", 0, 0, G_OPTION_ARG_STRING, &model_fps, "Rate of the feature rows, the model's internal rate (default 25)", "NUM/DEN" },
+      { "sequence-fps", 0, 0, G_OPTION_ARG_STRING, &seq_fps, "Frame rate of image sequences (default 25)", "NUM/DEN" },
+      { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the speaker split (default 1)", "N" },
+      { "val", 0, 0, G_OPTION_ARG_DOUBLE, &val, "Fraction of held-out-eligible speakers in val (default 0.15)", "F" },
+      { "test", 0, 0, G_OPTION_ARG_DOUBLE, &test, "Fraction of held-out-eligible speakers in test (default 0.15)", "F" },
+      { "dominant-share", 0, 0, G_OPTION_ARG_DOUBLE, &dominant, "Speakers above this share of all frames stay in train (default 0.25)", "F" },
+      { "train-speaker", 0, 0, G_OPTION_ARG_STRING_ARRAY, &train_speakers, "Pin a speaker to the train split (repeatable)", "NAME" },
+      { "fix-offset", 0, 0, G_OPTION_ARG_NONE, &fix_offset, "Shift audio and features of clips with a confident offset of 2+ frames", NULL },
+      { "max-lag", 0, 0, G_OPTION_ARG_INT, &max_lag, "Offset search range in frames (default 10)", "N" },
+      { "min-face-rate", 0, 0, G_OPTION_ARG_DOUBLE, &min_face_rate, "Flag clips with a smaller fraction of frames with a face (default 0.9)", "F" },
+      { "max-length-mismatch", 0, 0, G_OPTION_ARG_DOUBLE, &max_mismatch, "Flag clips whose audio and video lengths differ by more seconds (default 0.2)", "S" },
+      { "retry-failed", 0, 0, G_OPTION_ARG_NONE, &retry_failed, "Retry clips that failed before with the same inputs", NULL },
+      { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "Features: mfcc (default) or logmel", "KIND" },
+      { "subframes", 0, 0, G_OPTION_ARG_INT, &subframes, "Feature windows per model frame (default 4)", "N" },
+      { "mels", 0, 0, G_OPTION_ARG_INT, &n_mels, "Mel bands (default 40)", "N" },
+      { "mfcc", 0, 0, G_OPTION_ARG_INT, &n_mfcc, "Cepstral coefficients (default 13)", "N" },
+      { "deltas", 0, 0, G_OPTION_ARG_INT, &deltas, "0, 1 or 2 orders of deltas (default 2)", "N" },
+      { "detect-every", 0, 0, G_OPTION_ARG_INT, &detect_every, "Landmarks: re-detect the face at least every N frames", "N" },
+      { "no-tracking", 0, 0, G_OPTION_ARG_NONE, &no_tracking, "Landmarks: detect in every frame", NULL },
+      { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only the summary", NULL },
+      { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "SRC" },
+      { NULL }
+    };
+    g_option_context_add_main_entries (ctx, entries, NULL);
+  }
+  g_option_context_set_description (ctx,
+    "SRC is a folder (every video, paired with a same-named .wav beside it or in a sibling wav/\n"
+    "folder) or a CSV with columns video,audio,speaker (paths relative to the CSV; image-sequence\n"
+    "patterns such as frames/%06d.jpg allowed; rows without video are audio-only and skipped).\n"
+    "Each clip's arrays are cached under DATASET/clips/ by the content hash of its inputs and the\n"
+    "config: re-running skips finished clips; killing the run leaves no partial clip.\n"
+    "Speaker-independent splits are written to DATASET/dataset.json; see “wav2kp check”.");
+  if (!wkp_cli_parse (ctx, "prepare", &argc, &argv))
+    return WKP_EXIT_BAD_INPUT;
+  if (files == NULL || files[0] == NULL || files[1] != NULL)
+    {
+      g_printerr ("wav2kp prepare: give exactly one SRC (folder or CSV)\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (output == NULL)
+    {
+      g_printerr ("wav2kp prepare: give the dataset folder with -o DATASET\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (jobs < 1 || jobs > 64)
+    {
+      g_printerr ("wav2kp prepare: --jobs must be 1..64\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (kind != NULL && g_strcmp0 (kind, "mfcc") != 0 && g_strcmp0 (kind, "logmel") != 0)
+    {
+      g_printerr ("wav2kp prepare: --kind must be mfcc or logmel, not “%s”\n", kind);
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (!(val >= 0 && test >= 0 && val + test < 1) || !(dominant > 0 && dominant <= 1)
+      || max_lag < 1 || max_lag > 31 || detect_every < 1 || !(min_face_rate >= 0 && min_face_rate <= 1)
+      || !(max_mismatch >= 0))
+    {
+      g_printerr ("wav2kp prepare: out-of-range option (need 0 <= val, test; val + test < 1; "
+                  "0 < dominant-share <= 1; 1 <= max-lag <= 31; detect-every >= 1; 0 <= min-face-rate <= 1)\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (model_fps != NULL && !wkp_rational_parse (model_fps, &params.model_fps, &error))
+    return wkp_cli_fail ("prepare", error);
+  if (seq_fps != NULL && !wkp_rational_parse (seq_fps, &params.sequence_fps, &error))
+    return wkp_cli_fail ("prepare", error);
+  if (kind != NULL)
+    params.features.kind = g_str_equal (kind, "logmel") ? WKP_FEATURE_LOGMEL : WKP_FEATURE_MFCC;
+  params.features.n_mels = n_mels;
+  params.features.n_mfcc = n_mfcc;
+  params.features.subframes = subframes;
+  params.features.deltas = deltas;
+  if (!wkp_feature_config_validate (&params.features, &error))
+    return wkp_cli_fail ("prepare", error);
+  params.landmarks.detect_every = detect_every;
+  if (no_tracking)
+    params.landmarks.tracking = FALSE;
+  params.landmarks.n_threads = 1;
+  params.n_jobs = jobs;
+  params.seed = (guint64) seed;
+  params.val_fraction = val;
+  params.test_fraction = test;
+  params.dominant_share = dominant;
+  params.train_speakers = train_speakers;
+  params.fix_offset = fix_offset;
+  params.max_lag = max_lag;
+  params.min_face_rate = min_face_rate;
+  params.max_length_mismatch = max_mismatch;
+  params.retry_failed = retry_failed;
+
+  progress = wkp_cli_progress_new ("prepare");
+  t0 = g_get_monotonic_time ();
+  if (!wkp_dataset_prepare (files[0], output, &params, wkp_cli_progress_update, progress, NULL, &report,
+                            &error))
+    return wkp_cli_fail ("prepare", error);
+  g_clear_pointer (&progress, wkp_cli_progress_free);
+
+  ds = wkp_dataset_open (output, &error);
+  if (ds == NULL)
+    return wkp_cli_fail ("prepare", error);
+  if (!quiet)
+    for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
+      {
+        const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
+        if (c->status == WKP_CLIP_FAILED)
+          printf ("failed   %s: %s\n", c->name, c->error);
+      }
+  printf ("%s: %d clips: %d ok (%d computed, %d cached), %d failed, %d skipped, %d flagged; "
+          "%" G_GINT64_FORMAT " video frames, %" G_GINT64_FORMAT " feature rows; %.1f s\n",
+          output, report.n_clips, report.n_ok, report.n_ok - report.n_cached, report.n_cached, report.n_failed,
+          report.n_skipped, report.n_flagged, report.n_frames, report.n_feature_frames,
+          (g_get_monotonic_time () - t0) / 1e6);
+  {
+    const char *names[] = { "train", "val", "test" };
+    for (int s = WKP_SPLIT_TRAIN; s <= WKP_SPLIT_TEST; s++)
+      {
+        g_auto(GStrv) spk = wkp_dataset_speakers (ds, (WkpSplit) s);
+        g_autoptr(GArray) idx = wkp_dataset_split_indices (ds, (WkpSplit) s);
+        g_autofree char *list = g_strjoinv (", ", spk);
+        if (!quiet)
+          printf ("  %-5s %4u clips, %2u speakers: %s\n", names[s], idx->len, g_strv_length (spk), list);
+      }
+  }
+  if (report.n_flagged > 0 && !quiet)
+    printf ("run “wav2kp check %s” for the flagged clips\n", output);
+  if (report.n_ok == 0)
+    {
+      g_printerr ("wav2kp prepare: no clip could be prepared\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  return WKP_EXIT_OK;
 }

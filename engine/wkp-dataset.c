@@ -1,1 +1,1430 @@
-/* placeholder: this module is being written */
+/* wkp-dataset.c: the prepared-dataset reader, source listing (CSV / folder),
+ * splits, resampling and the audio/video offset estimate. The preparation
+ * pipeline itself is in wkp-dataset-prepare.c. */
+#include "wkp-dataset-private.h"
+#include "wkp-io.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* Enums                                                                     */
+
+static const char *split_names[] = { "train", "val", "test", "none" };
+
+const char *
+wkp_split_to_string (WkpSplit split)
+{
+  if ((guint) split < G_N_ELEMENTS (split_names))
+    return split_names[split];
+  return "none";
+}
+
+gboolean
+wkp_split_from_string (const char *text, WkpSplit *out)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (split_names); i++)
+    if (g_strcmp0 (text, split_names[i]) == 0)
+      {
+        *out = (WkpSplit) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static const char *status_names[] = { "ok", "failed", "skipped" };
+
+const char *
+wkp_clip_status_to_string (WkpClipStatus status)
+{
+  if ((guint) status < G_N_ELEMENTS (status_names))
+    return status_names[status];
+  return "failed";
+}
+
+static const char *flag_names[] = { "offset", "offset-unsure", "low-face-rate", "length-mismatch" };
+
+char *
+wkp_clip_flags_to_string (guint flags)
+{
+  GString *s = g_string_new (NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (flag_names); i++)
+    if (flags & (1u << i))
+      {
+        if (s->len > 0)
+          g_string_append_c (s, ',');
+        g_string_append (s, flag_names[i]);
+      }
+  return g_string_free (s, FALSE);
+}
+
+static const char *array_files[] = {
+  "features.npy", "landmarks.npy", "normalized.npy", "status.npy", "transform.npy", "audio.npy",
+  "envelope.npy",
+};
+
+const char *
+wkp_clip_array_filename (WkpClipArray which)
+{
+  g_return_val_if_fail ((guint) which < G_N_ELEMENTS (array_files), NULL);
+  return array_files[which];
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
+/* ------------------------------------------------------------------------ */
+/* JSON helpers                                                              */
+
+static gint64
+jint (JsonObject *o, const char *key, gint64 def)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
+    return def;
+  if (json_node_get_value_type (n) == G_TYPE_DOUBLE)
+    return (gint64) json_node_get_double (n);
+  if (json_node_get_value_type (n) == G_TYPE_BOOLEAN)
+    return json_node_get_boolean (n);
+  return json_node_get_int (n);
+}
+
+static double
+jdbl (JsonObject *o, const char *key, double def)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  if (n == NULL)
+    return def;
+  if (JSON_NODE_HOLDS_NULL (n))
+    return NAN;
+  if (!JSON_NODE_HOLDS_VALUE (n))
+    return def;
+  if (json_node_get_value_type (n) == G_TYPE_INT64)
+    return (double) json_node_get_int (n);
+  return json_node_get_double (n);
+}
+
+static const char *
+jstr (JsonObject *o, const char *key)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+static void
+add_double (JsonBuilder *b, const char *key, double v)
+{
+  json_builder_set_member_name (b, key);
+  if (isfinite (v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_string (JsonBuilder *b, const char *key, const char *v)
+{
+  json_builder_set_member_name (b, key);
+  if (v != NULL)
+    json_builder_add_string_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+add_int (JsonBuilder *b, const char *key, gint64 v)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_add_int_value (b, v);
+}
+
+static void
+add_float_array (JsonBuilder *b, const char *key, const float *v, gsize n)
+{
+  json_builder_set_member_name (b, key);
+  if (v == NULL)
+    {
+      json_builder_add_null_value (b);
+      return;
+    }
+  json_builder_begin_array (b);
+  for (gsize i = 0; i < n; i++)
+    if (isfinite (v[i]))
+      json_builder_add_double_value (b, v[i]);
+    else
+      json_builder_add_null_value (b);
+  json_builder_end_array (b);
+}
+
+static void
+add_double_array (JsonBuilder *b, const char *key, const double *v, gsize n)
+{
+  json_builder_set_member_name (b, key);
+  if (v == NULL)
+    {
+      json_builder_add_null_value (b);
+      return;
+    }
+  json_builder_begin_array (b);
+  for (gsize i = 0; i < n; i++)
+    if (isfinite (v[i]))
+      json_builder_add_double_value (b, v[i]);
+    else
+      json_builder_add_null_value (b);
+  json_builder_end_array (b);
+}
+
+/* Reads a number array of exactly @n (or any length when n < 0) into a new
+ * double array; NULL member -> *out NULL. */
+static gboolean
+read_double_array (JsonObject *o, const char *key, gssize n, double **out, gsize *n_out,
+                   const char *name, GError **error)
+{
+  JsonNode *node = json_object_get_member (o, key);
+  JsonArray *a;
+  guint len;
+
+  *out = NULL;
+  if (n_out)
+    *n_out = 0;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    goto bad;
+  a = json_node_get_array (node);
+  len = json_array_get_length (a);
+  if (n >= 0 && (gssize) len != n)
+    goto bad;
+  *out = g_new (double, MAX (len, 1));
+  for (guint i = 0; i < len; i++)
+    {
+      JsonNode *e = json_array_get_element (a, i);
+      if (JSON_NODE_HOLDS_NULL (e))
+        (*out)[i] = NAN;
+      else if (JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_INT64)
+        (*out)[i] = (double) json_node_get_int (e);
+      else if (JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_DOUBLE)
+        (*out)[i] = json_node_get_double (e);
+      else
+        {
+          g_clear_pointer (out, g_free);
+          goto bad;
+        }
+    }
+  if (n_out)
+    *n_out = len;
+  return TRUE;
+
+bad:
+  if (n >= 0)
+    g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: “%s” is not an array of %" G_GSSIZE_FORMAT
+                 " numbers", name, key, n);
+  else
+    g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: “%s” is not an array of numbers", name, key);
+  return FALSE;
+}
+
+JsonNode *
+wkp_landmark_params_to_json (const WkpLandmarkParams *p)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_int (b, "detect_every", p->detect_every);
+  json_builder_set_member_name (b, "tracking");
+  json_builder_add_boolean_value (b, p->tracking);
+  add_int (b, "max_detect_width", p->max_detect_width);
+  add_int (b, "min_face_px", p->min_face_px);
+  json_builder_set_member_name (b, "smooth");
+  json_builder_add_boolean_value (b, p->smooth);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+gboolean
+wkp_landmark_params_from_json (JsonNode *node, WkpLandmarkParams *p, GError **error)
+{
+  JsonObject *o;
+  /* the values that matter are all in the file; no call into the landmarks
+   * module so that readers link without it */
+  memset (p, 0, sizeof *p);
+  p->detect_every = 1;
+  p->n_threads = 1;
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error_literal (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "landmark params: not an object");
+      return FALSE;
+    }
+  o = json_node_get_object (node);
+  p->detect_every = (int) jint (o, "detect_every", p->detect_every);
+  p->tracking = jint (o, "tracking", p->tracking) != 0;
+  p->max_detect_width = (int) jint (o, "max_detect_width", p->max_detect_width);
+  p->min_face_px = (int) jint (o, "min_face_px", p->min_face_px);
+  p->smooth = jint (o, "smooth", p->smooth) != 0;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Clip records                                                              */
+
+void
+wkp_clip_record_clear (WkpClipRecord *rec)
+{
+  WkpDatasetClip *c = &rec->clip;
+  g_free (c->id);
+  g_free (c->name);
+  g_free (c->speaker);
+  g_free (c->error);
+  g_free (c->video_path);
+  g_free (c->audio_path);
+  g_free (c->feature_mean);
+  g_free (c->feature_std);
+  g_free (rec->key);
+  g_free (rec->landmark_key);
+  g_free (rec->face_mean);
+  memset (rec, 0, sizeof *rec);
+}
+
+JsonNode *
+wkp_clip_record_to_json (const WkpClipRecord *rec)
+{
+  const WkpDatasetClip *c = &rec->clip;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *fps = wkp_rational_to_string (c->fps);
+
+  json_builder_begin_object (b);
+  add_string (b, "name", c->name);
+  add_string (b, "id", c->id);
+  add_string (b, "speaker", c->speaker);
+  add_string (b, "split", wkp_split_to_string (c->split));
+  add_string (b, "status", wkp_clip_status_to_string (c->status));
+  add_string (b, "error", c->error);
+  add_string (b, "video", c->video_path);
+  add_string (b, "audio", c->audio_path);
+  add_string (b, "key", rec->key);
+  add_string (b, "landmark_key", rec->landmark_key);
+  if (c->status == WKP_CLIP_OK)
+    {
+      add_string (b, "fps", fps);
+      add_int (b, "n_frames", c->n_frames);
+      add_int (b, "n_feature_frames", c->n_feature_frames);
+      add_int (b, "n_samples", c->n_samples);
+      add_int (b, "width", c->width);
+      add_int (b, "height", c->height);
+      add_int (b, "n_face_frames", c->n_face_frames);
+      add_double (b, "face_rate", c->face_rate);
+      add_double (b, "audio_seconds", c->audio_seconds);
+      add_double (b, "video_seconds", c->video_seconds);
+      add_int (b, "offset_frames", c->offset_frames);
+      add_double (b, "offset_confidence", c->offset_confidence);
+      add_double (b, "offset_peak_r", c->offset_peak_r);
+      add_int (b, "offset_applied", c->offset_applied);
+      json_builder_set_member_name (b, "flags");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < G_N_ELEMENTS (flag_names); i++)
+        if (c->flags & (1u << i))
+          json_builder_add_string_value (b, flag_names[i]);
+      json_builder_end_array (b);
+      add_int (b, "feature_dim", rec->feature_dim);
+      add_double_array (b, "feature_mean", c->feature_mean, rec->feature_dim);
+      add_double_array (b, "feature_std", c->feature_std, rec->feature_dim);
+      add_float_array (b, "face_mean", rec->face_mean, WKP_N_LANDMARKS * 2);
+    }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+gboolean
+wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name, GError **error)
+{
+  WkpDatasetClip *c = &rec->clip;
+  JsonObject *o;
+  const char *s;
+  JsonNode *flags;
+
+  memset (rec, 0, sizeof *rec);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: clip record is not an object", name);
+      return FALSE;
+    }
+  o = json_node_get_object (node);
+  if (jstr (o, "name") == NULL || jstr (o, "speaker") == NULL)
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: clip record without name or speaker", name);
+      return FALSE;
+    }
+  c->name = g_strdup (jstr (o, "name"));
+  c->id = g_strdup (jstr (o, "id"));
+  c->speaker = g_strdup (jstr (o, "speaker"));
+  c->error = g_strdup (jstr (o, "error"));
+  c->video_path = g_strdup (jstr (o, "video"));
+  c->audio_path = g_strdup (jstr (o, "audio"));
+  rec->key = g_strdup (jstr (o, "key"));
+  rec->landmark_key = g_strdup (jstr (o, "landmark_key"));
+  if (!wkp_split_from_string (jstr (o, "split"), &c->split))
+    c->split = WKP_SPLIT_NONE;
+  s = jstr (o, "status");
+  if (g_strcmp0 (s, "ok") == 0)
+    c->status = WKP_CLIP_OK;
+  else if (g_strcmp0 (s, "skipped") == 0)
+    c->status = WKP_CLIP_SKIPPED;
+  else if (g_strcmp0 (s, "failed") == 0)
+    c->status = WKP_CLIP_FAILED;
+  else
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: clip “%s” has an unknown status “%s”",
+                   name, c->name, s ? s : "(none)");
+      wkp_clip_record_clear (rec);
+      return FALSE;
+    }
+  c->offset_peak_r = NAN;
+  c->offset_confidence = NAN;
+  if (c->status != WKP_CLIP_OK)
+    return TRUE;
+
+  if (c->id == NULL || strchr (c->id, '/') != NULL || c->id[0] == '.'
+      || !wkp_rational_parse (jstr (o, "fps"), &c->fps, NULL))
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: clip “%s” has no valid id or fps", name,
+                   c->name);
+      wkp_clip_record_clear (rec);
+      return FALSE;
+    }
+  c->n_frames = jint (o, "n_frames", -1);
+  c->n_feature_frames = jint (o, "n_feature_frames", -1);
+  c->n_samples = jint (o, "n_samples", -1);
+  c->width = (int) jint (o, "width", 0);
+  c->height = (int) jint (o, "height", 0);
+  c->n_face_frames = jint (o, "n_face_frames", 0);
+  c->face_rate = jdbl (o, "face_rate", 0);
+  c->audio_seconds = jdbl (o, "audio_seconds", 0);
+  c->video_seconds = jdbl (o, "video_seconds", 0);
+  c->offset_frames = (int) jint (o, "offset_frames", 0);
+  c->offset_confidence = jdbl (o, "offset_confidence", NAN);
+  c->offset_peak_r = jdbl (o, "offset_peak_r", NAN);
+  c->offset_applied = (int) jint (o, "offset_applied", 0);
+  rec->feature_dim = (int) jint (o, "feature_dim", -1);
+  if (c->n_frames < 0 || c->n_feature_frames < 0 || c->n_samples < 0 || rec->feature_dim <= 0
+      || rec->feature_dim > 100000)
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                   "%s: clip “%s” lacks frame counts or feature size", name, c->name);
+      wkp_clip_record_clear (rec);
+      return FALSE;
+    }
+  flags = json_object_get_member (o, "flags");
+  if (flags != NULL && JSON_NODE_HOLDS_ARRAY (flags))
+    {
+      JsonArray *a = json_node_get_array (flags);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          const char *f = json_array_get_string_element (a, i);
+          for (guint k = 0; k < G_N_ELEMENTS (flag_names); k++)
+            if (g_strcmp0 (f, flag_names[k]) == 0)
+              c->flags |= 1u << k;
+        }
+    }
+  {
+    g_autofree double *face = NULL;
+    if (!read_double_array (o, "feature_mean", rec->feature_dim, &c->feature_mean, NULL, name, error)
+        || !read_double_array (o, "feature_std", rec->feature_dim, &c->feature_std, NULL, name, error)
+        || !read_double_array (o, "face_mean", WKP_N_LANDMARKS * 2, &face, NULL, name, error))
+      {
+        wkp_clip_record_clear (rec);
+        return FALSE;
+      }
+    if (face != NULL)
+      {
+        rec->face_mean = g_new (float, WKP_N_LANDMARKS * 2);
+        for (int i = 0; i < WKP_N_LANDMARKS * 2; i++)
+          rec->face_mean[i] = (float) face[i];
+      }
+  }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The reader                                                                */
+
+struct _WkpDataset {
+  char             *dir;
+  JsonNode         *manifest;
+  WkpClipRecord    *clips;
+  int               n_clips;
+  GHashTable       *by_name;
+  WkpFeatureConfig  features;
+  WkpLandmarkParams landmarks;
+  WkpRational       model_fps;
+  int               dim;
+  float            *feature_mean;
+  float            *feature_std;
+  float             mean_face[WKP_N_LANDMARKS * 2];
+};
+
+void
+wkp_dataset_free (WkpDataset *ds)
+{
+  if (ds == NULL)
+    return;
+  for (int i = 0; i < ds->n_clips; i++)
+    wkp_clip_record_clear (&ds->clips[i]);
+  g_free (ds->clips);
+  g_clear_pointer (&ds->by_name, g_hash_table_unref);
+  g_clear_pointer (&ds->manifest, json_node_unref);
+  g_free (ds->feature_mean);
+  g_free (ds->feature_std);
+  g_free (ds->dir);
+  g_free (ds);
+}
+
+WkpDataset *
+wkp_dataset_open (const char *path, GError **error)
+{
+  g_autoptr(WkpDataset) ds = g_new0 (WkpDataset, 1);
+  g_autofree char *manifest_path = NULL;
+  JsonObject *root, *params;
+  JsonNode *clips_node;
+  JsonArray *clips;
+  g_autofree double *mean = NULL, *std = NULL, *face = NULL;
+  g_autoptr(GError) local = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      ds->dir = g_canonicalize_filename (path, NULL);
+      manifest_path = g_build_filename (ds->dir, WKP_DATASET_MANIFEST, NULL);
+    }
+  else
+    {
+      g_autofree char *d = g_path_get_dirname (path);
+      ds->dir = g_canonicalize_filename (d, NULL);
+      manifest_path = g_strdup (path);
+    }
+  if (!g_file_test (manifest_path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_NOT_FOUND,
+                   "%s: not a prepared dataset (no %s; run “wav2kp prepare”)", path, WKP_DATASET_MANIFEST);
+      return NULL;
+    }
+  ds->manifest = wkp_json_load_file (manifest_path, error);
+  if (ds->manifest == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_OBJECT (ds->manifest))
+    goto invalid;
+  root = json_node_get_object (ds->manifest);
+  if (g_strcmp0 (jstr (root, "format"), "wav2kp-dataset") != 0)
+    goto invalid;
+  if (jint (root, "version", -1) != WKP_DATASET_FORMAT_VERSION)
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_UNSUPPORTED,
+                   "%s: dataset format version %" G_GINT64_FORMAT " is not supported (this build reads %d); "
+                   "prepare it again", manifest_path, jint (root, "version", -1), WKP_DATASET_FORMAT_VERSION);
+      return NULL;
+    }
+  if (!json_object_has_member (root, "params") || !JSON_NODE_HOLDS_OBJECT (json_object_get_member (root, "params")))
+    goto invalid;
+  params = json_object_get_object_member (root, "params");
+  if (!wkp_feature_config_from_json (json_object_get_member (params, "features"), &ds->features, &local)
+      || !wkp_landmark_params_from_json (json_object_get_member (params, "landmarks"), &ds->landmarks, &local))
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: %s", manifest_path, local->message);
+      return NULL;
+    }
+  if (!wkp_rational_parse (jstr (params, "model_fps"), &ds->model_fps, NULL))
+    goto invalid;
+  ds->dim = wkp_feature_config_dim (&ds->features);
+  if (!read_double_array (root, "feature_mean", ds->dim, &mean, NULL, manifest_path, error)
+      || !read_double_array (root, "feature_std", ds->dim, &std, NULL, manifest_path, error)
+      || !read_double_array (root, "mean_face", WKP_N_LANDMARKS * 2, &face, NULL, manifest_path, error))
+    return NULL;
+  ds->feature_mean = g_new (float, ds->dim);
+  ds->feature_std = g_new (float, ds->dim);
+  for (int i = 0; i < ds->dim; i++)
+    {
+      ds->feature_mean[i] = mean ? (float) mean[i] : 0.0f;
+      ds->feature_std[i] = std && isfinite (std[i]) && std[i] > 0 ? (float) std[i] : 1.0f;
+    }
+  for (int i = 0; i < WKP_N_LANDMARKS * 2; i++)
+    ds->mean_face[i] = face ? (float) face[i] : wkp_face_canonical ()[i];
+
+  clips_node = json_object_get_member (root, "clips");
+  if (clips_node == NULL || !JSON_NODE_HOLDS_ARRAY (clips_node))
+    goto invalid;
+  clips = json_node_get_array (clips_node);
+  ds->n_clips = (int) json_array_get_length (clips);
+  ds->clips = g_new0 (WkpClipRecord, MAX (ds->n_clips, 1));
+  ds->by_name = g_hash_table_new (g_str_hash, g_str_equal);
+  for (int i = 0; i < ds->n_clips; i++)
+    {
+      WkpClipRecord *rec = &ds->clips[i];
+      if (!wkp_clip_record_from_json (json_array_get_element (clips, i), rec, manifest_path, error))
+        {
+          ds->n_clips = i;
+          return NULL;
+        }
+      rec->clip.index = i;
+      if (rec->clip.status == WKP_CLIP_OK && rec->feature_dim != ds->dim)
+        {
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                       "%s: clip “%s” has %d feature columns, the dataset %d", manifest_path,
+                       rec->clip.name, rec->feature_dim, ds->dim);
+          ds->n_clips = i + 1;
+          return NULL;
+        }
+      g_hash_table_insert (ds->by_name, rec->clip.name, GINT_TO_POINTER (i + 1));
+    }
+  return g_steal_pointer (&ds);
+
+invalid:
+  g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: not a valid wav2kp dataset manifest",
+               manifest_path);
+  return NULL;
+}
+
+const char *
+wkp_dataset_get_dir (const WkpDataset *ds)
+{
+  return ds->dir;
+}
+
+int
+wkp_dataset_n_clips (const WkpDataset *ds)
+{
+  return ds->n_clips;
+}
+
+const WkpDatasetClip *
+wkp_dataset_get_clip (const WkpDataset *ds, int index)
+{
+  g_return_val_if_fail (index >= 0 && index < ds->n_clips, NULL);
+  return &ds->clips[index].clip;
+}
+
+int
+wkp_dataset_find_clip (const WkpDataset *ds, const char *name)
+{
+  return GPOINTER_TO_INT (g_hash_table_lookup (ds->by_name, name)) - 1;
+}
+
+GArray *
+wkp_dataset_split_indices (const WkpDataset *ds, WkpSplit split)
+{
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (int));
+  for (int i = 0; i < ds->n_clips; i++)
+    {
+      const WkpDatasetClip *c = &ds->clips[i].clip;
+      if (c->status == WKP_CLIP_OK && (split == WKP_SPLIT_NONE || c->split == split))
+        g_array_append_val (a, i);
+    }
+  return a;
+}
+
+char **
+wkp_dataset_speakers (const WkpDataset *ds, WkpSplit split)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) out = g_ptr_array_new ();
+  for (int i = 0; i < ds->n_clips; i++)
+    {
+      const WkpDatasetClip *c = &ds->clips[i].clip;
+      if (c->status != WKP_CLIP_OK || (split != WKP_SPLIT_NONE && c->split != split))
+        continue;
+      if (g_hash_table_add (seen, c->speaker))
+        g_ptr_array_add (out, g_strdup (c->speaker));
+    }
+  g_ptr_array_sort (out, compare_strings);
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+}
+
+const WkpFeatureConfig *
+wkp_dataset_get_feature_config (const WkpDataset *ds)
+{
+  return &ds->features;
+}
+
+const WkpLandmarkParams *
+wkp_dataset_get_landmark_params (const WkpDataset *ds)
+{
+  return &ds->landmarks;
+}
+
+int
+wkp_dataset_get_feature_dim (const WkpDataset *ds)
+{
+  return ds->dim;
+}
+
+WkpRational
+wkp_dataset_get_model_fps (const WkpDataset *ds)
+{
+  return ds->model_fps;
+}
+
+const float *
+wkp_dataset_get_feature_mean (const WkpDataset *ds)
+{
+  return ds->feature_mean;
+}
+
+const float *
+wkp_dataset_get_feature_std (const WkpDataset *ds)
+{
+  return ds->feature_std;
+}
+
+const float *
+wkp_dataset_get_mean_face (const WkpDataset *ds)
+{
+  return ds->mean_face;
+}
+
+JsonNode *
+wkp_dataset_get_manifest (const WkpDataset *ds)
+{
+  return ds->manifest;
+}
+
+char *
+wkp_dataset_clip_path (const WkpDataset *ds, int index, WkpClipArray which)
+{
+  const WkpDatasetClip *c;
+  g_return_val_if_fail (index >= 0 && index < ds->n_clips, NULL);
+  g_return_val_if_fail ((guint) which < G_N_ELEMENTS (array_files), NULL);
+  c = &ds->clips[index].clip;
+  if (c->status != WKP_CLIP_OK)
+    return NULL;
+  return g_build_filename (ds->dir, "clips", c->id, array_files[which], NULL);
+}
+
+WkpNpy *
+wkp_dataset_clip_load (const WkpDataset *ds, int index, WkpClipArray which, GError **error)
+{
+  const WkpDatasetClip *c;
+  g_autofree char *path = NULL;
+  g_autoptr(WkpNpy) npy = NULL;
+  gint64 shape[3];
+  int ndim;
+  WkpDtype dtype = WKP_DTYPE_F32;
+
+  g_return_val_if_fail (index >= 0 && index < ds->n_clips, NULL);
+  c = &ds->clips[index].clip;
+  if (c->status != WKP_CLIP_OK)
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_NOT_FOUND, "%s: clip “%s” has no arrays (%s%s%s)",
+                   ds->dir, c->name, wkp_clip_status_to_string (c->status), c->error ? ": " : "",
+                   c->error ? c->error : "");
+      return NULL;
+    }
+  path = wkp_dataset_clip_path (ds, index, which);
+  switch (which)
+    {
+    case WKP_CLIP_ARRAY_FEATURES:
+      ndim = 2, shape[0] = c->n_feature_frames, shape[1] = ds->dim;
+      break;
+    case WKP_CLIP_ARRAY_LANDMARKS:
+    case WKP_CLIP_ARRAY_NORMALIZED:
+      ndim = 3, shape[0] = c->n_frames, shape[1] = WKP_N_LANDMARKS, shape[2] = 2;
+      break;
+    case WKP_CLIP_ARRAY_STATUS:
+      ndim = 1, shape[0] = c->n_frames, dtype = WKP_DTYPE_U8;
+      break;
+    case WKP_CLIP_ARRAY_TRANSFORM:
+      ndim = 2, shape[0] = c->n_frames, shape[1] = 4;
+      break;
+    case WKP_CLIP_ARRAY_AUDIO:
+      ndim = 1, shape[0] = c->n_samples;
+      break;
+    case WKP_CLIP_ARRAY_ENVELOPE:
+      ndim = 1, shape[0] = c->n_frames;
+      break;
+    default:
+      g_return_val_if_reached (NULL);
+    }
+  npy = wkp_npy_load (path, error);
+  if (npy == NULL)
+    return NULL;
+  if (!wkp_npy_check (npy, path, dtype, ndim, shape, error))
+    return NULL;
+  return g_steal_pointer (&npy);
+}
+
+float *
+wkp_dataset_clip_load_targets (const WkpDataset *ds, int index, gint64 *n_out, GError **error)
+{
+  g_autoptr(WkpNpy) npy = wkp_dataset_clip_load (ds, index, WKP_CLIP_ARRAY_NORMALIZED, error);
+  const WkpDatasetClip *c;
+  if (npy == NULL)
+    return NULL;
+  c = &ds->clips[index].clip;
+  if (n_out)
+    *n_out = c->n_feature_frames;
+  return wkp_track_resample (npy->data, c->n_frames, WKP_N_LANDMARKS * 2, c->fps, ds->model_fps,
+                             c->n_feature_frames);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Resampling                                                                */
+
+gint64
+wkp_track_resample_length (gint64 n_in, WkpRational from, WkpRational to)
+{
+  __int128 num, den;
+  g_return_val_if_fail (wkp_rational_is_valid (from) && wkp_rational_is_valid (to), 0);
+  if (n_in <= 0)
+    return 0;
+  num = (__int128) n_in * from.den * to.num;
+  den = (__int128) from.num * to.den;
+  return (gint64) ((num + den - 1) / den);
+}
+
+float *
+wkp_track_resample (const float *in, gint64 n_in, int width, WkpRational from, WkpRational to,
+                    gint64 n_out)
+{
+  float *out;
+  g_return_val_if_fail (width > 0 && n_out >= 0, NULL);
+  g_return_val_if_fail (wkp_rational_is_valid (from) && wkp_rational_is_valid (to), NULL);
+
+  out = g_new (float, MAX ((gsize) n_out * width, 1));
+  if (n_in <= 0)
+    {
+      for (gint64 i = 0; i < n_out * width; i++)
+        out[i] = NAN;
+      return out;
+    }
+  for (gint64 j = 0; j < n_out; j++)
+    {
+      /* input position of output frame j's centre, in input frame-centre units:
+       * u = ((2j+1) * to.den * from.num - to.num * from.den) / (2 * to.num * from.den) */
+      __int128 num = (__int128) (2 * j + 1) * to.den * from.num - (__int128) to.num * from.den;
+      __int128 den = (__int128) 2 * to.num * from.den;
+      gint64 i0;
+      double frac;
+      const float *a, *b;
+      float *o = out + j * width;
+
+      if (num <= 0)
+        i0 = 0, frac = 0;
+      else
+        {
+          i0 = (gint64) (num / den);
+          frac = (double) (num - (__int128) i0 * den) / (double) den;
+        }
+      if (i0 >= n_in - 1)
+        i0 = n_in - 1, frac = 0;
+      a = in + i0 * width;
+      b = frac > 0 ? in + (i0 + 1) * width : a;
+      for (int k = 0; k < width; k++)
+        {
+          float va = a[k], vb = b[k];
+          if (isfinite (va) && isfinite (vb))
+            o[k] = (float) (va + frac * ((double) vb - va));
+          else
+            {
+              float nearest = frac <= 0.5 ? va : vb;
+              o[k] = isfinite (nearest) ? nearest : NAN;
+            }
+        }
+    }
+  return out;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Alignment                                                                 */
+
+float *
+wkp_audio_envelope (const float *audio, gint64 n_samples, int rate, WkpRational fps, gint64 n_frames)
+{
+  float *env = g_new0 (float, MAX (n_frames, 1));
+  for (gint64 i = 0; i < n_frames; i++)
+    {
+      gint64 s0 = wkp_frame_to_sample (i, fps, rate);
+      gint64 s1 = wkp_frame_to_sample (i + 1, fps, rate);
+      double acc = 0;
+      if (s0 >= n_samples)
+        break;
+      s1 = MIN (s1, n_samples);
+      for (gint64 s = s0; s < s1; s++)
+        acc += (double) audio[s] * audio[s];
+      env[i] = s1 > s0 ? (float) sqrt (acc / (double) (s1 - s0)) : 0.0f;
+    }
+  return env;
+}
+
+static double
+pearson_at_lag (const float *x, const float *y, gint64 n, int k, gint64 *n_used)
+{
+  double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+  gint64 m = 0;
+  gint64 t0 = MAX (0, k), t1 = MIN (n, n + k);
+  for (gint64 t = t0; t < t1; t++)
+    {
+      double a = x[t], b = y[t - k];
+      if (!isfinite (a) || !isfinite (b))
+        continue;
+      sx += a, sy += b, sxx += a * a, syy += b * b, sxy += a * b;
+      m++;
+    }
+  *n_used = m;
+  if (m < 10)
+    return NAN;
+  {
+    double cov = sxy - sx * sy / m;
+    double vx = sxx - sx * sx / m, vy = syy - sy * sy / m;
+    if (vx <= 1e-12 * MAX (sxx, 1e-30) || vy <= 1e-12 * MAX (syy, 1e-30))
+      return NAN;
+    return cov / sqrt (vx * vy);
+  }
+}
+
+gboolean
+wkp_av_offset_estimate (const float *env, const float *aperture, gint64 n, int max_lag, WkpAvOffset *out,
+                        GError **error)
+{
+  gint64 usable = 0, used;
+  int best = G_MININT;
+  double rival = -INFINITY;
+
+  g_return_val_if_fail (out != NULL, FALSE);
+  g_return_val_if_fail (max_lag >= 0 && max_lag <= 31, FALSE);
+  memset (out, 0, sizeof *out);
+  out->max_lag = max_lag;
+  out->peak_r = out->r_zero = NAN;
+  for (int i = 0; i < (int) G_N_ELEMENTS (out->r); i++)
+    out->r[i] = NAN;
+  for (gint64 t = 0; t < n; t++)
+    if (isfinite (env[t]) && isfinite (aperture[t]))
+      usable++;
+  if (usable < 2 * max_lag + 10)
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                   "only %" G_GINT64_FORMAT " frames have both audio and a face (need %d) to estimate the offset",
+                   usable, 2 * max_lag + 10);
+      return FALSE;
+    }
+  for (int k = -max_lag; k <= max_lag; k++)
+    {
+      double r = pearson_at_lag (env, aperture, n, k, &used);
+      out->r[k + max_lag] = r;
+      if (!isfinite (r))
+        continue;
+      if (best == G_MININT || r > out->r[best + max_lag]
+          || (r == out->r[best + max_lag] && ABS (k) < ABS (best)))
+        {
+          best = k;
+          out->n_used = used;
+        }
+    }
+  out->r_zero = out->r[max_lag];
+  if (best == G_MININT)
+    {
+      g_set_error_literal (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                           "the audio envelope or the lip aperture is constant: no offset can be estimated");
+      return FALSE;
+    }
+  out->offset_frames = best;
+  out->peak_r = out->r[best + max_lag];
+  for (int k = -max_lag; k <= max_lag; k++)
+    if (ABS (k - best) >= 3 && isfinite (out->r[k + max_lag]))
+      rival = MAX (rival, out->r[k + max_lag]);
+  if (!isfinite (rival))
+    rival = 0;
+  out->confidence = CLAMP (out->peak_r - rival, 0.0, 1.0);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Splits                                                                    */
+
+static gboolean
+strv_has (char **v, const char *s)
+{
+  return v != NULL && g_strv_contains ((const char * const *) v, s);
+}
+
+WkpSplit *
+wkp_dataset_assign_splits (const char * const *speakers, const gint64 *frames, int n,
+                           const WkpPrepareParams *params)
+{
+  WkpSplit *out = g_new (WkpSplit, MAX (n, 1));
+  g_autofree int *rest = g_new (int, MAX (n, 1));
+  g_autoptr(GRand) rng = g_rand_new_with_seed ((guint32) (params->seed ^ (params->seed >> 32)));
+  gint64 total = 0;
+  int n_rest = 0, n_val, n_test;
+
+  for (int i = 0; i < n; i++)
+    total += MAX (frames[i], 0);
+  /* sorted order first, so that the result does not depend on the input order */
+  for (int i = 0; i < n; i++)
+    {
+      out[i] = WKP_SPLIT_TRAIN;
+      if (strv_has (params->train_speakers, speakers[i])
+          || (total > 0 && (double) frames[i] / (double) total > params->dominant_share))
+        continue;
+      rest[n_rest++] = i;
+    }
+  for (int i = 1; i < n_rest; i++)
+    for (int j = i; j > 0 && strcmp (speakers[rest[j - 1]], speakers[rest[j]]) > 0; j--)
+      {
+        int t = rest[j];
+        rest[j] = rest[j - 1];
+        rest[j - 1] = t;
+      }
+  /* Fisher-Yates with the seeded generator */
+  for (int i = n_rest - 1; i > 0; i--)
+    {
+      int j = g_rand_int_range (rng, 0, i + 1);
+      int t = rest[i];
+      rest[i] = rest[j];
+      rest[j] = t;
+    }
+  n_val = (int) floor (params->val_fraction * n_rest + 0.5);
+  n_test = (int) floor (params->test_fraction * n_rest + 0.5);
+  if (n_rest >= 3)
+    {
+      if (params->val_fraction > 0)
+        n_val = MAX (n_val, 1);
+      if (params->test_fraction > 0)
+        n_test = MAX (n_test, 1);
+    }
+  while (n_val + n_test > n_rest && n_rest > 0)
+    {
+      if (n_val >= n_test && n_val > 0)
+        n_val--;
+      else
+        n_test--;
+    }
+  for (int i = 0; i < n_rest; i++)
+    out[rest[i]] = i < n_val ? WKP_SPLIT_VAL : i < n_val + n_test ? WKP_SPLIT_TEST : WKP_SPLIT_TRAIN;
+  return out;
+}
+
+/* ------------------------------------------------------------------------ */
+/* CSV and source listing                                                    */
+
+GPtrArray *
+wkp_csv_parse (const char *text, gsize length, const char *name, GError **error)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  g_autoptr(GPtrArray) row = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) field = g_string_new (NULL);
+  gsize i = 0;
+  int line = 1;
+  gboolean quoted = FALSE, was_quoted = FALSE, row_started = FALSE;
+
+  if (length >= 3 && memcmp (text, "\xEF\xBB\xBF", 3) == 0)
+    i = 3;
+  if (!g_utf8_validate (text + i, length - i, NULL))
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: not UTF-8 text", name);
+      return NULL;
+    }
+  for (; i <= length; i++)
+    {
+      char ch = i < length ? text[i] : '\n';
+      gboolean at_end = i == length;
+
+      if (quoted)
+        {
+          if (at_end)
+            {
+              g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                           "%s: line %d: quoted field not closed before the end of the file", name, line);
+              return NULL;
+            }
+          if (ch == '"')
+            {
+              if (i + 1 < length && text[i + 1] == '"')
+                {
+                  g_string_append_c (field, '"');
+                  i++;
+                }
+              else
+                quoted = FALSE;
+            }
+          else
+            {
+              if (ch == '\n')
+                line++;
+              g_string_append_c (field, ch);
+            }
+          continue;
+        }
+      if (ch == '"')
+        {
+          if (field->len > 0 || was_quoted)
+            {
+              g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                           "%s: line %d: stray quote inside an unquoted field", name, line);
+              return NULL;
+            }
+          quoted = was_quoted = row_started = TRUE;
+        }
+      else if (ch == ',')
+        {
+          g_ptr_array_add (row, g_strdup (field->str));
+          g_string_truncate (field, 0);
+          was_quoted = FALSE;
+          row_started = TRUE;
+        }
+      else if (ch == '\r' && i + 1 < length && text[i + 1] == '\n')
+        continue;
+      else if (ch == '\n')
+        {
+          if (row_started || field->len > 0)
+            {
+              g_ptr_array_add (row, g_strdup (field->str));
+              g_ptr_array_add (row, NULL);
+              g_ptr_array_add (rows, g_ptr_array_free (g_steal_pointer (&row), FALSE));
+              row = g_ptr_array_new_with_free_func (g_free);
+            }
+          g_string_truncate (field, 0);
+          was_quoted = row_started = FALSE;
+          line++;
+          if (at_end)
+            break;
+        }
+      else
+        {
+          if (was_quoted)
+            {
+              g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                           "%s: line %d: text after a closing quote", name, line);
+              return NULL;
+            }
+          g_string_append_c (field, ch);
+          row_started = TRUE;
+        }
+    }
+  return g_steal_pointer (&rows);
+}
+
+void
+wkp_source_entry_free (WkpSourceEntry *e)
+{
+  if (e == NULL)
+    return;
+  g_free (e->name);
+  g_free (e->video);
+  g_free (e->audio);
+  g_free (e->speaker);
+  g_free (e);
+}
+
+static char *
+resolve (const char *base, const char *rel)
+{
+  if (g_path_is_absolute (rel))
+    return g_canonicalize_filename (rel, NULL);
+  return g_canonicalize_filename (rel, base);
+}
+
+static char *
+stem_of (const char *path)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  char *dot = strrchr (base, '.');
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  return g_steal_pointer (&base);
+}
+
+static void
+make_names_unique (GPtrArray *entries)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      WkpSourceEntry *e = entries->pdata[i];
+      if (g_hash_table_contains (seen, e->name))
+        for (int k = 2;; k++)
+          {
+            char *alt = g_strdup_printf ("%s#%d", e->name, k);
+            if (!g_hash_table_contains (seen, alt))
+              {
+                g_free (e->name);
+                e->name = alt;
+                break;
+              }
+            g_free (alt);
+          }
+      g_hash_table_add (seen, g_strdup (e->name));
+    }
+}
+
+static GPtrArray *
+list_csv (const char *path, GError **error)
+{
+  g_autoptr(GBytes) bytes = wkp_read_file (path, error);
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autofree char *base = NULL;
+  int col_video = -1, col_audio = -1, col_speaker = -1;
+  char **header;
+  gsize len;
+  const char *data;
+
+  if (bytes == NULL)
+    return NULL;
+  data = g_bytes_get_data (bytes, &len);
+  rows = wkp_csv_parse (data, len, path, error);
+  if (rows == NULL)
+    return NULL;
+  if (rows->len == 0)
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: empty manifest", path);
+      return NULL;
+    }
+  header = rows->pdata[0];
+  for (int c = 0; header[c] != NULL; c++)
+    {
+      g_autofree char *h = g_ascii_strdown (g_strstrip (header[c]), -1);
+      if (g_str_equal (h, "video") && col_video < 0)
+        col_video = c;
+      else if (g_str_equal (h, "audio") && col_audio < 0)
+        col_audio = c;
+      else if (g_str_equal (h, "speaker") && col_speaker < 0)
+        col_speaker = c;
+    }
+  if (col_video < 0)
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                   "%s: the header has no “video” column (expected video,audio,speaker)", path);
+      return NULL;
+    }
+  {
+    g_autofree char *abs = g_canonicalize_filename (path, NULL);
+    base = g_path_get_dirname (abs);
+  }
+  entries = g_ptr_array_new_with_free_func ((GDestroyNotify) wkp_source_entry_free);
+  for (guint r = 1; r < rows->len; r++)
+    {
+      char **row = rows->pdata[r];
+      int n = (int) g_strv_length (row);
+      const char *video = col_video < n ? g_strstrip (row[col_video]) : "";
+      const char *audio = col_audio >= 0 && col_audio < n ? g_strstrip (row[col_audio]) : "";
+      const char *speaker = col_speaker >= 0 && col_speaker < n ? g_strstrip (row[col_speaker]) : "";
+      WkpSourceEntry *e;
+
+      if (*video == '\0' && *audio == '\0')
+        {
+          gboolean blank = TRUE;
+          for (int c = 0; c < n; c++)
+            if (*g_strstrip (row[c]) != '\0')
+              blank = FALSE;
+          if (blank)
+            continue;
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                       "%s: row %u names neither a video nor an audio file", path, r + 1);
+          return NULL;
+        }
+      e = g_new0 (WkpSourceEntry, 1);
+      e->name = g_strdup (*video ? video : audio);
+      e->video = *video ? resolve (base, video) : NULL;
+      e->audio = *audio ? resolve (base, audio) : NULL;
+      if (*speaker)
+        e->speaker = g_strdup (speaker);
+      else
+        e->speaker = stem_of (*video ? video : audio);
+      g_ptr_array_add (entries, e);
+    }
+  make_names_unique (entries);
+  return g_steal_pointer (&entries);
+}
+
+static const char *video_exts[] = {
+  ".mp4", ".mpg", ".mpeg", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".flv", ".wmv", ".ts", ".mts",
+};
+
+static gboolean
+is_video_file (const char *name)
+{
+  g_autofree char *low = g_ascii_strdown (name, -1);
+  for (guint i = 0; i < G_N_ELEMENTS (video_exts); i++)
+    if (g_str_has_suffix (low, video_exts[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+walk_folder (const char *root, const char *rel, GPtrArray *entries, int depth, GError **error)
+{
+  g_autofree char *dir_path = rel ? g_build_filename (root, rel, NULL) : g_strdup (root);
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *n;
+
+  if (depth > 32)
+    return TRUE;
+  dir = g_dir_open (dir_path, 0, error);
+  if (dir == NULL)
+    return FALSE;
+  while ((n = g_dir_read_name (dir)) != NULL)
+    if (n[0] != '.')
+      g_ptr_array_add (names, g_strdup (n));
+  g_ptr_array_sort (names, compare_strings);
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = names->pdata[i];
+      g_autofree char *child_rel = rel ? g_build_filename (rel, name, NULL) : g_strdup (name);
+      g_autofree char *child = g_build_filename (root, child_rel, NULL);
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        {
+          if (!walk_folder (root, child_rel, entries, depth + 1, error))
+            return FALSE;
+        }
+      else if (is_video_file (name))
+        {
+          WkpSourceEntry *e = g_new0 (WkpSourceEntry, 1);
+          g_autofree char *stem = stem_of (name);
+          g_autofree char *wav_name = g_strconcat (stem, ".wav", NULL);
+          g_autofree char *beside = g_build_filename (dir_path, wav_name, NULL);
+          g_autofree char *parent = g_path_get_dirname (dir_path);
+          g_autofree char *sibling = g_build_filename (parent, "wav", wav_name, NULL);
+          g_autofree char *folder = g_path_get_basename (dir_path);
+
+          e->name = g_strdup (child_rel);
+          e->video = g_canonicalize_filename (child, NULL);
+          if (g_file_test (beside, G_FILE_TEST_IS_REGULAR))
+            e->audio = g_canonicalize_filename (beside, NULL);
+          else if (g_file_test (sibling, G_FILE_TEST_IS_REGULAR))
+            e->audio = g_canonicalize_filename (sibling, NULL);
+          /* speaker: the containing folder; a generic "video" folder defers to its parent */
+          if (rel == NULL)
+            e->speaker = g_strdup (stem);
+          else if (g_ascii_strcasecmp (folder, "video") == 0 || g_ascii_strcasecmp (folder, "videos") == 0)
+            {
+              g_autofree char *up = g_path_get_basename (parent);
+              e->speaker = g_strdup (g_path_is_absolute (up) || g_str_equal (up, ".") ? stem : up);
+            }
+          else
+            e->speaker = g_strdup (folder);
+          g_ptr_array_add (entries, e);
+        }
+    }
+  return TRUE;
+}
+
+GPtrArray *
+wkp_dataset_list_sources (const char *src, GError **error)
+{
+  g_return_val_if_fail (src != NULL, NULL);
+  if (g_file_test (src, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) wkp_source_entry_free);
+      g_autoptr(GError) local = NULL;
+      if (!walk_folder (src, NULL, entries, 0, &local))
+        {
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_IO, "%s: %s", src, local->message);
+          return NULL;
+        }
+      if (entries->len == 0)
+        {
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_NOT_FOUND, "%s: no video files found", src);
+          return NULL;
+        }
+      make_names_unique (entries);
+      return g_steal_pointer (&entries);
+    }
+  if (!g_file_test (src, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_NOT_FOUND, "%s: no such file or folder", src);
+      return NULL;
+    }
+  return list_csv (src, error);
+}
+
+/* ------------------------------------------------------------------------ */
+/* check                                                                     */
+
+JsonNode *
+wkp_dataset_check_json (const WkpDataset *ds)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_string (b, "dataset", ds->dir);
+  json_builder_set_member_name (b, "clips");
+  json_builder_begin_array (b);
+  for (int i = 0; i < ds->n_clips; i++)
+    {
+      const WkpDatasetClip *c = &ds->clips[i].clip;
+      json_builder_begin_object (b);
+      add_string (b, "name", c->name);
+      add_string (b, "speaker", c->speaker);
+      add_string (b, "split", wkp_split_to_string (c->split));
+      add_string (b, "status", wkp_clip_status_to_string (c->status));
+      if (c->status == WKP_CLIP_OK)
+        {
+          add_int (b, "offset_frames", c->offset_frames);
+          add_double (b, "confidence", c->offset_confidence);
+          add_double (b, "peak_r", c->offset_peak_r);
+          add_int (b, "offset_applied", c->offset_applied);
+          add_double (b, "face_rate", c->face_rate);
+          add_double (b, "audio_seconds", c->audio_seconds);
+          add_double (b, "video_seconds", c->video_seconds);
+        }
+      else
+        {
+          json_builder_set_member_name (b, "offset_frames");
+          json_builder_add_null_value (b);
+          json_builder_set_member_name (b, "confidence");
+          json_builder_add_null_value (b);
+        }
+      json_builder_set_member_name (b, "flags");
+      json_builder_begin_array (b);
+      if (c->status != WKP_CLIP_OK)
+        json_builder_add_string_value (b, wkp_clip_status_to_string (c->status));
+      for (guint k = 0; k < G_N_ELEMENTS (flag_names); k++)
+        if (c->flags & (1u << k))
+          json_builder_add_string_value (b, flag_names[k]);
+      json_builder_end_array (b);
+      if (c->error)
+        add_string (b, "error", c->error);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/* ------------------------------------------------------------------------ */
+
+void
+wkp_dataset_normalize_track (const float *pixels, gint64 n, float *normalized, float *transform,
+                             gint64 *n_face)
+{
+  gint64 found = 0;
+  for (gint64 t = 0; t < n; t++)
+    {
+      const float *p = pixels + t * WKP_N_LANDMARKS * 2;
+      float *o = normalized + t * WKP_N_LANDMARKS * 2;
+      float *tr = transform + t * 4;
+      WkpSimilarity sim;
+      gboolean ok = TRUE;
+      for (int k = 0; k < WKP_N_LANDMARKS * 2 && ok; k++)
+        ok = isfinite (p[k]);
+      if (ok)
+        ok = wkp_face_normalize (p, o, &sim, NULL);
+      if (ok)
+        {
+          tr[0] = (float) sim.a, tr[1] = (float) sim.b, tr[2] = (float) sim.tx, tr[3] = (float) sim.ty;
+          found++;
+        }
+      else
+        {
+          for (int k = 0; k < WKP_N_LANDMARKS * 2; k++)
+            o[k] = NAN;
+          for (int k = 0; k < 4; k++)
+            tr[k] = NAN;
+        }
+    }
+  if (n_face)
+    *n_face = found;
+}

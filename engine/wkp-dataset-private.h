@@ -1,0 +1,29 @@
+/* wkp-dataset-private.h: shared between the dataset reader and the preparer. */
+#pragma once
+
+#include "wkp-dataset.h"
+
+G_BEGIN_DECLS
+
+/* Extra per-clip data that only the preparer needs (kept in clip.json). */
+typedef struct {
+  WkpDatasetClip clip;
+  char   *key;            /* full cache key (hex) */
+  char   *landmark_key;   /* key of the landmark part (hex) */
+  int     feature_dim;
+  float  *face_mean;      /* [136] mean normalised face of this clip, NULL if no face */
+} WkpClipRecord;
+
+void       wkp_clip_record_clear      (WkpClipRecord *rec);
+JsonNode  *wkp_clip_record_to_json    (const WkpClipRecord *rec);
+gboolean   wkp_clip_record_from_json  (JsonNode *node, WkpClipRecord *rec, const char *name,
+                                       GError **error);
+
+JsonNode  *wkp_landmark_params_to_json   (const WkpLandmarkParams *params);
+gboolean   wkp_landmark_params_from_json (JsonNode *node, WkpLandmarkParams *params, GError **error);
+
+/* Pixel landmarks -> canonical landmarks + transform rows for @n frames. */
+void       wkp_dataset_normalize_track (const float *pixels, gint64 n, float *normalized,
+                                        float *transform, gint64 *n_face);
+
+G_END_DECLS
