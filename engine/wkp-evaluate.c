@@ -1,0 +1,788 @@
+/* wkp-evaluate.c: models, landmark tracks and baselines against a dataset
+ * split. Clip-major: each clip's reference is loaded and normalised once,
+ * then every entry is predicted and accumulated (per clip and pooled). */
+#include "wkp-evaluate.h"
+
+#include "wkp-io.h"
+#include "wkp-landmarks.h"
+#include "wkp-model.h"
+#include "wkp-plot.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#define NXY (WKP_N_LANDMARKS * 2)
+#define DATASET_AUDIO_RATE 16000
+
+const char *
+wkp_eval_kind_to_string (WkpEvalKind kind)
+{
+  switch (kind)
+    {
+    case WKP_EVAL_MODEL: return "model";
+    case WKP_EVAL_TRACKS: return "tracks";
+    case WKP_EVAL_MEAN_FACE: return "mean-face";
+    case WKP_EVAL_ENERGY: return "energy";
+    default: return "unknown";
+    }
+}
+
+void
+wkp_eval_params_init_default (WkpEvalParams *params)
+{
+  memset (params, 0, sizeof *params);
+  params->max_lag = WKP_METRICS_MAX_LAG;
+  params->baselines = TRUE;
+  params->n_threads = 1;
+}
+
+void
+wkp_evaluation_free (WkpEvaluation *ev)
+{
+  if (ev == NULL)
+    return;
+  for (int e = 0; e < ev->n_entries; e++)
+    {
+      WkpEvalEntry *entry = &ev->entries[e];
+      g_free (entry->label);
+      g_free (entry->path);
+      g_free (entry->problem);
+      g_free (entry->clips);
+      if (entry->aperture != NULL)
+        for (int c = 0; c < ev->n_clips; c++)
+          g_free (entry->aperture[c]);
+      g_free (entry->aperture);
+    }
+  g_free (ev->entries);
+  for (int c = 0; c < ev->n_clips; c++)
+    {
+      g_free (ev->clip_name[c]);
+      g_free (ev->clip_speaker[c]);
+      if (ev->ref_aperture != NULL)
+        g_free (ev->ref_aperture[c]);
+    }
+  g_free (ev->clip_index);
+  g_free (ev->clip_name);
+  g_free (ev->clip_speaker);
+  g_free (ev->clip_fps);
+  g_free (ev->clip_frames);
+  g_free (ev->ref_aperture);
+  g_free (ev->dataset);
+  g_free (ev);
+}
+
+/* Per-entry working state that does not belong in the result. */
+typedef struct {
+  WkpModel         *model;
+  WkpLandmarkTrack *single_track;   /* a track file for a one-clip split */
+  WkpMetricsAccum  *pooled;
+  WkpMetricsAccum  *clip;
+} EntryState;
+
+static gboolean
+looks_like_model (const char *path)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFileInputStream) in = NULL;
+  char magic[8] = { 0 };
+  gsize got = 0;
+
+  if (g_str_has_suffix (path, ".wkpm"))
+    return TRUE;
+  file = g_file_new_for_path (path);
+  in = g_file_read (file, NULL, NULL);
+  if (in == NULL)
+    return FALSE;
+  if (!g_input_stream_read_all (G_INPUT_STREAM (in), magic, sizeof magic, &got, NULL, NULL))
+    return FALSE;
+  return got == sizeof magic && memcmp (magic, WKP_MODEL_MAGIC, sizeof magic) == 0;
+}
+
+static char *
+file_stem (const char *name)
+{
+  g_autofree char *base = g_path_get_basename (name);
+  char *dot = strrchr (base, '.');
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  return g_steal_pointer (&base);
+}
+
+/* The track of clip @c in folder @dir: ID.npy, ID.csv, STEM.npy, STEM.csv. */
+static char *
+find_clip_track (const char *dir, const WkpDatasetClip *clip)
+{
+  g_autofree char *stem = file_stem (clip->name);
+  const char *names[2] = { clip->id, stem };
+  const char *exts[] = { ".npy", ".csv", ".json" };
+
+  for (int i = 0; i < 2; i++)
+    for (guint k = 0; k < G_N_ELEMENTS (exts); k++)
+      {
+        g_autofree char *file = NULL, *path = NULL;
+        if (names[i] == NULL)
+          continue;
+        file = g_strconcat (names[i], exts[k], NULL);
+        path = g_build_filename (dir, file, NULL);
+        if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+          return g_steal_pointer (&path);
+      }
+  return NULL;
+}
+
+/* Copies a track onto @n frames at @fps: resampled when the track has a
+ * different (known) rate, truncated or NaN-padded otherwise. */
+static void
+track_to_clip (const WkpLandmarkTrack *track, WkpRational fps, gint64 n, float *out)
+{
+  gint64 copy;
+  g_autofree float *resampled = NULL;
+  const float *src = track->points;
+  gint64 n_src = track->n_frames;
+
+  if (wkp_rational_is_valid (track->fps) && track->n_frames > 0
+      && (gint64) track->fps.num * fps.den != (gint64) fps.num * track->fps.den)
+    {
+      gint64 n_res = wkp_track_resample_length (track->n_frames, track->fps, fps);
+      resampled = wkp_track_resample (track->points, track->n_frames, NXY, track->fps, fps, n_res);
+      src = resampled;
+      n_src = n_res;
+    }
+  copy = MIN (n, n_src);
+  if (copy > 0)
+    memcpy (out, src, sizeof (float) * NXY * copy);
+  for (gint64 i = copy * NXY; i < n * NXY; i++)
+    out[i] = NAN;
+}
+
+static char *
+unique_label (const char *path, const char * const *paths, int n_paths)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  int same = 0;
+  for (int i = 0; i < n_paths; i++)
+    {
+      g_autofree char *other = g_path_get_basename (paths[i]);
+      same += g_strcmp0 (other, base) == 0;
+    }
+  return same > 1 ? g_strdup (path) : g_steal_pointer (&base);
+}
+
+/* Reference of one clip: normalised faces and aperture. */
+static gboolean
+load_reference (const WkpDataset *ds, int index, gint64 n, float *norm, double *aperture, GError **error)
+{
+  g_autoptr(WkpNpy) npy = wkp_dataset_clip_load (ds, index, WKP_CLIP_ARRAY_LANDMARKS, error);
+  if (npy == NULL)
+    return FALSE;
+  if (npy->dtype != WKP_DTYPE_F32 || npy->n_elements != n * NXY)
+    {
+      g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_MISMATCH,
+                   "Dataset clip %s: landmarks have %" G_GINT64_FORMAT " values, expected %" G_GINT64_FORMAT,
+                   wkp_dataset_get_clip (ds, index)->name, npy->n_elements, n * NXY);
+      return FALSE;
+    }
+  wkp_metrics_normalize_track (npy->data, n, norm, aperture);
+  return TRUE;
+}
+
+static WkpNpy *
+load_audio (const WkpDataset *ds, int index, GError **error)
+{
+  WkpNpy *npy = wkp_dataset_clip_load (ds, index, WKP_CLIP_ARRAY_AUDIO, error);
+  if (npy != NULL && npy->dtype != WKP_DTYPE_F32)
+    {
+      g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_INVALID, "Dataset clip %s: audio is not float32",
+                   wkp_dataset_get_clip (ds, index)->name);
+      wkp_npy_free (npy);
+      return NULL;
+    }
+  return npy;
+}
+
+/* Energy baseline: least-squares line from frame energy (dB) to aperture
+ * over the train split. */
+static gboolean
+fit_energy (const WkpDataset *ds, WkpEvaluation *ev, WkpProgressFunc progress, gpointer progress_data,
+            gint64 *done, gint64 total, GCancellable *cancellable, char **problem, GError **error)
+{
+  g_autoptr(GArray) train = wkp_dataset_split_indices (ds, WKP_SPLIT_TRAIN);
+  g_autoptr(GArray) xs = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) ys = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GError) fit_error = NULL;
+
+  for (guint i = 0; i < train->len; i++)
+    {
+      int index = g_array_index (train, int, i);
+      const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, index);
+      gint64 n = clip->n_frames;
+      g_autofree float *norm = g_new (float, MAX (n, 1) * NXY);
+      g_autofree double *ap = g_new (double, MAX (n, 1));
+      g_autofree double *env = g_new (double, MAX (n, 1));
+      g_autoptr(WkpNpy) audio = NULL;
+
+      if (wkp_check_cancelled (cancellable, error))
+        return FALSE;
+      if (!load_reference (ds, index, n, norm, ap, error) || (audio = load_audio (ds, index, error)) == NULL)
+        return FALSE;
+      wkp_metrics_energy_envelope (audio->data, audio->n_elements, DATASET_AUDIO_RATE, clip->fps, n, env);
+      for (gint64 t = 0; t < n; t++)
+        if (isfinite (ap[t]))
+          {
+            g_array_append_val (xs, env[t]);
+            g_array_append_val (ys, ap[t]);
+          }
+      ++*done;
+      if (progress != NULL)
+        progress (*done, total, "fitting the energy baseline on the train split", progress_data);
+    }
+  ev->energy_fit_frames = xs->len;
+  if (!wkp_metrics_linear_fit ((double *) xs->data, (double *) ys->data, xs->len,
+                               &ev->energy_slope, &ev->energy_intercept, &fit_error))
+    *problem = g_strdup_printf ("cannot fit on the train split (%u clips): %s", train->len, fit_error->message);
+  return TRUE;
+}
+
+WkpEvaluation *
+wkp_evaluate (const WkpDataset *ds, WkpSplit split,
+              const char * const *paths, int n_paths,
+              const WkpEvalParams *params,
+              WkpProgressFunc progress, gpointer progress_data,
+              GCancellable *cancellable, GError **error)
+{
+  g_autoptr(WkpEvaluation) ev = NULL;
+  g_autoptr(GArray) indices = NULL;
+  g_autofree EntryState *state = NULL;
+  WkpEvalParams defaults;
+  const WkpFeatureConfig *ds_config;
+  gint64 done = 0, total, start = g_get_monotonic_time ();
+  int n_train = 0, energy_entry = -1;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (ds != NULL && n_paths >= 0 && (n_paths == 0 || paths != NULL), NULL);
+  if (params == NULL)
+    {
+      wkp_eval_params_init_default (&defaults);
+      params = &defaults;
+    }
+
+  ev = g_new0 (WkpEvaluation, 1);
+  ev->dataset = g_strdup (wkp_dataset_get_dir (ds));
+  ev->split = split;
+  ev->max_lag = CLAMP (params->max_lag, 0, 100);
+  ev->energy_slope = ev->energy_intercept = NAN;
+
+  indices = wkp_dataset_split_indices (ds, split);
+  if (indices->len == 0)
+    {
+      g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_INVALID,
+                   "Dataset %s has no usable clips in the %s split",
+                   ev->dataset, split == WKP_SPLIT_NONE ? "all" : wkp_split_to_string (split));
+      return NULL;
+    }
+  ev->n_clips = indices->len;
+  ev->clip_index = g_new0 (int, ev->n_clips);
+  ev->clip_name = g_new0 (char *, ev->n_clips);
+  ev->clip_speaker = g_new0 (char *, ev->n_clips);
+  ev->clip_fps = g_new0 (WkpRational, ev->n_clips);
+  ev->clip_frames = g_new0 (gint64, ev->n_clips);
+  ev->ref_aperture = g_new0 (double *, ev->n_clips);
+  for (int c = 0; c < ev->n_clips; c++)
+    {
+      const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, g_array_index (indices, int, c));
+      ev->clip_index[c] = clip->index;
+      ev->clip_name[c] = g_strdup (clip->name);
+      ev->clip_speaker[c] = g_strdup (clip->speaker);
+      ev->clip_fps[c] = clip->fps;
+      ev->clip_frames[c] = clip->n_frames;
+    }
+
+  /* Entries: open every input first, so that a bad path fails before any work. */
+  ev->n_entries = n_paths + (params->baselines ? 2 : 0);
+  ev->entries = g_new0 (WkpEvalEntry, ev->n_entries);
+  state = g_new0 (EntryState, ev->n_entries);
+  ds_config = wkp_dataset_get_feature_config (ds);
+  for (int p = 0; p < n_paths; p++)
+    {
+      WkpEvalEntry *entry = &ev->entries[p];
+      entry->path = g_strdup (paths[p]);
+      entry->label = unique_label (paths[p], paths, n_paths);
+      if (g_file_test (paths[p], G_FILE_TEST_IS_DIR))
+        entry->kind = WKP_EVAL_TRACKS;
+      else if (!g_file_test (paths[p], G_FILE_TEST_EXISTS))
+        {
+          g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_NOT_FOUND,
+                       "%s: no such model file or track folder", paths[p]);
+          goto out;
+        }
+      else if (looks_like_model (paths[p]))
+        {
+          g_autoptr(GError) incompatible = NULL;
+          entry->kind = WKP_EVAL_MODEL;
+          state[p].model = wkp_model_load (paths[p], error);
+          if (state[p].model == NULL)
+            goto out;
+          if (state[p].model->features.sample_rate != DATASET_AUDIO_RATE)
+            entry->problem = g_strdup_printf ("incompatible: the model reads %d Hz audio, the dataset has %d Hz",
+                                              state[p].model->features.sample_rate, DATASET_AUDIO_RATE);
+          else if (!wkp_model_check_features (state[p].model, ds_config, &incompatible))
+            entry->problem = g_strdup_printf ("incompatible feature config: %s", incompatible->message);
+        }
+      else
+        {
+          entry->kind = WKP_EVAL_TRACKS;
+          if (ev->n_clips != 1)
+            {
+              g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_INVALID,
+                           "%s: a single track file can only be compared with a one-clip split (this one has %d "
+                           "clips); give a folder with one track per clip, named by clip id or video name",
+                           paths[p], ev->n_clips);
+              goto out;
+            }
+          state[p].single_track = wkp_landmark_track_load (paths[p], ev->clip_fps[0], error);
+          if (state[p].single_track == NULL)
+            goto out;
+        }
+    }
+  if (params->baselines)
+    {
+      WkpEvalEntry *mean = &ev->entries[n_paths], *energy = &ev->entries[n_paths + 1];
+      mean->kind = WKP_EVAL_MEAN_FACE;
+      mean->label = g_strdup ("mean face (baseline)");
+      energy->kind = WKP_EVAL_ENERGY;
+      energy->label = g_strdup ("audio energy (baseline)");
+      energy_entry = n_paths + 1;
+      if (wkp_dataset_get_mean_face (ds) == NULL)
+        mean->problem = g_strdup ("the dataset has no mean face");
+    }
+  for (int e = 0; e < ev->n_entries; e++)
+    {
+      ev->entries[e].clips = g_new0 (WkpMetrics, ev->n_clips);
+      state[e].pooled = wkp_metrics_accum_new (ev->max_lag);
+      state[e].clip = wkp_metrics_accum_new (ev->max_lag);
+      if (ev->entries[e].problem == NULL)
+        ev->entries[e].aperture = g_new0 (double *, ev->n_clips);
+    }
+
+  if (energy_entry >= 0)
+    {
+      g_autoptr(GArray) train = wkp_dataset_split_indices (ds, WKP_SPLIT_TRAIN);
+      n_train = train->len;
+    }
+  total = ev->n_clips + n_train;
+  if (energy_entry >= 0
+      && !fit_energy (ds, ev, progress, progress_data, &done, total, cancellable,
+                      &ev->entries[energy_entry].problem, error))
+    goto out;
+  if (energy_entry >= 0 && ev->entries[energy_entry].problem != NULL)
+    g_clear_pointer (&ev->entries[energy_entry].aperture, g_free);
+
+  for (int c = 0; c < ev->n_clips; c++)
+    {
+      int index = ev->clip_index[c];
+      const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, index);
+      gint64 n = ev->clip_frames[c];
+      gsize nn = (gsize) MAX (n, 1);
+      g_autofree float *ref = g_new (float, nn * NXY);
+      g_autofree float *pred = g_new (float, nn * NXY);
+      g_autoptr(WkpNpy) audio = NULL;
+      g_autofree double *env = NULL;
+
+      if (wkp_check_cancelled (cancellable, error))
+        goto out;
+      ev->ref_aperture[c] = g_new (double, nn);
+      if (!load_reference (ds, index, n, ref, ev->ref_aperture[c], error))
+        goto out;
+
+      for (int e = 0; e < ev->n_entries; e++)
+        {
+          WkpEvalEntry *entry = &ev->entries[e];
+          gint64 t0 = g_get_monotonic_time ();
+          double *pred_ap;
+          gboolean landmarks = TRUE;
+
+          if (entry->problem != NULL)
+            continue;
+          pred_ap = entry->aperture[c] = g_new (double, nn);
+          if ((entry->kind == WKP_EVAL_MODEL || entry->kind == WKP_EVAL_ENERGY) && audio == NULL)
+            {
+              audio = load_audio (ds, index, error);
+              if (audio == NULL)
+                goto out;
+            }
+
+          switch (entry->kind)
+            {
+            case WKP_EVAL_MODEL:
+              {
+                g_autofree float *p = wkp_model_predict_audio (state[e].model, audio->data, audio->n_elements,
+                                                               clip->fps, n, params->n_threads, cancellable, error);
+                if (p == NULL)
+                  {
+                    g_prefix_error (error, "%s on clip %s: ", entry->label, clip->name);
+                    goto out;
+                  }
+                memcpy (pred, p, sizeof (float) * NXY * n);
+              }
+              break;
+            case WKP_EVAL_TRACKS:
+              if (state[e].single_track != NULL)
+                track_to_clip (state[e].single_track, clip->fps, n, pred);
+              else
+                {
+                  g_autofree char *file = find_clip_track (entry->path, clip);
+                  g_autoptr(WkpLandmarkTrack) track = NULL;
+                  if (file == NULL)
+                    {
+                      for (gsize i = 0; i < nn * NXY; i++)
+                        pred[i] = NAN;
+                      break;
+                    }
+                  track = wkp_landmark_track_load (file, clip->fps, error);
+                  if (track == NULL)
+                    goto out;
+                  track_to_clip (track, clip->fps, n, pred);
+                }
+              break;
+            case WKP_EVAL_MEAN_FACE:
+              for (gint64 t = 0; t < n; t++)
+                memcpy (pred + t * NXY, wkp_dataset_get_mean_face (ds), sizeof (float) * NXY);
+              break;
+            case WKP_EVAL_ENERGY:
+              landmarks = FALSE;
+              if (env == NULL)
+                {
+                  env = g_new (double, nn);
+                  wkp_metrics_energy_envelope (audio->data, audio->n_elements, DATASET_AUDIO_RATE,
+                                               clip->fps, n, env);
+                }
+              for (gint64 t = 0; t < n; t++)
+                pred_ap[t] = ev->energy_slope * env[t] + ev->energy_intercept;
+              break;
+            }
+
+          if (landmarks)
+            wkp_metrics_normalize_track (pred, n, pred, pred_ap);
+          wkp_metrics_accum_reset (state[e].clip);
+          wkp_metrics_accum_add_clip (state[e].clip, ref, ev->ref_aperture[c], landmarks ? pred : NULL, pred_ap, n);
+          wkp_metrics_accum_add_clip (state[e].pooled, ref, ev->ref_aperture[c], landmarks ? pred : NULL, pred_ap, n);
+          wkp_metrics_accum_result (state[e].clip, &entry->clips[c]);
+          entry->seconds += (g_get_monotonic_time () - t0) / 1e6;
+        }
+      done++;
+      if (progress != NULL)
+        progress (done, total, clip->name, progress_data);
+    }
+
+  for (int e = 0; e < ev->n_entries; e++)
+    if (ev->entries[e].problem == NULL)
+      wkp_metrics_accum_result (state[e].pooled, &ev->entries[e].pooled);
+  ev->seconds = (g_get_monotonic_time () - start) / 1e6;
+  ok = TRUE;
+
+out:
+  for (int e = 0; state != NULL && e < ev->n_entries; e++)
+    {
+      g_clear_pointer (&state[e].model, wkp_model_free);
+      g_clear_pointer (&state[e].single_track, wkp_landmark_track_free);
+      g_clear_pointer (&state[e].pooled, wkp_metrics_accum_free);
+      g_clear_pointer (&state[e].clip, wkp_metrics_accum_free);
+    }
+  return ok ? g_steal_pointer (&ev) : NULL;
+}
+
+/* --- outputs ---------------------------------------------------------------- */
+
+static void
+add_number (JsonObject *o, const char *name, double v)
+{
+  if (isfinite (v))
+    json_object_set_double_member (o, name, v);
+  else
+    json_object_set_null_member (o, name);
+}
+
+JsonNode *
+wkp_metrics_to_json (const WkpMetrics *m)
+{
+  JsonObject *o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_int_member (o, "frames", m->n_frames);
+  json_object_set_int_member (o, "compared", m->n_compared);
+  json_object_set_int_member (o, "reference_missing", m->n_ref_missing);
+  json_object_set_int_member (o, "prediction_missing", m->n_pred_missing);
+  json_object_set_int_member (o, "velocity_pairs", m->n_velocity);
+  add_number (o, "lmd_mouth", m->lmd_mouth);
+  add_number (o, "lmd_face", m->lmd_face);
+  add_number (o, "lvd_mouth", m->lvd_mouth);
+  add_number (o, "lvd_face", m->lvd_face);
+  add_number (o, "lve", m->lve);
+  add_number (o, "aperture_r", m->aperture_r);
+  add_number (o, "aperture_rmse", m->aperture_rmse);
+  add_number (o, "aperture_reference_mean", m->aperture_ref_mean);
+  add_number (o, "aperture_prediction_mean", m->aperture_pred_mean);
+  if (isfinite (m->best_lag_r))
+    json_object_set_int_member (o, "best_lag", m->best_lag);
+  else
+    json_object_set_null_member (o, "best_lag");
+  add_number (o, "best_lag_r", m->best_lag_r);
+  json_node_take_object (node, o);
+  return node;
+}
+
+static const char *
+split_name (WkpSplit split)
+{
+  return split == WKP_SPLIT_NONE ? "all" : wkp_split_to_string (split);
+}
+
+JsonNode *
+wkp_evaluation_to_json (const WkpEvaluation *ev)
+{
+  JsonObject *root = json_object_new ();
+  JsonArray *clips = json_array_new (), *entries = json_array_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_string_member (root, "dataset", ev->dataset);
+  json_object_set_string_member (root, "split", split_name (ev->split));
+  json_object_set_int_member (root, "max_lag", ev->max_lag);
+  json_object_set_string_member (root, "units",
+                                 "LMD, LVD, LVE, aperture RMSE: inter-ocular distance (36-45) of the normalised "
+                                 "reference; LVD per frame; best_lag in frames, > 0 = prediction late");
+  for (int c = 0; c < ev->n_clips; c++)
+    {
+      JsonObject *o = json_object_new ();
+      g_autofree char *fps = wkp_rational_to_string (ev->clip_fps[c]);
+      json_object_set_string_member (o, "name", ev->clip_name[c]);
+      json_object_set_string_member (o, "speaker", ev->clip_speaker[c] != NULL ? ev->clip_speaker[c] : "");
+      json_object_set_string_member (o, "fps", fps);
+      json_object_set_int_member (o, "frames", ev->clip_frames[c]);
+      json_array_add_object_element (clips, o);
+    }
+  json_object_set_array_member (root, "clips", clips);
+  for (int e = 0; e < ev->n_entries; e++)
+    {
+      const WkpEvalEntry *entry = &ev->entries[e];
+      JsonObject *o = json_object_new ();
+      json_object_set_string_member (o, "label", entry->label);
+      json_object_set_string_member (o, "kind", wkp_eval_kind_to_string (entry->kind));
+      if (entry->path != NULL)
+        json_object_set_string_member (o, "path", entry->path);
+      if (entry->problem != NULL)
+        json_object_set_string_member (o, "problem", entry->problem);
+      else
+        {
+          JsonArray *per_clip = json_array_new ();
+          json_object_set_member (o, "pooled", wkp_metrics_to_json (&entry->pooled));
+          for (int c = 0; c < ev->n_clips; c++)
+            {
+              JsonNode *m = wkp_metrics_to_json (&entry->clips[c]);
+              json_object_set_string_member (json_node_get_object (m), "clip", ev->clip_name[c]);
+              json_array_add_element (per_clip, m);
+            }
+          json_object_set_array_member (o, "clips", per_clip);
+          add_number (o, "seconds", entry->seconds);
+        }
+      if (entry->kind == WKP_EVAL_ENERGY)
+        {
+          JsonObject *fit = json_object_new ();
+          add_number (fit, "slope_per_db", ev->energy_slope);
+          add_number (fit, "intercept", ev->energy_intercept);
+          json_object_set_int_member (fit, "train_frames", ev->energy_fit_frames);
+          json_object_set_object_member (o, "fit", fit);
+        }
+      json_array_add_object_element (entries, o);
+    }
+  json_object_set_array_member (root, "models", entries);
+  add_number (root, "seconds", ev->seconds);
+  json_node_take_object (node, root);
+  return node;
+}
+
+static void
+csv_field (GString *s, const char *text)
+{
+  if (text == NULL)
+    text = "";
+  if (strpbrk (text, ",\"\n\r") != NULL)
+    {
+      g_string_append_c (s, '"');
+      for (const char *p = text; *p; p++)
+        {
+          if (*p == '"')
+            g_string_append_c (s, '"');
+          g_string_append_c (s, *p);
+        }
+      g_string_append_c (s, '"');
+    }
+  else
+    g_string_append (s, text);
+}
+
+static void
+csv_number (GString *s, double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_string_append_c (s, ',');
+  if (isfinite (v))
+    g_string_append (s, g_ascii_formatd (buf, sizeof buf, "%.6g", v));
+}
+
+static void
+csv_row (GString *s, const WkpEvalEntry *entry, const char *clip, const char *speaker, const WkpMetrics *m)
+{
+  csv_field (s, entry->label);
+  g_string_append_c (s, ',');
+  g_string_append (s, wkp_eval_kind_to_string (entry->kind));
+  g_string_append_c (s, ',');
+  csv_field (s, clip);
+  g_string_append_c (s, ',');
+  csv_field (s, speaker);
+  if (m == NULL)
+    {
+      g_string_append (s, ",,,,,,,,,,,,,,");
+      g_string_append_c (s, ',');
+      csv_field (s, entry->problem);
+      g_string_append_c (s, '\n');
+      return;
+    }
+  g_string_append_printf (s, ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT,
+                          m->n_frames, m->n_compared, m->n_ref_missing, m->n_pred_missing);
+  csv_number (s, m->lmd_mouth);
+  csv_number (s, m->lmd_face);
+  csv_number (s, m->lvd_mouth);
+  csv_number (s, m->lvd_face);
+  csv_number (s, m->lve);
+  csv_number (s, m->aperture_r);
+  csv_number (s, m->aperture_rmse);
+  g_string_append_c (s, ',');
+  if (isfinite (m->best_lag_r))
+    g_string_append_printf (s, "%d", m->best_lag);
+  csv_number (s, m->best_lag_r);
+  g_string_append (s, ",\n");
+}
+
+GBytes *
+wkp_evaluation_to_csv (const WkpEvaluation *ev)
+{
+  GString *s = g_string_new ("model,kind,clip,speaker,frames,compared,reference_missing,prediction_missing,"
+                             "lmd_mouth,lmd_face,lvd_mouth,lvd_face,lve,aperture_r,aperture_rmse,"
+                             "best_lag,best_lag_r,problem\n");
+  for (int e = 0; e < ev->n_entries; e++)
+    {
+      const WkpEvalEntry *entry = &ev->entries[e];
+      if (entry->problem != NULL)
+        {
+          csv_row (s, entry, "ALL", "", NULL);
+          continue;
+        }
+      csv_row (s, entry, "ALL", "", &entry->pooled);
+      for (int c = 0; c < ev->n_clips; c++)
+        csv_row (s, entry, ev->clip_name[c], ev->clip_speaker[c], &entry->clips[c]);
+    }
+  return g_string_free_to_bytes (s);
+}
+
+static char *
+safe_name (const char *name)
+{
+  g_autofree char *stem = NULL;
+  GString *s = g_string_new (NULL);
+  g_autofree char *copy = g_strdup (name);
+  char *dot = strrchr (copy, '.'), *slash = strrchr (copy, '/');
+  if (dot != NULL && (slash == NULL || dot > slash))
+    *dot = '\0';
+  /* keep the last two path components: "s1/bbaf2n" -> "s1_bbaf2n" */
+  {
+    g_auto(GStrv) parts = g_strsplit (copy, "/", -1);
+    guint n = g_strv_length (parts);
+    for (guint i = n >= 2 ? n - 2 : 0; i < n; i++)
+      {
+        if (s->len > 0)
+          g_string_append_c (s, '_');
+        for (const char *p = parts[i]; *p; p++)
+          g_string_append_c (s, g_ascii_isalnum (*p) || *p == '-' || *p == '_' ? *p : '_');
+      }
+  }
+  if (s->len > 60)
+    g_string_erase (s, 0, s->len - 60);
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
+{
+  static const WkpPlotMetric metrics[] = {
+    { "LMD mouth", "× inter-ocular", FALSE },
+    { "LMD face", "× inter-ocular", FALSE },
+    { "lip-vertex error", "× inter-ocular", FALSE },
+    { "LVD mouth", "× inter-ocular / frame", FALSE },
+    { "aperture r", "Pearson, lag 0", TRUE },
+    { "aperture RMSE", "× inter-ocular", FALSE },
+  };
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) used = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autofree double *values = NULL;
+  g_autofree char *summary = NULL, *title = NULL, *dsname = NULL;
+  int n_metrics = G_N_ELEMENTS (metrics);
+  gint64 compared = 0;
+
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_IO, "Cannot create plot folder %s: %s", dir,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  for (int e = 0; e < ev->n_entries; e++)
+    if (ev->entries[e].problem == NULL)
+      g_array_append_val (used, e);
+
+  values = g_new (double, MAX (used->len, 1) * n_metrics);
+  for (guint u = 0; u < used->len; u++)
+    {
+      const WkpMetrics *m = &ev->entries[g_array_index (used, int, u)].pooled;
+      double row[] = { m->lmd_mouth, m->lmd_face, m->lve, m->lvd_mouth, m->aperture_r, m->aperture_rmse };
+      memcpy (values + u * n_metrics, row, sizeof row);
+      g_ptr_array_add (labels, g_strdup (ev->entries[g_array_index (used, int, u)].label));
+      compared = MAX (compared, m->n_compared);
+    }
+  dsname = g_path_get_basename (ev->dataset);
+  title = g_strdup_printf ("%s: %s split, %d clips, %" G_GINT64_FORMAT " frames compared", dsname,
+                           split_name (ev->split), ev->n_clips, compared);
+  summary = g_build_filename (dir, "summary", NULL);
+  if (!wkp_plot_bars (summary, title, metrics, n_metrics, (const char * const *) labels->pdata, used->len,
+                      values, error))
+    return FALSE;
+
+  for (int c = 0; c < ev->n_clips; c++)
+    {
+      g_autoptr(GPtrArray) series_labels = g_ptr_array_new_with_free_func (g_free);
+      g_autofree const double **series = g_new0 (const double *, MAX (used->len, 1));
+      g_autofree char *safe = safe_name (ev->clip_name[c]);
+      g_autofree char *file = g_strdup_printf ("clip-%03d-%s", c + 1, safe);
+      g_autofree char *base = g_build_filename (dir, file, NULL);
+      g_autofree char *clip_title = NULL;
+
+      for (guint u = 0; u < used->len; u++)
+        {
+          const WkpEvalEntry *entry = &ev->entries[g_array_index (used, int, u)];
+          const WkpMetrics *m = &entry->clips[c];
+          char r[32];
+          if (isfinite (m->aperture_r))
+            g_snprintf (r, sizeof r, "r = %.2f", m->aperture_r);
+          else
+            g_strlcpy (r, "r undefined", sizeof r);
+          g_ptr_array_add (series_labels, g_strdup_printf ("%s (%s)", entry->label, r));
+          series[u] = entry->aperture[c];
+        }
+      clip_title = g_strdup_printf ("%s  (speaker %s, %s split)", ev->clip_name[c],
+                                    ev->clip_speaker[c] != NULL ? ev->clip_speaker[c] : "?", split_name (ev->split));
+      if (!wkp_plot_aperture (base, clip_title, ev->clip_fps[c], ev->clip_frames[c], ev->ref_aperture[c],
+                              (const char * const *) series_labels->pdata, series, used->len, error))
+        return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,109 @@
+/* wkp-evaluate.h: evaluation of models and baselines on a prepared dataset.
+ *
+ * The same code feeds `wav2kp evaluate` and the studio. Every entry (a model
+ * file, a folder of landmark tracks, or a baseline) is compared with the
+ * reference landmarks of each clip of a split (wkp-metrics.h), per clip and
+ * pooled over the split.
+ *
+ * Entries:
+ *   model      a .wkpm file: landmarks predicted from the clip's audio
+ *              (wkp_model_predict_audio at the clip's video rate). A model
+ *              whose feature config differs from the dataset's is reported
+ *              (entry->problem), not evaluated.
+ *   tracks     a folder with one landmark track per clip, named by the clip
+ *              id (ID.npy / ID.csv) or by the clip video's file stem; or one
+ *              track file when the split has a single clip. Any format
+ *              wkp_landmark_track_load reads; pixels or canonical frame.
+ *   mean face  baseline: the dataset's mean normalised face of the train
+ *              split, constant over time (its aperture correlation is
+ *              undefined: constant).
+ *   energy     baseline: the aperture predicted by a least-squares line
+ *              from the per-frame audio energy in dB
+ *              (wkp_metrics_energy_envelope) fitted on the train split's
+ *              frames; aperture metrics only.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "wkp-dataset.h"
+#include "wkp-metrics.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  WKP_EVAL_MODEL,
+  WKP_EVAL_TRACKS,
+  WKP_EVAL_MEAN_FACE,
+  WKP_EVAL_ENERGY,
+} WkpEvalKind;
+
+const char *wkp_eval_kind_to_string (WkpEvalKind kind);   /* "model", "tracks", "mean-face", "energy" */
+
+typedef struct {
+  char        *label;      /* short unique name for tables and legends */
+  char        *path;       /* model file / track folder; NULL for baselines */
+  WkpEvalKind  kind;
+  char        *problem;    /* one line when the entry was not evaluated (e.g. incompatible) */
+  WkpMetrics   pooled;
+  WkpMetrics  *clips;      /* [n_clips] */
+  double     **aperture;   /* [n_clips][clip frames] predicted aperture (NaN = missing), NULL if not evaluated */
+  double       seconds;    /* wall time spent on this entry (prediction + metrics) */
+} WkpEvalEntry;
+
+typedef struct {
+  char        *dataset;    /* dataset folder */
+  WkpSplit     split;      /* WKP_SPLIT_NONE = all */
+  int          max_lag;
+  int          n_clips;
+  int         *clip_index; /* dataset indices */
+  char       **clip_name;
+  char       **clip_speaker;
+  WkpRational *clip_fps;
+  gint64      *clip_frames;
+  double     **ref_aperture; /* [n_clips][clip frames], NaN = reference missing */
+  int          n_entries;
+  WkpEvalEntry *entries;   /* models / tracks in the order given, then baselines */
+  double       energy_slope;     /* aperture = slope * dB + intercept (NaN if not fitted) */
+  double       energy_intercept;
+  gint64       energy_fit_frames;
+  double       seconds;    /* wall time of the whole evaluation */
+} WkpEvaluation;
+
+typedef struct {
+  int      max_lag;        /* best-lag search range (WKP_METRICS_MAX_LAG) */
+  gboolean baselines;      /* add the mean-face and energy baselines (TRUE) */
+  int      n_threads;      /* for model inference (1) */
+} WkpEvalParams;
+
+void wkp_eval_params_init_default (WkpEvalParams *params);
+
+/* Evaluates @paths (model files or track folders/files; may be empty) and the
+ * baselines on the OK clips of @split. Unreadable inputs fail the whole run
+ * before any heavy work (the error names the file); incompatible models are
+ * recorded in entry->problem. */
+WkpEvaluation *wkp_evaluate (const WkpDataset *ds, WkpSplit split,
+                             const char * const *paths, int n_paths,
+                             const WkpEvalParams *params,
+                             WkpProgressFunc progress, gpointer progress_data,
+                             GCancellable *cancellable, GError **error);
+void           wkp_evaluation_free (WkpEvaluation *ev);
+
+/* Everything as JSON (NaN -> null): the split, clips, and per entry the
+ * pooled and per-clip metrics. */
+JsonNode *wkp_evaluation_to_json (const WkpEvaluation *ev);
+/* CSV, one row per entry and clip plus one pooled row per entry (clip "ALL");
+ * numbers locale-independent, empty cells for undefined values. */
+GBytes   *wkp_evaluation_to_csv  (const WkpEvaluation *ev);
+/* Metrics as JSON (NaN -> null). */
+JsonNode *wkp_metrics_to_json    (const WkpMetrics *m);
+
+/* Writes DIR/summary.{svg,png} and DIR/clip-NNN-NAME.{svg,png} (aperture
+ * over time, reference vs every entry) for each clip. DIR must exist or be
+ * creatable. */
+gboolean  wkp_evaluation_plot    (const WkpEvaluation *ev, const char *dir, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpEvaluation, wkp_evaluation_free)
+
+G_END_DECLS
