@@ -1,10 +1,160 @@
-/* placeholder until this subcommand lands; see the open issue */
+/* wav2kp train DATASET -o MODEL [options]: trains the speech-to-keypoints
+ * model on a prepared dataset (wav2kp prepare), writing the best checkpoint
+ * to MODEL atomically, MODEL.ckpt after every epoch and a CSV log. */
 #include "wkp-cli.h"
-#include "wkp-error.h"
+#include "wkp-dataset.h"
+#include "wkp-io.h"
+#include "wkp-train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <unistd.h>
+
+typedef struct {
+  WkpCliProgress *bar;
+  gboolean tty;
+} TrainUi;
+
+static void
+on_epoch (const WkpTrainEpoch *e, gpointer user_data)
+{
+  TrainUi *ui = user_data;
+  int eta = (int) (e->eta_s + 0.5);
+  if (ui->tty)
+    g_printerr ("\r\033[K");
+  g_printerr ("epoch %3d/%d  train %.4f  val %.4f  val r %+.3f  lr %.2e  %.0f win/s  %.1fs  ETA %dm%02ds%s\n",
+              e->epoch, e->max_epochs, e->train_loss, e->val_loss, e->val_r, e->lr, e->samples_per_s, e->seconds,
+              eta / 60, eta % 60, e->best ? "  *best" : "");
+}
+
+static void
+on_progress (gint64 done, gint64 total, const char *what, gpointer user_data)
+{
+  TrainUi *ui = user_data;
+  wkp_cli_progress_update (done, total, what, ui->bar);
+}
 
 int
 wkp_cli_train (int argc, char **argv)
 {
-  return wkp_cli_fail ("train", g_error_new_literal (WKP_IO_ERROR, WKP_ERROR_UNSUPPORTED,
-                                                   "not available in this build yet"));
+  g_autofree char *output = NULL, *log = NULL, *ckpt = NULL, *early = NULL, *schedule = NULL;
+  g_auto(GStrv) files = NULL;
+  gboolean resume = FALSE, full_face = FALSE, no_identity = FALSE, no_clip_norm = FALSE, no_whiten = FALSE;
+  gboolean bidirectional = FALSE, unweighted = FALSE;
+  gint64 seed;
+  WkpTrainParams p;
+  GError *error = NULL;
+
+  wkp_train_params_init_default (&p);
+  seed = (gint64) p.seed;
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("DATASET -o MODEL — train the speech-to-keypoints model");
+  GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Model file to write (.wkpm); the best epoch is kept", "MODEL" },
+    { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue an interrupted run from its checkpoint (same options)", NULL },
+    { "checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &ckpt, "Checkpoint path (default MODEL.ckpt)", "PATH" },
+    { "log", 0, 0, G_OPTION_ARG_FILENAME, &log, "CSV log of every epoch (default MODEL.csv)", "CSV" },
+    { "epochs", 0, 0, G_OPTION_ARG_INT, &p.max_epochs, "Maximum epochs (40)", "N" },
+    { "steps-per-epoch", 0, 0, G_OPTION_ARG_INT, &p.steps_per_epoch, "Minibatches per epoch (0: train frames / (batch x window))", "N" },
+    { "patience", 0, 0, G_OPTION_ARG_INT, &p.patience, "Early stopping: epochs without improvement (8; 0 = off)", "N" },
+    { "early-stop", 0, 0, G_OPTION_ARG_STRING, &early, "Validation metric: aperture (Pearson r, default) or loss", "METRIC" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (1)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &p.n_threads, "OpenBLAS threads (1)", "N" },
+    { "hidden", 0, 0, G_OPTION_ARG_INT, &p.hidden_size, "LSTM hidden units (96)", "N" },
+    { "layers", 0, 0, G_OPTION_ARG_INT, &p.num_layers, "LSTM layers (1)", "N" },
+    { "bidirectional", 0, 0, G_OPTION_ARG_NONE, &bidirectional, "Bidirectional LSTM (offline use only)", NULL },
+    { "components", 0, 0, G_OPTION_ARG_INT, &p.n_components, "PCA components (10; 0: by --explained)", "N" },
+    { "explained", 0, 0, G_OPTION_ARG_DOUBLE, &p.pca_min_explained, "Explained variance when --components 0 (0.95)", "F" },
+    { "full-face", 0, 0, G_OPTION_ARG_NONE, &full_face, "Predict all 68 points, not only the mouth", NULL },
+    { "no-whiten", 0, 0, G_OPTION_ARG_NONE, &no_whiten, "Do not whiten PCA coefficients", NULL },
+    { "no-identity-removal", 0, 0, G_OPTION_ARG_NONE, &no_identity, "Train on raw shapes, not deviations from each speaker's mean", NULL },
+    { "no-clip-norm", 0, 0, G_OPTION_ARG_NONE, &no_clip_norm, "No per-clip feature standardisation", NULL },
+    { "context", 0, 0, G_OPTION_ARG_INT, &p.context, "Feature frames each side of a step (2)", "N" },
+    { "delay", 0, 0, G_OPTION_ARG_INT, &p.delay, "Look-ahead steps (2)", "N" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &p.batch_size, "Windows per minibatch (32)", "N" },
+    { "window", 0, 0, G_OPTION_ARG_INT, &p.window, "Steps per window (64)", "N" },
+    { "warmup", 0, 0, G_OPTION_ARG_INT, &p.warmup, "Steps of a mid-clip window left out of the loss (8)", "N" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &p.lr, "Learning rate (2e-3)", "LR" },
+    { "lr-min", 0, 0, G_OPTION_ARG_DOUBLE, &p.lr_min, "Final learning rate of the cosine schedule (1e-4)", "LR" },
+    { "lr-warmup", 0, 0, G_OPTION_ARG_INT, &p.lr_warmup_steps, "Linear warm-up steps (100)", "N" },
+    { "schedule", 0, 0, G_OPTION_ARG_STRING, &schedule, "cosine (default) or constant", "NAME" },
+    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &p.weight_decay, "Decoupled weight decay (1e-4)", "F" },
+    { "clip", 0, 0, G_OPTION_ARG_DOUBLE, &p.clip_norm, "Gradient-norm clip, 0 = off (1.0)", "F" },
+    { "velocity", 0, 0, G_OPTION_ARG_DOUBLE, &p.velocity_weight, "Weight of the velocity loss term (0.5)", "F" },
+    { "unweighted", 0, 0, G_OPTION_ARG_NONE, &unweighted, "Do not weight components by their variance in the loss", NULL },
+    { "speaker-balance", 0, 0, G_OPTION_ARG_DOUBLE, &p.speaker_balance, "Speaker sampling weight = frames^X (0: equal, 1: natural; 0)", "X" },
+    { "noise", 0, 0, G_OPTION_ARG_DOUBLE, &p.aug_noise, "Augmentation: feature noise std (0.1)", "F" },
+    { "gain", 0, 0, G_OPTION_ARG_DOUBLE, &p.aug_gain, "Augmentation: energy offset std (0.3)", "F" },
+    { "shift", 0, 0, G_OPTION_ARG_INT, &p.aug_shift, "Augmentation: max audio shift in frames (1)", "N" },
+    { "stop-after", 0, 0, G_OPTION_ARG_INT, &p.stop_after, "Stop after this epoch as if interrupted (for --resume)", "N" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "DATASET" },
+    { NULL }
+  };
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (ctx,
+    "DATASET is a folder made by `wav2kp prepare`; its speaker-independent train/val\n"
+    "splits are used (test speakers are never seen; their aperture r is recorded in the\n"
+    "model's metrics at the end). Progress on a terminal; one line per epoch on stderr.");
+  if (!wkp_cli_parse (ctx, "train", &argc, &argv))
+    return WKP_EXIT_BAD_INPUT;
+  if (files == NULL || files[0] == NULL || files[1] != NULL)
+    {
+      g_printerr ("wav2kp train: give exactly one DATASET folder\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (output == NULL)
+    {
+      g_printerr ("wav2kp train: give the output with -o MODEL.wkpm\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (early != NULL && g_strcmp0 (early, "loss") != 0 && g_strcmp0 (early, "aperture") != 0)
+    {
+      g_printerr ("wav2kp train: --early-stop must be aperture or loss, not “%s”\n", early);
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (schedule != NULL && g_strcmp0 (schedule, "cosine") != 0 && g_strcmp0 (schedule, "constant") != 0)
+    {
+      g_printerr ("wav2kp train: --schedule must be cosine or constant, not “%s”\n", schedule);
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (seed < 0)
+    {
+      g_printerr ("wav2kp train: --seed must be >= 0\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  p.seed = (guint64) seed;
+  p.early_stop = g_strcmp0 (early, "loss") == 0 ? WKP_EARLY_STOP_LOSS : WKP_EARLY_STOP_APERTURE;
+  p.schedule = g_strcmp0 (schedule, "constant") == 0 ? WKP_LR_CONSTANT : WKP_LR_COSINE;
+  p.mouth_only = !full_face;
+  p.whiten = !no_whiten;
+  p.identity_removal = !no_identity;
+  p.per_clip_norm = !no_clip_norm;
+  p.bidirectional = bidirectional;
+  p.variance_weighted = !unweighted;
+
+  g_autofree char *log_path = log ? g_strdup (log) : wkp_path_replace_ext (output, ".csv");
+  if (!wkp_check_output_path (output, &error) || !wkp_check_output_path (log_path, &error))
+    return wkp_cli_fail ("train", error);
+
+  g_autoptr(WkpDataset) ds = wkp_dataset_open (files[0], &error);
+  if (ds == NULL)
+    return wkp_cli_fail ("train", error);
+  g_autoptr(WkpTrainData) data = wkp_train_data_from_dataset (ds, &error);
+  if (data == NULL)
+    return wkp_cli_fail ("train", error);
+
+  TrainUi ui = { wkp_cli_progress_new ("train"), isatty (STDERR_FILENO) && g_getenv ("WKP_NO_PROGRESS") == NULL };
+  WkpTrainResult res;
+  gboolean ok = wkp_train_run (data, &p, output, ckpt, log_path, resume, on_progress, on_epoch, &ui, NULL, &res,
+                               &error);
+  wkp_cli_progress_free (ui.bar);
+  if (!ok)
+    return wkp_cli_fail ("train", error);
+  if (res.interrupted)
+    g_print ("stopped after epoch %d as asked; continue with --resume\n", res.epochs_run);
+  else
+    g_print ("best epoch %d of %d: val aperture r %.3f, val loss %.4f; test aperture r %.3f%s; %.0f s\n",
+             res.best_epoch, res.epochs_run, res.best_val_r, res.best_val_loss, res.test_r,
+             res.stopped_early ? " (stopped early)" : "", res.seconds);
+  g_print ("model: %s\nlog: %s\n", output, log_path);
+  return WKP_EXIT_OK;
 }

@@ -1,1 +1,1477 @@
-/* placeholder: this module is being written */
+/* wkp-train.c: data preparation, minibatch sampling, Adam, validation,
+ * checkpoints and the model file of a training run (see wkp-train.h). */
+#include "wkp-train.h"
+
+#include <cblas.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wkp-face.h"
+#include "wkp-io.h"
+#include "wkp-train-net.h"
+
+#define CKPT_MAGIC "WKPTCKPT"
+#define CKPT_VERSION 1
+
+/* ---- params ---------------------------------------------------------------- */
+
+void
+wkp_train_params_init_default (WkpTrainParams *p)
+{
+  g_return_if_fail (p != NULL);
+  memset (p, 0, sizeof *p);
+  p->mouth_only = TRUE;
+  p->n_components = 10;
+  p->pca_min_explained = 0.95;
+  p->whiten = TRUE;
+  p->identity_removal = TRUE;
+  p->per_clip_norm = TRUE;
+  p->context = 2;
+  p->delay = 2;
+  p->hidden_size = 96;
+  p->num_layers = 1;
+  p->bidirectional = FALSE;
+  p->batch_size = 32;
+  p->window = 64;
+  p->warmup = 8;
+  p->max_epochs = 40;
+  p->steps_per_epoch = 0;
+  p->lr = 2e-3;
+  p->lr_min = 1e-4;
+  p->lr_warmup_steps = 100;
+  p->schedule = WKP_LR_COSINE;
+  p->beta1 = 0.9;
+  p->beta2 = 0.999;
+  p->eps = 1e-8;
+  p->weight_decay = 1e-4;
+  p->clip_norm = 1.0;
+  p->velocity_weight = 0.5;
+  p->variance_weighted = TRUE;
+  p->speaker_balance = 0.0;
+  p->aug_noise = 0.1;
+  p->aug_gain = 0.3;
+  p->aug_shift = 1;
+  p->early_stop = WKP_EARLY_STOP_APERTURE;
+  p->patience = 8;
+  p->seed = 1;
+  p->n_threads = 1;
+  p->stop_after = 0;
+}
+
+JsonNode *
+wkp_train_params_to_json (const WkpTrainParams *p)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+#define PI_(name) json_builder_set_member_name (b, #name); json_builder_add_int_value (b, p->name)
+#define PD_(name) json_builder_set_member_name (b, #name); json_builder_add_double_value (b, p->name)
+#define PB_(name) json_builder_set_member_name (b, #name); json_builder_add_boolean_value (b, p->name)
+  PB_ (mouth_only); PI_ (n_components); PD_ (pca_min_explained); PB_ (whiten); PB_ (identity_removal);
+  PB_ (per_clip_norm); PI_ (context); PI_ (delay);
+  PI_ (hidden_size); PI_ (num_layers); PB_ (bidirectional);
+  PI_ (batch_size); PI_ (window); PI_ (warmup); PI_ (max_epochs); PI_ (steps_per_epoch);
+  PD_ (lr); PD_ (lr_min); PI_ (lr_warmup_steps);
+  json_builder_set_member_name (b, "schedule");
+  json_builder_add_string_value (b, p->schedule == WKP_LR_COSINE ? "cosine" : "constant");
+  PD_ (beta1); PD_ (beta2); PD_ (eps); PD_ (weight_decay); PD_ (clip_norm); PD_ (velocity_weight); PB_ (variance_weighted);
+  PD_ (speaker_balance); PD_ (aug_noise); PD_ (aug_gain); PI_ (aug_shift);
+  json_builder_set_member_name (b, "early_stop");
+  json_builder_add_string_value (b, p->early_stop == WKP_EARLY_STOP_LOSS ? "loss" : "aperture");
+  PI_ (patience);
+  json_builder_set_member_name (b, "seed");
+  json_builder_add_int_value (b, (gint64) p->seed);
+  PI_ (n_threads);
+#undef PI_
+#undef PD_
+#undef PB_
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/* ---- data ------------------------------------------------------------------ */
+
+static void
+train_clip_free (gpointer p)
+{
+  WkpTrainClip *c = p;
+  g_free (c->name);
+  g_free (c->speaker);
+  g_free (c->features);
+  g_free (c->targets);
+  g_free (c);
+}
+
+WkpTrainData *
+wkp_train_data_new (const WkpFeatureConfig *config, WkpRational fps)
+{
+  WkpTrainData *d = g_new0 (WkpTrainData, 1);
+  d->features = *config;
+  d->fps = fps;
+  d->dim = wkp_feature_config_dim (config);
+  d->clips = g_ptr_array_new_with_free_func (train_clip_free);
+  return d;
+}
+
+void
+wkp_train_data_add_clip (WkpTrainData *data, const char *name, const char *speaker, WkpSplit split,
+                         gint64 n_frames, float *features, float *targets)
+{
+  WkpTrainClip *c = g_new0 (WkpTrainClip, 1);
+  c->name = g_strdup (name);
+  c->speaker = g_strdup (speaker);
+  c->split = split;
+  c->n_frames = n_frames;
+  c->features = features;
+  c->targets = targets;
+  g_ptr_array_add (data->clips, c);
+}
+
+void
+wkp_train_data_free (WkpTrainData *data)
+{
+  if (data == NULL)
+    return;
+  g_ptr_array_unref (data->clips);
+  g_free (data->source);
+  g_free (data);
+}
+
+WkpTrainData *
+wkp_train_data_from_dataset (const WkpDataset *ds, GError **error)
+{
+  g_autoptr(WkpTrainData) data = wkp_train_data_new (wkp_dataset_get_feature_config (ds),
+                                                     wkp_dataset_get_model_fps (ds));
+  const int D = wkp_dataset_get_feature_dim (ds);
+  data->source = g_strdup (wkp_dataset_get_dir (ds));
+  if (D != data->dim)
+    {
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: feature dimension %d does not match its config (%d)",
+                   wkp_dataset_get_dir (ds), D, data->dim);
+      return NULL;
+    }
+  for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
+    {
+      const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, i);
+      if (clip->status != WKP_CLIP_OK || clip->split == WKP_SPLIT_NONE)
+        continue;
+      g_autoptr(WkpNpy) feat = wkp_dataset_clip_load (ds, i, WKP_CLIP_ARRAY_FEATURES, error);
+      if (feat == NULL)
+        return NULL;
+      gint64 n_t = 0;
+      g_autofree float *targets = wkp_dataset_clip_load_targets (ds, i, &n_t, error);
+      if (targets == NULL)
+        return NULL;
+      gint64 n = MIN (feat->shape[0], n_t);
+      if (feat->ndim != 2 || feat->shape[1] != D || n <= 0)
+        continue;
+      float *f = g_memdup2 (feat->data, sizeof (float) * n * D);
+      float *t = g_realloc (g_steal_pointer (&targets), sizeof (float) * n * WKP_N_LANDMARKS * 2);
+      wkp_train_data_add_clip (data, clip->name, clip->speaker, clip->split, n, f, t);
+    }
+  if (data->clips->len == 0)
+    {
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: no usable clips", wkp_dataset_get_dir (ds));
+      return NULL;
+    }
+  return g_steal_pointer (&data);
+}
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+/* xoshiro256** seeded through splitmix64: a serialisable, portable RNG. */
+typedef struct {
+  guint64 s[4];
+} Rng;
+
+static guint64
+splitmix64 (guint64 *x)
+{
+  guint64 z = (*x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static void
+rng_seed (Rng *r, guint64 seed)
+{
+  guint64 x = seed;
+  for (int i = 0; i < 4; i++)
+    r->s[i] = splitmix64 (&x);
+}
+
+static inline guint64
+rotl (guint64 x, int k)
+{
+  return (x << k) | (x >> (64 - k));
+}
+
+static guint64
+rng_next (Rng *r)
+{
+  guint64 *s = r->s;
+  guint64 result = rotl (s[1] * 5, 7) * 9, t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl (s[3], 45);
+  return result;
+}
+
+static double
+rng_uniform (Rng *r)
+{
+  return (rng_next (r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static gint64
+rng_int (Rng *r, gint64 n)   /* [0, n) */
+{
+  return n <= 1 ? 0 : (gint64) (rng_uniform (r) * (double) n) % n;
+}
+
+/* Approximately standard normal (Irwin-Hall of 4): cheap, deterministic. */
+static float
+rng_normal_fast (Rng *r)
+{
+  guint64 a = rng_next (r), b = rng_next (r);
+  double s = (double) (a & 0xffffffffu) + (double) (a >> 32) + (double) (b & 0xffffffffu) + (double) (b >> 32);
+  return (float) ((s / 4294967296.0 - 2.0) * 1.7320508075688772);
+}
+
+static double
+rng_normal (Rng *r)
+{
+  double u1 = rng_uniform (r), u2 = rng_uniform (r);
+  return sqrt (-2.0 * log (MAX (u1, 1e-300))) * cos (2.0 * G_PI * u2);
+}
+
+double
+wkp_train_pearson (const double *a, const double *b, gint64 n)
+{
+  double sa = 0, sb = 0;
+  gint64 m = 0;
+  for (gint64 i = 0; i < n; i++)
+    if (isfinite (a[i]) && isfinite (b[i]))
+      {
+        sa += a[i];
+        sb += b[i];
+        m++;
+      }
+  if (m < 3)
+    return NAN;
+  double ma = sa / m, mb = sb / m, sab = 0, saa = 0, sbb = 0;
+  for (gint64 i = 0; i < n; i++)
+    if (isfinite (a[i]) && isfinite (b[i]))
+      {
+        sab += (a[i] - ma) * (b[i] - mb);
+        saa += (a[i] - ma) * (a[i] - ma);
+        sbb += (b[i] - mb) * (b[i] - mb);
+      }
+  if (saa <= 0 || sbb <= 0)
+    return NAN;
+  return sab / sqrt (saa * sbb);
+}
+
+void
+wkp_train_normalize_features (const float *features, gint64 n, int dim, gboolean per_clip, const float *mean,
+                              const float *std, float *out)
+{
+  g_autofree double *cm = g_new0 (double, dim);
+  g_autofree double *cs = g_new0 (double, dim);
+  if (per_clip && n > 0)
+    {
+      for (gint64 t = 0; t < n; t++)
+        for (int j = 0; j < dim; j++)
+          cm[j] += features[t * dim + j];
+      for (int j = 0; j < dim; j++)
+        cm[j] /= n;
+      for (gint64 t = 0; t < n; t++)
+        for (int j = 0; j < dim; j++)
+          {
+            double e = features[t * dim + j] - cm[j];
+            cs[j] += e * e;
+          }
+      for (int j = 0; j < dim; j++)
+        cs[j] = MAX (sqrt (cs[j] / n), (double) WKP_MODEL_STD_FLOOR);
+    }
+  for (gint64 t = 0; t < n; t++)
+    for (int j = 0; j < dim; j++)
+      {
+        double v = features[t * dim + j];
+        if (per_clip)
+          v = (v - cm[j]) / cs[j];
+        if (mean)
+          v = (v - mean[j]) / std[j];
+        out[t * dim + j] = (float) v;
+      }
+}
+
+void
+wkp_train_stack_row (const float *norm, gint64 n, int dim, int context, gint64 s, float *row)
+{
+  for (int k = -context; k <= context; k++)
+    {
+      gint64 f = CLAMP (s + k, 0, n - 1);
+      memcpy (row + (gsize) (k + context) * dim, norm + f * dim, sizeof (float) * dim);
+    }
+}
+
+static gboolean
+row_finite (const float *v, int n)
+{
+  for (int i = 0; i < n; i++)
+    if (!isfinite (v[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* ---- the prepared run ----------------------------------------------------------- */
+
+typedef struct {
+  const WkpTrainClip *clip;
+  int      speaker;        /* index into Prep.speakers */
+  float   *norm;           /* [n, D] normalised features */
+  float   *coef;           /* [n, K] target coefficients, NaN = missing */
+  double  *aperture;       /* [n] reference aperture (NaN = missing) */
+} PClip;
+
+typedef struct {
+  WkpTrainParams p;
+  const WkpTrainData *data;
+  int D, in_size, P, K;     /* feature dim, net input, points, components */
+  int point_index[WKP_N_LANDMARKS];
+  GArray *train, *val, *test; /* PClip */
+  GPtrArray *speakers;      /* char* */
+  double *spk_cum;          /* cumulative sampling probability over train speakers */
+  int     n_train_speakers;
+  int    *train_spk_ids;    /* [n_train_speakers] speaker index */
+  GArray **spk_clips;       /* per train speaker: indices into train (int) */
+  double **spk_clip_cum;
+  float  *fmean, *fstd;     /* [D] */
+  float   mean_face[WKP_N_LANDMARKS * 2];
+  WkpPca *pca;
+  float  *loss_w;           /* [K] */
+  WkpNetShape shape;
+  gint64  train_frames;
+  int     steps_per_epoch;
+  int     static_cols[1024];/* columns offset by gain augmentation */
+  int     n_static_cols;
+} Prep;
+
+static void
+pclip_clear (gpointer p)
+{
+  PClip *c = p;
+  g_free (c->norm);
+  g_free (c->coef);
+  g_free (c->aperture);
+}
+
+static void
+prep_free (Prep *pr)
+{
+  if (pr == NULL)
+    return;
+  if (pr->train)
+    g_array_unref (pr->train);
+  if (pr->val)
+    g_array_unref (pr->val);
+  if (pr->test)
+    g_array_unref (pr->test);
+  if (pr->spk_clips)
+    for (int i = 0; i < pr->n_train_speakers; i++)
+      {
+        g_array_unref (pr->spk_clips[i]);
+        g_free (pr->spk_clip_cum[i]);
+      }
+  g_free (pr->spk_clips);
+  g_free (pr->spk_clip_cum);
+  g_free (pr->spk_cum);
+  g_free (pr->train_spk_ids);
+  if (pr->speakers)
+    g_ptr_array_unref (pr->speakers);
+  g_free (pr->fmean);
+  g_free (pr->fstd);
+  wkp_pca_free (pr->pca);
+  g_free (pr->loss_w);
+  g_free (pr);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Prep, prep_free)
+
+static int
+speaker_index (GPtrArray *speakers, const char *name)
+{
+  for (guint i = 0; i < speakers->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (speakers, i), name) == 0)
+      return (int) i;
+  g_ptr_array_add (speakers, g_strdup (name));
+  return (int) speakers->len - 1;
+}
+
+/* The aperture of a 68-point face built from the mean face with the subset replaced. */
+static double
+aperture_of_subset (const Prep *pr, const float *subset)
+{
+  float face[WKP_N_LANDMARKS * 2];
+  memcpy (face, pr->mean_face, sizeof face);
+  for (int i = 0; i < pr->P; i++)
+    {
+      face[2 * pr->point_index[i]] = subset[2 * i];
+      face[2 * pr->point_index[i] + 1] = subset[2 * i + 1];
+    }
+  return wkp_face_inner_aperture (face);
+}
+
+static Prep *
+prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error)
+{
+  g_autoptr(Prep) pr = g_new0 (Prep, 1);
+  const WkpTrainParams *p = params;
+  pr->p = *params;
+  pr->data = data;
+  pr->D = data->dim;
+  pr->in_size = pr->D * (2 * p->context + 1);
+  pr->P = p->mouth_only ? WKP_MOUTH_COUNT : WKP_N_LANDMARKS;
+  for (int i = 0; i < pr->P; i++)
+    pr->point_index[i] = p->mouth_only ? WKP_MOUTH_FIRST + i : i;
+  const int P2 = 2 * pr->P, D = pr->D;
+
+  if (p->context < 0 || p->delay < 0 || p->hidden_size < 1 || p->num_layers < 1 ||
+      p->num_layers > WKP_LSTM_MAX_LAYERS || p->batch_size < 1 || p->window < 2 || p->max_epochs < 1 ||
+      p->warmup < 0 || p->warmup >= p->window || !(p->lr > 0))
+    {
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
+                   "invalid training parameters (context, delay, sizes, window/warm-up or learning rate)");
+      return NULL;
+    }
+
+  pr->train = g_array_new (FALSE, TRUE, sizeof (PClip));
+  pr->val = g_array_new (FALSE, TRUE, sizeof (PClip));
+  pr->test = g_array_new (FALSE, TRUE, sizeof (PClip));
+  g_array_set_clear_func (pr->train, pclip_clear);
+  g_array_set_clear_func (pr->val, pclip_clear);
+  g_array_set_clear_func (pr->test, pclip_clear);
+  pr->speakers = g_ptr_array_new_with_free_func (g_free);
+
+  /* clips by split; per-clip normalisation first */
+  for (guint i = 0; i < data->clips->len; i++)
+    {
+      const WkpTrainClip *c = g_ptr_array_index (data->clips, i);
+      PClip pc = { 0 };
+      if (c->n_frames < 1)
+        continue;
+      pc.clip = c;
+      pc.speaker = speaker_index (pr->speakers, c->speaker);
+      pc.norm = g_new (float, c->n_frames * D);
+      wkp_train_normalize_features (c->features, c->n_frames, D, p->per_clip_norm, NULL, NULL, pc.norm);
+      GArray *dst = c->split == WKP_SPLIT_TRAIN ? pr->train : c->split == WKP_SPLIT_VAL ? pr->val
+                    : c->split == WKP_SPLIT_TEST ? pr->test : NULL;
+      if (dst == NULL)
+        {
+          pclip_clear (&pc);
+          continue;
+        }
+      g_array_append_val (dst, pc);
+    }
+  if (pr->train->len == 0)
+    {
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "no clips in the train split");
+      return NULL;
+    }
+
+  /* global feature statistics over train rows */
+  {
+    g_autofree double *s = g_new0 (double, D), *s2 = g_new0 (double, D);
+    gint64 n = 0;
+    for (guint i = 0; i < pr->train->len; i++)
+      {
+        const PClip *c = &g_array_index (pr->train, PClip, i);
+        for (gint64 t = 0; t < c->clip->n_frames; t++)
+          for (int j = 0; j < D; j++)
+            {
+              double v = c->norm[t * D + j];
+              s[j] += v;
+              s2[j] += v * v;
+            }
+        n += c->clip->n_frames;
+      }
+    pr->fmean = g_new (float, D);
+    pr->fstd = g_new (float, D);
+    for (int j = 0; j < D; j++)
+      {
+        double m = s[j] / n;
+        pr->fmean[j] = (float) m;
+        pr->fstd[j] = (float) MAX (sqrt (MAX (s2[j] / n - m * m, 0.0)), 1e-5);
+      }
+    pr->train_frames = n;
+  }
+  GArray *sets[3] = { pr->train, pr->val, pr->test };
+  for (int si = 0; si < 3; si++)
+    for (guint i = 0; i < sets[si]->len; i++)
+      {
+        PClip *c = &g_array_index (sets[si], PClip, i);
+        for (gint64 t = 0; t < c->clip->n_frames; t++)
+          for (int j = 0; j < D; j++)
+            c->norm[t * D + j] = (c->norm[t * D + j] - pr->fmean[j]) / pr->fstd[j];
+      }
+
+  /* speaker means of the full face (NaN-safe) */
+  const int NS = pr->speakers->len;
+  g_autofree double *spk_sum = g_new0 (double, (gsize) NS * WKP_N_LANDMARKS * 2);
+  g_autofree gint64 *spk_n = g_new0 (gint64, NS);
+  g_autofree gint64 *spk_frames = g_new0 (gint64, NS);
+  for (int si = 0; si < 3; si++)
+    for (guint i = 0; i < sets[si]->len; i++)
+      {
+        const PClip *c = &g_array_index (sets[si], PClip, i);
+        spk_frames[c->speaker] += c->clip->n_frames;
+        for (gint64 t = 0; t < c->clip->n_frames; t++)
+          {
+            const float *f = c->clip->targets + t * WKP_N_LANDMARKS * 2;
+            if (!row_finite (f, WKP_N_LANDMARKS * 2))
+              continue;
+            for (int j = 0; j < WKP_N_LANDMARKS * 2; j++)
+              spk_sum[(gsize) c->speaker * WKP_N_LANDMARKS * 2 + j] += f[j];
+            spk_n[c->speaker]++;
+          }
+      }
+  /* mean face: average of the train speakers' means (each speaker counts once) */
+  {
+    g_autofree double *mf = g_new0 (double, WKP_N_LANDMARKS * 2);
+    g_autofree gboolean *is_train = g_new0 (gboolean, NS);
+    int n_spk = 0;
+    for (guint i = 0; i < pr->train->len; i++)
+      is_train[g_array_index (pr->train, PClip, i).speaker] = TRUE;
+    for (int s = 0; s < NS; s++)
+      if (is_train[s] && spk_n[s] > 0)
+        {
+          for (int j = 0; j < WKP_N_LANDMARKS * 2; j++)
+            mf[j] += spk_sum[(gsize) s * WKP_N_LANDMARKS * 2 + j] / spk_n[s];
+          n_spk++;
+        }
+    if (n_spk == 0)
+      {
+        g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "no landmarks in the train split");
+        return NULL;
+      }
+    for (int j = 0; j < WKP_N_LANDMARKS * 2; j++)
+      pr->mean_face[j] = (float) (mf[j] / n_spk);
+  }
+
+  /* train speakers and sampling weights */
+  {
+    g_autofree int *map = g_new (int, NS);
+    for (int s = 0; s < NS; s++)
+      map[s] = -1;
+    for (guint i = 0; i < pr->train->len; i++)
+      {
+        int s = g_array_index (pr->train, PClip, i).speaker;
+        if (map[s] < 0)
+          map[s] = pr->n_train_speakers++;
+      }
+    pr->train_spk_ids = g_new (int, pr->n_train_speakers);
+    pr->spk_clips = g_new (GArray *, pr->n_train_speakers);
+    pr->spk_clip_cum = g_new0 (double *, pr->n_train_speakers);
+    for (int s = 0; s < NS; s++)
+      if (map[s] >= 0)
+        pr->train_spk_ids[map[s]] = s;
+    for (int k = 0; k < pr->n_train_speakers; k++)
+      pr->spk_clips[k] = g_array_new (FALSE, FALSE, sizeof (int));
+    for (guint i = 0; i < pr->train->len; i++)
+      {
+        int idx = (int) i;
+        g_array_append_val (pr->spk_clips[map[g_array_index (pr->train, PClip, i).speaker]], idx);
+      }
+    pr->spk_cum = g_new (double, pr->n_train_speakers);
+    double acc = 0;
+    for (int k = 0; k < pr->n_train_speakers; k++)
+      {
+        gint64 fr = 0;
+        GArray *cl = pr->spk_clips[k];
+        pr->spk_clip_cum[k] = g_new (double, cl->len);
+        for (guint j = 0; j < cl->len; j++)
+          {
+            fr += g_array_index (pr->train, PClip, g_array_index (cl, int, j)).clip->n_frames;
+            pr->spk_clip_cum[k][j] = (double) fr;
+          }
+        for (guint j = 0; j < cl->len; j++)
+          pr->spk_clip_cum[k][j] /= (double) fr;
+        acc += pow ((double) fr, p->speaker_balance);
+        pr->spk_cum[k] = acc;
+      }
+    for (int k = 0; k < pr->n_train_speakers; k++)
+      pr->spk_cum[k] /= acc;
+  }
+
+  /* target shapes: subset, identity removed; PCA over train frames weighted like the sampling */
+  {
+    gint64 n_rows = 0;
+    for (guint i = 0; i < pr->train->len; i++)
+      n_rows += g_array_index (pr->train, PClip, i).clip->n_frames;
+    g_autofree float *rows = g_new (float, n_rows * P2);
+    g_autofree float *weights = g_new (float, n_rows);
+    g_autofree double *spk_w = g_new0 (double, NS);
+    for (int k = 0; k < pr->n_train_speakers; k++)
+      {
+        double prob = pr->spk_cum[k] - (k > 0 ? pr->spk_cum[k - 1] : 0.0);
+        int s = pr->train_spk_ids[k];
+        spk_w[s] = prob / MAX (spk_frames[s], 1);
+      }
+    gint64 r = 0;
+    for (guint i = 0; i < pr->train->len; i++)
+      {
+        const PClip *c = &g_array_index (pr->train, PClip, i);
+        for (gint64 t = 0; t < c->clip->n_frames; t++, r++)
+          {
+            const float *f = c->clip->targets + t * WKP_N_LANDMARKS * 2;
+            for (int q = 0; q < pr->P; q++)
+              for (int xy = 0; xy < 2; xy++)
+                {
+                  int j = 2 * pr->point_index[q] + xy;
+                  double v = f[j];
+                  if (p->identity_removal && spk_n[c->speaker] > 0)
+                    v = v - spk_sum[(gsize) c->speaker * WKP_N_LANDMARKS * 2 + j] / spk_n[c->speaker] + pr->mean_face[j];
+                  rows[r * P2 + 2 * q + xy] = (float) v;
+                }
+            weights[r] = (float) (spk_w[c->speaker] * 1e6);
+          }
+      }
+    WkpPcaParams pp = { p->n_components, p->pca_min_explained, p->whiten };
+    pr->pca = wkp_pca_fit (rows, n_rows, P2, P2, weights, &pp, error);
+    if (pr->pca == NULL)
+      {
+        g_prefix_error (error, "train split landmarks: ");
+        return NULL;
+      }
+    pr->K = pr->pca->n_components;
+  }
+
+  /* coefficients and reference apertures for every clip */
+  for (int si = 0; si < 3; si++)
+    for (guint i = 0; i < sets[si]->len; i++)
+      {
+        PClip *c = &g_array_index (sets[si], PClip, i);
+        const gint64 n = c->clip->n_frames;
+        g_autofree float *shape = g_new (float, P2);
+        c->coef = g_new (float, n * pr->K);
+        c->aperture = g_new (double, n);
+        for (gint64 t = 0; t < n; t++)
+          {
+            const float *f = c->clip->targets + t * WKP_N_LANDMARKS * 2;
+            c->aperture[t] = wkp_face_inner_aperture (f);
+            gboolean ok = spk_n[c->speaker] > 0;
+            for (int q = 0; q < pr->P && ok; q++)
+              for (int xy = 0; xy < 2; xy++)
+                {
+                  int j = 2 * pr->point_index[q] + xy;
+                  double v = f[j];
+                  if (!isfinite (v))
+                    ok = FALSE;
+                  if (p->identity_removal)
+                    v = v - spk_sum[(gsize) c->speaker * WKP_N_LANDMARKS * 2 + j] / spk_n[c->speaker] + pr->mean_face[j];
+                  shape[2 * q + xy] = (float) v;
+                }
+            if (ok)
+              wkp_pca_project (pr->pca, shape, 1, c->coef + t * pr->K);
+            else
+              for (int k = 0; k < pr->K; k++)
+                c->coef[t * pr->K + k] = NAN;
+          }
+      }
+
+  /* loss weights */
+  pr->loss_w = g_new (float, pr->K);
+  {
+    double sv = 0;
+    for (int k = 0; k < pr->K; k++)
+      sv += pr->pca->variance[k];
+    for (int k = 0; k < pr->K; k++)
+      {
+        double w;
+        if (p->whiten)
+          w = p->variance_weighted ? pr->K * pr->pca->variance[k] / sv : 1.0;
+        else
+          w = pr->K / MAX (sv, 1e-30);
+        pr->loss_w[k] = (float) w;
+      }
+  }
+
+  /* energy columns for the gain augmentation */
+  {
+    const WkpFeatureConfig *fc = &data->features;
+    int coeffs = wkp_feature_config_coeffs (fc), block = coeffs * (1 + fc->deltas);
+    for (int sub = 0; sub < fc->subframes && pr->n_static_cols < (int) G_N_ELEMENTS (pr->static_cols); sub++)
+      {
+        if (fc->kind == WKP_FEATURE_MFCC)
+          pr->static_cols[pr->n_static_cols++] = sub * block;
+        else
+          for (int c = 0; c < coeffs && pr->n_static_cols < (int) G_N_ELEMENTS (pr->static_cols); c++)
+            pr->static_cols[pr->n_static_cols++] = sub * block + c;
+      }
+    for (int i = 0; i < pr->n_static_cols; i++)
+      if (pr->static_cols[i] >= D)
+        pr->n_static_cols = i;
+  }
+
+  pr->shape = (WkpNetShape) { pr->in_size, p->hidden_size, p->num_layers, p->bidirectional, pr->K };
+  pr->steps_per_epoch = p->steps_per_epoch > 0 ? p->steps_per_epoch
+                        : (int) MAX (10, pr->train_frames / ((gint64) p->batch_size * p->window));
+  return g_steal_pointer (&pr);
+}
+
+/* ---- minibatches ------------------------------------------------------------------ */
+
+typedef struct {
+  float *x;      /* [L, B, in] */
+  float *z;      /* [L, B, K] */
+  float *mask;   /* [L, B] */
+  float *noise;  /* scratch [L + 2 context, D] */
+} Batch;
+
+static int
+pick_cum (const double *cum, int n, double u)
+{
+  int lo = 0, hi = n - 1;
+  while (lo < hi)
+    {
+      int mid = (lo + hi) / 2;
+      if (u < cum[mid])
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+  return lo;
+}
+
+static void
+make_batch (const Prep *pr, Rng *rng, Batch *bt)
+{
+  const WkpTrainParams *p = &pr->p;
+  const int L = p->window, B = p->batch_size, D = pr->D, K = pr->K, in = pr->in_size, C = p->context;
+  g_autofree float *row = g_new (float, in);
+  for (int b = 0; b < B; b++)
+    {
+      int ks = pick_cum (pr->spk_cum, pr->n_train_speakers, rng_uniform (rng));
+      GArray *cl = pr->spk_clips[ks];
+      int ci = g_array_index (cl, int, pick_cum (pr->spk_clip_cum[ks], cl->len, rng_uniform (rng)));
+      const PClip *c = &g_array_index (pr->train, PClip, ci);
+      const gint64 n = c->clip->n_frames, S = n + p->delay;
+      gint64 s0 = rng_int (rng, MAX (S - L, 0) + 1);
+      int shift = p->aug_shift > 0 ? (int) rng_int (rng, 2 * p->aug_shift + 1) - p->aug_shift : 0;
+      float gain = p->aug_gain > 0 ? (float) (p->aug_gain * rng_normal (rng)) : 0.0f;
+      /* noise per source frame of the window (shared by the context copies) */
+      const int NF = L + 2 * C;
+      if (p->aug_noise > 0)
+        for (int i = 0; i < NF * D; i++)
+          bt->noise[i] = (float) p->aug_noise * rng_normal_fast (rng);
+      for (int l = 0; l < L; l++)
+        {
+          gint64 s = s0 + l;
+          float *x = bt->x + ((gsize) l * B + b) * in;
+          wkp_train_stack_row (c->norm, n, D, C, s + shift, x);
+          for (int k = 0; k < 2 * C + 1; k++)
+            {
+              float *xr = x + (gsize) k * D;
+              if (p->aug_noise > 0)
+                {
+                  const float *nz = bt->noise + (gsize) (l + k) * D;
+                  for (int j = 0; j < D; j++)
+                    xr[j] += nz[j];
+                }
+              for (int j = 0; j < pr->n_static_cols; j++)
+                xr[pr->static_cols[j]] += gain;
+            }
+          gint64 f = s - p->delay;
+          float *z = bt->z + ((gsize) l * B + b) * K;
+          float m = 0.0f;
+          if (s < S && f >= 0 && f < n && (l >= p->warmup || s0 == 0) && isfinite (c->coef[f * K]))
+            {
+              m = 1.0f;
+              memcpy (z, c->coef + f * K, sizeof (float) * K);
+            }
+          else
+            memset (z, 0, sizeof (float) * K);
+          bt->mask[(gsize) l * B + b] = m;
+        }
+    }
+}
+
+/* ---- optimiser ------------------------------------------------------------------- */
+
+typedef struct {
+  gsize n;
+  float *params, *grad, *m, *v;
+  gint64 step;
+} Opt;
+
+static double
+lr_at (const WkpTrainParams *p, gint64 step, gint64 total_steps)
+{
+  /* step is 1-based: the lr used by optimiser step number `step` */
+  double lr = p->lr;
+  if (p->schedule == WKP_LR_COSINE && total_steps > 0)
+    {
+      double prog = MIN (1.0, (double) (step - 1) / (double) total_steps);
+      lr = p->lr_min + 0.5 * (p->lr - p->lr_min) * (1.0 + cos (G_PI * prog));
+    }
+  if (p->lr_warmup_steps > 0 && step <= p->lr_warmup_steps)
+    lr *= (double) step / p->lr_warmup_steps;
+  return lr;
+}
+
+/* clip_grad_norm_ + AdamW exactly as PyTorch orders them */
+static double
+opt_step (Opt *o, const WkpTrainParams *p, double lr)
+{
+  double ss = 0.0;
+  for (gsize i = 0; i < o->n; i++)
+    ss += (double) o->grad[i] * o->grad[i];
+  double norm = sqrt (ss);
+  if (p->clip_norm > 0 && isfinite (norm))
+    {
+      double coef = p->clip_norm / (norm + 1e-6);
+      if (coef < 1.0)
+        {
+          float cf = (float) coef;
+          for (gsize i = 0; i < o->n; i++)
+            o->grad[i] *= cf;
+        }
+    }
+  o->step++;
+  const double bc1 = 1.0 - pow (p->beta1, (double) o->step), bc2 = 1.0 - pow (p->beta2, (double) o->step);
+  const float b1 = (float) p->beta1, b2 = (float) p->beta2;
+  const float step_size = (float) (lr / bc1), bc2s = (float) sqrt (bc2), eps = (float) p->eps;
+  const float decay = (float) (1.0 - lr * p->weight_decay);
+  for (gsize i = 0; i < o->n; i++)
+    {
+      float g = o->grad[i];
+      o->params[i] *= decay;
+      o->m[i] = b1 * o->m[i] + (1.0f - b1) * g;
+      o->v[i] = b2 * o->v[i] + (1.0f - b2) * g * g;
+      float denom = sqrtf (o->v[i]) / bc2s + eps;
+      o->params[i] -= step_size * o->m[i] / denom;
+    }
+  return norm;
+}
+
+/* PyTorch's default init: U(-1/sqrt(H), 1/sqrt(H)) for the LSTM, U(-1/sqrt(fan_in), ...) for the head. */
+static void
+init_params (const WkpNetShape *s, float *params, Rng *rng)
+{
+  const int dirs = s->bidirectional ? 2 : 1;
+  gsize off, size;
+  char name[64];
+  for (int t = 0; t < wkp_net_n_tensors (s); t++)
+    {
+      wkp_net_tensor_info (s, t, &off, &size, name);
+      double bound = g_str_has_prefix (name, "head") ? 1.0 / sqrt ((double) s->hidden_size * dirs)
+                                                     : 1.0 / sqrt ((double) s->hidden_size);
+      for (gsize i = 0; i < size; i++)
+        params[off + i] = (float) ((2.0 * rng_uniform (rng) - 1.0) * bound);
+    }
+}
+
+/* ---- validation ------------------------------------------------------------------ */
+
+typedef struct {
+  double loss;
+  double r;
+  gint64 n_frames;
+} Eval;
+
+static void
+evaluate (const Prep *pr, const float *params, GArray *set, WkpNetWsF32 **ws, gint64 *ws_cap, Eval *out,
+          JsonBuilder *per_clip)
+{
+  const WkpTrainParams *p = &pr->p;
+  const int K = pr->K, in = pr->in_size, P2 = 2 * pr->P;
+  double loss_sum = 0, loss_n = 0;
+  gint64 total = 0;
+  for (guint i = 0; i < set->len; i++)
+    total += g_array_index (set, PClip, i).clip->n_frames;
+  g_autofree double *ref = g_new (double, MAX (total, 1));
+  g_autofree double *pred = g_new (double, MAX (total, 1));
+  gint64 pos = 0;
+  for (guint i = 0; i < set->len; i++)
+    {
+      const PClip *c = &g_array_index (set, PClip, i);
+      const gint64 n = c->clip->n_frames, S = n + p->delay;
+      if (*ws == NULL || S > *ws_cap)
+        {
+          wkp_net_ws_free_f32 (*ws);
+          *ws_cap = MAX (S, 4096);
+          *ws = wkp_net_ws_new_f32 (&pr->shape, *ws_cap);
+        }
+      g_autofree float *x = g_new (float, S * in);
+      g_autofree float *y = g_new (float, S * K);
+      g_autofree float *z = g_new0 (float, S * K);
+      g_autofree float *mask = g_new0 (float, S);
+      g_autofree float *shape = g_new (float, P2);
+      for (gint64 s = 0; s < S; s++)
+        wkp_train_stack_row (c->norm, n, pr->D, p->context, s, x + s * in);
+      wkp_net_forward_f32 (*ws, params, x, (int) S, 1, y);
+      for (gint64 f = 0; f < n; f++)
+        if (isfinite (c->coef[f * K]))
+          {
+            memcpy (z + (f + p->delay) * K, c->coef + f * K, sizeof (float) * K);
+            mask[f + p->delay] = 1.0f;
+          }
+      double l = wkp_net_loss_f32 (y, z, mask, (int) S, 1, K, pr->loss_w, p->velocity_weight, NULL);
+      double cnt = 0;
+      for (gint64 s = 0; s < S; s++)
+        cnt += mask[s];
+      loss_sum += l * cnt;
+      loss_n += cnt;
+      g_autofree double *cref = g_new (double, MAX (n, 1)), *cpred = g_new (double, MAX (n, 1));
+      for (gint64 f = 0; f < n; f++)
+        {
+          wkp_pca_reconstruct (pr->pca, y + (f + p->delay) * K, 1, shape);
+          ref[pos] = cref[f] = c->aperture[f];
+          pred[pos] = cpred[f] = aperture_of_subset (pr, shape);
+          pos++;
+        }
+      if (per_clip)
+        {
+          json_builder_begin_object (per_clip);
+          json_builder_set_member_name (per_clip, "name");
+          json_builder_add_string_value (per_clip, c->clip->name);
+          json_builder_set_member_name (per_clip, "speaker");
+          json_builder_add_string_value (per_clip, c->clip->speaker);
+          json_builder_set_member_name (per_clip, "frames");
+          json_builder_add_int_value (per_clip, n);
+          double rr = wkp_train_pearson (cref, cpred, n);
+          json_builder_set_member_name (per_clip, "aperture_r");
+          if (isfinite (rr))
+            json_builder_add_double_value (per_clip, rr);
+          else
+            json_builder_add_null_value (per_clip);
+          json_builder_end_object (per_clip);
+        }
+    }
+  out->loss = loss_n > 0 ? loss_sum / loss_n : NAN;
+  out->r = wkp_train_pearson (ref, pred, pos);
+  out->n_frames = pos;
+}
+
+/* ---- model file -------------------------------------------------------------------- */
+
+static JsonNode *
+training_summary (const Prep *pr, const WkpTrainResult *res, int best_epoch, double train_seconds)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "trainer");
+  json_builder_add_string_value (b, "wav2kp train (C, OpenBLAS)");
+  json_builder_set_member_name (b, "data");
+  json_builder_add_string_value (b, pr->data->source ? pr->data->source : "(in memory)");
+  json_builder_set_member_name (b, "params");
+  json_builder_add_value (b, wkp_train_params_to_json (&pr->p));
+  GArray *sets[3] = { pr->train, pr->val, pr->test };
+  const char *names[3] = { "train", "val", "test" };
+  for (int si = 0; si < 3; si++)
+    {
+      json_builder_set_member_name (b, names[si]);
+      json_builder_begin_object (b);
+      gint64 fr = 0;
+      g_autoptr(GPtrArray) spk = g_ptr_array_new ();
+      for (guint i = 0; i < sets[si]->len; i++)
+        {
+          const PClip *c = &g_array_index (sets[si], PClip, i);
+          fr += c->clip->n_frames;
+          if (!g_ptr_array_find_with_equal_func (spk, c->clip->speaker, g_str_equal, NULL))
+            g_ptr_array_add (spk, c->clip->speaker);
+        }
+      json_builder_set_member_name (b, "clips");
+      json_builder_add_int_value (b, sets[si]->len);
+      json_builder_set_member_name (b, "frames");
+      json_builder_add_int_value (b, fr);
+      json_builder_set_member_name (b, "speakers");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < spk->len; i++)
+        json_builder_add_string_value (b, g_ptr_array_index (spk, i));
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  json_builder_set_member_name (b, "pca_explained_variance");
+  json_builder_add_double_value (b, wkp_pca_explained (pr->pca, pr->K));
+  json_builder_set_member_name (b, "best_epoch");
+  json_builder_add_int_value (b, best_epoch);
+  json_builder_set_member_name (b, "epochs_run");
+  json_builder_add_int_value (b, res ? res->epochs_run : best_epoch);
+  json_builder_set_member_name (b, "steps_per_epoch");
+  json_builder_add_int_value (b, pr->steps_per_epoch);
+  json_builder_set_member_name (b, "train_seconds_to_best");
+  json_builder_add_double_value (b, train_seconds);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static gboolean
+save_model (const Prep *pr, const float *params, JsonNode *training, JsonNode *metrics, const char *path,
+            GError **error)
+{
+  WkpModel m;
+  memset (&m, 0, sizeof m);
+  m.features = pr->data->features;
+  m.fps = pr->data->fps;
+  m.context = pr->p.context;
+  m.delay = pr->p.delay;
+  m.feature_mean = pr->fmean;
+  m.feature_std = pr->fstd;
+  m.per_clip_norm = pr->p.per_clip_norm;
+  m.n_points = pr->P;
+  m.point_index = (int *) pr->point_index;
+  m.mean_face = (float *) pr->mean_face;
+  m.n_components = pr->K;
+  m.pca_mean = pr->pca->mean;
+  m.pca_basis = pr->pca->basis;
+  m.pca_scale = pr->pca->scale;
+  g_autoptr(WkpLstm) lstm = wkp_lstm_new (pr->shape.input_size, pr->shape.hidden_size, pr->shape.num_layers,
+                                          pr->shape.bidirectional, pr->shape.output_size);
+  wkp_net_to_lstm (&pr->shape, params, lstm);
+  m.lstm = lstm;
+  m.training = training;
+  m.metrics = metrics;
+  /* write beside the target and rename, so the model appears atomically
+   * whatever wkp_model_save does internally */
+  g_autofree char *tmp = g_strdup_printf ("%s.tmp-%d", path, (int) getpid ());
+  if (!wkp_model_save (&m, tmp, error))
+    {
+      g_unlink (tmp);
+      return FALSE;
+    }
+  if (g_rename (tmp, path) != 0)
+    {
+      int e = errno;
+      g_unlink (tmp);
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_IO, "%s: cannot write: %s", path, g_strerror (e));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- checkpoints ------------------------------------------------------------------- */
+
+typedef struct {
+  int      epoch;          /* completed epochs */
+  gint64   step;
+  Rng      rng;
+  double   best_metric;
+  int      best_epoch;
+  double   best_val_loss, best_val_r;
+  int      bad_epochs;
+  gboolean finished;
+  double   seconds;        /* accumulated training wall time */
+  double   seconds_to_best;
+  GString *log;            /* CSV text */
+} State;
+
+static char *
+config_string (const WkpTrainParams *p, const Prep *pr)
+{
+  WkpTrainParams q = *p;
+  q.stop_after = 0;
+  q.n_threads = 0;
+  g_autoptr(JsonNode) node = wkp_train_params_to_json (&q);
+  g_autofree char *js = wkp_json_to_string (node, FALSE);
+  return g_strdup_printf ("%s|clips=%u/%u|frames=%" G_GINT64_FORMAT "|n=%zu", js, pr->train->len, pr->val->len,
+                          pr->train_frames, wkp_net_n_params (&pr->shape));
+}
+
+static gboolean
+save_checkpoint (const char *path, const char *config, const State *st, const Opt *o, const float *best,
+                 GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "config");
+  json_builder_add_string_value (b, config);
+  json_builder_set_member_name (b, "epoch");
+  json_builder_add_int_value (b, st->epoch);
+  json_builder_set_member_name (b, "step");
+  json_builder_add_int_value (b, st->step);
+  json_builder_set_member_name (b, "rng");
+  json_builder_begin_array (b);
+  for (int i = 0; i < 4; i++)
+    {
+      char hex[17];
+      g_snprintf (hex, sizeof hex, "%016" G_GINT64_MODIFIER "x", st->rng.s[i]);
+      json_builder_add_string_value (b, hex);
+    }
+  json_builder_end_array (b);
+  /* doubles stored exactly as their bit patterns */
+  const double dv[5] = { st->best_metric, st->best_val_loss, st->best_val_r, st->seconds, st->seconds_to_best };
+  json_builder_set_member_name (b, "doubles");
+  json_builder_begin_array (b);
+  for (int i = 0; i < 5; i++)
+    {
+      guint64 bits;
+      char hex[17];
+      memcpy (&bits, &dv[i], 8);
+      g_snprintf (hex, sizeof hex, "%016" G_GINT64_MODIFIER "x", bits);
+      json_builder_add_string_value (b, hex);
+    }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "best_epoch");
+  json_builder_add_int_value (b, st->best_epoch);
+  json_builder_set_member_name (b, "bad_epochs");
+  json_builder_add_int_value (b, st->bad_epochs);
+  json_builder_set_member_name (b, "finished");
+  json_builder_add_boolean_value (b, st->finished);
+  json_builder_set_member_name (b, "n_params");
+  json_builder_add_int_value (b, (gint64) o->n);
+  json_builder_set_member_name (b, "log");
+  json_builder_add_string_value (b, st->log->str);
+  json_builder_end_object (b);
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  g_autofree char *js = wkp_json_to_string (root, FALSE);
+
+  GByteArray *buf = g_byte_array_new ();
+  guint32 ver = GUINT32_TO_LE (CKPT_VERSION), len = GUINT32_TO_LE ((guint32) strlen (js));
+  g_byte_array_append (buf, (const guint8 *) CKPT_MAGIC, 8);
+  g_byte_array_append (buf, (const guint8 *) &ver, 4);
+  g_byte_array_append (buf, (const guint8 *) &len, 4);
+  g_byte_array_append (buf, (const guint8 *) js, strlen (js));
+  while (buf->len % 16)
+    g_byte_array_append (buf, (const guint8 *) "", 1);
+  g_byte_array_append (buf, (const guint8 *) o->params, o->n * sizeof (float));
+  g_byte_array_append (buf, (const guint8 *) o->m, o->n * sizeof (float));
+  g_byte_array_append (buf, (const guint8 *) o->v, o->n * sizeof (float));
+  g_byte_array_append (buf, (const guint8 *) best, o->n * sizeof (float));
+  g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes (buf);
+  return wkp_write_file_atomic (path, bytes, error);
+}
+
+static gboolean
+load_checkpoint (const char *path, const char *config, State *st, Opt *o, float *best, GError **error)
+{
+  g_autoptr(GBytes) bytes = wkp_read_file (path, error);
+  if (bytes == NULL)
+    return FALSE;
+  gsize size;
+  const guint8 *d = g_bytes_get_data (bytes, &size);
+  guint32 ver, len;
+  if (size < 16 || memcmp (d, CKPT_MAGIC, 8) != 0)
+    {
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: not a wav2kp training checkpoint", path);
+      return FALSE;
+    }
+  memcpy (&ver, d + 8, 4);
+  memcpy (&len, d + 12, 4);
+  ver = GUINT32_FROM_LE (ver);
+  len = GUINT32_FROM_LE (len);
+  if (ver != CKPT_VERSION)
+    {
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_UNSUPPORTED, "%s: checkpoint version %u is not supported", path,
+                   ver);
+      return FALSE;
+    }
+  gsize data_off = (16 + (gsize) len + 15) / 16 * 16;
+  if (16 + (gsize) len > size || data_off + 4 * o->n * sizeof (float) != size)
+    {
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: truncated or not from this model size", path);
+      return FALSE;
+    }
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, (const char *) d + 16, len, NULL))
+    {
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: corrupt checkpoint header", path);
+      return FALSE;
+    }
+  JsonObject *obj = json_node_get_object (json_parser_get_root (parser));
+  if (obj == NULL || g_strcmp0 (json_object_get_string_member_with_default (obj, "config", ""), config) != 0)
+    {
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_MISMATCH,
+                   "%s: the checkpoint was made with other training settings or data; "
+                   "use the same options and dataset to resume", path);
+      return FALSE;
+    }
+  st->epoch = (int) json_object_get_int_member_with_default (obj, "epoch", 0);
+  st->step = json_object_get_int_member_with_default (obj, "step", 0);
+  JsonArray *rng = json_object_get_array_member (obj, "rng");
+  JsonArray *dbl = json_object_get_array_member (obj, "doubles");
+  if (rng == NULL || json_array_get_length (rng) != 4 || dbl == NULL || json_array_get_length (dbl) != 5)
+    {
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: corrupt checkpoint header", path);
+      return FALSE;
+    }
+  for (int i = 0; i < 4; i++)
+    st->rng.s[i] = g_ascii_strtoull (json_array_get_string_element (rng, i), NULL, 16);
+  double dv[5];
+  for (int i = 0; i < 5; i++)
+    {
+      guint64 bits = g_ascii_strtoull (json_array_get_string_element (dbl, i), NULL, 16);
+      memcpy (&dv[i], &bits, 8);
+    }
+  st->best_metric = dv[0];
+  st->best_val_loss = dv[1];
+  st->best_val_r = dv[2];
+  st->seconds = dv[3];
+  st->seconds_to_best = dv[4];
+  st->best_epoch = (int) json_object_get_int_member_with_default (obj, "best_epoch", 0);
+  st->bad_epochs = (int) json_object_get_int_member_with_default (obj, "bad_epochs", 0);
+  st->finished = json_object_get_boolean_member_with_default (obj, "finished", FALSE);
+  g_string_assign (st->log, json_object_get_string_member_with_default (obj, "log", ""));
+  memcpy (o->params, d + data_off, o->n * sizeof (float));
+  memcpy (o->m, d + data_off + o->n * sizeof (float), o->n * sizeof (float));
+  memcpy (o->v, d + data_off + 2 * o->n * sizeof (float), o->n * sizeof (float));
+  memcpy (best, d + data_off + 3 * o->n * sizeof (float), o->n * sizeof (float));
+  o->step = st->step;
+  return TRUE;
+}
+
+static void
+csv_num (GString *s, double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  if (!isfinite (v))
+    g_string_append (s, "nan");
+  else
+    g_string_append (s, g_ascii_formatd (buf, sizeof buf, "%.6g", v));
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
+
+gboolean
+wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const char *model_path,
+               const char *checkpoint_path, const char *log_csv, gboolean resume, WkpProgressFunc progress,
+               WkpTrainEpochFunc epoch_cb, gpointer user_data, GCancellable *cancellable, WkpTrainResult *result,
+               GError **error)
+{
+  g_return_val_if_fail (data != NULL && params != NULL && model_path != NULL, FALSE);
+  g_autoptr(GTimer) timer = g_timer_new ();
+  WkpTrainResult res = { 0 };
+  res.test_r = NAN;
+  g_autofree char *ckpt = checkpoint_path ? g_strdup (checkpoint_path) : g_strconcat (model_path, ".ckpt", NULL);
+
+  if (!wkp_check_output_path (model_path, error) || !wkp_check_output_path (ckpt, error) ||
+      (log_csv && !wkp_check_output_path (log_csv, error)))
+    return FALSE;
+
+  g_autoptr(Prep) pr = prep_new (data, params, error);
+  if (pr == NULL)
+    return FALSE;
+  const WkpTrainParams *p = &pr->p;
+  if (p->n_threads > 0)
+    openblas_set_num_threads (p->n_threads);
+
+  const int L = p->window, B = p->batch_size, K = pr->K, in = pr->in_size;
+  Opt o = { 0 };
+  o.n = wkp_net_n_params (&pr->shape);
+  g_autofree float *params_v = o.params = g_new (float, o.n);
+  g_autofree float *grad_v = o.grad = g_new0 (float, o.n);
+  g_autofree float *m_v = o.m = g_new0 (float, o.n);
+  g_autofree float *v_v = o.v = g_new0 (float, o.n);
+
+  State st = { 0 };
+  g_autoptr(GString) log = st.log = g_string_new ("epoch,step,lr,train_loss,val_loss,val_aperture_r,seconds,samples_per_s,best\n");
+  g_autofree char *config = config_string (params, pr);
+  const gboolean maximise = p->early_stop == WKP_EARLY_STOP_APERTURE;
+  g_autofree float *best_params = g_new (float, o.n);
+  rng_seed (&st.rng, p->seed);
+  if (resume)
+    {
+      if (!load_checkpoint (ckpt, config, &st, &o, best_params, error))
+        return FALSE;
+    }
+  else
+    {
+      init_params (&pr->shape, o.params, &st.rng);
+      memcpy (best_params, o.params, o.n * sizeof (float));
+      st.best_metric = maximise ? -INFINITY : INFINITY;
+      st.best_val_loss = st.best_val_r = NAN;
+    }
+
+  Batch bt;
+  g_autofree float *bx = bt.x = g_new (float, (gsize) L * B * in);
+  g_autofree float *bz = bt.z = g_new (float, (gsize) L * B * K);
+  g_autofree float *bm = bt.mask = g_new (float, (gsize) L * B);
+  g_autofree float *bn = bt.noise = g_new (float, (gsize) (L + 2 * p->context) * pr->D);
+  g_autofree float *y = g_new (float, (gsize) L * B * K);
+  g_autofree float *dy = g_new (float, (gsize) L * B * K);
+  g_autoptr(WkpNetWsF32) ws = wkp_net_ws_new_f32 (&pr->shape, (gint64) L * B);
+  WkpNetWsF32 *vws = NULL;
+  gint64 vws_cap = 0;
+  const gint64 total_steps = (gint64) p->max_epochs * pr->steps_per_epoch;
+  gboolean ok = TRUE;
+
+  while (!st.finished && st.epoch < p->max_epochs)
+    {
+      g_autoptr(GTimer) et = g_timer_new ();
+      double loss_acc = 0.0;
+      int epoch = st.epoch + 1;
+      g_autofree char *what = g_strdup_printf ("epoch %d/%d", epoch, p->max_epochs);
+      double lr = 0.0;
+      for (int it = 0; it < pr->steps_per_epoch; it++)
+        {
+          if (wkp_check_cancelled (cancellable, error))
+            {
+              ok = FALSE;
+              goto out;
+            }
+          make_batch (pr, &st.rng, &bt);
+          wkp_net_forward_f32 (ws, o.params, bt.x, L, B, y);
+          double loss = wkp_net_loss_f32 (y, bt.z, bt.mask, L, B, K, pr->loss_w, p->velocity_weight, dy);
+          wkp_net_backward_f32 (ws, o.params, bt.x, dy, o.grad);
+          lr = lr_at (p, o.step + 1, total_steps);
+          opt_step (&o, p, lr);
+          loss_acc += loss;
+          if (progress)
+            progress (it + 1, pr->steps_per_epoch, what, user_data);
+        }
+      st.step = o.step;
+      for (gsize i = 0; i < o.n; i++)
+        if (!isfinite (o.params[i]))
+          {
+            g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_FAILED,
+                         "training diverged at epoch %d (non-finite weights); lower --lr", epoch);
+            ok = FALSE;
+            goto out;
+          }
+
+      Eval ev = { NAN, NAN, 0 };
+      if (pr->val->len > 0)
+        evaluate (pr, o.params, pr->val, &vws, &vws_cap, &ev, NULL);
+      double metric = maximise ? ev.r : ev.loss;
+      if (pr->val->len == 0)
+        metric = maximise ? -(loss_acc / pr->steps_per_epoch) : loss_acc / pr->steps_per_epoch;
+      gboolean best = isfinite (metric) && (maximise ? metric > st.best_metric : metric < st.best_metric);
+      double esec = g_timer_elapsed (et, NULL);
+      st.seconds += esec;
+      if (best)
+        {
+          st.best_metric = metric;
+          st.best_epoch = epoch;
+          st.best_val_loss = ev.loss;
+          st.best_val_r = ev.r;
+          st.bad_epochs = 0;
+          st.seconds_to_best = st.seconds;
+          memcpy (best_params, o.params, o.n * sizeof (float));
+        }
+      else
+        st.bad_epochs++;
+      st.epoch = epoch;
+      if ((p->patience > 0 && st.bad_epochs >= p->patience) || epoch >= p->max_epochs)
+        st.finished = TRUE;
+
+      g_string_append_printf (st.log, "%d,%" G_GINT64_FORMAT ",", epoch, st.step);
+      csv_num (st.log, lr);
+      g_string_append_c (st.log, ',');
+      csv_num (st.log, loss_acc / pr->steps_per_epoch);
+      g_string_append_c (st.log, ',');
+      csv_num (st.log, ev.loss);
+      g_string_append_c (st.log, ',');
+      csv_num (st.log, ev.r);
+      g_string_append_c (st.log, ',');
+      csv_num (st.log, esec);
+      g_string_append_c (st.log, ',');
+      csv_num (st.log, (double) pr->steps_per_epoch * B / esec);
+      g_string_append_printf (st.log, ",%d\n", best ? 1 : 0);
+
+      /* the best model first, then the checkpoint that refers to it, then the log */
+      if (best)
+        {
+          g_autoptr(JsonNode) training = training_summary (pr, NULL, epoch, st.seconds_to_best);
+          g_autoptr(JsonBuilder) mb = json_builder_new ();
+          json_builder_begin_object (mb);
+          json_builder_set_member_name (mb, "val_aperture_r");
+          json_builder_add_double_value (mb, isfinite (ev.r) ? ev.r : 0.0);
+          json_builder_set_member_name (mb, "val_loss");
+          json_builder_add_double_value (mb, isfinite (ev.loss) ? ev.loss : 0.0);
+          json_builder_set_member_name (mb, "epoch");
+          json_builder_add_int_value (mb, epoch);
+          json_builder_end_object (mb);
+          g_autoptr(JsonNode) metrics = json_builder_get_root (mb);
+          if (!save_model (pr, o.params, training, metrics, model_path, error))
+            {
+              ok = FALSE;
+              goto out;
+            }
+        }
+      if (!save_checkpoint (ckpt, config, &st, &o, best_params, error))
+        {
+          ok = FALSE;
+          goto out;
+        }
+      if (log_csv)
+        {
+          g_autoptr(GBytes) lb = g_bytes_new (st.log->str, st.log->len);
+          if (!wkp_write_file_atomic (log_csv, lb, error))
+            {
+              ok = FALSE;
+              goto out;
+            }
+        }
+      if (epoch_cb)
+        {
+          WkpTrainEpoch e = { epoch, p->max_epochs, st.step, lr, loss_acc / pr->steps_per_epoch, ev.loss, ev.r, esec,
+                              (double) pr->steps_per_epoch * B / esec,
+                              esec * (st.finished ? 0 : p->max_epochs - epoch), best };
+          epoch_cb (&e, user_data);
+        }
+      if (p->stop_after > 0 && epoch >= p->stop_after && !st.finished)
+        {
+          res.interrupted = TRUE;
+          break;
+        }
+    }
+
+  /* final: test-split numbers of the best weights, recorded in the model */
+  if (st.finished && st.best_epoch > 0)
+    {
+      Eval tv = { NAN, NAN, 0 }, vv = { NAN, NAN, 0 };
+      g_autoptr(JsonBuilder) mb = json_builder_new ();
+      json_builder_begin_object (mb);
+      if (pr->val->len > 0)
+        evaluate (pr, best_params, pr->val, &vws, &vws_cap, &vv, NULL);
+      json_builder_set_member_name (mb, "val_aperture_r");
+      json_builder_add_double_value (mb, isfinite (vv.r) ? vv.r : 0.0);
+      json_builder_set_member_name (mb, "val_loss");
+      json_builder_add_double_value (mb, isfinite (vv.loss) ? vv.loss : 0.0);
+      json_builder_set_member_name (mb, "epoch");
+      json_builder_add_int_value (mb, st.best_epoch);
+      if (pr->test->len > 0)
+        {
+          json_builder_set_member_name (mb, "test_clips");
+          json_builder_begin_array (mb);
+          evaluate (pr, best_params, pr->test, &vws, &vws_cap, &tv, mb);
+          json_builder_end_array (mb);
+          json_builder_set_member_name (mb, "test_aperture_r");
+          json_builder_add_double_value (mb, isfinite (tv.r) ? tv.r : 0.0);
+          json_builder_set_member_name (mb, "test_loss");
+          json_builder_add_double_value (mb, isfinite (tv.loss) ? tv.loss : 0.0);
+          json_builder_set_member_name (mb, "test_frames");
+          json_builder_add_int_value (mb, tv.n_frames);
+        }
+      json_builder_set_member_name (mb, "note");
+      json_builder_add_string_value (mb, "aperture r: Pearson, lag 0, pooled over clips, computed by the trainer's "
+                                         "own forward pass (internal fps) against the dataset's normalised landmarks");
+      json_builder_end_object (mb);
+      g_autoptr(JsonNode) metrics = json_builder_get_root (mb);
+      res.epochs_run = st.epoch;
+      g_autoptr(JsonNode) training = training_summary (pr, &res, st.best_epoch, st.seconds_to_best);
+      if (!save_model (pr, best_params, training, metrics, model_path, error))
+        {
+          ok = FALSE;
+          goto out;
+        }
+      res.test_r = tv.r;
+    }
+
+out:
+  wkp_net_ws_free_f32 (vws);
+  res.epochs_run = st.epoch;
+  res.best_epoch = st.best_epoch;
+  res.best_val_loss = st.best_val_loss;
+  res.best_val_r = st.best_val_r;
+  res.stopped_early = st.finished && st.epoch < p->max_epochs;
+  res.seconds = g_timer_elapsed (timer, NULL);
+  if (result)
+    *result = res;
+  return ok;
+}
