@@ -195,15 +195,28 @@ wkp_media_info_free (WkpMediaInfo *info)
   g_free (info);
 }
 
+/* Counts the video packets (one per frame for every demuxer we meet, with
+ * parsers splitting elementary streams). Returns the error that ended the
+ * read in @end_error (AVERROR_EOF for a clean end). */
 static gint64
-count_video_packets (AVFormatContext *fmt, int vidx)
+count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets)
 {
   AVPacket *pkt = av_packet_alloc ();
   gint64 n = 0;
+  for (unsigned i = 0; i < fmt->nb_streams; i++)
+    if ((int) i != vidx)
+      fmt->streams[i]->discard = AVDISCARD_ALL;
+  *all_packets = 0;
   while (av_read_frame (fmt, pkt) >= 0)
     {
+      /* packets before an MP4 edit list's start are decoded but their
+       * pictures are dropped: they are not frames of the video */
       if (pkt->stream_index == vidx)
-        n++;
+        {
+          (*all_packets)++;
+          if (!(pkt->flags & AV_PKT_FLAG_DISCARD))
+            n++;
+        }
       av_packet_unref (pkt);
     }
   av_packet_free (&pkt);
@@ -276,8 +289,27 @@ wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError 
 
   if (info->has_video && (flags & WKP_PROBE_COUNT_FRAMES))
     {
-      info->n_frames = count_video_packets (fmt, vidx);
+      gint64 declared = fmt->streams[vidx]->nb_frames, all = 0;
+      info->n_frames = count_video_packets (fmt, vidx, &all);
       info->n_frames_counted = TRUE;
+      /* MP4/MOV index every sample: fewer packets than the index promises
+       * means the file was cut short. */
+      if (declared > 0 && all < declared && strstr (info->container, "mp4") != NULL)
+        {
+          g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                       "%s: file is truncated (its index lists %" G_GINT64_FORMAT " video frames, only %"
+                       G_GINT64_FORMAT " are present)", path, declared, all);
+          avformat_close_input (&fmt);
+          wkp_media_info_free (info);
+          return NULL;
+        }
+      if (info->n_frames == 0)
+        {
+          g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: video stream has no frames", path);
+          avformat_close_input (&fmt);
+          wkp_media_info_free (info);
+          return NULL;
+        }
     }
 
   avformat_close_input (&fmt);
@@ -694,7 +726,8 @@ struct _WkpVideoReader {
   gboolean           draining;
   gboolean           eof;
   gint64             first_pts;
-  gint64             skip_until;   /* after a seek: drop frames before this index */
+  AVFrame           *pending;      /* after a seek: the frame the next call returns */
+  gint64             pending_index;
   /* sequence mode */
   Sequence           seq;
   /* output */
@@ -720,6 +753,7 @@ wkp_video_reader_free (WkpVideoReader *reader)
   wkp_media_info_free (reader->info);
   av_packet_free (&reader->pkt);
   av_frame_free (&reader->frame);
+  av_frame_free (&reader->pending);
   avcodec_free_context (&reader->dec);
   avformat_close_input (&reader->fmt);
   sws_freeContext (reader->sws);
@@ -806,8 +840,10 @@ to_output (WkpVideoReader *r, AVFrame *f, WkpFrame *out, GError **error)
       g_free (r->pixels);
       r->out_w = f->width;
       r->out_h = f->height;
-      r->stride = (f->width * bpp + 31) & ~31;
-      r->pixels = g_malloc ((gsize) r->stride * f->height);
+      /* swscale's SIMD paths store whole vectors past the end of a row:
+       * 64-byte aligned rows and one spare row keep them inside the buffer */
+      r->stride = (f->width * bpp + 63) & ~63;
+      r->pixels = g_malloc ((gsize) r->stride * (f->height + 1));
     }
   r->sws = sws_getCachedContext (r->sws, f->width, f->height, f->format, f->width, f->height, dst,
                                  SWS_BILINEAR, NULL, NULL, NULL);
@@ -931,61 +967,94 @@ decode_next (WkpVideoReader *r, GError **error)
     }
 }
 
+/* Index of the decoded frame from its timestamp (nearest frame start). */
+static gint64
+frame_index_from_pts (WkpVideoReader *r, gint64 pts)
+{
+  AVStream *st = r->fmt->streams[r->vidx];
+  gint64 rel;
+  if (pts == AV_NOPTS_VALUE || r->first_pts == AV_NOPTS_VALUE)
+    return -1;
+  rel = ts_to_us (pts - r->first_pts, st->time_base);
+  return wkp_us_to_frame (rel + wkp_frame_to_us (1, r->info->fps) / 2, r->info->fps);
+}
+
+static gboolean
+emit (WkpVideoReader *r, AVFrame *f, gint64 index, WkpFrame *out, GError **error)
+{
+  AVStream *st = r->fmt->streams[r->vidx];
+  gint64 pts = f->best_effort_timestamp;
+  gboolean ok = to_output (r, f, out, error);
+  if (ok)
+    {
+      out->index = index;
+      out->time_us = wkp_frame_to_us (index, r->info->fps);
+      out->pts_us = (pts == AV_NOPTS_VALUE || r->first_pts == AV_NOPTS_VALUE) ? -1
+                    : ts_to_us (pts - r->first_pts, st->time_base);
+      r->next_index = index + 1;
+    }
+  av_frame_unref (f);
+  return ok;
+}
+
 gboolean
 wkp_video_reader_next (WkpVideoReader *r, WkpFrame *out, GError **error)
 {
+  gint64 pts;
+
   g_return_val_if_fail (r != NULL && out != NULL, FALSE);
 
   if (r->info->is_image_sequence)
     return next_sequence (r, out, error);
 
-  for (;;)
-    {
-      AVStream *st;
-      gint64 pts, index;
+  if (r->pending != NULL && r->pending->buf[0] != NULL)
+    return emit (r, r->pending, r->pending_index, out, error);
 
-      if (!decode_next (r, error))
-        return FALSE;
-      st = r->fmt->streams[r->vidx];
-      pts = r->frame->best_effort_timestamp;
-      if (r->first_pts == AV_NOPTS_VALUE && pts != AV_NOPTS_VALUE && r->next_index == 0 && r->skip_until == 0)
-        r->first_pts = pts;
-      if (r->skip_until > 0)
-        {
-          /* after a seek, the index comes from the timestamp */
-          gint64 rel = (pts == AV_NOPTS_VALUE || r->first_pts == AV_NOPTS_VALUE)
-                       ? 0 : ts_to_us (pts - r->first_pts, st->time_base);
-          /* round to the nearest frame start */
-          index = wkp_us_to_frame (rel + wkp_frame_to_us (1, r->info->fps) / 2, r->info->fps);
-          if (index < r->skip_until)
-            {
-              av_frame_unref (r->frame);
-              continue;
-            }
-          r->next_index = index;
-          r->skip_until = 0;
-        }
-      index = r->next_index++;
-      if (!to_output (r, r->frame, out, error))
-        {
-          av_frame_unref (r->frame);
-          return FALSE;
-        }
-      out->index = index;
-      out->time_us = wkp_frame_to_us (index, r->info->fps);
-      out->pts_us = (pts == AV_NOPTS_VALUE || r->first_pts == AV_NOPTS_VALUE) ? -1
-                    : ts_to_us (pts - r->first_pts, st->time_base);
-      av_frame_unref (r->frame);
-      return TRUE;
+  if (!decode_next (r, error))
+    return FALSE;
+  pts = r->frame->best_effort_timestamp;
+  if (r->first_pts == AV_NOPTS_VALUE && r->next_index == 0)
+    r->first_pts = pts;
+  return emit (r, r->frame, r->next_index, out, error);
+}
+
+/* Seeks the demuxer to @back_us before frame @index's time (or to the very
+ * start when @back_us < 0) and flushes the decoder. */
+static gboolean
+demux_seek (WkpVideoReader *r, gint64 index, gint64 back_us, GError **error)
+{
+  AVStream *st = r->fmt->streams[r->vidx];
+  int ret;
+  if (back_us < 0)
+    {
+      ret = avformat_seek_file (r->fmt, -1, G_MININT64, G_MININT64, G_MININT64, 0);
+      if (ret < 0)
+        ret = av_seek_frame (r->fmt, -1, 0, AVSEEK_FLAG_BYTE | AVSEEK_FLAG_BACKWARD);
     }
+  else
+    {
+      gint64 t_us = MAX (wkp_frame_to_us (index, r->info->fps) - back_us, 0);
+      gint64 target = r->first_pts + av_rescale_q (t_us, AV_TIME_BASE_Q, st->time_base);
+      ret = avformat_seek_file (r->fmt, r->vidx, G_MININT64, target, target, 0);
+      if (ret < 0)
+        ret = av_seek_frame (r->fmt, r->vidx, target, AVSEEK_FLAG_BACKWARD);
+    }
+  if (ret < 0)
+    {
+      set_av_error (error, WKP_ERROR_UNSUPPORTED, ret, r->path, "cannot seek");
+      return FALSE;
+    }
+  avcodec_flush_buffers (r->dec);
+  r->draining = FALSE;
+  return TRUE;
 }
 
 gboolean
 wkp_video_reader_seek (WkpVideoReader *r, gint64 index, GError **error)
 {
-  AVStream *st;
-  gint64 target;
-  int ret;
+  /* seek a little before the target, decode forward; if the demuxer lands
+   * after the target (keyframe search in MPEG-PS can), go further back */
+  static const gint64 backoff_us[] = { 0, 1000000, 4000000, 16000000, -1 };
 
   g_return_val_if_fail (r != NULL, FALSE);
   if (index < 0)
@@ -995,39 +1064,67 @@ wkp_video_reader_seek (WkpVideoReader *r, gint64 index, GError **error)
       r->next_index = MIN (index, r->seq.count);
       return TRUE;
     }
-  if (index == r->next_index && r->skip_until == 0)
-    return TRUE;
-  st = r->fmt->streams[r->vidx];
+  if (r->pending == NULL)
+    r->pending = av_frame_alloc ();
+  av_frame_unref (r->pending);
+
   if (r->first_pts == AV_NOPTS_VALUE)
     {
-      /* learn the first timestamp by reading frame 0 */
+      /* learn the first timestamp by decoding frame 0 from the start */
       WkpFrame f;
-      if (!wkp_video_reader_next (r, &f, error))
-        {
-          if (error && *error)
-            return FALSE;
-          return TRUE;
-        }
-      if (index == 1)
-        return TRUE;
-    }
-  target = r->first_pts + av_rescale_q (wkp_frame_to_us (index, r->info->fps), AV_TIME_BASE_Q, st->time_base);
-  ret = avformat_seek_file (r->fmt, r->vidx, G_MININT64, target, target, AVSEEK_FLAG_BACKWARD);
-  if (ret < 0)
-    ret = av_seek_frame (r->fmt, r->vidx, target, AVSEEK_FLAG_BACKWARD);
-  if (ret < 0)
-    {
-      set_av_error (error, WKP_ERROR_UNSUPPORTED, ret, r->path, "cannot seek");
-      return FALSE;
-    }
-  avcodec_flush_buffers (r->dec);
-  r->draining = FALSE;
-  r->skip_until = MAX (index, 1);
-  if (index == 0)
-    {
-      /* seeking to the very start: count from zero again */
-      r->skip_until = 0;
+      if (!demux_seek (r, 0, -1, error))
+        return FALSE;
       r->next_index = 0;
+      if (!wkp_video_reader_next (r, &f, error))
+        return error == NULL || *error == NULL;
     }
-  return TRUE;
+
+  for (guint attempt = 0; attempt < G_N_ELEMENTS (backoff_us); attempt++)
+    {
+      gboolean overshoot = FALSE, seen_before = FALSE;
+      gint64 sequential = 0;   /* used after a seek to the very start */
+
+      if (!demux_seek (r, index, backoff_us[attempt], error))
+        return FALSE;
+      for (;;)
+        {
+          gint64 idx;
+          g_autoptr(GError) local = NULL;
+          if (!decode_next (r, &local))
+            {
+              if (local != NULL)
+                {
+                  g_propagate_error (error, g_steal_pointer (&local));
+                  return FALSE;
+                }
+              /* past the end: the next call returns FALSE */
+              r->next_index = index;
+              return TRUE;
+            }
+          idx = backoff_us[attempt] < 0 ? sequential++ : frame_index_from_pts (r, r->frame->best_effort_timestamp);
+          if (idx < 0)
+            idx = sequential++;
+          if (idx > index && !seen_before)
+            {
+              av_frame_unref (r->frame);
+              overshoot = TRUE;
+              break;
+            }
+          if (idx >= index)
+            {
+              /* the target, or the first frame after a gap in the stream */
+              av_frame_move_ref (r->pending, r->frame);
+              r->pending_index = idx;
+              r->next_index = idx;
+              return TRUE;
+            }
+          seen_before = TRUE;
+          av_frame_unref (r->frame);
+        }
+      if (!overshoot)
+        break;
+    }
+  g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED, "%s: cannot seek to frame %" G_GINT64_FORMAT,
+               r->path, index);
+  return FALSE;
 }

@@ -1,7 +1,245 @@
+/* The wav2kp CLI: probe and features, and bad input (one clear line on
+ * stderr naming the file, exit code 2, no partial output). */
+#include "wkp-io.h"
+#include "wkp-media.h"
+#include "wkp-npy.h"
 #include "wkp-test-util.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define GRID_MPG "av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
+#define SILENT_MP4 "av/FuxiVirtualHuman__styletalk/samples/source_video/video/Obama_clip1.mp4"
+#define SILENT_WAV "av/FuxiVirtualHuman__styletalk/samples/source_video/wav/Obama_clip1.wav"
+#define SEQ_JPG "av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Mouth_Source/681600002/%06d.jpg"
+#define SEQ_MP3 "av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Audio_Source/681600002.mp3"
+#define VOX_MP4 "av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Input/00002.mp4"
+
+static int
+count_files (const char *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  int n = 0;
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  if (d != NULL)
+    g_dir_close (d);
+  return n;
+}
+
+/* Runs a command that must fail: exit 2, exactly one stderr line that names
+ * @needle (the file) and contains @problem, nothing on stdout, and the
+ * pre-existing output file untouched with nothing else left in its folder. */
+static void
+expect_bad_input (const char * const *args, const char *needle, const char *problem, const char *outdir)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  int before = outdir ? count_files (outdir) : 0;
+  int status = wkp_test_run_cli (args, &out, &err);
+  g_auto(GStrv) lines = g_strsplit (g_strchomp (err), "\n", -1);
+
+  g_test_message ("stderr: %s", err);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_cmpuint (g_strv_length (lines), ==, 1);
+  g_assert_nonnull (strstr (err, needle));
+  g_assert_nonnull (strstr (err, problem));
+  g_assert_cmpstr (out, ==, "");
+  if (outdir != NULL)
+    g_assert_cmpint (count_files (outdir), ==, before);
+}
+
+static void
+test_bad_input (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "out.npy", NULL);
+  g_autofree char *empty = g_build_filename (dir, "empty.mp4", NULL);
+  g_autofree char *truncated = g_build_filename (dir, "truncated.mp4", NULL);
+  g_autofree char *nomatch = g_build_filename (dir, "frames/%06d.jpg", NULL);
+  g_autofree char *silent = wkp_test_shared_file (SILENT_MP4);
+  g_autofree char *vox = NULL;
+  g_autofree char *grid = NULL;
+
+  if (silent == NULL)
+    return;
+  vox = wkp_test_shared_file (VOX_MP4);
+  grid = wkp_test_shared_file (GRID_MPG);
+
+  /* an existing output that a failed run must not destroy */
+  g_assert_true (g_file_set_contents (out, "precious", -1, NULL));
+  g_assert_true (g_file_set_contents (empty, "", 0, NULL));
+  {
+    gchar *data;
+    gsize len;
+    g_assert_true (g_file_get_contents (vox, &data, &len, NULL));
+    g_assert_true (g_file_set_contents (truncated, data, len / 2, NULL));
+    g_free (data);
+  }
+
+  {
+    const char *a[] = { "features", "/nonexistent/talk.mp4", "-o", out, NULL };
+    expect_bad_input (a, "/nonexistent/talk.mp4", "no such file", dir);
+  }
+  {
+    const char *a[] = { "features", empty, "-o", out, NULL };
+    expect_bad_input (a, "empty.mp4", "empty", dir);
+  }
+  {
+    const char *a[] = { "features", truncated, "-o", out, NULL };
+    expect_bad_input (a, "truncated.mp4", "", dir);
+  }
+  {
+    const char *a[] = { "features", silent, "-o", out, NULL };
+    expect_bad_input (a, "Obama_clip1.mp4", "no audio stream", dir);
+  }
+  {
+    const char *a[] = { "features", nomatch, "--audio", grid, "-o", out, NULL };
+    expect_bad_input (a, "%06d.jpg", "matches no file", dir);
+  }
+  {
+    const char *a[] = { "features", grid, "-o", "/nonexistent-folder/out.npy", NULL };
+    expect_bad_input (a, "/nonexistent-folder/out.npy", "does not exist", dir);
+  }
+  {
+    /* not writable even for root */
+    const char *a[] = { "features", grid, "-o", "/proc/wkp-out.npy", NULL };
+    expect_bad_input (a, "/proc/wkp-out.npy", "Cannot write", dir);
+  }
+  {
+    const char *a[] = { "features", grid, "--fps", "fast", "-o", out, NULL };
+    expect_bad_input (a, "fast", "frame rate", dir);
+  }
+  {
+    const char *a[] = { "features", grid, "--mels", "4", "--mfcc", "13", "-o", out, NULL };
+    expect_bad_input (a, "n_mfcc", "Invalid feature configuration", dir);
+  }
+  {
+    const char *a[] = { "probe", "/nonexistent/talk.mp4", NULL };
+    expect_bad_input (a, "/nonexistent/talk.mp4", "no such file", NULL);
+  }
+  {
+    const char *a[] = { "no-such-command", NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 2);
+  }
+  {
+    gchar *c = NULL;
+    g_assert_true (g_file_get_contents (out, &c, NULL, NULL));
+    g_assert_cmpstr (c, ==, "precious");
+    g_free (c);
+  }
+}
+
+/* features on each kind of input: rows == video frames, sidecar records the
+ * config, fps and source; numpy reads the array. */
+static void
+check_features (const char *video, const char *audio, const char *fps, gint64 want_rows, const char *want_fps)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "f.npy", NULL);
+  g_autofree char *json = g_build_filename (dir, "f.json", NULL);
+  g_autofree char *o = NULL, *e = NULL;
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpNpy) npy = NULL;
+  g_autoptr(JsonNode) side = NULL;
+  JsonObject *obj;
+
+  g_ptr_array_add (args, "features");
+  g_ptr_array_add (args, (gpointer) video);
+  if (audio != NULL)
+    {
+      g_ptr_array_add (args, "--audio");
+      g_ptr_array_add (args, (gpointer) audio);
+    }
+  if (fps != NULL)
+    {
+      g_ptr_array_add (args, "--fps");
+      g_ptr_array_add (args, (gpointer) fps);
+    }
+  g_ptr_array_add (args, "-o");
+  g_ptr_array_add (args, out);
+  g_ptr_array_add (args, NULL);
+  g_assert_cmpint (wkp_test_run_cli ((const char * const *) args->pdata, &o, &e), ==, 0);
+  g_assert_cmpstr (e, ==, "");
+  npy = wkp_npy_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (npy->ndim, ==, 2);
+  g_assert_cmpint (npy->shape[0], ==, want_rows);
+  g_assert_cmpint (npy->shape[1], ==, 156);
+  side = wkp_json_load_file (json, &error);
+  g_assert_no_error (error);
+  obj = json_node_get_object (side);
+  g_assert_cmpstr (json_object_get_string_member (obj, "fps"), ==, want_fps);
+  g_assert_cmpint (json_object_get_int_member (obj, "frames"), ==, want_rows);
+  g_assert_cmpstr (json_object_get_string_member (obj, "source"), ==, video);
+  g_assert_true (json_object_has_member (obj, "config"));
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (obj, "config"), "n_mels"), ==, 40);
+  /* only the two outputs, no temporaries */
+  g_assert_cmpint (count_files (dir), ==, 2);
+}
+
+static void
+test_features_kinds (void)
+{
+  g_autofree char *grid = wkp_test_shared_file (GRID_MPG);
+  g_autofree char *silent = NULL, *wav = NULL, *seq = NULL, *mp3 = NULL, *ntsc = NULL;
+
+  if (grid == NULL)
+    return;
+  silent = wkp_test_shared_file (SILENT_MP4);
+  wav = wkp_test_shared_file (SILENT_WAV);
+  seq = wkp_test_shared_file (SEQ_JPG);
+  mp3 = wkp_test_shared_file (SEQ_MP3);
+  ntsc = wkp_test_shared_file ("av/astorfi__lip-reading-deeplearning/data/sample_video.mp4");
+  check_features (grid, NULL, NULL, 75, "25/1");
+  check_features (silent, wav, NULL, 602, "30/1");
+  check_features (seq, mp3, NULL, 363, "25/1");
+  check_features (ntsc, NULL, NULL, 209, "30000/1001");
+  /* audio only: frames at --fps (default 25); the "mp3" holds 232448 samples */
+  check_features (mp3, NULL, NULL, 364, "25/1");
+  check_features (mp3, NULL, "30000/1001", 436, "30000/1001");
+}
+
+static void
+test_probe_json (void)
+{
+  g_autofree char *grid = wkp_test_shared_file (GRID_MPG);
+  g_autofree char *o = NULL, *e = NULL;
+  g_autoptr(JsonParser) p = json_parser_new ();
+  JsonObject *obj, *video, *audio;
+
+  if (grid == NULL)
+    return;
+  {
+    const char *a[] = { "probe", "--json", "--count-frames", grid, NULL };
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+  }
+  g_assert_true (json_parser_load_from_data (p, o, -1, NULL));
+  obj = json_node_get_object (json_parser_get_root (p));
+  video = json_object_get_object_member (obj, "video");
+  audio = json_object_get_object_member (obj, "audio");
+  g_assert_cmpstr (json_object_get_string_member (obj, "container"), ==, "mpeg");
+  g_assert_cmpstr (json_object_get_string_member (video, "fps"), ==, "25/1");
+  g_assert_cmpint (json_object_get_int_member (video, "frames"), ==, 75);
+  g_assert_cmpint (json_object_get_int_member (audio, "sample_rate"), ==, 44100);
+  g_assert_cmpint (json_object_get_int_member (audio, "channels"), ==, 2);
+  {
+    const char *a[] = { "probe", grid, NULL };
+    g_autofree char *o2 = NULL, *e2 = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o2, &e2), ==, 0);
+    g_assert_nonnull (strstr (o2, "25/1 fps"));
+    g_assert_nonnull (strstr (o2, "mp2, 44100 Hz, 2 channels"));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cli/bad-input", test_bad_input);
+  g_test_add_func ("/cli/features-kinds", test_features_kinds);
+  g_test_add_func ("/cli/probe-json", test_probe_json);
   return g_test_run ();
 }

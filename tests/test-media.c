@@ -1,7 +1,451 @@
+/* Media layer on every kind of file in ../shared/data, checked against
+ * FFmpeg's own tools (ffprobe/ffmpeg) and scipy. */
+#include "wkp-io.h"
+#include "wkp-media.h"
+#include "wkp-npy.h"
 #include "wkp-test-util.h"
+
+#include <math.h>
+#include <string.h>
+
+#define GRID_MPG "av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
+#define NTSC_MP4 "av/astorfi__lip-reading-deeplearning/data/sample_video.mp4"
+#define SILENT_MP4 "av/FuxiVirtualHuman__styletalk/samples/source_video/video/Obama_clip1.mp4"
+#define SILENT_WAV "av/FuxiVirtualHuman__styletalk/samples/source_video/wav/Obama_clip1.wav"
+#define SEQ_JPG "av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Mouth_Source/681600002/%06d.jpg"
+#define SEQ_MP3 "av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Audio_Source/681600002.mp3"
+#define VIDTIMIT "av/sibozhang__Text2Video/phoneme_data/VidTIMIT/fadg0/video/sa1/%03d"
+#define NEWS_MPG "av/SAGAR0097__LIP-READING-USING-DEEP-LEARNING-/data/aa00_news_anchor.mpg"
+#define VOX_MP4 "av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Input/00002.mp4"
+#define HD_MP4 "av/tanshuai0219__EDTalk/test_data/uncrop_Obama.mp4"
+
+/* ffprobe's view of a file (independent of our code). */
+static JsonObject *
+ffprobe (const char *path, gboolean count)
+{
+  const char *argv[] = { "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_streams",
+                         "-show_format", "-of", "json", count ? "-count_frames" : "-hide_banner", path, NULL };
+  g_autofree char *out = NULL;
+  int status;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, &out, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (json_parser_load_from_data (parser, out, -1, NULL));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static JsonObject *
+first_stream (JsonObject *probe)
+{
+  JsonArray *streams = json_object_get_array_member (probe, "streams");
+  if (json_array_get_length (streams) == 0)
+    return NULL;
+  return json_array_get_object_element (streams, 0);
+}
+
+static void
+check_video_against_ffprobe (const char *rel, gboolean expect_audio)
+{
+  g_autofree char *path = wkp_test_shared_file (rel);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpMediaInfo) info = NULL;
+  JsonObject *probe, *vs;
+  WkpRational r;
+
+  if (path == NULL)
+    return;
+  info = wkp_media_probe (path, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+  g_assert_no_error (error);
+  probe = ffprobe (path, TRUE);
+  vs = first_stream (probe);
+  g_assert_true (info->has_video);
+  g_assert_cmpint (info->width, ==, json_object_get_int_member (vs, "width"));
+  g_assert_cmpint (info->height, ==, json_object_get_int_member (vs, "height"));
+  g_assert_cmpstr (info->video_codec, ==, json_object_get_string_member (vs, "codec_name"));
+  g_assert_true (wkp_rational_parse (json_object_get_string_member (vs, "avg_frame_rate"), &r, NULL));
+  g_assert_cmpint (info->fps.num, ==, r.num);
+  g_assert_cmpint (info->fps.den, ==, r.den);
+  /* our packet count equals ffprobe's decoded frame count */
+  g_assert_cmpint (info->n_frames, ==, g_ascii_strtoll (json_object_get_string_member (vs, "nb_read_frames"), NULL, 10));
+  g_assert_cmpint (info->has_audio, ==, expect_audio);
+  json_object_unref (probe);
+}
+
+static void
+test_probe_kinds (void)
+{
+  g_autofree char *grid = wkp_test_shared_file (GRID_MPG);
+  g_autoptr(GError) error = NULL;
+
+  if (grid == NULL)
+    return;
+  check_video_against_ffprobe (GRID_MPG, TRUE);
+  check_video_against_ffprobe (NTSC_MP4, TRUE);
+  check_video_against_ffprobe (SILENT_MP4, FALSE);
+  check_video_against_ffprobe (NEWS_MPG, TRUE);
+  check_video_against_ffprobe (VOX_MP4, TRUE);
+
+  {
+    g_autoptr(WkpMediaInfo) info = wkp_media_probe (grid, WKP_RATIONAL (0, 0), 0, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (info->audio_codec, ==, "mp2");
+    g_assert_cmpint (info->sample_rate, ==, 44100);
+    g_assert_cmpint (info->channels, ==, 2);
+    g_assert_cmpint (info->fps.num, ==, 25);
+    g_assert_cmpint (info->fps.den, ==, 1);
+  }
+  {
+    g_autofree char *p = wkp_test_shared_file (NTSC_MP4);
+    g_autoptr(WkpMediaInfo) info = wkp_media_probe (p, WKP_RATIONAL (0, 0), 0, &error);
+    g_assert_no_error (error);
+    /* a rational, not 29.97 */
+    g_assert_cmpint (info->fps.num, ==, 30000);
+    g_assert_cmpint (info->fps.den, ==, 1001);
+  }
+  {
+    /* a WAV named .mp3: content wins */
+    g_autofree char *p = wkp_test_shared_file (SEQ_MP3);
+    g_autoptr(WkpMediaInfo) info = wkp_media_probe (p, WKP_RATIONAL (0, 0), 0, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (info->container, ==, "wav");
+    g_assert_false (info->has_video);
+    g_assert_cmpint (info->sample_rate, ==, 16000);
+  }
+  {
+    /* image sequences: JPEG with and without extension */
+    g_autofree char *p = wkp_test_shared_file (SEQ_JPG);
+    g_autofree char *v = wkp_test_shared_file (VIDTIMIT);
+    g_autoptr(WkpMediaInfo) a = wkp_media_probe (p, WKP_RATIONAL (0, 0), 0, &error);
+    g_autoptr(WkpMediaInfo) b = NULL;
+    g_assert_no_error (error);
+    b = wkp_media_probe (v, WKP_RATIONAL (30, 1), 0, &error);
+    g_assert_no_error (error);
+    g_assert_true (a->is_image_sequence);
+    g_assert_cmpint (a->n_frames, ==, 363);
+    g_assert_cmpint (a->width, ==, 224);
+    g_assert_cmpint (a->fps.num, ==, 25);
+    g_assert_cmpint (b->n_frames, ==, 119);
+    g_assert_cmpint (b->width, ==, 512);
+    g_assert_cmpint (b->fps.num, ==, 30);
+  }
+}
+
+/* Frame counts of every video in clips.csv equal FFmpeg's decoded frame count
+ * (ffprobe -count_frames) for the non-GRID clips and a sample of GRID s1. */
+static void
+test_frame_counts_corpus (void)
+{
+  const char *dir = wkp_test_shared_data ();
+  g_auto(GStrv) lines = NULL;
+  int checked = 0, s1 = 0;
+
+  if (dir == NULL)
+    return;
+  {
+    g_autofree char *text = NULL;
+    g_autofree char *p = g_build_filename (dir, "clips.csv", NULL);
+    g_assert_true (g_file_get_contents (p, &text, NULL, NULL));
+    lines = g_strsplit (text, "\n", -1);
+  }
+  for (int i = 1; lines[i] != NULL; i++)
+    {
+      g_autofree char *video = g_strndup (lines[i], strcspn (lines[i], ","));
+      g_autofree char *path = NULL;
+      g_autoptr(WkpMediaInfo) info = NULL;
+      g_autoptr(GError) error = NULL;
+      JsonObject *probe;
+
+      if (*video == '\0' || wkp_media_is_pattern (video))
+        continue;
+      if (strstr (video, "/data/s1/") != NULL && (s1++ % 25) != 0)
+        continue;
+      path = g_build_filename (dir, video, NULL);
+      info = wkp_media_probe (path, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+      g_assert_no_error (error);
+      probe = ffprobe (path, TRUE);
+      g_assert_cmpint (info->n_frames, ==,
+                       g_ascii_strtoll (json_object_get_string_member (first_stream (probe), "nb_read_frames"), NULL, 10));
+      json_object_unref (probe);
+      checked++;
+    }
+  g_test_message ("%d videos: frame counts equal ffprobe -count_frames", checked);
+  g_assert_cmpint (checked, >, 50);
+}
+
+/* The .mp3 that is really a 16 kHz WAV decodes bit-exactly (int16/32768). */
+static void
+test_audio_wav_exact (void)
+{
+  g_autofree char *path = wkp_test_shared_file (SEQ_MP3);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpAudio) audio = NULL;
+  g_autofree char *dir = NULL, *npy = NULL;
+
+  if (path == NULL || wkp_test_python ("scipy") == NULL)
+    return;
+  audio = wkp_audio_load (path, 16000, NULL, NULL, &error);
+  g_assert_no_error (error);
+  dir = wkp_test_tmpdir ();
+  npy = g_build_filename (dir, "ours.npy", NULL);
+  {
+    gint64 shape[] = { audio->n_samples };
+    const char *args[] = { "wav-exact", path, npy, NULL };
+    g_autofree char *out = NULL;
+    g_assert_true (wkp_npy_save (npy, WKP_DTYPE_F32, 1, shape, audio->samples, &error));
+    out = wkp_test_run_python ("media_ref.py", args);
+    g_assert_cmpstr (g_strstrip (out), ==, "ok");
+  }
+}
+
+/* Stereo 44.1 kHz MP2 (and 48 kHz AAC) down-mixed and resampled: compared
+ * with scipy's polyphase resampling of FFmpeg's own decode, SNR > 30 dB. */
+static void
+check_resampled (const char *rel)
+{
+  g_autofree char *path = wkp_test_shared_file (rel);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpAudio) audio = NULL;
+  g_autofree char *dir = NULL, *npy = NULL;
+
+  if (path == NULL || wkp_test_python ("scipy") == NULL)
+    return;
+  audio = wkp_audio_load (path, 16000, NULL, NULL, &error);
+  g_assert_no_error (error);
+  dir = wkp_test_tmpdir ();
+  npy = g_build_filename (dir, "ours.npy", NULL);
+  {
+    gint64 shape[] = { audio->n_samples };
+    const char *args[] = { "resampled", path, npy, NULL };
+    g_autofree char *out = NULL;
+    g_assert_true (wkp_npy_save (npy, WKP_DTYPE_F32, 1, shape, audio->samples, &error));
+    out = wkp_test_run_python ("media_ref.py", args);
+    g_test_message ("%s: %s", rel, out);
+    g_assert_true (g_str_has_prefix (out, "ok"));
+  }
+}
+
+static void
+test_audio_resampled (void)
+{
+  check_resampled (GRID_MPG);
+  check_resampled (HD_MP4);
+}
+
+/* Clip audio: silent video + WAV, image sequence + "mp3", audio only. */
+static void
+test_clip_audio (void)
+{
+  g_autofree char *video = wkp_test_shared_file (SILENT_MP4);
+  g_autofree char *wav = wkp_test_shared_file (SILENT_WAV);
+  g_autofree char *seq = wkp_test_shared_file (SEQ_JPG);
+  g_autofree char *mp3 = wkp_test_shared_file (SEQ_MP3);
+  g_autoptr(GError) error = NULL;
+
+  if (video == NULL)
+    return;
+  {
+    WkpSourceSpec spec = { video, wav, { 0, 0 } };
+    g_autoptr(WkpClipAudio) clip = wkp_clip_audio_load (&spec, 16000, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (clip->fps.num, ==, 30);
+    g_assert_cmpint (clip->n_frames, ==, 602);
+    g_assert_cmpstr (clip->audio_source, ==, wav);
+    /* the WAV is about as long as the video (20 s) */
+    g_assert_cmpint (ABS (clip->audio->n_samples - 602 * 16000 / 30), <, 16000);
+  }
+  {
+    WkpSourceSpec spec = { seq, mp3, { 0, 0 } };
+    g_autoptr(WkpClipAudio) clip = wkp_clip_audio_load (&spec, 16000, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (clip->fps.num, ==, 25);
+    g_assert_cmpint (clip->n_frames, ==, 363);
+    g_assert_cmpint (clip->audio->n_samples, ==, 232448);
+  }
+  {
+    WkpSourceSpec spec = { NULL, mp3, { 30000, 1001 } };
+    g_autoptr(WkpClipAudio) clip = wkp_clip_audio_load (&spec, 16000, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_null (clip->video_info);
+    g_assert_cmpint (clip->n_frames, ==, wkp_frames_for_samples (232448, WKP_RATIONAL (30000, 1001), 16000));
+  }
+  {
+    /* silent video without --audio: a clear error that says what to do */
+    WkpSourceSpec spec = { video, NULL, { 0, 0 } };
+    g_assert_null (wkp_clip_audio_load (&spec, 16000, NULL, &error));
+    g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND);
+    g_assert_nonnull (strstr (error->message, "Obama_clip1.mp4"));
+    g_assert_nonnull (strstr (error->message, "--audio"));
+  }
+}
+
+/* ffmpeg's own RGB24 decode of frame @index (written to a file so that the
+ * binary output keeps its length). */
+static guint8 *
+ffmpeg_frame (const char *path, gint64 index, gsize *len)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *raw = g_build_filename (dir, "frame.rgb", NULL);
+  g_autofree char *select = g_strdup_printf ("select=eq(n\\,%" G_GINT64_FORMAT ")", index);
+  const char *argv[] = { "ffmpeg", "-v", "error", "-i", path, "-vf", select, "-frames:v", "1",
+                         "-f", "rawvideo", "-pix_fmt", "rgb24", "-y", raw, NULL };
+  char *out = NULL;
+  int status;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, NULL, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (g_file_get_contents (raw, &out, len, NULL));
+  return (guint8 *) out;
+}
+
+static void
+check_reader (const char *rel, gint64 compare_index)
+{
+  g_autofree char *path = wkp_test_shared_file (rel);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpVideoReader) r = NULL;
+  g_autoptr(WkpMediaInfo) info = NULL;
+  g_autofree guint8 *saved = NULL;
+  WkpFrame f;
+  gint64 n = 0;
+  gsize frame_bytes = 0;
+  int w = 0, h = 0;
+
+  if (path == NULL)
+    return;
+  info = wkp_media_probe (path, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+  g_assert_no_error (error);
+  r = wkp_video_reader_open (path, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
+  g_assert_no_error (error);
+  while (wkp_video_reader_next (r, &f, &error))
+    {
+      g_assert_cmpint (f.index, ==, n);
+      g_assert_cmpint (f.time_us, ==, wkp_frame_to_us (n, info->fps));
+      /* stream timestamps agree with the exact grid within half a frame */
+      if (f.pts_us >= 0)
+        g_assert_cmpint (ABS (f.pts_us - f.time_us), <=, wkp_frame_to_us (1, info->fps) / 2);
+      if (n == compare_index)
+        {
+          w = f.width;
+          h = f.height;
+          frame_bytes = (gsize) w * h * 3;
+          saved = g_malloc (frame_bytes);
+          for (int y = 0; y < h; y++)
+            memcpy (saved + (gsize) y * w * 3, f.data + (gsize) y * f.stride, (gsize) w * 3);
+        }
+      n++;
+    }
+  g_assert_no_error (error);
+  /* every frame decoded, as many as FFmpeg counts */
+  g_assert_cmpint (n, ==, info->n_frames);
+
+  /* pixels agree with ffmpeg's own decode */
+  {
+    gsize len;
+    g_autofree guint8 *ref = ffmpeg_frame (path, compare_index, &len);
+    double sum = 0;
+    g_assert_cmpuint (len, ==, frame_bytes);
+    for (gsize i = 0; i < frame_bytes; i++)
+      sum += ABS ((int) saved[i] - (int) ref[i]);
+    g_test_message ("%s frame %" G_GINT64_FORMAT ": mean abs difference to ffmpeg %.3f", rel, compare_index,
+                    sum / frame_bytes);
+    g_assert_cmpfloat (sum / frame_bytes, <, 3.0);
+  }
+
+  /* a seek lands on the requested frame with identical pixels */
+  g_assert_true (wkp_video_reader_seek (r, compare_index, &error));
+  g_assert_no_error (error);
+  g_assert_true (wkp_video_reader_next (r, &f, &error));
+  g_assert_cmpint (f.index, ==, compare_index);
+  for (int y = 0; y < h; y++)
+    g_assert_cmpmem (f.data + (gsize) y * f.stride, (gsize) w * 3, saved + (gsize) y * w * 3, (gsize) w * 3);
+  /* and back to the start */
+  g_assert_true (wkp_video_reader_seek (r, 0, &error));
+  g_assert_true (wkp_video_reader_next (r, &f, &error));
+  g_assert_cmpint (f.index, ==, 0);
+}
+
+static void
+test_reader (void)
+{
+  check_reader (GRID_MPG, 40);
+  check_reader (NTSC_MP4, 131);
+  check_reader (SEQ_JPG, 100);
+}
+
+static void
+test_reader_gray_vidtimit (void)
+{
+  g_autofree char *path = wkp_test_shared_file (VIDTIMIT);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpVideoReader) r = NULL;
+  WkpFrame f;
+  gint64 n = 0;
+
+  if (path == NULL)
+    return;
+  r = wkp_video_reader_open (path, WKP_RATIONAL (25, 1), WKP_PIXEL_GRAY8, &error);
+  g_assert_no_error (error);
+  while (wkp_video_reader_next (r, &f, &error))
+    {
+      g_assert_cmpint (f.width, ==, 512);
+      g_assert_cmpint (f.height, ==, 384);
+      g_assert_cmpint (f.stride, >=, 512);
+      n++;
+    }
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 119);
+}
+
+static void
+test_bad_files (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *empty = g_build_filename (dir, "empty.mp4", NULL);
+  g_autofree char *text = g_build_filename (dir, "notes.mp4", NULL);
+  g_autofree char *pattern = g_build_filename (dir, "frames/%06d.jpg", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (empty, "", 0, NULL));
+  g_assert_true (g_file_set_contents (text, "this is not a video at all, just some words\n", -1, NULL));
+
+  g_assert_null (wkp_media_probe ("/nonexistent/clip.mp4", WKP_RATIONAL (0, 0), 0, &error));
+  g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/clip.mp4"));
+  g_clear_error (&error);
+
+  g_assert_null (wkp_media_probe (empty, WKP_RATIONAL (0, 0), 0, &error));
+  g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "empty"));
+  g_clear_error (&error);
+
+  g_assert_null (wkp_audio_load (text, 16000, NULL, NULL, &error));
+  g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "notes.mp4"));
+  g_clear_error (&error);
+
+  g_assert_null (wkp_video_reader_open (pattern, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error));
+  g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "matches no file"));
+  g_clear_error (&error);
+
+  g_assert_null (wkp_media_probe (dir, WKP_RATIONAL (0, 0), 0, &error));
+  g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/media/probe-kinds", test_probe_kinds);
+  g_test_add_func ("/media/frame-counts-corpus", test_frame_counts_corpus);
+  g_test_add_func ("/media/audio-wav-exact", test_audio_wav_exact);
+  g_test_add_func ("/media/audio-resampled", test_audio_resampled);
+  g_test_add_func ("/media/clip-audio", test_clip_audio);
+  g_test_add_func ("/media/reader", test_reader);
+  g_test_add_func ("/media/reader-gray-vidtimit", test_reader_gray_vidtimit);
+  g_test_add_func ("/media/bad-files", test_bad_files);
   return g_test_run ();
 }
