@@ -5,11 +5,13 @@
 #include <cblas.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "wkp-face.h"
 #include "wkp-io.h"
+#include "wkp-npy.h"
 #include "wkp-train-net.h"
 
 #define CKPT_MAGIC "WKPTCKPT"
@@ -1474,4 +1476,140 @@ out:
   if (result)
     *result = res;
   return ok;
+}
+
+/* ---- parity dump --------------------------------------------------------------------- */
+
+static gboolean
+save_npy (const char *dir, const char *name, WkpDtype dtype, int ndim, const gint64 *shape, gconstpointer v,
+          GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  return wkp_npy_save (path, dtype, ndim, shape, v, error);
+}
+
+static gboolean
+save_tensors (const char *dir, const char *prefix, const WkpNetShape *s, const float *params, GError **error)
+{
+  const int dirs = s->bidirectional ? 2 : 1;
+  for (int t = 0; t < wkp_net_n_tensors (s); t++)
+    {
+      gsize off, size;
+      char name[64];
+      wkp_net_tensor_info (s, t, &off, &size, name);
+      g_autofree char *file = g_strdup_printf ("%s%s.npy", prefix, name);
+      gint64 shape[2] = { (gint64) size, 1 };
+      int ndim = 1;
+      if (g_str_has_prefix (name, "weight_ih"))
+        {
+          int l = atoi (name + strlen ("weight_ih_l"));
+          shape[0] = 4 * s->hidden_size;
+          shape[1] = l == 0 ? s->input_size : s->hidden_size * dirs;
+          ndim = 2;
+        }
+      else if (g_str_has_prefix (name, "weight_hh"))
+        {
+          shape[0] = 4 * s->hidden_size;
+          shape[1] = s->hidden_size;
+          ndim = 2;
+        }
+      else if (g_str_equal (name, "head.weight"))
+        {
+          shape[0] = s->output_size;
+          shape[1] = s->hidden_size * dirs;
+          ndim = 2;
+        }
+      if (!save_npy (dir, file, WKP_DTYPE_F32, ndim, shape, params + off, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+wkp_train_parity_dump (const WkpTrainData *data, const WkpTrainParams *params, int n_steps, const char *dir,
+                       double *seconds, GError **error)
+{
+  g_return_val_if_fail (data != NULL && params != NULL && n_steps > 0 && dir != NULL, FALSE);
+  g_autoptr(Prep) pr = prep_new (data, params, error);
+  if (pr == NULL)
+    return FALSE;
+  const WkpTrainParams *p = &pr->p;
+  if (p->n_threads > 0)
+    openblas_set_num_threads (p->n_threads);
+  const int L = p->window, B = p->batch_size, K = pr->K, in = pr->in_size;
+  const gsize xs = (gsize) L * B * in, zs = (gsize) L * B * K, ms = (gsize) L * B;
+  Opt o = { 0 };
+  o.n = wkp_net_n_params (&pr->shape);
+  g_autofree float *params_v = o.params = g_new (float, o.n);
+  g_autofree float *grad_v = o.grad = g_new0 (float, o.n);
+  g_autofree float *m_v = o.m = g_new0 (float, o.n);
+  g_autofree float *v_v = o.v = g_new0 (float, o.n);
+  Rng rng;
+  rng_seed (&rng, p->seed);
+  init_params (&pr->shape, o.params, &rng);
+  if (!save_tensors (dir, "init_", &pr->shape, o.params, error))
+    return FALSE;
+
+  g_autofree float *X = g_try_new (float, xs * n_steps);
+  g_autofree float *Z = g_try_new (float, zs * n_steps);
+  g_autofree float *M = g_try_new (float, ms * n_steps);
+  g_autofree double *losses = g_new (double, n_steps), *lrs = g_new (double, n_steps);
+  g_autofree float *y = g_new (float, zs), *dy = g_new (float, zs);
+  g_autofree float *noise = g_new (float, (gsize) (L + 2 * p->context) * pr->D);
+  if (X == NULL || Z == NULL || M == NULL)
+    {
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_FAILED, "out of memory for %d parity steps", n_steps);
+      return FALSE;
+    }
+  for (int i = 0; i < n_steps; i++)
+    {
+      Batch bt = { X + xs * i, Z + zs * i, M + ms * i, noise };
+      make_batch (pr, &rng, &bt);
+    }
+  const gint64 total_steps = (gint64) p->max_epochs * pr->steps_per_epoch;
+  g_autoptr(WkpNetWsF32) ws = wkp_net_ws_new_f32 (&pr->shape, (gint64) L * B);
+  g_autoptr(GTimer) timer = g_timer_new ();
+  for (int i = 0; i < n_steps; i++)
+    {
+      wkp_net_forward_f32 (ws, o.params, X + xs * i, L, B, y);
+      losses[i] = wkp_net_loss_f32 (y, Z + zs * i, M + ms * i, L, B, K, pr->loss_w, p->velocity_weight, dy);
+      wkp_net_backward_f32 (ws, o.params, X + xs * i, dy, o.grad);
+      lrs[i] = lr_at (p, o.step + 1, total_steps);
+      opt_step (&o, p, lrs[i]);
+    }
+  if (seconds)
+    *seconds = g_timer_elapsed (timer, NULL);
+
+  gint64 sx[4] = { n_steps, L, B, in }, sz[4] = { n_steps, L, B, K }, sm[3] = { n_steps, L, B };
+  gint64 sk[1] = { K }, sn[1] = { n_steps };
+  if (!save_npy (dir, "x.npy", WKP_DTYPE_F32, 4, sx, X, error) ||
+      !save_npy (dir, "z.npy", WKP_DTYPE_F32, 4, sz, Z, error) ||
+      !save_npy (dir, "mask.npy", WKP_DTYPE_F32, 3, sm, M, error) ||
+      !save_npy (dir, "loss_w.npy", WKP_DTYPE_F32, 1, sk, pr->loss_w, error) ||
+      !save_npy (dir, "lr.npy", WKP_DTYPE_F64, 1, sn, lrs, error) ||
+      !save_npy (dir, "loss.npy", WKP_DTYPE_F64, 1, sn, losses, error) ||
+      !save_tensors (dir, "final_", &pr->shape, o.params, error))
+    return FALSE;
+
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "input_size");
+  json_builder_add_int_value (b, pr->shape.input_size);
+  json_builder_set_member_name (b, "hidden_size");
+  json_builder_add_int_value (b, pr->shape.hidden_size);
+  json_builder_set_member_name (b, "num_layers");
+  json_builder_add_int_value (b, pr->shape.num_layers);
+  json_builder_set_member_name (b, "bidirectional");
+  json_builder_add_boolean_value (b, pr->shape.bidirectional);
+  json_builder_set_member_name (b, "output_size");
+  json_builder_add_int_value (b, pr->shape.output_size);
+  json_builder_set_member_name (b, "params");
+  json_builder_add_value (b, wkp_train_params_to_json (p));
+  json_builder_set_member_name (b, "c_seconds");
+  json_builder_add_double_value (b, seconds ? *seconds : 0.0);
+  json_builder_end_object (b);
+  g_autoptr(JsonNode) root = json_builder_get_root (b);
+  g_autoptr(GBytes) bytes = wkp_json_to_bytes (root);
+  g_autofree char *cfg = g_build_filename (dir, "config.json", NULL);
+  return wkp_write_file_atomic (cfg, bytes, error);
 }

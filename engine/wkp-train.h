@@ -170,6 +170,19 @@ gboolean wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, 
                         WkpProgressFunc progress, WkpTrainEpochFunc epoch_cb, gpointer user_data,
                         GCancellable *cancellable, WkpTrainResult *result, GError **error);
 
+/* ---- parity with PyTorch ---------------------------------------------------- */
+
+/* Runs @n_steps optimiser steps exactly as wkp_train_run does (same data
+ * preparation, initialisation, batches, loss, clipping, AdamW and schedule)
+ * and writes into the existing folder @dir what tools/torch_parity.py needs
+ * to repeat them in PyTorch: config.json, init_<tensor>.npy (PyTorch names),
+ * x.npy [N, L, B, in], z.npy [N, L, B, K], mask.npy [N, L, B], loss_w.npy [K],
+ * lr.npy [N], loss.npy [N] (float64, the C losses) and final_<tensor>.npy.
+ * @seconds (may be NULL) receives the wall time of the training steps alone
+ * (batch construction excluded, as the Python side gets them ready-made). */
+gboolean wkp_train_parity_dump (const WkpTrainData *data, const WkpTrainParams *params, int n_steps,
+                                const char *dir, double *seconds, GError **error);
+
 /* ---- pieces used by the trainer, the benchmark and the tests -------------- */
 
 /* Standardises features (per clip if @per_clip, then by @mean/@std) into

@@ -499,6 +499,55 @@ test_resume_exact (void)
     }
 }
 
+/* The same architecture, data, initial weights and optimiser settings trained
+ * in PyTorch: losses agree step by step. */
+static void
+test_torch_parity (void)
+{
+  if (wkp_test_python ("torch") == NULL)
+    return;
+  g_autoptr(WkpTrainData) data = synthetic_data (4, 3, 70, 9);
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autoptr(GError) error = NULL;
+  const int n_steps = 40;
+  for (int bidir = 0; bidir < 2; bidir++)
+    {
+      WkpTrainParams p;
+      small_params (&p);
+      p.num_layers = 2;
+      p.hidden_size = 16;
+      p.bidirectional = bidir;
+      p.lr = 5e-3;
+      p.clip_norm = 0.5;   /* small enough to be active */
+      p.max_epochs = 2;    /* cosine schedule changes the lr within the replay */
+      p.steps_per_epoch = 20;
+      g_autofree char *sub = g_build_filename (dir, bidir ? "bi" : "uni", NULL);
+      g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+      g_assert_true (wkp_train_parity_dump (data, &p, n_steps, sub, NULL, &error));
+      g_assert_no_error (error);
+      const char *args[] = { sub, NULL };
+      g_autofree char *out = wkp_test_run_python ("train_parity.py", args);
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_assert_true (json_parser_load_from_data (parser, out, -1, NULL));
+      JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+      double rel = json_object_get_double_member (o, "max_rel_loss_diff");
+      double rel10 = json_object_get_double_member (o, "max_rel_loss_diff_first10");
+      double wd = json_object_get_double_member (o, "max_weight_diff");
+      JsonArray *tl = json_object_get_array_member (o, "torch_loss");
+      g_test_message ("%s: loss %.4f -> %.4f; max relative loss difference %.2e (first 10 steps %.2e), "
+                      "max weight difference after %d steps %.2e",
+                      bidir ? "bidirectional" : "unidirectional", json_array_get_double_element (tl, 0),
+                      json_array_get_double_element (tl, n_steps - 1), rel, rel10, n_steps, wd);
+      /* the loss must actually move, or agreement would mean nothing */
+      g_assert_cmpfloat (json_array_get_double_element (tl, n_steps - 1), <,
+                         0.9 * json_array_get_double_element (tl, 0));
+      /* tolerances: float32 on both sides, different summation orders */
+      g_assert_cmpfloat (rel10, <, 1e-5);
+      g_assert_cmpfloat (rel, <, 1e-4);
+      g_assert_cmpfloat (wd, <, 1e-4);
+    }
+}
+
 static void
 test_bad_input (void)
 {
@@ -546,5 +595,6 @@ main (int argc, char **argv)
   g_test_add_func ("/train/seed-determinism", test_seed_determinism);
   g_test_add_func ("/train/resume-exact", test_resume_exact);
   g_test_add_func ("/train/bad-input", test_bad_input);
+  g_test_add_func ("/train/torch-parity", test_torch_parity);
   return g_test_run ();
 }
