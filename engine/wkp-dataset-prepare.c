@@ -215,6 +215,7 @@ typedef struct {
   GPtrArray      *entries;          /* WkpSourceEntry */
   WkpClipRecord  *records;
   gboolean       *computed;
+  gboolean       *lm_reused;
   char           *out_dir;
   char           *clips_dir;
   char           *feature_json;
@@ -295,7 +296,8 @@ load_old_landmarks (Job *job, const char *lm_key, gint64 *n_frames, float **poin
 
 /* Computes one clip into @tmp; fills @rec. */
 static gboolean
-compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char *tmp, GError **error)
+compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char *tmp, gboolean *lm_reused,
+              GError **error)
 {
   const WkpPrepareParams *P = job->params;
   WkpDatasetClip *c = &rec->clip;
@@ -324,7 +326,8 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
     }
 
   /* landmarks: reuse when only the feature side changed */
-  if (!load_old_landmarks (job, rec->landmark_key, &T, &points, &status))
+  *lm_reused = load_old_landmarks (job, rec->landmark_key, &T, &points, &status);
+  if (!*lm_reused)
     {
       lp.n_threads = MAX (lp.n_threads, 1);
       track = wkp_landmarks_extract (e->video, P->sequence_fps, &lp, NULL, NULL, job->cancellable, error);
@@ -546,7 +549,7 @@ process_entry (Job *job, guint i)
       c->error = g_strdup_printf ("%s: cannot create a temporary folder: %s", job->clips_dir, g_strerror (errno));
       return;
     }
-  if (!compute_clip (job, e, rec, tmp, &error))
+  if (!compute_clip (job, e, rec, tmp, &job->lm_reused[i], &error))
     {
       remove_tree (tmp);
       c->status = WKP_CLIP_FAILED;
@@ -774,7 +777,8 @@ finalize (Job *job, const char *src, WkpPrepareReport *report, GError **error)
       WkpDatasetClip *c = &job->records[i].clip;
       gpointer idx;
       gint64 zero = 0;
-      if (c->status == WKP_CLIP_SKIPPED)
+      /* only speakers with usable clips take part in the split */
+      if (c->status != WKP_CLIP_OK)
         continue;
       if (!g_hash_table_lookup_extended (spk_index, c->speaker, NULL, &idx))
         {
@@ -800,8 +804,9 @@ finalize (Job *job, const char *src, WkpPrepareReport *report, GError **error)
         WkpDatasetClip *c = &rec->clip;
         if (pass == 0)
           {
-            if (c->status != WKP_CLIP_SKIPPED)
-              c->split = splits[GPOINTER_TO_INT (g_hash_table_lookup (spk_index, c->speaker))];
+            gpointer idx;
+            if (g_hash_table_lookup_extended (spk_index, c->speaker, NULL, &idx))
+              c->split = splits[GPOINTER_TO_INT (idx)];
             else
               c->split = WKP_SPLIT_NONE;
             c->flags = compute_flags (c, P);
@@ -849,6 +854,8 @@ finalize (Job *job, const char *src, WkpPrepareReport *report, GError **error)
             rep.n_computed++;
           else
             rep.n_cached++;
+          if (job->computed[i] && job->lm_reused[i])
+            rep.n_landmarks_reused++;
         }
       else if (c->status == WKP_CLIP_FAILED)
         {
@@ -1028,6 +1035,7 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
   job.entries = entries;
   job.records = g_new0 (WkpClipRecord, MAX (entries->len, 1));
   job.computed = g_new0 (gboolean, MAX (entries->len, 1));
+  job.lm_reused = g_new0 (gboolean, MAX (entries->len, 1));
   fj = wkp_feature_config_to_json (&params->features);
   lj = wkp_landmark_params_to_json (&params->landmarks);
   job.feature_json = wkp_json_to_string (fj, FALSE);
@@ -1058,6 +1066,7 @@ out:
       wkp_clip_record_clear (&job.records[i]);
   g_free (job.records);
   g_free (job.computed);
+  g_free (job.lm_reused);
   g_free (job.out_dir);
   g_free (job.clips_dir);
   g_free (job.feature_json);

@@ -828,8 +828,13 @@ wkp_track_resample (const float *in, gint64 n_in, int width, WkpRational from, W
             o[k] = (float) (va + frac * ((double) vb - va));
           else
             {
-              float nearest = frac <= 0.5 ? va : vb;
-              o[k] = isfinite (nearest) ? nearest : NAN;
+              /* one neighbour unknown: the valid one if it is the nearer (or at exactly halfway) */
+              if (isfinite (va) && frac <= 0.5)
+                o[k] = va;
+              else if (isfinite (vb) && frac >= 0.5)
+                o[k] = vb;
+              else
+                o[k] = NAN;
             }
         }
     }
@@ -961,15 +966,27 @@ wkp_dataset_assign_splits (const char * const *speakers, const gint64 *frames, i
 
   for (int i = 0; i < n; i++)
     total += MAX (frames[i], 0);
-  /* sorted order first, so that the result does not depend on the input order */
   for (int i = 0; i < n; i++)
     {
       out[i] = WKP_SPLIT_TRAIN;
-      if (strv_has (params->train_speakers, speakers[i])
-          || (total > 0 && (double) frames[i] / (double) total > params->dominant_share))
-        continue;
-      rest[n_rest++] = i;
+      if (!strv_has (params->train_speakers, speakers[i]))
+        rest[n_rest++] = i;
     }
+  /* dominant speakers (largest first) stay in train, as long as at least
+   * three speakers remain eligible for val/test */
+  for (;;)
+    {
+      int best = -1;
+      for (int r = 0; r < n_rest; r++)
+        if (total > 0 && (double) frames[rest[r]] / (double) total > params->dominant_share
+            && (best < 0 || frames[rest[r]] > frames[rest[best]]
+                || (frames[rest[r]] == frames[rest[best]] && strcmp (speakers[rest[r]], speakers[rest[best]]) < 0)))
+          best = r;
+      if (best < 0 || n_rest - 1 < 3)
+        break;
+      rest[best] = rest[--n_rest];
+    }
+  /* sorted order first, so that the result does not depend on the input order */
   for (int i = 1; i < n_rest; i++)
     for (int j = i; j > 0 && strcmp (speakers[rest[j - 1]], speakers[rest[j]]) > 0; j--)
       {

@@ -180,7 +180,8 @@ float      *wkp_dataset_clip_load_targets (const WkpDataset *ds, int index, gint
  * @n_out frames at @to_fps: output frame j takes the value at its centre time
  * (j + 0.5) / to_fps by linear interpolation between the two nearest input
  * frame centres (clamped at the ends). NaN-aware: when one of the two
- * neighbours is NaN the nearer one is used if it is valid, else NaN. Exact for
+ * neighbours is NaN the other is used if it is the nearer one (or exactly
+ * halfway), else the output is NaN. Exact for
  * equal rates (a copy). Returns newly allocated [n_out, width]. */
 float  *wkp_track_resample       (const float *in, gint64 n_in, int width, WkpRational from_fps,
                                   WkpRational to_fps, gint64 n_out);
@@ -271,6 +272,7 @@ typedef struct {
   int     n_cached;       /* OK clips reused without recomputation */
   int     n_computed;     /* clips (re)computed in this run */
   int     n_flagged;
+  int     n_landmarks_reused; /* recomputed clips whose landmarks came from an older folder */
   gint64  n_frames;       /* video frames over OK clips */
   gint64  n_feature_frames;
 } WkpPrepareReport;
@@ -283,8 +285,9 @@ gboolean wkp_dataset_prepare (const char *src, const char *out, const WkpPrepare
                               WkpProgressFunc progress, gpointer progress_data,
                               GCancellable *cancellable, WkpPrepareReport *report, GError **error);
 
-/* Splits speakers: @speakers[i] with @frames[i] frames. Speakers above
- * dominant_share of the total, and pinned ones, go to train; the rest are
+/* Splits speakers: @speakers[i] with @frames[i] frames. Pinned speakers go
+ * to train, and so do speakers above dominant_share of the total (largest
+ * first, as long as three speakers remain eligible); the rest are
  * shuffled with @seed (GRand) and val/test get round (fraction * n_rest) of
  * them (at least one each when n_rest >= 3). Deterministic for a seed.
  * Returns WkpSplit [n] (g_free). */

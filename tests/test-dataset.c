@@ -1,0 +1,899 @@
+/* Dataset module: CSV and folder sources, splits, resampling and envelope
+ * against numpy, the A/V offset estimate (synthetic shifts), and on real
+ * clips: prepare -> memory-mapped reader, offset of a clip whose audio was
+ * delayed by shifting samples, caching (second run), config change, a bad
+ * clip, and a prepare child killed with SIGKILL. */
+#include "wkp-dataset.h"
+#include "wkp-io.h"
+#include "wkp-media.h"
+#include "wkp-npy.h"
+#include "wkp-test-util.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------ */
+/* CSV                                                                       */
+
+static void
+test_csv (void)
+{
+  const char *text = "\xEF\xBB\xBFvideo,audio,speaker,notes\r\n"
+                     "a.mp4,,s1,\"plain, with comma\"\r\n"
+                     "\"b c.mp4\",b.wav,s2,\"say \"\"hi\"\"\nsecond line\"\n"
+                     "\n"
+                     ",only.wav,s3,\n"
+                     "last.mp4,,,";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = wkp_csv_parse (text, strlen (text), "t.csv", &error);
+  char **r;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 5);
+  r = rows->pdata[0];
+  g_assert_cmpuint (g_strv_length (r), ==, 4);
+  g_assert_cmpstr (r[0], ==, "video");
+  g_assert_cmpstr (r[3], ==, "notes");
+  r = rows->pdata[1];
+  g_assert_cmpstr (r[0], ==, "a.mp4");
+  g_assert_cmpstr (r[1], ==, "");
+  g_assert_cmpstr (r[3], ==, "plain, with comma");
+  r = rows->pdata[2];
+  g_assert_cmpstr (r[0], ==, "b c.mp4");
+  g_assert_cmpstr (r[3], ==, "say \"hi\"\nsecond line");
+  r = rows->pdata[3];
+  g_assert_cmpstr (r[0], ==, "");
+  g_assert_cmpstr (r[1], ==, "only.wav");
+  r = rows->pdata[4];
+  g_assert_cmpuint (g_strv_length (r), ==, 4);
+  g_assert_cmpstr (r[0], ==, "last.mp4");
+  g_assert_cmpstr (r[3], ==, "");
+}
+
+static void
+test_csv_errors (void)
+{
+  const char *bad[] = { "a,\"unterminated\n", "a,b\"c\n", "a,\"x\"y\n" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) rows = wkp_csv_parse (bad[i], strlen (bad[i]), "bad.csv", &error);
+      g_assert_null (rows);
+      g_assert_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, "bad.csv"));
+    }
+}
+
+static void
+write_text (const char *path, const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_assert_true (g_file_set_contents (path, text, -1, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_sources_csv (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *csv = g_build_filename (dir, "list.csv", NULL);
+  g_autofree char *expect_v = g_build_filename (dir, "sub", "a.mp4", NULL);
+  g_autofree char *expect_a = g_build_filename (dir, "wav", "a.wav", NULL);
+  g_autofree char *expect_p = g_build_filename (dir, "frames", "%06d.jpg", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  WkpSourceEntry *e;
+
+  write_text (csv, "speaker,video,audio\n"
+                   "alice,sub/a.mp4,wav/a.wav\n"
+                   ",/abs/b.mpg,\n"
+                   "bob,frames/%06d.jpg,snd.mp3\n"
+                   "carol,,radio.wav\n"
+                   "alice,sub/a.mp4,\n"
+                   ",,\n");
+  list = wkp_dataset_list_sources (csv, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 5);
+  e = list->pdata[0];
+  g_assert_cmpstr (e->name, ==, "sub/a.mp4");
+  g_assert_cmpstr (e->video, ==, expect_v);
+  g_assert_cmpstr (e->audio, ==, expect_a);
+  g_assert_cmpstr (e->speaker, ==, "alice");
+  e = list->pdata[1];
+  g_assert_cmpstr (e->video, ==, "/abs/b.mpg");
+  g_assert_null (e->audio);
+  g_assert_cmpstr (e->speaker, ==, "b");   /* no label: the file stem */
+  e = list->pdata[2];
+  g_assert_cmpstr (e->video, ==, expect_p);
+  e = list->pdata[3];
+  g_assert_null (e->video);
+  g_assert_cmpstr (e->name, ==, "radio.wav");
+  e = list->pdata[4];
+  g_assert_cmpstr (e->name, ==, "sub/a.mp4#2");   /* names stay unique */
+
+  write_text (csv, "file,speaker\nx.mp4,a\n");
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = wkp_dataset_list_sources (csv, &error);
+  g_assert_null (list);
+  g_assert_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "video"));
+  g_clear_error (&error);
+
+  list = wkp_dataset_list_sources ("/nonexistent/list.csv", &error);
+  g_assert_null (list);
+  g_assert_error (error, WKP_DATASET_ERROR, WKP_ERROR_NOT_FOUND);
+}
+
+static void
+test_sources_folder (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  const char *files[] = { "ann/one.mp4", "ann/one.wav", "ben/video/two.mpg", "ben/wav/two.wav",
+                          "ben/video/three.MP4", "notes.txt", "cat/x.wav" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  WkpSourceEntry *e;
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *p = g_build_filename (dir, files[i], NULL);
+      g_autofree char *d = g_path_get_dirname (p);
+      g_assert_cmpint (g_mkdir_with_parents (d, 0755), ==, 0);
+      write_text (p, "x");
+    }
+  list = wkp_dataset_list_sources (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 3);
+  e = list->pdata[0];
+  g_assert_cmpstr (e->name, ==, "ann/one.mp4");
+  g_assert_true (g_str_has_suffix (e->audio, "ann/one.wav"));
+  g_assert_cmpstr (e->speaker, ==, "ann");
+  e = list->pdata[1];
+  g_assert_cmpstr (e->name, ==, "ben/video/three.MP4");
+  g_assert_null (e->audio);
+  g_assert_cmpstr (e->speaker, ==, "ben");
+  e = list->pdata[2];
+  g_assert_cmpstr (e->name, ==, "ben/video/two.mpg");
+  g_assert_true (g_str_has_suffix (e->audio, "ben/wav/two.wav"));
+  g_assert_cmpstr (e->speaker, ==, "ben");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Splits                                                                    */
+
+static void
+test_splits (void)
+{
+  enum { N = 40 };
+  char *names[N];
+  gint64 frames[N];
+  WkpPrepareParams p;
+  g_autofree WkpSplit *a = NULL, *b = NULL;
+  int count[3] = { 0 };
+  gboolean some_seed_differs = FALSE;
+  char *pinned[] = { "spk07", NULL };
+
+  wkp_prepare_params_init_default (&p);
+  for (int i = 0; i < N; i++)
+    {
+      names[i] = g_strdup_printf ("spk%02d", i);
+      frames[i] = 500 + g_test_rand_int_range (0, 3000);
+    }
+  frames[3] = 100000;   /* dominant: more than 25% of all frames */
+  p.train_speakers = pinned;
+  a = wkp_dataset_assign_splits ((const char * const *) names, frames, N, &p);
+  b = wkp_dataset_assign_splits ((const char * const *) names, frames, N, &p);
+  for (int i = 0; i < N; i++)
+    {
+      g_assert_cmpint (a[i], ==, b[i]);   /* deterministic */
+      g_assert_cmpint (a[i], <=, WKP_SPLIT_TEST);
+      count[a[i]]++;
+    }
+  g_assert_cmpint (a[3], ==, WKP_SPLIT_TRAIN);
+  g_assert_cmpint (a[7], ==, WKP_SPLIT_TRAIN);
+  /* 38 eligible speakers: round (0.15 * 38) = 6 each */
+  g_assert_cmpint (count[WKP_SPLIT_VAL], ==, 6);
+  g_assert_cmpint (count[WKP_SPLIT_TEST], ==, 6);
+  g_assert_cmpint (count[WKP_SPLIT_TRAIN], ==, N - 12);
+
+  /* input order does not matter: reverse the arrays */
+  {
+    char *rn[N];
+    gint64 rf[N];
+    g_autofree WkpSplit *r = NULL;
+    for (int i = 0; i < N; i++)
+      rn[i] = names[N - 1 - i], rf[i] = frames[N - 1 - i];
+    r = wkp_dataset_assign_splits ((const char * const *) rn, rf, N, &p);
+    for (int i = 0; i < N; i++)
+      g_assert_cmpint (r[i], ==, a[N - 1 - i]);
+  }
+  for (guint64 seed = 2; seed < 6; seed++)
+    {
+      g_autofree WkpSplit *c = NULL;
+      p.seed = seed;
+      c = wkp_dataset_assign_splits ((const char * const *) names, frames, N, &p);
+      if (memcmp (a, c, sizeof (WkpSplit) * N) != 0)
+        some_seed_differs = TRUE;
+    }
+  g_assert_true (some_seed_differs);
+
+  /* three speakers: one each */
+  {
+    g_autofree WkpSplit *s = NULL;
+    gint64 f3[3] = { 10, 10, 10 };
+    int seen[3] = { 0 };
+    s = wkp_dataset_assign_splits ((const char * const *) names, f3, 3, &p);
+    for (int i = 0; i < 3; i++)
+      seen[s[i]]++;
+    g_assert_cmpint (seen[0], ==, 1);
+    g_assert_cmpint (seen[1], ==, 1);
+    g_assert_cmpint (seen[2], ==, 1);
+  }
+  for (int i = 0; i < N; i++)
+    g_free (names[i]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Resampling and envelope against numpy                                     */
+
+static float *
+load_f64_as_f32 (const char *path, gint64 *n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpNpy) npy = wkp_npy_load (path, &error);
+  float *out;
+  g_assert_no_error (error);
+  g_assert_cmpint (npy->dtype, ==, WKP_DTYPE_F64);
+  out = g_new (float, MAX (npy->n_elements, 1));
+  for (gint64 i = 0; i < npy->n_elements; i++)
+    out[i] = (float) ((const double *) npy->data)[i];
+  *n = npy->n_elements;
+  return out;
+}
+
+static void
+test_resample_reference (void)
+{
+  const struct { WkpRational from, to; gint64 n; } cases[] = {
+    { WKP_RATIONAL (30000, 1001), WKP_RATIONAL (25, 1), 301 },
+    { WKP_RATIONAL (30, 1), WKP_RATIONAL (25, 1), 90 },
+    { WKP_RATIONAL (25, 1), WKP_RATIONAL (30, 1), 77 },
+    { WKP_RATIONAL (25, 1), WKP_RATIONAL (25, 1), 50 },
+  };
+  g_autofree char *dir = NULL;
+  if (wkp_test_python ("numpy") == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      const int width = 6;
+      gint64 n = cases[c].n, n_out = wkp_track_resample_length (n, cases[c].from, cases[c].to), n_ref;
+      g_autofree float *in = g_new (float, n * width);
+      g_autofree float *out = NULL, *ref = NULL;
+      g_autofree char *ip = g_build_filename (dir, "in.npy", NULL);
+      g_autofree char *op = g_build_filename (dir, "out.npy", NULL);
+      g_autofree char *sn = g_strdup_printf ("%" G_GINT64_FORMAT, n_out);
+      g_autofree char *a = g_strdup_printf ("%d", cases[c].from.num), *b = g_strdup_printf ("%d", cases[c].from.den);
+      g_autofree char *d = g_strdup_printf ("%d", cases[c].to.num), *e = g_strdup_printf ("%d", cases[c].to.den);
+      g_autofree char *res = NULL;
+      gint64 shape[2] = { n, width };
+      double dur_in = (double) n * cases[c].from.den / cases[c].from.num;
+      double dur_out = (double) n_out * cases[c].to.den / cases[c].to.num;
+      const char *args[] = { "resample", ip, sn, a, b, d, e, op, NULL };
+      g_autoptr(GError) error = NULL;
+
+      /* the output covers the input's duration, by less than one output frame more */
+      g_assert_cmpfloat (dur_out, >=, dur_in - 1e-9);
+      g_assert_cmpfloat (dur_out - dur_in, <, (double) cases[c].to.den / cases[c].to.num);
+      wkp_test_random_fill (in, n * width, -3, 3);
+      g_assert_true (wkp_npy_save (ip, WKP_DTYPE_F32, 2, shape, in, &error));
+      g_assert_no_error (error);
+      out = wkp_track_resample (in, n, width, cases[c].from, cases[c].to, n_out);
+      res = wkp_test_run_python ("dataset_ref.py", args);
+      ref = load_f64_as_f32 (op, &n_ref);
+      g_assert_cmpint (n_ref, ==, n_out * width);
+      for (gint64 i = 0; i < n_out * width; i++)
+        g_assert_cmpfloat_with_epsilon (out[i], ref[i], 1e-5);
+      if (cases[c].from.num * cases[c].to.den == cases[c].to.num * cases[c].from.den)
+        g_assert_cmpmem (out, n * width * sizeof (float), in, n * width * sizeof (float));
+    }
+}
+
+static void
+test_resample_nan (void)
+{
+  /* 2 frames at 50 fps -> 1 frame at 25 fps: centre 0.02 s lies halfway between
+   * input centres 0.01 and 0.03 */
+  float in[4] = { 1.0f, NAN, 3.0f, 5.0f };   /* 2 frames x 2 values */
+  g_autofree float *o = wkp_track_resample (in, 2, 2, WKP_RATIONAL (50, 1), WKP_RATIONAL (25, 1), 1);
+  g_assert_cmpfloat_with_epsilon (o[0], 2.0f, 1e-6);
+  g_assert_cmpfloat_with_epsilon (o[1], 5.0f, 1e-6);   /* halfway: NaN + 5 -> the valid (nearest-or-equal) one */
+  {
+    /* 3 frames at 30 fps -> 25 fps: out frame 0 centre 0.02 s = input position 0.1 */
+    float in3[3] = { 10.0f, NAN, 30.0f };
+    g_autofree float *r = wkp_track_resample (in3, 3, 1, WKP_RATIONAL (30, 1), WKP_RATIONAL (25, 1), 3);
+    g_assert_cmpint (wkp_track_resample_length (3, WKP_RATIONAL (30, 1), WKP_RATIONAL (25, 1)), ==, 3);
+    g_assert_cmpfloat_with_epsilon (r[0], 10.0f, 1e-6);   /* nearest (frame 0) valid */
+    g_assert_true (isnan (r[1]));                        /* position 1.3: nearest is the NaN frame */
+    g_assert_cmpfloat_with_epsilon (r[2], 30.0f, 1e-6);  /* position 2.5 clamps to the last frame */
+  }
+}
+
+static void
+test_envelope_reference (void)
+{
+  const gint64 n_samples = 16000 * 3 + 123;
+  WkpRational fps = WKP_RATIONAL (30000, 1001);
+  gint64 n_frames = 95, n_ref;
+  g_autofree float *audio = g_new (float, n_samples);
+  g_autofree float *env = NULL, *ref = NULL;
+  g_autofree char *dir = NULL, *ap = NULL, *op = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *res = NULL;
+
+  if (wkp_test_python ("numpy") == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  ap = g_build_filename (dir, "audio.npy", NULL);
+  op = g_build_filename (dir, "env.npy", NULL);
+  wkp_test_random_fill (audio, n_samples, -0.5f, 0.5f);
+  for (gint64 i = 0; i < n_samples; i++)
+    audio[i] *= (float) (0.5 + 0.5 * sin (i / 2000.0));
+  g_assert_true (wkp_npy_save (ap, WKP_DTYPE_F32, 1, &n_samples, audio, &error));
+  env = wkp_audio_envelope (audio, n_samples, 16000, fps, n_frames);
+  {
+    const char *args[] = { "envelope", ap, "16000", "30000", "1001", "95", op, NULL };
+    res = wkp_test_run_python ("dataset_ref.py", args);
+  }
+  ref = load_f64_as_f32 (op, &n_ref);
+  g_assert_cmpint (n_ref, ==, n_frames);
+  for (gint64 i = 0; i < n_frames; i++)
+    g_assert_cmpfloat_with_epsilon (env[i], ref[i], 1e-5);
+  g_assert_cmpfloat (env[n_frames - 1], ==, 0.0f);   /* past the end of the audio */
+}
+
+/* ------------------------------------------------------------------------ */
+/* Offset estimate on synthetic tracks                                        */
+
+/* A mouth-like aperture track: random syllable bumps, ~4 per second, NaN gaps. */
+static float *
+synth_aperture (gint64 n)
+{
+  float *ap = g_new0 (float, n);
+  for (gint64 t = 0; t < n; t += g_test_rand_int_range (4, 9))
+    {
+      double amp = g_test_rand_double_range (0.05, 0.4);
+      int w = g_test_rand_int_range (3, 7);
+      for (int k = -w; k <= w; k++)
+        if (t + k >= 0 && t + k < n)
+          ap[t + k] += (float) (amp * exp (-0.5 * (k * k) / (w * w / 4.0)));
+    }
+  for (gint64 t = 100; t < 110 && t < n; t++)
+    ap[t] = NAN;   /* face lost for a few frames */
+  return ap;
+}
+
+static void
+test_offset_synthetic (void)
+{
+  const gint64 n = 400;
+  const int shifts[] = { 0, 1, -1, 2, -3, 4, 7, -9 };
+  for (guint s = 0; s < G_N_ELEMENTS (shifts); s++)
+    {
+      int d = shifts[s];
+      g_autofree float *ap = synth_aperture (n);
+      g_autofree float *env = g_new (float, n);
+      WkpAvOffset off;
+      g_autoptr(GError) error = NULL;
+      /* audio delayed by d frames: env[t] follows ap[t - d], plus noise */
+      for (gint64 t = 0; t < n; t++)
+        {
+          gint64 src = t - d;
+          float base = src >= 0 && src < n && isfinite (ap[src]) ? ap[src] : 0.0f;
+          env[t] = (float) (log10 (1e-3 + base * base) + g_test_rand_double_range (-0.3, 0.3));
+        }
+      g_assert_true (wkp_av_offset_estimate (env, ap, n, 10, &off, &error));
+      g_assert_no_error (error);
+      g_test_message ("shift %d: estimate %d, r %.3f, confidence %.3f", d, off.offset_frames, off.peak_r,
+                      off.confidence);
+      g_assert_cmpint (ABS (off.offset_frames - d), <=, 1);
+      g_assert_cmpfloat (off.confidence, >, 0.05);
+      if (d == 0)
+        g_assert_cmpint (ABS (off.offset_frames), <, 2);   /* an unshifted clip is not flagged */
+    }
+}
+
+static void
+test_offset_reference (void)
+{
+  const gint64 n = 300;
+  g_autofree float *ap = NULL, *env = g_new (float, n), *ref = NULL;
+  g_autofree char *dir = NULL, *ep = NULL, *app = NULL, *op = NULL, *res = NULL;
+  g_autoptr(GError) error = NULL;
+  WkpAvOffset off;
+  gint64 n_ref;
+
+  if (wkp_test_python ("numpy") == NULL)
+    return;
+  ap = synth_aperture (n);
+  wkp_test_random_fill (env, n, 0, 1);
+  for (gint64 t = 5; t < n; t++)
+    if (isfinite (ap[t - 5]))
+      env[t] += ap[t - 5] * 3;
+  env[50] = NAN;
+  dir = wkp_test_tmpdir ();
+  ep = g_build_filename (dir, "env.npy", NULL);
+  app = g_build_filename (dir, "ap.npy", NULL);
+  op = g_build_filename (dir, "r.npy", NULL);
+  g_assert_true (wkp_npy_save (ep, WKP_DTYPE_F32, 1, &n, env, &error));
+  g_assert_true (wkp_npy_save (app, WKP_DTYPE_F32, 1, &n, ap, &error));
+  g_assert_true (wkp_av_offset_estimate (env, ap, n, 10, &off, &error));
+  {
+    const char *args[] = { "xcorr", ep, app, "10", op, NULL };
+    res = wkp_test_run_python ("dataset_ref.py", args);
+  }
+  ref = load_f64_as_f32 (op, &n_ref);
+  g_assert_cmpint (n_ref, ==, 21);
+  for (int k = 0; k < 21; k++)
+    g_assert_cmpfloat_with_epsilon (off.r[k], ref[k], 1e-5);
+  g_assert_cmpint (off.offset_frames, ==, 5);
+  g_assert_cmpfloat_with_epsilon (off.r_zero, ref[10], 1e-5);
+}
+
+static void
+test_offset_errors (void)
+{
+  float env[40], ap[40];
+  WkpAvOffset off;
+  g_autoptr(GError) error = NULL;
+  for (int i = 0; i < 40; i++)
+    env[i] = (float) i, ap[i] = NAN;
+  g_assert_false (wkp_av_offset_estimate (env, ap, 40, 10, &off, &error));
+  g_assert_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID);
+  g_clear_error (&error);
+  for (int i = 0; i < 40; i++)
+    ap[i] = 0.25f;   /* constant: no correlation defined */
+  g_assert_false (wkp_av_offset_estimate (env, ap, 40, 10, &off, &error));
+  g_assert_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Real clips                                                                */
+
+#define GRID_DIR "av/SAGAR0097__LIP-READING-USING-DEEP-LEARNING-/data/s1/"
+static const char *grid_clips[] = { "bbaf3s.mp4", "bbaf4p.mp4", "bbal6n.mp4", "bbal7s.mp4" };
+#define DELAY_FRAMES 4
+
+/* Writes SRC/list.csv: three GRID clips, one of them again with its audio
+ * delayed by DELAY_FRAMES frames (a WAV built by shifting samples), a
+ * corrupt video and an audio-only row. Returns the CSV path. */
+static char *
+make_source (const char *dir, int n_grid)
+{
+  g_autofree char *csv = g_build_filename (dir, "list.csv", NULL);
+  g_autofree char *delayed = g_build_filename (dir, "delayed.wav", NULL);
+  g_autofree char *bad = g_build_filename (dir, "broken.mp4", NULL);
+  g_autofree char *first = wkp_test_shared_file (GRID_DIR "bbaf3s.mp4");
+  GString *text = g_string_new ("video,audio,speaker\n");
+  g_autoptr(GError) error = NULL;
+  WkpSourceSpec spec = { first, NULL, { 0, 0 } };
+  g_autoptr(WkpClipAudio) ca = wkp_clip_audio_load (&spec, 16000, NULL, &error);
+  gint64 pad = wkp_frame_to_sample (DELAY_FRAMES, WKP_RATIONAL (25, 1), 16000);
+  g_autofree float *shifted = NULL;
+
+  g_assert_no_error (error);
+  shifted = g_new0 (float, ca->audio->n_samples + pad);
+  memcpy (shifted + pad, ca->audio->samples, ca->audio->n_samples * sizeof (float));
+  wkp_test_write_wav (delayed, shifted, ca->audio->n_samples + pad, 16000);
+  write_text (bad, "this is not a video file at all");
+  for (int i = 0; i < n_grid; i++)
+    {
+      g_autofree char *p = wkp_test_shared_file (GRID_DIR);
+      g_string_append_printf (text, "%s%s,,grid_s1\n", p, grid_clips[i]);
+    }
+  g_string_append_printf (text, "%s,delayed.wav,grid_s1_delayed\n", first);
+  g_string_append (text, "broken.mp4,,nobody\n");
+  g_string_append (text, ",delayed.wav,radio\n");
+  write_text (csv, text->str);
+  g_string_free (text, TRUE);
+  return g_steal_pointer (&csv);
+}
+
+static GBytes *
+read_bytes (const char *dir, const char *name)
+{
+  g_autofree char *p = g_build_filename (dir, name, NULL);
+  return wkp_read_file (p, NULL);
+}
+
+static void
+test_prepare_real (void)
+{
+  g_autofree char *src_dir = NULL, *csv = NULL, *ds_dir = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpDataset) ds = NULL;
+  g_autoptr(GBytes) manifest1 = NULL;
+  g_autoptr(GBytes) manifest2 = NULL;
+  WkpPrepareParams p;
+  WkpPrepareReport rep;
+  int i_orig, i_delayed, i_bad, i_audio;
+  const WkpDatasetClip *orig, *delayed;
+
+  if (wkp_test_shared_data () == NULL)
+    return;
+  src_dir = wkp_test_tmpdir ();
+  ds_dir = wkp_test_tmpdir ();
+  csv = make_source (src_dir, 3);
+
+  wkp_prepare_params_init_default (&p);
+  p.n_jobs = 2;
+  g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rep.n_clips, ==, 6);
+  g_assert_cmpint (rep.n_ok, ==, 4);
+  g_assert_cmpint (rep.n_failed, ==, 1);
+  g_assert_cmpint (rep.n_skipped, ==, 1);
+  g_assert_cmpint (rep.n_cached, ==, 0);
+
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (wkp_dataset_n_clips (ds), ==, 6);
+  i_bad = wkp_dataset_find_clip (ds, "broken.mp4");
+  i_audio = wkp_dataset_find_clip (ds, "delayed.wav");
+  g_assert_cmpint (i_bad, >=, 0);
+  g_assert_cmpint (wkp_dataset_get_clip (ds, i_bad)->status, ==, WKP_CLIP_FAILED);
+  g_assert_nonnull (strstr (wkp_dataset_get_clip (ds, i_bad)->error, "broken.mp4"));
+  g_assert_cmpint (wkp_dataset_get_clip (ds, i_audio)->status, ==, WKP_CLIP_SKIPPED);
+
+  /* the same video twice: original audio and audio delayed by DELAY_FRAMES */
+  i_orig = -1, i_delayed = -1;
+  for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
+    {
+      const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
+      if (strstr (c->name, "bbaf3s.mp4") != NULL)
+        {
+          if (g_strcmp0 (c->speaker, "grid_s1") == 0)
+            i_orig = i;
+          else
+            i_delayed = i;
+        }
+    }
+  g_assert_cmpint (i_orig, >=, 0);
+  g_assert_cmpint (i_delayed, >=, 0);
+  orig = wkp_dataset_get_clip (ds, i_orig);
+  delayed = wkp_dataset_get_clip (ds, i_delayed);
+  g_test_message ("original: offset %d (r %.3f, confidence %.3f); delayed by %d: offset %d (r %.3f, confidence %.3f)",
+                  orig->offset_frames, orig->offset_peak_r, orig->offset_confidence, DELAY_FRAMES,
+                  delayed->offset_frames, delayed->offset_peak_r, delayed->offset_confidence);
+  g_assert_cmpint (ABS (orig->offset_frames), <, 2);
+  g_assert_false (orig->flags & (WKP_CLIP_FLAG_OFFSET | WKP_CLIP_FLAG_OFFSET_UNSURE));
+  g_assert_cmpint (ABS (delayed->offset_frames - DELAY_FRAMES), <=, 1);
+  g_assert_true (delayed->flags & WKP_CLIP_FLAG_OFFSET);
+
+  /* every OK clip: memory-mapped arrays with consistent shapes and values */
+  for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
+    {
+      const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
+      g_autoptr(WkpNpy) lm = NULL;
+      g_autoptr(WkpNpy) nm = NULL;
+      g_autoptr(WkpNpy) tr = NULL;
+      g_autoptr(WkpNpy) ft = NULL;
+      g_autoptr(WkpNpy) au = NULL;
+      g_autoptr(WkpNpy) st = NULL;
+      g_autoptr(WkpNpy) en = NULL;
+      g_autofree float *targets = NULL;
+      gint64 n_t = 0, checked = 0;
+      if (c->status != WKP_CLIP_OK)
+        continue;
+      g_assert_cmpint (c->fps.num, ==, 25);
+      g_assert_cmpint (c->n_frames, ==, 75);
+      g_assert_cmpint (c->n_feature_frames, ==, 75);
+      g_assert_cmpfloat (c->face_rate, >, 0.9);
+      lm = wkp_dataset_clip_load (ds, i, WKP_CLIP_ARRAY_LANDMARKS, &error);
+      g_assert_no_error (error);
+      nm = wkp_dataset_clip_load (ds, i, WKP_CLIP_ARRAY_NORMALIZED, &error);
+      tr = wkp_dataset_clip_load (ds, i, WKP_CLIP_ARRAY_TRANSFORM, &error);
+      ft = wkp_dataset_clip_load (ds, i, WKP_CLIP_ARRAY_FEATURES, &error);
+      au = wkp_dataset_clip_load (ds, i, WKP_CLIP_ARRAY_AUDIO, &error);
+      st = wkp_dataset_clip_load (ds, i, WKP_CLIP_ARRAY_STATUS, &error);
+      en = wkp_dataset_clip_load (ds, i, WKP_CLIP_ARRAY_ENVELOPE, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (lm->map);   /* mapped, not read */
+      g_assert_cmpint (ft->shape[1], ==, wkp_dataset_get_feature_dim (ds));
+      g_assert_cmpint (au->shape[0], ==, c->n_samples);
+      for (gint64 t = 0; t < c->n_frames; t++)
+        {
+          const float *px = (const float *) lm->data + t * 136;
+          const float *cn = (const float *) nm->data + t * 136;
+          const float *m = (const float *) tr->data + t * 4;
+          WkpSimilarity sim = { m[0], m[1], m[2], m[3] };
+          float back[136];
+          guint8 s = ((const guint8 *) st->data)[t];
+          if (!isfinite (m[0]))
+            {
+              g_assert_true (isnan (cn[0]));
+              continue;
+            }
+          g_assert_cmpint (s, !=, WKP_FACE_MISSING);
+          wkp_similarity_apply (&sim, px, back, 68);
+          for (int k = 0; k < 136; k++)
+            g_assert_cmpfloat_with_epsilon (back[k], cn[k], 2e-3);
+          /* canonical frame: eye corners 1 apart */
+          g_assert_cmpfloat_with_epsilon (wkp_face_interocular (cn), 1.0, 1e-3);
+          checked++;
+        }
+      g_assert_cmpint (checked, ==, c->n_face_frames);
+      targets = wkp_dataset_clip_load_targets (ds, i, &n_t, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (n_t, ==, c->n_feature_frames);
+      g_assert_cmpmem (targets, n_t * 136 * sizeof (float), nm->data, n_t * 136 * sizeof (float));
+    }
+  /* splits: per speaker, every speaker in exactly one split */
+  {
+    g_auto(GStrv) all = wkp_dataset_speakers (ds, WKP_SPLIT_NONE);
+    guint total = 0;
+    for (int s = WKP_SPLIT_TRAIN; s <= WKP_SPLIT_TEST; s++)
+      {
+        g_auto(GStrv) part = wkp_dataset_speakers (ds, (WkpSplit) s);
+        total += g_strv_length (part);
+      }
+    g_assert_cmpuint (total, ==, g_strv_length (all));
+  }
+  manifest1 = read_bytes (ds_dir, WKP_DATASET_MANIFEST);
+  g_clear_pointer (&ds, wkp_dataset_free);
+
+  /* second run: everything cached, nothing changes */
+  g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rep.n_ok, ==, 4);
+  g_assert_cmpint (rep.n_cached, ==, 4);
+  g_assert_cmpint (rep.n_computed, ==, 0);   /* the bad clip's failure is cached too */
+  manifest2 = read_bytes (ds_dir, WKP_DATASET_MANIFEST);
+  g_assert_true (g_bytes_equal (manifest1, manifest2));
+
+  /* a feature config change recomputes the clips but reuses their landmarks */
+  p.features.n_mfcc = 20;
+  g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rep.n_ok, ==, 4);
+  g_assert_cmpint (rep.n_cached, ==, 0);
+  g_assert_cmpint (rep.n_landmarks_reused, ==, 4);
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (wkp_dataset_get_feature_config (ds)->n_mfcc, ==, 20);
+  g_assert_cmpint (wkp_dataset_get_feature_dim (ds), ==, 4 * 20 * 3);
+  {
+    /* old clip folders are gone: one folder per OK clip */
+    g_autofree char *clips = g_build_filename (ds_dir, "clips", NULL);
+    g_autoptr(GDir) d = g_dir_open (clips, 0, NULL);
+    int n_dirs = 0;
+    const char *n;
+    while ((n = g_dir_read_name (d)) != NULL)
+      {
+        g_autofree char *p2 = g_build_filename (clips, n, NULL);
+        if (g_file_test (p2, G_FILE_TEST_IS_DIR))
+          n_dirs++;
+      }
+    g_assert_cmpint (n_dirs, ==, 4);
+  }
+
+  /* fix-offset: the delayed clip's features are shifted back */
+  p.fix_offset = TRUE;
+  g_clear_pointer (&ds, wkp_dataset_free);
+  g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+  g_assert_no_error (error);
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  {
+    int io = -1, id = -1;
+    for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
+      {
+        const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
+        if (strstr (c->name, "bbaf3s.mp4") != NULL)
+          {
+            if (g_strcmp0 (c->speaker, "grid_s1") == 0)
+              io = i;
+            else
+              id = i;
+          }
+      }
+    g_assert_cmpint (wkp_dataset_get_clip (ds, io)->offset_applied, ==, 0);
+    g_assert_cmpint (wkp_dataset_get_clip (ds, id)->offset_applied, ==, wkp_dataset_get_clip (ds, id)->offset_frames);
+    {
+      g_autoptr(WkpNpy) fo = wkp_dataset_clip_load (ds, io, WKP_CLIP_ARRAY_FEATURES, &error);
+      g_autoptr(WkpNpy) fd = wkp_dataset_clip_load (ds, id, WKP_CLIP_ARRAY_FEATURES, &error);
+      int applied = wkp_dataset_get_clip (ds, id)->offset_applied;
+      int dim = wkp_dataset_get_feature_dim (ds);
+      double err = 0;
+      g_assert_no_error (error);
+      /* after the fix the delayed clip's rows equal the original's shifted by
+       * (applied - DELAY) frames; with applied == DELAY they match away from the edges */
+      if (applied == DELAY_FRAMES)
+        {
+          for (int t = 5; t < 65; t++)
+            for (int d = 0; d < dim; d++)
+              err = MAX (err, fabs (((const float *) fo->data)[t * dim + d] - ((const float *) fd->data)[t * dim + d]));
+          g_assert_cmpfloat (err, <, 0.05);
+        }
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Kill safety                                                               */
+
+static int
+count_clip_dirs (const char *ds_dir)
+{
+  g_autofree char *clips = g_build_filename (ds_dir, "clips", NULL);
+  g_autoptr(GDir) d = g_dir_open (clips, 0, NULL);
+  const char *n;
+  int count = 0;
+  if (d == NULL)
+    return 0;
+  while ((n = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (clips, n, NULL);
+      if (n[0] != '.' && g_file_test (p, G_FILE_TEST_IS_DIR))
+        count++;
+    }
+  return count;
+}
+
+/* Every clip folder present is complete: all arrays parse with shapes that
+ * agree with its clip.json. */
+static void
+assert_clip_dirs_complete (const char *ds_dir)
+{
+  g_autofree char *clips = g_build_filename (ds_dir, "clips", NULL);
+  g_autoptr(GDir) d = g_dir_open (clips, 0, NULL);
+  const char *n;
+  while (d != NULL && (n = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (clips, n, NULL);
+      g_autofree char *cj = g_build_filename (p, "clip.json", NULL);
+      g_autoptr(JsonNode) node = NULL;
+      g_autoptr(GError) error = NULL;
+      JsonObject *o;
+      gint64 T, Tf, N;
+      if (n[0] == '.' || !g_file_test (p, G_FILE_TEST_IS_DIR))
+        continue;
+      node = wkp_json_load_file (cj, &error);
+      g_assert_no_error (error);
+      o = json_node_get_object (node);
+      T = json_object_get_int_member (o, "n_frames");
+      Tf = json_object_get_int_member (o, "n_feature_frames");
+      N = json_object_get_int_member (o, "n_samples");
+      for (int a = WKP_CLIP_ARRAY_FEATURES; a <= WKP_CLIP_ARRAY_ENVELOPE; a++)
+        {
+          g_autofree char *ap = g_build_filename (p, wkp_clip_array_filename (a), NULL);
+          g_autoptr(WkpNpy) npy = wkp_npy_load (ap, &error);
+          g_assert_no_error (error);
+          g_assert_cmpint (npy->shape[0], ==, a == WKP_CLIP_ARRAY_FEATURES ? Tf : a == WKP_CLIP_ARRAY_AUDIO ? N : T);
+        }
+    }
+}
+
+static void
+test_kill_safety (void)
+{
+  g_autofree char *src_dir = NULL, *csv = NULL, *ds_dir = NULL, *out = NULL, *err = NULL;
+  const char *argv[] = { wkp_test_cli (), "prepare", NULL, "-o", NULL, "--jobs", "1", "-q", NULL };
+  GPid pid;
+  g_autoptr(GError) error = NULL;
+  int status = 0, before;
+  gint64 deadline;
+
+  if (wkp_test_shared_data () == NULL)
+    return;
+  src_dir = wkp_test_tmpdir ();
+  ds_dir = wkp_test_tmpdir ();
+  csv = make_source (src_dir, 4);
+  argv[2] = csv;
+  argv[4] = ds_dir;
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                NULL, NULL, &pid, &error));
+  g_assert_no_error (error);
+  /* kill it once the first clip has landed, i.e. while it works on the next */
+  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  while (count_clip_dirs (ds_dir) < 1 && g_get_monotonic_time () < deadline)
+    g_usleep (5000);
+  g_usleep (g_test_rand_int_range (0, 300000));
+  kill (pid, SIGKILL);
+  waitpid (pid, &status, 0);
+  g_spawn_close_pid (pid);
+  before = count_clip_dirs (ds_dir);
+  g_test_message ("killed with %d clip folders written", before);
+  g_assert_cmpint (before, >=, 1);
+  g_assert_cmpint (before, <, 5);   /* it really was interrupted */
+  {
+    g_autofree char *man = g_build_filename (ds_dir, WKP_DATASET_MANIFEST, NULL);
+    g_assert_false (g_file_test (man, G_FILE_TEST_EXISTS));   /* no manifest before the end */
+  }
+  assert_clip_dirs_complete (ds_dir);
+
+  /* rerun completes, reusing what was finished */
+  {
+    const char *args[] = { "prepare", csv, "-o", ds_dir, "--jobs", "2", NULL };
+    g_autoptr(WkpDataset) ds = NULL;
+    int rc = wkp_test_run_cli (args, &out, &err);
+    g_test_message ("%s%s", out, err);
+    g_assert_cmpint (rc, ==, 0);
+    g_assert_nonnull (strstr (out, "5 ok"));
+    g_assert_nonnull (strstr (out, "1 failed"));
+    ds = wkp_dataset_open (ds_dir, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (wkp_dataset_n_clips (ds), ==, 7);
+    assert_clip_dirs_complete (ds_dir);
+    {
+      /* no temporary folders left */
+      g_autofree char *clips = g_build_filename (ds_dir, "clips", NULL);
+      g_autoptr(GDir) d = g_dir_open (clips, 0, NULL);
+      const char *n;
+      while ((n = g_dir_read_name (d)) != NULL)
+        g_assert_false (g_str_has_prefix (n, ".tmp-"));
+    }
+  }
+  /* check --json lists every clip with its offset, confidence and flags */
+  {
+    const char *args[] = { "check", ds_dir, "--json", "-", NULL };
+    g_autofree char *o2 = NULL, *e2 = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonArray *clips;
+    int rc = wkp_test_run_cli (args, &o2, &e2);
+    g_assert_cmpint (rc, ==, 0);
+    g_assert_true (json_parser_load_from_data (parser, o2, -1, &error));
+    g_assert_no_error (error);
+    clips = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "clips");
+    g_assert_cmpuint (json_array_get_length (clips), ==, 7);
+    for (guint i = 0; i < 7; i++)
+      {
+        JsonObject *c = json_array_get_object_element (clips, i);
+        g_assert_true (json_object_has_member (c, "name"));
+        g_assert_true (json_object_has_member (c, "offset_frames"));
+        g_assert_true (json_object_has_member (c, "confidence"));
+        g_assert_true (json_object_has_member (c, "flags"));
+        if (g_strcmp0 (json_object_get_string_member (c, "speaker"), "grid_s1_delayed") == 0)
+          {
+            JsonArray *f = json_object_get_array_member (c, "flags");
+            gboolean has_offset = FALSE;
+            for (guint k = 0; k < json_array_get_length (f); k++)
+              if (g_strcmp0 (json_array_get_string_element (f, k), "offset") == 0)
+                has_offset = TRUE;
+            g_assert_true (has_offset);
+          }
+      }
+  }
+  /* bad input: one line, exit 2 */
+  {
+    const char *args[] = { "check", src_dir, NULL };
+    g_autofree char *o3 = NULL, *e3 = NULL;
+    g_assert_cmpint (wkp_test_run_cli (args, &o3, &e3), ==, 2);
+    g_assert_nonnull (strstr (e3, "not a prepared dataset"));
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/dataset/csv", test_csv);
+  g_test_add_func ("/dataset/csv-errors", test_csv_errors);
+  g_test_add_func ("/dataset/sources-csv", test_sources_csv);
+  g_test_add_func ("/dataset/sources-folder", test_sources_folder);
+  g_test_add_func ("/dataset/splits", test_splits);
+  g_test_add_func ("/dataset/resample-reference", test_resample_reference);
+  g_test_add_func ("/dataset/resample-nan", test_resample_nan);
+  g_test_add_func ("/dataset/envelope-reference", test_envelope_reference);
+  g_test_add_func ("/dataset/offset-synthetic", test_offset_synthetic);
+  g_test_add_func ("/dataset/offset-reference", test_offset_reference);
+  g_test_add_func ("/dataset/offset-errors", test_offset_errors);
+  g_test_add_func ("/dataset/prepare-real", test_prepare_real);
+  g_test_add_func ("/dataset/kill-safety", test_kill_safety);
+  return g_test_run ();
+}
