@@ -1,0 +1,480 @@
+#include "wkp-open-job.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <string.h>
+
+#include "wkp-face.h"
+#include "wkp-landmarks.h"
+#include "wkp-model.h"
+
+typedef enum {
+  STAGE_AUDIO,
+  STAGE_FEATURES,
+  STAGE_PREDICTION,
+  STAGE_LANDMARKS,
+  N_STAGES
+} Stage;
+
+struct _WkpOpenJob
+{
+  GObject         parent_instance;
+  WkpSession     *session;
+  WkpStudioClip  *clip;          /* the clip being filled (ref) */
+  WkpFeatureKind  kind;
+  GCancellable   *cancellable;
+  GMainContext   *context;
+  int             threads_running;
+  gboolean        running;
+  char           *status;
+
+  /* written by workers, read by the coalesced idle */
+  gint            stage_done[N_STAGES];    /* atomic */
+  gint            landmark_permille;       /* atomic */
+  gint            progress_pending;        /* atomic */
+};
+
+G_DEFINE_FINAL_TYPE (WkpOpenJob, wkp_open_job, G_TYPE_OBJECT)
+
+enum { SIGNAL_PROGRESS, SIGNAL_PART_FAILED, SIGNAL_FINISHED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+/* --- results handed to the main context ----------------------------------- */
+
+typedef struct
+{
+  WkpOpenJob  *job;
+  WkpClipPart  part;
+  char        *error;            /* when the part failed */
+  gboolean     thread_done;      /* the worker finished with this delivery */
+  /* MEDIA */
+  gboolean     has_video;
+  int          width, height;
+  WkpRational  fps;
+  gint64       n_frames;
+  char        *audio_source;
+  /* FEATURES */
+  GBytes      *spectrogram;
+  gint64       n_steps;
+  int          n_coeffs;
+  WkpRational  steps_rate;
+  /* LANDMARKS / PREDICTION */
+  WkpLandmarkTrack *track;
+  GBytes      *canon;
+  GBytes      *aperture;
+  gint64       n_found;
+  char        *model_name;
+} Delivery;
+
+static void
+delivery_free (gpointer data)
+{
+  Delivery *d = data;
+  g_object_unref (d->job);
+  g_free (d->error);
+  g_free (d->audio_source);
+  g_clear_pointer (&d->spectrogram, g_bytes_unref);
+  g_clear_pointer (&d->track, wkp_landmark_track_free);
+  g_clear_pointer (&d->canon, g_bytes_unref);
+  g_clear_pointer (&d->aperture, g_bytes_unref);
+  g_free (d->model_name);
+  g_free (d);
+}
+
+static gboolean
+deliver_main (gpointer data)
+{
+  Delivery *d = data;
+  WkpOpenJob *self = d->job;
+  WkpStudioClip *clip = self->clip;
+  gboolean current = wkp_session_get_clip (self->session) == clip;
+
+  if (d->error != NULL)
+    {
+      char *old = clip->errors;
+      clip->errors = old ? g_strconcat (old, "\n", d->error, NULL) : g_strdup (d->error);
+      g_free (old);
+      if (current)
+        g_signal_emit (self, signals[SIGNAL_PART_FAILED], 0, (guint) d->part, d->error);
+    }
+  else if (d->part != 0 && current)
+    {
+      switch (d->part)
+        {
+        case WKP_CLIP_PART_MEDIA:
+          clip->has_video = d->has_video;
+          clip->width = d->width;
+          clip->height = d->height;
+          clip->fps = d->fps;
+          clip->n_frames = d->n_frames;
+          clip->duration_us = wkp_frame_to_us (d->n_frames, d->fps);
+          clip->audio_source = g_steal_pointer (&d->audio_source);
+          break;
+        case WKP_CLIP_PART_FEATURES:
+          clip->spectrogram = g_steal_pointer (&d->spectrogram);
+          clip->n_steps = d->n_steps;
+          clip->n_coeffs = d->n_coeffs;
+          clip->steps_rate = d->steps_rate;
+          clip->logmel = self->kind == WKP_FEATURE_LOGMEL;
+          break;
+        case WKP_CLIP_PART_LANDMARKS:
+          clip->track = g_steal_pointer (&d->track);
+          clip->extracted_canon = g_steal_pointer (&d->canon);
+          clip->extracted_aperture = g_steal_pointer (&d->aperture);
+          clip->n_found = d->n_found;
+          break;
+        case WKP_CLIP_PART_PREDICTION:
+          clip->predicted_canon = g_steal_pointer (&d->canon);
+          clip->predicted_aperture = g_steal_pointer (&d->aperture);
+          clip->model_name = g_steal_pointer (&d->model_name);
+          break;
+        }
+      clip->parts |= d->part;
+      wkp_session_clip_updated (self->session, d->part);
+    }
+
+  if (d->thread_done)
+    {
+      self->threads_running--;
+      if (self->threads_running == 0)
+        {
+          self->running = FALSE;
+          g_signal_emit (self, signals[SIGNAL_FINISHED], 0, g_cancellable_is_cancelled (self->cancellable));
+        }
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+deliver (WkpOpenJob *self, Delivery *d)
+{
+  d->job = g_object_ref (self);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, deliver_main, d, delivery_free);
+}
+
+static void
+deliver_error (WkpOpenJob *self, WkpClipPart part, GError *error)
+{
+  Delivery *d = g_new0 (Delivery, 1);
+  d->part = part;
+  d->error = g_strdup (error != NULL ? error->message : "failed");
+  deliver (self, d);
+}
+
+static void
+deliver_done (WkpOpenJob *self)
+{
+  Delivery *d = g_new0 (Delivery, 1);
+  d->thread_done = TRUE;
+  deliver (self, d);
+}
+
+/* --- progress, coalesced ---------------------------------------------------- */
+
+static gboolean
+progress_idle (gpointer data)
+{
+  WkpOpenJob *self = data;
+  g_atomic_int_set (&self->progress_pending, 0);
+  g_signal_emit (self, signals[SIGNAL_PROGRESS], 0);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_progress (WkpOpenJob *self)
+{
+  if (g_atomic_int_compare_and_exchange (&self->progress_pending, 0, 1))
+    {
+      GSource *source = g_idle_source_new ();
+      g_source_set_priority (source, G_PRIORITY_LOW);
+      g_source_set_callback (source, progress_idle, g_object_ref (self), g_object_unref);
+      g_source_set_static_name (source, "[wkp] open job progress");
+      g_source_attach (source, self->context);
+      g_source_unref (source);
+    }
+}
+
+static void
+stage_finished (WkpOpenJob *self, Stage stage)
+{
+  g_atomic_int_set (&self->stage_done[stage], 1);
+  queue_progress (self);
+}
+
+static void
+landmark_progress (gint64 done, gint64 total, const char *what, gpointer user_data)
+{
+  WkpOpenJob *self = user_data;
+  if (total > 0)
+    g_atomic_int_set (&self->landmark_permille, (int) (1000 * MIN (done, total) / total));
+  queue_progress (self);
+}
+
+/* --- helpers ----------------------------------------------------------------- */
+
+static GBytes *
+aperture_of (const float *canon, gint64 n_frames)
+{
+  float *ap = g_new (float, MAX (n_frames, 1));
+  for (gint64 f = 0; f < n_frames; f++)
+    ap[f] = (float) wkp_face_inner_aperture (canon + f * WKP_N_LANDMARKS * 2);
+  return g_bytes_new_take (ap, n_frames * sizeof (float));
+}
+
+/* --- thread A: audio, features, prediction ---------------------------------- */
+
+static gpointer
+audio_thread (gpointer data)
+{
+  WkpOpenJob *self = data;
+  WkpStudioClip *clip = self->clip;
+  WkpSourceSpec spec = { clip->video, clip->audio, clip->fps_hint };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpClipAudio) ca = NULL;
+  WkpFeatureConfig config;
+  g_autofree float *features = NULL;
+  Delivery *d;
+
+  ca = wkp_clip_audio_load (&spec, WKP_AUDIO_RATE, self->cancellable, &error);
+  if (ca == NULL)
+    {
+      deliver_error (self, WKP_CLIP_PART_MEDIA, error);
+      goto out;
+    }
+  d = g_new0 (Delivery, 1);
+  d->part = WKP_CLIP_PART_MEDIA;
+  d->has_video = ca->video_info != NULL && ca->video_info->has_video;
+  d->width = d->has_video ? ca->video_info->width : 0;
+  d->height = d->has_video ? ca->video_info->height : 0;
+  d->fps = ca->fps;
+  d->n_frames = ca->n_frames;
+  d->audio_source = g_strdup (ca->audio_source);
+  deliver (self, d);
+  stage_finished (self, STAGE_AUDIO);
+
+  if (wkp_check_cancelled (self->cancellable, &error))
+    goto out;
+
+  /* features for display: static coefficients of every sub-frame */
+  wkp_feature_config_init_default (&config);
+  config.kind = self->kind;
+  config.deltas = 0;
+  features = wkp_features_compute (&config, ca->audio->samples, ca->audio->n_samples, ca->fps,
+                                   ca->n_frames, &error);
+  if (features == NULL)
+    deliver_error (self, WKP_CLIP_PART_FEATURES, error);
+  else
+    {
+      int coeffs = wkp_feature_config_coeffs (&config);
+      int dim = wkp_feature_config_dim (&config);
+      gint64 n_steps = ca->n_frames * config.subframes;
+      float *m = g_new (float, MAX (n_steps * coeffs, 1));
+      for (gint64 f = 0; f < ca->n_frames; f++)
+        for (int k = 0; k < config.subframes; k++)
+          memcpy (m + (f * config.subframes + k) * coeffs, features + f * dim + k * coeffs,
+                  coeffs * sizeof (float));
+      d = g_new0 (Delivery, 1);
+      d->part = WKP_CLIP_PART_FEATURES;
+      d->spectrogram = g_bytes_new_take (m, n_steps * coeffs * sizeof (float));
+      d->n_steps = n_steps;
+      d->n_coeffs = coeffs;
+      d->steps_rate = wkp_rational_reduce (WKP_RATIONAL (ca->fps.num * config.subframes, ca->fps.den));
+      deliver (self, d);
+    }
+  g_clear_error (&error);
+  stage_finished (self, STAGE_FEATURES);
+
+  if (clip->model_file != NULL && !wkp_check_cancelled (self->cancellable, &error))
+    {
+      g_autoptr(WkpModel) model = wkp_model_load (clip->model_file, &error);
+      float *pred = NULL;
+      if (model != NULL && model->features.sample_rate != WKP_AUDIO_RATE)
+        g_set_error (&error, WKP_MODEL_ERROR, WKP_ERROR_UNSUPPORTED,
+                     "%s: model expects %d Hz audio", clip->model_file, model->features.sample_rate);
+      else if (model != NULL)
+        pred = wkp_model_predict_audio (model, ca->audio->samples, ca->audio->n_samples, ca->fps,
+                                        ca->n_frames, 1, self->cancellable, &error);
+      if (pred == NULL)
+        deliver_error (self, WKP_CLIP_PART_PREDICTION, error);
+      else
+        {
+          d = g_new0 (Delivery, 1);
+          d->part = WKP_CLIP_PART_PREDICTION;
+          d->aperture = aperture_of (pred, ca->n_frames);
+          d->canon = g_bytes_new_take (pred, ca->n_frames * WKP_N_LANDMARKS * 2 * sizeof (float));
+          d->model_name = g_path_get_basename (clip->model_file);
+          deliver (self, d);
+        }
+    }
+  stage_finished (self, STAGE_PREDICTION);
+
+out:
+  deliver_done (self);
+  g_object_unref (self);
+  return NULL;
+}
+
+/* --- thread B: landmarks ---------------------------------------------------- */
+
+static gpointer
+landmark_thread (gpointer data)
+{
+  WkpOpenJob *self = data;
+  WkpStudioClip *clip = self->clip;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpLandmarkTrack) track = NULL;
+  float *canon;
+  gint64 n_found = 0;
+  Delivery *d;
+
+  if (clip->landmarks_file != NULL)
+    {
+      WkpRational fps = clip->fps_hint;
+      if (!wkp_rational_is_valid (fps) && clip->video != NULL)
+        {
+          g_autoptr(WkpMediaInfo) info = wkp_media_probe (clip->video, clip->fps_hint, WKP_PROBE_DEFAULT, NULL);
+          if (info != NULL && wkp_rational_is_valid (info->fps))
+            fps = info->fps;
+        }
+      if (!wkp_rational_is_valid (fps))
+        fps = WKP_DEFAULT_FPS;
+      track = wkp_landmark_track_load (clip->landmarks_file, fps, &error);
+    }
+  else if (clip->video != NULL)
+    {
+      WkpLandmarkParams params;
+      wkp_landmark_params_init_default (&params);
+      params.n_threads = 1;
+      params.smooth = TRUE;
+      track = wkp_landmarks_extract (clip->video, clip->fps_hint, &params, landmark_progress, self,
+                                     self->cancellable, &error);
+    }
+  else
+    goto out;   /* audio only: nothing to extract */
+
+  if (track == NULL)
+    {
+      deliver_error (self, WKP_CLIP_PART_LANDMARKS, error);
+      goto out;
+    }
+
+  canon = g_new (float, MAX (track->n_frames, 1) * WKP_N_LANDMARKS * 2);
+  for (gint64 f = 0; f < track->n_frames; f++)
+    {
+      float *out = canon + f * WKP_N_LANDMARKS * 2;
+      if (!wkp_face_normalize (track->points + f * WKP_N_LANDMARKS * 2, out, NULL, NULL))
+        {
+          for (int i = 0; i < WKP_N_LANDMARKS * 2; i++)
+            out[i] = NAN;
+        }
+      else
+        n_found++;
+    }
+  d = g_new0 (Delivery, 1);
+  d->part = WKP_CLIP_PART_LANDMARKS;
+  d->aperture = aperture_of (canon, track->n_frames);
+  d->canon = g_bytes_new_take (canon, track->n_frames * WKP_N_LANDMARKS * 2 * sizeof (float));
+  d->n_found = n_found;
+  d->track = g_steal_pointer (&track);
+  deliver (self, d);
+
+out:
+  stage_finished (self, STAGE_LANDMARKS);
+  deliver_done (self);
+  g_object_unref (self);
+  return NULL;
+}
+
+/* --- object -------------------------------------------------------------------- */
+
+static void
+wkp_open_job_finalize (GObject *object)
+{
+  WkpOpenJob *self = WKP_OPEN_JOB (object);
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->clip, wkp_studio_clip_unref);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_free (self->status);
+  G_OBJECT_CLASS (wkp_open_job_parent_class)->finalize (object);
+}
+
+static void
+wkp_open_job_class_init (WkpOpenJobClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = wkp_open_job_finalize;
+  signals[SIGNAL_PROGRESS] = g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_PART_FAILED] = g_signal_new ("part-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                              0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+  signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+}
+
+static void
+wkp_open_job_init (WkpOpenJob *self)
+{
+  self->cancellable = g_cancellable_new ();
+}
+
+WkpOpenJob *
+wkp_open_job_new (WkpSession *session, WkpFeatureKind kind)
+{
+  WkpOpenJob *self = g_object_new (WKP_TYPE_OPEN_JOB, NULL);
+  self->session = g_object_ref (session);
+  self->clip = wkp_studio_clip_ref (wkp_session_get_clip (session));
+  self->kind = kind;
+  return self;
+}
+
+void
+wkp_open_job_start (WkpOpenJob *self)
+{
+  g_return_if_fail (!self->running);
+  self->context = g_main_context_ref_thread_default ();
+  self->running = TRUE;
+  self->threads_running = 2;
+  g_thread_unref (g_thread_new ("wkp-audio-job", audio_thread, g_object_ref (self)));
+  g_thread_unref (g_thread_new ("wkp-landmark-job", landmark_thread, g_object_ref (self)));
+}
+
+void
+wkp_open_job_cancel (WkpOpenJob *self)
+{
+  g_cancellable_cancel (self->cancellable);
+}
+
+gboolean
+wkp_open_job_is_running (WkpOpenJob *self)
+{
+  return self->running;
+}
+
+double
+wkp_open_job_get_fraction (WkpOpenJob *self)
+{
+  double done = 0;
+  for (int s = 0; s < N_STAGES; s++)
+    if (g_atomic_int_get (&self->stage_done[s]))
+      done += s == STAGE_LANDMARKS ? 4 : 1;
+  if (!g_atomic_int_get (&self->stage_done[STAGE_LANDMARKS]))
+    done += 4 * g_atomic_int_get (&self->landmark_permille) / 1000.0;
+  return done / 7.0;
+}
+
+const char *
+wkp_open_job_get_status (WkpOpenJob *self)
+{
+  const char *text;
+  if (!self->running)
+    text = _("Ready");
+  else if (!g_atomic_int_get (&self->stage_done[STAGE_AUDIO]))
+    text = _("Decoding audio…");
+  else if (!g_atomic_int_get (&self->stage_done[STAGE_FEATURES]))
+    text = _("Computing features…");
+  else if (!g_atomic_int_get (&self->stage_done[STAGE_LANDMARKS]))
+    text = _("Extracting landmarks…");
+  else
+    text = _("Predicting…");
+  return text;
+}

@@ -1,0 +1,34 @@
+/* wkp-open-job.h: the engine jobs run when a clip is opened.
+ *
+ * Two worker threads: (A) audio -> features -> prediction with the model,
+ * (B) landmark extraction or loading a given landmark file. Each result is
+ * handed back whole (immutable) to the main context, where it is stored in
+ * the session's clip and announced with wkp_session_clip_updated(). Progress
+ * is coalesced into one pending idle. Cancel stops both threads at their next
+ * check. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "wkp-features.h"
+#include "wkp-session.h"
+
+G_BEGIN_DECLS
+
+#define WKP_TYPE_OPEN_JOB (wkp_open_job_get_type ())
+G_DECLARE_FINAL_TYPE (WkpOpenJob, wkp_open_job, WKP, OPEN_JOB, GObject)
+
+/* Jobs fill @session's current clip (the one set when the job starts). */
+WkpOpenJob *wkp_open_job_new          (WkpSession *session, WkpFeatureKind spectrogram_kind);
+void        wkp_open_job_start        (WkpOpenJob *self);
+void        wkp_open_job_cancel       (WkpOpenJob *self);
+gboolean    wkp_open_job_is_running   (WkpOpenJob *self);
+/* 0..1 over all stages. */
+double      wkp_open_job_get_fraction (WkpOpenJob *self);
+/* A translated description of what runs now. */
+const char *wkp_open_job_get_status   (WkpOpenJob *self);
+
+/* Signals: "progress" (), "part-failed" (guint part, const char *message),
+ * "finished" (gboolean cancelled). */
+
+G_END_DECLS

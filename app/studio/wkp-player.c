@@ -1,0 +1,470 @@
+#include "wkp-player.h"
+
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <string.h>
+
+#include "wkp-error.h"
+#include "wkp-media.h"
+
+struct _WkpPlayer
+{
+  GObject     parent_instance;
+  gboolean    silent;
+  GstElement *pipeline;
+  GstElement *appsink;
+  gboolean    audio_from_video;
+  gboolean    want_playing;
+  double      rate;
+  guint       bus_watch;
+
+  GMutex      lock;
+  GdkTexture *frame;        /* latest displayed, under lock */
+  gint64      frame_pts;
+  gboolean    frame_new;
+  guint64     frames_shown;
+  gboolean    video_linked; /* streaming thread only */
+  gboolean    audio_linked;
+};
+
+G_DEFINE_FINAL_TYPE (WkpPlayer, wkp_player, G_TYPE_OBJECT)
+
+enum { SIGNAL_EOS, SIGNAL_ERROR, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+typedef struct
+{
+  GstBuffer  *buffer;
+  GstMapInfo  map;
+} MappedBuffer;
+
+static void
+mapped_buffer_free (gpointer data)
+{
+  MappedBuffer *mb = data;
+  gst_buffer_unmap (mb->buffer, &mb->map);
+  gst_buffer_unref (mb->buffer);
+  g_free (mb);
+}
+
+/* streaming thread: wrap the sample as a texture without copying */
+static GstFlowReturn
+take_sample (WkpPlayer *self, GstSample *sample)
+{
+  GstBuffer *buffer = gst_sample_get_buffer (sample);
+  GstCaps *caps = gst_sample_get_caps (sample);
+  const GstSegment *segment = gst_sample_get_segment (sample);
+  GstVideoInfo info;
+  MappedBuffer *mb;
+  GBytes *bytes;
+  GdkTexture *texture;
+  gint64 pts_us = -1;
+
+  if (buffer == NULL || caps == NULL || !gst_video_info_from_caps (&info, caps))
+    return GST_FLOW_OK;
+  mb = g_new0 (MappedBuffer, 1);
+  mb->buffer = gst_buffer_ref (buffer);
+  if (!gst_buffer_map (buffer, &mb->map, GST_MAP_READ))
+    {
+      gst_buffer_unref (mb->buffer);
+      g_free (mb);
+      return GST_FLOW_OK;
+    }
+  bytes = g_bytes_new_with_free_func (mb->map.data, mb->map.size, mapped_buffer_free, mb);
+  texture = gdk_memory_texture_new (GST_VIDEO_INFO_WIDTH (&info), GST_VIDEO_INFO_HEIGHT (&info),
+                                    GDK_MEMORY_R8G8B8, bytes, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0));
+  g_bytes_unref (bytes);
+
+  if (GST_BUFFER_PTS_IS_VALID (buffer))
+    {
+      guint64 st = segment != NULL ? gst_segment_to_stream_time (segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buffer))
+                                   : GST_BUFFER_PTS (buffer);
+      if (st != GST_CLOCK_TIME_NONE)
+        pts_us = (gint64) (st / GST_USECOND);
+    }
+
+  g_mutex_lock (&self->lock);
+  g_clear_object (&self->frame);
+  self->frame = texture;
+  self->frame_pts = pts_us;
+  self->frame_new = TRUE;
+  self->frames_shown++;
+  g_mutex_unlock (&self->lock);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+on_new_sample (GstAppSink *sink, gpointer user_data)
+{
+  GstSample *sample = gst_app_sink_pull_sample (sink);
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (sample != NULL)
+    {
+      ret = take_sample (user_data, sample);
+      gst_sample_unref (sample);
+    }
+  return ret;
+}
+
+static GstFlowReturn
+on_new_preroll (GstAppSink *sink, gpointer user_data)
+{
+  GstSample *sample = gst_app_sink_pull_preroll (sink);
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (sample != NULL)
+    {
+      ret = take_sample (user_data, sample);
+      gst_sample_unref (sample);
+    }
+  return ret;
+}
+
+static GstElement *
+make_bin (const char *description)
+{
+  GError *error = NULL;
+  GstElement *bin = gst_parse_bin_from_description (description, TRUE, &error);
+  if (bin == NULL)
+    {
+      g_warning ("cannot build %s: %s", description, error->message);
+      g_error_free (error);
+    }
+  return bin;
+}
+
+static void
+link_branch (WkpPlayer *self, GstPad *pad, GstElement *branch)
+{
+  GstPad *sinkpad;
+  gst_bin_add (GST_BIN (self->pipeline), branch);
+  sinkpad = gst_element_get_static_pad (branch, "sink");
+  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
+    g_warning ("cannot link %s", GST_ELEMENT_NAME (branch));
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (branch);
+}
+
+/* streaming thread */
+static void
+on_pad_added (GstElement *decodebin, GstPad *pad, gpointer user_data)
+{
+  WkpPlayer *self = user_data;
+  gboolean audio_source = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (decodebin), "wkp-audio"));
+  gboolean video_source = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (decodebin), "wkp-video"));
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  const char *name;
+  GstElement *branch = NULL;
+
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+
+  if (g_str_has_prefix (name, "video/x-raw") && video_source && !self->video_linked)
+    {
+      self->video_linked = TRUE;
+      branch = make_bin ("queue max-size-buffers=3 ! videoconvert ! capsfilter caps=video/x-raw,format=RGB");
+      if (branch != NULL)
+        {
+          /* the appsink lives in the pipeline; link bin -> appsink */
+          gst_bin_add (GST_BIN (self->pipeline), branch);
+          {
+            GstPad *sinkpad = gst_element_get_static_pad (branch, "sink");
+            gst_pad_link (pad, sinkpad);
+            gst_object_unref (sinkpad);
+          }
+          gst_element_link (branch, self->appsink);
+          gst_element_sync_state_with_parent (branch);
+          branch = NULL;
+        }
+    }
+  else if (g_str_has_prefix (name, "audio/x-raw") && audio_source && !self->audio_linked)
+    {
+      g_autofree char *desc = g_strdup_printf (
+          "queue ! audioconvert ! audioresample ! scaletempo ! audioconvert ! audioresample ! %s",
+          self->silent ? "fakesink sync=true" : "autoaudiosink");
+      self->audio_linked = TRUE;
+      branch = make_bin (desc);
+    }
+  else
+    branch = make_bin ("fakesink sync=false async=false");
+
+  if (branch != NULL)
+    link_branch (self, pad, branch);
+  gst_caps_unref (caps);
+}
+
+static gboolean
+on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
+{
+  WkpPlayer *self = user_data;
+  switch (GST_MESSAGE_TYPE (message))
+    {
+    case GST_MESSAGE_EOS:
+      g_signal_emit (self, signals[SIGNAL_EOS], 0);
+      break;
+    case GST_MESSAGE_ERROR:
+      {
+        GError *error = NULL;
+        gst_message_parse_error (message, &error, NULL);
+        g_signal_emit (self, signals[SIGNAL_ERROR], 0, error->message);
+        g_error_free (error);
+      }
+      break;
+    default:
+      break;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static GstElement *
+make_source (WkpPlayer *self, const char *path, WkpRational fps, gboolean pattern, GError **error)
+{
+  GstElement *dec;
+  if (pattern)
+    {
+      /* image sequence: frames numbered from 0 or 1, JPEG, at the given rate */
+      GstElement *src = gst_element_factory_make ("multifilesrc", NULL);
+      GstElement *jpeg = gst_element_factory_make ("jpegdec", NULL);
+      g_autofree char *first0 = g_strdup_printf (path, 0);
+      g_autoptr(GstCaps) caps = NULL;
+      if (!wkp_rational_is_valid (fps))
+        fps = WKP_DEFAULT_FPS;
+      caps = gst_caps_new_simple ("image/jpeg", "framerate", GST_TYPE_FRACTION, fps.num, fps.den, NULL);
+      g_object_set (src, "location", path, "caps", caps,
+                    "start-index", g_file_test (first0, G_FILE_TEST_EXISTS) ? 0 : 1, NULL);
+      gst_bin_add_many (GST_BIN (self->pipeline), src, jpeg, NULL);
+      gst_element_link (src, jpeg);
+      /* jpegdec has a static pad: treat it like a decodebin pad */
+      g_object_set_data (G_OBJECT (jpeg), "wkp-video", GINT_TO_POINTER (TRUE));
+      {
+        GstPad *pad = gst_element_get_static_pad (jpeg, "src");
+        GstElement *branch = make_bin ("queue max-size-buffers=3 ! videoconvert ! capsfilter caps=video/x-raw,format=RGB");
+        GstPad *sinkpad;
+        gst_bin_add (GST_BIN (self->pipeline), branch);
+        sinkpad = gst_element_get_static_pad (branch, "sink");
+        gst_pad_link (pad, sinkpad);
+        gst_element_link (branch, self->appsink);
+        gst_object_unref (sinkpad);
+        gst_object_unref (pad);
+        self->video_linked = TRUE;
+      }
+      return jpeg;
+    }
+
+  dec = gst_element_factory_make ("uridecodebin", NULL);
+  if (dec == NULL)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED, "GStreamer uridecodebin is missing");
+      return NULL;
+    }
+  {
+    g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
+    g_autofree char *uri = g_file_get_uri (file);
+    g_object_set (dec, "uri", uri, NULL);
+  }
+  g_signal_connect (dec, "pad-added", G_CALLBACK (on_pad_added), self);
+  gst_bin_add (GST_BIN (self->pipeline), dec);
+  return dec;
+}
+
+static gboolean
+is_pattern (const char *path)
+{
+  const char *p = strchr (path, '%');
+  return p != NULL && (strchr (p, 'd') != NULL);
+}
+
+gboolean
+wkp_player_open (WkpPlayer *self, const char *video, const char *audio, WkpRational fps, GError **error)
+{
+  GstAppSinkCallbacks callbacks = { 0 };
+  GstElement *vsrc = NULL, *asrc = NULL;
+  g_autoptr(GstBus) bus = NULL;
+
+  g_return_val_if_fail (video != NULL || audio != NULL, FALSE);
+  wkp_player_close (self);
+
+  self->pipeline = gst_pipeline_new ("wkp-player");
+  self->appsink = gst_element_factory_make ("appsink", "frames");
+  if (self->pipeline == NULL || self->appsink == NULL)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED,
+                   "GStreamer elements are missing (install gstreamer1.0-plugins-base)");
+      g_clear_object (&self->appsink);
+      return FALSE;
+    }
+  g_object_set (self->appsink, "sync", TRUE, "max-buffers", 2, "drop", FALSE,
+                "enable-last-sample", FALSE, "qos", TRUE, "max-lateness", (gint64) 20 * GST_MSECOND, NULL);
+  callbacks.new_sample = on_new_sample;
+  callbacks.new_preroll = on_new_preroll;
+  gst_app_sink_set_callbacks (GST_APP_SINK (self->appsink), &callbacks, self, NULL);
+  gst_bin_add (GST_BIN (self->pipeline), self->appsink);
+  self->video_linked = FALSE;
+  self->audio_linked = FALSE;
+
+  if (video != NULL)
+    {
+      vsrc = make_source (self, video, fps, is_pattern (video), error);
+      if (vsrc == NULL)
+        goto fail;
+      g_object_set_data (G_OBJECT (vsrc), "wkp-video", GINT_TO_POINTER (TRUE));
+      g_object_set_data (G_OBJECT (vsrc), "wkp-audio", GINT_TO_POINTER (audio == NULL));
+    }
+  else
+    gst_bin_remove (GST_BIN (self->pipeline), self->appsink), self->appsink = NULL;
+
+  if (audio != NULL)
+    {
+      asrc = make_source (self, audio, fps, FALSE, error);
+      if (asrc == NULL)
+        goto fail;
+      g_object_set_data (G_OBJECT (asrc), "wkp-audio", GINT_TO_POINTER (TRUE));
+    }
+
+  bus = gst_pipeline_get_bus (GST_PIPELINE (self->pipeline));
+  self->bus_watch = gst_bus_add_watch (bus, on_bus_message, self);
+  if (gst_element_set_state (self->pipeline, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_FAILED, "%s: GStreamer cannot play this file",
+                   video != NULL ? video : audio);
+      goto fail;
+    }
+  return TRUE;
+
+fail:
+  wkp_player_close (self);
+  return FALSE;
+}
+
+void
+wkp_player_close (WkpPlayer *self)
+{
+  if (self->bus_watch != 0)
+    g_source_remove (self->bus_watch);
+  self->bus_watch = 0;
+  if (self->pipeline != NULL)
+    {
+      gst_element_set_state (self->pipeline, GST_STATE_NULL);
+      gst_object_unref (self->pipeline);
+    }
+  self->pipeline = NULL;
+  self->appsink = NULL;
+  self->want_playing = FALSE;
+  g_mutex_lock (&self->lock);
+  g_clear_object (&self->frame);
+  self->frame_new = FALSE;
+  self->frames_shown = 0;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+wkp_player_set_playing (WkpPlayer *self, gboolean playing)
+{
+  self->want_playing = playing;
+  if (self->pipeline != NULL)
+    gst_element_set_state (self->pipeline, playing ? GST_STATE_PLAYING : GST_STATE_PAUSED);
+}
+
+gboolean
+wkp_player_get_playing (WkpPlayer *self)
+{
+  return self->want_playing;
+}
+
+void
+wkp_player_seek (WkpPlayer *self, gint64 us)
+{
+  if (self->pipeline == NULL)
+    return;
+  gst_element_seek (self->pipeline, self->rate, GST_FORMAT_TIME,
+                    GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
+                    GST_SEEK_TYPE_SET, (gint64) MAX (us, 0) * GST_USECOND,
+                    GST_SEEK_TYPE_NONE, GST_CLOCK_TIME_NONE);
+}
+
+void
+wkp_player_set_rate (WkpPlayer *self, double rate)
+{
+  gint64 pos = 0;
+  if (rate == self->rate)
+    return;
+  self->rate = rate;
+  if (self->pipeline != NULL && wkp_player_get_position (self, &pos))
+    wkp_player_seek (self, pos);
+}
+
+gboolean
+wkp_player_get_position (WkpPlayer *self, gint64 *us)
+{
+  gint64 ns = 0;
+  if (self->pipeline == NULL || !gst_element_query_position (self->pipeline, GST_FORMAT_TIME, &ns) || ns < 0)
+    return FALSE;
+  *us = ns / GST_USECOND;
+  return TRUE;
+}
+
+GdkTexture *
+wkp_player_take_frame (WkpPlayer *self, gint64 *pts_us)
+{
+  GdkTexture *texture = NULL;
+  g_mutex_lock (&self->lock);
+  if (self->frame_new && self->frame != NULL)
+    {
+      texture = g_object_ref (self->frame);
+      *pts_us = self->frame_pts;
+      self->frame_new = FALSE;
+    }
+  g_mutex_unlock (&self->lock);
+  return texture;
+}
+
+guint64
+wkp_player_get_frames_shown (WkpPlayer *self)
+{
+  guint64 n;
+  g_mutex_lock (&self->lock);
+  n = self->frames_shown;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+static void
+wkp_player_dispose (GObject *object)
+{
+  wkp_player_close (WKP_PLAYER (object));
+  G_OBJECT_CLASS (wkp_player_parent_class)->dispose (object);
+}
+
+static void
+wkp_player_finalize (GObject *object)
+{
+  g_mutex_clear (&WKP_PLAYER (object)->lock);
+  G_OBJECT_CLASS (wkp_player_parent_class)->finalize (object);
+}
+
+static void
+wkp_player_class_init (WkpPlayerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = wkp_player_dispose;
+  G_OBJECT_CLASS (klass)->finalize = wkp_player_finalize;
+  signals[SIGNAL_EOS] = g_signal_new ("eos", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                      NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+wkp_player_init (WkpPlayer *self)
+{
+  g_mutex_init (&self->lock);
+  self->rate = 1.0;
+}
+
+WkpPlayer *
+wkp_player_new (gboolean silent)
+{
+  WkpPlayer *self = g_object_new (WKP_TYPE_PLAYER, NULL);
+  self->silent = silent;
+  return self;
+}

@@ -1,0 +1,42 @@
+/* wkp-player.h: playback through a GStreamer pipeline.
+ *
+ * uridecodebin (or multifilesrc for image sequences) feeds an appsink for the
+ * pictures and an audio sink (autoaudiosink, or a clock-synchronised fakesink
+ * when silent) through scaletempo so that rates other than 1x keep the pitch.
+ * The appsink is synchronised to the pipeline clock, so the latest sample it
+ * delivered is the frame on screen; the window takes it in a tick callback.
+ * Times are microseconds (converted from nanoseconds here, at the boundary).
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "wkp-time.h"
+
+G_BEGIN_DECLS
+
+#define WKP_TYPE_PLAYER (wkp_player_get_type ())
+G_DECLARE_FINAL_TYPE (WkpPlayer, wkp_player, WKP, PLAYER, GObject)
+
+WkpPlayer  *wkp_player_new           (gboolean silent);
+/* @video: file or image pattern (NULL for audio-only); @audio: separate
+ * audio file or NULL to play the video's own audio. */
+gboolean    wkp_player_open          (WkpPlayer *self, const char *video, const char *audio,
+                                      WkpRational fps, GError **error);
+void        wkp_player_close         (WkpPlayer *self);
+void        wkp_player_set_playing   (WkpPlayer *self, gboolean playing);
+gboolean    wkp_player_get_playing   (WkpPlayer *self);
+/* Accurate flushing seek. */
+void        wkp_player_seek          (WkpPlayer *self, gint64 us);
+void        wkp_player_set_rate      (WkpPlayer *self, double rate);
+/* The pipeline's position (its clock while playing). */
+gboolean    wkp_player_get_position  (WkpPlayer *self, gint64 *us);
+/* The most recent displayed picture if it changed since the last call
+ * (new reference), else NULL; @pts_us receives its stream time. */
+GdkTexture *wkp_player_take_frame    (WkpPlayer *self, gint64 *pts_us);
+/* Pictures delivered to the sink since open (a counter for benchmarks). */
+guint64     wkp_player_get_frames_shown (WkpPlayer *self);
+
+/* Signals: "eos" (), "error" (const char *message). */
+
+G_END_DECLS

@@ -1,0 +1,183 @@
+#include "wkp-studio-app.h"
+
+#include <glib/gi18n.h>
+
+#include "wkp-config.h"
+#include "wkp-studio-bench.h"
+#include "wkp-studio-window.h"
+
+struct _WkpStudioApp
+{
+  GtkApplication parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (WkpStudioApp, wkp_studio_app, GTK_TYPE_APPLICATION)
+
+static gint64 start_time;
+
+void
+wkp_studio_app_set_start_time (gint64 us)
+{
+  start_time = us;
+}
+
+static gboolean
+is_audio_path (const char *path)
+{
+  g_autofree char *type = g_content_type_guess (path, NULL, 0, NULL);
+  return g_content_type_is_a (type, "audio/*");
+}
+
+static int
+wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline)
+{
+  GVariantDict *options = g_application_command_line_get_options_dict (cmdline);
+  g_autofree char *audio = NULL, *landmarks = NULL, *model = NULL, *fps_text = NULL, *bench = NULL;
+  g_autofree const char **files = NULL;
+  gboolean silent = FALSE;
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  g_autofree char *video = NULL, *abs_audio = NULL;
+
+  g_variant_dict_lookup (options, "audio", "^ay", &audio);
+  g_variant_dict_lookup (options, "landmarks", "^ay", &landmarks);
+  g_variant_dict_lookup (options, "model", "^ay", &model);
+  g_variant_dict_lookup (options, "fps", "s", &fps_text);
+  g_variant_dict_lookup (options, "bench", "s", &bench);
+  g_variant_dict_lookup (options, "silent", "b", &silent);
+  g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&ay", &files);
+
+  if (fps_text != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      if (!wkp_rational_parse (fps_text, &request.fps, &error))
+        {
+          g_application_command_line_printerr (cmdline, "wav2kp-studio: --fps %s: %s\n", fps_text, error->message);
+          return 2;
+        }
+    }
+  if (files != NULL && g_strv_length ((char **) files) > 1)
+    {
+      g_application_command_line_printerr (cmdline, "%s\n", _("wav2kp-studio: give one media file (use --audio for a separate audio file)"));
+      return 2;
+    }
+
+  window = wkp_studio_window_new (GTK_APPLICATION (app), silent || bench != NULL);
+  gtk_window_present (GTK_WINDOW (window));
+
+  if (files != NULL && files[0] != NULL)
+    {
+      g_autoptr(GFile) f = g_application_command_line_create_file_for_arg (cmdline, files[0]);
+      char *path = g_file_get_path (f);
+      if (is_audio_path (path) && audio == NULL)
+        abs_audio = path;
+      else
+        video = path;
+    }
+  if (audio != NULL && abs_audio == NULL)
+    {
+      g_autoptr(GFile) f = g_application_command_line_create_file_for_arg (cmdline, audio);
+      abs_audio = g_file_get_path (f);
+    }
+  request.video = video;
+  request.audio = abs_audio;
+  request.landmarks = landmarks;
+  request.model = model;
+
+  if (bench != NULL)
+    return wkp_studio_bench_start (window, bench, &request, start_time) ? 0 : 2;
+
+  if (request.video != NULL || request.audio != NULL)
+    wkp_studio_window_open (window, &request);
+  return 0;
+}
+
+static void
+action_quit (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (user_data));
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_destroy (l->data);
+}
+
+static void
+action_about (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  const char *authors[] = { "wav2kp contributors", NULL };
+  gtk_show_about_dialog (gtk_application_get_active_window (GTK_APPLICATION (user_data)),
+                         "program-name", _("wav2kp Studio"),
+                         "logo-icon-name", "org.wav2kp.Studio",
+                         "version", WKP_VERSION,
+                         "comments", _("Speech in, facial keypoints out: video, landmarks, audio features and predicted mouth keypoints on one timeline"),
+                         "license-type", GTK_LICENSE_MIT_X11,
+                         "authors", authors,
+                         NULL);
+}
+
+static const GActionEntry app_entries[] = {
+  { "quit", action_quit, NULL, NULL, NULL, { 0 } },
+  { "about", action_about, NULL, NULL, NULL, { 0 } },
+};
+
+static void
+wkp_studio_app_startup (GApplication *app)
+{
+  static const struct { const char *action; const char *accels[3]; } accels[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "win.open", { "<Control>o", NULL } },
+    { "win.play-pause", { "space", NULL } },
+    { "win.step-back", { "Left", NULL } },
+    { "win.step-forward", { "Right", NULL } },
+    { "win.go-start", { "Home", NULL } },
+    { "win.go-end", { "End", NULL } },
+    { "win.zoom-in", { "<Control>plus", "<Control>equal", NULL } },
+    { "win.zoom-out", { "<Control>minus", NULL } },
+    { "win.slower", { "bracketleft", NULL } },
+    { "win.faster", { "bracketright", NULL } },
+    { "win.loop", { "l", NULL } },
+    { "win.clear-selection", { "Escape", NULL } },
+    { "win.show-help-overlay", { "<Control>question", NULL } },
+  };
+
+  G_APPLICATION_CLASS (wkp_studio_app_parent_class)->startup (app);
+  g_action_map_add_action_entries (G_ACTION_MAP (app), app_entries, G_N_ELEMENTS (app_entries), app);
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action, accels[i].accels);
+  gtk_window_set_default_icon_name ("org.wav2kp.Studio");
+}
+
+static void
+wkp_studio_app_class_init (WkpStudioAppClass *klass)
+{
+  G_APPLICATION_CLASS (klass)->command_line = wkp_studio_app_command_line;
+  G_APPLICATION_CLASS (klass)->startup = wkp_studio_app_startup;
+}
+
+static void
+wkp_studio_app_init (WkpStudioApp *self)
+{
+  static const GOptionEntry entries[] = {
+    { "audio", 'a', 0, G_OPTION_ARG_FILENAME, NULL, N_("Audio file to pair with a silent video"), N_("FILE") },
+    { "landmarks", 'l', 0, G_OPTION_ARG_FILENAME, NULL, N_("Landmark file to show instead of extracting"), N_("FILE") },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, NULL, N_("Model to predict with (default: the shipped model)"), N_("MODEL") },
+    { "fps", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Frame rate of an image sequence (e.g. 25 or 30000/1001)"), N_("RATE") },
+    { "silent", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, NULL, "Play audio to a silent clock-synchronised sink", NULL },
+    { "bench", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, NULL, "Measure startup or playback and quit", "startup|playback" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, NULL, N_("[FILE]") },
+    { NULL }
+  };
+  g_application_add_main_option_entries (G_APPLICATION (self), entries);
+  g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[FILE]"));
+  g_application_set_option_context_summary (G_APPLICATION (self),
+                                            _("Show a talking-face clip's video, landmarks, audio features and predicted mouth keypoints on one timeline."));
+}
+
+WkpStudioApp *
+wkp_studio_app_new (void)
+{
+  return g_object_new (WKP_TYPE_STUDIO_APP,
+                       "application-id", "org.wav2kp.Studio",
+                       "flags", G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE,
+                       "resource-base-path", "/org/wav2kp/Studio",
+                       NULL);
+}

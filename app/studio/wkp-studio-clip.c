@@ -1,0 +1,96 @@
+#include "wkp-studio-clip.h"
+
+#include <math.h>
+
+WkpStudioClip *
+wkp_studio_clip_new (const char *video, const char *audio, const char *landmarks_file,
+                     const char *model_file, WkpRational fps_hint)
+{
+  WkpStudioClip *clip = g_rc_box_new0 (WkpStudioClip);
+  clip->video = g_strdup (video);
+  clip->audio = g_strdup (audio);
+  clip->landmarks_file = g_strdup (landmarks_file);
+  clip->model_file = g_strdup (model_file);
+  clip->fps_hint = fps_hint;
+  clip->fps = wkp_rational_is_valid (fps_hint) ? fps_hint : WKP_DEFAULT_FPS;
+  return clip;
+}
+
+WkpStudioClip *
+wkp_studio_clip_ref (WkpStudioClip *clip)
+{
+  return g_rc_box_acquire (clip);
+}
+
+static void
+clip_clear (gpointer data)
+{
+  WkpStudioClip *clip = data;
+  g_free (clip->video);
+  g_free (clip->audio);
+  g_free (clip->landmarks_file);
+  g_free (clip->model_file);
+  g_free (clip->audio_source);
+  g_clear_pointer (&clip->spectrogram, g_bytes_unref);
+  g_clear_pointer (&clip->track, wkp_landmark_track_free);
+  g_clear_pointer (&clip->extracted_canon, g_bytes_unref);
+  g_clear_pointer (&clip->extracted_aperture, g_bytes_unref);
+  g_clear_pointer (&clip->predicted_canon, g_bytes_unref);
+  g_clear_pointer (&clip->predicted_aperture, g_bytes_unref);
+  g_free (clip->model_name);
+  g_free (clip->errors);
+}
+
+void
+wkp_studio_clip_unref (WkpStudioClip *clip)
+{
+  g_rc_box_release_full (clip, clip_clear);
+}
+
+char *
+wkp_studio_clip_title (const WkpStudioClip *clip)
+{
+  const char *p = clip->video != NULL ? clip->video : clip->audio;
+  return p != NULL ? g_path_get_basename (p) : g_strdup ("");
+}
+
+static const float *
+points_at (GBytes *bytes, gint64 frame)
+{
+  gsize size;
+  const float *data;
+  if (bytes == NULL || frame < 0)
+    return NULL;
+  data = g_bytes_get_data (bytes, &size);
+  if ((gsize) (frame + 1) * 68 * 2 * sizeof (float) > size)
+    return NULL;
+  data += frame * 68 * 2;
+  /* a frame without a face is all NaN: report it as absent */
+  if (isnan (data[2 * 48]) && isnan (data[2 * 60]))
+    return NULL;
+  return data;
+}
+
+const float *
+wkp_studio_clip_extracted_at (const WkpStudioClip *clip, gint64 frame)
+{
+  return points_at (clip->extracted_canon, frame);
+}
+
+const float *
+wkp_studio_clip_predicted_at (const WkpStudioClip *clip, gint64 frame)
+{
+  return points_at (clip->predicted_canon, frame);
+}
+
+const float *
+wkp_studio_clip_pixels_at (const WkpStudioClip *clip, gint64 frame)
+{
+  const float *p;
+  if (clip->track == NULL || frame < 0 || frame >= clip->track->n_frames)
+    return NULL;
+  if (clip->track->status != NULL && clip->track->status[frame] == WKP_FACE_MISSING)
+    return NULL;
+  p = clip->track->points + frame * 68 * 2;
+  return isnan (p[0]) && isnan (p[2 * 48]) ? NULL : p;
+}

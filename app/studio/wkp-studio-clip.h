@@ -1,0 +1,73 @@
+/* wkp-studio-clip.h: what the studio knows about the open clip. Each part is
+ * filled once, on the main thread, from a whole immutable job result; parts
+ * arrive in any order. */
+#pragma once
+
+#include <glib.h>
+
+#include "wkp-landmarks.h"
+#include "wkp-media.h"
+#include "wkp-time.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  WKP_CLIP_PART_MEDIA = 1 << 0,        /* source info, fps, duration */
+  WKP_CLIP_PART_FEATURES = 1 << 1,     /* spectrogram matrix */
+  WKP_CLIP_PART_LANDMARKS = 1 << 2,    /* extracted landmarks (pixels + canonical) */
+  WKP_CLIP_PART_PREDICTION = 1 << 3,   /* predicted canonical landmarks */
+} WkpClipPart;
+
+typedef struct {
+  /* what was asked for */
+  char        *video;          /* video file or image pattern, NULL for audio-only */
+  char        *audio;          /* separate audio file, or NULL */
+  char        *landmarks_file; /* given landmark file, or NULL to extract */
+  char        *model_file;     /* model to predict with, or NULL (no model) */
+  WkpRational  fps_hint;       /* image sequences / audio-only */
+
+  /* MEDIA */
+  gboolean     has_video;
+  int          width;
+  int          height;
+  WkpRational  fps;
+  gint64       n_frames;
+  gint64       duration_us;
+  char        *audio_source;
+
+  /* FEATURES: [n_steps, n_coeffs] at steps_rate steps per second */
+  GBytes      *spectrogram;
+  gint64       n_steps;
+  int          n_coeffs;
+  WkpRational  steps_rate;
+  gboolean     logmel;
+
+  /* LANDMARKS */
+  WkpLandmarkTrack *track;     /* pixels */
+  GBytes      *extracted_canon; /* float [n_frames, 68, 2] canonical, NaN when missing */
+  GBytes      *extracted_aperture; /* float [n_frames] */
+  gint64       n_found;
+
+  /* PREDICTION */
+  GBytes      *predicted_canon; /* float [n_frames, 68, 2] */
+  GBytes      *predicted_aperture;
+  char        *model_name;
+
+  WkpClipPart  parts;          /* which parts have arrived */
+  char        *errors;         /* messages of parts that failed, one per line */
+} WkpStudioClip;
+
+WkpStudioClip *wkp_studio_clip_new   (const char *video, const char *audio, const char *landmarks_file,
+                                      const char *model_file, WkpRational fps_hint);
+WkpStudioClip *wkp_studio_clip_ref   (WkpStudioClip *clip);
+void           wkp_studio_clip_unref (WkpStudioClip *clip);
+/* Display name (basename of the video, or of the audio). */
+char          *wkp_studio_clip_title (const WkpStudioClip *clip);
+/* Pointer to 68 canonical points of @frame, or NULL. */
+const float   *wkp_studio_clip_extracted_at (const WkpStudioClip *clip, gint64 frame);
+const float   *wkp_studio_clip_predicted_at (const WkpStudioClip *clip, gint64 frame);
+const float   *wkp_studio_clip_pixels_at    (const WkpStudioClip *clip, gint64 frame);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpStudioClip, wkp_studio_clip_unref)
+
+G_END_DECLS

@@ -1,0 +1,829 @@
+#include "wkp-studio-window.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "wkp-config.h"
+#include "wkp-face.h"
+#include "wkp-open-job.h"
+#include "wkp-studio-resources.h"
+#include "wkp-widgets.h"
+
+struct _WkpStudioWindow
+{
+  GtkApplicationWindow parent_instance;
+
+  /* template children */
+  WkpFrameView       *frame_view;
+  WkpMouthView       *mouth_view;
+  WkpSpectrogramView *spectrogram_view;
+  WkpAperturePlot    *aperture_plot;
+  WkpTimelineBar     *timeline_bar;
+  GtkLabel           *frame_label;
+  GtkLabel           *spectrogram_label;
+  GtkLabel           *time_label;
+  GtkLabel           *status_label;
+  GtkProgressBar     *progress_bar;
+  GtkButton          *cancel_button;
+  GtkButton          *play_button;
+  GtkDropDown        *rate_dropdown;
+  GMenu              *recent_section;
+
+  WkpSession         *session;
+  WkpPlayer          *player;
+  WkpOpenJob         *job;
+  GSettings          *settings;
+  guint               tick_id;
+  gboolean            silent;
+  gboolean            has_model;
+};
+
+G_DEFINE_FINAL_TYPE (WkpStudioWindow, wkp_studio_window, GTK_TYPE_APPLICATION_WINDOW)
+
+static const double rates[] = { 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0 };
+
+/* --- views follow the session ---------------------------------------------- */
+
+static void
+update_time_label (WkpStudioWindow *self)
+{
+  g_autofree char *pos = wkp_format_time (wkp_session_get_position (self->session));
+  g_autofree char *dur = wkp_format_time (wkp_session_get_duration (self->session));
+  g_autofree char *text = NULL;
+  gint64 n = wkp_session_n_frames (self->session);
+  /* TRANSLATORS: position / duration, then the frame index out of the frame count */
+  text = g_strdup_printf (_("%s / %s · frame %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT),
+                          pos, dur, n > 0 ? wkp_session_get_frame (self->session) + 1 : 0, n);
+  gtk_label_set_text (self->time_label, text);
+}
+
+/* overlays follow the displayed frame */
+static void
+update_overlays (WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  gint64 frame = wkp_session_get_frame (self->session);
+
+  if (clip == NULL)
+    {
+      wkp_frame_view_set_landmarks (self->frame_view, NULL);
+      wkp_mouth_view_set_extracted (self->mouth_view, NULL);
+      wkp_mouth_view_set_predicted (self->mouth_view, NULL);
+      return;
+    }
+  wkp_frame_view_set_landmarks (self->frame_view, wkp_studio_clip_pixels_at (clip, frame));
+  wkp_mouth_view_set_extracted (self->mouth_view, wkp_studio_clip_extracted_at (clip, frame));
+  wkp_mouth_view_set_predicted (self->mouth_view, wkp_studio_clip_predicted_at (clip, frame));
+}
+
+static void
+on_frame_changed (WkpSession *session, GParamSpec *pspec, WkpStudioWindow *self)
+{
+  update_overlays (self);
+  update_time_label (self);
+}
+
+static void
+on_position_changed (WkpSession *session, GParamSpec *pspec, WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (session);
+  /* without pictures the frame follows the position directly */
+  if (clip != NULL && !clip->has_video)
+    wkp_session_set_frame (session, wkp_session_frame_at (session, wkp_session_get_position (session)));
+  update_time_label (self);
+}
+
+static void
+on_playing_changed (WkpSession *session, GParamSpec *pspec, WkpStudioWindow *self)
+{
+  gboolean playing = wkp_session_get_playing (session);
+  gtk_button_set_icon_name (self->play_button,
+                            playing ? "media-playback-pause-symbolic" : "media-playback-start-symbolic");
+  wkp_player_set_playing (self->player, playing);
+}
+
+static void
+set_mouth_note (WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  if (clip == NULL)
+    wkp_mouth_view_set_note (self->mouth_view, NULL);
+  else if (clip->model_file == NULL)
+    wkp_mouth_view_set_note (self->mouth_view, _("No model: predictions unavailable"));
+  else if (!(clip->parts & WKP_CLIP_PART_PREDICTION))
+    wkp_mouth_view_set_note (self->mouth_view, _("Predicting…"));
+  else
+    {
+      g_autofree char *note = g_strdup_printf (_("Model: %s"), clip->model_name);
+      wkp_mouth_view_set_note (self->mouth_view, note);
+    }
+}
+
+static void
+on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (session);
+
+  if (part & WKP_CLIP_PART_MEDIA)
+    {
+      wkp_frame_view_set_source_size (self->frame_view, clip->width, clip->height);
+      if (!clip->has_video)
+        wkp_frame_view_set_placeholder (self->frame_view, _("Audio only: no video"));
+    }
+  if (part & WKP_CLIP_PART_FEATURES)
+    {
+      wkp_spectrogram_view_set_data (self->spectrogram_view, clip->spectrogram, clip->n_steps, clip->n_coeffs,
+                                     clip->steps_rate.num, clip->steps_rate.den);
+      gtk_label_set_text (self->spectrogram_label, clip->logmel ? _("Log-mel spectrogram") : _("MFCC"));
+    }
+  if (part & WKP_CLIP_PART_LANDMARKS)
+    {
+      g_autofree char *text = NULL;
+      wkp_aperture_plot_set_series (self->aperture_plot, WKP_APERTURE_EXTRACTED, clip->extracted_aperture,
+                                    clip->track->n_frames, clip->track->fps.num, clip->track->fps.den);
+      text = g_strdup_printf (_("Video and extracted landmarks (face found in %" G_GINT64_FORMAT
+                                " of %" G_GINT64_FORMAT " frames)"),
+                              clip->n_found, clip->track->n_frames);
+      gtk_label_set_text (self->frame_label, text);
+    }
+  if (part & WKP_CLIP_PART_PREDICTION)
+    wkp_aperture_plot_set_series (self->aperture_plot, WKP_APERTURE_PREDICTED, clip->predicted_aperture,
+                                  clip->n_frames, clip->fps.num, clip->fps.den);
+  set_mouth_note (self);
+  update_overlays (self);
+  update_time_label (self);
+}
+
+/* --- jobs ------------------------------------------------------------------ */
+
+static void
+on_job_progress (WkpOpenJob *job, WkpStudioWindow *self)
+{
+  gtk_progress_bar_set_fraction (self->progress_bar, wkp_open_job_get_fraction (job));
+  gtk_label_set_text (self->status_label, wkp_open_job_get_status (job));
+}
+
+static void
+on_job_failed (WkpOpenJob *job, guint part, const char *message, WkpStudioWindow *self)
+{
+  gtk_label_set_text (self->status_label, message);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), message);
+  set_mouth_note (self);
+}
+
+static void
+on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), FALSE);
+  if (cancelled)
+    gtk_label_set_text (self->status_label, _("Cancelled"));
+  else if (clip != NULL && clip->errors == NULL)
+    gtk_label_set_text (self->status_label, _("Ready"));
+  if (job == self->job)
+    g_clear_object (&self->job);
+}
+
+static void
+cancel_job (WkpStudioWindow *self)
+{
+  if (self->job == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->job, self);
+  wkp_open_job_cancel (self->job);
+  g_clear_object (&self->job);
+}
+
+char *
+wkp_studio_default_model (void)
+{
+  const char *env = g_getenv ("WKP_MODEL");
+  g_autofree char *installed = g_build_filename (WKP_PKGDATADIR, "default.wkpm", NULL);
+  g_autofree char *source = g_build_filename (WKP_SOURCE_DIR, "data", "default.wkpm", NULL);
+
+  if (env != NULL)
+    return *env != '\0' ? g_strdup (env) : NULL;
+  if (g_file_test (installed, G_FILE_TEST_IS_REGULAR))
+    return g_steal_pointer (&installed);
+  if (g_file_test (source, G_FILE_TEST_IS_REGULAR))
+    return g_steal_pointer (&source);
+  return NULL;
+}
+
+static void
+add_recent (WkpStudioWindow *self, const char *path)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *dir = NULL;
+  if (path == NULL || strchr (path, '%') != NULL)
+    return;
+  file = g_file_new_for_path (path);
+  uri = g_file_get_uri (file);
+  gtk_recent_manager_add_item (gtk_recent_manager_get_default (), uri);
+  dir = g_path_get_dirname (path);
+  g_settings_set_string (self->settings, "last-folder", dir);
+}
+
+void
+wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
+{
+  g_autoptr(WkpStudioClip) clip = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *model = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *kind = NULL;
+
+  g_return_if_fail (request->video != NULL || request->audio != NULL);
+
+  cancel_job (self);
+  model = request->model != NULL ? g_strdup (request->model) : wkp_studio_default_model ();
+  clip = wkp_studio_clip_new (request->video, request->audio, request->landmarks, model, request->fps);
+
+  wkp_frame_view_set_frame (self->frame_view, NULL, -1);
+  wkp_frame_view_set_placeholder (self->frame_view, NULL);
+  wkp_spectrogram_view_set_data (self->spectrogram_view, NULL, 0, 0, 0, 0);
+  for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
+    wkp_aperture_plot_set_series (self->aperture_plot, s, NULL, 0, 0, 0);
+  gtk_label_set_text (self->frame_label, _("Video and extracted landmarks"));
+  wkp_session_set_clip (self->session, clip);
+  set_mouth_note (self);
+
+  title = wkp_studio_clip_title (clip);
+  gtk_window_set_title (GTK_WINDOW (self), title);
+
+  if (!wkp_player_open (self->player, request->video, request->audio, request->fps, &error))
+    gtk_label_set_text (self->status_label, error->message);
+
+  kind = g_settings_get_string (self->settings, "spectrogram-kind");
+  self->job = wkp_open_job_new (self->session, g_strcmp0 (kind, "logmel") == 0 ? WKP_FEATURE_LOGMEL
+                                                                               : WKP_FEATURE_MFCC);
+  g_signal_connect (self->job, "progress", G_CALLBACK (on_job_progress), self);
+  g_signal_connect (self->job, "part-failed", G_CALLBACK (on_job_failed), self);
+  g_signal_connect (self->job, "finished", G_CALLBACK (on_job_finished), self);
+  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), TRUE);
+  wkp_open_job_start (self->job);
+  on_job_progress (self->job, self);
+
+  add_recent (self, request->video != NULL ? request->video : request->audio);
+}
+
+static gboolean
+is_audio_file (GFile *file)
+{
+  g_autofree char *name = g_file_get_basename (file);
+  g_autofree char *type = g_content_type_guess (name, NULL, 0, NULL);
+  return g_content_type_is_a (type, "audio/*");
+}
+
+void
+wkp_studio_window_open_files (WkpStudioWindow *self, GFile **files, int n_files)
+{
+  g_autofree char *video = NULL, *audio = NULL;
+  WkpOpenRequest request = { 0 };
+
+  for (int i = 0; i < n_files; i++)
+    {
+      char *path = g_file_get_path (files[i]);
+      if (path == NULL)
+        continue;
+      if (is_audio_file (files[i]) && audio == NULL)
+        audio = path;
+      else if (video == NULL)
+        video = path;
+      else
+        g_free (path);
+    }
+  if (video == NULL && audio == NULL)
+    return;
+  request.video = video;
+  request.audio = audio;
+  wkp_studio_window_open (self, &request);
+}
+
+/* --- playback and seeking ---------------------------------------------------- */
+
+void
+wkp_studio_window_seek_frame (WkpStudioWindow *self, gint64 frame)
+{
+  gint64 n = wkp_session_n_frames (self->session);
+  gint64 start, next;
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  if (clip == NULL)
+    return;
+  if (n > 0)
+    frame = CLAMP (frame, 0, n - 1);
+  start = wkp_session_frame_start (self->session, frame);
+  next = wkp_session_frame_start (self->session, frame + 1);
+  wkp_session_set_position (self->session, start);
+  if (!clip->has_video || !wkp_session_get_playing (self->session))
+    wkp_session_set_frame (self->session, frame);
+  /* seek to the middle of the frame so that rounded timestamps land inside it */
+  wkp_player_seek (self->player, (start + next) / 2);
+}
+
+void
+wkp_studio_window_seek (WkpStudioWindow *self, gint64 us)
+{
+  wkp_studio_window_seek_frame (self, wkp_session_frame_at (self->session, us));
+}
+
+void
+wkp_studio_window_set_playing (WkpStudioWindow *self, gboolean playing)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  if (clip == NULL)
+    playing = FALSE;
+  if (playing && wkp_session_get_position (self->session) >= wkp_session_get_duration (self->session)
+      && wkp_session_get_duration (self->session) > 0)
+    wkp_studio_window_seek (self, 0);
+  wkp_session_set_playing (self->session, playing);
+}
+
+static gboolean
+tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+  WkpStudioWindow *self = WKP_STUDIO_WINDOW (widget);
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  g_autoptr(GdkTexture) texture = NULL;
+  gint64 pts = -1, pos;
+
+  if (clip == NULL)
+    return G_SOURCE_CONTINUE;
+
+  /* the displayed picture, synchronised to the pipeline clock by the sink */
+  texture = wkp_player_take_frame (self->player, &pts);
+  if (texture != NULL)
+    {
+      gint64 frame = pts >= 0 ? wkp_session_frame_at (self->session, pts + wkp_session_frame_start (self->session, 1) / 2)
+                              : wkp_session_get_frame (self->session);
+      wkp_frame_view_set_frame (self->frame_view, texture, frame);
+      wkp_session_set_frame (self->session, frame);
+    }
+
+  if (wkp_session_get_playing (self->session) && wkp_player_get_position (self->player, &pos))
+    {
+      gint64 s, e;
+      wkp_session_set_position (self->session, pos);
+      wkp_session_get_selection (self->session, &s, &e);
+      if (wkp_session_get_loop (self->session) && wkp_session_has_selection (self->session) && pos >= e)
+        wkp_studio_window_seek (self, s);
+      /* keep the playhead visible */
+      {
+        gint64 rs, re;
+        wkp_session_get_range (self->session, &rs, &re);
+        if (pos > re || pos < rs)
+          wkp_session_pan (self->session, pos - rs - (re - rs) / 10);
+      }
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_eos (WkpPlayer *player, WkpStudioWindow *self)
+{
+  gint64 s, e;
+  if (wkp_session_get_loop (self->session))
+    {
+      wkp_session_get_selection (self->session, &s, &e);
+      wkp_studio_window_seek (self, wkp_session_has_selection (self->session) ? s : 0);
+      return;
+    }
+  wkp_session_set_playing (self->session, FALSE);
+  wkp_session_set_position (self->session, wkp_session_get_duration (self->session));
+}
+
+static void
+on_player_error (WkpPlayer *player, const char *message, WkpStudioWindow *self)
+{
+  gtk_label_set_text (self->status_label, message);
+  wkp_session_set_playing (self->session, FALSE);
+}
+
+/* --- gestures from the time views ---------------------------------------------- */
+
+static void
+on_view_seek (WkpTimeView *view, gint64 us, WkpStudioWindow *self)
+{
+  wkp_studio_window_seek (self, us);
+}
+
+static void
+on_view_select (WkpTimeView *view, gint64 start, gint64 end, WkpStudioWindow *self)
+{
+  wkp_session_set_selection (self->session, start, end);
+}
+
+static void
+on_view_zoom (WkpTimeView *view, gint64 anchor, double factor, WkpStudioWindow *self)
+{
+  wkp_session_zoom (self->session, anchor, factor);
+}
+
+static void
+on_view_pan (WkpTimeView *view, gint64 delta, WkpStudioWindow *self)
+{
+  wkp_session_pan (self->session, delta);
+}
+
+static void
+bind_time_view (WkpStudioWindow *self, WkpTimeView *view)
+{
+  static const char *props[] = { "position", "range-start", "range-end", "selection-start", "selection-end",
+                                 "duration" };
+  for (guint i = 0; i < G_N_ELEMENTS (props); i++)
+    g_object_bind_property (self->session, props[i], view, props[i], G_BINDING_SYNC_CREATE);
+  g_signal_connect (view, "seek", G_CALLBACK (on_view_seek), self);
+  g_signal_connect (view, "select", G_CALLBACK (on_view_select), self);
+  g_signal_connect (view, "zoom", G_CALLBACK (on_view_zoom), self);
+  g_signal_connect (view, "pan", G_CALLBACK (on_view_pan), self);
+}
+
+/* --- actions ---------------------------------------------------------------- */
+
+static void
+on_open_response (GtkNativeDialog *dialog, int response, WkpStudioWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
+      guint n = g_list_model_get_n_items (files);
+      g_autoptr(GPtrArray) arr = g_ptr_array_new_with_free_func (g_object_unref);
+      for (guint i = 0; i < n; i++)
+        g_ptr_array_add (arr, g_list_model_get_item (files, i));
+      wkp_studio_window_open_files (self, (GFile **) arr->pdata, (int) arr->len);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+action_open (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  GtkFileChooserNative *dialog;
+  GtkFileFilter *filter;
+  g_autofree char *folder = g_settings_get_string (self->settings, "last-folder");
+
+  dialog = gtk_file_chooser_native_new (_("Open Media"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                        _("_Open"), _("_Cancel"));
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (dialog), TRUE);
+  filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, _("Video and audio files"));
+  gtk_file_filter_add_mime_type (filter, "video/*");
+  gtk_file_filter_add_mime_type (filter, "audio/*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_object_unref (filter);
+  if (folder != NULL && *folder != '\0')
+    {
+      g_autoptr(GFile) dir = g_file_new_for_path (folder);
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), dir, NULL);
+    }
+  g_signal_connect (dialog, "response", G_CALLBACK (on_open_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+action_open_recent (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  g_autoptr(GFile) file = g_file_new_for_uri (g_variant_get_string (param, NULL));
+  GFile *files[1] = { file };
+  wkp_studio_window_open_files (user_data, files, 1);
+}
+
+static void
+action_play_pause (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  wkp_studio_window_set_playing (self, !wkp_session_get_playing (self->session));
+}
+
+static void
+step (WkpStudioWindow *self, gint64 delta)
+{
+  wkp_session_set_playing (self->session, FALSE);
+  wkp_studio_window_seek_frame (self, wkp_session_get_frame (self->session) + delta);
+}
+
+static void
+action_step_back (GSimpleAction *a, GVariant *p, gpointer user_data) { step (user_data, -1); }
+static void
+action_step_forward (GSimpleAction *a, GVariant *p, gpointer user_data) { step (user_data, 1); }
+
+static void
+action_go_start (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  wkp_studio_window_seek_frame (user_data, 0);
+}
+
+static void
+action_go_end (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  wkp_session_set_playing (self->session, FALSE);
+  wkp_studio_window_seek_frame (self, wkp_session_n_frames (self->session) - 1);
+}
+
+static void
+zoom (WkpStudioWindow *self, double factor)
+{
+  wkp_session_zoom (self->session, wkp_session_get_position (self->session), factor);
+}
+
+static void
+action_zoom_in (GSimpleAction *a, GVariant *p, gpointer user_data) { zoom (user_data, 0.5); }
+static void
+action_zoom_out (GSimpleAction *a, GVariant *p, gpointer user_data) { zoom (user_data, 2.0); }
+
+static void
+set_rate_index (WkpStudioWindow *self, int i)
+{
+  i = CLAMP (i, 0, (int) G_N_ELEMENTS (rates) - 1);
+  gtk_drop_down_set_selected (self->rate_dropdown, i);
+}
+
+static void
+action_slower (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  set_rate_index (self, (int) gtk_drop_down_get_selected (self->rate_dropdown) - 1);
+}
+
+static void
+action_faster (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  set_rate_index (self, (int) gtk_drop_down_get_selected (self->rate_dropdown) + 1);
+}
+
+static void
+action_clear_selection (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  wkp_session_set_selection (WKP_STUDIO_WINDOW (user_data)->session, -1, -1);
+}
+
+static void
+action_cancel_jobs (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  if (self->job != NULL)
+    wkp_open_job_cancel (self->job);
+}
+
+static void
+on_rate_selected (GtkDropDown *dropdown, GParamSpec *pspec, WkpStudioWindow *self)
+{
+  guint i = gtk_drop_down_get_selected (dropdown);
+  if (i < G_N_ELEMENTS (rates))
+    wkp_session_set_rate (self->session, rates[i]);
+}
+
+static void
+on_rate_changed (WkpSession *session, GParamSpec *pspec, WkpStudioWindow *self)
+{
+  wkp_player_set_rate (self->player, wkp_session_get_rate (session));
+}
+
+static const GActionEntry win_entries[] = {
+  { "open", action_open, NULL, NULL, NULL, { 0 } },
+  { "open-recent", action_open_recent, "s", NULL, NULL, { 0 } },
+  { "play-pause", action_play_pause, NULL, NULL, NULL, { 0 } },
+  { "step-back", action_step_back, NULL, NULL, NULL, { 0 } },
+  { "step-forward", action_step_forward, NULL, NULL, NULL, { 0 } },
+  { "go-start", action_go_start, NULL, NULL, NULL, { 0 } },
+  { "go-end", action_go_end, NULL, NULL, NULL, { 0 } },
+  { "zoom-in", action_zoom_in, NULL, NULL, NULL, { 0 } },
+  { "zoom-out", action_zoom_out, NULL, NULL, NULL, { 0 } },
+  { "slower", action_slower, NULL, NULL, NULL, { 0 } },
+  { "faster", action_faster, NULL, NULL, NULL, { 0 } },
+  { "clear-selection", action_clear_selection, NULL, NULL, NULL, { 0 } },
+  { "cancel-jobs", action_cancel_jobs, NULL, NULL, NULL, { 0 } },
+};
+
+/* --- recent files --------------------------------------------------------------- */
+
+static void
+fill_recent_menu (WkpStudioWindow *self)
+{
+  GList *items = gtk_recent_manager_get_items (gtk_recent_manager_get_default ());
+  int n = 0;
+  g_menu_remove_all (self->recent_section);
+  for (GList *l = items; l != NULL && n < 8; l = l->next)
+    {
+      GtkRecentInfo *info = l->data;
+      const char *mime = gtk_recent_info_get_mime_type (info);
+      g_autoptr(GMenuItem) item = NULL;
+      if (mime == NULL || !(g_str_has_prefix (mime, "video/") || g_str_has_prefix (mime, "audio/")))
+        continue;
+      if (!gtk_recent_info_exists (info))
+        continue;
+      item = g_menu_item_new (gtk_recent_info_get_display_name (info), NULL);
+      g_menu_item_set_action_and_target (item, "win.open-recent", "s", gtk_recent_info_get_uri (info));
+      g_menu_append_item (self->recent_section, item);
+      n++;
+    }
+  g_list_free_full (items, (GDestroyNotify) gtk_recent_info_unref);
+}
+
+/* --- drag and drop --------------------------------------------------------------- */
+
+static gboolean
+on_drop (GtkDropTarget *target, const GValue *value, double x, double y, WkpStudioWindow *self)
+{
+  if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    {
+      GSList *list = g_value_get_boxed (value);
+      g_autoptr(GPtrArray) arr = g_ptr_array_new ();
+      for (GSList *l = list; l != NULL; l = l->next)
+        g_ptr_array_add (arr, l->data);
+      wkp_studio_window_open_files (self, (GFile **) arr->pdata, (int) arr->len);
+      return arr->len > 0;
+    }
+  return FALSE;
+}
+
+/* --- settings -------------------------------------------------------------------- */
+
+static gboolean
+colormap_get (GValue *value, GVariant *variant, gpointer user_data)
+{
+  g_value_set_enum (value, wkp_colormap_from_string (g_variant_get_string (variant, NULL)));
+  return TRUE;
+}
+
+static GVariant *
+colormap_set (const GValue *value, const GVariantType *type, gpointer user_data)
+{
+  return g_variant_new_string (wkp_colormap_to_string (g_value_get_enum (value)));
+}
+
+static void
+setup_settings (WkpStudioWindow *self)
+{
+  static const char *toggles[] = { "show-points", "show-contours", "show-indices", "mouth-only" };
+  self->settings = g_settings_new ("org.wav2kp.Studio");
+  for (guint i = 0; i < G_N_ELEMENTS (toggles); i++)
+    {
+      g_autoptr(GAction) action = g_settings_create_action (self->settings, toggles[i]);
+      g_action_map_add_action (G_ACTION_MAP (self), action);
+      g_settings_bind (self->settings, toggles[i], self->frame_view, toggles[i], G_SETTINGS_BIND_GET);
+    }
+  {
+    g_autoptr(GAction) action = g_settings_create_action (self->settings, "colormap");
+    g_action_map_add_action (G_ACTION_MAP (self), action);
+    g_settings_bind_with_mapping (self->settings, "colormap", self->spectrogram_view, "colormap",
+                                  G_SETTINGS_BIND_GET, colormap_get, colormap_set, NULL, NULL);
+  }
+}
+
+/* --- object ---------------------------------------------------------------------- */
+
+static void
+wkp_studio_window_dispose (GObject *object)
+{
+  WkpStudioWindow *self = WKP_STUDIO_WINDOW (object);
+  cancel_job (self);
+  if (self->tick_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
+  self->tick_id = 0;
+  if (self->player != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->player, self);
+      wkp_player_close (self->player);
+    }
+  if (self->session != NULL)
+    g_signal_handlers_disconnect_by_data (self->session, self);
+  g_clear_object (&self->player);
+  g_clear_object (&self->settings);
+  gtk_widget_dispose_template (GTK_WIDGET (self), WKP_TYPE_STUDIO_WINDOW);
+  g_clear_object (&self->session);
+  G_OBJECT_CLASS (wkp_studio_window_parent_class)->dispose (object);
+}
+
+static void
+wkp_studio_window_class_init (WkpStudioWindowClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  G_OBJECT_CLASS (klass)->dispose = wkp_studio_window_dispose;
+
+  g_type_ensure (WKP_TYPE_FRAME_VIEW);
+  g_type_ensure (WKP_TYPE_MOUTH_VIEW);
+  g_type_ensure (WKP_TYPE_SPECTROGRAM_VIEW);
+  g_type_ensure (WKP_TYPE_APERTURE_PLOT);
+  g_type_ensure (WKP_TYPE_TIMELINE_BAR);
+
+  /* the resources live in a static library: referencing them keeps their
+   * registering constructor in the link */
+  g_resources_register (wkp_studio_get_resource ());
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/wav2kp/Studio/wkp-studio-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, frame_view);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, mouth_view);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, spectrogram_view);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, aperture_plot);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, timeline_bar);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, frame_label);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, spectrogram_label);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, time_label);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, play_button);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, rate_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, recent_section);
+}
+
+static void
+wkp_studio_window_init (WkpStudioWindow *self)
+{
+  GtkDropTarget *drop;
+  GAction *loop;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->session = wkp_session_new ();
+  g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries, G_N_ELEMENTS (win_entries), self);
+  loop = G_ACTION (g_property_action_new ("loop", self->session, "loop"));
+  g_action_map_add_action (G_ACTION_MAP (self), loop);
+  g_object_unref (loop);
+  setup_settings (self);
+
+  bind_time_view (self, WKP_TIME_VIEW (self->spectrogram_view));
+  bind_time_view (self, WKP_TIME_VIEW (self->aperture_plot));
+  bind_time_view (self, WKP_TIME_VIEW (self->timeline_bar));
+  g_signal_connect (self->session, "notify::frame", G_CALLBACK (on_frame_changed), self);
+  g_signal_connect (self->session, "notify::position", G_CALLBACK (on_position_changed), self);
+  g_signal_connect (self->session, "notify::playing", G_CALLBACK (on_playing_changed), self);
+  g_signal_connect (self->session, "notify::rate", G_CALLBACK (on_rate_changed), self);
+  g_signal_connect (self->session, "clip-updated", G_CALLBACK (on_clip_updated), self);
+  g_signal_connect (self->rate_dropdown, "notify::selected", G_CALLBACK (on_rate_selected), self);
+
+  drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+
+  gtk_label_set_text (self->status_label, _("Open a video or audio file, or drop one here"));
+  wkp_frame_view_set_placeholder (self->frame_view, _("No clip open"));
+  /* the mouth view shows the canonical mouth region with a margin */
+  {
+    const float *mean = wkp_face_canonical ();
+    double x0 = G_MAXDOUBLE, y0 = G_MAXDOUBLE, x1 = -G_MAXDOUBLE, y1 = -G_MAXDOUBLE, mx, my;
+    for (int i = WKP_MOUTH_FIRST; i < WKP_MOUTH_FIRST + WKP_MOUTH_COUNT; i++)
+      {
+        x0 = MIN (x0, mean[2 * i]);
+        x1 = MAX (x1, mean[2 * i]);
+        y0 = MIN (y0, mean[2 * i + 1]);
+        y1 = MAX (y1, mean[2 * i + 1]);
+      }
+    mx = (x1 - x0) * 0.35;
+    my = (y1 - y0) * 0.9;
+    wkp_mouth_view_set_bounds (self->mouth_view, x0 - mx, y0 - my, x1 + mx, y1 + my);
+  }
+  fill_recent_menu (self);
+  g_signal_connect_object (gtk_recent_manager_get_default (), "changed", G_CALLBACK (fill_recent_menu), self,
+                           G_CONNECT_SWAPPED);
+  self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick, NULL, NULL);
+  update_time_label (self);
+}
+
+WkpStudioWindow *
+wkp_studio_window_new (GtkApplication *app, gboolean silent)
+{
+  WkpStudioWindow *self = g_object_new (WKP_TYPE_STUDIO_WINDOW, "application", app, NULL);
+  self->silent = silent;
+  self->player = wkp_player_new (silent);
+  g_signal_connect (self->player, "eos", G_CALLBACK (on_eos), self);
+  g_signal_connect (self->player, "error", G_CALLBACK (on_player_error), self);
+  return self;
+}
+
+WkpSession *
+wkp_studio_window_get_session (WkpStudioWindow *self)
+{
+  return self->session;
+}
+
+WkpPlayer *
+wkp_studio_window_get_player (WkpStudioWindow *self)
+{
+  return self->player;
+}
+
+GtkWidget *
+wkp_studio_window_get_view (WkpStudioWindow *self, const char *name)
+{
+  if (g_str_equal (name, "frame")) return GTK_WIDGET (self->frame_view);
+  if (g_str_equal (name, "mouth")) return GTK_WIDGET (self->mouth_view);
+  if (g_str_equal (name, "spectrogram")) return GTK_WIDGET (self->spectrogram_view);
+  if (g_str_equal (name, "aperture")) return GTK_WIDGET (self->aperture_plot);
+  if (g_str_equal (name, "timeline")) return GTK_WIDGET (self->timeline_bar);
+  return NULL;
+}
+
+gboolean
+wkp_studio_window_is_busy (WkpStudioWindow *self)
+{
+  return self->job != NULL && wkp_open_job_is_running (self->job);
+}

@@ -1,0 +1,43 @@
+/* wkp-studio-window.h: the studio's main window: four views on one session. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "wkp-player.h"
+#include "wkp-session.h"
+
+G_BEGIN_DECLS
+
+#define WKP_TYPE_STUDIO_WINDOW (wkp_studio_window_get_type ())
+G_DECLARE_FINAL_TYPE (WkpStudioWindow, wkp_studio_window, WKP, STUDIO_WINDOW, GtkApplicationWindow)
+
+typedef struct {
+  const char *video;       /* video file or image pattern; NULL for audio-only */
+  const char *audio;       /* separate audio (or the audio-only file) */
+  const char *landmarks;   /* landmark file instead of extraction */
+  const char *model;       /* model file; NULL: the default model if installed */
+  WkpRational fps;         /* image sequences, {0,0}: 25 */
+} WkpOpenRequest;
+
+/* @silent: audio goes to a clock-synchronised fakesink (tests, benchmarks). */
+WkpStudioWindow *wkp_studio_window_new      (GtkApplication *app, gboolean silent);
+void             wkp_studio_window_open     (WkpStudioWindow *self, const WkpOpenRequest *request);
+/* Opens one file (or a video + audio pair) deciding by content type. */
+void             wkp_studio_window_open_files (WkpStudioWindow *self, GFile **files, int n_files);
+/* A user seek: moves the session and the player to the frame containing @us. */
+void             wkp_studio_window_seek     (WkpStudioWindow *self, gint64 us);
+void             wkp_studio_window_seek_frame (WkpStudioWindow *self, gint64 frame);
+void             wkp_studio_window_set_playing (WkpStudioWindow *self, gboolean playing);
+
+/* For tests and benchmarks. */
+WkpSession      *wkp_studio_window_get_session (WkpStudioWindow *self);
+WkpPlayer       *wkp_studio_window_get_player  (WkpStudioWindow *self);
+GtkWidget       *wkp_studio_window_get_view    (WkpStudioWindow *self, const char *name);
+/* TRUE while open jobs run. */
+gboolean         wkp_studio_window_is_busy     (WkpStudioWindow *self);
+
+/* The default model: $WKP_MODEL, the installed default.wkpm, or the one in
+ * the source tree's data/ folder (uninstalled runs); NULL if none exists. */
+char            *wkp_studio_default_model      (void);
+
+G_END_DECLS
