@@ -430,7 +430,7 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
     gint64 sf[2] = { tf, dim }, sl[3] = { T, WKP_N_LANDMARKS, 2 }, st[2] = { T, 4 }, s1[1] = { T };
     gint64 sa[1] = { n_audio };
     clip_json = g_build_filename (tmp, "clip.json", NULL);
-    json = wkp_clip_record_to_json (rec);
+    json = wkp_clip_record_to_json (rec, TRUE);
     if (!write_npy (tmp, "features.npy", WKP_DTYPE_F32, 2, sf, feats, error)
         || !write_npy (tmp, "landmarks.npy", WKP_DTYPE_F32, 3, sl, points, error)
         || !write_npy (tmp, "normalized.npy", WKP_DTYPE_F32, 3, sl, normalized, error)
@@ -945,7 +945,7 @@ finalize (Job *job, const char *src, WkpPrepareReport *report, GError **error)
   json_builder_set_member_name (b, "clips");
   json_builder_begin_array (b);
   for (guint i = 0; i < n; i++)
-    json_builder_add_value (b, wkp_clip_record_to_json (&job->records[i]));
+    json_builder_add_value (b, wkp_clip_record_to_json (&job->records[i], FALSE));
   json_builder_end_array (b);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
@@ -955,15 +955,35 @@ finalize (Job *job, const char *src, WkpPrepareReport *report, GError **error)
     g_autofree char *p_std = g_build_filename (job->out_dir, "feature_std.npy", NULL);
     g_autofree char *p_face = g_build_filename (job->out_dir, "mean_face.npy", NULL);
     g_autofree char *p_man = g_build_filename (job->out_dir, WKP_DATASET_MANIFEST, NULL);
+    g_autofree char *p_cmean = g_build_filename (job->out_dir, "clip_feature_mean.npy", NULL);
+    g_autofree char *p_cstd = g_build_filename (job->out_dir, "clip_feature_std.npy", NULL);
+    gint64 scs[2] = { n, dim };
+    g_autofree float *cmean = g_new (float, MAX ((gsize) n * dim, 1));
+    g_autofree float *cstd = g_new (float, MAX ((gsize) n * dim, 1));
+    g_autoptr(GBytes) b_cmean = NULL;
+    g_autoptr(GBytes) b_cstd = NULL;
     gint64 sd[1] = { dim }, sfc[2] = { WKP_N_LANDMARKS, 2 };
     g_autoptr(GBytes) b_mean = wkp_npy_encode (WKP_DTYPE_F32, 1, sd, fmean);
     g_autoptr(GBytes) b_std = wkp_npy_encode (WKP_DTYPE_F32, 1, sd, fstd);
     g_autoptr(GBytes) b_face = wkp_npy_encode (WKP_DTYPE_F32, 2, sfc, mean_face);
     g_autofree char *text = wkp_json_to_string (root, TRUE);
+    for (guint i = 0; i < n; i++)
+      {
+        const WkpClipRecord *rec = &job->records[i];
+        for (int d = 0; d < dim; d++)
+          {
+            gboolean have = rec->clip.status == WKP_CLIP_OK && rec->clip.feature_mean && rec->feature_dim == dim;
+            cmean[(gsize) i * dim + d] = have ? (float) rec->clip.feature_mean[d] : NAN;
+            cstd[(gsize) i * dim + d] = have ? (float) rec->clip.feature_std[d] : NAN;
+          }
+      }
+    b_cmean = wkp_npy_encode (WKP_DTYPE_F32, 2, scs, cmean);
+    b_cstd = wkp_npy_encode (WKP_DTYPE_F32, 2, scs, cstd);
     g_autofree char *text_nl = g_strconcat (text, "\n", NULL);
     g_autoptr(GBytes) b_man = g_bytes_new (text_nl, strlen (text_nl));
     if (!add_if_changed (out, p_mean, b_mean, error) || !add_if_changed (out, p_std, b_std, error)
-        || !add_if_changed (out, p_face, b_face, error) || !add_if_changed (out, p_man, b_man, error)
+        || !add_if_changed (out, p_face, b_face, error) || !add_if_changed (out, p_cmean, b_cmean, error)
+        || !add_if_changed (out, p_cstd, b_cstd, error) || !add_if_changed (out, p_man, b_man, error)
         || !wkp_output_commit (out, error))
       return FALSE;
   }

@@ -15,7 +15,9 @@ typedef struct {
 } WkpClipRecord;
 
 void       wkp_clip_record_clear      (WkpClipRecord *rec);
-JsonNode  *wkp_clip_record_to_json    (const WkpClipRecord *rec);
+/* @with_stats: include the per-clip feature mean/std and mean face (clip.json);
+ * the manifest keeps those in clip_feature_{mean,std}.npy instead. */
+JsonNode  *wkp_clip_record_to_json    (const WkpClipRecord *rec, gboolean with_stats);
 gboolean   wkp_clip_record_from_json  (JsonNode *node, WkpClipRecord *rec, const char *name,
                                        GError **error);
 

@@ -290,7 +290,7 @@ wkp_clip_record_clear (WkpClipRecord *rec)
 }
 
 JsonNode *
-wkp_clip_record_to_json (const WkpClipRecord *rec)
+wkp_clip_record_to_json (const WkpClipRecord *rec, gboolean with_stats)
 {
   const WkpDatasetClip *c = &rec->clip;
   g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -330,9 +330,12 @@ wkp_clip_record_to_json (const WkpClipRecord *rec)
           json_builder_add_string_value (b, flag_names[i]);
       json_builder_end_array (b);
       add_int (b, "feature_dim", rec->feature_dim);
-      add_double_array (b, "feature_mean", c->feature_mean, rec->feature_dim);
-      add_double_array (b, "feature_std", c->feature_std, rec->feature_dim);
-      add_float_array (b, "face_mean", rec->face_mean, WKP_N_LANDMARKS * 2);
+      if (with_stats)
+        {
+          add_double_array (b, "feature_mean", c->feature_mean, rec->feature_dim);
+          add_double_array (b, "feature_std", c->feature_std, rec->feature_dim);
+          add_float_array (b, "face_mean", rec->face_mean, WKP_N_LANDMARKS * 2);
+        }
     }
   json_builder_end_object (b);
   return json_builder_get_root (b);
@@ -482,6 +485,34 @@ wkp_dataset_free (WkpDataset *ds)
   g_free (ds);
 }
 
+/* Per-clip feature mean/std: [n_clips, D] arrays beside the manifest. */
+static gboolean
+load_clip_stats (WkpDataset *ds, GError **error)
+{
+  const char *names[2] = { "clip_feature_mean.npy", "clip_feature_std.npy" };
+  for (int k = 0; k < 2; k++)
+    {
+      g_autofree char *path = g_build_filename (ds->dir, names[k], NULL);
+      gint64 shape[2] = { ds->n_clips, ds->dim };
+      g_autoptr(WkpNpy) npy = wkp_npy_load (path, error);
+      if (npy == NULL || !wkp_npy_check (npy, path, WKP_DTYPE_F32, 2, shape, error))
+        return FALSE;
+      for (int i = 0; i < ds->n_clips; i++)
+        {
+          WkpDatasetClip *c = &ds->clips[i].clip;
+          double **dst = k == 0 ? &c->feature_mean : &c->feature_std;
+          const float *row = (const float *) npy->data + (gsize) i * ds->dim;
+          if (c->status != WKP_CLIP_OK)
+            continue;
+          g_free (*dst);
+          *dst = g_new (double, ds->dim);
+          for (int d = 0; d < ds->dim; d++)
+            (*dst)[d] = row[d];
+        }
+    }
+  return TRUE;
+}
+
 WkpDataset *
 wkp_dataset_open (const char *path, GError **error)
 {
@@ -579,6 +610,8 @@ wkp_dataset_open (const char *path, GError **error)
         }
       g_hash_table_insert (ds->by_name, rec->clip.name, GINT_TO_POINTER (i + 1));
     }
+  if (!load_clip_stats (ds, error))
+    return NULL;
   return g_steal_pointer (&ds);
 
 invalid:

@@ -12,6 +12,8 @@
  *   DS/feature_mean.npy      float32 [D]   over the train split's feature rows
  *   DS/feature_std.npy       float32 [D]   (std floored at 1e-5)
  *   DS/mean_face.npy         float32 [68,2] canonical frame, train split frames
+ *   DS/clip_feature_mean.npy float32 [n_clips, D] each clip's own feature mean
+ *   DS/clip_feature_std.npy  float32 [n_clips, D] and std (NaN rows: clip not OK)
  *   DS/clips/<ID>/           one folder per clip, created complete by a rename
  *                            (ID = "<safe name>-<12 hex of the cache key>"):
  *     clip.json              the clip record (same fields as in the manifest)
