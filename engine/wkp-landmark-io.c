@@ -1,1 +1,737 @@
-/* placeholder: this module is being written */
+/* wkp-landmark-io.c: landmark tracks on disk.
+ *
+ * Our format: OUT.npy float32 [T, 68, 2] + OUT.status.npy uint8 [T] +
+ * OUT.json sidecar, written together through WkpOutput (all or nothing).
+ * Imports: face-alignment style .npy [T, 68, 2] / [T, 68, 3] (float32 or
+ * float64; x, y taken, z ignored), OpenFace 2.0 style CSV (x_0..x_67,
+ * y_0..y_67; other columns ignored except frame, face_id, success, timestamp
+ * and our status), and our JSON export. Exports: CSV (OpenFace column names,
+ * re-importable) and JSON. Numbers never go through the locale.
+ */
+#include "wkp-landmarks.h"
+#include "wkp-io.h"
+#include "wkp-npy.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N2 (WKP_N_LANDMARKS * 2)
+#define FORMAT_NAME "wav2kp-landmarks"
+#define JSON_FORMAT_NAME "wav2kp-landmarks-json"
+
+static WkpRational
+fps_or_default (WkpRational fps)
+{
+  return wkp_rational_is_valid (fps) ? fps : WKP_RATIONAL (25, 1);
+}
+
+/* A frame with any non-finite coordinate is missing, entirely NaN. */
+static void
+sanitize_frame (float *p, guint8 *status)
+{
+  gboolean ok = *status != WKP_FACE_MISSING;
+  for (int i = 0; i < N2 && ok; i++)
+    ok = isfinite (p[i]);
+  if (!ok)
+    {
+      *status = WKP_FACE_MISSING;
+      for (int i = 0; i < N2; i++)
+        p[i] = NAN;
+    }
+}
+
+static gboolean
+ends_with_ci (const char *s, const char *suffix)
+{
+  gsize n = strlen (s), m = strlen (suffix);
+  return n >= m && g_ascii_strcasecmp (s + n - m, suffix) == 0;
+}
+
+/* --- our format ------------------------------------------------------------- */
+
+static JsonNode *
+sidecar_json (const WkpLandmarkTrack *track)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *fps = wkp_rational_to_string (track->fps);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, FORMAT_NAME);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, 1);
+  json_builder_set_member_name (b, "n_frames");
+  json_builder_add_int_value (b, track->n_frames);
+  json_builder_set_member_name (b, "n_points");
+  json_builder_add_int_value (b, WKP_N_LANDMARKS);
+  json_builder_set_member_name (b, "units");
+  json_builder_add_string_value (b, "pixels, NaN where no face");
+  json_builder_set_member_name (b, "fps");
+  json_builder_add_string_value (b, fps);
+  json_builder_set_member_name (b, "width");
+  json_builder_add_int_value (b, track->width);
+  json_builder_set_member_name (b, "height");
+  json_builder_add_int_value (b, track->height);
+  json_builder_set_member_name (b, "source");
+  if (track->source != NULL)
+    json_builder_add_string_value (b, track->source);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "frames_with_face");
+  json_builder_add_int_value (b, wkp_landmark_track_count_found (track));
+  json_builder_set_member_name (b, "status_codes");
+  json_builder_begin_object (b);
+  for (int s = WKP_FACE_MISSING; s <= WKP_FACE_TRACKED; s++)
+    {
+      char key[8];
+      g_snprintf (key, sizeof key, "%d", s);
+      json_builder_set_member_name (b, key);
+      json_builder_add_string_value (b, wkp_face_status_to_string (s));
+    }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "settings");
+  if (track->settings != NULL)
+    json_builder_add_value (b, json_node_copy (track->settings));
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+gboolean
+wkp_landmark_track_save (const WkpLandmarkTrack *track, const char *path, GError **error)
+{
+  g_autoptr(WkpOutput) out = NULL;
+  g_autoptr(GBytes) pts = NULL, st = NULL;
+  g_autoptr(JsonNode) side = NULL;
+  g_autofree char *status_path = NULL, *json_path = NULL;
+  gint64 shape[3] = { track->n_frames, WKP_N_LANDMARKS, 2 };
+
+  if (!ends_with_ci (path, ".npy"))
+    {
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                   "%s: landmark output must be an .npy file (OUT.npy; OUT.status.npy and OUT.json go beside it)",
+                   path);
+      return FALSE;
+    }
+  if (!wkp_check_output_path (path, error))
+    return FALSE;
+  status_path = wkp_path_replace_ext (path, ".status.npy");
+  json_path = wkp_path_replace_ext (path, ".json");
+  pts = wkp_npy_encode (WKP_DTYPE_F32, 3, shape, track->points);
+  st = wkp_npy_encode (WKP_DTYPE_U8, 1, shape, track->status);
+  side = sidecar_json (track);
+  out = wkp_output_new ();
+  return wkp_output_add_bytes (out, path, pts, error) &&
+         wkp_output_add_bytes (out, status_path, st, error) &&
+         wkp_output_add_json (out, json_path, side, error) &&
+         wkp_output_commit (out, error);
+}
+
+/* Reads fps/size/source/settings of our sidecar into @track; FALSE + error
+ * when it is ours but malformed. */
+static gboolean
+read_sidecar (JsonObject *o, const char *json_path, WkpLandmarkTrack *track, GError **error)
+{
+  if (json_object_has_member (o, "fps"))
+    {
+      JsonNode *n = json_object_get_member (o, "fps");
+      WkpRational r;
+      g_autoptr(GError) local = NULL;
+      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING ||
+          !wkp_rational_parse (json_node_get_string (n), &r, &local))
+        {
+          g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID, "%s: “fps” is not a frame rate such as \"25/1\"",
+                       json_path);
+          return FALSE;
+        }
+      track->fps = r;
+    }
+  if (json_object_has_member (o, "width"))
+    track->width = (int) json_object_get_int_member_with_default (o, "width", 0);
+  if (json_object_has_member (o, "height"))
+    track->height = (int) json_object_get_int_member_with_default (o, "height", 0);
+  if (json_object_has_member (o, "source") && !json_object_get_null_member (o, "source"))
+    track->source = g_strdup (json_object_get_string_member_with_default (o, "source", NULL));
+  if (json_object_has_member (o, "settings") && !json_object_get_null_member (o, "settings"))
+    track->settings = json_node_copy (json_object_get_member (o, "settings"));
+  return TRUE;
+}
+
+static WkpLandmarkTrack *
+load_npy (const char *path, WkpRational fps, GError **error)
+{
+  g_autoptr(WkpNpy) npy = NULL;
+  g_autofree char *json_path = wkp_path_replace_ext (path, ".json");
+  g_autofree char *status_path = wkp_path_replace_ext (path, ".status.npy");
+  g_autoptr(JsonNode) side = NULL;
+  gboolean ours = FALSE;
+  gint64 n_frames, dims;
+
+  npy = wkp_npy_load (path, error);
+  if (npy == NULL)
+    return NULL;
+  if (npy->dtype != WKP_DTYPE_F32 && npy->dtype != WKP_DTYPE_F64)
+    {
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                   "%s: landmarks must be float32 or float64, not %s", path, wkp_dtype_descr (npy->dtype));
+      return NULL;
+    }
+  if (npy->ndim == 3 && npy->shape[1] == WKP_N_LANDMARKS && (npy->shape[2] == 2 || npy->shape[2] == 3))
+    {
+      n_frames = npy->shape[0];
+      dims = npy->shape[2];
+    }
+  else if (npy->ndim == 2 && npy->shape[0] == WKP_N_LANDMARKS && (npy->shape[1] == 2 || npy->shape[1] == 3))
+    {
+      n_frames = 1;   /* a single face */
+      dims = npy->shape[1];
+    }
+  else
+    {
+      g_autoptr(GString) s = g_string_new ("[");
+      for (int i = 0; i < npy->ndim; i++)
+        g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i ? ", " : "", npy->shape[i]);
+      g_string_append_c (s, ']');
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                   "%s: landmark array has shape %s, expected [T, 68, 2] or [T, 68, 3]", path, s->str);
+      return NULL;
+    }
+
+  /* our sidecar beside it? */
+  if (g_file_test (json_path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_autoptr(GError) local = NULL;
+      side = wkp_json_load_file (json_path, &local);
+      if (side != NULL && JSON_NODE_HOLDS_OBJECT (side))
+        {
+          JsonObject *o = json_node_get_object (side);
+          ours = json_object_has_member (o, "format") &&
+                 g_strcmp0 (json_object_get_string_member_with_default (o, "format", NULL), FORMAT_NAME) == 0;
+        }
+    }
+
+  WkpLandmarkTrack *track = wkp_landmark_track_new (n_frames, fps_or_default (fps));
+  g_autoptr(WkpLandmarkTrack) guard = track;
+  for (gint64 f = 0; f < n_frames; f++)
+    for (int i = 0; i < WKP_N_LANDMARKS; i++)
+      for (int k = 0; k < 2; k++)
+        {
+          gint64 src = (f * WKP_N_LANDMARKS + i) * dims + k;
+          track->points[(f * WKP_N_LANDMARKS + i) * 2 + k] =
+            npy->dtype == WKP_DTYPE_F32 ? ((const float *) npy->data)[src] : (float) ((const double *) npy->data)[src];
+        }
+
+  if (ours)
+    {
+      if (dims != 2)
+        {
+          g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID, "%s: expected [T, 68, 2] float32 (our format)",
+                       path);
+          return NULL;
+        }
+      if (!read_sidecar (json_node_get_object (side), json_path, track, error))
+        return NULL;
+      g_autoptr(WkpNpy) st = wkp_npy_load (status_path, error);
+      if (st == NULL)
+        return NULL;
+      gint64 want[1] = { n_frames };
+      if (!wkp_npy_check (st, status_path, WKP_DTYPE_U8, 1, want, error))
+        return NULL;
+      const guint8 *s = st->data;
+      for (gint64 f = 0; f < n_frames; f++)
+        {
+          if (s[f] > WKP_FACE_TRACKED)
+            {
+              g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                           "%s: frame %" G_GINT64_FORMAT " has status %d (0 missing, 1 detected, 2 tracked)",
+                           status_path, f, s[f]);
+              return NULL;
+            }
+          track->status[f] = s[f];
+        }
+    }
+  else
+    {
+      for (gint64 f = 0; f < n_frames; f++)
+        track->status[f] = WKP_FACE_DETECTED;
+      track->source = g_strdup (path);
+    }
+  for (gint64 f = 0; f < n_frames; f++)
+    sanitize_frame (track->points + f * N2, &track->status[f]);
+  return g_steal_pointer (&guard);
+}
+
+/* --- CSV ---------------------------------------------------------------------- */
+
+/* Parses a whole field as a number: "" and "nan" are NaN, anything else that
+ * is not entirely a number is an error. */
+static gboolean
+parse_number (const char *text, double *out, const char *path, int line, const char *column, char delim,
+              GError **error)
+{
+  g_autofree char *t = g_strstrip (g_strdup (text));
+  char *end = NULL;
+  if (*t == '\0')
+    {
+      *out = NAN;
+      return TRUE;
+    }
+  *out = g_ascii_strtod (t, &end);
+  if (end == t || *end != '\0')
+    {
+      gboolean comma = strchr (t, ',') != NULL && delim != ',';
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                   "%s, line %d, column %s: “%s” is not a number%s", path, line, column, t,
+                   comma ? " (decimal comma? numbers must use a decimal point)" : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char **
+split_fields (const char *line, char delim)
+{
+  char sep[2] = { delim, '\0' };
+  char **f = g_strsplit (line, sep, -1);
+  for (int i = 0; f[i] != NULL; i++)
+    {
+      g_strstrip (f[i]);
+      /* plain quoted fields: "x_0" */
+      gsize n = strlen (f[i]);
+      if (n >= 2 && f[i][0] == '"' && f[i][n - 1] == '"')
+        {
+          memmove (f[i], f[i] + 1, n - 2);
+          f[i][n - 2] = '\0';
+        }
+    }
+  return f;
+}
+
+static WkpRational
+fps_from_timestamps (double t0, gint64 f0, double t1, gint64 f1)
+{
+  WkpRational r = { 0, 0 };
+  if (f1 <= f0 || !(t1 > t0))
+    return r;
+  double fps = (double) (f1 - f0) / (t1 - t0);
+  char buf[32];
+  if (fabs (fps - round (fps)) < 0.01 * fps / 100 + 0.005)
+    g_snprintf (buf, sizeof buf, "%d", (int) round (fps));
+  else
+    g_ascii_formatd (buf, sizeof buf, "%.2f", fps);
+  if (!wkp_rational_parse (buf, &r, NULL))
+    r = WKP_RATIONAL (0, 0);
+  return r;
+}
+
+static WkpLandmarkTrack *
+load_csv (const char *path, WkpRational fps, GError **error)
+{
+  g_autoptr(GBytes) bytes = wkp_read_file (path, error);
+  if (bytes == NULL)
+    return NULL;
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+  if (memchr (data, '\0', len) != NULL || !g_utf8_validate (data, len, NULL))
+    {
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID, "%s: not a text CSV file", path);
+      return NULL;
+    }
+  g_autofree char *text = g_strndup (data, len);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  int header_line = -1;
+  for (int i = 0; lines[i] != NULL; i++)
+    {
+      g_strchomp (lines[i]);   /* also drops \r */
+      if (header_line < 0 && lines[i][0] != '\0')
+        header_line = i;
+    }
+  if (header_line < 0)
+    {
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID, "%s: empty CSV file", path);
+      return NULL;
+    }
+
+  /* delimiter: the most frequent of , ; tab in the header */
+  const char *header = lines[header_line];
+  char delim = ',';
+  int best = -1;
+  const char cands[] = { ',', ';', '\t' };
+  for (guint c = 0; c < G_N_ELEMENTS (cands); c++)
+    {
+      int n = 0;
+      for (const char *p = header; *p; p++)
+        n += *p == cands[c];
+      if (n > best)
+        {
+          best = n;
+          delim = cands[c];
+        }
+    }
+  g_auto(GStrv) cols = split_fields (header, delim);
+  int n_cols = (int) g_strv_length (cols);
+  int xcol[WKP_N_LANDMARKS], ycol[WKP_N_LANDMARKS];
+  int frame_col = -1, face_col = -1, success_col = -1, time_col = -1, status_col = -1;
+  for (int i = 0; i < WKP_N_LANDMARKS; i++)
+    xcol[i] = ycol[i] = -1;
+  for (int c = 0; c < n_cols; c++)
+    {
+      const char *name = cols[c];
+      if ((name[0] == 'x' || name[0] == 'y') && name[1] == '_' && g_ascii_isdigit (name[2]))
+        {
+          char *end;
+          long k = strtol (name + 2, &end, 10);
+          if (*end == '\0' && k >= 0 && k < WKP_N_LANDMARKS)
+            (name[0] == 'x' ? xcol : ycol)[k] = c;
+        }
+      else if (strcmp (name, "frame") == 0)
+        frame_col = c;
+      else if (strcmp (name, "face_id") == 0)
+        face_col = c;
+      else if (strcmp (name, "success") == 0)
+        success_col = c;
+      else if (strcmp (name, "timestamp") == 0)
+        time_col = c;
+      else if (strcmp (name, "status") == 0)
+        status_col = c;
+    }
+  for (int i = 0; i < WKP_N_LANDMARKS; i++)
+    if (xcol[i] < 0 || ycol[i] < 0)
+      {
+        g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                     "%s: no column %s_%d in the header (expected the OpenFace 2.0 layout x_0..x_67, y_0..y_67)",
+                     path, xcol[i] < 0 ? "x" : "y", i);
+        return NULL;
+      }
+
+  g_autoptr(GArray) pts = g_array_new (FALSE, FALSE, sizeof (float));
+  g_autoptr(GByteArray) st = g_byte_array_new ();
+  gint64 first_frame = 0, last_index = -1;
+  double first_face = NAN, t_first = NAN, t_last = NAN;
+  gint64 idx_first = -1, idx_last = -1;
+
+  for (int li = header_line + 1; lines[li] != NULL; li++)
+    {
+      int line_no = li + 1;
+      if (lines[li][0] == '\0')
+        continue;
+      g_auto(GStrv) f = split_fields (lines[li], delim);
+      int nf = (int) g_strv_length (f);
+      if (nf != n_cols)
+        {
+          g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                       "%s, line %d: %d fields, the header has %d%s", path, line_no, nf, n_cols,
+                       nf > n_cols && delim == ',' ? " (decimal commas? numbers must use a decimal point)" : "");
+          return NULL;
+        }
+      double v;
+      if (face_col >= 0)
+        {
+          if (!parse_number (f[face_col], &v, path, line_no, "face_id", delim, error))
+            return NULL;
+          if (isnan (first_face))
+            first_face = v;
+          else if (v != first_face)
+            continue;   /* another person: we keep the first */
+        }
+      gint64 index = last_index + 1;
+      if (frame_col >= 0)
+        {
+          if (!parse_number (f[frame_col], &v, path, line_no, "frame", delim, error))
+            return NULL;
+          if (!isfinite (v) || v != floor (v) || fabs (v) > 1e12)
+            {
+              g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                           "%s, line %d: frame “%s” is not a whole number", path, line_no, f[frame_col]);
+              return NULL;
+            }
+          if (last_index < 0)
+            first_frame = (gint64) v;
+          index = (gint64) v - first_frame;
+          if (index <= last_index)
+            {
+              g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                           "%s, line %d: frame numbers must increase (frame %s after %" G_GINT64_FORMAT ")",
+                           path, line_no, f[frame_col], last_index + first_frame);
+              return NULL;
+            }
+          if (index - last_index > 10000000)
+            {
+              g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                           "%s, line %d: implausible jump in frame numbers", path, line_no);
+              return NULL;
+            }
+        }
+      /* frames skipped by the file are missing */
+      for (gint64 k = last_index + 1; k < index; k++)
+        {
+          float nanv[N2];
+          guint8 miss = WKP_FACE_MISSING;
+          for (int i = 0; i < N2; i++)
+            nanv[i] = NAN;
+          g_array_append_vals (pts, nanv, N2);
+          g_byte_array_append (st, &miss, 1);
+        }
+      float p[N2];
+      guint8 s = WKP_FACE_DETECTED;
+      for (int i = 0; i < WKP_N_LANDMARKS; i++)
+        {
+          if (!parse_number (f[xcol[i]], &v, path, line_no, cols[xcol[i]], delim, error))
+            return NULL;
+          p[2 * i] = (float) v;
+          if (!parse_number (f[ycol[i]], &v, path, line_no, cols[ycol[i]], delim, error))
+            return NULL;
+          p[2 * i + 1] = (float) v;
+        }
+      if (success_col >= 0)
+        {
+          if (!parse_number (f[success_col], &v, path, line_no, "success", delim, error))
+            return NULL;
+          if (v == 0)
+            s = WKP_FACE_MISSING;
+        }
+      if (status_col >= 0 && s != WKP_FACE_MISSING)
+        {
+          if (strcmp (f[status_col], "tracked") == 0)
+            s = WKP_FACE_TRACKED;
+          else if (strcmp (f[status_col], "missing") == 0)
+            s = WKP_FACE_MISSING;
+        }
+      if (time_col >= 0)
+        {
+          if (!parse_number (f[time_col], &v, path, line_no, "timestamp", delim, error))
+            return NULL;
+          if (isfinite (v))
+            {
+              if (idx_first < 0)
+                {
+                  idx_first = index;
+                  t_first = v;
+                }
+              idx_last = index;
+              t_last = v;
+            }
+        }
+      sanitize_frame (p, &s);
+      g_array_append_vals (pts, p, N2);
+      g_byte_array_append (st, &s, 1);
+      last_index = index;
+    }
+
+  WkpRational rate = fps;
+  if (!wkp_rational_is_valid (rate) && idx_first >= 0)
+    rate = fps_from_timestamps (t_first, idx_first, t_last, idx_last);
+  gint64 n = last_index + 1;
+  WkpLandmarkTrack *track = wkp_landmark_track_new (n, fps_or_default (rate));
+  memcpy (track->points, pts->data, sizeof (float) * n * N2);
+  memcpy (track->status, st->data, n);
+  track->source = g_strdup (path);
+  return track;
+}
+
+/* --- our JSON export, read back ---------------------------------------------- */
+
+static WkpLandmarkTrack *
+load_json (const char *path, WkpRational fps, GError **error)
+{
+  g_autoptr(JsonNode) root = wkp_json_load_file (path, error);
+  if (root == NULL)
+    return NULL;
+  JsonObject *o = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  if (o != NULL && json_object_has_member (o, "format") &&
+      g_strcmp0 (json_object_get_string_member_with_default (o, "format", NULL), FORMAT_NAME) == 0)
+    {
+      /* the sidecar: load the .npy beside it */
+      g_autofree char *npy = wkp_path_replace_ext (path, ".npy");
+      return load_npy (npy, fps, error);
+    }
+  if (o == NULL || !json_object_has_member (o, "format") ||
+      g_strcmp0 (json_object_get_string_member_with_default (o, "format", NULL), JSON_FORMAT_NAME) != 0 ||
+      !json_object_has_member (o, "frames") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "frames")))
+    {
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_UNSUPPORTED,
+                   "%s: not a landmark JSON file written by wav2kp (format \"%s\")", path, JSON_FORMAT_NAME);
+      return NULL;
+    }
+  JsonArray *frames = json_object_get_array_member (o, "frames");
+  guint n = json_array_get_length (frames);
+  g_autoptr(WkpLandmarkTrack) track = wkp_landmark_track_new (n, fps_or_default (fps));
+  if (!read_sidecar (o, path, track, error))
+    return NULL;
+  for (guint f = 0; f < n; f++)
+    {
+      JsonNode *fn = json_array_get_element (frames, f);
+      JsonObject *fo = JSON_NODE_HOLDS_OBJECT (fn) ? json_node_get_object (fn) : NULL;
+      JsonNode *pn = fo != NULL ? json_object_get_member (fo, "points") : NULL;
+      if (fo == NULL || pn == NULL)
+        {
+          g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID, "%s: frame %u has no “points”", path, f);
+          return NULL;
+        }
+      if (JSON_NODE_HOLDS_NULL (pn))
+        continue;
+      JsonArray *pa = JSON_NODE_HOLDS_ARRAY (pn) ? json_node_get_array (pn) : NULL;
+      if (pa == NULL || json_array_get_length (pa) != WKP_N_LANDMARKS)
+        {
+          g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID, "%s: frame %u does not have 68 points", path, f);
+          return NULL;
+        }
+      for (int i = 0; i < WKP_N_LANDMARKS; i++)
+        {
+          JsonNode *xy = json_array_get_element (pa, i);
+          JsonArray *xa = JSON_NODE_HOLDS_ARRAY (xy) ? json_node_get_array (xy) : NULL;
+          if (xa == NULL || json_array_get_length (xa) != 2 ||
+              json_node_get_value_type (json_array_get_element (xa, 0)) == G_TYPE_STRING ||
+              json_node_get_value_type (json_array_get_element (xa, 1)) == G_TYPE_STRING)
+            {
+              g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                           "%s: frame %u, point %d is not a pair of numbers", path, f, i);
+              return NULL;
+            }
+          track->points[f * N2 + 2 * i] = (float) json_array_get_double_element (xa, 0);
+          track->points[f * N2 + 2 * i + 1] = (float) json_array_get_double_element (xa, 1);
+        }
+      const char *s = json_object_has_member (fo, "status") ? json_object_get_string_member_with_default (fo, "status", NULL) : NULL;
+      track->status[f] = g_strcmp0 (s, "tracked") == 0 ? WKP_FACE_TRACKED : WKP_FACE_DETECTED;
+      sanitize_frame (track->points + f * N2, &track->status[f]);
+    }
+  return g_steal_pointer (&track);
+}
+
+WkpLandmarkTrack *
+wkp_landmark_track_load (const char *path, WkpRational fps, GError **error)
+{
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_NOT_FOUND, "%s: no such landmark file", path);
+      return NULL;
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID, "%s is a folder, not a landmark file", path);
+      return NULL;
+    }
+  if (ends_with_ci (path, ".csv") || ends_with_ci (path, ".txt"))
+    return load_csv (path, fps, error);
+  if (ends_with_ci (path, ".json"))
+    return load_json (path, fps, error);
+  if (ends_with_ci (path, ".status.npy"))
+    {
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                   "%s is the status file of a landmark track; open the .npy beside it", path);
+      return NULL;
+    }
+  return load_npy (path, fps, error);
+}
+
+/* --- exports ------------------------------------------------------------------ */
+
+static void
+append_number (GString *s, double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  if (isfinite (v))
+    g_string_append (s, g_ascii_formatd (buf, sizeof buf, "%.3f", v));
+}
+
+gboolean
+wkp_landmark_track_export_csv (const WkpLandmarkTrack *track, const char *path, GError **error)
+{
+  g_autoptr(GString) s = g_string_new ("frame,timestamp,success,status");
+  g_autoptr(GBytes) bytes = NULL;
+  WkpRational fps = fps_or_default (track->fps);
+
+  if (!wkp_check_output_path (path, error))
+    return FALSE;
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < WKP_N_LANDMARKS; i++)
+      g_string_append_printf (s, ",%c_%d", k == 0 ? 'x' : 'y', i);
+  g_string_append_c (s, '\n');
+  for (gint64 f = 0; f < track->n_frames; f++)
+    {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      gint64 us = wkp_frame_to_us (f, fps);
+      g_string_append_printf (s, "%" G_GINT64_FORMAT ",%s,%d,%s", f,
+                              g_ascii_formatd (buf, sizeof buf, "%.6f", us / 1e6),
+                              track->status[f] != WKP_FACE_MISSING, wkp_face_status_to_string (track->status[f]));
+      for (int k = 0; k < 2; k++)
+        for (int i = 0; i < WKP_N_LANDMARKS; i++)
+          {
+            g_string_append_c (s, ',');
+            append_number (s, track->points[f * N2 + 2 * i + k]);
+          }
+      g_string_append_c (s, '\n');
+    }
+  bytes = g_string_free_to_bytes (g_steal_pointer (&s));
+  return wkp_write_file_atomic (path, bytes, error);
+}
+
+gboolean
+wkp_landmark_track_export_json (const WkpLandmarkTrack *track, const char *path, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *fps_text = wkp_rational_to_string (fps_or_default (track->fps));
+  WkpRational fps = fps_or_default (track->fps);
+
+  if (!wkp_check_output_path (path, error))
+    return FALSE;
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, JSON_FORMAT_NAME);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, 1);
+  json_builder_set_member_name (b, "fps");
+  json_builder_add_string_value (b, fps_text);
+  json_builder_set_member_name (b, "width");
+  json_builder_add_int_value (b, track->width);
+  json_builder_set_member_name (b, "height");
+  json_builder_add_int_value (b, track->height);
+  json_builder_set_member_name (b, "source");
+  if (track->source != NULL)
+    json_builder_add_string_value (b, track->source);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "n_points");
+  json_builder_add_int_value (b, WKP_N_LANDMARKS);
+  json_builder_set_member_name (b, "frames");
+  json_builder_begin_array (b);
+  for (gint64 f = 0; f < track->n_frames; f++)
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "frame");
+      json_builder_add_int_value (b, f);
+      json_builder_set_member_name (b, "time_us");
+      json_builder_add_int_value (b, wkp_frame_to_us (f, fps));
+      json_builder_set_member_name (b, "status");
+      json_builder_add_string_value (b, wkp_face_status_to_string (track->status[f]));
+      json_builder_set_member_name (b, "points");
+      if (track->status[f] == WKP_FACE_MISSING)
+        json_builder_add_null_value (b);
+      else
+        {
+          json_builder_begin_array (b);
+          for (int i = 0; i < WKP_N_LANDMARKS; i++)
+            {
+              json_builder_begin_array (b);
+              json_builder_add_double_value (b, round (track->points[f * N2 + 2 * i] * 1000.0) / 1000.0);
+              json_builder_add_double_value (b, round (track->points[f * N2 + 2 * i + 1] * 1000.0) / 1000.0);
+              json_builder_end_array (b);
+            }
+          json_builder_end_array (b);
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  {
+    g_autofree char *text = wkp_json_to_string (root, FALSE);
+    char *with_nl = g_strconcat (text, "\n", NULL);
+    bytes = g_bytes_new_take (with_nl, strlen (with_nl));
+  }
+  return wkp_write_file_atomic (path, bytes, error);
+}

@@ -39,6 +39,14 @@ WkpLandmarkTrack *wkp_landmark_track_copy  (const WkpLandmarkTrack *track);
 void              wkp_landmark_track_free  (WkpLandmarkTrack *track);
 /* Number of frames with a face. */
 gint64            wkp_landmark_track_count_found (const WkpLandmarkTrack *track);
+/* "missing", "detected", "tracked". */
+const char       *wkp_face_status_to_string (WkpFaceStatus status);
+/* A copy with every face moved into the canonical frame (wkp_face_normalize);
+ * frames that cannot be normalised become missing. */
+WkpLandmarkTrack *wkp_landmark_track_normalize (const WkpLandmarkTrack *track);
+/* Temporal smoothing for display (Savitzky-Golay, 5 frames, quadratic) inside
+ * runs of found frames; never across a missing frame. */
+void              wkp_landmark_track_smooth (WkpLandmarkTrack *track);
 
 typedef struct {
   int      detect_every;     /* re-detect at least every N frames (tracking mode); 1 = detect every frame */
@@ -46,7 +54,7 @@ typedef struct {
   int      max_detect_width; /* frames wider than this are downscaled for detection (640) */
   int      min_face_px;      /* frames/crops smaller than this are upscaled for detection (HOG window 80) */
   gboolean smooth;           /* temporal smoothing for display (off for training targets) */
-  int      n_threads;
+  int      n_threads;        /* reserved: a clip is tracked on one thread */
 } WkpLandmarkParams;
 
 void wkp_landmark_params_init_default (WkpLandmarkParams *params);
