@@ -76,6 +76,7 @@ wkp_evaluation_free (WkpEvaluation *ev)
 typedef struct {
   WkpModel         *model;
   WkpLandmarkTrack *single_track;   /* a track file for a one-clip split */
+  gboolean          use_features;   /* predict from the dataset's cached features */
   WkpMetricsAccum  *pooled;
   WkpMetricsAccum  *clip;
 } EntryState;
@@ -328,6 +329,13 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
                                               state[p].model->features.sample_rate, DATASET_AUDIO_RATE);
           else if (!wkp_model_check_features (state[p].model, ds_config, &incompatible))
             entry->problem = g_strdup_printf ("incompatible feature config: %s", incompatible->message);
+          else
+            {
+              /* same features at the same rate: use the dataset's cached rows
+               * (exactly what training saw); otherwise compute from audio */
+              WkpRational mf = wkp_dataset_get_model_fps (ds), f = state[p].model->fps;
+              state[p].use_features = (gint64) mf.num * f.den == (gint64) f.num * mf.den;
+            }
         }
       else
         {
@@ -387,6 +395,7 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
       g_autofree float *ref = g_new (float, nn * NXY);
       g_autofree float *pred = g_new (float, nn * NXY);
       g_autoptr(WkpNpy) audio = NULL;
+      g_autoptr(WkpNpy) features = NULL;
       g_autofree double *env = NULL;
 
       if (wkp_check_cancelled (cancellable, error))
@@ -405,7 +414,14 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
           if (entry->problem != NULL)
             continue;
           pred_ap = entry->aperture[c] = g_new (double, nn);
-          if ((entry->kind == WKP_EVAL_MODEL || entry->kind == WKP_EVAL_ENERGY) && audio == NULL)
+          if (entry->kind == WKP_EVAL_MODEL && state[e].use_features && features == NULL)
+            {
+              features = wkp_dataset_clip_load (ds, index, WKP_CLIP_ARRAY_FEATURES, error);
+              if (features == NULL)
+                goto out;
+            }
+          if (((entry->kind == WKP_EVAL_MODEL && !state[e].use_features) || entry->kind == WKP_EVAL_ENERGY)
+              && audio == NULL)
             {
               audio = load_audio (ds, index, error);
               if (audio == NULL)
@@ -416,8 +432,13 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
             {
             case WKP_EVAL_MODEL:
               {
-                g_autofree float *p = wkp_model_predict_audio (state[e].model, audio->data, audio->n_elements,
-                                                               clip->fps, n, params->n_threads, cancellable, error);
+                g_autofree float *p = NULL;
+                if (state[e].use_features)
+                  p = wkp_model_predict_features (state[e].model, features->data, features->shape[0],
+                                                  clip->fps, n, params->n_threads, error);
+                else
+                  p = wkp_model_predict_audio (state[e].model, audio->data, audio->n_elements,
+                                               clip->fps, n, params->n_threads, cancellable, error);
                 if (p == NULL)
                   {
                     g_prefix_error (error, "%s on clip %s: ", entry->label, clip->name);
