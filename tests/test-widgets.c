@@ -1,0 +1,515 @@
+/* Widget tests (run under xvfb-run with GSK_RENDERER=cairo).
+ *
+ * - time <-> pixel and time <-> frame mapping of the views, checked against
+ *   the engine's exact wkp-time.h (an independent implementation);
+ * - each view rendered with fixture data and compared with a reference image
+ *   in tests/reference/ at a stated tolerance: a pixel "differs" when any
+ *   channel differs by more than 24/255, and the test fails when more than
+ *   0.5 % of the pixels differ or the mean absolute channel error exceeds
+ *   1.5/255 (text antialiasing and renderer rounding stay well below that).
+ *
+ * Regenerating the references (after an intended visual change, after LOOKING
+ * at the new images): WKP_UPDATE_REFERENCES=1 meson test -C BUILD widgets
+ * writes tests/reference/<view>.png in the source tree.
+ */
+#include <gtk/gtk.h>
+#include <math.h>
+#include <string.h>
+
+#include "wkp-config.h"
+#include "wkp-time.h"
+#include "wkp-widgets.h"
+
+#define DIFF_THRESHOLD 24
+#define MAX_DIFF_FRACTION 0.005
+#define MAX_MEAN_ERROR 1.5
+
+/* --- mapping ----------------------------------------------------------------- */
+
+static void
+test_time_map_roundtrip (void)
+{
+  WkpTimeMap map = { 1000000, 4000000, 600.0 };
+
+  g_assert_cmpfloat_with_epsilon (wkp_time_map_to_x (&map, 1000000), 0.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (wkp_time_map_to_x (&map, 4000000), 600.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (wkp_time_map_to_x (&map, 2500000), 300.0, 1e-9);
+  /* 5 ms per pixel: x -> us -> x is exact to a microsecond */
+  for (int i = 0; i < 1000; i++)
+    {
+      double x = g_test_rand_double_range (-100, 700);
+      gint64 us = wkp_time_map_to_us (&map, x);
+      g_assert_cmpfloat (fabs (wkp_time_map_to_x (&map, us) - x), <=, 600.0 / 3000000.0);
+    }
+  /* degenerate maps do not divide by zero */
+  map.end_us = map.start_us;
+  g_assert_cmpfloat (wkp_time_map_to_x (&map, 5), ==, 0.0);
+  map.width = 0;
+  g_assert_cmpint (wkp_time_map_to_us (&map, 10), ==, map.start_us);
+}
+
+static void
+test_frame_mapping (void)
+{
+  static const WkpRational rates[] = { { 25, 1 }, { 30000, 1001 }, { 24000, 1001 }, { 60, 1 }, { 100, 4 } };
+
+  for (guint r = 0; r < G_N_ELEMENTS (rates); r++)
+    {
+      WkpRational fps = rates[r];
+      for (int i = 0; i < 2000; i++)
+        {
+          gint64 us = g_test_rand_int_range (0, G_MAXINT32) * (gint64) g_test_rand_int_range (1, 2000);
+          gint64 frame = g_test_rand_int_range (0, G_MAXINT32);
+          g_assert_cmpint (wkp_view_frame_at (us, fps.num, fps.den), ==, wkp_us_to_frame (us, fps));
+          g_assert_cmpint (wkp_view_frame_start (frame, fps.num, fps.den), ==, wkp_frame_to_us (frame, fps));
+        }
+      /* every frame start maps back to its frame, and the microsecond before
+       * it to the previous frame */
+      for (gint64 f = 1; f < 5000; f += 7)
+        {
+          gint64 t = wkp_view_frame_start (f, fps.num, fps.den);
+          g_assert_cmpint (wkp_view_frame_at (t, fps.num, fps.den), ==, f);
+          g_assert_cmpint (wkp_view_frame_at (t - 1, fps.num, fps.den), ==, f - 1);
+        }
+    }
+  /* an hour of 29.97 fps: 107892 frames (+ a fraction), no drift */
+  g_assert_cmpint (wkp_view_frame_at (G_GINT64_CONSTANT (3600000000), 30000, 1001), ==, 107892);
+  g_assert_cmpint (wkp_view_frame_start (107892, 30000, 1001), ==, 3599996400);
+  /* negative times belong to negative frames (floor) */
+  g_assert_cmpint (wkp_view_frame_at (-1, 25, 1), ==, -1);
+}
+
+static void
+test_zoom_pan (void)
+{
+  gint64 s = 0, e = 10000000;
+
+  /* zoom in by 2 around 5 s keeps 5 s in place */
+  wkp_time_range_zoom (&s, &e, 5000000, 0.5, 10000000, 100000);
+  g_assert_cmpint (s, ==, 2500000);
+  g_assert_cmpint (e, ==, 7500000);
+  /* zoom in around the left edge keeps the left edge */
+  wkp_time_range_zoom (&s, &e, 2500000, 0.5, 10000000, 100000);
+  g_assert_cmpint (s, ==, 2500000);
+  g_assert_cmpint (e, ==, 5000000);
+  /* zooming far in stops at the minimum span */
+  for (int i = 0; i < 30; i++)
+    wkp_time_range_zoom (&s, &e, 3000000, 0.5, 10000000, 100000);
+  g_assert_cmpint (e - s, ==, 100000);
+  g_assert_cmpint (s, <=, 3000000);
+  g_assert_cmpint (e, >=, 3000000);
+  /* zooming far out stops at the clip */
+  for (int i = 0; i < 30; i++)
+    wkp_time_range_zoom (&s, &e, 3000000, 2.0, 10000000, 100000);
+  g_assert_cmpint (s, ==, 0);
+  g_assert_cmpint (e, ==, 10000000);
+  /* panning is clamped to the clip */
+  s = 1000000, e = 3000000;
+  wkp_time_range_pan (&s, &e, -5000000, 10000000);
+  g_assert_cmpint (s, ==, 0);
+  g_assert_cmpint (e, ==, 2000000);
+  wkp_time_range_pan (&s, &e, 50000000, 10000000);
+  g_assert_cmpint (s, ==, 8000000);
+  g_assert_cmpint (e, ==, 10000000);
+}
+
+static void
+test_tick_step (void)
+{
+  WkpTimeMap map = { 0, 3000000, 1200 };
+  gint64 step = wkp_timeline_tick_step (&map, 70);
+  /* 3 s over 1200 px = 400 px per second: 200 ms ticks are 80 px apart */
+  g_assert_cmpint (step, ==, 200000);
+  map.end_us = 3600000000;
+  step = wkp_timeline_tick_step (&map, 70);
+  g_assert_cmpfloat (step * map.width / (double) map.end_us, >=, 70);
+}
+
+static void
+test_letterbox (void)
+{
+  graphene_rect_t r;
+  /* 360x288 (5:4) into 800x400: pillarboxed, height-limited */
+  g_assert_true (wkp_frame_view_compute_letterbox (360, 288, 800, 400, &r));
+  g_assert_cmpfloat_with_epsilon (r.size.height, 400, 1e-6);
+  g_assert_cmpfloat_with_epsilon (r.size.width, 500, 1e-6);
+  g_assert_cmpfloat_with_epsilon (r.origin.x, 150, 1e-6);
+  g_assert_cmpfloat_with_epsilon (r.origin.y, 0, 1e-6);
+  /* 1920x1080 into 400x400: letterboxed, width-limited */
+  g_assert_true (wkp_frame_view_compute_letterbox (1920, 1080, 400, 400, &r));
+  g_assert_cmpfloat_with_epsilon (r.size.width, 400, 1e-6);
+  g_assert_cmpfloat_with_epsilon (r.size.height, 225, 1e-6);
+  g_assert_cmpfloat_with_epsilon (r.origin.y, 87.5, 1e-6);
+  g_assert_false (wkp_frame_view_compute_letterbox (0, 10, 100, 100, &r));
+  g_assert_false (wkp_frame_view_compute_letterbox (10, 10, 0, 100, &r));
+}
+
+static void
+test_colormap (void)
+{
+  guint8 a[3], b[3];
+  double prev = -1;
+  /* endpoints are viridis' / magma's, lightness rises monotonically */
+  wkp_colormap_lookup (WKP_COLORMAP_VIRIDIS, 0.0, a);
+  g_assert_cmpint (a[0], ==, 0x44); g_assert_cmpint (a[1], ==, 0x01); g_assert_cmpint (a[2], ==, 0x54);
+  wkp_colormap_lookup (WKP_COLORMAP_VIRIDIS, 1.0, a);
+  g_assert_cmpint (a[0], ==, 0xfd); g_assert_cmpint (a[1], ==, 0xe7); g_assert_cmpint (a[2], ==, 0x25);
+  wkp_colormap_lookup (WKP_COLORMAP_MAGMA, 0.0, b);
+  g_assert_cmpint (b[0] + b[1], ==, 0);
+  for (WkpColormap m = WKP_COLORMAP_VIRIDIS; m <= WKP_COLORMAP_MAGMA; m++)
+    {
+      prev = -1;
+      for (int i = 0; i <= 100; i++)
+        {
+          double luma;
+          wkp_colormap_lookup (m, i / 100.0, a);
+          luma = 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2];
+          g_assert_cmpfloat (luma, >=, prev - 1.0);
+          prev = luma;
+        }
+    }
+  /* out of range clamps, NaN is black */
+  wkp_colormap_lookup (WKP_COLORMAP_VIRIDIS, 7.0, a);
+  wkp_colormap_lookup (WKP_COLORMAP_VIRIDIS, 1.0, b);
+  g_assert_cmpmem (a, 3, b, 3);
+  wkp_colormap_lookup (WKP_COLORMAP_VIRIDIS, NAN, a);
+  g_assert_cmpint (a[0] + a[1] + a[2], ==, 0);
+}
+
+/* --- rendering ------------------------------------------------------------------ */
+
+static gboolean
+quit_loop (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+spin (guint ms)
+{
+  gboolean done = FALSE;
+  g_timeout_add (ms, quit_loop, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static GtkWidget *
+show_in_window (GtkWidget *widget, int width, int height)
+{
+  GtkWidget *window = gtk_window_new ();
+  gtk_window_set_decorated (GTK_WINDOW (window), FALSE);
+  gtk_widget_set_size_request (widget, width, height);
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  gtk_window_set_child (GTK_WINDOW (window), widget);
+  gtk_window_present (GTK_WINDOW (window));
+  while (!gtk_widget_get_mapped (widget) || gtk_widget_get_width (widget) != width ||
+         gtk_widget_get_height (widget) != height)
+    g_main_context_iteration (NULL, TRUE);
+  spin (50);
+  return window;
+}
+
+static GdkTexture *
+render_widget (GtkWidget *widget)
+{
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+}
+
+static void
+compare_with_reference (GdkTexture *actual, const char *name)
+{
+  g_autofree char *file = g_strdup_printf ("%s.png", name);
+  g_autofree char *ref_path = g_build_filename (WKP_SOURCE_DIR, "tests", "reference", file, NULL);
+  g_autofree char *out_path = g_build_filename (WKP_BUILD_DIR, "tests", file, NULL);
+  g_autoptr(GdkTexture) reference = NULL;
+  g_autoptr(GError) error = NULL;
+  int w = gdk_texture_get_width (actual), h = gdk_texture_get_height (actual);
+  g_autofree guchar *a = NULL, *b = NULL;
+  gsize differ = 0;
+  double total = 0;
+
+  if (g_getenv ("WKP_UPDATE_REFERENCES") != NULL)
+    {
+      g_assert_true (gdk_texture_save_to_png (actual, ref_path));
+      g_test_message ("wrote reference %s", ref_path);
+      return;
+    }
+  gdk_texture_save_to_png (actual, out_path);   /* for inspection when it fails */
+  reference = gdk_texture_new_from_filename (ref_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gdk_texture_get_width (reference), ==, w);
+  g_assert_cmpint (gdk_texture_get_height (reference), ==, h);
+
+  a = g_malloc ((gsize) w * h * 4);
+  b = g_malloc ((gsize) w * h * 4);
+  gdk_texture_download (actual, a, w * 4);
+  gdk_texture_download (reference, b, w * 4);
+  for (gsize i = 0; i < (gsize) w * h; i++)
+    {
+      int worst = 0;
+      for (int c = 0; c < 4; c++)
+        {
+          int d = abs ((int) a[4 * i + c] - (int) b[4 * i + c]);
+          worst = MAX (worst, d);
+          total += d;
+        }
+      if (worst > DIFF_THRESHOLD)
+        differ++;
+    }
+  g_test_message ("%s: %" G_GSIZE_FORMAT " of %d pixels differ, mean channel error %.3f (actual in %s)",
+                  name, differ, w * h, total / (4.0 * w * h), out_path);
+  g_assert_cmpfloat ((double) differ / (w * h), <=, MAX_DIFF_FRACTION);
+  g_assert_cmpfloat (total / (4.0 * w * h), <=, MAX_MEAN_ERROR);
+}
+
+/* Fixture face: an idealised 68-point face (pixels) built from ellipses so
+ * that the test depends on nothing but itself. */
+static void
+fixture_face (float *pts, double cx, double cy, double s, double open)
+{
+  /* jaw: lower half ellipse */
+  for (int i = 0; i <= 16; i++)
+    {
+      double t = G_PI * i / 16.0;
+      pts[2 * i] = cx - s * cos (t);
+      pts[2 * i + 1] = cy + 1.1 * s * sin (t) - 0.1 * s;
+    }
+  for (int b = 0; b < 2; b++)   /* brows */
+    for (int i = 0; i < 5; i++)
+      {
+        int k = 17 + 5 * b + i;
+        double x = (b == 0 ? -0.75 : 0.15) + 0.15 * i;
+        pts[2 * k] = cx + s * x;
+        pts[2 * k + 1] = cy - s * (0.55 + 0.08 * sin (G_PI * i / 4.0));
+      }
+  for (int i = 0; i < 4; i++)   /* nose bridge */
+    {
+      pts[2 * (27 + i)] = cx;
+      pts[2 * (27 + i) + 1] = cy - s * (0.35 - 0.14 * i);
+    }
+  for (int i = 0; i < 5; i++)   /* nostrils */
+    {
+      pts[2 * (31 + i)] = cx + s * (-0.16 + 0.08 * i);
+      pts[2 * (31 + i) + 1] = cy + s * (0.25 + 0.03 * (2 - abs (i - 2)));
+    }
+  for (int e = 0; e < 2; e++)   /* eyes */
+    for (int i = 0; i < 6; i++)
+      {
+        int k = 36 + 6 * e + i;
+        double t = 2 * G_PI * i / 6.0;
+        pts[2 * k] = cx + s * ((e == 0 ? -0.42 : 0.42) - 0.16 * cos (t));
+        pts[2 * k + 1] = cy - s * (0.3 + 0.06 * sin (t));
+      }
+  for (int i = 0; i < 12; i++)  /* outer lip */
+    {
+      double t = 2 * G_PI * i / 12.0;
+      pts[2 * (48 + i)] = cx - s * 0.38 * cos (t);
+      pts[2 * (48 + i) + 1] = cy + s * (0.62 - (0.12 + open) * sin (t));
+    }
+  for (int i = 0; i < 8; i++)   /* inner lip */
+    {
+      double t = 2 * G_PI * i / 8.0;
+      pts[2 * (60 + i)] = cx - s * 0.28 * cos (t);
+      pts[2 * (60 + i) + 1] = cy + s * (0.62 - open * sin (t));
+    }
+}
+
+static GdkTexture *
+fixture_picture (int w, int h)
+{
+  guchar *pix = g_malloc ((gsize) w * h * 3);
+  g_autoptr(GBytes) bytes = NULL;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        guchar *p = pix + ((gsize) y * w + x) * 3;
+        p[0] = (guchar) (40 + 150 * x / w);
+        p[1] = (guchar) (60 + 120 * y / h);
+        p[2] = (guchar) (((x / 20 + y / 20) & 1) ? 170 : 120);
+      }
+  bytes = g_bytes_new_take (pix, (gsize) w * h * 3);
+  return gdk_memory_texture_new (w, h, GDK_MEMORY_R8G8B8, bytes, w * 3);
+}
+
+static void
+test_render_frame_view (void)
+{
+  GtkWidget *view = wkp_frame_view_new ();
+  g_autoptr(GdkTexture) picture = fixture_picture (360, 288);
+  float pts[136];
+  GtkWidget *window;
+  g_autoptr(GdkTexture) out = NULL;
+
+  fixture_face (pts, 180, 140, 90, 0.08);
+  wkp_frame_view_set_frame (WKP_FRAME_VIEW (view), picture, 12);
+  wkp_frame_view_set_landmarks (WKP_FRAME_VIEW (view), pts);
+  g_object_set (view, "show-indices", TRUE, NULL);
+  g_assert_cmpint (wkp_frame_view_get_index (WKP_FRAME_VIEW (view)), ==, 12);
+  window = show_in_window (view, 480, 300);   /* wider than 5:4: pillarboxed */
+  out = render_widget (view);
+  compare_with_reference (out, "frame-view");
+
+  /* mouth-only changes the picture (the test can fail) */
+  {
+    g_autoptr(GdkTexture) mouth = NULL;
+    gsize size = (gsize) gdk_texture_get_width (out) * gdk_texture_get_height (out) * 4;
+    g_autofree guchar *a = g_malloc (size);
+    g_autofree guchar *b = g_malloc (size);
+    g_object_set (view, "mouth-only", TRUE, NULL);
+    spin (30);
+    mouth = render_widget (view);
+    g_assert_cmpint (gdk_texture_get_width (mouth), ==, gdk_texture_get_width (out));
+    g_assert_cmpint (gdk_texture_get_height (mouth), ==, gdk_texture_get_height (out));
+    gdk_texture_download (out, a, gdk_texture_get_width (out) * 4);
+    gdk_texture_download (mouth, b, gdk_texture_get_width (out) * 4);
+    g_assert_true (memcmp (a, b, size) != 0);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_render_spectrogram (void)
+{
+  GtkWidget *view = wkp_spectrogram_view_new ();
+  const int steps = 300, coeffs = 13;   /* 3 s at 100 steps per second */
+  float *m = g_new (float, steps * coeffs);
+  g_autoptr(GBytes) bytes = NULL;
+  GtkWidget *window;
+  g_autoptr(GdkTexture) out = NULL;
+
+  for (int t = 0; t < steps; t++)
+    for (int c = 0; c < coeffs; c++)
+      m[t * coeffs + c] = (float) (sin (t * 0.05 * (1 + c * 0.3)) + 0.5 * cos (c * 0.9 + t * 0.01));
+  bytes = g_bytes_new_take (m, sizeof (float) * steps * coeffs);
+  wkp_spectrogram_view_set_data (WKP_SPECTROGRAM_VIEW (view), bytes, steps, coeffs, 100, 1);
+  wkp_time_view_set_duration (WKP_TIME_VIEW (view), 3000000);
+  wkp_time_view_set_range (WKP_TIME_VIEW (view), 500000, 2500000);   /* zoomed: 2 s of 3 s */
+  wkp_time_view_set_position (WKP_TIME_VIEW (view), 1500000);
+  wkp_time_view_set_selection (WKP_TIME_VIEW (view), 1000000, 1250000);
+  window = show_in_window (view, 400, 100);
+  while (wkp_spectrogram_view_is_rendering (WKP_SPECTROGRAM_VIEW (view)))
+    g_main_context_iteration (NULL, TRUE);
+  spin (30);
+  out = render_widget (view);
+  compare_with_reference (out, "spectrogram-view");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_render_mouth_view (void)
+{
+  GtkWidget *view = wkp_mouth_view_new ();
+  float extracted[136], predicted[136];
+  GtkWidget *window;
+  g_autoptr(GdkTexture) out = NULL;
+
+  /* canonical-frame units: inter-ocular 1, mouth near y = 1 */
+  fixture_face (extracted, 0, 0.38, 1.0, 0.10);
+  fixture_face (predicted, 0.02, 0.38, 1.0, 0.05);
+  wkp_mouth_view_set_bounds (WKP_MOUTH_VIEW (view), -0.55, 0.6, 0.55, 1.4);
+  wkp_mouth_view_set_extracted (WKP_MOUTH_VIEW (view), extracted);
+  wkp_mouth_view_set_predicted (WKP_MOUTH_VIEW (view), predicted);
+  wkp_mouth_view_set_note (WKP_MOUTH_VIEW (view), "Model: fixture");
+  window = show_in_window (view, 320, 260);
+  out = render_widget (view);
+  compare_with_reference (out, "mouth-view");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_render_aperture_plot (void)
+{
+  GtkWidget *view = wkp_aperture_plot_new ();
+  const int n = 75;   /* 3 s at 25 fps */
+  float *ex = g_new (float, n), *pr = g_new (float, n);
+  g_autoptr(GBytes) be = NULL, bp = NULL;
+  GtkWidget *window;
+  g_autoptr(GdkTexture) out = NULL;
+
+  for (int i = 0; i < n; i++)
+    {
+      ex[i] = (float) (0.12 + 0.1 * sin (i * 0.3));
+      pr[i] = (float) (0.12 + 0.08 * sin (i * 0.3 - 0.4));
+    }
+  ex[30] = ex[31] = NAN;   /* a gap: no face */
+  be = g_bytes_new_take (ex, n * sizeof (float));
+  bp = g_bytes_new_take (pr, n * sizeof (float));
+  wkp_aperture_plot_set_series (WKP_APERTURE_PLOT (view), WKP_APERTURE_EXTRACTED, be, n, 25, 1);
+  wkp_aperture_plot_set_series (WKP_APERTURE_PLOT (view), WKP_APERTURE_PREDICTED, bp, n, 25, 1);
+  wkp_time_view_set_duration (WKP_TIME_VIEW (view), 3000000);
+  wkp_time_view_set_range (WKP_TIME_VIEW (view), 0, 3000000);
+  wkp_time_view_set_position (WKP_TIME_VIEW (view), 2000000);
+  window = show_in_window (view, 400, 120);
+  out = render_widget (view);
+  compare_with_reference (out, "aperture-plot");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_render_timeline (void)
+{
+  GtkWidget *view = wkp_timeline_bar_new ();
+  GtkWidget *window;
+  g_autoptr(GdkTexture) out = NULL;
+  wkp_time_view_set_duration (WKP_TIME_VIEW (view), 3000000);
+  wkp_time_view_set_range (WKP_TIME_VIEW (view), 0, 3500000);
+  wkp_time_view_set_position (WKP_TIME_VIEW (view), 1200000);
+  wkp_time_view_set_selection (WKP_TIME_VIEW (view), 400000, 900000);
+  window = show_in_window (view, 400, 28);
+  out = render_widget (view);
+  compare_with_reference (out, "timeline-bar");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* A drag on a time view asks for a seek at the time under the pointer. */
+static void
+on_seek (WkpTimeView *view, gint64 us, gint64 *out)
+{
+  *out = us;
+}
+
+static void
+test_time_view_properties (void)
+{
+  GtkWidget *view = g_object_ref_sink (wkp_timeline_bar_new ());
+  gint64 s, e, seeked = -1;
+  wkp_time_view_set_range (WKP_TIME_VIEW (view), 100, 900);
+  wkp_time_view_get_range (WKP_TIME_VIEW (view), &s, &e);
+  g_assert_cmpint (s, ==, 100);
+  g_assert_cmpint (e, ==, 900);
+  wkp_time_view_get_selection (WKP_TIME_VIEW (view), &s, &e);
+  g_assert_cmpint (s, ==, -1);
+  g_signal_connect (view, "seek", G_CALLBACK (on_seek), &seeked);
+  g_signal_emit_by_name (view, "seek", (gint64) 450);
+  g_assert_cmpint (seeked, ==, 450);
+  g_object_unref (view);
+}
+
+int
+main (int argc, char **argv)
+{
+  gtk_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/widgets/time-map", test_time_map_roundtrip);
+  g_test_add_func ("/widgets/frame-mapping", test_frame_mapping);
+  g_test_add_func ("/widgets/zoom-pan", test_zoom_pan);
+  g_test_add_func ("/widgets/tick-step", test_tick_step);
+  g_test_add_func ("/widgets/letterbox", test_letterbox);
+  g_test_add_func ("/widgets/colormap", test_colormap);
+  g_test_add_func ("/widgets/time-view-properties", test_time_view_properties);
+  g_test_add_func ("/widgets/render/frame-view", test_render_frame_view);
+  g_test_add_func ("/widgets/render/spectrogram-view", test_render_spectrogram);
+  g_test_add_func ("/widgets/render/mouth-view", test_render_mouth_view);
+  g_test_add_func ("/widgets/render/aperture-plot", test_render_aperture_plot);
+  g_test_add_func ("/widgets/render/timeline-bar", test_render_timeline);
+  return g_test_run ();
+}
