@@ -8,6 +8,7 @@
 #include <string.h>
 
 static const WkpCliCommand commands[] = {
+  { "demo", wkp_cli_demo, "Speak a sentence, predict its keypoints, render a clip (the main job)" },
   { "probe", wkp_cli_probe, "Describe a media file (container, streams, exact frame rate)" },
   { "features", wkp_cli_features, "Audio features (MFCC / log-mel), one row per video frame" },
   { "landmarks", wkp_cli_landmarks, "68-point facial landmarks per video frame (dlib)" },
@@ -17,6 +18,7 @@ static const WkpCliCommand commands[] = {
   { "check", wkp_cli_check, "Report alignment problems of a prepared dataset" },
   { "train", wkp_cli_train, "Train a PCA + LSTM model on a prepared dataset" },
   { "evaluate", wkp_cli_evaluate, "Metrics of models and baselines on a dataset split" },
+  { "render", wkp_cli_render, "Render a presentation clip (video, landmarks, predicted mouth, audio)" },
   { "bench", wkp_cli_bench, "Benchmarks that print ratios against a baseline" },
 };
 

@@ -53,6 +53,8 @@ int wkp_cli_check     (int argc, char **argv);
 int wkp_cli_train     (int argc, char **argv);
 int wkp_cli_evaluate  (int argc, char **argv);
 int wkp_cli_bench     (int argc, char **argv);
+int wkp_cli_render    (int argc, char **argv);
+int wkp_cli_demo      (int argc, char **argv);
 
 /* Benchmarks (app/bench-NAME.c), run as `wav2kp bench NAME`. */
 int wkp_bench_features  (int argc, char **argv);

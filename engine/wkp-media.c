@@ -22,8 +22,8 @@ set_av_error (GError **error, int code, int averr, const char *path, const char 
   g_set_error (error, WKP_MEDIA_ERROR, code, "%s: %s (%s)", path, what, buf);
 }
 
-static void
-quiet_ffmpeg (void)
+void
+wkp_ffmpeg_init (void)
 {
   static gsize once = 0;
   if (g_once_init_enter (&once))
@@ -43,7 +43,7 @@ open_input (const char *path, GError **error)
   GStatBuf st;
   int ret;
 
-  quiet_ffmpeg ();
+  wkp_ffmpeg_init ();
   if (g_stat (path, &st) != 0)
     {
       g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND, "%s: no such file", path);

@@ -52,6 +52,9 @@ WkpMediaInfo *wkp_media_probe          (const char *path, WkpRational fps, WkpPr
                                         GError **error);
 void          wkp_media_info_free      (WkpMediaInfo *info);
 JsonNode     *wkp_media_info_to_json   (const WkpMediaInfo *info);
+/* Silences FFmpeg's own logging (set WKP_FFMPEG_DEBUG to keep it); called by
+ * every entry point that opens a file. */
+void          wkp_ffmpeg_init          (void);
 /* TRUE when @path contains a printf-style frame number (%d, %03d ...). */
 gboolean      wkp_media_is_pattern     (const char *path);
 

@@ -4,7 +4,10 @@
 #include <libavutil/channel_layout.h>
 #include <libavutil/opt.h>
 #include <libswresample/swresample.h>
+#include <math.h>
 #include <string.h>
+
+#include "wkp-io.h"
 
 WkpAudio *
 wkp_audio_resample (const float *samples, gint64 n, int in_rate, int out_rate, GError **error)
@@ -103,4 +106,41 @@ wkp_speech_synthesize (const char *text, const char *voice, int rate, GError **e
   audio = wkp_audio_resample (f, st.pcm->len, espeak_rate, rate, error);
   g_array_unref (st.pcm);
   return audio;
+}
+
+gboolean
+wkp_audio_save_wav (const WkpAudio *audio, const char *path, GError **error)
+{
+  guint32 data_bytes = (guint32) (audio->n_samples * 2);
+  GByteArray *b = g_byte_array_sized_new (44 + data_bytes);
+  g_autoptr(GBytes) bytes = NULL;
+  guint8 hdr[44];
+
+#define LE32(p, v) do { guint32 _v = (v); (p)[0] = _v & 0xff; (p)[1] = (_v >> 8) & 0xff; (p)[2] = (_v >> 16) & 0xff; (p)[3] = _v >> 24; } while (0)
+#define LE16(p, v) do { guint16 _v = (v); (p)[0] = _v & 0xff; (p)[1] = _v >> 8; } while (0)
+  memcpy (hdr, "RIFF", 4);
+  LE32 (hdr + 4, 36 + data_bytes);
+  memcpy (hdr + 8, "WAVEfmt ", 8);
+  LE32 (hdr + 16, 16);
+  LE16 (hdr + 20, 1);
+  LE16 (hdr + 22, 1);
+  LE32 (hdr + 24, (guint32) audio->rate);
+  LE32 (hdr + 28, (guint32) audio->rate * 2);
+  LE16 (hdr + 32, 2);
+  LE16 (hdr + 34, 16);
+  memcpy (hdr + 36, "data", 4);
+  LE32 (hdr + 40, data_bytes);
+  g_byte_array_append (b, hdr, 44);
+  for (gint64 i = 0; i < audio->n_samples; i++)
+    {
+      float v = CLAMP (audio->samples[i], -1.0f, 32767.0f / 32768.0f) * 32768.0f;
+      gint16 s = (gint16) lrintf (v);
+      guint8 le[2];
+      LE16 (le, (guint16) s);
+      g_byte_array_append (b, le, 2);
+    }
+#undef LE32
+#undef LE16
+  bytes = g_byte_array_free_to_bytes (b);
+  return wkp_write_file_atomic (path, bytes, error);
 }

@@ -14,3 +14,8 @@ WkpAudio *wkp_speech_synthesize (const char *text, const char *voice, int rate, 
 WkpAudio *wkp_audio_resample    (const float *samples, gint64 n, int in_rate, int out_rate, GError **error);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* Writes 16-bit PCM mono WAV atomically. */
+gboolean  wkp_audio_save_wav    (const WkpAudio *audio, const char *path, GError **error);
+G_END_DECLS

@@ -1,0 +1,578 @@
+/* wkp-export.c: presentation clips (Cairo drawing, libx264 + AAC in MP4). */
+#include "wkp-export.h"
+#include "wkp-io.h"
+
+#include <cairo.h>
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/opt.h>
+#include <libswscale/swscale.h>
+#include <math.h>
+#include <string.h>
+
+#define STRIP_H 120
+#define SECONDS_SHOWN 4.0
+
+void
+wkp_export_params_init_default (WkpExportParams *p)
+{
+  memset (p, 0, sizeof *p);
+  p->fps = WKP_DEFAULT_FPS;
+  p->height = 480;
+  p->crf = 20;
+}
+
+static void
+set_av_error (GError **error, int averr, const char *path, const char *what)
+{
+  char buf[AV_ERROR_MAX_STRING_SIZE] = { 0 };
+  av_strerror (averr, buf, sizeof buf);
+  g_set_error (error, WKP_EXPORT_ERROR, WKP_ERROR_IO, "%s: %s (%s)", path, what, buf);
+}
+
+/* ------------------------------------------------------------------------ */
+/* drawing                                                                   */
+
+typedef struct {
+  int W, H;               /* output size */
+  int video_w;            /* width of the video panel (0 without video) */
+  int panel_h;
+  double view_x0, view_y0, view_scale;   /* canonical -> mouth panel pixels */
+  float *ref_norm;        /* reference normalised to the canonical frame */
+  double *ap_pred, *ap_ref;
+  double ap_max;
+} Layout;
+
+static void
+path_polygon (cairo_t *cr, const float *pts, int first, int last, gboolean close, double sx, double sy,
+              double ox, double oy)
+{
+  gboolean started = FALSE;
+  for (int i = first; i <= last; i++)
+    {
+      double x = pts[2 * i], y = pts[2 * i + 1];
+      if (!isfinite (x) || !isfinite (y))
+        continue;
+      if (!started)
+        cairo_move_to (cr, ox + x * sx, oy + y * sy);
+      else
+        cairo_line_to (cr, ox + x * sx, oy + y * sy);
+      started = TRUE;
+    }
+  if (started && close)
+    cairo_close_path (cr);
+}
+
+static void
+draw_mouth (cairo_t *cr, const Layout *L, const float *pts, double r, double g, double b, double width)
+{
+  double s = L->view_scale;
+  double ox = L->video_w + L->view_x0, oy = L->view_y0;
+  if (pts == NULL || !isfinite (pts[2 * 48]))
+    return;
+  cairo_set_source_rgb (cr, r, g, b);
+  cairo_set_line_width (cr, width);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  path_polygon (cr, pts, 48, 59, TRUE, s, s, ox, oy);
+  cairo_stroke (cr);
+  path_polygon (cr, pts, 60, 67, TRUE, s, s, ox, oy);
+  cairo_stroke (cr);
+  for (int i = 48; i < 68; i++)
+    {
+      cairo_arc (cr, ox + pts[2 * i] * s, oy + pts[2 * i + 1] * s, width * 1.2, 0, 2 * G_PI);
+      cairo_fill (cr);
+    }
+}
+
+static void
+draw_label (cairo_t *cr, double x, double y, const char *text, double r, double g, double b, double size)
+{
+  cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+  cairo_set_font_size (cr, size);
+  cairo_set_source_rgb (cr, r, g, b);
+  cairo_move_to (cr, x, y);
+  cairo_show_text (cr, text);
+}
+
+static void
+draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, const WkpFrame *frame)
+{
+  const float *pred = p->predicted ? p->predicted + i * WKP_N_LANDMARKS * 2 : NULL;
+  const float *refn = L->ref_norm ? L->ref_norm + i * WKP_N_LANDMARKS * 2 : NULL;
+
+  cairo_set_source_rgb (cr, 0.11, 0.11, 0.13);
+  cairo_paint (cr);
+
+  /* video panel with the extracted landmarks */
+  if (L->video_w > 0 && frame != NULL)
+    {
+      cairo_surface_t *img = cairo_image_surface_create (CAIRO_FORMAT_RGB24, frame->width, frame->height);
+      guint8 *dst = cairo_image_surface_get_data (img);
+      int dstride = cairo_image_surface_get_stride (img);
+      double s = (double) L->panel_h / frame->height;
+      cairo_surface_flush (img);
+      for (int y = 0; y < frame->height; y++)
+        {
+          const guint8 *src = frame->data + (gsize) y * frame->stride;
+          guint32 *row = (guint32 *) (dst + (gsize) y * dstride);
+          for (int x = 0; x < frame->width; x++)
+            row[x] = ((guint32) src[3 * x] << 16) | ((guint32) src[3 * x + 1] << 8) | src[3 * x + 2];
+        }
+      cairo_surface_mark_dirty (img);
+      cairo_save (cr);
+      cairo_rectangle (cr, 0, 0, L->video_w, L->panel_h);
+      cairo_clip (cr);
+      cairo_scale (cr, s, s);
+      cairo_set_source_surface (cr, img, 0, 0);
+      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);
+      cairo_paint (cr);
+      cairo_restore (cr);
+      cairo_surface_destroy (img);
+      if (p->reference != NULL)
+        {
+          const float *pts = p->reference + i * WKP_N_LANDMARKS * 2;
+          cairo_set_source_rgba (cr, 0.30, 0.90, 0.45, 0.9);
+          for (int k = 0; k < WKP_N_LANDMARKS; k++)
+            if (isfinite (pts[2 * k]))
+              {
+                cairo_arc (cr, pts[2 * k] * s, pts[2 * k + 1] * s, 2.0, 0, 2 * G_PI);
+                cairo_fill (cr);
+              }
+        }
+    }
+
+  /* mouth panel */
+  cairo_set_source_rgb (cr, 0.16, 0.16, 0.19);
+  cairo_rectangle (cr, L->video_w, 0, L->W - L->video_w, L->panel_h);
+  cairo_fill (cr);
+  draw_mouth (cr, L, refn, 0.30, 0.90, 0.45, 3.0);
+  draw_mouth (cr, L, pred, 1.00, 0.55, 0.15, 3.0);
+  {
+    double ly = (p->title != NULL && L->video_w == 0) ? 56 : 28;
+    if (pred != NULL)
+      draw_label (cr, L->video_w + 16, ly, "predicted", 1.00, 0.55, 0.15, 18);
+    if (refn != NULL)
+      draw_label (cr, L->video_w + (pred != NULL ? 130 : 16), ly, "extracted", 0.30, 0.90, 0.45, 18);
+  }
+  {
+    g_autofree char *t = g_strdup_printf ("%.2f s   frame %" G_GINT64_FORMAT, wkp_frame_to_us (i, p->fps) / 1e6, i);
+    draw_label (cr, L->video_w + 16, L->panel_h - 16, t, 0.85, 0.85, 0.85, 15);
+  }
+  if (p->title != NULL)
+    draw_label (cr, 16, 28, p->title, 0.95, 0.95, 0.95, 18);
+
+  /* aperture strip: SECONDS_SHOWN seconds around the playhead */
+  {
+    double y0 = L->panel_h, h = STRIP_H - 20;
+    double px_per_frame = L->W / (SECONDS_SHOWN * wkp_rational_to_double (p->fps));
+    double cx = L->W / 2.0;
+    const double *curves[2] = { L->ap_ref, L->ap_pred };
+    const double colors[2][3] = { { 0.30, 0.90, 0.45 }, { 1.00, 0.55, 0.15 } };
+    cairo_set_source_rgb (cr, 0.13, 0.13, 0.15);
+    cairo_rectangle (cr, 0, y0, L->W, STRIP_H);
+    cairo_fill (cr);
+    for (int c = 0; c < 2; c++)
+      {
+        gboolean pen = FALSE;
+        if (curves[c] == NULL)
+          continue;
+        cairo_set_source_rgb (cr, colors[c][0], colors[c][1], colors[c][2]);
+        cairo_set_line_width (cr, 2.0);
+        for (gint64 k = MAX (0, i - (gint64) (cx / px_per_frame) - 1);
+             k < MIN (p->n_frames, i + (gint64) (cx / px_per_frame) + 2); k++)
+          {
+            double v = curves[c][k];
+            double x = cx + (k - i) * px_per_frame, y = y0 + 10 + h * (1.0 - v / L->ap_max);
+            if (!isfinite (v))
+              {
+                pen = FALSE;
+                continue;
+              }
+            if (!pen)
+              cairo_move_to (cr, x, y);
+            else
+              cairo_line_to (cr, x, y);
+            pen = TRUE;
+          }
+        cairo_stroke (cr);
+      }
+    cairo_set_source_rgb (cr, 0.9, 0.9, 0.9);
+    cairo_set_line_width (cr, 1.0);
+    cairo_move_to (cr, cx + 0.5, y0);
+    cairo_line_to (cr, cx + 0.5, y0 + STRIP_H);
+    cairo_stroke (cr);
+    draw_label (cr, 8, y0 + 16, "inner-lip aperture", 0.7, 0.7, 0.7, 12);
+  }
+}
+
+static gboolean
+layout_init (Layout *L, const WkpExportParams *p, int video_w, int video_h, GError **error)
+{
+  const float *mean = wkp_face_canonical ();
+  double minx = G_MAXDOUBLE, maxx = -G_MAXDOUBLE, miny = G_MAXDOUBLE, maxy = -G_MAXDOUBLE;
+  int mouth_w;
+
+  memset (L, 0, sizeof *L);
+  L->panel_h = (p->height > 0 ? p->height : 480) & ~1;
+  if (video_w > 0)
+    L->video_w = ((int) ceil ((double) video_w * L->panel_h / video_h) + 1) & ~1;
+  mouth_w = L->panel_h;
+  L->W = L->video_w + mouth_w;
+  L->H = L->panel_h + STRIP_H;
+
+  /* the mouth view frames the mean mouth with room for wide openings */
+  for (int k = WKP_MOUTH_FIRST; k < WKP_N_LANDMARKS; k++)
+    {
+      minx = MIN (minx, mean[2 * k]);
+      maxx = MAX (maxx, mean[2 * k]);
+      miny = MIN (miny, mean[2 * k + 1]);
+      maxy = MAX (maxy, mean[2 * k + 1]);
+    }
+  L->view_scale = 0.45 * mouth_w / MAX (maxx - minx, 1e-3);
+  L->view_x0 = mouth_w / 2.0 - L->view_scale * (minx + maxx) / 2;
+  L->view_y0 = L->panel_h / 2.0 - L->view_scale * (miny + maxy) / 2;
+
+  /* aperture curves and the reference in the canonical frame */
+  L->ap_max = 0.05;
+  if (p->predicted != NULL)
+    {
+      L->ap_pred = g_new (double, MAX (p->n_frames, 1));
+      for (gint64 i = 0; i < p->n_frames; i++)
+        {
+          L->ap_pred[i] = wkp_face_inner_aperture (p->predicted + i * WKP_N_LANDMARKS * 2);
+          if (isfinite (L->ap_pred[i]))
+            L->ap_max = MAX (L->ap_max, L->ap_pred[i]);
+        }
+    }
+  if (p->reference != NULL)
+    {
+      L->ref_norm = g_new (float, MAX (p->n_frames, 1) * WKP_N_LANDMARKS * 2);
+      L->ap_ref = g_new (double, MAX (p->n_frames, 1));
+      for (gint64 i = 0; i < p->n_frames; i++)
+        {
+          float *dst = L->ref_norm + i * WKP_N_LANDMARKS * 2;
+          if (!wkp_face_normalize (p->reference + i * WKP_N_LANDMARKS * 2, dst, NULL, NULL))
+            for (int k = 0; k < WKP_N_LANDMARKS * 2; k++)
+              dst[k] = NAN;
+          L->ap_ref[i] = wkp_face_inner_aperture (p->reference + i * WKP_N_LANDMARKS * 2);
+          if (isfinite (L->ap_ref[i]))
+            L->ap_max = MAX (L->ap_max, L->ap_ref[i]);
+        }
+    }
+  L->ap_max *= 1.15;
+  if (L->W <= 0 || L->H <= 0)
+    {
+      g_set_error_literal (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID, "Invalid output size");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+layout_clear (Layout *L)
+{
+  g_free (L->ref_norm);
+  g_free (L->ap_pred);
+  g_free (L->ap_ref);
+}
+
+/* ------------------------------------------------------------------------ */
+/* encoding                                                                  */
+
+typedef struct {
+  AVFormatContext *oc;
+  AVCodecContext  *venc, *aenc;
+  AVStream        *vst, *ast;
+  AVFrame         *vframe, *aframe;
+  AVPacket        *pkt;
+  struct SwsContext *sws;
+  gint64           audio_pos;   /* samples sent to the encoder */
+  const char      *path;
+} Encoder;
+
+static gboolean
+write_packets (Encoder *e, AVCodecContext *c, AVStream *st, GError **error)
+{
+  int ret;
+  while ((ret = avcodec_receive_packet (c, e->pkt)) >= 0)
+    {
+      av_packet_rescale_ts (e->pkt, c->time_base, st->time_base);
+      e->pkt->stream_index = st->index;
+      ret = av_interleaved_write_frame (e->oc, e->pkt);
+      if (ret < 0)
+        {
+          set_av_error (error, ret, e->path, "cannot write");
+          return FALSE;
+        }
+    }
+  if (ret != AVERROR (EAGAIN) && ret != AVERROR_EOF)
+    {
+      set_av_error (error, ret, e->path, "encoding failed");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+encoder_open (Encoder *e, const char *tmp, const char *path, const Layout *L, const WkpExportParams *p,
+              GError **error)
+{
+  const AVCodec *vc, *ac;
+  int ret;
+
+  e->path = path;
+  wkp_ffmpeg_init ();
+  ret = avformat_alloc_output_context2 (&e->oc, NULL, "mp4", tmp);
+  if (ret < 0)
+    {
+      set_av_error (error, ret, path, "cannot create an MP4");
+      return FALSE;
+    }
+  vc = avcodec_find_encoder_by_name ("libx264");
+  if (vc == NULL)
+    vc = avcodec_find_encoder (AV_CODEC_ID_MPEG4);
+  if (vc == NULL)
+    {
+      g_set_error (error, WKP_EXPORT_ERROR, WKP_ERROR_UNSUPPORTED, "%s: no H.264 or MPEG-4 encoder available", path);
+      return FALSE;
+    }
+  e->venc = avcodec_alloc_context3 (vc);
+  e->venc->width = L->W;
+  e->venc->height = L->H;
+  e->venc->time_base = (AVRational) { p->fps.den, p->fps.num };
+  e->venc->framerate = (AVRational) { p->fps.num, p->fps.den };
+  e->venc->pix_fmt = AV_PIX_FMT_YUV420P;
+  e->venc->gop_size = 50;
+  e->venc->thread_count = 2;
+  if (e->oc->oformat->flags & AVFMT_GLOBALHEADER)
+    e->venc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+  if (strcmp (vc->name, "libx264") == 0)
+    {
+      av_opt_set (e->venc->priv_data, "preset", "veryfast", 0);
+      av_opt_set_int (e->venc->priv_data, "crf", p->crf > 0 ? p->crf : 20, 0);
+    }
+  else
+    e->venc->bit_rate = 2000000;
+  ret = avcodec_open2 (e->venc, vc, NULL);
+  if (ret < 0)
+    {
+      set_av_error (error, ret, path, "cannot open the video encoder");
+      return FALSE;
+    }
+  e->vst = avformat_new_stream (e->oc, NULL);
+  avcodec_parameters_from_context (e->vst->codecpar, e->venc);
+  e->vst->time_base = e->venc->time_base;
+  e->vst->avg_frame_rate = e->venc->framerate;
+
+  if (p->audio != NULL)
+    {
+      AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
+      ac = avcodec_find_encoder (AV_CODEC_ID_AAC);
+      if (ac == NULL)
+        {
+          g_set_error (error, WKP_EXPORT_ERROR, WKP_ERROR_UNSUPPORTED, "%s: no AAC encoder available", path);
+          return FALSE;
+        }
+      e->aenc = avcodec_alloc_context3 (ac);
+      e->aenc->sample_fmt = AV_SAMPLE_FMT_FLTP;
+      e->aenc->sample_rate = p->audio->rate;
+      av_channel_layout_copy (&e->aenc->ch_layout, &mono);
+      e->aenc->bit_rate = 64000;
+      e->aenc->time_base = (AVRational) { 1, p->audio->rate };
+      if (e->oc->oformat->flags & AVFMT_GLOBALHEADER)
+        e->aenc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+      ret = avcodec_open2 (e->aenc, ac, NULL);
+      if (ret < 0)
+        {
+          set_av_error (error, ret, path, "cannot open the AAC encoder");
+          return FALSE;
+        }
+      e->ast = avformat_new_stream (e->oc, NULL);
+      avcodec_parameters_from_context (e->ast->codecpar, e->aenc);
+      e->ast->time_base = e->aenc->time_base;
+      e->aframe = av_frame_alloc ();
+      e->aframe->format = AV_SAMPLE_FMT_FLTP;
+      e->aframe->sample_rate = p->audio->rate;
+      av_channel_layout_copy (&e->aframe->ch_layout, &mono);
+      e->aframe->nb_samples = e->aenc->frame_size > 0 ? e->aenc->frame_size : 1024;
+      av_frame_get_buffer (e->aframe, 0);
+    }
+
+  ret = avio_open (&e->oc->pb, tmp, AVIO_FLAG_WRITE);
+  if (ret < 0)
+    {
+      set_av_error (error, ret, path, "cannot write");
+      return FALSE;
+    }
+  ret = avformat_write_header (e->oc, NULL);
+  if (ret < 0)
+    {
+      set_av_error (error, ret, path, "cannot write the MP4 header");
+      return FALSE;
+    }
+  e->vframe = av_frame_alloc ();
+  e->vframe->format = AV_PIX_FMT_YUV420P;
+  e->vframe->width = L->W;
+  e->vframe->height = L->H;
+  av_frame_get_buffer (e->vframe, 0);
+  e->pkt = av_packet_alloc ();
+  e->sws = sws_getContext (L->W, L->H, AV_PIX_FMT_BGRA, L->W, L->H, AV_PIX_FMT_YUV420P, SWS_BILINEAR,
+                           NULL, NULL, NULL);
+  return TRUE;
+}
+
+/* Feeds audio up to sample @until (NULL audio: nothing); @flush pads the
+ * last partial frame. */
+static gboolean
+encode_audio_until (Encoder *e, const WkpAudio *audio, gint64 until, gboolean flush, GError **error)
+{
+  int fs;
+  if (e->aenc == NULL)
+    return TRUE;
+  fs = e->aframe->nb_samples;
+  until = MIN (until, audio->n_samples);
+  while (e->audio_pos + fs <= until || (flush && e->audio_pos < until))
+    {
+      float *dst;
+      gint64 n = MIN (fs, until - e->audio_pos);
+      av_frame_make_writable (e->aframe);
+      dst = (float *) e->aframe->data[0];
+      memcpy (dst, audio->samples + e->audio_pos, n * sizeof (float));
+      if (n < fs)
+        memset (dst + n, 0, (fs - n) * sizeof (float));
+      e->aframe->pts = e->audio_pos;
+      e->audio_pos += n;
+      if (avcodec_send_frame (e->aenc, e->aframe) < 0 || !write_packets (e, e->aenc, e->ast, error))
+        return FALSE;
+      if (n < fs)
+        break;
+    }
+  return TRUE;
+}
+
+static void
+encoder_free (Encoder *e)
+{
+  if (e->oc != NULL && e->oc->pb != NULL)
+    avio_closep (&e->oc->pb);
+  avformat_free_context (e->oc);
+  avcodec_free_context (&e->venc);
+  avcodec_free_context (&e->aenc);
+  av_frame_free (&e->vframe);
+  av_frame_free (&e->aframe);
+  av_packet_free (&e->pkt);
+  sws_freeContext (e->sws);
+}
+
+gboolean
+wkp_export_clip (const WkpExportParams *p, const char *output, WkpProgressFunc progress, gpointer progress_data,
+                 GCancellable *cancellable, GError **error)
+{
+  g_autoptr(WkpOutput) out = NULL;
+  g_autoptr(WkpVideoReader) reader = NULL;
+  Encoder enc = { 0 };
+  Layout L;
+  cairo_surface_t *surface = NULL;
+  cairo_t *cr = NULL;
+  const char *tmp;
+  gboolean ok = FALSE;
+  int vw = 0, vh = 0;
+
+  g_return_val_if_fail (p != NULL && output != NULL, FALSE);
+  if (!wkp_rational_is_valid (p->fps) || p->n_frames <= 0)
+    {
+      g_set_error (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID, "%s: nothing to render (no frames)", output);
+      return FALSE;
+    }
+  if (p->predicted == NULL && p->reference == NULL && p->video == NULL)
+    {
+      g_set_error (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID, "%s: nothing to render (no video, no keypoints)", output);
+      return FALSE;
+    }
+  if (!wkp_check_output_path (output, error))
+    return FALSE;
+  if (p->video != NULL)
+    {
+      reader = wkp_video_reader_open (p->video, p->fps, WKP_PIXEL_RGB24, error);
+      if (reader == NULL)
+        return FALSE;
+      vw = wkp_video_reader_get_info (reader)->width;
+      vh = wkp_video_reader_get_info (reader)->height;
+    }
+  if (!layout_init (&L, p, vw, vh, error))
+    return FALSE;
+
+  out = wkp_output_new ();
+  tmp = wkp_output_add_stream (out, output, error);
+  if (tmp == NULL || !encoder_open (&enc, tmp, output, &L, p, error))
+    goto done;
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, L.W, L.H);
+  cr = cairo_create (surface);
+  for (gint64 i = 0; i < p->n_frames; i++)
+    {
+      WkpFrame frame, *fp = NULL;
+      const guint8 *src[1];
+      int src_stride[1];
+
+      if (wkp_check_cancelled (cancellable, error))
+        goto done;
+      if (reader != NULL)
+        {
+          g_autoptr(GError) local = NULL;
+          if (wkp_video_reader_next (reader, &frame, &local))
+            fp = &frame;
+          else if (local != NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              goto done;
+            }
+        }
+      draw_frame (cr, &L, p, i, fp);
+      cairo_surface_flush (surface);
+      src[0] = cairo_image_surface_get_data (surface);
+      src_stride[0] = cairo_image_surface_get_stride (surface);
+      av_frame_make_writable (enc.vframe);
+      sws_scale (enc.sws, src, src_stride, 0, L.H, enc.vframe->data, enc.vframe->linesize);
+      enc.vframe->pts = i;
+      if (avcodec_send_frame (enc.venc, enc.vframe) < 0 || !write_packets (&enc, enc.venc, enc.vst, error))
+        goto done;
+      if (p->audio != NULL &&
+          !encode_audio_until (&enc, p->audio, wkp_frame_to_sample (i + 1, p->fps, p->audio->rate), FALSE, error))
+        goto done;
+      if (progress != NULL)
+        progress (i + 1, p->n_frames, "rendering", progress_data);
+    }
+  if (p->audio != NULL)
+    {
+      gint64 end = wkp_frame_to_sample (p->n_frames, p->fps, p->audio->rate);
+      if (!encode_audio_until (&enc, p->audio, end, TRUE, error))
+        goto done;
+      avcodec_send_frame (enc.aenc, NULL);
+      if (!write_packets (&enc, enc.aenc, enc.ast, error))
+        goto done;
+    }
+  avcodec_send_frame (enc.venc, NULL);
+  if (!write_packets (&enc, enc.venc, enc.vst, error))
+    goto done;
+  {
+    int ret = av_write_trailer (enc.oc);
+    if (ret < 0)
+      {
+        set_av_error (error, ret, output, "cannot finish the MP4");
+        goto done;
+      }
+  }
+  avio_closep (&enc.oc->pb);
+  ok = wkp_output_commit (out, error);
+
+done:
+  if (cr != NULL)
+    cairo_destroy (cr);
+  if (surface != NULL)
+    cairo_surface_destroy (surface);
+  encoder_free (&enc);
+  layout_clear (&L);
+  return ok;
+}

@@ -1,0 +1,34 @@
+/* wkp-export.h: presentation clips.
+ *
+ * Renders, frame by frame with Cairo, the video (when there is one) with its
+ * extracted landmarks drawn over it, the mouth in the canonical face frame
+ * (predicted in orange, extracted in green), and the inner-lip aperture over
+ * time with a playhead; encodes H.264 (libx264) + AAC into an MP4 through
+ * libavcodec/libavformat. The file appears only when complete.
+ */
+#pragma once
+
+#include "wkp-face.h"
+#include "wkp-media.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const char     *video;       /* background video or image pattern, or NULL */
+  WkpRational     fps;         /* frame rate of the tracks (and of the video) */
+  gint64          n_frames;
+  const WkpAudio *audio;       /* muxed as AAC when non-NULL; sample 0 = frame 0 */
+  const float    *predicted;   /* [n_frames, 68, 2] canonical frame, or NULL */
+  const float    *reference;   /* [n_frames, 68, 2] video pixels (NaN = no face), or NULL */
+  const char     *title;       /* caption, or NULL */
+  int             height;      /* output height of the face panels (480) */
+  int             crf;         /* x264 quality (20) */
+} WkpExportParams;
+
+void     wkp_export_params_init_default (WkpExportParams *params);
+
+gboolean wkp_export_clip (const WkpExportParams *params, const char *output,
+                          WkpProgressFunc progress, gpointer progress_data,
+                          GCancellable *cancellable, GError **error);
+
+G_END_DECLS

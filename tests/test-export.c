@@ -1,0 +1,187 @@
+/* Presentation clips: a real MP4 (H.264 + AAC) with one picture per frame,
+ * checked with ffprobe; failures and cancellation leave nothing behind. */
+#include "wkp-export.h"
+#include "wkp-speech.h"
+#include "wkp-test-util.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+static char *
+ffprobe_streams (const char *path)
+{
+  const char *argv[] = { "ffprobe", "-v", "error", "-count_frames", "-show_entries",
+                         "stream=codec_name,width,height,avg_frame_rate,nb_read_frames,sample_rate",
+                         "-of", "csv=p=0", path, NULL };
+  char *out = NULL;
+  int status;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, &out, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return out;
+}
+
+static float *
+mouth_track (gint64 T)
+{
+  const float *mean = wkp_face_canonical ();
+  float *pts = g_new (float, T * 136);
+  for (gint64 i = 0; i < T; i++)
+    {
+      double open = 0.08 * (0.5 + 0.5 * sin (i * 0.4));
+      memcpy (pts + i * 136, mean, 136 * sizeof (float));
+      for (int k = 56; k <= 59; k++)
+        pts[i * 136 + 2 * k + 1] += (float) open;
+      for (int k = 65; k <= 67; k++)
+        pts[i * 136 + 2 * k + 1] += (float) open;
+    }
+  return pts;
+}
+
+static void
+test_audio_only_clip (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "clip.mp4", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpAudio) audio = wkp_audio_new (16000 * 2, 16000);
+  g_autofree float *pred = mouth_track (60);
+  g_autofree char *info = NULL;
+  WkpExportParams p;
+
+  for (gint64 i = 0; i < audio->n_samples; i++)
+    audio->samples[i] = 0.3f * sinf (2 * G_PI * 220 * i / 16000.0f);
+  wkp_export_params_init_default (&p);
+  p.fps = WKP_RATIONAL (30, 1);
+  p.n_frames = 60;
+  p.audio = audio;
+  p.predicted = pred;
+  p.title = "test";
+  p.height = 240;
+  g_assert_true (wkp_export_clip (&p, out, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  info = ffprobe_streams (out);
+  g_test_message ("%s", info);
+  /* video: 240x240 mouth panel + 120 px aperture strip, 30 fps, 60 pictures */
+  g_assert_nonnull (strstr (info, "h264,240,360,30/1,60"));
+  g_assert_nonnull (strstr (info, "aac,16000"));
+}
+
+static void
+test_video_clip (void)
+{
+  g_autofree char *video = wkp_test_shared_file ("av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg");
+  g_autofree char *dir = NULL, *out = NULL, *info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *pred = NULL, *ref = NULL;
+  WkpExportParams p;
+
+  if (video == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  out = g_build_filename (dir, "grid.mp4", NULL);
+  pred = mouth_track (75);
+  /* a "reference" in pixels: the canonical face scaled into the frame */
+  ref = g_new (float, 75 * 136);
+  for (int i = 0; i < 75 * 68; i++)
+    {
+      ref[2 * i] = 180 + 60 * pred[2 * i];
+      ref[2 * i + 1] = 130 + 60 * pred[2 * i + 1];
+    }
+  wkp_export_params_init_default (&p);
+  p.video = video;
+  p.fps = WKP_RATIONAL (25, 1);
+  p.n_frames = 75;
+  p.predicted = pred;
+  p.reference = ref;
+  p.height = 288;
+  g_assert_true (wkp_export_clip (&p, out, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  info = ffprobe_streams (out);
+  /* 360x288 video panel + 288 mouth panel = 648 wide; 288 + 120 high */
+  g_assert_nonnull (strstr (info, "h264,648,408,25/1,75"));
+}
+
+static void
+cancel_after (gint64 done, gint64 total, const char *what, gpointer data)
+{
+  if (done == 10)
+    g_cancellable_cancel (data);
+}
+
+static void
+test_failures_leave_nothing (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "clip.mp4", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancel = g_cancellable_new ();
+  g_autofree float *pred = mouth_track (100);
+  WkpExportParams p;
+
+  g_assert_true (g_file_set_contents (out, "previous clip", -1, NULL));
+  wkp_export_params_init_default (&p);
+  p.n_frames = 100;
+  p.predicted = pred;
+  p.height = 128;
+  g_assert_false (wkp_export_clip (&p, out, cancel_after, cancel, cancel, &error));
+  g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_CANCELLED);
+  g_clear_error (&error);
+  {
+    g_autofree char *c = NULL;
+    GDir *d = g_dir_open (dir, 0, NULL);
+    int n = 0;
+    while (g_dir_read_name (d) != NULL)
+      n++;
+    g_dir_close (d);
+    g_assert_cmpint (n, ==, 1);
+    g_assert_true (g_file_get_contents (out, &c, NULL, NULL));
+    g_assert_cmpstr (c, ==, "previous clip");
+  }
+  /* nothing to draw, missing video: clear errors */
+  p.predicted = NULL;
+  g_assert_false (wkp_export_clip (&p, out, NULL, NULL, NULL, &error));
+  g_assert_error (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID);
+  g_clear_error (&error);
+  p.video = "/nonexistent/clip.mp4";
+  g_assert_false (wkp_export_clip (&p, out, NULL, NULL, NULL, &error));
+  g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND);
+}
+
+static void
+test_speech_wav (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *wav = g_build_filename (dir, "s.wav", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpAudio) a = wkp_speech_synthesize ("Hello world", NULL, 16000, &error);
+  g_autoptr(WkpAudio) b = NULL;
+  double energy = 0;
+
+  g_assert_no_error (error);
+  /* about a second of speech, not silence */
+  g_assert_cmpint (a->n_samples, >, 8000);
+  g_assert_cmpint (a->n_samples, <, 48000);
+  for (gint64 i = 0; i < a->n_samples; i++)
+    energy += a->samples[i] * a->samples[i];
+  g_assert_cmpfloat (sqrt (energy / a->n_samples), >, 0.01);
+  /* our WAV reads back through FFmpeg within 16-bit quantisation */
+  g_assert_true (wkp_audio_save_wav (a, wav, &error));
+  b = wkp_audio_load (wav, 16000, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (b->n_samples, ==, a->n_samples);
+  for (gint64 i = 0; i < a->n_samples; i++)
+    g_assert_cmpfloat (fabsf (a->samples[i] - b->samples[i]), <=, 1.0f / 32768.0f + 1e-7f);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/export/audio-only-clip", test_audio_only_clip);
+  g_test_add_func ("/export/video-clip", test_video_clip);
+  g_test_add_func ("/export/failures-leave-nothing", test_failures_leave_nothing);
+  g_test_add_func ("/export/speech-wav", test_speech_wav);
+  return g_test_run ();
+}
