@@ -130,11 +130,20 @@ wkp_net_from_lstm (const WkpLstm *lstm, float *params)
     }
 }
 
+/* tanhf through expf: glibc's tanhf (expm1f) took a fifth of a training step;
+ * this is within 1.2e-7 absolute of it and odd-symmetric, no overflow. */
+static inline float
+fast_tanhf (float x)
+{
+  float a = fabsf (x), e = expf (-2.0f * a), t = (1.0f - e) / (1.0f + e);
+  return x < 0.0f ? -t : t;
+}
+
 #define R float
 #define SFX f32
 #define GEMM cblas_sgemm
 #define EXPR expf
-#define TANHR tanhf
+#define TANHR fast_tanhf
 #define WS WkpNetWsF32
 #define WS_STRUCT _WkpNetWsF32
 #include "wkp-train-net-impl.h"

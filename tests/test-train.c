@@ -482,8 +482,9 @@ test_resume_exact (void)
   gsize la, lb;
   g_assert_true (g_file_get_contents (ka, &ta, &la, NULL));
   g_assert_true (g_file_get_contents (kb, &tb, &lb, NULL));
-  g_assert_cmpuint (la, ==, lb);
-  gsize tensors = 4 * na * sizeof (float);
+  gsize tensors = 4 * na * sizeof (float);   /* params, Adam m and v, best params: at the end */
+  g_assert_cmpuint (la, >, tensors);
+  g_assert_cmpuint (lb, >, tensors);
   g_assert_cmpmem (ta + la - tensors, tensors, tb + lb - tensors, tensors);
   /* the CSV logs agree on everything but wall time */
   g_autofree char *xa = NULL, *xb = NULL;
