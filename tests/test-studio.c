@@ -1,3 +1,497 @@
-/* placeholder, filled below */
-#include <glib.h>
-int main (int argc, char **argv) { g_test_init (&argc, &argv, NULL); return g_test_run (); }
+/* Studio tests (run under xvfb-run with GSK_RENDERER=cairo and a compiled
+ * GSettings schema from the build dir):
+ *
+ * - the session model (clamping, selection, zoom, frame arithmetic);
+ * - playback of a shared clip with a silent, clock-synchronised audio sink:
+ *   the position advances at real-time rate, and at several checkpoints the
+ *   frame view shows the frame that the clock says (its picture is compared
+ *   with frames decoded independently by the engine's FFmpeg reader);
+ * - seeks land on the requested frame (25 fps and 29.97 fps clips);
+ * - the main loop never stalls for 50 ms or more during a full open;
+ * - audio-only clips and cancelling.
+ */
+#include <gtk/gtk.h>
+#include <gst/gst.h>
+#include <math.h>
+#include <string.h>
+
+#include "wkp-media.h"
+#include "wkp-session.h"
+#include "wkp-studio-window.h"
+#include "wkp-test-util.h"
+#include "wkp-widgets.h"
+
+#define GRID_CLIP "av/SAGAR0097__LIP-READING-USING-DEEP-LEARNING-/data/s1/bbaf3s.mp4"
+#define NTSC_CLIP "av/astorfi__lip-reading-deeplearning/data/sample_video.mp4"
+#define AUDIO_ONLY "audio-only/RD_Radio31_000.wav"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define STALL_LIMIT_US 150000   /* ASan makes every paint ~3x slower */
+#else
+#define STALL_LIMIT_US 50000
+#endif
+
+static gboolean
+flag_true (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+spin (guint ms)
+{
+  gboolean done = FALSE;
+  g_timeout_add (ms, flag_true, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+typedef gboolean (*Condition) (WkpStudioWindow *window, gpointer data);
+
+/* Iterates the main loop until @cond holds or @timeout_ms passes. */
+static gboolean
+wait_for (WkpStudioWindow *window, Condition cond, gpointer data, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  while (!cond (window, data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      spin (5);
+    }
+  return TRUE;
+}
+
+static gboolean
+open_done (WkpStudioWindow *window, gpointer data)
+{
+  WkpSpectrogramView *spec = WKP_SPECTROGRAM_VIEW (wkp_studio_window_get_view (window, "spectrogram"));
+  return !wkp_studio_window_is_busy (window) && !wkp_spectrogram_view_is_rendering (spec);
+}
+
+static gboolean
+has_frame (WkpStudioWindow *window, gpointer data)
+{
+  WkpFrameView *fv = WKP_FRAME_VIEW (wkp_studio_window_get_view (window, "frame"));
+  return wkp_frame_view_get_texture (fv) != NULL && wkp_frame_view_get_index (fv) == *(gint64 *) data;
+}
+
+static WkpStudioWindow *
+new_window (void)
+{
+  WkpStudioWindow *window = wkp_studio_window_new (NULL, TRUE);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  gtk_window_present (GTK_WINDOW (window));
+  while (!gtk_widget_get_mapped (GTK_WIDGET (window)))
+    g_main_context_iteration (NULL, TRUE);
+  spin (100);
+  return window;
+}
+
+/* --- session model ------------------------------------------------------------ */
+
+static void
+test_session_model (void)
+{
+  g_autoptr(WkpSession) session = wkp_session_new ();
+  g_autoptr(WkpStudioClip) clip = wkp_studio_clip_new ("/x.mp4", NULL, NULL, NULL, WKP_RATIONAL (0, 0));
+  gint64 s, e;
+
+  /* nothing open: no duration, positions clamp to 0 */
+  wkp_session_set_position (session, 5000000);
+  g_assert_cmpint (wkp_session_get_position (session), ==, 0);
+
+  wkp_session_set_clip (session, clip);
+  clip->fps = WKP_RATIONAL (30000, 1001);
+  clip->n_frames = 90;
+  clip->duration_us = wkp_frame_to_us (90, clip->fps);
+  clip->parts |= WKP_CLIP_PART_MEDIA;
+  wkp_session_clip_updated (session, WKP_CLIP_PART_MEDIA);
+
+  g_assert_cmpint (wkp_session_get_duration (session), ==, 3003000);
+  wkp_session_get_range (session, &s, &e);
+  g_assert_cmpint (s, ==, 0);
+  g_assert_cmpint (e, ==, 3003000);
+  wkp_session_set_position (session, 99999999);
+  g_assert_cmpint (wkp_session_get_position (session), ==, 3003000);
+  wkp_session_set_position (session, -5);
+  g_assert_cmpint (wkp_session_get_position (session), ==, 0);
+
+  /* frame arithmetic is the engine's */
+  g_assert_cmpint (wkp_session_frame_at (session, 1001000), ==, 30);
+  g_assert_cmpint (wkp_session_frame_at (session, 1000999), ==, 29);
+  g_assert_cmpint (wkp_session_frame_start (session, 30), ==, 1001000);
+
+  /* selection: a negative end clears it */
+  wkp_session_set_selection (session, 100, 200);
+  g_assert_true (wkp_session_has_selection (session));
+  wkp_session_set_selection (session, 100, -1);
+  g_assert_false (wkp_session_has_selection (session));
+  wkp_session_get_selection (session, &s, &e);
+  g_assert_cmpint (s, ==, -1);
+
+  /* zoom keeps the anchor and stays inside the clip */
+  wkp_session_zoom (session, 1500000, 0.5);
+  wkp_session_get_range (session, &s, &e);
+  g_assert_cmpint (e - s, ==, 1501500);
+  g_assert_cmpint (s, <=, 1500000);
+  g_assert_cmpint (e, >=, 1500000);
+  wkp_session_pan (session, 10000000);
+  wkp_session_get_range (session, &s, &e);
+  g_assert_cmpint (e, ==, 3003000);
+
+  /* rate is clamped to 0.25x..2x */
+  wkp_session_set_rate (session, 8.0);
+  g_assert_cmpfloat (wkp_session_get_rate (session), ==, 2.0);
+  wkp_session_set_rate (session, 0.1);
+  g_assert_cmpfloat (wkp_session_get_rate (session), ==, 0.25);
+
+  /* a new clip resets the timeline */
+  wkp_session_set_selection (session, 100, 200);
+  wkp_session_set_playing (session, TRUE);
+  wkp_session_set_clip (session, NULL);
+  g_assert_false (wkp_session_get_playing (session));
+  g_assert_false (wkp_session_has_selection (session));
+  g_assert_cmpint (wkp_session_get_duration (session), ==, 0);
+}
+
+/* --- frame identity -------------------------------------------------------------- */
+
+/* Decodes frames [first, first+n) with the engine's FFmpeg reader (RGB24). */
+static GPtrArray *
+decode_frames (const char *path, gint64 first, int n, int *w, int *h)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpVideoReader) reader = wkp_video_reader_open (path, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
+  GPtrArray *frames = g_ptr_array_new_with_free_func (g_free);
+  WkpFrame frame;
+
+  g_assert_no_error (error);
+  g_assert_true (wkp_video_reader_seek (reader, MAX (first, 0), &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < n; i++)
+    {
+      guint8 *copy;
+      if (!wkp_video_reader_next (reader, &frame, &error))
+        break;
+      g_assert_cmpint (frame.index, ==, MAX (first, 0) + i);
+      *w = frame.width;
+      *h = frame.height;
+      copy = g_malloc ((gsize) frame.width * frame.height * 3);
+      for (int y = 0; y < frame.height; y++)
+        memcpy (copy + (gsize) y * frame.width * 3, frame.data + (gsize) y * frame.stride, frame.width * 3);
+      g_ptr_array_add (frames, copy);
+    }
+  g_assert_no_error (error);
+  return frames;
+}
+
+static double
+texture_mse (GdkTexture *texture, const guint8 *rgb, int w, int h)
+{
+  g_autofree guint8 *bgra = NULL;
+  double sum = 0;
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, w);
+  g_assert_cmpint (gdk_texture_get_height (texture), ==, h);
+  bgra = g_malloc ((gsize) w * h * 4);
+  gdk_texture_download (texture, bgra, w * 4);
+  for (gsize i = 0; i < (gsize) w * h; i++)
+    {
+      /* GDK_MEMORY_DEFAULT: B, G, R, A (opaque, so premultiplication is moot) */
+      double db = bgra[4 * i] - rgb[3 * i + 2];
+      double dg = bgra[4 * i + 1] - rgb[3 * i + 1];
+      double dr = bgra[4 * i + 2] - rgb[3 * i];
+      sum += dr * dr + dg * dg + db * db;
+    }
+  return sum / (3.0 * w * h);
+}
+
+/* The texture on screen is decoded frame @index: it matches that frame better
+ * than its neighbours (within @radius). */
+static void
+assert_shows_frame (const char *path, GdkTexture *texture, gint64 index, int radius)
+{
+  int w = 0, h = 0;
+  gint64 first = MAX (index - radius, 0);
+  g_autoptr(GPtrArray) frames = decode_frames (path, first, (int) (index - first) + radius + 1, &w, &h);
+  gint64 best = -1;
+  double best_mse = G_MAXDOUBLE;
+  for (guint i = 0; i < frames->len; i++)
+    {
+      double mse = texture_mse (texture, frames->pdata[i], w, h);
+      if (mse < best_mse)
+        {
+          best_mse = mse;
+          best = first + i;
+        }
+    }
+  g_test_message ("frame %" G_GINT64_FORMAT ": best match %" G_GINT64_FORMAT " (mse %.2f)", index, best, best_mse);
+  g_assert_cmpint (best, ==, index);
+  g_assert_cmpfloat (best_mse, <, 30.0);   /* same picture up to colour conversion */
+}
+
+/* --- playback --------------------------------------------------------------------- */
+
+typedef struct {
+  gint64      wall;
+  gint64      position;
+  gint64      index;
+  GdkTexture *texture;
+} Checkpoint;
+
+static void
+test_playback (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  WkpStudioWindow *window;
+  WkpSession *session;
+  WkpFrameView *fv;
+  WkpOpenRequest request = { 0 };
+  Checkpoint cp[5];
+  gint64 t0;
+  double sx = 0, sy = 0, sxx = 0, sxy = 0, slope;
+  gint64 zero = 0;
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  session = wkp_studio_window_get_session (window);
+  fv = WKP_FRAME_VIEW (wkp_studio_window_get_view (window, "frame"));
+  request.video = path;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  g_assert_true (wait_for (window, has_frame, &zero, 5000));
+  g_assert_cmpint (wkp_session_n_frames (session), ==, 75);
+
+  wkp_studio_window_set_playing (window, TRUE);
+  t0 = g_get_monotonic_time ();
+  for (int i = 0; i < 5; i++)
+    {
+      while (g_get_monotonic_time () - t0 < (i + 1) * 450000)
+        g_main_context_iteration (NULL, TRUE);
+      cp[i].wall = g_get_monotonic_time () - t0;
+      cp[i].position = wkp_session_get_position (session);
+      cp[i].index = wkp_frame_view_get_index (fv);
+      cp[i].texture = g_object_ref (wkp_frame_view_get_texture (fv));
+    }
+  wkp_studio_window_set_playing (window, FALSE);
+
+  /* the position follows the wall clock at 1x: least-squares slope */
+  for (int i = 0; i < 5; i++)
+    {
+      g_test_message ("checkpoint %d: wall %.3f s, position %.3f s, frame %" G_GINT64_FORMAT, i,
+                      cp[i].wall / 1e6, cp[i].position / 1e6, cp[i].index);
+      sx += cp[i].wall;
+      sy += cp[i].position;
+      sxx += (double) cp[i].wall * cp[i].wall;
+      sxy += (double) cp[i].wall * cp[i].position;
+    }
+  slope = (5 * sxy - sx * sy) / (5 * sxx - sx * sx);
+  g_test_message ("position / wall clock slope %.4f", slope);
+  g_assert_cmpfloat (slope, >, 0.95);
+  g_assert_cmpfloat (slope, <, 1.05);
+  g_assert_cmpint (cp[4].position, >, 1800000);
+
+  for (int i = 0; i < 5; i++)
+    {
+      /* the displayed frame is the clock's frame (one tick of slack) ... */
+      gint64 clock_frame = wkp_session_frame_at (session, cp[i].position);
+      g_assert_cmpint (llabs (cp[i].index - clock_frame), <=, 1);
+      /* ... and its picture really is that frame */
+      assert_shows_frame (path, cp[i].texture, cp[i].index, 2);
+      g_object_unref (cp[i].texture);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+seek_and_check (WkpStudioWindow *window, const char *path, gint64 frame)
+{
+  WkpFrameView *fv = WKP_FRAME_VIEW (wkp_studio_window_get_view (window, "frame"));
+  WkpSession *session = wkp_studio_window_get_session (window);
+  wkp_studio_window_seek_frame (window, frame);
+  g_assert_cmpint (wkp_session_get_frame (session), ==, frame);
+  g_assert_cmpint (wkp_session_get_position (session), ==, wkp_session_frame_start (session, frame));
+  if (!wait_for (window, has_frame, &frame, 5000))
+    g_error ("seek to frame %" G_GINT64_FORMAT " shows frame %" G_GINT64_FORMAT " (texture %p)", frame,
+             wkp_frame_view_get_index (fv), (void *) wkp_frame_view_get_texture (fv));
+  assert_shows_frame (path, wkp_frame_view_get_texture (fv), frame, 2);
+}
+
+static void
+test_seek_clip (const char *relative, const gint64 *frames, int n)
+{
+  g_autofree char *path = wkp_test_shared_file (relative);
+  WkpStudioWindow *window;
+  WkpOpenRequest request = { 0 };
+  gint64 zero = 0;
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  request.video = path;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, has_frame, &zero, 10000));
+  for (int i = 0; i < n; i++)
+    seek_and_check (window, path, frames[i]);
+  /* Left/Right step one frame through the window's actions */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.step-forward", NULL));
+  g_assert_true (wait_for (window, has_frame, (gint64[]) { frames[n - 1] + 1 }, 5000));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.step-back", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.step-back", NULL));
+  g_assert_true (wait_for (window, has_frame, (gint64[]) { frames[n - 1] - 1 }, 5000));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.go-start", NULL));
+  g_assert_true (wait_for (window, has_frame, &zero, 5000));
+  wkp_studio_window_open (window, &request);   /* reopen: the old job is dropped */
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_seek_25fps (void)
+{
+  static const gint64 frames[] = { 40, 7, 74, 41, 12 };
+  test_seek_clip (GRID_CLIP, frames, G_N_ELEMENTS (frames));
+}
+
+static void
+test_seek_ntsc (void)
+{
+  static const gint64 frames[] = { 30, 3, 61, 29 };
+  test_seek_clip (NTSC_CLIP, frames, G_N_ELEMENTS (frames));
+}
+
+/* --- main-loop stalls during a full open -------------------------------------------- */
+
+typedef struct {
+  gint64 last;
+  gint64 max_gap;
+} Stall;
+
+static gboolean
+stall_probe (gpointer data)
+{
+  Stall *st = data;
+  gint64 now = g_get_monotonic_time ();
+  if (st->last > 0 && now - st->last > st->max_gap)
+    st->max_gap = now - st->last;
+  st->last = now;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_no_stall (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *model = g_strdup (g_getenv ("WKP_TEST_MODEL"));
+  WkpStudioWindow *window;
+  WkpOpenRequest request = { 0 };
+  Stall st = { 0 };
+  guint probe;
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  request.video = path;
+  request.model = model;
+  probe = g_timeout_add (2, stall_probe, &st);
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  spin (200);   /* the last results get drawn */
+  g_source_remove (probe);
+  g_test_message ("longest gap between main-loop iterations during the open: %.1f ms", st.max_gap / 1000.0);
+  {
+    WkpStudioClip *clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+    g_assert_true (clip->parts & WKP_CLIP_PART_MEDIA);
+    g_assert_true (clip->parts & WKP_CLIP_PART_FEATURES);
+    g_assert_true (clip->parts & WKP_CLIP_PART_LANDMARKS);
+    g_assert_cmpint (clip->n_found, >, 70);
+  }
+  g_assert_cmpint (st.max_gap, <, STALL_LIMIT_US);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* --- audio only, cancel ------------------------------------------------------------------ */
+
+static void
+test_audio_only (void)
+{
+  g_autofree char *path = wkp_test_shared_file (AUDIO_ONLY);
+  WkpStudioWindow *window;
+  WkpSession *session;
+  g_autoptr(GFile) file = NULL;
+  GFile *files[1];
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  session = wkp_studio_window_get_session (window);
+  file = g_file_new_for_path (path);
+  files[0] = file;
+  wkp_studio_window_open_files (window, files, 1);   /* decided by content type: audio */
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  {
+    WkpStudioClip *clip = wkp_session_get_clip (session);
+    g_assert_null (clip->video);
+    g_assert_false (clip->has_video);
+    g_assert_true (clip->parts & WKP_CLIP_PART_FEATURES);
+    g_assert_false (clip->parts & WKP_CLIP_PART_LANDMARKS);
+    g_assert_cmpint (wkp_session_get_duration (session), >, 7900000);
+  }
+  /* without pictures the frame follows the position */
+  wkp_studio_window_seek (window, 2000000);
+  g_assert_cmpint (wkp_session_get_frame (session), ==, 50);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+on_finished (gpointer job, gboolean cancelled, gboolean *out)
+{
+  *out = cancelled;
+}
+
+static gboolean
+not_busy (WkpStudioWindow *window, gpointer data)
+{
+  return !wkp_studio_window_is_busy (window);
+}
+
+static void
+test_cancel (void)
+{
+  g_autofree char *path = wkp_test_shared_file ("av/OpenTalker__SadTalker/examples/ref_video/WDA_KatieHill_000.mp4");
+  WkpStudioWindow *window;
+  WkpOpenRequest request = { 0 };
+  gint64 t0;
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  request.video = path;
+  wkp_studio_window_open (window, &request);
+  spin (300);
+  g_assert_true (wkp_studio_window_is_busy (window));
+  t0 = g_get_monotonic_time ();
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-jobs", NULL));
+  g_assert_true (wait_for (window, not_busy, NULL, 10000));
+  g_test_message ("cancelled in %.0f ms", (g_get_monotonic_time () - t0) / 1000.0);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 5000000);
+  g_assert_false (wkp_session_get_clip (wkp_studio_window_get_session (window))->parts & WKP_CLIP_PART_LANDMARKS);
+  (void) on_finished;
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int argc, char **argv)
+{
+  gtk_test_init (&argc, &argv, NULL);
+  gst_init (&argc, &argv);
+  g_test_add_func ("/studio/session-model", test_session_model);
+  g_test_add_func ("/studio/playback", test_playback);
+  g_test_add_func ("/studio/seek-25fps", test_seek_25fps);
+  g_test_add_func ("/studio/seek-29.97fps", test_seek_ntsc);
+  g_test_add_func ("/studio/no-stall", test_no_stall);
+  g_test_add_func ("/studio/audio-only", test_audio_only);
+  g_test_add_func ("/studio/cancel", test_cancel);
+  return g_test_run ();
+}

@@ -145,6 +145,17 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (self->cache != NULL)
     gtk_snapshot_append_node (snapshot, self->cache);
 
+  /* y labels on the grid lines (display text: the locale's decimal mark) */
+  for (double g = 0.1; g <= self->y_max + 1e-9; g += self->y_max > 0.55 ? 0.2 : 0.1)
+    {
+      char label[16];
+      double y = value_to_y (self, g, h);
+      GdkRGBA grey = { 0.45, 0.45, 0.47, 1 };
+      g_snprintf (label, sizeof label, "%.1f", g);
+      if (y > MARGIN_TOP + 8)
+        append_text (widget, snapshot, label, w - 28, y - 15, &grey);
+    }
+
   /* legend */
   for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
     {

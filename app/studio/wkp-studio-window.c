@@ -358,7 +358,10 @@ tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
   texture = wkp_player_take_frame (self->player, &pts);
   if (texture != NULL)
     {
-      gint64 frame = pts >= 0 ? wkp_session_frame_at (self->session, pts + wkp_session_frame_start (self->session, 1) / 2)
+      /* 1 ms of slack: container timestamps of 30000/1001 video are rounded
+       * down (frame 1 at 33366 us, its exact start is 33366.67 us); a sample
+       * clipped by an accurate seek carries the seek time, inside its frame */
+      gint64 frame = pts >= 0 ? wkp_session_frame_at (self->session, pts + 1000)
                               : wkp_session_get_frame (self->session);
       wkp_frame_view_set_frame (self->frame_view, texture, frame);
       wkp_session_set_frame (self->session, frame);
