@@ -20,6 +20,7 @@
 #include <json-glib/json-glib.h>
 
 #include "wkp-error.h"
+#include "wkp-face.h"
 #include "wkp-features.h"
 #include "wkp-lstm.h"
 #include "wkp-time.h"
@@ -73,6 +74,98 @@ float    *wkp_model_predict_audio    (const WkpModel *model, const float *audio,
                                       WkpRational fps, gint64 n_frames, int n_threads,
                                       GCancellable *cancellable, GError **error);
 
+/* A model with every array allocated (owned, freed by wkp_model_free) and
+ * neutral values: feature_mean 0, feature_std 1, mean_face the canonical face,
+ * pca_mean 0, pca_basis the first @n_components unit vectors (identity when
+ * n_components == n_points*2), pca_scale 1, LSTM weights 0. @points NULL
+ * means 0..n_points-1. The caller fills in trained values. */
+WkpModel *wkp_model_new              (const WkpFeatureConfig *features, WkpRational fps, int context,
+                                      int delay, gboolean per_clip_norm, int n_points, const int *points,
+                                      int n_components, int hidden_size, int num_layers,
+                                      gboolean bidirectional);
+/* The "metadata" object of the model file header (features, fps, context,
+ * delay, per_clip_norm, points, n_components, lstm sizes, training, metrics). */
+JsonNode *wkp_model_metadata         (const WkpModel *model);
+
+/* The model's tensors in file order, with their file names and expected
+ * shapes (ndim 1 or 2); slot points at the model's array pointer. */
+typedef struct {
+  char   *name;
+  int     ndim;
+  gint64  shape[2];
+  float **slot;
+} WkpModelTensor;
+/* GArray of WkpModelTensor (names freed with the array). */
+GArray   *wkp_model_tensors          (WkpModel *model);
+
+/* Checks dimensions, point indices, finiteness, feature_std > 0: the checks
+ * the loader and the saver run. @name names the file in messages. */
+gboolean  wkp_model_validate         (const WkpModel *model, const char *name, GError **error);
+/* Feature columns the model reads per internal frame. */
+int       wkp_model_feature_dim      (const WkpModel *model);
+
+/* The input pipeline, exposed so that training prepares windows exactly like
+ * prediction does:
+ * 1. wkp_model_normalize_features(): in place on [T, dim]; if per_clip_norm,
+ *    each column is first standardised over the clip (mean, population std
+ *    floored at WKP_MODEL_STD_FLOOR); then (x - feature_mean) / feature_std.
+ * 2. wkp_model_stack_context(): input step t (0 <= t < n_steps) is the
+ *    concatenation of frames t-context .. t+context, indices clamped to
+ *    [0, T-1] (edge padding; T >= 1).
+ * 3. the LSTM runs over n_steps = T + delay steps; output frame t is step
+ *    t + delay. */
+#define WKP_MODEL_STD_FLOOR 1e-5f
+void      wkp_model_normalize_features (const WkpModel *model, float *features, gint64 T);
+void      wkp_model_stack_context    (const WkpModel *model, const float *features, gint64 T,
+                                      gint64 n_steps, float *out);
+/* PCA coefficients [T, n_components] (network outputs) -> canonical
+ * landmarks [T, 68, 2]: points = pca_mean + sum_k coeff_k * pca_scale_k *
+ * basis_k on the subset, mean_face elsewhere. */
+void      wkp_model_reconstruct      (const WkpModel *model, const float *coeffs, gint64 T, float *points);
+
+/* Network outputs (PCA coefficients) [T, n_components] for raw features
+ * [T, dim] at the internal rate: normalise (on a copy), stack, run, delay. */
+float    *wkp_model_predict_coeffs   (const WkpModel *model, const float *features, gint64 T, int n_threads,
+                                      GError **error);
+/* Linear interpolation of an internal-rate track [T_in, width] (frame k
+ * centred at (k+0.5)/in_fps) at the centres of @n_out frames at @out_fps
+ * (clamped at both ends). T_in >= 1. */
+void      wkp_model_resample         (const float *in, gint64 T_in, int width, WkpRational in_fps,
+                                      float *out, gint64 n_out, WkpRational out_fps);
+/* Predicts canonical-frame landmarks [n_frames, 68, 2] from raw features
+ * computed with the model's config at the model's fps ([T, dim]), resampled to
+ * @n_frames frames at @fps. */
+float    *wkp_model_predict_features (const WkpModel *model, const float *features, gint64 T,
+                                      WkpRational fps, gint64 n_frames, int n_threads, GError **error);
+
+/* Maps canonical-frame landmarks [n, 68, 2] to a video's pixels, given each
+ * frame's pixel->canonical transform (as returned by wkp_face_normalize);
+ * frames whose transform is NULL in @valid (may be NULL: all valid) get NaN. */
+void      wkp_model_to_pixels        (const float *canonical, gint64 n, const WkpSimilarity *pixel_to_canonical,
+                                      const gboolean *valid, float *pixels);
+
+/* Streaming prediction for unidirectional models, fed feature rows (computed
+ * with the model's config at its internal fps) chunk by chunk. Returns the
+ * internal-rate output frames that became final: frame t needs input step
+ * t + delay, which needs feature row t + delay + context, so the output lags
+ * delay + context frames; wkp_model_stream_finish() flushes the rest with the
+ * same edge padding as whole-utterance mode. With per_clip_norm FALSE the
+ * concatenated output equals wkp_model_predict_coeffs() on the whole input
+ * (up to float rounding, ~1e-7). With per_clip_norm TRUE the clip statistics
+ * are not known in advance: the stream standardises each row with the
+ * running mean/std of the rows seen so far (an approximation). */
+typedef struct _WkpModelStream WkpModelStream;
+WkpModelStream *wkp_model_stream_new    (const WkpModel *model, int n_threads, GError **error);
+/* Appends @n rows [n, dim]; *coeffs receives the newly final frames as PCA
+ * coefficients [k, n_components] (newly allocated, NULL when k == 0); returns
+ * k, or -1 on error. Use wkp_model_reconstruct() for landmarks. */
+gint64          wkp_model_stream_push   (WkpModelStream *stream, const float *features, gint64 n,
+                                         float **coeffs, GError **error);
+/* End of input: the remaining frames. */
+gint64          wkp_model_stream_finish (WkpModelStream *stream, float **coeffs, GError **error);
+void            wkp_model_stream_free   (WkpModelStream *stream);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpModel, wkp_model_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpModelStream, wkp_model_stream_free)
 
 G_END_DECLS

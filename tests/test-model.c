@@ -1,0 +1,766 @@
+/* The model file (round trip, every corruption a clear error), the input
+ * pipeline, prediction at any length and frame rate, streaming. */
+#include "wkp-model.h"
+#include "wkp-face.h"
+#include "wkp-io.h"
+#include "wkp-error.h"
+#include "wkp-test-util.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+static const int mouth[20] = { 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67 };
+
+/* A model with random weights; PCA basis random, scaled so predictions stay
+ * near the mean face. */
+static WkpModel *
+random_model (int context, int delay, gboolean per_clip, int hidden, int layers, gboolean bidir, float wscale)
+{
+  WkpFeatureConfig fc;
+  WkpModel *m;
+  WkpLstm *l;
+  int dim, dirs = bidir ? 2 : 1, K = 6;
+
+  wkp_feature_config_init_default (&fc);
+  dim = wkp_feature_config_dim (&fc);
+  m = wkp_model_new (&fc, WKP_RATIONAL (25, 1), context, delay, per_clip, 20, mouth, K, hidden, layers, bidir);
+  l = m->lstm;
+  for (int k = 0; k < layers; k++)
+    for (int d = 0; d < dirs; d++)
+      {
+        gsize in = (gsize) wkp_lstm_layer_input (l, k);
+        wkp_test_random_fill (l->w_ih[k][d], 4 * (gsize) hidden * in, -wscale / sqrtf ((float) in), wscale / sqrtf ((float) in));
+        wkp_test_random_fill (l->w_hh[k][d], 4 * (gsize) hidden * hidden, -0.3f, 0.3f);
+        wkp_test_random_fill (l->b_ih[k][d], 4 * (gsize) hidden, -0.1f, 0.1f);
+        wkp_test_random_fill (l->b_hh[k][d], 4 * (gsize) hidden, -0.1f, 0.1f);
+      }
+  wkp_test_random_fill (l->head_w, (gsize) K * hidden * dirs, -0.5f, 0.5f);
+  wkp_test_random_fill (l->head_b, K, -0.1f, 0.1f);
+  wkp_test_random_fill (m->feature_mean, dim, -1, 1);
+  wkp_test_random_fill (m->feature_std, dim, 0.5f, 20.0f);
+  for (int i = 0; i < 40; i++)
+    m->pca_mean[i] = m->mean_face[2 * mouth[i / 2] + (i % 2)];
+  wkp_test_random_fill (m->pca_basis, (gsize) K * 40, -0.05f, 0.05f);
+  wkp_test_random_fill (m->pca_scale, K, 0.5f, 1.5f);
+  return m;
+}
+
+static char *
+save_tmp (const WkpModel *m, const char *name)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true (wkp_model_save (m, path, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+test_roundtrip (void)
+{
+  g_autoptr(WkpModel) m = random_model (2, 3, TRUE, 12, 2, TRUE, 1.0f);
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpModel) back = NULL;
+  g_autoptr(JsonNode) desc = NULL;
+  int dim = wkp_model_feature_dim (m);
+
+  m->training = json_from_string ("{\"clips\": 12, \"speakers\": [\"a\", \"b\"]}", NULL);
+  m->metrics = json_from_string ("{\"aperture_r\": 0.47}", NULL);
+  m->features.n_mels = 32;   /* a non-default config survives too */
+  path = save_tmp (m, "m.wkpm");
+  back = wkp_model_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (back);
+  g_assert_nonnull (back->map);
+  g_assert_true (wkp_feature_config_equal (&m->features, &back->features, "a", "b", NULL));
+  g_assert_cmpint (back->fps.num, ==, 25);
+  g_assert_cmpint (back->fps.den, ==, 1);
+  g_assert_cmpint (back->context, ==, 2);
+  g_assert_cmpint (back->delay, ==, 3);
+  g_assert_true (back->per_clip_norm);
+  g_assert_cmpint (back->n_points, ==, 20);
+  g_assert_cmpmem (back->point_index, 20 * sizeof (int), mouth, sizeof mouth);
+  g_assert_cmpint (back->n_components, ==, 6);
+  g_assert_cmpint (back->lstm->hidden_size, ==, 12);
+  g_assert_cmpint (back->lstm->num_layers, ==, 2);
+  g_assert_true (back->lstm->bidirectional);
+  g_assert_false (back->lstm->owns_weights);
+  g_assert_cmpmem (back->feature_mean, dim * 4, m->feature_mean, dim * 4);
+  g_assert_cmpmem (back->feature_std, dim * 4, m->feature_std, dim * 4);
+  g_assert_cmpmem (back->mean_face, 136 * 4, m->mean_face, 136 * 4);
+  g_assert_cmpmem (back->pca_basis, 6 * 40 * 4, m->pca_basis, 6 * 40 * 4);
+  g_assert_cmpmem (back->pca_scale, 6 * 4, m->pca_scale, 6 * 4);
+  g_assert_cmpmem (back->lstm->w_hh[1][1], 48 * 12 * 4, m->lstm->w_hh[1][1], 48 * 12 * 4);
+  g_assert_cmpmem (back->lstm->w_ih[0][1], (gsize) 48 * m->lstm->input_size * 4, m->lstm->w_ih[0][1],
+                   (gsize) 48 * m->lstm->input_size * 4);
+  g_assert_cmpmem (back->lstm->head_w, 6 * 24 * 4, m->lstm->head_w, 6 * 24 * 4);
+  /* tensors are 64-byte aligned in memory */
+  g_assert_cmpuint (GPOINTER_TO_SIZE (back->lstm->w_ih[1][0]) % 64, ==, 0);
+  g_assert_cmpuint (GPOINTER_TO_SIZE (back->pca_scale) % 64, ==, 0);
+  g_assert_true (json_node_equal (back->training, m->training));
+  g_assert_true (json_node_equal (back->metrics, m->metrics));
+  desc = wkp_model_describe (back);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (desc), "n_params"), ==,
+                   (gint64) wkp_lstm_n_params (m->lstm));
+  /* saving the loaded (mapped) model gives the same bytes */
+  {
+    g_autofree char *path2 = save_tmp (back, "m2.wkpm");
+    g_autofree char *a = NULL, *b = NULL;
+    gsize na, nb;
+    g_assert_true (g_file_get_contents (path, &a, &na, NULL));
+    g_assert_true (g_file_get_contents (path2, &b, &nb, NULL));
+    g_assert_cmpmem (a, na, b, nb);
+  }
+}
+
+/* --- corrupted files ------------------------------------------------------------- */
+
+static GBytes *
+read_bytes (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  GBytes *b = wkp_read_file (path, &error);
+  g_assert_no_error (error);
+  return b;
+}
+
+static void
+write_bytes (const char *path, const void *data, gsize n)
+{
+  g_autoptr(GError) error = NULL;
+  g_assert_true (g_file_set_contents (path, data, (gssize) n, &error));
+  g_assert_no_error (error);
+}
+
+static void
+expect_load_error (const char *path, int code, const char *const *fragments)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpModel) m = wkp_model_load (path, &error);
+  g_assert_null (m);
+  g_assert_error (error, WKP_MODEL_ERROR, code);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, path));
+  for (int i = 0; fragments != NULL && fragments[i] != NULL; i++)
+    if (strstr (error->message, fragments[i]) == NULL)
+      g_error ("“%s” lacks “%s”", error->message, fragments[i]);
+}
+
+/* Rewrites the header JSON with @edit applied, keeping the data section. */
+typedef void (*HeaderEdit) (JsonObject *root);
+
+static void
+rewrite_header (const char *src, const char *dst, HeaderEdit edit)
+{
+  g_autoptr(GBytes) b = read_bytes (src);
+  gsize n;
+  const guint8 *d = g_bytes_get_data (b, &n);
+  guint32 hl;
+  gsize old_start, new_start;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  g_autofree guint8 *out = NULL;
+
+  memcpy (&hl, d + 12, 4);
+  old_start = (16 + hl + 63) / 64 * 64;
+  {
+    g_autofree char *orig = g_strndup ((const char *) d + 16, hl);
+    root = json_from_string (orig, NULL);
+  }
+  g_assert_nonnull (root);
+  edit (json_node_get_object (root));
+  text = wkp_json_to_string (root, FALSE);
+  hl = (guint32) strlen (text);
+  new_start = (16 + hl + 63) / 64 * 64;
+  out = g_malloc0 (new_start + (n - old_start));
+  memcpy (out, d, 12);
+  memcpy (out + 12, &hl, 4);
+  memcpy (out + 16, text, hl);
+  memcpy (out + new_start, d + old_start, n - old_start);
+  write_bytes (dst, out, new_start + (n - old_start));
+}
+
+static JsonObject *
+find_tensor (JsonObject *root, const char *name)
+{
+  JsonArray *a = json_object_get_array_member (root, "tensors");
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonObject *t = json_array_get_object_element (a, i);
+      if (strcmp (json_object_get_string_member (t, "name"), name) == 0)
+        return t;
+    }
+  g_assert_not_reached ();
+}
+
+static void
+edit_shape (JsonObject *root)
+{
+  JsonObject *t = find_tensor (root, "pca.scale");
+  JsonArray *shape = json_array_new ();
+  json_array_add_int_element (shape, 2);
+  json_array_add_int_element (shape, 3);
+  json_object_set_array_member (t, "shape", shape);
+}
+
+static void
+edit_remove (JsonObject *root)
+{
+  JsonArray *a = json_object_get_array_member (root, "tensors");
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    if (strcmp (json_object_get_string_member (json_array_get_object_element (a, i), "name"),
+                "lstm.bias_hh_l1") == 0)
+      {
+        json_array_remove_element (a, i);
+        return;
+      }
+  g_assert_not_reached ();
+}
+
+static void
+edit_offset (JsonObject *root)
+{
+  JsonObject *t = find_tensor (root, "head.weight");
+  json_object_set_int_member (t, "offset", json_object_get_int_member (t, "offset") + 1000000000);
+}
+
+static void
+edit_nbytes (JsonObject *root)
+{
+  JsonObject *t = find_tensor (root, "head.bias");
+  json_object_set_int_member (t, "nbytes", 4);
+}
+
+static void
+edit_hidden (JsonObject *root)
+{
+  JsonObject *meta = json_object_get_object_member (root, "metadata");
+  json_object_set_int_member (json_object_get_object_member (meta, "lstm"), "hidden_size", 13);
+}
+
+static void
+edit_context (JsonObject *root)
+{
+  JsonObject *meta = json_object_get_object_member (root, "metadata");
+  json_object_set_string_member (meta, "context", "two");
+}
+
+static void
+test_corrupt (void)
+{
+  g_autoptr(WkpModel) m = random_model (1, 0, FALSE, 8, 2, FALSE, 1.0f);
+  g_autofree char *path = save_tmp (m, "good.wkpm");
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *bad = g_build_filename (dir, "bad.wkpm", NULL);
+  g_autoptr(GBytes) good = read_bytes (path);
+  gsize n;
+  const guint8 *d = g_bytes_get_data (good, &n);
+  g_autofree guint8 *copy = g_memdup2 (d, n);
+
+  /* truncated: in the data, in the header, in the fixed header, empty */
+  {
+    const char *f[] = { "truncated", NULL };
+    write_bytes (bad, d, n - 100);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+    write_bytes (bad, d, 200);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+    write_bytes (bad, d, 10);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+    write_bytes (bad, d, 0);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+  }
+  /* flipped magic */
+  {
+    const char *f[] = { "magic", NULL };
+    copy[3] ^= 0x20;
+    write_bytes (bad, copy, n);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+    copy[3] ^= 0x20;
+  }
+  /* future version */
+  {
+    const char *f[] = { "version 2", "newer", NULL };
+    guint32 v = GUINT32_TO_LE (2);
+    memcpy (copy + 8, &v, 4);
+    write_bytes (bad, copy, n);
+    expect_load_error (bad, WKP_ERROR_UNSUPPORTED, f);
+    v = GUINT32_TO_LE (WKP_MODEL_FORMAT_VERSION);
+    memcpy (copy + 8, &v, 4);
+  }
+  /* header length past the end */
+  {
+    const char *f[] = { "header length", NULL };
+    guint32 v = GUINT32_TO_LE ((guint32) n);
+    guint32 keep;
+    memcpy (&keep, copy + 12, 4);
+    memcpy (copy + 12, &v, 4);
+    write_bytes (bad, copy, n);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+    memcpy (copy + 12, &keep, 4);
+  }
+  /* a NaN and an Inf in weights: find their place through the mapping */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WkpModel) loaded = wkp_model_load (path, &error);
+    const guint8 *base;
+    gsize off;
+    float nan = NAN, inf = INFINITY;
+    const char *f1[] = { "lstm.weight_hh_l1", "NaN", NULL };
+    const char *f2[] = { "pca.basis", "Inf", NULL };
+
+    g_assert_no_error (error);
+    base = (const guint8 *) g_mapped_file_get_contents (loaded->map);
+    off = (const guint8 *) loaded->lstm->w_hh[1][0] - base + 4 * 7;
+    memcpy (copy + off, &nan, 4);
+    write_bytes (bad, copy, n);
+    expect_load_error (bad, WKP_ERROR_INVALID, f1);
+    memcpy (copy + off, d + off, 4);
+    off = (const guint8 *) loaded->pca_basis - base;
+    memcpy (copy + off, &inf, 4);
+    write_bytes (bad, copy, n);
+    expect_load_error (bad, WKP_ERROR_INVALID, f2);
+    memcpy (copy + off, d + off, 4);
+    /* feature_std of zero */
+    {
+      const char *f3[] = { "feature_std", NULL };
+      float zero = 0;
+      off = (const guint8 *) loaded->feature_std - base + 8;
+      memcpy (copy + off, &zero, 4);
+      write_bytes (bad, copy, n);
+      expect_load_error (bad, WKP_ERROR_INVALID, f3);
+      memcpy (copy + off, d + off, 4);
+    }
+  }
+  /* the copy is intact again */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WkpModel) ok = NULL;
+    write_bytes (bad, copy, n);
+    ok = wkp_model_load (bad, &error);
+    g_assert_no_error (error);
+  }
+  /* header edits */
+  {
+    const char *f[] = { "lstm.bias_hh_l1", "missing", NULL };
+    rewrite_header (path, bad, edit_remove);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+  }
+  {
+    const char *f[] = { "head.weight", "past the end", NULL };
+    rewrite_header (path, bad, edit_offset);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+  }
+  {
+    const char *f[] = { "head.bias", "nbytes", NULL };
+    rewrite_header (path, bad, edit_nbytes);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+  }
+  {
+    const char *f[] = { "lstm.weight_ih_l0", "shape", "expected [52, ", NULL };
+    rewrite_header (path, bad, edit_hidden);
+    expect_load_error (bad, WKP_ERROR_MISMATCH, f);
+  }
+  {
+    const char *f[] = { "context", "not an integer", NULL };
+    rewrite_header (path, bad, edit_context);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+  }
+  /* missing file */
+  {
+    g_autofree char *missing = g_build_filename (dir, "nope.wkpm", NULL);
+    expect_load_error (missing, WKP_ERROR_NOT_FOUND, NULL);
+  }
+}
+
+/* wrong shape with consistent nbytes: a clear shape message */
+static void
+test_wrong_shape (void)
+{
+  g_autoptr(WkpModel) m = random_model (0, 0, FALSE, 8, 1, FALSE, 1.0f);
+  g_autofree char *path = save_tmp (m, "good.wkpm");
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *bad = g_build_filename (dir, "bad.wkpm", NULL);
+  const char *f[] = { "pca.scale", "[2, 3]", "expected [6]", NULL };
+
+  /* pca.scale has 6 floats: [2, 3] keeps nbytes right, so the shape check speaks */
+  rewrite_header (path, bad, edit_shape);
+  expect_load_error (bad, WKP_ERROR_MISMATCH, f);
+}
+
+static void
+test_save_refuses_nan (void)
+{
+  g_autoptr(WkpModel) m = random_model (0, 0, FALSE, 8, 1, FALSE, 1.0f);
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "x.wkpm", NULL);
+  g_autoptr(GError) error = NULL;
+
+  m->lstm->b_ih[0][0][3] = NAN;
+  g_assert_false (wkp_model_save (m, path, &error));
+  g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "lstm.bias_ih_l0"));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_check_features (void)
+{
+  g_autoptr(WkpModel) m = random_model (0, 0, FALSE, 8, 1, FALSE, 1.0f);
+  WkpFeatureConfig fc = m->features;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (wkp_model_check_features (m, &fc, &error));
+  g_assert_no_error (error);
+  fc.n_mels = 80;
+  g_assert_false (wkp_model_check_features (m, &fc, &error));
+  g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "n_mels"));
+  g_assert_nonnull (strstr (error->message, "40"));
+  g_assert_nonnull (strstr (error->message, "80"));
+}
+
+/* --- pipeline ------------------------------------------------------------------------ */
+
+/* Independent recomputation of normalisation + context + delay + LSTM ref +
+ * PCA for a model with per-clip normalisation. */
+static void
+test_pipeline_reference (void)
+{
+  g_autoptr(WkpModel) m = random_model (2, 3, TRUE, 10, 2, FALSE, 1.0f);
+  const gint64 T = 37;
+  int dim = wkp_model_feature_dim (m), K = m->n_components, in = m->lstm->input_size;
+  g_autofree float *f = g_new (float, T * dim);
+  g_autofree float *nf = g_new (float, T * dim);
+  g_autofree float *x = g_new (float, (T + 3) * in);
+  g_autofree float *y = g_new (float, (T + 3) * K);
+  g_autofree float *coeffs = NULL;
+  g_autofree float *pts = NULL;
+  g_autoptr(GError) error = NULL;
+
+  wkp_test_random_fill (f, T * dim, -30, 30);
+  for (int j = 0; j < dim; j++)
+    {
+      double mean = 0, var = 0;
+      for (gint64 t = 0; t < T; t++)
+        mean += f[t * dim + j];
+      mean /= T;
+      for (gint64 t = 0; t < T; t++)
+        var += (f[t * dim + j] - mean) * (f[t * dim + j] - mean);
+      for (gint64 t = 0; t < T; t++)
+        nf[t * dim + j] = (float) (((f[t * dim + j] - mean) / sqrt (var / T) - m->feature_mean[j]) / m->feature_std[j]);
+    }
+  for (gint64 s = 0; s < T + 3; s++)
+    for (int k = 0; k < 5; k++)
+      {
+        gint64 src = s + k - 2;
+        src = src < 0 ? 0 : src > T - 1 ? T - 1 : src;
+        memcpy (x + s * in + k * dim, nf + src * dim, sizeof (float) * dim);
+      }
+  g_assert_true (wkp_lstm_forward_ref (m->lstm, x, T + 3, y, &error));
+  coeffs = wkp_model_predict_coeffs (m, f, T, 1, &error);
+  g_assert_no_error (error);
+  for (gint64 t = 0; t < T; t++)
+    for (int k = 0; k < K; k++)
+      g_assert_cmpfloat_with_epsilon (coeffs[t * K + k], y[(t + 3) * K + k], 1e-4);
+
+  /* reconstruction: mouth from PCA, the rest the mean face */
+  pts = wkp_model_predict_features (m, f, T, m->fps, T, 1, &error);
+  g_assert_no_error (error);
+  for (gint64 t = 0; t < T; t++)
+    {
+      const float *p = pts + t * 136;
+      for (int i = 0; i < 48; i++)
+        {
+          g_assert_cmpfloat (p[2 * i], ==, m->mean_face[2 * i]);
+          g_assert_cmpfloat (p[2 * i + 1], ==, m->mean_face[2 * i + 1]);
+        }
+      for (int q = 0; q < 40; q++)
+        {
+          double v = m->pca_mean[q];
+          for (int k = 0; k < K; k++)
+            v += (double) coeffs[t * K + k] * m->pca_scale[k] * m->pca_basis[k * 40 + q];
+          g_assert_cmpfloat_with_epsilon (p[2 * 48 + q], v, 1e-5);
+        }
+    }
+}
+
+static float *
+synth_speechlike (gint64 n, int rate)
+{
+  float *a = g_new (float, MAX (n, 1));
+  for (gint64 i = 0; i < n; i++)
+    {
+      double t = (double) i / rate;
+      double env = 0.5 + 0.5 * sin (2 * G_PI * 3.7 * t) * sin (2 * G_PI * 0.6 * t);
+      double f0 = 140 + 40 * sin (2 * G_PI * 0.9 * t);
+      a[i] = (float) (0.3 * env * (sin (2 * G_PI * f0 * t) + 0.5 * sin (2 * G_PI * 2.7 * f0 * t) +
+                                   0.05 * g_test_rand_double_range (-1, 1)));
+    }
+  return a;
+}
+
+/* Any length: 0, 1 frame, tiny audio, a video longer than its audio. */
+static void
+test_predict_lengths (void)
+{
+  g_autoptr(WkpModel) m = random_model (1, 2, TRUE, 8, 1, FALSE, 1.0f);
+  g_autoptr(GError) error = NULL;
+  g_autofree float *audio = synth_speechlike (16000 * 3, 16000);
+  const struct { gint64 samples, frames; } cases[] = {
+    { 0, 0 }, { 16000 * 3, 0 }, { 0, 1 }, { 0, 5 }, { 10, 1 }, { 640, 1 }, { 16000, 25 },
+    { 16000, 90 } /* video longer than the audio */, { 16000 * 3, 75 },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autofree float *p = wkp_model_predict_audio (m, audio, cases[c].samples, WKP_RATIONAL (30000, 1001),
+                                                     cases[c].frames, 1, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (p);
+      for (gint64 i = 0; i < cases[c].frames * 136; i++)
+        g_assert_true (isfinite (p[i]));
+    }
+}
+
+/* No padding artefacts: predicting the first 8 s of a 12 s clip gives the same
+ * frames as the 12 s prediction, except the last context+delay frames plus the
+ * analysis window (unidirectional model, global normalisation). */
+static void
+test_prefix_consistency (void)
+{
+  g_autoptr(WkpModel) m = random_model (2, 2, FALSE, 16, 2, FALSE, 1.0f);
+  g_autoptr(GError) error = NULL;
+  const int rate = 16000;
+  g_autofree float *audio = synth_speechlike (rate * 12, rate);
+  g_autofree float *full = wkp_model_predict_audio (m, audio, rate * 12, WKP_RATIONAL (25, 1), 300, 1, NULL, &error);
+  g_autofree float *part = wkp_model_predict_audio (m, audio, rate * 8, WKP_RATIONAL (25, 1), 200, 1, NULL, &error);
+  double maxd = 0;
+
+  g_assert_no_error (error);
+  for (gint64 i = 0; i < (200 - 6) * 136; i++)
+    maxd = MAX (maxd, fabs (full[i] - part[i]));
+  g_test_message ("prefix vs full: max |diff| %.3g", maxd);
+  g_assert_cmpfloat (maxd, <=, 1e-6);
+}
+
+/* Linear interpolation on the exact frame grid. */
+static void
+test_resample (void)
+{
+  float in[5] = { 0, 10, 20, 30, 40 };
+  float out[8];
+
+  /* same rate: identity */
+  wkp_model_resample (in, 5, 1, WKP_RATIONAL (25, 1), out, 5, WKP_RATIONAL (25, 1));
+  g_assert_cmpmem (out, sizeof (float) * 5, in, sizeof in);
+  /* 50 fps from 25: centres at 0.01, 0.03, ... s = input frames -0.25, 0.25, 0.75, ... */
+  wkp_model_resample (in, 5, 1, WKP_RATIONAL (25, 1), out, 8, WKP_RATIONAL (50, 1));
+  g_assert_cmpfloat (out[0], ==, 0);       /* clamped before the first centre */
+  g_assert_cmpfloat_with_epsilon (out[1], 2.5, 1e-6);
+  g_assert_cmpfloat_with_epsilon (out[2], 7.5, 1e-6);
+  g_assert_cmpfloat_with_epsilon (out[7], 32.5, 1e-6);
+  /* beyond the end: the last frame */
+  wkp_model_resample (in, 5, 1, WKP_RATIONAL (25, 1), out, 3, WKP_RATIONAL (5, 1));
+  g_assert_cmpfloat_with_epsilon (out[0], 20, 1e-6);
+  g_assert_cmpfloat (out[1], ==, 40);
+}
+
+/* Frame-rate independence: the same audio predicted for a 25 fps clip and a
+ * 30 fps clip gives the same inner-lip aperture curve on a common time grid.
+ * The model runs at 25 fps internally, so the 25 fps prediction is the network
+ * output itself and the 30 fps one its interpolation at the 30 fps frame
+ * centres. Two checks, stated tolerances:
+ *  (a) on the 30 fps grid, the 25 fps landmarks linearly interpolated at the
+ *      30 fps frame centres equal the 30 fps landmarks: max |diff| <= 1e-5
+ *      (canonical units, inter-ocular distance 1) at every 30 fps frame whose
+ *      centre lies between the first and last 25 fps centres, i.e. nothing in the
+ *      features or the network depends on the clip rate (the aperture itself
+ *      is a distance, not linear in the points, so it is compared in (b));
+ *  (b) on a common 100 Hz grid (both curves interpolated), correlation >= 0.98
+ *      and RMS difference <= 20% of the curve's std: what remains is the
+ *      interpolation error of a curve sampled at 25 Hz (the model below has
+ *      slow dynamics, forget-gate bias +3, like a trained mouth track). */
+static double
+interp_at (const double *v, gint64 n, double fps, double t)
+{
+  double p = t * fps - 0.5;
+  gint64 k;
+  if (p <= 0)
+    return v[0];
+  k = (gint64) floor (p);
+  if (k >= n - 1)
+    return v[n - 1];
+  return v[k] + (p - k) * (v[k + 1] - v[k]);
+}
+
+static void
+test_fps_independence (void)
+{
+  g_autoptr(WkpModel) m = random_model (1, 1, TRUE, 24, 1, FALSE, 1.0f);
+  g_autoptr(GError) error = NULL;
+  const int rate = 16000, secs = 10;
+  g_autofree float *audio = NULL, *p25 = NULL, *p30 = NULL;
+
+  for (int j = 24; j < 48; j++)
+    m->lstm->b_ih[0][0][j] += 3.0f;    /* forget gates: slow dynamics */
+  /* an open mouth (aperture ~0.1) moved by small PCA offsets, so the aperture
+   * (a distance, not linear in the points) stays away from its kink at 0 */
+  for (int i = 65; i <= 67; i++)
+    m->pca_mean[2 * (i - 48) + 1] += 0.1f;
+  wkp_test_random_fill (m->pca_basis, (gsize) m->n_components * 40, -0.02f, 0.02f);
+  audio = synth_speechlike ((gint64) rate * secs, rate);
+  p25 = wkp_model_predict_audio (m, audio, (gint64) rate * secs, WKP_RATIONAL (25, 1), 25 * secs, 1, NULL, &error);
+  p30 = wkp_model_predict_audio (m, audio, (gint64) rate * secs, WKP_RATIONAL (30, 1), 30 * secs, 1, NULL, &error);
+  {
+  g_autofree double *a25 = g_new (double, 25 * secs), *a30 = g_new (double, 30 * secs);
+  double s1 = 0, s2 = 0, s11 = 0, s22 = 0, s12 = 0, sd2 = 0, r, sd, rms, maxd = 0;
+  int n = 0;
+
+  g_assert_no_error (error);
+  for (int i = 0; i < 25 * secs; i++)
+    a25[i] = wkp_face_inner_aperture (p25 + i * 136);
+  for (int i = 0; i < 30 * secs; i++)
+    a30[i] = wkp_face_inner_aperture (p30 + i * 136);
+  /* (a) on the 30 fps grid, the landmarks themselves (linear in the network output) */
+  {
+    g_autofree double *track = g_new (double, 25 * secs);
+    for (int q = 0; q < 136; q++)
+      {
+        for (int i = 0; i < 25 * secs; i++)
+          track[i] = p25[i * 136 + q];
+        for (int i = 0; i < 30 * secs; i++)
+          if ((i + 0.5) / 30.0 <= (25 * secs - 0.5) / 25.0)   /* inside the 25 fps centres */
+            maxd = MAX (maxd, fabs (interp_at (track, 25 * secs, 25, (i + 0.5) / 30.0) - p30[i * 136 + q]));
+      }
+  }
+  g_test_message ("landmarks at 25 fps interpolated at 30 fps frame centres vs 30 fps: max |diff| %.3g", maxd);
+  g_assert_cmpfloat (maxd, <=, 1e-5);
+  /* (b) on a 100 Hz grid */
+  for (int k = 0; k < 100 * secs; k++)
+    {
+      double t = (k + 0.5) / 100.0;
+      double u = interp_at (a25, 25 * secs, 25, t), v = interp_at (a30, 30 * secs, 30, t);
+      s1 += u; s2 += v; s11 += u * u; s22 += v * v; s12 += u * v; sd2 += (u - v) * (u - v);
+      n++;
+    }
+  sd = sqrt (s11 / n - (s1 / n) * (s1 / n));
+  r = (s12 / n - s1 * s2 / n / n) / (sd * sqrt (s22 / n - (s2 / n) * (s2 / n)));
+  rms = sqrt (sd2 / n);
+  g_test_message ("aperture 25 vs 30 fps on a 100 Hz grid: r = %.4f, rms diff = %.4f x std (std %.4g)", r,
+                  rms / sd, sd);
+  g_assert_cmpfloat (sd, >, 1e-4);   /* the curve actually moves */
+  g_assert_cmpfloat (r, >=, 0.98);
+  g_assert_cmpfloat (rms / sd, <=, 0.2);
+  }
+}
+
+/* Streaming fed feature chunks equals whole-utterance prediction. */
+static void
+stream_check (int context, int delay, gboolean per_clip)
+{
+  g_autoptr(WkpModel) m = random_model (context, delay, per_clip, 16, 2, FALSE, 1.0f);
+  const gint64 T = 400;
+  int dim = wkp_model_feature_dim (m), K = m->n_components;
+  g_autofree float *f = g_new (float, T * dim);
+  g_autofree float *whole = NULL;
+  g_autofree float *got = g_new0 (float, T * K);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpModelStream) st = wkp_model_stream_new (m, 1, &error);
+  gint64 fed = 0, out = 0, k;
+  float *c = NULL;
+  double maxd = 0, scale = 0;
+
+  g_assert_no_error (error);
+  wkp_test_random_fill (f, T * dim, -5, 5);
+  whole = wkp_model_predict_coeffs (m, f, T, 1, &error);
+  g_assert_no_error (error);
+  while (fed < T)
+    {
+      gint64 r = g_test_rand_int_range (0, 9), n = MIN (T - fed, r);
+      k = wkp_model_stream_push (st, f + fed * dim, n, &c, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (k, >=, 0);
+      /* lag is bounded by context + delay */
+      g_assert_cmpint (out + k, >=, fed + n - context - delay);
+      if (k > 0)
+        memcpy (got + out * K, c, sizeof (float) * k * K);
+      g_clear_pointer (&c, g_free);
+      out += k;
+      fed += n;
+    }
+  k = wkp_model_stream_finish (st, &c, &error);
+  g_assert_no_error (error);
+  if (k > 0)
+    memcpy (got + out * K, c, sizeof (float) * k * K);
+  g_clear_pointer (&c, g_free);
+  out += k;
+  g_assert_cmpint (out, ==, T);
+  if (per_clip)
+    return;   /* running statistics: not equal by design */
+  for (gint64 i = 0; i < T * K; i++)
+    {
+      maxd = MAX (maxd, fabs (got[i] - whole[i]));
+      scale = MAX (scale, fabs (whole[i]));
+    }
+  g_test_message ("stream (context %d, delay %d) vs whole: %.3g relative", context, delay, maxd / scale);
+  g_assert_cmpfloat (maxd / scale, <=, 2e-6);
+}
+
+static void
+test_stream (void)
+{
+  stream_check (0, 0, FALSE);
+  stream_check (2, 0, FALSE);
+  stream_check (0, 3, FALSE);
+  stream_check (3, 2, FALSE);
+  stream_check (1, 1, TRUE);
+}
+
+static void
+test_to_pixels (void)
+{
+  const float *canon = wkp_face_canonical ();
+  float pixels[136], back[136], out[136];
+  WkpSimilarity tf;
+  g_autoptr(GError) error = NULL;
+
+  /* a face in pixels: the canonical face scaled, rotated, moved */
+  for (int i = 0; i < 68; i++)
+    {
+      double x = canon[2 * i], y = canon[2 * i + 1], a = 80 * cos (0.2), b = 80 * sin (0.2);
+      pixels[2 * i] = (float) (a * x - b * y + 320);
+      pixels[2 * i + 1] = (float) (b * x + a * y + 240);
+    }
+  g_assert_true (wkp_face_normalize (pixels, back, &tf, &error));
+  g_assert_no_error (error);
+  wkp_model_to_pixels (back, 1, &tf, NULL, out);
+  for (int i = 0; i < 136; i++)
+    g_assert_cmpfloat_with_epsilon (out[i], pixels[i], 1e-3);
+  {
+    gboolean valid = FALSE;
+    wkp_model_to_pixels (back, 1, &tf, &valid, out);
+    g_assert_true (isnan (out[0]));
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/model/roundtrip", test_roundtrip);
+  g_test_add_func ("/model/corrupt", test_corrupt);
+  g_test_add_func ("/model/wrong-shape", test_wrong_shape);
+  g_test_add_func ("/model/save-refuses-nan", test_save_refuses_nan);
+  g_test_add_func ("/model/check-features", test_check_features);
+  g_test_add_func ("/model/pipeline-reference", test_pipeline_reference);
+  g_test_add_func ("/model/predict-lengths", test_predict_lengths);
+  g_test_add_func ("/model/prefix-consistency", test_prefix_consistency);
+  g_test_add_func ("/model/resample", test_resample);
+  g_test_add_func ("/model/fps-independence", test_fps_independence);
+  g_test_add_func ("/model/stream", test_stream);
+  g_test_add_func ("/model/to-pixels", test_to_pixels);
+  return g_test_run ();
+}
