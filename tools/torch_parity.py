@@ -162,10 +162,18 @@ def resample_to(track, n_out, fps_in, fps_out):
     return out
 
 
+def parse_fps(v):
+    if isinstance(v, dict):
+        return v["num"] / v["den"]
+    if isinstance(v, str) and "/" in v:
+        n, d = v.split("/")
+        return float(n) / float(d)
+    return float(v)
+
+
 def load_dataset(path):
     man = json.load(open(os.path.join(path, "dataset.json")))
-    fps = man.get("params", {}).get("model_fps") or man.get("model_fps") or {"num": 25, "den": 1}
-    model_fps = fps["num"] / fps["den"] if isinstance(fps, dict) else float(fps)
+    model_fps = parse_fps(man.get("params", {}).get("model_fps", "25/1"))
     clips = []
     for c in man["clips"]:
         if c.get("status") != "ok" or not c.get("id"):
@@ -173,8 +181,7 @@ def load_dataset(path):
         d = os.path.join(path, "clips", c["id"])
         feats = np.load(os.path.join(d, "features.npy")).astype(np.float32)
         lm = np.load(os.path.join(d, "normalized.npy")).astype(np.float32)
-        vf = c["fps"]
-        video_fps = vf["num"] / vf["den"] if isinstance(vf, dict) else float(vf)
+        video_fps = parse_fps(c["fps"])
         lm = resample_to(lm, feats.shape[0], video_fps, model_fps)
         clips.append({"name": c["name"], "speaker": c["speaker"], "split": c["split"], "x": feats, "lm": lm})
     return clips
