@@ -1,10 +1,225 @@
-/* placeholder until this subcommand lands; see the open issue */
+/* wav2kp evaluate DATASET [--model A --model B ...] [--split S] [--csv F] [--json F] [--plot DIR]
+ *
+ * Compares models (and landmark-track folders) with the dataset's reference
+ * landmarks and with two baselines; prints a table, optionally writes CSV,
+ * JSON and plots. The metric definitions are in engine/wkp-metrics.h. */
 #include "wkp-cli.h"
+
+#include "wkp-dataset.h"
 #include "wkp-error.h"
+#include "wkp-evaluate.h"
+#include "wkp-io.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+  const char *head;
+  gboolean    higher_is_better;
+  gboolean    landmark;   /* undefined for aperture-only entries */
+} Column;
+
+static const Column columns[] = {
+  { "LMD mouth", FALSE, TRUE },
+  { "LMD face", FALSE, TRUE },
+  { "LVD mouth", FALSE, TRUE },
+  { "LVE", FALSE, TRUE },
+  { "aperture r", TRUE, FALSE },
+  { "ap. RMSE", FALSE, FALSE },
+};
+#define N_COLUMNS G_N_ELEMENTS (columns)
+
+static void
+column_values (const WkpMetrics *m, double *v)
+{
+  v[0] = m->lmd_mouth;
+  v[1] = m->lmd_face;
+  v[2] = m->lvd_mouth;
+  v[3] = m->lve;
+  v[4] = m->aperture_r;
+  v[5] = m->aperture_rmse;
+}
+
+static void
+print_table (const WkpEvaluation *ev)
+{
+  double best[N_COLUMNS];
+  int label_w = 5;
+  gint64 frames = 0, ref_missing = 0;
+  const char *split = ev->split == WKP_SPLIT_NONE ? "all" : wkp_split_to_string (ev->split);
+
+  for (int c = 0; c < ev->n_clips; c++)
+    frames += ev->clip_frames[c];
+  for (guint k = 0; k < N_COLUMNS; k++)
+    best[k] = NAN;
+  for (int e = 0; e < ev->n_entries; e++)
+    {
+      const WkpEvalEntry *entry = &ev->entries[e];
+      double v[N_COLUMNS];
+      label_w = MAX (label_w, (int) MIN (g_utf8_strlen (entry->label, -1), 44));
+      if (entry->problem != NULL)
+        continue;
+      ref_missing = entry->pooled.n_ref_missing;
+      column_values (&entry->pooled, v);
+      for (guint k = 0; k < N_COLUMNS; k++)
+        if (isfinite (v[k]) && (!isfinite (best[k]) || (columns[k].higher_is_better ? v[k] > best[k] : v[k] < best[k])))
+          best[k] = v[k];
+    }
+
+  printf ("Evaluation of %s, %s split: %d clips, %" G_GINT64_FORMAT " frames, %" G_GINT64_FORMAT
+          " without reference landmarks (excluded)\n\n", ev->dataset, split, ev->n_clips, frames, ref_missing);
+  printf ("%-*s %9s", label_w, "model", "compared");
+  for (guint k = 0; k < N_COLUMNS; k++)
+    printf (" %11s", columns[k].head);
+  printf ("  %s\n", "best lag (r)");
+
+  for (int e = 0; e < ev->n_entries; e++)
+    {
+      const WkpEvalEntry *entry = &ev->entries[e];
+      g_autofree char *label = g_utf8_strlen (entry->label, -1) > 44
+                               ? g_strconcat ("...", g_utf8_offset_to_pointer (entry->label, g_utf8_strlen (entry->label, -1) - 41), NULL)
+                               : g_strdup (entry->label);
+      int pad = label_w - (int) g_utf8_strlen (label, -1);
+      double v[N_COLUMNS];
+
+      printf ("%s%*s", label, MAX (pad, 0), "");
+      if (entry->problem != NULL)
+        {
+          printf ("  %s\n", entry->problem);
+          continue;
+        }
+      printf (" %9" G_GINT64_FORMAT, entry->pooled.n_compared);
+      column_values (&entry->pooled, v);
+      for (guint k = 0; k < N_COLUMNS; k++)
+        {
+          if (!isfinite (v[k]))
+            printf (" %10s ", "n/a");
+          else
+            printf (" %10.4f%s", v[k], v[k] == best[k] ? "*" : " ");
+        }
+      if (isfinite (entry->pooled.best_lag_r))
+        printf ("  %+d (%.3f)", entry->pooled.best_lag, entry->pooled.best_lag_r);
+      else
+        printf ("  n/a");
+      printf ("\n");
+    }
+  printf ("\n* best in column. LMD, LVD (per frame), LVE and aperture RMSE in inter-ocular distances, lower is\n"
+          "better; aperture r is Pearson at lag 0, higher is better; best lag within +/-%d frames, > 0 means the\n"
+          "prediction is late. n/a: undefined (aperture-only baseline, or a constant aperture).\n", ev->max_lag);
+  for (int e = 0; e < ev->n_entries; e++)
+    if (ev->entries[e].kind == WKP_EVAL_ENERGY && ev->entries[e].problem == NULL)
+      printf ("Energy baseline: aperture = %.5f * dB %+.4f, fitted on %" G_GINT64_FORMAT " train-split frames.\n",
+              ev->energy_slope, ev->energy_intercept, ev->energy_fit_frames);
+}
 
 int
 wkp_cli_evaluate (int argc, char **argv)
 {
-  return wkp_cli_fail ("evaluate", g_error_new_literal (WKP_IO_ERROR, WKP_ERROR_UNSUPPORTED,
-                                                   "not available in this build yet"));
+  g_auto(GStrv) models = NULL;
+  g_autofree char *split_text = NULL, *csv = NULL, *json = NULL, *plot = NULL;
+  gboolean no_baselines = FALSE;
+  int threads = 1, max_lag = WKP_METRICS_MAX_LAG;
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME_ARRAY, &models,
+      "Model file (.wkpm) or folder of landmark tracks (one per clip); repeat to compare. Default: the shipped model", "FILE" },
+    { "split", 's', 0, G_OPTION_ARG_STRING, &split_text, "train, val, test or all (default: test)", "SPLIT" },
+    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, "Write per-clip and pooled results as CSV", "FILE" },
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &json, "Write per-clip and pooled results as JSON", "FILE" },
+    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, "Write SVG+PNG plots (aperture per clip, summary) into DIR", "DIR" },
+    { "no-baselines", 0, 0, G_OPTION_ARG_NONE, &no_baselines, "Skip the mean-face and audio-energy baselines", NULL },
+    { "max-lag", 0, 0, G_OPTION_ARG_INT, &max_lag, "Best-lag search range in frames (default 3)", "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads for model inference (default 1)", "N" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("DATASET");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpDataset) ds = NULL;
+  g_autoptr(WkpEvaluation) ev = NULL;
+  g_autoptr(WkpCliProgress) progress = NULL;
+  g_autoptr(WkpOutput) out = NULL;
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  WkpSplit split = WKP_SPLIT_TEST;
+  WkpEvalParams params;
+
+  g_option_context_set_summary (ctx,
+    "Evaluates models against the reference landmarks of a prepared dataset (wav2kp prepare)\n"
+    "and against two baselines (constant mean face; audio energy mapped to the lip aperture).");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!wkp_cli_parse (ctx, "evaluate", &argc, &argv))
+    return WKP_EXIT_BAD_INPUT;
+  if (argc != 2)
+    return wkp_cli_fail ("evaluate", g_error_new_literal (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
+                                                          argc < 2 ? "missing DATASET (see --help)"
+                                                                   : "expected exactly one DATASET"));
+  if (split_text != NULL && strcmp (split_text, "all") == 0)
+    split = WKP_SPLIT_NONE;
+  else if (split_text != NULL && (!wkp_split_from_string (split_text, &split) || split == WKP_SPLIT_NONE))
+    return wkp_cli_fail ("evaluate", g_error_new (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
+                                                  "unknown split “%s” (train, val, test or all)", split_text));
+  if (threads < 1 || threads > 64 || max_lag < 0 || max_lag > 50)
+    return wkp_cli_fail ("evaluate", g_error_new_literal (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
+                                                          "--threads must be 1..64 and --max-lag 0..50"));
+  /* fail early on outputs that cannot be written */
+  if ((csv != NULL && !wkp_check_output_path (csv, &error)) || (json != NULL && !wkp_check_output_path (json, &error)))
+    return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
+  if (plot != NULL)
+    {
+      g_autofree char *parent = g_path_get_dirname (plot);
+      if (g_file_test (plot, G_FILE_TEST_EXISTS) && !g_file_test (plot, G_FILE_TEST_IS_DIR))
+        return wkp_cli_fail ("evaluate", g_error_new (WKP_IO_ERROR, WKP_ERROR_INVALID,
+                                                      "--plot %s exists and is not a folder", plot));
+      if (!g_file_test (plot, G_FILE_TEST_IS_DIR) && !g_file_test (parent, G_FILE_TEST_IS_DIR))
+        return wkp_cli_fail ("evaluate", g_error_new (WKP_IO_ERROR, WKP_ERROR_NOT_FOUND,
+                                                      "cannot create --plot %s: folder %s does not exist", plot, parent));
+    }
+
+  if (models == NULL || models[0] == NULL)
+    {
+      char *path = wkp_cli_default_model (&error);
+      if (path == NULL)
+        return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
+      g_ptr_array_add (paths, path);
+    }
+  else
+    for (int i = 0; models[i] != NULL; i++)
+      g_ptr_array_add (paths, g_strdup (models[i]));
+
+  ds = wkp_dataset_open (argv[1], &error);
+  if (ds == NULL)
+    return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
+
+  wkp_eval_params_init_default (&params);
+  params.baselines = !no_baselines;
+  params.n_threads = threads;
+  params.max_lag = max_lag;
+  progress = wkp_cli_progress_new ("evaluate");
+  ev = wkp_evaluate (ds, split, (const char * const *) paths->pdata, paths->len, &params,
+                     wkp_cli_progress_update, progress, NULL, &error);
+  g_clear_pointer (&progress, wkp_cli_progress_free);
+  if (ev == NULL)
+    return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
+
+  print_table (ev);
+
+  out = wkp_output_new ();
+  if (csv != NULL)
+    {
+      g_autoptr(GBytes) bytes = wkp_evaluation_to_csv (ev);
+      if (!wkp_output_add_bytes (out, csv, bytes, &error))
+        return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
+    }
+  if (json != NULL)
+    {
+      g_autoptr(JsonNode) node = wkp_evaluation_to_json (ev);
+      if (!wkp_output_add_json (out, json, node, &error))
+        return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
+    }
+  if (plot != NULL && !wkp_evaluation_plot (ev, plot, &error))
+    return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
+  if (!wkp_output_commit (out, &error))
+    return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
+  if (plot != NULL)
+    printf ("Plots: %s/summary.png and %d per-clip aperture plots (SVG + PNG)\n", plot, ev->n_clips);
+  return WKP_EXIT_OK;
 }

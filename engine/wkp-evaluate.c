@@ -794,13 +794,22 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
           char r[32];
           if (isfinite (m->aperture_r))
             g_snprintf (r, sizeof r, "r = %.2f", m->aperture_r);
+          else if (entry->kind == WKP_EVAL_MEAN_FACE)
+            g_strlcpy (r, "constant", sizeof r);
           else
             g_strlcpy (r, "r undefined", sizeof r);
           g_ptr_array_add (series_labels, g_strdup_printf ("%s (%s)", entry->label, r));
           series[u] = entry->aperture[c];
         }
-      clip_title = g_strdup_printf ("%s  (speaker %s, %s split)", ev->clip_name[c],
-                                    ev->clip_speaker[c] != NULL ? ev->clip_speaker[c] : "?", split_name (ev->split));
+      {
+        g_auto(GStrv) parts = g_strsplit (ev->clip_name[c], "/", -1);
+        guint np = g_strv_length (parts);
+        g_autofree char *shown = np >= 2 ? g_strjoin ("/", parts[np - 2], parts[np - 1], NULL)
+                                         : g_strdup (ev->clip_name[c]);
+        clip_title = g_strdup_printf ("%s   ·   speaker %s   ·   %s split   ·   %.1f s", shown,
+                                      ev->clip_speaker[c] != NULL ? ev->clip_speaker[c] : "?", split_name (ev->split),
+                                      ev->clip_frames[c] / wkp_rational_to_double (ev->clip_fps[c]));
+      }
       if (!wkp_plot_aperture (base, clip_title, ev->clip_fps[c], ev->clip_frames[c], ev->ref_aperture[c],
                               (const char * const *) series_labels->pdata, series, used->len, error))
         return FALSE;

@@ -143,6 +143,33 @@ text (cairo_t *cr, double x, double y, Align align, double vcenter, const char *
   cairo_show_text (cr, s);
 }
 
+/* @s shortened from the left with an ellipsis until it fits @max_w. */
+static char *
+fit_text (cairo_t *cr, const char *s, double max_w)
+{
+  cairo_text_extents_t ext;
+  glong len = g_utf8_strlen (s, -1);
+  cairo_text_extents (cr, s, &ext);
+  if (ext.x_advance <= max_w)
+    return g_strdup (s);
+  for (glong cut = 1; cut < len; cut++)
+    {
+      char *t = g_strconcat ("…", g_utf8_offset_to_pointer (s, cut), NULL);
+      cairo_text_extents (cr, t, &ext);
+      if (ext.x_advance <= max_w)
+        return t;
+      g_free (t);
+    }
+  return g_strdup ("…");
+}
+
+static void
+title_text (cairo_t *cr, double x, double y, double max_w, const char *s)
+{
+  g_autofree char *t = fit_text (cr, s, max_w);
+  text (cr, x, y, ALIGN_LEFT, 0.0, t);
+}
+
 static void
 font (cairo_t *cr, double size, gboolean bold)
 {
@@ -294,7 +321,7 @@ draw_aperture (cairo_t *cr, double w, double h, gconstpointer user_data)
   /* title and legend */
   cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
   font (cr, 17, TRUE);
-  text (cr, left, 28, ALIGN_LEFT, 0.0, d->title);
+  title_text (cr, left, 28, w - left - right, d->title);
   labels[0] = "reference (extracted landmarks)";
   colours[0] = -1;
   lines[0] = TRUE;
@@ -406,7 +433,7 @@ draw_bars (cairo_t *cr, double w, double h, gconstpointer user_data)
   cairo_paint (cr);
   cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
   font (cr, 17, TRUE);
-  text (cr, margin, 28, ALIGN_LEFT, 0.0, d->title);
+  title_text (cr, margin, 28, w - 2 * margin, d->title);
   for (int i = 0; i < d->n_models; i++)
     colours[i] = i;
   top = 44 + legend (cr, margin, 40, w - 2 * margin, d->models, colours, lines, d->n_models, TRUE) + 8;

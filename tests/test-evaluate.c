@@ -1,0 +1,394 @@
+/* `wav2kp evaluate` end to end on a small dataset prepared from five GRID
+ * clips of ../shared/data (five speakers: 3 train, 1 val, 1 test):
+ * known answers (the reference as a "model" scores zero; a neutral model
+ * that predicts the mean face scores like the mean-face baseline), the
+ * runner's pooling checked against the numpy reference, outputs, plots and
+ * bad input. */
+#include "wkp-dataset.h"
+#include "wkp-evaluate.h"
+#include "wkp-face.h"
+#include "wkp-model.h"
+#include "wkp-npy.h"
+#include "wkp-test-util.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#define NXY (WKP_N_LANDMARKS * 2)
+
+static const char *grid_clips[] = {
+  "av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg",
+  "av/rizkiarm__LipNet/evaluation/samples/GRID/brbk7n.mpg",
+  "av/rizkiarm__LipNet/evaluation/samples/GRID/lbbc2a.mpg",
+  "av/rizkiarm__LipNet/evaluation/samples/GRID/lrwp9a.mpg",
+  "av/rizkiarm__LipNet/evaluation/samples/GRID/lwbsza.mpg",
+};
+
+static char *dataset_dir = NULL;
+static char *work_dir = NULL;
+
+/* Prepares the dataset once for all tests; NULL (and skip) without shared data. */
+static const char *
+dataset (void)
+{
+  g_autoptr(GString) csv = NULL;
+  g_autofree char *csv_path = NULL, *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  if (dataset_dir != NULL)
+    return dataset_dir;
+  if (wkp_test_shared_data () == NULL)
+    return NULL;
+  work_dir = wkp_test_tmpdir ();
+  csv = g_string_new ("video,speaker\n");
+  for (guint i = 0; i < G_N_ELEMENTS (grid_clips); i++)
+    {
+      g_autofree char *path = wkp_test_shared_file (grid_clips[i]);
+      if (path == NULL)
+        return NULL;
+      g_string_append_printf (csv, "%s,speaker%u\n", path, i);
+    }
+  csv_path = g_build_filename (work_dir, "clips.csv", NULL);
+  g_assert_true (g_file_set_contents (csv_path, csv->str, -1, &error));
+  dataset_dir = g_build_filename (work_dir, "ds", NULL);
+  status = wkp_test_run_cli ((const char *[]) { "prepare", csv_path, "-o", dataset_dir, "-q", NULL }, &out, &err);
+  g_test_message ("prepare: %s%s", out, err);
+  g_assert_cmpint (status, ==, 0);
+  return dataset_dir;
+}
+
+static JsonObject *
+find_entry (JsonObject *root, const char *kind)
+{
+  JsonArray *models = json_object_get_array_member (root, "models");
+  for (guint i = 0; i < json_array_get_length (models); i++)
+    {
+      JsonObject *o = json_array_get_object_element (models, i);
+      if (g_strcmp0 (json_object_get_string_member (o, "kind"), kind) == 0)
+        return o;
+    }
+  g_error ("no %s entry in the evaluation JSON", kind);
+  return NULL;
+}
+
+static double
+pooled (JsonObject *entry, const char *name)
+{
+  JsonObject *p = json_object_get_object_member (entry, "pooled");
+  JsonNode *n = json_object_get_member (p, name);
+  g_assert_nonnull (n);
+  return JSON_NODE_HOLDS_NULL (n) ? NAN : json_node_get_double (n);
+}
+
+static JsonParser *
+load_json (const char *path)
+{
+  JsonParser *parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  g_assert_no_error (error);
+  return parser;
+}
+
+/* The dataset's own landmarks, one file per clip id, as a "model". */
+static char *
+make_reference_tracks (const WkpDataset *ds)
+{
+  g_autofree char *dir = g_build_filename (work_dir, "tracks", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
+    {
+      const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, i);
+      g_autofree char *src = NULL, *dst = NULL, *file = NULL, *data = NULL;
+      gsize len;
+      if (clip->status != WKP_CLIP_OK)
+        continue;
+      src = wkp_dataset_clip_path (ds, i, WKP_CLIP_ARRAY_LANDMARKS);
+      file = g_strconcat (clip->id, ".npy", NULL);
+      dst = g_build_filename (dir, file, NULL);
+      g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+      g_assert_true (g_file_set_contents (dst, data, len, NULL));
+    }
+  return g_steal_pointer (&dir);
+}
+
+static void
+test_reference_and_baselines (void)
+{
+  const char *ds_dir = dataset ();
+  g_autoptr(WkpDataset) ds = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tracks = NULL, *csv = NULL, *json = NULL, *plots = NULL, *out = NULL, *err = NULL;
+  g_autofree char *csv_text = NULL, *summary = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GArray) all = NULL;
+  JsonObject *root, *ref, *mean, *energy;
+  gint64 frames = 0;
+  int status;
+
+  if (ds_dir == NULL)
+    return;
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  all = wkp_dataset_split_indices (ds, WKP_SPLIT_NONE);
+  g_assert_cmpuint (all->len, >=, 4);
+  for (guint i = 0; i < all->len; i++)
+    frames += wkp_dataset_get_clip (ds, g_array_index (all, int, i))->n_frames;
+
+  tracks = make_reference_tracks (ds);
+  csv = g_build_filename (work_dir, "eval.csv", NULL);
+  json = g_build_filename (work_dir, "eval.json", NULL);
+  plots = g_build_filename (work_dir, "plots", NULL);
+  status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--model", tracks, "--split", "all",
+                                                "--csv", csv, "--json", json, "--plot", plots, NULL }, &out, &err);
+  g_test_message ("%s%s", out, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "tracks"));
+  g_assert_nonnull (strstr (out, "mean face (baseline)"));
+  g_assert_nonnull (strstr (out, "audio energy (baseline)"));
+
+  parser = load_json (json);
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (root, "split"), ==, "all");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (root, "clips")), ==, all->len);
+
+  /* the reference compared with itself */
+  ref = find_entry (root, "tracks");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (ref, "pooled"), "frames"), ==, frames);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (ref, "pooled"), "prediction_missing"), ==, 0);
+  g_assert_cmpfloat (pooled (ref, "lmd_mouth"), ==, 0.0);
+  g_assert_cmpfloat (pooled (ref, "lmd_face"), ==, 0.0);
+  g_assert_cmpfloat (pooled (ref, "lve"), ==, 0.0);
+  g_assert_cmpfloat (pooled (ref, "aperture_rmse"), ==, 0.0);
+  g_assert_cmpfloat_with_epsilon (pooled (ref, "aperture_r"), 1.0, 1e-9);
+  g_assert_cmpfloat (pooled (ref, "best_lag"), ==, 0.0);
+
+  /* baselines: the mean face has landmark errors and no aperture correlation
+   * (constant); the energy baseline has aperture metrics only */
+  mean = find_entry (root, "mean-face");
+  g_assert_cmpfloat (pooled (mean, "lmd_mouth"), >, 0.005);
+  g_assert_cmpfloat (pooled (mean, "lmd_mouth"), <, 0.5);
+  g_assert_true (isnan (pooled (mean, "aperture_r")));
+  energy = find_entry (root, "energy");
+  g_assert_true (isnan (pooled (energy, "lmd_mouth")));
+  g_assert_true (isfinite (pooled (energy, "aperture_r")));
+  g_assert_true (isfinite (pooled (energy, "aperture_rmse")));
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (energy, "fit"), "train_frames"), >, 100);
+
+  /* CSV: header, then per entry a pooled row and one row per clip */
+  g_assert_true (g_file_get_contents (csv, &csv_text, NULL, NULL));
+  g_assert_true (g_str_has_prefix (csv_text, "model,kind,clip,speaker,frames,"));
+  {
+    g_auto(GStrv) lines = g_strsplit (csv_text, "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 1 + 3 * (1 + all->len) + 1);  /* + trailing "" */
+  }
+  summary = g_build_filename (plots, "summary.png", NULL);
+  g_assert_true (g_file_test (summary, G_FILE_TEST_IS_REGULAR));
+  {
+    g_autoptr(GDir) d = g_dir_open (plots, 0, NULL);
+    const char *name;
+    int n = 0, png = 0;
+    while ((name = g_dir_read_name (d)) != NULL)
+      {
+        n++;
+        png += g_str_has_prefix (name, "clip-") && g_str_has_suffix (name, ".png");
+      }
+    g_assert_cmpint (n, ==, 2 * (1 + (int) all->len));
+    g_assert_cmpint (png, ==, (int) all->len);
+  }
+}
+
+static void
+test_numpy_pooling (void)
+{
+  const char *ds_dir = dataset ();
+  const char *py = wkp_test_python ("numpy");
+  g_autoptr(WkpDataset) ds = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpEvaluation) ev = NULL;
+  g_autoptr(GPtrArray) args = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *out = NULL, *canon = NULL, *stable = NULL;
+  WkpEvalParams params;
+  const int *stable_idx;
+  int n_stable;
+  gint64 shape[3] = { WKP_N_LANDMARKS, 2, 0 };
+  JsonObject *o;
+  const WkpMetrics *m;
+
+  if (ds_dir == NULL || py == NULL)
+    return;
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  wkp_eval_params_init_default (&params);
+  ev = wkp_evaluate (ds, WKP_SPLIT_NONE, NULL, 0, &params, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ev->n_entries, ==, 2);
+  g_assert_cmpint (ev->entries[0].kind, ==, WKP_EVAL_MEAN_FACE);
+  m = &ev->entries[0].pooled;
+
+  /* numpy: every clip's landmarks against a constant mean-face track */
+  canon = g_build_filename (work_dir, "canonical.npy", NULL);
+  stable = g_build_filename (work_dir, "stable.npy", NULL);
+  g_assert_true (wkp_npy_save (canon, WKP_DTYPE_F32, 2, shape, wkp_face_canonical (), &error));
+  stable_idx = wkp_face_stable_points (&n_stable);
+  shape[0] = n_stable;
+  g_assert_true (wkp_npy_save (stable, WKP_DTYPE_I32, 1, shape, stable_idx, &error));
+  args = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (args, g_strdup (canon));
+  g_ptr_array_add (args, g_strdup (stable));
+  g_ptr_array_add (args, g_strdup_printf ("%d", WKP_METRICS_MAX_LAG));
+  for (int c = 0; c < ev->n_clips; c++)
+    {
+      gint64 n = ev->clip_frames[c];
+      g_autofree float *track = g_new (float, n * NXY);
+      gint64 tshape[3] = { n, WKP_N_LANDMARKS, 2 };
+      char *path = g_strdup_printf ("%s/meanface%d.npy", work_dir, c);
+      for (gint64 t = 0; t < n; t++)
+        memcpy (track + t * NXY, wkp_dataset_get_mean_face (ds), sizeof (float) * NXY);
+      g_assert_true (wkp_npy_save (path, WKP_DTYPE_F32, 3, tshape, track, &error));
+      g_ptr_array_add (args, wkp_dataset_clip_path (ds, ev->clip_index[c], WKP_CLIP_ARRAY_LANDMARKS));
+      g_ptr_array_add (args, path);
+    }
+  g_ptr_array_add (args, NULL);
+  out = wkp_test_run_python ("metrics_reference.py", (const char * const *) args->pdata);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  o = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (m->n_frames, ==, json_object_get_int_member (o, "n_frames"));
+  g_assert_cmpint (m->n_compared, ==, json_object_get_int_member (o, "n_compared"));
+  g_assert_cmpint (m->n_ref_missing, ==, json_object_get_int_member (o, "n_ref_missing"));
+  /* same tolerance as the metrics test: float32 normalisation vs float64 */
+#define CLOSE(field, key)                                                              \
+  do {                                                                                 \
+    double want = json_object_get_double_member (o, key);                             \
+    g_test_message ("%-14s C %.9f numpy %.9f", key, m->field, want);                  \
+    g_assert_cmpfloat (fabs (m->field - want), <=, 1e-6 + 1e-5 * fabs (want));        \
+  } while (0)
+  CLOSE (lmd_mouth, "lmd_mouth");
+  CLOSE (lmd_face, "lmd_face");
+  CLOSE (lve, "lve");
+  CLOSE (lvd_mouth, "lvd_mouth");
+  CLOSE (aperture_rmse, "aperture_rmse");
+#undef CLOSE
+}
+
+static WkpModel *
+neutral_model (const WkpDataset *ds, const WkpFeatureConfig *config)
+{
+  int points[WKP_MOUTH_COUNT];
+  WkpModel *model;
+  const float *mean = wkp_dataset_get_mean_face (ds);
+  for (int i = 0; i < WKP_MOUTH_COUNT; i++)
+    points[i] = WKP_MOUTH_FIRST + i;
+  model = wkp_model_new (config, WKP_RATIONAL (25, 1), 1, 0, FALSE, WKP_MOUTH_COUNT, points, 4, 8, 1, FALSE);
+  /* zero weights: every frame is pca_mean = the dataset's mean mouth */
+  memcpy (model->mean_face, mean, sizeof (float) * NXY);
+  for (int i = 0; i < WKP_MOUTH_COUNT; i++)
+    {
+      model->pca_mean[2 * i] = mean[2 * points[i]];
+      model->pca_mean[2 * i + 1] = mean[2 * points[i] + 1];
+    }
+  return model;
+}
+
+static void
+test_models (void)
+{
+  const char *ds_dir = dataset ();
+  g_autoptr(WkpDataset) ds = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpModel) good = NULL, bad = NULL;
+  g_autofree char *good_path = NULL, *bad_path = NULL, *json = NULL, *out = NULL, *err = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  WkpFeatureConfig other;
+  JsonObject *root, *model, *mean;
+  JsonArray *entries;
+  int status;
+
+  if (ds_dir == NULL)
+    return;
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  good = neutral_model (ds, wkp_dataset_get_feature_config (ds));
+  other = *wkp_dataset_get_feature_config (ds);
+  other.n_mels = other.n_mels == 40 ? 64 : 40;
+  bad = neutral_model (ds, &other);
+  good_path = g_build_filename (work_dir, "neutral.wkpm", NULL);
+  bad_path = g_build_filename (work_dir, "other-features.wkpm", NULL);
+  g_assert_true (wkp_model_save (good, good_path, &error));
+  g_assert_true (wkp_model_save (bad, bad_path, &error));
+  g_assert_no_error (error);
+
+  json = g_build_filename (work_dir, "models.json", NULL);
+  status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--model", good_path, "--model", bad_path,
+                                                "--split", "all", "--json", json, NULL }, &out, &err);
+  g_test_message ("%s%s", out, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "incompatible feature config"));
+  g_assert_nonnull (strstr (out, "n_mels"));
+
+  parser = load_json (json);
+  root = json_node_get_object (json_parser_get_root (parser));
+  entries = json_object_get_array_member (root, "models");
+  g_assert_cmpuint (json_array_get_length (entries), ==, 4);
+  model = json_array_get_object_element (entries, 0);
+  g_assert_cmpstr (json_object_get_string_member (model, "label"), ==, "neutral.wkpm");
+  g_assert_false (json_object_has_member (model, "problem"));
+  g_assert_true (json_object_has_member (json_array_get_object_element (entries, 1), "problem"));
+  /* the neutral model predicts the mean mouth: it scores like the mean-face baseline */
+  mean = find_entry (root, "mean-face");
+  g_assert_cmpfloat_with_epsilon (pooled (model, "lmd_mouth"), pooled (mean, "lmd_mouth"), 1e-6);
+  g_assert_cmpfloat_with_epsilon (pooled (model, "lmd_face"), pooled (mean, "lmd_face"), 1e-6);
+}
+
+static void
+test_bad_input (void)
+{
+  const char *ds_dir = dataset ();
+  g_autofree char *csv = NULL, *out = NULL, *err = NULL, *text = NULL, *missing = NULL;
+  int status;
+
+  if (ds_dir == NULL)
+    return;
+  csv = g_build_filename (work_dir, "keep.csv", NULL);
+  missing = g_build_filename (work_dir, "no-such-model.wkpm", NULL);
+  g_assert_true (g_file_set_contents (csv, "keep me", -1, NULL));
+
+  status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--model", missing, "--csv", csv, NULL }, &out, &err);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (err, "no-such-model.wkpm"));
+  g_assert_true (g_str_has_suffix (err, "\n"));
+  g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);   /* one line */
+  g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "keep me");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--split", "dev", NULL }, &out, &err);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (err, "dev"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  status = wkp_test_run_cli ((const char *[]) { "evaluate", "/nonexistent/dataset", "--model", missing, NULL }, &out, &err);
+  g_assert_cmpint (status, ==, 2);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--plot", "/nonexistent/folder/plots", NULL }, &out, &err);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (err, "/nonexistent/folder"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/evaluate/reference-and-baselines", test_reference_and_baselines);
+  g_test_add_func ("/evaluate/numpy-pooling", test_numpy_pooling);
+  g_test_add_func ("/evaluate/models", test_models);
+  g_test_add_func ("/evaluate/bad-input", test_bad_input);
+  return g_test_run ();
+}
