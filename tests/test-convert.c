@@ -1,0 +1,272 @@
+/* PyTorch interop: state dicts exported from torch (.npz and .safetensors)
+ * become model files whose predictions equal torch's; models export back to
+ * .npz. Tolerance: err = max |ours - torch| / max |torch| over all outputs of
+ * the whole pipeline (normalisation, context stacking, delay, LSTM, head):
+ * <= 1e-5 against torch float32 and against torch float64. */
+#include "wkp-convert.h"
+#include "wkp-io.h"
+#include "wkp-npy.h"
+#include "wkp-error.h"
+#include "wkp-test-util.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+static double
+rel_err (const float *ours, const WkpNpy *theirs, gsize n)
+{
+  double num = 0, den = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      double t = theirs->dtype == WKP_DTYPE_F64 ? ((const double *) theirs->data)[i]
+                                                 : ((const float *) theirs->data)[i];
+      num = MAX (num, fabs ((double) ours[i] - t));
+      den = MAX (den, fabs (t));
+    }
+  return den > 0 ? num / den : num;
+}
+
+static WkpNpy *
+load_npy (const char *dir, const char *name)
+{
+  g_autofree char *p = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  WkpNpy *n = wkp_npy_load (p, &error);
+  g_assert_no_error (error);
+  return n;
+}
+
+static void
+check_config (int layers, int hidden, gboolean bidir, int context, int delay, gboolean per_clip, int K,
+              const char *fmt)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  char a[8][16];
+  const int T = 120, dim = 156;
+  const char *args[16];
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sd_path = g_strdup_printf ("%s/sd.%s", dir, fmt);
+  g_autofree char *meta_path = g_build_filename (dir, "meta.json", NULL);
+  g_autoptr(WkpStateDict) sd = NULL;
+  g_autoptr(JsonNode) meta = NULL;
+  g_autoptr(WkpModel) m = NULL, back = NULL;
+  g_autoptr(WkpNpy) x = NULL, y32 = NULL, y64 = NULL;
+  g_autofree float *y = NULL, *yb = NULL;
+  double e32, e64;
+  int n = 0;
+
+  g_snprintf (a[0], 16, "%d", layers);
+  g_snprintf (a[1], 16, "%d", hidden);
+  g_snprintf (a[2], 16, "%d", bidir ? 1 : 0);
+  g_snprintf (a[3], 16, "%d", context);
+  g_snprintf (a[4], 16, "%d", delay);
+  g_snprintf (a[5], 16, "%d", per_clip ? 1 : 0);
+  g_snprintf (a[6], 16, "%d", K);
+  g_snprintf (a[7], 16, "%d", g_test_rand_int_range (0, 1000000));
+  args[n++] = "make";
+  args[n++] = dir;
+  for (int i = 0; i < 7; i++)
+    args[n++] = a[i];
+  args[n++] = fmt;
+  args[n++] = a[7];
+  args[n++] = "120";
+  args[n++] = "156";
+  args[n] = NULL;
+  g_free (wkp_test_run_python ("model_torch.py", args));
+
+  sd = wkp_state_dict_load (sd_path, &error);
+  g_assert_no_error (error);
+  meta = wkp_json_load_file (meta_path, &error);
+  g_assert_no_error (error);
+  m = wkp_model_from_state_dict (sd, json_node_get_object (meta), NULL, NULL, sd_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (m->lstm->num_layers, ==, layers);
+  g_assert_cmpint (m->lstm->hidden_size, ==, hidden);
+  g_assert_cmpint (m->lstm->bidirectional, ==, bidir);
+  g_assert_cmpint (m->context, ==, context);
+  g_assert_cmpint (m->delay, ==, delay);
+  g_assert_cmpint (m->n_points, ==, 20);
+  g_assert_cmpint (m->point_index[0], ==, 48);
+
+  x = load_npy (dir, "x.npy");
+  y32 = load_npy (dir, "y32.npy");
+  y64 = load_npy (dir, "y64.npy");
+  g_assert_cmpint (x->shape[0], ==, T);
+  g_assert_cmpint (x->shape[1], ==, dim);
+  y = wkp_model_predict_coeffs (m, x->data, T, 1, &error);
+  g_assert_no_error (error);
+  e32 = rel_err (y, y32, (gsize) T * K);
+  e64 = rel_err (y, y64, (gsize) T * K);
+  g_test_message ("%dx%d %s context %d delay %d per-clip %d K %d (%s): vs torch f32 %.2e, vs torch f64 %.2e",
+                  layers, hidden, bidir ? "bi" : "uni", context, delay, per_clip, K, fmt, e32, e64);
+  g_assert_cmpfloat (e32, <=, 1e-5);
+  g_assert_cmpfloat (e64, <=, 1e-5);
+
+  /* model file round trip keeps the predictions bit-identical */
+  {
+    g_autofree char *mp = g_build_filename (dir, "m.wkpm", NULL);
+    g_assert_true (wkp_model_save (m, mp, &error));
+    back = wkp_model_load (mp, &error);
+    g_assert_no_error (error);
+    yb = wkp_model_predict_coeffs (back, x->data, T, 1, &error);
+    g_assert_cmpmem (y, sizeof (float) * T * K, yb, sizeof (float) * T * K);
+  }
+  /* and back to .npz: numpy reads the same tensors; the .npz + its JSON
+   * sidecar convert to the same model again */
+  {
+    g_autofree char *np = g_build_filename (dir, "out.npz", NULL);
+    g_autofree char *js = g_build_filename (dir, "out.json", NULL);
+    g_autoptr(WkpStateDict) sd2 = NULL;
+    g_autoptr(JsonNode) meta2 = NULL;
+    g_autoptr(WkpModel) m2 = NULL;
+    g_autofree float *y2 = NULL;
+
+    g_assert_true (wkp_model_export_npz (back, np, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_test (js, G_FILE_TEST_IS_REGULAR));
+    if (strcmp (fmt, "npz") == 0)
+      {
+        const char *cargs[] = { "check", dir, np, NULL };
+        g_autofree char *out = wkp_test_run_python ("model_torch.py", cargs);
+        g_assert_cmpint (atoi (out), ==, 4 * layers * (bidir ? 2 : 1) + 2 + 2 + (K != 40 ? 3 : 0));
+      }
+    sd2 = wkp_state_dict_load (np, &error);
+    g_assert_no_error (error);
+    meta2 = wkp_json_load_file (js, &error);
+    g_assert_no_error (error);
+    m2 = wkp_model_from_state_dict (sd2, json_node_get_object (meta2), NULL, NULL, np, &error);
+    g_assert_no_error (error);
+    y2 = wkp_model_predict_coeffs (m2, x->data, T, 1, &error);
+    g_assert_cmpmem (y, sizeof (float) * T * K, y2, sizeof (float) * T * K);
+  }
+}
+
+static void
+test_torch_1x16_uni (void)
+{
+  if (wkp_test_python ("torch") != NULL)
+    check_config (1, 16, FALSE, 0, 0, FALSE, 40, "npz");
+}
+
+static void
+test_torch_2x32_bi (void)
+{
+  if (wkp_test_python ("torch") != NULL)
+    check_config (2, 32, TRUE, 1, 2, TRUE, 8, "safetensors");
+}
+
+static void
+test_torch_3x8_uni (void)
+{
+  if (wkp_test_python ("torch") != NULL)
+    check_config (3, 8, FALSE, 2, 1, FALSE, 8, "npz");
+}
+
+/* Hand-made safetensors and npz files: every malformation a clear error. */
+static void
+write_st (const char *path, const char *header, const void *data, gsize n)
+{
+  guint64 len = GUINT64_TO_LE (strlen (header));
+  g_autoptr(GByteArray) b = g_byte_array_new ();
+  g_byte_array_append (b, (const guint8 *) &len, 8);
+  g_byte_array_append (b, (const guint8 *) header, (guint) strlen (header));
+  g_byte_array_append (b, data, (guint) n);
+  g_assert_true (g_file_set_contents (path, (const char *) b->data, b->len, NULL));
+}
+
+static void
+test_bad_inputs (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *p = g_build_filename (dir, "x.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  float data[16] = { 0 };
+
+  /* truncated data */
+  write_st (p, "{\"a\": {\"dtype\": \"F32\", \"shape\": [4, 4], \"data_offsets\": [0, 64]}}", data, 32);
+  g_assert_null (wkp_state_dict_load (p, &error));
+  g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, p));
+  g_assert_nonnull (strstr (error->message, "truncated"));
+  g_clear_error (&error);
+  /* shape vs offsets */
+  write_st (p, "{\"a\": {\"dtype\": \"F32\", \"shape\": [4, 3], \"data_offsets\": [0, 64]}}", data, 64);
+  g_assert_null (wkp_state_dict_load (p, &error));
+  g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
+  g_clear_error (&error);
+  /* unknown dtype */
+  write_st (p, "{\"a\": {\"dtype\": \"I8\", \"shape\": [4], \"data_offsets\": [0, 4]}}", data, 4);
+  g_assert_null (wkp_state_dict_load (p, &error));
+  g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "I8"));
+  g_clear_error (&error);
+  /* garbage */
+  g_assert_true (g_file_set_contents (p, "hello world, not a tensor file", -1, NULL));
+  g_assert_null (wkp_state_dict_load (p, &error));
+  g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
+  g_clear_error (&error);
+  /* a valid file without LSTM tensors */
+  write_st (p, "{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]}}", data, 16);
+  {
+    g_autoptr(WkpStateDict) sd = wkp_state_dict_load (p, &error);
+    g_autoptr(WkpModel) m = NULL;
+    g_assert_no_error (error);
+    g_assert_nonnull (wkp_state_dict_get (sd, "a"));
+    m = wkp_model_from_state_dict (sd, NULL, NULL, NULL, p, &error);
+    g_assert_null (m);
+    g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "weight_ih_l0"));
+  }
+  g_clear_error (&error);
+  /* a truncated .npz */
+  {
+    g_autofree char *z = g_build_filename (dir, "x.npz", NULL);
+    g_assert_true (g_file_set_contents (z, "PK\003\004 broken zip", -1, NULL));
+    g_assert_null (wkp_state_dict_load (z, &error));
+    g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, z));
+  }
+}
+
+/* A state dict whose head does not match the PCA: a clear mismatch. */
+static void
+test_mismatch (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *p = g_build_filename (dir, "m.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  /* LSTM input 156, hidden 1, head 5 outputs, no PCA: must be 40 outputs */
+  g_autofree char *hdr = g_strdup_printf (
+    "{\"lstm.weight_ih_l0\": {\"dtype\": \"F32\", \"shape\": [4, 156], \"data_offsets\": [0, %d]},"
+    " \"lstm.weight_hh_l0\": {\"dtype\": \"F32\", \"shape\": [4, 1], \"data_offsets\": [%d, %d]},"
+    " \"lstm.bias_ih_l0\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [%d, %d]},"
+    " \"lstm.bias_hh_l0\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [%d, %d]},"
+    " \"head.weight\": {\"dtype\": \"F32\", \"shape\": [5, 1], \"data_offsets\": [%d, %d]},"
+    " \"head.bias\": {\"dtype\": \"F32\", \"shape\": [5], \"data_offsets\": [%d, %d]}}",
+    4 * 624, 4 * 624, 4 * 628, 4 * 628, 4 * 632, 4 * 632, 4 * 636, 4 * 636, 4 * 641, 4 * 641, 4 * 646);
+  g_autofree float *data = g_new0 (float, 646);
+  g_autoptr(WkpStateDict) sd = NULL;
+  g_autoptr(WkpModel) m = NULL;
+
+  write_st (p, hdr, data, 4 * 646);
+  sd = wkp_state_dict_load (p, &error);
+  g_assert_no_error (error);
+  m = wkp_model_from_state_dict (sd, NULL, NULL, NULL, p, &error);
+  g_assert_null (m);
+  g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "pca.basis"));
+  g_assert_nonnull (strstr (error->message, "5 outputs"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/convert/torch/1x16-uni-npz", test_torch_1x16_uni);
+  g_test_add_func ("/convert/torch/2x32-bi-safetensors", test_torch_2x32_bi);
+  g_test_add_func ("/convert/torch/3x8-uni-npz", test_torch_3x8_uni);
+  g_test_add_func ("/convert/bad-inputs", test_bad_inputs);
+  g_test_add_func ("/convert/mismatch", test_mismatch);
+  return g_test_run ();
+}
