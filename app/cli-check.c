@@ -29,11 +29,13 @@ wkp_cli_check (int argc, char **argv)
     g_option_context_add_main_entries (ctx, entries, NULL);
   }
   g_option_context_set_description (ctx,
-    "offset: audio/video offset in video frames from cross-correlating the audio energy envelope\n"
-    "with the inner-lip aperture over ±max-lag frames (> 0: the audio lags the picture);\n"
-    "conf: peak correlation minus the best correlation 3+ frames away.\n"
-    "Flags: offset (|offset| >= 2, confident), offset-unsure (too little correlation to tell),\n"
-    "low-face-rate, length-mismatch (audio vs video duration).");
+    "offset: audio/video offset in video frames from cross-correlating the speech-band\n"
+    "(300-3000 Hz) log energy with the inner-lip aperture over ±max-lag frames\n"
+    "(> 0: the audio lags the picture). conf: how far the peak correlation stands above\n"
+    "correlations of the tracks shifted far apart (z; 0 at z <= 2, 1 at z >= 5).\n"
+    "gain: peak correlation minus the correlation at lag 0.\n"
+    "Flags: offset (|offset| >= 2, conf >= 0.2, gain >= 0.08 by default), offset-unsure\n"
+    "(too little A/V correlation to tell), low-face-rate, length-mismatch (audio vs video).");
   if (!wkp_cli_parse (ctx, "check", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
   if (files == NULL || files[0] == NULL || files[1] != NULL)
@@ -64,8 +66,8 @@ wkp_cli_check (int argc, char **argv)
         }
     }
 
-  printf ("%-58s %-22s %-5s %6s %5s %5s %6s %6s  %s\n", "clip", "speaker", "split", "offset", "conf", "face",
-          "audio", "video", "flags");
+  printf ("%-58s %-22s %-5s %6s %5s %5s %5s %6s %6s  %s\n", "clip", "speaker", "split", "offset", "conf", "gain",
+          "face", "audio", "video", "flags");
   for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
     {
       const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
@@ -84,15 +86,17 @@ wkp_cli_check (int argc, char **argv)
         continue;
       if (c->status != WKP_CLIP_OK)
         {
-          printf ("%-58s %-22s %-5s %6s %5s %5s %6s %6s  %s: %s\n", name, c->speaker, wkp_split_to_string (c->split),
-                  "-", "-", "-", "-", "-", wkp_clip_status_to_string (c->status), c->error ? c->error : "");
+          printf ("%-58s %-22s %-5s %6s %5s %5s %5s %6s %6s  %s: %s\n", name, c->speaker,
+                  wkp_split_to_string (c->split), "-", "-", "-", "-", "-", "-", wkp_clip_status_to_string (c->status),
+                  c->error ? c->error : "");
           continue;
         }
       if (c->flags == 0 && !all)
         continue;
-      printf ("%-58s %-22s %-5s %+6d %5.2f %5.2f %6.2f %6.2f  %s%s\n", name, c->speaker,
-              wkp_split_to_string (c->split), c->offset_frames, isfinite (c->offset_confidence) ? c->offset_confidence : 0.0,
-              c->face_rate, c->audio_seconds, c->video_seconds, flags,
+      printf ("%-58s %-22s %-5s %+6d %5.2f %5.2f %5.2f %6.2f %6.2f  %s%s\n", name, c->speaker,
+              wkp_split_to_string (c->split), c->offset_frames,
+              isfinite (c->offset_confidence) ? c->offset_confidence : 0.0,
+              isfinite (c->offset_gain) ? c->offset_gain : 0.0, c->face_rate, c->audio_seconds, c->video_seconds, flags,
               c->offset_applied ? " (fixed)" : "");
     }
   printf ("%d clips: %d ok, %d flagged, %d failed\n", wkp_dataset_n_clips (ds), n_ok, n_flagged, n_failed);

@@ -18,7 +18,7 @@ wkp_cli_prepare (int argc, char **argv)
   gboolean fix_offset = FALSE, retry_failed = FALSE, no_tracking = FALSE, quiet = FALSE;
   int jobs = 1, max_lag, detect_every, n_mels, n_mfcc, subframes, deltas;
   gint64 seed;
-  double val, test, dominant, min_face_rate, max_mismatch;
+  double val, test, dominant, min_face_rate, max_mismatch, min_conf, min_gain;
   g_autoptr(GOptionContext) ctx = g_option_context_new ("SRC -o DATASET — prepare a training set from a folder or a manifest CSV");
   g_autoptr(WkpCliProgress) progress = NULL;
   g_autoptr(WkpDataset) ds = NULL;
@@ -38,6 +38,8 @@ wkp_cli_prepare (int argc, char **argv)
   dominant = params.dominant_share;
   min_face_rate = params.min_face_rate;
   max_mismatch = params.max_length_mismatch;
+  min_conf = params.min_offset_confidence;
+  min_gain = params.min_offset_gain;
   {
     GOptionEntry entries[] = {
       { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Dataset folder (created; re-running resumes)", "DATASET" },
@@ -51,6 +53,8 @@ wkp_cli_prepare (int argc, char **argv)
       { "train-speaker", 0, 0, G_OPTION_ARG_STRING_ARRAY, &train_speakers, "Pin a speaker to the train split (repeatable)", "NAME" },
       { "fix-offset", 0, 0, G_OPTION_ARG_NONE, &fix_offset, "Shift audio and features of clips with a confident offset of 2+ frames", NULL },
       { "max-lag", 0, 0, G_OPTION_ARG_INT, &max_lag, "Offset search range in frames (default 10)", "N" },
+      { "min-offset-confidence", 0, 0, G_OPTION_ARG_DOUBLE, &min_conf, "Offset estimates below this confidence are “unsure”, not flagged (default 0.2)", "C" },
+      { "min-offset-gain", 0, 0, G_OPTION_ARG_DOUBLE, &min_gain, "Flag an offset only if it beats lag 0 by this much correlation (default 0.08)", "R" },
       { "min-face-rate", 0, 0, G_OPTION_ARG_DOUBLE, &min_face_rate, "Flag clips with a smaller fraction of frames with a face (default 0.9)", "F" },
       { "max-length-mismatch", 0, 0, G_OPTION_ARG_DOUBLE, &max_mismatch, "Flag clips whose audio and video lengths differ by more seconds (default 0.2)", "S" },
       { "retry-failed", 0, 0, G_OPTION_ARG_NONE, &retry_failed, "Retry clips that failed before with the same inputs", NULL },
@@ -98,7 +102,7 @@ wkp_cli_prepare (int argc, char **argv)
     }
   if (!(val >= 0 && test >= 0 && val + test < 1) || !(dominant > 0 && dominant <= 1)
       || max_lag < 1 || max_lag > 31 || detect_every < 1 || !(min_face_rate >= 0 && min_face_rate <= 1)
-      || !(max_mismatch >= 0))
+      || !(max_mismatch >= 0) || !(min_conf >= 0 && min_conf <= 1) || !(min_gain >= 0))
     {
       g_printerr ("wav2kp prepare: out-of-range option (need 0 <= val, test; val + test < 1; "
                   "0 < dominant-share <= 1; 1 <= max-lag <= 31; detect-every >= 1; 0 <= min-face-rate <= 1)\n");
@@ -130,6 +134,8 @@ wkp_cli_prepare (int argc, char **argv)
   params.max_lag = max_lag;
   params.min_face_rate = min_face_rate;
   params.max_length_mismatch = max_mismatch;
+  params.min_offset_confidence = min_conf;
+  params.min_offset_gain = min_gain;
   params.retry_failed = retry_failed;
 
   progress = wkp_cli_progress_new ("prepare");

@@ -20,6 +20,10 @@
 #include <unistd.h>
 
 #define KEY_VERSION "wkp-dataset-clip-v1"
+/* bump when the clip computation changes (landmarks are keyed separately) */
+#define CLIP_ALGO "clip-algo-2"
+#define BAND_LO_HZ 300.0
+#define BAND_HI_HZ 3000.0
 
 void
 wkp_prepare_params_init_default (WkpPrepareParams *p)
@@ -39,7 +43,8 @@ wkp_prepare_params_init_default (WkpPrepareParams *p)
   p->fix_offset = FALSE;
   p->max_lag = 10;
   p->offset_flag = 2;
-  p->min_offset_confidence = 0.02;
+  p->min_offset_confidence = 0.2;
+  p->min_offset_gain = 0.08;
   p->min_face_rate = 0.9;
   p->max_length_mismatch = 0.2;
   p->retry_failed = FALSE;
@@ -247,6 +252,13 @@ correlation_envelope (const float *env, gint64 n)
   return out;
 }
 
+static gboolean
+offset_is_flagged (const WkpDatasetClip *c, const WkpPrepareParams *P)
+{
+  return isfinite (c->offset_confidence) && c->offset_confidence >= P->min_offset_confidence
+         && ABS (c->offset_frames) >= P->offset_flag && isfinite (c->offset_gain) && c->offset_gain >= P->min_offset_gain;
+}
+
 static float *
 shift_audio (const float *audio, gint64 n, gint64 shift, gint64 *n_out)
 {
@@ -361,7 +373,11 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
   aperture = g_new (float, T);
   for (gint64 t = 0; t < T; t++)
     aperture[t] = (float) wkp_face_inner_aperture (points + t * WKP_N_LANDMARKS * 2);
-  corr_env = correlation_envelope (env, T);
+  {
+    g_autofree float *band = wkp_audio_band_envelope (audio, n_audio, WKP_AUDIO_RATE, c->fps, T, BAND_LO_HZ,
+                                                      BAND_HI_HZ);
+    corr_env = correlation_envelope (band, T);
+  }
   for (gint64 t = 0; t < T; t++)
     if (wkp_frame_to_sample (t, c->fps, WKP_AUDIO_RATE) >= n_audio)
       corr_env[t] = NAN;   /* no audio under this frame */
@@ -370,16 +386,17 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
       c->offset_frames = off.offset_frames;
       c->offset_confidence = off.confidence;
       c->offset_peak_r = off.peak_r;
+      c->offset_gain = off.gain;
     }
   else
     {
       c->offset_frames = 0;
       c->offset_confidence = NAN;
       c->offset_peak_r = NAN;
+      c->offset_gain = NAN;
     }
 
-  if (P->fix_offset && isfinite (c->offset_confidence) && c->offset_confidence >= P->min_offset_confidence
-      && ABS (c->offset_frames) >= P->offset_flag)
+  if (P->fix_offset && offset_is_flagged (c, P))
     {
       gint64 s = wkp_frame_to_sample (ABS (c->offset_frames), c->fps, WKP_AUDIO_RATE);
       shifted = shift_audio (audio, n_audio, c->offset_frames > 0 ? s : -s, &n_audio);
@@ -474,7 +491,7 @@ process_entry (Job *job, guint i)
   c->video_path = g_strdup (e->video);
   c->audio_path = g_strdup (e->audio);
   c->split = WKP_SPLIT_NONE;
-  c->offset_confidence = c->offset_peak_r = NAN;
+  c->offset_confidence = c->offset_peak_r = c->offset_gain = NAN;
 
   if (e->video == NULL)
     {
@@ -494,10 +511,11 @@ process_entry (Job *job, guint i)
   lm_text = g_strdup_printf ("%s\nlandmarks\n%s\n%s\n%s\n", KEY_VERSION, vhash,
                              wkp_media_is_pattern (e->video) ? seq : "", job->landmark_json);
   rec->landmark_key = sha256_text (lm_text);
-  key_text = g_strdup_printf ("%s\nclip\n%s\n%s\n%s\n%s\nmax_lag=%d\nfix=%d,%d,%.6g\n", KEY_VERSION,
-                              rec->landmark_key, ahash ? ahash : "-", job->feature_json, mfps, P->max_lag,
-                              P->fix_offset, P->fix_offset ? P->offset_flag : 0,
-                              P->fix_offset ? P->min_offset_confidence : 0.0);
+  key_text = g_strdup_printf ("%s\n%s\n%s\n%s\n%s\n%s\nmax_lag=%d\nfix=%d,%d,%.6g,%.6g\n", KEY_VERSION,
+                              CLIP_ALGO, rec->landmark_key, ahash ? ahash : "-", job->feature_json, mfps,
+                              P->max_lag, P->fix_offset, P->fix_offset ? P->offset_flag : 0,
+                              P->fix_offset ? P->min_offset_confidence : 0.0,
+                              P->fix_offset ? P->min_offset_gain : 0.0);
   rec->key = sha256_text (key_text);
   safe = safe_name (e->name);
   c->id = g_strdup_printf ("%s-%.12s", safe, rec->key);
@@ -681,7 +699,7 @@ compute_flags (const WkpDatasetClip *c, const WkpPrepareParams *P)
     return 0;
   if (!isfinite (c->offset_confidence) || c->offset_confidence < P->min_offset_confidence)
     flags |= WKP_CLIP_FLAG_OFFSET_UNSURE;
-  else if (ABS (c->offset_frames) >= P->offset_flag)
+  else if (offset_is_flagged (c, P))
     flags |= WKP_CLIP_FLAG_OFFSET;
   if (c->face_rate < P->min_face_rate)
     flags |= WKP_CLIP_FLAG_LOW_FACE_RATE;
@@ -726,6 +744,8 @@ params_to_json (const WkpPrepareParams *P)
   json_builder_add_int_value (b, P->offset_flag);
   json_builder_set_member_name (b, "min_offset_confidence");
   json_builder_add_double_value (b, P->min_offset_confidence);
+  json_builder_set_member_name (b, "min_offset_gain");
+  json_builder_add_double_value (b, P->min_offset_gain);
   json_builder_set_member_name (b, "min_face_rate");
   json_builder_add_double_value (b, P->min_face_rate);
   json_builder_set_member_name (b, "max_length_mismatch");

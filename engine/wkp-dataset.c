@@ -4,6 +4,8 @@
 #include "wkp-dataset-private.h"
 #include "wkp-io.h"
 
+#include <libavutil/mem.h>
+#include <libavutil/tx.h>
 #include <math.h>
 #include <string.h>
 
@@ -322,6 +324,7 @@ wkp_clip_record_to_json (const WkpClipRecord *rec, gboolean with_stats)
       add_int (b, "offset_frames", c->offset_frames);
       add_double (b, "offset_confidence", c->offset_confidence);
       add_double (b, "offset_peak_r", c->offset_peak_r);
+      add_double (b, "offset_gain", c->offset_gain);
       add_int (b, "offset_applied", c->offset_applied);
       json_builder_set_member_name (b, "flags");
       json_builder_begin_array (b);
@@ -387,6 +390,7 @@ wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name,
     }
   c->offset_peak_r = NAN;
   c->offset_confidence = NAN;
+  c->offset_gain = NAN;
   if (c->status != WKP_CLIP_OK)
     return TRUE;
 
@@ -410,6 +414,7 @@ wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name,
   c->offset_frames = (int) jint (o, "offset_frames", 0);
   c->offset_confidence = jdbl (o, "offset_confidence", NAN);
   c->offset_peak_r = jdbl (o, "offset_peak_r", NAN);
+  c->offset_gain = jdbl (o, "offset_gain", NAN);
   c->offset_applied = (int) jint (o, "offset_applied", 0);
   rec->feature_dim = (int) jint (o, "feature_dim", -1);
   if (c->n_frames < 0 || c->n_feature_frames < 0 || c->n_samples < 0 || rec->feature_dim <= 0
@@ -896,6 +901,67 @@ wkp_audio_envelope (const float *audio, gint64 n_samples, int rate, WkpRational 
   return env;
 }
 
+float *
+wkp_audio_band_envelope (const float *audio, gint64 n_samples, int rate, WkpRational fps, gint64 n_frames,
+                         double lo_hz, double hi_hz)
+{
+  float *env = g_new0 (float, MAX (n_frames, 1));
+  AVTXContext *tx = NULL;
+  av_tx_fn tx_fn = NULL;
+  float *in = NULL, *out = NULL, *win = NULL;
+  int nfft = 0, win_len = -1;
+  float scale = 1.0f;
+
+  for (gint64 i = 0; i < n_frames; i++)
+    {
+      gint64 s0 = wkp_frame_to_sample (i, fps, rate);
+      gint64 s1 = MIN (wkp_frame_to_sample (i + 1, fps, rate), n_samples);
+      int len = (int) (s1 - s0), need = 16;
+      const AVComplexFloat *spec;
+      double acc = 0;
+      if (s0 >= n_samples || len <= 0)
+        break;
+      while (need < len)
+        need *= 2;
+      if (need != nfft)
+        {
+          av_tx_uninit (&tx);
+          av_freep (&in);
+          av_freep (&out);
+          nfft = need;
+          if (av_tx_init (&tx, &tx_fn, AV_TX_FLOAT_RDFT, 0, nfft, &scale, 0) < 0)
+            break;
+          in = av_mallocz ((nfft + 2) * sizeof (float));
+          out = av_mallocz ((nfft + 2) * sizeof (float));
+        }
+      if (len != win_len)
+        {
+          g_free (win);
+          win = g_new (float, len);
+          for (int k = 0; k < len; k++)   /* symmetric Hann, as numpy.hanning */
+            win[k] = len > 1 ? (float) (0.5 - 0.5 * cos (2.0 * G_PI * k / (len - 1))) : 1.0f;
+          win_len = len;
+        }
+      memset (in, 0, (nfft + 2) * sizeof (float));
+      for (int k = 0; k < len; k++)
+        in[k] = audio[s0 + k] * win[k];
+      tx_fn (tx, out, in, sizeof (float));
+      spec = (const AVComplexFloat *) out;
+      for (int k = 0; k <= nfft / 2; k++)
+        {
+          double f = (double) k * rate / nfft;
+          if (f >= lo_hz && f < hi_hz)
+            acc += (double) spec[k].re * spec[k].re + (double) spec[k].im * spec[k].im;
+        }
+      env[i] = (float) sqrt (acc / len);
+    }
+  av_tx_uninit (&tx);
+  av_freep (&in);
+  av_freep (&out);
+  g_free (win);
+  return env;
+}
+
 static double
 pearson_at_lag (const float *x, const float *y, gint64 n, int k, gint64 *n_used)
 {
@@ -928,13 +994,12 @@ wkp_av_offset_estimate (const float *env, const float *aperture, gint64 n, int m
 {
   gint64 usable = 0, used;
   int best = G_MININT;
-  double rival = -INFINITY;
 
   g_return_val_if_fail (out != NULL, FALSE);
   g_return_val_if_fail (max_lag >= 0 && max_lag <= 31, FALSE);
   memset (out, 0, sizeof *out);
   out->max_lag = max_lag;
-  out->peak_r = out->r_zero = NAN;
+  out->peak_r = out->r_zero = out->null_mean = out->null_sd = out->z = out->gain = out->confidence = NAN;
   for (int i = 0; i < (int) G_N_ELEMENTS (out->r); i++)
     out->r[i] = NAN;
   for (gint64 t = 0; t < n; t++)
@@ -969,12 +1034,35 @@ wkp_av_offset_estimate (const float *env, const float *aperture, gint64 n, int m
     }
   out->offset_frames = best;
   out->peak_r = out->r[best + max_lag];
-  for (int k = -max_lag; k <= max_lag; k++)
-    if (ABS (k - best) >= 3 && isfinite (out->r[k + max_lag]))
-      rival = MAX (rival, out->r[k + max_lag]);
-  if (!isfinite (rival))
-    rival = 0;
-  out->confidence = CLAMP (out->peak_r - rival, 0.0, 1.0);
+
+  /* null distribution: the envelope circularly shifted far from any real lag */
+  out->null_mean = out->null_sd = out->z = out->gain = out->confidence = NAN;
+  {
+    gint64 lo = 2 * (gint64) max_lag, hi = n - 2 * (gint64) max_lag;
+    gint64 step = MAX (1, (hi - lo) / 40);
+    g_autofree float *shifted = g_new (float, MAX (n, 1));
+    double sum = 0, sum2 = 0;
+    int count = 0;
+    for (gint64 sh = lo; sh < hi && count < 40; sh += step)
+      {
+        double r;
+        for (gint64 t = 0; t < n; t++)
+          shifted[t] = env[(t + sh) % n];
+        r = pearson_at_lag (shifted, aperture, n, 0, &used);
+        if (!isfinite (r))
+          continue;
+        sum += r, sum2 += r * r, count++;
+      }
+    if (count >= 8)
+      {
+        out->null_mean = sum / count;
+        out->null_sd = sqrt (MAX (sum2 / count - out->null_mean * out->null_mean, 0));
+        out->null_sd = MAX (out->null_sd, 0.02);
+        out->z = (out->peak_r - out->null_mean) / out->null_sd;
+        out->gain = out->peak_r - out->r_zero;
+        out->confidence = CLAMP ((out->z - 2.0) / 3.0, 0.0, 1.0);
+      }
+  }
   return TRUE;
 }
 
@@ -1415,6 +1503,7 @@ wkp_dataset_check_json (const WkpDataset *ds)
           add_int (b, "offset_frames", c->offset_frames);
           add_double (b, "confidence", c->offset_confidence);
           add_double (b, "peak_r", c->offset_peak_r);
+          add_double (b, "gain", c->offset_gain);
           add_int (b, "offset_applied", c->offset_applied);
           add_double (b, "face_rate", c->face_rate);
           add_double (b, "audio_seconds", c->audio_seconds);

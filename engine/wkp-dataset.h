@@ -85,7 +85,7 @@ const char *wkp_clip_status_to_string (WkpClipStatus status);  /* "ok", "failed"
 
 /* Alignment / quality flags (bit mask). */
 typedef enum {
-  WKP_CLIP_FLAG_OFFSET          = 1 << 0,  /* |estimated A/V offset| >= 2 frames (confident estimate) */
+  WKP_CLIP_FLAG_OFFSET          = 1 << 0,  /* |estimated A/V offset| >= 2 frames, confident, and better than 0 */
   WKP_CLIP_FLAG_OFFSET_UNSURE   = 1 << 1,  /* envelope/aperture correlation too weak to estimate */
   WKP_CLIP_FLAG_LOW_FACE_RATE   = 1 << 2,  /* fraction of frames with a face below the threshold */
   WKP_CLIP_FLAG_LENGTH_MISMATCH = 1 << 3,  /* audio and video durations differ by more than the threshold */
@@ -119,6 +119,7 @@ typedef struct {
   int            offset_frames;
   double         offset_confidence; /* 0..1, see wkp_av_offset_estimate() */
   double         offset_peak_r;   /* Pearson r at the best lag */
+  double         offset_gain;     /* WkpAvOffset.gain: peak_r - r at lag 0 */
   int            offset_applied;  /* frames the features/audio were shifted by (prepare --fix-offset), else 0 */
   guint          flags;           /* WkpClipFlags */
   double        *feature_mean;    /* [D] this clip's feature mean / std (per-clip normalisation), NULL unless OK */
@@ -201,11 +202,22 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpDataset, wkp_dataset_free)
 float   *wkp_audio_envelope (const float *audio, gint64 n_samples, int rate, WkpRational fps,
                              gint64 n_frames);
 
+/* Speech-band (300-3000 Hz) energy per video frame, as used for the offset
+ * estimate: each frame's exact sample range, symmetric Hann window, FFT of
+ * the next power of two >= the range (libavutil av_tx), sqrt (sum of |X|^2
+ * over bins lo <= f < hi / range length). Frames without audio get 0. */
+float   *wkp_audio_band_envelope (const float *audio, gint64 n_samples, int rate, WkpRational fps,
+                                  gint64 n_frames, double lo_hz, double hi_hz);
+
 typedef struct {
   int     offset_frames;   /* lag with the highest correlation; > 0: audio lags video */
   double  peak_r;          /* Pearson r at that lag */
   double  r_zero;          /* Pearson r at lag 0 */
-  double  confidence;      /* 0..1: margin of the peak over the best lag >= 3 frames away, clipped */
+  double  null_mean;       /* r of the two tracks circularly shifted far apart (no relation) */
+  double  null_sd;
+  double  z;               /* (peak_r - null_mean) / null_sd: is there any A/V relation at all */
+  double  gain;            /* peak_r - r_zero: how much better the best lag explains the mouth than lag 0 */
+  double  confidence;      /* 0..1 = clamp ((z - 2) / 3): 0 below z = 2, 1 from z = 5; NaN if no null */
   gint64  n_used;          /* frames used at the best lag */
   double  r[64];           /* r at lags -max_lag..max_lag (index lag + max_lag); NaN if undefined */
   int     max_lag;
@@ -214,8 +226,12 @@ typedef struct {
 /* Cross-correlates the audio envelope @env with the inner-lip aperture @aperture
  * (both [n] at the video fps, NaN = unknown) over lags -max_lag..max_lag
  * (max_lag <= 31): r(k) = Pearson (env[t], aperture[t - k]) over frames where
- * both are known. Fails (WKP_ERROR_INVALID) when fewer than 2*max_lag+10 frames
- * are usable. */
+ * both are known. The null distribution comes from up to 40 circular shifts
+ * of @env by 2*max_lag .. n - 2*max_lag frames. Fails (WKP_ERROR_INVALID) when
+ * fewer than 2*max_lag+10 frames are usable.
+ * `prepare` feeds it log10 (band envelope + 1e-4) and the inner-lip aperture
+ * and flags OFFSET when |offset| >= 2, confidence >= min_offset_confidence and
+ * gain >= min_offset_gain; OFFSET_UNSURE when confidence < min_offset_confidence. */
 gboolean wkp_av_offset_estimate (const float *env, const float *aperture, gint64 n, int max_lag,
                                  WkpAvOffset *out, GError **error);
 
@@ -258,7 +274,8 @@ typedef struct {
   gboolean fix_offset;           /* shift audio+features by confidently estimated offsets with |offset| >= offset_flag */
   int      max_lag;              /* offset search range in frames (10) */
   int      offset_flag;          /* flag |offset| >= this (2) */
-  double   min_offset_confidence;/* below: OFFSET_UNSURE, no offset flag (0.02) */
+  double   min_offset_confidence;/* below: OFFSET_UNSURE, no offset flag (0.2) */
+  double   min_offset_gain;      /* the best lag must beat lag 0 by this much correlation (0.08) */
   double   min_face_rate;        /* flag below (0.9) */
   double   max_length_mismatch;  /* seconds (0.2) */
   gboolean retry_failed;         /* re-run clips recorded as failed with the same key (FALSE) */

@@ -4,6 +4,8 @@
       linear interpolation (np.interp) at output frame centres, clamped ends
   envelope AUDIO.npy RATE NUM DEN N_FRAMES OUT.npy
       RMS over each frame's sample range [floor(i*den*rate/num), floor((i+1)*den*rate/num))
+  bandenv AUDIO.npy RATE NUM DEN N_FRAMES LO HI OUT.npy
+      sqrt(sum |rfft(x * hanning(len), nfft)|^2 over lo <= f < hi / len), nfft = next power of 2 >= len
   xcorr ENV.npy AP.npy MAX_LAG OUT.npy
       Pearson r(k) = corr(env[t], ap[t-k]) over frames where both are finite
 """
@@ -38,6 +40,27 @@ def envelope(args):
     np.save(args[5], out)
 
 
+def bandenv(args):
+    a = np.load(args[0]).astype(np.float64)
+    rate, num, den, n = int(args[1]), int(args[2]), int(args[3]), int(args[4])
+    lo, hi = float(args[5]), float(args[6])
+    out = np.zeros(n)
+    for i in range(n):
+        s0 = i * den * rate // num
+        s1 = min((i + 1) * den * rate // num, a.size)
+        if s0 >= a.size or s1 <= s0:
+            continue
+        x = a[s0:s1]
+        nfft = 16
+        while nfft < x.size:
+            nfft *= 2
+        X = np.fft.rfft(x * np.hanning(x.size), nfft)
+        f = np.arange(X.size) * rate / nfft
+        band = (f >= lo) & (f < hi)
+        out[i] = np.sqrt(np.sum(np.abs(X[band]) ** 2) / x.size)
+    np.save(args[7], out)
+
+
 def xcorr(args):
     env = np.load(args[0]).astype(np.float64)
     ap = np.load(args[1]).astype(np.float64)
@@ -53,5 +76,5 @@ def xcorr(args):
     np.save(args[3], r)
 
 
-{"resample": resample, "envelope": envelope, "xcorr": xcorr}[sys.argv[1]](sys.argv[2:])
+{"resample": resample, "envelope": envelope, "bandenv": bandenv, "xcorr": xcorr}[sys.argv[1]](sys.argv[2:])
 print("ok")

@@ -354,6 +354,23 @@ test_envelope_reference (void)
   for (gint64 i = 0; i < n_frames; i++)
     g_assert_cmpfloat_with_epsilon (env[i], ref[i], 1e-5);
   g_assert_cmpfloat (env[n_frames - 1], ==, 0.0f);   /* past the end of the audio */
+
+  /* the speech-band envelope used for the offset estimate */
+  {
+    g_autofree float *band = wkp_audio_band_envelope (audio, n_samples, 16000, fps, n_frames, 300, 3000);
+    g_autofree float *bref = NULL;
+    const char *args[] = { "bandenv", ap, "16000", "30000", "1001", "95", "300", "3000", op, NULL };
+    g_autofree char *res2 = wkp_test_run_python ("dataset_ref.py", args);
+    double maxv = 0;
+    bref = load_f64_as_f32 (op, &n_ref);
+    g_assert_cmpint (n_ref, ==, n_frames);
+    for (gint64 i = 0; i < n_frames; i++)
+      maxv = MAX (maxv, bref[i]);
+    g_assert_cmpfloat (maxv, >, 0.1);
+    for (gint64 i = 0; i < n_frames; i++)
+      g_assert_cmpfloat_with_epsilon (band[i], bref[i], 1e-4 * maxv);
+    g_assert_cmpfloat (band[n_frames - 1], ==, 0.0f);
+  }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -401,7 +418,8 @@ test_offset_synthetic (void)
       g_test_message ("shift %d: estimate %d, r %.3f, confidence %.3f", d, off.offset_frames, off.peak_r,
                       off.confidence);
       g_assert_cmpint (ABS (off.offset_frames - d), <=, 1);
-      g_assert_cmpfloat (off.confidence, >, 0.05);
+      g_assert_cmpfloat (off.confidence, >, 0.5);
+      g_assert_cmpfloat (off.z, >, 3.5);
       if (d == 0)
         g_assert_cmpint (ABS (off.offset_frames), <, 2);   /* an unshifted clip is not flagged */
     }
@@ -465,7 +483,7 @@ test_offset_errors (void)
 /* Real clips                                                                */
 
 #define GRID_DIR "av/SAGAR0097__LIP-READING-USING-DEEP-LEARNING-/data/s1/"
-static const char *grid_clips[] = { "bbaf3s.mp4", "bbaf4p.mp4", "bbal6n.mp4", "bbal7s.mp4" };
+static const char *grid_clips[] = { "brif7a.mp4", "bbaf3s.mp4", "bbaf4p.mp4", "bbal6n.mp4" };
 #define DELAY_FRAMES 4
 
 /* Writes SRC/list.csv: three GRID clips, one of them again with its audio
@@ -477,7 +495,7 @@ make_source (const char *dir, int n_grid)
   g_autofree char *csv = g_build_filename (dir, "list.csv", NULL);
   g_autofree char *delayed = g_build_filename (dir, "delayed.wav", NULL);
   g_autofree char *bad = g_build_filename (dir, "broken.mp4", NULL);
-  g_autofree char *first = wkp_test_shared_file (GRID_DIR "bbaf3s.mp4");
+  g_autofree char *first = wkp_test_shared_file (GRID_DIR "brif7a.mp4");
   GString *text = g_string_new ("video,audio,speaker\n");
   g_autoptr(GError) error = NULL;
   WkpSourceSpec spec = { first, NULL, { 0, 0 } };
@@ -554,7 +572,7 @@ test_prepare_real (void)
   for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
     {
       const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
-      if (strstr (c->name, "bbaf3s.mp4") != NULL)
+      if (strstr (c->name, "brif7a.mp4") != NULL)
         {
           if (g_strcmp0 (c->speaker, "grid_s1") == 0)
             i_orig = i;
@@ -566,9 +584,11 @@ test_prepare_real (void)
   g_assert_cmpint (i_delayed, >=, 0);
   orig = wkp_dataset_get_clip (ds, i_orig);
   delayed = wkp_dataset_get_clip (ds, i_delayed);
-  g_test_message ("original: offset %d (r %.3f, confidence %.3f); delayed by %d: offset %d (r %.3f, confidence %.3f)",
-                  orig->offset_frames, orig->offset_peak_r, orig->offset_confidence, DELAY_FRAMES,
-                  delayed->offset_frames, delayed->offset_peak_r, delayed->offset_confidence);
+  g_test_message ("original: offset %d (r %.3f, confidence %.3f, gain %.2f); delayed by %d: offset %d "
+                  "(r %.3f, confidence %.3f, gain %.2f)",
+                  orig->offset_frames, orig->offset_peak_r, orig->offset_confidence, orig->offset_gain,
+                  DELAY_FRAMES, delayed->offset_frames, delayed->offset_peak_r, delayed->offset_confidence,
+                  delayed->offset_gain);
   g_assert_cmpint (ABS (orig->offset_frames), <, 2);
   g_assert_false (orig->flags & (WKP_CLIP_FLAG_OFFSET | WKP_CLIP_FLAG_OFFSET_UNSURE));
   g_assert_cmpint (ABS (delayed->offset_frames - DELAY_FRAMES), <=, 1);
@@ -622,8 +642,9 @@ test_prepare_real (void)
           wkp_similarity_apply (&sim, px, back, 68);
           for (int k = 0; k < 136; k++)
             g_assert_cmpfloat_with_epsilon (back[k], cn[k], 2e-3);
-          /* canonical frame: eye corners 1 apart */
-          g_assert_cmpfloat_with_epsilon (wkp_face_interocular (cn), 1.0, 1e-3);
+          /* canonical frame: the face is fitted to the mean face (eye corners 1 apart) */
+          g_assert_cmpfloat (wkp_face_interocular (cn), >, 0.8);
+          g_assert_cmpfloat (wkp_face_interocular (cn), <, 1.2);
           checked++;
         }
       g_assert_cmpint (checked, ==, c->n_face_frames);
@@ -693,7 +714,7 @@ test_prepare_real (void)
     for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
       {
         const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
-        if (strstr (c->name, "bbaf3s.mp4") != NULL)
+        if (strstr (c->name, "brif7a.mp4") != NULL)
           {
             if (g_strcmp0 (c->speaker, "grid_s1") == 0)
               io = i;
@@ -708,17 +729,21 @@ test_prepare_real (void)
       g_autoptr(WkpNpy) fd = wkp_dataset_clip_load (ds, id, WKP_CLIP_ARRAY_FEATURES, &error);
       int applied = wkp_dataset_get_clip (ds, id)->offset_applied;
       int dim = wkp_dataset_get_feature_dim (ds);
-      double err = 0;
+      double aligned = 0, misaligned = 0;
+      const float *a = fo->data, *b = fd->data;
       g_assert_no_error (error);
-      /* after the fix the delayed clip's rows equal the original's shifted by
-       * (applied - DELAY) frames; with applied == DELAY they match away from the edges */
-      if (applied == DELAY_FRAMES)
-        {
-          for (int t = 5; t < 65; t++)
-            for (int d = 0; d < dim; d++)
-              err = MAX (err, fabs (((const float *) fo->data)[t * dim + d] - ((const float *) fd->data)[t * dim + d]));
-          g_assert_cmpfloat (err, <, 0.05);
-        }
+      /* after the fix the delayed clip's rows match the original's (up to the
+       * 16-bit WAV rounding), and clearly better than without the shift */
+      g_assert_cmpint (ABS (applied - DELAY_FRAMES), <=, 1);
+      for (int t = 10; t < 60; t++)
+        for (int d = 0; d < dim; d++)
+          {
+            aligned += fabs (a[(t + applied - DELAY_FRAMES) * dim + d] - b[t * dim + d]);
+            misaligned += fabs (a[(t - DELAY_FRAMES) * dim + d] - b[t * dim + d]);
+          }
+      g_test_message ("fix-offset: mean |difference| aligned %.4f, without the fix %.4f", aligned / (50.0 * dim),
+                      misaligned / (50.0 * dim));
+      g_assert_cmpfloat (aligned, <, 0.2 * misaligned);
     }
   }
 }
