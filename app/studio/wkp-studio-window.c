@@ -52,8 +52,9 @@ update_time_label (WkpStudioWindow *self)
   g_autofree char *text = NULL;
   gint64 n = wkp_session_n_frames (self->session);
   /* TRANSLATORS: position / duration, then the frame index out of the frame count */
-  text = g_strdup_printf (_("%s / %s · frame %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT),
-                          pos, dur, n > 0 ? wkp_session_get_frame (self->session) + 1 : 0, n);
+  text = g_strdup_printf (_("%s / %s · frame %lld of %lld"),
+                          pos, dur, (long long) (n > 0 ? wkp_session_get_frame (self->session) + 1 : 0),
+                          (long long) n);
   gtk_label_set_text (self->time_label, text);
 }
 
@@ -141,9 +142,8 @@ on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
       g_autofree char *text = NULL;
       wkp_aperture_plot_set_series (self->aperture_plot, WKP_APERTURE_EXTRACTED, clip->extracted_aperture,
                                     clip->track->n_frames, clip->track->fps.num, clip->track->fps.den);
-      text = g_strdup_printf (_("Video and extracted landmarks (face found in %" G_GINT64_FORMAT
-                                " of %" G_GINT64_FORMAT " frames)"),
-                              clip->n_found, clip->track->n_frames);
+      text = g_strdup_printf (_("Video and extracted landmarks (face found in %lld of %lld frames)"),
+                              (long long) clip->n_found, (long long) clip->track->n_frames);
       gtk_label_set_text (self->frame_label, text);
     }
   if (part & WKP_CLIP_PART_PREDICTION)
