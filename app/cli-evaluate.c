@@ -9,6 +9,7 @@
 #include "wkp-error.h"
 #include "wkp-evaluate.h"
 #include "wkp-io.h"
+#include "wkp-plot.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -215,8 +216,13 @@ wkp_cli_evaluate (int argc, char **argv)
       if (!wkp_output_add_json (out, json, node, &error))
         return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
     }
-  if (plot != NULL && !wkp_evaluation_plot (ev, plot, &error))
-    return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
+  if (plot != NULL)
+    {
+      gboolean plotted = wkp_evaluation_plot (ev, plot, &error);
+      wkp_plot_release_caches ();
+      if (!plotted)
+        return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
+    }
   if (!wkp_output_commit (out, &error))
     return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
   if (plot != NULL)

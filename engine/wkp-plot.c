@@ -7,6 +7,7 @@
 
 #include <cairo.h>
 #include <cairo-svg.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -549,4 +550,11 @@ wkp_plot_bars (const char *base, const char *title,
   d.rows = (n_metrics + d.cols - 1) / d.cols;
   width = MAX (1100, d.cols * (120 + 70 * n_models));
   return render (base, width, 90 + d.rows * 300 + 20 * ((n_models + 3) / 4), draw_bars, &d, error);
+}
+
+void
+wkp_plot_release_caches (void)
+{
+  cairo_debug_reset_static_data ();
+  FcFini ();
 }
