@@ -202,26 +202,56 @@ wkp_path_replace_ext (const char *path, const char *ext)
   return g_strconcat (path, ext, NULL);
 }
 
+/* json-glib 1.6 appends ".0" to doubles printed without a '.', which turns
+ * 1e-10 into the invalid JSON number 1e-10.0. Outside string literals, drop a
+ * ".0" that follows an exponent. */
+static void
+repair_exponents (char *text)
+{
+  char *r = text, *w = text;
+  gboolean in_string = FALSE;
+
+  while (*r != '\0')
+    {
+      if (in_string)
+        {
+          if (*r == '\\' && r[1] != '\0')
+            *w++ = *r++;
+          else if (*r == '"')
+            in_string = FALSE;
+          *w++ = *r++;
+          continue;
+        }
+      if (*r == '"')
+        in_string = TRUE;
+      if ((*r == 'e' || *r == 'E') && w > text && g_ascii_isdigit (w[-1]))
+        {
+          *w++ = *r++;
+          if (*r == '-' || *r == '+')
+            *w++ = *r++;
+          while (g_ascii_isdigit (*r))
+            *w++ = *r++;
+          if (r[0] == '.' && r[1] == '0' && !g_ascii_isdigit (r[2]))
+            r += 2;
+          continue;
+        }
+      *w++ = *r++;
+    }
+  *w = '\0';
+}
+
 char *
 wkp_json_to_string (JsonNode *node, gboolean pretty)
 {
   g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autofree char *text = NULL;
-  static GRegex *bad_exponent = NULL;
-  static gsize once = 0;
+  char *text;
 
   json_generator_set_root (gen, node);
   json_generator_set_pretty (gen, pretty);
   json_generator_set_indent (gen, 2);
   text = json_generator_to_data (gen, NULL);
-  /* json-glib 1.6 appends ".0" to doubles printed without a '.', which turns
-   * 1e-10 into the invalid JSON number 1e-10.0; strip it after exponents. */
-  if (g_once_init_enter (&once))
-    {
-      bad_exponent = g_regex_new ("([0-9][eE][-+]?[0-9]+)\\.0([,\\s\\]}]|$)", G_REGEX_OPTIMIZE, 0, NULL);
-      g_once_init_leave (&once, 1);
-    }
-  return g_regex_replace (bad_exponent, text, -1, 0, "\\1\\2", 0, NULL);
+  repair_exponents (text);
+  return text;
 }
 
 GBytes *

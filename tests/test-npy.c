@@ -156,6 +156,48 @@ test_atomic_output (void)
   g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID);
 }
 
+/* Doubles that json-glib would print as invalid JSON ("1e-10.0") come out
+ * valid; strings are left alone. */
+static void
+test_json_numbers (void)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(JsonParser) p = json_parser_new ();
+  JsonObject *o;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "tiny");
+  json_builder_add_double_value (b, 1e-10);
+  json_builder_set_member_name (b, "huge");
+  json_builder_add_double_value (b, 1e20);
+  json_builder_set_member_name (b, "plain");
+  json_builder_add_double_value (b, 0.25);
+  json_builder_set_member_name (b, "text");
+  json_builder_add_string_value (b, "3e5.0 stays \"1e-2.0\"");
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  text = wkp_json_to_string (node, FALSE);
+  g_test_message ("%s", text);
+  g_assert_null (strstr (text, "e-10.0"));
+  g_assert_nonnull (strstr (text, "3e5.0 stays"));
+  g_assert_true (json_parser_load_from_data (p, text, -1, NULL));
+  o = json_node_get_object (json_parser_get_root (p));
+  g_assert_cmpfloat (json_object_get_double_member (o, "tiny"), ==, 1e-10);
+  g_assert_cmpfloat (json_object_get_double_member (o, "huge"), ==, 1e20);
+  g_assert_cmpfloat (json_object_get_double_member (o, "plain"), ==, 0.25);
+  g_assert_cmpstr (json_object_get_string_member (o, "text"), ==, "3e5.0 stays \"1e-2.0\"");
+  /* and Python's strict parser agrees */
+  if (wkp_test_python (NULL) != NULL)
+    {
+      const char *argv[] = { "/usr/bin/python3", "-c", "import json,sys; json.loads(sys.argv[1])", text, NULL };
+      int status;
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status, NULL));
+      g_assert_true (g_spawn_check_wait_status (status, NULL));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -164,5 +206,6 @@ main (int argc, char **argv)
   g_test_add_func ("/npy/shapes", test_shapes);
   g_test_add_func ("/npy/malformed", test_malformed);
   g_test_add_func ("/npy/atomic-output", test_atomic_output);
+  g_test_add_func ("/npy/json-numbers", test_json_numbers);
   return g_test_run ();
 }
