@@ -1,10 +1,193 @@
-/* placeholder until this subcommand lands; see the open issue */
+/* wav2kp convert IN -o OUT [metadata options]
+ *   IN .npz / .safetensors (a PyTorch state dict) -> OUT model file
+ *   IN model file -> OUT.npz (+ OUT.json metadata) for inspection in numpy
+ *   IN model file -> OUT model file (re-validated copy)
+ * wav2kp convert --info MODEL prints the model's description. */
 #include "wkp-cli.h"
-#include "wkp-error.h"
+#include "wkp-convert.h"
+#include "wkp-io.h"
+#include "wkp-model.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static gboolean
+is_model_file (const char *path)
+{
+  char magic[8] = { 0 };
+  FILE *f = fopen (path, "rb");
+  gboolean yes;
+  if (f == NULL)
+    return FALSE;
+  yes = fread (magic, 1, 8, f) == 8 && memcmp (magic, WKP_MODEL_MAGIC, 8) == 0;
+  fclose (f);
+  return yes;
+}
+
+/* "mouth", "all" or "48,49,..." -> a JSON node. */
+static JsonNode *
+points_node (const char *text, GError **error)
+{
+  g_auto(GStrv) parts = NULL;
+  JsonArray *a;
+  JsonNode *n;
+
+  if (strcmp (text, "mouth") == 0 || strcmp (text, "all") == 0)
+    {
+      n = json_node_new (JSON_NODE_VALUE);
+      json_node_set_string (n, text);
+      return n;
+    }
+  parts = g_strsplit (text, ",", -1);
+  a = json_array_new ();
+  for (int i = 0; parts[i] != NULL; i++)
+    {
+      gint64 v;
+      if (!g_ascii_string_to_signed (g_strstrip (parts[i]), 10, 0, 67, &v, NULL))
+        {
+          g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID,
+                       "--points: “%s” is not a landmark index 0..67 (or use mouth / all)", parts[i]);
+          json_array_unref (a);
+          return NULL;
+        }
+      json_array_add_int_element (a, v);
+    }
+  n = json_node_new (JSON_NODE_ARRAY);
+  json_node_take_array (n, a);
+  return n;
+}
 
 int
 wkp_cli_convert (int argc, char **argv)
 {
-  return wkp_cli_fail ("convert", g_error_new_literal (WKP_IO_ERROR, WKP_ERROR_UNSUPPORTED,
-                                                   "not available in this build yet"));
+  g_autofree char *output = NULL, *meta_path = NULL, *fps_text = NULL, *points = NULL, *lstm_prefix = NULL,
+                  *head_prefix = NULL;
+  g_auto(GStrv) files = NULL;
+  int context = -1, delay = -1;
+  gboolean per_clip = FALSE, info = FALSE;
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("IN -o OUT — PyTorch state dict <-> model file");
+  g_autoptr(WkpModel) model = NULL;
+  GError *error = NULL;
+  const char *in;
+
+  {
+    GOptionEntry entries[] = {
+      { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Output: a model file, or OUT.npz to export a model", "OUT" },
+      { "metadata", 0, 0, G_OPTION_ARG_FILENAME, &meta_path, "JSON object with what the state dict lacks (features, fps, context, delay, per_clip_norm, points)", "META.json" },
+      { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Internal frame rate of the network (default 25)", "NUM/DEN" },
+      { "context", 0, 0, G_OPTION_ARG_INT, &context, "Feature frames stacked each side (default: from the LSTM input size)", "N" },
+      { "delay", 0, 0, G_OPTION_ARG_INT, &delay, "Output frame t is read at step t + N (default 0)", "N" },
+      { "per-clip-norm", 0, 0, G_OPTION_ARG_NONE, &per_clip, "Standardise features per clip before feature_mean/std", NULL },
+      { "points", 0, 0, G_OPTION_ARG_STRING, &points, "Predicted landmarks: mouth, all, or a list 48,49,...", "LIST" },
+      { "lstm-prefix", 0, 0, G_OPTION_ARG_STRING, &lstm_prefix, "State-dict prefix of the nn.LSTM (default “lstm.”)", "PREFIX" },
+      { "head-prefix", 0, 0, G_OPTION_ARG_STRING, &head_prefix, "State-dict prefix of the nn.Linear head (default “head.”)", "PREFIX" },
+      { "info", 0, 0, G_OPTION_ARG_NONE, &info, "Print the description of a model file (JSON) and exit", NULL },
+      { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "IN" },
+      { NULL }
+    };
+    g_option_context_add_main_entries (ctx, entries, NULL);
+  }
+  g_option_context_set_description (ctx,
+    "A PyTorch nn.LSTM (\"lstm\") + nn.Linear (\"head\") state dict exported with numpy.savez or\n"
+    "safetensors (tools/export_torch.py does it) becomes a model file; optional tensors\n"
+    "feature_mean, feature_std, mean_face, pca.mean, pca.basis, pca.scale are taken too.\n"
+    "Options override the --metadata JSON. A model file converts back to OUT.npz + OUT.json,\n"
+    "which convert to the same model again.");
+  if (!wkp_cli_parse (ctx, "convert", &argc, &argv))
+    return WKP_EXIT_BAD_INPUT;
+  if (files == NULL || files[0] == NULL || files[1] != NULL)
+    {
+      g_printerr ("wav2kp convert: give exactly one input IN\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  in = files[0];
+  if (info)
+    {
+      g_autoptr(JsonNode) desc = NULL;
+      g_autofree char *text = NULL;
+      model = wkp_model_load (in, &error);
+      if (model == NULL)
+        return wkp_cli_fail ("convert", error);
+      desc = wkp_model_describe (model);
+      text = wkp_json_to_string (desc, TRUE);
+      printf ("%s\n", text);
+      return WKP_EXIT_OK;
+    }
+  if (output == NULL)
+    {
+      g_printerr ("wav2kp convert: give the output with -o OUT\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (!wkp_check_output_path (output, &error))
+    return wkp_cli_fail ("convert", error);
+  if (!g_file_test (in, G_FILE_TEST_EXISTS))
+    return wkp_cli_fail ("convert", g_error_new (WKP_IO_ERROR, WKP_ERROR_NOT_FOUND, "%s: no such file", in));
+
+  if (is_model_file (in))
+    {
+      model = wkp_model_load (in, &error);
+      if (model == NULL)
+        return wkp_cli_fail ("convert", error);
+      if (g_str_has_suffix (output, ".npz"))
+        {
+          g_autofree char *js = wkp_path_replace_ext (output, ".json");
+          if (!wkp_check_output_path (js, &error) || !wkp_model_export_npz (model, output, &error))
+            return wkp_cli_fail ("convert", error);
+          return WKP_EXIT_OK;
+        }
+    }
+  else
+    {
+      g_autoptr(WkpStateDict) sd = NULL;
+      g_autoptr(JsonNode) meta = NULL;
+      JsonObject *o;
+
+      if (meta_path != NULL)
+        {
+          meta = wkp_json_load_file (meta_path, &error);
+          if (meta == NULL)
+            return wkp_cli_fail ("convert", error);
+          if (!JSON_NODE_HOLDS_OBJECT (meta))
+            return wkp_cli_fail ("convert", g_error_new (WKP_MODEL_ERROR, WKP_ERROR_INVALID,
+                                                         "%s: metadata must be a JSON object", meta_path));
+        }
+      else
+        {
+          meta = json_node_new (JSON_NODE_OBJECT);
+          json_node_take_object (meta, json_object_new ());
+        }
+      o = json_node_get_object (meta);
+      if (fps_text != NULL)
+        json_object_set_string_member (o, "fps", fps_text);
+      if (context >= 0)
+        json_object_set_int_member (o, "context", context);
+      else if (context != -1)
+        return wkp_cli_fail ("convert", g_error_new_literal (WKP_MODEL_ERROR, WKP_ERROR_INVALID, "--context must be >= 0"));
+      if (delay >= 0)
+        json_object_set_int_member (o, "delay", delay);
+      else if (delay != -1)
+        return wkp_cli_fail ("convert", g_error_new_literal (WKP_MODEL_ERROR, WKP_ERROR_INVALID, "--delay must be >= 0"));
+      if (per_clip)
+        json_object_set_boolean_member (o, "per_clip_norm", TRUE);
+      if (points != NULL)
+        {
+          JsonNode *pn = points_node (points, &error);
+          if (pn == NULL)
+            return wkp_cli_fail ("convert", error);
+          json_object_set_member (o, "points", pn);
+        }
+      sd = wkp_state_dict_load (in, &error);
+      if (sd == NULL)
+        return wkp_cli_fail ("convert", error);
+      model = wkp_model_from_state_dict (sd, o, lstm_prefix, head_prefix, in, &error);
+      if (model == NULL)
+        return wkp_cli_fail ("convert", error);
+      if (g_str_has_suffix (output, ".npz"))
+        return wkp_cli_fail ("convert", g_error_new (WKP_MODEL_ERROR, WKP_ERROR_INVALID,
+                                                     "%s is already a state dict; write a model file (e.g. OUT.wkpm)",
+                                                     in));
+    }
+  if (!wkp_model_save (model, output, &error))
+    return wkp_cli_fail ("convert", error);
+  return WKP_EXIT_OK;
 }

@@ -1,10 +1,176 @@
-/* placeholder until this subcommand lands; see the open issue */
+/* wav2kp predict FILE [--audio AUDIO] [--model MODEL] [--fps NUM/DEN] [--threads N]
+ *                [--to-pixels LANDMARKS.npy] -o OUT.npy */
 #include "wkp-cli.h"
-#include "wkp-error.h"
+#include "wkp-config.h"
+#include "wkp-face.h"
+#include "wkp-io.h"
+#include "wkp-media.h"
+#include "wkp-model.h"
+#include "wkp-npy.h"
+
+#include <math.h>
+#include <stdio.h>
+
+/* Pixel landmarks [n, 68, 2] of the video -> per-frame transforms. */
+static gboolean
+load_transforms (const char *path, gint64 n_frames, WkpSimilarity **tf_out, gboolean **valid_out, GError **error)
+{
+  g_autoptr(WkpNpy) npy = wkp_npy_load (path, error);
+  gint64 shape[] = { n_frames, WKP_N_LANDMARKS, 2 };
+  g_autofree WkpSimilarity *tf = NULL;
+  g_autofree gboolean *valid = NULL;
+  float canon[2 * WKP_N_LANDMARKS];
+
+  if (npy == NULL || !wkp_npy_check (npy, path, WKP_DTYPE_F32, 3, shape, error))
+    return FALSE;
+  tf = g_new0 (WkpSimilarity, MAX (n_frames, 1));
+  valid = g_new0 (gboolean, MAX (n_frames, 1));
+  for (gint64 f = 0; f < n_frames; f++)
+    {
+      const float *p = (const float *) npy->data + f * 2 * WKP_N_LANDMARKS;
+      g_autoptr(GError) local = NULL;
+      valid[f] = wkp_face_normalize (p, canon, &tf[f], &local);   /* no face in this frame: NaN output */
+    }
+  *tf_out = g_steal_pointer (&tf);
+  *valid_out = g_steal_pointer (&valid);
+  return TRUE;
+}
 
 int
 wkp_cli_predict (int argc, char **argv)
 {
-  return wkp_cli_fail ("predict", g_error_new_literal (WKP_IO_ERROR, WKP_ERROR_UNSUPPORTED,
-                                                   "not available in this build yet"));
+  g_autofree char *audio = NULL, *fps_text = NULL, *output = NULL, *model_path = NULL, *pixels_from = NULL;
+  g_auto(GStrv) files = NULL;
+  int threads = 1;
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("FILE -o OUT.npy — facial keypoints predicted from speech");
+  g_autoptr(WkpModel) model = NULL;
+  g_autoptr(WkpClipAudio) clip = NULL;
+  g_autoptr(WkpOutput) out = NULL;
+  g_autofree float *points = NULL;
+  g_autofree char *json_path = NULL;
+  g_autofree WkpSimilarity *tf = NULL;
+  g_autofree gboolean *valid = NULL;
+  WkpSourceSpec spec = { 0 };
+  GError *error = NULL;
+  gint64 t0, shape[3];
+  double secs;
+
+  {
+    GOptionEntry entries[] = {
+      { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Output .npy, float32 [T, 68, 2] (a .json sidecar is written beside it)", "OUT.npy" },
+      { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (default: the installed default model)", "MODEL" },
+      { "audio", 'a', 0, G_OPTION_ARG_FILENAME, &audio, "Separate audio file for a silent video or image sequence", "AUDIO" },
+      { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Frame rate for audio-only input and image sequences (default 25)", "NUM/DEN" },
+      { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "OpenBLAS threads (default 1)", "N" },
+      { "to-pixels", 0, 0, G_OPTION_ARG_FILENAME, &pixels_from,
+        "Map the prediction into the video's pixels using its extracted landmarks [T, 68, 2] (frames without a face get NaN)", "LANDMARKS.npy" },
+      { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
+      { NULL }
+    };
+    g_option_context_add_main_entries (ctx, entries, NULL);
+  }
+  g_option_context_set_description (ctx,
+    "FILE is a video (its own frame rate and frame count are used), an image sequence\n"
+    "pattern with --audio, or an audio file (frames at --fps, default 25).\n"
+    "Writes float32 [T, 68, 2] in the canonical face frame (eye corners 36-45 at distance 1,\n"
+    "centred, y down), row i covering [i*den/num, (i+1)*den/num) s; points the model does not\n"
+    "predict are the model's mean face. OUT.json records the model, fps and source.");
+  if (!wkp_cli_parse (ctx, "predict", &argc, &argv))
+    return WKP_EXIT_BAD_INPUT;
+  if (files == NULL || files[0] == NULL || files[1] != NULL)
+    {
+      g_printerr ("wav2kp predict: give exactly one input FILE\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (output == NULL)
+    {
+      g_printerr ("wav2kp predict: give the output with -o OUT.npy\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (threads < 1 || threads > 256)
+    {
+      g_printerr ("wav2kp predict: --threads must be between 1 and 256\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (fps_text != NULL && !wkp_rational_parse (fps_text, &spec.fps, &error))
+    return wkp_cli_fail ("predict", error);
+  json_path = wkp_path_replace_ext (output, ".json");
+  if (!wkp_check_output_path (output, &error) || !wkp_check_output_path (json_path, &error))
+    return wkp_cli_fail ("predict", error);
+  if (model_path == NULL && (model_path = wkp_cli_default_model (&error)) == NULL)
+    return wkp_cli_fail ("predict", error);
+  model = wkp_model_load (model_path, &error);
+  if (model == NULL)
+    return wkp_cli_fail ("predict", error);
+
+  spec.video = files[0];
+  spec.audio = audio;
+  clip = wkp_clip_audio_load (&spec, model->features.sample_rate, NULL, &error);
+  if (clip == NULL)
+    return wkp_cli_fail ("predict", error);
+  if (pixels_from != NULL && !load_transforms (pixels_from, clip->n_frames, &tf, &valid, &error))
+    return wkp_cli_fail ("predict", error);
+
+  t0 = g_get_monotonic_time ();
+  points = wkp_model_predict_audio (model, clip->audio->samples, clip->audio->n_samples, clip->fps, clip->n_frames,
+                                    threads, NULL, &error);
+  if (points == NULL)
+    return wkp_cli_fail ("predict", error);
+  secs = (g_get_monotonic_time () - t0) / 1e6;
+  if (tf != NULL)
+    wkp_model_to_pixels (points, clip->n_frames, tf, valid, points);
+
+  shape[0] = clip->n_frames;
+  shape[1] = WKP_N_LANDMARKS;
+  shape[2] = 2;
+  out = wkp_output_new ();
+  {
+    g_autoptr(GBytes) npy = wkp_npy_encode (WKP_DTYPE_F32, 3, shape, points);
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    g_autoptr(JsonNode) sidecar = NULL;
+    g_autofree char *fps = wkp_rational_to_string (clip->fps);
+    g_autofree char *model_fps = wkp_rational_to_string (model->fps);
+    g_autofree char *model_abs = g_canonicalize_filename (model_path, NULL);
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "kind");
+    json_builder_add_string_value (b, "wav2kp.prediction");
+    json_builder_set_member_name (b, "version");
+    json_builder_add_string_value (b, WKP_VERSION);
+    json_builder_set_member_name (b, "source");
+    json_builder_add_string_value (b, files[0]);
+    json_builder_set_member_name (b, "audio_source");
+    json_builder_add_string_value (b, clip->audio_source);
+    json_builder_set_member_name (b, "fps");
+    json_builder_add_string_value (b, fps);
+    json_builder_set_member_name (b, "frames");
+    json_builder_add_int_value (b, clip->n_frames);
+    json_builder_set_member_name (b, "frame_time");
+    json_builder_add_string_value (b, "row i covers [i*den/num, (i+1)*den/num) s of the video");
+    json_builder_set_member_name (b, "space");
+    json_builder_add_string_value (b, tf != NULL ? "pixels" : "canonical");
+    if (tf != NULL)
+      {
+        json_builder_set_member_name (b, "pixels_from");
+        json_builder_add_string_value (b, pixels_from);
+      }
+    json_builder_set_member_name (b, "model");
+    json_builder_add_string_value (b, model_abs);
+    json_builder_set_member_name (b, "model_fps");
+    json_builder_add_string_value (b, model_fps);
+    json_builder_set_member_name (b, "resampling");
+    json_builder_add_string_value (b, "linear interpolation of the model's internal frames at the clip's frame centres");
+    json_builder_set_member_name (b, "model_info");
+    json_builder_add_value (b, wkp_model_describe (model));
+    json_builder_set_member_name (b, "seconds");
+    json_builder_add_double_value (b, secs);
+    json_builder_end_object (b);
+    sidecar = json_builder_get_root (b);
+
+    if (!wkp_output_add_bytes (out, output, npy, &error) ||
+        !wkp_output_add_json (out, json_path, sidecar, &error) ||
+        !wkp_output_commit (out, &error))
+      return wkp_cli_fail ("predict", error);
+  }
+  return WKP_EXIT_OK;
 }

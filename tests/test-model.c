@@ -1,6 +1,9 @@
 /* The model file (round trip, every corruption a clear error), the input
  * pipeline, prediction at any length and frame rate, streaming. */
 #include "wkp-model.h"
+#include "wkp-config.h"
+#include "wkp-media.h"
+#include "wkp-npy.h"
 #include "wkp-face.h"
 #include "wkp-io.h"
 #include "wkp-error.h"
@@ -746,6 +749,211 @@ test_to_pixels (void)
   }
 }
 
+
+/* --- CLI ------------------------------------------------------------------------------------ */
+
+static char *
+write_model_file (const char *dir)
+{
+  g_autoptr(WkpModel) m = random_model (1, 2, TRUE, 12, 2, FALSE, 1.0f);
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (dir, "model.wkpm", NULL);
+  g_assert_true (wkp_model_save (m, path, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+test_cli_predict_audio (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model = write_model_file (dir);
+  g_autofree char *wav = g_build_filename (dir, "a.wav", NULL);
+  g_autofree char *out = g_build_filename (dir, "p.npy", NULL);
+  g_autofree char *side = g_build_filename (dir, "p.json", NULL);
+  g_autofree float *audio = synth_speechlike (16000 * 2 + 123, 16000);
+  g_autofree char *so = NULL, *se = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *args[] = { "predict", wav, "--model", model, "--fps", "30000/1001", "-o", out, NULL };
+  int status;
+
+  wkp_test_write_wav (wav, audio, 16000 * 2 + 123, 16000);
+  status = wkp_test_run_cli (args, &so, &se);
+  g_assert_cmpstr (se, ==, "");
+  g_assert_cmpint (status, ==, 0);
+  {
+    g_autoptr(WkpNpy) npy = wkp_npy_load (out, &error);
+    g_autoptr(WkpModel) m = wkp_model_load (model, &error);
+    g_autoptr(WkpAudio) a = wkp_audio_load (wav, 16000, NULL, NULL, &error);
+    gint64 n = wkp_frames_for_samples (16000 * 2 + 123, WKP_RATIONAL (30000, 1001), 16000);
+    gint64 shape[] = { n, 68, 2 };
+    g_autofree float *want = NULL;
+    g_autoptr(JsonNode) js = NULL;
+
+    g_assert_no_error (error);
+    g_assert_true (wkp_npy_check (npy, out, WKP_DTYPE_F32, 3, shape, &error));
+    want = wkp_model_predict_audio (m, a->samples, a->n_samples, WKP_RATIONAL (30000, 1001), n, 1, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpmem (npy->data, sizeof (float) * n * 136, want, sizeof (float) * n * 136);
+    js = wkp_json_load_file (side, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (js), "fps"), ==, "30000/1001");
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (js), "space"), ==, "canonical");
+    g_assert_cmpint (json_object_get_int_member (json_node_get_object (js), "frames"), ==, n);
+  }
+}
+
+static void
+test_cli_predict_video (void)
+{
+  g_autofree char *video = wkp_test_shared_file ("av/astorfi__lip-reading-deeplearning/data/sample_video.mp4");
+  g_autofree char *dir = NULL, *model = NULL, *out = NULL, *side = NULL, *so = NULL, *se = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  if (video == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  model = write_model_file (dir);
+  out = g_build_filename (dir, "v.npy", NULL);
+  side = g_build_filename (dir, "v.json", NULL);
+  {
+    const char *args[] = { "predict", video, "--model", model, "-o", out, NULL };
+    status = wkp_test_run_cli (args, &so, &se);
+  }
+  g_assert_cmpint (status, ==, 0);
+  {
+    WkpSourceSpec spec = { video, NULL, { 0, 0 } };
+    g_autoptr(WkpClipAudio) clip = wkp_clip_audio_load (&spec, 16000, NULL, &error);
+    g_autoptr(WkpNpy) npy = wkp_npy_load (out, &error);
+    g_autoptr(JsonNode) js = wkp_json_load_file (side, &error);
+    gint64 shape[] = { -1, 68, 2 };
+    g_assert_no_error (error);
+    g_assert_true (wkp_npy_check (npy, out, WKP_DTYPE_F32, 3, shape, &error));
+    /* one row per video frame, at the video's own 29.97 fps */
+    g_assert_cmpint (npy->shape[0], ==, clip->n_frames);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (js), "fps"), ==, "30000/1001");
+    for (gint64 i = 0; i < npy->n_elements; i++)
+      g_assert_true (isfinite (((const float *) npy->data)[i]));
+  }
+}
+
+static void
+test_cli_predict_bad (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model = write_model_file (dir);
+  g_autofree char *wav = g_build_filename (dir, "a.wav", NULL);
+  g_autofree char *out = g_build_filename (dir, "p.npy", NULL);
+  g_autofree char *bad_model = g_build_filename (dir, "bad.wkpm", NULL);
+  g_autofree char *missing = g_build_filename (dir, "nope.wav", NULL);
+  g_autofree char *nodir = g_build_filename (dir, "no", "such", "p.npy", NULL);
+  float audio[1600] = { 0 };
+
+  wkp_test_write_wav (wav, audio, G_N_ELEMENTS (audio), 16000);
+  g_assert_true (g_file_set_contents (bad_model, "WKPMODEL\002\000\000\000xxxxxxxxxxxxxxxx", 24, NULL));
+  g_assert_true (g_file_set_contents (out, "keep me", -1, NULL));
+  {
+    struct { const char *args[10]; const char *want; } cases[] = {
+      { { "predict", missing, "--model", model, "-o", out, NULL }, "nope.wav" },
+      { { "predict", wav, "--model", bad_model, "-o", out, NULL }, "bad.wkpm" },
+      { { "predict", wav, "--model", missing, "-o", out, NULL }, "nope.wav" },
+      { { "predict", wav, "--model", model, "-o", nodir, NULL }, "no" },
+      { { "predict", wav, "--model", model, "--fps", "abc", "-o", out, NULL }, "abc" },
+      { { "predict", wav, "--model", model, NULL }, "-o" },
+      { { "predict", "--model", model, "-o", out, NULL }, "FILE" },
+      { { "predict", wav, "--model", model, "--threads", "0", "-o", out, NULL }, "threads" },
+    };
+    for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+      {
+        g_autofree char *so = NULL, *se = NULL;
+        int status = wkp_test_run_cli (cases[c].args, &so, &se);
+        g_test_message ("%s", se);
+        g_assert_cmpint (status, ==, 2);
+        g_assert_nonnull (strstr (se, cases[c].want));
+        g_assert_true (g_str_has_prefix (se, "wav2kp predict"));
+        g_assert_cmpint (strchr (se, '\n') - se, ==, (int) strlen (se) - 1);   /* one line */
+      }
+  }
+  /* the existing output survived every failure */
+  {
+    g_autofree char *text = NULL;
+    g_assert_true (g_file_get_contents (out, &text, NULL, NULL));
+    g_assert_cmpstr (text, ==, "keep me");
+  }
+}
+
+/* Without --model: the default model, or a clear error when none is installed. */
+static void
+test_cli_default_model (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *wav = g_build_filename (dir, "a.wav", NULL);
+  g_autofree char *out = g_build_filename (dir, "p.npy", NULL);
+  g_autofree char *built = g_build_filename (WKP_SOURCE_DIR, "data", "default.wkpm", NULL);
+  g_autofree char *installed = g_build_filename (WKP_PKGDATADIR, "default.wkpm", NULL);
+  g_autofree char *so = NULL, *se = NULL;
+  const char *args[] = { "predict", wav, "-o", out, NULL };
+  float audio[8000] = { 0 };
+  int status;
+
+  g_assert_null (g_getenv ("WKP_MODEL"));
+  wkp_test_write_wav (wav, audio, G_N_ELEMENTS (audio), 16000);
+  status = wkp_test_run_cli (args, &so, &se);
+  if (g_file_test (built, G_FILE_TEST_IS_REGULAR) || g_file_test (installed, G_FILE_TEST_IS_REGULAR))
+    {
+      g_assert_cmpint (status, ==, 0);
+      g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
+    }
+  else
+    {
+      g_assert_cmpint (status, ==, 2);
+      g_assert_nonnull (strstr (se, "No default model installed"));
+      g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    }
+}
+
+static void
+test_cli_convert_roundtrip (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model = write_model_file (dir);
+  g_autofree char *npz = g_build_filename (dir, "x.npz", NULL);
+  g_autofree char *js = g_build_filename (dir, "x.json", NULL);
+  g_autofree char *back = g_build_filename (dir, "back.wkpm", NULL);
+  g_autofree char *a = NULL, *b = NULL, *so = NULL, *se = NULL;
+  gsize na, nb;
+
+  {
+    const char *args[] = { "convert", model, "-o", npz, NULL };
+    g_assert_cmpint (wkp_test_run_cli (args, NULL, NULL), ==, 0);
+  }
+  {
+    const char *args[] = { "convert", npz, "--metadata", js, "-o", back, NULL };
+    g_assert_cmpint (wkp_test_run_cli (args, NULL, NULL), ==, 0);
+  }
+  /* the model survives the trip through .npz byte for byte */
+  g_assert_true (g_file_get_contents (model, &a, &na, NULL));
+  g_assert_true (g_file_get_contents (back, &b, &nb, NULL));
+  g_assert_cmpmem (a, na, b, nb);
+  {
+    const char *args[] = { "convert", "--info", back, NULL };
+    g_autoptr(JsonNode) info = NULL;
+    g_assert_cmpint (wkp_test_run_cli (args, &so, &se), ==, 0);
+    info = json_from_string (so, NULL);
+    g_assert_nonnull (info);
+    g_assert_cmpint (json_object_get_int_member (json_node_get_object (info), "context"), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_node_get_object (info), "delay"), ==, 2);
+  }
+  /* options override the metadata; a wrong context is a clear mismatch */
+  {
+    const char *args[] = { "convert", npz, "--metadata", js, "--context", "3", "-o", back, NULL };
+    g_clear_pointer (&se, g_free);
+    g_assert_cmpint (wkp_test_run_cli (args, NULL, &se), ==, 2);
+    g_assert_nonnull (strstr (se, "context"));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -762,5 +970,10 @@ main (int argc, char **argv)
   g_test_add_func ("/model/fps-independence", test_fps_independence);
   g_test_add_func ("/model/stream", test_stream);
   g_test_add_func ("/model/to-pixels", test_to_pixels);
+  g_test_add_func ("/model/cli/predict-audio", test_cli_predict_audio);
+  g_test_add_func ("/model/cli/predict-video", test_cli_predict_video);
+  g_test_add_func ("/model/cli/predict-bad", test_cli_predict_bad);
+  g_test_add_func ("/model/cli/default-model", test_cli_default_model);
+  g_test_add_func ("/model/cli/convert-roundtrip", test_cli_convert_roundtrip);
   return g_test_run ();
 }
