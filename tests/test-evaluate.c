@@ -272,6 +272,48 @@ test_numpy_pooling (void)
   CLOSE (lvd_mouth, "lvd_mouth");
   CLOSE (aperture_rmse, "aperture_rmse");
 #undef CLOSE
+
+  /* the energy baseline: fit on the train split, pooled over all clips */
+  {
+    g_autoptr(GPtrArray) eargs = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr(GArray) train = wkp_dataset_split_indices (ds, WKP_SPLIT_TRAIN);
+    g_autoptr(JsonParser) eparser = json_parser_new ();
+    g_autofree char *eout = NULL;
+    const WkpEvalEntry *energy = &ev->entries[1];
+    JsonObject *e;
+
+    g_assert_cmpint (energy->kind, ==, WKP_EVAL_ENERGY);
+    g_assert_null (energy->problem);
+    g_ptr_array_add (eargs, g_strdup (canon));
+    g_ptr_array_add (eargs, g_strdup (stable));
+    g_ptr_array_add (eargs, g_strdup ("16000"));
+    for (int pass = 0; pass < 2; pass++)
+      {
+        guint n = pass == 0 ? train->len : (guint) ev->n_clips;
+        for (guint k = 0; k < n; k++)
+          {
+            int index = pass == 0 ? g_array_index (train, int, k) : ev->clip_index[k];
+            const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, index);
+            g_ptr_array_add (eargs, g_strdup (pass == 0 ? "train" : "eval"));
+            g_ptr_array_add (eargs, wkp_dataset_clip_path (ds, index, WKP_CLIP_ARRAY_LANDMARKS));
+            g_ptr_array_add (eargs, wkp_dataset_clip_path (ds, index, WKP_CLIP_ARRAY_AUDIO));
+            g_ptr_array_add (eargs, g_strdup_printf ("%d", clip->fps.num));
+            g_ptr_array_add (eargs, g_strdup_printf ("%d", clip->fps.den));
+          }
+      }
+    g_ptr_array_add (eargs, NULL);
+    eout = wkp_test_run_python ("metrics_energy.py", (const char * const *) eargs->pdata);
+    g_assert_true (json_parser_load_from_data (eparser, eout, -1, &error));
+    e = json_node_get_object (json_parser_get_root (eparser));
+    g_test_message ("energy: C slope %.8f intercept %.8f r %.8f rmse %.8f; numpy %s",
+                    ev->energy_slope, ev->energy_intercept, energy->pooled.aperture_r, energy->pooled.aperture_rmse, eout);
+    g_assert_cmpint (ev->energy_fit_frames, ==, json_object_get_int_member (e, "train_frames"));
+    g_assert_cmpfloat (fabs (ev->energy_slope - json_object_get_double_member (e, "slope")), <=,
+                       1e-5 * fabs (json_object_get_double_member (e, "slope")));
+    g_assert_cmpfloat (fabs (ev->energy_intercept - json_object_get_double_member (e, "intercept")), <=, 1e-6);
+    g_assert_cmpfloat (fabs (energy->pooled.aperture_r - json_object_get_double_member (e, "aperture_r")), <=, 1e-5);
+    g_assert_cmpfloat (fabs (energy->pooled.aperture_rmse - json_object_get_double_member (e, "aperture_rmse")), <=, 1e-6);
+  }
 }
 
 static WkpModel *
@@ -344,6 +386,49 @@ test_models (void)
 }
 
 static void
+test_single_track (void)
+{
+  const char *ds_dir = dataset ();
+  g_autoptr(WkpDataset) ds = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) test = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autofree char *track = NULL, *json = NULL, *out = NULL, *err = NULL;
+  JsonObject *root, *ref;
+  int status;
+
+  if (ds_dir == NULL)
+    return;
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  test = wkp_dataset_split_indices (ds, WKP_SPLIT_TEST);
+  g_assert_cmpuint (test->len, ==, 1);
+  track = wkp_dataset_clip_path (ds, g_array_index (test, int, 0), WKP_CLIP_ARRAY_LANDMARKS);
+  json = g_build_filename (work_dir, "single.json", NULL);
+
+  /* default split: test, one clip */
+  status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--model", track, "--json", json,
+                                                "--no-baselines", NULL }, &out, &err);
+  g_test_message ("%s%s", out, err);
+  g_assert_cmpint (status, ==, 0);
+  parser = load_json (json);
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (root, "split"), ==, "test");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (root, "models")), ==, 1);
+  ref = find_entry (root, "tracks");
+  g_assert_cmpfloat (pooled (ref, "lmd_face"), ==, 0.0);
+  g_assert_cmpfloat_with_epsilon (pooled (ref, "aperture_r"), 1.0, 1e-9);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* several clips: a single file is refused with a hint */
+  status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--model", track, "--split", "all", NULL },
+                             &out, &err);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (err, "single track file"));
+}
+
+static void
 test_bad_input (void)
 {
   const char *ds_dir = dataset ();
@@ -389,6 +474,7 @@ main (int argc, char **argv)
   g_test_add_func ("/evaluate/reference-and-baselines", test_reference_and_baselines);
   g_test_add_func ("/evaluate/numpy-pooling", test_numpy_pooling);
   g_test_add_func ("/evaluate/models", test_models);
+  g_test_add_func ("/evaluate/single-track", test_single_track);
   g_test_add_func ("/evaluate/bad-input", test_bad_input);
   return g_test_run ();
 }
