@@ -115,10 +115,11 @@ wkp_landmark_track_save (const WkpLandmarkTrack *track, const char *path, GError
                    path);
       return FALSE;
     }
-  if (!wkp_check_output_path (path, error))
-    return FALSE;
   status_path = wkp_path_replace_ext (path, ".status.npy");
   json_path = wkp_path_replace_ext (path, ".json");
+  if (!wkp_check_output_path (path, error) || !wkp_check_output_path (status_path, error) ||
+      !wkp_check_output_path (json_path, error))
+    return FALSE;
   pts = wkp_npy_encode (WKP_DTYPE_F32, 3, shape, track->points);
   st = wkp_npy_encode (WKP_DTYPE_U8, 1, shape, track->status);
   side = sidecar_json (track);
@@ -233,6 +234,12 @@ load_npy (const char *path, WkpRational fps, GError **error)
         }
       if (!read_sidecar (json_node_get_object (side), json_path, track, error))
         return NULL;
+      if (!g_file_test (status_path, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_NOT_FOUND,
+                       "%s: the status file %s that belongs to it is missing", path, status_path);
+          return NULL;
+        }
       g_autoptr(WkpNpy) st = wkp_npy_load (status_path, error);
       if (st == NULL)
         return NULL;

@@ -122,6 +122,31 @@ wkp_landmark_track_normalize (const WkpLandmarkTrack *track)
   return t;
 }
 
+double
+wkp_landmark_track_mean_error (const WkpLandmarkTrack *track, const WkpLandmarkTrack *reference, gint64 *n_compared)
+{
+  double sum = 0;
+  gint64 n = 0;
+  for (gint64 f = 0; f < MIN (track->n_frames, reference->n_frames); f++)
+    {
+      const float *a = track->points + f * N2, *b = reference->points + f * N2;
+      double iod;
+      if (track->status[f] == WKP_FACE_MISSING || reference->status[f] == WKP_FACE_MISSING)
+        continue;
+      iod = wkp_face_interocular (b);
+      if (!(iod > 0))
+        continue;
+      double d = 0;
+      for (int i = 0; i < WKP_N_LANDMARKS; i++)
+        d += hypot (a[2 * i] - b[2 * i], a[2 * i + 1] - b[2 * i + 1]);
+      sum += d / WKP_N_LANDMARKS / iod;
+      n++;
+    }
+  if (n_compared != NULL)
+    *n_compared = n;
+  return n > 0 ? sum / n : NAN;
+}
+
 /* Savitzky-Golay, quadratic: 5-point window (-3, 12, 17, 12, -3) / 35 inside
  * runs of found frames; the two frames at each end of a run keep their values
  * (a window never reaches across a missing frame). */
@@ -642,6 +667,8 @@ wkp_landmarks_extract (const char *video, WkpRational fps, const WkpLandmarkPara
   points = g_array_new (FALSE, FALSE, sizeof (float));
   status = g_byte_array_new ();
   total = info->n_frames > 0 ? info->n_frames : -1;
+  if (params->max_frames > 0 && (total < 0 || total > params->max_frames))
+    total = params->max_frames;
 
   while (TRUE)
     {
@@ -649,6 +676,8 @@ wkp_landmarks_extract (const char *video, WkpRational fps, const WkpLandmarkPara
       guint8 st;
       if (wkp_check_cancelled (cancellable, error))
         return NULL;
+      if (params->max_frames > 0 && n >= params->max_frames)
+        break;
       if (!wkp_video_reader_next (reader, &fr, &local))
         {
           if (local != NULL)

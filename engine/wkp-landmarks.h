@@ -44,6 +44,11 @@ const char       *wkp_face_status_to_string (WkpFaceStatus status);
 /* A copy with every face moved into the canonical frame (wkp_face_normalize);
  * frames that cannot be normalised become missing. */
 WkpLandmarkTrack *wkp_landmark_track_normalize (const WkpLandmarkTrack *track);
+/* Mean point-to-point distance between @track and @reference over the frames
+ * where both have a face, in units of the reference's inter-ocular distance;
+ * NaN when no frame has both. @n_compared (may be NULL) receives that count. */
+double            wkp_landmark_track_mean_error (const WkpLandmarkTrack *track, const WkpLandmarkTrack *reference,
+                                                 gint64 *n_compared);
 /* Temporal smoothing for display (Savitzky-Golay, 5 frames, quadratic) inside
  * runs of found frames; never across a missing frame. */
 void              wkp_landmark_track_smooth (WkpLandmarkTrack *track);
@@ -55,6 +60,7 @@ typedef struct {
   int      min_face_px;      /* frames/crops smaller than this are upscaled for detection (HOG window 80) */
   gboolean smooth;           /* temporal smoothing for display (off for training targets) */
   int      n_threads;        /* reserved: a clip is tracked on one thread */
+  gint64   max_frames;       /* stop after this many frames (0: all) */
 } WkpLandmarkParams;
 
 void wkp_landmark_params_init_default (WkpLandmarkParams *params);

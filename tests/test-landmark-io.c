@@ -1,0 +1,493 @@
+/* Landmark files: our .npy + .status.npy + .json, face-alignment .npy,
+ * OpenFace CSV, CSV/JSON export, and clear errors on malformed files. The
+ * numpy side (tests/landmarks_io.py) writes the foreign files and reads ours. */
+#include "wkp-io.h"
+#include "wkp-landmarks.h"
+#include "wkp-npy.h"
+#include "wkp-test-util.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#define N2 (WKP_N_LANDMARKS * 2)
+
+static WkpLandmarkTrack *
+make_track (gint64 n)
+{
+  WkpLandmarkTrack *t = wkp_landmark_track_new (n, WKP_RATIONAL (30000, 1001));
+  wkp_test_random_fill (t->points, n * N2, 5, 700);
+  for (gint64 f = 0; f < n; f++)
+    t->status[f] = f % 3 == 0 ? WKP_FACE_DETECTED : WKP_FACE_TRACKED;
+  t->status[2] = WKP_FACE_MISSING;
+  for (int i = 0; i < N2; i++)
+    t->points[2 * N2 + i] = NAN;
+  t->width = 720;
+  t->height = 576;
+  t->source = g_strdup ("some/clip.mp4");
+  t->settings = json_from_string ("{\"detect_every\": 10, \"tracking\": true}", NULL);
+  return t;
+}
+
+static void
+assert_points_equal (const WkpLandmarkTrack *a, const WkpLandmarkTrack *b, double tol)
+{
+  g_assert_cmpint (a->n_frames, ==, b->n_frames);
+  for (gint64 f = 0; f < a->n_frames; f++)
+    {
+      g_assert_cmpint (a->status[f] == WKP_FACE_MISSING, ==, b->status[f] == WKP_FACE_MISSING);
+      for (int i = 0; i < N2; i++)
+        {
+          float x = a->points[f * N2 + i], y = b->points[f * N2 + i];
+          if (isnan (x) || isnan (y))
+            g_assert_true (isnan (x) && isnan (y));
+          else if (tol == 0)
+            g_assert_cmpfloat (x, ==, y);
+          else
+            g_assert_cmpfloat_with_epsilon (x, y, tol);
+        }
+    }
+}
+
+static void
+test_track_basics (void)
+{
+  g_autoptr(WkpLandmarkTrack) t = wkp_landmark_track_new (4, WKP_RATIONAL (25, 1));
+  for (int i = 0; i < 4 * N2; i++)
+    g_assert_true (isnan (t->points[i]));
+  for (int f = 0; f < 4; f++)
+    g_assert_cmpint (t->status[f], ==, WKP_FACE_MISSING);
+  g_assert_cmpint (wkp_landmark_track_count_found (t), ==, 0);
+  t->status[1] = WKP_FACE_TRACKED;
+  t->points[N2 + 3] = 7;
+  g_autoptr(WkpLandmarkTrack) c = wkp_landmark_track_copy (t);
+  g_assert_cmpint (wkp_landmark_track_count_found (c), ==, 1);
+  g_assert_cmpfloat (c->points[N2 + 3], ==, 7);
+  g_assert_cmpstr (wkp_face_status_to_string (WKP_FACE_TRACKED), ==, "tracked");
+  g_autoptr(WkpLandmarkTrack) empty = wkp_landmark_track_new (0, WKP_RATIONAL (25, 1));
+  g_assert_cmpint (wkp_landmark_track_count_found (empty), ==, 0);
+}
+
+static void
+test_roundtrip_ours (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "lm.npy", NULL);
+  g_autofree char *status = g_build_filename (dir, "lm.status.npy", NULL);
+  g_autofree char *json = g_build_filename (dir, "lm.json", NULL);
+  g_autoptr(WkpLandmarkTrack) t = make_track (9);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (wkp_landmark_track_save (t, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (status, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (json, G_FILE_TEST_IS_REGULAR));
+
+  g_autoptr(WkpLandmarkTrack) back = wkp_landmark_track_load (path, WKP_RATIONAL (0, 0), &error);
+  g_assert_no_error (error);
+  assert_points_equal (t, back, 0);
+  for (int f = 0; f < 9; f++)
+    g_assert_cmpint (back->status[f], ==, t->status[f]);
+  g_assert_cmpint (back->fps.num, ==, 30000);
+  g_assert_cmpint (back->fps.den, ==, 1001);
+  g_assert_cmpint (back->width, ==, 720);
+  g_assert_cmpint (back->height, ==, 576);
+  g_assert_cmpstr (back->source, ==, "some/clip.mp4");
+  g_assert_nonnull (back->settings);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (back->settings), "detect_every"), ==, 10);
+
+  /* loading through the sidecar works too */
+  g_autoptr(WkpLandmarkTrack) via_json = wkp_landmark_track_load (json, WKP_RATIONAL (0, 0), &error);
+  g_assert_no_error (error);
+  assert_points_equal (t, via_json, 0);
+
+  /* numpy sees float32 [T,68,2] and uint8 [T], one all-NaN frame */
+  if (wkp_test_python ("numpy") == NULL)
+    return;
+  const char *args[] = { "read-ours", path, NULL };
+  g_autofree char *out = wkp_test_run_python ("landmarks_io.py", args);
+  double sum = 0;
+  for (int f = 0; f < 9; f++)
+    for (int i = 0; i < WKP_N_LANDMARKS; i++)
+      if (!isnan (t->points[f * N2 + 2 * i]))
+        sum += t->points[f * N2 + 2 * i];
+  g_autofree char *expect = g_strdup_printf ("(9, 68, 2) float32 (9,) uint8 1 %.3f", sum);
+  g_assert_cmpstr (g_strstrip (out), ==, expect);
+}
+
+static void
+test_import_face_alignment (void)
+{
+  if (wkp_test_python ("numpy") == NULL)
+    return;
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *p3 = g_build_filename (dir, "fa3.npy", NULL);
+  g_autofree char *p2 = g_build_filename (dir, "fa2.npy", NULL);
+  const char *args[] = { "write-fa", p3, p2, NULL };
+  g_autofree char *out = wkp_test_run_python ("landmarks_io.py", args);
+  const char *paths[] = { p3, p2 };
+  const int missing[] = { 2, 1 };
+
+  for (int k = 0; k < 2; k++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *truth_path = g_strconcat (paths[k], ".truth.npy", NULL);
+      g_autoptr(WkpNpy) truth = wkp_npy_load (truth_path, &error);
+      g_assert_no_error (error);
+      g_autoptr(WkpLandmarkTrack) t = wkp_landmark_track_load (paths[k], WKP_RATIONAL (30, 1), &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (t->n_frames, ==, truth->shape[0]);
+      g_assert_cmpint (t->fps.num, ==, 30);
+      const float *tv = truth->data;
+      for (gint64 f = 0; f < t->n_frames; f++)
+        {
+          if (f == missing[k])
+            {
+              /* NaN (even one point) -> missing, entirely NaN, never a guess */
+              g_assert_cmpint (t->status[f], ==, WKP_FACE_MISSING);
+              for (int i = 0; i < N2; i++)
+                g_assert_true (isnan (t->points[f * N2 + i]));
+              continue;
+            }
+          g_assert_cmpint (t->status[f], ==, WKP_FACE_DETECTED);
+          for (int i = 0; i < N2; i++)
+            g_assert_cmpfloat (t->points[f * N2 + i], ==, tv[f * N2 + i]);
+        }
+    }
+}
+
+static void
+test_import_openface (void)
+{
+  if (wkp_test_python ("numpy") == NULL)
+    return;
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *csv = g_build_filename (dir, "openface.csv", NULL);
+  g_autofree char *truth_path = g_build_filename (dir, "openface.csv.npy", NULL);
+  const char *args[] = { "write-openface", csv, NULL };
+  g_autofree char *out = wkp_test_run_python ("landmarks_io.py", args);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpNpy) truth = wkp_npy_load (truth_path, &error);
+  g_assert_no_error (error);
+  g_autoptr(WkpLandmarkTrack) t = wkp_landmark_track_load (csv, WKP_RATIONAL (0, 0), &error);
+  g_assert_no_error (error);
+  /* frames 1..5, the second face ignored, fps from the timestamps */
+  g_assert_cmpint (t->n_frames, ==, 5);
+  g_assert_cmpint (t->fps.num, ==, 30);
+  g_assert_cmpint (t->fps.den, ==, 1);
+  const float *tv = truth->data;
+  for (int f = 0; f < 5; f++)
+    {
+      g_assert_cmpint (t->status[f], ==, f == 3 ? WKP_FACE_MISSING : WKP_FACE_DETECTED);
+      for (int i = 0; i < N2; i++)
+        {
+          if (f == 3)
+            g_assert_true (isnan (t->points[f * N2 + i]));
+          else
+            g_assert_cmpfloat (t->points[f * N2 + i], ==, tv[f * N2 + i]);
+        }
+    }
+}
+
+static void
+test_export (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *csv = g_build_filename (dir, "out.csv", NULL);
+  g_autofree char *json = g_build_filename (dir, "out.json", NULL);
+  g_autoptr(WkpLandmarkTrack) t = make_track (7);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (wkp_landmark_track_export_csv (t, csv, &error));
+  g_assert_no_error (error);
+  g_assert_true (wkp_landmark_track_export_json (t, json, &error));
+  g_assert_no_error (error);
+
+  /* our readers take them back (3 decimals) */
+  g_autoptr(WkpLandmarkTrack) from_csv = wkp_landmark_track_load (csv, WKP_RATIONAL (0, 0), &error);
+  g_assert_no_error (error);
+  assert_points_equal (t, from_csv, 0.0006);
+  for (int f = 0; f < 7; f++)
+    g_assert_cmpint (from_csv->status[f], ==, t->status[f]);
+  g_assert_cmpint (from_csv->fps.num, ==, 30000);   /* 29.97 from the timestamps */
+  g_assert_cmpint (from_csv->fps.den, ==, 1001);
+  g_autoptr(WkpLandmarkTrack) from_json = wkp_landmark_track_load (json, WKP_RATIONAL (0, 0), &error);
+  g_assert_no_error (error);
+  assert_points_equal (t, from_json, 0.0006);
+  g_assert_cmpint (from_json->fps.num, ==, 30000);
+  g_assert_cmpint (from_json->width, ==, 720);
+
+  /* the CSV has decimal points and OpenFace column names: Python's csv module
+   * reads the same numbers */
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+  g_assert_true (g_str_has_prefix (text, "frame,timestamp,success,status,x_0,x_1,"));
+  if (wkp_test_python ("numpy") == NULL)
+    return;
+  g_autofree char *npy = g_build_filename (dir, "csv.npy", NULL);
+  const char *args[] = { "csv-to-npy", csv, npy, NULL };
+  g_autofree char *out = wkp_test_run_python ("landmarks_io.py", args);
+  g_autoptr(WkpNpy) py = wkp_npy_load (npy, &error);
+  g_assert_no_error (error);
+  const float *pv = py->data;
+  for (int i = 0; i < 7 * N2; i++)
+    {
+      if (isnan (t->points[i]))
+        g_assert_true (isnan (pv[i]));
+      else
+        g_assert_cmpfloat_with_epsilon (pv[i], t->points[i], 0.0006);
+    }
+}
+
+static void
+write_text (const char *path, const char *text)
+{
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+static char *
+csv_header (char delim)
+{
+  GString *s = g_string_new ("frame");
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < WKP_N_LANDMARKS; i++)
+      g_string_append_printf (s, "%c%c_%d", delim, k ? 'y' : 'x', i);
+  g_string_append_c (s, '\n');
+  return g_string_free (s, FALSE);
+}
+
+static char *
+csv_row (char delim, const char *value)
+{
+  GString *s = g_string_new ("1");
+  for (int i = 0; i < N2; i++)
+    g_string_append_printf (s, "%c%s", delim, value);
+  g_string_append_c (s, '\n');
+  return g_string_free (s, FALSE);
+}
+
+static void
+expect_load_error (const char *path, const char *fragment)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpLandmarkTrack) t = wkp_landmark_track_load (path, WKP_RATIONAL (0, 0), &error);
+  g_assert_null (t);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_autofree char *base = g_path_get_basename (path);
+  char *dot = strchr (base, '.');
+  if (dot != NULL)
+    *dot = '\0';   /* "ours" for ours.npy or its ours.status.npy */
+  g_assert_nonnull (strstr (error->message, base));   /* names the file */
+  if (fragment != NULL && strstr (error->message, fragment) == NULL)
+    g_error ("error “%s” does not mention “%s”", error->message, fragment);
+}
+
+static void
+test_malformed (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autoptr(GError) error = NULL;
+
+  /* missing file, a folder */
+  {
+    g_autofree char *p = g_build_filename (dir, "nothing.npy", NULL);
+    expect_load_error (p, "no such");
+    expect_load_error (dir, "folder");
+  }
+  /* wrong shape, wrong dtype */
+  {
+    g_autofree char *p = g_build_filename (dir, "shape.npy", NULL);
+    gint64 shape[3] = { 3, 67, 2 };
+    float data[3 * 67 * 2] = { 0 };
+    g_assert_true (wkp_npy_save (p, WKP_DTYPE_F32, 3, shape, data, &error));
+    expect_load_error (p, "[3, 67, 2]");
+    g_autofree char *q = g_build_filename (dir, "dtype.npy", NULL);
+    gint32 idata[3 * 68 * 2] = { 0 };
+    gint64 shape2[3] = { 3, 68, 2 };
+    g_assert_true (wkp_npy_save (q, WKP_DTYPE_I32, 3, shape2, idata, &error));
+    expect_load_error (q, "float32");
+  }
+  /* truncated .npy: header promises more than the file holds */
+  {
+    g_autofree char *p = g_build_filename (dir, "trunc.npy", NULL);
+    gint64 shape[3] = { 10, 68, 2 };
+    g_autofree float *data = g_new0 (float, 10 * N2);
+    g_autoptr(GBytes) b = wkp_npy_encode (WKP_DTYPE_F32, 3, shape, data);
+    gsize len;
+    const guint8 *raw = g_bytes_get_data (b, &len);
+    g_assert_true (g_file_set_contents (p, (const char *) raw, (gssize) len - 100, NULL));
+    expect_load_error (p, NULL);
+    /* and a file that is not .npy at all */
+    g_autofree char *q = g_build_filename (dir, "text.npy", NULL);
+    write_text (q, "hello");
+    expect_load_error (q, NULL);
+  }
+  /* our format with a bad status file */
+  {
+    g_autofree char *p = g_build_filename (dir, "ours.npy", NULL);
+    g_autofree char *s = g_build_filename (dir, "ours.status.npy", NULL);
+    g_autoptr(WkpLandmarkTrack) t = make_track (4);
+    g_assert_true (wkp_landmark_track_save (t, p, &error));
+    guint8 bad[4] = { 1, 7, 1, 1 };
+    gint64 shape[1] = { 4 };
+    g_assert_true (wkp_npy_save (s, WKP_DTYPE_U8, 1, shape, bad, &error));
+    expect_load_error (p, "status 7");
+    gint64 shape3[1] = { 3 };
+    g_assert_true (wkp_npy_save (s, WKP_DTYPE_U8, 1, shape3, bad, &error));
+    expect_load_error (p, NULL);
+    g_assert_cmpint (g_unlink (s), ==, 0);
+    expect_load_error (p, "status file");
+  }
+  /* CSV: text in numbers */
+  {
+    g_autofree char *p = g_build_filename (dir, "text.csv", NULL);
+    g_autofree char *h = csv_header (',');
+    g_autofree char *r = csv_row (',', "12.5");
+    g_autofree char *bad = g_strdup (r);
+    char *at = strstr (bad, "12.5");
+    memcpy (at, "ab.c", 4);
+    bad[0] = '2';
+    g_autofree char *all = g_strconcat (h, r, bad, NULL);
+    write_text (p, all);
+    expect_load_error (p, "line 3");
+    expect_load_error (p, "“ab.c” is not a number");
+  }
+  /* CSV written in a decimal-comma locale: ; separated, 12,5 */
+  {
+    g_autofree char *p = g_build_filename (dir, "comma.csv", NULL);
+    g_autofree char *h = csv_header (';');
+    g_autofree char *r = csv_row (';', "12,5");
+    g_autofree char *all = g_strconcat (h, r, NULL);
+    write_text (p, all);
+    expect_load_error (p, "decimal comma");
+    /* or , separated: too many fields */
+    g_autofree char *q = g_build_filename (dir, "comma2.csv", NULL);
+    g_autofree char *h2 = csv_header (',');
+    g_autofree char *r2 = csv_row (',', "12,5");
+    g_autofree char *all2 = g_strconcat (h2, r2, NULL);
+    write_text (q, all2);
+    expect_load_error (q, "decimal comma");
+  }
+  /* CSV without the landmark columns, empty CSV, binary junk */
+  {
+    g_autofree char *p = g_build_filename (dir, "cols.csv", NULL);
+    write_text (p, "frame,x_0,y_0\n1,2,3\n");
+    expect_load_error (p, "x_1");
+    g_autofree char *q = g_build_filename (dir, "empty.csv", NULL);
+    write_text (q, "");
+    expect_load_error (q, "empty");
+    g_autofree char *z = g_build_filename (dir, "junk.csv", NULL);
+    g_assert_true (g_file_set_contents (z, "\x00\xff\xfe", 3, NULL));
+    expect_load_error (z, NULL);
+  }
+  /* CSV frames going backwards */
+  {
+    g_autofree char *p = g_build_filename (dir, "order.csv", NULL);
+    g_autofree char *h = csv_header (',');
+    g_autofree char *r = csv_row (',', "1");
+    g_autofree char *r0 = g_strdup (r);
+    r0[0] = '0';
+    g_autofree char *all = g_strconcat (h, r, r0, NULL);
+    write_text (p, all);
+    expect_load_error (p, "increase");
+  }
+  /* JSON that is not ours */
+  {
+    g_autofree char *p = g_build_filename (dir, "other.json", NULL);
+    write_text (p, "{\"format\": 5, \"frames\": []}");
+    expect_load_error (p, NULL);
+    g_autofree char *q = g_build_filename (dir, "broken.json", NULL);
+    write_text (q, "{\"format\": \"wav2kp-landmarks-json\", \"frames\": [");
+    expect_load_error (q, NULL);
+  }
+}
+
+/* A failed save leaves nothing behind and never touches an existing output. */
+static void
+test_save_safety (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autoptr(WkpLandmarkTrack) t = make_track (3);
+  g_autoptr(GError) error = NULL;
+
+  g_autofree char *nodir = g_build_filename (dir, "missing", "x.npy", NULL);
+  g_assert_false (wkp_landmark_track_save (t, nodir, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  g_autofree char *noext = g_build_filename (dir, "x.dat", NULL);
+  g_assert_false (wkp_landmark_track_save (t, noext, &error));
+  g_assert_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (g_file_test (noext, G_FILE_TEST_EXISTS));
+
+  /* the sidecar's place is a folder: fails before writing anything */
+  g_autofree char *p = g_build_filename (dir, "y.npy", NULL);
+  g_autofree char *side = g_build_filename (dir, "y.json", NULL);
+  write_text (p, "old");
+  g_assert_cmpint (g_mkdir (side, 0755), ==, 0);
+  g_assert_false (wkp_landmark_track_save (t, p, &error));
+  g_assert_nonnull (error);
+  g_autofree char *content = NULL;
+  g_assert_true (g_file_get_contents (p, &content, NULL, NULL));
+  g_assert_cmpstr (content, ==, "old");
+  /* no temporaries left */
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  int n = 0;
+  while ((name = g_dir_read_name (d)) != NULL)
+    n++;
+  g_dir_close (d);
+  g_assert_cmpint (n, ==, 2);
+}
+
+static void
+test_smooth (void)
+{
+  g_autoptr(WkpLandmarkTrack) t = wkp_landmark_track_new (30, WKP_RATIONAL (25, 1));
+  /* a straight line plus alternating noise: SG(5,2) keeps lines exactly */
+  for (int f = 0; f < 30; f++)
+    {
+      t->status[f] = f == 14 ? WKP_FACE_MISSING : WKP_FACE_DETECTED;
+      for (int i = 0; i < N2; i++)
+        t->points[f * N2 + i] = f == 14 ? NAN : (float) (100 + 2 * f + i + ((f & 1) ? 1.0 : -1.0));
+    }
+  g_autoptr(WkpLandmarkTrack) s = wkp_landmark_track_copy (t);
+  wkp_landmark_track_smooth (s);
+  for (int f = 0; f < 30; f++)
+    {
+      gboolean near_gap = f <= 1 || f >= 28 || (f >= 12 && f <= 16);
+      for (int i = 0; i < N2; i++)
+        {
+          float v = s->points[f * N2 + i], o = t->points[f * N2 + i];
+          if (f == 14)
+            g_assert_true (isnan (v));
+          else if (near_gap)
+            g_assert_cmpfloat (v, ==, o);   /* windows never cross a gap */
+          else
+            {
+              /* alternating +-1 noise through (-3, 12, 17, 12, -3) / 35:
+               * s * (-3 - 12 + 17 - 12 - 3) / 35 = -13/35 s; the line passes */
+              double noise = (f & 1) ? 1.0 : -1.0;
+              double expect = 100 + 2 * f + i - noise * 13.0 / 35.0;
+              g_assert_cmpfloat_with_epsilon (v, expect, 1e-3);
+            }
+        }
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/landmark-io/track-basics", test_track_basics);
+  g_test_add_func ("/landmark-io/roundtrip-ours", test_roundtrip_ours);
+  g_test_add_func ("/landmark-io/import-face-alignment", test_import_face_alignment);
+  g_test_add_func ("/landmark-io/import-openface", test_import_openface);
+  g_test_add_func ("/landmark-io/export", test_export);
+  g_test_add_func ("/landmark-io/malformed", test_malformed);
+  g_test_add_func ("/landmark-io/save-safety", test_save_safety);
+  g_test_add_func ("/landmark-io/smooth", test_smooth);
+  return g_test_run ();
+}
