@@ -114,12 +114,57 @@ print_table (const WkpEvaluation *ev)
               ev->energy_slope, ev->energy_intercept, ev->energy_fit_frames);
 }
 
+static void
+print_per_clip (const WkpEvaluation *ev)
+{
+  printf ("\nPer clip: aperture r / LMD mouth (frames compared)\n");
+  printf ("%-36s %-14s", "clip", "speaker");
+  for (int e = 0; e < ev->n_entries; e++)
+    if (ev->entries[e].problem == NULL)
+      {
+        g_autofree char *start = g_utf8_substring (ev->entries[e].label, 0, 21);
+        g_autofree char *head = g_utf8_strlen (ev->entries[e].label, -1) > 24
+                                ? g_strconcat (start, "...", NULL)
+                                : g_strdup (ev->entries[e].label);
+        printf ("  %-24s", head);
+      }
+  printf ("\n");
+  for (int c = 0; c < ev->n_clips; c++)
+    {
+      g_auto(GStrv) parts = g_strsplit (ev->clip_name[c], "/", -1);
+      guint np = g_strv_length (parts);
+      g_autofree char *name = np >= 2 ? g_strjoin ("/", parts[np - 2], parts[np - 1], NULL) : g_strdup (ev->clip_name[c]);
+      glong len = g_utf8_strlen (name, -1);
+      g_autofree char *shown = len > 36 ? g_strconcat ("...", g_utf8_offset_to_pointer (name, len - 33), NULL)
+                                        : g_strdup (name);
+      printf ("%-36s %-14.14s", shown, ev->clip_speaker[c] != NULL ? ev->clip_speaker[c] : "");
+      for (int e = 0; e < ev->n_entries; e++)
+        {
+          const WkpMetrics *m = &ev->entries[e].clips[c];
+          char r[16], lmd[16], cell[64];
+          if (ev->entries[e].problem != NULL)
+            continue;
+          if (isfinite (m->aperture_r))
+            g_snprintf (r, sizeof r, "%.3f", m->aperture_r);
+          else
+            g_strlcpy (r, "n/a", sizeof r);
+          if (isfinite (m->lmd_mouth))
+            g_snprintf (lmd, sizeof lmd, "%.4f", m->lmd_mouth);
+          else
+            g_strlcpy (lmd, "n/a", sizeof lmd);
+          g_snprintf (cell, sizeof cell, "%s / %s (%" G_GINT64_FORMAT ")", r, lmd, m->n_compared);
+          printf ("  %-24s", cell);
+        }
+      printf ("\n");
+    }
+}
+
 int
 wkp_cli_evaluate (int argc, char **argv)
 {
   g_auto(GStrv) models = NULL;
   g_autofree char *split_text = NULL, *csv = NULL, *json = NULL, *plot = NULL;
-  gboolean no_baselines = FALSE;
+  gboolean no_baselines = FALSE, per_clip = FALSE;
   int threads = 1, max_lag = WKP_METRICS_MAX_LAG;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME_ARRAY, &models,
@@ -128,6 +173,7 @@ wkp_cli_evaluate (int argc, char **argv)
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, "Write per-clip and pooled results as CSV", "FILE" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json, "Write per-clip and pooled results as JSON", "FILE" },
     { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, "Write SVG+PNG plots (aperture per clip, summary) into DIR", "DIR" },
+    { "per-clip", 0, 0, G_OPTION_ARG_NONE, &per_clip, "Also print each clip's aperture r and mouth LMD per model", NULL },
     { "no-baselines", 0, 0, G_OPTION_ARG_NONE, &no_baselines, "Skip the mean-face and audio-energy baselines", NULL },
     { "max-lag", 0, 0, G_OPTION_ARG_INT, &max_lag, "Best-lag search range in frames (default 3)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads for model inference (default 1)", "N" },
@@ -202,6 +248,8 @@ wkp_cli_evaluate (int argc, char **argv)
     return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
 
   print_table (ev);
+  if (per_clip)
+    print_per_clip (ev);
 
   out = wkp_output_new ();
   if (csv != NULL)
