@@ -3,6 +3,9 @@
 #include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "wkp-face.h"
 #include "wkp-landmarks.h"
@@ -221,6 +224,16 @@ aperture_of (const float *canon, gint64 n_frames)
   return g_bytes_new_take (ap, n_frames * sizeof (float));
 }
 
+/* Worker threads run at a lower priority (Linux nice is per thread) so that
+ * the main loop and the playback threads keep their CPU on a busy machine. */
+static void
+lower_thread_priority (void)
+{
+#ifdef SYS_gettid
+  setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10);
+#endif
+}
+
 /* --- thread A: audio, features, prediction ---------------------------------- */
 
 static gpointer
@@ -235,6 +248,7 @@ audio_thread (gpointer data)
   g_autofree float *features = NULL;
   Delivery *d;
 
+  lower_thread_priority ();
   ca = wkp_clip_audio_load (&spec, WKP_AUDIO_RATE, self->cancellable, &error);
   if (ca == NULL)
     {
@@ -327,6 +341,7 @@ landmark_thread (gpointer data)
   gint64 n_found = 0;
   Delivery *d;
 
+  lower_thread_priority ();
   if (clip->landmarks_file != NULL)
     {
       WkpRational fps = clip->fps_hint;

@@ -124,6 +124,7 @@ static void
 on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
 {
   WkpStudioClip *clip = wkp_session_get_clip (session);
+  gint64 t0 = g_get_monotonic_time ();
 
   if (part & WKP_CLIP_PART_MEDIA)
     {
@@ -152,6 +153,7 @@ on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
   set_mouth_note (self);
   update_overlays (self);
   update_time_label (self);
+  g_debug ("clip part %u applied in %.1f ms", part, (g_get_monotonic_time () - t0) / 1000.0);
 }
 
 /* --- jobs ------------------------------------------------------------------ */
@@ -235,6 +237,8 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   g_autofree char *title = NULL;
   g_autofree char *kind = NULL;
 
+  gint64 t0 = g_get_monotonic_time ();
+
   g_return_if_fail (request->video != NULL || request->audio != NULL);
 
   cancel_job (self);
@@ -269,6 +273,7 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   on_job_progress (self->job, self);
 
   add_recent (self, request->video != NULL ? request->video : request->audio);
+  g_debug ("open took %.1f ms on the main thread", (g_get_monotonic_time () - t0) / 1000.0);
 }
 
 static gboolean
@@ -341,6 +346,29 @@ wkp_studio_window_set_playing (WkpStudioWindow *self, gboolean playing)
       && wkp_session_get_duration (self->session) > 0)
     wkp_studio_window_seek (self, 0);
   wkp_session_set_playing (self->session, playing);
+}
+
+static void
+before_paint (GdkFrameClock *clock, WkpStudioWindow *self)
+{
+  g_object_set_data (G_OBJECT (self), "wkp-paint-start", GSIZE_TO_POINTER ((gsize) g_get_monotonic_time ()));
+}
+
+static void
+after_paint (GdkFrameClock *clock, WkpStudioWindow *self)
+{
+  gint64 t0 = (gint64) GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (self), "wkp-paint-start"));
+  gint64 dt = g_get_monotonic_time () - t0;
+  if (t0 > 0 && dt > 10000)
+    g_debug ("slow frame: update+layout+paint %.1f ms", dt / 1000.0);
+}
+
+static void
+on_realize (GtkWidget *widget, gpointer data)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  g_signal_connect_object (clock, "before-paint", G_CALLBACK (before_paint), widget, 0);
+  g_signal_connect_object (clock, "after-paint", G_CALLBACK (after_paint), widget, 0);
 }
 
 static gboolean
@@ -788,6 +816,7 @@ wkp_studio_window_init (WkpStudioWindow *self)
   g_signal_connect_object (gtk_recent_manager_get_default (), "changed", G_CALLBACK (fill_recent_menu), self,
                            G_CONNECT_SWAPPED);
   self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick, NULL, NULL);
+  g_signal_connect (self, "realize", G_CALLBACK (on_realize), NULL);
   update_time_label (self);
 }
 
