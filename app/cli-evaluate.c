@@ -122,10 +122,9 @@ print_per_clip (const WkpEvaluation *ev)
   for (int e = 0; e < ev->n_entries; e++)
     if (ev->entries[e].problem == NULL)
       {
-        g_autofree char *start = g_utf8_substring (ev->entries[e].label, 0, 21);
-        g_autofree char *head = g_utf8_strlen (ev->entries[e].label, -1) > 24
-                                ? g_strconcat (start, "...", NULL)
-                                : g_strdup (ev->entries[e].label);
+        gboolean cut = g_utf8_strlen (ev->entries[e].label, -1) > 24;
+        g_autofree char *start = cut ? g_utf8_substring (ev->entries[e].label, 0, 21) : NULL;
+        g_autofree char *head = cut ? g_strconcat (start, "...", NULL) : g_strdup (ev->entries[e].label);
         printf ("  %-24s", head);
       }
   printf ("\n");

@@ -142,12 +142,15 @@ test_reference_and_baselines (void)
   json = g_build_filename (work_dir, "eval.json", NULL);
   plots = g_build_filename (work_dir, "plots", NULL);
   status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--model", tracks, "--split", "all",
-                                                "--csv", csv, "--json", json, "--plot", plots, NULL }, &out, &err);
+                                                "--csv", csv, "--json", json, "--plot", plots, "--per-clip",
+                                                NULL }, &out, &err);
   g_test_message ("%s%s", out, err);
   g_assert_cmpint (status, ==, 0);
   g_assert_nonnull (strstr (out, "tracks"));
   g_assert_nonnull (strstr (out, "mean face (baseline)"));
   g_assert_nonnull (strstr (out, "audio energy (baseline)"));
+  g_assert_nonnull (strstr (out, "Per clip"));
+  g_assert_nonnull (strstr (out, "GRID/bbaf2n.mpg"));
 
   parser = load_json (json);
   root = json_node_get_object (json_parser_get_root (parser));
