@@ -583,6 +583,24 @@ test_bad_input (void)
   }
 }
 
+static void
+test_cli_errors (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model = g_build_filename (dir, "m.wkpm", NULL);
+  g_autofree char *missing = g_build_filename (dir, "no-such-dataset", NULL);
+  const char *args[] = { "train", missing, "-o", model, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_cmpint (wkp_test_run_cli (args, &out, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "no-such-dataset"));
+  g_auto(GStrv) lines = g_strsplit (g_strstrip (err), "\n", -1);
+  g_assert_cmpint (g_strv_length (lines), ==, 1);
+  g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
+  const char *args2[] = { "train", dir, NULL };
+  g_autofree char *out2 = NULL, *err2 = NULL;
+  g_assert_cmpint (wkp_test_run_cli (args2, &out2, &err2), ==, 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -597,5 +615,6 @@ main (int argc, char **argv)
   g_test_add_func ("/train/resume-exact", test_resume_exact);
   g_test_add_func ("/train/bad-input", test_bad_input);
   g_test_add_func ("/train/torch-parity", test_torch_parity);
+  g_test_add_func ("/train/cli-errors", test_cli_errors);
   return g_test_run ();
 }
