@@ -284,6 +284,9 @@ wkp_player_open (WkpPlayer *self, const char *video, const char *audio, WkpRatio
 
   g_return_val_if_fail (video != NULL || audio != NULL, FALSE);
   wkp_player_close (self);
+  /* GStreamer starts with the first clip, not with the window (startup time) */
+  if (!gst_is_initialized ())
+    gst_init (NULL, NULL);
 
   self->pipeline = gst_pipeline_new ("wkp-player");
   self->appsink = gst_element_factory_make ("appsink", "frames");

@@ -51,7 +51,15 @@ char *
 wkp_studio_clip_title (const WkpStudioClip *clip)
 {
   const char *p = clip->video != NULL ? clip->video : clip->audio;
-  return p != NULL ? g_path_get_basename (p) : g_strdup ("");
+  if (p == NULL)
+    return g_strdup ("");
+  if (clip->video != NULL && wkp_media_is_pattern (clip->video))
+    {
+      /* an image sequence is named by its folder */
+      g_autofree char *dir = g_path_get_dirname (clip->video);
+      return g_path_get_basename (dir);
+    }
+  return g_path_get_basename (p);
 }
 
 static const float *

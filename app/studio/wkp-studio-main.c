@@ -1,6 +1,5 @@
 /* wav2kp-studio: the GTK 4 desktop app. */
 #include <glib/gi18n.h>
-#include <gst/gst.h>
 #include <locale.h>
 
 #include "wkp-config.h"
@@ -17,7 +16,6 @@ main (int argc, char **argv)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_set_application_name (_("wav2kp Studio"));
-  gst_init (&argc, &argv);
 
   app = wkp_studio_app_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);

@@ -183,6 +183,7 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
     gtk_label_set_text (self->status_label, _("Cancelled"));
   else if (clip != NULL && clip->errors == NULL)
     gtk_label_set_text (self->status_label, _("Ready"));
+  g_signal_handlers_disconnect_by_data (job, self);   /* a pending progress idle may still fire */
   if (job == self->job)
     g_clear_object (&self->job);
 }
