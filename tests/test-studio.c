@@ -78,6 +78,12 @@ has_frame (WkpStudioWindow *window, gpointer data)
   return wkp_frame_view_get_texture (fv) != NULL && wkp_frame_view_get_index (fv) == *(gint64 *) data;
 }
 
+static gboolean
+media_known (WkpStudioWindow *window, gpointer data)
+{
+  return wkp_session_n_frames (wkp_studio_window_get_session (window)) > 0;
+}
+
 static WkpStudioWindow *
 new_window (void)
 {
@@ -334,6 +340,7 @@ test_seek_clip (const char *relative, const gint64 *frames, int n)
   request.video = path;
   wkp_studio_window_open (window, &request);
   g_assert_true (wait_for (window, has_frame, &zero, 10000));
+  g_assert_true (wait_for (window, media_known, NULL, 30000));
   for (int i = 0; i < n; i++)
     seek_and_check (window, path, frames[i]);
   /* Left/Right step one frame through the window's actions */
