@@ -1255,3 +1255,158 @@ wkp_model_stream_finish (WkpModelStream *s, float **coeffs, GError **error)
   s->finished = TRUE;
   return stream_run (s, s->n_rows + s->model->delay, s->n_rows - 1, s->n_rows, coeffs, error);
 }
+
+/* --- audio-level streaming -------------------------------------------------------------------- */
+
+struct _WkpModelAudioStream {
+  const WkpModel *model;
+  WkpModelStream *features;
+  gint64          spf;          /* samples per internal frame */
+  int             margin;       /* frames each side that a segment's edge effects reach */
+  GArray         *audio;        /* samples [buf_start, n_total) */
+  gint64          buf_start;
+  gint64          n_total;
+  gint64          rows_done;    /* feature rows fed to the feature stream */
+  gboolean        finished;
+};
+
+WkpModelAudioStream *
+wkp_model_audio_stream_new (const WkpModel *model, int n_threads, GError **error)
+{
+  const WkpFeatureConfig *c;
+  WkpModelAudioStream *s;
+  WkpModelStream *fs;
+  gint64 num, den, sub_samples;
+  double half_window_frames;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  c = &model->features;
+  num = (gint64) c->sample_rate * model->fps.den;
+  den = model->fps.num;
+  if (num % (den * c->subframes) != 0)
+    {
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_UNSUPPORTED,
+                   "audio streaming needs a whole number of samples per sub-frame; the model runs at %d/%d fps "
+                   "with %d sub-frames at %d Hz", model->fps.num, model->fps.den, c->subframes, c->sample_rate);
+      return NULL;
+    }
+  fs = wkp_model_stream_new (model, n_threads, error);
+  if (fs == NULL)
+    return NULL;
+  s = g_new0 (WkpModelAudioStream, 1);
+  s->model = model;
+  s->features = fs;
+  s->spf = num / den;
+  sub_samples = s->spf / c->subframes;
+  /* reach of a row beyond its frame: half an analysis window (+ the FFT
+   * frame, conservatively), the delta regression over deltas * delta_width
+   * sub-frames, one sample of pre-emphasis; rounded up to whole frames + 1 */
+  half_window_frames = (MAX (c->window_ms * 1e-3 * c->sample_rate, (double) c->n_fft) / 2.0 + 1) / (double) s->spf;
+  s->margin = 1 + (int) ceil (half_window_frames) +
+              (int) ((c->deltas * c->delta_width * sub_samples + s->spf - 1) / s->spf);
+  s->audio = g_array_new (FALSE, FALSE, sizeof (float));
+  return s;
+}
+
+int
+wkp_model_audio_stream_lag (const WkpModelAudioStream *s)
+{
+  g_return_val_if_fail (s != NULL, 0);
+  return s->margin;
+}
+
+void
+wkp_model_audio_stream_free (WkpModelAudioStream *s)
+{
+  if (s == NULL)
+    return;
+  wkp_model_stream_free (s->features);
+  g_array_unref (s->audio);
+  g_free (s);
+}
+
+/* Computes feature rows [rows_done, upto) from a segment of frames
+ * [seg0, seg1) (seg1 frames of audio, or the end of the audio at finish). */
+static gint64
+audio_stream_rows (WkpModelAudioStream *s, gint64 upto, gint64 seg1, float **coeffs, GError **error)
+{
+  const WkpModel *m = s->model;
+  gint64 seg0 = MAX (s->rows_done - s->margin, 0);
+  gint64 a0 = seg0 * s->spf, a1 = MIN (seg1 * s->spf, s->n_total);
+  g_autofree float *rows = NULL;
+  gint64 k;
+  int dim = wkp_model_feature_dim (m);
+
+  *coeffs = NULL;
+  if (upto <= s->rows_done)
+    return 0;
+  g_assert (a0 >= s->buf_start);
+  rows = wkp_features_compute (&m->features, (const float *) s->audio->data + (a0 - s->buf_start), a1 - a0, m->fps,
+                               seg1 - seg0, error);
+  if (rows == NULL)
+    return -1;
+  k = wkp_model_stream_push (s->features, rows + (s->rows_done - seg0) * dim, upto - s->rows_done, coeffs, error);
+  if (k < 0)
+    return -1;
+  s->rows_done = upto;
+  /* audio before the next segment's start is no longer needed */
+  {
+    gint64 keep = MAX (s->rows_done - s->margin, 0) * s->spf;
+    if (keep > s->buf_start)
+      {
+        g_array_remove_range (s->audio, 0, (guint) (keep - s->buf_start));
+        s->buf_start = keep;
+      }
+  }
+  return k;
+}
+
+gint64
+wkp_model_audio_stream_push (WkpModelAudioStream *s, const float *audio, gint64 n, float **coeffs, GError **error)
+{
+  gint64 whole, upto;
+
+  g_return_val_if_fail (s != NULL && coeffs != NULL && n >= 0 && (n == 0 || audio != NULL), -1);
+  *coeffs = NULL;
+  if (s->finished)
+    {
+      g_set_error_literal (error, WKP_MODEL_ERROR, WKP_ERROR_FAILED, "stream already finished");
+      return -1;
+    }
+  g_array_append_vals (s->audio, audio, (guint) n);
+  s->n_total += n;
+  whole = s->n_total / s->spf;            /* frames whose audio is complete */
+  upto = whole - s->margin;               /* rows whose look-ahead is complete */
+  return audio_stream_rows (s, upto, whole, coeffs, error);
+}
+
+gint64
+wkp_model_audio_stream_finish (WkpModelAudioStream *s, float **coeffs, GError **error)
+{
+  gint64 T, k1, k2;
+  g_autofree float *c1 = NULL, *c2 = NULL;
+  int K;
+
+  g_return_val_if_fail (s != NULL && coeffs != NULL, -1);
+  *coeffs = NULL;
+  if (s->finished)
+    return 0;
+  s->finished = TRUE;
+  K = s->model->n_components;
+  T = wkp_frames_for_samples (s->n_total, s->model->fps, s->model->features.sample_rate);
+  k1 = audio_stream_rows (s, T, T, &c1, error);
+  if (k1 < 0)
+    return -1;
+  k2 = wkp_model_stream_finish (s->features, &c2, error);
+  if (k2 < 0)
+    return -1;
+  if (k1 + k2 > 0)
+    {
+      *coeffs = g_new (float, (gsize) (k1 + k2) * K);
+      if (k1 > 0)
+        memcpy (*coeffs, c1, sizeof (float) * k1 * K);
+      if (k2 > 0)
+        memcpy (*coeffs + k1 * K, c2, sizeof (float) * k2 * K);
+    }
+  return k1 + k2;
+}

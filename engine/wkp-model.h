@@ -165,6 +165,29 @@ gint64          wkp_model_stream_push   (WkpModelStream *stream, const float *fe
 gint64          wkp_model_stream_finish (WkpModelStream *stream, float **coeffs, GError **error);
 void            wkp_model_stream_free   (WkpModelStream *stream);
 
+/* Audio-level streaming on top of WkpModelStream: push mono audio at
+ * features.sample_rate in chunks of any size (e.g. 10 ms); returns the PCA
+ * coefficients [k, n_components] of the internal-rate frames that became
+ * final. A feature row is computed once the audio a few frames past it has
+ * arrived (analysis window and deltas reach ahead; see
+ * wkp_model_audio_stream_lag), from a short segment that starts on a frame
+ * boundary, so the rows are those of wkp_features_compute() on the whole
+ * audio. Needs an internal frame that is a whole number of samples per
+ * sub-frame (e.g. 25, 50 or 100 fps at 16 kHz with 4 sub-frames); otherwise
+ * WKP_ERROR_UNSUPPORTED. Unidirectional models only. The concatenated output
+ * equals wkp_model_predict_coeffs() on the features of the whole audio
+ * (wkp_frames_for_samples() frames) up to float rounding. */
+typedef struct _WkpModelAudioStream WkpModelAudioStream;
+WkpModelAudioStream *wkp_model_audio_stream_new    (const WkpModel *model, int n_threads, GError **error);
+gint64               wkp_model_audio_stream_push   (WkpModelAudioStream *stream, const float *audio,
+                                                    gint64 n_samples, float **coeffs, GError **error);
+gint64               wkp_model_audio_stream_finish (WkpModelAudioStream *stream, float **coeffs, GError **error);
+/* Frames of look-ahead before a feature row is final (the output lags this
+ * plus context + delay frames). */
+int                  wkp_model_audio_stream_lag    (const WkpModelAudioStream *stream);
+void                 wkp_model_audio_stream_free   (WkpModelAudioStream *stream);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpModelAudioStream, wkp_model_audio_stream_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpModel, wkp_model_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpModelStream, wkp_model_stream_free)
 

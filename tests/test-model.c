@@ -750,6 +750,70 @@ test_to_pixels (void)
 }
 
 
+/* Audio chunks in (10 ms and random sizes), the whole-utterance result out. */
+static void
+test_audio_stream (void)
+{
+  g_autoptr(WkpModel) m = random_model (2, 1, FALSE, 16, 2, FALSE, 1.0f);
+  const int rate = 16000;
+  const gint64 n = rate * 5 + 123;
+  g_autofree float *audio = synth_speechlike (n, rate);
+  gint64 T = wkp_frames_for_samples (n, m->fps, rate);
+  int K = m->n_components;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *feats = wkp_features_compute (&m->features, audio, n, m->fps, T, &error);
+  g_autofree float *whole = wkp_model_predict_coeffs (m, feats, T, 1, &error);
+
+  g_assert_no_error (error);
+  for (int mode = 0; mode < 2; mode++)
+    {
+      g_autoptr(WkpModelAudioStream) st = wkp_model_audio_stream_new (m, 1, &error);
+      g_autofree float *got = g_new0 (float, T * K);
+      gint64 fed = 0, out = 0, k;
+      float *c = NULL;
+      double maxd = 0, scale = 0;
+
+      g_assert_no_error (error);
+      while (fed < n)
+        {
+          gint64 r = mode == 0 ? 160 : g_test_rand_int_range (0, 3000);
+          gint64 chunk = MIN (n - fed, r);
+          k = wkp_model_audio_stream_push (st, audio + fed, chunk, &c, &error);
+          g_assert_no_error (error);
+          g_assert_cmpint (out + k, <=, T);
+          if (k > 0)
+            memcpy (got + out * K, c, sizeof (float) * k * K);
+          g_clear_pointer (&c, g_free);
+          out += k;
+          fed += chunk;
+          /* bounded latency: frames lag the audio by lag + context + delay (+1 partial) */
+          g_assert_cmpint (out, >=, fed / 640 - wkp_model_audio_stream_lag (st) - m->context - m->delay - 1);
+        }
+      k = wkp_model_audio_stream_finish (st, &c, &error);
+      g_assert_no_error (error);
+      if (k > 0)
+        memcpy (got + out * K, c, sizeof (float) * k * K);
+      g_clear_pointer (&c, g_free);
+      out += k;
+      g_assert_cmpint (out, ==, T);
+      for (gint64 i = 0; i < T * K; i++)
+        {
+          maxd = MAX (maxd, fabs (got[i] - whole[i]));
+          scale = MAX (scale, fabs (whole[i]));
+        }
+      g_test_message ("audio stream (%s chunks, lag %d frames) vs whole: %.3g relative", mode == 0 ? "10 ms" : "random",
+                      wkp_model_audio_stream_lag (st), maxd / scale);
+      g_assert_cmpfloat (maxd / scale, <=, 2e-6);
+    }
+  /* a rate whose frames are not whole samples per sub-frame is refused */
+  m->fps = WKP_RATIONAL (30000, 1001);
+  {
+    g_autoptr(WkpModelAudioStream) st = wkp_model_audio_stream_new (m, 1, &error);
+    g_assert_null (st);
+    g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_UNSUPPORTED);
+  }
+}
+
 /* --- CLI ------------------------------------------------------------------------------------ */
 
 static char *
@@ -969,6 +1033,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/resample", test_resample);
   g_test_add_func ("/model/fps-independence", test_fps_independence);
   g_test_add_func ("/model/stream", test_stream);
+  g_test_add_func ("/model/audio-stream", test_audio_stream);
   g_test_add_func ("/model/to-pixels", test_to_pixels);
   g_test_add_func ("/model/cli/predict-audio", test_cli_predict_audio);
   g_test_add_func ("/model/cli/predict-video", test_cli_predict_video);
