@@ -600,12 +600,12 @@ interp_at (const double *v, gint64 n, double fps, double t)
 }
 
 static void
-test_fps_independence (void)
+check_fps_independence (const float *audio)
 {
   g_autoptr(WkpModel) m = random_model (1, 1, TRUE, 24, 1, FALSE, 1.0f);
   g_autoptr(GError) error = NULL;
   const int rate = 16000, secs = 10;
-  g_autofree float *audio = NULL, *p25 = NULL, *p30 = NULL;
+  g_autofree float *p25 = NULL, *p30 = NULL;
 
   for (int j = 24; j < 48; j++)
     m->lstm->b_ih[0][0][j] += 3.0f;    /* forget gates: slow dynamics */
@@ -614,7 +614,6 @@ test_fps_independence (void)
   for (int i = 65; i <= 67; i++)
     m->pca_mean[2 * (i - 48) + 1] += 0.1f;
   wkp_test_random_fill (m->pca_basis, (gsize) m->n_components * 40, -0.02f, 0.02f);
-  audio = synth_speechlike ((gint64) rate * secs, rate);
   p25 = wkp_model_predict_audio (m, audio, (gint64) rate * secs, WKP_RATIONAL (25, 1), 25 * secs, 1, NULL, &error);
   p30 = wkp_model_predict_audio (m, audio, (gint64) rate * secs, WKP_RATIONAL (30, 1), 30 * secs, 1, NULL, &error);
   {
@@ -658,6 +657,29 @@ test_fps_independence (void)
   g_assert_cmpfloat (r, >=, 0.98);
   g_assert_cmpfloat (rms / sd, <=, 0.2);
   }
+}
+
+static void
+test_fps_independence (void)
+{
+  g_autofree float *audio = synth_speechlike (16000 * 10, 16000);
+  check_fps_independence (audio);
+}
+
+/* The same on 10 s of real speech (Obama, ../shared/data). */
+static void
+test_fps_independence_speech (void)
+{
+  g_autofree char *wav = wkp_test_shared_file ("av/FuxiVirtualHuman__styletalk/samples/source_video/wav/Obama_clip1.wav");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpAudio) a = NULL;
+
+  if (wav == NULL)
+    return;
+  a = wkp_audio_load (wav, 16000, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (a->n_samples, >=, 16000 * 10);
+  check_fps_independence (a->samples);
 }
 
 /* Streaming fed feature chunks equals whole-utterance prediction. */
@@ -1032,6 +1054,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/prefix-consistency", test_prefix_consistency);
   g_test_add_func ("/model/resample", test_resample);
   g_test_add_func ("/model/fps-independence", test_fps_independence);
+  g_test_add_func ("/model/fps-independence-speech", test_fps_independence_speech);
   g_test_add_func ("/model/stream", test_stream);
   g_test_add_func ("/model/audio-stream", test_audio_stream);
   g_test_add_func ("/model/to-pixels", test_to_pixels);
