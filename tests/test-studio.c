@@ -510,6 +510,34 @@ test_cancel (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The shortcuts window builds, and every action it names exists. */
+static void
+test_shortcuts_window (void)
+{
+  WkpStudioWindow *window = new_window ();   /* registers the resources */
+  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/org/wav2kp/Studio/gtk/help-overlay.ui");
+  GObject *overlay = gtk_builder_get_object (builder, "help_overlay");
+  g_autoptr(GSList) objects = gtk_builder_get_objects (builder);
+  int n_actions = 0;
+
+  g_assert_true (GTK_IS_SHORTCUTS_WINDOW (overlay));
+  for (GSList *l = objects; l != NULL; l = l->next)
+    {
+      g_autofree char *action = NULL;
+      if (!GTK_IS_SHORTCUTS_SHORTCUT (l->data))
+        continue;
+      g_object_get (l->data, "action-name", &action, NULL);
+      if (action == NULL || g_str_has_prefix (action, "app.") || g_str_equal (action, "win.show-help-overlay"))
+        continue;   /* app actions need a GtkApplication; show-help-overlay is GTK's */
+      g_assert_true (g_str_has_prefix (action, "win."));
+      g_assert_true (g_action_group_has_action (G_ACTION_GROUP (window), action + 4));
+      n_actions++;
+    }
+  g_assert_cmpint (n_actions, >=, 12);
+  gtk_window_destroy (GTK_WINDOW (overlay));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -522,5 +550,6 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/no-stall", test_no_stall);
   g_test_add_func ("/studio/audio-only", test_audio_only);
   g_test_add_func ("/studio/cancel", test_cancel);
+  g_test_add_func ("/studio/shortcuts-window", test_shortcuts_window);
   return g_test_run ();
 }
