@@ -274,6 +274,7 @@ typedef struct {
   float      prev[N2];
   int        since_detect;       /* frames since the detector last confirmed the face */
   double     corr_dx, corr_dy, corr_s;   /* detector box relative to the landmark box */
+  int        n_corr;                     /* detections averaged into it (this shot) */
 
   /* who we follow */
   gboolean   have_ref;
@@ -331,6 +332,10 @@ tracked_box (const Tracker *tr, const float *pts, WkpFaceBox *box)
   box->score = 0;
 }
 
+/* The detector's box relative to the landmark box of the fit inside it,
+ * averaged over the detections of the current shot (a running mean that
+ * forgets slowly): one detection's box is quantised to HOG cells and jitters
+ * by several pixels, which the predictor would pass on to the points. */
 static void
 learn_correction (Tracker *tr, const WkpFaceBox *det, const float *pts)
 {
@@ -339,9 +344,14 @@ learn_correction (Tracker *tr, const WkpFaceBox *det, const float *pts)
   double w = box_w (&b);
   if (!(w > 1))
     return;
-  tr->corr_dx = ((det->x0 + det->x1) / 2 - (b.x0 + b.x1) / 2) / w;
-  tr->corr_dy = ((det->y0 + det->y1) / 2 - (b.y0 + b.y1) / 2) / w;
-  tr->corr_s = box_w (det) / w;
+  double dx = ((det->x0 + det->x1) / 2 - (b.x0 + b.x1) / 2) / w;
+  double dy = ((det->y0 + det->y1) / 2 - (b.y0 + b.y1) / 2) / w;
+  double s = box_w (det) / w;
+  double a = tr->n_corr == 0 ? 1.0 : MAX (0.1, 1.0 / (tr->n_corr + 1));
+  tr->corr_dx += a * (dx - tr->corr_dx);
+  tr->corr_dy += a * (dy - tr->corr_dy);
+  tr->corr_s += a * (s - tr->corr_s);
+  tr->n_corr++;
 }
 
 /* Is a tracked fit still a face where we expect it? */
@@ -433,7 +443,9 @@ detect_roi (Tracker *tr, const WkpFrame *fr, const WkpFaceBox *near, WkpFaceBox 
   int x1 = (int) MIN (fr->width, ceil (near->x1 + margin)), y1 = (int) MIN (fr->height, ceil (near->y1 + margin));
   if (x1 - x0 < 16 || y1 - y0 < 16)
     return 0;
-  double scale = CLAMP (100.0 / w, 0.1, 3.0);
+  /* small faces: the full-frame detection scale, so that the box agrees with
+   * what detection on the whole frame gives; big ones: ~100 px, much cheaper */
+  double scale = w * tr->detect_scale <= 200 ? tr->detect_scale : CLAMP (100.0 / w, 0.1, 3.0);
   int n = wkp_dlib_detect (tr->dlib, fr->data + (gsize) y0 * fr->stride + x0, x1 - x0, y1 - y0, fr->stride,
                            scale, 0.0, boxes, MAX_FACES, error);
   tr->n_roi_runs++;
@@ -465,6 +477,29 @@ fit (Tracker *tr, const WkpFrame *fr, const WkpFaceBox *box, float *pts, GError 
 {
   tr->n_fits++;
   return wkp_dlib_fit (tr->dlib, fr->data, fr->width, fr->height, fr->stride, box, pts, error);
+}
+
+/* Two passes: a fit inside @box, then a fit inside the box the detector
+ * would draw (on average) around that first fit. The second box no longer
+ * depends on where the first came from (a detection, or the previous frame),
+ * so both modes converge to the same points. */
+static gboolean
+fit_refined (Tracker *tr, const WkpFrame *fr, const WkpFaceBox *box, gboolean learn, float *pts, GError **error)
+{
+  float first[N2];
+  WkpFaceBox b;
+  if (!fit (tr, fr, box, first, error))
+    return FALSE;
+  if (learn)
+    learn_correction (tr, box, first);
+  for (int i = 0; i < N2; i++)
+    if (!isfinite (first[i]))
+      {
+        memcpy (pts, first, sizeof first);
+        return TRUE;
+      }
+  tracked_box (tr, first, &b);
+  return fit (tr, fr, &b, pts, error);
 }
 
 static void
@@ -507,13 +542,14 @@ track_frame (Tracker *tr, const WkpFrame *fr, gint64 index, float *pts, guint8 *
         tr->n_cuts++;
         tr->have_prev = FALSE;
         tr->have_ref = FALSE;
+        tr->n_corr = 0;
       }
   }
 
   if (tr->tracking && tr->have_prev)
     {
       tracked_box (tr, tr->prev, &box);
-      if (!fit (tr, fr, &box, tracked, error))
+      if (!fit_refined (tr, fr, &box, FALSE, tracked, error))
         return FALSE;
       tracked_ok = fit_is_sound (tr, &box, tracked);
       if (tracked_ok && tr->since_detect + 1 < tr->every)
@@ -533,9 +569,8 @@ track_frame (Tracker *tr, const WkpFrame *fr, gint64 index, float *pts, guint8 *
             return FALSE;
           if (r > 0)
             {
-              if (!fit (tr, fr, &det, pts, error))
+              if (!fit_refined (tr, fr, &det, TRUE, pts, error))
                 return FALSE;
-              learn_correction (tr, &det, pts);
               *status = WKP_FACE_DETECTED;
               tr->since_detect = 0;
               remember (tr, pts, index);
@@ -549,9 +584,8 @@ track_frame (Tracker *tr, const WkpFrame *fr, gint64 index, float *pts, guint8 *
     return FALSE;
   if (r > 0)
     {
-      if (!fit (tr, fr, &det, pts, error))
+      if (!fit_refined (tr, fr, &det, TRUE, pts, error))
         return FALSE;
-      learn_correction (tr, &det, pts);
       *status = WKP_FACE_DETECTED;
       tr->since_detect = 0;
       remember (tr, pts, index);
