@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "wkp-landmarks.h"
 #include "wkp-media.h"
 #include "wkp-session.h"
 #include "wkp-studio-window.h"
@@ -510,6 +511,166 @@ test_cancel (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* --- landmark file, pairing, loop, rate ---------------------------------------------- */
+
+static gboolean
+landmarks_known (WkpStudioWindow *window, gpointer data)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  return clip != NULL && (clip->parts & WKP_CLIP_PART_LANDMARKS) && (clip->parts & WKP_CLIP_PART_MEDIA);
+}
+
+/* A given landmark file is shown instead of extracting: a synthetic track
+ * (a square "face" moving right by one pixel per frame, face missing on
+ * frame 10) saved by the engine, read back by the open job. */
+static void
+test_landmark_file (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *dir = NULL, *file = NULL;
+  g_autoptr(WkpLandmarkTrack) track = NULL;
+  g_autoptr(GError) error = NULL;
+  WkpStudioWindow *window;
+  WkpOpenRequest request = { 0 };
+  WkpStudioClip *clip;
+
+  if (path == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  file = g_build_filename (dir, "marks.npy", NULL);
+  track = wkp_landmark_track_new (75, WKP_RATIONAL (25, 1));
+  for (gint64 f = 0; f < 75; f++)
+    {
+      if (f == 10)
+        continue;
+      for (int i = 0; i < 68; i++)
+        {
+          track->points[(f * 68 + i) * 2] = 100.0f + f + (i % 9) * 10.0f;
+          track->points[(f * 68 + i) * 2 + 1] = 80.0f + (i / 9) * 12.0f;
+        }
+      track->status[f] = WKP_FACE_DETECTED;
+    }
+  track->width = 360;
+  track->height = 288;
+  g_assert_true (wkp_landmark_track_save (track, file, &error));
+  g_assert_no_error (error);
+
+  window = new_window ();
+  request.video = path;
+  request.landmarks = file;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, landmarks_known, NULL, 30000));
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_cmpint (clip->track->n_frames, ==, 75);
+  g_assert_null (wkp_studio_clip_pixels_at (clip, 10));
+  for (gint64 f = 0; f < 75; f += 13)
+    {
+      const float *p = wkp_studio_clip_pixels_at (clip, f);
+      if (f == 10)
+        continue;
+      g_assert_nonnull (p);
+      g_assert_cmpfloat (p[0], ==, 100.0f + f);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Dropping a silent video and a WAV together pairs them. */
+static void
+test_pairing (void)
+{
+  g_autofree char *video = wkp_test_shared_file ("av/FuxiVirtualHuman__styletalk/samples/source_video/video/Obama_clip1.mp4");
+  g_autofree char *audio = wkp_test_shared_file ("av/FuxiVirtualHuman__styletalk/samples/source_video/wav/Obama_clip1.wav");
+  g_autoptr(GFile) fv = NULL, fa = NULL;
+  GFile *files[2];
+  WkpStudioWindow *window;
+  WkpStudioClip *clip;
+
+  if (video == NULL || audio == NULL)
+    return;
+  window = new_window ();
+  fa = g_file_new_for_path (audio);
+  fv = g_file_new_for_path (video);
+  files[0] = fa;   /* order does not matter */
+  files[1] = fv;
+  wkp_studio_window_open_files (window, files, 2);
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  {
+    g_autofree char *v = g_file_get_path (fv), *a = g_file_get_path (fa);   /* canonical paths */
+    g_assert_cmpstr (clip->video, ==, v);
+    g_assert_cmpstr (clip->audio, ==, a);
+    g_assert_true (wait_for (window, media_known, NULL, 30000));
+    g_assert_true (clip->has_video);
+    g_assert_cmpstr (clip->audio_source, ==, a);
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-jobs", NULL));
+  g_assert_true (wait_for (window, not_busy, NULL, 10000));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Loop a selection: the position stays inside it; rate 2x doubles the speed. */
+static void
+test_loop_and_rate (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  WkpStudioWindow *window;
+  WkpSession *session;
+  WkpOpenRequest request = { 0 };
+  gint64 zero = 0, t0, p0, p1, wall, min_pos = G_MAXINT64, max_pos = 0;
+  gboolean wrapped = FALSE;
+  gint64 last = 0;
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  session = wkp_studio_window_get_session (window);
+  request.video = path;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, has_frame, &zero, 10000));
+  g_assert_true (wait_for (window, media_known, NULL, 30000));
+
+  /* loop [1.0 s, 1.4 s) for 1.2 s of wall time */
+  wkp_session_set_selection (session, 1000000, 1400000);
+  wkp_session_set_loop (session, TRUE);
+  wkp_studio_window_seek (window, 1000000);
+  wkp_studio_window_set_playing (window, TRUE);
+  t0 = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - t0 < 1200000)
+    {
+      gint64 pos;
+      g_main_context_iteration (NULL, TRUE);
+      pos = wkp_session_get_position (session);
+      min_pos = MIN (min_pos, pos);
+      max_pos = MAX (max_pos, pos);
+      if (pos + 200000 < last)
+        wrapped = TRUE;
+      last = pos;
+    }
+  wkp_studio_window_set_playing (window, FALSE);
+  g_test_message ("loop: position stayed in [%.3f, %.3f] s", min_pos / 1e6, max_pos / 1e6);
+  g_assert_true (wrapped);
+  g_assert_cmpint (min_pos, >=, 1000000);
+  g_assert_cmpint (max_pos, <, 1400000 + 100000);   /* one tick of overshoot */
+
+  /* 2x: about two seconds of clip per second of wall time */
+  wkp_session_set_loop (session, FALSE);
+  wkp_session_set_selection (session, -1, -1);
+  wkp_session_set_rate (session, 2.0);
+  wkp_studio_window_seek (window, 0);
+  spin (300);
+  wkp_studio_window_set_playing (window, TRUE);
+  spin (200);   /* past the pipeline's start-up */
+  p0 = wkp_session_get_position (session);
+  t0 = g_get_monotonic_time ();
+  spin (800);
+  p1 = wkp_session_get_position (session);
+  wall = g_get_monotonic_time () - t0;
+  wkp_studio_window_set_playing (window, FALSE);
+  g_test_message ("rate 2x: %.3f s of clip in %.3f s", (p1 - p0) / 1e6, wall / 1e6);
+  g_assert_cmpfloat ((double) (p1 - p0) / wall, >, 1.7);
+  g_assert_cmpfloat ((double) (p1 - p0) / wall, <, 2.3);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* The shortcuts window builds, and every action it names exists. */
 static void
 test_shortcuts_window (void)
@@ -551,5 +712,8 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/audio-only", test_audio_only);
   g_test_add_func ("/studio/cancel", test_cancel);
   g_test_add_func ("/studio/shortcuts-window", test_shortcuts_window);
+  g_test_add_func ("/studio/landmark-file", test_landmark_file);
+  g_test_add_func ("/studio/pairing", test_pairing);
+  g_test_add_func ("/studio/loop-and-rate", test_loop_and_rate);
   return g_test_run ();
 }
