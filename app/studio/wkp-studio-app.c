@@ -33,6 +33,7 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
 {
   GVariantDict *options = g_application_command_line_get_options_dict (cmdline);
   g_autofree char *audio = NULL, *landmarks = NULL, *model = NULL, *fps_text = NULL, *bench = NULL;
+  double position = -1;
   g_autofree const char **files = NULL;
   gboolean silent = FALSE;
   WkpOpenRequest request = { 0 };
@@ -45,6 +46,7 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
   g_variant_dict_lookup (options, "fps", "s", &fps_text);
   g_variant_dict_lookup (options, "bench", "s", &bench);
   g_variant_dict_lookup (options, "silent", "b", &silent);
+  g_variant_dict_lookup (options, "position", "d", &position);
   g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&ay", &files);
 
   if (fps_text != NULL)
@@ -88,7 +90,11 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
     return wkp_studio_bench_start (window, bench, &request, start_time) ? 0 : 2;
 
   if (request.video != NULL || request.audio != NULL)
-    wkp_studio_window_open (window, &request);
+    {
+      wkp_studio_window_open (window, &request);
+      if (position >= 0)
+        wkp_studio_window_seek_when_ready (window, (gint64) (position * 1e6));
+    }
   return 0;
 }
 
@@ -161,6 +167,7 @@ wkp_studio_app_init (WkpStudioApp *self)
     { "landmarks", 'l', 0, G_OPTION_ARG_FILENAME, NULL, N_("Landmark file to show instead of extracting"), N_("FILE") },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, NULL, N_("Model to predict with (default: the shipped model)"), N_("MODEL") },
     { "fps", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Frame rate of an image sequence (e.g. 25 or 30000/1001)"), N_("RATE") },
+    { "position", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE, NULL, "Start at this time (seconds)", "SECONDS" },
     { "silent", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, NULL, "Play audio to a silent clock-synchronised sink", NULL },
     { "bench", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, NULL, "Measure startup or playback and quit", "startup|playback" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, NULL, N_("[FILE]") },

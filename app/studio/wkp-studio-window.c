@@ -36,6 +36,7 @@ struct _WkpStudioWindow
   guint               tick_id;
   gboolean            silent;
   gboolean            has_model;
+  gint64              pending_seek;   /* -1: none */
 };
 
 G_DEFINE_FINAL_TYPE (WkpStudioWindow, wkp_studio_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -128,6 +129,11 @@ on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
 
   if (part & WKP_CLIP_PART_MEDIA)
     {
+      if (self->pending_seek >= 0)
+        {
+          wkp_studio_window_seek (self, self->pending_seek);
+          self->pending_seek = -1;
+        }
       wkp_frame_view_set_source_size (self->frame_view, clip->width, clip->height);
       if (!clip->has_video)
         wkp_frame_view_set_placeholder (self->frame_view, _("Audio only: no video"));
@@ -774,6 +780,7 @@ wkp_studio_window_init (WkpStudioWindow *self)
   GAction *loop;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->pending_seek = -1;
 
   self->session = wkp_session_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries, G_N_ELEMENTS (win_entries), self);
@@ -830,6 +837,15 @@ wkp_studio_window_new (GtkApplication *app, gboolean silent)
   g_signal_connect (self->player, "eos", G_CALLBACK (on_eos), self);
   g_signal_connect (self->player, "error", G_CALLBACK (on_player_error), self);
   return self;
+}
+
+void
+wkp_studio_window_seek_when_ready (WkpStudioWindow *self, gint64 us)
+{
+  if (wkp_session_get_duration (self->session) > 0)
+    wkp_studio_window_seek (self, us);
+  else
+    self->pending_seek = us;
 }
 
 WkpSession *

@@ -27,6 +27,8 @@ void             wkp_studio_window_open_files (WkpStudioWindow *self, GFile **fi
 /* A user seek: moves the session and the player to the frame containing @us. */
 void             wkp_studio_window_seek     (WkpStudioWindow *self, gint64 us);
 void             wkp_studio_window_seek_frame (WkpStudioWindow *self, gint64 frame);
+/* Seeks now, or as soon as the open clip's duration is known. */
+void             wkp_studio_window_seek_when_ready (WkpStudioWindow *self, gint64 us);
 void             wkp_studio_window_set_playing (WkpStudioWindow *self, gboolean playing);
 
 /* For tests and benchmarks. */
