@@ -128,7 +128,9 @@ test_atomic_output (void)
   g_autoptr(GBytes) old = g_bytes_new_static ("old", 3);
   g_autoptr(GBytes) neu = g_bytes_new_static ("new", 3);
 
-  g_assert_cmpstr (json, ==, g_build_filename (dir, "out.json", NULL));
+  g_autofree char *want_json = g_build_filename (dir, "out.json", NULL);
+
+  g_assert_cmpstr (json, ==, want_json);
   g_assert_true (wkp_write_file_atomic (path, old, &error));
   {
     g_autoptr(WkpOutput) out = wkp_output_new ();
