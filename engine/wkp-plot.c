@@ -212,7 +212,9 @@ legend (cairo_t *cr, double x0, double y0, double max_w, const char * const *lab
         }
       if (draw)
         {
-          if (colours[i] < 0)
+          if (colours[i] == -2)
+            cairo_set_source_rgb (cr, 0.85, 0.85, 0.85);
+          else if (colours[i] < 0)
             cairo_set_source_rgb (cr, 0, 0, 0);
           else
             set_colour (cr, colours[i]);
@@ -285,9 +287,11 @@ draw_aperture (cairo_t *cr, double w, double h, gconstpointer user_data)
   double duration = d->n / fps;
   double lo = INFINITY, hi = -INFINITY, ystep, xstep, left = 78, right = 24, top, bottom = 62;
   double pw, ph, px_per_s, px_per_unit;
-  g_autofree const char **labels = g_new0 (const char *, d->n_series + 2);
-  g_autofree int *colours = g_new0 (int, d->n_series + 1);
-  g_autofree gboolean *lines = g_new0 (gboolean, d->n_series + 1);
+  g_autofree const char **labels = g_new0 (const char *, d->n_series + 3);
+  g_autofree int *colours = g_new0 (int, d->n_series + 2);
+  g_autofree gboolean *lines = g_new0 (gboolean, d->n_series + 2);
+  int n_legend = d->n_series + 1;
+  gboolean gaps = FALSE;
   char buf[64];
 
   cairo_set_source_rgb (cr, 1, 1, 1);
@@ -332,12 +336,34 @@ draw_aperture (cairo_t *cr, double w, double h, gconstpointer user_data)
       colours[s + 1] = s;
       lines[s + 1] = TRUE;
     }
-  top = 44 + legend (cr, left, 40, w - left - right, labels, colours, lines, d->n_series + 1, TRUE) + 10;
+  for (gint64 i = 0; i < d->n && !gaps; i++)
+    gaps = !isfinite (d->ref[i]);
+  if (gaps)
+    {
+      labels[n_legend] = "no reference face (frames excluded)";
+      colours[n_legend] = -2;
+      lines[n_legend] = FALSE;
+      n_legend++;
+    }
+  top = 44 + legend (cr, left, 40, w - left - right, labels, colours, lines, n_legend, TRUE) + 10;
 
   pw = w - left - right;
   ph = h - top - bottom;
   px_per_s = pw / duration;
   px_per_unit = ph / (hi - lo);
+
+  /* frames without a reference face */
+  cairo_set_source_rgb (cr, 0.85, 0.85, 0.85);
+  for (gint64 i = 0; i < d->n; i++)
+    if (!isfinite (d->ref[i]))
+      {
+        gint64 j = i;
+        while (j < d->n && !isfinite (d->ref[j]))
+          j++;
+        cairo_rectangle (cr, left + (double) i / fps * px_per_s, top, (double) (j - i) / fps * px_per_s, ph);
+        i = j;
+      }
+  cairo_fill (cr);
 
   /* grid and axes */
   font (cr, 12, FALSE);
