@@ -999,6 +999,78 @@ test_cli_default_model (void)
     }
 }
 
+
+/* --to-pixels: the prediction mapped into each frame's face; frames without a face are NaN. */
+static void
+test_cli_predict_pixels (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model = write_model_file (dir);
+  g_autofree char *wav = g_build_filename (dir, "a.wav", NULL);
+  g_autofree char *lm = g_build_filename (dir, "lm.npy", NULL);
+  g_autofree char *canon_out = g_build_filename (dir, "c.npy", NULL);
+  g_autofree char *pix_out = g_build_filename (dir, "px.npy", NULL);
+  g_autofree float *audio = synth_speechlike (16000, 16000);
+  const gint64 n = 25;
+  g_autofree float *faces = g_new (float, n * 136);
+  const float *canon = wkp_face_canonical ();
+  g_autoptr(GError) error = NULL;
+
+  wkp_test_write_wav (wav, audio, 16000, 16000);
+  for (gint64 f = 0; f < n; f++)
+    for (int i = 0; i < 68; i++)
+      {
+        double ang = 0.02 * f, sc = 60 + f, a = sc * cos (ang), b = sc * sin (ang);
+        faces[f * 136 + 2 * i] = (float) (a * canon[2 * i] - b * canon[2 * i + 1] + 200 + 3 * f);
+        faces[f * 136 + 2 * i + 1] = (float) (b * canon[2 * i] + a * canon[2 * i + 1] + 150);
+      }
+  for (int i = 0; i < 136; i++)
+    faces[7 * 136 + i] = NAN;   /* no face in frame 7 */
+  {
+    gint64 shape[] = { n, 68, 2 };
+    g_assert_true (wkp_npy_save (lm, WKP_DTYPE_F32, 3, shape, faces, &error));
+  }
+  {
+    const char *a1[] = { "predict", wav, "--model", model, "-o", canon_out, NULL };
+    const char *a2[] = { "predict", wav, "--model", model, "--to-pixels", lm, "-o", pix_out, NULL };
+    g_assert_cmpint (wkp_test_run_cli (a1, NULL, NULL), ==, 0);
+    g_assert_cmpint (wkp_test_run_cli (a2, NULL, NULL), ==, 0);
+  }
+  {
+    g_autoptr(WkpNpy) c = wkp_npy_load (canon_out, &error);
+    g_autoptr(WkpNpy) p = wkp_npy_load (pix_out, &error);
+    const float *cd, *pd;
+    g_assert_no_error (error);
+    g_assert_cmpint (p->shape[0], ==, n);
+    cd = c->data;
+    pd = p->data;
+    for (gint64 f = 0; f < n; f++)
+      {
+        WkpSimilarity tf;
+        float canon_face[136], back[136];
+        if (f == 7)
+          {
+            g_assert_true (isnan (pd[f * 136]));
+            continue;
+          }
+        /* map the pixel prediction back with this frame's own transform */
+        g_assert_true (wkp_face_normalize (faces + f * 136, canon_face, &tf, &error));
+        wkp_similarity_apply (&tf, pd + f * 136, back, 68);
+        for (int i = 0; i < 136; i++)
+          g_assert_cmpfloat_with_epsilon (back[i], cd[f * 136 + i], 1e-4);
+      }
+  }
+  /* landmarks of the wrong length: a clear error */
+  {
+    gint64 shape[] = { n - 3, 68, 2 };
+    const char *a3[] = { "predict", wav, "--model", model, "--to-pixels", lm, "-o", pix_out, NULL };
+    g_autofree char *se = NULL;
+    g_assert_true (wkp_npy_save (lm, WKP_DTYPE_F32, 3, shape, faces, &error));
+    g_assert_cmpint (wkp_test_run_cli (a3, NULL, &se), ==, 2);
+    g_assert_nonnull (strstr (se, "lm.npy"));
+  }
+}
+
 static void
 test_cli_convert_roundtrip (void)
 {
@@ -1061,6 +1133,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/cli/predict-audio", test_cli_predict_audio);
   g_test_add_func ("/model/cli/predict-video", test_cli_predict_video);
   g_test_add_func ("/model/cli/predict-bad", test_cli_predict_bad);
+  g_test_add_func ("/model/cli/predict-pixels", test_cli_predict_pixels);
   g_test_add_func ("/model/cli/default-model", test_cli_default_model);
   g_test_add_func ("/model/cli/convert-roundtrip", test_cli_convert_roundtrip);
   return g_test_run ();
