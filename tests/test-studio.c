@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "wkp-config.h"
 #include "wkp-landmarks.h"
 #include "wkp-media.h"
 #include "wkp-session.h"
@@ -370,6 +371,71 @@ test_seek_ntsc (void)
   test_seek_clip (NTSC_CLIP, frames, G_N_ELEMENTS (frames));
 }
 
+/* $WKP_TEST_MODEL, else the shipped data/default.wkpm when it exists, else NULL. */
+static char *
+test_model (void)
+{
+  const char *env = g_getenv ("WKP_TEST_MODEL");
+  char *shipped = g_build_filename (WKP_SOURCE_DIR, "data", "default.wkpm", NULL);
+  if (env != NULL && *env != '\0')
+    {
+      g_free (shipped);
+      return g_strdup (env);
+    }
+  if (g_file_test (shipped, G_FILE_TEST_IS_REGULAR))
+    return shipped;
+  g_free (shipped);
+  return NULL;
+}
+
+static gboolean
+prediction_known (WkpStudioWindow *window, gpointer data)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  return clip != NULL && ((clip->parts & WKP_CLIP_PART_PREDICTION) || clip->errors != NULL) && !wkp_studio_window_is_busy (window);
+}
+
+/* With a model, the prediction arrives for every frame and reaches the
+ * mouth view and the aperture plot. */
+static void
+test_prediction (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *model = test_model ();
+  WkpStudioWindow *window;
+  WkpOpenRequest request = { 0 };
+  WkpStudioClip *clip;
+  const float *ap;
+  gsize size;
+
+  if (path == NULL)
+    return;
+  if (model == NULL)
+    {
+      g_test_skip ("no model: data/default.wkpm is absent and WKP_TEST_MODEL is unset");
+      return;
+    }
+  window = new_window ();
+  request.video = path;
+  request.model = model;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, prediction_known, NULL, 120000));
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_null (clip->errors);
+  g_assert_true (clip->parts & WKP_CLIP_PART_PREDICTION);
+  ap = g_bytes_get_data (clip->predicted_aperture, &size);
+  g_assert_cmpuint (size, ==, 75 * sizeof (float));
+  for (int f = 0; f < 75; f++)
+    {
+      const float *p = wkp_studio_clip_predicted_at (clip, f);
+      g_assert_nonnull (p);
+      for (int i = 48; i < 68; i++)
+        g_assert_true (isfinite (p[2 * i]) && isfinite (p[2 * i + 1]));
+      g_assert_true (isfinite (ap[f]) && ap[f] >= 0);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* --- main-loop stalls during a full open -------------------------------------------- */
 
 /* Two measures of the gap between consecutive main-loop iterations: wall
@@ -411,7 +477,7 @@ static void
 test_no_stall (void)
 {
   g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
-  g_autofree char *model = g_strdup (g_getenv ("WKP_TEST_MODEL"));
+  g_autofree char *model = test_model ();
   WkpStudioWindow *window;
   WkpOpenRequest request = { 0 };
   Stall st = { 0 };
@@ -709,6 +775,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/seek-25fps", test_seek_25fps);
   g_test_add_func ("/studio/seek-29.97fps", test_seek_ntsc);
   g_test_add_func ("/studio/no-stall", test_no_stall);
+  g_test_add_func ("/studio/prediction", test_prediction);
   g_test_add_func ("/studio/audio-only", test_audio_only);
   g_test_add_func ("/studio/cancel", test_cancel);
   g_test_add_func ("/studio/shortcuts-window", test_shortcuts_window);
