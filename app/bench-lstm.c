@@ -193,7 +193,7 @@ wkp_bench_lstm (int argc, char **argv)
           "time is the steadier measure; xRT = seconds of features per second of wall time, cpuxRT per second\n"
           "of CPU time; rel diff = max |ours - torch| / max |torch| over the outputs.\n",
           seconds, T, dim, K, threads, threads > 1 ? "s" : "", reps);
-  printf ("%-6s %9s %9s %7s %9s %9s %7s %9s %9s %9s %9s\n", "model", "ours ms", "torch ms", "ratio", "ours cpu",
+  printf ("%-6s %9s %9s %7s %9s %9s %7s %9s %9s %11s %9s\n", "model", "ours ms", "torch ms", "ratio", "ours cpu",
           "torch cpu", "ratio", "ours xRT", "torch xRT", "ours cpuxRT", "rel diff");
   for (guint c = 0; c < G_N_ELEMENTS (configs); c++)
     {
