@@ -65,7 +65,7 @@ wkp_cli_convert (int argc, char **argv)
   g_auto(GStrv) files = NULL;
   int context = -1, delay = -1;
   gboolean per_clip = FALSE, info = FALSE;
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("IN -o OUT — PyTorch state dict <-> model file");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("-o OUT — PyTorch state dict <-> model file");
   g_autoptr(WkpModel) model = NULL;
   GError *error = NULL;
   const char *in;

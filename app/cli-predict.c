@@ -42,7 +42,7 @@ wkp_cli_predict (int argc, char **argv)
   g_autofree char *audio = NULL, *fps_text = NULL, *output = NULL, *model_path = NULL, *pixels_from = NULL;
   g_auto(GStrv) files = NULL;
   int threads = 1;
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("FILE -o OUT.npy — facial keypoints predicted from speech");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("-o OUT.npy — facial keypoints predicted from speech");
   g_autoptr(WkpModel) model = NULL;
   g_autoptr(WkpClipAudio) clip = NULL;
   g_autoptr(WkpOutput) out = NULL;
