@@ -29,7 +29,6 @@ struct _WkpOpenJob
   GMainContext   *context;
   int             threads_running;
   gboolean        running;
-  char           *status;
 
   /* written by workers, read by the coalesced idle */
   gint            stage_done[N_STAGES];    /* atomic */
@@ -410,7 +409,6 @@ wkp_open_job_finalize (GObject *object)
   g_clear_pointer (&self->clip, wkp_studio_clip_unref);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->context, g_main_context_unref);
-  g_free (self->status);
   G_OBJECT_CLASS (wkp_open_job_parent_class)->finalize (object);
 }
 

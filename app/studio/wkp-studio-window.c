@@ -35,7 +35,6 @@ struct _WkpStudioWindow
   GSettings          *settings;
   guint               tick_id;
   gboolean            silent;
-  gboolean            has_model;
   gint64              pending_seek;   /* -1: none */
 };
 
