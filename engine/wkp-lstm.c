@@ -334,14 +334,37 @@ try_alloc (gsize n, GError **error)
   return p;
 }
 
+/* One direction of one layer, runnable on its own thread. */
+typedef struct {
+  const WkpLstm *lstm;
+  int            layer, dir, in_dim, width;
+  const float   *in;
+  float         *out;
+  gint64         T;
+  float         *h, *c;
+  Scratch        s;
+} DirJob;
+
+static gpointer
+dir_job_run (gpointer data)
+{
+  DirJob *j = data;
+  int H = j->lstm->hidden_size;
+  memset (j->h, 0, sizeof (float) * H);
+  memset (j->c, 0, sizeof (float) * H);
+  run_direction (j->lstm, j->layer, j->dir, j->in, j->in_dim, j->T, j->out, j->width, j->dir * H, j->h, j->c, &j->s);
+  return NULL;
+}
+
 gboolean
 wkp_lstm_forward (const WkpLstm *lstm, const float *x, gint64 T, float *y, int n_threads, GError **error)
 {
   int H, dirs, width;
-  g_autofree float *buf_a = NULL, *buf_b = NULL, *G = NULL, *bias = NULL, *h = NULL, *c = NULL;
+  g_autofree float *buf_a = NULL, *buf_b = NULL, *work = NULL;
   const float *in;
   int in_dim;
-  Scratch s;
+  gboolean parallel;
+  DirJob jobs[2];
 
   if (!check_lstm (lstm, error))
     return FALSE;
@@ -350,19 +373,30 @@ wkp_lstm_forward (const WkpLstm *lstm, const float *x, gint64 T, float *y, int n
     return TRUE;
   g_return_val_if_fail (x != NULL && y != NULL, FALSE);
 
-  set_threads (n_threads);
   H = lstm->hidden_size;
   dirs = lstm->bidirectional ? 2 : 1;
   width = H * dirs;
+  /* bidirectional with >= 2 threads: the two directions run concurrently,
+   * each on one thread with single-threaded BLAS calls (OpenBLAS is
+   * thread-safe for concurrent callers); otherwise BLAS gets the threads */
+  parallel = dirs == 2 && n_threads >= 2 && T >= 64;
+  set_threads (parallel ? 1 : n_threads);
   if ((buf_a = try_alloc ((gsize) T * width, error)) == NULL ||
       (lstm->num_layers > 1 && (buf_b = try_alloc ((gsize) T * width, error)) == NULL))
     return FALSE;
-  G = g_new (float, (gsize) BLOCK_STEPS * 4 * H);
-  bias = g_new (float, 4 * H);
-  h = g_new (float, H);
-  c = g_new (float, H);
-  s.G = G;
-  s.bias = bias;
+  work = g_new (float, 2 * ((gsize) BLOCK_STEPS * 4 * H + 4 * H + 2 * H));
+  for (int d = 0; d < 2; d++)
+    {
+      float *base = work + d * ((gsize) BLOCK_STEPS * 4 * H + 4 * H + 2 * H);
+      jobs[d].lstm = lstm;
+      jobs[d].dir = d;
+      jobs[d].width = width;
+      jobs[d].T = T;
+      jobs[d].s.G = base;
+      jobs[d].s.bias = base + (gsize) BLOCK_STEPS * 4 * H;
+      jobs[d].h = jobs[d].s.bias + 4 * H;
+      jobs[d].c = jobs[d].h + H;
+    }
 
   in = x;
   in_dim = lstm->input_size;
@@ -371,10 +405,20 @@ wkp_lstm_forward (const WkpLstm *lstm, const float *x, gint64 T, float *y, int n
       float *out = (l % 2 == 0) ? buf_a : buf_b;
       for (int d = 0; d < dirs; d++)
         {
-          memset (h, 0, sizeof (float) * H);
-          memset (c, 0, sizeof (float) * H);
-          run_direction (lstm, l, d, in, in_dim, T, out, width, d * H, h, c, &s);
+          jobs[d].layer = l;
+          jobs[d].in = in;
+          jobs[d].in_dim = in_dim;
+          jobs[d].out = out;
         }
+      if (parallel)
+        {
+          GThread *t = g_thread_new ("wkp-lstm-reverse", dir_job_run, &jobs[1]);
+          dir_job_run (&jobs[0]);
+          g_thread_join (t);
+        }
+      else
+        for (int d = 0; d < dirs; d++)
+          dir_job_run (&jobs[d]);
       in = out;
       in_dim = width;
     }

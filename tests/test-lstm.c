@@ -170,6 +170,11 @@ test_fast_vs_ref_lengths (void)
       g_assert_no_error (error);
       if (T > 0)
         g_assert_cmpfloat (rel_err (y, yref, FALSE, T * 5), <=, 1e-5);
+      /* two threads: the directions run concurrently, same result */
+      g_assert_true (wkp_lstm_forward (lstm, x, T, y, 2, &error));
+      g_assert_no_error (error);
+      if (T > 0)
+        g_assert_cmpfloat (rel_err (y, yref, FALSE, T * 5), <=, 1e-5);
     }
 }
 
