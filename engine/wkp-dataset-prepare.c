@@ -252,10 +252,18 @@ correlation_envelope (const float *env, gint64 n)
   return out;
 }
 
+/* An estimate at the edge of the search range is a bound, not a peak. */
+static gboolean
+offset_is_unsure (const WkpDatasetClip *c, const WkpPrepareParams *P)
+{
+  return !isfinite (c->offset_confidence) || c->offset_confidence < P->min_offset_confidence
+         || ABS (c->offset_frames) >= P->max_lag;
+}
+
 static gboolean
 offset_is_flagged (const WkpDatasetClip *c, const WkpPrepareParams *P)
 {
-  return isfinite (c->offset_confidence) && c->offset_confidence >= P->min_offset_confidence
+  return !offset_is_unsure (c, P)
          && ABS (c->offset_frames) >= P->offset_flag && isfinite (c->offset_gain) && c->offset_gain >= P->min_offset_gain;
 }
 
@@ -697,7 +705,7 @@ compute_flags (const WkpDatasetClip *c, const WkpPrepareParams *P)
   guint flags = 0;
   if (c->status != WKP_CLIP_OK)
     return 0;
-  if (!isfinite (c->offset_confidence) || c->offset_confidence < P->min_offset_confidence)
+  if (offset_is_unsure (c, P))
     flags |= WKP_CLIP_FLAG_OFFSET_UNSURE;
   else if (offset_is_flagged (c, P))
     flags |= WKP_CLIP_FLAG_OFFSET;

@@ -1083,7 +1083,7 @@ wkp_dataset_assign_splits (const char * const *speakers, const gint64 *frames, i
   g_autofree int *rest = g_new (int, MAX (n, 1));
   g_autoptr(GRand) rng = g_rand_new_with_seed ((guint32) (params->seed ^ (params->seed >> 32)));
   gint64 total = 0;
-  int n_rest = 0, n_val, n_test;
+  int n_rest = 0;
 
   for (int i = 0; i < n; i++)
     total += MAX (frames[i], 0);
@@ -1123,24 +1123,59 @@ wkp_dataset_assign_splits (const char * const *speakers, const gint64 *frames, i
       rest[i] = rest[j];
       rest[j] = t;
     }
-  n_val = (int) floor (params->val_fraction * n_rest + 0.5);
-  n_test = (int) floor (params->test_fraction * n_rest + 0.5);
-  if (n_rest >= 3)
-    {
-      if (params->val_fraction > 0)
-        n_val = MAX (n_val, 1);
-      if (params->test_fraction > 0)
-        n_test = MAX (n_test, 1);
-    }
-  while (n_val + n_test > n_rest && n_rest > 0)
-    {
-      if (n_val >= n_test && n_val > 0)
-        n_val--;
-      else
-        n_test--;
-    }
-  for (int i = 0; i < n_rest; i++)
-    out[rest[i]] = i < n_val ? WKP_SPLIT_VAL : i < n_val + n_test ? WKP_SPLIT_TEST : WKP_SPLIT_TRAIN;
+  /* greedy: each speaker (in shuffled order) joins the split furthest below
+   * its share of the eligible frames and speakers */
+  {
+    double frac[3] = { 1.0 - params->val_fraction - params->test_fraction, params->val_fraction,
+                       params->test_fraction };
+    double target[3], cur[3] = { 0, 0, 0 };
+    int cnt[3] = { 0, 0, 0 };
+    gint64 eligible = 0;
+    for (int i = 0; i < n_rest; i++)
+      eligible += MAX (frames[rest[i]], 0);
+    for (int k = 0; k < 3; k++)
+      target[k] = frac[k] * (eligible > 0 ? (double) eligible : (double) n_rest);
+    for (int i = 0; i < n_rest; i++)
+      {
+        double w = eligible > 0 ? (double) MAX (frames[rest[i]], 0) : 1.0;
+        int best = 0;
+        double best_deficit = -G_MAXDOUBLE;
+        for (int k = 0; k < 3; k++)
+          {
+            double deficit;
+            if (target[k] <= 0)
+              continue;
+            /* relative shortfall in frames (at the speaker's midpoint) and in
+             * speakers, equally weighted: several speakers per split, and
+             * frames near the requested share */
+            deficit = 0.5 * (target[k] - cur[k] - 0.5 * w) / target[k]
+                      + 0.5 * (frac[k] * n_rest - cnt[k] - 0.5) / (frac[k] * n_rest);
+            if (deficit > best_deficit)
+              best = k, best_deficit = deficit;
+          }
+        out[rest[i]] = (WkpSplit) best;
+        cur[best] += w;
+        cnt[best]++;
+      }
+    /* at least one speaker in val and in test when there are three or more:
+     * move the smallest train speaker over */
+    for (int k = 1; k < 3 && n_rest >= 3; k++)
+      if (cnt[k] == 0 && frac[k] > 0)
+        {
+          int pick = -1;
+          for (int i = 0; i < n_rest; i++)
+            if (out[rest[i]] == WKP_SPLIT_TRAIN && cnt[WKP_SPLIT_TRAIN] > 1
+                && (pick < 0 || frames[rest[i]] < frames[pick]
+                    || (frames[rest[i]] == frames[pick] && strcmp (speakers[rest[i]], speakers[pick]) < 0)))
+              pick = rest[i];
+          if (pick >= 0)
+            {
+              out[pick] = (WkpSplit) k;
+              cnt[WKP_SPLIT_TRAIN]--;
+              cnt[k]++;
+            }
+        }
+  }
   return out;
 }
 

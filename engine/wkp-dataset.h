@@ -86,7 +86,7 @@ const char *wkp_clip_status_to_string (WkpClipStatus status);  /* "ok", "failed"
 /* Alignment / quality flags (bit mask). */
 typedef enum {
   WKP_CLIP_FLAG_OFFSET          = 1 << 0,  /* |estimated A/V offset| >= 2 frames, confident, and better than 0 */
-  WKP_CLIP_FLAG_OFFSET_UNSURE   = 1 << 1,  /* envelope/aperture correlation too weak to estimate */
+  WKP_CLIP_FLAG_OFFSET_UNSURE   = 1 << 1,  /* correlation too weak to estimate, or the peak at the search edge */
   WKP_CLIP_FLAG_LOW_FACE_RATE   = 1 << 2,  /* fraction of frames with a face below the threshold */
   WKP_CLIP_FLAG_LENGTH_MISMATCH = 1 << 3,  /* audio and video durations differ by more than the threshold */
 } WkpClipFlags;
@@ -267,7 +267,7 @@ typedef struct {
   WkpRational sequence_fps;      /* image sequences (25/1) */
   int      n_jobs;               /* worker threads (1) */
   guint64  seed;                 /* split seed (1) */
-  double   val_fraction;         /* of held-out-eligible speakers (0.15) */
+  double   val_fraction;         /* share of the held-out-eligible speakers' frames (0.15) */
   double   test_fraction;        /* (0.15) */
   double   dominant_share;       /* speakers with more than this share of all frames always go to train (0.25) */
   char   **train_speakers;       /* extra speakers pinned to train (NULL-terminated, may be NULL) */
@@ -306,9 +306,12 @@ gboolean wkp_dataset_prepare (const char *src, const char *out, const WkpPrepare
 
 /* Splits speakers: @speakers[i] with @frames[i] frames. Pinned speakers go
  * to train, and so do speakers above dominant_share of the total (largest
- * first, as long as three speakers remain eligible); the rest are
- * shuffled with @seed (GRand) and val/test get round (fraction * n_rest) of
- * them (at least one each when n_rest >= 3). Deterministic for a seed.
+ * first, as long as three speakers remain eligible); the rest are shuffled
+ * with @seed (GRand) and each joins the split furthest below its share
+ * (val_fraction, test_fraction, the rest train) of the eligible frames and
+ * speakers (the mean of the two relative shortfalls); val and
+ * test get at least one speaker each when three or more are eligible.
+ * Deterministic for a seed, independent of the input order.
  * Returns WkpSplit [n] (g_free). */
 WkpSplit *wkp_dataset_assign_splits (const char * const *speakers, const gint64 *frames, int n,
                                      const WkpPrepareParams *params);
