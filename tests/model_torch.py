@@ -1,7 +1,7 @@
 """PyTorch reference for the model converter and the whole input pipeline.
 
-make DIR LAYERS HIDDEN BIDIR CONTEXT DELAY PERCLIP K FORMAT SEED T DIM
-    Builds a torch nn.LSTM ("lstm") + nn.Linear ("head") with torch's own
+make DIR LAYERS HIDDEN BIDIR CONTEXT DELAY PERCLIP K FORMAT SEED T DIM [DIR ...]
+    (several configurations, 12 arguments each, in one run.) Builds a torch nn.LSTM ("lstm") + nn.Linear ("head") with torch's own
     random init, exports its state dict (+ feature_mean/std, and pca.* when
     K != 40) as DIR/sd.npz (numpy.savez) or DIR/sd.safetensors (written by
     hand: 8-byte little-endian header length, JSON, raw little-endian data),
@@ -69,7 +69,12 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-def make(args):
+def make(all_args):
+    for i in range(0, len(all_args), 12):
+        make_one(all_args[i:i + 12])
+
+
+def make_one(args):
     import torch
     d = args[0]
     layers, hidden, bidir, context, delay, per_clip, K = (int(a) for a in args[1:8])

@@ -37,14 +37,30 @@ load_npy (const char *dir, const char *name)
   return n;
 }
 
+/* Arguments of one "make" configuration (12 strings, owned by @a). */
 static void
-check_config (int layers, int hidden, gboolean bidir, int context, int delay, gboolean per_clip, int K,
-              const char *fmt)
+config_args (GPtrArray *args, const char *dir, int layers, int hidden, gboolean bidir, int context, int delay,
+             gboolean per_clip, int K, const char *fmt)
 {
-  g_autofree char *dir = wkp_test_tmpdir ();
-  char a[8][16];
+  g_ptr_array_add (args, g_strdup (dir));
+  g_ptr_array_add (args, g_strdup_printf ("%d", layers));
+  g_ptr_array_add (args, g_strdup_printf ("%d", hidden));
+  g_ptr_array_add (args, g_strdup_printf ("%d", bidir ? 1 : 0));
+  g_ptr_array_add (args, g_strdup_printf ("%d", context));
+  g_ptr_array_add (args, g_strdup_printf ("%d", delay));
+  g_ptr_array_add (args, g_strdup_printf ("%d", per_clip ? 1 : 0));
+  g_ptr_array_add (args, g_strdup_printf ("%d", K));
+  g_ptr_array_add (args, g_strdup (fmt));
+  g_ptr_array_add (args, g_strdup_printf ("%d", g_test_rand_int_range (0, 1000000)));
+  g_ptr_array_add (args, g_strdup ("120"));
+  g_ptr_array_add (args, g_strdup ("156"));
+}
+
+static void
+check_config (const char *dir, int layers, int hidden, gboolean bidir, int context, int delay, gboolean per_clip,
+              int K, const char *fmt)
+{
   const int T = 120, dim = 156;
-  const char *args[16];
   g_autoptr(GError) error = NULL;
   g_autofree char *sd_path = g_strdup_printf ("%s/sd.%s", dir, fmt);
   g_autofree char *meta_path = g_build_filename (dir, "meta.json", NULL);
@@ -54,26 +70,6 @@ check_config (int layers, int hidden, gboolean bidir, int context, int delay, gb
   g_autoptr(WkpNpy) x = NULL, y32 = NULL, y64 = NULL;
   g_autofree float *y = NULL, *yb = NULL;
   double e32, e64;
-  int n = 0;
-
-  g_snprintf (a[0], 16, "%d", layers);
-  g_snprintf (a[1], 16, "%d", hidden);
-  g_snprintf (a[2], 16, "%d", bidir ? 1 : 0);
-  g_snprintf (a[3], 16, "%d", context);
-  g_snprintf (a[4], 16, "%d", delay);
-  g_snprintf (a[5], 16, "%d", per_clip ? 1 : 0);
-  g_snprintf (a[6], 16, "%d", K);
-  g_snprintf (a[7], 16, "%d", g_test_rand_int_range (0, 1000000));
-  args[n++] = "make";
-  args[n++] = dir;
-  for (int i = 0; i < 7; i++)
-    args[n++] = a[i];
-  args[n++] = fmt;
-  args[n++] = a[7];
-  args[n++] = "120";
-  args[n++] = "156";
-  args[n] = NULL;
-  g_free (wkp_test_run_python ("model_torch.py", args));
 
   sd = wkp_state_dict_load (sd_path, &error);
   g_assert_no_error (error);
@@ -142,25 +138,38 @@ check_config (int layers, int hidden, gboolean bidir, int context, int delay, gb
   }
 }
 
+/* 1x16 unidirectional (.npz, no PCA, no context), 2x32 bidirectional
+ * (.safetensors, PCA, context 1, delay 2, per-clip normalisation), 3x8
+ * unidirectional (.npz, PCA, context 2, delay 1): one python run makes all
+ * three (the torch import dominates the test's time). */
 static void
-test_torch_1x16_uni (void)
+test_torch (void)
 {
-  if (wkp_test_python ("torch") != NULL)
-    check_config (1, 16, FALSE, 0, 0, FALSE, 40, "npz");
-}
+  struct { int layers, hidden; gboolean bidir; int context, delay; gboolean per_clip; int K; const char *fmt; } c[] = {
+    { 1, 16, FALSE, 0, 0, FALSE, 40, "npz" },
+    { 2, 32, TRUE, 1, 2, TRUE, 8, "safetensors" },
+    { 3, 8, FALSE, 2, 1, FALSE, 8, "npz" },
+  };
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  char *dirs[G_N_ELEMENTS (c)];
 
-static void
-test_torch_2x32_bi (void)
-{
-  if (wkp_test_python ("torch") != NULL)
-    check_config (2, 32, TRUE, 1, 2, TRUE, 8, "safetensors");
-}
-
-static void
-test_torch_3x8_uni (void)
-{
-  if (wkp_test_python ("torch") != NULL)
-    check_config (3, 8, FALSE, 2, 1, FALSE, 8, "npz");
+  if (wkp_test_python ("torch") == NULL)
+    return;
+  g_ptr_array_add (args, g_strdup ("make"));
+  for (guint i = 0; i < G_N_ELEMENTS (c); i++)
+    {
+      dirs[i] = wkp_test_tmpdir ();
+      config_args (args, dirs[i], c[i].layers, c[i].hidden, c[i].bidir, c[i].context, c[i].delay, c[i].per_clip,
+                   c[i].K, c[i].fmt);
+    }
+  g_ptr_array_add (args, NULL);
+  g_free (wkp_test_run_python ("model_torch.py", (const char * const *) args->pdata));
+  for (guint i = 0; i < G_N_ELEMENTS (c); i++)
+    {
+      check_config (dirs[i], c[i].layers, c[i].hidden, c[i].bidir, c[i].context, c[i].delay, c[i].per_clip, c[i].K,
+                    c[i].fmt);
+      g_free (dirs[i]);
+    }
 }
 
 /* Hand-made safetensors and npz files: every malformation a clear error. */
@@ -263,9 +272,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/convert/torch/1x16-uni-npz", test_torch_1x16_uni);
-  g_test_add_func ("/convert/torch/2x32-bi-safetensors", test_torch_2x32_bi);
-  g_test_add_func ("/convert/torch/3x8-uni-npz", test_torch_3x8_uni);
+  g_test_add_func ("/convert/torch", test_torch);
   g_test_add_func ("/convert/bad-inputs", test_bad_inputs);
   g_test_add_func ("/convert/mismatch", test_mismatch);
   return g_test_run ();

@@ -60,94 +60,114 @@ save_tensor (const char *dir, const char *name, int ndim, const gint64 *shape, c
   g_assert_no_error (error);
 }
 
+typedef struct {
+  int       layers, hidden;
+  gboolean  bidir;
+  gint64    T;
+  char     *dir;
+  WkpLstm  *lstm;
+  float    *x;
+  char      a_layers[8], a_hidden[8];
+} TorchCase;
+
 static void
-check_against_torch (int layers, int hidden, gboolean bidir)
+prepare_case (TorchCase *tc)
 {
   const int input = 20, output = 7;
-  gint64 T = g_test_rand_int_range (100, 260);
-  g_autofree char *dir = wkp_test_tmpdir ();
-  g_autoptr(WkpLstm) lstm = random_lstm (input, hidden, layers, bidir, output, 0.6f);
-  g_autofree float *x = g_new (float, T * input);
-  g_autofree float *y = g_new (float, T * output);
-  g_autofree float *yref = g_new (float, T * output);
-  g_autoptr(GError) error = NULL;
-  int dirs = bidir ? 2 : 1;
-  char a_layers[8], a_hidden[8];
-  const char *args[] = { dir, a_layers, a_hidden, bidir ? "1" : "0", NULL };
+  int dirs = tc->bidir ? 2 : 1;
 
-  wkp_test_random_fill (x, T * input, -1.5f, 1.5f);
+  tc->T = g_test_rand_int_range (100, 260);
+  tc->dir = wkp_test_tmpdir ();
+  tc->lstm = random_lstm (input, tc->hidden, tc->layers, tc->bidir, output, 0.6f);
+  tc->x = g_new (float, tc->T * input);
+  wkp_test_random_fill (tc->x, tc->T * input, -1.5f, 1.5f);
   {
-    gint64 shape[] = { T, input };
-    save_tensor (dir, "x", 2, shape, x);
+    gint64 shape[] = { tc->T, input };
+    save_tensor (tc->dir, "x", 2, shape, tc->x);
   }
-  for (int l = 0; l < layers; l++)
+  for (int l = 0; l < tc->layers; l++)
     for (int d = 0; d < dirs; d++)
       {
-        gint64 in = wkp_lstm_layer_input (lstm, l);
-        gint64 s_ih[] = { 4 * hidden, in }, s_hh[] = { 4 * hidden, hidden }, s_b[] = { 4 * hidden };
+        gint64 in = wkp_lstm_layer_input (tc->lstm, l), H = tc->hidden;
+        gint64 s_ih[] = { 4 * H, in }, s_hh[] = { 4 * H, H }, s_b[] = { 4 * H };
         g_autofree char *n1 = wkp_lstm_tensor_name ("weight_ih", l, d);
         g_autofree char *n2 = wkp_lstm_tensor_name ("weight_hh", l, d);
         g_autofree char *n3 = wkp_lstm_tensor_name ("bias_ih", l, d);
         g_autofree char *n4 = wkp_lstm_tensor_name ("bias_hh", l, d);
-        save_tensor (dir, n1, 2, s_ih, lstm->w_ih[l][d]);
-        save_tensor (dir, n2, 2, s_hh, lstm->w_hh[l][d]);
-        save_tensor (dir, n3, 1, s_b, lstm->b_ih[l][d]);
-        save_tensor (dir, n4, 1, s_b, lstm->b_hh[l][d]);
+        save_tensor (tc->dir, n1, 2, s_ih, tc->lstm->w_ih[l][d]);
+        save_tensor (tc->dir, n2, 2, s_hh, tc->lstm->w_hh[l][d]);
+        save_tensor (tc->dir, n3, 1, s_b, tc->lstm->b_ih[l][d]);
+        save_tensor (tc->dir, n4, 1, s_b, tc->lstm->b_hh[l][d]);
       }
   {
-    gint64 s_w[] = { output, hidden * dirs }, s_b[] = { output };
-    save_tensor (dir, "head.weight", 2, s_w, lstm->head_w);
-    save_tensor (dir, "head.bias", 1, s_b, lstm->head_b);
+    gint64 s_w[] = { output, tc->hidden * dirs }, s_b[] = { output };
+    save_tensor (tc->dir, "head.weight", 2, s_w, tc->lstm->head_w);
+    save_tensor (tc->dir, "head.bias", 1, s_b, tc->lstm->head_b);
   }
-  g_snprintf (a_layers, sizeof a_layers, "%d", layers);
-  g_snprintf (a_hidden, sizeof a_hidden, "%d", hidden);
+  g_snprintf (tc->a_layers, sizeof tc->a_layers, "%d", tc->layers);
+  g_snprintf (tc->a_hidden, sizeof tc->a_hidden, "%d", tc->hidden);
+}
+
+static void
+check_case (TorchCase *tc)
+{
+  const int output = 7;
+  gint64 T = tc->T;
+  g_autofree float *y = g_new (float, T * output);
+  g_autofree float *yref = g_new (float, T * output);
+  g_autofree char *p32 = g_build_filename (tc->dir, "y32.npy", NULL);
+  g_autofree char *p64 = g_build_filename (tc->dir, "y64.npy", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpNpy) y32 = NULL, y64 = NULL;
+  gint64 shape[] = { T, output };
+  double e32, e64;
+
+  g_assert_true (wkp_lstm_forward (tc->lstm, tc->x, T, y, 1, &error));
+  g_assert_no_error (error);
+  g_assert_true (wkp_lstm_forward_ref (tc->lstm, tc->x, T, yref, &error));
+  g_assert_no_error (error);
+  y32 = wkp_npy_load (p32, &error);
+  g_assert_no_error (error);
+  y64 = wkp_npy_load (p64, &error);
+  g_assert_no_error (error);
+  g_assert_true (wkp_npy_check (y32, p32, WKP_DTYPE_F32, 2, shape, &error));
+  g_assert_true (wkp_npy_check (y64, p64, WKP_DTYPE_F64, 2, shape, &error));
+  e32 = rel_err (y, y32->data, FALSE, T * output);
+  e64 = rel_err (yref, y64->data, TRUE, T * output);
+  g_test_message ("%dx%d %s T=%" G_GINT64_FORMAT ": fast vs torch f32 %.2e, ref vs torch f64 %.2e",
+                  tc->layers, tc->hidden, tc->bidir ? "bi" : "uni", T, e32, e64);
+  g_assert_cmpfloat (e32, <=, 1e-5);
+  g_assert_cmpfloat (e64, <=, 1e-6);
+}
+
+/* 1x16 unidirectional, 2x32 bidirectional, 3x8 unidirectional: one python
+ * run for all three (the torch import dominates the test's time). */
+static void
+test_torch (void)
+{
+  TorchCase cases[] = { { 1, 16, FALSE }, { 2, 32, TRUE }, { 3, 8, FALSE } };
+  const char *args[3 * 4 + 1];
+  int n = 0;
+
+  if (wkp_test_python ("torch") == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      prepare_case (&cases[i]);
+      args[n++] = cases[i].dir;
+      args[n++] = cases[i].a_layers;
+      args[n++] = cases[i].a_hidden;
+      args[n++] = cases[i].bidir ? "1" : "0";
+    }
+  args[n] = NULL;
   g_free (wkp_test_run_python ("lstm_torch.py", args));
-
-  g_assert_true (wkp_lstm_forward (lstm, x, T, y, 1, &error));
-  g_assert_no_error (error);
-  g_assert_true (wkp_lstm_forward_ref (lstm, x, T, yref, &error));
-  g_assert_no_error (error);
-  {
-    g_autofree char *p32 = g_build_filename (dir, "y32.npy", NULL);
-    g_autofree char *p64 = g_build_filename (dir, "y64.npy", NULL);
-    g_autoptr(WkpNpy) y32 = wkp_npy_load (p32, &error);
-    g_autoptr(WkpNpy) y64 = wkp_npy_load (p64, &error);
-    gint64 shape[] = { T, output };
-    double e32, e64;
-    g_assert_no_error (error);
-    g_assert_true (wkp_npy_check (y32, p32, WKP_DTYPE_F32, 2, shape, &error));
-    g_assert_true (wkp_npy_check (y64, p64, WKP_DTYPE_F64, 2, shape, &error));
-    e32 = rel_err (y, y32->data, FALSE, T * output);
-    e64 = rel_err (yref, y64->data, TRUE, T * output);
-    g_test_message ("%dx%d %s T=%" G_GINT64_FORMAT ": fast vs torch f32 %.2e, ref vs torch f64 %.2e",
-                    layers, hidden, bidir ? "bi" : "uni", T, e32, e64);
-    g_assert_cmpfloat (e32, <=, 1e-5);
-    g_assert_cmpfloat (e64, <=, 1e-6);
-  }
-}
-
-static void
-test_torch_1x16_uni (void)
-{
-  if (wkp_test_python ("torch") == NULL)
-    return;
-  check_against_torch (1, 16, FALSE);
-}
-
-static void
-test_torch_2x32_bi (void)
-{
-  if (wkp_test_python ("torch") == NULL)
-    return;
-  check_against_torch (2, 32, TRUE);
-}
-
-static void
-test_torch_3x8_uni (void)
-{
-  if (wkp_test_python ("torch") == NULL)
-    return;
-  check_against_torch (3, 8, FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      check_case (&cases[i]);
+      g_free (cases[i].dir);
+      g_free (cases[i].x);
+      wkp_lstm_free (cases[i].lstm);
+    }
 }
 
 /* Block boundaries of the fast path (512 steps) and tiny lengths. */
@@ -289,9 +309,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/lstm/torch/1x16-uni", test_torch_1x16_uni);
-  g_test_add_func ("/lstm/torch/2x32-bi", test_torch_2x32_bi);
-  g_test_add_func ("/lstm/torch/3x8-uni", test_torch_3x8_uni);
+  g_test_add_func ("/lstm/torch", test_torch);
   g_test_add_func ("/lstm/fast-vs-ref-lengths", test_fast_vs_ref_lengths);
   g_test_add_func ("/lstm/causality", test_causality);
   g_test_add_func ("/lstm/stream-equals-whole", test_stream_equals_whole);
