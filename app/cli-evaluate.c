@@ -108,6 +108,35 @@ print_table (const WkpEvaluation *ev)
   printf ("\n* best in column. LMD, LVD (per frame), LVE and aperture RMSE in inter-ocular distances, lower is\n"
           "better; aperture r is Pearson at lag 0, higher is better; best lag within +/-%d frames, > 0 means the\n"
           "prediction is late. n/a: undefined (aperture-only baseline, or a constant aperture).\n", ev->max_lag);
+  if (ev->n_bootstrap > 0)
+    {
+      printf ("\nUncertainty over clips (95%% intervals, %d bootstrap resamples of the %d clips):\n",
+              ev->n_bootstrap, ev->n_clips);
+      for (int e = 0; e < ev->n_entries; e++)
+        {
+          const WkpEvalEntry *entry = &ev->entries[e];
+          g_autoptr(GString) line = NULL;
+          if (entry->problem != NULL)
+            continue;
+          line = g_string_new (NULL);
+          g_string_append_printf (line, "  %s:", entry->label);
+          if (isfinite (entry->aperture_r_ci[0]))
+            g_string_append_printf (line, " aperture r %.3f [%.3f, %.3f]", entry->pooled.aperture_r,
+                                    entry->aperture_r_ci[0], entry->aperture_r_ci[1]);
+          if (isfinite (entry->lmd_mouth_ci[0]))
+            g_string_append_printf (line, "%s LMD mouth %.4f [%.4f, %.4f]",
+                                    isfinite (entry->aperture_r_ci[0]) ? "," : "", entry->pooled.lmd_mouth,
+                                    entry->lmd_mouth_ci[0], entry->lmd_mouth_ci[1]);
+          if (isfinite (entry->r_above_energy))
+            g_string_append_printf (line, "; r above the energy baseline in %.1f%%", 100.0 * entry->r_above_energy);
+          if (isfinite (entry->lmd_below_mean_face))
+            g_string_append_printf (line, "%s mouth LMD below the mean face in %.1f%%",
+                                    isfinite (entry->r_above_energy) ? "," : ";", 100.0 * entry->lmd_below_mean_face);
+          if (isfinite (entry->r_above_energy) || isfinite (entry->lmd_below_mean_face))
+            g_string_append (line, " of resamples");
+          printf ("%s\n", line->str);
+        }
+    }
   for (int e = 0; e < ev->n_entries; e++)
     if (ev->entries[e].kind == WKP_EVAL_ENERGY && ev->entries[e].problem == NULL)
       printf ("Energy baseline: aperture = %.5f * dB %+.4f, fitted on %" G_GINT64_FORMAT " train-split frames.\n",
@@ -164,7 +193,7 @@ wkp_cli_evaluate (int argc, char **argv)
   g_auto(GStrv) models = NULL;
   g_autofree char *split_text = NULL, *csv = NULL, *json = NULL, *plot = NULL;
   gboolean no_baselines = FALSE, per_clip = FALSE;
-  int threads = 1, max_lag = WKP_METRICS_MAX_LAG;
+  int threads = 1, max_lag = WKP_METRICS_MAX_LAG, n_bootstrap = 1000;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME_ARRAY, &models,
       "Model file (.wkpm) or folder of landmark tracks (one per clip); repeat to compare. Default: the shipped model", "FILE" },
@@ -174,6 +203,7 @@ wkp_cli_evaluate (int argc, char **argv)
     { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, "Write SVG+PNG plots (aperture per clip, summary) into DIR", "DIR" },
     { "per-clip", 0, 0, G_OPTION_ARG_NONE, &per_clip, "Also print each clip's aperture r and mouth LMD per model", NULL },
     { "no-baselines", 0, 0, G_OPTION_ARG_NONE, &no_baselines, "Skip the mean-face and audio-energy baselines", NULL },
+    { "bootstrap", 0, 0, G_OPTION_ARG_INT, &n_bootstrap, "Resamples of the clips for 95% intervals (default 1000, 0: none)", "N" },
     { "max-lag", 0, 0, G_OPTION_ARG_INT, &max_lag, "Best-lag search range in frames (default 3)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads for model inference (default 1)", "N" },
     { NULL }
@@ -203,9 +233,9 @@ wkp_cli_evaluate (int argc, char **argv)
   else if (split_text != NULL && (!wkp_split_from_string (split_text, &split) || split == WKP_SPLIT_NONE))
     return wkp_cli_fail ("evaluate", g_error_new (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
                                                   "unknown split “%s” (train, val, test or all)", split_text));
-  if (threads < 1 || threads > 64 || max_lag < 0 || max_lag > 50)
+  if (threads < 1 || threads > 64 || max_lag < 0 || max_lag > 50 || n_bootstrap < 0 || n_bootstrap > 100000)
     return wkp_cli_fail ("evaluate", g_error_new_literal (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
-                                                          "--threads must be 1..64 and --max-lag 0..50"));
+                                                          "--threads must be 1..64, --max-lag 0..50 and --bootstrap 0..100000"));
   /* fail early on outputs that cannot be written */
   if ((csv != NULL && !wkp_check_output_path (csv, &error)) || (json != NULL && !wkp_check_output_path (json, &error)))
     return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
@@ -239,6 +269,7 @@ wkp_cli_evaluate (int argc, char **argv)
   params.baselines = !no_baselines;
   params.n_threads = threads;
   params.max_lag = max_lag;
+  params.bootstrap = n_bootstrap;
   progress = wkp_cli_progress_new ("evaluate");
   ev = wkp_evaluate (ds, split, (const char * const *) paths->pdata, paths->len, &params,
                      wkp_cli_progress_update, progress, NULL, &error);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NXY (WKP_N_LANDMARKS * 2)
@@ -35,6 +36,115 @@ wkp_eval_params_init_default (WkpEvalParams *params)
   params->max_lag = WKP_METRICS_MAX_LAG;
   params->baselines = TRUE;
   params->n_threads = 1;
+  params->bootstrap = 1000;
+  params->seed = 1;
+}
+
+static int
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* Linear-interpolated percentile @q of the finite values of @v (sorted in place). */
+static double
+percentile (double *v, int n, double q)
+{
+  int m = 0;
+  double pos;
+  for (int i = 0; i < n; i++)
+    if (isfinite (v[i]))
+      v[m++] = v[i];
+  if (m == 0)
+    return NAN;
+  qsort (v, m, sizeof (double), compare_doubles);
+  pos = q * (m - 1);
+  return v[(int) floor (pos)] + (pos - floor (pos)) * (v[(int) ceil (pos)] - v[(int) floor (pos)]);
+}
+
+/* Paired bootstrap over clips: the same resamples for every entry. */
+static void
+bootstrap (WkpEvaluation *ev, int n_resamples, guint32 seed)
+{
+  int E = ev->n_entries, B = n_resamples, energy = -1, mean = -1;
+  g_autofree double *r = NULL, *lmd = NULL, *col = NULL;
+  g_autofree int *pick = NULL;
+  GRand *rng;
+
+  for (int e = 0; e < E; e++)
+    {
+      WkpEvalEntry *entry = &ev->entries[e];
+      entry->lmd_mouth_ci[0] = entry->lmd_mouth_ci[1] = NAN;
+      entry->aperture_r_ci[0] = entry->aperture_r_ci[1] = NAN;
+      entry->r_above_energy = entry->lmd_below_mean_face = NAN;
+      if (entry->problem == NULL && entry->kind == WKP_EVAL_ENERGY)
+        energy = e;
+      if (entry->problem == NULL && entry->kind == WKP_EVAL_MEAN_FACE)
+        mean = e;
+    }
+  if (B <= 0 || ev->n_clips < 2)
+    return;
+  ev->n_bootstrap = B;
+  r = g_new (double, (gsize) B * E);
+  lmd = g_new (double, (gsize) B * E);
+  col = g_new (double, B);
+  pick = g_new (int, ev->n_clips);
+  rng = g_rand_new_with_seed (seed);
+  for (int b = 0; b < B; b++)
+    {
+      for (int k = 0; k < ev->n_clips; k++)
+        pick[k] = g_rand_int_range (rng, 0, ev->n_clips);
+      for (int e = 0; e < E; e++)
+        if (ev->entries[e].problem == NULL)
+          wkp_metrics_combine (ev->entries[e].clips, pick, ev->n_clips, &lmd[b * E + e], &r[b * E + e], NULL);
+        else
+          lmd[b * E + e] = r[b * E + e] = NAN;
+    }
+  g_rand_free (rng);
+
+  for (int e = 0; e < E; e++)
+    {
+      WkpEvalEntry *entry = &ev->entries[e];
+      if (entry->problem != NULL)
+        continue;
+      for (int b = 0; b < B; b++)
+        col[b] = r[b * E + e];
+      entry->aperture_r_ci[0] = percentile (col, B, 0.025);
+      for (int b = 0; b < B; b++)
+        col[b] = r[b * E + e];
+      entry->aperture_r_ci[1] = percentile (col, B, 0.975);
+      for (int b = 0; b < B; b++)
+        col[b] = lmd[b * E + e];
+      entry->lmd_mouth_ci[0] = percentile (col, B, 0.025);
+      for (int b = 0; b < B; b++)
+        col[b] = lmd[b * E + e];
+      entry->lmd_mouth_ci[1] = percentile (col, B, 0.975);
+      if (entry->kind != WKP_EVAL_MODEL && entry->kind != WKP_EVAL_TRACKS)
+        continue;
+      if (energy >= 0)
+        {
+          int n = 0, wins = 0;
+          for (int b = 0; b < B; b++)
+            if (isfinite (r[b * E + e]) && isfinite (r[b * E + energy]))
+              {
+                n++;
+                wins += r[b * E + e] > r[b * E + energy];
+              }
+          entry->r_above_energy = n > 0 ? (double) wins / n : NAN;
+        }
+      if (mean >= 0)
+        {
+          int n = 0, wins = 0;
+          for (int b = 0; b < B; b++)
+            if (isfinite (lmd[b * E + e]) && isfinite (lmd[b * E + mean]))
+              {
+                n++;
+                wins += lmd[b * E + e] < lmd[b * E + mean];
+              }
+          entry->lmd_below_mean_face = n > 0 ? (double) wins / n : NAN;
+        }
+    }
 }
 
 void
@@ -499,6 +609,7 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
   for (int e = 0; e < ev->n_entries; e++)
     if (ev->entries[e].problem == NULL)
       wkp_metrics_accum_result (state[e].pooled, &ev->entries[e].pooled);
+  bootstrap (ev, params->bootstrap, params->seed);
   ev->seconds = (g_get_monotonic_time () - start) / 1e6;
   ok = TRUE;
 
@@ -605,6 +716,31 @@ wkp_evaluation_to_json (const WkpEvaluation *ev)
             }
           json_object_set_array_member (o, "clips", per_clip);
           add_number (o, "seconds", entry->seconds);
+          if (ev->n_bootstrap > 0)
+            {
+              JsonObject *bs = json_object_new ();
+              JsonArray *ci_r = json_array_new (), *ci_l = json_array_new ();
+              json_object_set_int_member (bs, "resamples", ev->n_bootstrap);
+              for (int k = 0; k < 2; k++)
+                {
+                  if (isfinite (entry->aperture_r_ci[k]))
+                    json_array_add_double_element (ci_r, entry->aperture_r_ci[k]);
+                  else
+                    json_array_add_null_element (ci_r);
+                  if (isfinite (entry->lmd_mouth_ci[k]))
+                    json_array_add_double_element (ci_l, entry->lmd_mouth_ci[k]);
+                  else
+                    json_array_add_null_element (ci_l);
+                }
+              json_object_set_array_member (bs, "aperture_r_95", ci_r);
+              json_object_set_array_member (bs, "lmd_mouth_95", ci_l);
+              if (entry->kind == WKP_EVAL_MODEL || entry->kind == WKP_EVAL_TRACKS)
+                {
+                  add_number (bs, "r_above_energy_baseline", entry->r_above_energy);
+                  add_number (bs, "lmd_mouth_below_mean_face", entry->lmd_below_mean_face);
+                }
+              json_object_set_object_member (o, "bootstrap_over_clips", bs);
+            }
         }
       if (entry->kind == WKP_EVAL_ENERGY)
         {

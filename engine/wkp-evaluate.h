@@ -50,6 +50,15 @@ typedef struct {
   WkpMetrics  *clips;      /* [n_clips] */
   double     **aperture;   /* [n_clips][clip frames] predicted aperture (NaN = missing), NULL if not evaluated */
   double       seconds;    /* wall time spent on this entry (prediction + metrics) */
+  /* Uncertainty over clips (NaN when off, undefined or fewer than 2 clips):
+   * 95% percentile intervals of the pooled mouth LMD and aperture r over
+   * bootstrap resamples of the split's clips, and for models and tracks the
+   * fraction of those resamples (the same ones for every entry: paired) in
+   * which this entry beats the energy baseline's r / the mean face's mouth LMD. */
+  double       lmd_mouth_ci[2];
+  double       aperture_r_ci[2];
+  double       r_above_energy;
+  double       lmd_below_mean_face;
 } WkpEvalEntry;
 
 typedef struct {
@@ -68,6 +77,7 @@ typedef struct {
   double       energy_slope;     /* aperture = slope * dB + intercept (NaN if not fitted) */
   double       energy_intercept;
   gint64       energy_fit_frames;
+  int          n_bootstrap; /* resamples behind the intervals (0: none) */
   double       seconds;    /* wall time of the whole evaluation */
 } WkpEvaluation;
 
@@ -75,6 +85,8 @@ typedef struct {
   int      max_lag;        /* best-lag search range (WKP_METRICS_MAX_LAG) */
   gboolean baselines;      /* add the mean-face and energy baselines (TRUE) */
   int      n_threads;      /* for model inference (1) */
+  int      bootstrap;      /* resamples of the clips for intervals (1000); 0: none */
+  guint32  seed;           /* of the resampling (1): results are reproducible */
 } WkpEvalParams;
 
 void wkp_eval_params_init_default (WkpEvalParams *params);

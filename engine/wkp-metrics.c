@@ -283,6 +283,9 @@ wkp_metrics_accum_result (const WkpMetricsAccum *acc, WkpMetrics *out)
   else
     out->aperture_rmse = out->aperture_ref_mean = out->aperture_pred_mean = NAN;
   out->aperture_r = comoment_r (c0);
+  out->aperture_cxx = c0->cxx;
+  out->aperture_cyy = c0->cyy;
+  out->aperture_cxy = c0->cxy;
 
   /* Best lag: highest r; ties go to the smaller |lag|, then the earlier one. */
   out->best_lag = 0;
@@ -302,6 +305,48 @@ wkp_metrics_accum_result (const WkpMetricsAccum *acc, WkpMetrics *out)
             out->best_lag_r = r;
           }
       }
+}
+
+void
+wkp_metrics_combine (const WkpMetrics *clips, const int *pick, int n_pick,
+                     double *lmd_mouth, double *aperture_r, double *aperture_rmse)
+{
+  Comoment c = { 0 };
+  double lmd_sum = 0.0, sq_sum = 0.0;
+  gint64 lmd_n = 0;
+
+  for (int k = 0; k < n_pick; k++)
+    {
+      const WkpMetrics *m = &clips[pick[k]];
+      gint64 n;
+      double dx, dy, w;
+
+      if (m->n_compared <= 0)
+        continue;
+      if (isfinite (m->lmd_mouth))
+        {
+          lmd_sum += m->lmd_mouth * (double) m->n_compared;
+          lmd_n += m->n_compared;
+        }
+      sq_sum += m->aperture_rmse * m->aperture_rmse * (double) m->n_compared;
+      /* Chan et al.: merge two sets of co-moments */
+      n = c.n + m->n_compared;
+      dx = m->aperture_ref_mean - c.mx;
+      dy = m->aperture_pred_mean - c.my;
+      w = (double) c.n * (double) m->n_compared / (double) n;
+      c.cxx += m->aperture_cxx + dx * dx * w;
+      c.cyy += m->aperture_cyy + dy * dy * w;
+      c.cxy += m->aperture_cxy + dx * dy * w;
+      c.mx += dx * (double) m->n_compared / (double) n;
+      c.my += dy * (double) m->n_compared / (double) n;
+      c.n = n;
+    }
+  if (lmd_mouth != NULL)
+    *lmd_mouth = lmd_n > 0 ? lmd_sum / (double) lmd_n : NAN;
+  if (aperture_r != NULL)
+    *aperture_r = comoment_r (&c);
+  if (aperture_rmse != NULL)
+    *aperture_rmse = c.n > 0 ? sqrt (sq_sum / (double) c.n) : NAN;
 }
 
 void

@@ -61,6 +61,12 @@ typedef struct {
   double aperture_pred_mean;
   int    best_lag;
   double best_lag_r;
+  /* lag-0 co-moments of the compared aperture pairs (sums of products of
+   * deviations from aperture_ref_mean / aperture_pred_mean), so that clips
+   * can be recombined (wkp_metrics_combine) */
+  double aperture_cxx;
+  double aperture_cyy;
+  double aperture_cxy;
 } WkpMetrics;
 
 /* Errors of one frame of two normalised faces (NaN when either is missing). */
@@ -97,6 +103,13 @@ void             wkp_metrics_accum_add_clip (WkpMetricsAccum *acc,
                                              const float *pred, const double *pred_aperture,
                                              gint64 n_frames);
 void             wkp_metrics_accum_result (const WkpMetricsAccum *acc, WkpMetrics *out);
+
+/* Recombines per-clip results: the frame-weighted mouth LMD and the pooled
+ * lag-0 aperture r / RMSE of the clips @clips[pick[0..n_pick-1]] (a clip may
+ * be picked several times: bootstrap resampling over clips). With every clip
+ * picked once this equals the pooled result. NaN when undefined. */
+void   wkp_metrics_combine (const WkpMetrics *clips, const int *pick, int n_pick,
+                            double *lmd_mouth, double *aperture_r, double *aperture_rmse);
 
 /* One clip at once: normalises both tracks (pixels or canonical), compares. */
 void   wkp_metrics_compare_tracks (const float *ref_points, const float *pred_points,

@@ -150,6 +150,7 @@ test_reference_and_baselines (void)
   g_assert_nonnull (strstr (out, "mean face (baseline)"));
   g_assert_nonnull (strstr (out, "audio energy (baseline)"));
   g_assert_nonnull (strstr (out, "Per clip"));
+  g_assert_nonnull (strstr (out, "bootstrap resamples"));
   g_assert_nonnull (strstr (out, "GRID/bbaf2n.mpg"));
 
   parser = load_json (json);
@@ -167,6 +168,16 @@ test_reference_and_baselines (void)
   g_assert_cmpfloat (pooled (ref, "aperture_rmse"), ==, 0.0);
   g_assert_cmpfloat_with_epsilon (pooled (ref, "aperture_r"), 1.0, 1e-9);
   g_assert_cmpfloat (pooled (ref, "best_lag"), ==, 0.0);
+  {
+    /* bootstrap over clips: a perfect "model" stays perfect in every resample */
+    JsonObject *bs = json_object_get_object_member (ref, "bootstrap_over_clips");
+    JsonArray *ci = json_object_get_array_member (bs, "aperture_r_95");
+    g_assert_cmpint (json_object_get_int_member (bs, "resamples"), ==, 1000);
+    g_assert_cmpfloat_with_epsilon (json_array_get_double_element (ci, 0), 1.0, 1e-9);
+    g_assert_cmpfloat_with_epsilon (json_array_get_double_element (ci, 1), 1.0, 1e-9);
+    g_assert_cmpfloat (json_object_get_double_member (bs, "r_above_energy_baseline"), ==, 1.0);
+    g_assert_cmpfloat (json_object_get_double_member (bs, "lmd_mouth_below_mean_face"), ==, 1.0);
+  }
 
   /* baselines: the mean face has landmark errors and no aperture correlation
    * (constant); the energy baseline has aperture metrics only */
@@ -174,6 +185,14 @@ test_reference_and_baselines (void)
   g_assert_cmpfloat (pooled (mean, "lmd_mouth"), >, 0.005);
   g_assert_cmpfloat (pooled (mean, "lmd_mouth"), <, 0.5);
   g_assert_true (isnan (pooled (mean, "aperture_r")));
+  {
+    JsonArray *ci = json_object_get_array_member (json_object_get_object_member (mean, "bootstrap_over_clips"),
+                                                  "lmd_mouth_95");
+    double lo = json_array_get_double_element (ci, 0), hi = json_array_get_double_element (ci, 1);
+    g_test_message ("mean face LMD mouth %.4f [%.4f, %.4f]", pooled (mean, "lmd_mouth"), lo, hi);
+    g_assert_cmpfloat (lo, <, pooled (mean, "lmd_mouth"));
+    g_assert_cmpfloat (hi, >, pooled (mean, "lmd_mouth"));
+  }
   energy = find_entry (root, "energy");
   g_assert_true (isnan (pooled (energy, "lmd_mouth")));
   g_assert_true (isfinite (pooled (energy, "aperture_r")));

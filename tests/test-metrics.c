@@ -350,6 +350,62 @@ test_numpy_reference (void)
 }
 
 static void
+test_combine (void)
+{
+  /* per-clip results recombined = the pooled accumulation, also with a clip
+   * picked twice (bootstrap resampling) */
+  const gint64 lengths[] = { 40, 75, 120, 9 };
+  const int pick[] = { 2, 0, 2, 3, 1 };
+  WkpMetrics clips[G_N_ELEMENTS (lengths)], pooled, again;
+  g_autoptr(WkpMetricsAccum) all = wkp_metrics_accum_new (WKP_METRICS_MAX_LAG);
+  g_autoptr(WkpMetricsAccum) resampled = wkp_metrics_accum_new (WKP_METRICS_MAX_LAG);
+  float *ref[G_N_ELEMENTS (lengths)], *pred[G_N_ELEMENTS (lengths)];
+  double *aref[G_N_ELEMENTS (lengths)], *apred[G_N_ELEMENTS (lengths)];
+  int every[G_N_ELEMENTS (lengths)];
+  double lmd, r, rmse;
+
+  for (guint c = 0; c < G_N_ELEMENTS (lengths); c++)
+    {
+      gint64 n = lengths[c];
+      g_autoptr(WkpMetricsAccum) one = wkp_metrics_accum_new (WKP_METRICS_MAX_LAG);
+      g_autofree float *a = make_canonical_track (n, 0.01), *b = make_canonical_track (n, 0.01);
+      ref[c] = g_new (float, n * NXY);
+      pred[c] = g_new (float, n * NXY);
+      aref[c] = g_new (double, n);
+      apred[c] = g_new (double, n);
+      set_missing (a, n / 2);
+      wkp_metrics_normalize_track (a, n, ref[c], aref[c]);
+      wkp_metrics_normalize_track (b, n, pred[c], apred[c]);
+      wkp_metrics_accum_add_clip (one, ref[c], aref[c], pred[c], apred[c], n);
+      wkp_metrics_accum_result (one, &clips[c]);
+      wkp_metrics_accum_add_clip (all, ref[c], aref[c], pred[c], apred[c], n);
+      every[c] = c;
+    }
+  wkp_metrics_accum_result (all, &pooled);
+  wkp_metrics_combine (clips, every, G_N_ELEMENTS (lengths), &lmd, &r, &rmse);
+  g_assert_cmpfloat_with_epsilon (lmd, pooled.lmd_mouth, 1e-12);
+  g_assert_cmpfloat_with_epsilon (r, pooled.aperture_r, 1e-12);
+  g_assert_cmpfloat_with_epsilon (rmse, pooled.aperture_rmse, 1e-12);
+
+  for (guint k = 0; k < G_N_ELEMENTS (pick); k++)
+    wkp_metrics_accum_add_clip (resampled, ref[pick[k]], aref[pick[k]], pred[pick[k]], apred[pick[k]], lengths[pick[k]]);
+  wkp_metrics_accum_result (resampled, &again);
+  wkp_metrics_combine (clips, pick, G_N_ELEMENTS (pick), &lmd, &r, &rmse);
+  g_assert_cmpfloat_with_epsilon (lmd, again.lmd_mouth, 1e-12);
+  g_assert_cmpfloat_with_epsilon (r, again.aperture_r, 1e-12);
+  g_assert_cmpfloat_with_epsilon (rmse, again.aperture_rmse, 1e-12);
+  g_assert_cmpfloat (fabs (r - pooled.aperture_r), >, 1e-6);   /* resampling changed something */
+
+  for (guint c = 0; c < G_N_ELEMENTS (lengths); c++)
+    {
+      g_free (ref[c]);
+      g_free (pred[c]);
+      g_free (aref[c]);
+      g_free (apred[c]);
+    }
+}
+
+static void
 test_helpers (void)
 {
   double x[6] = { 1, 2, 3, 4, NAN, 6 }, y[6] = { 3, 5, 7, 9, 100, 13 }, slope = 0, icpt = 0;
@@ -452,6 +508,7 @@ main (int argc, char **argv)
   g_test_add_func ("/metrics/missing-frames", test_missing);
   g_test_add_func ("/metrics/aperture-only", test_aperture_only);
   g_test_add_func ("/metrics/numpy-reference", test_numpy_reference);
+  g_test_add_func ("/metrics/combine", test_combine);
   g_test_add_func ("/metrics/helpers", test_helpers);
   g_test_add_func ("/metrics/plots", test_plots);
   return g_test_run ();
