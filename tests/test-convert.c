@@ -238,6 +238,50 @@ test_bad_inputs (void)
   }
 }
 
+
+/* F16, BF16 and F64 tensors are read as float32. */
+static void
+test_dtypes (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *p = g_build_filename (dir, "d.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpStateDict) sd = NULL;
+  /* f16: 1.0, -2.0, 0.5, 65504, 2^-24 (subnormal); bf16: 1.0, -3.0; f64: 0.1 */
+  guint16 f16[5] = { 0x3c00, 0xc000, 0x3800, 0x7bff, 0x0001 };
+  guint16 bf16[2] = { 0x3f80, 0xc040 };
+  double f64 = 0.1;
+  guint8 data[10 + 4 + 8];
+  const WkpTensor *t;
+
+  memcpy (data, f16, 10);
+  memcpy (data + 10, bf16, 4);
+  memcpy (data + 14, &f64, 8);
+  write_st (p, "{\"h\": {\"dtype\": \"F16\", \"shape\": [5], \"data_offsets\": [0, 10]},"
+               " \"b\": {\"dtype\": \"BF16\", \"shape\": [1, 2], \"data_offsets\": [10, 14]},"
+               " \"d\": {\"dtype\": \"F64\", \"shape\": [], \"data_offsets\": [14, 22]},"
+               " \"__metadata__\": {\"format\": \"pt\"}}", data, sizeof data);
+  sd = wkp_state_dict_load (p, &error);
+  g_assert_no_error (error);
+  t = wkp_state_dict_get (sd, "h");
+  g_assert_nonnull (t);
+  g_assert_cmpint (t->n_elements, ==, 5);
+  g_assert_cmpfloat (t->data[0], ==, 1.0f);
+  g_assert_cmpfloat (t->data[1], ==, -2.0f);
+  g_assert_cmpfloat (t->data[2], ==, 0.5f);
+  g_assert_cmpfloat (t->data[3], ==, 65504.0f);
+  g_assert_cmpfloat (t->data[4], ==, ldexpf (1.0f, -24));
+  t = wkp_state_dict_get (sd, "b");
+  g_assert_cmpint (t->ndim, ==, 2);
+  g_assert_cmpfloat (t->data[0], ==, 1.0f);
+  g_assert_cmpfloat (t->data[1], ==, -3.0f);
+  t = wkp_state_dict_get (sd, "d");
+  g_assert_cmpint (t->ndim, ==, 0);
+  g_assert_cmpint (t->n_elements, ==, 1);
+  g_assert_cmpfloat (t->data[0], ==, 0.1f);
+  g_assert_null (wkp_state_dict_get (sd, "__metadata__"));
+}
+
 /* A state dict whose head does not match the PCA: a clear mismatch. */
 static void
 test_mismatch (void)
@@ -275,5 +319,6 @@ main (int argc, char **argv)
   g_test_add_func ("/convert/torch", test_torch);
   g_test_add_func ("/convert/bad-inputs", test_bad_inputs);
   g_test_add_func ("/convert/mismatch", test_mismatch);
+  g_test_add_func ("/convert/dtypes", test_dtypes);
   return g_test_run ();
 }
