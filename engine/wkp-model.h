@@ -13,6 +13,13 @@
  * ObamaNet-style context window (input at step t = features of frames
  * t-context..t+context) and a time delay (frame t is read from step t+delay);
  * its output is resampled to the requested clip frame rate.
+ *
+ * Frame-rate independence: features are always computed at the model's own
+ * rate, whatever the clip's (25, 29.97, 30, 50 fps ...), so the network sees
+ * the same input for the same audio; its PCA coefficients are then linearly
+ * interpolated at the centres of the clip's frames ((i + 0.5) / fps, exact
+ * rational arithmetic, clamped at both ends) and reconstructed. The same audio
+ * predicted for two clip rates therefore gives samples of one curve.
  */
 #pragma once
 
