@@ -600,20 +600,26 @@ interp_at (const double *v, gint64 n, double fps, double t)
 }
 
 static void
-check_fps_independence (const float *audio)
+check_fps_independence (const float *audio, WkpModel *given)
 {
-  g_autoptr(WkpModel) m = random_model (1, 1, TRUE, 24, 1, FALSE, 1.0f);
+  g_autoptr(WkpModel) own = NULL;
+  WkpModel *m = given;
   g_autoptr(GError) error = NULL;
   const int rate = 16000, secs = 10;
   g_autofree float *p25 = NULL, *p30 = NULL;
 
-  for (int j = 24; j < 48; j++)
-    m->lstm->b_ih[0][0][j] += 3.0f;    /* forget gates: slow dynamics */
-  /* an open mouth (aperture ~0.1) moved by small PCA offsets, so the aperture
-   * (a distance, not linear in the points) stays away from its kink at 0 */
-  for (int i = 65; i <= 67; i++)
-    m->pca_mean[2 * (i - 48) + 1] += 0.1f;
-  wkp_test_random_fill (m->pca_basis, (gsize) m->n_components * 40, -0.02f, 0.02f);
+  if (m == NULL)
+    {
+      m = own = random_model (1, 1, TRUE, 24, 1, FALSE, 1.0f);
+      for (int j = 24; j < 48; j++)
+        m->lstm->b_ih[0][0][j] += 3.0f;    /* forget gates: slow dynamics */
+      /* an open mouth (aperture ~0.1) moved by small PCA offsets, so the aperture
+       * (a distance, not linear in the points) stays away from its kink at 0 */
+      for (int i = 65; i <= 67; i++)
+        m->pca_mean[2 * (i - 48) + 1] += 0.1f;
+      wkp_test_random_fill (m->pca_basis, (gsize) m->n_components * 40, -0.02f, 0.02f);
+    }
+  g_assert_cmpint (m->fps.num, ==, 25 * m->fps.den);   /* the checks below assume a 25 fps model */
   p25 = wkp_model_predict_audio (m, audio, (gint64) rate * secs, WKP_RATIONAL (25, 1), 25 * secs, 1, NULL, &error);
   p30 = wkp_model_predict_audio (m, audio, (gint64) rate * secs, WKP_RATIONAL (30, 1), 30 * secs, 1, NULL, &error);
   {
@@ -663,7 +669,7 @@ static void
 test_fps_independence (void)
 {
   g_autofree float *audio = synth_speechlike (16000 * 10, 16000);
-  check_fps_independence (audio);
+  check_fps_independence (audio, NULL);
 }
 
 /* The same on 10 s of real speech (Obama, ../shared/data). */
@@ -679,7 +685,37 @@ test_fps_independence_speech (void)
   a = wkp_audio_load (wav, 16000, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (a->n_samples, >=, 16000 * 10);
-  check_fps_independence (a->samples);
+  check_fps_independence (a->samples, NULL);
+}
+
+/* And with the shipped default model (a trained one), when it is there. */
+static void
+test_fps_independence_default_model (void)
+{
+  g_autofree char *wav = wkp_test_shared_file ("av/FuxiVirtualHuman__styletalk/samples/source_video/wav/Obama_clip1.wav");
+  g_autofree char *path = g_build_filename (WKP_SOURCE_DIR, "data", "default.wkpm", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpAudio) a = NULL;
+  g_autoptr(WkpModel) m = NULL;
+
+  if (wav == NULL)
+    return;
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_test_skip ("no default model in data/ yet");
+      return;
+    }
+  m = wkp_model_load (path, &error);
+  g_assert_no_error (error);
+  if (m->fps.num != 25 * m->fps.den)
+    {
+      g_test_skip ("the default model does not run at 25 fps");
+      return;
+    }
+  a = wkp_audio_load (wav, m->features.sample_rate, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (a->n_samples, >=, 16000 * 10);
+  check_fps_independence (a->samples, m);
 }
 
 /* Streaming fed feature chunks equals whole-utterance prediction. */
@@ -1127,6 +1163,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/resample", test_resample);
   g_test_add_func ("/model/fps-independence", test_fps_independence);
   g_test_add_func ("/model/fps-independence-speech", test_fps_independence_speech);
+  g_test_add_func ("/model/fps-independence-default-model", test_fps_independence_default_model);
   g_test_add_func ("/model/stream", test_stream);
   g_test_add_func ("/model/audio-stream", test_audio_stream);
   g_test_add_func ("/model/to-pixels", test_to_pixels);
