@@ -49,12 +49,14 @@ wkp_train_params_init_default (WkpTrainParams *p)
   p->eps = 1e-8;
   p->weight_decay = 1e-4;
   p->clip_norm = 1.0;
+  p->ema_decay = 0.0;
   p->velocity_weight = 0.5;
   p->variance_weighted = TRUE;
   p->speaker_balance = 0.0;
   p->aug_noise = 0.1;
   p->aug_gain = 0.3;
   p->aug_shift = 1;
+  p->aug_dropout = 0.0;
   p->early_stop = WKP_EARLY_STOP_APERTURE;
   p->patience = 8;
   p->seed = 1;
@@ -79,6 +81,14 @@ wkp_train_params_to_json (const WkpTrainParams *p)
   json_builder_add_string_value (b, p->schedule == WKP_LR_COSINE ? "cosine" : "constant");
   PD_ (beta1); PD_ (beta2); PD_ (eps); PD_ (weight_decay); PD_ (clip_norm); PD_ (velocity_weight); PB_ (variance_weighted);
   PD_ (speaker_balance); PD_ (aug_noise); PD_ (aug_gain); PI_ (aug_shift);
+  if (p->aug_dropout > 0)   /* only when used, so older configs keep their checkpoint identity */
+    {
+      PD_ (aug_dropout);
+    }
+  if (p->ema_decay > 0)
+    {
+      PD_ (ema_decay);
+    }
   json_builder_set_member_name (b, "early_stop");
   json_builder_add_string_value (b, p->early_stop == WKP_EARLY_STOP_LOSS ? "loss" : "aperture");
   PI_ (patience);
@@ -445,10 +455,11 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
 
   if (p->context < 0 || p->delay < 0 || p->hidden_size < 1 || p->num_layers < 1 ||
       p->num_layers > WKP_LSTM_MAX_LAYERS || p->batch_size < 1 || p->window < 2 || p->max_epochs < 1 ||
-      p->warmup < 0 || p->warmup >= p->window || !(p->lr > 0))
+      p->warmup < 0 || p->warmup >= p->window || !(p->lr > 0) || !(p->aug_dropout >= 0 && p->aug_dropout < 1) ||
+      !(p->ema_decay >= 0 && p->ema_decay < 1))
     {
       g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
-                   "invalid training parameters (context, delay, sizes, window/warm-up or learning rate)");
+                   "invalid training parameters (context, delay, sizes, window/warm-up, learning rate or dropout)");
       return NULL;
     }
 
@@ -788,6 +799,13 @@ make_batch (const Prep *pr, Rng *rng, Batch *bt)
               for (int j = 0; j < pr->n_static_cols; j++)
                 xr[pr->static_cols[j]] += gain;
             }
+          if (p->aug_dropout > 0)
+            {
+              const guint64 thr = (guint64) (p->aug_dropout * 18446744073709551616.0);
+              const float keep = (float) (1.0 / (1.0 - p->aug_dropout));
+              for (int j = 0; j < in; j++)
+                x[j] = rng_next (rng) < thr ? 0.0f : x[j] * keep;
+            }
           gint64 f = s - p->delay;
           float *z = bt->z + ((gsize) l * B + b) * K;
           float m = 0.0f;
@@ -1087,7 +1105,7 @@ config_string (const WkpTrainParams *p, const Prep *pr)
 
 static gboolean
 save_checkpoint (const char *path, const char *config, const State *st, const Opt *o, const float *best,
-                 GError **error)
+                 const float *ema, GError **error)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -1145,12 +1163,15 @@ save_checkpoint (const char *path, const char *config, const State *st, const Op
   g_byte_array_append (buf, (const guint8 *) o->m, o->n * sizeof (float));
   g_byte_array_append (buf, (const guint8 *) o->v, o->n * sizeof (float));
   g_byte_array_append (buf, (const guint8 *) best, o->n * sizeof (float));
+  if (ema)
+    g_byte_array_append (buf, (const guint8 *) ema, o->n * sizeof (float));
   g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes (buf);
   return wkp_write_file_atomic (path, bytes, error);
 }
 
 static gboolean
-load_checkpoint (const char *path, const char *config, State *st, Opt *o, float *best, GError **error)
+load_checkpoint (const char *path, const char *config, State *st, Opt *o, float *best, float *ema,
+                 GError **error)
 {
   g_autoptr(GBytes) bytes = wkp_read_file (path, error);
   if (bytes == NULL)
@@ -1174,7 +1195,7 @@ load_checkpoint (const char *path, const char *config, State *st, Opt *o, float 
       return FALSE;
     }
   gsize data_off = (16 + (gsize) len + 15) / 16 * 16;
-  if (16 + (gsize) len > size || data_off + 4 * o->n * sizeof (float) != size)
+  if (16 + (gsize) len > size || data_off + (ema ? 5 : 4) * o->n * sizeof (float) != size)
     {
       g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: truncated or not from this model size", path);
       return FALSE;
@@ -1223,6 +1244,8 @@ load_checkpoint (const char *path, const char *config, State *st, Opt *o, float 
   memcpy (o->m, d + data_off + o->n * sizeof (float), o->n * sizeof (float));
   memcpy (o->v, d + data_off + 2 * o->n * sizeof (float), o->n * sizeof (float));
   memcpy (best, d + data_off + 3 * o->n * sizeof (float), o->n * sizeof (float));
+  if (ema)
+    memcpy (ema, d + data_off + 4 * o->n * sizeof (float), o->n * sizeof (float));
   o->step = st->step;
   return TRUE;
 }
@@ -1275,16 +1298,19 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
   g_autofree char *config = config_string (params, pr);
   const gboolean maximise = p->early_stop == WKP_EARLY_STOP_APERTURE;
   g_autofree float *best_params = g_new (float, o.n);
+  g_autofree float *ema = p->ema_decay > 0 ? g_new (float, o.n) : NULL;
   rng_seed (&st.rng, p->seed);
   if (resume)
     {
-      if (!load_checkpoint (ckpt, config, &st, &o, best_params, error))
+      if (!load_checkpoint (ckpt, config, &st, &o, best_params, ema, error))
         return FALSE;
     }
   else
     {
       init_params (&pr->shape, o.params, &st.rng);
       memcpy (best_params, o.params, o.n * sizeof (float));
+      if (ema)
+        memcpy (ema, o.params, o.n * sizeof (float));
       st.best_metric = maximise ? -INFINITY : INFINITY;
       st.best_val_loss = st.best_val_r = NAN;
     }
@@ -1322,6 +1348,12 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
           wkp_net_backward_f32 (ws, o.params, bt.x, dy, o.grad);
           lr = lr_at (p, o.step + 1, total_steps);
           opt_step (&o, p, lr);
+          if (ema)
+            {
+              const float dcy = (float) p->ema_decay, one = 1.0f - dcy;
+              for (gsize i = 0; i < o.n; i++)
+                ema[i] = dcy * ema[i] + one * o.params[i];
+            }
           loss_acc += loss;
           if (progress)
             progress (it + 1, pr->steps_per_epoch, what, user_data);
@@ -1336,9 +1368,11 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
             goto out;
           }
 
+      /* the weights that are validated and saved: the running average when enabled */
+      const float *wts = ema ? ema : o.params;
       Eval ev = { NAN, NAN, 0 };
       if (pr->val->len > 0)
-        evaluate (pr, o.params, pr->val, &vws, &vws_cap, &ev, NULL);
+        evaluate (pr, wts, pr->val, &vws, &vws_cap, &ev, NULL);
       double metric = maximise ? ev.r : ev.loss;
       if (pr->val->len == 0)
         metric = maximise ? -(loss_acc / pr->steps_per_epoch) : loss_acc / pr->steps_per_epoch;
@@ -1353,7 +1387,7 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
           st.best_val_r = ev.r;
           st.bad_epochs = 0;
           st.seconds_to_best = st.seconds;
-          memcpy (best_params, o.params, o.n * sizeof (float));
+          memcpy (best_params, wts, o.n * sizeof (float));
         }
       else
         st.bad_epochs++;
@@ -1389,13 +1423,13 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
           json_builder_add_int_value (mb, epoch);
           json_builder_end_object (mb);
           g_autoptr(JsonNode) metrics = json_builder_get_root (mb);
-          if (!save_model (pr, o.params, training, metrics, model_path, error))
+          if (!save_model (pr, wts, training, metrics, model_path, error))
             {
               ok = FALSE;
               goto out;
             }
         }
-      if (!save_checkpoint (ckpt, config, &st, &o, best_params, error))
+      if (!save_checkpoint (ckpt, config, &st, &o, best_params, ema, error))
         {
           ok = FALSE;
           goto out;

@@ -82,6 +82,8 @@ typedef struct {
   double   beta1, beta2, eps; /* Adam (0.9, 0.999, 1e-8) */
   double   weight_decay;      /* decoupled, AdamW style (1e-4) */
   double   clip_norm;         /* global gradient-norm clip, 0 = off (1.0) */
+  double   ema_decay;         /* > 0: validate and save an exponential moving average of the
+                                 weights (Polyak averaging) with this decay per step (0) */
   double   velocity_weight;   /* weight of the velocity term (0.5) */
   gboolean variance_weighted; /* weight component errors by their variance share (TRUE) */
   /* sampling */
@@ -90,6 +92,7 @@ typedef struct {
   double   aug_noise;         /* std of Gaussian noise added to normalised features (0.1) */
   double   aug_gain;          /* std of a per-window offset on the energy coefficient(s), normalised units (0.3) */
   int      aug_shift;         /* max frames of random audio/landmark shift per window (1) */
+  double   aug_dropout;       /* probability of zeroing an input value (inverted dropout) (0) */
   /* validation */
   WkpEarlyStop early_stop;    /* (APERTURE) */
   int      patience;          /* epochs without improvement before stopping (8) */
