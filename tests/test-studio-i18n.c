@@ -13,6 +13,13 @@
 #include "wkp-config.h"
 #include "wkp-test-util.h"
 
+static gboolean
+have_program (const char *name)
+{
+  g_autofree char *path = g_find_program_in_path (name);
+  return path != NULL;
+}
+
 static char *
 run (const char * const *argv, int expect_status)
 {
@@ -63,7 +70,7 @@ extract_pot (const char *dir)
     "--flag=g_string_printf:2:c-format", "--flag=g_string_append_printf:2:c-format",
     "--flag=g_error_new:3:c-format", "--flag=g_set_error:4:c-format",
   };
-  if (g_find_program_in_path ("xgettext") == NULL)
+  if (!have_program ("xgettext"))
     {
       g_test_skip ("xgettext (gettext) is not installed");
       g_free (pot);
@@ -135,7 +142,7 @@ test_compiles (void)
   const char *argv[] = { "msgfmt", "--check", "-o", mo, po, NULL };
   const char *unf[] = { "msgunfmt", mo, NULL };
 
-  if (g_find_program_in_path ("msgfmt") == NULL)
+  if (!have_program ("msgfmt"))
     {
       g_test_skip ("msgfmt (gettext) is not installed");
       return;
