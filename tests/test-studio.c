@@ -360,6 +360,34 @@ test_seek_clip (const char *relative, const gint64 *frames, int n)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A seek asked for while the clip is still opening (before the pipeline has
+ * prerolled, before the duration is known) still lands on its frame. */
+static void
+test_seek_while_opening (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  WkpStudioWindow *window;
+  WkpOpenRequest request = { 0 };
+  gint64 frame = 52;
+  WkpFrameView *fv;
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  fv = WKP_FRAME_VIEW (wkp_studio_window_get_view (window, "frame"));
+  request.video = path;
+  wkp_studio_window_open (window, &request);
+  wkp_studio_window_seek_when_ready (window, wkp_frame_to_us (frame, WKP_RATIONAL (25, 1)) + 5000);
+  g_assert_true (wait_for (window, media_known, NULL, 30000));
+  /* the player may preroll after the media info: ask again at once too */
+  wkp_studio_window_seek_frame (window, frame);
+  g_assert_true (wait_for (window, has_frame, &frame, 10000));
+  spin (300);   /* nothing later replaces it with another frame */
+  g_assert_cmpint (wkp_frame_view_get_index (fv), ==, frame);
+  assert_shows_frame (path, wkp_frame_view_get_texture (fv), frame, 2);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_seek_25fps (void)
 {
@@ -778,6 +806,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/playback", test_playback);
   g_test_add_func ("/studio/seek-25fps", test_seek_25fps);
   g_test_add_func ("/studio/seek-29.97fps", test_seek_ntsc);
+  g_test_add_func ("/studio/seek-while-opening", test_seek_while_opening);
   g_test_add_func ("/studio/no-stall", test_no_stall);
   g_test_add_func ("/studio/prediction", test_prediction);
   g_test_add_func ("/studio/audio-only", test_audio_only);

@@ -17,6 +17,8 @@ struct _WkpPlayer
   gboolean    audio_from_video;
   gboolean    want_playing;
   double      rate;
+  gboolean    prerolled;    /* the first async state change has completed */
+  gint64      pending_seek; /* -1: none; a seek asked for before preroll */
   guint       bus_watch;
 
   GMutex      lock;
@@ -203,6 +205,19 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
     case GST_MESSAGE_EOS:
       g_signal_emit (self, signals[SIGNAL_EOS], 0);
       break;
+    case GST_MESSAGE_ASYNC_DONE:
+      if (GST_MESSAGE_SRC (message) == GST_OBJECT (self->pipeline) && !self->prerolled)
+        {
+          /* a seek before preroll would be lost: do it now */
+          self->prerolled = TRUE;
+          if (self->pending_seek >= 0)
+            {
+              gint64 us = self->pending_seek;
+              self->pending_seek = -1;
+              wkp_player_seek (self, us);
+            }
+        }
+      break;
     case GST_MESSAGE_ERROR:
       {
         GError *error = NULL;
@@ -354,6 +369,8 @@ wkp_player_close (WkpPlayer *self)
   self->pipeline = NULL;
   self->appsink = NULL;
   self->want_playing = FALSE;
+  self->prerolled = FALSE;
+  self->pending_seek = -1;
   g_mutex_lock (&self->lock);
   g_clear_object (&self->frame);
   self->frame_new = FALSE;
@@ -380,6 +397,11 @@ wkp_player_seek (WkpPlayer *self, gint64 us)
 {
   if (self->pipeline == NULL)
     return;
+  if (!self->prerolled)
+    {
+      self->pending_seek = MAX (us, 0);
+      return;
+    }
   gst_element_seek (self->pipeline, self->rate, GST_FORMAT_TIME,
                     GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
                     GST_SEEK_TYPE_SET, (gint64) MAX (us, 0) * GST_USECOND,
@@ -462,6 +484,7 @@ wkp_player_init (WkpPlayer *self)
 {
   g_mutex_init (&self->lock);
   self->rate = 1.0;
+  self->pending_seek = -1;
 }
 
 WkpPlayer *
