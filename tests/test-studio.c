@@ -769,6 +769,47 @@ test_loop_and_rate (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+is_logmel (WkpStudioWindow *window, gpointer data)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  WkpSpectrogramView *spec = WKP_SPECTROGRAM_VIEW (wkp_studio_window_get_view (window, "spectrogram"));
+  return clip->logmel && !wkp_spectrogram_view_is_rendering (spec);
+}
+
+/* Switching the features preference recomputes the open clip's spectrogram
+ * (off the main thread) without reopening it. */
+static void
+test_features_kind (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  g_autoptr(GSettings) settings = NULL;
+  WkpStudioWindow *window;
+  WkpOpenRequest request = { 0 };
+  WkpStudioClip *clip;
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  request.video = path;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_false (clip->logmel);
+  g_assert_cmpint (clip->n_coeffs, ==, 13);
+  g_assert_cmpint (clip->n_steps, ==, 75 * 4);
+
+  settings = g_settings_new ("org.wav2kp.Studio");
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (window), "spectrogram-kind"));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "spectrogram-kind", g_variant_new_string ("logmel"));
+  g_assert_true (wait_for (window, is_logmel, NULL, 20000));
+  g_assert_cmpint (clip->n_coeffs, ==, 40);
+  g_assert_cmpint (clip->n_steps, ==, 75 * 4);
+  g_assert_true (clip->parts & WKP_CLIP_PART_LANDMARKS);   /* nothing else was redone */
+  g_settings_reset (settings, "spectrogram-kind");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* The shortcuts window builds, and every action it names exists. */
 static void
 test_shortcuts_window (void)
@@ -815,5 +856,6 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/landmark-file", test_landmark_file);
   g_test_add_func ("/studio/pairing", test_pairing);
   g_test_add_func ("/studio/loop-and-rate", test_loop_and_rate);
+  g_test_add_func ("/studio/features-kind", test_features_kind);
   return g_test_run ();
 }

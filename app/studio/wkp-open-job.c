@@ -55,6 +55,7 @@ typedef struct
   WkpRational  fps;
   gint64       n_frames;
   char        *audio_source;
+  WkpAudio    *audio;
   /* FEATURES */
   GBytes      *spectrogram;
   gint64       n_steps;
@@ -75,6 +76,7 @@ delivery_free (gpointer data)
   g_object_unref (d->job);
   g_free (d->error);
   g_free (d->audio_source);
+  g_clear_pointer (&d->audio, wkp_audio_free);
   g_clear_pointer (&d->spectrogram, g_bytes_unref);
   g_clear_pointer (&d->track, wkp_landmark_track_free);
   g_clear_pointer (&d->canon, g_bytes_unref);
@@ -111,6 +113,7 @@ deliver_main (gpointer data)
           clip->n_frames = d->n_frames;
           clip->duration_us = wkp_frame_to_us (d->n_frames, d->fps);
           clip->audio_source = g_steal_pointer (&d->audio_source);
+          clip->samples = g_steal_pointer (&d->audio);
           break;
         case WKP_CLIP_PART_FEATURES:
           clip->spectrogram = g_steal_pointer (&d->spectrogram);
@@ -233,6 +236,38 @@ lower_thread_priority (void)
 #endif
 }
 
+gboolean
+wkp_spectrogram_data_compute (const WkpAudio *audio, WkpRational fps, gint64 n_frames, WkpFeatureKind kind,
+                              WkpSpectrogramData *out, GError **error)
+{
+  WkpFeatureConfig config;
+  g_autofree float *features = NULL;
+  int coeffs, dim;
+  gint64 n_steps;
+  float *m;
+
+  /* static coefficients of every sub-frame, no deltas */
+  wkp_feature_config_init_default (&config);
+  config.kind = kind;
+  config.deltas = 0;
+  features = wkp_features_compute (&config, audio->samples, audio->n_samples, fps, n_frames, error);
+  if (features == NULL)
+    return FALSE;
+  coeffs = wkp_feature_config_coeffs (&config);
+  dim = wkp_feature_config_dim (&config);
+  n_steps = n_frames * config.subframes;
+  m = g_new (float, MAX (n_steps * coeffs, 1));
+  for (gint64 f = 0; f < n_frames; f++)
+    for (int k = 0; k < config.subframes; k++)
+      memcpy (m + (f * config.subframes + k) * coeffs, features + f * dim + k * coeffs, coeffs * sizeof (float));
+  out->matrix = g_bytes_new_take (m, n_steps * coeffs * sizeof (float));
+  out->n_steps = n_steps;
+  out->n_coeffs = coeffs;
+  out->rate = wkp_rational_reduce (WKP_RATIONAL (fps.num * config.subframes, fps.den));
+  out->kind = kind;
+  return TRUE;
+}
+
 /* --- thread A: audio, features, prediction ---------------------------------- */
 
 static gpointer
@@ -243,8 +278,6 @@ audio_thread (gpointer data)
   WkpSourceSpec spec = { clip->video, clip->audio, clip->fps_hint };
   g_autoptr(GError) error = NULL;
   g_autoptr(WkpClipAudio) ca = NULL;
-  WkpFeatureConfig config;
-  g_autofree float *features = NULL;
   Delivery *d;
 
   lower_thread_priority ();
@@ -262,38 +295,29 @@ audio_thread (gpointer data)
   d->fps = ca->fps;
   d->n_frames = ca->n_frames;
   d->audio_source = g_strdup (ca->audio_source);
+  d->audio = wkp_audio_new (ca->audio->n_samples, ca->audio->rate);
+  memcpy (d->audio->samples, ca->audio->samples, ca->audio->n_samples * sizeof (float));
   deliver (self, d);
   stage_finished (self, STAGE_AUDIO);
 
   if (wkp_check_cancelled (self->cancellable, &error))
     goto out;
 
-  /* features for display: static coefficients of every sub-frame */
-  wkp_feature_config_init_default (&config);
-  config.kind = self->kind;
-  config.deltas = 0;
-  features = wkp_features_compute (&config, ca->audio->samples, ca->audio->n_samples, ca->fps,
-                                   ca->n_frames, &error);
-  if (features == NULL)
-    deliver_error (self, WKP_CLIP_PART_FEATURES, error);
-  else
-    {
-      int coeffs = wkp_feature_config_coeffs (&config);
-      int dim = wkp_feature_config_dim (&config);
-      gint64 n_steps = ca->n_frames * config.subframes;
-      float *m = g_new (float, MAX (n_steps * coeffs, 1));
-      for (gint64 f = 0; f < ca->n_frames; f++)
-        for (int k = 0; k < config.subframes; k++)
-          memcpy (m + (f * config.subframes + k) * coeffs, features + f * dim + k * coeffs,
-                  coeffs * sizeof (float));
-      d = g_new0 (Delivery, 1);
-      d->part = WKP_CLIP_PART_FEATURES;
-      d->spectrogram = g_bytes_new_take (m, n_steps * coeffs * sizeof (float));
-      d->n_steps = n_steps;
-      d->n_coeffs = coeffs;
-      d->steps_rate = wkp_rational_reduce (WKP_RATIONAL (ca->fps.num * config.subframes, ca->fps.den));
-      deliver (self, d);
-    }
+  {
+    WkpSpectrogramData sd = { 0 };
+    if (!wkp_spectrogram_data_compute (ca->audio, ca->fps, ca->n_frames, self->kind, &sd, &error))
+      deliver_error (self, WKP_CLIP_PART_FEATURES, error);
+    else
+      {
+        d = g_new0 (Delivery, 1);
+        d->part = WKP_CLIP_PART_FEATURES;
+        d->spectrogram = sd.matrix;
+        d->n_steps = sd.n_steps;
+        d->n_coeffs = sd.n_coeffs;
+        d->steps_rate = sd.rate;
+        deliver (self, d);
+      }
+  }
   g_clear_error (&error);
   stage_finished (self, STAGE_FEATURES);
 

@@ -11,6 +11,7 @@
 #include <gio/gio.h>
 
 #include "wkp-features.h"
+#include "wkp-media.h"
 #include "wkp-session.h"
 
 G_BEGIN_DECLS
@@ -27,6 +28,19 @@ gboolean    wkp_open_job_is_running   (WkpOpenJob *self);
 double      wkp_open_job_get_fraction (WkpOpenJob *self);
 /* A translated description of what runs now. */
 const char *wkp_open_job_get_status   (WkpOpenJob *self);
+
+/* The spectrogram view model of a clip's audio: [n_steps, n_coeffs] static
+ * coefficients, one row per analysis sub-frame. Runs on any thread. */
+typedef struct {
+  GBytes        *matrix;
+  gint64         n_steps;
+  int            n_coeffs;
+  WkpRational    rate;
+  WkpFeatureKind kind;
+} WkpSpectrogramData;
+
+gboolean    wkp_spectrogram_data_compute (const WkpAudio *audio, WkpRational fps, gint64 n_frames,
+                                          WkpFeatureKind kind, WkpSpectrogramData *out, GError **error);
 
 /* Signals: "progress" (), "part-failed" (guint part, const char *message),
  * "finished" (gboolean cancelled). */

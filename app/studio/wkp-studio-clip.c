@@ -31,6 +31,7 @@ clip_clear (gpointer data)
   g_free (clip->landmarks_file);
   g_free (clip->model_file);
   g_free (clip->audio_source);
+  g_clear_pointer (&clip->samples, wkp_audio_free);
   g_clear_pointer (&clip->spectrogram, g_bytes_unref);
   g_clear_pointer (&clip->track, wkp_landmark_track_free);
   g_clear_pointer (&clip->extracted_canon, g_bytes_unref);

@@ -34,6 +34,7 @@ typedef struct {
   gint64       n_frames;
   gint64       duration_us;
   char        *audio_source;
+  WkpAudio    *samples;        /* the clip's audio (16 kHz mono), for recomputing features */
 
   /* FEATURES: [n_steps, n_coeffs] at steps_rate steps per second */
   GBytes      *spectrogram;

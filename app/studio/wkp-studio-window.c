@@ -681,6 +681,89 @@ on_drop (GtkDropTarget *target, const GValue *value, double x, double y, WkpStud
   return FALSE;
 }
 
+/* --- features kind: recomputed from the clip's audio off the main thread -------------- */
+
+typedef struct {
+  WkpStudioClip *clip;
+  WkpFeatureKind kind;
+} FeaturesTask;
+
+static void
+features_task_free (gpointer data)
+{
+  FeaturesTask *t = data;
+  wkp_studio_clip_unref (t->clip);
+  g_free (t);
+}
+
+static void
+spectrogram_data_free (gpointer data)
+{
+  WkpSpectrogramData *sd = data;
+  g_clear_pointer (&sd->matrix, g_bytes_unref);
+  g_free (sd);
+}
+
+static void
+features_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  FeaturesTask *t = task_data;
+  WkpSpectrogramData *sd = g_new0 (WkpSpectrogramData, 1);
+  GError *error = NULL;
+  if (!wkp_spectrogram_data_compute (t->clip->samples, t->clip->fps, t->clip->n_frames, t->kind, sd, &error))
+    {
+      spectrogram_data_free (sd);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, sd, spectrogram_data_free);
+}
+
+static void
+features_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  WkpStudioWindow *self = WKP_STUDIO_WINDOW (source);
+  FeaturesTask *t = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  WkpSpectrogramData *sd = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (sd == NULL)
+    {
+      gtk_label_set_text (self->status_label, error->message);
+      return;
+    }
+  if (wkp_session_get_clip (self->session) == t->clip)
+    {
+      g_clear_pointer (&t->clip->spectrogram, g_bytes_unref);
+      t->clip->spectrogram = g_steal_pointer (&sd->matrix);
+      t->clip->n_steps = sd->n_steps;
+      t->clip->n_coeffs = sd->n_coeffs;
+      t->clip->steps_rate = sd->rate;
+      t->clip->logmel = sd->kind == WKP_FEATURE_LOGMEL;
+      wkp_session_clip_updated (self->session, WKP_CLIP_PART_FEATURES);
+    }
+  spectrogram_data_free (sd);
+}
+
+static void
+on_kind_changed (GSettings *settings, const char *key, WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  g_autofree char *kind = g_settings_get_string (settings, key);
+  g_autoptr(GTask) task = NULL;
+  FeaturesTask *t;
+
+  if (clip == NULL || clip->samples == NULL)
+    return;   /* the next open uses the new kind */
+  t = g_new0 (FeaturesTask, 1);
+  t->clip = wkp_studio_clip_ref (clip);
+  t->kind = g_strcmp0 (kind, "logmel") == 0 ? WKP_FEATURE_LOGMEL : WKP_FEATURE_MFCC;
+  task = g_task_new (self, NULL, features_done, NULL);
+  g_task_set_task_data (task, t, features_task_free);
+  g_task_set_name (task, "[wkp] spectrogram features");
+  g_task_run_in_thread (task, features_thread);
+}
+
 /* --- settings -------------------------------------------------------------------- */
 
 static gboolean
@@ -707,6 +790,11 @@ setup_settings (WkpStudioWindow *self)
       g_action_map_add_action (G_ACTION_MAP (self), action);
       g_settings_bind (self->settings, toggles[i], self->frame_view, toggles[i], G_SETTINGS_BIND_GET);
     }
+  {
+    g_autoptr(GAction) action = g_settings_create_action (self->settings, "spectrogram-kind");
+    g_action_map_add_action (G_ACTION_MAP (self), action);
+    g_signal_connect_object (self->settings, "changed::spectrogram-kind", G_CALLBACK (on_kind_changed), self, 0);
+  }
   {
     g_autoptr(GAction) action = g_settings_create_action (self->settings, "colormap");
     g_action_map_add_action (G_ACTION_MAP (self), action);
