@@ -40,7 +40,7 @@ wkp_cli_train (int argc, char **argv)
   g_autofree char *output = NULL, *log = NULL, *ckpt = NULL, *early = NULL, *schedule = NULL;
   g_auto(GStrv) files = NULL;
   gboolean resume = FALSE, full_face = FALSE, no_identity = FALSE, no_clip_norm = FALSE, no_whiten = FALSE;
-  gboolean bidirectional = FALSE, unweighted = FALSE;
+  gboolean bidirectional = FALSE, unweighted = FALSE, merge_val = FALSE;
   gint64 seed;
   WkpTrainParams p;
   GError *error = NULL;
@@ -87,6 +87,7 @@ wkp_cli_train (int argc, char **argv)
     { "gain", 0, 0, G_OPTION_ARG_DOUBLE, &p.aug_gain, "Augmentation: energy offset std (0.3)", "F" },
     { "shift", 0, 0, G_OPTION_ARG_INT, &p.aug_shift, "Augmentation: max audio shift in frames (1)", "N" },
     { "dropout", 0, 0, G_OPTION_ARG_DOUBLE, &p.aug_dropout, "Augmentation: input dropout probability (0)", "P" },
+    { "merge-val", 0, 0, G_OPTION_ARG_NONE, &merge_val, "Train on train + val without validation, keeping the last epoch (use the epoch count of a validated run)", NULL },
     { "stop-after", 0, 0, G_OPTION_ARG_INT, &p.stop_after, "Stop after this epoch as if interrupted (for --resume)", "N" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "DATASET" },
     { NULL }
@@ -132,6 +133,7 @@ wkp_cli_train (int argc, char **argv)
   p.per_clip_norm = !no_clip_norm;
   p.bidirectional = bidirectional;
   p.variance_weighted = !unweighted;
+  p.merge_val = merge_val;
 
   g_autofree char *log_path = log ? g_strdup (log) : wkp_path_replace_ext (output, ".csv");
   if (!wkp_check_output_path (output, &error) || !wkp_check_output_path (log_path, &error))

@@ -89,6 +89,10 @@ wkp_train_params_to_json (const WkpTrainParams *p)
     {
       PD_ (ema_decay);
     }
+  if (p->merge_val)
+    {
+      PB_ (merge_val);
+    }
   json_builder_set_member_name (b, "early_stop");
   json_builder_add_string_value (b, p->early_stop == WKP_EARLY_STOP_LOSS ? "loss" : "aperture");
   PI_ (patience);
@@ -482,7 +486,8 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
       pc.speaker = speaker_index (pr->speakers, c->speaker);
       pc.norm = g_new (float, c->n_frames * D);
       wkp_train_normalize_features (c->features, c->n_frames, D, p->per_clip_norm, NULL, NULL, pc.norm);
-      GArray *dst = c->split == WKP_SPLIT_TRAIN ? pr->train : c->split == WKP_SPLIT_VAL ? pr->val
+      GArray *dst = c->split == WKP_SPLIT_TRAIN ? pr->train
+                    : c->split == WKP_SPLIT_VAL ? (p->merge_val ? pr->train : pr->val)
                     : c->split == WKP_SPLIT_TEST ? pr->test : NULL;
       if (dst == NULL)
         {
@@ -1374,8 +1379,8 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
       if (pr->val->len > 0)
         evaluate (pr, wts, pr->val, &vws, &vws_cap, &ev, NULL);
       double metric = maximise ? ev.r : ev.loss;
-      if (pr->val->len == 0)
-        metric = maximise ? -(loss_acc / pr->steps_per_epoch) : loss_acc / pr->steps_per_epoch;
+      if (pr->val->len == 0)   /* nothing to validate on: the latest epoch is the best */
+        metric = maximise ? (double) epoch : -(double) epoch;
       gboolean best = isfinite (metric) && (maximise ? metric > st.best_metric : metric < st.best_metric);
       double esec = g_timer_elapsed (et, NULL);
       st.seconds += esec;

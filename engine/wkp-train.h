@@ -94,6 +94,8 @@ typedef struct {
   int      aug_shift;         /* max frames of random audio/landmark shift per window (1) */
   double   aug_dropout;       /* probability of zeroing an input value (inverted dropout) (0) */
   /* validation */
+  gboolean merge_val;         /* train on train + val (no validation: the last epoch is kept; use the
+                                 epoch count found with a validated run) (FALSE) */
   WkpEarlyStop early_stop;    /* (APERTURE) */
   int      patience;          /* epochs without improvement before stopping (8) */
   /* run */
