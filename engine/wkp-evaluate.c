@@ -881,8 +881,8 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
   };
   g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) used = g_array_new (FALSE, FALSE, sizeof (int));
-  g_autofree double *values = NULL;
-  g_autofree char *summary = NULL, *title = NULL, *dsname = NULL;
+  g_autofree double *values = NULL, *lower = NULL, *upper = NULL;
+  g_autofree char *summary = NULL, *title = NULL, *dsname = NULL, *note = NULL;
   int n_metrics = G_N_ELEMENTS (metrics);
   gint64 compared = 0;
 
@@ -898,11 +898,18 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
       g_array_append_val (used, e);
 
   values = g_new (double, MAX (used->len, 1) * n_metrics);
+  lower = g_new (double, MAX (used->len, 1) * n_metrics);
+  upper = g_new (double, MAX (used->len, 1) * n_metrics);
   for (guint u = 0; u < used->len; u++)
     {
-      const WkpMetrics *m = &ev->entries[g_array_index (used, int, u)].pooled;
+      const WkpEvalEntry *entry = &ev->entries[g_array_index (used, int, u)];
+      const WkpMetrics *m = &entry->pooled;
       double row[] = { m->lmd_mouth, m->lmd_face, m->lve, m->lvd_mouth, m->aperture_r, m->aperture_rmse };
+      double lo[] = { entry->lmd_mouth_ci[0], NAN, NAN, NAN, entry->aperture_r_ci[0], NAN };
+      double hi[] = { entry->lmd_mouth_ci[1], NAN, NAN, NAN, entry->aperture_r_ci[1], NAN };
       memcpy (values + u * n_metrics, row, sizeof row);
+      memcpy (lower + u * n_metrics, lo, sizeof lo);
+      memcpy (upper + u * n_metrics, hi, sizeof hi);
       g_ptr_array_add (labels, g_strdup (ev->entries[g_array_index (used, int, u)].label));
       compared = MAX (compared, m->n_compared);
     }
@@ -910,8 +917,12 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
   title = g_strdup_printf ("%s: %s split, %d clips, %" G_GINT64_FORMAT " frames compared", dsname,
                            split_name (ev->split), ev->n_clips, compared);
   summary = g_build_filename (dir, "summary", NULL);
-  if (!wkp_plot_bars (summary, title, metrics, n_metrics, (const char * const *) labels->pdata, used->len,
-                      values, error))
+  if (ev->n_bootstrap > 0)
+    note = g_strdup_printf ("Whiskers: 95%% interval over %d bootstrap resamples of the %d clips. "
+                            "* best in panel.", ev->n_bootstrap, ev->n_clips);
+  if (!wkp_plot_bars (summary, title, note != NULL ? note : "* best in panel.", metrics, n_metrics,
+                      (const char * const *) labels->pdata, used->len, values,
+                      ev->n_bootstrap > 0 ? lower : NULL, ev->n_bootstrap > 0 ? upper : NULL, error))
     return FALSE;
 
   for (int c = 0; c < ev->n_clips; c++)

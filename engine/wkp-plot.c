@@ -439,11 +439,14 @@ wkp_plot_aperture (const char *base, const char *title, WkpRational fps, gint64 
 
 typedef struct {
   const char *title;
+  const char *note;
   const WkpPlotMetric *metrics;
   int n_metrics;
   const char * const *models;
   int n_models;
   const double *values;
+  const double *lower;
+  const double *upper;
   int cols, rows;
 } BarsData;
 
@@ -461,9 +464,17 @@ draw_bars (cairo_t *cr, double w, double h, gconstpointer user_data)
   cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
   font (cr, 17, TRUE);
   title_text (cr, margin, 28, w - 2 * margin, d->title);
+  top = 40;
+  if (d->note != NULL)
+    {
+      font (cr, 12, FALSE);
+      cairo_set_source_rgb (cr, 0.35, 0.35, 0.35);
+      title_text (cr, margin, 50, w - 2 * margin, d->note);
+      top = 60;
+    }
   for (int i = 0; i < d->n_models; i++)
     colours[i] = i;
-  top = 44 + legend (cr, margin, 40, w - 2 * margin, d->models, colours, lines, d->n_models, TRUE) + 8;
+  top += 4 + legend (cr, margin, top, w - 2 * margin, d->models, colours, lines, d->n_models, TRUE) + 8;
 
   panel_w = (w - margin) / d->cols;
   panel_h = (h - top) / d->rows;
@@ -484,6 +495,10 @@ draw_bars (cairo_t *cr, double w, double h, gconstpointer user_data)
           any = TRUE;
           lo = MIN (lo, v);
           hi = MAX (hi, v);
+          if (d->lower != NULL && isfinite (d->lower[i * d->n_metrics + m]))
+            lo = MIN (lo, d->lower[i * d->n_metrics + m]);
+          if (d->upper != NULL && isfinite (d->upper[i * d->n_metrics + m]))
+            hi = MAX (hi, d->upper[i * d->n_metrics + m]);
           if (!isfinite (best) || (metric->higher_is_better ? v > best : v < best))
             best = v;
         }
@@ -552,6 +567,24 @@ draw_bars (cairo_t *cr, double w, double h, gconstpointer user_data)
           cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
           font (cr, 11, v == best);
           g_snprintf (buf, sizeof buf, "%.3f%s", v, v == best && d->n_models > 1 ? " *" : "");
+          if (d->lower != NULL && d->upper != NULL && isfinite (d->lower[i * d->n_metrics + m])
+              && isfinite (d->upper[i * d->n_metrics + m]))
+            {
+              double ylo = y0 - (d->lower[i * d->n_metrics + m]) * scale;
+              double yhi = y0 - (d->upper[i * d->n_metrics + m]) * scale;
+              double cx = x + bw / 2;
+              cairo_set_line_width (cr, 1.5);
+              cairo_move_to (cr, cx, ylo);
+              cairo_line_to (cr, cx, yhi);
+              cairo_move_to (cr, cx - 6, ylo);
+              cairo_line_to (cr, cx + 6, ylo);
+              cairo_move_to (cr, cx - 6, yhi);
+              cairo_line_to (cr, cx + 6, yhi);
+              cairo_stroke (cr);
+              /* value beside the whisker, so that neither hides the other */
+              text (cr, cx + 9, y0 - v * scale - 4, ALIGN_LEFT, 0.0, buf);
+              continue;
+            }
           text (cr, x + bw / 2, v >= 0 ? y0 - v * scale - 4 : y0 - v * scale + 13, ALIGN_CENTER, 0.0, buf);
         }
       if (!any)
@@ -564,18 +597,19 @@ draw_bars (cairo_t *cr, double w, double h, gconstpointer user_data)
 }
 
 gboolean
-wkp_plot_bars (const char *base, const char *title,
+wkp_plot_bars (const char *base, const char *title, const char *note,
                const WkpPlotMetric *metrics, int n_metrics,
                const char * const *models, int n_models,
-               const double *values, GError **error)
+               const double *values, const double *lower, const double *upper,
+               GError **error)
 {
-  BarsData d = { title, metrics, n_metrics, models, n_models, values, 0, 0 };
+  BarsData d = { title, note, metrics, n_metrics, models, n_models, values, lower, upper, 0, 0 };
   int width;
   g_return_val_if_fail (base != NULL && title != NULL && n_metrics > 0 && n_models >= 0, FALSE);
   d.cols = MIN (n_metrics, 3);
   d.rows = (n_metrics + d.cols - 1) / d.cols;
   width = MAX (1100, d.cols * (120 + 70 * n_models));
-  return render (base, width, 90 + d.rows * 300 + 20 * ((n_models + 3) / 4), draw_bars, &d, error);
+  return render (base, width, 90 + (note != NULL ? 20 : 0) + d.rows * 300 + 20 * ((n_models + 3) / 4), draw_bars, &d, error);
 }
 
 void

@@ -25,11 +25,14 @@ typedef struct {
 } WkpPlotMetric;
 
 /* Summary bar chart: one panel per metric, one bar per model.
- * @values is [n_models, n_metrics] row-major. */
-gboolean wkp_plot_bars (const char *base, const char *title,
+ * @values is [n_models, n_metrics] row-major; @lower / @upper (may be NULL,
+ * same layout, NaN = none) draw an interval whisker on each bar, explained by
+ * @note (may be NULL) under the title. */
+gboolean wkp_plot_bars (const char *base, const char *title, const char *note,
                         const WkpPlotMetric *metrics, int n_metrics,
                         const char * const *models, int n_models,
-                        const double *values, GError **error);
+                        const double *values, const double *lower, const double *upper,
+                        GError **error);
 
 /* Releases the process-wide caches of Cairo and fontconfig that drawing text
  * fills. Only for a program about to exit (the CLI), so that leak checkers

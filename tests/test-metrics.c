@@ -463,6 +463,8 @@ test_plots (void)
   };
   const char *models[] = { "default.wkpm", "mean face", "energy" };
   const double values[] = { 0.05, 0.41, 1, 0.1, 0.06, NAN, 0, 0.12, NAN, 0.2, -1, NAN };
+  const double lower[] = { 0.04, 0.30, NAN, NAN, 0.05, NAN, NAN, NAN, NAN, -0.05, NAN, NAN };
+  const double upper[] = { 0.06, 0.52, NAN, NAN, 0.08, NAN, NAN, NAN, NAN, 0.3, NAN, NAN };
 
   for (gint64 i = 0; i < n; i++)
     {
@@ -477,7 +479,7 @@ test_plots (void)
   g_assert_true (is_png (png));
   g_assert_true (g_file_get_contents (svg, &svg_text, NULL, NULL));
   g_assert_nonnull (strstr (svg_text, "<svg"));
-  g_assert_true (wkp_plot_bars (bars, "Test split: 3 models", metrics, 4, models, 3, values, &error));
+  g_assert_true (wkp_plot_bars (bars, "Test split: 3 models", "whiskers: 95% interval", metrics, 4, models, 3, values, lower, upper, &error));
   g_assert_no_error (error);
   g_assert_true (is_png (bars_png));
 
@@ -493,7 +495,7 @@ test_plots (void)
       g_autofree char *keep_bars = g_build_filename (g_getenv ("WKP_KEEP_PLOTS"), "test-summary", NULL);
       g_assert_true (wkp_plot_aperture (keep, "clip s1/bbaf2n (test split)", WKP_RATIONAL (25, 1), n, ref,
                                         labels, series, 2, NULL));
-      g_assert_true (wkp_plot_bars (keep_bars, "Test split: 3 models", metrics, 4, models, 3, values, NULL));
+      g_assert_true (wkp_plot_bars (keep_bars, "Test split: 3 models", "whiskers: 95% interval", metrics, 4, models, 3, values, lower, upper, NULL));
     }
 }
 
