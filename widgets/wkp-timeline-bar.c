@@ -4,7 +4,9 @@
 
 struct _WkpTimelineBar
 {
-  WkpTimeView parent_instance;
+  WkpTimeView    parent_instance;
+  GskRenderNode *ruler;     /* ticks and labels for (ruler_w, range) */
+  int            ruler_w;
 };
 
 G_DEFINE_FINAL_TYPE (WkpTimelineBar, wkp_timeline_bar, WKP_TYPE_TIME_VIEW)
@@ -25,30 +27,17 @@ wkp_timeline_tick_step (const WkpTimeMap *map, double min_px)
   return steps[G_N_ELEMENTS (steps) - 1];
 }
 
-static void
-wkp_timeline_bar_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+static GskRenderNode *
+build_ruler (WkpTimelineBar *self, double w, double h)
 {
-  WkpTimeView *view = WKP_TIME_VIEW (widget);
-  double w = gtk_widget_get_width (widget);
-  double h = gtk_widget_get_height (widget);
-  GdkRGBA bg = { 0.94, 0.94, 0.95, 1 };
+  GtkWidget *widget = GTK_WIDGET (self);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
   GdkRGBA tick = { 0.45, 0.45, 0.48, 1 };
   GdkRGBA text = { 0.2, 0.2, 0.2, 1 };
-  GdkRGBA clip_end = { 0.75, 0.75, 0.78, 1 };
   WkpTimeMap map;
-  gint64 step, t, duration;
+  gint64 step, t;
 
-  gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  gtk_snapshot_append_color (snapshot, &bg, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  wkp_time_view_get_map (view, w, &map);
-  duration = wkp_time_view_get_duration (view);
-  if (duration > 0 && duration < map.end_us)
-    {
-      double xe = wkp_time_map_to_x (&map, duration);
-      gtk_snapshot_append_color (snapshot, &clip_end, &GRAPHENE_RECT_INIT (xe, 0, w - xe, h));
-    }
-  wkp_time_view_snapshot_selection (view, snapshot, w, h);
-
+  wkp_time_view_get_map (WKP_TIME_VIEW (self), w, &map);
   step = wkp_timeline_tick_step (&map, 70);
   for (t = (map.start_us / step) * step; t <= map.end_us; t += step)
     {
@@ -72,8 +61,57 @@ wkp_timeline_bar_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           gtk_snapshot_append_color (snapshot, &tick, &GRAPHENE_RECT_INIT (xm, h - 4, 1, 4));
         }
     }
+  return gtk_snapshot_free_to_node (snapshot);
+}
+
+static void
+range_changed (WkpTimeView *view)
+{
+  g_clear_pointer (&WKP_TIMELINE_BAR (view)->ruler, gsk_render_node_unref);
+}
+
+static void
+wkp_timeline_bar_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  WkpTimelineBar *self = WKP_TIMELINE_BAR (widget);
+  WkpTimeView *view = WKP_TIME_VIEW (widget);
+  double w = gtk_widget_get_width (widget);
+  double h = gtk_widget_get_height (widget);
+  GdkRGBA bg = { 0.94, 0.94, 0.95, 1 };
+  GdkRGBA clip_end = { 0.75, 0.75, 0.78, 1 };
+  WkpTimeMap map;
+  gint64 duration;
+
+  gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  gtk_snapshot_append_color (snapshot, &bg, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  wkp_time_view_get_map (view, w, &map);
+  duration = wkp_time_view_get_duration (view);
+  if (duration > 0 && duration < map.end_us)
+    {
+      double xe = wkp_time_map_to_x (&map, duration);
+      gtk_snapshot_append_color (snapshot, &clip_end, &GRAPHENE_RECT_INIT (xe, 0, w - xe, h));
+    }
+  wkp_time_view_snapshot_selection (view, snapshot, w, h);
+
+  /* the ruler only changes with the size or the range: cached (not redrawn
+   * for every playhead move) */
+  if (self->ruler == NULL || self->ruler_w != (int) w)
+    {
+      g_clear_pointer (&self->ruler, gsk_render_node_unref);
+      self->ruler = build_ruler (self, w, h);
+      self->ruler_w = (int) w;
+    }
+  if (self->ruler != NULL)
+    gtk_snapshot_append_node (snapshot, self->ruler);
   wkp_time_view_snapshot_playhead (view, snapshot, w, h);
   gtk_snapshot_pop (snapshot);
+}
+
+static void
+wkp_timeline_bar_dispose (GObject *object)
+{
+  g_clear_pointer (&WKP_TIMELINE_BAR (object)->ruler, gsk_render_node_unref);
+  G_OBJECT_CLASS (wkp_timeline_bar_parent_class)->dispose (object);
 }
 
 static void
@@ -88,6 +126,8 @@ static void
 wkp_timeline_bar_class_init (WkpTimelineBarClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  G_OBJECT_CLASS (klass)->dispose = wkp_timeline_bar_dispose;
+  WKP_TIME_VIEW_CLASS (klass)->range_changed = range_changed;
   widget_class->snapshot = wkp_timeline_bar_snapshot;
   widget_class->measure = wkp_timeline_bar_measure;
   gtk_widget_class_set_css_name (widget_class, "timelinebar");

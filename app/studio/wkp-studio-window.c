@@ -21,7 +21,7 @@ struct _WkpStudioWindow
   WkpTimelineBar     *timeline_bar;
   GtkLabel           *frame_label;
   GtkLabel           *spectrogram_label;
-  GtkLabel           *time_label;
+  GtkInscription     *time_label;
   GtkLabel           *status_label;
   GtkProgressBar     *progress_bar;
   GtkButton          *cancel_button;
@@ -55,7 +55,7 @@ update_time_label (WkpStudioWindow *self)
   text = g_strdup_printf (_("%s / %s · frame %lld of %lld"),
                           pos, dur, (long long) (n > 0 ? wkp_session_get_frame (self->session) + 1 : 0),
                           (long long) n);
-  gtk_label_set_text (self->time_label, text);
+  gtk_inscription_set_text (self->time_label, text);
 }
 
 /* overlays follow the displayed frame */
@@ -868,6 +868,13 @@ wkp_studio_window_init (WkpStudioWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->pending_seek = -1;
+  {
+    /* tabular figures: the time does not jitter while it counts */
+    PangoAttrList *attrs = pango_attr_list_new ();
+    pango_attr_list_insert (attrs, pango_attr_font_features_new ("tnum=1"));
+    gtk_inscription_set_attributes (self->time_label, attrs);
+    pango_attr_list_unref (attrs);
+  }
 
   self->session = wkp_session_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries, G_N_ELEMENTS (win_entries), self);
