@@ -8,7 +8,9 @@
 
 #include <glib/gstdio.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static void
 append_csv_field (GString *s, const char *v)
@@ -40,16 +42,36 @@ remove_tree (const char *path)
 }
 
 static double
-run_once (const char *csv, const char *out, int jobs, WkpPrepareReport *rep, GError **error)
+cpu_seconds (void)
+{
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Returns the wall time; *cpu receives the CPU time (all threads). */
+static double
+run_once (const char *csv, const char *out, int jobs, WkpPrepareReport *rep, double *cpu, GError **error)
 {
   WkpPrepareParams p;
   gint64 t0;
+  double c0 = cpu_seconds ();
   wkp_prepare_params_init_default (&p);
   p.n_jobs = jobs;
   t0 = g_get_monotonic_time ();
   if (!wkp_dataset_prepare (csv, out, &p, NULL, NULL, NULL, rep, error))
     return -1;
+  *cpu = cpu_seconds () - c0;
   return (g_get_monotonic_time () - t0) / 1e6;
+}
+
+static double
+load_average (void)
+{
+  double l[1] = { -1 };
+  if (getloadavg (l, 1) != 1)
+    return -1;
+  return l[0];
 }
 
 int
@@ -66,7 +88,7 @@ wkp_bench_prepare (int argc, char **argv)
   const char *src;
   GError *error = NULL;
   WkpPrepareReport r1, r2, r3;
-  double t1 = -1, t2 = -1, t3 = -1;
+  double t1 = -1, t2 = -1, t3 = -1, c1 = 0, c2 = 0, c3 = 0;
   int n_bulk = 0, n_sel = 0, n_video = 0, stride;
 
   {
@@ -139,13 +161,14 @@ wkp_bench_prepare (int argc, char **argv)
   if (!g_file_set_contents (csv, csv_text->str, -1, &error))
     return wkp_cli_fail ("bench", error);
 
-  printf ("prepare benchmark: %d of %d video clips of %s\n", n_sel, n_video, src);
+  printf ("prepare benchmark: %d of %d video clips of %s; load average before: %.1f\n", n_sel, n_video, src,
+          load_average ());
   fflush (stdout);
-  t1 = run_once (csv, out1, 1, &r1, &error);
+  t1 = run_once (csv, out1, 1, &r1, &c1, &error);
   if (t1 >= 0)
-    t2 = run_once (csv, out2, 2, &r2, &error);
+    t2 = run_once (csv, out2, 2, &r2, &c2, &error);
   if (t1 >= 0 && t2 >= 0)
-    t3 = run_once (csv, out2, 2, &r3, &error);
+    t3 = run_once (csv, out2, 2, &r3, &c3, &error);
   remove_tree (out1);
   remove_tree (out2);
   g_unlink (csv);
@@ -154,9 +177,13 @@ wkp_bench_prepare (int argc, char **argv)
     return wkp_cli_fail ("bench", error);
 
   printf ("clips: %d ok, %d failed; %" G_GINT64_FORMAT " video frames\n", r1.n_ok, r1.n_failed, r1.n_frames);
-  printf ("--jobs 1          %8.1f s  %7.1f frames/s\n", t1, r1.n_frames / t1);
-  printf ("--jobs 2          %8.1f s  %7.1f frames/s  speed-up x%.2f\n", t2, r2.n_frames / t2, t1 / t2);
+  printf ("--jobs 1          %8.1f s  %7.1f frames/s  CPU %6.1f s (%.2f cores busy)\n", t1, r1.n_frames / t1, c1,
+          c1 / t1);
+  printf ("--jobs 2          %8.1f s  %7.1f frames/s  CPU %6.1f s (%.2f cores busy)  speed-up x%.2f\n", t2,
+          r2.n_frames / t2, c2, c2 / t2, t1 / t2);
   printf ("second run (cached, --jobs 2) %6.2f s  = %.1f%% of the first --jobs 2 run (%d cached)\n", t3,
           100.0 * t3 / t2, r3.n_cached);
+  printf ("load average after: %.1f (a speed-up needs a second idle core)\n", load_average ());
+  (void) c3;
   return WKP_EXIT_OK;
 }
