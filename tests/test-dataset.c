@@ -757,6 +757,67 @@ test_prepare_real (void)
   }
 }
 
+/* A folder source: one video with its own audio, one silent-style pair
+ * video/ + wav/ (the WAV wins over the video's own audio). */
+static void
+test_prepare_folder (void)
+{
+  g_autofree char *root = NULL, *ds_dir = NULL, *clip = NULL;
+  g_autofree char *a_dir = NULL, *bv_dir = NULL, *bw_dir = NULL, *a_link = NULL, *b_link = NULL, *b_wav = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpDataset) ds = NULL;
+  WkpPrepareParams p;
+  WkpPrepareReport rep;
+  const gint64 n_wav = 16000 * 2;
+  g_autofree float *tone = g_new (float, n_wav);
+  int ia, ib;
+
+  if (wkp_test_shared_data () == NULL)
+    return;
+  clip = wkp_test_shared_file (GRID_DIR "bbaf4p.mp4");
+  root = wkp_test_tmpdir ();
+  ds_dir = wkp_test_tmpdir ();
+  a_dir = g_build_filename (root, "anna", NULL);
+  bv_dir = g_build_filename (root, "ben", "video", NULL);
+  bw_dir = g_build_filename (root, "ben", "wav", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (a_dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (bv_dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (bw_dir, 0755), ==, 0);
+  a_link = g_build_filename (a_dir, "one.mp4", NULL);
+  b_link = g_build_filename (bv_dir, "two.mp4", NULL);
+  b_wav = g_build_filename (bw_dir, "two.wav", NULL);
+  g_assert_cmpint (symlink (clip, a_link), ==, 0);
+  g_assert_cmpint (symlink (clip, b_link), ==, 0);
+  for (gint64 i = 0; i < n_wav; i++)
+    tone[i] = (float) (0.3 * sin (2 * G_PI * 440.0 * i / 16000.0));
+  wkp_test_write_wav (b_wav, tone, n_wav, 16000);
+
+  wkp_prepare_params_init_default (&p);
+  g_assert_true (wkp_dataset_prepare (root, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rep.n_ok, ==, 2);
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  ia = wkp_dataset_find_clip (ds, "anna/one.mp4");
+  ib = wkp_dataset_find_clip (ds, "ben/video/two.mp4");
+  g_assert_cmpint (ia, >=, 0);
+  g_assert_cmpint (ib, >=, 0);
+  g_assert_cmpstr (wkp_dataset_get_clip (ds, ia)->speaker, ==, "anna");
+  g_assert_cmpstr (wkp_dataset_get_clip (ds, ib)->speaker, ==, "ben");
+  g_assert_null (wkp_dataset_get_clip (ds, ia)->audio_path);
+  g_assert_true (g_str_has_suffix (wkp_dataset_get_clip (ds, ib)->audio_path, "ben/wav/two.wav"));
+  /* the pair's audio is the 2 s WAV (the video's own is 3 s), so its length is flagged */
+  g_assert_cmpint (wkp_dataset_get_clip (ds, ib)->n_samples, ==, n_wav);
+  g_assert_true (wkp_dataset_get_clip (ds, ib)->flags & WKP_CLIP_FLAG_LENGTH_MISMATCH);
+  g_assert_false (wkp_dataset_get_clip (ds, ia)->flags & WKP_CLIP_FLAG_LENGTH_MISMATCH);
+  {
+    g_autoptr(WkpNpy) au = wkp_dataset_clip_load (ds, ib, WKP_CLIP_ARRAY_AUDIO, &error);
+    g_assert_no_error (error);
+    for (gint64 i = 0; i < n_wav; i += 997)
+      g_assert_cmpfloat_with_epsilon (((const float *) au->data)[i], tone[i], 1e-3);
+  }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Kill safety                                                               */
 
@@ -928,6 +989,7 @@ main (int argc, char **argv)
   g_test_add_func ("/dataset/offset-reference", test_offset_reference);
   g_test_add_func ("/dataset/offset-errors", test_offset_errors);
   g_test_add_func ("/dataset/prepare-real", test_prepare_real);
+  g_test_add_func ("/dataset/prepare-folder", test_prepare_folder);
   g_test_add_func ("/dataset/kill-safety", test_kill_safety);
   return g_test_run ();
 }
