@@ -37,7 +37,7 @@ on_progress (gint64 done, gint64 total, const char *what, gpointer user_data)
 int
 wkp_cli_train (int argc, char **argv)
 {
-  g_autofree char *output = NULL, *log = NULL, *ckpt = NULL, *early = NULL, *schedule = NULL;
+  g_autofree char *output = NULL, *log = NULL, *ckpt = NULL, *early = NULL, *schedule = NULL, *val_spk = NULL;
   g_auto(GStrv) files = NULL;
   gboolean resume = FALSE, full_face = FALSE, no_identity = FALSE, no_clip_norm = FALSE, no_whiten = FALSE;
   gboolean bidirectional = FALSE, unweighted = FALSE, merge_val = FALSE;
@@ -87,6 +87,7 @@ wkp_cli_train (int argc, char **argv)
     { "gain", 0, 0, G_OPTION_ARG_DOUBLE, &p.aug_gain, "Augmentation: energy offset std (0.3)", "F" },
     { "shift", 0, 0, G_OPTION_ARG_INT, &p.aug_shift, "Augmentation: max audio shift in frames (1)", "N" },
     { "dropout", 0, 0, G_OPTION_ARG_DOUBLE, &p.aug_dropout, "Augmentation: input dropout probability (0)", "P" },
+    { "val-speakers", 0, 0, G_OPTION_ARG_STRING, &val_spk, "Comma-separated train speakers moved to val (model selection)", "A,B" },
     { "merge-val", 0, 0, G_OPTION_ARG_NONE, &merge_val, "Train on train + val without validation, keeping the last epoch (use the epoch count of a validated run)", NULL },
     { "stop-after", 0, 0, G_OPTION_ARG_INT, &p.stop_after, "Stop after this epoch as if interrupted (for --resume)", "N" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "DATASET" },
@@ -134,6 +135,8 @@ wkp_cli_train (int argc, char **argv)
   p.bidirectional = bidirectional;
   p.variance_weighted = !unweighted;
   p.merge_val = merge_val;
+  g_auto(GStrv) val_list = val_spk ? g_strsplit (val_spk, ",", -1) : NULL;
+  p.val_speakers = val_list;
 
   g_autofree char *log_path = log ? g_strdup (log) : wkp_path_replace_ext (output, ".csv");
   if (!wkp_check_output_path (output, &error) || !wkp_check_output_path (log_path, &error))

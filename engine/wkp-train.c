@@ -93,6 +93,14 @@ wkp_train_params_to_json (const WkpTrainParams *p)
     {
       PB_ (merge_val);
     }
+  if (p->val_speakers && p->val_speakers[0])
+    {
+      json_builder_set_member_name (b, "val_speakers");
+      json_builder_begin_array (b);
+      for (int i = 0; p->val_speakers[i]; i++)
+        json_builder_add_string_value (b, p->val_speakers[i]);
+      json_builder_end_array (b);
+    }
   json_builder_set_member_name (b, "early_stop");
   json_builder_add_string_value (b, p->early_stop == WKP_EARLY_STOP_LOSS ? "loss" : "aperture");
   PI_ (patience);
@@ -486,9 +494,12 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
       pc.speaker = speaker_index (pr->speakers, c->speaker);
       pc.norm = g_new (float, c->n_frames * D);
       wkp_train_normalize_features (c->features, c->n_frames, D, p->per_clip_norm, NULL, NULL, pc.norm);
-      GArray *dst = c->split == WKP_SPLIT_TRAIN ? pr->train
-                    : c->split == WKP_SPLIT_VAL ? (p->merge_val ? pr->train : pr->val)
-                    : c->split == WKP_SPLIT_TEST ? pr->test : NULL;
+      WkpSplit split = c->split;
+      if (split == WKP_SPLIT_TRAIN && p->val_speakers && g_strv_contains ((const char * const *) p->val_speakers, c->speaker))
+        split = WKP_SPLIT_VAL;
+      GArray *dst = split == WKP_SPLIT_TRAIN ? pr->train
+                    : split == WKP_SPLIT_VAL ? (p->merge_val ? pr->train : pr->val)
+                    : split == WKP_SPLIT_TEST ? pr->test : NULL;
       if (dst == NULL)
         {
           pclip_clear (&pc);

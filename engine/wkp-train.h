@@ -96,6 +96,7 @@ typedef struct {
   /* validation */
   gboolean merge_val;         /* train on train + val (no validation: the last epoch is kept; use the
                                  epoch count found with a validated run) (FALSE) */
+  char   **val_speakers;      /* extra train speakers moved to val, for model selection (NULL) */
   WkpEarlyStop early_stop;    /* (APERTURE) */
   int      patience;          /* epochs without improvement before stopping (8) */
   /* run */
