@@ -14,10 +14,10 @@ wkp_cli_check (int argc, char **argv)
   g_autofree char *json_out = NULL;
   g_auto(GStrv) files = NULL;
   gboolean all = FALSE;
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("DATASET — alignment and quality checks of a prepared dataset");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("— alignment and quality checks of a prepared dataset");
   g_autoptr(WkpDataset) ds = NULL;
   GError *error = NULL;
-  int n_flagged = 0, n_failed = 0, n_ok = 0;
+  int n_flagged = 0, n_failed = 0, n_ok = 0, n_damaged = 0;
 
   {
     GOptionEntry entries[] = {
@@ -76,6 +76,14 @@ wkp_cli_check (int argc, char **argv)
       gsize len = strlen (name);
       if (len > 58)
         name += len - 58;
+      g_autoptr(GError) damage = NULL;
+      if (c->status == WKP_CLIP_OK && !wkp_dataset_clip_verify (ds, i, &damage))
+        {
+          n_damaged++;
+          printf ("%-58s %-22s %-5s %6s %5s %5s %5s %6s %6s  damaged: %s\n", name, c->speaker,
+                  wkp_split_to_string (c->split), "-", "-", "-", "-", "-", "-", damage->message);
+          continue;
+        }
       if (c->status == WKP_CLIP_OK)
         n_ok++;
       if (c->status == WKP_CLIP_FAILED)
@@ -93,12 +101,29 @@ wkp_cli_check (int argc, char **argv)
         }
       if (c->flags == 0 && !all)
         continue;
-      printf ("%-58s %-22s %-5s %+6d %5.2f %5.2f %5.2f %6.2f %6.2f  %s%s\n", name, c->speaker,
-              wkp_split_to_string (c->split), c->offset_frames,
-              isfinite (c->offset_confidence) ? c->offset_confidence : 0.0,
-              isfinite (c->offset_gain) ? c->offset_gain : 0.0, c->face_rate, c->audio_seconds, c->video_seconds, flags,
-              c->offset_applied ? " (fixed)" : "");
+      {
+        char conf[16], gain[16];
+        if (isfinite (c->offset_confidence))
+          g_snprintf (conf, sizeof conf, "%5.2f", c->offset_confidence);
+        else
+          g_strlcpy (conf, "    -", sizeof conf);
+        if (isfinite (c->offset_gain))
+          g_snprintf (gain, sizeof gain, "%5.2f", c->offset_gain);
+        else
+          g_strlcpy (gain, "    -", sizeof gain);
+        printf ("%-58s %-22s %-5s %+6d %s %s %5.2f %6.2f %6.2f  %s%s\n", name, c->speaker,
+                wkp_split_to_string (c->split), c->offset_frames, conf, gain, c->face_rate, c->audio_seconds,
+                c->video_seconds, flags, c->offset_applied ? " (fixed)" : "");
+      }
     }
-  printf ("%d clips: %d ok, %d flagged, %d failed\n", wkp_dataset_n_clips (ds), n_ok, n_flagged, n_failed);
+  printf ("%d clips: %d ok, %d flagged, %d failed", wkp_dataset_n_clips (ds), n_ok, n_flagged, n_failed);
+  if (n_damaged > 0)
+    {
+      printf (", %d damaged\n", n_damaged);
+      g_printerr ("wav2kp check: %s: %d clip folder(s) damaged; run “wav2kp prepare” on the same source again to "
+                  "recompute them\n", files[0], n_damaged);
+      return WKP_EXIT_BAD_INPUT;
+    }
+  printf ("\n");
   return WKP_EXIT_OK;
 }

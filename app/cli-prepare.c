@@ -19,7 +19,7 @@ wkp_cli_prepare (int argc, char **argv)
   int jobs = 1, max_lag, detect_every, n_mels, n_mfcc, subframes, deltas;
   gint64 seed;
   double val, test, dominant, min_face_rate, max_mismatch, min_conf, min_gain;
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("SRC -o DATASET — prepare a training set from a folder or a manifest CSV");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("-o DATASET — prepare a training set from a folder or a manifest CSV");
   g_autoptr(WkpCliProgress) progress = NULL;
   g_autoptr(WkpDataset) ds = NULL;
   GError *error = NULL;

@@ -61,9 +61,7 @@ hash_file_into (GChecksum *sum, const char *path, GError **error)
   map = g_mapped_file_new (path, FALSE, &local);
   if (map == NULL)
     {
-      g_set_error (error, WKP_DATASET_ERROR,
-                   g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? WKP_ERROR_NOT_FOUND : WKP_ERROR_IO,
-                   "%s", local->message);
+      wkp_set_file_error (error, WKP_DATASET_ERROR, path, local);
       return FALSE;
     }
   g_checksum_update (sum, (const guchar *) g_mapped_file_get_contents (map), g_mapped_file_get_length (map));
@@ -180,6 +178,28 @@ remove_tree (const char *path)
         }
     }
   g_rmdir (path);
+}
+
+/* Removes a dataset folder this run created: clips/ with its failure
+ * records, the lock file, the folder. */
+static void
+remove_tree_all (const char *out_dir)
+{
+  g_autofree char *clips = g_build_filename (out_dir, "clips", NULL);
+  g_autofree char *lock = g_build_filename (out_dir, ".lock", NULL);
+  g_autoptr(GDir) dir = g_dir_open (clips, 0, NULL);
+  const char *n;
+  while (dir != NULL && (n = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (clips, n, NULL);
+      if (g_file_test (p, G_FILE_TEST_IS_DIR))
+        remove_tree (p);
+      else
+        g_unlink (p);
+    }
+  g_rmdir (clips);
+  g_unlink (lock);
+  g_rmdir (out_dir);
 }
 
 static gboolean
@@ -469,6 +489,28 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
   return TRUE;
 }
 
+/* Every array of a cached clip folder parses with the shape its record says
+ * (a damaged folder is recomputed). */
+static gboolean
+clip_dir_is_complete (const char *dir, const WkpClipRecord *rec)
+{
+  const WkpDatasetClip *c = &rec->clip;
+  for (int a = WKP_CLIP_ARRAY_FEATURES; a <= WKP_CLIP_ARRAY_ENVELOPE; a++)
+    {
+      g_autofree char *path = g_build_filename (dir, wkp_clip_array_filename ((WkpClipArray) a), NULL);
+      g_autoptr(WkpNpy) npy = wkp_npy_load (path, NULL);
+      gint64 first = a == WKP_CLIP_ARRAY_FEATURES ? c->n_feature_frames : a == WKP_CLIP_ARRAY_AUDIO ? c->n_samples
+                                                                                                     : c->n_frames;
+      gint64 elements = first * (a == WKP_CLIP_ARRAY_FEATURES ? rec->feature_dim
+                                 : a == WKP_CLIP_ARRAY_LANDMARKS || a == WKP_CLIP_ARRAY_NORMALIZED ? WKP_N_LANDMARKS * 2
+                                 : a == WKP_CLIP_ARRAY_TRANSFORM ? 4 : 1);
+      if (npy == NULL || npy->ndim < 1 || npy->shape[0] != first || npy->n_elements != elements
+          || npy->dtype != (a == WKP_CLIP_ARRAY_STATUS ? WKP_DTYPE_U8 : WKP_DTYPE_F32))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 error_is_clip_fault (const GError *error)
 {
@@ -538,7 +580,7 @@ process_entry (Job *job, guint i)
       WkpClipRecord old;
       if (node != NULL && wkp_clip_record_from_json (node, &old, record_path, NULL))
         {
-          if (old.clip.status == WKP_CLIP_OK && g_strcmp0 (old.key, rec->key) == 0)
+          if (old.clip.status == WKP_CLIP_OK && g_strcmp0 (old.key, rec->key) == 0 && clip_dir_is_complete (dir, &old))
             {
               /* keep the current name/speaker/paths (they are not part of the arrays) */
               g_free (old.clip.name), old.clip.name = g_strdup (e->name);
@@ -1033,7 +1075,7 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
   g_autoptr(JsonNode) fj = NULL;
   g_autoptr(JsonNode) lj = NULL;
   int lock_fd = -1;
-  gboolean ok = FALSE;
+  gboolean ok = FALSE, created_out;
   int n_jobs;
 
   g_return_val_if_fail (src != NULL && out_dir != NULL && params != NULL, FALSE);
@@ -1056,6 +1098,7 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
   if (entries == NULL)
     return FALSE;
 
+  created_out = !g_file_test (out_dir, G_FILE_TEST_EXISTS);
   if (g_mkdir_with_parents (out_dir, 0755) != 0)
     {
       g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "%s: cannot create the dataset folder: %s", out_dir,
@@ -1106,6 +1149,34 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
 
   if (wkp_check_cancelled (cancellable, error))
     goto out;
+  {
+    int n_ok = 0, n_failed = 0;
+    const char *first = NULL;
+    for (guint i = 0; i < entries->len; i++)
+      {
+        if (job.records[i].clip.status == WKP_CLIP_OK)
+          n_ok++;
+        else if (job.records[i].clip.status == WKP_CLIP_FAILED)
+          {
+            n_failed++;
+            if (first == NULL)
+              first = job.records[i].clip.error;
+          }
+      }
+    if (n_ok == 0)
+      {
+        /* no dataset: leave no manifest behind (and no folder if we made it) */
+        if (first != NULL)
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                       "%s: no clip could be prepared (%d failed; first: %s)", src, n_failed, first);
+        else
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                       "%s: no video clip to prepare (only audio-only rows)", src);
+        if (created_out)
+          remove_tree_all (job.out_dir);
+        goto out;
+      }
+  }
   ok = finalize (&job, src, report, error);
 
 out:

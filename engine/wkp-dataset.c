@@ -793,6 +793,18 @@ wkp_dataset_clip_load (const WkpDataset *ds, int index, WkpClipArray which, GErr
   return g_steal_pointer (&npy);
 }
 
+gboolean
+wkp_dataset_clip_verify (const WkpDataset *ds, int index, GError **error)
+{
+  for (int a = WKP_CLIP_ARRAY_FEATURES; a <= WKP_CLIP_ARRAY_ENVELOPE; a++)
+    {
+      g_autoptr(WkpNpy) npy = wkp_dataset_clip_load (ds, index, (WkpClipArray) a, error);
+      if (npy == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 float *
 wkp_dataset_clip_load_targets (const WkpDataset *ds, int index, gint64 *n_out, GError **error)
 {
@@ -1533,6 +1545,8 @@ wkp_dataset_check_json (const WkpDataset *ds)
       add_string (b, "speaker", c->speaker);
       add_string (b, "split", wkp_split_to_string (c->split));
       add_string (b, "status", wkp_clip_status_to_string (c->status));
+      g_autoptr(GError) damage = NULL;
+      gboolean damaged = c->status == WKP_CLIP_OK && !wkp_dataset_clip_verify (ds, i, &damage);
       if (c->status == WKP_CLIP_OK)
         {
           add_int (b, "offset_frames", c->offset_frames);
@@ -1555,12 +1569,16 @@ wkp_dataset_check_json (const WkpDataset *ds)
       json_builder_begin_array (b);
       if (c->status != WKP_CLIP_OK)
         json_builder_add_string_value (b, wkp_clip_status_to_string (c->status));
+      if (damaged)
+        json_builder_add_string_value (b, "damaged");
       for (guint k = 0; k < G_N_ELEMENTS (flag_names); k++)
         if (c->flags & (1u << k))
           json_builder_add_string_value (b, flag_names[k]);
       json_builder_end_array (b);
       if (c->error)
         add_string (b, "error", c->error);
+      else if (damaged)
+        add_string (b, "error", damage->message);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

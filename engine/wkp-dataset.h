@@ -173,6 +173,9 @@ char       *wkp_dataset_clip_path    (const WkpDataset *ds, int index, WkpClipAr
  * clip record. No decoding. Free with wkp_npy_free. */
 WkpNpy     *wkp_dataset_clip_load    (const WkpDataset *ds, int index, WkpClipArray which,
                                       GError **error);
+/* Maps every array of an OK clip and checks dtypes and shapes against the
+ * record (what `wav2kp check` does per clip); FALSE with the first problem. */
+gboolean    wkp_dataset_clip_verify  (const WkpDataset *ds, int index, GError **error);
 /* The clip's normalised landmarks resampled onto the model-fps grid, aligned
  * with features.npy rows: float32 [T_f, 68, 2], NaN where no face. A copy
  * (g_free); *n_out receives T_f. */
@@ -317,7 +320,8 @@ WkpSplit *wkp_dataset_assign_splits (const char * const *speakers, const gint64 
                                      const WkpPrepareParams *params);
 
 /* For `wav2kp check --json`: every clip with name, speaker, split, status,
- * offset, confidence and flags. */
+ * offset, confidence, gain and flags; an OK clip whose arrays fail
+ * wkp_dataset_clip_verify() gets the flag "damaged" and the error. */
 JsonNode *wkp_dataset_check_json (const WkpDataset *ds);
 
 G_END_DECLS

@@ -964,6 +964,40 @@ test_kill_safety (void)
           }
       }
   }
+  /* a damaged clip folder: check reports it (exit 2), prepare recomputes it */
+  {
+    g_autoptr(WkpDataset) ds = wkp_dataset_open (ds_dir, &error);
+    g_autofree char *feat = NULL;
+    const char *check[] = { "check", ds_dir, NULL };
+    const char *again[] = { "prepare", csv, "-o", ds_dir, NULL };
+    g_autofree char *o4 = NULL, *e4 = NULL, *o5 = NULL, *e5 = NULL, *o6 = NULL, *e6 = NULL;
+    int victim = -1;
+    g_assert_no_error (error);
+    for (int i = 0; i < wkp_dataset_n_clips (ds) && victim < 0; i++)
+      if (wkp_dataset_get_clip (ds, i)->status == WKP_CLIP_OK)
+        victim = i;
+    feat = wkp_dataset_clip_path (ds, victim, WKP_CLIP_ARRAY_FEATURES);
+    g_assert_cmpint (truncate (feat, 100), ==, 0);
+    g_assert_false (wkp_dataset_clip_verify (ds, victim, NULL));
+    g_assert_cmpint (wkp_test_run_cli (check, &o4, &e4), ==, 2);
+    g_assert_nonnull (strstr (o4, "damaged"));
+    g_assert_nonnull (strstr (e4, "damaged"));
+    g_assert_cmpint (wkp_test_run_cli (again, &o5, &e5), ==, 0);
+    g_assert_nonnull (strstr (o5, "1 computed"));
+    g_assert_cmpint (wkp_test_run_cli (check, &o6, &e6), ==, 0);
+  }
+  /* nothing preparable: exit 2, no dataset left behind */
+  {
+    g_autofree char *bad_csv = g_build_filename (src_dir, "none.csv", NULL);
+    g_autofree char *bad_ds = g_build_filename (src_dir, "no-ds", NULL);
+    const char *args[] = { "prepare", bad_csv, "-o", bad_ds, NULL };
+    g_autofree char *o7 = NULL, *e7 = NULL;
+    write_text (bad_csv, "video\nmissing.mp4\nbroken.mp4\n");
+    g_assert_cmpint (wkp_test_run_cli (args, &o7, &e7), ==, 2);
+    g_assert_nonnull (strstr (e7, "no clip could be prepared"));
+    g_assert_nonnull (strstr (e7, "missing.mp4: no such file"));
+    g_assert_false (g_file_test (bad_ds, G_FILE_TEST_EXISTS));
+  }
   /* bad input: one line, exit 2 */
   {
     const char *args[] = { "check", src_dir, NULL };
