@@ -18,6 +18,7 @@ wkp_cli_check (int argc, char **argv)
   g_autoptr(WkpDataset) ds = NULL;
   GError *error = NULL;
   int n_flagged = 0, n_failed = 0, n_ok = 0, n_damaged = 0;
+  int per_flag[4] = { 0 };
 
   {
     GOptionEntry entries[] = {
@@ -90,6 +91,9 @@ wkp_cli_check (int argc, char **argv)
         n_failed++;
       if (c->flags)
         n_flagged++;
+      for (int k = 0; k < 4; k++)
+        if (c->flags & (1u << k))
+          per_flag[k]++;
       if (c->status == WKP_CLIP_SKIPPED && !all)
         continue;
       if (c->status != WKP_CLIP_OK)
@@ -116,6 +120,9 @@ wkp_cli_check (int argc, char **argv)
                 c->video_seconds, flags, c->offset_applied ? " (fixed)" : "");
       }
     }
+  if (n_flagged > 0)
+    printf ("flags: %d offset, %d offset-unsure, %d low-face-rate, %d length-mismatch\n", per_flag[0], per_flag[1],
+            per_flag[2], per_flag[3]);
   printf ("%d clips: %d ok, %d flagged, %d failed", wkp_dataset_n_clips (ds), n_ok, n_flagged, n_failed);
   if (n_damaged > 0)
     {
