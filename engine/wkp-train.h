@@ -66,7 +66,7 @@ typedef struct {
   int      context;           /* frames each side (2) */
   int      delay;             /* steps of look-ahead (2) */
   /* network */
-  int      hidden_size;       /* (96) */
+  int      hidden_size;       /* (64) */
   int      num_layers;        /* (1) */
   gboolean bidirectional;     /* (FALSE) */
   /* optimisation */
@@ -74,8 +74,8 @@ typedef struct {
   int      window;            /* steps per window (64) */
   int      warmup;            /* steps excluded from the loss at a mid-clip window start (8) */
   int      max_epochs;        /* (40) */
-  int      steps_per_epoch;   /* 0: train frames / (batch_size * window), at least 10 */
-  double   lr;                /* (2e-3) */
+  int      steps_per_epoch;   /* (20); 0: train frames / (batch_size * window), at least 10 */
+  double   lr;                /* (1e-3) */
   double   lr_min;            /* (1e-4) */
   int      lr_warmup_steps;   /* linear warm-up (100) */
   WkpLrSchedule schedule;     /* (COSINE) */
@@ -87,12 +87,12 @@ typedef struct {
   double   velocity_weight;   /* weight of the velocity term (0.5) */
   gboolean variance_weighted; /* weight component errors by their variance share (TRUE) */
   /* sampling */
-  double   speaker_balance;   /* exponent, see above (0.0) */
+  double   speaker_balance;   /* exponent, see above (0.5) */
   /* augmentation */
   double   aug_noise;         /* std of Gaussian noise added to normalised features (0.1) */
   double   aug_gain;          /* std of a per-window offset on the energy coefficient(s), normalised units (0.3) */
   int      aug_shift;         /* max frames of random audio/landmark shift per window (1) */
-  double   aug_dropout;       /* probability of zeroing an input value (inverted dropout) (0) */
+  double   aug_dropout;       /* probability of zeroing an input value (inverted dropout) (0.2) */
   /* validation */
   gboolean merge_val;         /* train on train + val (no validation: the last epoch is kept; use the
                                  epoch count found with a validated run) (FALSE) */

@@ -323,6 +323,7 @@ test_overfit_tiny (void)
   p.warmup = 0;
   p.aug_noise = p.aug_gain = 0;
   p.aug_shift = 0;
+  p.aug_dropout = 0;
   p.weight_decay = 0;
   p.velocity_weight = 0;
   p.lr = 1e-2;
