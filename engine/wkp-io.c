@@ -177,12 +177,20 @@ wkp_check_output_path (const char *path, GError **error)
       g_set_error (error, WKP_IO_ERROR, WKP_ERROR_NOT_FOUND, "Cannot write %s: folder %s does not exist", path, dir);
       return FALSE;
     }
-  if (access (dir, W_OK) != 0)
-    {
-      int e = errno;
-      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", path, g_strerror (e));
-      return FALSE;
-    }
+  /* access (W_OK) says yes to root everywhere, including read-only file
+   * systems such as /proc: create (and remove) a probe file instead. */
+  {
+    g_autofree char *probe = g_build_filename (dir, ".wkp-probe-XXXXXX", NULL);
+    int fd = g_mkstemp (probe);
+    if (fd < 0)
+      {
+        int e = errno;
+        g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", path, g_strerror (e));
+        return FALSE;
+      }
+    close (fd);
+    g_unlink (probe);
+  }
   if (g_file_test (path, G_FILE_TEST_EXISTS) && access (path, W_OK) != 0)
     {
       int e = errno;
@@ -263,6 +271,19 @@ wkp_json_to_bytes (JsonNode *node)
   return g_bytes_new_take (with_nl, strlen (with_nl));
 }
 
+void
+wkp_set_file_error (GError **error, GQuark domain, const char *path, const GError *local)
+{
+  if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    g_set_error (error, domain, WKP_ERROR_NOT_FOUND, "%s: no such file", path);
+  else if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    g_set_error (error, domain, WKP_ERROR_INVALID, "%s: is a folder, not a file", path);
+  else if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_ACCES))
+    g_set_error (error, domain, WKP_ERROR_IO, "%s: permission denied", path);
+  else
+    g_set_error (error, domain, WKP_ERROR_IO, "%s", local != NULL ? local->message : path);
+}
+
 GBytes *
 wkp_read_file (const char *path, GError **error)
 {
@@ -271,9 +292,7 @@ wkp_read_file (const char *path, GError **error)
   g_autoptr(GError) local = NULL;
   if (!g_file_get_contents (path, &contents, &len, &local))
     {
-      g_set_error (error, WKP_IO_ERROR,
-                   g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? WKP_ERROR_NOT_FOUND : WKP_ERROR_IO,
-                   "%s", local->message);
+      wkp_set_file_error (error, WKP_IO_ERROR, path, local);
       return NULL;
     }
   return g_bytes_new_take (contents, len);
@@ -294,6 +313,11 @@ wkp_json_load_file (const char *path, GError **error)
   if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
     {
       g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "%s: invalid JSON: %s", path, local->message);
+      return NULL;
+    }
+  if (json_parser_get_root (parser) == NULL)
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "%s: empty file, expected JSON", path);
       return NULL;
     }
   return json_node_copy (json_parser_get_root (parser));

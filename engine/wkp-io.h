@@ -48,4 +48,9 @@ GBytes    *wkp_json_to_bytes     (JsonNode *node);
 /* Reads a whole file; a missing file is WKP_ERROR_NOT_FOUND in WKP_IO_ERROR. */
 GBytes    *wkp_read_file         (const char *path, GError **error);
 
+/* Turns a GFileError from opening/mapping @path into one clear line in @domain:
+ * "PATH: no such file" (WKP_ERROR_NOT_FOUND), "PATH: is a folder, not a file",
+ * "PATH: permission denied", else GLib's message. */
+void       wkp_set_file_error    (GError **error, GQuark domain, const char *path, const GError *local);
+
 G_END_DECLS

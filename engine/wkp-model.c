@@ -591,9 +591,7 @@ wkp_model_load (const char *path, GError **error)
   map = g_mapped_file_new (path, FALSE, &local);
   if (map == NULL)
     {
-      g_set_error (error, WKP_MODEL_ERROR,
-                   g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? WKP_ERROR_NOT_FOUND : WKP_ERROR_IO,
-                   "%s: cannot open model: %s", path, local->message);
+      wkp_set_file_error (error, WKP_MODEL_ERROR, path, local);
       return NULL;
     }
   data = (const guint8 *) g_mapped_file_get_contents (map);

@@ -191,9 +191,7 @@ wkp_npy_load (const char *path, GError **error)
   npy->map = g_mapped_file_new (path, FALSE, &local);
   if (npy->map == NULL)
     {
-      g_set_error (error, WKP_IO_ERROR,
-                   g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? WKP_ERROR_NOT_FOUND : WKP_ERROR_IO,
-                   "%s", local->message);
+      wkp_set_file_error (error, WKP_IO_ERROR, path, local);
       return NULL;
     }
   raw = (const guint8 *) g_mapped_file_get_contents (npy->map);

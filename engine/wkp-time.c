@@ -81,6 +81,8 @@ wkp_rational_parse (const char *text, WkpRational *out, GError **error)
               return TRUE;
             }
         }
+      if (llround (v * 1000.0) <= 0)
+        goto bad;   /* below 0.0005 fps: would round to 0 and read as "not given" */
       if (fabs (v - round (v)) < 1e-9)
         *out = WKP_RATIONAL ((gint32) round (v), 1);
       else

@@ -156,6 +156,61 @@ test_atomic_output (void)
   g_clear_error (&error);
   g_assert_false (wkp_check_output_path (dir, &error));
   g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID);
+  g_clear_error (&error);
+  /* a folder nobody can create files in, even root (for whom access(W_OK)
+   * says yes): caught before any work, not when committing */
+  g_assert_false (wkp_check_output_path ("/proc/wkp-check.npy", &error));
+  g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "/proc/wkp-check.npy"));
+  g_clear_error (&error);
+  /* the writability probe leaves nothing behind */
+  g_assert_true (wkp_check_output_path (path, &error));
+  {
+    GDir *d = g_dir_open (dir, 0, NULL);
+    int n = 0;
+    while (g_dir_read_name (d) != NULL)
+      n++;
+    g_dir_close (d);
+    g_assert_cmpint (n, ==, 1);
+  }
+}
+
+/* Opening problems are one line naming the file: missing, a folder, an
+ * empty JSON file (json-glib parses "" to no root at all). */
+static void
+test_open_errors (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *missing = g_build_filename (dir, "missing.npy", NULL);
+  g_autofree char *empty = g_build_filename (dir, "empty.json", NULL);
+  g_autoptr(GError) error = NULL;
+  WkpNpy *npy;
+  JsonNode *node;
+
+  npy = wkp_npy_load (missing, &error);
+  g_assert_null (npy);
+  g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_NOT_FOUND);
+  {
+    g_autofree char *want = g_strconcat (missing, ": no such file", NULL);
+    g_assert_cmpstr (error->message, ==, want);
+  }
+  g_clear_error (&error);
+  npy = wkp_npy_load (dir, &error);
+  g_assert_null (npy);
+  g_assert_nonnull (error);
+  g_assert_true (g_str_has_prefix (error->message, dir));
+  g_assert_nonnull (strstr (error->message, "is a folder"));
+  g_clear_error (&error);
+
+  g_assert_true (g_file_set_contents (empty, "", 0, NULL));
+  node = wkp_json_load_file (empty, &error);
+  g_assert_null (node);
+  g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, empty));
+  g_clear_error (&error);
+  node = wkp_json_load_file (missing, &error);
+  g_assert_null (node);
+  g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_NOT_FOUND);
 }
 
 /* Doubles that json-glib would print as invalid JSON ("1e-10.0") come out
@@ -209,5 +264,6 @@ main (int argc, char **argv)
   g_test_add_func ("/npy/malformed", test_malformed);
   g_test_add_func ("/npy/atomic-output", test_atomic_output);
   g_test_add_func ("/npy/json-numbers", test_json_numbers);
+  g_test_add_func ("/npy/open-errors", test_open_errors);
   return g_test_run ();
 }
