@@ -57,6 +57,26 @@ points_node (const char *text, GError **error)
   return n;
 }
 
+/* IN.json beside IN when it is the metadata sidecar that `convert MODEL -o
+ * IN.npz` wrote (its "software" member names wav2kp), else NULL. */
+static char *
+own_sidecar (const char *in)
+{
+  g_autofree char *path = wkp_path_replace_ext (in, ".json");
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *o;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) || (node = wkp_json_load_file (path, NULL)) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  o = json_node_get_object (node);
+  if (!json_object_has_member (o, "software") ||
+      json_node_get_value_type (json_object_get_member (o, "software")) != G_TYPE_STRING ||
+      !g_str_has_prefix (json_object_get_string_member (o, "software"), "wav2kp"))
+    return NULL;
+  return g_steal_pointer (&path);
+}
+
 int
 wkp_cli_convert (int argc, char **argv)
 {
@@ -73,7 +93,7 @@ wkp_cli_convert (int argc, char **argv)
   {
     GOptionEntry entries[] = {
       { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Output: a model file, or OUT.npz to export a model", "OUT" },
-      { "metadata", 0, 0, G_OPTION_ARG_FILENAME, &meta_path, "JSON object with what the state dict lacks (features, fps, context, delay, per_clip_norm, points)", "META.json" },
+      { "metadata", 0, 0, G_OPTION_ARG_FILENAME, &meta_path, "JSON object with what the state dict lacks (features, fps, context, delay, per_clip_norm, points); default: the IN.json that “convert MODEL -o IN.npz” wrote, when present", "META.json" },
       { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Internal frame rate of the network (default 25)", "NUM/DEN" },
       { "context", 0, 0, G_OPTION_ARG_INT, &context, "Feature frames stacked each side (default: from the LSTM input size)", "N" },
       { "delay", 0, 0, G_OPTION_ARG_INT, &delay, "Output frame t is read at step t + N (default 0)", "N" },
@@ -92,7 +112,7 @@ wkp_cli_convert (int argc, char **argv)
     "safetensors (tools/export_torch.py does it) becomes a model file; optional tensors\n"
     "feature_mean, feature_std, mean_face, pca.mean, pca.basis, pca.scale are taken too.\n"
     "Options override the --metadata JSON. A model file converts back to OUT.npz + OUT.json,\n"
-    "which convert to the same model again.");
+    "which convert to the same model again (OUT.json is read automatically beside OUT.npz).");
   if (!wkp_cli_parse (ctx, "convert", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
   if (files == NULL || files[0] == NULL || files[1] != NULL)
@@ -142,6 +162,8 @@ wkp_cli_convert (int argc, char **argv)
       g_autoptr(JsonNode) meta = NULL;
       JsonObject *o;
 
+      if (meta_path == NULL)
+        meta_path = own_sidecar (in);
       if (meta_path != NULL)
         {
           meta = wkp_json_load_file (meta_path, &error);

@@ -11,6 +11,7 @@
 #include "wkp-npy.h"
 #include "wkp-speech.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -45,8 +46,11 @@ wkp_cli_demo (int argc, char **argv)
     return WKP_EXIT_BAD_INPUT;
   if (dir == NULL)
     dir = g_strdup ("demo");
-  if (g_mkdir_with_parents (dir, 0755) != 0)
-    return wkp_cli_fail ("demo", g_error_new (WKP_IO_ERROR, WKP_ERROR_IO, "Cannot create folder %s", dir));
+  if (text != NULL && *g_strstrip (text) == '\0')
+    {
+      g_printerr ("wav2kp demo: --text is empty\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
   if (model_path == NULL && (model_path = wkp_cli_default_model (&error)) == NULL)
     return wkp_cli_fail ("demo", error);
   model = wkp_model_load (model_path, &error);
@@ -56,6 +60,15 @@ wkp_cli_demo (int argc, char **argv)
   audio = wkp_speech_synthesize (text ? text : DEFAULT_TEXT, voice, WKP_AUDIO_RATE, &error);
   if (audio == NULL)
     return wkp_cli_fail ("demo", error);
+  /* the folder is made only once there is something to put in it */
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int e = errno;
+      return wkp_cli_fail ("demo", g_error_new (WKP_IO_ERROR, WKP_ERROR_IO, "Cannot create folder %s: %s", dir,
+                                                g_file_test (dir, G_FILE_TEST_EXISTS) &&
+                                                !g_file_test (dir, G_FILE_TEST_IS_DIR) ? "a file of that name exists"
+                                                                                        : g_strerror (e)));
+    }
   wav = g_build_filename (dir, "speech.wav", NULL);
   if (!wkp_audio_save_wav (audio, wav, &error))
     return wkp_cli_fail ("demo", error);

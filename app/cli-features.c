@@ -16,7 +16,7 @@ wkp_cli_features (int argc, char **argv)
   WkpFeatureConfig config;
   double window_ms, preemph, fmin, fmax;
   int subframes, n_mels, n_mfcc, n_fft, n_deltas;
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("FILE -o OUT.npy — audio features, one row per video frame");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("-o OUT.npy — audio features, one row per video frame");
   g_autoptr(WkpClipAudio) clip = NULL;
   g_autoptr(WkpOutput) out = NULL;
   g_autofree float *rows = NULL;
@@ -61,16 +61,6 @@ wkp_cli_features (int argc, char **argv)
     "D = subframes x coefficients x (1 + deltas); OUT.json records the config, fps and source.");
   if (!wkp_cli_parse (ctx, "features", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
-  if (files == NULL || files[0] == NULL || files[1] != NULL)
-    {
-      g_printerr ("wav2kp features: give exactly one input FILE\n");
-      return WKP_EXIT_BAD_INPUT;
-    }
-  if (output == NULL)
-    {
-      g_printerr ("wav2kp features: give the output with -o OUT.npy\n");
-      return WKP_EXIT_BAD_INPUT;
-    }
   if (kind != NULL && g_strcmp0 (kind, "mfcc") != 0 && g_strcmp0 (kind, "logmel") != 0)
     {
       g_printerr ("wav2kp features: --kind must be mfcc or logmel, not “%s”\n", kind);
@@ -88,14 +78,8 @@ wkp_cli_features (int argc, char **argv)
   config.deltas = n_deltas;
   if (!wkp_feature_config_validate (&config, &error))
     return wkp_cli_fail ("features", error);
-  if (fps_text != NULL && !wkp_rational_parse (fps_text, &spec.fps, &error))
-    return wkp_cli_fail ("features", error);
-  /* fail before decoding when the output cannot be written */
-  json_path = wkp_path_replace_ext (output, ".json");
-  if (!wkp_check_output_path (output, &error) || !wkp_check_output_path (json_path, &error))
-    return wkp_cli_fail ("features", error);
-
-  spec.video = files[0];
+  if (!wkp_cli_clip_args ("features", files, output, fps_text, &spec, &json_path))
+    return WKP_EXIT_BAD_INPUT;
   spec.audio = audio;
   clip = wkp_clip_audio_load (&spec, config.sample_rate, NULL, &error);
   if (clip == NULL)
@@ -113,27 +97,12 @@ wkp_cli_features (int argc, char **argv)
     g_autoptr(GBytes) npy = wkp_npy_encode (WKP_DTYPE_F32, 2, shape, rows);
     g_autoptr(JsonBuilder) b = json_builder_new ();
     g_autoptr(JsonNode) sidecar = NULL;
-    g_autofree char *fps = wkp_rational_to_string (clip->fps);
 
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "kind");
-    json_builder_add_string_value (b, "wav2kp.features");
-    json_builder_set_member_name (b, "version");
-    json_builder_add_string_value (b, WKP_VERSION);
-    json_builder_set_member_name (b, "source");
-    json_builder_add_string_value (b, files[0]);
-    json_builder_set_member_name (b, "audio_source");
-    json_builder_add_string_value (b, clip->audio_source);
-    json_builder_set_member_name (b, "fps");
-    json_builder_add_string_value (b, fps);
-    json_builder_set_member_name (b, "frames");
-    json_builder_add_int_value (b, shape[0]);
+    wkp_cli_sidecar_begin (b, "wav2kp.features", files[0], clip);
     json_builder_set_member_name (b, "dim");
     json_builder_add_int_value (b, shape[1]);
     json_builder_set_member_name (b, "audio_samples");
     json_builder_add_int_value (b, clip->audio->n_samples);
-    json_builder_set_member_name (b, "frame_time");
-    json_builder_add_string_value (b, "row i covers [i*den/num, (i+1)*den/num) s of the video");
     json_builder_set_member_name (b, "config");
     json_builder_add_value (b, wkp_feature_config_to_json (&config));
     json_builder_end_object (b);

@@ -77,33 +77,19 @@ wkp_cli_predict (int argc, char **argv)
     "predict are the model's mean face. OUT.json records the model, fps and source.");
   if (!wkp_cli_parse (ctx, "predict", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
-  if (files == NULL || files[0] == NULL || files[1] != NULL)
-    {
-      g_printerr ("wav2kp predict: give exactly one input FILE\n");
-      return WKP_EXIT_BAD_INPUT;
-    }
-  if (output == NULL)
-    {
-      g_printerr ("wav2kp predict: give the output with -o OUT.npy\n");
-      return WKP_EXIT_BAD_INPUT;
-    }
+  if (!wkp_cli_clip_args ("predict", files, output, fps_text, &spec, &json_path))
+    return WKP_EXIT_BAD_INPUT;
   if (threads < 1 || threads > 256)
     {
       g_printerr ("wav2kp predict: --threads must be between 1 and 256\n");
       return WKP_EXIT_BAD_INPUT;
     }
-  if (fps_text != NULL && !wkp_rational_parse (fps_text, &spec.fps, &error))
-    return wkp_cli_fail ("predict", error);
-  json_path = wkp_path_replace_ext (output, ".json");
-  if (!wkp_check_output_path (output, &error) || !wkp_check_output_path (json_path, &error))
-    return wkp_cli_fail ("predict", error);
   if (model_path == NULL && (model_path = wkp_cli_default_model (&error)) == NULL)
     return wkp_cli_fail ("predict", error);
   model = wkp_model_load (model_path, &error);
   if (model == NULL)
     return wkp_cli_fail ("predict", error);
 
-  spec.video = files[0];
   spec.audio = audio;
   clip = wkp_clip_audio_load (&spec, model->features.sample_rate, NULL, &error);
   if (clip == NULL)
@@ -128,25 +114,10 @@ wkp_cli_predict (int argc, char **argv)
     g_autoptr(GBytes) npy = wkp_npy_encode (WKP_DTYPE_F32, 3, shape, points);
     g_autoptr(JsonBuilder) b = json_builder_new ();
     g_autoptr(JsonNode) sidecar = NULL;
-    g_autofree char *fps = wkp_rational_to_string (clip->fps);
     g_autofree char *model_fps = wkp_rational_to_string (model->fps);
     g_autofree char *model_abs = g_canonicalize_filename (model_path, NULL);
 
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "kind");
-    json_builder_add_string_value (b, "wav2kp.prediction");
-    json_builder_set_member_name (b, "version");
-    json_builder_add_string_value (b, WKP_VERSION);
-    json_builder_set_member_name (b, "source");
-    json_builder_add_string_value (b, files[0]);
-    json_builder_set_member_name (b, "audio_source");
-    json_builder_add_string_value (b, clip->audio_source);
-    json_builder_set_member_name (b, "fps");
-    json_builder_add_string_value (b, fps);
-    json_builder_set_member_name (b, "frames");
-    json_builder_add_int_value (b, clip->n_frames);
-    json_builder_set_member_name (b, "frame_time");
-    json_builder_add_string_value (b, "row i covers [i*den/num, (i+1)*den/num) s of the video");
+    wkp_cli_sidecar_begin (b, "wav2kp.prediction", files[0], clip);
     json_builder_set_member_name (b, "space");
     json_builder_add_string_value (b, tf != NULL ? "pixels" : "canonical");
     if (tf != NULL)

@@ -18,7 +18,7 @@ wkp_cli_probe (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("FILE — describe a media file");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("— describe a media file");
   g_autoptr(WkpMediaInfo) info = NULL;
   WkpRational fps = { 0, 0 };
   GError *error = NULL;

@@ -37,7 +37,7 @@ wkp_cli_render (int argc, char **argv)
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("FILE -o OUT.mp4 — render a presentation clip");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("-o OUT.mp4 — render a presentation clip");
   g_autoptr(WkpClipAudio) clip = NULL;
   g_autoptr(WkpNpy) pred_npy = NULL;
   g_autoptr(WkpLandmarkTrack) track = NULL;
@@ -58,6 +58,11 @@ wkp_cli_render (int argc, char **argv)
   if (height < 64 || height > 2160)
     {
       g_printerr ("wav2kp render: --height must be between 64 and 2160\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (threads < 1 || threads > 256)
+    {
+      g_printerr ("wav2kp render: --threads must be between 1 and 256\n");
       return WKP_EXIT_BAD_INPUT;
     }
   if (fps_text != NULL && !wkp_rational_parse (fps_text, &spec.fps, &error))

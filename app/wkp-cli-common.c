@@ -2,6 +2,7 @@
 
 #include "wkp-config.h"
 #include "wkp-error.h"
+#include "wkp-io.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -23,12 +24,66 @@ gboolean
 wkp_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***argv)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *prgname = g_strdup_printf ("wav2kp %s", command);
+
+  /* --help then reads "Usage: wav2kp COMMAND [OPTION…] ..." */
+  g_set_prgname (prgname);
   if (!g_option_context_parse (ctx, argc, argv, &error))
     {
-      g_printerr ("wav2kp %s: %s\nTry “wav2kp %s --help”.\n", command, error->message, command);
+      g_printerr ("wav2kp %s: %s (see “wav2kp %s --help”)\n", command, error->message, command);
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+wkp_cli_clip_args (const char *command, char **files, const char *output, const char *fps_text,
+                   WkpSourceSpec *spec, char **json_path)
+{
+  GError *error = NULL;
+  g_autofree char *json = NULL;
+
+  if (files == NULL || files[0] == NULL || files[1] != NULL)
+    {
+      g_printerr ("wav2kp %s: give exactly one input FILE\n", command);
+      return FALSE;
+    }
+  if (output == NULL)
+    {
+      g_printerr ("wav2kp %s: give the output with -o OUT.npy\n", command);
+      return FALSE;
+    }
+  if (fps_text != NULL && !wkp_rational_parse (fps_text, &spec->fps, &error))
+    return wkp_cli_fail (command, error), FALSE;
+  /* fail before decoding when an output cannot be written */
+  json = wkp_path_replace_ext (output, ".json");
+  if (!wkp_check_output_path (output, &error) || !wkp_check_output_path (json, &error))
+    return wkp_cli_fail (command, error), FALSE;
+  spec->video = files[0];
+  *json_path = g_steal_pointer (&json);
+  return TRUE;
+}
+
+void
+wkp_cli_sidecar_begin (JsonBuilder *b, const char *kind, const char *source, const WkpClipAudio *clip)
+{
+  g_autofree char *fps = wkp_rational_to_string (clip->fps);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, kind);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_string_value (b, WKP_VERSION);
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, source);
+  json_builder_set_member_name (b, "audio_source");
+  json_builder_add_string_value (b, clip->audio_source);
+  json_builder_set_member_name (b, "fps");
+  json_builder_add_string_value (b, fps);
+  json_builder_set_member_name (b, "frames");
+  json_builder_add_int_value (b, clip->n_frames);
+  json_builder_set_member_name (b, "frame_time");
+  json_builder_add_string_value (b, "row i covers [i*den/num, (i+1)*den/num) s of the video");
 }
 
 struct _WkpCliProgress {

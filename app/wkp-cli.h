@@ -8,6 +8,9 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "wkp-media.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +30,18 @@ typedef struct {
 int      wkp_cli_fail          (const char *command, GError *error);
 /* Parses options; on failure prints the problem and returns FALSE. */
 gboolean wkp_cli_parse         (GOptionContext *ctx, const char *command, int *argc, char ***argv);
+
+/* Checks the arguments shared by commands that read one clip and write
+ * OUT.npy + OUT.json (features, predict): exactly one FILE in @files, an
+ * output, --fps (into @spec->fps), and that OUT and its .json sidecar can be
+ * written. Sets @spec->video and *@json_path (free it). On failure prints
+ * one line and returns FALSE (exit with WKP_EXIT_BAD_INPUT). */
+gboolean wkp_cli_clip_args     (const char *command, char **files, const char *output, const char *fps_text,
+                                WkpSourceSpec *spec, char **json_path);
+/* Opens the sidecar object of such an output and writes its common members
+ * (kind, version, source, audio_source, fps, frames, frame_time); the caller
+ * adds its own members and calls json_builder_end_object(). */
+void     wkp_cli_sidecar_begin (JsonBuilder *b, const char *kind, const char *source, const WkpClipAudio *clip);
 
 /* A single progress line on stderr, redrawn at most 10 times a second, and
  * only when stderr is a terminal. Pass wkp_cli_progress_update as a

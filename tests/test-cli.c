@@ -115,6 +115,35 @@ test_bad_input (void)
     expect_bad_input (a, "n_mfcc", "Invalid feature configuration", dir);
   }
   {
+    /* rounds to 0/1, which once read as "not given" and silently meant 25 */
+    const char *a[] = { "features", grid, "--fps", "0.0001", "-o", out, NULL };
+    expect_bad_input (a, "0.0001", "frame rate", dir);
+  }
+  {
+    /* option errors are one line too */
+    const char *a[] = { "features", grid, "--mels", "many", "-o", out, NULL };
+    expect_bad_input (a, "many", "--mels", dir);
+  }
+  {
+    const char *a[] = { "predict", grid, "--model", dir, "-o", out, NULL };
+    expect_bad_input (a, dir, "is a folder", dir);
+  }
+  {
+    const char *a[] = { "render", grid, "--threads", "0", "-o", out, NULL };
+    expect_bad_input (a, "--threads", "between 1 and 256", dir);
+  }
+  {
+    /* an empty sentence is refused before the output folder is made */
+    g_autofree char *demo_dir = g_build_filename (dir, "demo", NULL);
+    const char *a[] = { "demo", "--text", " ", "-o", demo_dir, NULL };
+    expect_bad_input (a, "--text", "empty", dir);
+    g_assert_false (g_file_test (demo_dir, G_FILE_TEST_EXISTS));
+  }
+  {
+    const char *a[] = { "demo", "--text", "hi", "-o", out, NULL };
+    expect_bad_input (a, "out.npy", "Cannot create folder", dir);
+  }
+  {
     const char *a[] = { "probe", "/nonexistent/talk.mp4", NULL };
     expect_bad_input (a, "/nonexistent/talk.mp4", "no such file", NULL);
   }
@@ -234,6 +263,28 @@ test_probe_json (void)
   }
 }
 
+/* --help: the usage line names the program and each argument once. */
+static void
+test_help (void)
+{
+  static const struct { const char *cmd, *usage; } cases[] = {
+    { "probe", "Usage:\n  wav2kp probe [OPTION…] FILE — describe a media file\n" },
+    { "features", "Usage:\n  wav2kp features [OPTION…] FILE -o OUT.npy — " },
+    { "predict", "Usage:\n  wav2kp predict [OPTION…] FILE -o OUT.npy — " },
+    { "render", "Usage:\n  wav2kp render [OPTION…] FILE -o OUT.mp4 — " },
+    { "convert", "Usage:\n  wav2kp convert [OPTION…] IN -o OUT — " },
+    { "demo", "Usage:\n  wav2kp demo [OPTION…] — " },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *a[] = { cases[i].cmd, "--help", NULL };
+      g_autofree char *o = NULL, *e = NULL;
+      g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+      g_test_message ("%s", o);
+      g_assert_true (g_str_has_prefix (o, cases[i].usage));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -241,5 +292,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/features-kinds", test_features_kinds);
   g_test_add_func ("/cli/probe-json", test_probe_json);
+  g_test_add_func ("/cli/help", test_help);
   return g_test_run ();
 }

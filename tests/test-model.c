@@ -1130,6 +1130,17 @@ test_cli_convert_roundtrip (void)
   g_assert_true (g_file_get_contents (model, &a, &na, NULL));
   g_assert_true (g_file_get_contents (back, &b, &nb, NULL));
   g_assert_cmpmem (a, na, b, nb);
+  /* also without --metadata: the x.json sidecar beside x.npz is read (it
+   * carries delay 2, which the state dict alone cannot tell) */
+  {
+    g_autofree char *back2 = g_build_filename (dir, "back2.wkpm", NULL);
+    g_autofree char *c = NULL;
+    gsize nc;
+    const char *args[] = { "convert", npz, "-o", back2, NULL };
+    g_assert_cmpint (wkp_test_run_cli (args, NULL, NULL), ==, 0);
+    g_assert_true (g_file_get_contents (back2, &c, &nc, NULL));
+    g_assert_cmpmem (a, na, c, nc);
+  }
   {
     const char *args[] = { "convert", "--info", back, NULL };
     g_autoptr(JsonNode) info = NULL;
