@@ -9,6 +9,7 @@
 #include "wkp-io.h"
 #include "wkp-model.h"
 #include "wkp-npy.h"
+#include "wkp-plot.h"
 #include "wkp-speech.h"
 
 #include <errno.h>
@@ -40,6 +41,7 @@ wkp_cli_demo (int argc, char **argv)
   gint64 T;
   double ap_min = G_MAXDOUBLE, ap_max = -G_MAXDOUBLE;
   gint64 t0;
+  gboolean rendered;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!wkp_cli_parse (ctx, "demo", &argc, &argv))
@@ -124,7 +126,9 @@ wkp_cli_demo (int argc, char **argv)
   params.predicted = pred;
   params.title = "wav2kp demo";
   progress = wkp_cli_progress_new ("render");
-  if (!wkp_export_clip (&params, mp4, wkp_cli_progress_update, progress, NULL, &error))
+  rendered = wkp_export_clip (&params, mp4, wkp_cli_progress_update, progress, NULL, &error);
+  wkp_plot_release_caches ();   /* cairo's and fontconfig's font caches (labels): no leak at exit */
+  if (!rendered)
     return wkp_cli_fail ("demo", error);
   g_clear_pointer (&progress, wkp_cli_progress_free);
 

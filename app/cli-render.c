@@ -10,6 +10,7 @@
 #include "wkp-media.h"
 #include "wkp-model.h"
 #include "wkp-npy.h"
+#include "wkp-plot.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +47,7 @@ wkp_cli_render (int argc, char **argv)
   WkpSourceSpec spec = { 0 };
   WkpExportParams params;
   GError *error = NULL;
+  gboolean rendered;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!wkp_cli_parse (ctx, "render", &argc, &argv))
@@ -118,7 +120,9 @@ wkp_cli_render (int argc, char **argv)
   params.title = title;
   params.height = height;
   progress = wkp_cli_progress_new ("render");
-  if (!wkp_export_clip (&params, output, wkp_cli_progress_update, progress, NULL, &error))
+  rendered = wkp_export_clip (&params, output, wkp_cli_progress_update, progress, NULL, &error);
+  wkp_plot_release_caches ();   /* cairo's and fontconfig's font caches (labels): no leak at exit */
+  if (!rendered)
     return wkp_cli_fail ("render", error);
   return WKP_EXIT_OK;
 }
