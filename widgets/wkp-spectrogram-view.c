@@ -99,7 +99,9 @@ render_done (GObject *source, GAsyncResult *result, gpointer user_data)
   RenderJob *job = g_task_get_task_data (G_TASK (result));
   GPtrArray *tiles = g_task_propagate_pointer (G_TASK (result), NULL);
 
-  if (job->generation != self->generation)
+  /* a render that was cancelled, superseded, or that finishes after the view
+   * was disposed (the task keeps it alive until here) changes nothing */
+  if (tiles == NULL || job->generation != self->generation)
     {
       g_clear_pointer (&tiles, g_ptr_array_unref);
       return;
@@ -186,6 +188,7 @@ static void
 wkp_spectrogram_view_dispose (GObject *object)
 {
   WkpSpectrogramView *self = WKP_SPECTROGRAM_VIEW (object);
+  self->generation++;   /* a render still running is dropped in render_done */
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
