@@ -713,7 +713,7 @@ test_loop_and_rate (void)
   WkpSession *session;
   WkpOpenRequest request = { 0 };
   gint64 zero = 0, t0, p0, p1, wall, min_pos = G_MAXINT64, max_pos = 0;
-  gboolean wrapped = FALSE;
+  gboolean wrapped = FALSE, entered = FALSE;
   gint64 last = 0;
 
   if (path == NULL)
@@ -737,6 +737,11 @@ test_loop_and_rate (void)
       gint64 pos;
       g_main_context_iteration (NULL, TRUE);
       pos = wkp_session_get_position (session);
+      /* the seek to 1.0 s lands asynchronously (later on a slow, e.g.
+       * sanitised, build): the loop is judged from the moment it has */
+      if (!entered && pos < 1000000)
+        continue;
+      entered = TRUE;
       min_pos = MIN (min_pos, pos);
       max_pos = MAX (max_pos, pos);
       if (pos + 200000 < last)
