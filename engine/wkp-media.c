@@ -260,10 +260,13 @@ wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError 
       av_reduce (&r.num, &r.den, r.num, r.den, G_MAXINT32);
       info->fps = WKP_RATIONAL (r.num, r.den);
       info->video_start_us = ts_to_us (st->start_time, st->time_base);
-      if (st->nb_frames > 0)
+      /* an estimate (WKP_PROBE_COUNT_FRAMES counts): the stream duration
+       * honours MP4 edit lists, which the sample count nb_frames does not */
+      if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
+        info->n_frames = av_rescale_q_rnd (st->duration, st->time_base, av_inv_q (r),
+                                           AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX);
+      else if (st->nb_frames > 0)
         info->n_frames = st->nb_frames;
-      else if (st->duration != AV_NOPTS_VALUE)
-        info->n_frames = av_rescale_q (st->duration, st->time_base, av_inv_q (r));
       else if (info->duration_us > 0)
         info->n_frames = wkp_us_to_frame (info->duration_us, info->fps);
     }
