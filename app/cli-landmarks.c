@@ -32,7 +32,7 @@ wkp_cli_landmarks (int argc, char **argv)
   gboolean smooth = FALSE, every_frame = FALSE, normalize = FALSE, quiet = FALSE;
   int every;
   WkpLandmarkParams params;
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("VIDEO -o OUT.npy — 68-point facial landmarks per frame");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("-o OUT.npy — 68-point facial landmarks per frame");
   g_autoptr(WkpLandmarkTrack) track = NULL;
   WkpRational fps = { 0, 0 };
   GError *error = NULL;

@@ -47,7 +47,7 @@ wkp_cli_train (int argc, char **argv)
 
   wkp_train_params_init_default (&p);
   seed = (gint64) p.seed;
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("DATASET -o MODEL — train the speech-to-keypoints model");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("-o MODEL — train the speech-to-keypoints model");
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Model file to write (.wkpm); the best epoch is kept", "MODEL" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue an interrupted run from its checkpoint (same options)", NULL },
