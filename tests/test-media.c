@@ -204,40 +204,19 @@ test_frame_counts_corpus (void)
   g_assert_cmpint (checked, >, 1000);
 }
 
-/* The .mp3 that is really a 16 kHz WAV decodes bit-exactly (int16/32768). */
+/* Decodes @rel with our media layer and has tests/media_ref.py check the
+ * samples in @mode:
+ *  wav-exact  the .mp3 that is really a 16 kHz WAV decodes bit-exactly (int16/32768);
+ *  resampled  stereo 44.1 kHz MP2 or 48 kHz AAC, down-mixed and resampled, matches
+ *             scipy's polyphase resampling of FFmpeg's own decode with SNR > 30 dB. */
 static void
-test_audio_wav_exact (void)
-{
-  g_autofree char *path = wkp_test_shared_file (SEQ_MP3);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WkpAudio) audio = NULL;
-  g_autofree char *dir = NULL, *npy = NULL;
-
-  if (path == NULL || wkp_test_python ("scipy") == NULL)
-    return;
-  audio = wkp_audio_load (path, 16000, NULL, NULL, &error);
-  g_assert_no_error (error);
-  dir = wkp_test_tmpdir ();
-  npy = g_build_filename (dir, "ours.npy", NULL);
-  {
-    gint64 shape[] = { audio->n_samples };
-    const char *args[] = { "wav-exact", path, npy, NULL };
-    g_autofree char *out = NULL;
-    g_assert_true (wkp_npy_save (npy, WKP_DTYPE_F32, 1, shape, audio->samples, &error));
-    out = wkp_test_run_python ("media_ref.py", args);
-    g_assert_cmpstr (g_strstrip (out), ==, "ok");
-  }
-}
-
-/* Stereo 44.1 kHz MP2 (and 48 kHz AAC) down-mixed and resampled: compared
- * with scipy's polyphase resampling of FFmpeg's own decode, SNR > 30 dB. */
-static void
-check_resampled (const char *rel)
+check_audio (const char *rel, const char *mode)
 {
   g_autofree char *path = wkp_test_shared_file (rel);
   g_autoptr(GError) error = NULL;
   g_autoptr(WkpAudio) audio = NULL;
-  g_autofree char *dir = NULL, *npy = NULL;
+  g_autofree char *dir = NULL, *npy = NULL, *out = NULL;
+  gint64 shape[1];
 
   if (path == NULL || wkp_test_python ("scipy") == NULL)
     return;
@@ -245,22 +224,27 @@ check_resampled (const char *rel)
   g_assert_no_error (error);
   dir = wkp_test_tmpdir ();
   npy = g_build_filename (dir, "ours.npy", NULL);
+  shape[0] = audio->n_samples;
+  g_assert_true (wkp_npy_save (npy, WKP_DTYPE_F32, 1, shape, audio->samples, &error));
   {
-    gint64 shape[] = { audio->n_samples };
-    const char *args[] = { "resampled", path, npy, NULL };
-    g_autofree char *out = NULL;
-    g_assert_true (wkp_npy_save (npy, WKP_DTYPE_F32, 1, shape, audio->samples, &error));
+    const char *args[] = { mode, path, npy, NULL };
     out = wkp_test_run_python ("media_ref.py", args);
-    g_test_message ("%s: %s", rel, out);
-    g_assert_true (g_str_has_prefix (out, "ok"));
   }
+  g_test_message ("%s (%s): %s", rel, mode, out);
+  g_assert_true (g_str_has_prefix (out, "ok"));
+}
+
+static void
+test_audio_wav_exact (void)
+{
+  check_audio (SEQ_MP3, "wav-exact");
 }
 
 static void
 test_audio_resampled (void)
 {
-  check_resampled (GRID_MPG);
-  check_resampled (HD_MP4);
+  check_audio (GRID_MPG, "resampled");
+  check_audio (HD_MP4, "resampled");
 }
 
 /* Clip audio: silent video + WAV, image sequence + "mp3", audio only. */
