@@ -51,7 +51,7 @@ wkp_cli_landmarks (int argc, char **argv)
         "Write head-pose normalised points (canonical face frame, inter-ocular distance 1)", NULL },
       { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Frame rate of an image sequence or imported file (default 25)", "NUM/DEN" },
       { "max-detect-width", 0, 0, G_OPTION_ARG_INT, &params.max_detect_width,
-        "Frames wider than this are downscaled for detection (default 640)", "PX" },
+        "Frames wider than this are downscaled for detection (default 640; 0: never)", "PX" },
       { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No summary line", NULL },
       { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "VIDEO" },
       { NULL }
@@ -79,6 +79,11 @@ wkp_cli_landmarks (int argc, char **argv)
   if (every < 1)
     {
       g_printerr ("wav2kp landmarks: --every must be at least 1\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (params.max_detect_width != 0 && params.max_detect_width < 80)
+    {
+      g_printerr ("wav2kp landmarks: --max-detect-width must be 0 (never downscale) or at least 80 (the detector's window)\n");
       return WKP_EXIT_BAD_INPUT;
     }
   if (!has_suffix_ci (output, ".npy") && !has_suffix_ci (output, ".csv") && !has_suffix_ci (output, ".json"))

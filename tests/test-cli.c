@@ -144,6 +144,10 @@ test_bad_input (void)
     expect_bad_input (a, "out.npy", "Cannot create folder", dir);
   }
   {
+    const char *a[] = { "landmarks", grid, "--max-detect-width", "-5", "-o", out, NULL };
+    expect_bad_input (a, "--max-detect-width", "at least 80", dir);
+  }
+  {
     const char *a[] = { "probe", "/nonexistent/talk.mp4", NULL };
     expect_bad_input (a, "/nonexistent/talk.mp4", "no such file", NULL);
   }
