@@ -74,6 +74,12 @@ wkp_cli_demo (int argc, char **argv)
   wav = g_build_filename (dir, "speech.wav", NULL);
   if (!wkp_audio_save_wav (audio, wav, &error))
     return wkp_cli_fail ("demo", error);
+  /* predict from the file as written (16-bit), so that the keypoints are
+   * exactly what `wav2kp predict speech.wav` gives */
+  g_clear_pointer (&audio, wkp_audio_free);
+  audio = wkp_audio_load (wav, WKP_AUDIO_RATE, NULL, NULL, &error);
+  if (audio == NULL)
+    return wkp_cli_fail ("demo", error);
 
   t0 = g_get_monotonic_time ();
   T = wkp_frames_for_samples (audio->n_samples, fps, audio->rate);
