@@ -40,7 +40,7 @@ wkp_cli_demo (int argc, char **argv)
   GError *error = NULL;
   gint64 T;
   double ap_min = G_MAXDOUBLE, ap_max = -G_MAXDOUBLE;
-  gint64 t0;
+  gint64 t0, predict_us;
   gboolean rendered;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -84,6 +84,7 @@ wkp_cli_demo (int argc, char **argv)
   t0 = g_get_monotonic_time ();
   T = wkp_frames_for_samples (audio->n_samples, fps, audio->rate);
   pred = wkp_model_predict_audio (model, audio->samples, audio->n_samples, fps, T, 1, NULL, &error);
+  predict_us = g_get_monotonic_time () - t0;
   if (pred == NULL)
     return wkp_cli_fail ("demo", error);
   for (gint64 i = 0; i < T; i++)
@@ -142,7 +143,7 @@ wkp_cli_demo (int argc, char **argv)
   printf ("  model       %s\n", model_path);
   printf ("  speech      %s  (%.2f s, eSpeak NG)\n", wav, (double) audio->n_samples / audio->rate);
   printf ("  keypoints   %s  float32 [%" G_GINT64_FORMAT ", 68, 2] at 25 fps, predicted in %.0f ms\n", npy, T,
-          (g_get_monotonic_time () - t0) / 1000.0);
+          predict_us / 1000.0);
   printf ("  aperture    %.3f .. %.3f (inner-lip opening / inter-ocular distance)\n", ap_min, ap_max);
   printf ("  video       %s  (open it in any player, or: wav2kp-studio %s)\n", mp4, wav);
   return WKP_EXIT_OK;
