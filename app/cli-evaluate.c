@@ -120,12 +120,14 @@ print_table (const WkpEvaluation *ev)
             continue;
           line = g_string_new (NULL);
           g_string_append_printf (line, "  %s:", entry->label);
-          if (isfinite (entry->aperture_r_ci[0]))
+          /* no interval for an undefined point value (a constant prediction's r) */
+          if (isfinite (entry->aperture_r_ci[0]) && isfinite (entry->pooled.aperture_r))
             g_string_append_printf (line, " aperture r %.3f [%.3f, %.3f]", entry->pooled.aperture_r,
                                     entry->aperture_r_ci[0], entry->aperture_r_ci[1]);
           if (isfinite (entry->lmd_mouth_ci[0]))
             g_string_append_printf (line, "%s LMD mouth %.4f [%.4f, %.4f]",
-                                    isfinite (entry->aperture_r_ci[0]) ? "," : "", entry->pooled.lmd_mouth,
+                                    isfinite (entry->aperture_r_ci[0]) && isfinite (entry->pooled.aperture_r) ? "," : "",
+                                    entry->pooled.lmd_mouth,
                                     entry->lmd_mouth_ci[0], entry->lmd_mouth_ci[1]);
           if (isfinite (entry->r_above_energy))
             g_string_append_printf (line, "; r above the energy baseline in %.1f%%", 100.0 * entry->r_above_energy);
