@@ -1,4 +1,5 @@
 #include "wkp-aperture-plot.h"
+#include "wkp-draw.h"
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
@@ -111,18 +112,6 @@ build_curves (WkpAperturePlot *self, double w, double h)
 }
 
 static void
-append_text (GtkWidget *widget, GtkSnapshot *snapshot, const char *text, double x, double y,
-             const GdkRGBA *color)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x, y));
-  gtk_snapshot_append_layout (snapshot, layout, color);
-  gtk_snapshot_restore (snapshot);
-  g_object_unref (layout);
-}
-
-static void
 wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   WkpAperturePlot *self = WKP_APERTURE_PLOT (widget);
@@ -153,7 +142,7 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       GdkRGBA grey = { 0.45, 0.45, 0.47, 1 };
       g_snprintf (label, sizeof label, "%.1f", g);
       if (y > MARGIN_TOP + 8)
-        append_text (widget, snapshot, label, w - 28, y - 15, &grey);
+        wkp_snapshot_append_text (widget, snapshot, label, w - 28, y - 15, &grey);
     }
 
   /* legend */
@@ -162,7 +151,7 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       GdkRGBA c = { series_rgb[s][0], series_rgb[s][1], series_rgb[s][2], 1 };
       double x = 8 + s * 110;
       gtk_snapshot_append_color (snapshot, &c, &GRAPHENE_RECT_INIT (x, 9, 16, 3));
-      append_text (widget, snapshot, s == WKP_APERTURE_EXTRACTED ? _("Extracted") : _("Predicted"),
+      wkp_snapshot_append_text (widget, snapshot, s == WKP_APERTURE_EXTRACTED ? _("Extracted") : _("Predicted"),
                    x + 20, 1, &fg);
     }
   wkp_time_view_snapshot_playhead (WKP_TIME_VIEW (self), snapshot, w, h);

@@ -1,4 +1,5 @@
 #include "wkp-mouth-view.h"
+#include "wkp-draw.h"
 #include "wkp-face-shape.h"
 
 #include <glib/gi18n-lib.h>
@@ -45,18 +46,6 @@ draw_mouth (cairo_t *cr, const float *pts, double scale, double ox, double oy,
         cairo_arc (cr, x * scale + ox, y * scale + oy, 2.8, 0, 2 * G_PI);
       cairo_fill (cr);
     }
-}
-
-static void
-append_text (GtkWidget *widget, GtkSnapshot *snapshot, const char *text, double x, double y,
-             const GdkRGBA *color)
-{
-  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x, y));
-  gtk_snapshot_append_layout (snapshot, layout, color);
-  gtk_snapshot_restore (snapshot);
-  g_object_unref (layout);
 }
 
 static void
@@ -108,10 +97,10 @@ wkp_mouth_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   }
   cairo_destroy (cr);
 
-  append_text (widget, snapshot, _("Extracted"), 36, 4, &fg);
-  append_text (widget, snapshot, _("Predicted"), w / 2 + 32, 4, &fg);
+  wkp_snapshot_append_text (widget, snapshot, _("Extracted"), 36, 4, &fg);
+  wkp_snapshot_append_text (widget, snapshot, _("Predicted"), w / 2 + 32, 4, &fg);
   if (self->note != NULL)
-    append_text (widget, snapshot, self->note, 8, h - 22, &fg);
+    wkp_snapshot_append_text (widget, snapshot, self->note, 8, h - 22, &fg);
 }
 
 static void
