@@ -5,6 +5,14 @@
  * the recurrence then adds W_hh h with cblas_sgemv step by step and applies
  * the gates (PyTorch order i, f, g, o). Blocks of BLOCK_STEPS steps bound
  * the scratch memory, so hours of input need only the layer outputs.
+ * Utterances of PACK_MIN_STEPS steps or more take the packed path instead:
+ * W_hh is repacked into panels of 8 hidden units so that one fused kernel
+ * computes W_hh h and the cell update of 8 units with no trip through
+ * memory, rows are visited in alternating order from step to step (an
+ * LRU cache then keeps most of a W_hh larger than itself), and with two or
+ * more threads a unidirectional layer's hidden units are split between
+ * threads that meet once per step (each thread's half of W_hh stays in its
+ * core's L2). See "Model inference" in BENCHMARKS.md.
  * The reference path (wkp_lstm_forward_ref) is plain loops with double
  * accumulation and shares no code with the fast path.
  */
@@ -12,9 +20,13 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define BLOCK_STEPS 512
+#define PACK_MIN_STEPS 64   /* shorter inputs (streaming pushes) use sgemv: packing would cost more */
+#define UB 8                /* hidden units per packed panel block */
 
 WkpLstm *
 wkp_lstm_new (int input_size, int hidden_size, int num_layers, gboolean bidirectional, int output_size)
@@ -310,6 +322,237 @@ run_direction (const WkpLstm *lstm, int l, int d, const float *in, int in_dim, i
     }
 }
 
+/* --- packed path ---------------------------------------------------------------- */
+
+/* Unit-block order: the packed path numbers the 4H gate rows (PyTorch order
+ * i, f, g, o, each H long) as (block b of UB units, gate k, unit r) ->
+ * (4 b + k) UB + r, padded with zero rows to a whole number of blocks. The
+ * input-projection matrix G, W_ih and the biases use this order, so the
+ * rows a thread owns (its blocks [b0, b1)) are one contiguous range and one
+ * sgemm per thread fills them. */
+static inline int
+gate_row (int H, int b, int k, int r)
+{
+  int u = b * UB + r;
+  return u < H ? k * H + u : -1;
+}
+
+/* Rows of W_ih [4H, in_dim] (and the summed biases) for blocks [b0, b1) in
+ * unit-block order. */
+static void
+pack_w_ih (const WkpLstm *lstm, int l, int d, int in_dim, int b0, int b1, float *dst, float *bias)
+{
+  int H = lstm->hidden_size;
+  for (int b = b0; b < b1; b++)
+    for (int k = 0; k < 4; k++)
+      for (int r = 0; r < UB; r++)
+        {
+          int row = gate_row (H, b, k, r), i = (4 * b + k) * UB + r;
+          float *out = dst + (gsize) i * in_dim;
+          if (row < 0)
+            {
+              memset (out, 0, sizeof (float) * in_dim);
+              bias[i] = 0.0f;
+            }
+          else
+            {
+              memcpy (out, lstm->w_ih[l][d] + (gsize) row * in_dim, sizeof (float) * in_dim);
+              bias[i] = lstm->b_ih[l][d][row] + lstm->b_hh[l][d][row];
+            }
+        }
+}
+
+/* W_hh [4H, H] for blocks [b0, b1): block b is [H][4][UB] (column q of
+ * its four gates' rows side by side), P[((b H + q) 4 + k) UB + r] =
+ * W_hh[row (b, k, r)][q], zero for padding: one sequential stream per block. */
+static void
+pack_w_hh (const float *w_hh, int H, int b0, int b1, float *dst)
+{
+  for (int b = b0; b < b1; b++)
+    for (int k = 0; k < 4; k++)
+      for (int r = 0; r < UB; r++)
+        {
+          int row = gate_row (H, b, k, r);
+          float *o = dst + (gsize) b * H * 4 * UB + k * UB + r;
+          for (int q = 0; q < H; q++)
+            o[(gsize) q * 4 * UB] = row < 0 ? 0.0f : w_hh[(gsize) row * H + q];
+        }
+}
+
+static void step_block (const float *P, const float *h, int H, const float *gi, const float *gf, const float *gg,
+                        const float *go, float *c, float *h_out);
+
+/* One step of 8 units: pre-activations g* (input projection + biases) plus
+ * the packed panels P times h (two accumulators per gate: 8 independent FMA
+ * chains), then the cell update. @h == NULL means h = 0 (first step). */
+__attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+static void
+step_block (const float *P, const float *h, int H, const float *gi, const float *gf, const float *gg,
+            const float *go, float *c, float *h_out)
+{
+  const float *pi = P, *pf = P + UB, *pg = P + 2 * UB, *po = P + 3 * UB;
+  v8f ai = v8_load (gi), af = v8_load (gf), ag = v8_load (gg), ao = v8_load (go);
+  v8f bi = V8 (0.0f), bf = V8 (0.0f), bg = V8 (0.0f), bo = V8 (0.0f);
+  int q = 0;
+
+  if (h != NULL)
+    {
+      for (; q + 2 <= H; q += 2)
+        {
+          v8f h0 = V8 (h[q]), h1 = V8 (h[q + 1]);
+          gsize o = (gsize) q * 4 * UB;
+          ai += v8_load (pi + o) * h0;
+          af += v8_load (pf + o) * h0;
+          ag += v8_load (pg + o) * h0;
+          ao += v8_load (po + o) * h0;
+          bi += v8_load (pi + o + 4 * UB) * h1;
+          bf += v8_load (pf + o + 4 * UB) * h1;
+          bg += v8_load (pg + o + 4 * UB) * h1;
+          bo += v8_load (po + o + 4 * UB) * h1;
+        }
+      if (q < H)
+        {
+          v8f h0 = V8 (h[q]);
+          gsize o = (gsize) q * 4 * UB;
+          ai += v8_load (pi + o) * h0;
+          af += v8_load (pf + o) * h0;
+          ag += v8_load (pg + o) * h0;
+          ao += v8_load (po + o) * h0;
+        }
+    }
+  {
+    v8f i = v8_sigmoid (ai + bi), f = v8_sigmoid (af + bf), g = v8_tanh (ag + bg), o = v8_sigmoid (ao + bo);
+    v8f cn = f * v8_load (c) + i * g;
+    v8_store (c, cn);
+    v8_store (h_out, o * v8_tanh (cn));
+  }
+}
+
+/* Two or more threads meeting once per step: a sense-counting barrier that
+ * spins briefly (a step takes microseconds) and then yields the core. */
+typedef struct {
+  atomic_int count;
+  atomic_int phase;
+  int        n;
+} Barrier;
+
+static void
+barrier_wait (Barrier *b, int *phase)
+{
+  int ph = *phase;
+
+  if (atomic_fetch_add (&b->count, 1) == b->n - 1)
+    {
+      atomic_store_explicit (&b->count, 0, memory_order_relaxed);
+      atomic_store_explicit (&b->phase, ph + 1, memory_order_release);
+    }
+  else
+    for (guint spin = 0; atomic_load_explicit (&b->phase, memory_order_acquire) == ph; spin++)
+      if (spin > 50000)
+        sched_yield ();
+  *phase = ph + 1;
+}
+
+/* State shared by the parts (threads) running one direction of a layer. */
+typedef struct {
+  const WkpLstm *lstm;
+  int            d, ctx, n_parts;
+  float         *G;          /* [BLOCK_STEPS, nb 4 UB] in unit-block order: parts write their own columns */
+  float         *hbuf[2];    /* [nb UB] ping-pong h: read the whole of one, write own units of the other */
+  float         *P;          /* packed W_hh, [nb 4 H UB]: each part packs and reads its own blocks */
+  float         *Wi;         /* packed W_ih, [nb 4 UB, in_dim] likewise */
+  Barrier        barrier;
+} Team;
+
+/* A part's share of a forward pass: blocks [b0, b1) of the hidden units of
+ * direction team->d over layers [l_begin, l_end). */
+typedef struct {
+  Team        *team;
+  int          b0, b1, width;
+  int          l_begin, l_end;
+  const float *x;            /* layer 0 input: [T, input_size] or context rows (team->ctx >= 0) */
+  int          input_dim;
+  gint64       T;
+  float       *buf[2];       /* layer outputs [T, width], alternating */
+  float       *c, *bias;     /* own cell state [(b1 - b0) UB], packed biases [nb 4 UB] */
+} PartJob;
+
+/* Layer l of part @j over T steps (layout of run_direction): h_t of its
+ * units goes to out[t * width + d H + u]. */
+static void
+run_part (PartJob *j, int l, const float *in, int in_dim, float *out, int *phase)
+{
+  Team *team = j->team;
+  const WkpLstm *lstm = team->lstm;
+  int d = team->d, H = lstm->hidden_size, nb = (H + UB - 1) / UB, G4 = nb * 4 * UB;
+  int b0 = j->b0, b1 = j->b1, u0 = MIN (b0 * UB, H), nu = MIN (b1 * UB, H) - u0, rows = (b1 - b0) * 4 * UB;
+  const float *Wi = team->Wi + (gsize) b0 * 4 * UB * in_dim;
+  gint64 T = j->T, step = 0;
+
+  pack_w_ih (lstm, l, d, in_dim, b0, b1, team->Wi, j->bias);
+  pack_w_hh (lstm->w_hh[l][d], H, b0, b1, team->P);
+  memset (j->c, 0, sizeof (float) * UB * (b1 - b0));
+
+  for (gint64 done = 0; done < T && rows > 0; done += BLOCK_STEPS)
+    {
+      int n = (int) MIN ((gint64) BLOCK_STEPS, T - done);
+      gint64 t0 = d == 0 ? done : T - done - n;
+      float *G = team->G + (gsize) b0 * 4 * UB;
+
+      /* this part's columns of the input projections, seeded with the biases */
+      for (int r = 0; r < n; r++)
+        memcpy (G + (gsize) r * G4, j->bias + b0 * 4 * UB, sizeof (float) * rows);
+      if (team->ctx >= 0 && l == 0)
+        {
+          int dim = in_dim / (2 * team->ctx + 1);
+          for (int kk = 0; kk <= 2 * team->ctx; kk++)
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, rows, dim, 1.0f, in + (t0 + kk) * dim, dim,
+                         Wi + kk * dim, in_dim, 1.0f, G, G4);
+        }
+      else
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, rows, in_dim, 1.0f, in + t0 * in_dim, in_dim, Wi,
+                     in_dim, 1.0f, G, G4);
+
+      for (int k = 0; k < n; k++, step++)
+        {
+          int r = d == 0 ? k : n - 1 - k;
+          const float *g = team->G + (gsize) r * G4;
+          const float *h = step == 0 ? NULL : team->hbuf[step % 2];
+          float *h_next = team->hbuf[(step + 1) % 2];
+          gboolean down = step % 2 == 1;   /* alternate the order: the last blocks read are the first reused */
+
+          for (int i = 0; i < b1 - b0; i++)
+            {
+              int b = down ? b1 - 1 - i : b0 + i;
+              const float *gb = g + b * 4 * UB;
+              step_block (team->P + (gsize) b * 4 * H * UB, h, H, gb, gb + UB, gb + 2 * UB, gb + 3 * UB,
+                          j->c + (b - b0) * UB, h_next + b * UB);
+            }
+          memcpy (out + (t0 + r) * j->width + d * H + u0, h_next + u0, sizeof (float) * nu);
+          if (team->n_parts > 1)
+            barrier_wait (&team->barrier, phase);
+        }
+    }
+}
+
+static gpointer
+part_job_run (gpointer data)
+{
+  PartJob *j = data;
+  int phase = 0;
+  const float *in = j->l_begin == 0 ? j->x : j->buf[(j->l_begin - 1) % 2];
+  int in_dim = j->l_begin == 0 ? j->input_dim : j->width;
+
+  for (int l = j->l_begin; l < j->l_end; l++)
+    {
+      float *out = j->buf[l % 2];
+      run_part (j, l, in, in_dim, out, &phase);
+      in = out;
+      in_dim = j->width;
+    }
+  return NULL;
+}
+
 static void
 run_head (const WkpLstm *lstm, const float *in, gint64 T, float *y)
 {
@@ -345,91 +588,125 @@ try_alloc (gsize n, GError **error)
   return p;
 }
 
-/* One direction of one layer, runnable on its own thread. */
-typedef struct {
-  const WkpLstm *lstm;
-  int            layer, dir, in_dim, width, ctx;
-  const float   *in;
-  float         *out;
-  gint64         T;
-  float         *h, *c;
-  Scratch        s;
-} DirJob;
-
-static gpointer
-dir_job_run (gpointer data)
-{
-  DirJob *j = data;
-  int H = j->lstm->hidden_size;
-  memset (j->h, 0, sizeof (float) * H);
-  memset (j->c, 0, sizeof (float) * H);
-  run_direction (j->lstm, j->layer, j->dir, j->in, j->in_dim, j->ctx, j->T, j->out, j->width, j->dir * H, j->h, j->c,
-                 &j->s);
-  return NULL;
-}
-
-/* @x: [T, input_size] (ctx < 0) or the edge-padded rows of run_direction. */
+/* @x: [T, input_size] (ctx < 0) or the edge-padded rows of run_direction.
+ * Unidirectional with >= 2 threads: each layer's hidden units are split
+ * between two threads (PartJobs over all layers, one barrier per step).
+ * Bidirectional with >= 2 threads: the two directions of a layer run
+ * concurrently, one thread each. BLAS calls are single-threaded in both
+ * cases (OpenBLAS is thread-safe for concurrent callers); otherwise BLAS
+ * gets the threads. */
 static gboolean
 forward_impl (const WkpLstm *lstm, const float *x, int ctx, gint64 T, float *y, int n_threads, GError **error)
 {
-  int H, dirs, width;
+  int H = lstm->hidden_size, dirs = lstm->bidirectional ? 2 : 1, width = H * dirs, nb = (H + UB - 1) / UB;
   g_autofree float *buf_a = NULL, *buf_b = NULL, *work = NULL;
-  const float *in;
-  int in_dim;
-  gboolean parallel;
-  DirJob jobs[2];
+  gsize G4 = (gsize) nb * 4 * UB, max_in = MAX (lstm->input_size, width);
+  gsize per_team = (gsize) BLOCK_STEPS * G4 + 2 * (gsize) nb * UB + (gsize) nb * 4 * H * UB + G4 * max_in;
+  gsize per_part = (gsize) nb * UB + G4;
+  int n_parts = !lstm->bidirectional && n_threads >= 2 && nb >= 2 && T >= PACK_MIN_STEPS ? 2 : 1;
+  gboolean parallel_dirs = dirs == 2 && n_threads >= 2 && T >= PACK_MIN_STEPS;
+  Team teams[2];
+  PartJob jobs[2];
 
-  H = lstm->hidden_size;
-  dirs = lstm->bidirectional ? 2 : 1;
-  width = H * dirs;
-  /* bidirectional with >= 2 threads: the two directions run concurrently,
-   * each on one thread with single-threaded BLAS calls (OpenBLAS is
-   * thread-safe for concurrent callers); otherwise BLAS gets the threads */
-  parallel = dirs == 2 && n_threads >= 2 && T >= 64;
-  set_threads (parallel ? 1 : n_threads);
+  set_threads (n_parts > 1 || parallel_dirs ? 1 : n_threads);
   if ((buf_a = try_alloc ((gsize) T * width, error)) == NULL ||
       (lstm->num_layers > 1 && (buf_b = try_alloc ((gsize) T * width, error)) == NULL))
     return FALSE;
-  work = g_new (float, 2 * ((gsize) BLOCK_STEPS * 4 * H + 4 * H + 2 * H));
-  for (int d = 0; d < 2; d++)
+
+  if (T < PACK_MIN_STEPS)
     {
-      float *base = work + d * ((gsize) BLOCK_STEPS * 4 * H + 4 * H + 2 * H);
-      jobs[d].lstm = lstm;
-      jobs[d].dir = d;
-      jobs[d].width = width;
-      jobs[d].T = T;
-      jobs[d].s.G = base;
-      jobs[d].s.bias = base + (gsize) BLOCK_STEPS * 4 * H;
-      jobs[d].h = jobs[d].s.bias + 4 * H;
-      jobs[d].c = jobs[d].h + H;
+      Scratch s;
+      const float *in = x;
+      int in_dim = lstm->input_size;
+      work = g_new (float, (gsize) BLOCK_STEPS * 4 * H + 4 * H + 2 * H);
+      s.G = work;
+      s.bias = work + (gsize) BLOCK_STEPS * 4 * H;
+      for (int l = 0; l < lstm->num_layers; l++)
+        {
+          float *out = (l % 2 == 0) ? buf_a : buf_b;
+          for (int d = 0; d < dirs; d++)
+            {
+              float *h = s.bias + 4 * H, *c = h + H;
+              memset (h, 0, sizeof (float) * 2 * H);
+              run_direction (lstm, l, d, in, in_dim, l == 0 ? ctx : -1, T, out, width, d * H, h, c, &s);
+            }
+          in = out;
+          in_dim = width;
+        }
+      run_head (lstm, in, T, y);
+      return TRUE;
     }
 
-  in = x;
-  in_dim = lstm->input_size;
-  for (int l = 0; l < lstm->num_layers; l++)
+  if ((work = try_alloc (2 * per_team + 2 * per_part, error)) == NULL)
+    return FALSE;
+  memset (teams, 0, sizeof teams);
+  for (int k = 0; k < 2; k++)
     {
-      float *out = (l % 2 == 0) ? buf_a : buf_b;
-      for (int d = 0; d < dirs; d++)
+      float *base = work + k * per_team, *pbase = work + 2 * per_team + k * per_part;
+      teams[k].lstm = lstm;
+      teams[k].ctx = ctx;
+      teams[k].G = base;
+      teams[k].hbuf[0] = base + (gsize) BLOCK_STEPS * G4;
+      teams[k].hbuf[1] = teams[k].hbuf[0] + nb * UB;
+      teams[k].P = teams[k].hbuf[1] + nb * UB;
+      teams[k].Wi = teams[k].P + (gsize) nb * 4 * H * UB;
+      jobs[k].c = pbase;
+      jobs[k].bias = pbase + (gsize) nb * UB;
+      jobs[k].width = width;
+      jobs[k].x = x;
+      jobs[k].input_dim = lstm->input_size;
+      jobs[k].T = T;
+      jobs[k].buf[0] = buf_a;
+      jobs[k].buf[1] = buf_b;
+    }
+
+  if (dirs == 1)
+    {
+      /* one team of n_parts threads over all layers; parts share team 0's G, h and packed W_hh */
+      teams[0].n_parts = n_parts;
+      teams[0].barrier.n = n_parts;
+      for (int k = 0; k < n_parts; k++)
         {
-          jobs[d].layer = l;
-          jobs[d].in = in;
-          jobs[d].in_dim = in_dim;
-          jobs[d].ctx = l == 0 ? ctx : -1;
-          jobs[d].out = out;
+          jobs[k].team = &teams[0];
+          jobs[k].b0 = nb * k / n_parts;
+          jobs[k].b1 = nb * (k + 1) / n_parts;
+          jobs[k].l_begin = 0;
+          jobs[k].l_end = lstm->num_layers;
         }
-      if (parallel)
+      if (n_parts > 1)
         {
-          GThread *t = g_thread_new ("wkp-lstm-reverse", dir_job_run, &jobs[1]);
-          dir_job_run (&jobs[0]);
+          GThread *t = g_thread_new ("wkp-lstm-part", part_job_run, &jobs[1]);
+          part_job_run (&jobs[0]);
           g_thread_join (t);
         }
       else
-        for (int d = 0; d < dirs; d++)
-          dir_job_run (&jobs[d]);
-      in = out;
-      in_dim = width;
+        part_job_run (&jobs[0]);
     }
-  run_head (lstm, in, T, y);
+  else
+    for (int l = 0; l < lstm->num_layers; l++)
+      {
+        /* a layer needs both directions of the one below: one team per direction, layer by layer */
+        for (int d = 0; d < 2; d++)
+          {
+            teams[d].d = d;
+            teams[d].n_parts = 1;
+            jobs[d].team = &teams[d];
+            jobs[d].b0 = 0;
+            jobs[d].b1 = nb;
+            jobs[d].l_begin = l;
+            jobs[d].l_end = l + 1;
+          }
+        if (parallel_dirs)
+          {
+            GThread *t = g_thread_new ("wkp-lstm-reverse", part_job_run, &jobs[1]);
+            part_job_run (&jobs[0]);
+            g_thread_join (t);
+          }
+        else
+          for (int d = 0; d < 2; d++)
+            part_job_run (&jobs[d]);
+      }
+  run_head (lstm, lstm->num_layers % 2 == 1 ? buf_a : buf_b, T, y);
   return TRUE;
 }
 

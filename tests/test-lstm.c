@@ -198,6 +198,61 @@ test_fast_vs_ref_lengths (void)
     }
 }
 
+/* The packed path (T >= 64 steps) in every shape it handles: hidden sizes
+ * that are and are not multiples of its 8-unit panels (a padded last
+ * panel), one and two threads (two: a unidirectional layer's units split
+ * between threads meeting once per step; bidirectional: one thread per
+ * direction), block boundaries, and the context-window input, each against
+ * the double-precision reference. */
+static void
+test_packed_paths (void)
+{
+  const struct { int layers, hidden; gboolean bidir; } shapes[] = {
+    { 1, 8, FALSE }, { 3, 20, FALSE }, { 2, 64, FALSE }, { 1, 5, FALSE }, { 2, 13, TRUE }, { 1, 24, TRUE },
+  };
+  const gint64 lengths[] = { 63, 64, 65, 600 };
+  const int input = 9, output = 3;
+  g_autoptr(GError) error = NULL;
+
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      g_autoptr(WkpLstm) lstm = random_lstm (input, shapes[s].hidden, shapes[s].layers, shapes[s].bidir, output, 0.5f);
+      for (guint k = 0; k < G_N_ELEMENTS (lengths); k++)
+        {
+          gint64 T = lengths[k];
+          g_autofree float *x = g_new (float, T * input);
+          g_autofree float *yref = g_new (float, T * output), *y = g_new (float, T * output);
+          wkp_test_random_fill (x, T * input, -1, 1);
+          g_assert_true (wkp_lstm_forward_ref (lstm, x, T, yref, &error));
+          for (int threads = 1; threads <= 2; threads++)
+            {
+              double e;
+              g_assert_true (wkp_lstm_forward (lstm, x, T, y, threads, &error));
+              g_assert_no_error (error);
+              e = rel_err (y, yref, FALSE, T * output);
+              if (e > 1e-5)
+                g_error ("%dx%d %s T=%" G_GINT64_FORMAT " threads=%d: relative error %.2e", shapes[s].layers,
+                         shapes[s].hidden, shapes[s].bidir ? "bi" : "uni", T, threads, e);
+            }
+        }
+    }
+  /* the context-window input on the split path: 3 x 3 columns, context 1 */
+  {
+    const gint64 T = 700;
+    g_autoptr(WkpLstm) lstm = random_lstm (9, 40, 2, FALSE, output, 0.5f);
+    g_autofree float *x = g_new (float, T * 3), *st = g_new (float, T * 9);
+    g_autofree float *y1 = g_new (float, T * output), *y2 = g_new (float, T * output);
+    wkp_test_random_fill (x, T * 3, -1, 1);
+    for (gint64 t = 0; t < T; t++)
+      for (int j = -1; j <= 1; j++)
+        memcpy (st + t * 9 + (j + 1) * 3, x + CLAMP (t + j, 0, T - 1) * 3, sizeof (float) * 3);
+    g_assert_true (wkp_lstm_forward_ref (lstm, st, T, y1, &error));
+    g_assert_true (wkp_lstm_forward_context (lstm, x, T, 1, T, y2, 2, &error));
+    g_assert_no_error (error);
+    g_assert_cmpfloat (rel_err (y2, y1, FALSE, T * output), <=, 1e-5);
+  }
+}
+
 
 /* Context windows without the stacked copy equal the stacked input. */
 static void
@@ -343,6 +398,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lstm/fast-vs-ref-lengths", test_fast_vs_ref_lengths);
   g_test_add_func ("/lstm/causality", test_causality);
   g_test_add_func ("/lstm/forward-context", test_forward_context);
+  g_test_add_func ("/lstm/packed-paths", test_packed_paths);
   g_test_add_func ("/lstm/stream-equals-whole", test_stream_equals_whole);
   g_test_add_func ("/lstm/stream-bidir-refused", test_stream_bidir_refused);
   g_test_add_func ("/lstm/check-finite", test_check_finite);
