@@ -57,7 +57,7 @@ wkp_bench_evaluate (int argc, char **argv)
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Inference threads (1)", "N" },
     { NULL }
   };
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("- evaluation of 10 minutes of frames with two models");
+  g_autoptr(GOptionContext) ctx = g_option_context_new ("— evaluation of 10 minutes of frames with two models");
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
   g_autofree float *audio = NULL, *ref = NULL, *ref_norm = NULL, *pred_norm = NULL;
@@ -69,7 +69,7 @@ wkp_bench_evaluate (int argc, char **argv)
   GRand *rand;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!wkp_cli_parse (ctx, "bench", &argc, &argv))
+  if (!wkp_cli_parse (ctx, "bench evaluate", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
   if (!(minutes > 0.0 && minutes <= 120.0) || threads < 1 || threads > 64)
     return wkp_cli_fail ("bench", g_error_new_literal (WKP_METRICS_ERROR, WKP_ERROR_INVALID,

@@ -13,11 +13,11 @@
 int
 wkp_bench_features (int argc, char **argv)
 {
-  int minutes = 10;
+  double minutes = 10;
   g_auto(GStrv) files = NULL;
   GOptionEntry entries[] = {
-    { "minutes", 0, 0, G_OPTION_ARG_INT, &minutes, "Minutes of audio to process (default 10)", "M" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
+    { "minutes", 0, 0, G_OPTION_ARG_DOUBLE, &minutes, "Minutes of audio to process (default 10)", "MIN" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("[FILE] — features vs bare decode");
@@ -28,8 +28,13 @@ wkp_bench_features (int argc, char **argv)
   GError *error = NULL;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!wkp_cli_parse (ctx, "bench", &argc, &argv))
+  if (!wkp_cli_parse (ctx, "bench features", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
+  if (!(minutes > 0 && minutes <= 24 * 60))
+    {
+      g_printerr ("wav2kp bench features: --minutes must be between 0 and 1440 (got %g)\n", minutes);
+      return WKP_EXIT_BAD_INPUT;
+    }
   if (files != NULL && files[0] != NULL)
     path = g_strdup (files[0]);
   else

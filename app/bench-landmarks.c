@@ -279,7 +279,7 @@ wkp_bench_landmarks (int argc, char **argv)
     { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Survey worker threads (default 1)", "N" },
     { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "Frames per clip (default: all)", "N" },
     { "every", 0, 0, G_OPTION_ARG_INT, &every, "Tracking: detector at least every N frames (default 10)", "N" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "CLIP" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("[CLIP...] — detect-every-frame vs tracking");
@@ -287,7 +287,7 @@ wkp_bench_landmarks (int argc, char **argv)
   GError *error = NULL;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!wkp_cli_parse (ctx, "bench", &argc, &argv))
+  if (!wkp_cli_parse (ctx, "bench landmarks", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
   if (clips_csv != NULL)
     return survey (clips_csv, root, report, MAX (1, jobs));

@@ -175,7 +175,7 @@ wkp_bench_lstm (int argc, char **argv)
   gboolean have_torch;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!wkp_cli_parse (ctx, "bench", &argc, &argv))
+  if (!wkp_cli_parse (ctx, "bench lstm", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
   if (threads < 1 || seconds < 1 || reps < 1)
     {
@@ -236,9 +236,9 @@ wkp_bench_lstm (int argc, char **argv)
   /* streaming: 10 ms chunks of audio through WkpModelAudioStream */
   printf ("\nStreaming: 10 ms audio chunks (160 samples) through WkpModelAudioStream (features, normalise,\n"
           "context 2, delay 0, LSTM, head; a 25 fps frame completes every 4th chunk), %d thread%s,\n"
-          "60 s of synthetic audio; compute time per push (wall clock): mean over all chunks, and median /\n"
+          "%d s of synthetic audio; compute time per push (wall clock): mean over all chunks, and median /\n"
           "p99 / max over the chunks that complete a frame; lookahead = audio needed past a frame's end\n"
-          "(feature window + deltas + context) before it is output:\n", threads, threads > 1 ? "s" : "");
+          "(feature window + deltas + context) before it is output:\n", threads, threads > 1 ? "s" : "", seconds);
   printf ("%-6s %12s %12s %10s %10s %12s\n", "model", "mean us/10ms", "median us", "p99 us", "max us", "lookahead ms");
   for (guint c = 0; c < G_N_ELEMENTS (configs); c++)
     {
@@ -246,7 +246,7 @@ wkp_bench_lstm (int argc, char **argv)
                                              configs[c].hidden, configs[c].layers, FALSE);
       g_autoptr(WkpModelAudioStream) st = NULL;
       g_autoptr(GError) error = NULL;
-      const int n_chunks = 6000;
+      const int n_chunks = seconds * 100;   /* 10 ms each */
       g_autofree float *audio = g_new (float, 160 * n_chunks);
       g_autofree double *lat = g_new (double, n_chunks);
       double sum = 0;

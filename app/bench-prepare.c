@@ -95,7 +95,7 @@ wkp_bench_prepare (int argc, char **argv)
     GOptionEntry entries_opt[] = {
       { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "Clips to prepare: every varied clip plus an even sample of the bulk speaker (default 60)", "N" },
       { "all", 0, 0, G_OPTION_ARG_NONE, &all, "Prepare every clip of SRC (long)", NULL },
-      { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "SRC" },
+      { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
       { NULL }
     };
     g_option_context_add_main_entries (ctx, entries_opt, NULL);
