@@ -17,6 +17,7 @@ static const WkpCliCommand commands[] = {
   { "prepare", wkp_cli_prepare, "Build an aligned, checked training set from a corpus" },
   { "check", wkp_cli_check, "Report alignment problems of a prepared dataset" },
   { "train", wkp_cli_train, "Train a PCA + LSTM model on a prepared dataset" },
+  { "ensemble", wkp_cli_ensemble, "Average the networks of models trained with different seeds" },
   { "evaluate", wkp_cli_evaluate, "Metrics of models and baselines on a dataset split" },
   { "render", wkp_cli_render, "Render a presentation clip (video, landmarks, predicted mouth, audio)" },
   { "bench", wkp_cli_bench, "Benchmarks that print ratios against a baseline" },

@@ -63,6 +63,7 @@ int wkp_cli_features  (int argc, char **argv);
 int wkp_cli_landmarks (int argc, char **argv);
 int wkp_cli_predict   (int argc, char **argv);
 int wkp_cli_convert   (int argc, char **argv);
+int wkp_cli_ensemble  (int argc, char **argv);
 int wkp_cli_prepare   (int argc, char **argv);
 int wkp_cli_check     (int argc, char **argv);
 int wkp_cli_train     (int argc, char **argv);

@@ -51,6 +51,26 @@ add_spec (GArray *a, char *name, int ndim, gint64 d0, gint64 d1, float **slot)
 }
 
 int
+wkp_model_n_members (const WkpModel *model)
+{
+  g_return_val_if_fail (model != NULL, 0);
+  return MAX (model->n_members, 1);
+}
+
+const WkpLstm *
+wkp_model_member (const WkpModel *model, int k)
+{
+  g_return_val_if_fail (model != NULL && k >= 0 && k < wkp_model_n_members (model), NULL);
+  return k == 0 ? model->lstm : model->extra[k - 1];
+}
+
+static WkpLstm *
+member_rw (WkpModel *m, int k)
+{
+  return k == 0 ? m->lstm : m->extra[k - 1];
+}
+
+int
 wkp_model_feature_dim (const WkpModel *model)
 {
   return wkp_feature_config_dim (&model->features);
@@ -73,17 +93,27 @@ model_specs (WkpModel *m)
   add_spec (a, g_strdup ("pca.mean"), 1, P2, 0, &m->pca_mean);
   add_spec (a, g_strdup ("pca.basis"), 2, K, P2, &m->pca_basis);
   add_spec (a, g_strdup ("pca.scale"), 1, K, 0, &m->pca_scale);
-  for (int k = 0; k < l->num_layers; k++)
-    for (int d = 0; d < dirs; d++)
-      {
-        add_spec (a, wkp_lstm_tensor_name ("weight_ih", k, d), 2, 4 * H, wkp_lstm_layer_input (l, k),
-                  &l->w_ih[k][d]);
-        add_spec (a, wkp_lstm_tensor_name ("weight_hh", k, d), 2, 4 * H, H, &l->w_hh[k][d]);
-        add_spec (a, wkp_lstm_tensor_name ("bias_ih", k, d), 1, 4 * H, 0, &l->b_ih[k][d]);
-        add_spec (a, wkp_lstm_tensor_name ("bias_hh", k, d), 1, 4 * H, 0, &l->b_hh[k][d]);
-      }
-  add_spec (a, g_strdup ("head.weight"), 2, l->output_size, H * dirs, &l->head_w);
-  add_spec (a, g_strdup ("head.bias"), 1, l->output_size, 0, &l->head_b);
+  for (int e = 0; e < wkp_model_n_members (m); e++)
+    {
+      WkpLstm *me = member_rw (m, e);
+      g_autofree char *pre = e == 0 ? g_strdup ("") : g_strdup_printf ("member%d.", e);
+      if (me == NULL)
+        continue;
+      for (int k = 0; k < l->num_layers; k++)
+        for (int d = 0; d < dirs; d++)
+          {
+            g_autofree char *ih = wkp_lstm_tensor_name ("weight_ih", k, d);
+            g_autofree char *hh = wkp_lstm_tensor_name ("weight_hh", k, d);
+            g_autofree char *bi = wkp_lstm_tensor_name ("bias_ih", k, d);
+            g_autofree char *bh = wkp_lstm_tensor_name ("bias_hh", k, d);
+            add_spec (a, g_strconcat (pre, ih, NULL), 2, 4 * H, wkp_lstm_layer_input (l, k), &me->w_ih[k][d]);
+            add_spec (a, g_strconcat (pre, hh, NULL), 2, 4 * H, H, &me->w_hh[k][d]);
+            add_spec (a, g_strconcat (pre, bi, NULL), 1, 4 * H, 0, &me->b_ih[k][d]);
+            add_spec (a, g_strconcat (pre, bh, NULL), 1, 4 * H, 0, &me->b_hh[k][d]);
+          }
+      add_spec (a, g_strconcat (pre, "head.weight", NULL), 2, l->output_size, H * dirs, &me->head_w);
+      add_spec (a, g_strconcat (pre, "head.bias", NULL), 1, l->output_size, 0, &me->head_b);
+    }
   return a;
 }
 
@@ -159,6 +189,8 @@ wkp_model_free (WkpModel *m)
     }
   g_free (m->point_index);
   wkp_lstm_free (m->lstm);
+  for (int k = 0; k < WKP_MODEL_MAX_MEMBERS - 1; k++)
+    wkp_lstm_free (m->extra[k]);
   g_clear_pointer (&m->training, json_node_unref);
   g_clear_pointer (&m->metrics, json_node_unref);
   g_clear_pointer (&m->map, g_mapped_file_unref);
@@ -254,6 +286,24 @@ wkp_model_validate (const WkpModel *model, const char *name, GError **error)
                    m->lstm->output_size, m->n_components);
       return FALSE;
     }
+  if (m->n_members < 0 || m->n_members > WKP_MODEL_MAX_MEMBERS)
+    {
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: %d ensemble members (1..%d allowed)", name,
+                   m->n_members, WKP_MODEL_MAX_MEMBERS);
+      return FALSE;
+    }
+  for (int k = 1; k < wkp_model_n_members (m); k++)
+    {
+      const WkpLstm *e = m->extra[k - 1];
+      if (e == NULL || e->input_size != m->lstm->input_size || e->hidden_size != m->lstm->hidden_size ||
+          e->num_layers != m->lstm->num_layers || e->bidirectional != m->lstm->bidirectional ||
+          e->output_size != m->lstm->output_size)
+        {
+          g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_MISMATCH,
+                       "%s: ensemble member %d does not have the shape of member 0", name, k);
+          return FALSE;
+        }
+    }
   specs = model_specs (m);
   for (guint i = 0; i < specs->len; i++)
     {
@@ -326,6 +376,11 @@ metadata_to_json (const WkpModel *m)
   json_builder_set_member_name (b, "output_size");
   json_builder_add_int_value (b, m->lstm->output_size);
   json_builder_end_object (b);
+  if (wkp_model_n_members (m) > 1)
+    {
+      json_builder_set_member_name (b, "members");
+      json_builder_add_int_value (b, wkp_model_n_members (m));
+    }
   json_builder_set_member_name (b, "training");
   if (m->training != NULL)
     json_builder_add_value (b, json_node_copy (m->training));
@@ -467,6 +522,17 @@ model_from_metadata (JsonObject *meta, const char *file, GError **error)
   m->lstm->bidirectional = bidir;
   m->lstm->output_size = (int) out;
   m->lstm->owns_weights = FALSE;
+  if (json_object_has_member (meta, "members"))
+    {
+      if (!get_int (meta, "members", 1, WKP_MODEL_MAX_MEMBERS, &v, file, error))
+        return NULL;
+      m->n_members = (int) v;
+      for (int k = 1; k < m->n_members; k++)
+        {
+          m->extra[k - 1] = g_new0 (WkpLstm, 1);
+          *m->extra[k - 1] = *m->lstm;   /* sizes; weights come from the tensor table */
+        }
+    }
   {
     JsonNode *t = json_object_get_member (meta, "training");
     JsonNode *r = json_object_get_member (meta, "metrics");
@@ -803,6 +869,139 @@ wkp_model_metadata (const WkpModel *model)
   return metadata_to_json (model);
 }
 
+/* --- ensembles ------------------------------------------------------------------------- */
+
+/* The metadata two members must share (everything but the description). */
+static JsonNode *
+comparable_metadata (const WkpModel *m)
+{
+  JsonNode *node = metadata_to_json (m);
+  JsonObject *o = json_node_get_object (node);
+  const char *drop[] = { "training", "metrics", "members", "software" };
+  for (guint i = 0; i < G_N_ELEMENTS (drop); i++)
+    if (json_object_has_member (o, drop[i]))
+      json_object_remove_member (o, drop[i]);
+  return node;
+}
+
+static void
+copy_lstm_weights (WkpLstm *dst, const WkpLstm *src)
+{
+  gsize H = (gsize) src->hidden_size;
+  int dirs = src->bidirectional ? 2 : 1;
+  for (int l = 0; l < src->num_layers; l++)
+    for (int d = 0; d < dirs; d++)
+      {
+        gsize in = (gsize) wkp_lstm_layer_input (src, l);
+        memcpy (dst->w_ih[l][d], src->w_ih[l][d], sizeof (float) * 4 * H * in);
+        memcpy (dst->w_hh[l][d], src->w_hh[l][d], sizeof (float) * 4 * H * H);
+        memcpy (dst->b_ih[l][d], src->b_ih[l][d], sizeof (float) * 4 * H);
+        memcpy (dst->b_hh[l][d], src->b_hh[l][d], sizeof (float) * 4 * H);
+      }
+  memcpy (dst->head_w, src->head_w, sizeof (float) * src->output_size * H * dirs);
+  memcpy (dst->head_b, src->head_b, sizeof (float) * src->output_size);
+}
+
+WkpModel *
+wkp_model_ensemble (WkpModel *const *models, int n, const char *const *names, GError **error)
+{
+  g_autoptr(WkpModel) m = NULL;
+  g_autoptr(JsonNode) ref = NULL;
+  g_autoptr(GArray) ref_specs = NULL, specs = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  const WkpLstm *l;
+  int total = 0, e = 0;
+
+  g_return_val_if_fail (models != NULL && names != NULL && n >= 1, NULL);
+  for (int i = 0; i < n; i++)
+    total += wkp_model_n_members (models[i]);
+  if (total > WKP_MODEL_MAX_MEMBERS)
+    {
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID,
+                   "%d networks in all; an ensemble holds at most %d", total, WKP_MODEL_MAX_MEMBERS);
+      return NULL;
+    }
+  ref = comparable_metadata (models[0]);
+  ref_specs = model_specs (models[0]);
+  for (int i = 1; i < n; i++)
+    {
+      g_autoptr(JsonNode) other = comparable_metadata (models[i]);
+      g_autoptr(GArray) os = model_specs (models[i]);
+      if (!json_node_equal (ref, other))
+        {
+          JsonObject *a = json_node_get_object (ref), *o = json_node_get_object (other);
+          g_autoptr(GList) keys = json_object_get_members (a);
+          const char *what = "metadata";
+          for (GList *k = keys; k != NULL; k = k->next)
+            if (!json_object_has_member (o, k->data) ||
+                !json_node_equal (json_object_get_member (a, k->data), json_object_get_member (o, k->data)))
+              {
+                what = k->data;
+                break;
+              }
+          g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_MISMATCH,
+                       "%s and %s differ in “%s”: an ensemble needs models trained with the same data and "
+                       "settings (only the seed may differ)", names[0], names[i], what);
+          return NULL;
+        }
+      /* the arrays before the networks: normalisation, mean face, PCA */
+      for (guint j = 0; j < ref_specs->len; j++)
+        {
+          Spec *r = &g_array_index (ref_specs, Spec, j), *s = &g_array_index (os, Spec, j);
+          if (g_str_has_prefix (r->name, "lstm.") || g_str_has_prefix (r->name, "head.") ||
+              g_str_has_prefix (r->name, "member"))
+            continue;
+          if (memcmp (*r->slot, *s->slot, sizeof (float) * spec_count (r)) != 0)
+            {
+              g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_MISMATCH,
+                           "%s and %s differ in tensor %s: an ensemble needs models trained on the same "
+                           "dataset with the same settings", names[0], names[i], r->name);
+              return NULL;
+            }
+        }
+    }
+
+  l = models[0]->lstm;
+  m = wkp_model_new (&models[0]->features, models[0]->fps, models[0]->context, models[0]->delay,
+                     models[0]->per_clip_norm, models[0]->n_points, models[0]->point_index,
+                     models[0]->n_components, l->hidden_size, l->num_layers, l->bidirectional);
+  m->n_members = total;
+  for (int k = 1; k < total; k++)
+    m->extra[k - 1] = wkp_lstm_new (l->input_size, l->hidden_size, l->num_layers, l->bidirectional,
+                                    l->output_size);
+  specs = model_specs (m);
+  for (guint j = 0; j < ref_specs->len; j++)
+    {
+      Spec *r = &g_array_index (ref_specs, Spec, j), *s = &g_array_index (specs, Spec, j);
+      if (!g_str_has_prefix (r->name, "lstm.") && !g_str_has_prefix (r->name, "head.") &&
+          !g_str_has_prefix (r->name, "member"))
+        memcpy (*s->slot, *r->slot, sizeof (float) * spec_count (r));
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "ensemble");
+  json_builder_begin_array (b);
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < wkp_model_n_members (models[i]); k++, e++)
+      {
+        copy_lstm_weights (member_rw (m, e), wkp_model_member (models[i], k));
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "file");
+        json_builder_add_string_value (b, names[i]);
+        json_builder_set_member_name (b, "training");
+        if (models[i]->training != NULL)
+          json_builder_add_value (b, json_node_copy (models[i]->training));
+        else
+          json_builder_add_null_value (b);
+        json_builder_end_object (b);
+      }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  m->training = json_builder_get_root (b);
+  if (!wkp_model_validate (m, "ensemble", error))
+    return NULL;
+  return g_steal_pointer (&m);
+}
+
 JsonNode *
 wkp_model_describe (const WkpModel *model)
 {
@@ -813,7 +1012,12 @@ wkp_model_describe (const WkpModel *model)
   node = metadata_to_json (model);
   o = json_node_get_object (node);
   json_object_set_int_member (o, "feature_dim", wkp_model_feature_dim (model));
-  json_object_set_int_member (o, "n_params", (gint64) wkp_lstm_n_params (model->lstm));
+  {
+    gint64 n = 0;
+    for (int e = 0; e < wkp_model_n_members (model); e++)
+      n += (gint64) wkp_lstm_n_params (wkp_model_member (model, e));
+    json_object_set_int_member (o, "n_params", n);
+  }
   {
     g_autofree char *fps = wkp_rational_to_string (model->fps);
     json_object_set_string_member (o, "fps_text", fps);
@@ -947,10 +1151,19 @@ predict_coeffs (const WkpModel *m, const float *features, gint64 T, gint64 n_sta
   memcpy (x, features, sizeof (float) * T * dim);
   normalize_rows (m, x, T, n_stats);
   /* context stacking with edge padding happens inside, without the (2c+1)x copy */
-  if (!wkp_lstm_forward_context (m->lstm, x, T, m->context, n_steps, y, n_threads, error))
-    return NULL;
-  out = g_new (float, (gsize) T * K);
-  memcpy (out, y + (gsize) m->delay * K, sizeof (float) * T * K);
+  out = g_new0 (float, (gsize) T * K);
+  for (int e = 0; e < wkp_model_n_members (m); e++)
+    {
+      /* an ensemble: the members' coefficients averaged */
+      float w = 1.0f / (float) wkp_model_n_members (m);
+      if (!wkp_lstm_forward_context (wkp_model_member (m, e), x, T, m->context, n_steps, y, n_threads, error))
+        {
+          g_free (out);
+          return NULL;
+        }
+      for (gsize i = 0; i < (gsize) T * K; i++)
+        out[i] += w * y[(gsize) m->delay * K + i];
+    }
   return out;
 }
 
@@ -1104,7 +1317,7 @@ wkp_model_to_pixels (const float *canonical, gint64 n, const WkpSimilarity *tf, 
 
 struct _WkpModelStream {
   const WkpModel *model;
-  WkpLstmStream  *lstm;
+  WkpLstmStream  *lstm[WKP_MODEL_MAX_MEMBERS];   /* one per ensemble member */
   int             dim;
   gint64          n_rows;      /* feature rows received */
   gint64          n_steps;     /* LSTM steps run */
@@ -1118,17 +1331,18 @@ WkpModelStream *
 wkp_model_stream_new (const WkpModel *model, int n_threads, GError **error)
 {
   WkpModelStream *s;
-  WkpLstmStream *ls;
 
   g_return_val_if_fail (model != NULL, NULL);
-  ls = wkp_lstm_stream_new (model->lstm, n_threads, error);
-  if (ls == NULL)
-    return NULL;
   s = g_new0 (WkpModelStream, 1);
   s->model = model;
-  s->lstm = ls;
-  s->dim = wkp_model_feature_dim (model);
   s->rows = g_array_new (FALSE, FALSE, sizeof (float));
+  for (int e = 0; e < wkp_model_n_members (model); e++)
+    if ((s->lstm[e] = wkp_lstm_stream_new (wkp_model_member (model, e), n_threads, error)) == NULL)
+      {
+        wkp_model_stream_free (s);
+        return NULL;
+      }
+  s->dim = wkp_model_feature_dim (model);
   s->sum = g_new0 (double, s->dim);
   s->sq = g_new0 (double, s->dim);
   return s;
@@ -1139,7 +1353,8 @@ wkp_model_stream_free (WkpModelStream *s)
 {
   if (s == NULL)
     return;
-  wkp_lstm_stream_free (s->lstm);
+  for (int e = 0; e < WKP_MODEL_MAX_MEMBERS; e++)
+    wkp_lstm_stream_free (s->lstm[e]);
   g_array_unref (s->rows);
   g_free (s->sum);
   g_free (s->sq);
@@ -1173,8 +1388,25 @@ stream_run (WkpModelStream *s, gint64 upto, gint64 last_row, gint64 max_frame, f
                   sizeof (float) * s->dim);
         }
     }
-  if (!wkp_lstm_stream_push (s->lstm, in, n, y, error))
-    return -1;
+  if (wkp_model_n_members (m) == 1)
+    {
+      if (!wkp_lstm_stream_push (s->lstm[0], in, n, y, error))
+        return -1;
+    }
+  else
+    {
+      /* an ensemble: the members' coefficients averaged, as in whole-utterance mode */
+      g_autofree float *ye = g_new (float, (gsize) n * K);
+      float w = 1.0f / (float) wkp_model_n_members (m);
+      memset (y, 0, sizeof (float) * n * K);
+      for (int e = 0; e < wkp_model_n_members (m); e++)
+        {
+          if (!wkp_lstm_stream_push (s->lstm[e], in, n, ye, error))
+            return -1;
+          for (gsize i = 0; i < (gsize) n * K; i++)
+            y[i] += w * ye[i];
+        }
+    }
   /* step t -> frame t - delay */
   first_frame = MAX (s->n_steps - m->delay, 0);
   n_out = MIN (upto - m->delay, max_frame) - first_frame;

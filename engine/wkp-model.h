@@ -35,6 +35,7 @@
 G_BEGIN_DECLS
 
 #define WKP_MODEL_MAGIC "WKPMODEL"
+#define WKP_MODEL_MAX_MEMBERS 16
 #define WKP_MODEL_FORMAT_VERSION 1
 
 typedef struct {
@@ -58,6 +59,13 @@ typedef struct {
 
   /* network */
   WkpLstm         *lstm;           /* input_size = dim*(2*context+1), output_size = n_components */
+  /* An ensemble: n_members > 1 networks of lstm's shape whose outputs (PCA
+   * coefficients) are averaged; lstm is member 0, extra[k - 1] member k.
+   * 0 or 1: a single network. In the file, member k's tensors are named
+   * "member<k>.lstm..." and "member<k>.head..." and the metadata has
+   * "members": n. */
+  int              n_members;
+  WkpLstm         *extra[WKP_MODEL_MAX_MEMBERS - 1];
 
   /* description */
   JsonNode        *training;       /* training-data summary, config (may be NULL) */
@@ -70,6 +78,18 @@ WkpModel *wkp_model_load             (const char *path, GError **error);
 gboolean  wkp_model_save             (const WkpModel *model, const char *path, GError **error);
 void      wkp_model_free             (WkpModel *model);
 JsonNode *wkp_model_describe         (const WkpModel *model);
+
+/* Networks averaged by the model (1 for a single network), and member k. */
+int       wkp_model_n_members        (const WkpModel *model);
+const WkpLstm *wkp_model_member      (const WkpModel *model, int k);
+
+/* An ensemble of @n models (each may itself be an ensemble) that agree on
+ * everything but their networks' weights: features, fps, context, delay,
+ * normalisation, points, PCA, mean face and network shape (the models one
+ * `wav2kp train` run makes on one dataset with different seeds). The
+ * result owns copies of every array; its training node lists the members'.
+ * A disagreement is an error that names the first differing setting. */
+WkpModel *wkp_model_ensemble         (WkpModel *const *models, int n, const char *const *names, GError **error);
 
 /* Refuses features made with another config: the message names the setting. */
 gboolean  wkp_model_check_features   (const WkpModel *model, const WkpFeatureConfig *config, GError **error);

@@ -720,9 +720,10 @@ test_fps_independence_default_model (void)
 
 /* Streaming fed feature chunks equals whole-utterance prediction. */
 static void
-stream_check (int context, int delay, gboolean per_clip)
+stream_check_model (WkpModel *m)
 {
-  g_autoptr(WkpModel) m = random_model (context, delay, per_clip, 16, 2, FALSE, 1.0f);
+  int context = m->context, delay = m->delay;
+  gboolean per_clip = m->per_clip_norm;
   const gint64 T = 400;
   int dim = wkp_model_feature_dim (m), K = m->n_components;
   g_autofree float *f = g_new (float, T * dim);
@@ -768,6 +769,13 @@ stream_check (int context, int delay, gboolean per_clip)
     }
   g_test_message ("stream (context %d, delay %d) vs whole: %.3g relative", context, delay, maxd / scale);
   g_assert_cmpfloat (maxd / scale, <=, 5e-6);   /* float rounding: sgemm blocking and summation order differ */
+}
+
+static void
+stream_check (int context, int delay, gboolean per_clip)
+{
+  g_autoptr(WkpModel) m = random_model (context, delay, per_clip, 16, 2, FALSE, 1.0f);
+  stream_check_model (m);
 }
 
 static void
@@ -1005,6 +1013,177 @@ test_cli_predict_bad (void)
   }
 }
 
+/* An ensemble predicts the average of its members' coefficients, survives a
+ * save/load round trip, streams like whole-utterance mode, and refuses
+ * models that differ in anything but their weights, naming the difference. */
+static void
+test_ensemble (void)
+{
+  g_autoptr(WkpModel) a = random_model (2, 1, FALSE, 16, 2, FALSE, 1.0f);
+  g_autoptr(WkpModel) b = random_model (2, 1, FALSE, 16, 2, FALSE, 1.0f);
+  g_autoptr(WkpModel) c = random_model (2, 1, FALSE, 16, 2, FALSE, 1.0f);
+  g_autoptr(WkpModel) ab = NULL, abc = NULL, loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  const gint64 T = 300;
+  int dim = wkp_model_feature_dim (a), K = a->n_components;
+  g_autofree float *f = g_new (float, T * dim);
+  g_autofree float *ya = NULL, *yb = NULL, *yc = NULL, *yab = NULL, *yabc = NULL, *yl = NULL;
+  const char *names2[] = { "a.wkpm", "b.wkpm" };
+  double maxd = 0;
+
+  /* members share everything but the networks */
+  memcpy (b->feature_mean, a->feature_mean, sizeof (float) * dim);
+  memcpy (c->feature_mean, a->feature_mean, sizeof (float) * dim);
+  memcpy (b->feature_std, a->feature_std, sizeof (float) * dim);
+  memcpy (c->feature_std, a->feature_std, sizeof (float) * dim);
+  memcpy (b->pca_basis, a->pca_basis, sizeof (float) * K * 40);
+  memcpy (c->pca_basis, a->pca_basis, sizeof (float) * K * 40);
+  memcpy (b->pca_scale, a->pca_scale, sizeof (float) * K);
+  memcpy (c->pca_scale, a->pca_scale, sizeof (float) * K);
+
+  wkp_test_random_fill (f, T * dim, -5, 5);
+  ya = wkp_model_predict_coeffs (a, f, T, 1, &error);
+  yb = wkp_model_predict_coeffs (b, f, T, 1, &error);
+  yc = wkp_model_predict_coeffs (c, f, T, 1, &error);
+  g_assert_no_error (error);
+
+  ab = wkp_model_ensemble ((WkpModel *[]) { a, b }, 2, names2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (wkp_model_n_members (ab), ==, 2);
+  yab = wkp_model_predict_coeffs (ab, f, T, 1, &error);
+  g_assert_no_error (error);
+  for (gint64 i = 0; i < T * K; i++)
+    maxd = MAX (maxd, fabs (yab[i] - 0.5 * ((double) ya[i] + yb[i])));
+  g_assert_cmpfloat (maxd, <=, 1e-6);
+
+  /* an ensemble as a member is flattened: (a, b) + c = three networks */
+  abc = wkp_model_ensemble ((WkpModel *[]) { ab, c }, 2, (const char *[]) { "ab.wkpm", "c.wkpm" }, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (wkp_model_n_members (abc), ==, 3);
+  path = save_tmp (abc, "abc.wkpm");
+  loaded = wkp_model_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (wkp_model_n_members (loaded), ==, 3);
+  yabc = wkp_model_predict_coeffs (abc, f, T, 1, &error);
+  yl = wkp_model_predict_coeffs (loaded, f, T, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (yabc, sizeof (float) * T * K, yl, sizeof (float) * T * K);
+  maxd = 0;
+  for (gint64 i = 0; i < T * K; i++)
+    maxd = MAX (maxd, fabs (yl[i] - ((double) ya[i] + yb[i] + yc[i]) / 3));
+  g_assert_cmpfloat (maxd, <=, 1e-6);
+  {
+    g_autoptr(JsonNode) d = wkp_model_describe (loaded);
+    g_autoptr(JsonNode) d1 = wkp_model_describe (a);
+    g_assert_cmpint (json_object_get_int_member (json_node_get_object (d), "n_params"), ==,
+                     3 * json_object_get_int_member (json_node_get_object (d1), "n_params"));
+    g_assert_cmpint (json_object_get_int_member (json_node_get_object (d), "members"), ==, 3);
+  }
+  stream_check_model (loaded);
+
+  /* disagreements are refused, naming the setting or tensor */
+  {
+    g_autoptr(WkpModel) other = random_model (2, 3, FALSE, 16, 2, FALSE, 1.0f);   /* delay 3 */
+    g_autoptr(WkpModel) none = wkp_model_ensemble ((WkpModel *[]) { a, other }, 2, names2, &error);
+    g_assert_null (none);
+    g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_MISMATCH);
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, "“delay”"));
+    g_assert_nonnull (strstr (error->message, "b.wkpm"));
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr(WkpModel) none = NULL;
+    b->feature_std[3] *= 1.5f;
+    none = wkp_model_ensemble ((WkpModel *[]) { a, b }, 2, names2, &error);
+    g_assert_null (none);
+    g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_MISMATCH);
+    g_assert_nonnull (strstr (error->message, "feature_std"));
+    g_clear_error (&error);
+  }
+  {
+    WkpModel *many[17];
+    const char *mnames[17];
+    g_autoptr(WkpModel) none = NULL;
+    for (int i = 0; i < 17; i++)
+      {
+        many[i] = a;
+        mnames[i] = "a.wkpm";
+      }
+    none = wkp_model_ensemble (many, 17, mnames, &error);
+    g_assert_null (none);
+    g_assert_nonnull (strstr (error->message, "at most 16"));
+    g_clear_error (&error);
+  }
+}
+
+/* wav2kp ensemble: writes a loadable ensemble; refuses one model, a
+ * mismatch and a bad file with exit 2 and a one-line message, leaving an
+ * existing output untouched. */
+static void
+test_cli_ensemble (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *m1 = write_model_file (dir);
+  g_autofree char *m2 = g_build_filename (dir, "m2.wkpm", NULL);
+  g_autofree char *m3 = g_build_filename (dir, "m3.wkpm", NULL);
+  g_autofree char *bad = g_build_filename (dir, "bad.wkpm", NULL);
+  g_autofree char *out = g_build_filename (dir, "ens.wkpm", NULL);
+  g_autofree char *keep = g_build_filename (dir, "keep.wkpm", NULL);
+  g_autoptr(GError) error = NULL;
+
+  {
+    /* m2: m1 with other weights; m3: another context */
+    g_autoptr(WkpModel) m = wkp_model_load (m1, &error);
+    g_autoptr(WkpModel) w = random_model (1, 2, TRUE, 12, 2, FALSE, 1.0f);
+    g_autoptr(WkpModel) x = random_model (2, 2, TRUE, 12, 2, FALSE, 1.0f);
+    g_assert_no_error (error);
+    memcpy (w->feature_mean, m->feature_mean, sizeof (float) * wkp_model_feature_dim (m));
+    memcpy (w->feature_std, m->feature_std, sizeof (float) * wkp_model_feature_dim (m));
+    memcpy (w->pca_basis, m->pca_basis, sizeof (float) * m->n_components * 40);
+    memcpy (w->pca_scale, m->pca_scale, sizeof (float) * m->n_components);
+    g_assert_true (wkp_model_save (w, m2, &error));
+    g_assert_true (wkp_model_save (x, m3, &error));
+    g_assert_no_error (error);
+  }
+  {
+    const char *args[] = { "ensemble", m1, m2, "-o", out, NULL };
+    g_autofree char *so = NULL, *se = NULL;
+    g_autoptr(WkpModel) e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (args, &so, &se), ==, 0);
+    g_assert_nonnull (strstr (so, "ensemble of 2 networks"));
+    e = wkp_model_load (out, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (wkp_model_n_members (e), ==, 2);
+  }
+  g_assert_true (g_file_set_contents (bad, "not a model", -1, NULL));
+  g_assert_true (g_file_set_contents (keep, "keep me", -1, NULL));
+  {
+    struct { const char *args[8]; const char *want; } cases[] = {
+      { { "ensemble", m1, "-o", keep, NULL }, "at least two" },
+      { { "ensemble", m1, m3, "-o", keep, NULL }, "“context”" },
+      { { "ensemble", m1, bad, "-o", keep, NULL }, "bad.wkpm" },
+      { { "ensemble", m1, m2, NULL }, "-o" },
+    };
+    for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+      {
+        g_autofree char *so = NULL, *se = NULL;
+        int status = wkp_test_run_cli (cases[c].args, &so, &se);
+        g_test_message ("%s", se);
+        g_assert_cmpint (status, ==, 2);
+        g_assert_nonnull (strstr (se, cases[c].want));
+        g_assert_true (g_str_has_prefix (se, "wav2kp ensemble"));
+        g_assert_cmpint (strchr (se, '\n') - se, ==, (int) strlen (se) - 1);
+      }
+  }
+  {
+    g_autofree char *text = NULL;
+    g_assert_true (g_file_get_contents (keep, &text, NULL, NULL));
+    g_assert_cmpstr (text, ==, "keep me");
+  }
+}
+
 /* Without --model: the default model, or a clear error when none is installed. */
 static void
 test_cli_default_model (void)
@@ -1176,6 +1355,8 @@ main (int argc, char **argv)
   g_test_add_func ("/model/fps-independence-speech", test_fps_independence_speech);
   g_test_add_func ("/model/fps-independence-default-model", test_fps_independence_default_model);
   g_test_add_func ("/model/stream", test_stream);
+  g_test_add_func ("/model/ensemble", test_ensemble);
+  g_test_add_func ("/model/cli-ensemble", test_cli_ensemble);
   g_test_add_func ("/model/audio-stream", test_audio_stream);
   g_test_add_func ("/model/to-pixels", test_to_pixels);
   g_test_add_func ("/model/cli/predict-audio", test_cli_predict_audio);
