@@ -13,7 +13,7 @@ Run with Debian's /usr/bin/python3 (python3-torch, python3-numpy).
       both, the largest relative loss difference, the largest weight difference
       after the last step, and the wall time of the PyTorch steps.
 
-  torch_parity.py baseline DATASET --out JSON [--hidden 96] [--layers 1]
+  torch_parity.py baseline DATASET --out JSON [--hidden 96] [--layers 1] [--seed S] [--ensemble N]
                    [--epochs 40] [--patience 8] [--context 2] [--delay 2]
       The "straightforward PyTorch model of the same size": a prepared dataset
       (wav2kp prepare) read with numpy; global feature standardisation, the
@@ -194,8 +194,6 @@ def stack(x, context, steps):
 
 
 def baseline(args):
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
     torch.set_num_threads(args.threads)
     clips = load_dataset(args.dataset)
     train = [c for c in clips if c["split"] == "train"]
@@ -228,60 +226,75 @@ def baseline(args):
     for c in clips:
         c["X"], c["Z"], c["M"] = prep(c)
     D = train[0]["X"].shape[1]
-    net = Net(D, args.hidden, args.layers, False, K)
-    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     lens = np.array([c["X"].shape[0] for c in train], float)
     prob = lens / lens.sum()
     L, B = args.window, args.batch
     steps_per_epoch = max(10, int(lens.sum() // (L * B)))
 
-    def evaluate(split):
-        ref, pred = [], []
+    def predict(nets, c):
+        """PCA coefficients of clip c, averaged over nets (an ensemble)."""
         with torch.no_grad():
-            for c in split:
-                y = net(torch.from_numpy(c["X"])[:, None])[:, 0].numpy()[args.delay:]
-                m = pmean + (y * scale) @ basis
-                face = np.repeat(meanface[None], len(m), 0)
-                face[:, mouth] = m.reshape(-1, 20, 2)
-                ref.append(aperture(c["lm"]))
-                pred.append(aperture(face))
+            return np.mean([n(torch.from_numpy(c["X"])[:, None])[:, 0].numpy()[args.delay:] for n in nets], axis=0)
+
+    def evaluate(nets, split):
+        ref, pred = [], []
+        for c in split:
+            y = predict(nets, c)
+            m = pmean + (y * scale) @ basis
+            face = np.repeat(meanface[None], len(m), 0)
+            face[:, mouth] = m.reshape(-1, 20, 2)
+            ref.append(aperture(c["lm"]))
+            pred.append(aperture(face))
         return pearson(np.concatenate(ref), np.concatenate(pred))
 
-    best, best_state, bad, best_epoch = -2.0, None, 0, 0
+    def train_one(seed):
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        net = Net(D, args.hidden, args.layers, False, K)
+        opt = torch.optim.Adam(net.parameters(), lr=args.lr)
+        best, best_state, bad, best_epoch = -2.0, None, 0, 0
+        for epoch in range(1, args.epochs + 1):
+            net.train()
+            for _ in range(steps_per_epoch):
+                xb, zb, mb = [], [], []
+                for ci in rng.choice(len(train), B, p=prob):
+                    c = train[ci]
+                    S = c["X"].shape[0]
+                    s0 = rng.integers(0, max(S - L, 0) + 1)
+                    sl = slice(s0, s0 + L)
+                    pad = L - len(c["X"][sl])
+                    xb.append(np.pad(c["X"][sl], ((0, pad), (0, 0)), mode="edge"))
+                    zb.append(np.pad(c["Z"][sl], ((0, pad), (0, 0))))
+                    mb.append(np.pad(c["M"][sl], (0, pad)))
+                X = torch.from_numpy(np.stack(xb, 1))
+                Z = torch.from_numpy(np.stack(zb, 1))
+                M = torch.from_numpy(np.stack(mb, 1))
+                opt.zero_grad()
+                loss = masked_loss(net(X), Z, M, torch.ones(K), 0.0)
+                loss.backward()
+                opt.step()
+            r = evaluate([net], val)
+            print("seed %d epoch %d loss %.4f val r %.3f" % (seed, epoch, float(loss), r), file=sys.stderr)
+            if r > best:
+                best, best_epoch, bad = r, epoch, 0
+                best_state = {k: v.clone() for k, v in net.state_dict().items()}
+            else:
+                bad += 1
+                if bad >= args.patience:
+                    break
+        net.load_state_dict(best_state)
+        return net, best, best_epoch
+
     t0 = time.perf_counter()
-    for epoch in range(1, args.epochs + 1):
-        net.train()
-        for _ in range(steps_per_epoch):
-            xb, zb, mb = [], [], []
-            for ci in rng.choice(len(train), B, p=prob):
-                c = train[ci]
-                S = c["X"].shape[0]
-                s0 = rng.integers(0, max(S - L, 0) + 1)
-                sl = slice(s0, s0 + L)
-                pad = L - len(c["X"][sl])
-                xb.append(np.pad(c["X"][sl], ((0, pad), (0, 0)), mode="edge"))
-                zb.append(np.pad(c["Z"][sl], ((0, pad), (0, 0))))
-                mb.append(np.pad(c["M"][sl], (0, pad)))
-            X = torch.from_numpy(np.stack(xb, 1))
-            Z = torch.from_numpy(np.stack(zb, 1))
-            M = torch.from_numpy(np.stack(mb, 1))
-            opt.zero_grad()
-            loss = masked_loss(net(X), Z, M, torch.ones(K), 0.0)
-            loss.backward()
-            opt.step()
-        r = evaluate(val)
-        print("epoch %d loss %.4f val r %.3f" % (epoch, float(loss), r), file=sys.stderr)
-        if r > best:
-            best, best_epoch, bad = r, epoch, 0
-            best_state = {k: v.clone() for k, v in net.state_dict().items()}
-        else:
-            bad += 1
-            if bad >= args.patience:
-                break
-    net.load_state_dict(best_state)
+    seeds = [args.seed + i for i in range(args.ensemble)]
+    runs = [train_one(sd) for sd in seeds]
+    nets = [r[0] for r in runs]
     result = {"model": "straightforward PyTorch LSTM %dx%d (same size, no identity removal / balancing / "
-                       "augmentation / per-clip norm)" % (args.layers, args.hidden),
-              "val_aperture_r": best, "test_aperture_r": evaluate(test), "best_epoch": best_epoch,
+                       "augmentation / per-clip norm)%s" % (args.layers, args.hidden,
+                       ", ensemble of %d seeds (predictions averaged)" % len(seeds) if len(seeds) > 1 else ""),
+              "seeds": seeds, "val_aperture_r": evaluate(nets, val), "test_aperture_r": evaluate(nets, test),
+              "members": [{"seed": sd, "val_aperture_r": r[1], "test_aperture_r": evaluate([r[0]], test),
+                           "best_epoch": r[2]} for sd, r in zip(seeds, runs)],
               "seconds": time.perf_counter() - t0,
               "train_clips": len(train), "val_clips": len(val), "test_clips": len(test)}
     json.dump(result, open(args.out, "w"), indent=1)
@@ -308,6 +321,7 @@ def main():
     b.add_argument("--batch", type=int, default=32)
     b.add_argument("--lr", type=float, default=2e-3)
     b.add_argument("--seed", type=int, default=1)
+    b.add_argument("--ensemble", type=int, default=1, help="train seeds seed..seed+N-1 and average their predictions")
     b.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     if args.cmd == "replay":
