@@ -968,6 +968,28 @@ test_cli_predict_video (void)
   }
 }
 
+/* Runs the CLI and checks a clean failure: exit 2 and one line on stderr
+ * that starts with "wav2kp COMMAND" and contains @want. */
+static void
+assert_cli_fails (const char *const *args, const char *want)
+{
+  g_autofree char *so = NULL, *se = NULL, *prefix = g_strdup_printf ("wav2kp %s", args[0]);
+  int status = wkp_test_run_cli (args, &so, &se);
+  g_test_message ("%s", se);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (se, want));
+  g_assert_true (g_str_has_prefix (se, prefix));
+  g_assert_cmpint (strchr (se, '\n') - se, ==, (int) strlen (se) - 1);   /* one line */
+}
+
+static void
+assert_file_text (const char *path, const char *want)
+{
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, want);
+}
+
 static void
 test_cli_predict_bad (void)
 {
@@ -995,22 +1017,21 @@ test_cli_predict_bad (void)
       { { "predict", wav, "--model", model, "--threads", "0", "-o", out, NULL }, "threads" },
     };
     for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
-      {
-        g_autofree char *so = NULL, *se = NULL;
-        int status = wkp_test_run_cli (cases[c].args, &so, &se);
-        g_test_message ("%s", se);
-        g_assert_cmpint (status, ==, 2);
-        g_assert_nonnull (strstr (se, cases[c].want));
-        g_assert_true (g_str_has_prefix (se, "wav2kp predict"));
-        g_assert_cmpint (strchr (se, '\n') - se, ==, (int) strlen (se) - 1);   /* one line */
-      }
+      assert_cli_fails (cases[c].args, cases[c].want);
   }
   /* the existing output survived every failure */
-  {
-    g_autofree char *text = NULL;
-    g_assert_true (g_file_get_contents (out, &text, NULL, NULL));
-    g_assert_cmpstr (text, ==, "keep me");
-  }
+  assert_file_text (out, "keep me");
+}
+
+/* Gives @dst the normalisation and PCA of @src (what ensemble members share). */
+static void
+share_arrays (WkpModel *dst, const WkpModel *src)
+{
+  int dim = wkp_model_feature_dim (src), K = src->n_components;
+  memcpy (dst->feature_mean, src->feature_mean, sizeof (float) * dim);
+  memcpy (dst->feature_std, src->feature_std, sizeof (float) * dim);
+  memcpy (dst->pca_basis, src->pca_basis, sizeof (float) * K * 2 * src->n_points);
+  memcpy (dst->pca_scale, src->pca_scale, sizeof (float) * K);
 }
 
 /* An ensemble predicts the average of its members' coefficients, survives a
@@ -1033,14 +1054,8 @@ test_ensemble (void)
   double maxd = 0;
 
   /* members share everything but the networks */
-  memcpy (b->feature_mean, a->feature_mean, sizeof (float) * dim);
-  memcpy (c->feature_mean, a->feature_mean, sizeof (float) * dim);
-  memcpy (b->feature_std, a->feature_std, sizeof (float) * dim);
-  memcpy (c->feature_std, a->feature_std, sizeof (float) * dim);
-  memcpy (b->pca_basis, a->pca_basis, sizeof (float) * K * 40);
-  memcpy (c->pca_basis, a->pca_basis, sizeof (float) * K * 40);
-  memcpy (b->pca_scale, a->pca_scale, sizeof (float) * K);
-  memcpy (c->pca_scale, a->pca_scale, sizeof (float) * K);
+  share_arrays (b, a);
+  share_arrays (c, a);
 
   wkp_test_random_fill (f, T * dim, -5, 5);
   ya = wkp_model_predict_coeffs (a, f, T, 1, &error);
@@ -1139,10 +1154,7 @@ test_cli_ensemble (void)
     g_autoptr(WkpModel) w = random_model (1, 2, TRUE, 12, 2, FALSE, 1.0f);
     g_autoptr(WkpModel) x = random_model (2, 2, TRUE, 12, 2, FALSE, 1.0f);
     g_assert_no_error (error);
-    memcpy (w->feature_mean, m->feature_mean, sizeof (float) * wkp_model_feature_dim (m));
-    memcpy (w->feature_std, m->feature_std, sizeof (float) * wkp_model_feature_dim (m));
-    memcpy (w->pca_basis, m->pca_basis, sizeof (float) * m->n_components * 40);
-    memcpy (w->pca_scale, m->pca_scale, sizeof (float) * m->n_components);
+    share_arrays (w, m);
     g_assert_true (wkp_model_save (w, m2, &error));
     g_assert_true (wkp_model_save (x, m3, &error));
     g_assert_no_error (error);
@@ -1167,21 +1179,9 @@ test_cli_ensemble (void)
       { { "ensemble", m1, m2, NULL }, "-o" },
     };
     for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
-      {
-        g_autofree char *so = NULL, *se = NULL;
-        int status = wkp_test_run_cli (cases[c].args, &so, &se);
-        g_test_message ("%s", se);
-        g_assert_cmpint (status, ==, 2);
-        g_assert_nonnull (strstr (se, cases[c].want));
-        g_assert_true (g_str_has_prefix (se, "wav2kp ensemble"));
-        g_assert_cmpint (strchr (se, '\n') - se, ==, (int) strlen (se) - 1);
-      }
+      assert_cli_fails (cases[c].args, cases[c].want);
   }
-  {
-    g_autofree char *text = NULL;
-    g_assert_true (g_file_get_contents (keep, &text, NULL, NULL));
-    g_assert_cmpstr (text, ==, "keep me");
-  }
+  assert_file_text (keep, "keep me");
 }
 
 /* Without --model: the default model, or a clear error when none is installed. */
