@@ -180,6 +180,42 @@ sequence_scan (const char *pattern, Sequence *seq, GError **error)
   return TRUE;
 }
 
+char *
+wkp_media_sequence_for_frame (const char *frame_path)
+{
+  g_autofree char *dir = NULL, *base = NULL, *name = NULL, *pattern = NULL;
+  const char *end, *start;
+  gint64 index;
+  Sequence seq;
+  int width;
+
+  g_return_val_if_fail (frame_path != NULL, NULL);
+  if (!g_file_test (frame_path, G_FILE_TEST_IS_REGULAR) || strchr (frame_path, '%') != NULL)
+    return NULL;
+  dir = g_path_get_dirname (frame_path);
+  base = g_path_get_basename (frame_path);
+  for (end = base + strlen (base); end > base && !g_ascii_isdigit (end[-1]); end--)
+    ;
+  for (start = end; start > base && g_ascii_isdigit (start[-1]); start--)
+    ;
+  width = (int) (end - start);
+  if (width == 0 || width > 12)
+    return NULL;
+  index = g_ascii_strtoll (start, NULL, 10);
+  name = g_strdup_printf ("%.*s%%0%dd%s", (int) (start - base), base, width, end);
+  pattern = g_build_filename (dir, name, NULL);
+  {
+    /* a sequence has a neighbour, and the reader must find its start */
+    g_autofree char *next = pattern_path (pattern, index + 1);
+    g_autofree char *prev = index > 0 ? pattern_path (pattern, index - 1) : NULL;
+    if (!g_file_test (next, G_FILE_TEST_IS_REGULAR) && (prev == NULL || !g_file_test (prev, G_FILE_TEST_IS_REGULAR)))
+      return NULL;
+  }
+  if (!sequence_scan (pattern, &seq, NULL) || index < seq.first || index >= seq.first + seq.count)
+    return NULL;
+  return g_steal_pointer (&pattern);
+}
+
 /* ------------------------------------------------------------------------ */
 /* probe                                                                     */
 

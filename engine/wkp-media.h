@@ -57,6 +57,12 @@ JsonNode     *wkp_media_info_to_json   (const WkpMediaInfo *info);
 void          wkp_ffmpeg_init          (void);
 /* TRUE when @path contains a printf-style frame number (%d, %03d ...). */
 gboolean      wkp_media_is_pattern     (const char *path);
+/* The image-sequence pattern that @frame_path is one frame of: the last run
+ * of digits in its file name becomes %0Nd (e.g. dir/000123.jpg ->
+ * dir/%06d.jpg, VidTIMIT's dir/042 -> dir/%03d), provided a neighbouring
+ * number exists too and the sequence starts at 0..5 (what the image reader
+ * accepts). NULL when @frame_path is not part of such a sequence. */
+char         *wkp_media_sequence_for_frame (const char *frame_path);
 
 typedef struct {
   float  *samples;    /* mono float32 in [-1, 1] */

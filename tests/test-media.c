@@ -413,6 +413,58 @@ test_reader_gray_vidtimit (void)
   g_assert_cmpint (n, ==, 119);
 }
 
+/* One frame of an image sequence gives the sequence's pattern (temporary
+ * files: names with prefix/suffix, a start in 0..5, no neighbour, a start too
+ * late for the reader; then the shared VidTIMIT frames without extension). */
+static void
+test_sequence_for_frame (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *vid = wkp_test_shared_file (VIDTIMIT);
+  struct { const char *name; } files[] = {
+    { "img_0001.png" }, { "img_0002.png" }, { "img_0003.png" },   /* a sequence from 1 */
+    { "take7.jpg" },                                            /* alone: no neighbour */
+    { "late_000100.jpg" }, { "late_000101.jpg" },              /* starts at 100: the reader needs 0..5 */
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *p = g_build_filename (dir, files[i].name, NULL);
+      g_assert_true (g_file_set_contents (p, "x", 1, NULL));
+    }
+  {
+    g_autofree char *frame = g_build_filename (dir, "img_0002.png", NULL);
+    g_autofree char *want = g_build_filename (dir, "img_%04d.png", NULL);
+    g_autofree char *got = wkp_media_sequence_for_frame (frame);
+    g_assert_cmpstr (got, ==, want);
+  }
+  {
+    g_autofree char *frame = g_build_filename (dir, "img_0003.png", NULL);   /* the last frame: a previous one */
+    g_autofree char *got = wkp_media_sequence_for_frame (frame);
+    g_assert_nonnull (got);
+  }
+  {
+    g_autofree char *alone = g_build_filename (dir, "take7.jpg", NULL);
+    g_autofree char *late = g_build_filename (dir, "late_000101.jpg", NULL);
+    g_autofree char *missing = g_build_filename (dir, "img_0009.png", NULL);
+    g_assert_null (wkp_media_sequence_for_frame (alone));
+    g_assert_null (wkp_media_sequence_for_frame (late));
+    g_assert_null (wkp_media_sequence_for_frame (missing));
+  }
+  if (vid != NULL)
+    {
+      /* VidTIMIT: ".../sa1/%03d"; pick frame 042 and get the pattern the reader opens */
+      g_autofree char *frame_dir = g_path_get_dirname (vid);
+      g_autofree char *frame = g_build_filename (frame_dir, "042", NULL);
+      g_autofree char *got = wkp_media_sequence_for_frame (frame);
+      g_autoptr(WkpMediaInfo) info = NULL;
+      g_autoptr(GError) error = NULL;
+      g_assert_cmpstr (got, ==, vid);
+      info = wkp_media_probe (got, WKP_RATIONAL (25, 1), 0, &error);
+      g_assert_no_error (error);
+      g_assert_true (info->is_image_sequence);
+    }
+}
+
 static void
 test_bad_files (void)
 {
@@ -461,5 +513,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media/reader", test_reader);
   g_test_add_func ("/media/reader-gray-vidtimit", test_reader_gray_vidtimit);
   g_test_add_func ("/media/bad-files", test_bad_files);
+  g_test_add_func ("/media/sequence-for-frame", test_sequence_for_frame);
   return g_test_run ();
 }

@@ -704,6 +704,37 @@ test_pairing (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* What the Open dialog hands over for an image sequence: any one frame (here
+ * an extension-less VidTIMIT JPEG) and the WAV; the whole sequence opens. */
+static void
+test_pairing_sequence (void)
+{
+  g_autofree char *frame = wkp_test_shared_file ("av/sibozhang__Text2Video/phoneme_data/VidTIMIT/fadg0/video/sa1/050");
+  g_autofree char *audio = wkp_test_shared_file ("av/sibozhang__Text2Video/phoneme_data/VidTIMIT/fadg0/audio/sa1.wav");
+  g_autoptr(GFile) ff = NULL, fa = NULL;
+  GFile *files[2];
+  WkpStudioWindow *window;
+  WkpStudioClip *clip;
+
+  if (frame == NULL || audio == NULL)
+    return;
+  window = new_window ();
+  ff = g_file_new_for_path (frame);
+  fa = g_file_new_for_path (audio);
+  files[0] = ff;
+  files[1] = fa;
+  wkp_studio_window_open_files (window, files, 2);
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_nonnull (clip);
+  g_assert_true (g_str_has_suffix (clip->video, "/sa1/%03d"));
+  g_assert_true (wait_for (window, media_known, NULL, 30000));
+  g_assert_true (clip->has_video);
+  g_assert_cmpint (clip->n_frames, ==, 119);   /* every frame, not just the one picked */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-jobs", NULL));
+  g_assert_true (wait_for (window, not_busy, NULL, 10000));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* Loop a selection: the position stays inside it; rate 2x doubles the speed. */
 static void
 test_loop_and_rate (void)
@@ -860,6 +891,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/shortcuts-window", test_shortcuts_window);
   g_test_add_func ("/studio/landmark-file", test_landmark_file);
   g_test_add_func ("/studio/pairing", test_pairing);
+  g_test_add_func ("/studio/pairing-sequence", test_pairing_sequence);
   g_test_add_func ("/studio/loop-and-rate", test_loop_and_rate);
   g_test_add_func ("/studio/features-kind", test_features_kind);
   return g_test_run ();

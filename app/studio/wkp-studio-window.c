@@ -2,9 +2,11 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <stdio.h>
 
 #include "wkp-config.h"
 #include "wkp-face.h"
+#include "wkp-media.h"
 #include "wkp-open-job.h"
 #include "wkp-studio-resources.h"
 #include "wkp-widgets.h"
@@ -290,6 +292,23 @@ is_audio_file (GFile *file)
   return g_content_type_is_a (type, "audio/*");
 }
 
+/* An image by name or, for extension-less frames (VidTIMIT), by content. */
+static gboolean
+is_image_file (const char *path)
+{
+  guchar head[256];
+  gsize n = 0;
+  g_autofree char *type = NULL;
+  FILE *f = fopen (path, "rb");
+  if (f != NULL)
+    {
+      n = fread (head, 1, sizeof head, f);
+      fclose (f);
+    }
+  type = g_content_type_guess (path, n > 0 ? head : NULL, n, NULL);
+  return g_content_type_is_a (type, "image/*");
+}
+
 void
 wkp_studio_window_open_files (WkpStudioWindow *self, GFile **files, int n_files)
 {
@@ -304,7 +323,16 @@ wkp_studio_window_open_files (WkpStudioWindow *self, GFile **files, int n_files)
       if (is_audio_file (files[i]) && audio == NULL)
         audio = path;
       else if (video == NULL)
-        video = path;
+        {
+          /* one frame of an image sequence opens the whole sequence (at 25 fps) */
+          char *pattern = is_image_file (path) ? wkp_media_sequence_for_frame (path) : NULL;
+          if (pattern != NULL)
+            {
+              g_free (path);
+              path = pattern;
+            }
+          video = path;
+        }
       else
         g_free (path);
     }
@@ -511,6 +539,17 @@ action_open (GSimpleAction *action, GVariant *param, gpointer user_data)
   gtk_file_filter_set_name (filter, _("Video and audio files"));
   gtk_file_filter_add_mime_type (filter, "video/*");
   gtk_file_filter_add_mime_type (filter, "audio/*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_object_unref (filter);
+  filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, _("Image sequence (pick any frame, and a sound file)"));
+  gtk_file_filter_add_mime_type (filter, "image/*");
+  gtk_file_filter_add_mime_type (filter, "audio/*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_object_unref (filter);
+  filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, _("All files"));
+  gtk_file_filter_add_pattern (filter, "*");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
   g_object_unref (filter);
   if (folder != NULL && *folder != '\0')
