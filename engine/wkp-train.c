@@ -465,15 +465,27 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
     pr->point_index[i] = p->mouth_only ? WKP_MOUTH_FIRST + i : i;
   const int P2 = 2 * pr->P, D = pr->D;
 
-  if (p->context < 0 || p->delay < 0 || p->hidden_size < 1 || p->num_layers < 1 ||
-      p->num_layers > WKP_LSTM_MAX_LAYERS || p->batch_size < 1 || p->window < 2 || p->max_epochs < 1 ||
-      p->warmup < 0 || p->warmup >= p->window || !(p->lr > 0) || !(p->aug_dropout >= 0 && p->aug_dropout < 1) ||
-      !(p->ema_decay >= 0 && p->ema_decay < 1))
-    {
-      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
-                   "invalid training parameters (context, delay, sizes, window/warm-up, learning rate or dropout)");
-      return NULL;
-    }
+  {
+    /* the first bad parameter, by its command-line name */
+    const char *bad = p->context < 0 ? "--context must be >= 0"
+                    : p->delay < 0 ? "--delay must be >= 0"
+                    : p->hidden_size < 1 ? "--hidden must be >= 1"
+                    : p->num_layers < 1 || p->num_layers > WKP_LSTM_MAX_LAYERS ? "--layers must be 1..8"
+                    : p->batch_size < 1 ? "--batch must be >= 1"
+                    : p->window < 2 ? "--window must be >= 2"
+                    : p->max_epochs < 1 ? "--epochs must be >= 1"
+                    : p->warmup < 0 || p->warmup >= p->window ? "--warmup must be >= 0 and less than --window"
+                    : !(p->lr > 0) ? "--lr must be > 0"
+                    : !(p->aug_dropout >= 0 && p->aug_dropout < 1) ? "--dropout must be in [0, 1)"
+                    : !(p->ema_decay >= 0 && p->ema_decay < 1) ? "--ema must be in [0, 1)"
+                    : NULL;
+    G_STATIC_ASSERT (WKP_LSTM_MAX_LAYERS == 8);
+    if (bad != NULL)
+      {
+        g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "invalid training parameter: %s", bad);
+        return NULL;
+      }
+  }
 
   pr->train = g_array_new (FALSE, TRUE, sizeof (PClip));
   pr->val = g_array_new (FALSE, TRUE, sizeof (PClip));

@@ -575,6 +575,30 @@ test_bad_input (void)
     g_clear_error (&error);
     g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
   }
+  /* each bad parameter is named by its option */
+  {
+    struct { int field; const char *want; } cases[] = {
+      { 0, "--epochs" }, { 1, "--hidden" }, { 2, "--lr" }, { 3, "--dropout" }, { 4, "--warmup" },
+    };
+    for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+      {
+        g_autoptr(WkpTrainData) data = synthetic_data (1, 1, 30, 1);
+        WkpTrainParams q = p;
+        switch (cases[c].field)
+          {
+          case 0: q.max_epochs = 0; break;
+          case 1: q.hidden_size = -3; break;
+          case 2: q.lr = 0; break;
+          case 3: q.aug_dropout = 1.5; break;
+          default: q.warmup = q.window; break;
+          }
+        g_assert_false (wkp_train_run (data, &q, model, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, NULL, &error));
+        g_assert_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID);
+        g_assert_nonnull (strstr (error->message, cases[c].want));
+        g_clear_error (&error);
+        g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
+      }
+  }
   /* output folder missing */
   {
     g_autoptr(WkpTrainData) data = synthetic_data (1, 1, 30, 1);
