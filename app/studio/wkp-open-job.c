@@ -340,6 +340,13 @@ audio_thread (gpointer data)
           d->aperture = aperture_of (pred, ca->n_frames);
           d->canon = g_bytes_new_take (pred, ca->n_frames * WKP_N_LANDMARKS * 2 * sizeof (float));
           d->model_name = g_path_get_basename (clip->model_file);
+          if (wkp_model_n_members (model) > 1)
+            {
+              char *name = g_strdup_printf (_("%s (ensemble of %d networks)"), d->model_name,
+                                            wkp_model_n_members (model));
+              g_free (d->model_name);
+              d->model_name = name;
+            }
           deliver (self, d);
         }
     }
