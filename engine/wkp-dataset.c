@@ -145,40 +145,39 @@ add_int (JsonBuilder *b, const char *key, gint64 v)
   json_builder_add_int_value (b, v);
 }
 
+/* A number array (non-finite values as null) of floats (@f) or doubles (@d);
+ * null when both are NULL. */
 static void
-add_float_array (JsonBuilder *b, const char *key, const float *v, gsize n)
+add_number_array (JsonBuilder *b, const char *key, const float *f, const double *d, gsize n)
 {
   json_builder_set_member_name (b, key);
-  if (v == NULL)
+  if (f == NULL && d == NULL)
     {
       json_builder_add_null_value (b);
       return;
     }
   json_builder_begin_array (b);
   for (gsize i = 0; i < n; i++)
-    if (isfinite (v[i]))
-      json_builder_add_double_value (b, v[i]);
-    else
-      json_builder_add_null_value (b);
+    {
+      double v = f != NULL ? (double) f[i] : d[i];
+      if (isfinite (v))
+        json_builder_add_double_value (b, v);
+      else
+        json_builder_add_null_value (b);
+    }
   json_builder_end_array (b);
+}
+
+static void
+add_float_array (JsonBuilder *b, const char *key, const float *v, gsize n)
+{
+  add_number_array (b, key, v, NULL, n);
 }
 
 static void
 add_double_array (JsonBuilder *b, const char *key, const double *v, gsize n)
 {
-  json_builder_set_member_name (b, key);
-  if (v == NULL)
-    {
-      json_builder_add_null_value (b);
-      return;
-    }
-  json_builder_begin_array (b);
-  for (gsize i = 0; i < n; i++)
-    if (isfinite (v[i]))
-      json_builder_add_double_value (b, v[i]);
-    else
-      json_builder_add_null_value (b);
-  json_builder_end_array (b);
+  add_number_array (b, key, NULL, v, n);
 }
 
 /* Reads a number array of exactly @n (or any length when n < 0) into a new
