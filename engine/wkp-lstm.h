@@ -39,9 +39,13 @@ void     wkp_lstm_free         (WkpLstm *lstm);
 int      wkp_lstm_layer_input  (const WkpLstm *lstm, int layer);   /* in_l */
 gsize    wkp_lstm_n_params     (const WkpLstm *lstm);
 
-/* Whole-sequence forward: @x [T, input_size] -> @y [T, output_size]. Uses
- * OpenBLAS sgemm for the input projections of all steps at once with
- * @n_threads threads (0: leave OpenBLAS's setting). */
+/* Whole-sequence forward: @x [T, input_size] -> @y [T, output_size].
+ * Threads (@n_threads; 0: leave OpenBLAS's setting): with 1, everything on
+ * the calling thread; with >= 2 and T >= 64 steps, a unidirectional layer's
+ * hidden units are split between the caller and one extra thread (spinning
+ * briefly at a per-step barrier), and a bidirectional layer runs its two
+ * directions on two threads; shorter inputs give the threads to OpenBLAS.
+ * Same results whatever the thread count, up to float rounding. */
 gboolean wkp_lstm_forward      (const WkpLstm *lstm, const float *x, gint64 T, float *y, int n_threads,
                                 GError **error);
 /* wkp_lstm_forward() on a context-stacked input without building it: step t
