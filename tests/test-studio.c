@@ -735,6 +735,30 @@ test_pairing_sequence (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A file that is not media: the status line says, in the UI language, which
+ * analysis failed, followed by the engine's message naming the file. */
+static void
+test_bad_file_status (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *bad = g_build_filename (dir, "notes.mp4", NULL);
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  const char *text;
+
+  g_assert_true (g_file_set_contents (bad, "this is not a video at all, just some words\n", -1, NULL));
+  window = new_window ();
+  request.video = bad;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, not_busy, NULL, 30000));
+  spin (500);   /* the player's own error (GStreamer) arrives too, and must not replace it */
+  text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+  g_test_message ("status: %s", text);
+  g_assert_true (g_str_has_prefix (text, "Cannot read the clip: "));
+  g_assert_nonnull (strstr (text, "notes.mp4"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* Loop a selection: the position stays inside it; rate 2x doubles the speed. */
 static void
 test_loop_and_rate (void)
@@ -892,6 +916,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/landmark-file", test_landmark_file);
   g_test_add_func ("/studio/pairing", test_pairing);
   g_test_add_func ("/studio/pairing-sequence", test_pairing_sequence);
+  g_test_add_func ("/studio/bad-file-status", test_bad_file_status);
   g_test_add_func ("/studio/loop-and-rate", test_loop_and_rate);
   g_test_add_func ("/studio/features-kind", test_features_kind);
   return g_test_run ();

@@ -3,6 +3,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "wkp-config.h"
 #include "wkp-face.h"
@@ -168,15 +169,32 @@ on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
 static void
 on_job_progress (WkpOpenJob *job, WkpStudioWindow *self)
 {
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
   gtk_progress_bar_set_fraction (self->progress_bar, wkp_open_job_get_fraction (job));
-  gtk_label_set_text (self->status_label, wkp_open_job_get_status (job));
+  /* after a failure the status line keeps the error; the bar still moves */
+  if (clip == NULL || clip->errors == NULL)
+    gtk_label_set_text (self->status_label, wkp_open_job_get_status (job));
 }
 
 static void
 on_job_failed (WkpOpenJob *job, guint part, const char *message, WkpStudioWindow *self)
 {
-  gtk_label_set_text (self->status_label, message);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), message);
+  /* the engine's message (English, names the file and the problem) after a
+   * translated word on which analysis failed */
+  const char *what = part == WKP_CLIP_PART_MEDIA       ? _("Cannot read the clip")
+                   : part == WKP_CLIP_PART_FEATURES    ? _("Audio features failed")
+                   : part == WKP_CLIP_PART_LANDMARKS   ? _("Landmark extraction failed")
+                   : part == WKP_CLIP_PART_PREDICTION  ? _("Prediction failed")
+                                                       : _("Analysis failed");
+  g_autofree char *text = g_strdup_printf (_("%s: %s"), what, message);
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+
+  /* one bad file fails several analyses with the same cause: the status line
+   * keeps the first, or the media one (the root cause) whenever it comes;
+   * the tooltip lists them all */
+  if (part == WKP_CLIP_PART_MEDIA || clip == NULL || clip->errors == NULL || strchr (clip->errors, '\n') == NULL)
+    gtk_label_set_text (self->status_label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), clip != NULL && clip->errors != NULL ? clip->errors : text);
   set_mouth_note (self);
 }
 
@@ -266,7 +284,10 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   gtk_window_set_title (GTK_WINDOW (self), title);
 
   if (!wkp_player_open (self->player, request->video, request->audio, request->fps, &error))
-    gtk_label_set_text (self->status_label, error->message);
+    {
+      g_autofree char *text = g_strdup_printf (_("Playback failed: %s"), error->message);
+      gtk_label_set_text (self->status_label, text);
+    }
 
   kind = g_settings_get_string (self->settings, "spectrogram-kind");
   self->job = wkp_open_job_new (self->session, g_strcmp0 (kind, "logmel") == 0 ? WKP_FEATURE_LOGMEL
@@ -464,8 +485,17 @@ on_eos (WkpPlayer *player, WkpStudioWindow *self)
 static void
 on_player_error (WkpPlayer *player, const char *message, WkpStudioWindow *self)
 {
-  gtk_label_set_text (self->status_label, message);
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  g_autofree char *text = NULL;
+
   wkp_session_set_playing (self->session, FALSE);
+  /* GStreamer's words ("Internal data stream error.") never replace the
+   * analysis' message, which names the file and the problem */
+  if (clip != NULL && clip->errors != NULL)
+    return;
+  text = g_strdup_printf (_("Playback failed: %s"), message);
+  gtk_label_set_text (self->status_label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), text);
 }
 
 /* --- gestures from the time views ---------------------------------------------- */
@@ -1001,6 +1031,7 @@ wkp_studio_window_get_view (WkpStudioWindow *self, const char *name)
   if (g_str_equal (name, "spectrogram")) return GTK_WIDGET (self->spectrogram_view);
   if (g_str_equal (name, "aperture")) return GTK_WIDGET (self->aperture_plot);
   if (g_str_equal (name, "timeline")) return GTK_WIDGET (self->timeline_bar);
+  if (g_str_equal (name, "status")) return GTK_WIDGET (self->status_label);
   return NULL;
 }
 

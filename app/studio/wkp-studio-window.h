@@ -34,6 +34,7 @@ void             wkp_studio_window_set_playing (WkpStudioWindow *self, gboolean 
 /* For tests and benchmarks. */
 WkpSession      *wkp_studio_window_get_session (WkpStudioWindow *self);
 WkpPlayer       *wkp_studio_window_get_player  (WkpStudioWindow *self);
+/* "frame", "mouth", "spectrogram", "aperture", "timeline" or "status" (the status label). */
 GtkWidget       *wkp_studio_window_get_view    (WkpStudioWindow *self, const char *name);
 /* TRUE while open jobs run. */
 gboolean         wkp_studio_window_is_busy     (WkpStudioWindow *self);
