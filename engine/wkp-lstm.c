@@ -637,12 +637,14 @@ forward_impl (const WkpLstm *lstm, const float *x, int ctx, gint64 T, float *y, 
       return TRUE;
     }
 
-  if ((work = try_alloc (2 * per_team + 2 * per_part, error)) == NULL)
+  /* one team per direction; two jobs (the two parts of a unidirectional
+   * layer, or the two directions) */
+  if ((work = try_alloc (dirs * per_team + 2 * per_part, error)) == NULL)
     return FALSE;
   memset (teams, 0, sizeof teams);
-  for (int k = 0; k < 2; k++)
+  for (int k = 0; k < dirs; k++)
     {
-      float *base = work + k * per_team, *pbase = work + 2 * per_team + k * per_part;
+      float *base = work + k * per_team;
       teams[k].lstm = lstm;
       teams[k].ctx = ctx;
       teams[k].G = base;
@@ -650,6 +652,10 @@ forward_impl (const WkpLstm *lstm, const float *x, int ctx, gint64 T, float *y, 
       teams[k].hbuf[1] = teams[k].hbuf[0] + nb * UB;
       teams[k].P = teams[k].hbuf[1] + nb * UB;
       teams[k].Wi = teams[k].P + (gsize) nb * 4 * H * UB;
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      float *pbase = work + dirs * per_team + k * per_part;
       jobs[k].c = pbase;
       jobs[k].bias = pbase + (gsize) nb * UB;
       jobs[k].width = width;

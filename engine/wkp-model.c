@@ -1125,6 +1125,26 @@ wkp_model_reconstruct (const WkpModel *m, const float *coeffs, gint64 T, float *
     }
 }
 
+/* An ensemble's output, member by member: member @e's coefficients @y [n]
+ * go into @acc (copied for the first, added after), and the sum becomes the
+ * mean after the last. One network: @acc is exactly its output. @y may be
+ * @acc for the first member. */
+static void
+average_member (float *acc, const float *y, gsize n, int e, int n_members)
+{
+  if (e == 0)
+    {
+      if (acc != y)
+        memcpy (acc, y, sizeof (float) * n);
+    }
+  else
+    for (gsize i = 0; i < n; i++)
+      acc[i] += y[i];
+  if (e == n_members - 1 && n_members > 1)
+    for (gsize i = 0; i < n; i++)
+      acc[i] /= (float) n_members;
+}
+
 /* Coefficients for T frames from raw features; n_stats rows feed the per-clip
  * statistics. */
 static float *
@@ -1151,18 +1171,15 @@ predict_coeffs (const WkpModel *m, const float *features, gint64 T, gint64 n_sta
   memcpy (x, features, sizeof (float) * T * dim);
   normalize_rows (m, x, T, n_stats);
   /* context stacking with edge padding happens inside, without the (2c+1)x copy */
-  out = g_new0 (float, (gsize) T * K);
+  out = g_new (float, (gsize) T * K);
   for (int e = 0; e < wkp_model_n_members (m); e++)
     {
-      /* an ensemble: the members' coefficients averaged */
-      float w = 1.0f / (float) wkp_model_n_members (m);
       if (!wkp_lstm_forward_context (wkp_model_member (m, e), x, T, m->context, n_steps, y, n_threads, error))
         {
           g_free (out);
           return NULL;
         }
-      for (gsize i = 0; i < (gsize) T * K; i++)
-        out[i] += w * y[(gsize) m->delay * K + i];
+      average_member (out, y + (gsize) m->delay * K, (gsize) T * K, e, wkp_model_n_members (m));
     }
   return out;
 }
@@ -1388,25 +1405,17 @@ stream_run (WkpModelStream *s, gint64 upto, gint64 last_row, gint64 max_frame, f
                   sizeof (float) * s->dim);
         }
     }
-  if (wkp_model_n_members (m) == 1)
-    {
-      if (!wkp_lstm_stream_push (s->lstm[0], in, n, y, error))
-        return -1;
-    }
-  else
-    {
-      /* an ensemble: the members' coefficients averaged, as in whole-utterance mode */
-      g_autofree float *ye = g_new (float, (gsize) n * K);
-      float w = 1.0f / (float) wkp_model_n_members (m);
-      memset (y, 0, sizeof (float) * n * K);
-      for (int e = 0; e < wkp_model_n_members (m); e++)
-        {
-          if (!wkp_lstm_stream_push (s->lstm[e], in, n, ye, error))
-            return -1;
-          for (gsize i = 0; i < (gsize) n * K; i++)
-            y[i] += w * ye[i];
-        }
-    }
+  {
+    int n_members = wkp_model_n_members (m);
+    g_autofree float *ye = n_members > 1 ? g_new (float, (gsize) n * K) : NULL;
+    for (int e = 0; e < n_members; e++)
+      {
+        float *dst = e == 0 ? y : ye;
+        if (!wkp_lstm_stream_push (s->lstm[e], in, n, dst, error))
+          return -1;
+        average_member (y, dst, (gsize) n * K, e, n_members);
+      }
+  }
   /* step t -> frame t - delay */
   first_frame = MAX (s->n_steps - m->delay, 0);
   n_out = MIN (upto - m->delay, max_frame) - first_frame;
