@@ -671,27 +671,39 @@ test_landmark_file (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* What a drop or the Open dialog hands over: two files. Returns the clip. */
+static WkpStudioClip *
+open_dropped (WkpStudioWindow *window, const char *a, const char *b)
+{
+  g_autoptr(GFile) fa = g_file_new_for_path (a), fb = g_file_new_for_path (b);
+  GFile *files[2] = { fa, fb };
+  wkp_studio_window_open_files (window, files, 2);
+  return wkp_session_get_clip (wkp_studio_window_get_session (window));
+}
+
+static void
+cancel_and_close (WkpStudioWindow *window)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-jobs", NULL));
+  g_assert_true (wait_for (window, not_busy, NULL, 10000));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* Dropping a silent video and a WAV together pairs them. */
 static void
 test_pairing (void)
 {
   g_autofree char *video = wkp_test_shared_file ("av/FuxiVirtualHuman__styletalk/samples/source_video/video/Obama_clip1.mp4");
   g_autofree char *audio = wkp_test_shared_file ("av/FuxiVirtualHuman__styletalk/samples/source_video/wav/Obama_clip1.wav");
-  g_autoptr(GFile) fv = NULL, fa = NULL;
-  GFile *files[2];
   WkpStudioWindow *window;
   WkpStudioClip *clip;
 
   if (video == NULL || audio == NULL)
     return;
   window = new_window ();
-  fa = g_file_new_for_path (audio);
-  fv = g_file_new_for_path (video);
-  files[0] = fa;   /* order does not matter */
-  files[1] = fv;
-  wkp_studio_window_open_files (window, files, 2);
-  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  clip = open_dropped (window, audio, video);   /* order does not matter */
   {
+    g_autoptr(GFile) fv = g_file_new_for_path (video), fa = g_file_new_for_path (audio);
     g_autofree char *v = g_file_get_path (fv), *a = g_file_get_path (fa);   /* canonical paths */
     g_assert_cmpstr (clip->video, ==, v);
     g_assert_cmpstr (clip->audio, ==, a);
@@ -699,9 +711,7 @@ test_pairing (void)
     g_assert_true (clip->has_video);
     g_assert_cmpstr (clip->audio_source, ==, a);
   }
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-jobs", NULL));
-  g_assert_true (wait_for (window, not_busy, NULL, 10000));
-  gtk_window_destroy (GTK_WINDOW (window));
+  cancel_and_close (window);
 }
 
 /* What the Open dialog hands over for an image sequence: any one frame (here
@@ -711,28 +721,19 @@ test_pairing_sequence (void)
 {
   g_autofree char *frame = wkp_test_shared_file ("av/sibozhang__Text2Video/phoneme_data/VidTIMIT/fadg0/video/sa1/050");
   g_autofree char *audio = wkp_test_shared_file ("av/sibozhang__Text2Video/phoneme_data/VidTIMIT/fadg0/audio/sa1.wav");
-  g_autoptr(GFile) ff = NULL, fa = NULL;
-  GFile *files[2];
   WkpStudioWindow *window;
   WkpStudioClip *clip;
 
   if (frame == NULL || audio == NULL)
     return;
   window = new_window ();
-  ff = g_file_new_for_path (frame);
-  fa = g_file_new_for_path (audio);
-  files[0] = ff;
-  files[1] = fa;
-  wkp_studio_window_open_files (window, files, 2);
-  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  clip = open_dropped (window, frame, audio);
   g_assert_nonnull (clip);
   g_assert_true (g_str_has_suffix (clip->video, "/sa1/%03d"));
   g_assert_true (wait_for (window, media_known, NULL, 30000));
   g_assert_true (clip->has_video);
   g_assert_cmpint (clip->n_frames, ==, 119);   /* every frame, not just the one picked */
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-jobs", NULL));
-  g_assert_true (wait_for (window, not_busy, NULL, 10000));
-  gtk_window_destroy (GTK_WINDOW (window));
+  cancel_and_close (window);
 }
 
 /* A file that is not media: the status line says, in the UI language, which

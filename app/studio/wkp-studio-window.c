@@ -554,34 +554,36 @@ on_open_response (GtkNativeDialog *dialog, int response, WkpStudioWindow *self)
   g_object_unref (dialog);
 }
 
+/* A filter of two MIME types, or of every file when both are NULL. */
+static void
+add_file_filter (GtkFileChooser *chooser, const char *name, const char *type1, const char *type2)
+{
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, name);
+  if (type1 == NULL && type2 == NULL)
+    gtk_file_filter_add_pattern (filter, "*");
+  if (type1 != NULL)
+    gtk_file_filter_add_mime_type (filter, type1);
+  if (type2 != NULL)
+    gtk_file_filter_add_mime_type (filter, type2);
+  gtk_file_chooser_add_filter (chooser, filter);
+  g_object_unref (filter);
+}
+
 static void
 action_open (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   WkpStudioWindow *self = user_data;
   GtkFileChooserNative *dialog;
-  GtkFileFilter *filter;
   g_autofree char *folder = g_settings_get_string (self->settings, "last-folder");
 
   dialog = gtk_file_chooser_native_new (_("Open Media"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
                                         _("_Open"), _("_Cancel"));
   gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (dialog), TRUE);
-  filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("Video and audio files"));
-  gtk_file_filter_add_mime_type (filter, "video/*");
-  gtk_file_filter_add_mime_type (filter, "audio/*");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
-  g_object_unref (filter);
-  filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("Image sequence (pick any frame, and a sound file)"));
-  gtk_file_filter_add_mime_type (filter, "image/*");
-  gtk_file_filter_add_mime_type (filter, "audio/*");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
-  g_object_unref (filter);
-  filter = gtk_file_filter_new ();
-  gtk_file_filter_set_name (filter, _("All files"));
-  gtk_file_filter_add_pattern (filter, "*");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
-  g_object_unref (filter);
+  add_file_filter (GTK_FILE_CHOOSER (dialog), _("Video and audio files"), "video/*", "audio/*");
+  add_file_filter (GTK_FILE_CHOOSER (dialog), _("Image sequence (pick any frame, and a sound file)"), "image/*",
+                   "audio/*");
+  add_file_filter (GTK_FILE_CHOOSER (dialog), _("All files"), NULL, NULL);
   if (folder != NULL && *folder != '\0')
     {
       g_autoptr(GFile) dir = g_file_new_for_path (folder);
