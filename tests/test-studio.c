@@ -736,6 +736,43 @@ test_pairing_sequence (void)
   cancel_and_close (window);
 }
 
+/* Results reach the window only in the main thread, even when the main
+ * thread is busy (not iterating) while the workers finish: here it sleeps
+ * through the whole open, then runs the loop; every "clip-updated" must be
+ * emitted in this thread. (g_main_context_invoke() from a worker ran the
+ * delivery in the worker in exactly this situation.) */
+static void
+on_updated_check_thread (WkpSession *session, guint part, gpointer data)
+{
+  if (g_thread_self () != (GThread *) ((gpointer *) data)[0])
+    g_atomic_int_inc ((gint *) ((gpointer *) data)[1]);
+}
+
+static void
+test_delivery_thread (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  WkpSession *session;
+  gint off_main = 0;
+  gpointer data[2] = { g_thread_self (), &off_main };
+  gulong id;
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  session = wkp_studio_window_get_session (window);
+  id = g_signal_connect (session, "clip-updated", G_CALLBACK (on_updated_check_thread), data);
+  request.video = path;
+  wkp_studio_window_open (window, &request);
+  g_usleep (3 * G_USEC_PER_SEC);          /* the main thread is busy elsewhere */
+  g_assert_true (wait_for (window, media_known, NULL, 30000));
+  g_signal_handler_disconnect (session, id);
+  cancel_and_close (window);
+  g_assert_cmpint (g_atomic_int_get (&off_main), ==, 0);
+}
+
 /* A file that is not media: the status line says, in the UI language, which
  * analysis failed, followed by the engine's message naming the file. */
 static void
@@ -918,6 +955,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/pairing", test_pairing);
   g_test_add_func ("/studio/pairing-sequence", test_pairing_sequence);
   g_test_add_func ("/studio/bad-file-status", test_bad_file_status);
+  g_test_add_func ("/studio/delivery-thread", test_delivery_thread);
   g_test_add_func ("/studio/loop-and-rate", test_loop_and_rate);
   g_test_add_func ("/studio/features-kind", test_features_kind);
   return g_test_run ();

@@ -150,11 +150,27 @@ deliver_main (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Runs @fn in the thread that iterates the job's context. Always through
+ * an attached source, never g_main_context_invoke(): when no thread owns the
+ * context at that moment, invoke() acquires it and runs @fn right here in the
+ * worker thread, touching GTK widgets off the main thread. */
+static void
+run_in_context (WkpOpenJob *self, int priority, GSourceFunc fn, gpointer data, GDestroyNotify destroy,
+                const char *name)
+{
+  GSource *source = g_idle_source_new ();
+  g_source_set_priority (source, priority);
+  g_source_set_callback (source, fn, data, destroy);
+  g_source_set_static_name (source, name);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
 static void
 deliver (WkpOpenJob *self, Delivery *d)
 {
   d->job = g_object_ref (self);
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, deliver_main, d, delivery_free);
+  run_in_context (self, G_PRIORITY_DEFAULT, deliver_main, d, delivery_free, "[wkp] open job delivery");
 }
 
 static void
@@ -189,14 +205,8 @@ static void
 queue_progress (WkpOpenJob *self)
 {
   if (g_atomic_int_compare_and_exchange (&self->progress_pending, 0, 1))
-    {
-      GSource *source = g_idle_source_new ();
-      g_source_set_priority (source, G_PRIORITY_LOW);
-      g_source_set_callback (source, progress_idle, g_object_ref (self), g_object_unref);
-      g_source_set_static_name (source, "[wkp] open job progress");
-      g_source_attach (source, self->context);
-      g_source_unref (source);
-    }
+    run_in_context (self, G_PRIORITY_LOW, progress_idle, g_object_ref (self), g_object_unref,
+                    "[wkp] open job progress");
 }
 
 static void
