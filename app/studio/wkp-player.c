@@ -19,6 +19,7 @@ struct _WkpPlayer
   double      rate;
   gboolean    prerolled;    /* the first async state change has completed */
   gint64      pending_seek; /* -1: none; a seek asked for before preroll */
+  gint64      seeking_to;   /* -1: none; target of a seek not completed yet */
   guint       bus_watch;
 
   GMutex      lock;
@@ -206,6 +207,8 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
       g_signal_emit (self, signals[SIGNAL_EOS], 0);
       break;
     case GST_MESSAGE_ASYNC_DONE:
+      if (GST_MESSAGE_SRC (message) == GST_OBJECT (self->pipeline) && self->pending_seek < 0)
+        self->seeking_to = -1;   /* a flushing seek has landed */
       if (GST_MESSAGE_SRC (message) == GST_OBJECT (self->pipeline) && !self->prerolled)
         {
           /* a seek before preroll would be lost: do it now */
@@ -222,6 +225,7 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
       {
         GError *error = NULL;
         gst_message_parse_error (message, &error, NULL);
+        self->seeking_to = -1;
         g_signal_emit (self, signals[SIGNAL_ERROR], 0, error->message);
         g_error_free (error);
       }
@@ -371,6 +375,7 @@ wkp_player_close (WkpPlayer *self)
   self->want_playing = FALSE;
   self->prerolled = FALSE;
   self->pending_seek = -1;
+  self->seeking_to = -1;
   g_mutex_lock (&self->lock);
   g_clear_object (&self->frame);
   self->frame_new = FALSE;
@@ -397,15 +402,20 @@ wkp_player_seek (WkpPlayer *self, gint64 us)
 {
   if (self->pipeline == NULL)
     return;
+  /* until the seek lands, the pipeline's position is that of the flushed
+   * data (often 0): report the target instead, or a looping playhead
+   * flickers back to the start */
+  self->seeking_to = MAX (us, 0);
   if (!self->prerolled)
     {
       self->pending_seek = MAX (us, 0);
       return;
     }
-  gst_element_seek (self->pipeline, self->rate, GST_FORMAT_TIME,
-                    GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
-                    GST_SEEK_TYPE_SET, (gint64) MAX (us, 0) * GST_USECOND,
-                    GST_SEEK_TYPE_NONE, GST_CLOCK_TIME_NONE);
+  if (!gst_element_seek (self->pipeline, self->rate, GST_FORMAT_TIME,
+                         GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
+                         GST_SEEK_TYPE_SET, (gint64) MAX (us, 0) * GST_USECOND,
+                         GST_SEEK_TYPE_NONE, GST_CLOCK_TIME_NONE))
+    self->seeking_to = -1;
 }
 
 void
@@ -423,6 +433,11 @@ gboolean
 wkp_player_get_position (WkpPlayer *self, gint64 *us)
 {
   gint64 ns = 0;
+  if (self->pipeline != NULL && self->seeking_to >= 0)
+    {
+      *us = self->seeking_to;
+      return TRUE;
+    }
   if (self->pipeline == NULL || !gst_element_query_position (self->pipeline, GST_FORMAT_TIME, &ns) || ns < 0)
     return FALSE;
   *us = ns / GST_USECOND;
@@ -485,6 +500,7 @@ wkp_player_init (WkpPlayer *self)
   g_mutex_init (&self->lock);
   self->rate = 1.0;
   self->pending_seek = -1;
+  self->seeking_to = -1;
 }
 
 WkpPlayer *
