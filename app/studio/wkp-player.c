@@ -51,6 +51,13 @@ mapped_buffer_free (gpointer data)
   g_free (mb);
 }
 
+static gboolean
+release_in_main (gpointer data)
+{
+  g_object_unref (data);
+  return G_SOURCE_REMOVE;
+}
+
 /* streaming thread: wrap the sample as a texture without copying */
 static GstFlowReturn
 take_sample (WkpPlayer *self, GstSample *sample)
@@ -61,7 +68,7 @@ take_sample (WkpPlayer *self, GstSample *sample)
   GstVideoInfo info;
   MappedBuffer *mb;
   GBytes *bytes;
-  GdkTexture *texture;
+  GdkTexture *texture, *old;
   gint64 pts_us = -1;
 
   if (buffer == NULL || caps == NULL || !gst_video_info_from_caps (&info, caps))
@@ -88,12 +95,16 @@ take_sample (WkpPlayer *self, GstSample *sample)
     }
 
   g_mutex_lock (&self->lock);
-  g_clear_object (&self->frame);
+  old = self->frame;
   self->frame = texture;
   self->frame_pts = pts_us;
   self->frame_new = TRUE;
   self->frames_shown++;
   g_mutex_unlock (&self->lock);
+  /* the replaced picture may hold the renderer's data (a GL texture) and
+   * its last reference must not be dropped in this streaming thread */
+  if (old != NULL)
+    g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, release_in_main, old, NULL);
   return GST_FLOW_OK;
 }
 
