@@ -87,6 +87,7 @@ wkp_cli_train (int argc, char **argv)
     { "gain", 0, 0, G_OPTION_ARG_DOUBLE, &p.aug_gain, "Augmentation: energy offset std (0.3)", "F" },
     { "shift", 0, 0, G_OPTION_ARG_INT, &p.aug_shift, "Augmentation: max audio shift in frames (1)", "N" },
     { "dropout", 0, 0, G_OPTION_ARG_DOUBLE, &p.aug_dropout, "Augmentation: input dropout probability (0.2)", "P" },
+    { "warp", 0, 0, G_OPTION_ARG_DOUBLE, &p.aug_warp, "Augmentation: frequency warp (VTLP) of ±W and ±W/2 (0: off)", "W" },
     { "val-speakers", 0, 0, G_OPTION_ARG_STRING, &val_spk, "Comma-separated train speakers moved to val (model selection)", "A,B" },
     { "merge-val", 0, 0, G_OPTION_ARG_NONE, &merge_val, "Train on train + val without validation, keeping the last epoch (use the epoch count of a validated run)", NULL },
     { "stop-after", 0, 0, G_OPTION_ARG_INT, &p.stop_after, "Stop after this epoch as if interrupted (for --resume)", "N" },

@@ -470,3 +470,76 @@ wkp_features_compute (const WkpFeatureConfig *c, const float *audio, gint64 n_sa
   analyzer_clear (&a);
   return rows;
 }
+
+/* ------------------------------------------------------------------------ */
+
+double *
+wkp_features_warp_matrix (const WkpFeatureConfig *c, double alpha)
+{
+  const int M = c->n_mels, Q = wkp_feature_config_coeffs (c);
+  double mel_lo = hz_to_mel (c->fmin), mel_hi = hz_to_mel (c->fmax);
+  g_autofree double *W = NULL, *dct = NULL;
+  double *out;
+
+  if (!(alpha > 0.5 && alpha < 2.0) || M < 1)
+    return NULL;
+  /* W [M, M]: band m of the warped envelope reads the original envelope at
+   * the band position of (centre of m) / alpha */
+  W = g_new0 (double, (gsize) M * M);
+  for (int m = 0; m < M; m++)
+    {
+      double centre = mel_to_hz (mel_lo + (mel_hi - mel_lo) * (m + 1) / (M + 1));
+      double pos = (hz_to_mel (centre / alpha) - mel_lo) / (mel_hi - mel_lo) * (M + 1) - 1.0;
+      pos = CLAMP (pos, 0.0, (double) (M - 1));
+      int lo = MIN ((int) floor (pos), M - 1), hi = MIN (lo + 1, M - 1);
+      double w = pos - lo;
+      W[(gsize) m * M + lo] += 1.0 - w;
+      W[(gsize) m * M + hi] += w;
+    }
+  if (c->kind != WKP_FEATURE_MFCC)
+    return g_steal_pointer (&W);
+
+  /* MFCC: D W D^T with the orthonormal DCT-II rows D [Q, M] of the features */
+  dct = g_new (double, (gsize) Q * M);
+  for (int q = 0; q < Q; q++)
+    for (int m = 0; m < M; m++)
+      dct[(gsize) q * M + m] = (q == 0 ? sqrt (1.0 / M) : sqrt (2.0 / M)) * cos (G_PI * q * (2 * m + 1) / (2.0 * M));
+  out = g_new0 (double, (gsize) Q * Q);
+  for (int a = 0; a < Q; a++)
+    for (int m = 0; m < M; m++)
+      {
+        /* out[a, b] = sum over m, k of D[a, m] W[m, k] D[b, k] */
+        for (int k = 0; k < M; k++)
+          {
+            double dw = dct[(gsize) a * M + m] * W[(gsize) m * M + k];
+            if (dw == 0.0)
+              continue;
+            for (int b = 0; b < Q; b++)
+              out[(gsize) a * Q + b] += dw * dct[(gsize) b * M + k];
+          }
+      }
+  return out;
+}
+
+void
+wkp_features_warp_rows (const WkpFeatureConfig *c, const double *matrix, float *rows, gint64 n_rows)
+{
+  const int Q = wkp_feature_config_coeffs (c), dim = wkp_feature_config_dim (c);
+  double tmp[512];
+
+  g_return_if_fail (Q <= (int) G_N_ELEMENTS (tmp));
+  for (gint64 t = 0; t < n_rows; t++)
+    for (int off = 0; off + Q <= dim; off += Q)
+      {
+        float *v = rows + t * dim + off;
+        for (int a = 0; a < Q; a++)
+          {
+            double s = 0.0;
+            for (int b = 0; b < Q; b++)
+              s += matrix[(gsize) a * Q + b] * v[b];
+            tmp[a] = s;
+          }
+        for (int a = 0; a < Q; a++)
+          v[a] = (float) tmp[a];
+      }
+}

@@ -59,4 +59,19 @@ float    *wkp_features_compute            (const WkpFeatureConfig *config, const
                                            gint64 n_samples, WkpRational fps, gint64 n_frames,
                                            GError **error);
 
+/* Frequency warping of computed features (vocal tract length perturbation,
+ * a training augmentation): each analysis window's spectral envelope is
+ * resampled so that what was at f Hz appears at @alpha f. On the mel bands
+ * this is linear interpolation between band centres (bands past either end
+ * repeat the edge band); MFCC are warped through the log-mel envelope their
+ * coefficients describe (DCT^T, warp, DCT: an n_mfcc x n_mfcc matrix). Deltas
+ * are linear in time, so one matrix serves every block of a row.
+ * Returns [coeffs, coeffs] row-major (out = M in), NULL if @alpha is not in
+ * (0.5, 2). */
+double   *wkp_features_warp_matrix        (const WkpFeatureConfig *config, double alpha);
+/* Applies @matrix (from wkp_features_warp_matrix) to every coefficient block
+ * of @n_rows rows of features in place. */
+void      wkp_features_warp_rows          (const WkpFeatureConfig *config, const double *matrix, float *rows,
+                                           gint64 n_rows);
+
 G_END_DECLS

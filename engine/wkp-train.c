@@ -85,6 +85,10 @@ wkp_train_params_to_json (const WkpTrainParams *p)
     {
       PD_ (aug_dropout);
     }
+  if (p->aug_warp > 0)
+    {
+      PD_ (aug_warp);
+    }
   if (p->ema_decay > 0)
     {
       PD_ (ema_decay);
@@ -356,10 +360,13 @@ row_finite (const float *v, int n)
 
 /* ---- the prepared run ----------------------------------------------------------- */
 
+#define N_WARPS 4   /* warped copies per train clip: 1 - w, 1 - w/2, 1 + w/2, 1 + w */
+
 typedef struct {
   const WkpTrainClip *clip;
   int      speaker;        /* index into Prep.speakers */
   float   *norm;           /* [n, D] normalised features */
+  float   *warped[N_WARPS];/* train clips with aug_warp: [n, D] normalised features of warped copies */
   float   *coef;           /* [n, K] target coefficients, NaN = missing */
   double  *aperture;       /* [n] reference aperture (NaN = missing) */
 } PClip;
@@ -392,6 +399,8 @@ pclip_clear (gpointer p)
 {
   PClip *c = p;
   g_free (c->norm);
+  for (int k = 0; k < N_WARPS; k++)
+    g_free (c->warped[k]);
   g_free (c->coef);
   g_free (c->aperture);
 }
@@ -477,6 +486,7 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
                     : p->warmup < 0 || p->warmup >= p->window ? "--warmup must be >= 0 and less than --window"
                     : !(p->lr > 0) ? "--lr must be > 0"
                     : !(p->aug_dropout >= 0 && p->aug_dropout < 1) ? "--dropout must be in [0, 1)"
+                    : !(p->aug_warp >= 0 && p->aug_warp <= 0.3) ? "--warp must be in [0, 0.3]"
                     : !(p->ema_decay >= 0 && p->ema_decay < 1) ? "--ema must be in [0, 1)"
                     : NULL;
     G_STATIC_ASSERT (WKP_LSTM_MAX_LAYERS == 8);
@@ -560,6 +570,33 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
           for (int j = 0; j < D; j++)
             c->norm[t * D + j] = (c->norm[t * D + j] - pr->fmean[j]) / pr->fstd[j];
       }
+
+  /* warped copies of the train clips, normalised the same way (the global
+   * statistics stay those of the real features: inference sees no warp) */
+  if (p->aug_warp > 0)
+    {
+      const double alphas[N_WARPS] = { 1.0 - p->aug_warp, 1.0 - p->aug_warp / 2, 1.0 + p->aug_warp / 2,
+                                       1.0 + p->aug_warp };
+      for (int k = 0; k < N_WARPS; k++)
+        {
+          g_autofree double *M = wkp_features_warp_matrix (&data->features, alphas[k]);
+          if (M == NULL)
+            {
+              g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "invalid training parameter: --warp %g",
+                           p->aug_warp);
+              return NULL;
+            }
+          for (guint i = 0; i < pr->train->len; i++)
+            {
+              PClip *c = &g_array_index (pr->train, PClip, i);
+              const gint64 n = c->clip->n_frames;
+              g_autofree float *raw = g_memdup2 (c->clip->features, sizeof (float) * n * D);
+              wkp_features_warp_rows (&data->features, M, raw, n);
+              c->warped[k] = g_new (float, n * D);
+              wkp_train_normalize_features (raw, n, D, p->per_clip_norm, pr->fmean, pr->fstd, c->warped[k]);
+            }
+        }
+    }
 
   /* speaker means of the full face (NaN-safe) */
   const int NS = pr->speakers->len;
@@ -804,6 +841,10 @@ make_batch (const Prep *pr, Rng *rng, Batch *bt)
       const gint64 n = c->clip->n_frames, S = n + p->delay;
       gint64 s0 = rng_int (rng, MAX (S - L, 0) + 1);
       int shift = p->aug_shift > 0 ? (int) rng_int (rng, 2 * p->aug_shift + 1) - p->aug_shift : 0;
+      /* the real features or one of the warped copies (drawn only when enabled,
+       * so that runs without it keep their random sequence) */
+      int version = p->aug_warp > 0 ? (int) rng_int (rng, N_WARPS + 1) : 0;
+      const float *feat = version == 0 ? c->norm : c->warped[version - 1];
       float gain = p->aug_gain > 0 ? (float) (p->aug_gain * rng_normal (rng)) : 0.0f;
       /* noise per source frame of the window (shared by the context copies) */
       const int NF = L + 2 * C;
@@ -814,7 +855,7 @@ make_batch (const Prep *pr, Rng *rng, Batch *bt)
         {
           gint64 s = s0 + l;
           float *x = bt->x + ((gsize) l * B + b) * in;
-          wkp_train_stack_row (c->norm, n, D, C, s + shift, x);
+          wkp_train_stack_row (feat, n, D, C, s + shift, x);
           for (int k = 0; k < 2 * C + 1; k++)
             {
               float *xr = x + (gsize) k * D;

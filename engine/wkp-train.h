@@ -93,6 +93,8 @@ typedef struct {
   double   aug_gain;          /* std of a per-window offset on the energy coefficient(s), normalised units (0.3) */
   int      aug_shift;         /* max frames of random audio/landmark shift per window (1) */
   double   aug_dropout;       /* probability of zeroing an input value (inverted dropout) (0.2) */
+  double   aug_warp;          /* frequency warp (VTLP): train windows also come from copies of each train
+                               * clip's features warped by 1 -+ w and 1 -+ w/2 (0: off) */
   /* validation */
   gboolean merge_val;         /* train on train + val (no validation: the last epoch is kept; use the
                                  epoch count found with a validated run) (FALSE) */

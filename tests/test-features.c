@@ -290,6 +290,131 @@ test_hour_rows (void)
   g_assert_cmpfloat_with_epsilon (f[(frames - 4) * c.n_mfcc], sqrt (c.n_mels) * log (1e-10), 1e-3);
 }
 
+/* Frequency warp (VTLP): the matrix equals an independent numpy/scipy
+ * construction (tests/features_warp_ref.py, |diff| <= 1e-9), alpha = 1 is the
+ * identity, the rows are transformed block by block, and it does what it
+ * claims on sound: MFCC of a sound whose partials are moved from f to alpha f
+ * are much closer to the warped MFCC of the original than to the original's. */
+static void
+compare_warp_with_reference (const WkpFeatureConfig *c, double alpha)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *cpath = g_build_filename (dir, "config.json", NULL);
+  g_autofree char *opath = g_build_filename (dir, "warp.npy", NULL);
+  g_autofree char *a = g_strdup_printf ("%.17g", alpha);
+  g_autoptr(JsonNode) cj = wkp_feature_config_to_json (c);
+  g_autoptr(GBytes) cb = wkp_json_to_bytes (cj);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpNpy) ref = NULL;
+  g_autofree double *M = wkp_features_warp_matrix (c, alpha);
+  int Q = wkp_feature_config_coeffs (c);
+  double max_err = 0;
+
+  g_assert_nonnull (M);
+  if (wkp_test_python ("scipy") == NULL)
+    return;
+  g_assert_true (wkp_write_file_atomic (cpath, cb, &error));
+  {
+    const char *args[] = { cpath, a, opath, NULL };
+    g_autofree char *out = wkp_test_run_python ("features_warp_ref.py", args);
+    (void) out;
+  }
+  ref = wkp_npy_load (opath, &error);
+  g_assert_no_error (error);
+  {
+    gint64 want[] = { Q, Q };
+    g_assert_true (wkp_npy_check (ref, opath, WKP_DTYPE_F64, 2, want, &error));
+  }
+  for (int i = 0; i < Q * Q; i++)
+    max_err = MAX (max_err, fabs (M[i] - ((const double *) ref->data)[i]));
+  g_test_message ("warp %s alpha %.3f: max abs difference %.2e", c->kind == WKP_FEATURE_MFCC ? "mfcc" : "logmel",
+                  alpha, max_err);
+  g_assert_cmpfloat (max_err, <=, 1e-9);
+}
+
+static float *
+synth_partials (gint64 n, double scale)
+{
+  float *x = g_new0 (float, n);
+  /* 40 partials from 300 to 3200 Hz under a smooth two-formant envelope,
+   * all frequencies multiplied by @scale */
+  for (int k = 0; k < 40; k++)
+    {
+      double f = 300.0 + k * (2900.0 / 39.0);
+      double amp = exp (-pow ((f - 700) / 250, 2)) + 0.6 * exp (-pow ((f - 2200) / 400, 2)) + 0.02;
+      for (gint64 i = 0; i < n; i++)
+        x[i] += (float) (0.05 * amp * sin (2 * G_PI * f * scale * i / 16000.0 + k));
+    }
+  return x;
+}
+
+static void
+test_warp (void)
+{
+  WkpFeatureConfig c;
+  gint64 n = 16000, frames = 25;
+  const double alpha = 1.12;
+  g_autofree float *xa = synth_partials (n, 1.0), *xb = synth_partials (n, alpha);
+  g_autofree float *fa = NULL, *fb = NULL, *fw = NULL;
+  g_autoptr(GError) error = NULL;
+  double moved = 0, left = 0;
+  int dim, Q;
+
+  wkp_feature_config_init_default (&c);
+  compare_warp_with_reference (&c, 0.9);
+  compare_warp_with_reference (&c, 1.1);
+  {
+    WkpFeatureConfig l = c;
+    l.kind = WKP_FEATURE_LOGMEL;
+    l.n_mels = 24;
+    compare_warp_with_reference (&l, 1.07);
+  }
+  g_assert_null (wkp_features_warp_matrix (&c, 0.4));
+  g_assert_null (wkp_features_warp_matrix (&c, NAN));
+
+  /* identity */
+  {
+    g_autofree double *I = wkp_features_warp_matrix (&c, 1.0);
+    for (int i = 0; i < c.n_mfcc; i++)
+      for (int j = 0; j < c.n_mfcc; j++)
+        g_assert_cmpfloat (fabs (I[i * c.n_mfcc + j] - (i == j)), <, 1e-12);
+  }
+
+  /* on sound: static, delta and delta-delta blocks of every sub-frame */
+  dim = wkp_feature_config_dim (&c);
+  Q = c.n_mfcc;
+  fa = wkp_features_compute (&c, xa, n, WKP_RATIONAL (25, 1), frames, &error);
+  g_assert_no_error (error);
+  fb = wkp_features_compute (&c, xb, n, WKP_RATIONAL (25, 1), frames, &error);
+  g_assert_no_error (error);
+  fw = g_memdup2 (fa, sizeof (float) * frames * dim);
+  {
+    g_autofree double *M = wkp_features_warp_matrix (&c, alpha);
+    wkp_features_warp_rows (&c, M, fw, frames);
+    /* block by block: a delta block is warped exactly like a static one */
+    for (int b = 0; b < c.subframes * (1 + c.deltas); b++)
+      for (int i = 0; i < Q; i++)
+        {
+          double s = 0;
+          for (int j = 0; j < Q; j++)
+            s += M[i * Q + j] * fa[3 * dim + b * Q + j];
+          g_assert_cmpfloat (fabs (s - fw[3 * dim + b * Q + i]), <, 1e-4 * (1 + fabs (s)));
+        }
+  }
+  /* c1..c12 of the static blocks, away from the clip edges */
+  for (gint64 t = 2; t < frames - 2; t++)
+    for (int sub = 0; sub < c.subframes; sub++)
+      for (int i = 1; i < Q; i++)
+        {
+          gint64 k = t * dim + (gint64) sub * Q * (1 + c.deltas) + i;
+          moved += pow (fb[k] - fw[k], 2);
+          left += pow (fb[k] - fa[k], 2);
+        }
+  g_test_message ("partials moved by %.2f: distance to the warped features %.2f, to the unwarped %.2f", alpha,
+                  sqrt (moved), sqrt (left));
+  g_assert_cmpfloat (sqrt (moved), <, 0.5 * sqrt (left));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -301,5 +426,6 @@ main (int argc, char **argv)
   g_test_add_func ("/features/empty", test_empty);
   g_test_add_func ("/features/config", test_config);
   g_test_add_func ("/features/hour-rows", test_hour_rows);
+  g_test_add_func ("/features/warp", test_warp);
   return g_test_run ();
 }

@@ -434,6 +434,21 @@ test_seed_determinism (void)
   g_assert_cmpmem (wa, na * sizeof (float), wb, nb * sizeof (float));
   g_assert_cmpuint (na, ==, nc);
   g_assert_true (memcmp (wa, wc, na * sizeof (float)) != 0);
+
+  /* with the frequency-warp augmentation: reproducible, and it does change
+   * what is learnt (windows come from warped copies too) */
+  {
+    g_autofree char *d = g_build_filename (dir, "d.wkpm", NULL), *e = g_build_filename (dir, "e.wkpm", NULL);
+    p.seed = 1;
+    p.aug_warp = 0.15;
+    g_assert_true (wkp_train_run (data, &p, d, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, NULL, &error));
+    g_assert_true (wkp_train_run (data, &p, e, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    gsize nd, ne;
+    g_autofree float *wd = model_weights (d, &nd), *we = model_weights (e, &ne);
+    g_assert_cmpmem (wd, nd * sizeof (float), we, ne * sizeof (float));
+    g_assert_true (memcmp (wa, wd, na * sizeof (float)) != 0);
+  }
 }
 
 static void
@@ -578,7 +593,7 @@ test_bad_input (void)
   /* each bad parameter is named by its option */
   {
     struct { int field; const char *want; } cases[] = {
-      { 0, "--epochs" }, { 1, "--hidden" }, { 2, "--lr" }, { 3, "--dropout" }, { 4, "--warmup" },
+      { 0, "--epochs" }, { 1, "--hidden" }, { 2, "--lr" }, { 3, "--dropout" }, { 4, "--warmup" }, { 5, "--warp" },
     };
     for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
       {
@@ -590,6 +605,7 @@ test_bad_input (void)
           case 1: q.hidden_size = -3; break;
           case 2: q.lr = 0; break;
           case 3: q.aug_dropout = 1.5; break;
+          case 5: q.aug_warp = 0.5; break;
           default: q.warmup = q.window; break;
           }
         g_assert_false (wkp_train_run (data, &q, model, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, NULL, &error));
