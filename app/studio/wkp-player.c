@@ -20,6 +20,7 @@ struct _WkpPlayer
   gboolean    prerolled;    /* the first async state change has completed */
   gint64      pending_seek; /* -1: none; a seek asked for before preroll */
   gint64      seeking_to;   /* -1: none; target of a seek not completed yet */
+  gint64      seek_issued;  /* monotonic time of that seek */
   guint       bus_watch;
 
   GMutex      lock;
@@ -417,6 +418,7 @@ wkp_player_seek (WkpPlayer *self, gint64 us)
    * data (often 0): report the target instead, or a looping playhead
    * flickers back to the start */
   self->seeking_to = MAX (us, 0);
+  self->seek_issued = g_get_monotonic_time ();
   if (!self->prerolled)
     {
       self->pending_seek = MAX (us, 0);
@@ -444,7 +446,9 @@ gboolean
 wkp_player_get_position (WkpPlayer *self, gint64 *us)
 {
   gint64 ns = 0;
-  if (self->pipeline != NULL && self->seeking_to >= 0)
+  /* (a seek that has not landed in 2 s will not: ask the pipeline again) */
+  if (self->pipeline != NULL && self->seeking_to >= 0
+      && g_get_monotonic_time () - self->seek_issued < 2 * G_USEC_PER_SEC)
     {
       *us = self->seeking_to;
       return TRUE;
