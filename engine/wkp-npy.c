@@ -104,7 +104,7 @@ parse_header (WkpNpy *npy, const guint8 *raw, gsize len, const char *name, gsize
   *data_offset = hdr_start + header_len;
 
   v = dict_value (header, "descr");
-  if (v == NULL)
+  if (v == NULL || (v[0] != '\'' && v[0] != '"') || strnlen (v, 5) < 5)   /* a quoted 3-character code */
     goto malformed;
   {
     gboolean found = FALSE;

@@ -111,6 +111,20 @@ test_malformed (void)
     g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_UNSUPPORTED);
     g_clear_error (&error);
   }
+  /* a header length that cuts the dict right after "'descr': " (the
+   * parser must not read past it; ASan catches an over-read) */
+  {
+    static const char dict[] = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 68, 2), }";
+    GString *b = g_string_new_len ("\x93NUMPY\x01\x00\x0a\x00", 10);
+    g_string_append (b, dict);
+    for (int i = 0; i < 544; i++)
+      g_string_append_c (b, '\0');
+    g_assert_true (g_file_set_contents (path, b->str, (gssize) b->len, NULL));
+    g_string_free (b, TRUE);
+    g_assert_null (wkp_npy_load (path, &error));
+    g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID);
+    g_clear_error (&error);
+  }
   /* missing */
   g_assert_null (wkp_npy_load ("/nonexistent/x.npy", &error));
   g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_NOT_FOUND);
