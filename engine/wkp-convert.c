@@ -219,7 +219,7 @@ load_safetensors (WkpStateDict *sd, const char *path, GBytes *file, GError **err
                    "-byte file)", path, hlen, size);
       return FALSE;
     }
-  if (!json_parser_load_from_data (parser, (const char *) d + 8, (gssize) hlen, &local) ||
+  if (!wkp_json_parser_load (parser, (const char *) d + 8, hlen, &local) ||
       json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: malformed safetensors header%s%s", path,

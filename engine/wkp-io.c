@@ -298,6 +298,39 @@ wkp_read_file (const char *path, GError **error)
   return g_bytes_new_take (contents, len);
 }
 
+gboolean
+wkp_json_parser_load (JsonParser *parser, const char *data, gsize len, GError **error)
+{
+  gboolean in_string = FALSE;
+  int depth = 0;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char ch = data[i];
+      if (in_string)
+        {
+          if (ch == '\\')
+            i++;
+          else if (ch == '"')
+            in_string = FALSE;
+        }
+      else if (ch == '"')
+        in_string = TRUE;
+      else if (ch == '[' || ch == '{')
+        {
+          if (++depth > WKP_JSON_MAX_DEPTH)
+            {
+              g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+                           "nested more than %d levels deep (at byte %" G_GSIZE_FORMAT ")", WKP_JSON_MAX_DEPTH, i);
+              return FALSE;
+            }
+        }
+      else if (ch == ']' || ch == '}')
+        depth--;
+    }
+  return json_parser_load_from_data (parser, data, (gssize) len, error);
+}
+
 JsonNode *
 wkp_json_load_file (const char *path, GError **error)
 {
@@ -310,7 +343,7 @@ wkp_json_load_file (const char *path, GError **error)
   if (bytes == NULL)
     return NULL;
   data = g_bytes_get_data (bytes, &len);
-  if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
+  if (!wkp_json_parser_load (parser, data, len, &local))
     {
       g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "%s: invalid JSON: %s", path, local->message);
       return NULL;

@@ -43,6 +43,12 @@ char      *wkp_path_replace_ext  (const char *path, const char *ext);
 /* JSON helpers: numbers are written locale-independently by json-glib. */
 char      *wkp_json_to_string    (JsonNode *node, gboolean pretty);
 JsonNode  *wkp_json_load_file    (const char *path, GError **error);
+/* json_parser_load_from_data() for untrusted input: json-glib recurses once
+ * per nesting level, so a document nested deeper than WKP_JSON_MAX_DEPTH
+ * is refused (a JSON_PARSER_ERROR) before parsing instead of overflowing
+ * the stack. */
+#define WKP_JSON_MAX_DEPTH 256
+gboolean   wkp_json_parser_load  (JsonParser *parser, const char *data, gsize len, GError **error);
 GBytes    *wkp_json_to_bytes     (JsonNode *node);
 
 /* Reads a whole file; a missing file is WKP_ERROR_NOT_FOUND in WKP_IO_ERROR. */

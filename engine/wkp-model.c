@@ -693,7 +693,7 @@ wkp_model_load (const char *path, GError **error)
                    path, header_len, size);
       return NULL;
     }
-  if (!json_parser_load_from_data (parser, (const char *) data + FIXED_HEADER, header_len, &local))
+  if (!wkp_json_parser_load (parser, (const char *) data + FIXED_HEADER, header_len, &local))
     {
       g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: malformed header JSON: %s", path,
                    local->message);

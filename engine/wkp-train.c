@@ -1270,7 +1270,7 @@ load_checkpoint (const char *path, const char *config, State *st, Opt *o, float 
       return FALSE;
     }
   g_autoptr(JsonParser) parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, (const char *) d + 16, len, NULL))
+  if (!wkp_json_parser_load (parser, (const char *) d + 16, len, NULL))
     {
       g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: corrupt checkpoint header", path);
       return FALSE;

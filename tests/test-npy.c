@@ -269,6 +269,45 @@ test_json_numbers (void)
     }
 }
 
+/* JSON from files is parsed by a recursive parser: nesting deeper than
+ * WKP_JSON_MAX_DEPTH is refused with a message instead of a stack overflow
+ * (200,000 levels crashed before); brackets inside strings do not count. */
+static void
+test_json_depth (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "deep.json", NULL);
+  g_autoptr(GError) error = NULL;
+  GString *doc = g_string_new (NULL);
+
+  for (int i = 0; i < 200000; i++)
+    g_string_append_c (doc, '[');
+  for (int i = 0; i < 200000; i++)
+    g_string_append_c (doc, ']');
+  g_assert_true (g_file_set_contents (path, doc->str, (gssize) doc->len, NULL));
+  g_assert_null (wkp_json_load_file (path, &error));
+  g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "deep.json"));
+  g_assert_nonnull (strstr (error->message, "nested"));
+  g_clear_error (&error);
+
+  /* at the limit: parsed; and "[[[[" inside a string is text */
+  g_string_truncate (doc, 0);
+  g_string_append (doc, "{\"a\": \"[[[[[[[[{{{{\", \"b\": ");
+  for (int i = 0; i < WKP_JSON_MAX_DEPTH - 1; i++)
+    g_string_append_c (doc, '[');
+  for (int i = 0; i < WKP_JSON_MAX_DEPTH - 1; i++)
+    g_string_append_c (doc, ']');
+  g_string_append (doc, "}");
+  g_assert_true (g_file_set_contents (path, doc->str, (gssize) doc->len, NULL));
+  {
+    g_autoptr(JsonNode) node = wkp_json_load_file (path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "a"), ==, "[[[[[[[[{{{{");
+  }
+  g_string_free (doc, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -279,5 +318,6 @@ main (int argc, char **argv)
   g_test_add_func ("/npy/atomic-output", test_atomic_output);
   g_test_add_func ("/npy/json-numbers", test_json_numbers);
   g_test_add_func ("/npy/open-errors", test_open_errors);
+  g_test_add_func ("/npy/json-depth", test_json_depth);
   return g_test_run ();
 }
