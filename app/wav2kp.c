@@ -1,6 +1,7 @@
 /* wav2kp: speech in, facial keypoints out — the headless command line. */
 #include "wkp-cli.h"
 #include "wkp-config.h"
+#include "wkp-io.h"
 
 #include <glib/gi18n.h>
 #include <locale.h>
@@ -59,7 +60,15 @@ main (int argc, char **argv)
     }
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     if (strcmp (argv[1], commands[i].name) == 0)
-      return commands[i].func (argc - 1, argv + 1);
+      {
+        /* a run is one job: its outputs may never replace its inputs. Not for
+         * the commands that update their own files in place (prepare's
+         * cache, train --resume's checkpoint) or write only scratch files. */
+        static const char *const in_place[] = { "prepare", "train", "demo", "bench", NULL };
+        if (!g_strv_contains (in_place, argv[1]))
+          wkp_io_track_inputs (TRUE);
+        return commands[i].func (argc - 1, argv + 1);
+      }
 
   fprintf (stderr, "wav2kp: unknown command “%s”\n\n", argv[1]);
   usage (stderr);

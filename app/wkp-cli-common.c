@@ -55,8 +55,19 @@ wkp_cli_clip_args (const char *command, char **files, const char *output, const 
     }
   if (fps_text != NULL && !wkp_rational_parse (fps_text, &spec->fps, &error))
     return wkp_cli_fail (command, error), FALSE;
+  if (fps_text != NULL && !(wkp_rational_to_double (spec->fps) >= 1.0 && wkp_rational_to_double (spec->fps) <= 1000.0))
+    {
+      g_printerr ("wav2kp %s: --fps %s: give a frame rate between 1 and 1000 frames per second\n", command, fps_text);
+      return FALSE;
+    }
   /* fail before decoding when an output cannot be written */
   json = wkp_path_replace_ext (output, ".json");
+  if (g_strcmp0 (json, output) == 0)
+    {
+      g_printerr ("wav2kp %s: %s: the array and its JSON sidecar would be the same file; "
+                  "name the output OUT.npy\n", command, output);
+      return FALSE;
+    }
   if (!wkp_check_output_path (output, &error) || !wkp_check_output_path (json, &error))
     return wkp_cli_fail (command, error), FALSE;
   spec->video = files[0];

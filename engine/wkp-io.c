@@ -6,6 +6,8 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -50,13 +52,91 @@ wkp_output_free (WkpOutput *out)
   g_free (out);
 }
 
+/* --- inputs of the job ------------------------------------------------------ */
+
+static GMutex      inputs_lock;
+static GHashTable *inputs;   /* "dev:ino" of every input read, while tracking */
+
+static char *
+file_id (const struct stat *st)
+{
+  return g_strdup_printf ("%ju:%ju", (uintmax_t) st->st_dev, (uintmax_t) st->st_ino);
+}
+
+void
+wkp_io_track_inputs (gboolean enable)
+{
+  g_mutex_lock (&inputs_lock);
+  if (enable && inputs == NULL)
+    inputs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  else if (!enable)
+    g_clear_pointer (&inputs, g_hash_table_unref);
+  g_mutex_unlock (&inputs_lock);
+}
+
+void
+wkp_io_note_input (const char *path)
+{
+  struct stat st;
+
+  if (path == NULL || stat (path, &st) != 0 || !S_ISREG (st.st_mode))
+    return;
+  g_mutex_lock (&inputs_lock);
+  if (inputs != NULL)
+    g_hash_table_add (inputs, file_id (&st));
+  g_mutex_unlock (&inputs_lock);
+}
+
+/* FALSE (with @error) when writing @path would replace an input of the job
+ * or something that is not a regular file. */
+static gboolean
+check_replaceable (const char *path, GError **error)
+{
+  struct stat st;
+  gboolean is_input = FALSE;
+
+  if (stat (path, &st) != 0)
+    return TRUE;   /* nothing there yet */
+  if (S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "Cannot write %s: it is a folder", path);
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID,
+                   "Cannot write %s: it is not a regular file (a device, pipe or socket)", path);
+      return FALSE;
+    }
+  g_mutex_lock (&inputs_lock);
+  if (inputs != NULL)
+    {
+      g_autofree char *id = file_id (&st);
+      is_input = g_hash_table_contains (inputs, id);
+    }
+  g_mutex_unlock (&inputs_lock);
+  if (is_input)
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID,
+                   "Cannot write %s: it is one of the inputs of this run; choose another output name", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* --- outputs ------------------------------------------------------------------- */
+
 static int
 make_temp (const char *path, char **tmp_out, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *base = g_path_get_basename (path);
   g_autofree char *templ = g_strdup_printf ("%s/.%s.XXXXXX.part", dir, base);
-  int fd = g_mkstemp_full (templ, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  int fd;
+
+  if (!check_replaceable (path, error))
+    return -1;
+  fd = g_mkstemp_full (templ, O_WRONLY | O_CREAT | O_EXCL, 0644);
   if (fd < 0)
     {
       int e = errno;
@@ -134,6 +214,10 @@ wkp_output_add_json (WkpOutput *out, const char *path, JsonNode *node, GError **
 gboolean
 wkp_output_commit (WkpOutput *out, GError **error)
 {
+  /* all or nothing: check every target before renaming any */
+  for (guint i = 0; i < out->files->len; i++)
+    if (!check_replaceable (g_array_index (out->files, OutFile, i).path, error))
+      return FALSE;
   for (guint i = 0; i < out->files->len; i++)
     {
       OutFile *f = &g_array_index (out->files, OutFile, i);
@@ -166,15 +250,16 @@ wkp_check_output_path (const char *path, GError **error)
       g_set_error_literal (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "No output file given");
       return FALSE;
     }
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "Cannot write %s: it is a folder", path);
-      return FALSE;
-    }
+  if (!check_replaceable (path, error))
+    return FALSE;
   dir = g_path_get_dirname (path);
   if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
     {
-      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_NOT_FOUND, "Cannot write %s: folder %s does not exist", path, dir);
+      if (g_file_test (dir, G_FILE_TEST_EXISTS))
+        g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "Cannot write %s: %s is a file, not a folder", path, dir);
+      else
+        g_set_error (error, WKP_IO_ERROR, WKP_ERROR_NOT_FOUND, "Cannot write %s: folder %s does not exist", path,
+                     dir);
       return FALSE;
     }
   /* access (W_OK) says yes to root everywhere, including read-only file
@@ -295,6 +380,7 @@ wkp_read_file (const char *path, GError **error)
       wkp_set_file_error (error, WKP_IO_ERROR, path, local);
       return NULL;
     }
+  wkp_io_note_input (path);
   return g_bytes_new_take (contents, len);
 }
 

@@ -34,8 +34,18 @@ void       wkp_output_free       (WkpOutput *out);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpOutput, wkp_output_free)
 
 /* Fails early (before any heavy work) when @path cannot be created: its folder
- * is missing or not writable, or @path is a folder. */
+ * is missing or not writable, or @path is a folder, a device, a pipe or a
+ * socket (renaming over it would replace it with a regular file). */
 gboolean   wkp_check_output_path (const char *path, GError **error);
+
+/* Inputs of a job. Once wkp_io_track_inputs (TRUE) is called (the CLI does,
+ * a run being one job), every file the engine reads (wkp_read_file, .npy,
+ * model files, media) is remembered, and an output that would replace one
+ * of them — by any name — is refused when it is written or committed, so
+ * `-o` pointing at an input (or an output's sidecar landing on one) never
+ * destroys it. */
+void       wkp_io_track_inputs   (gboolean enable);
+void       wkp_io_note_input     (const char *path);
 
 /* "out/x.npy" + ".json" -> "out/x.json"; "out/x" + ".json" -> "out/x.json". */
 char      *wkp_path_replace_ext  (const char *path, const char *ext);

@@ -1,5 +1,6 @@
 /* wkp-media.c: FFmpeg-backed probing, audio decoding and frame reading. */
 #include "wkp-media.h"
+#include "wkp-io.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -66,6 +67,7 @@ open_input (const char *path, GError **error)
       set_av_error (error, WKP_ERROR_INVALID, ret, path, "not a media file FFmpeg can read");
       return NULL;
     }
+  wkp_io_note_input (path);
   ret = avformat_find_stream_info (fmt, NULL);
   if (ret < 0)
     {

@@ -199,6 +199,10 @@ wkp_model_free (WkpModel *m)
 
 /* --- validation -------------------------------------------------------------------- */
 
+/* Values beyond this magnitude are no trained weight or statistic; they
+ * would overflow to Inf/NaN in the first product. */
+#define MAX_ABS_VALUE 1e20f
+
 static gboolean
 check_finite (const float *a, gint64 n, const char *file, const char *tensor, GError **error)
 {
@@ -208,6 +212,13 @@ check_finite (const float *a, gint64 n, const char *file, const char *tensor, GE
         g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID,
                      "%s: tensor %s has a non-finite value (%s) at element %" G_GINT64_FORMAT,
                      file, tensor, isnan (a[i]) ? "NaN" : "Inf", i);
+        return FALSE;
+      }
+    else if (fabsf (a[i]) > MAX_ABS_VALUE)
+      {
+        g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID,
+                     "%s: tensor %s has an absurd value (%g) at element %" G_GINT64_FORMAT, file, tensor,
+                     (double) a[i], i);
         return FALSE;
       }
   return TRUE;
@@ -660,6 +671,7 @@ wkp_model_load (const char *path, GError **error)
       wkp_set_file_error (error, WKP_MODEL_ERROR, path, local);
       return NULL;
     }
+  wkp_io_note_input (path);
   data = (const guint8 *) g_mapped_file_get_contents (map);
   size = g_mapped_file_get_length (map);
   if (size < FIXED_HEADER || data == NULL)

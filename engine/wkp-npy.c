@@ -194,6 +194,7 @@ wkp_npy_load (const char *path, GError **error)
       wkp_set_file_error (error, WKP_IO_ERROR, path, local);
       return NULL;
     }
+  wkp_io_note_input (path);
   raw = (const guint8 *) g_mapped_file_get_contents (npy->map);
   len = g_mapped_file_get_length (npy->map);
   if (!parse_header (npy, raw, len, path, &offset, error))

@@ -129,6 +129,36 @@ test_bad_input (void)
     expect_bad_input (a, dir, "is a folder", dir);
   }
   {
+    /* an output that is one of the inputs, by another name: refused, the
+     * input intact (it used to be replaced, exit 0) */
+    g_autofree char *copy = g_build_filename (dir, "input.wav", NULL), *alias = g_build_filename (dir, "alias.wav", NULL);
+    g_autofree char *before = NULL, *after = NULL;
+    gsize n1, n2;
+    g_assert_true (g_file_get_contents (grid, &before, &n1, NULL));
+    g_assert_true (g_file_set_contents (copy, before, (gssize) n1, NULL));
+    g_assert_cmpint (link (copy, alias), ==, 0);
+    {
+      const char *a[] = { "features", copy, "-o", alias, NULL };
+      expect_bad_input (a, "alias.wav", "one of the inputs", dir);
+    }
+    g_assert_true (g_file_get_contents (copy, &after, &n2, NULL));
+    g_assert_cmpmem (before, n1, after, n2);
+    g_unlink (alias);
+    g_unlink (copy);
+  }
+  {
+    /* the array's sidecar would be the array itself */
+    g_autofree char *json = g_build_filename (dir, "out.json", NULL);
+    const char *a[] = { "features", grid, "-o", json, NULL };
+    expect_bad_input (a, "out.json", "sidecar", dir);
+  }
+  {
+    /* a device is not replaced by a regular file */
+    const char *a[] = { "features", grid, "-o", "/dev/null", NULL };
+    expect_bad_input (a, "/dev/null", "not a regular file", dir);
+    g_assert_false (g_file_test ("/dev/null", G_FILE_TEST_IS_REGULAR));
+  }
+  {
     const char *a[] = { "render", grid, "--threads", "0", "-o", out, NULL };
     expect_bad_input (a, "--threads", "between 1 and 256", dir);
   }
