@@ -594,6 +594,7 @@ test_bad_input (void)
   {
     struct { int field; const char *want; } cases[] = {
       { 0, "--epochs" }, { 1, "--hidden" }, { 2, "--lr" }, { 3, "--dropout" }, { 4, "--warmup" }, { 5, "--warp" },
+      { 6, "--noise" }, { 7, "--hidden" }, { 8, "--lr-min" }, { 9, "--explained" },
     };
     for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
       {
@@ -606,6 +607,10 @@ test_bad_input (void)
           case 2: q.lr = 0; break;
           case 3: q.aug_dropout = 1.5; break;
           case 5: q.aug_warp = 0.5; break;
+          case 6: q.aug_noise = NAN; break;          /* used to be written into the model header as "nan" */
+          case 7: q.hidden_size = 100000; break;     /* used to abort on the allocation */
+          case 8: q.lr_min = -1; break;
+          case 9: q.pca_min_explained = NAN; break;
           default: q.warmup = q.window; break;
           }
         g_assert_false (wkp_train_run (data, &q, model, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, NULL, &error));
