@@ -355,7 +355,14 @@ analyze (Analyzer *a, const float *x, gint64 n, gint64 start, float *out)
     {
       gint64 s = start + i;
       if (s >= 0 && s < n)
-        a->tx_in[i] = x[s] * a->window[i];
+        {
+          /* samples are nominally in [-1, 1]: clip garbage (huge or NaN
+           * float samples) so the power spectrum cannot overflow */
+          float v = x[s];
+          if (!(v >= -1e4f && v <= 1e4f))
+            v = isnan (v) ? 0.0f : v > 0 ? 1e4f : -1e4f;
+          a->tx_in[i] = v * a->window[i];
+        }
     }
   a->tx_fn (a->tx, a->tx_out, a->tx_in, sizeof (float));
   spec = (const AVComplexFloat *) a->tx_out;

@@ -415,6 +415,25 @@ test_warp (void)
   g_assert_cmpfloat (sqrt (moved), <, 0.5 * sqrt (left));
 }
 
+/* Garbage float samples (huge, NaN) give finite features, not NaN/Inf. */
+static void
+test_garbage_samples (void)
+{
+  WkpFeatureConfig c;
+  gint64 n = 16000;
+  g_autofree float *x = g_new (float, n);
+  g_autofree float *f = NULL;
+  g_autoptr(GError) error = NULL;
+
+  wkp_feature_config_init_default (&c);
+  for (gint64 i = 0; i < n; i++)
+    x[i] = i % 97 == 0 ? NAN : (i % 2 ? 3e38f : -3e38f);
+  f = wkp_features_compute (&c, x, n, WKP_RATIONAL (25, 1), 25, &error);
+  g_assert_no_error (error);
+  for (gint64 i = 0; i < 25 * wkp_feature_config_dim (&c); i++)
+    g_assert_true (isfinite (f[i]));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -427,5 +446,6 @@ main (int argc, char **argv)
   g_test_add_func ("/features/config", test_config);
   g_test_add_func ("/features/hour-rows", test_hour_rows);
   g_test_add_func ("/features/warp", test_warp);
+  g_test_add_func ("/features/garbage-samples", test_garbage_samples);
   return g_test_run ();
 }
