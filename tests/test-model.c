@@ -326,6 +326,16 @@ test_corrupt (void)
     write_bytes (bad, copy, n);
     expect_load_error (bad, WKP_ERROR_INVALID, f2);
     memcpy (copy + off, d + off, 4);
+    /* finite but absurd (3e38: Inf after the first product) */
+    {
+      const char *f4[] = { "lstm.weight_hh_l1", "absurd", NULL };
+      float huge = 3e38f;
+      off = (const guint8 *) loaded->lstm->w_hh[1][0] - base + 4 * 3;
+      memcpy (copy + off, &huge, 4);
+      write_bytes (bad, copy, n);
+      expect_load_error (bad, WKP_ERROR_INVALID, f4);
+      memcpy (copy + off, d + off, 4);
+    }
     /* feature_std of zero */
     {
       const char *f3[] = { "feature_std", NULL };
