@@ -416,11 +416,14 @@ wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name,
   c->offset_gain = jdbl (o, "offset_gain", NAN);
   c->offset_applied = (int) jint (o, "offset_applied", 0);
   rec->feature_dim = (int) jint (o, "feature_dim", -1);
+  /* (a day at 1000 fps / 192 kHz bounds what a clip can be: larger counts
+   * are corruption, and would be allocated before the arrays are checked) */
   if (c->n_frames < 0 || c->n_feature_frames < 0 || c->n_samples < 0 || rec->feature_dim <= 0
-      || rec->feature_dim > 100000)
+      || rec->feature_dim > 100000 || c->n_frames > 86400000 || c->n_feature_frames > 86400000
+      || c->n_samples > G_GINT64_CONSTANT (16588800000))
     {
       g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
-                   "%s: clip “%s” lacks frame counts or feature size", name, c->name);
+                   "%s: clip “%s” lacks plausible frame counts or feature size", name, c->name);
       wkp_clip_record_clear (rec);
       return FALSE;
     }

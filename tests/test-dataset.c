@@ -755,6 +755,25 @@ test_prepare_real (void)
       g_assert_cmpfloat (aligned, <, 0.2 * misaligned);
     }
   }
+
+  /* an implausible frame count in the manifest is refused on open, before
+   * anything is allocated from it (10^12 frames used to abort evaluate) */
+  {
+    g_autofree char *manifest = g_build_filename (ds_dir, "dataset.json", NULL);
+    g_autofree char *text = NULL, *bad = NULL;
+    g_autoptr(GRegex) re = g_regex_new ("\"n_frames\" *: *[0-9]+", 0, 0, NULL);
+    g_autoptr(WkpDataset) broken = NULL;
+    g_assert_true (g_file_get_contents (manifest, &text, NULL, NULL));
+    bad = g_regex_replace_literal (re, text, -1, 0, "\"n_frames\" : 1000000000000", G_REGEX_MATCH_DEFAULT, NULL);
+    g_assert_cmpstr (bad, !=, text);
+    g_assert_true (g_file_set_contents (manifest, bad, -1, NULL));
+    broken = wkp_dataset_open (ds_dir, &error);
+    g_assert_null (broken);
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "plausible"));
+    g_clear_error (&error);
+    g_assert_true (g_file_set_contents (manifest, text, -1, NULL));
+  }
 }
 
 /* A folder source: one video with its own audio, one silent-style pair
