@@ -241,9 +241,10 @@ wkp_model_validate (const WkpModel *model, const char *name, GError **error)
       return FALSE;
     }
   dim = wkp_feature_config_dim (&m->features);
-  if (!wkp_rational_is_valid (m->fps))
+  if (!wkp_rational_is_valid (m->fps) || wkp_rational_to_double (m->fps) < 1.0
+      || wkp_rational_to_double (m->fps) > 1000.0)
     {
-      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: invalid frame rate %d/%d", name,
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: invalid frame rate %d/%d (1 to 1000 fps)", name,
                    m->fps.num, m->fps.den);
       return FALSE;
     }

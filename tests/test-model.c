@@ -416,6 +416,16 @@ test_save_refuses_nan (void)
   g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "lstm.bias_ih_l0"));
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_clear_error (&error);
+
+  /* an internal frame rate no clip can use (convert --fps 2147483647/1 used
+   * to write such a file, which predict then refused) */
+  m->lstm->b_ih[0][0][3] = 0.0f;
+  m->fps = WKP_RATIONAL (2147483647, 1);
+  g_assert_false (wkp_model_save (m, path, &error));
+  g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "frame rate"));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
 }
 
 static void
