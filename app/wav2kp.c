@@ -9,19 +9,19 @@
 #include <string.h>
 
 static const WkpCliCommand commands[] = {
-  { "demo", wkp_cli_demo, "Speak a sentence, predict its keypoints, render a clip (the main job)" },
+  { "demo", wkp_cli_demo, "Speak a sentence, predict its keypoints, render a clip (the main job)", TRUE },
   { "probe", wkp_cli_probe, "Describe a media file (container, streams, exact frame rate)" },
   { "features", wkp_cli_features, "Audio features (MFCC / log-mel), one row per video frame" },
   { "landmarks", wkp_cli_landmarks, "68-point facial landmarks per video frame (dlib)" },
   { "predict", wkp_cli_predict, "Predict facial keypoints from speech with a model" },
   { "convert", wkp_cli_convert, "Convert PyTorch LSTM weights to a model file and back" },
-  { "prepare", wkp_cli_prepare, "Build an aligned, checked training set from a corpus" },
+  { "prepare", wkp_cli_prepare, "Build an aligned, checked training set from a corpus", TRUE },
   { "check", wkp_cli_check, "Report alignment problems of a prepared dataset" },
-  { "train", wkp_cli_train, "Train a PCA + LSTM model on a prepared dataset" },
+  { "train", wkp_cli_train, "Train a PCA + LSTM model on a prepared dataset", TRUE },
   { "ensemble", wkp_cli_ensemble, "Average the networks of models trained with different seeds" },
   { "evaluate", wkp_cli_evaluate, "Metrics of models and baselines on a dataset split" },
   { "render", wkp_cli_render, "Render a presentation clip (video, landmarks, predicted mouth, audio)" },
-  { "bench", wkp_cli_bench, "Benchmarks that print ratios against a baseline" },
+  { "bench", wkp_cli_bench, "Benchmarks that print ratios against a baseline", TRUE },
 };
 
 static void
@@ -61,11 +61,8 @@ main (int argc, char **argv)
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     if (strcmp (argv[1], commands[i].name) == 0)
       {
-        /* a run is one job: its outputs may never replace its inputs. Not for
-         * the commands that update their own files in place (prepare's
-         * cache, train --resume's checkpoint) or write only scratch files. */
-        static const char *const in_place[] = { "prepare", "train", "demo", "bench", NULL };
-        if (!g_strv_contains (in_place, argv[1]))
+        /* a run is one job: its outputs may never replace its inputs */
+        if (!commands[i].own_files)
           wkp_io_track_inputs (TRUE);
         return commands[i].func (argc - 1, argv + 1);
       }

@@ -55,7 +55,7 @@ wkp_cli_clip_args (const char *command, char **files, const char *output, const 
     }
   if (fps_text != NULL && !wkp_rational_parse (fps_text, &spec->fps, &error))
     return wkp_cli_fail (command, error), FALSE;
-  if (fps_text != NULL && !(wkp_rational_to_double (spec->fps) >= 1.0 && wkp_rational_to_double (spec->fps) <= 1000.0))
+  if (fps_text != NULL && !wkp_rational_is_frame_rate (spec->fps))
     {
       g_printerr ("wav2kp %s: --fps %s: give a frame rate between 1 and 1000 frames per second\n", command, fps_text);
       return FALSE;

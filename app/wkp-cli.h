@@ -24,6 +24,8 @@ typedef struct {
   const char *name;
   WkpCliFunc  func;
   const char *summary;
+  gboolean    own_files;   /* updates its own files in place (a cache, a checkpoint) or writes only
+                            * scratch files: its outputs are not checked against its inputs */
 } WkpCliCommand;
 
 /* Prints "wav2kp NAME: message" on stderr, frees @error, returns 2. */

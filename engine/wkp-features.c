@@ -230,6 +230,24 @@ mel_to_hz (double mel)
   return 700.0 * (pow (10.0, mel / 2595.0) - 1.0);
 }
 
+/* Edge @m of the n_mels + 2 equally spaced points on the mel scale between
+ * fmin and fmax: filter m rises from edge m, peaks at edge m + 1 (its
+ * centre) and falls to edge m + 2. */
+static double
+band_edge_hz (const WkpFeatureConfig *c, int m)
+{
+  double mel_lo = hz_to_mel (c->fmin), mel_hi = hz_to_mel (c->fmax);
+  return mel_to_hz (mel_lo + (mel_hi - mel_lo) * m / (c->n_mels + 1));
+}
+
+/* Orthonormal DCT-II coefficient (row @q, column @m of @n), as
+ * scipy.fft.dct (type=2, norm='ortho'). */
+static double
+dct_coef (int q, int m, int n)
+{
+  return (q == 0 ? sqrt (1.0 / n) : sqrt (2.0 / n)) * cos (G_PI * q * (2 * m + 1) / (2.0 * n));
+}
+
 typedef struct {
   int    first;     /* first FFT bin with a non-zero weight */
   int    count;
@@ -271,7 +289,6 @@ static gboolean
 analyzer_init (Analyzer *a, const WkpFeatureConfig *c, GError **error)
 {
   float scale = 1.0f;
-  double mel_lo = hz_to_mel (c->fmin), mel_hi = hz_to_mel (c->fmax);
   double *hz;
   int ret;
 
@@ -299,7 +316,7 @@ analyzer_init (Analyzer *a, const WkpFeatureConfig *c, GError **error)
   /* triangular filters on the continuous bin frequencies (HTK mel, peak 1) */
   hz = g_new (double, c->n_mels + 2);
   for (int m = 0; m < c->n_mels + 2; m++)
-    hz[m] = mel_to_hz (mel_lo + (mel_hi - mel_lo) * m / (c->n_mels + 1));
+    hz[m] = band_edge_hz (c, m);
   a->filters = g_new0 (MelFilter, c->n_mels);
   for (int m = 0; m < c->n_mels; m++)
     {
@@ -331,14 +348,10 @@ analyzer_init (Analyzer *a, const WkpFeatureConfig *c, GError **error)
 
   if (c->kind == WKP_FEATURE_MFCC)
     {
-      /* orthonormal DCT-II, as scipy.fft.dct (type=2, norm='ortho') */
       a->dct = g_new (float, c->n_mfcc * c->n_mels);
       for (int q = 0; q < c->n_mfcc; q++)
         for (int m = 0; m < c->n_mels; m++)
-          {
-            double s = q == 0 ? sqrt (1.0 / c->n_mels) : sqrt (2.0 / c->n_mels);
-            a->dct[q * c->n_mels + m] = (float) (s * cos (G_PI * q * (2 * m + 1) / (2.0 * c->n_mels)));
-          }
+          a->dct[q * c->n_mels + m] = (float) dct_coef (q, m, c->n_mels);
     }
   return TRUE;
 }
@@ -484,7 +497,7 @@ double *
 wkp_features_warp_matrix (const WkpFeatureConfig *c, double alpha)
 {
   const int M = c->n_mels, Q = wkp_feature_config_coeffs (c);
-  double mel_lo = hz_to_mel (c->fmin), mel_hi = hz_to_mel (c->fmax);
+  const double mel_lo = hz_to_mel (c->fmin), mel_hi = hz_to_mel (c->fmax);
   g_autofree double *W = NULL, *dct = NULL;
   double *out;
 
@@ -495,7 +508,7 @@ wkp_features_warp_matrix (const WkpFeatureConfig *c, double alpha)
   W = g_new0 (double, (gsize) M * M);
   for (int m = 0; m < M; m++)
     {
-      double centre = mel_to_hz (mel_lo + (mel_hi - mel_lo) * (m + 1) / (M + 1));
+      double centre = band_edge_hz (c, m + 1);
       double pos = (hz_to_mel (centre / alpha) - mel_lo) / (mel_hi - mel_lo) * (M + 1) - 1.0;
       pos = CLAMP (pos, 0.0, (double) (M - 1));
       int lo = MIN ((int) floor (pos), M - 1), hi = MIN (lo + 1, M - 1);
@@ -510,7 +523,7 @@ wkp_features_warp_matrix (const WkpFeatureConfig *c, double alpha)
   dct = g_new (double, (gsize) Q * M);
   for (int q = 0; q < Q; q++)
     for (int m = 0; m < M; m++)
-      dct[(gsize) q * M + m] = (q == 0 ? sqrt (1.0 / M) : sqrt (2.0 / M)) * cos (G_PI * q * (2 * m + 1) / (2.0 * M));
+      dct[(gsize) q * M + m] = dct_coef (q, m, M);
   out = g_new0 (double, (gsize) Q * Q);
   for (int a = 0; a < Q; a++)
     for (int m = 0; m < M; m++)

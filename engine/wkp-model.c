@@ -241,8 +241,7 @@ wkp_model_validate (const WkpModel *model, const char *name, GError **error)
       return FALSE;
     }
   dim = wkp_feature_config_dim (&m->features);
-  if (!wkp_rational_is_valid (m->fps) || wkp_rational_to_double (m->fps) < 1.0
-      || wkp_rational_to_double (m->fps) > 1000.0)
+  if (!wkp_rational_is_frame_rate (m->fps))
     {
       g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: invalid frame rate %d/%d (1 to 1000 fps)", name,
                    m->fps.num, m->fps.den);
@@ -884,6 +883,14 @@ wkp_model_metadata (const WkpModel *model)
 
 /* --- ensembles ------------------------------------------------------------------------- */
 
+/* Tensors of a network (each member's own); the others (normalisation,
+ * mean face, PCA) are shared by an ensemble's members. */
+static gboolean
+is_network_tensor (const char *name)
+{
+  return g_str_has_prefix (name, "lstm.") || g_str_has_prefix (name, "head.") || g_str_has_prefix (name, "member");
+}
+
 /* The metadata two members must share (everything but the description). */
 static JsonNode *
 comparable_metadata (const WkpModel *m)
@@ -961,8 +968,7 @@ wkp_model_ensemble (WkpModel *const *models, int n, const char *const *names, GE
       for (guint j = 0; j < ref_specs->len; j++)
         {
           Spec *r = &g_array_index (ref_specs, Spec, j), *s = &g_array_index (os, Spec, j);
-          if (g_str_has_prefix (r->name, "lstm.") || g_str_has_prefix (r->name, "head.") ||
-              g_str_has_prefix (r->name, "member"))
+          if (is_network_tensor (r->name))
             continue;
           if (memcmp (*r->slot, *s->slot, sizeof (float) * spec_count (r)) != 0)
             {
@@ -986,8 +992,7 @@ wkp_model_ensemble (WkpModel *const *models, int n, const char *const *names, GE
   for (guint j = 0; j < ref_specs->len; j++)
     {
       Spec *r = &g_array_index (ref_specs, Spec, j), *s = &g_array_index (specs, Spec, j);
-      if (!g_str_has_prefix (r->name, "lstm.") && !g_str_has_prefix (r->name, "head.") &&
-          !g_str_has_prefix (r->name, "member"))
+      if (!is_network_tensor (r->name))
         memcpy (*s->slot, *r->slot, sizeof (float) * spec_count (r));
     }
   json_builder_begin_object (b);

@@ -11,6 +11,12 @@ wkp_rational_is_valid (WkpRational r)
   return r.num > 0 && r.den > 0;
 }
 
+gboolean
+wkp_rational_is_frame_rate (WkpRational r)
+{
+  return wkp_rational_is_valid (r) && wkp_rational_to_double (r) >= 1.0 && wkp_rational_to_double (r) <= 1000.0;
+}
+
 double
 wkp_rational_to_double (WkpRational r)
 {

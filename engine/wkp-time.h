@@ -21,6 +21,8 @@ typedef struct {
 #define WKP_USEC_PER_SEC G_GINT64_CONSTANT (1000000)
 
 gboolean    wkp_rational_is_valid     (WkpRational r);
+/* A usable video/model frame rate: 1 to 1000 frames per second. */
+gboolean    wkp_rational_is_frame_rate (WkpRational r);
 double      wkp_rational_to_double    (WkpRational r);
 WkpRational wkp_rational_reduce       (WkpRational r);
 /* Parses "30000/1001", "25", "29.97" (the common NTSC decimals map to their
