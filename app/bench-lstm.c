@@ -188,11 +188,11 @@ wkp_bench_lstm (int argc, char **argv)
   have_torch = g_file_test (PYTHON, G_FILE_TEST_IS_EXECUTABLE);
 
   printf ("LSTM inference, batch 1, %d s of features at 25 fps (T = %" G_GINT64_FORMAT " steps, %d inputs, %d outputs), "
-          "%d thread%s, median of %d runs.\n"
+          "%d thread%s, median of %d runs, recurrence kernel %s.\n"
           "Wall-clock and CPU time (process CPU time, all threads) are both shown: on a shared machine the CPU\n"
           "time is the steadier measure; xRT = seconds of features per second of wall time, cpuxRT per second\n"
           "of CPU time; rel diff = max |ours - torch| / max |torch| over the outputs.\n",
-          seconds, T, dim, K, threads, threads > 1 ? "s" : "", reps);
+          seconds, T, dim, K, threads, threads > 1 ? "s" : "", reps, wkp_lstm_kernel_name ());
   printf ("%-6s %9s %9s %7s %9s %9s %7s %9s %9s %11s %9s\n", "model", "ours ms", "torch ms", "ratio", "ours cpu",
           "torch cpu", "ratio", "ours xRT", "torch xRT", "ours cpuxRT", "rel diff");
   for (guint c = 0; c < G_N_ELEMENTS (configs); c++)

@@ -9,7 +9,8 @@
  * W_hh is repacked into panels of 8 hidden units so that one fused kernel
  * computes W_hh h and the cell update of 8 units with no trip through
  * memory, rows are visited in alternating order from step to step (an
- * LRU cache then keeps most of a W_hh larger than itself), and with two or
+ * LRU cache then keeps most of a W_hh larger than itself; the kernel has an
+ * AVX-512 variant chosen at run time), and with two or
  * more threads a unidirectional layer's hidden units are split between
  * threads that meet once per step (each thread's half of W_hh stays in its
  * core's L2). See "Model inference" in BENCHMARKS.md.
@@ -428,6 +429,99 @@ step_block (const float *P, const float *h, int H, const float *gi, const float 
   }
 }
 
+/* The same step with 512-bit vectors (AVX-512F, where the CPU has it): for
+ * each input q the panel's 32 floats are two zmm loads (gates i|f and g|o)
+ * instead of four ymm loads, halving the FMA count of the matrix-vector
+ * product; four q at a time give eight independent FMA chains. Same packed
+ * layout, so the dispatch is a function pointer chosen once per call. */
+typedef float v16f __attribute__ ((vector_size (64)));
+
+#define V16(x) ((v16f) { x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x })
+
+static inline __attribute__ ((always_inline)) v16f
+v16_load (const float *p)
+{
+  v16f v;
+  memcpy (&v, p, sizeof v);
+  return v;
+}
+
+typedef void (*StepBlockFn) (const float *P, const float *h, int H, const float *gi, const float *gf,
+                             const float *gg, const float *go, float *c, float *h_out);
+
+__attribute__ ((target ("avx512f,avx512vl,avx2,fma")))
+static void
+step_block_avx512 (const float *P, const float *h, int H, const float *gi, const float *gf, const float *gg,
+                   const float *go, float *c, float *h_out)
+{
+  /* gi..go are consecutive UB-float runs in unit-block order, like the panels */
+  v16f a0 = v16_load (gi), b0 = v16_load (gg), a1 = V16 (0.0f), b1 = V16 (0.0f);
+  v16f a2 = V16 (0.0f), b2 = V16 (0.0f), a3 = V16 (0.0f), b3 = V16 (0.0f);
+  int q = 0;
+
+  if (h != NULL)
+    {
+      for (; q + 4 <= H; q += 4)
+        {
+          const float *p = P + (gsize) q * 4 * UB;
+          v16f h0 = V16 (h[q]), h1 = V16 (h[q + 1]), h2 = V16 (h[q + 2]), h3 = V16 (h[q + 3]);
+          a0 += v16_load (p) * h0;
+          b0 += v16_load (p + 16) * h0;
+          a1 += v16_load (p + 32) * h1;
+          b1 += v16_load (p + 48) * h1;
+          a2 += v16_load (p + 64) * h2;
+          b2 += v16_load (p + 80) * h2;
+          a3 += v16_load (p + 96) * h3;
+          b3 += v16_load (p + 112) * h3;
+        }
+      for (; q < H; q++)
+        {
+          const float *p = P + (gsize) q * 4 * UB;
+          v16f h0 = V16 (h[q]);
+          a0 += v16_load (p) * h0;
+          b0 += v16_load (p + 16) * h0;
+        }
+    }
+  {
+    float s[32];
+    v16f a = (a0 + a1) + (a2 + a3), b = (b0 + b1) + (b2 + b3);
+    memcpy (s, &a, sizeof a);
+    memcpy (s + 16, &b, sizeof b);
+    v8f i = v8_sigmoid (v8_load (s)), f = v8_sigmoid (v8_load (s + 8));
+    v8f g = v8_tanh (v8_load (s + 16)), o = v8_sigmoid (v8_load (s + 24));
+    v8f cn = f * v8_load (c) + i * g;
+    v8_store (c, cn);
+    v8_store (h_out, o * v8_tanh (cn));
+  }
+}
+
+/* The kernel for this CPU: AVX-512 where available (WKP_LSTM_NO_AVX512 in
+ * the environment turns it off, for benchmarks and tests of the AVX2 path). */
+static StepBlockFn
+step_block_fn (void)
+{
+  static gsize chosen;   /* 1 + index into kernels */
+  static const StepBlockFn kernels[] = { step_block, step_block_avx512 };
+  if (g_once_init_enter (&chosen))
+    {
+      gsize k = 0;
+      __builtin_cpu_init ();
+      if (__builtin_cpu_supports ("avx512f") && g_getenv ("WKP_LSTM_NO_AVX512") == NULL)
+        k = 1;
+      g_once_init_leave (&chosen, k + 1);
+    }
+  return kernels[chosen - 1];
+}
+
+const char *
+wkp_lstm_kernel_name (void)
+{
+  if (step_block_fn () == step_block_avx512)
+    return "avx512";
+  __builtin_cpu_init ();
+  return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") ? "avx2" : "baseline";
+}
+
 /* Two or more threads meeting once per step: a sense-counting barrier that
  * spins briefly (a step takes microseconds) and then yields the core. */
 typedef struct {
@@ -488,6 +582,7 @@ run_part (PartJob *j, int l, const float *in, int in_dim, float *out, int *phase
   int b0 = j->b0, b1 = j->b1, u0 = MIN (b0 * UB, H), nu = MIN (b1 * UB, H) - u0, rows = (b1 - b0) * 4 * UB;
   const float *Wi = team->Wi + (gsize) b0 * 4 * UB * in_dim;
   gint64 T = j->T, step = 0;
+  StepBlockFn kernel = step_block_fn ();
 
   pack_w_ih (lstm, l, d, in_dim, b0, b1, team->Wi, j->bias);
   pack_w_hh (lstm->w_hh[l][d], H, b0, b1, team->P);
@@ -525,8 +620,8 @@ run_part (PartJob *j, int l, const float *in, int in_dim, float *out, int *phase
             {
               int b = down ? b1 - 1 - i : b0 + i;
               const float *gb = g + b * 4 * UB;
-              step_block (team->P + (gsize) b * 4 * H * UB, h, H, gb, gb + UB, gb + 2 * UB, gb + 3 * UB,
-                          j->c + (b - b0) * UB, h_next + b * UB);
+              kernel (team->P + (gsize) b * 4 * H * UB, h, H, gb, gb + UB, gb + 2 * UB, gb + 3 * UB,
+                      j->c + (b - b0) * UB, h_next + b * UB);
             }
           memcpy (out + (t0 + r) * j->width + d * H + u0, h_next + u0, sizeof (float) * nu);
           if (team->n_parts > 1)
