@@ -89,6 +89,14 @@ wkp_train_params_to_json (const WkpTrainParams *p)
     {
       PD_ (aug_warp);
     }
+  if (p->identity_rest > 0)
+    {
+      PD_ (identity_rest);
+    }
+  if (p->align_train)
+    {
+      PB_ (align_train);
+    }
   if (p->ema_decay > 0)
     {
       PD_ (ema_decay);
@@ -197,6 +205,13 @@ wkp_train_data_from_dataset (const WkpDataset *ds, GError **error)
       float *f = g_memdup2 (feat->data, sizeof (float) * n * D);
       float *t = g_realloc (g_steal_pointer (&targets), sizeof (float) * n * WKP_N_LANDMARKS * 2);
       wkp_train_data_add_clip (data, clip->name, clip->speaker, clip->split, n, f, t);
+      if ((clip->flags & WKP_CLIP_FLAG_OFFSET) && clip->offset_applied == 0 && clip->fps.num > 0 && clip->fps.den > 0)
+        {
+          WkpRational mf = data->fps;
+          double steps = clip->offset_frames * ((double) mf.num / mf.den) / ((double) clip->fps.num / clip->fps.den);
+          WkpTrainClip *added = g_ptr_array_index (data->clips, data->clips->len - 1);
+          added->offset_steps = (int) lround (steps);
+        }
     }
   if (data->clips->len == 0)
     {
@@ -365,7 +380,8 @@ row_finite (const float *v, int n)
 typedef struct {
   const WkpTrainClip *clip;
   int      speaker;        /* index into Prep.speakers */
-  float   *norm;           /* [n, D] normalised features */
+  float   *norm;           /* [n, D] normalised features (train clips: aligned by `align` frames) */
+  int      align;          /* align_train: the clip's offset_steps, else 0 */
   float   *warped[N_WARPS];/* train clips with aug_warp: [n, D] normalised features of warped copies */
   float   *coef;           /* [n, K] target coefficients, NaN = missing */
   double  *aperture;       /* [n] reference aperture (NaN = missing) */
@@ -460,6 +476,64 @@ aperture_of_subset (const Prep *pr, const float *subset)
   return wkp_face_inner_aperture (face);
 }
 
+/* Feature rows [n, D] in place so that row t holds what was row t + @offset
+ * (edge rows repeated): the audio of a clip whose sound lags its landmarks by
+ * @offset frames, brought into sync with them. */
+static void
+align_rows (float *rows, gint64 n, int D, int offset)
+{
+  if (offset == 0 || n <= 0)
+    return;
+  g_autofree float *src = g_memdup2 (rows, sizeof (float) * n * D);
+  for (gint64 t = 0; t < n; t++)
+    memcpy (rows + t * D, src + CLAMP (t + offset, 0, n - 1) * D, sizeof (float) * D);
+}
+
+static int
+cmp_double_asc (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* Per speaker, the @quantile (0..1) of the inner-lip apertures of its faces in
+ * all three splits (NaN for a speaker without faces); NULL when quantile <= 0
+ * (identity by the speaker's mean shape). */
+static double *
+speaker_rest_apertures (GArray *const sets[3], int NS, double quantile)
+{
+  if (quantile <= 0)
+    return NULL;
+  g_autofree GArray **ap = g_new0 (GArray *, NS);
+  double *rest = g_new (double, NS);
+  for (int s = 0; s < NS; s++)
+    ap[s] = g_array_new (FALSE, FALSE, sizeof (double));
+  for (int si = 0; si < 3; si++)
+    for (guint i = 0; i < sets[si]->len; i++)
+      {
+        const PClip *c = &g_array_index (sets[si], PClip, i);
+        for (gint64 t = 0; t < c->clip->n_frames; t++)
+          {
+            const float *f = c->clip->targets + t * WKP_N_LANDMARKS * 2;
+            double a = row_finite (f, WKP_N_LANDMARKS * 2) ? wkp_face_inner_aperture (f) : NAN;
+            if (isfinite (a))
+              g_array_append_val (ap[c->speaker], a);
+          }
+      }
+  for (int s = 0; s < NS; s++)
+    {
+      GArray *a = ap[s];
+      rest[s] = NAN;
+      if (a->len > 0)
+        {
+          qsort (a->data, a->len, sizeof (double), cmp_double_asc);
+          rest[s] = g_array_index (a, double, (guint) MIN (floor (quantile * (a->len - 1) + 0.5), a->len - 1.0));
+        }
+      g_array_unref (a);
+    }
+  return rest;
+}
+
 static Prep *
 prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error)
 {
@@ -503,6 +577,7 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
                     : p->aug_shift < 0 || p->aug_shift > 100 ? "--shift must be 0..100"
                     : !(p->aug_dropout >= 0 && p->aug_dropout < 1) ? "--dropout must be in [0, 1)"
                     : !(p->aug_warp >= 0 && p->aug_warp <= 0.3) ? "--warp must be in [0, 0.3]"
+                    : !(p->identity_rest >= 0 && p->identity_rest < 1) ? "--identity-rest must be in [0, 1)"
                     : !(p->ema_decay >= 0 && p->ema_decay < 1) ? "--ema must be in [0, 1)"
                     : NULL;
     G_STATIC_ASSERT (WKP_LSTM_MAX_LAYERS == 8);
@@ -535,6 +610,9 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
       WkpSplit split = c->split;
       if (split == WKP_SPLIT_TRAIN && p->val_speakers && g_strv_contains ((const char * const *) p->val_speakers, c->speaker))
         split = WKP_SPLIT_VAL;
+      if (p->align_train && split == WKP_SPLIT_TRAIN)
+        pc.align = c->offset_steps;
+      align_rows (pc.norm, c->n_frames, D, pc.align);
       GArray *dst = split == WKP_SPLIT_TRAIN ? pr->train
                     : split == WKP_SPLIT_VAL ? (p->merge_val ? pr->train : pr->val)
                     : split == WKP_SPLIT_TEST ? pr->test : NULL;
@@ -610,15 +688,19 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
               wkp_features_warp_rows (&data->features, M, raw, n);
               c->warped[k] = g_new (float, n * D);
               wkp_train_normalize_features (raw, n, D, p->per_clip_norm, pr->fmean, pr->fstd, c->warped[k]);
+              align_rows (c->warped[k], n, D, c->align);
             }
         }
     }
 
-  /* speaker means of the full face (NaN-safe) */
+  /* each speaker's reference shape of the full face (NaN-safe): the mean of
+   * all its frames, or with identity_rest > 0 its rest pose, the mean of its
+   * frames whose inner-lip aperture is at most its identity_rest quantile */
   const int NS = pr->speakers->len;
   g_autofree double *spk_sum = g_new0 (double, (gsize) NS * WKP_N_LANDMARKS * 2);
   g_autofree gint64 *spk_n = g_new0 (gint64, NS);
   g_autofree gint64 *spk_frames = g_new0 (gint64, NS);
+  g_autofree double *spk_rest = speaker_rest_apertures (sets, NS, p->identity_rest);
   for (int si = 0; si < 3; si++)
     for (guint i = 0; i < sets[si]->len; i++)
       {
@@ -627,7 +709,8 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
         for (gint64 t = 0; t < c->clip->n_frames; t++)
           {
             const float *f = c->clip->targets + t * WKP_N_LANDMARKS * 2;
-            if (!row_finite (f, WKP_N_LANDMARKS * 2))
+            if (!row_finite (f, WKP_N_LANDMARKS * 2) ||
+                (spk_rest != NULL && !(wkp_face_inner_aperture (f) <= spk_rest[c->speaker])))
               continue;
             for (int j = 0; j < WKP_N_LANDMARKS * 2; j++)
               spk_sum[(gsize) c->speaker * WKP_N_LANDMARKS * 2 + j] += f[j];

@@ -61,6 +61,9 @@ typedef struct {
   double   pca_min_explained; /* (0.95) */
   gboolean whiten;            /* unit-variance coefficients (TRUE) */
   gboolean identity_removal;  /* (TRUE) */
+  double   identity_rest;     /* > 0: a speaker's reference shape is its rest pose, the mean of its frames
+                               * with an inner-lip aperture at most this quantile of its own; 0: its
+                               * mean shape (see above) */
   /* input */
   gboolean per_clip_norm;     /* (TRUE) */
   int      context;           /* frames each side (2) */
@@ -93,6 +96,8 @@ typedef struct {
   double   aug_gain;          /* std of a per-window offset on the energy coefficient(s), normalised units (0.3) */
   int      aug_shift;         /* max frames of random audio/landmark shift per window (1) */
   double   aug_dropout;       /* probability of zeroing an input value (inverted dropout) (0.2) */
+  gboolean align_train;       /* train on the train split's clips flagged with an A/V offset (dataset
+                               * check) with their audio shifted by the estimate; val/test untouched (FALSE) */
   double   aug_warp;          /* frequency warp (VTLP): train windows also come from copies of each train
                                * clip's features warped by 1 -+ w and 1 -+ w/2 (0: off) */
   /* validation */
@@ -119,6 +124,8 @@ typedef struct {
   gint64   n_frames;     /* rows at the model fps */
   float   *features;     /* [n_frames, dim] raw features (owned) */
   float   *targets;      /* [n_frames, 68, 2] canonical landmarks, NaN = missing (owned) */
+  int      offset_steps; /* confidently estimated A/V offset not corrected in the data, in model frames
+                          * (> 0: the audio lags the landmarks); 0 when none (see align_train) */
 } WkpTrainClip;
 
 typedef struct {

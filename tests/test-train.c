@@ -648,6 +648,146 @@ test_cli_errors (void)
   g_assert_cmpint (wkp_test_run_cli (args2, &out2, &err2), ==, 2);
 }
 
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* The mean face a model must carry: the average over the train speakers of
+ * each speaker's reference shape, recomputed here from the targets: the mean
+ * of all its faces (q = 0) or of those whose inner-lip aperture is at most
+ * its q quantile (nearest rank over all its faces in every split). */
+static void
+expected_mean_face (const WkpTrainData *data, double q, double *out)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  int n_train = 0;
+  memset (out, 0, sizeof (double) * WKP_N_LANDMARKS * 2);
+  for (guint i = 0; i < data->clips->len; i++)
+    {
+      const WkpTrainClip *c = g_ptr_array_index (data->clips, i);
+      if (c->split != WKP_SPLIT_TRAIN || g_hash_table_contains (seen, c->speaker))
+        continue;
+      g_hash_table_add (seen, c->speaker);
+      g_autoptr(GArray) ap = g_array_new (FALSE, FALSE, sizeof (double));
+      for (guint k = 0; k < data->clips->len; k++)
+        {
+          const WkpTrainClip *o = g_ptr_array_index (data->clips, k);
+          for (gint64 t = 0; g_strcmp0 (o->speaker, c->speaker) == 0 && t < o->n_frames; t++)
+            {
+              double a = wkp_face_inner_aperture (o->targets + t * WKP_N_LANDMARKS * 2);
+              if (isfinite (a))
+                g_array_append_val (ap, a);
+            }
+        }
+      qsort (ap->data, ap->len, sizeof (double), cmp_double);
+      double thr = q > 0 ? g_array_index (ap, double, (guint) floor (q * (ap->len - 1) + 0.5)) : INFINITY;
+      double sum[WKP_N_LANDMARKS * 2] = { 0 };
+      int n = 0;
+      for (guint k = 0; k < data->clips->len; k++)
+        {
+          const WkpTrainClip *o = g_ptr_array_index (data->clips, k);
+          for (gint64 t = 0; g_strcmp0 (o->speaker, c->speaker) == 0 && t < o->n_frames; t++)
+            {
+              const float *f = o->targets + t * WKP_N_LANDMARKS * 2;
+              double a = wkp_face_inner_aperture (f);
+              if (!isfinite (a) || a > thr)
+                continue;
+              for (int j = 0; j < WKP_N_LANDMARKS * 2; j++)
+                sum[j] += f[j];
+              n++;
+            }
+        }
+      g_assert_cmpint (n, >, 0);
+      for (int j = 0; j < WKP_N_LANDMARKS * 2; j++)
+        out[j] += sum[j] / n;
+      n_train++;
+    }
+  for (int j = 0; j < WKP_N_LANDMARKS * 2; j++)
+    out[j] /= n_train;
+}
+
+static void
+test_identity_rest (void)
+{
+  /* identity by the speaker's rest pose: the model's mean face (the identity
+   * at inference) is the average rest pose, with a closed mouth, where the
+   * mean-shape identity gives a half-open one; exact against a recomputation */
+  g_autoptr(WkpTrainData) data = synthetic_data (5, 3, 60, 13);
+  g_autofree char *dir = wkp_test_tmpdir ();
+  double aperture[2];
+  const double qs[2] = { 0.0, 0.1 };
+
+  for (int k = 0; k < 2; k++)
+    {
+      g_autofree char *model = g_strdup_printf ("%s/m%d.wkpm", dir, k);
+      g_autoptr(GError) error = NULL;
+      WkpTrainParams p;
+      WkpTrainResult res;
+      double want[WKP_N_LANDMARKS * 2], err = 0;
+      small_params (&p);
+      p.max_epochs = 1;
+      p.identity_rest = qs[k];
+      g_assert_true (wkp_train_run (data, &p, model, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, &res, &error));
+      g_assert_no_error (error);
+      g_autoptr(WkpModel) m = wkp_model_load (model, &error);
+      g_assert_no_error (error);
+      expected_mean_face (data, qs[k], want);
+      for (int j = 0; j < WKP_N_LANDMARKS * 2; j++)
+        err = MAX (err, fabs (m->mean_face[j] - want[j]));
+      g_test_message ("identity quantile %.1f: mean face max |diff| %.2e", qs[k], err);
+      g_assert_cmpfloat (err, <, 1e-5);   /* float32 storage of double means */
+      aperture[k] = wkp_face_inner_aperture (m->mean_face);
+      /* the setting is recorded in the model's training config only when used */
+      g_autofree char *cfg = json_to_string (m->training, FALSE);
+      g_assert_true ((strstr (cfg, "\"identity_rest\"") != NULL) == (qs[k] > 0));
+    }
+  g_test_message ("mean-face aperture: mean identity %.4f, rest identity %.4f", aperture[0], aperture[1]);
+  /* the synthetic mouths open by 0..0.16 (mean ~0.07) on top of the canonical face */
+  g_assert_cmpfloat (aperture[0] - aperture[1], >, 0.04);
+}
+
+static void
+test_align_train (void)
+{
+  /* the train clips' audio lags their landmarks by 8 frames (more than the
+   * model can look ahead) and each is flagged with that offset; val and test
+   * are in sync. Aligned training learns the mapping; unaligned learns it worse. */
+  g_autoptr(WkpTrainData) data = synthetic_data (5, 4, 80, 11);
+  g_autofree char *dir = wkp_test_tmpdir ();
+  const int D = data->dim, lag = 8;
+  double val_r[2];
+
+  for (guint i = 0; i < data->clips->len; i++)
+    {
+      WkpTrainClip *c = g_ptr_array_index (data->clips, i);
+      if (c->split != WKP_SPLIT_TRAIN)
+        continue;
+      for (gint64 t = c->n_frames - 1; t >= 0; t--)
+        memcpy (c->features + t * D, c->features + MAX (t - lag, 0) * D, sizeof (float) * D);
+      c->offset_steps = lag;
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      g_autofree char *model = g_strdup_printf ("%s/m%d.wkpm", dir, k);
+      g_autoptr(GError) error = NULL;
+      WkpTrainParams p;
+      WkpTrainResult res;
+      small_params (&p);
+      p.max_epochs = 30;
+      p.lr = 1e-2;
+      p.align_train = k == 1;
+      g_assert_true (wkp_train_run (data, &p, model, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, &res, &error));
+      g_assert_no_error (error);
+      val_r[k] = res.best_val_r;
+    }
+  g_test_message ("val r: unaligned %.3f, aligned %.3f", val_r[0], val_r[1]);
+  g_assert_cmpfloat (val_r[1], >, 0.7);
+  g_assert_cmpfloat (val_r[1], >, val_r[0] + 0.2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -663,5 +803,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/bad-input", test_bad_input);
   g_test_add_func ("/train/torch-parity", test_torch_parity);
   g_test_add_func ("/train/cli-errors", test_cli_errors);
+  g_test_add_func ("/train/identity-rest", test_identity_rest);
+  g_test_add_func ("/train/align-train", test_align_train);
   return g_test_run ();
 }
