@@ -429,7 +429,6 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
         }
       else if (looks_like_model (paths[p]))
         {
-          g_autoptr(GError) incompatible = NULL;
           entry->kind = WKP_EVAL_MODEL;
           state[p].model = wkp_model_load (paths[p], error);
           if (state[p].model == NULL)
@@ -437,14 +436,15 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
           if (state[p].model->features.sample_rate != DATASET_AUDIO_RATE)
             entry->problem = g_strdup_printf ("incompatible: the model reads %d Hz audio, the dataset has %d Hz",
                                               state[p].model->features.sample_rate, DATASET_AUDIO_RATE);
-          else if (!wkp_model_check_features (state[p].model, ds_config, &incompatible))
-            entry->problem = g_strdup_printf ("incompatible feature config: %s", incompatible->message);
           else
             {
               /* same features at the same rate: use the dataset's cached rows
-               * (exactly what training saw); otherwise compute from audio */
+               * (exactly what training saw); otherwise (another feature config,
+               * e.g. log-mel against an MFCC dataset, or another model rate)
+               * the model's own features are computed from the clip's audio */
               WkpRational mf = wkp_dataset_get_model_fps (ds), f = state[p].model->fps;
-              state[p].use_features = (gint64) mf.num * f.den == (gint64) f.num * mf.den;
+              state[p].use_features = (gint64) mf.num * f.den == (gint64) f.num * mf.den &&
+                                      wkp_model_check_features (state[p].model, ds_config, NULL);
             }
         }
       else
