@@ -454,7 +454,9 @@ static void
 step_block_avx512 (const float *P, const float *h, int H, const float *gi, const float *gf, const float *gg,
                    const float *go, float *c, float *h_out)
 {
-  /* gi..go are consecutive UB-float runs in unit-block order, like the panels */
+  /* gi..go must be consecutive UB-float runs in unit-block order, like the
+   * panels (the packed path's G rows): gf and go are read through gi and gg */
+  g_assert (gf == gi + UB && go == gg + UB);
   v16f a0 = v16_load (gi), b0 = v16_load (gg), a1 = V16 (0.0f), b1 = V16 (0.0f);
   v16f a2 = V16 (0.0f), b2 = V16 (0.0f), a3 = V16 (0.0f), b3 = V16 (0.0f);
   int q = 0;
@@ -506,7 +508,8 @@ step_block_fn (void)
     {
       gsize k = 0;
       __builtin_cpu_init ();
-      if (__builtin_cpu_supports ("avx512f") && g_getenv ("WKP_LSTM_NO_AVX512") == NULL)
+      if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512vl") &&
+          g_getenv ("WKP_LSTM_NO_AVX512") == NULL)
         k = 1;
       g_once_init_leave (&chosen, k + 1);
     }

@@ -55,9 +55,9 @@ gboolean wkp_lstm_forward      (const WkpLstm *lstm, const float *x, gint64 T, f
  * summation order (~1e-7 relative). */
 gboolean wkp_lstm_forward_context (const WkpLstm *lstm, const float *x, gint64 T_x, int context, gint64 n_steps,
                                    float *y, int n_threads, GError **error);
-/* The recurrence kernel of the packed path on this CPU: "avx512" (AVX-512F,
- * unless WKP_LSTM_NO_AVX512 is set in the environment), "avx2" or
- * "baseline". */
+/* The recurrence kernel of the packed path on this CPU: "avx512" (AVX-512F
+ * and VL, unless WKP_LSTM_NO_AVX512 is set in the environment when the first
+ * forward pass runs, to any value), "avx2" or "baseline". */
 const char *wkp_lstm_kernel_name (void);
 /* The same computed with plain loops, no BLAS: the reference used in tests. */
 gboolean wkp_lstm_forward_ref  (const WkpLstm *lstm, const float *x, gint64 T, float *y, GError **error);

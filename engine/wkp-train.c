@@ -578,6 +578,7 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
                     : !(p->aug_dropout >= 0 && p->aug_dropout < 1) ? "--dropout must be in [0, 1)"
                     : !(p->aug_warp >= 0 && p->aug_warp <= 0.3) ? "--warp must be in [0, 0.3]"
                     : !(p->identity_rest >= 0 && p->identity_rest < 1) ? "--identity-rest must be in [0, 1)"
+                    : p->identity_rest > 0 && !p->identity_removal ? "--identity-rest needs identity removal (not with --no-identity-removal)"
                     : !(p->ema_decay >= 0 && p->ema_decay < 1) ? "--ema must be in [0, 1)"
                     : NULL;
     G_STATIC_ASSERT (WKP_LSTM_MAX_LAYERS == 8);
@@ -610,9 +611,6 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
       WkpSplit split = c->split;
       if (split == WKP_SPLIT_TRAIN && p->val_speakers && g_strv_contains ((const char * const *) p->val_speakers, c->speaker))
         split = WKP_SPLIT_VAL;
-      if (p->align_train && split == WKP_SPLIT_TRAIN)
-        pc.align = c->offset_steps;
-      align_rows (pc.norm, c->n_frames, D, pc.align);
       GArray *dst = split == WKP_SPLIT_TRAIN ? pr->train
                     : split == WKP_SPLIT_VAL ? (p->merge_val ? pr->train : pr->val)
                     : split == WKP_SPLIT_TEST ? pr->test : NULL;
@@ -621,6 +619,9 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
           pclip_clear (&pc);
           continue;
         }
+      if (p->align_train && dst == pr->train)   /* val clips merged into training too */
+        pc.align = c->offset_steps;
+      align_rows (pc.norm, c->n_frames, D, pc.align);
       g_array_append_val (dst, pc);
     }
   if (pr->train->len == 0)

@@ -96,8 +96,9 @@ typedef struct {
   double   aug_gain;          /* std of a per-window offset on the energy coefficient(s), normalised units (0.3) */
   int      aug_shift;         /* max frames of random audio/landmark shift per window (1) */
   double   aug_dropout;       /* probability of zeroing an input value (inverted dropout) (0.2) */
-  gboolean align_train;       /* train on the train split's clips flagged with an A/V offset (dataset
-                               * check) with their audio shifted by the estimate; val/test untouched (FALSE) */
+  gboolean align_train;       /* train on the clips trained on (train split, and val with merge_val)
+                               * that the dataset check flagged with an A/V offset with their audio
+                               * shifted by the estimate; validation and test clips untouched (FALSE) */
   double   aug_warp;          /* frequency warp (VTLP): train windows also come from copies of each train
                                * clip's features warped by 1 -+ w and 1 -+ w/2 (0: off) */
   /* validation */

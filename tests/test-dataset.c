@@ -7,6 +7,7 @@
 #include "wkp-io.h"
 #include "wkp-media.h"
 #include "wkp-npy.h"
+#include "wkp-train.h"
 #include "wkp-test-util.h"
 
 #include <glib/gstdio.h>
@@ -602,6 +603,28 @@ test_prepare_real (void)
   g_assert_false (orig->flags & (WKP_CLIP_FLAG_OFFSET | WKP_CLIP_FLAG_OFFSET_UNSURE));
   g_assert_cmpint (ABS (delayed->offset_frames - DELAY_FRAMES), <=, 1);
   g_assert_true (delayed->flags & WKP_CLIP_FLAG_OFFSET);
+  /* what the trainer's --align-train uses: the flagged estimate in model
+   * frames (25 fps video, 25 fps model: the same number), 0 for the unflagged */
+  {
+    g_autoptr(WkpTrainData) td = wkp_train_data_from_dataset (ds, &error);
+    int found = 0;
+    g_assert_no_error (error);
+    for (guint k = 0; k < td->clips->len; k++)
+      {
+        const WkpTrainClip *tc = g_ptr_array_index (td->clips, k);
+        if (g_strcmp0 (tc->name, delayed->name) == 0 && g_strcmp0 (tc->speaker, delayed->speaker) == 0)
+          {
+            g_assert_cmpint (tc->offset_steps, ==, delayed->offset_frames);
+            found++;
+          }
+        else if (g_strcmp0 (tc->name, orig->name) == 0 && g_strcmp0 (tc->speaker, orig->speaker) == 0)
+          {
+            g_assert_cmpint (tc->offset_steps, ==, 0);
+            found++;
+          }
+      }
+    g_assert_cmpint (found, ==, 2);
+  }
 
   /* every OK clip: memory-mapped arrays with consistent shapes and values */
   for (int i = 0; i < wkp_dataset_n_clips (ds); i++)

@@ -390,10 +390,25 @@ test_n_params (void)
   g_assert_cmpuint (wkp_lstm_n_params (lstm), ==, want);
 }
 
+/* The kernel that the other tests exercise: AVX-512 where the CPU has it
+ * (the `lstm` run), never with WKP_LSTM_NO_AVX512 (the `lstm-avx2` run). */
+static void
+test_kernel (void)
+{
+  const char *name = wkp_lstm_kernel_name ();
+  g_test_message ("recurrence kernel: %s", name);
+  __builtin_cpu_init ();
+  if (g_getenv ("WKP_LSTM_NO_AVX512") != NULL)
+    g_assert_cmpstr (name, !=, "avx512");
+  else if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512vl"))
+    g_assert_cmpstr (name, ==, "avx512");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/lstm/kernel", test_kernel);
   g_test_add_func ("/lstm/torch", test_torch);
   g_test_add_func ("/lstm/fast-vs-ref-lengths", test_fast_vs_ref_lengths);
   g_test_add_func ("/lstm/causality", test_causality);
