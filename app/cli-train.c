@@ -68,7 +68,7 @@ wkp_cli_train (int argc, char **argv)
     { "no-whiten", 0, 0, G_OPTION_ARG_NONE, &no_whiten, "Do not whiten PCA coefficients", NULL },
     { "no-identity-removal", 0, 0, G_OPTION_ARG_NONE, &no_identity, "Train on raw shapes, not deviations from each speaker's mean", NULL },
     { "identity-rest", 0, 0, G_OPTION_ARG_DOUBLE, &p.identity_rest, "Identity removal: a speaker's reference is its rest pose, the mean of its frames with the mouth at most this closed (aperture quantile, e.g. 0.2; 0: its mean shape)", "Q" },
-    { "align-train", 0, 0, G_OPTION_ARG_NONE, &p.align_train, "Shift the audio of train clips flagged with an A/V offset by its estimate (val and test stay as they are)", NULL },
+    { "align-train", 0, 0, G_OPTION_ARG_NONE, &p.align_train, "Shift the audio of the clips trained on that are flagged with an A/V offset by its estimate (validation and test clips stay as they are)", NULL },
     { "no-clip-norm", 0, 0, G_OPTION_ARG_NONE, &no_clip_norm, "No per-clip feature standardisation", NULL },
     { "context", 0, 0, G_OPTION_ARG_INT, &p.context, "Feature frames each side of a step (2)", "N" },
     { "delay", 0, 0, G_OPTION_ARG_INT, &p.delay, "Look-ahead steps (2)", "N" },

@@ -521,8 +521,9 @@ wkp_lstm_kernel_name (void)
 {
   if (step_block_fn () == step_block_avx512)
     return "avx512";
+  /* the same test as the target_clones dispatch of step_block */
   __builtin_cpu_init ();
-  return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") ? "avx2" : "baseline";
+  return __builtin_cpu_supports ("x86-64-v3") ? "avx2" : "baseline";
 }
 
 /* Two or more threads meeting once per step: a sense-counting barrier that
