@@ -773,13 +773,17 @@ test_delivery_thread (void)
   g_assert_cmpint (g_atomic_int_get (&off_main), ==, 0);
 }
 
+static char *test_model (void);
+
 /* A file that is not media: the status line says, in the UI language, which
- * analysis failed, followed by the engine's message naming the file. */
+ * analysis failed, followed by the engine's message naming the file; the
+ * mouth view no longer says it is predicting. */
 static void
 test_bad_file_status (void)
 {
   g_autofree char *dir = wkp_test_tmpdir ();
   g_autofree char *bad = g_build_filename (dir, "notes.mp4", NULL);
+  g_autofree char *model = test_model ();
   WkpOpenRequest request = { 0 };
   WkpStudioWindow *window;
   const char *text;
@@ -787,6 +791,7 @@ test_bad_file_status (void)
   g_assert_true (g_file_set_contents (bad, "this is not a video at all, just some words\n", -1, NULL));
   window = new_window ();
   request.video = bad;
+  request.model = model;
   wkp_studio_window_open (window, &request);
   g_assert_true (wait_for (window, not_busy, NULL, 30000));
   spin (500);   /* the player's own error (GStreamer) arrives too, and must not replace it */
@@ -794,6 +799,9 @@ test_bad_file_status (void)
   g_test_message ("status: %s", text);
   g_assert_true (g_str_has_prefix (text, "Cannot read the clip: "));
   g_assert_nonnull (strstr (text, "notes.mp4"));
+  if (model != NULL)
+    g_assert_cmpstr (wkp_mouth_view_get_note (WKP_MOUTH_VIEW (wkp_studio_window_get_view (window, "mouth"))), ==,
+                     "No prediction (see the status line)");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -182,6 +182,13 @@ wkp_mouth_view_set_bounds (WkpMouthView *self, double x0, double y0, double x1, 
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+const char *
+wkp_mouth_view_get_note (WkpMouthView *self)
+{
+  g_return_val_if_fail (WKP_IS_MOUTH_VIEW (self), NULL);
+  return self->note;
+}
+
 void
 wkp_mouth_view_set_note (WkpMouthView *self, const char *note)
 {

@@ -19,5 +19,6 @@ void       wkp_mouth_view_set_extracted (WkpMouthView *self, const float *points
 void       wkp_mouth_view_set_bounds    (WkpMouthView *self, double x0, double y0, double x1, double y1);
 /* A short note drawn at the bottom (e.g. "No model"); NULL for none. */
 void       wkp_mouth_view_set_note      (WkpMouthView *self, const char *note);
+const char *wkp_mouth_view_get_note     (WkpMouthView *self);
 
 G_END_DECLS

@@ -114,6 +114,8 @@ set_mouth_note (WkpStudioWindow *self)
     wkp_mouth_view_set_note (self->mouth_view, NULL);
   else if (clip->model_file == NULL)
     wkp_mouth_view_set_note (self->mouth_view, _("No model: predictions unavailable"));
+  else if (!(clip->parts & WKP_CLIP_PART_PREDICTION) && self->job == NULL)
+    wkp_mouth_view_set_note (self->mouth_view, _("No prediction (see the status line)"));
   else if (!(clip->parts & WKP_CLIP_PART_PREDICTION))
     wkp_mouth_view_set_note (self->mouth_view, _("Predicting…"));
   else
@@ -210,7 +212,10 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
     gtk_label_set_text (self->status_label, _("Ready"));
   g_signal_handlers_disconnect_by_data (job, self);   /* a pending progress idle may still fire */
   if (job == self->job)
-    g_clear_object (&self->job);
+    {
+      g_clear_object (&self->job);
+      set_mouth_note (self);   /* a failed or cancelled open predicts nothing more */
+    }
 }
 
 static void
@@ -278,7 +283,6 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
     wkp_aperture_plot_set_series (self->aperture_plot, s, NULL, 0, 0, 0);
   gtk_label_set_text (self->frame_label, _("Video and extracted landmarks"));
   wkp_session_set_clip (self->session, clip);
-  set_mouth_note (self);
 
   title = wkp_studio_clip_title (clip);
   gtk_window_set_title (GTK_WINDOW (self), title);
@@ -295,6 +299,7 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   g_signal_connect (self->job, "progress", G_CALLBACK (on_job_progress), self);
   g_signal_connect (self->job, "part-failed", G_CALLBACK (on_job_failed), self);
   g_signal_connect (self->job, "finished", G_CALLBACK (on_job_finished), self);
+  set_mouth_note (self);   /* "Predicting…" while the job runs */
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
   gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), TRUE);
