@@ -464,6 +464,16 @@ test_prediction (void)
         g_assert_true (isfinite (p[2 * i]) && isfinite (p[2 * i + 1]));
       g_assert_true (isfinite (ap[f]) && ap[f] >= 0);
     }
+  /* a video with a model: both series are drawn and named */
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  {
+    WkpAperturePlot *plot = WKP_APERTURE_PLOT (wkp_studio_window_get_view (window, "aperture"));
+    gboolean extracted = FALSE, predicted = FALSE;
+    wkp_mouth_view_get_legend (WKP_MOUTH_VIEW (wkp_studio_window_get_view (window, "mouth")), &extracted, &predicted);
+    g_assert_true (extracted && predicted);
+    g_assert_true (wkp_aperture_plot_has_series (plot, WKP_APERTURE_EXTRACTED));
+    g_assert_true (wkp_aperture_plot_has_series (plot, WKP_APERTURE_PREDICTED));
+  }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -564,6 +574,15 @@ test_audio_only (void)
     g_assert_true (clip->parts & WKP_CLIP_PART_FEATURES);
     g_assert_false (clip->parts & WKP_CLIP_PART_LANDMARKS);
     g_assert_cmpint (wkp_session_get_duration (session), >, 7900000);
+  }
+  /* the legends name only what an audio-only clip has: no extracted curve or mouth */
+  {
+    WkpAperturePlot *plot = WKP_APERTURE_PLOT (wkp_studio_window_get_view (window, "aperture"));
+    gboolean extracted = TRUE, predicted = FALSE;
+    wkp_mouth_view_get_legend (WKP_MOUTH_VIEW (wkp_studio_window_get_view (window, "mouth")), &extracted, &predicted);
+    g_assert_false (extracted);
+    g_assert_false (wkp_aperture_plot_has_series (plot, WKP_APERTURE_EXTRACTED));
+    g_assert_true (predicted == (wkp_session_get_clip (session)->model_file != NULL));
   }
   /* without pictures the frame follows the position */
   wkp_studio_window_seek (window, 2000000);

@@ -145,11 +145,14 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         wkp_snapshot_append_text (widget, snapshot, label, w - 28, y - 15, &grey);
     }
 
-  /* legend */
-  for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
+  /* legend: the series there are (an audio-only clip has no extracted curve) */
+  for (int s = 0, slot = 0; s < WKP_APERTURE_N_SERIES; s++)
     {
       GdkRGBA c = { series_rgb[s][0], series_rgb[s][1], series_rgb[s][2], 1 };
-      double x = 8 + s * 110;
+      double x = 8 + slot * 110;
+      if (self->series[s].values == NULL)
+        continue;
+      slot++;
       gtk_snapshot_append_color (snapshot, &c, &GRAPHENE_RECT_INIT (x, 9, 16, 3));
       wkp_snapshot_append_text (widget, snapshot, s == WKP_APERTURE_EXTRACTED ? _("Extracted") : _("Predicted"),
                    x + 20, 1, &fg);
@@ -230,4 +233,12 @@ wkp_aperture_plot_set_series (WkpAperturePlot *self, WkpApertureSeries series, G
   self->y_max = MAX (0.1, ceil (vmax * 1.1 * 10.0) / 10.0);
   drop_cache (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+wkp_aperture_plot_has_series (WkpAperturePlot *self, WkpApertureSeries series)
+{
+  g_return_val_if_fail (WKP_IS_APERTURE_PLOT (self), FALSE);
+  g_return_val_if_fail (series < WKP_APERTURE_N_SERIES, FALSE);
+  return self->series[series].values != NULL;
 }

@@ -20,5 +20,7 @@ GtkWidget *wkp_aperture_plot_new        (void);
 /* @values: float32 [n_frames]; NULL clears the series. */
 void       wkp_aperture_plot_set_series (WkpAperturePlot *self, WkpApertureSeries series, GBytes *values,
                                          gint64 n_frames, int fps_num, int fps_den);
+/* Whether @series has values (and so a curve and a legend entry). */
+gboolean   wkp_aperture_plot_has_series (WkpAperturePlot *self, WkpApertureSeries series);
 
 G_END_DECLS

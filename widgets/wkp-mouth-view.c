@@ -13,6 +13,8 @@ struct _WkpMouthView
   float     extracted[WKP_VIEW_N_POINTS * 2];
   gboolean  has_predicted;
   gboolean  has_extracted;
+  gboolean  legend_extracted;  /* which series the clip has: only those are in the legend */
+  gboolean  legend_predicted;
   double    x0, y0, x1, y1;
   char     *note;
 };
@@ -80,25 +82,31 @@ wkp_mouth_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (self->has_predicted)
     draw_mouth (cr, self->predicted, scale, ox, oy, predicted_rgb, TRUE);
 
-  /* legend swatches */
+  /* legend swatches: extracted on the left, predicted on the right half */
   cairo_set_line_width (cr, 3.0);
-  cairo_set_source_rgb (cr, extracted_rgb[0], extracted_rgb[1], extracted_rgb[2]);
-  cairo_move_to (cr, 8, 13);
-  cairo_line_to (cr, 30, 13);
-  cairo_stroke (cr);
-  {
-    static const double dash[] = { 5.0, 3.0 };
-    double lx = w / 2 + 4;
-    cairo_set_source_rgb (cr, predicted_rgb[0], predicted_rgb[1], predicted_rgb[2]);
-    cairo_set_dash (cr, dash, 2, 0);
-    cairo_move_to (cr, lx, 13);
-    cairo_line_to (cr, lx + 22, 13);
-    cairo_stroke (cr);
-  }
+  if (self->legend_extracted)
+    {
+      cairo_set_source_rgb (cr, extracted_rgb[0], extracted_rgb[1], extracted_rgb[2]);
+      cairo_move_to (cr, 8, 13);
+      cairo_line_to (cr, 30, 13);
+      cairo_stroke (cr);
+    }
+  if (self->legend_predicted)
+    {
+      static const double dash[] = { 5.0, 3.0 };
+      double lx = w / 2 + 4;
+      cairo_set_source_rgb (cr, predicted_rgb[0], predicted_rgb[1], predicted_rgb[2]);
+      cairo_set_dash (cr, dash, 2, 0);
+      cairo_move_to (cr, lx, 13);
+      cairo_line_to (cr, lx + 22, 13);
+      cairo_stroke (cr);
+    }
   cairo_destroy (cr);
 
-  wkp_snapshot_append_text (widget, snapshot, _("Extracted"), 36, 4, &fg);
-  wkp_snapshot_append_text (widget, snapshot, _("Predicted"), w / 2 + 32, 4, &fg);
+  if (self->legend_extracted)
+    wkp_snapshot_append_text (widget, snapshot, _("Extracted"), 36, 4, &fg);
+  if (self->legend_predicted)
+    wkp_snapshot_append_text (widget, snapshot, _("Predicted"), w / 2 + 32, 4, &fg);
   if (self->note != NULL)
     wkp_snapshot_append_text (widget, snapshot, self->note, 8, h - 22, &fg);
 }
@@ -135,6 +143,7 @@ wkp_mouth_view_init (WkpMouthView *self)
   self->x1 = 0.45;
   self->y0 = 0.55;
   self->y1 = 1.35;
+  self->legend_extracted = self->legend_predicted = TRUE;
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
 }
 
@@ -169,6 +178,27 @@ wkp_mouth_view_set_extracted (WkpMouthView *self, const float *points)
 {
   g_return_if_fail (WKP_IS_MOUTH_VIEW (self));
   set_points (self, self->extracted, &self->has_extracted, points);
+}
+
+void
+wkp_mouth_view_set_legend (WkpMouthView *self, gboolean extracted, gboolean predicted)
+{
+  g_return_if_fail (WKP_IS_MOUTH_VIEW (self));
+  if (self->legend_extracted == !!extracted && self->legend_predicted == !!predicted)
+    return;
+  self->legend_extracted = !!extracted;
+  self->legend_predicted = !!predicted;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+wkp_mouth_view_get_legend (WkpMouthView *self, gboolean *extracted, gboolean *predicted)
+{
+  g_return_if_fail (WKP_IS_MOUTH_VIEW (self));
+  if (extracted)
+    *extracted = self->legend_extracted;
+  if (predicted)
+    *predicted = self->legend_predicted;
 }
 
 void

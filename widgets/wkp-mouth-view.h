@@ -16,6 +16,10 @@ GtkWidget *wkp_mouth_view_new           (void);
 void       wkp_mouth_view_set_predicted (WkpMouthView *self, const float *points);
 void       wkp_mouth_view_set_extracted (WkpMouthView *self, const float *points);
 /* The canonical-frame box mapped to the widget (aspect kept). */
+/* Which series the legend names (both by default): a clip without landmarks
+ * or without a model shows only what it has. */
+void       wkp_mouth_view_set_legend    (WkpMouthView *self, gboolean extracted, gboolean predicted);
+void       wkp_mouth_view_get_legend    (WkpMouthView *self, gboolean *extracted, gboolean *predicted);
 void       wkp_mouth_view_set_bounds    (WkpMouthView *self, double x0, double y0, double x1, double y1);
 /* A short note drawn at the bottom (e.g. "No model"); NULL for none. */
 void       wkp_mouth_view_set_note      (WkpMouthView *self, const char *note);

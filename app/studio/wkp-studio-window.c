@@ -110,6 +110,9 @@ static void
 set_mouth_note (WkpStudioWindow *self)
 {
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  /* the legend names only what this clip can show */
+  wkp_mouth_view_set_legend (self->mouth_view, clip == NULL || clip->video != NULL || (clip->parts & WKP_CLIP_PART_LANDMARKS),
+                             clip == NULL || clip->model_file != NULL);
   if (clip == NULL)
     wkp_mouth_view_set_note (self->mouth_view, NULL);
   else if (clip->model_file == NULL)
