@@ -40,13 +40,6 @@ wkp_eval_params_init_default (WkpEvalParams *params)
   params->seed = 1;
 }
 
-static int
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
 /* Linear-interpolated percentile @q of the finite values of @v (sorted in place). */
 static double
 percentile (double *v, int n, double q)
@@ -58,7 +51,7 @@ percentile (double *v, int n, double q)
       v[m++] = v[i];
   if (m == 0)
     return NAN;
-  qsort (v, m, sizeof (double), compare_doubles);
+  wkp_metrics_sort (v, m);
   pos = q * (m - 1);
   return v[(int) floor (pos)] + (pos - floor (pos)) * (v[(int) ceil (pos)] - v[(int) floor (pos)]);
 }

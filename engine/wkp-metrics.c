@@ -3,7 +3,9 @@
  * running co-moments (Welford) so that long pooled splits lose no precision. */
 #include "wkp-metrics.h"
 
+
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define N_XY (WKP_N_LANDMARKS * 2)
@@ -368,6 +370,19 @@ wkp_metrics_compare_tracks (const float *ref_points, const float *pred_points,
   acc = wkp_metrics_accum_new (max_lag);
   wkp_metrics_accum_add_clip (acc, ref, ref_ap, pred, pred_ap, n_frames);
   wkp_metrics_accum_result (acc, out);
+}
+
+static int
+compare_doubles (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+void
+wkp_metrics_sort (double *v, gsize n)
+{
+  qsort (v, n, sizeof (double), compare_doubles);
 }
 
 double

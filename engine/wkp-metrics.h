@@ -115,6 +115,9 @@ void   wkp_metrics_combine (const WkpMetrics *clips, const int *pick, int n_pick
 void   wkp_metrics_compare_tracks (const float *ref_points, const float *pred_points,
                                    gint64 n_frames, int max_lag, WkpMetrics *out);
 
+/* Sorts @n doubles ascending in place (qsort; NaNs must be removed first). */
+void   wkp_metrics_sort (double *v, gsize n);
+
 /* Pearson correlation of the finite pairs of @x and @y (NaN if undefined). */
 double wkp_metrics_pearson (const double *x, const double *y, gint64 n);
 

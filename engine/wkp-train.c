@@ -11,6 +11,7 @@
 
 #include "wkp-face.h"
 #include "wkp-io.h"
+#include "wkp-metrics.h"
 #include "wkp-npy.h"
 #include "wkp-train-net.h"
 
@@ -293,33 +294,6 @@ rng_normal (Rng *r)
   return sqrt (-2.0 * log (MAX (u1, 1e-300))) * cos (2.0 * G_PI * u2);
 }
 
-double
-wkp_train_pearson (const double *a, const double *b, gint64 n)
-{
-  double sa = 0, sb = 0;
-  gint64 m = 0;
-  for (gint64 i = 0; i < n; i++)
-    if (isfinite (a[i]) && isfinite (b[i]))
-      {
-        sa += a[i];
-        sb += b[i];
-        m++;
-      }
-  if (m < 3)
-    return NAN;
-  double ma = sa / m, mb = sb / m, sab = 0, saa = 0, sbb = 0;
-  for (gint64 i = 0; i < n; i++)
-    if (isfinite (a[i]) && isfinite (b[i]))
-      {
-        sab += (a[i] - ma) * (b[i] - mb);
-        saa += (a[i] - ma) * (a[i] - ma);
-        sbb += (b[i] - mb) * (b[i] - mb);
-      }
-  if (saa <= 0 || sbb <= 0)
-    return NAN;
-  return sab / sqrt (saa * sbb);
-}
-
 void
 wkp_train_normalize_features (const float *features, gint64 n, int dim, gboolean per_clip, const float *mean,
                               const float *std, float *out)
@@ -489,13 +463,6 @@ align_rows (float *rows, gint64 n, int D, int offset)
     memcpy (rows + t * D, src + CLAMP (t + offset, 0, n - 1) * D, sizeof (float) * D);
 }
 
-static int
-cmp_double_asc (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
 /* Per speaker, the @quantile (0..1) of the inner-lip apertures of its faces in
  * all three splits (NaN for a speaker without faces); NULL when quantile <= 0
  * (identity by the speaker's mean shape). */
@@ -526,7 +493,7 @@ speaker_rest_apertures (GArray *const sets[3], int NS, double quantile)
       rest[s] = NAN;
       if (a->len > 0)
         {
-          qsort (a->data, a->len, sizeof (double), cmp_double_asc);
+          wkp_metrics_sort ((double *) a->data, a->len);
           rest[s] = g_array_index (a, double, (guint) MIN (floor (quantile * (a->len - 1) + 0.5), a->len - 1.0));
         }
       g_array_unref (a);
@@ -1133,7 +1100,7 @@ evaluate (const Prep *pr, const float *params, GArray *set, WkpNetWsF32 **ws, gi
           json_builder_add_string_value (per_clip, c->clip->speaker);
           json_builder_set_member_name (per_clip, "frames");
           json_builder_add_int_value (per_clip, n);
-          double rr = wkp_train_pearson (cref, cpred, n);
+          double rr = wkp_metrics_pearson (cref, cpred, n);
           json_builder_set_member_name (per_clip, "aperture_r");
           if (isfinite (rr))
             json_builder_add_double_value (per_clip, rr);
@@ -1143,7 +1110,7 @@ evaluate (const Prep *pr, const float *params, GArray *set, WkpNetWsF32 **ws, gi
         }
     }
   out->loss = loss_n > 0 ? loss_sum / loss_n : NAN;
-  out->r = wkp_train_pearson (ref, pred, pos);
+  out->r = wkp_metrics_pearson (ref, pred, pos);
   out->n_frames = pos;
 }
 

@@ -209,8 +209,4 @@ void   wkp_train_normalize_features (const float *features, gint64 n, int dim, g
  * (clamped to the clip), concatenated into @row [dim*(2*context+1)]. */
 void   wkp_train_stack_row          (const float *norm, gint64 n, int dim, int context, gint64 s, float *row);
 
-/* Pearson correlation of two series, skipping pairs with a NaN (NaN if fewer
- * than 3 pairs or zero variance). */
-double wkp_train_pearson            (const double *a, const double *b, gint64 n);
-
 G_END_DECLS

@@ -3,6 +3,7 @@
 #include "wkp-lstm.h"
 #include "wkp-model.h"
 #include "wkp-train-net.h"
+#include "wkp-metrics.h"
 #include "wkp-train.h"
 #include "wkp-test-util.h"
 
@@ -389,7 +390,7 @@ test_learns_and_generalises (void)
           ref[t] = wkp_face_inner_aperture (c->targets + t * WKP_N_LANDMARKS * 2);
           pred[t] = wkp_face_inner_aperture (pts + t * WKP_N_LANDMARKS * 2);
         }
-      double r = wkp_train_pearson (ref, pred, c->n_frames);
+      double r = wkp_metrics_pearson (ref, pred, c->n_frames);
       for (guint j = 0; j < json_array_get_length (per_clip); j++)
         {
           JsonObject *o = json_array_get_object_element (per_clip, j);
