@@ -57,10 +57,12 @@ wkp_output_free (WkpOutput *out)
 static GMutex      inputs_lock;
 static GHashTable *inputs;   /* "dev:ino" of every input read, while tracking */
 
+/* by value: GCC 12 at -O3 warns (-Wdangling-pointer, a false positive) when the
+ * address of a caller's struct stat reaches the inlined printf */
 static char *
-file_id (const struct stat *st)
+file_id (dev_t dev, ino_t ino)
 {
-  return g_strdup_printf ("%ju:%ju", (uintmax_t) st->st_dev, (uintmax_t) st->st_ino);
+  return g_strdup_printf ("%ju:%ju", (uintmax_t) dev, (uintmax_t) ino);
 }
 
 void
@@ -78,13 +80,16 @@ void
 wkp_io_note_input (const char *path)
 {
   struct stat st;
+  char *id;
 
   if (path == NULL || stat (path, &st) != 0 || !S_ISREG (st.st_mode))
     return;
+  id = file_id (st.st_dev, st.st_ino);
   g_mutex_lock (&inputs_lock);
   if (inputs != NULL)
-    g_hash_table_add (inputs, file_id (&st));
+    g_hash_table_add (inputs, g_steal_pointer (&id));
   g_mutex_unlock (&inputs_lock);
+  g_free (id);
 }
 
 /* FALSE (with @error) when writing @path would replace an input of the job
@@ -111,7 +116,7 @@ check_replaceable (const char *path, GError **error)
   g_mutex_lock (&inputs_lock);
   if (inputs != NULL)
     {
-      g_autofree char *id = file_id (&st);
+      g_autofree char *id = file_id (st.st_dev, st.st_ino);
       is_input = g_hash_table_contains (inputs, id);
     }
   g_mutex_unlock (&inputs_lock);
