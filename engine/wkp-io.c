@@ -57,8 +57,6 @@ wkp_output_free (WkpOutput *out)
 static GMutex      inputs_lock;
 static GHashTable *inputs;   /* "dev:ino" of every input read, while tracking */
 
-/* by value: GCC 12 at -O3 warns (-Wdangling-pointer, a false positive) when the
- * address of a caller's struct stat reaches the inlined printf */
 static char *
 file_id (dev_t dev, ino_t ino)
 {
@@ -84,6 +82,8 @@ wkp_io_note_input (const char *path)
 
   if (path == NULL || stat (path, &st) != 0 || !S_ISREG (st.st_mode))
     return;
+  /* the id is made before taking the lock: built inside it, GCC 12 at -O3 reports
+   * a false -Wdangling-pointer to @st (and -Werror stops a release build) */
   id = file_id (st.st_dev, st.st_ino);
   g_mutex_lock (&inputs_lock);
   if (inputs != NULL)

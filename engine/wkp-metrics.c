@@ -3,7 +3,6 @@
  * running co-moments (Welford) so that long pooled splits lose no precision. */
 #include "wkp-metrics.h"
 
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
