@@ -858,11 +858,32 @@ colormap_set (const GValue *value, const GVariantType *type, gpointer user_data)
   return g_variant_new_string (wkp_colormap_to_string (g_value_get_enum (value)));
 }
 
+/* The installed schema (or one in GSETTINGS_SCHEMA_DIR); run from the build
+ * folder before `meson install`, the schema compiled there, so that
+ * build/app/studio/wav2kp-studio works as the README says instead of aborting. */
+static GSettings *
+studio_settings_new (void)
+{
+  GSettingsSchemaSource *def = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = def ? g_settings_schema_source_lookup (def, "org.wav2kp.Studio", TRUE) : NULL;
+  g_autofree char *dir = g_build_filename (WKP_BUILD_DIR, "data", NULL);
+
+  if (schema == NULL)
+    {
+      g_autoptr(GSettingsSchemaSource) build = g_settings_schema_source_new_from_directory (dir, def, FALSE, NULL);
+      if (build != NULL)
+        schema = g_settings_schema_source_lookup (build, "org.wav2kp.Studio", FALSE);
+    }
+  if (schema == NULL)
+    return g_settings_new ("org.wav2kp.Studio");   /* GIO's own error: schema not installed */
+  return g_settings_new_full (schema, NULL, NULL);
+}
+
 static void
 setup_settings (WkpStudioWindow *self)
 {
   static const char *toggles[] = { "show-points", "show-contours", "show-indices", "mouth-only" };
-  self->settings = g_settings_new ("org.wav2kp.Studio");
+  self->settings = studio_settings_new ();
   for (guint i = 0; i < G_N_ELEMENTS (toggles); i++)
     {
       g_autoptr(GAction) action = g_settings_create_action (self->settings, toggles[i]);
