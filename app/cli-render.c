@@ -104,10 +104,10 @@ wkp_cli_render (int argc, char **argv)
       track = wkp_landmark_track_load (landmarks, clip->fps, &error);
       if (track == NULL)
         return wkp_cli_fail ("render", error);
-      if (track->n_frames != clip->n_frames)
-        return wkp_cli_fail ("render", g_error_new (WKP_LANDMARKS_ERROR, WKP_ERROR_MISMATCH,
-                                                    "%s: has %" G_GINT64_FORMAT " frames, the video has %" G_GINT64_FORMAT,
-                                                    landmarks, track->n_frames, clip->n_frames));
+      if (!wkp_landmark_track_check_fits (track, landmarks, clip->n_frames,
+                                          clip->video_info != NULL ? clip->video_info->width : 0,
+                                          clip->video_info != NULL ? clip->video_info->height : 0, &error))
+        return wkp_cli_fail ("render", error);
     }
 
   wkp_export_params_init_default (&params);

@@ -633,6 +633,50 @@ wkp_landmark_track_load (const char *path, WkpRational fps, GError **error)
   return load_npy (path, fps, error);
 }
 
+gboolean
+wkp_landmark_track_check_fits (const WkpLandmarkTrack *track, const char *path, gint64 n_frames, int width,
+                               int height, GError **error)
+{
+  gint64 found = 0, fitting = 0;
+
+  if (track->n_frames != n_frames)
+    {
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_MISMATCH,
+                   "%s: has %" G_GINT64_FORMAT " frames, the video has %" G_GINT64_FORMAT
+                   " (landmarks of another clip?)", path, track->n_frames, n_frames);
+      return FALSE;
+    }
+  if (width <= 0 || height <= 0)
+    return TRUE;
+  for (gint64 f = 0; f < track->n_frames; f++)
+    {
+      const float *p = track->points + f * N2;
+      double cx = 0, cy = 0;
+      if (!isfinite (p[0]))
+        continue;
+      found++;
+      for (int i = 0; i < WKP_N_LANDMARKS; i++)
+        {
+          cx += p[2 * i];
+          cy += p[2 * i + 1];
+        }
+      cx /= WKP_N_LANDMARKS;
+      cy /= WKP_N_LANDMARKS;
+      if (cx >= -0.1 * width && cx <= 1.1 * width && cy >= -0.1 * height && cy <= 1.1 * height
+          && hypot (p[2 * 45] - p[2 * 36], p[2 * 45 + 1] - p[2 * 36 + 1]) >= 2.0)
+        fitting++;
+    }
+  if (found > 0 && 2 * fitting <= found)
+    {
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_MISMATCH,
+                   "%s: the faces lie outside the video's %dx%d frame or are under 2 px wide in %"
+                   G_GINT64_FORMAT " of %" G_GINT64_FORMAT " frames: not pixel coordinates of this video"
+                   " (normalised landmarks?)", path, width, height, found - fitting, found);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* --- exports ------------------------------------------------------------------ */
 
 static void

@@ -77,6 +77,12 @@ WkpLandmarkTrack *wkp_landmarks_extract (const char *video, WkpRational fps,
  * .npy [T,68,2] or [T,68,3], or OpenFace-style CSV (x_0..x_67, y_0..y_67). */
 gboolean          wkp_landmark_track_save (const WkpLandmarkTrack *track, const char *path, GError **error);
 WkpLandmarkTrack *wkp_landmark_track_load (const char *path, WkpRational fps, GError **error);
+/* Whether a track loaded from @path belongs to a video of @n_frames frames
+ * of @width x @height pixels: the same number of frames, and pixel
+ * coordinates (in most frames with a face, the face lies in the frame and its
+ * eyes are at least 2 px apart: not normalised or canonical points). */
+gboolean          wkp_landmark_track_check_fits (const WkpLandmarkTrack *track, const char *path, gint64 n_frames,
+                                                 int width, int height, GError **error);
 gboolean          wkp_landmark_track_export_csv  (const WkpLandmarkTrack *track, const char *path, GError **error);
 gboolean          wkp_landmark_track_export_json (const WkpLandmarkTrack *track, const char *path, GError **error);
 

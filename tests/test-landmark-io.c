@@ -477,6 +477,54 @@ test_smooth (void)
     }
 }
 
+/* A track fits a video: same frame count and pixel coordinates of faces in
+ * the frame; a track of another length, normalised points (eyes 1 unit
+ * apart) and faces off the frame are refused with the file named. */
+static void
+test_check_fits (void)
+{
+  g_autoptr(WkpLandmarkTrack) t = wkp_landmark_track_new (10, WKP_RATIONAL (25, 1));
+  g_autoptr(GError) error = NULL;
+
+  for (gint64 f = 0; f < 10; f++)
+    {
+      for (int i = 0; i < 68; i++)
+        {
+          t->points[f * N2 + 2 * i] = 100.0f + (i % 9) * 10.0f;
+          t->points[f * N2 + 2 * i + 1] = 80.0f + (i / 9) * 12.0f;
+        }
+      t->status[f] = WKP_FACE_DETECTED;
+    }
+  g_assert_true (wkp_landmark_track_check_fits (t, "a.npy", 10, 360, 288, &error));
+  g_assert_no_error (error);
+  /* size unknown (audio-only render): only the length is checked */
+  g_assert_true (wkp_landmark_track_check_fits (t, "a.npy", 10, 0, 0, &error));
+
+  g_assert_false (wkp_landmark_track_check_fits (t, "a.npy", 11, 360, 288, &error));
+  g_assert_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "a.npy: has 10 frames, the video has 11"));
+  g_clear_error (&error);
+
+  /* the same face 20 px to the left of a 100 px wide frame... */
+  g_assert_false (wkp_landmark_track_check_fits (t, "b.npy", 10, 100, 60, &error));
+  g_assert_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error->message, "b.npy: the faces lie outside the video's 100x60 frame"));
+  g_clear_error (&error);
+
+  /* ...and normalised points (eyes one unit apart) in half the frames: still refused;
+   * in fewer than half (a few bad fits): accepted */
+  for (gint64 f = 0; f < 5; f++)
+    for (int i = 0; i < N2; i++)
+      t->points[f * N2 + i] *= 0.01f;
+  g_assert_false (wkp_landmark_track_check_fits (t, "c.npy", 10, 360, 288, &error));
+  g_assert_nonnull (strstr (error->message, "in 5 of 10 frames"));
+  g_clear_error (&error);
+  for (int i = 0; i < N2; i++)
+    t->points[4 * N2 + i] *= 100.0f;
+  g_assert_true (wkp_landmark_track_check_fits (t, "c.npy", 10, 360, 288, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -489,5 +537,6 @@ main (int argc, char **argv)
   g_test_add_func ("/landmark-io/malformed", test_malformed);
   g_test_add_func ("/landmark-io/save-safety", test_save_safety);
   g_test_add_func ("/landmark-io/smooth", test_smooth);
+  g_test_add_func ("/landmark-io/check-fits", test_check_fits);
   return g_test_run ();
 }

@@ -824,6 +824,87 @@ test_bad_file_status (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A video whose audio cannot be read (here: a --audio file that does not
+ * exist; the same path as a video without an audio stream) still opens on
+ * its own frames: the timeline spans the video, the landmarks are extracted,
+ * and the status line names the audio problem. */
+static void
+test_video_without_audio (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *missing = g_build_filename (dir, "missing.wav", NULL);
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  WkpStudioClip *clip;
+  WkpSession *session;
+  const char *text;
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  session = wkp_studio_window_get_session (window);
+  request.video = path;
+  request.audio = missing;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, landmarks_known, NULL, 60000));
+  g_assert_true (wait_for (window, not_busy, NULL, 30000));
+  clip = wkp_session_get_clip (session);
+  g_assert_true (clip->has_video);
+  g_assert_cmpint (clip->n_frames, ==, 75);
+  g_assert_null (clip->samples);
+  g_assert_false (clip->parts & (WKP_CLIP_PART_FEATURES | WKP_CLIP_PART_PREDICTION));
+  g_assert_cmpint (clip->track->n_frames, ==, 75);
+  g_assert_cmpint (wkp_session_get_duration (session), ==, 3000000);
+  wkp_studio_window_seek (window, 2000000);
+  g_assert_cmpint (wkp_session_get_position (session), ==, 2000000);
+  text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+  g_test_message ("status: %s", text);
+  g_assert_true (g_str_has_prefix (text, "No audio"));
+  g_assert_nonnull (strstr (text, "missing.wav"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* A landmark file that is not this clip's (another length) is refused with a
+ * message naming it, instead of being drawn over the wrong face. */
+static void
+test_landmark_file_mismatch (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *dir = NULL, *file = NULL;
+  g_autoptr(WkpLandmarkTrack) track = NULL;
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  WkpStudioClip *clip;
+
+  if (path == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  file = g_build_filename (dir, "other.npy", NULL);
+  track = wkp_landmark_track_new (120, WKP_RATIONAL (25, 1));
+  for (gint64 f = 0; f < 120; f++)
+    {
+      for (int i = 0; i < 68; i++)
+        {
+          track->points[(f * 68 + i) * 2] = 100.0f + (i % 9) * 10.0f;
+          track->points[(f * 68 + i) * 2 + 1] = 80.0f + (i / 9) * 12.0f;
+        }
+      track->status[f] = WKP_FACE_DETECTED;
+    }
+  g_assert_true (wkp_landmark_track_save (track, file, NULL));
+  window = new_window ();
+  request.video = path;
+  request.landmarks = file;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, not_busy, NULL, 30000));
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_false (clip->parts & WKP_CLIP_PART_LANDMARKS);
+  g_assert_null (clip->track);
+  g_test_message ("errors: %s", clip->errors);
+  g_assert_nonnull (strstr (clip->errors, "other.npy: has 120 frames, the video has 75"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* Loop a selection: the position stays inside it; rate 2x doubles the speed. */
 static void
 test_loop_and_rate (void)
@@ -979,6 +1060,8 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/cancel", test_cancel);
   g_test_add_func ("/studio/shortcuts-window", test_shortcuts_window);
   g_test_add_func ("/studio/landmark-file", test_landmark_file);
+  g_test_add_func ("/studio/landmark-file-mismatch", test_landmark_file_mismatch);
+  g_test_add_func ("/studio/video-without-audio", test_video_without_audio);
   g_test_add_func ("/studio/pairing", test_pairing);
   g_test_add_func ("/studio/pairing-sequence", test_pairing_sequence);
   g_test_add_func ("/studio/bad-file-status", test_bad_file_status);

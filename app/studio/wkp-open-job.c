@@ -280,6 +280,39 @@ wkp_spectrogram_data_compute (const WkpAudio *audio, WkpRational fps, gint64 n_f
 
 /* --- thread A: audio, features, prediction ---------------------------------- */
 
+/* The clip's audio could not be read (a video without an audio stream, a
+ * missing or broken --audio file). When the video itself is readable the
+ * timeline still spans its frames, so the picture, the landmarks and the
+ * extracted aperture can be inspected; the audio's error is reported on the
+ * features and the prediction, which need it. Otherwise the error is the
+ * clip's. */
+static void
+deliver_video_only (WkpOpenJob *self, GError *audio_error)
+{
+  WkpStudioClip *clip = self->clip;
+  g_autoptr(WkpMediaInfo) info = NULL;
+  Delivery *d;
+
+  if (clip->video != NULL && !g_error_matches (audio_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    info = wkp_media_probe (clip->video, clip->fps_hint, WKP_PROBE_COUNT_FRAMES, NULL);
+  if (info == NULL || !info->has_video || info->n_frames <= 0 || !wkp_rational_is_valid (info->fps))
+    {
+      deliver_error (self, WKP_CLIP_PART_MEDIA, audio_error);
+      return;
+    }
+  d = g_new0 (Delivery, 1);
+  d->part = WKP_CLIP_PART_MEDIA;
+  d->has_video = TRUE;
+  d->width = info->width;
+  d->height = info->height;
+  d->fps = info->fps;
+  d->n_frames = info->n_frames;
+  deliver (self, d);
+  deliver_error (self, WKP_CLIP_PART_FEATURES, audio_error);
+  if (clip->model_file != NULL)
+    deliver_error (self, WKP_CLIP_PART_PREDICTION, audio_error);
+}
+
 static gpointer
 audio_thread (gpointer data)
 {
@@ -294,7 +327,7 @@ audio_thread (gpointer data)
   ca = wkp_clip_audio_load (&spec, WKP_AUDIO_RATE, self->cancellable, &error);
   if (ca == NULL)
     {
-      deliver_error (self, WKP_CLIP_PART_MEDIA, error);
+      deliver_video_only (self, error);
       goto out;
     }
   d = g_new0 (Delivery, 1);
@@ -384,16 +417,20 @@ landmark_thread (gpointer data)
   lower_thread_priority ();
   if (clip->landmarks_file != NULL)
     {
+      /* the video's frames: the file must be this clip's, in its pixels */
+      g_autoptr(WkpMediaInfo) info = clip->video != NULL
+                                     ? wkp_media_probe (clip->video, clip->fps_hint, WKP_PROBE_COUNT_FRAMES, NULL)
+                                     : NULL;
       WkpRational fps = clip->fps_hint;
-      if (!wkp_rational_is_valid (fps) && clip->video != NULL)
-        {
-          g_autoptr(WkpMediaInfo) info = wkp_media_probe (clip->video, clip->fps_hint, WKP_PROBE_DEFAULT, NULL);
-          if (info != NULL && wkp_rational_is_valid (info->fps))
-            fps = info->fps;
-        }
+      if (!wkp_rational_is_valid (fps) && info != NULL && wkp_rational_is_valid (info->fps))
+        fps = info->fps;
       if (!wkp_rational_is_valid (fps))
         fps = WKP_DEFAULT_FPS;
       track = wkp_landmark_track_load (clip->landmarks_file, fps, &error);
+      if (track != NULL && info != NULL && info->has_video
+          && !wkp_landmark_track_check_fits (track, clip->landmarks_file, info->n_frames, info->width,
+                                             info->height, &error))
+        g_clear_pointer (&track, wkp_landmark_track_free);
     }
   else if (clip->video != NULL)
     {

@@ -112,7 +112,8 @@ set_mouth_note (WkpStudioWindow *self)
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
   /* the legend names only what this clip can show */
   wkp_mouth_view_set_legend (self->mouth_view, clip == NULL || clip->video != NULL || (clip->parts & WKP_CLIP_PART_LANDMARKS),
-                             clip == NULL || clip->model_file != NULL);
+                             clip == NULL || (clip->model_file != NULL
+                                              && ((clip->parts & WKP_CLIP_PART_PREDICTION) || self->job != NULL)));
   if (clip == NULL)
     wkp_mouth_view_set_note (self->mouth_view, NULL);
   else if (clip->model_file == NULL)
@@ -186,13 +187,16 @@ on_job_failed (WkpOpenJob *job, guint part, const char *message, WkpStudioWindow
 {
   /* the engine's message (English, names the file and the problem) after a
    * translated word on which analysis failed */
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  /* a video shown without its audio (see the open job) */
+  gboolean no_audio = clip != NULL && (clip->parts & WKP_CLIP_PART_MEDIA) && clip->samples == NULL;
   const char *what = part == WKP_CLIP_PART_MEDIA       ? _("Cannot read the clip")
+                   : no_audio                          ? _("No audio (drop the video together with its WAV, or use --audio)")
                    : part == WKP_CLIP_PART_FEATURES    ? _("Audio features failed")
                    : part == WKP_CLIP_PART_LANDMARKS   ? _("Landmark extraction failed")
                    : part == WKP_CLIP_PART_PREDICTION  ? _("Prediction failed")
                                                        : _("Analysis failed");
   g_autofree char *text = g_strdup_printf (_("%s: %s"), what, message);
-  WkpStudioClip *clip = wkp_session_get_clip (self->session);
 
   /* one bad file fails several analyses with the same cause: the status line
    * keeps the first, or the media one (the root cause) whenever it comes;
