@@ -92,6 +92,14 @@ wkp_io_note_input (const char *path)
   g_free (id);
 }
 
+gboolean
+wkp_path_same_file (const char *a, const char *b)
+{
+  struct stat sa, sb;
+  return a != NULL && b != NULL && stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_dev == sb.st_dev
+         && sa.st_ino == sb.st_ino;
+}
+
 /* FALSE (with @error) when writing @path would replace an input of the job
  * or something that is not a regular file. */
 static gboolean

@@ -46,6 +46,8 @@ gboolean   wkp_check_output_path (const char *path, GError **error);
  * destroys it. */
 void       wkp_io_track_inputs   (gboolean enable);
 void       wkp_io_note_input     (const char *path);
+/* Whether @a and @b name the same existing file (any links or spellings). */
+gboolean   wkp_path_same_file    (const char *a, const char *b);
 
 /* "out/x.npy" + ".json" -> "out/x.json"; "out/x" + ".json" -> "out/x.json". */
 char      *wkp_path_replace_ext  (const char *path, const char *ext);

@@ -905,6 +905,60 @@ test_landmark_file_mismatch (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Export Clip: the open clip becomes a presentation MP4 (video frames,
+ * audio) on a worker thread; an export over one of the clip's own files is
+ * refused and leaves it intact. */
+static void
+test_export (void)
+{
+  g_autofree char *src = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *model = test_model ();
+  g_autofree char *dir = NULL, *copy = NULL, *out = NULL, *before = NULL, *after = NULL;
+  gsize n_before = 0, n_after = 0;
+  g_autoptr(WkpMediaInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  const char *text;
+
+  if (src == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  copy = g_build_filename (dir, "clip.mp4", NULL);
+  out = g_build_filename (dir, "clip-wav2kp.mp4", NULL);
+  g_assert_true (g_file_get_contents (src, &before, &n_before, NULL));
+  g_assert_true (g_file_set_contents (copy, before, n_before, NULL));
+
+  window = new_window ();
+  request.video = copy;
+  request.model = model;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, landmarks_known, NULL, 60000));
+  g_assert_true (wait_for (window, not_busy, NULL, 60000));
+
+  /* over its own video: refused, the video untouched */
+  wkp_studio_window_export (window, copy);
+  g_assert_true (wait_for (window, not_busy, NULL, 60000));
+  text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+  g_test_message ("status: %s", text);
+  g_assert_true (g_str_has_prefix (text, "Export failed: Cannot write "));
+  g_assert_true (g_file_get_contents (copy, &after, &n_after, NULL));
+  g_assert_cmpmem (before, n_before, after, n_after);
+
+  wkp_studio_window_export (window, out);
+  g_assert_true (wkp_studio_window_is_busy (window));
+  g_assert_true (wait_for (window, not_busy, NULL, 120000));
+  text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+  g_test_message ("status: %s", text);
+  g_assert_true (g_str_has_prefix (text, "Exported "));
+  info = wkp_media_probe (out, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+  g_assert_no_error (error);
+  g_assert_true (info->has_video);
+  g_assert_true (info->has_audio);
+  g_assert_cmpint (info->n_frames, ==, 75);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* Loop a selection: the position stays inside it; rate 2x doubles the speed. */
 static void
 test_loop_and_rate (void)
@@ -1062,6 +1116,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/landmark-file", test_landmark_file);
   g_test_add_func ("/studio/landmark-file-mismatch", test_landmark_file_mismatch);
   g_test_add_func ("/studio/video-without-audio", test_video_without_audio);
+  g_test_add_func ("/studio/export", test_export);
   g_test_add_func ("/studio/pairing", test_pairing);
   g_test_add_func ("/studio/pairing-sequence", test_pairing_sequence);
   g_test_add_func ("/studio/bad-file-status", test_bad_file_status);

@@ -131,6 +131,7 @@ wkp_studio_app_startup (GApplication *app)
   static const struct { const char *action; const char *accels[3]; } accels[] = {
     { "app.quit", { "<Control>q", NULL } },
     { "win.open", { "<Control>o", NULL } },
+    { "win.export", { "<Control>e", NULL } },
     { "win.play-pause", { "space", NULL } },
     { "win.step-back", { "Left", NULL } },
     { "win.step-forward", { "Right", NULL } },

@@ -9,6 +9,7 @@
 #include "wkp-face.h"
 #include "wkp-media.h"
 #include "wkp-open-job.h"
+#include "wkp-studio-export.h"
 #include "wkp-studio-resources.h"
 #include "wkp-widgets.h"
 
@@ -39,6 +40,10 @@ struct _WkpStudioWindow
   guint               tick_id;
   gboolean            silent;
   gint64              pending_seek;   /* -1: none */
+  GCancellable       *export_cancellable;  /* while an export runs */
+  gint                export_permille;     /* atomic, written by the export thread */
+  guint               export_tick;         /* progress bar refresh while exporting */
+  char               *export_output;
 };
 
 G_DEFINE_FINAL_TYPE (WkpStudioWindow, wkp_studio_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -690,6 +695,127 @@ action_cancel_jobs (GSimpleAction *a, GVariant *p, gpointer user_data)
   WkpStudioWindow *self = user_data;
   if (self->job != NULL)
     wkp_open_job_cancel (self->job);
+  if (self->export_cancellable != NULL)
+    g_cancellable_cancel (self->export_cancellable);
+}
+
+/* --- export ------------------------------------------------------------------ */
+
+static void
+export_progress (gint64 done, gint64 total, const char *what, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  if (total > 0)
+    g_atomic_int_set (&self->export_permille, (int) (1000 * MIN (done, total) / total));
+}
+
+static gboolean
+export_tick (gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  gtk_progress_bar_set_fraction (self->progress_bar, g_atomic_int_get (&self->export_permille) / 1000.0);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+set_status (WkpStudioWindow *self, const char *text)
+{
+  gtk_label_set_text (self->status_label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), text);
+}
+
+static void
+export_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;   /* a reference, held while exporting */
+  g_autoptr(GError) error = NULL;
+  g_autofree char *output = g_steal_pointer (&self->export_output);
+  gboolean ok = wkp_studio_export_finish (result, &error);
+
+  if (self->session != NULL)   /* not disposed meanwhile */
+    {
+      g_autofree char *text = NULL;
+      if (ok)
+        text = g_strdup_printf (_("Exported %s"), output);
+      else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        text = g_strdup (_("Export cancelled"));
+      else
+        text = g_strdup_printf (_("Export failed: %s"), error->message);
+      set_status (self, text);
+      gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), FALSE);
+    }
+  g_clear_handle_id (&self->export_tick, g_source_remove);
+  g_clear_object (&self->export_cancellable);
+  g_object_unref (self);
+}
+
+void
+wkp_studio_window_export (WkpStudioWindow *self, const char *output)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+
+  if (clip == NULL || wkp_studio_window_is_busy (self))
+    {
+      set_status (self, clip == NULL ? _("Export failed: no clip open")
+                                     : _("Export failed: wait until the analysis or the export running now has finished"));
+      return;
+    }
+  self->export_cancellable = g_cancellable_new ();
+  self->export_output = g_strdup (output);
+  g_atomic_int_set (&self->export_permille, 0);
+  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), TRUE);
+  {
+    g_autofree char *text = g_strdup_printf (_("Exporting %s…"), output);
+    set_status (self, text);
+  }
+  self->export_tick = g_timeout_add (100, export_tick, self);
+  wkp_studio_export_async (clip, output, export_progress, self, self->export_cancellable, export_done,
+                           g_object_ref (self));
+}
+
+static void
+on_export_response (GtkNativeDialog *dialog, int response, WkpStudioWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+      if (path != NULL)
+        wkp_studio_window_export (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+action_export (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  GtkFileChooserNative *dialog;
+  g_autofree char *title = NULL, *name = NULL, *dot = NULL;
+  g_autofree char *folder = g_settings_get_string (self->settings, "last-folder");
+
+  if (clip == NULL || wkp_studio_window_is_busy (self))
+    {
+      wkp_studio_window_export (self, NULL);   /* says why not */
+      return;
+    }
+  dialog = gtk_file_chooser_native_new (_("Export Clip"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                        _("_Export"), _("_Cancel"));
+  title = wkp_studio_clip_title (clip);
+  dot = strrchr (title, '.') != NULL ? g_strndup (title, strrchr (title, '.') - title) : g_strdup (title);
+  name = g_strdup_printf ("%s-wav2kp.mp4", dot);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), name);
+  if (folder != NULL && *folder != '\0')
+    {
+      g_autoptr(GFile) dir = g_file_new_for_path (folder);
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), dir, NULL);
+    }
+  g_signal_connect (dialog, "response", G_CALLBACK (on_export_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
 
 static void
@@ -720,6 +846,7 @@ static const GActionEntry win_entries[] = {
   { "faster", action_faster, NULL, NULL, NULL, { 0 } },
   { "clear-selection", action_clear_selection, NULL, NULL, NULL, { 0 } },
   { "cancel-jobs", action_cancel_jobs, NULL, NULL, NULL, { 0 } },
+  { "export", action_export, NULL, NULL, NULL, { 0 } },
 };
 
 /* --- recent files --------------------------------------------------------------- */
@@ -914,6 +1041,9 @@ wkp_studio_window_dispose (GObject *object)
 {
   WkpStudioWindow *self = WKP_STUDIO_WINDOW (object);
   cancel_job (self);
+  if (self->export_cancellable != NULL)
+    g_cancellable_cancel (self->export_cancellable);
+  g_clear_handle_id (&self->export_tick, g_source_remove);
   if (self->tick_id != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
   self->tick_id = 0;
@@ -1073,5 +1203,5 @@ wkp_studio_window_get_view (WkpStudioWindow *self, const char *name)
 gboolean
 wkp_studio_window_is_busy (WkpStudioWindow *self)
 {
-  return self->job != NULL && wkp_open_job_is_running (self->job);
+  return (self->job != NULL && wkp_open_job_is_running (self->job)) || self->export_cancellable != NULL;
 }

@@ -30,6 +30,10 @@ void             wkp_studio_window_seek_frame (WkpStudioWindow *self, gint64 fra
 /* Seeks now, or as soon as the open clip's duration is known. */
 void             wkp_studio_window_seek_when_ready (WkpStudioWindow *self, gint64 us);
 void             wkp_studio_window_set_playing (WkpStudioWindow *self, gboolean playing);
+/* Renders the open clip (once its analysis has finished) as a presentation
+ * MP4 on a worker thread, as `wav2kp render` does; the status line says when
+ * it is done or why it failed. "win.export" asks for the file name first. */
+void             wkp_studio_window_export   (WkpStudioWindow *self, const char *output);
 
 /* For tests and benchmarks. */
 WkpSession      *wkp_studio_window_get_session (WkpStudioWindow *self);

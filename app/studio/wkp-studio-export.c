@@ -1,0 +1,93 @@
+#include "wkp-studio-export.h"
+
+#include <glib/gi18n.h>
+
+#include "wkp-export.h"
+#include "wkp-io.h"
+
+typedef struct {
+  WkpStudioClip   *clip;
+  char            *output;
+  WkpProgressFunc  progress;
+  gpointer         progress_data;
+} ExportTask;
+
+static void
+export_task_free (gpointer data)
+{
+  ExportTask *t = data;
+  wkp_studio_clip_unref (t->clip);
+  g_free (t->output);
+  g_free (t);
+}
+
+static void
+export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ExportTask *t = task_data;
+  const WkpStudioClip *clip = t->clip;
+  WkpExportParams params;
+  GError *error = NULL;
+  g_autofree char *name = wkp_studio_clip_title (clip);
+  g_autofree char *title = clip->model_name != NULL && clip->predicted_canon != NULL
+                           ? g_strdup_printf ("%s · %s", name, clip->model_name)
+                           : g_strdup (name);
+
+  wkp_export_params_init_default (&params);
+  params.video = clip->has_video ? clip->video : NULL;
+  params.fps = clip->fps;
+  params.n_frames = clip->n_frames;
+  params.audio = clip->samples;
+  params.predicted = clip->predicted_canon != NULL ? g_bytes_get_data (clip->predicted_canon, NULL) : NULL;
+  params.reference = clip->track != NULL && clip->track->n_frames == clip->n_frames ? clip->track->points : NULL;
+  params.title = title;
+  if (wkp_export_clip (&params, t->output, t->progress, t->progress_data, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+wkp_studio_export_async (WkpStudioClip *clip, const char *output, WkpProgressFunc progress, gpointer progress_data,
+                         GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  ExportTask *t = g_new0 (ExportTask, 1);
+
+  t->clip = wkp_studio_clip_ref (clip);
+  t->output = g_strdup (output);
+  t->progress = progress;
+  t->progress_data = progress_data;
+  g_task_set_task_data (task, t, export_task_free);
+  g_task_set_name (task, "[wkp] export clip");
+  if (!(clip->parts & WKP_CLIP_PART_MEDIA) || clip->n_frames <= 0)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               _("Nothing to export: the clip could not be read"));
+      return;
+    }
+  {
+    const char *inputs[] = { clip->video, clip->audio, clip->landmarks_file, clip->model_file };
+    for (guint i = 0; i < G_N_ELEMENTS (inputs); i++)
+      if (wkp_path_same_file (output, inputs[i]))
+        {
+          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                                   _("Cannot write %s: it is one of the clip's own files; choose another name"),
+                                   output);
+          return;
+        }
+  }
+  if (clip->predicted_canon == NULL && clip->track == NULL && !clip->has_video)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               _("Nothing to export: no video, landmarks or prediction"));
+      return;
+    }
+  g_task_run_in_thread (task, export_thread);
+}
+
+gboolean
+wkp_studio_export_finish (GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,21 @@
+/* wkp-studio-export.h: "Export Clip…": the open clip rendered as a
+ * presentation MP4 (engine/wkp-export.c) on a worker thread, with what the
+ * studio shows: the video with its landmarks, the predicted and extracted
+ * mouth, the aperture, the audio. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "wkp-studio-clip.h"
+#include "wkp-error.h"
+
+G_BEGIN_DECLS
+
+/* @clip must be complete (no open job filling it). @progress runs on the
+ * worker thread. The file appears only when complete. */
+void     wkp_studio_export_async  (WkpStudioClip *clip, const char *output, WkpProgressFunc progress,
+                                   gpointer progress_data, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data);
+gboolean wkp_studio_export_finish (GAsyncResult *result, GError **error);
+
+G_END_DECLS
