@@ -13,6 +13,7 @@
 #include <gtk/gtk.h>
 #include <gst/gst.h>
 #include <math.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <time.h>
 
@@ -959,6 +960,142 @@ test_export (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+compared_known (WkpStudioWindow *window, gpointer data)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  return clip != NULL && (clip->parts & WKP_CLIP_PART_COMPARED) && (clip->parts & WKP_CLIP_PART_LANDMARKS)
+         && !wkp_studio_window_is_busy (window);
+}
+
+/* The r shown after @key ("predicted r " / "compared r ") in the aperture
+ * panel's title, or NAN. */
+static double
+label_r (WkpStudioWindow *window, const char *key)
+{
+  const char *text = gtk_label_get_text (GTK_LABEL (gtk_widget_get_prev_sibling (
+    wkp_studio_window_get_view (window, "aperture"))));
+  const char *at = strstr (text, key);
+  return at != NULL ? g_ascii_strtod (at + strlen (key), NULL) : NAN;
+}
+
+/* Comparing checkpoints: a second model's prediction arrives beside the
+ * first (here the same model, so it must equal it exactly), reaches the
+ * aperture plot and the mouth legend, and the panel title shows each
+ * model's aperture r, checked against a Pearson computed here from the
+ * clip's own aperture curves. A bad model file is reported, not drawn. */
+static void
+test_compare (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *model = test_model ();
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *bad = g_build_filename (dir, "bad.wkpm", NULL);
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  WkpStudioClip *clip;
+  const float *ref, *pred;
+  gsize size_p, size_c;
+  double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, r;
+  gint64 n = 0;
+
+  if (path == NULL)
+    return;
+  if (model == NULL)
+    {
+      g_test_skip ("no model: data/default.wkpm is absent and WKP_TEST_MODEL is unset");
+      return;
+    }
+  window = new_window ();
+  request.video = path;
+  request.model = model;
+  request.compare_model = model;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, compared_known, NULL, 60000));
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_true (clip->parts & WKP_CLIP_PART_PREDICTION);
+  g_assert_true (g_bytes_equal (clip->predicted_canon, clip->compared_canon));
+  g_assert_true (wkp_aperture_plot_has_series (WKP_APERTURE_PLOT (wkp_studio_window_get_view (window, "aperture")),
+                                               WKP_APERTURE_COMPARED));
+  g_assert_true (wkp_mouth_view_get_compared_legend (WKP_MOUTH_VIEW (wkp_studio_window_get_view (window, "mouth"))));
+
+  ref = g_bytes_get_data (clip->extracted_aperture, NULL);
+  pred = g_bytes_get_data (clip->predicted_aperture, &size_p);
+  g_bytes_get_data (clip->compared_aperture, &size_c);
+  g_assert_cmpuint (size_p, ==, size_c);
+  for (gint64 f = 0; f < clip->n_frames; f++)
+    if (isfinite (ref[f]) && isfinite (pred[f]))
+      {
+        sx += ref[f]; sy += pred[f]; sxx += (double) ref[f] * ref[f];
+        syy += (double) pred[f] * pred[f]; sxy += (double) ref[f] * pred[f]; n++;
+      }
+  r = (sxy - sx * sy / n) / sqrt ((sxx - sx * sx / n) * (syy - sy * sy / n));
+  g_test_message ("title: %s (r here %.4f over %" G_GINT64_FORMAT " frames)",
+                  gtk_label_get_text (GTK_LABEL (gtk_widget_get_prev_sibling (wkp_studio_window_get_view (window, "aperture")))),
+                  r, n);
+  g_assert_cmpfloat_with_epsilon (label_r (window, "predicted r "), r, 0.0051);
+  g_assert_cmpfloat_with_epsilon (label_r (window, "compared r "), r, 0.0051);
+
+  /* from the window (the menu's path): a file that is not a model */
+  g_assert_true (g_file_set_contents (bad, "not a model", -1, NULL));
+  wkp_studio_window_compare (window, bad);
+  g_assert_true (wait_for (window, not_busy, NULL, 30000));
+  g_test_message ("status: %s", gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status"))));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status"))),
+                                   "Comparison failed: "));
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status"))),
+                            "bad.wkpm"));
+  g_assert_true (g_bytes_equal (clip->predicted_canon, clip->compared_canon));   /* the earlier one stays */
+
+  /* and a good one replaces the comparison */
+  g_clear_pointer (&clip->compared_name, g_free);
+  wkp_studio_window_compare (window, model);
+  g_assert_true (wait_for (window, compared_known, NULL, 60000));
+  g_assert_nonnull (clip->compared_name);
+  g_assert_true (g_bytes_equal (clip->predicted_canon, clip->compared_canon));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The command line refuses what it cannot open before any window: a named
+ * file that does not exist, three files, two videos; exit status 2 and a
+ * message naming the file. */
+static void
+run_studio_expect (const char *const *args, const char *expected)
+{
+  const char *exe = g_getenv ("WKP_STUDIO");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, (gpointer) exe);
+  for (int i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
+                               &error));
+  g_assert_no_error (error);
+  g_test_message ("stderr: %s", err);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+  g_assert_nonnull (strstr (err, expected));
+}
+
+static void
+test_command_line_errors (void)
+{
+  if (g_getenv ("WKP_STUDIO") == NULL)
+    {
+      g_test_skip ("WKP_STUDIO is not set (run through meson test)");
+      return;
+    }
+  run_studio_expect ((const char *[]) { "--model", "/nonexistent/m.wkpm", "clip.mp4", NULL },
+                     "--model /nonexistent/m.wkpm: no such file");
+  run_studio_expect ((const char *[]) { "--compare", "/tmp", "clip.mp4", NULL }, "--compare /tmp: is a folder");
+  run_studio_expect ((const char *[]) { "a.mp4", "b.wav", "c.wav", NULL }, "give one media file, or a video and its audio");
+  run_studio_expect ((const char *[]) { "a.mp4", "b.mp4", NULL }, "b.mp4: give one video and one audio file");
+}
+
 /* Loop a selection: the position stays inside it; rate 2x doubles the speed. */
 static void
 test_loop_and_rate (void)
@@ -1117,6 +1254,8 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/landmark-file-mismatch", test_landmark_file_mismatch);
   g_test_add_func ("/studio/video-without-audio", test_video_without_audio);
   g_test_add_func ("/studio/export", test_export);
+  g_test_add_func ("/studio/compare", test_compare);
+  g_test_add_func ("/studio/command-line-errors", test_command_line_errors);
   g_test_add_func ("/studio/pairing", test_pairing);
   g_test_add_func ("/studio/pairing-sequence", test_pairing_sequence);
   g_test_add_func ("/studio/bad-file-status", test_bad_file_status);

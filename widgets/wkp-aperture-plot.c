@@ -28,6 +28,7 @@ G_DEFINE_FINAL_TYPE (WkpAperturePlot, wkp_aperture_plot, WKP_TYPE_TIME_VIEW)
 static const double series_rgb[WKP_APERTURE_N_SERIES][3] = {
   { 0.11, 0.44, 0.85 },   /* extracted: blue */
   { 0.90, 0.38, 0.0 },    /* predicted: orange */
+  { 0.57, 0.25, 0.67 },   /* compared: purple */
 };
 
 #define MARGIN_TOP 22.0
@@ -105,7 +106,13 @@ build_curves (WkpAperturePlot *self, double w, double h)
           pen = TRUE;
         }
       cairo_set_source_rgb (cr, series_rgb[s][0], series_rgb[s][1], series_rgb[s][2]);
+      if (s == WKP_APERTURE_COMPARED)
+        {
+          static const double dash[] = { 4.0, 2.5 };
+          cairo_set_dash (cr, dash, 2, 0);
+        }
       cairo_stroke (cr);
+      cairo_set_dash (cr, NULL, 0, 0);
     }
   cairo_destroy (cr);
   return gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
@@ -154,8 +161,10 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         continue;
       slot++;
       gtk_snapshot_append_color (snapshot, &c, &GRAPHENE_RECT_INIT (x, 9, 16, 3));
-      wkp_snapshot_append_text (widget, snapshot, s == WKP_APERTURE_EXTRACTED ? _("Extracted") : _("Predicted"),
-                   x + 20, 1, &fg);
+      wkp_snapshot_append_text (widget, snapshot,
+                                s == WKP_APERTURE_EXTRACTED ? _("Extracted")
+                                : s == WKP_APERTURE_PREDICTED ? _("Predicted") : _("Compared"),
+                                x + 20, 1, &fg);
     }
   wkp_time_view_snapshot_playhead (WKP_TIME_VIEW (self), snapshot, w, h);
   gtk_snapshot_pop (snapshot);

@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 typedef enum {
   WKP_APERTURE_EXTRACTED,
   WKP_APERTURE_PREDICTED,
+  WKP_APERTURE_COMPARED,     /* a second model's prediction */
   WKP_APERTURE_N_SERIES
 } WkpApertureSeries;
 

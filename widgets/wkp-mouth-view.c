@@ -11,6 +11,9 @@ struct _WkpMouthView
   GtkWidget parent_instance;
   float     predicted[WKP_VIEW_N_POINTS * 2];
   float     extracted[WKP_VIEW_N_POINTS * 2];
+  float     compared[WKP_VIEW_N_POINTS * 2];
+  gboolean  has_compared;
+  gboolean  legend_compared;
   gboolean  has_predicted;
   gboolean  has_extracted;
   gboolean  legend_extracted;  /* which series the clip has: only those are in the legend */
@@ -24,17 +27,21 @@ G_DEFINE_FINAL_TYPE (WkpMouthView, wkp_mouth_view, GTK_TYPE_WIDGET)
 /* GNOME palette: orange for the prediction, blue for the measurement. */
 static const double predicted_rgb[3] = { 0.90, 0.38, 0.0 };
 static const double extracted_rgb[3] = { 0.11, 0.44, 0.85 };
+static const double compared_rgb[3] = { 0.57, 0.25, 0.67 };
+
+/* line styles: solid (extracted), dashed (predicted), dotted (compared) */
+static const double dashes[3][2] = { { 0, 0 }, { 5.0, 3.0 }, { 1.5, 2.5 } };
 
 static void
 draw_mouth (cairo_t *cr, const float *pts, double scale, double ox, double oy,
-            const double rgb[3], gboolean dashed)
+            const double rgb[3], int style)
 {
-  static const double dash[] = { 5.0, 3.0 };
+  gboolean dashed = style != 0;
   cairo_new_path (cr);
   wkp_face_shape_path (cr, pts, scale, ox, oy, TRUE);
   cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
   cairo_set_line_width (cr, 2.0);
-  cairo_set_dash (cr, dash, dashed ? 2 : 0, 0);
+  cairo_set_dash (cr, dashes[style], dashed ? 2 : 0, 0);
   cairo_stroke (cr);
   cairo_set_dash (cr, NULL, 0, 0);
   for (int i = WKP_VIEW_MOUTH_FIRST; i < WKP_VIEW_N_POINTS; i++)
@@ -78,11 +85,16 @@ wkp_mouth_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
   if (self->has_extracted)
-    draw_mouth (cr, self->extracted, scale, ox, oy, extracted_rgb, FALSE);
+    draw_mouth (cr, self->extracted, scale, ox, oy, extracted_rgb, 0);
+  if (self->has_compared)
+    draw_mouth (cr, self->compared, scale, ox, oy, compared_rgb, 2);
   if (self->has_predicted)
-    draw_mouth (cr, self->predicted, scale, ox, oy, predicted_rgb, TRUE);
+    draw_mouth (cr, self->predicted, scale, ox, oy, predicted_rgb, 1);
 
-  /* legend swatches: extracted on the left, predicted on the right half */
+  /* legend swatches: extracted on the left, predicted on the right half
+   * (thirds when a second model is compared) */
+  gboolean three = self->legend_compared || self->has_compared;
+  double slot = three ? w / 3 : w / 2;
   cairo_set_line_width (cr, 3.0);
   if (self->legend_extracted)
     {
@@ -93,10 +105,18 @@ wkp_mouth_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
   if (self->legend_predicted)
     {
-      static const double dash[] = { 5.0, 3.0 };
-      double lx = w / 2 + 4;
+      double lx = slot + 4;
       cairo_set_source_rgb (cr, predicted_rgb[0], predicted_rgb[1], predicted_rgb[2]);
-      cairo_set_dash (cr, dash, 2, 0);
+      cairo_set_dash (cr, dashes[1], 2, 0);
+      cairo_move_to (cr, lx, 13);
+      cairo_line_to (cr, lx + 22, 13);
+      cairo_stroke (cr);
+    }
+  if (three)
+    {
+      double lx = 2 * slot + 4;
+      cairo_set_source_rgb (cr, compared_rgb[0], compared_rgb[1], compared_rgb[2]);
+      cairo_set_dash (cr, dashes[2], 2, 0);
       cairo_move_to (cr, lx, 13);
       cairo_line_to (cr, lx + 22, 13);
       cairo_stroke (cr);
@@ -106,7 +126,9 @@ wkp_mouth_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (self->legend_extracted)
     wkp_snapshot_append_text (widget, snapshot, _("Extracted"), 36, 4, &fg);
   if (self->legend_predicted)
-    wkp_snapshot_append_text (widget, snapshot, _("Predicted"), w / 2 + 32, 4, &fg);
+    wkp_snapshot_append_text (widget, snapshot, _("Predicted"), slot + 32, 4, &fg);
+  if (three)
+    wkp_snapshot_append_text (widget, snapshot, _("Compared"), 2 * slot + 32, 4, &fg);
   if (self->note != NULL)
     wkp_snapshot_append_text (widget, snapshot, self->note, 8, h - 22, &fg);
 }
@@ -178,6 +200,30 @@ wkp_mouth_view_set_extracted (WkpMouthView *self, const float *points)
 {
   g_return_if_fail (WKP_IS_MOUTH_VIEW (self));
   set_points (self, self->extracted, &self->has_extracted, points);
+}
+
+void
+wkp_mouth_view_set_compared (WkpMouthView *self, const float *points)
+{
+  g_return_if_fail (WKP_IS_MOUTH_VIEW (self));
+  set_points (self, self->compared, &self->has_compared, points);
+}
+
+void
+wkp_mouth_view_set_compared_legend (WkpMouthView *self, gboolean compared)
+{
+  g_return_if_fail (WKP_IS_MOUTH_VIEW (self));
+  if (self->legend_compared == !!compared)
+    return;
+  self->legend_compared = !!compared;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+wkp_mouth_view_get_compared_legend (WkpMouthView *self)
+{
+  g_return_val_if_fail (WKP_IS_MOUTH_VIEW (self), FALSE);
+  return self->legend_compared || self->has_compared;
 }
 
 void

@@ -15,6 +15,11 @@ GtkWidget *wkp_mouth_view_new           (void);
 /* 68 canonical (x, y) pairs each; NULL clears. Copied. */
 void       wkp_mouth_view_set_predicted (WkpMouthView *self, const float *points);
 void       wkp_mouth_view_set_extracted (WkpMouthView *self, const float *points);
+/* A second model's prediction (purple, dotted); its legend entry shows
+ * while points are set or wkp_mouth_view_set_compared_legend() says so. */
+void       wkp_mouth_view_set_compared  (WkpMouthView *self, const float *points);
+void       wkp_mouth_view_set_compared_legend (WkpMouthView *self, gboolean compared);
+gboolean   wkp_mouth_view_get_compared_legend (WkpMouthView *self);
 /* The canonical-frame box mapped to the widget (aspect kept). */
 /* Which series the legend names (both by default): a clip without landmarks
  * or without a model shows only what it has. */

@@ -133,6 +133,10 @@ deliver_main (gpointer data)
           clip->predicted_aperture = g_steal_pointer (&d->aperture);
           clip->model_name = g_steal_pointer (&d->model_name);
           break;
+        case WKP_CLIP_PART_COMPARED:
+          wkp_studio_clip_set_compared (clip, g_steal_pointer (&d->canon), g_steal_pointer (&d->aperture),
+                                        g_steal_pointer (&d->model_name));
+          break;
         }
       clip->parts |= d->part;
       wkp_session_clip_updated (self->session, d->part);
@@ -278,6 +282,43 @@ wkp_spectrogram_data_compute (const WkpAudio *audio, WkpRational fps, gint64 n_f
   return TRUE;
 }
 
+gboolean
+wkp_studio_predict (const char *model_file, const WkpAudio *audio, WkpRational fps, gint64 n_frames,
+                    GCancellable *cancellable, WkpStudioPrediction *out, GError **error)
+{
+  g_autoptr(WkpModel) model = wkp_model_load (model_file, error);
+  float *pred;
+
+  if (model == NULL)
+    return FALSE;
+  if (model->features.sample_rate != WKP_AUDIO_RATE)
+    {
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_UNSUPPORTED, "%s: model expects %d Hz audio", model_file,
+                   model->features.sample_rate);
+      return FALSE;
+    }
+  pred = wkp_model_predict_audio (model, audio->samples, audio->n_samples, fps, n_frames, 1, cancellable, error);
+  if (pred == NULL)
+    return FALSE;
+  out->aperture = aperture_of (pred, n_frames);
+  out->canon = g_bytes_new_take (pred, n_frames * WKP_N_LANDMARKS * 2 * sizeof (float));
+  {
+    g_autofree char *base = g_path_get_basename (model_file);
+    out->name = wkp_model_n_members (model) > 1
+                ? g_strdup_printf (_("%s (ensemble of %d networks)"), base, wkp_model_n_members (model))
+                : g_steal_pointer (&base);
+  }
+  return TRUE;
+}
+
+void
+wkp_studio_prediction_clear (WkpStudioPrediction *prediction)
+{
+  g_clear_pointer (&prediction->canon, g_bytes_unref);
+  g_clear_pointer (&prediction->aperture, g_bytes_unref);
+  g_clear_pointer (&prediction->name, g_free);
+}
+
 /* --- thread A: audio, features, prediction ---------------------------------- */
 
 /* The clip's audio could not be read (a video without an audio stream, a
@@ -311,6 +352,8 @@ deliver_video_only (WkpOpenJob *self, GError *audio_error)
   deliver_error (self, WKP_CLIP_PART_FEATURES, audio_error);
   if (clip->model_file != NULL)
     deliver_error (self, WKP_CLIP_PART_PREDICTION, audio_error);
+  if (clip->compare_model_file != NULL)
+    deliver_error (self, WKP_CLIP_PART_COMPARED, audio_error);
 }
 
 static gpointer
@@ -364,34 +407,26 @@ audio_thread (gpointer data)
   g_clear_error (&error);
   stage_finished (self, STAGE_FEATURES);
 
-  if (clip->model_file != NULL && !wkp_check_cancelled (self->cancellable, &error))
+  /* the model, then the one to compare with */
+  for (int k = 0; k < 2; k++)
     {
-      g_autoptr(WkpModel) model = wkp_model_load (clip->model_file, &error);
-      float *pred = NULL;
-      if (model != NULL && model->features.sample_rate != WKP_AUDIO_RATE)
-        g_set_error (&error, WKP_MODEL_ERROR, WKP_ERROR_UNSUPPORTED,
-                     "%s: model expects %d Hz audio", clip->model_file, model->features.sample_rate);
-      else if (model != NULL)
-        pred = wkp_model_predict_audio (model, ca->audio->samples, ca->audio->n_samples, ca->fps,
-                                        ca->n_frames, 1, self->cancellable, &error);
-      if (pred == NULL)
-        deliver_error (self, WKP_CLIP_PART_PREDICTION, error);
-      else
+      const char *model_file = k == 0 ? clip->model_file : clip->compare_model_file;
+      WkpClipPart part = k == 0 ? WKP_CLIP_PART_PREDICTION : WKP_CLIP_PART_COMPARED;
+      WkpStudioPrediction sp = { 0 };
+      if (model_file == NULL || wkp_check_cancelled (self->cancellable, &error))
+        continue;
+      if (!wkp_studio_predict (model_file, ca->audio, ca->fps, ca->n_frames, self->cancellable, &sp, &error))
         {
-          d = g_new0 (Delivery, 1);
-          d->part = WKP_CLIP_PART_PREDICTION;
-          d->aperture = aperture_of (pred, ca->n_frames);
-          d->canon = g_bytes_new_take (pred, ca->n_frames * WKP_N_LANDMARKS * 2 * sizeof (float));
-          d->model_name = g_path_get_basename (clip->model_file);
-          if (wkp_model_n_members (model) > 1)
-            {
-              char *name = g_strdup_printf (_("%s (ensemble of %d networks)"), d->model_name,
-                                            wkp_model_n_members (model));
-              g_free (d->model_name);
-              d->model_name = name;
-            }
-          deliver (self, d);
+          deliver_error (self, part, error);
+          g_clear_error (&error);
+          continue;
         }
+      d = g_new0 (Delivery, 1);
+      d->part = part;
+      d->aperture = g_steal_pointer (&sp.aperture);
+      d->canon = g_steal_pointer (&sp.canon);
+      d->model_name = g_steal_pointer (&sp.name);
+      deliver (self, d);
     }
   stage_finished (self, STAGE_PREDICTION);
 

@@ -42,6 +42,20 @@ typedef struct {
 gboolean    wkp_spectrogram_data_compute (const WkpAudio *audio, WkpRational fps, gint64 n_frames,
                                           WkpFeatureKind kind, WkpSpectrogramData *out, GError **error);
 
+/* A model's prediction for a clip's audio: canonical points [n_frames, 68, 2],
+ * their inner-lip apertures [n_frames] and a display name. Runs on any
+ * thread. */
+typedef struct {
+  GBytes *canon;
+  GBytes *aperture;
+  char   *name;
+} WkpStudioPrediction;
+
+gboolean    wkp_studio_predict           (const char *model_file, const WkpAudio *audio, WkpRational fps,
+                                          gint64 n_frames, GCancellable *cancellable, WkpStudioPrediction *out,
+                                          GError **error);
+void        wkp_studio_prediction_clear  (WkpStudioPrediction *prediction);
+
 /* Signals: "progress" (), "part-failed" (guint part, const char *message),
  * "finished" (gboolean cancelled). */
 

@@ -32,7 +32,7 @@ static int
 wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline)
 {
   GVariantDict *options = g_application_command_line_get_options_dict (cmdline);
-  g_autofree char *audio = NULL, *landmarks = NULL, *model = NULL, *fps_text = NULL, *bench = NULL;
+  g_autofree char *audio = NULL, *landmarks = NULL, *model = NULL, *compare = NULL, *fps_text = NULL, *bench = NULL;
   double position = -1;
   g_autofree const char **files = NULL;
   gboolean silent = FALSE;
@@ -43,6 +43,7 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
   g_variant_dict_lookup (options, "audio", "^ay", &audio);
   g_variant_dict_lookup (options, "landmarks", "^ay", &landmarks);
   g_variant_dict_lookup (options, "model", "^ay", &model);
+  g_variant_dict_lookup (options, "compare", "^ay", &compare);
   g_variant_dict_lookup (options, "fps", "s", &fps_text);
   g_variant_dict_lookup (options, "bench", "s", &bench);
   g_variant_dict_lookup (options, "silent", "b", &silent);
@@ -58,33 +59,57 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
           return 2;
         }
     }
-  if (files != NULL && g_strv_length ((char **) files) > 1)
+  if (files != NULL && (g_strv_length ((char **) files) > 2 || (files[0] != NULL && files[1] != NULL && audio != NULL)))
     {
-      g_application_command_line_printerr (cmdline, "%s\n", _("wav2kp-studio: give one media file (use --audio for a separate audio file)"));
+      g_application_command_line_printerr (cmdline, "%s\n", _("wav2kp-studio: give one media file, or a video and its audio file"));
       return 2;
     }
+  /* files named on the command line must exist: say so here rather than in
+   * a window that opens without them */
+  {
+    const char *named[] = { audio, landmarks, model, compare };
+    const char *flags[] = { "--audio", "--landmarks", "--model", "--compare" };
+    for (guint i = 0; i < G_N_ELEMENTS (named); i++)
+      if (named[i] != NULL && !g_file_test (named[i], G_FILE_TEST_IS_REGULAR))
+        {
+          g_application_command_line_printerr (cmdline, "wav2kp-studio: %s %s: %s\n", flags[i], named[i],
+                                               g_file_test (named[i], G_FILE_TEST_IS_DIR) ? _("is a folder, not a file")
+                                                                                          : _("no such file"));
+          return 2;
+        }
+  }
 
-  window = wkp_studio_window_new (GTK_APPLICATION (app), silent || bench != NULL);
-  gtk_window_present (GTK_WINDOW (window));
-
-  if (files != NULL && files[0] != NULL)
+  /* one file (video or audio alone), or a video and its audio in any order */
+  for (int i = 0; files != NULL && i < 2 && files[i] != NULL; i++)
     {
-      g_autoptr(GFile) f = g_application_command_line_create_file_for_arg (cmdline, files[0]);
+      g_autoptr(GFile) f = g_application_command_line_create_file_for_arg (cmdline, files[i]);
       char *path = g_file_get_path (f);
-      if (is_audio_path (path) && audio == NULL)
+      gboolean pair = files[1] != NULL;
+      if (is_audio_path (path) && audio == NULL && abs_audio == NULL && (!pair || video != NULL || i == 0))
         abs_audio = path;
-      else
+      else if (video == NULL)
         video = path;
+      else
+        {
+          g_application_command_line_printerr (cmdline, "wav2kp-studio: %s: %s\n", files[i],
+                                               _("give one video and one audio file"));
+          g_free (path);
+          return 2;
+        }
     }
   if (audio != NULL && abs_audio == NULL)
     {
       g_autoptr(GFile) f = g_application_command_line_create_file_for_arg (cmdline, audio);
       abs_audio = g_file_get_path (f);
     }
+  window = wkp_studio_window_new (GTK_APPLICATION (app), silent || bench != NULL);
+  gtk_window_present (GTK_WINDOW (window));
+
   request.video = video;
   request.audio = abs_audio;
   request.landmarks = landmarks;
   request.model = model;
+  request.compare_model = compare;
 
   if (bench != NULL)
     return wkp_studio_bench_start (window, bench, &request, start_time) ? 0 : 2;
@@ -167,15 +192,16 @@ wkp_studio_app_init (WkpStudioApp *self)
     { "audio", 'a', 0, G_OPTION_ARG_FILENAME, NULL, N_("Audio file to pair with a silent video"), N_("FILE") },
     { "landmarks", 'l', 0, G_OPTION_ARG_FILENAME, NULL, N_("Landmark file to show instead of extracting"), N_("FILE") },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, NULL, N_("Model to predict with (default: the shipped model)"), N_("MODEL") },
+    { "compare", 'c', 0, G_OPTION_ARG_FILENAME, NULL, N_("A second model to compare with (e.g. another checkpoint)"), N_("MODEL") },
     { "fps", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Frame rate of an image sequence (e.g. 25 or 30000/1001)"), N_("RATE") },
     { "position", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE, NULL, "Start at this time (seconds)", "SECONDS" },
     { "silent", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, NULL, "Play audio to a silent clock-synchronised sink", NULL },
     { "bench", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, NULL, "Measure startup or playback and quit", "startup|playback" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, NULL, N_("[FILE]") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, NULL, NULL },
     { NULL }
   };
   g_application_add_main_option_entries (G_APPLICATION (self), entries);
-  g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[FILE]"));
+  g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[FILE] [AUDIO-FILE]"));
   g_application_set_option_context_summary (G_APPLICATION (self),
                                             _("Show a talking-face clip's video, landmarks, audio features and predicted mouth keypoints on one timeline."));
 }

@@ -30,6 +30,10 @@ clip_clear (gpointer data)
   g_free (clip->audio);
   g_free (clip->landmarks_file);
   g_free (clip->model_file);
+  g_free (clip->compare_model_file);
+  g_clear_pointer (&clip->compared_canon, g_bytes_unref);
+  g_clear_pointer (&clip->compared_aperture, g_bytes_unref);
+  g_free (clip->compared_name);
   g_free (clip->audio_source);
   g_clear_pointer (&clip->samples, wkp_audio_free);
   g_clear_pointer (&clip->spectrogram, g_bytes_unref);
@@ -90,6 +94,27 @@ const float *
 wkp_studio_clip_predicted_at (const WkpStudioClip *clip, gint64 frame)
 {
   return points_at (clip->predicted_canon, frame);
+}
+
+const float *
+wkp_studio_clip_compared_at (const WkpStudioClip *clip, gint64 frame)
+{
+  return points_at (clip->compared_canon, frame);
+}
+
+void
+wkp_studio_clip_set_compared (WkpStudioClip *clip, GBytes *canon, GBytes *aperture, char *name)
+{
+  g_clear_pointer (&clip->compared_canon, g_bytes_unref);
+  g_clear_pointer (&clip->compared_aperture, g_bytes_unref);
+  g_free (clip->compared_name);
+  clip->compared_canon = canon;
+  clip->compared_aperture = aperture;
+  clip->compared_name = name;
+  if (canon != NULL)
+    clip->parts |= WKP_CLIP_PART_COMPARED;
+  else
+    clip->parts &= ~WKP_CLIP_PART_COMPARED;
 }
 
 const float *

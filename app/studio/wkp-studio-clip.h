@@ -16,6 +16,7 @@ typedef enum {
   WKP_CLIP_PART_FEATURES = 1 << 1,     /* spectrogram matrix */
   WKP_CLIP_PART_LANDMARKS = 1 << 2,    /* extracted landmarks (pixels + canonical) */
   WKP_CLIP_PART_PREDICTION = 1 << 3,   /* predicted canonical landmarks */
+  WKP_CLIP_PART_COMPARED = 1 << 4,     /* a second model's prediction, to compare */
 } WkpClipPart;
 
 typedef struct {
@@ -24,6 +25,7 @@ typedef struct {
   char        *audio;          /* separate audio file, or NULL */
   char        *landmarks_file; /* given landmark file, or NULL to extract */
   char        *model_file;     /* model to predict with, or NULL (no model) */
+  char        *compare_model_file; /* a second model to compare with, or NULL */
   WkpRational  fps_hint;       /* image sequences / audio-only */
 
   /* MEDIA */
@@ -54,6 +56,11 @@ typedef struct {
   GBytes      *predicted_aperture;
   char        *model_name;
 
+  /* COMPARED: the same from compare_model_file */
+  GBytes      *compared_canon;
+  GBytes      *compared_aperture;
+  char        *compared_name;
+
   WkpClipPart  parts;          /* which parts have arrived */
   char        *errors;         /* messages of parts that failed, one per line */
 } WkpStudioClip;
@@ -67,6 +74,9 @@ char          *wkp_studio_clip_title (const WkpStudioClip *clip);
 /* Pointer to 68 canonical points of @frame, or NULL. */
 const float   *wkp_studio_clip_extracted_at (const WkpStudioClip *clip, gint64 frame);
 const float   *wkp_studio_clip_predicted_at (const WkpStudioClip *clip, gint64 frame);
+const float   *wkp_studio_clip_compared_at  (const WkpStudioClip *clip, gint64 frame);
+/* Replaces the COMPARED part (takes the three; NULLs clear it). Main thread. */
+void           wkp_studio_clip_set_compared (WkpStudioClip *clip, GBytes *canon, GBytes *aperture, char *name);
 const float   *wkp_studio_clip_pixels_at    (const WkpStudioClip *clip, gint64 frame);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpStudioClip, wkp_studio_clip_unref)

@@ -8,6 +8,7 @@
 #include "wkp-config.h"
 #include "wkp-face.h"
 #include "wkp-media.h"
+#include "wkp-metrics.h"
 #include "wkp-open-job.h"
 #include "wkp-studio-export.h"
 #include "wkp-studio-resources.h"
@@ -25,6 +26,7 @@ struct _WkpStudioWindow
   WkpTimelineBar     *timeline_bar;
   GtkLabel           *frame_label;
   GtkLabel           *spectrogram_label;
+  GtkLabel           *aperture_label;
   GtkInscription     *time_label;
   GtkLabel           *status_label;
   GtkProgressBar     *progress_bar;
@@ -40,7 +42,7 @@ struct _WkpStudioWindow
   guint               tick_id;
   gboolean            silent;
   gint64              pending_seek;   /* -1: none */
-  GCancellable       *export_cancellable;  /* while an export runs */
+  GCancellable       *task_cancellable;   /* while an export or a comparison runs */
   gint                export_permille;     /* atomic, written by the export thread */
   guint               export_tick;         /* progress bar refresh while exporting */
   char               *export_output;
@@ -78,11 +80,63 @@ update_overlays (WkpStudioWindow *self)
       wkp_frame_view_set_landmarks (self->frame_view, NULL);
       wkp_mouth_view_set_extracted (self->mouth_view, NULL);
       wkp_mouth_view_set_predicted (self->mouth_view, NULL);
+      wkp_mouth_view_set_compared (self->mouth_view, NULL);
       return;
     }
   wkp_frame_view_set_landmarks (self->frame_view, wkp_studio_clip_pixels_at (clip, frame));
   wkp_mouth_view_set_extracted (self->mouth_view, wkp_studio_clip_extracted_at (clip, frame));
   wkp_mouth_view_set_predicted (self->mouth_view, wkp_studio_clip_predicted_at (clip, frame));
+  wkp_mouth_view_set_compared (self->mouth_view, wkp_studio_clip_compared_at (clip, frame));
+}
+
+/* How well a prediction follows the extracted mouth over the whole clip:
+ * the evaluation's own numbers (wkp_metrics_compare_tracks, as `wav2kp
+ * evaluate` computes them per clip). "" when there is nothing to compare. */
+static char *
+agreement_text (const WkpStudioClip *clip, GBytes *canon)
+{
+  WkpMetrics m;
+  if (canon == NULL || clip->track == NULL || clip->track->n_frames != clip->n_frames)
+    return g_strdup ("");
+  wkp_metrics_compare_tracks (clip->track->points, g_bytes_get_data (canon, NULL), clip->n_frames,
+                              WKP_METRICS_MAX_LAG, &m);
+  if (!isfinite (m.aperture_r))
+    return g_strdup ("");
+  /* TRANSLATORS: aperture correlation at lag 0, the best lag in frames and its
+   * correlation, the mouth landmark distance (inter-ocular units) */
+  return g_strdup_printf (_("r %.2f (lag %+d: %.2f), LMD %.3f"), m.aperture_r, m.best_lag, m.best_lag_r,
+                          m.lmd_mouth);
+}
+
+static void
+update_aperture_label (WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  g_autofree char *pred = clip != NULL ? agreement_text (clip, clip->predicted_canon) : g_strdup ("");
+  g_autofree char *comp = clip != NULL ? agreement_text (clip, clip->compared_canon) : g_strdup ("");
+  g_autofree char *text = NULL;
+  const char *title = _("Inner-lip aperture (÷ inter-ocular distance)");
+
+  if (*pred != '\0' && *comp != '\0')
+    /* TRANSLATORS: the panel title, then the agreement of each model with the extracted mouth */
+    text = g_strdup_printf (_("%s — predicted %s · compared %s"), title, pred, comp);
+  else if (*pred != '\0' || *comp != '\0')
+    text = g_strdup_printf (_("%s — %s %s"), title, *pred != '\0' ? _("predicted") : _("compared"),
+                            *pred != '\0' ? pred : comp);
+  else
+    text = g_strdup (title);
+  gtk_label_set_text (self->aperture_label, text);
+  if (*pred != '\0' || *comp != '\0')
+    {
+      g_autofree char *tip = g_strdup_printf ("%s\n\n%s", text,
+                                              _("r: Pearson correlation of the predicted with the extracted inner-lip "
+                                                "aperture over the clip at lag 0, then at the best lag within ±3 "
+                                                "frames; LMD: mean mouth landmark distance in inter-ocular units. "
+                                                "The same numbers as wav2kp evaluate."));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->aperture_label), tip);
+    }
+  else
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->aperture_label), NULL);
 }
 
 static void
@@ -127,11 +181,18 @@ set_mouth_note (WkpStudioWindow *self)
     wkp_mouth_view_set_note (self->mouth_view, _("No prediction (see the status line)"));
   else if (!(clip->parts & WKP_CLIP_PART_PREDICTION))
     wkp_mouth_view_set_note (self->mouth_view, _("Predicting…"));
+  else if (clip->compared_name != NULL)
+    {
+      g_autofree char *note = g_strdup_printf (_("Model: %s · compared: %s"), clip->model_name,
+                                               clip->compared_name);
+      wkp_mouth_view_set_note (self->mouth_view, note);
+    }
   else
     {
       g_autofree char *note = g_strdup_printf (_("Model: %s"), clip->model_name);
       wkp_mouth_view_set_note (self->mouth_view, note);
     }
+  wkp_mouth_view_set_compared_legend (self->mouth_view, clip != NULL && (clip->parts & WKP_CLIP_PART_COMPARED));
 }
 
 static void
@@ -169,6 +230,11 @@ on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
   if (part & WKP_CLIP_PART_PREDICTION)
     wkp_aperture_plot_set_series (self->aperture_plot, WKP_APERTURE_PREDICTED, clip->predicted_aperture,
                                   clip->n_frames, clip->fps.num, clip->fps.den);
+  if (part & WKP_CLIP_PART_COMPARED)
+    wkp_aperture_plot_set_series (self->aperture_plot, WKP_APERTURE_COMPARED, clip->compared_aperture,
+                                  clip->n_frames, clip->fps.num, clip->fps.den);
+  if (part & (WKP_CLIP_PART_LANDMARKS | WKP_CLIP_PART_PREDICTION | WKP_CLIP_PART_COMPARED))
+    update_aperture_label (self);
   set_mouth_note (self);
   update_overlays (self);
   update_time_label (self);
@@ -200,6 +266,7 @@ on_job_failed (WkpOpenJob *job, guint part, const char *message, WkpStudioWindow
                    : part == WKP_CLIP_PART_FEATURES    ? _("Audio features failed")
                    : part == WKP_CLIP_PART_LANDMARKS   ? _("Landmark extraction failed")
                    : part == WKP_CLIP_PART_PREDICTION  ? _("Prediction failed")
+                   : part == WKP_CLIP_PART_COMPARED    ? _("Comparison failed")
                                                        : _("Analysis failed");
   g_autofree char *text = g_strdup_printf (_("%s: %s"), what, message);
 
@@ -287,6 +354,7 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   cancel_job (self);
   model = request->model != NULL ? g_strdup (request->model) : wkp_studio_default_model ();
   clip = wkp_studio_clip_new (request->video, request->audio, request->landmarks, model, request->fps);
+  clip->compare_model_file = g_strdup (request->compare_model);
 
   wkp_frame_view_set_frame (self->frame_view, NULL, -1);
   wkp_frame_view_set_placeholder (self->frame_view, NULL);
@@ -295,6 +363,7 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
     wkp_aperture_plot_set_series (self->aperture_plot, s, NULL, 0, 0, 0);
   gtk_label_set_text (self->frame_label, _("Video and extracted landmarks"));
   wkp_session_set_clip (self->session, clip);
+  update_aperture_label (self);
 
   title = wkp_studio_clip_title (clip);
   gtk_window_set_title (GTK_WINDOW (self), title);
@@ -695,8 +764,8 @@ action_cancel_jobs (GSimpleAction *a, GVariant *p, gpointer user_data)
   WkpStudioWindow *self = user_data;
   if (self->job != NULL)
     wkp_open_job_cancel (self->job);
-  if (self->export_cancellable != NULL)
-    g_cancellable_cancel (self->export_cancellable);
+  if (self->task_cancellable != NULL)
+    g_cancellable_cancel (self->task_cancellable);
 }
 
 /* --- export ------------------------------------------------------------------ */
@@ -746,7 +815,7 @@ export_done (GObject *source, GAsyncResult *result, gpointer user_data)
       gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), FALSE);
     }
   g_clear_handle_id (&self->export_tick, g_source_remove);
-  g_clear_object (&self->export_cancellable);
+  g_clear_object (&self->task_cancellable);
   g_object_unref (self);
 }
 
@@ -761,7 +830,7 @@ wkp_studio_window_export (WkpStudioWindow *self, const char *output)
                                      : _("Export failed: wait until the analysis or the export running now has finished"));
       return;
     }
-  self->export_cancellable = g_cancellable_new ();
+  self->task_cancellable = g_cancellable_new ();
   self->export_output = g_strdup (output);
   g_atomic_int_set (&self->export_permille, 0);
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
@@ -772,7 +841,7 @@ wkp_studio_window_export (WkpStudioWindow *self, const char *output)
     set_status (self, text);
   }
   self->export_tick = g_timeout_add (100, export_tick, self);
-  wkp_studio_export_async (clip, output, export_progress, self, self->export_cancellable, export_done,
+  wkp_studio_export_async (clip, output, export_progress, self, self->task_cancellable, export_done,
                            g_object_ref (self));
 }
 
@@ -818,6 +887,150 @@ action_export (GSimpleAction *action, GVariant *param, gpointer user_data)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
 
+/* --- compare with a second model ------------------------------------------------ */
+
+typedef struct {
+  WkpStudioClip *clip;
+  char          *model;
+} CompareTask;
+
+static void
+compare_task_free (gpointer data)
+{
+  CompareTask *t = data;
+  wkp_studio_clip_unref (t->clip);
+  g_free (t->model);
+  g_free (t);
+}
+
+static void
+prediction_free (gpointer data)
+{
+  wkp_studio_prediction_clear (data);
+  g_free (data);
+}
+
+static void
+compare_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  CompareTask *t = task_data;
+  WkpStudioPrediction *p = g_new0 (WkpStudioPrediction, 1);
+  GError *error = NULL;
+  if (wkp_studio_predict (t->model, t->clip->samples, t->clip->fps, t->clip->n_frames, cancellable, p, &error))
+    g_task_return_pointer (task, p, prediction_free);
+  else
+    {
+      prediction_free (p);
+      g_task_return_error (task, error);
+    }
+}
+
+static void
+compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;   /* a reference, held while predicting */
+  CompareTask *t = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  WkpStudioPrediction *p = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (self->session != NULL && wkp_session_get_clip (self->session) == t->clip)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), FALSE);
+      if (p != NULL)
+        {
+          g_free (t->clip->compare_model_file);
+          t->clip->compare_model_file = g_strdup (t->model);
+          wkp_studio_clip_set_compared (t->clip, g_steal_pointer (&p->canon), g_steal_pointer (&p->aperture),
+                                        g_steal_pointer (&p->name));
+          set_status (self, _("Ready"));
+          wkp_session_clip_updated (self->session, WKP_CLIP_PART_COMPARED);
+        }
+      else
+        {
+          g_autofree char *text = g_strdup_printf (_("%s: %s"), _("Comparison failed"), error->message);
+          set_status (self, text);
+        }
+    }
+  if (p != NULL)
+    prediction_free (p);
+  g_clear_object (&self->task_cancellable);
+  g_object_unref (self);
+}
+
+void
+wkp_studio_window_compare (WkpStudioWindow *self, const char *model)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  g_autoptr(GTask) task = NULL;
+  CompareTask *t;
+
+  if (clip == NULL || clip->samples == NULL || wkp_studio_window_is_busy (self) || model == NULL)
+    {
+      set_status (self, clip == NULL || wkp_studio_window_is_busy (self)
+                        ? _("Comparison failed: wait until a clip is open and its analysis has finished")
+                        : _("Comparison failed: the clip has no audio to predict from"));
+      return;
+    }
+  self->task_cancellable = g_cancellable_new ();
+  t = g_new0 (CompareTask, 1);
+  t->clip = wkp_studio_clip_ref (clip);
+  t->model = g_strdup (model);
+  task = g_task_new (NULL, self->task_cancellable, compare_done, g_object_ref (self));
+  g_task_set_task_data (task, t, compare_task_free);
+  g_task_set_name (task, "[wkp] compare model");
+  gtk_progress_bar_pulse (self->progress_bar);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), TRUE);
+  set_status (self, _("Predicting with the model to compare…"));
+  g_task_run_in_thread (task, compare_thread);
+}
+
+static void
+on_compare_response (GtkNativeDialog *dialog, int response, WkpStudioWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+      if (path != NULL)
+        wkp_studio_window_compare (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+action_compare (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  GtkFileChooserNative *dialog;
+  GtkFileFilter *filter;
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+
+  if (clip == NULL || clip->samples == NULL || wkp_studio_window_is_busy (self))
+    {
+      wkp_studio_window_compare (self, NULL);   /* says why not */
+      return;
+    }
+  dialog = gtk_file_chooser_native_new (_("Compare With Model"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                        _("_Compare"), _("_Cancel"));
+  filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, _("wav2kp models (*.wkpm)"));
+  gtk_file_filter_add_pattern (filter, "*.wkpm");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_object_unref (filter);
+  add_file_filter (GTK_FILE_CHOOSER (dialog), _("All files"), NULL, NULL);
+  if (clip->model_file != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (clip->model_file);
+      g_autoptr(GFile) folder = g_file_new_for_path (dir);
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), folder, NULL);
+    }
+  g_signal_connect (dialog, "response", G_CALLBACK (on_compare_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+
 static void
 on_rate_selected (GtkDropDown *dropdown, GParamSpec *pspec, WkpStudioWindow *self)
 {
@@ -847,6 +1060,7 @@ static const GActionEntry win_entries[] = {
   { "clear-selection", action_clear_selection, NULL, NULL, NULL, { 0 } },
   { "cancel-jobs", action_cancel_jobs, NULL, NULL, NULL, { 0 } },
   { "export", action_export, NULL, NULL, NULL, { 0 } },
+  { "compare", action_compare, NULL, NULL, NULL, { 0 } },
 };
 
 /* --- recent files --------------------------------------------------------------- */
@@ -1041,8 +1255,8 @@ wkp_studio_window_dispose (GObject *object)
 {
   WkpStudioWindow *self = WKP_STUDIO_WINDOW (object);
   cancel_job (self);
-  if (self->export_cancellable != NULL)
-    g_cancellable_cancel (self->export_cancellable);
+  if (self->task_cancellable != NULL)
+    g_cancellable_cancel (self->task_cancellable);
   g_clear_handle_id (&self->export_tick, g_source_remove);
   if (self->tick_id != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
@@ -1085,6 +1299,7 @@ wkp_studio_window_class_init (WkpStudioWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, timeline_bar);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, frame_label);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, spectrogram_label);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, aperture_label);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, time_label);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, status_label);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, progress_bar);
@@ -1203,5 +1418,5 @@ wkp_studio_window_get_view (WkpStudioWindow *self, const char *name)
 gboolean
 wkp_studio_window_is_busy (WkpStudioWindow *self)
 {
-  return (self->job != NULL && wkp_open_job_is_running (self->job)) || self->export_cancellable != NULL;
+  return (self->job != NULL && wkp_open_job_is_running (self->job)) || self->task_cancellable != NULL;
 }

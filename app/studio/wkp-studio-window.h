@@ -16,6 +16,7 @@ typedef struct {
   const char *audio;       /* separate audio (or the audio-only file) */
   const char *landmarks;   /* landmark file instead of extraction */
   const char *model;       /* model file; NULL: the default model if installed */
+  const char *compare_model; /* a second model to compare with, or NULL */
   WkpRational fps;         /* image sequences, {0,0}: 25 */
 } WkpOpenRequest;
 
@@ -34,6 +35,10 @@ void             wkp_studio_window_set_playing (WkpStudioWindow *self, gboolean 
  * MP4 on a worker thread, as `wav2kp render` does; the status line says when
  * it is done or why it failed. "win.export" asks for the file name first. */
 void             wkp_studio_window_export   (WkpStudioWindow *self, const char *output);
+/* Predicts the open clip with a second model (worker thread) and shows it
+ * beside the first ("Compared", purple) with its agreement numbers.
+ * "win.compare" asks for the model file first. */
+void             wkp_studio_window_compare  (WkpStudioWindow *self, const char *model);
 
 /* For tests and benchmarks. */
 WkpSession      *wkp_studio_window_get_session (WkpStudioWindow *self);
