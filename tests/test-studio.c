@@ -819,6 +819,15 @@ test_bad_file_status (void)
   g_test_message ("status: %s", text);
   g_assert_true (g_str_has_prefix (text, "Cannot read the clip: "));
   g_assert_nonnull (strstr (text, "notes.mp4"));
+  /* said where the picture would be too, and no legend for series that cannot come */
+  g_assert_nonnull (strstr (wkp_frame_view_get_placeholder (WKP_FRAME_VIEW (wkp_studio_window_get_view (window, "frame"))),
+                            "notes.mp4"));
+  {
+    gboolean extracted = TRUE, predicted = TRUE;
+    wkp_mouth_view_get_legend (WKP_MOUTH_VIEW (wkp_studio_window_get_view (window, "mouth")), &extracted, &predicted);
+    g_assert_false (extracted);
+    g_assert_false (predicted);
+  }
   if (model != NULL)
     g_assert_cmpstr (wkp_mouth_view_get_note (WKP_MOUTH_VIEW (wkp_studio_window_get_view (window, "mouth"))), ==,
                      "No prediction (see the status line)");

@@ -140,7 +140,16 @@ wkp_frame_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           PangoLayout *layout = gtk_widget_create_pango_layout (widget, self->placeholder);
           GdkRGBA fg = { 0.8, 0.8, 0.8, 1.0 };
           int lw, lh;
+          pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
           pango_layout_get_pixel_size (layout, &lw, &lh);
+          if (lw > w - 32 && w > 64)
+            {
+              /* a long message (an error naming a file) wraps, centred */
+              pango_layout_set_width (layout, (int) (w - 32) * PANGO_SCALE);
+              pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+              pango_layout_get_pixel_size (layout, NULL, &lh);
+              lw = (int) w - 32;
+            }
           gtk_snapshot_save (snapshot);
           gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT ((w - lw) / 2, (h - lh) / 2));
           gtk_snapshot_append_layout (snapshot, layout, &fg);
@@ -312,6 +321,13 @@ wkp_frame_view_set_landmarks (WkpFrameView *self, const float *points)
   if (points != NULL)
     memcpy (self->points, points, sizeof self->points);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+const char *
+wkp_frame_view_get_placeholder (WkpFrameView *self)
+{
+  g_return_val_if_fail (WKP_IS_FRAME_VIEW (self), NULL);
+  return self->placeholder;
 }
 
 void

@@ -21,6 +21,7 @@ void       wkp_frame_view_set_source_size (WkpFrameView *self, int width, int he
 /* 68 (x, y) pairs in source pixels, NaN where unknown; NULL clears. Copied. */
 void       wkp_frame_view_set_landmarks (WkpFrameView *self, const float *points);
 /* Text shown when there is no picture. */
+const char *wkp_frame_view_get_placeholder (WkpFrameView *self);
 void       wkp_frame_view_set_placeholder (WkpFrameView *self, const char *text);
 
 /* The rectangle (widget coordinates) the picture occupies at the given

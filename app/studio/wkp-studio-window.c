@@ -170,7 +170,9 @@ set_mouth_note (WkpStudioWindow *self)
 {
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
   /* the legend names only what this clip can show */
-  wkp_mouth_view_set_legend (self->mouth_view, clip == NULL || clip->video != NULL || (clip->parts & WKP_CLIP_PART_LANDMARKS),
+  wkp_mouth_view_set_legend (self->mouth_view,
+                             clip == NULL || (clip->parts & WKP_CLIP_PART_LANDMARKS)
+                             || (clip->video != NULL && self->job != NULL),
                              clip == NULL || (clip->model_file != NULL
                                               && ((clip->parts & WKP_CLIP_PART_PREDICTION) || self->job != NULL)));
   if (clip == NULL)
@@ -275,6 +277,12 @@ on_job_failed (WkpOpenJob *job, guint part, const char *message, WkpStudioWindow
    * the tooltip lists them all */
   if (part == WKP_CLIP_PART_MEDIA || clip == NULL || clip->errors == NULL || strchr (clip->errors, '\n') == NULL)
     gtk_label_set_text (self->status_label, text);
+  if (part == WKP_CLIP_PART_MEDIA)
+    {
+      /* nothing to show: say why where the picture would be */
+      g_autofree char *big = g_strdup_printf ("%s\n\n%s", what, message);
+      wkp_frame_view_set_placeholder (self->frame_view, big);
+    }
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), clip != NULL && clip->errors != NULL ? clip->errors : text);
   set_mouth_note (self);
 }
