@@ -527,6 +527,11 @@ load_csv (const char *path, WkpRational fps, GError **error)
       last_index = index;
     }
 
+  if (last_index < 0)
+    {
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID, "%s: no data rows (only a header)", path);
+      return NULL;
+    }
   WkpRational rate = fps;
   if (!wkp_rational_is_valid (rate) && idx_first >= 0)
     rate = fps_from_timestamps (t_first, idx_first, t_last, idx_last);

@@ -572,6 +572,14 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
       g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: audio stream has no sample rate", path);
       goto out;
     }
+  /* a damaged header (e.g. 1 Hz) would be resampled to hours of audio */
+  if (dec->sample_rate < WKP_AUDIO_MIN_RATE || dec->sample_rate > WKP_AUDIO_MAX_RATE)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                   "%s: audio sample rate %d Hz is implausible (%d..%d Hz): a damaged header?", path,
+                   dec->sample_rate, WKP_AUDIO_MIN_RATE, WKP_AUDIO_MAX_RATE);
+      goto out;
+    }
 
   ret = swr_alloc_set_opts2 (&swr, &mono, AV_SAMPLE_FMT_FLT, rate,
                              &dec->ch_layout, dec->sample_fmt, dec->sample_rate, 0, NULL);
@@ -616,6 +624,12 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
       av_packet_unref (pkt);
       if (packets % 64 == 0 && wkp_check_cancelled (cancellable, error))
         goto out;
+      if (buf.len > (gint64) rate * WKP_AUDIO_MAX_SECONDS)
+        {
+          g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED, "%s: audio longer than %d hours",
+                       path, WKP_AUDIO_MAX_SECONDS / 3600);
+          goto out;
+        }
     }
   avcodec_send_packet (dec, NULL);
   while (avcodec_receive_frame (dec, frame) >= 0)
@@ -636,6 +650,11 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
       goto out;
     }
 
+  if (buf.len == 0)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: the audio stream has no samples", path);
+      goto out;
+    }
   audio = g_new0 (WkpAudio, 1);
   audio->rate = rate;
   audio->n_samples = buf.len;

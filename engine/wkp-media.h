@@ -64,6 +64,12 @@ gboolean      wkp_media_is_pattern     (const char *path);
  * accepts). NULL when @frame_path is not part of such a sequence. */
 char         *wkp_media_sequence_for_frame (const char *frame_path);
 
+/* Audio streams outside these rates are refused as damaged headers, and
+ * decoding stops with an error past this length. */
+#define WKP_AUDIO_MIN_RATE 4000
+#define WKP_AUDIO_MAX_RATE 768000
+#define WKP_AUDIO_MAX_SECONDS (6 * 3600)
+
 typedef struct {
   float  *samples;    /* mono float32 in [-1, 1] */
   gint64  n_samples;

@@ -339,6 +339,13 @@ test_malformed (void)
     g_assert_cmpint (g_unlink (s), ==, 0);
     expect_load_error (p, "status file");
   }
+  /* CSV: a header and no rows */
+  {
+    g_autofree char *p = g_build_filename (dir, "header-only.csv", NULL);
+    g_autofree char *h = csv_header (',');
+    write_text (p, h);
+    expect_load_error (p, "no data rows");
+  }
   /* CSV: text in numbers */
   {
     g_autofree char *p = g_build_filename (dir, "text.csv", NULL);

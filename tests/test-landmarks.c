@@ -463,6 +463,31 @@ test_errors (void)
     g_assert_nonnull (error);
     g_assert_nonnull (strstr (error->message, "text.mp4"));
   }
+  /* an MP4 cut short (its index at the front lists every frame): refused as
+   * by every other reader of clips, not tracked on the frames that remain */
+  {
+    g_autofree char *src = wkp_test_shared_file (CLIP_512);
+    g_autofree char *fs = g_build_filename (dir, "faststart.mp4", NULL);
+    g_autofree char *cut = g_build_filename (dir, "cut.mp4", NULL);
+    g_autofree char *data = NULL;
+    g_autoptr(GError) error = NULL;
+    gsize len = 0;
+    int status = 0;
+    if (src != NULL)
+      {
+        const char *argv[] = { "ffmpeg", "-v", "error", "-i", src, "-c", "copy", "-an", "-movflags", "+faststart",
+                               "-y", fs, NULL };
+        g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                                     &status, NULL));
+        g_assert_true (g_spawn_check_wait_status (status, NULL));
+        g_assert_true (g_file_get_contents (fs, &data, &len, NULL));
+        g_assert_true (g_file_set_contents (cut, data, (gssize) (len / 3), NULL));
+        g_autoptr(WkpLandmarkTrack) t = wkp_landmarks_extract (cut, WKP_RATIONAL (0, 0), &p, NULL, NULL, NULL, &error);
+        g_assert_null (t);
+        g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID);
+        g_assert_nonnull (strstr (error->message, "cut.mp4: file is truncated"));
+      }
+  }
 }
 
 /* Head-pose normalisation of a real track: every face lands on the canonical

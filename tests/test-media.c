@@ -499,6 +499,39 @@ test_bad_files (void)
 
   g_assert_null (wkp_media_probe (dir, WKP_RATIONAL (0, 0), 0, &error));
   g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* WAV headers: 2 s of 16 kHz mono s16 said to be at 1 Hz (decoding it
+   * would take hours of memory), and a header with no samples */
+  {
+    g_autofree char *slow = g_build_filename (dir, "rate1.wav", NULL);
+    g_autofree char *none = g_build_filename (dir, "header-only.wav", NULL);
+    guint8 wav[44 + 64000] = { 0 };
+    const guint32 rate = 1, data_len = 64000;
+    memcpy (wav, "RIFF", 4);
+    wav[4] = (guint8) ((36 + data_len) & 0xff); wav[5] = (guint8) (((36 + data_len) >> 8) & 0xff);
+    wav[6] = (guint8) (((36 + data_len) >> 16) & 0xff);
+    memcpy (wav + 8, "WAVEfmt ", 8);
+    wav[16] = 16; wav[20] = 1; wav[22] = 1;                 /* PCM, mono */
+    memcpy (wav + 24, &rate, 4);
+    wav[28] = 2; wav[32] = 2; wav[34] = 16;                 /* byte rate 2, block 2, 16 bits */
+    memcpy (wav + 36, "data", 4);
+    memcpy (wav + 40, &data_len, 4);
+    for (int i = 0; i < 32000; i++)
+      wav[44 + 2 * i + 1] = (guint8) (i % 64);
+    g_assert_true (g_file_set_contents (slow, (const char *) wav, sizeof wav, NULL));
+    g_assert_null (wkp_audio_load (slow, 16000, NULL, NULL, &error));
+    g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "rate1.wav: audio sample rate 1 Hz is implausible"));
+    g_clear_error (&error);
+
+    memset (wav + 40, 0, 4);
+    wav[24] = 0x80; wav[25] = 0x3e;                         /* 16000 Hz, no data */
+    g_assert_true (g_file_set_contents (none, (const char *) wav, 44, NULL));
+    g_assert_null (wkp_audio_load (none, 16000, NULL, NULL, &error));
+    g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "header-only.wav: the audio stream has no samples"));
+  }
 }
 
 int
