@@ -1196,14 +1196,15 @@ wkp_dataset_assign_splits (const char * const *speakers, const gint64 *frames, i
 /* ------------------------------------------------------------------------ */
 /* CSV and source listing                                                    */
 
-GPtrArray *
-wkp_csv_parse (const char *text, gsize length, const char *name, GError **error)
+/* wkp_csv_parse(); @row_lines (may be NULL) receives the line on which each row starts. */
+static GPtrArray *
+csv_parse (const char *text, gsize length, const char *name, GArray *row_lines, GError **error)
 {
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   g_autoptr(GPtrArray) row = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GString) field = g_string_new (NULL);
   gsize i = 0;
-  int line = 1;
+  int line = 1, start_line = 1;
   gboolean quoted = FALSE, was_quoted = FALSE, row_started = FALSE;
 
   if (length >= 3 && memcmp (text, "\xEF\xBB\xBF", 3) == 0)
@@ -1271,10 +1272,12 @@ wkp_csv_parse (const char *text, gsize length, const char *name, GError **error)
               g_ptr_array_add (row, NULL);
               g_ptr_array_add (rows, g_ptr_array_free (g_steal_pointer (&row), FALSE));
               row = g_ptr_array_new_with_free_func (g_free);
+              if (row_lines != NULL)
+                g_array_append_val (row_lines, start_line);
             }
           g_string_truncate (field, 0);
           was_quoted = row_started = FALSE;
-          line++;
+          start_line = ++line;
           if (at_end)
             break;
         }
@@ -1291,6 +1294,12 @@ wkp_csv_parse (const char *text, gsize length, const char *name, GError **error)
         }
     }
   return g_steal_pointer (&rows);
+}
+
+GPtrArray *
+wkp_csv_parse (const char *text, gsize length, const char *name, GError **error)
+{
+  return csv_parse (text, length, name, NULL, error);
 }
 
 void
@@ -1352,8 +1361,11 @@ list_csv (const char *path, GError **error)
   g_autoptr(GBytes) bytes = wkp_read_file (path, error);
   g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GArray) lines = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) clips = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *base = NULL;
-  int col_video = -1, col_audio = -1, col_speaker = -1;
+  int col_video = -1, col_audio = -1, col_speaker = -1, n_columns;
   char **header;
   gsize len;
   const char *data;
@@ -1361,7 +1373,7 @@ list_csv (const char *path, GError **error)
   if (bytes == NULL)
     return NULL;
   data = g_bytes_get_data (bytes, &len);
-  rows = wkp_csv_parse (data, len, path, error);
+  rows = csv_parse (data, len, path, lines, error);
   if (rows == NULL)
     return NULL;
   if (rows->len == 0)
@@ -1370,9 +1382,17 @@ list_csv (const char *path, GError **error)
       return NULL;
     }
   header = rows->pdata[0];
+  n_columns = (int) g_strv_length (header);
   for (int c = 0; header[c] != NULL; c++)
     {
       g_autofree char *h = g_ascii_strdown (g_strstrip (header[c]), -1);
+      /* one of two same-named columns would be used silently */
+      if (*h != '\0' && !g_hash_table_add (names, g_strdup (h)))
+        {
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: line %d: duplicate column %s", path,
+                       g_array_index (lines, int, 0), header[c]);
+          return NULL;
+        }
       if (g_str_equal (h, "video") && col_video < 0)
         col_video = c;
       else if (g_str_equal (h, "audio") && col_audio < 0)
@@ -1398,24 +1418,45 @@ list_csv (const char *path, GError **error)
       const char *video = col_video < n ? g_strstrip (row[col_video]) : "";
       const char *audio = col_audio >= 0 && col_audio < n ? g_strstrip (row[col_audio]) : "";
       const char *speaker = col_speaker >= 0 && col_speaker < n ? g_strstrip (row[col_speaker]) : "";
+      int line = g_array_index (lines, int, r);
+      gboolean blank = TRUE;
       WkpSourceEntry *e;
+      char *key;
+      gpointer first_line;
 
+      for (int c = 0; c < n; c++)
+        if (*g_strstrip (row[c]) != '\0')
+          blank = FALSE;
+      if (blank)
+        continue;
+      /* a missing or extra field shifts the columns: the values would land in the wrong ones */
+      if (n != n_columns)
+        {
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: line %d: %d fields, the header has %d",
+                       path, line, n, n_columns);
+          return NULL;
+        }
       if (*video == '\0' && *audio == '\0')
         {
-          gboolean blank = TRUE;
-          for (int c = 0; c < n; c++)
-            if (*g_strstrip (row[c]) != '\0')
-              blank = FALSE;
-          if (blank)
-            continue;
           g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
-                       "%s: row %u names neither a video nor an audio file", path, r + 1);
+                       "%s: line %d names neither a video nor an audio file", path, line);
           return NULL;
         }
       e = g_new0 (WkpSourceEntry, 1);
       e->name = g_strdup (*video ? video : audio);
       e->video = *video ? resolve (base, video) : NULL;
       e->audio = *audio ? resolve (base, audio) : NULL;
+      /* the same clip twice would count twice, and could land in two splits */
+      key = g_strconcat (e->video ? e->video : "", "\n", e->audio ? e->audio : "", NULL);
+      if (g_hash_table_lookup_extended (clips, key, NULL, &first_line))
+        {
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: lines %d and %d list the same clip %s",
+                       path, GPOINTER_TO_INT (first_line), line, e->name);
+          g_free (key);
+          wkp_source_entry_free (e);
+          return NULL;
+        }
+      g_hash_table_insert (clips, key, GINT_TO_POINTER (line));
       if (*speaker)
         e->speaker = g_strdup (speaker);
       else

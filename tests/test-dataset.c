@@ -127,6 +127,33 @@ test_sources_csv (void)
   list = wkp_dataset_list_sources ("/nonexistent/list.csv", &error);
   g_assert_null (list);
   g_assert_error (error, WKP_DATASET_ERROR, WKP_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* manifests that used to be read by guessing: each is refused with the
+   * file, the line and the problem */
+  {
+    static const struct { const char *text, *want; } bad[] = {
+      /* one of the two video columns was used silently */
+      { "video,Video,audio,speaker\na.mp4,b.mp4,,s1\n", "line 1: duplicate column Video" },
+      /* a missing or an extra field shifts the columns */
+      { "video,audio,speaker\n\na.mp4\n", "line 3: 1 fields, the header has 3" },
+      { "video,audio,speaker\na.mp4,,s1,x,y\n", "line 2: 5 fields, the header has 3" },
+      /* the same clip twice counted twice, and could land in two splits */
+      { "video,audio,speaker\na.mp4,a.wav,s1\nb.mp4,,s1\n./a.mp4,a.wav,s2\n", "lines 2 and 4 list the same clip" },
+      { "video,audio,speaker\n,,s1\n", "line 2 names neither a video nor an audio file" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        write_text (csv, bad[i].text);
+        list = wkp_dataset_list_sources (csv, &error);
+        g_assert_null (list);
+        g_assert_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID);
+        g_test_message ("%s", error->message);
+        g_assert_true (g_str_has_prefix (error->message, csv));
+        g_assert_nonnull (strstr (error->message, bad[i].want));
+        g_clear_error (&error);
+      }
+  }
 }
 
 static void
