@@ -1440,6 +1440,15 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
     {
       if (!load_checkpoint (ckpt, config, &st, &o, best_params, ema, error))
         return FALSE;
+      /* a run that stops here must have finished with a best epoch to write */
+      if (st.epoch < 0 || st.epoch > p->max_epochs || st.best_epoch < 0 || st.best_epoch > st.epoch ||
+          (st.epoch == p->max_epochs && !st.finished) || (st.finished && st.best_epoch == 0))
+        {
+          g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
+                       "%s: inconsistent checkpoint (epoch %d of %d, best epoch %d, %s)", ckpt, st.epoch,
+                       p->max_epochs, st.best_epoch, st.finished ? "finished" : "not finished");
+          return FALSE;
+        }
     }
   else
     {
@@ -1462,7 +1471,7 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
   WkpNetWsF32 *vws = NULL;
   gint64 vws_cap = 0;
   const gint64 total_steps = (gint64) p->max_epochs * pr->steps_per_epoch;
-  gboolean ok = TRUE;
+  gboolean ok = TRUE, log_written = FALSE;
 
   while (!st.finished && st.epoch < p->max_epochs)
     {
@@ -1578,6 +1587,7 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
               ok = FALSE;
               goto out;
             }
+          log_written = TRUE;
         }
       if (epoch_cb)
         {
@@ -1633,6 +1643,24 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
           goto out;
         }
       res.test_r = tv.r;
+      /* resumed from a finished run: no epoch ran, the log is the checkpoint's */
+      if (log_csv && !log_written)
+        {
+          g_autoptr(GBytes) lb = g_bytes_new (st.log->str, st.log->len);
+          if (!wkp_write_file_atomic (log_csv, lb, error))
+            {
+              ok = FALSE;
+              goto out;
+            }
+        }
+    }
+  else if (!res.interrupted)
+    {
+      /* every epoch's validation was undefined: there is no best model to write */
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_FAILED,
+                   "no epoch of %d had a defined validation %s; no model written", st.epoch,
+                   maximise ? "aperture r (try --early-stop loss)" : "loss");
+      ok = FALSE;
     }
 
 out:

@@ -518,6 +518,79 @@ test_resume_exact (void)
     }
 }
 
+/* Rewrites the JSON header of checkpoint @path with @from replaced by @to
+ * (the tensors keep their 16-byte alignment). */
+static void
+edit_checkpoint (const char *path, const char *from, const char *to)
+{
+  g_autofree char *d = NULL;
+  gsize size;
+  guint32 len;
+  g_assert_true (g_file_get_contents (path, &d, &size, NULL));
+  memcpy (&len, d + 12, 4);
+  len = GUINT32_FROM_LE (len);
+  gsize data_off = (16 + (gsize) len + 15) / 16 * 16;
+  g_autofree char *js = g_strndup (d + 16, len);
+  char *at = strstr (js, from);
+  g_assert_nonnull (at);
+  g_autofree char *head = g_strndup (js, at - js);
+  g_autofree char *edited = g_strconcat (head, to, at + strlen (from), NULL);
+  guint32 nlen = GUINT32_TO_LE ((guint32) strlen (edited));
+  GByteArray *buf = g_byte_array_new ();
+  g_byte_array_append (buf, (const guint8 *) d, 12);
+  g_byte_array_append (buf, (const guint8 *) &nlen, 4);
+  g_byte_array_append (buf, (const guint8 *) edited, strlen (edited));
+  while (buf->len % 16)
+    g_byte_array_append (buf, (const guint8 *) "", 1);
+  g_byte_array_append (buf, (const guint8 *) d + data_off, size - data_off);
+  g_assert_true (g_file_set_contents (path, (const char *) buf->data, buf->len, NULL));
+  g_byte_array_unref (buf);
+}
+
+/* --resume from the checkpoint of a finished run writes the model and the log
+ * it announces (the log used to be missing); a checkpoint that claims more
+ * epochs than it can have finished is refused, nothing written (it used to
+ * succeed without writing the model). */
+static void
+test_resume_finished (void)
+{
+  g_autoptr(WkpTrainData) data = synthetic_data (4, 2, 60, 5);
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model = g_build_filename (dir, "m.wkpm", NULL);
+  g_autofree char *log = g_build_filename (dir, "m.csv", NULL);
+  g_autofree char *ckpt = g_build_filename (dir, "m.wkpm.ckpt", NULL);
+  g_autofree char *log_before = NULL, *log_after = NULL;
+  g_autoptr(GError) error = NULL;
+  WkpTrainParams p;
+  WkpTrainResult res;
+  small_params (&p);
+  p.max_epochs = 2;
+  g_assert_true (wkp_train_run (data, &p, model, NULL, log, FALSE, NULL, NULL, NULL, NULL, &res, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (log, &log_before, NULL, NULL));
+  g_assert_cmpint (g_unlink (model), ==, 0);
+  g_assert_cmpint (g_unlink (log), ==, 0);
+
+  g_assert_true (wkp_train_run (data, &p, model, NULL, log, TRUE, NULL, NULL, NULL, NULL, &res, &error));
+  g_assert_no_error (error);
+  g_assert_false (res.interrupted);
+  g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_get_contents (log, &log_after, NULL, NULL));
+  g_assert_cmpstr (log_after, ==, log_before);
+
+  /* all epochs done but not finished: nothing left to run, no model to write */
+  g_assert_cmpint (g_unlink (model), ==, 0);
+  g_assert_cmpint (g_unlink (log), ==, 0);
+  edit_checkpoint (ckpt, "\"finished\":true", "\"finished\":false");
+  g_assert_false (wkp_train_run (data, &p, model, NULL, log, TRUE, NULL, NULL, NULL, NULL, &res, &error));
+  g_assert_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, ckpt));
+  g_assert_nonnull (strstr (error->message, "epoch 2 of 2"));
+  g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (log, G_FILE_TEST_EXISTS));
+}
+
 /* The same architecture, data, initial weights and optimiser settings trained
  * in PyTorch: losses agree step by step. */
 static void
@@ -801,6 +874,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/learns-unseen-speaker", test_learns_and_generalises);
   g_test_add_func ("/train/seed-determinism", test_seed_determinism);
   g_test_add_func ("/train/resume-exact", test_resume_exact);
+  g_test_add_func ("/train/resume-finished", test_resume_finished);
   g_test_add_func ("/train/bad-input", test_bad_input);
   g_test_add_func ("/train/torch-parity", test_torch_parity);
   g_test_add_func ("/train/cli-errors", test_cli_errors);
