@@ -128,6 +128,11 @@ wkp_cli_train (int argc, char **argv)
       g_printerr ("wav2kp train: --seed must be >= 0\n");
       return WKP_EXIT_BAD_INPUT;
     }
+  if (val_spk != NULL && *g_strstrip (val_spk) == '\0')
+    {
+      g_printerr ("wav2kp train: --val-speakers needs speaker names\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
   p.seed = (guint64) seed;
   p.early_stop = g_strcmp0 (early, "loss") == 0 ? WKP_EARLY_STOP_LOSS : WKP_EARLY_STOP_APERTURE;
   p.schedule = g_strcmp0 (schedule, "constant") == 0 ? WKP_LR_CONSTANT : WKP_LR_COSINE;
@@ -139,6 +144,8 @@ wkp_cli_train (int argc, char **argv)
   p.variance_weighted = !unweighted;
   p.merge_val = merge_val;
   g_auto(GStrv) val_list = val_spk ? g_strsplit (val_spk, ",", -1) : NULL;
+  for (int i = 0; val_list != NULL && val_list[i] != NULL; i++)
+    g_strstrip (val_list[i]);
   p.val_speakers = val_list;
 
   g_autofree char *log_path = log ? g_strdup (log) : wkp_path_replace_ext (output, ".csv");

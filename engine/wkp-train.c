@@ -555,6 +555,40 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
         return NULL;
       }
   }
+  /* --val-speakers names train speakers (a typo used to be ignored); --merge-val
+   * would train on them again */
+  if (p->val_speakers != NULL && p->val_speakers[0] != NULL)
+    {
+      if (p->merge_val)
+        {
+          g_set_error_literal (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
+                               "invalid training parameter: --merge-val and --val-speakers cannot be combined "
+                               "(--merge-val trains on the val speakers)");
+          return NULL;
+        }
+      for (int i = 0; p->val_speakers[i] != NULL; i++)
+        {
+          gboolean found = FALSE;
+          for (guint k = 0; k < data->clips->len && !found; k++)
+            {
+              const WkpTrainClip *c = g_ptr_array_index (data->clips, k);
+              found = c->split == WKP_SPLIT_TRAIN && c->n_frames > 0 && g_strcmp0 (c->speaker, p->val_speakers[i]) == 0;
+            }
+          if (*p->val_speakers[i] == '\0')
+            {
+              g_set_error_literal (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
+                                   "invalid training parameter: --val-speakers has an empty speaker name");
+              return NULL;
+            }
+          if (!found)
+            {
+              g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
+                           "invalid training parameter: --val-speakers: speaker “%s” is not in the train split",
+                           p->val_speakers[i]);
+              return NULL;
+            }
+        }
+    }
 
   pr->train = g_array_new (FALSE, TRUE, sizeof (PClip));
   pr->val = g_array_new (FALSE, TRUE, sizeof (PClip));

@@ -694,6 +694,29 @@ test_bad_input (void)
         g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
       }
   }
+  /* --val-speakers names train speakers, and does not go with --merge-val
+   * (each of these used to train as if the option was not given) */
+  {
+    static const struct { const char *names[3]; gboolean merge; const char *want; } cases[] = {
+      { { "nosuch", NULL }, FALSE, "speaker “nosuch” is not in the train split" },
+      { { "spk0", "spk2", NULL }, FALSE, "speaker “spk2” is not in the train split" },   /* a val speaker */
+      { { "", "", NULL }, FALSE, "--val-speakers has an empty speaker name" },
+      { { "spk0", NULL }, TRUE, "--merge-val and --val-speakers cannot be combined" },
+    };
+    for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+      {
+        g_autoptr(WkpTrainData) data = synthetic_data (4, 1, 30, 1);
+        WkpTrainParams q = p;
+        q.val_speakers = (char **) cases[c].names;
+        q.merge_val = cases[c].merge;
+        g_assert_false (wkp_train_run (data, &q, model, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, NULL, &error));
+        g_assert_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID);
+        g_test_message ("%s", error->message);
+        g_assert_nonnull (strstr (error->message, cases[c].want));
+        g_clear_error (&error);
+        g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
+      }
+  }
   /* output folder missing */
   {
     g_autoptr(WkpTrainData) data = synthetic_data (1, 1, 30, 1);
