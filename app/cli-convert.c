@@ -83,7 +83,7 @@ wkp_cli_convert (int argc, char **argv)
   g_autofree char *output = NULL, *meta_path = NULL, *fps_text = NULL, *points = NULL, *lstm_prefix = NULL,
                   *head_prefix = NULL;
   g_auto(GStrv) files = NULL;
-  int context = -1, delay = -1;
+  int context = G_MININT, delay = G_MININT;   /* G_MININT: not given */
   gboolean per_clip = FALSE, info = FALSE;
   g_autoptr(GOptionContext) ctx = g_option_context_new ("-o OUT — PyTorch state dict <-> model file");
   g_autoptr(WkpModel) model = NULL;
@@ -183,11 +183,11 @@ wkp_cli_convert (int argc, char **argv)
         json_object_set_string_member (o, "fps", fps_text);
       if (context >= 0)
         json_object_set_int_member (o, "context", context);
-      else if (context != -1)
+      else if (context != G_MININT)
         return wkp_cli_fail ("convert", g_error_new_literal (WKP_MODEL_ERROR, WKP_ERROR_INVALID, "--context must be >= 0"));
       if (delay >= 0)
         json_object_set_int_member (o, "delay", delay);
-      else if (delay != -1)
+      else if (delay != G_MININT)
         return wkp_cli_fail ("convert", g_error_new_literal (WKP_MODEL_ERROR, WKP_ERROR_INVALID, "--delay must be >= 0"));
       if (per_clip)
         json_object_set_boolean_member (o, "per_clip_norm", TRUE);

@@ -100,14 +100,26 @@ wkp_cli_prepare (int argc, char **argv)
       g_printerr ("wav2kp prepare: --kind must be mfcc or logmel, not “%s”\n", kind);
       return WKP_EXIT_BAD_INPUT;
     }
-  if (!(val >= 0 && test >= 0 && val + test < 1) || !(dominant > 0 && dominant <= 1)
-      || max_lag < 1 || max_lag > 31 || detect_every < 1 || !(min_face_rate >= 0 && min_face_rate <= 1)
-      || !(max_mismatch >= 0) || !(min_conf >= 0 && min_conf <= 1) || !(min_gain >= 0))
-    {
-      g_printerr ("wav2kp prepare: out-of-range option (need 0 <= val, test; val + test < 1; "
-                  "0 < dominant-share <= 1; 1 <= max-lag <= 31; detect-every >= 1; 0 <= min-face-rate <= 1)\n");
-      return WKP_EXIT_BAD_INPUT;
-    }
+  {
+    /* the first bad value, by its option */
+    const char *bad = seed < 0 ? "--seed must be >= 0"
+                    : !(val >= 0 && val < 1) ? "--val must be in [0, 1)"
+                    : !(test >= 0 && test < 1) ? "--test must be in [0, 1)"
+                    : !(val + test < 1) ? "--val + --test must be below 1"
+                    : !(dominant > 0 && dominant <= 1) ? "--dominant-share must be in (0, 1]"
+                    : max_lag < 1 || max_lag > 31 ? "--max-lag must be in 1..31"
+                    : detect_every < 1 ? "--detect-every must be >= 1"
+                    : !(min_face_rate >= 0 && min_face_rate <= 1) ? "--min-face-rate must be in [0, 1]"
+                    : !(max_mismatch >= 0) ? "--max-length-mismatch must be >= 0"
+                    : !(min_conf >= 0 && min_conf <= 1) ? "--min-offset-confidence must be in [0, 1]"
+                    : !(min_gain >= 0) ? "--min-offset-gain must be >= 0"
+                    : NULL;
+    if (bad != NULL)
+      {
+        g_printerr ("wav2kp prepare: %s\n", bad);
+        return WKP_EXIT_BAD_INPUT;
+      }
+  }
   if (model_fps != NULL && !wkp_rational_parse (model_fps, &params.model_fps, &error))
     return wkp_cli_fail ("prepare", error);
   if (seq_fps != NULL && !wkp_rational_parse (seq_fps, &params.sequence_fps, &error))

@@ -1099,6 +1099,22 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
     return FALSE;
 
   created_out = !g_file_test (out_dir, G_FILE_TEST_EXISTS);
+  if (created_out)
+    {
+      /* only the dataset folder itself is made, as other outputs need their folder */
+      g_autofree char *trimmed = g_strdup (out_dir);
+      g_autofree char *parent = NULL;
+      gsize n = strlen (trimmed);
+      while (n > 1 && G_IS_DIR_SEPARATOR (trimmed[n - 1]))
+        trimmed[--n] = '\0';
+      parent = g_path_get_dirname (trimmed);
+      if (!g_file_test (parent, G_FILE_TEST_IS_DIR))
+        {
+          g_set_error (error, WKP_IO_ERROR, WKP_ERROR_NOT_FOUND, "Cannot create %s: folder %s does not exist",
+                       out_dir, parent);
+          return FALSE;
+        }
+    }
   if (g_mkdir_with_parents (out_dir, 0755) != 0)
     {
       g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "%s: cannot create the dataset folder: %s", out_dir,

@@ -194,6 +194,65 @@ test_bad_input (void)
   }
 }
 
+/* Option values that used to be accepted silently, or refused with a
+ * message that did not say which option: each is named, with its range. */
+static void
+test_option_errors (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *csv = g_build_filename (dir, "clips.csv", NULL);
+  g_autofree char *npz = g_build_filename (dir, "weights.npz", NULL);
+  g_autofree char *model = g_build_filename (dir, "m.wkpm", NULL);
+  g_autofree char *ds = g_build_filename (dir, "ds", NULL);
+
+  g_assert_true (g_file_set_contents (csv, "video,audio,speaker\nclip.mp4,,s1\n", -1, NULL));
+  g_assert_true (g_file_set_contents (npz, "PK\003\004 not read", -1, NULL));
+  {
+    /* -1 used to mean "not given" (the model kept its delay) */
+    const char *a[] = { "convert", npz, "-o", model, "--delay", "-1", NULL };
+    expect_bad_input (a, "--delay", "must be >= 0", dir);
+  }
+  {
+    const char *a[] = { "convert", npz, "-o", model, "--context", "-1", NULL };
+    expect_bad_input (a, "--context", "must be >= 0", dir);
+  }
+  {
+    /* as in train */
+    const char *a[] = { "prepare", csv, "-o", ds, "--seed", "-1", NULL };
+    expect_bad_input (a, "--seed", "must be >= 0", dir);
+  }
+  {
+    static const struct { const char *option, *value, *want; } cases[] = {
+      { "--max-lag", "-1", "--max-lag must be in 1..31" },
+      { "--val", "-0.1", "--val must be in [0, 1)" },
+      { "--min-face-rate", "2", "--min-face-rate must be in [0, 1]" },
+      { "--detect-every", "0", "--detect-every must be >= 1" },
+      { "--max-length-mismatch", "-1", "--max-length-mismatch must be >= 0" },
+      { "--min-offset-confidence", "nan", "--min-offset-confidence must be in [0, 1]" },
+      { "--min-offset-gain", "-1", "--min-offset-gain must be >= 0" },
+      { "--dominant-share", "0", "--dominant-share must be in (0, 1]" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        const char *a[] = { "prepare", csv, "-o", ds, cases[i].option, cases[i].value, NULL };
+        expect_bad_input (a, cases[i].want, "", dir);
+      }
+  }
+  {
+    /* only the dataset folder itself is made, not its missing parents */
+    g_autofree char *deep = g_build_filename (dir, "no-such-folder", "ds", NULL);
+    g_autofree char *parent = g_path_get_dirname (deep);
+    const char *a[] = { "prepare", csv, "-o", deep, NULL };
+    expect_bad_input (a, parent, "does not exist", dir);
+    g_assert_false (g_file_test (parent, G_FILE_TEST_EXISTS));
+  }
+  {
+    const char *a[] = { "train", dir, "-o", model, "--val-speakers", " ", NULL };
+    expect_bad_input (a, "--val-speakers", "speaker names", dir);
+  }
+  g_assert_false (g_file_test (ds, G_FILE_TEST_EXISTS));
+}
+
 /* features on each kind of input: rows == video frames, sidecar records the
  * config, fps and source; numpy reads the array. */
 static void
@@ -324,6 +383,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cli/bad-input", test_bad_input);
+  g_test_add_func ("/cli/option-errors", test_option_errors);
   g_test_add_func ("/cli/features-kinds", test_features_kinds);
   g_test_add_func ("/cli/probe-json", test_probe_json);
   g_test_add_func ("/cli/help", test_help);
