@@ -235,12 +235,26 @@ wkp_cli_evaluate (int argc, char **argv)
   else if (split_text != NULL && (!wkp_split_from_string (split_text, &split) || split == WKP_SPLIT_NONE))
     return wkp_cli_fail ("evaluate", g_error_new (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
                                                   "unknown split “%s” (train, val, test or all)", split_text));
-  if (threads < 1 || threads > 64 || max_lag < 0 || max_lag > 50 || n_bootstrap < 0 || n_bootstrap > 100000)
+  if (threads < 1 || threads > 64)
     return wkp_cli_fail ("evaluate", g_error_new_literal (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
-                                                          "--threads must be 1..64, --max-lag 0..50 and --bootstrap 0..100000"));
+                                                          "--threads must be in 1..64"));
+  if (max_lag < 0 || max_lag > 50)
+    return wkp_cli_fail ("evaluate", g_error_new_literal (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
+                                                          "--max-lag must be in 0..50"));
+  if (n_bootstrap < 0 || n_bootstrap > 100000)
+    return wkp_cli_fail ("evaluate", g_error_new_literal (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
+                                                          "--bootstrap must be in 0..100000"));
   /* fail early on outputs that cannot be written */
   if ((csv != NULL && !wkp_check_output_path (csv, &error)) || (json != NULL && !wkp_check_output_path (json, &error)))
     return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
+  if (csv != NULL && json != NULL)
+    {
+      /* one would overwrite the other */
+      g_autofree char *c1 = g_canonicalize_filename (csv, NULL), *c2 = g_canonicalize_filename (json, NULL);
+      if (g_str_equal (c1, c2) || wkp_path_same_file (csv, json))
+        return wkp_cli_fail ("evaluate", g_error_new (WKP_IO_ERROR, WKP_ERROR_INVALID,
+                                                      "--csv %s and --json %s would be the same file", csv, json));
+    }
   if (plot != NULL)
     {
       g_autofree char *parent = g_path_get_dirname (plot);

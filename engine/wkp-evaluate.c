@@ -413,7 +413,23 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
       entry->path = g_strdup (paths[p]);
       entry->label = unique_label (paths[p], paths, n_paths);
       if (g_file_test (paths[p], G_FILE_TEST_IS_DIR))
-        entry->kind = WKP_EVAL_TRACKS;
+        {
+          /* a folder of nothing that fits (a typo, the wrong split) is not an empty result */
+          gboolean any = FALSE;
+          entry->kind = WKP_EVAL_TRACKS;
+          for (int c = 0; c < ev->n_clips && !any; c++)
+            {
+              g_autofree char *file = find_clip_track (paths[p], wkp_dataset_get_clip (ds, ev->clip_index[c]));
+              any = file != NULL;
+            }
+          if (!any)
+            {
+              g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_NOT_FOUND,
+                           "%s: no track file matches any clip of the split (name them by clip id or video name: "
+                           "ID.npy, ID.csv or ID.json)", paths[p]);
+              goto out;
+            }
+        }
       else if (!g_file_test (paths[p], G_FILE_TEST_EXISTS))
         {
           g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_NOT_FOUND,

@@ -585,6 +585,58 @@ test_bad_input (void)
   status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--plot", "/nonexistent/folder/plots", NULL }, &out, &err);
   g_assert_cmpint (status, ==, 2);
   g_assert_nonnull (strstr (err, "/nonexistent/folder"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* a track folder that fits no clip used to give an empty row and exit 0 */
+  {
+    g_autofree char *empty = g_build_filename (work_dir, "no-tracks", NULL);
+    g_assert_cmpint (g_mkdir_with_parents (empty, 0755), ==, 0);
+    g_assert_true (g_file_set_contents (csv, "keep me", -1, NULL));
+    status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--model", empty, "--split", "all",
+                                                  "--bootstrap", "5", "--csv", csv, NULL }, &out, &err);
+    g_test_message ("%s", err);
+    g_assert_cmpint (status, ==, 2);
+    g_assert_cmpstr (out, ==, "");
+    g_assert_nonnull (strstr (err, "no-tracks: no track file matches any clip of the split"));
+    g_clear_pointer (&text, g_free);
+    g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+    g_assert_cmpstr (text, ==, "keep me");
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+
+  /* --csv and --json naming one file: one would overwrite the other (exit 0) */
+  {
+    g_autofree char *alias = g_build_filename (work_dir, ".", "keep.csv", NULL);
+    status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--csv", csv, "--json", alias, NULL },
+                               &out, &err);
+    g_test_message ("%s", err);
+    g_assert_cmpint (status, ==, 2);
+    g_assert_nonnull (strstr (err, "--csv"));
+    g_assert_nonnull (strstr (err, "would be the same file"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+
+  /* each out-of-range option is named with its range */
+  {
+    static const struct { const char *option, *value, *want; } cases[] = {
+      { "--bootstrap", "-1", "--bootstrap must be in 0..100000" },
+      { "--max-lag", "100000", "--max-lag must be in 0..50" },
+      { "--threads", "0", "--threads must be in 1..64" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, cases[i].option, cases[i].value, NULL },
+                                   &out, &err);
+        g_test_message ("%s", err);
+        g_assert_cmpint (status, ==, 2);
+        g_assert_nonnull (strstr (err, cases[i].want));
+        g_clear_pointer (&out, g_free);
+        g_clear_pointer (&err, g_free);
+      }
+  }
 }
 
 int
