@@ -64,6 +64,8 @@ main (int argc, char **argv)
         /* a run is one job: its outputs may never replace its inputs */
         if (!commands[i].own_files)
           wkp_io_track_inputs (TRUE);
+        /* killed (Ctrl+C, kill, a closed terminal): no partial files left */
+        wkp_io_remove_temps_on_signal ();
         return commands[i].func (argc - 1, argv + 1);
       }
 

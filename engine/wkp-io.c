@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -28,6 +30,74 @@ out_file_clear (gpointer p)
   g_free (f->tmp);
 }
 
+/* --- temporaries removed when the process is killed ----------------------------
+ *
+ * Every temporary an output writes is listed here while it exists, so that
+ * SIGINT/SIGTERM/SIGHUP (wkp_io_remove_temps_on_signal) can unlink them before
+ * the process dies: a killed run leaves neither a half-written output nor a
+ * stray ".NAME.XXXXXX.part" beside it. The handler only reads the table: a
+ * slot's path is complete before the slot is marked used (release/acquire). */
+
+#define MAX_TEMPS 64
+
+static char temp_paths[MAX_TEMPS][PATH_MAX];
+static int  temp_used[MAX_TEMPS];
+static GMutex temp_lock;
+
+static void
+temp_register (const char *tmp)
+{
+  if (strlen (tmp) >= PATH_MAX)
+    return;
+  g_mutex_lock (&temp_lock);
+  for (int i = 0; i < MAX_TEMPS; i++)
+    if (!__atomic_load_n (&temp_used[i], __ATOMIC_ACQUIRE))
+      {
+        strcpy (temp_paths[i], tmp);
+        __atomic_store_n (&temp_used[i], 1, __ATOMIC_RELEASE);
+        break;
+      }
+  g_mutex_unlock (&temp_lock);
+}
+
+static void
+temp_unregister (const char *tmp)
+{
+  g_mutex_lock (&temp_lock);
+  for (int i = 0; i < MAX_TEMPS; i++)
+    if (__atomic_load_n (&temp_used[i], __ATOMIC_ACQUIRE) && strcmp (temp_paths[i], tmp) == 0)
+      {
+        __atomic_store_n (&temp_used[i], 0, __ATOMIC_RELEASE);
+        break;
+      }
+  g_mutex_unlock (&temp_lock);
+}
+
+static void
+remove_temps_and_die (int sig)
+{
+  for (int i = 0; i < MAX_TEMPS; i++)
+    if (__atomic_load_n (&temp_used[i], __ATOMIC_ACQUIRE))
+      unlink (temp_paths[i]);
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+void
+wkp_io_remove_temps_on_signal (void)
+{
+  const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+  for (guint i = 0; i < G_N_ELEMENTS (sigs); i++)
+    {
+      struct sigaction sa;
+      memset (&sa, 0, sizeof sa);
+      sa.sa_handler = remove_temps_and_die;
+      sigemptyset (&sa.sa_mask);
+      sa.sa_flags = SA_RESETHAND;
+      sigaction (sigs[i], &sa, NULL);
+    }
+}
+
 WkpOutput *
 wkp_output_new (void)
 {
@@ -46,7 +116,10 @@ wkp_output_free (WkpOutput *out)
     {
       OutFile *f = &g_array_index (out->files, OutFile, i);
       if (f->tmp != NULL)
-        g_unlink (f->tmp);
+        {
+          g_unlink (f->tmp);
+          temp_unregister (f->tmp);
+        }
     }
   g_array_unref (out->files);
   g_free (out);
@@ -156,6 +229,7 @@ make_temp (const char *path, char **tmp_out, GError **error)
       g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", path, g_strerror (e));
       return -1;
     }
+  temp_register (templ);
   *tmp_out = g_steal_pointer (&templ);
   return fd;
 }
@@ -240,6 +314,7 @@ wkp_output_commit (WkpOutput *out, GError **error)
           g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", f->path, g_strerror (e));
           return FALSE;
         }
+      temp_unregister (f->tmp);
       g_clear_pointer (&f->tmp, g_free);
     }
   out->committed = TRUE;

@@ -46,6 +46,10 @@ gboolean   wkp_check_output_path (const char *path, GError **error);
  * destroys it. */
 void       wkp_io_track_inputs   (gboolean enable);
 void       wkp_io_note_input     (const char *path);
+/* Installs SIGINT, SIGTERM and SIGHUP handlers that remove the temporaries
+ * of outputs not yet committed, then let the signal kill the process (the
+ * command line does: a killed run leaves no ".NAME.XXXXXX.part" files). */
+void       wkp_io_remove_temps_on_signal (void);
 /* Whether @a and @b name the same existing file (any links or spellings). */
 gboolean   wkp_path_same_file    (const char *a, const char *b);
 
