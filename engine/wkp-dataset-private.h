@@ -24,6 +24,13 @@ gboolean   wkp_clip_record_from_json  (JsonNode *node, WkpClipRecord *rec, const
 JsonNode  *wkp_landmark_params_to_json   (const WkpLandmarkParams *params);
 gboolean   wkp_landmark_params_from_json (JsonNode *node, WkpLandmarkParams *params, GError **error);
 
+/* Checks the values of one clip array that parsed with the right dtype and
+ * shape: features and audio must be finite, status codes valid
+ * (WkpFaceStatus); the other arrays may hold NaN (no face). @path is for the
+ * message. A linear scan. */
+gboolean   wkp_clip_array_check_values (const WkpNpy *npy, WkpClipArray which, const char *path,
+                                        GError **error);
+
 /* Pixel landmarks -> canonical landmarks + transform rows for @n frames. */
 void       wkp_dataset_normalize_track (const float *pixels, gint64 n, float *normalized,
                                         float *transform, gint64 *n_face);

@@ -743,6 +743,63 @@ wkp_dataset_clip_path (const WkpDataset *ds, int index, WkpClipArray which)
   return g_build_filename (ds->dir, "clips", c->id, array_files[which], NULL);
 }
 
+/* Index of the first non-finite float of @data, or -1. */
+static gint64
+first_non_finite (const float *data, gint64 n)
+{
+  for (gint64 i = 0; i < n; i++)
+    if (!isfinite (data[i]))
+      return i;
+  return -1;
+}
+
+gboolean
+wkp_clip_array_check_values (const WkpNpy *npy, WkpClipArray which, const char *path, GError **error)
+{
+  gint64 bad;
+  switch (which)
+    {
+    case WKP_CLIP_ARRAY_FEATURES:
+      g_return_val_if_fail (npy->dtype == WKP_DTYPE_F32, FALSE);
+      bad = first_non_finite (npy->data, npy->n_elements);
+      if (bad >= 0)
+        {
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                       "%s: feature row %" G_GINT64_FORMAT " holds a non-finite value (NaN or infinity)", path,
+                       npy->ndim == 2 && npy->shape[1] > 0 ? bad / npy->shape[1] : bad);
+          return FALSE;
+        }
+      break;
+    case WKP_CLIP_ARRAY_AUDIO:
+      g_return_val_if_fail (npy->dtype == WKP_DTYPE_F32, FALSE);
+      bad = first_non_finite (npy->data, npy->n_elements);
+      if (bad >= 0)
+        {
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                       "%s: audio sample %" G_GINT64_FORMAT " is not finite (NaN or infinity)", path, bad);
+          return FALSE;
+        }
+      break;
+    case WKP_CLIP_ARRAY_STATUS:
+      g_return_val_if_fail (npy->dtype == WKP_DTYPE_U8, FALSE);
+      for (gint64 i = 0; i < npy->n_elements; i++)
+        {
+          guint8 s = ((const guint8 *) npy->data)[i];
+          if (s > WKP_FACE_TRACKED)
+            {
+              g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                           "%s: frame %" G_GINT64_FORMAT " has the invalid face status %u (0 to %d expected)",
+                           path, i, s, WKP_FACE_TRACKED);
+              return FALSE;
+            }
+        }
+      break;
+    default:   /* landmarks, normalized, transform: NaN = no face */
+      break;
+    }
+  return TRUE;
+}
+
 WkpNpy *
 wkp_dataset_clip_load (const WkpDataset *ds, int index, WkpClipArray which, GError **error)
 {
@@ -790,7 +847,8 @@ wkp_dataset_clip_load (const WkpDataset *ds, int index, WkpClipArray which, GErr
   npy = wkp_npy_load (path, error);
   if (npy == NULL)
     return NULL;
-  if (!wkp_npy_check (npy, path, dtype, ndim, shape, error))
+  if (!wkp_npy_check (npy, path, dtype, ndim, shape, error)
+      || !wkp_clip_array_check_values (npy, which, path, error))
     return NULL;
   return g_steal_pointer (&npy);
 }

@@ -170,11 +170,14 @@ const char *wkp_clip_array_filename  (WkpClipArray which);
 /* Absolute path of a clip's array (NULL unless the clip is OK). */
 char       *wkp_dataset_clip_path    (const WkpDataset *ds, int index, WkpClipArray which);
 /* Memory-maps one array of an OK clip, checking dtype and shape against the
- * clip record. No decoding. Free with wkp_npy_free. */
+ * clip record, and the values where they have a contract: features and audio
+ * finite, status codes valid (one linear scan; landmarks, normalized and
+ * transform may hold NaN). No decoding. Free with wkp_npy_free. */
 WkpNpy     *wkp_dataset_clip_load    (const WkpDataset *ds, int index, WkpClipArray which,
                                       GError **error);
-/* Maps every array of an OK clip and checks dtypes and shapes against the
- * record (what `wav2kp check` does per clip); FALSE with the first problem. */
+/* Maps every array of an OK clip and checks dtypes, shapes and values as
+ * wkp_dataset_clip_load() does (what `wav2kp check` does per clip); FALSE
+ * with the first problem. */
 gboolean    wkp_dataset_clip_verify  (const WkpDataset *ds, int index, GError **error);
 /* The clip's normalised landmarks resampled onto the model-fps grid, aligned
  * with features.npy rows: float32 [T_f, 68, 2], NaN where no face. A copy

@@ -565,6 +565,40 @@ read_bytes (const char *dir, const char *name)
   return wkp_read_file (p, NULL);
 }
 
+/* Rewrites one element of a clip array (a well-formed .npy of the right
+ * shape): NAN, INFINITY or, in status.npy, a status code. Returns the file's
+ * old content for restore_file(). */
+static GBytes *
+spoil_clip_array (const WkpDataset *ds, int index, WkpClipArray which, gint64 element, double value)
+{
+  g_autofree char *path = wkp_dataset_clip_path (ds, index, which);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpNpy) npy = wkp_npy_load (path, &error);
+  GBytes *old = wkp_read_file (path, &error);
+  gsize size;
+  g_autofree guint8 *data = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (element, <, npy->n_elements);
+  size = npy->n_elements * wkp_dtype_size (npy->dtype);
+  data = g_memdup2 (npy->data, size);
+  if (npy->dtype == WKP_DTYPE_U8)
+    data[element] = (guint8) value;
+  else
+    ((float *) data)[element] = (float) value;
+  g_assert_true (wkp_npy_save (path, npy->dtype, npy->ndim, npy->shape, data, &error));
+  g_assert_no_error (error);
+  return old;
+}
+
+static void
+restore_file (const char *path, GBytes *content)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (content, &len);
+  g_assert_true (g_file_set_contents (path, data, len, NULL));
+}
+
 static void
 test_prepare_real (void)
 {
@@ -712,6 +746,63 @@ test_prepare_real (void)
       g_assert_cmpint (n_t, ==, c->n_feature_frames);
       g_assert_cmpmem (targets, n_t * 136 * sizeof (float), nm->data, n_t * 136 * sizeof (float));
     }
+  /* values without a meaning: non-finite features or audio, a status code
+   * that is not a WkpFaceStatus. The reader refuses them naming the file, so
+   * check reports the clip as damaged and train refuses the dataset (instead
+   * of "training diverged"); NaN landmarks are normal (no face). */
+  {
+    struct { WkpClipArray which; double value; const char *want; } cases[] = {
+      { WKP_CLIP_ARRAY_FEATURES, INFINITY, "features.npy: feature row 37 " },
+      { WKP_CLIP_ARRAY_FEATURES, NAN, "features.npy: feature row 37 " },
+      { WKP_CLIP_ARRAY_AUDIO, NAN, "audio.npy: audio sample " },
+      { WKP_CLIP_ARRAY_STATUS, 7, "status.npy: frame 37 has the invalid face status 7" },
+    };
+    int i_clip = i_orig;
+    const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i_clip);
+    for (guint k = 0; k < G_N_ELEMENTS (cases); k++)
+      {
+        g_autofree char *path = wkp_dataset_clip_path (ds, i_clip, cases[k].which);
+        gint64 element = cases[k].which == WKP_CLIP_ARRAY_FEATURES ? 37 * wkp_dataset_get_feature_dim (ds) + 5
+                         : cases[k].which == WKP_CLIP_ARRAY_AUDIO ? c->n_samples - 1 : 37;
+        g_autoptr(GBytes) old = spoil_clip_array (ds, i_clip, cases[k].which, element, cases[k].value);
+        g_autofree char *want = g_strconcat (c->id, "/", cases[k].want, NULL);
+        g_autofree char *out = NULL, *err = NULL;
+        g_autoptr(WkpNpy) npy = wkp_dataset_clip_load (ds, i_clip, cases[k].which, &error);
+
+        g_assert_null (npy);
+        g_assert_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID);
+        g_assert_nonnull (strstr (error->message, path));
+        g_assert_nonnull (strstr (error->message, want));
+        g_clear_error (&error);
+        g_assert_false (wkp_dataset_clip_verify (ds, i_clip, &error));
+        g_assert_nonnull (strstr (error->message, want));
+        g_clear_error (&error);
+        if (cases[k].which == WKP_CLIP_ARRAY_FEATURES)
+          {
+            g_autoptr(WkpTrainData) td = wkp_train_data_from_dataset (ds, &error);
+            g_assert_null (td);
+            g_assert_nonnull (error);
+            g_assert_nonnull (strstr (error->message, want));
+            g_clear_error (&error);
+          }
+        g_assert_cmpint (wkp_test_run_cli ((const char *[]) { "check", ds_dir, NULL }, &out, &err), ==, 2);
+        g_assert_nonnull (strstr (out, "damaged: "));
+        g_assert_nonnull (strstr (out, want));
+        g_assert_nonnull (strstr (err, "1 clip folder(s) damaged"));
+        restore_file (path, old);
+      }
+    /* landmarks and normalized landmarks may be NaN (no face) */
+    {
+      g_autofree char *path = wkp_dataset_clip_path (ds, i_clip, WKP_CLIP_ARRAY_NORMALIZED);
+      g_autoptr(GBytes) old = spoil_clip_array (ds, i_clip, WKP_CLIP_ARRAY_NORMALIZED, 40, NAN);
+      g_autofree char *out = NULL, *err = NULL;
+      g_assert_true (wkp_dataset_clip_verify (ds, i_clip, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (wkp_test_run_cli ((const char *[]) { "check", ds_dir, NULL }, &out, &err), ==, 0);
+      restore_file (path, old);
+    }
+  }
+
   /* splits: per speaker, every speaker in exactly one split */
   {
     g_auto(GStrv) all = wkp_dataset_speakers (ds, WKP_SPLIT_NONE);

@@ -548,6 +548,58 @@ test_single_track (void)
   g_assert_nonnull (strstr (err, "single track file"));
 }
 
+/* A clip whose features or audio hold NaN is refused naming the file (the
+ * model row used to drop those frames silently, and NaN audio changed the
+ * energy baseline). */
+static void
+test_non_finite (void)
+{
+  const char *ds_dir = dataset ();
+  g_autoptr(WkpDataset) ds = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpModel) neutral = NULL;
+  g_autoptr(GArray) train = NULL;
+  g_autofree char *model_path = NULL;
+  const WkpClipArray arrays[] = { WKP_CLIP_ARRAY_FEATURES, WKP_CLIP_ARRAY_AUDIO };
+
+  if (ds_dir == NULL)
+    return;
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  neutral = neutral_model (ds, wkp_dataset_get_feature_config (ds));
+  model_path = g_build_filename (work_dir, "neutral-nf.wkpm", NULL);
+  g_assert_true (wkp_model_save (neutral, model_path, &error));
+  g_assert_no_error (error);
+  train = wkp_dataset_split_indices (ds, WKP_SPLIT_TRAIN);
+  g_assert_cmpuint (train->len, >, 0);
+
+  for (guint k = 0; k < G_N_ELEMENTS (arrays); k++)
+    {
+      int index = g_array_index (train, int, 0);
+      g_autofree char *path = wkp_dataset_clip_path (ds, index, arrays[k]);
+      g_autofree char *old = NULL, *out = NULL, *err = NULL;
+      g_autofree float *data = NULL;
+      gsize len;
+      int status;
+      {
+        g_autoptr(WkpNpy) npy = wkp_npy_load (path, &error);
+        g_assert_no_error (error);
+        data = g_memdup2 (npy->data, npy->n_elements * sizeof (float));
+        data[npy->n_elements / 2] = NAN;
+        g_assert_true (g_file_get_contents (path, &old, &len, NULL));
+        g_assert_true (wkp_npy_save (path, WKP_DTYPE_F32, npy->ndim, npy->shape, data, &error));
+        g_assert_no_error (error);
+      }
+      status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--model", model_path, "--split", "all",
+                                                    NULL }, &out, &err);
+      g_test_message ("%s%s", out, err);
+      g_assert_cmpint (status, ==, 2);
+      g_assert_nonnull (strstr (err, path));
+      g_assert_nonnull (strstr (err, "(NaN or infinity)"));
+      g_assert_true (g_file_set_contents (path, old, len, NULL));
+    }
+}
+
 static void
 test_bad_input (void)
 {
@@ -648,6 +700,7 @@ main (int argc, char **argv)
   g_test_add_func ("/evaluate/other-features", test_other_features);
   g_test_add_func ("/evaluate/models", test_models);
   g_test_add_func ("/evaluate/single-track", test_single_track);
+  g_test_add_func ("/evaluate/non-finite", test_non_finite);
   g_test_add_func ("/evaluate/bad-input", test_bad_input);
   return g_test_run ();
 }
