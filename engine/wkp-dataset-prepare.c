@@ -490,7 +490,7 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
 }
 
 /* Every array of a cached clip folder parses with the shape its record says
- * (a damaged folder is recomputed). */
+ * and holds values the reader accepts (a damaged folder is recomputed). */
 static gboolean
 clip_dir_is_complete (const char *dir, const WkpClipRecord *rec)
 {
@@ -505,7 +505,8 @@ clip_dir_is_complete (const char *dir, const WkpClipRecord *rec)
                                  : a == WKP_CLIP_ARRAY_LANDMARKS || a == WKP_CLIP_ARRAY_NORMALIZED ? WKP_N_LANDMARKS * 2
                                  : a == WKP_CLIP_ARRAY_TRANSFORM ? 4 : 1);
       if (npy == NULL || npy->ndim < 1 || npy->shape[0] != first || npy->n_elements != elements
-          || npy->dtype != (a == WKP_CLIP_ARRAY_STATUS ? WKP_DTYPE_U8 : WKP_DTYPE_F32))
+          || npy->dtype != (a == WKP_CLIP_ARRAY_STATUS ? WKP_DTYPE_U8 : WKP_DTYPE_F32)
+          || !wkp_clip_array_check_values (npy, (WkpClipArray) a, path, NULL))
         return FALSE;
     }
   return TRUE;

@@ -826,6 +826,27 @@ test_prepare_real (void)
   manifest2 = read_bytes (ds_dir, WKP_DATASET_MANIFEST);
   g_assert_true (g_bytes_equal (manifest1, manifest2));
 
+  /* a clip folder that `check` calls damaged for its values (NaN features) is
+   * recomputed by the next run, as check's message promises */
+  {
+    g_autoptr(WkpDataset) before = wkp_dataset_open (ds_dir, &error);
+    g_autoptr(WkpDataset) after = NULL;
+    g_autoptr(GBytes) old = NULL;
+    int i_clip = i_orig;   /* the manifest is unchanged: same index */
+    g_assert_no_error (error);
+    old = spoil_clip_array (before, i_clip, WKP_CLIP_ARRAY_FEATURES, 3, NAN);
+    g_assert_false (wkp_dataset_clip_verify (before, i_clip, NULL));
+    g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (rep.n_ok, ==, 4);
+    g_assert_cmpint (rep.n_cached, ==, 3);
+    g_assert_cmpint (rep.n_computed, ==, 1);
+    after = wkp_dataset_open (ds_dir, &error);
+    g_assert_no_error (error);
+    g_assert_true (wkp_dataset_clip_verify (after, i_clip, &error));
+    g_assert_no_error (error);
+  }
+
   /* a feature config change recomputes the clips but reuses their landmarks */
   p.features.n_mfcc = 20;
   g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
