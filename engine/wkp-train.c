@@ -1370,6 +1370,23 @@ load_checkpoint (const char *path, const char *config, State *st, Opt *o, float 
       g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: truncated or not from this model size", path);
       return FALSE;
     }
+  /* bit rot in the tensors would otherwise surface as "training diverged" */
+  {
+    static const char *const blocks[] = { "weights", "Adam first moments", "Adam second moments",
+                                          "best weights", "averaged weights" };
+    for (gsize i = 0; i < (ema ? 5 : 4) * o->n; i++)
+      {
+        float x;
+        memcpy (&x, d + data_off + i * sizeof (float), sizeof x);
+        if (!isfinite (x) || (i / o->n == 2 && x < 0))
+          {
+            g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
+                         "%s: corrupt checkpoint: the stored %s hold %s", path, blocks[i / o->n],
+                         isfinite (x) ? "a negative value" : "a non-finite value (NaN or infinity)");
+            return FALSE;
+          }
+      }
+  }
   g_autoptr(JsonParser) parser = json_parser_new ();
   if (!wkp_json_parser_load (parser, (const char *) d + 16, len, NULL))
     {

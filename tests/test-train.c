@@ -518,6 +518,64 @@ test_resume_exact (void)
     }
 }
 
+/* A checkpoint whose stored tensors are damaged (NaN weights, a negative Adam
+ * second moment) is refused as corrupt, naming the file, instead of resuming
+ * into "training diverged ... lower --lr"; the files stay as they were. */
+static void
+test_resume_corrupt (void)
+{
+  g_autoptr(WkpTrainData) data = synthetic_data (4, 2, 60, 5);
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model = g_build_filename (dir, "m.wkpm", NULL);
+  g_autofree char *ckpt = g_strconcat (model, ".ckpt", NULL);
+  g_autofree char *good = NULL, *model_before = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len, model_len, n;
+  WkpTrainParams p;
+  WkpTrainResult r;
+  small_params (&p);
+  g_assert_cmpfloat (p.ema_decay, ==, 0);   /* four tensor blocks in the checkpoint */
+  p.stop_after = 2;
+  g_assert_true (wkp_train_run (data, &p, model, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, &r, &error));
+  g_assert_no_error (error);
+  g_assert_true (r.interrupted);
+  p.stop_after = 0;
+  g_free (model_weights (model, &n));
+  g_assert_true (g_file_get_contents (ckpt, &good, &len, NULL));
+  g_assert_true (g_file_get_contents (model, &model_before, &model_len, NULL));
+  g_assert_cmpuint (len, >, 4 * n * sizeof (float));   /* params, Adam m and v, best params (no average) */
+
+  for (int c = 0; c < 2; c++)
+    {
+      g_autofree char *bad = g_memdup2 (good, len);
+      g_autofree char *after = NULL, *model_after = NULL;
+      gsize data_off = len - 4 * n * sizeof (float), after_len, model_after_len;
+      if (c == 0)
+        memset (bad + data_off + 64, 0xff, 300);   /* NaN weights */
+      else
+        {
+          float minus = -1.0f;                     /* a negative second moment */
+          memcpy (bad + data_off + 2 * n * sizeof (float) + 8, &minus, sizeof minus);
+        }
+      g_assert_true (g_file_set_contents (ckpt, bad, len, NULL));
+      g_assert_false (wkp_train_run (data, &p, model, NULL, NULL, TRUE, NULL, NULL, NULL, NULL, NULL, &error));
+      g_assert_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID);
+      g_test_message ("%s", error->message);
+      g_assert_true (g_str_has_prefix (error->message, ckpt));
+      g_assert_nonnull (strstr (error->message, "corrupt checkpoint"));
+      g_assert_null (strstr (error->message, "diverged"));
+      g_clear_error (&error);
+      g_assert_true (g_file_get_contents (ckpt, &after, &after_len, NULL));
+      g_assert_cmpmem (after, after_len, bad, len);
+      g_assert_true (g_file_get_contents (model, &model_after, &model_after_len, NULL));
+      g_assert_cmpmem (model_after, model_after_len, model_before, model_len);
+    }
+  /* the intact checkpoint still resumes */
+  g_assert_true (g_file_set_contents (ckpt, good, len, NULL));
+  g_assert_true (wkp_train_run (data, &p, model, NULL, NULL, TRUE, NULL, NULL, NULL, NULL, &r, &error));
+  g_assert_no_error (error);
+}
+
 /* Rewrites the JSON header of checkpoint @path with @from replaced by @to
  * (the tensors keep their 16-byte alignment). */
 static void
@@ -898,6 +956,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/seed-determinism", test_seed_determinism);
   g_test_add_func ("/train/resume-exact", test_resume_exact);
   g_test_add_func ("/train/resume-finished", test_resume_finished);
+  g_test_add_func ("/train/resume-corrupt", test_resume_corrupt);
   g_test_add_func ("/train/bad-input", test_bad_input);
   g_test_add_func ("/train/torch-parity", test_torch_parity);
   g_test_add_func ("/train/cli-errors", test_cli_errors);
