@@ -16,6 +16,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#define DEMO_MAX_CHARS 2000
+
 #define DEFAULT_TEXT "Speech in, facial keypoints out. Watch the mouth open and close with every syllable."
 
 int
@@ -51,6 +53,14 @@ wkp_cli_demo (int argc, char **argv)
   if (text != NULL && *g_strstrip (text) == '\0')
     {
       g_printerr ("wav2kp demo: --text is empty\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  /* a demo clip, not an audiobook: ~3 minutes of speech at most (longer
+   * texts ran for many minutes and filled the disk) */
+  if (text != NULL && g_utf8_strlen (text, -1) > DEMO_MAX_CHARS)
+    {
+      g_printerr ("wav2kp demo: --text has %ld characters, at most %d are spoken in a demo "
+                  "(for long speech use `wav2kp predict FILE.wav`)\n", g_utf8_strlen (text, -1), DEMO_MAX_CHARS);
       return WKP_EXIT_BAD_INPUT;
     }
   if (model_path == NULL && (model_path = wkp_cli_default_model (&error)) == NULL)

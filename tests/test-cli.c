@@ -6,7 +6,9 @@
 #include "wkp-test-util.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define GRID_MPG "av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
@@ -172,6 +174,14 @@ test_bad_input (void)
   {
     const char *a[] = { "demo", "--text", "hi", "-o", out, NULL };
     expect_bad_input (a, "out.npy", "Cannot create folder", dir);
+  }
+  {
+    /* a text too long for a demo is refused before any speech is made */
+    g_autofree char *demo_dir = g_build_filename (dir, "demo-long", NULL);
+    g_autofree char *text = g_strnfill (2001, 'a');
+    const char *a[] = { "demo", "--text", text, "-o", demo_dir, NULL };
+    expect_bad_input (a, "--text has 2001 characters", "at most 2000", dir);
+    g_assert_false (g_file_test (demo_dir, G_FILE_TEST_EXISTS));
   }
   {
     const char *a[] = { "landmarks", grid, "--max-detect-width", "-5", "-o", out, NULL };
@@ -378,6 +388,61 @@ test_help (void)
     }
 }
 
+/* Temporaries ".NAME.XXXXXX.part" in @dir. */
+static int
+count_parts (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  int n = 0;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_suffix (name, ".part"))
+      n++;
+  return n;
+}
+
+/* A render killed while it writes (SIGTERM, SIGINT, SIGHUP) leaves neither
+ * its temporary nor a changed output: the existing file stays as it was. */
+static void
+test_killed_run (void)
+{
+  g_autofree char *video = wkp_test_shared_file (SILENT_MP4);
+  g_autofree char *audio = wkp_test_shared_file (SILENT_WAV);
+  const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+
+  if (video == NULL || audio == NULL)
+    return;
+  for (guint k = 0; k < G_N_ELEMENTS (sigs); k++)
+    {
+      g_autofree char *dir = wkp_test_tmpdir ();
+      g_autofree char *out = g_build_filename (dir, "clip.mp4", NULL);
+      g_autofree char *after = NULL;
+      const char *argv[] = { wkp_test_cli (), "render", video, "--audio", audio, "--height", "720", "-o", out, NULL };
+      g_autoptr(GError) error = NULL;
+      GPid pid;
+      int status = 0;
+      gint64 t0 = g_get_monotonic_time ();
+
+      g_assert_true (g_file_set_contents (out, "KEEP", -1, NULL));
+      g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
+                                    | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, &error));
+      g_assert_no_error (error);
+      /* kill it once it is writing its temporary */
+      while (count_parts (dir) == 0 && g_get_monotonic_time () - t0 < 60 * G_USEC_PER_SEC)
+        g_usleep (20000);
+      g_assert_cmpint (count_parts (dir), ==, 1);
+      g_usleep (300000);
+      g_assert_cmpint (kill (pid, sigs[k]), ==, 0);
+      g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+      g_spawn_close_pid (pid);
+      g_assert_true (WIFSIGNALED (status));
+      g_assert_cmpint (WTERMSIG (status), ==, sigs[k]);
+      g_assert_cmpint (count_parts (dir), ==, 0);
+      g_assert_true (g_file_get_contents (out, &after, NULL, NULL));
+      g_assert_cmpstr (after, ==, "KEEP");
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -387,5 +452,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/features-kinds", test_features_kinds);
   g_test_add_func ("/cli/probe-json", test_probe_json);
   g_test_add_func ("/cli/help", test_help);
+  g_test_add_func ("/cli/killed-run", test_killed_run);
   return g_test_run ();
 }
