@@ -475,6 +475,16 @@ test_prediction (void)
     g_assert_true (wkp_aperture_plot_has_series (plot, WKP_APERTURE_EXTRACTED));
     g_assert_true (wkp_aperture_plot_has_series (plot, WKP_APERTURE_PREDICTED));
   }
+  /* the spectrogram's title says when the model reads the other features */
+  {
+    const char *title = gtk_label_get_text (GTK_LABEL (gtk_widget_get_prev_sibling (
+      wkp_studio_window_get_view (window, "spectrogram"))));
+    g_test_message ("spectrogram title: %s", title);
+    if (clip->model_logmel != clip->logmel)
+      g_assert_nonnull (strstr (title, clip->model_logmel ? "the model reads log-mel" : "the model reads MFCC"));
+    else
+      g_assert_null (strstr (title, "the model reads"));
+  }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -67,6 +67,7 @@ typedef struct
   GBytes      *aperture;
   gint64       n_found;
   char        *model_name;
+  gboolean     model_logmel;
 } Delivery;
 
 static void
@@ -132,6 +133,7 @@ deliver_main (gpointer data)
           clip->predicted_canon = g_steal_pointer (&d->canon);
           clip->predicted_aperture = g_steal_pointer (&d->aperture);
           clip->model_name = g_steal_pointer (&d->model_name);
+          clip->model_logmel = d->model_logmel;
           break;
         case WKP_CLIP_PART_COMPARED:
           wkp_studio_clip_set_compared (clip, g_steal_pointer (&d->canon), g_steal_pointer (&d->aperture),
@@ -300,6 +302,7 @@ wkp_studio_predict (const char *model_file, const WkpAudio *audio, WkpRational f
   pred = wkp_model_predict_audio (model, audio->samples, audio->n_samples, fps, n_frames, 1, cancellable, error);
   if (pred == NULL)
     return FALSE;
+  out->logmel = model->features.kind == WKP_FEATURE_LOGMEL;
   out->aperture = aperture_of (pred, n_frames);
   out->canon = g_bytes_new_take (pred, n_frames * WKP_N_LANDMARKS * 2 * sizeof (float));
   {
@@ -426,6 +429,7 @@ audio_thread (gpointer data)
       d->aperture = g_steal_pointer (&sp.aperture);
       d->canon = g_steal_pointer (&sp.canon);
       d->model_name = g_steal_pointer (&sp.name);
+      d->model_logmel = sp.logmel;
       deliver (self, d);
     }
   stage_finished (self, STAGE_PREDICTION);

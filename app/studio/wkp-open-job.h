@@ -49,6 +49,7 @@ typedef struct {
   GBytes *canon;
   GBytes *aperture;
   char   *name;
+  gboolean logmel;   /* the model reads log-mel (else MFCC) */
 } WkpStudioPrediction;
 
 gboolean    wkp_studio_predict           (const char *model_file, const WkpAudio *audio, WkpRational fps,

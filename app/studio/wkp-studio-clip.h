@@ -55,6 +55,7 @@ typedef struct {
   GBytes      *predicted_canon; /* float [n_frames, 68, 2] */
   GBytes      *predicted_aperture;
   char        *model_name;
+  gboolean     model_logmel;    /* the model's input: log-mel, else MFCC */
 
   /* COMPARED: the same from compare_model_file */
   GBytes      *compared_canon;

@@ -108,6 +108,25 @@ agreement_text (const WkpStudioClip *clip, GBytes *canon)
                           m.lmd_mouth);
 }
 
+/* The panel names what it shows, and says so when the model reads the other
+ * kind of features (the view is a preference, the model's input is not). */
+static void
+update_spectrogram_label (WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  const char *shown = clip != NULL && clip->logmel ? _("Log-mel spectrogram") : _("MFCC");
+  if (clip != NULL && (clip->parts & WKP_CLIP_PART_FEATURES) && (clip->parts & WKP_CLIP_PART_PREDICTION)
+      && clip->model_logmel != clip->logmel)
+    {
+      g_autofree char *text = g_strdup_printf (clip->model_logmel
+                                               ? _("%s (shown; the model reads log-mel: Log-mel in the menu)")
+                                               : _("%s (shown; the model reads MFCC: MFCC in the menu)"), shown);
+      gtk_label_set_text (self->spectrogram_label, text);
+    }
+  else
+    gtk_label_set_text (self->spectrogram_label, shown);
+}
+
 static void
 update_aperture_label (WkpStudioWindow *self)
 {
@@ -218,8 +237,9 @@ on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
     {
       wkp_spectrogram_view_set_data (self->spectrogram_view, clip->spectrogram, clip->n_steps, clip->n_coeffs,
                                      clip->steps_rate.num, clip->steps_rate.den);
-      gtk_label_set_text (self->spectrogram_label, clip->logmel ? _("Log-mel spectrogram") : _("MFCC"));
     }
+  if (part & (WKP_CLIP_PART_FEATURES | WKP_CLIP_PART_PREDICTION))
+    update_spectrogram_label (self);
   if (part & WKP_CLIP_PART_LANDMARKS)
     {
       g_autofree char *text = NULL;
