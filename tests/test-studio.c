@@ -21,6 +21,7 @@
 #include "wkp-landmarks.h"
 #include "wkp-media.h"
 #include "wkp-session.h"
+#include "wkp-studio-app.h"
 #include "wkp-studio-window.h"
 #include "wkp-test-util.h"
 #include "wkp-widgets.h"
@@ -1115,6 +1116,31 @@ test_command_line_errors (void)
   run_studio_expect ((const char *[]) { "a.mp4", "b.mp4", NULL }, "b.mp4: give one video and one audio file");
 }
 
+/* With no session bus the studio keeps its settings in GLib's keyfile
+ * backend (dconf cannot write without one); an explicit GSETTINGS_BACKEND or
+ * a bus address is left alone. Runs in a subprocess: the environment is
+ * process-wide. */
+static void
+test_settings_backend (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_unsetenv ("GSETTINGS_BACKEND");
+      g_unsetenv ("DBUS_SESSION_BUS_ADDRESS");
+      g_setenv ("XDG_RUNTIME_DIR", g_get_tmp_dir (), TRUE);
+      g_assert_cmpstr (wkp_studio_choose_settings_backend (), ==, "keyfile");
+      g_assert_cmpstr (g_getenv ("GSETTINGS_BACKEND"), ==, "keyfile");
+      g_assert_null (wkp_studio_choose_settings_backend ());   /* now set: kept */
+      g_unsetenv ("GSETTINGS_BACKEND");
+      g_setenv ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent", TRUE);
+      g_assert_null (wkp_studio_choose_settings_backend ());
+      g_assert_null (g_getenv ("GSETTINGS_BACKEND"));
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 /* Loop a selection: the position stays inside it; rate 2x doubles the speed. */
 static void
 test_loop_and_rate (void)
@@ -1275,6 +1301,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/export", test_export);
   g_test_add_func ("/studio/compare", test_compare);
   g_test_add_func ("/studio/command-line-errors", test_command_line_errors);
+  g_test_add_func ("/studio/settings-backend", test_settings_backend);
   g_test_add_func ("/studio/pairing", test_pairing);
   g_test_add_func ("/studio/pairing-sequence", test_pairing_sequence);
   g_test_add_func ("/studio/bad-file-status", test_bad_file_status);

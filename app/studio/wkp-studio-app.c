@@ -28,6 +28,19 @@ is_audio_path (const char *path)
   return g_content_type_is_a (type, "audio/*");
 }
 
+const char *
+wkp_studio_choose_settings_backend (void)
+{
+  g_autofree char *bus = NULL;
+  if (g_getenv ("GSETTINGS_BACKEND") != NULL || g_getenv ("DBUS_SESSION_BUS_ADDRESS") != NULL)
+    return NULL;
+  bus = g_build_filename (g_get_user_runtime_dir (), "bus", NULL);   /* systemd's user bus */
+  if (g_file_test (bus, G_FILE_TEST_EXISTS))
+    return NULL;
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  return "keyfile";
+}
+
 static int
 wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline)
 {

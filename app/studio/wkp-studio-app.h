@@ -10,6 +10,12 @@ G_DECLARE_FINAL_TYPE (WkpStudioApp, wkp_studio_app, WKP, STUDIO_APP, GtkApplicat
 
 WkpStudioApp *wkp_studio_app_new (void);
 
+/* Without a session bus (ssh, containers, Xvfb) GSettings' dconf backend
+ * cannot store anything and every preference toggle silently does nothing:
+ * unless GSETTINGS_BACKEND is set, choose GLib's keyfile backend then. Call
+ * before any GSettings is made. Returns the backend chosen, or NULL. */
+const char *wkp_studio_choose_settings_backend (void);
+
 /* Monotonic time (us) at which main() started, for the startup benchmark. */
 void wkp_studio_app_set_start_time (gint64 us);
 

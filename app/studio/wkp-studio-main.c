@@ -11,6 +11,7 @@ main (int argc, char **argv)
   g_autoptr(WkpStudioApp) app = NULL;
 
   wkp_studio_app_set_start_time (g_get_monotonic_time ());
+  wkp_studio_choose_settings_backend ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, WKP_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
