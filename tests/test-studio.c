@@ -699,6 +699,14 @@ test_landmark_file (void)
       g_assert_nonnull (p);
       g_assert_cmpfloat (p[0], ==, 100.0f + f);
     }
+  /* the frame without a face says so under the timeline; its neighbour does not */
+  {
+    GtkInscription *time = GTK_INSCRIPTION (wkp_studio_window_get_view (window, "time"));
+    wkp_studio_window_seek_frame (window, 10);
+    g_assert_nonnull (strstr (gtk_inscription_get_text (time), "frame 11 of 75 · no face in this frame"));
+    wkp_studio_window_seek_frame (window, 11);
+    g_assert_null (strstr (gtk_inscription_get_text (time), "no face"));
+  }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

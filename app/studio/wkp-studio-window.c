@@ -62,9 +62,17 @@ update_time_label (WkpStudioWindow *self)
   g_autofree char *text = NULL;
   gint64 n = wkp_session_n_frames (self->session);
   /* TRANSLATORS: position / duration, then the frame index out of the frame count */
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  gint64 frame = wkp_session_get_frame (self->session);
   text = g_strdup_printf (_("%s / %s · frame %lld of %lld"),
-                          pos, dur, (long long) (n > 0 ? wkp_session_get_frame (self->session) + 1 : 0),
-                          (long long) n);
+                          pos, dur, (long long) (n > 0 ? frame + 1 : 0), (long long) n);
+  /* a gap in the landmarks is said, not just left blank */
+  if (clip != NULL && clip->track != NULL && n > 0 && wkp_studio_clip_pixels_at (clip, frame) == NULL)
+    {
+      char *with = g_strdup_printf (_("%s · no face in this frame"), text);
+      g_free (text);
+      text = with;
+    }
   gtk_inscription_set_text (self->time_label, text);
 }
 
@@ -1440,6 +1448,7 @@ wkp_studio_window_get_view (WkpStudioWindow *self, const char *name)
   if (g_str_equal (name, "aperture")) return GTK_WIDGET (self->aperture_plot);
   if (g_str_equal (name, "timeline")) return GTK_WIDGET (self->timeline_bar);
   if (g_str_equal (name, "status")) return GTK_WIDGET (self->status_label);
+  if (g_str_equal (name, "time")) return GTK_WIDGET (self->time_label);
   return NULL;
 }
 
