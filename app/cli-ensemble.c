@@ -39,6 +39,14 @@ wkp_cli_ensemble (int argc, char **argv)
     }
   if (!wkp_check_output_path (output, &error))
     return wkp_cli_fail ("ensemble", error);
+  /* the same network twice would only weigh it double */
+  for (guint i = 0; i < n; i++)
+    for (guint j = i + 1; j < n; j++)
+      if (wkp_path_same_file (files[i], files[j]))
+        {
+          g_printerr ("wav2kp ensemble: %s and %s are the same model file\n", files[i], files[j]);
+          return WKP_EXIT_BAD_INPUT;
+        }
   for (guint i = 0; i < n; i++)
     {
       WkpModel *m = wkp_model_load (files[i], &error);

@@ -1197,6 +1197,7 @@ test_cli_ensemble (void)
       { { "ensemble", m1, m3, "-o", keep, NULL }, "“context”" },
       { { "ensemble", m1, bad, "-o", keep, NULL }, "bad.wkpm" },
       { { "ensemble", m1, m2, NULL }, "-o" },
+      { { "ensemble", m1, m2, m1, "-o", keep, NULL }, "are the same model file" },
     };
     for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
       assert_cli_fails (cases[c].args, cases[c].want);
