@@ -881,17 +881,25 @@ wkp_studio_window_export (WkpStudioWindow *self, const char *output)
                            g_object_ref (self));
 }
 
+/* The local path a single-file dialog was accepted with (NULL: cancelled, or
+ * not a local file); drops the dialog. */
+static char *
+take_dialog_path (GtkNativeDialog *dialog, int response)
+{
+  g_autoptr(GFile) file = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  g_object_unref (dialog);
+  return file != NULL ? g_file_get_path (file) : NULL;
+}
+
 static void
 on_export_response (GtkNativeDialog *dialog, int response, WkpStudioWindow *self)
 {
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
-      if (path != NULL)
-        wkp_studio_window_export (self, path);
-    }
-  g_object_unref (dialog);
+  g_autofree char *path = take_dialog_path (dialog, response);
+  if (path != NULL)
+    wkp_studio_window_export (self, path);
 }
 
 static void
@@ -1025,14 +1033,9 @@ wkp_studio_window_compare (WkpStudioWindow *self, const char *model)
 static void
 on_compare_response (GtkNativeDialog *dialog, int response, WkpStudioWindow *self)
 {
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
-      if (path != NULL)
-        wkp_studio_window_compare (self, path);
-    }
-  g_object_unref (dialog);
+  g_autofree char *path = take_dialog_path (dialog, response);
+  if (path != NULL)
+    wkp_studio_window_compare (self, path);
 }
 
 static void
