@@ -459,6 +459,15 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
       else
         {
           entry->kind = WKP_EVAL_TRACKS;
+          g_autofree char *lower = g_ascii_strdown (paths[p], -1);
+          if (!g_str_has_suffix (lower, ".npy") && !g_str_has_suffix (lower, ".csv") &&
+              !g_str_has_suffix (lower, ".json"))
+            {
+              g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_INVALID,
+                           "%s: neither a model file (.wkpm) nor a landmark track (.npy, .csv, .json) nor a "
+                           "folder of tracks", paths[p]);
+              goto out;
+            }
           if (ev->n_clips != 1)
             {
               g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_INVALID,

@@ -658,6 +658,20 @@ test_bad_input (void)
     g_clear_pointer (&err, g_free);
   }
 
+  /* a file that is neither a model nor a track (it was read as a track and the message spoke of
+   * one-clip splits) */
+  {
+    g_autofree char *wav = g_build_filename (work_dir, "speech.wav", NULL);
+    g_assert_true (g_file_set_contents (wav, "RIFF", -1, NULL));
+    status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--model", wav, "--split", "all", NULL },
+                               &out, &err);
+    g_test_message ("%s", err);
+    g_assert_cmpint (status, ==, 2);
+    g_assert_nonnull (strstr (err, "speech.wav: neither a model file (.wkpm) nor a landmark track"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+
   /* --csv and --json naming one file: one would overwrite the other (exit 0) */
   {
     g_autofree char *alias = g_build_filename (work_dir, ".", "keep.csv", NULL);
