@@ -1340,6 +1340,49 @@ save_checkpoint (const char *path, const char *config, const State *st, const Op
 }
 
 static gboolean
+ckpt_has_value (JsonObject *obj, const char *key, GType type)
+{
+  JsonNode *n = json_object_get_member (obj, key);
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == type;
+}
+
+/* An integer member in [0, hi]. */
+static gboolean
+ckpt_int (JsonObject *obj, const char *key, gint64 hi, gint64 *out)
+{
+  JsonNode *n = json_object_get_member (obj, key);
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (n);
+  return *out >= 0 && *out <= hi;
+}
+
+/* An array of @n strings of exactly 16 hex digits (how 64-bit states are stored). */
+static gboolean
+ckpt_hex_array (JsonObject *obj, const char *key, guint n, guint64 *out)
+{
+  JsonNode *node = json_object_get_member (obj, key);
+  JsonArray *a;
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return FALSE;
+  a = json_node_get_array (node);
+  if (json_array_get_length (a) != n)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *e = json_array_get_element (a, i);
+      const char *h;
+      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+        return FALSE;
+      h = json_node_get_string (e);
+      if (strlen (h) != 16 || strspn (h, "0123456789abcdefABCDEF") != 16)
+        return FALSE;
+      out[i] = g_ascii_strtoull (h, NULL, 16);
+    }
+  return TRUE;
+}
+
+static gboolean
 load_checkpoint (const char *path, const char *config, State *st, Opt *o, float *best, float *ema,
                  GError **error)
 {
@@ -1367,7 +1410,11 @@ load_checkpoint (const char *path, const char *config, State *st, Opt *o, float 
   gsize data_off = (16 + (gsize) len + 15) / 16 * 16;
   if (16 + (gsize) len > size || data_off + (ema ? 5 : 4) * o->n * sizeof (float) != size)
     {
-      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: truncated or not from this model size", path);
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
+                   "%s: %" G_GSIZE_FORMAT " bytes, but a checkpoint of this model has %" G_GSIZE_FORMAT
+                   " (header %u bytes, %d tensor blocks of %" G_GSIZE_FORMAT " values): truncated, or from "
+                   "another model size", path, size, data_off + (ema ? 5 : 4) * o->n * sizeof (float), len,
+                   ema ? 5 : 4, (gsize) o->n);
       return FALSE;
     }
   /* bit rot in the tensors would otherwise surface as "training diverged" */
@@ -1401,32 +1448,48 @@ load_checkpoint (const char *path, const char *config, State *st, Opt *o, float 
                    "use the same options and dataset to resume", path);
       return FALSE;
     }
-  st->epoch = (int) json_object_get_int_member_with_default (obj, "epoch", 0);
-  st->step = json_object_get_int_member_with_default (obj, "step", 0);
-  JsonArray *rng = json_object_get_array_member (obj, "rng");
-  JsonArray *dbl = json_object_get_array_member (obj, "doubles");
-  if (rng == NULL || json_array_get_length (rng) != 4 || dbl == NULL || json_array_get_length (dbl) != 5)
+  /* every field present, of its type and in range (a hand-edited or damaged header
+   * must not resume from a zero random state or an impossible epoch) */
+  gint64 epoch, step, best_epoch, bad_epochs;
+  const char *bad = NULL;
+  if (!ckpt_int (obj, "epoch", G_MAXINT32, &epoch))
+    bad = "epoch";
+  else if (!ckpt_int (obj, "step", G_MAXINT64, &step))
+    bad = "step";
+  else if (!ckpt_int (obj, "best_epoch", epoch, &best_epoch))
+    bad = "best_epoch";
+  else if (!ckpt_int (obj, "bad_epochs", epoch, &bad_epochs))
+    bad = "bad_epochs";
+  else if (!ckpt_hex_array (obj, "rng", 4, st->rng.s) ||
+           (st->rng.s[0] | st->rng.s[1] | st->rng.s[2] | st->rng.s[3]) == 0)
+    bad = "rng";
+  else if (!ckpt_has_value (obj, "finished", G_TYPE_BOOLEAN))
+    bad = "finished";
+  else if (!ckpt_has_value (obj, "log", G_TYPE_STRING))
+    bad = "log";
+  guint64 bits[5];
+  if (bad == NULL && !ckpt_hex_array (obj, "doubles", 5, bits))
+    bad = "doubles";
+  if (bad != NULL)
     {
-      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: corrupt checkpoint header", path);
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
+                   "%s: corrupt checkpoint header: field “%s” is missing, of the wrong type or out of range",
+                   path, bad);
       return FALSE;
     }
-  for (int i = 0; i < 4; i++)
-    st->rng.s[i] = g_ascii_strtoull (json_array_get_string_element (rng, i), NULL, 16);
+  st->epoch = (int) epoch;
+  st->step = step;
   double dv[5];
-  for (int i = 0; i < 5; i++)
-    {
-      guint64 bits = g_ascii_strtoull (json_array_get_string_element (dbl, i), NULL, 16);
-      memcpy (&dv[i], &bits, 8);
-    }
+  memcpy (dv, bits, sizeof dv);
   st->best_metric = dv[0];
   st->best_val_loss = dv[1];
   st->best_val_r = dv[2];
   st->seconds = dv[3];
   st->seconds_to_best = dv[4];
-  st->best_epoch = (int) json_object_get_int_member_with_default (obj, "best_epoch", 0);
-  st->bad_epochs = (int) json_object_get_int_member_with_default (obj, "bad_epochs", 0);
-  st->finished = json_object_get_boolean_member_with_default (obj, "finished", FALSE);
-  g_string_assign (st->log, json_object_get_string_member_with_default (obj, "log", ""));
+  st->best_epoch = (int) best_epoch;
+  st->bad_epochs = (int) bad_epochs;
+  st->finished = json_object_get_boolean_member (obj, "finished");
+  g_string_assign (st->log, json_object_get_string_member (obj, "log"));
   memcpy (o->params, d + data_off, o->n * sizeof (float));
   memcpy (o->m, d + data_off + o->n * sizeof (float), o->n * sizeof (float));
   memcpy (o->v, d + data_off + 2 * o->n * sizeof (float), o->n * sizeof (float));

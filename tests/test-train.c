@@ -521,6 +521,8 @@ test_resume_exact (void)
 /* A checkpoint whose stored tensors are damaged (NaN weights, a negative Adam
  * second moment) is refused as corrupt, naming the file, instead of resuming
  * into "training diverged ... lower --lr"; the files stay as they were. */
+static void edit_checkpoint_header (const char *path, const char *from, const char *to, const char *to_key);
+
 static void
 test_resume_corrupt (void)
 {
@@ -570,6 +572,34 @@ test_resume_corrupt (void)
       g_assert_true (g_file_get_contents (model, &model_after, &model_after_len, NULL));
       g_assert_cmpmem (model_after, model_after_len, model_before, model_len);
     }
+  /* header fields with bad values, each named (all used to pass or to say "truncated") */
+  {
+    struct { const char *key, *value; } cases[] = {
+      { "epoch", "-1" }, { "epoch", "\"2\"" }, { "step", "-5" }, { "best_epoch", "1000" },
+      { "bad_epochs", "-1" }, { "rng", "[\"zz\", \"1\", \"2\", \"3\"]" },
+      { "rng", "[\"0000000000000000\", \"0000000000000000\", \"0000000000000000\", \"0000000000000000\"]" },
+      { "rng", "[1, 2, 3, 4]" }, { "doubles", "[]" }, { "finished", "1" }, { "log", NULL }, { "log", "{}" },
+    };
+    for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+      {
+        g_autofree char *want = g_strdup_printf ("field “%s”", cases[c].key);
+        g_assert_true (g_file_set_contents (ckpt, good, len, NULL));
+        edit_checkpoint_header (ckpt, NULL, cases[c].value, cases[c].key);
+        g_assert_false (wkp_train_run (data, &p, model, NULL, NULL, TRUE, NULL, NULL, NULL, NULL, NULL, &error));
+        g_assert_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID);
+        g_test_message ("%s = %s: %s", cases[c].key, cases[c].value, error->message);
+        g_assert_true (g_str_has_prefix (error->message, ckpt));
+        g_assert_nonnull (strstr (error->message, "corrupt checkpoint header"));
+        g_assert_nonnull (strstr (error->message, want));
+        g_clear_error (&error);
+      }
+    /* cut short: the sizes are named */
+    g_assert_true (g_file_set_contents (ckpt, good, len - 40, NULL));
+    g_assert_false (wkp_train_run (data, &p, model, NULL, NULL, TRUE, NULL, NULL, NULL, NULL, NULL, &error));
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, "truncated, or from another model size"));
+    g_clear_error (&error);
+  }
   /* the intact checkpoint still resumes */
   g_assert_true (g_file_set_contents (ckpt, good, len, NULL));
   g_assert_true (wkp_train_run (data, &p, model, NULL, NULL, TRUE, NULL, NULL, NULL, NULL, &r, &error));
@@ -577,11 +607,12 @@ test_resume_corrupt (void)
 }
 
 /* Rewrites the JSON header of checkpoint @path with @from replaced by @to
- * (the tensors keep their 16-byte alignment). */
+ * (the tensors keep their 16-byte alignment); with @from NULL, sets member
+ * @to_key to the JSON value @to instead (NULL @to: removes it). */
 static void
-edit_checkpoint (const char *path, const char *from, const char *to)
+edit_checkpoint_header (const char *path, const char *from, const char *to, const char *to_key)
 {
-  g_autofree char *d = NULL;
+  g_autofree char *d = NULL, *edited = NULL;
   gsize size;
   guint32 len;
   g_assert_true (g_file_get_contents (path, &d, &size, NULL));
@@ -589,10 +620,23 @@ edit_checkpoint (const char *path, const char *from, const char *to)
   len = GUINT32_FROM_LE (len);
   gsize data_off = (16 + (gsize) len + 15) / 16 * 16;
   g_autofree char *js = g_strndup (d + 16, len);
-  char *at = strstr (js, from);
-  g_assert_nonnull (at);
-  g_autofree char *head = g_strndup (js, at - js);
-  g_autofree char *edited = g_strconcat (head, to, at + strlen (from), NULL);
+  if (from != NULL)
+    {
+      char *at = strstr (js, from);
+      g_assert_nonnull (at);
+      g_autofree char *head = g_strndup (js, at - js);
+      edited = g_strconcat (head, to, at + strlen (from), NULL);
+    }
+  else
+    {
+      g_autoptr(JsonNode) root = json_from_string (js, NULL);
+      g_assert_nonnull (root);
+      if (to != NULL)
+        json_object_set_member (json_node_get_object (root), to_key, json_from_string (to, NULL));
+      else
+        json_object_remove_member (json_node_get_object (root), to_key);
+      edited = json_to_string (root, FALSE);
+    }
   guint32 nlen = GUINT32_TO_LE ((guint32) strlen (edited));
   GByteArray *buf = g_byte_array_new ();
   g_byte_array_append (buf, (const guint8 *) d, 12);
@@ -603,6 +647,12 @@ edit_checkpoint (const char *path, const char *from, const char *to)
   g_byte_array_append (buf, (const guint8 *) d + data_off, size - data_off);
   g_assert_true (g_file_set_contents (path, (const char *) buf->data, buf->len, NULL));
   g_byte_array_unref (buf);
+}
+
+static void
+edit_checkpoint (const char *path, const char *from, const char *to)
+{
+  edit_checkpoint_header (path, from, to, NULL);
 }
 
 /* --resume from the checkpoint of a finished run writes the model and the log
