@@ -253,6 +253,12 @@ wkp_model_validate (const WkpModel *model, const char *name, GError **error)
                    m->context, m->delay);
       return FALSE;
     }
+  if (!(m->level_gain >= 0.0 && m->level_gain <= WKP_MODEL_LEVEL_GAIN_MAX))
+    {
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: level gain %g out of range [0, %g]", name,
+                   m->level_gain, WKP_MODEL_LEVEL_GAIN_MAX);
+      return FALSE;
+    }
   if (m->n_points < 1 || m->n_points > WKP_N_LANDMARKS || m->point_index == NULL)
     {
       g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: %d predicted points (1..68 expected)", name,
@@ -367,6 +373,11 @@ metadata_to_json (const WkpModel *m)
   json_builder_add_int_value (b, m->delay);
   json_builder_set_member_name (b, "per_clip_norm");
   json_builder_add_boolean_value (b, m->per_clip_norm);
+  if (m->level_gain != 0.0)
+    {
+      json_builder_set_member_name (b, "level_gain");
+      json_builder_add_double_value (b, m->level_gain);
+    }
   json_builder_set_member_name (b, "points");
   json_builder_begin_array (b);
   for (int i = 0; i < m->n_points; i++)
@@ -443,6 +454,24 @@ get_bool (JsonObject *o, const char *key, gboolean *out, const char *file, GErro
   return TRUE;
 }
 
+/* optional number, default 0; the range is checked by wkp_model_validate() */
+static gboolean
+get_level_gain (JsonObject *o, double *out, const char *file, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, "level_gain");
+  *out = 0.0;
+  if (n == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (n) ||
+      (json_node_get_value_type (n) != G_TYPE_DOUBLE && json_node_get_value_type (n) != G_TYPE_INT64))
+    {
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: header field “level_gain” is not a number", file);
+      return FALSE;
+    }
+  *out = json_node_get_double (n);
+  return TRUE;
+}
+
 static JsonObject *
 get_object (JsonObject *o, const char *key, const char *file, GError **error)
 {
@@ -489,6 +518,8 @@ model_from_metadata (JsonObject *meta, const char *file, GError **error)
     return NULL;
   m->delay = (int) v;
   if (!get_bool (meta, "per_clip_norm", &m->per_clip_norm, file, error))
+    return NULL;
+  if (!get_level_gain (meta, &m->level_gain, file, error))
     return NULL;
   pts = json_object_get_member (meta, "points");
   if (pts == NULL || !JSON_NODE_HOLDS_ARRAY (pts) ||
@@ -950,10 +981,11 @@ wkp_model_ensemble (WkpModel *const *models, int n, const char *const *names, GE
       if (!json_node_equal (ref, other))
         {
           JsonObject *a = json_node_get_object (ref), *o = json_node_get_object (other);
-          g_autoptr(GList) keys = json_object_get_members (a);
+          g_autoptr(GList) keys = g_list_concat (json_object_get_members (a), json_object_get_members (o));
           const char *what = "metadata";
+          /* a field that differs or is in one header only (e.g. level_gain, written when set) */
           for (GList *k = keys; k != NULL; k = k->next)
-            if (!json_object_has_member (o, k->data) ||
+            if (!json_object_has_member (a, k->data) || !json_object_has_member (o, k->data) ||
                 !json_node_equal (json_object_get_member (a, k->data), json_object_get_member (o, k->data)))
               {
                 what = k->data;
@@ -985,6 +1017,7 @@ wkp_model_ensemble (WkpModel *const *models, int n, const char *const *names, GE
                      models[0]->per_clip_norm, models[0]->n_points, models[0]->point_index,
                      models[0]->n_components, l->hidden_size, l->num_layers, l->bidirectional);
   m->n_members = total;
+  m->level_gain = models[0]->level_gain; /* equal in all: part of the compared metadata */
   for (int k = 1; k < total; k++)
     m->extra[k - 1] = wkp_lstm_new (l->input_size, l->hidden_size, l->num_layers, l->bidirectional,
                                     l->output_size);
@@ -1163,6 +1196,27 @@ average_member (float *acc, const float *y, gsize n, int e, int n_members)
       acc[i] /= (float) n_members;
 }
 
+/* c[t] += level_gain * (mean of c over the first n_stats frames), in double */
+static void
+apply_level_gain (const WkpModel *m, float *c, gint64 T, gint64 n_stats)
+{
+  int K = m->n_components;
+  g_autofree double *mean = NULL;
+
+  if (m->level_gain == 0.0 || T < 1)
+    return;
+  n_stats = CLAMP (n_stats, 1, T);
+  mean = g_new0 (double, K);
+  for (gint64 t = 0; t < n_stats; t++)
+    for (int k = 0; k < K; k++)
+      mean[k] += c[t * K + k];
+  for (int k = 0; k < K; k++)
+    mean[k] = m->level_gain * mean[k] / (double) n_stats;
+  for (gint64 t = 0; t < T; t++)
+    for (int k = 0; k < K; k++)
+      c[t * K + k] = (float) (c[t * K + k] + mean[k]);
+}
+
 /* Coefficients for T frames from raw features; n_stats rows feed the per-clip
  * statistics. */
 static float *
@@ -1199,6 +1253,7 @@ predict_coeffs (const WkpModel *m, const float *features, gint64 T, gint64 n_sta
         }
       average_member (out, y + (gsize) m->delay * K, (gsize) T * K, e, wkp_model_n_members (m));
     }
+  apply_level_gain (m, out, T, n_stats);
   return out;
 }
 

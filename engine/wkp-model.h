@@ -47,6 +47,15 @@ typedef struct {
   float           *feature_mean;   /* [feature dim] normalisation of raw features */
   float           *feature_std;    /* [feature dim] */
   gboolean         per_clip_norm;  /* standardise features per clip before feature_mean/std */
+  /* Clip-level calibration of whole-clip prediction: the clip's mean output
+   * (PCA coefficients) is added again times level_gain, so the predicted
+   * mouth level of a clip moves (1 + level_gain) times as far from the mean
+   * face as the network puts it. The networks are trained on per-speaker
+   * deviations (identity removal) and shrink the clip level towards the mean
+   * face; the gain is chosen on validation clips. 0: off. Streams leave it
+   * out (they do not know the clip's mean in advance). Header field
+   * "level_gain" (optional, default 0). */
+  double           level_gain;
 
   /* output space */
   int              n_points;       /* landmarks predicted (e.g. 20 for the mouth) */
@@ -151,9 +160,12 @@ void      wkp_model_stack_context    (const WkpModel *model, const float *featur
 void      wkp_model_reconstruct      (const WkpModel *model, const float *coeffs, gint64 T, float *points);
 
 /* Network outputs (PCA coefficients) [T, n_components] for raw features
- * [T, dim] at the internal rate: normalise (on a copy), stack, run, delay. */
+ * [T, dim] at the internal rate: normalise (on a copy), stack, run, delay;
+ * members averaged; then the level gain: c[t] += level_gain * mean_t c. */
 float    *wkp_model_predict_coeffs   (const WkpModel *model, const float *features, gint64 T, int n_threads,
                                       GError **error);
+/* The range wkp_model_validate() accepts for level_gain. */
+#define WKP_MODEL_LEVEL_GAIN_MAX 10.0
 /* Linear interpolation of an internal-rate track [T_in, width] (frame k
  * centred at (k+0.5)/in_fps) at the centres of @n_out frames at @out_fps
  * (clamped at both ends). T_in >= 1. */

@@ -11,7 +11,8 @@ make DIR LAYERS HIDDEN BIDIR CONTEXT DELAY PERCLIP K FORMAT SEED T DIM [DIR ...]
     (population std floored at 1e-5) if PERCLIP, (x - mean) / std, context
     stacking with edge padding, LSTM over T + DELAY steps, head, output frame
     t = step t + DELAY. Writes DIR/y32.npy (float32 torch) and DIR/y64.npy
-    (float64 torch).
+    (float64 torch), and DIR/y64_gain.npy: y64 plus LEVEL_GAIN times its mean
+    over time (the model's clip-level gain).
 check DIR EXPORTED.npz
     Compares the tensors of an .npz exported by wav2kp with the state dict
     in DIR/sd.npz: prints the number of equal tensors.
@@ -23,6 +24,7 @@ import sys
 
 import numpy as np
 
+LEVEL_GAIN = 1.5
 
 def pipeline(x, feature_mean, feature_std, per_clip, context, delay, net, dtype):
     import torch
@@ -108,7 +110,10 @@ def make_one(args):
     fm, fs = feature_mean.astype(np.float64), feature_std.astype(np.float64)
     np.save(os.path.join(d, "y32.npy"),
             pipeline(x, fm, fs, per_clip, context, delay, net, torch.float32).astype(np.float32))
-    np.save(os.path.join(d, "y64.npy"), pipeline(x, fm, fs, per_clip, context, delay, net, torch.float64))
+    y64 = pipeline(x, fm, fs, per_clip, context, delay, net, torch.float64)
+    np.save(os.path.join(d, "y64.npy"), y64)
+    # level gain 1.5: each output plus 1.5 times the clip's mean output
+    np.save(os.path.join(d, "y64_gain.npy"), y64 + LEVEL_GAIN * y64.mean(axis=0))
     print("ok")
 
 

@@ -2,7 +2,8 @@
  * become model files whose predictions equal torch's; models export back to
  * .npz. Tolerance: err = max |ours - torch| / max |torch| over all outputs of
  * the whole pipeline (normalisation, context stacking, delay, LSTM, head):
- * <= 1e-5 against torch float32 and against torch float64. */
+ * <= 1e-5 against torch float32 and against torch float64; the same with a
+ * clip-level gain (torch's output plus 1.5 times its clip mean). */
 #include "wkp-convert.h"
 #include "wkp-io.h"
 #include "wkp-npy.h"
@@ -107,6 +108,27 @@ check_config (const char *dir, int layers, int hidden, gboolean bidir, int conte
     g_assert_no_error (error);
     yb = wkp_model_predict_coeffs (back, x->data, T, 1, &error);
     g_assert_cmpmem (y, sizeof (float) * T * K, yb, sizeof (float) * T * K);
+  }
+  /* a level gain of 1.5 (model_torch.py LEVEL_GAIN) written to the file: torch's output plus 1.5
+   * times its mean over the clip, same tolerance */
+  {
+    g_autofree char *gp = g_build_filename (dir, "gain.wkpm", NULL);
+    g_autoptr(WkpModel) gm = NULL;
+    g_autoptr(WkpNpy) yg64 = load_npy (dir, "y64_gain.npy");
+    g_autofree float *yg = NULL;
+    double eg;
+
+    back->level_gain = 1.5;
+    g_assert_true (wkp_model_save (back, gp, &error));
+    back->level_gain = 0.0;
+    gm = wkp_model_load (gp, &error);
+    g_assert_no_error (error);
+    g_assert_cmpfloat (gm->level_gain, ==, 1.5);
+    yg = wkp_model_predict_coeffs (gm, x->data, T, 1, &error);
+    g_assert_no_error (error);
+    eg = rel_err (yg, yg64, (gsize) T * K);
+    g_test_message ("  with level gain 1.5: vs torch f64 %.2e", eg);
+    g_assert_cmpfloat (eg, <=, 1e-5);
   }
   /* and back to .npz: numpy reads the same tensors; the .npz + its JSON
    * sidecar convert to the same model again */

@@ -252,6 +252,18 @@ edit_context (JsonObject *root)
 }
 
 static void
+edit_level_gain_text (JsonObject *root)
+{
+  json_object_set_string_member (json_object_get_object_member (root, "metadata"), "level_gain", "2");
+}
+
+static void
+edit_level_gain_range (JsonObject *root)
+{
+  json_object_set_double_member (json_object_get_object_member (root, "metadata"), "level_gain", -0.5);
+}
+
+static void
 test_corrupt (void)
 {
   g_autoptr(WkpModel) m = random_model (1, 0, FALSE, 8, 2, FALSE, 1.0f);
@@ -379,6 +391,16 @@ test_corrupt (void)
   {
     const char *f[] = { "context", "not an integer", NULL };
     rewrite_header (path, bad, edit_context);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+  }
+  {
+    const char *f[] = { "level_gain", "not a number", NULL };
+    rewrite_header (path, bad, edit_level_gain_text);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+  }
+  {
+    const char *f[] = { "level gain -0.5", "out of range", NULL };
+    rewrite_header (path, bad, edit_level_gain_range);
     expect_load_error (bad, WKP_ERROR_INVALID, f);
   }
   /* missing file */
@@ -1166,6 +1188,7 @@ test_cli_ensemble (void)
   g_autofree char *bad = g_build_filename (dir, "bad.wkpm", NULL);
   g_autofree char *out = g_build_filename (dir, "ens.wkpm", NULL);
   g_autofree char *keep = g_build_filename (dir, "keep.wkpm", NULL);
+  g_autofree char *gained = g_build_filename (dir, "gained.wkpm", NULL);
   g_autoptr(GError) error = NULL;
 
   {
@@ -1189,6 +1212,25 @@ test_cli_ensemble (void)
     g_assert_no_error (error);
     g_assert_cmpint (wkp_model_n_members (e), ==, 2);
   }
+  /* one model with --level-gain: the same network, the gain in the file and in the message */
+  {
+    const char *args[] = { "ensemble", out, "--level-gain", "2.5", "-o", gained, NULL };
+    g_autofree char *so = NULL, *se = NULL;
+    g_autoptr(WkpModel) e = NULL, g = NULL;
+    g_assert_cmpint (wkp_test_run_cli (args, &so, &se), ==, 0);
+    g_assert_nonnull (strstr (so, "ensemble of 2 networks (1 file), level gain 2.5"));
+    g = wkp_model_load (gained, &error);
+    g_assert_no_error (error);
+    e = wkp_model_load (out, &error);
+    g_assert_no_error (error);
+    g_assert_cmpfloat (g->level_gain, ==, 2.5);
+    g_assert_cmpfloat (e->level_gain, ==, 0.0);
+    g_assert_cmpint (wkp_model_n_members (g), ==, 2);
+    {
+      gsize nw = sizeof (float) * 4 * (gsize) e->lstm->hidden_size * (gsize) e->lstm->hidden_size;
+      g_assert_cmpmem (g->extra[0]->w_hh[0][0], nw, e->extra[0]->w_hh[0][0], nw);
+    }
+  }
   g_assert_true (g_file_set_contents (bad, "not a model", -1, NULL));
   g_assert_true (g_file_set_contents (keep, "keep me", -1, NULL));
   {
@@ -1198,6 +1240,10 @@ test_cli_ensemble (void)
       { { "ensemble", m1, bad, "-o", keep, NULL }, "bad.wkpm" },
       { { "ensemble", m1, m2, NULL }, "-o" },
       { { "ensemble", m1, m2, m1, "-o", keep, NULL }, "are the same model file" },
+      { { "ensemble", m1, "--level-gain", "11", "-o", keep, NULL }, "--level-gain must be between 0 and 10" },
+      { { "ensemble", m1, "--level-gain", "-2", "-o", keep, NULL }, "--level-gain must be between 0 and 10" },
+      { { "ensemble", m1, "--level-gain", "nan", "-o", keep, NULL }, "--level-gain" },
+      { { "ensemble", out, gained, "-o", keep, NULL }, "“level_gain”" },
     };
     for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
       assert_cli_fails (cases[c].args, cases[c].want);
