@@ -68,8 +68,12 @@ print_table (const WkpEvaluation *ev)
           best[k] = v[k];
     }
 
-  printf ("Evaluation of %s, %s split: %d clips, %" G_GINT64_FORMAT " frames, %" G_GINT64_FORMAT
-          " without reference landmarks (excluded)\n\n", ev->dataset, split, ev->n_clips, frames, ref_missing);
+  {
+    g_autofree char *who = ev->speakers != NULL ? g_strjoinv (", ", ev->speakers) : NULL;
+    printf ("Evaluation of %s, %s split%s%s: %d clips, %" G_GINT64_FORMAT " frames, %" G_GINT64_FORMAT
+            " without reference landmarks (excluded)\n\n", ev->dataset, split, who != NULL ? ", speakers " : "",
+            who != NULL ? who : "", ev->n_clips, frames, ref_missing);
+  }
   printf ("%-*s %9s", label_w, "model", "compared");
   for (guint k = 0; k < N_COLUMNS; k++)
     printf (" %11s", columns[k].head);
@@ -141,8 +145,9 @@ print_table (const WkpEvaluation *ev)
     }
   for (int e = 0; e < ev->n_entries; e++)
     if (ev->entries[e].kind == WKP_EVAL_ENERGY && ev->entries[e].problem == NULL)
-      printf ("Energy baseline: aperture = %.5f * dB %+.4f, fitted on %" G_GINT64_FORMAT " train-split frames.\n",
-              ev->energy_slope, ev->energy_intercept, ev->energy_fit_frames);
+      printf ("Energy baseline: aperture = %.5f * dB %+.4f, fitted on %" G_GINT64_FORMAT " train-split frames%s.\n",
+              ev->energy_slope, ev->energy_intercept, ev->energy_fit_frames,
+              ev->speakers != NULL ? " (without the evaluated speakers)" : "");
 }
 
 static void
@@ -193,13 +198,16 @@ int
 wkp_cli_evaluate (int argc, char **argv)
 {
   g_auto(GStrv) models = NULL;
-  g_autofree char *split_text = NULL, *csv = NULL, *json = NULL, *plot = NULL;
+  g_autofree char *split_text = NULL, *csv = NULL, *json = NULL, *plot = NULL, *speakers_text = NULL;
+  g_auto(GStrv) speakers = NULL;
   gboolean no_baselines = FALSE, per_clip = FALSE;
   int threads = 1, max_lag = WKP_METRICS_MAX_LAG, n_bootstrap = 1000;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME_ARRAY, &models,
       "Model file (.wkpm) or folder of landmark tracks (one per clip); repeat to compare. Default: the shipped model", "FILE" },
     { "split", 's', 0, G_OPTION_ARG_STRING, &split_text, "train, val, test or all (default: test)", "SPLIT" },
+    { "speakers", 0, 0, G_OPTION_ARG_STRING, &speakers_text,
+      "Only these speakers' clips of the split (comma-separated; with train --val-speakers: speaker cross-validation)", "A,B" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, "Write per-clip and pooled results as CSV", "FILE" },
     { "json", 0, 0, G_OPTION_ARG_FILENAME, &json, "Write per-clip and pooled results as JSON", "FILE" },
     { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, "Write SVG+PNG plots (aperture per clip, summary) into DIR", "DIR" },
@@ -235,6 +243,15 @@ wkp_cli_evaluate (int argc, char **argv)
   else if (split_text != NULL && (!wkp_split_from_string (split_text, &split) || split == WKP_SPLIT_NONE))
     return wkp_cli_fail ("evaluate", g_error_new (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
                                                   "unknown split “%s” (train, val, test or all)", split_text));
+  if (speakers_text != NULL)
+    {
+      speakers = g_strsplit (speakers_text, ",", -1);
+      for (int i = 0; speakers[i] != NULL; i++)
+        g_strstrip (speakers[i]);
+      if (speakers[0] == NULL || g_strv_contains ((const char * const *) speakers, ""))
+        return wkp_cli_fail ("evaluate", g_error_new_literal (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
+                                                              "--speakers needs comma-separated speaker names"));
+    }
   if (threads < 1 || threads > 64)
     return wkp_cli_fail ("evaluate", g_error_new_literal (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
                                                           "--threads must be in 1..64"));
@@ -286,6 +303,7 @@ wkp_cli_evaluate (int argc, char **argv)
   params.n_threads = threads;
   params.max_lag = max_lag;
   params.bootstrap = n_bootstrap;
+  params.speakers = (const char * const *) speakers;
   progress = wkp_cli_progress_new ("evaluate");
   ev = wkp_evaluate (ds, split, (const char * const *) paths->pdata, paths->len, &params,
                      wkp_cli_progress_update, progress, NULL, &error);

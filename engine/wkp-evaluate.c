@@ -145,6 +145,7 @@ wkp_evaluation_free (WkpEvaluation *ev)
 {
   if (ev == NULL)
     return;
+  g_strfreev (ev->speakers);
   for (int e = 0; e < ev->n_entries; e++)
     {
       WkpEvalEntry *entry = &ev->entries[e];
@@ -305,13 +306,41 @@ load_audio (const WkpDataset *ds, int index, GError **error)
   return npy;
 }
 
+/* The clips of @split, only those of @speakers when given. */
+static GArray *
+speaker_indices (const WkpDataset *ds, WkpSplit split, char **speakers, gboolean keep_listed)
+{
+  GArray *all = wkp_dataset_split_indices (ds, split);
+  GArray *out;
+
+  if (speakers == NULL)
+    return all;
+  out = g_array_new (FALSE, FALSE, sizeof (int));
+  for (guint i = 0; i < all->len; i++)
+    {
+      int index = g_array_index (all, int, i);
+      const char *spk = wkp_dataset_get_clip (ds, index)->speaker;
+      if ((spk != NULL && g_strv_contains ((const char * const *) speakers, spk)) == keep_listed)
+        g_array_append_val (out, index);
+    }
+  g_array_unref (all);
+  return out;
+}
+
+/* The energy baseline's fitting clips: the train split without the evaluated speakers. */
+static GArray *
+energy_fit_indices (const WkpDataset *ds, const WkpEvaluation *ev)
+{
+  return speaker_indices (ds, WKP_SPLIT_TRAIN, ev->speakers, FALSE);
+}
+
 /* Energy baseline: least-squares line from frame energy (dB) to aperture
- * over the train split. */
+ * over the train split (without the evaluated speakers). */
 static gboolean
 fit_energy (const WkpDataset *ds, WkpEvaluation *ev, WkpProgressFunc progress, gpointer progress_data,
             gint64 *done, gint64 total, GCancellable *cancellable, char **problem, GError **error)
 {
-  g_autoptr(GArray) train = wkp_dataset_split_indices (ds, WKP_SPLIT_TRAIN);
+  g_autoptr(GArray) train = energy_fit_indices (ds, ev);
   g_autoptr(GArray) xs = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) ys = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GError) fit_error = NULL;
@@ -377,7 +406,23 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
   ev->max_lag = CLAMP (params->max_lag, 0, 100);
   ev->energy_slope = ev->energy_intercept = NAN;
 
-  indices = wkp_dataset_split_indices (ds, split);
+  if (params->speakers != NULL && params->speakers[0] != NULL)
+    {
+      ev->speakers = g_strdupv ((char **) params->speakers);
+      for (int i = 0; ev->speakers[i] != NULL; i++)
+        {
+          char *one[] = { ev->speakers[i], NULL };
+          g_autoptr(GArray) has = speaker_indices (ds, split, one, TRUE);
+          if (has->len == 0)
+            {
+              g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_INVALID,
+                           "Dataset %s has no usable clip of speaker “%s” in the %s split", ev->dataset,
+                           ev->speakers[i], split == WKP_SPLIT_NONE ? "all" : wkp_split_to_string (split));
+              return NULL;
+            }
+        }
+    }
+  indices = speaker_indices (ds, split, ev->speakers, TRUE);
   if (indices->len == 0)
     {
       g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_INVALID,
@@ -503,7 +548,7 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
 
   if (energy_entry >= 0)
     {
-      g_autoptr(GArray) train = wkp_dataset_split_indices (ds, WKP_SPLIT_TRAIN);
+      g_autoptr(GArray) train = energy_fit_indices (ds, ev);
       n_train = train->len;
     }
   total = ev->n_clips + n_train;
@@ -697,6 +742,13 @@ wkp_evaluation_to_json (const WkpEvaluation *ev)
 
   json_object_set_string_member (root, "dataset", ev->dataset);
   json_object_set_string_member (root, "split", split_name (ev->split));
+  if (ev->speakers != NULL)
+    {
+      JsonArray *a = json_array_new ();
+      for (int i = 0; ev->speakers[i] != NULL; i++)
+        json_array_add_string_element (a, ev->speakers[i]);
+      json_object_set_array_member (root, "speakers", a);
+    }
   json_object_set_int_member (root, "max_lag", ev->max_lag);
   json_object_set_string_member (root, "units",
                                  "LMD, LVD, LVE, aperture RMSE: inter-ocular distance (36-45) of the normalised "

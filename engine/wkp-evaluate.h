@@ -64,6 +64,7 @@ typedef struct {
 typedef struct {
   char        *dataset;    /* dataset folder */
   WkpSplit     split;      /* WKP_SPLIT_NONE = all */
+  char       **speakers;   /* NULL: every speaker of the split; else only these */
   int          max_lag;
   int          n_clips;
   int         *clip_index; /* dataset indices */
@@ -87,6 +88,10 @@ typedef struct {
   int      n_threads;      /* for model inference (1) */
   int      bootstrap;      /* resamples of the clips for intervals (1000); 0: none */
   guint32  seed;           /* of the resampling (1): results are reproducible */
+  const char * const *speakers; /* NULL-terminated; only these speakers' clips of the split are
+                                 * evaluated, and the energy baseline is fitted on the train
+                                 * split without them (speaker cross-validation with `train
+                                 * --val-speakers`). NULL: all. Each must have a clip there. */
 } WkpEvalParams;
 
 void wkp_eval_params_init_default (WkpEvalParams *params);

@@ -548,6 +548,81 @@ test_single_track (void)
   g_assert_nonnull (strstr (err, "single track file"));
 }
 
+/* --speakers: only those speakers' clips, each with the same per-clip numbers as in the
+ * whole run; the energy baseline is fitted without them; an unknown speaker is refused. */
+static void
+test_speakers (void)
+{
+  const char *ds_dir = dataset ();
+  g_autofree char *all_json = NULL, *sub_json = NULL, *out = NULL, *err = NULL;
+  g_autoptr(JsonParser) pa = NULL, ps = NULL;
+  JsonObject *ra, *rs;
+  JsonArray *clips_a, *clips_s, *spk;
+  int status;
+
+  if (ds_dir == NULL)
+    return;
+  all_json = g_build_filename (work_dir, "all.json", NULL);
+  sub_json = g_build_filename (work_dir, "sub.json", NULL);
+  status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--split", "all", "--bootstrap", "0",
+                                                "--json", all_json, NULL }, &out, &err);
+  g_assert_cmpint (status, ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--split", "all", "--bootstrap", "0",
+                                                "--speakers", "speaker3, speaker1", "--json", sub_json, NULL },
+                             &out, &err);
+  g_test_message ("%s%s", out, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "all split, speakers speaker3, speaker1: 2 clips"));
+  g_assert_nonnull (strstr (out, "(without the evaluated speakers)"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  pa = load_json (all_json);
+  ps = load_json (sub_json);
+  ra = json_node_get_object (json_parser_get_root (pa));
+  rs = json_node_get_object (json_parser_get_root (ps));
+  spk = json_object_get_array_member (rs, "speakers");
+  g_assert_cmpuint (json_array_get_length (spk), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (spk, 0), ==, "speaker3");
+  g_assert_false (json_object_has_member (ra, "speakers"));
+  clips_a = json_object_get_array_member (ra, "clips");
+  clips_s = json_object_get_array_member (rs, "clips");
+  g_assert_cmpuint (json_array_get_length (clips_a), ==, 5);
+  g_assert_cmpuint (json_array_get_length (clips_s), ==, 2);
+  /* the model's per-clip aperture r of each kept clip equals the whole run's */
+  {
+    JsonObject *ma = find_entry (ra, "model"), *ms = find_entry (rs, "model");
+    JsonArray *ca = json_object_get_array_member (ma, "clips"), *cs = json_object_get_array_member (ms, "clips");
+    for (guint i = 0; i < json_array_get_length (clips_s); i++)
+      {
+        JsonObject *c = json_array_get_object_element (clips_s, i);
+        const char *sp = json_object_get_string_member (c, "speaker");
+        gboolean found = FALSE;
+        g_assert_true (g_str_equal (sp, "speaker1") || g_str_equal (sp, "speaker3"));
+        for (guint j = 0; j < json_array_get_length (clips_a); j++)
+          if (g_str_equal (json_object_get_string_member (json_array_get_object_element (clips_a, j), "name"),
+                           json_object_get_string_member (c, "name")))
+            {
+              double a = json_object_get_double_member (json_array_get_object_element (ca, j), "aperture_r");
+              double b = json_object_get_double_member (json_array_get_object_element (cs, i), "aperture_r");
+              g_assert_cmpfloat (a, ==, b);
+              found = TRUE;
+            }
+        g_assert_true (found);
+      }
+  }
+  status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--split", "all", "--speakers", "speaker1,nobody",
+                                                NULL }, &out, &err);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (err, "no usable clip of speaker “nobody” in the all split"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--speakers", ",", NULL }, &out, &err);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (err, "--speakers needs"));
+}
+
 /* A clip whose features or audio hold NaN is refused naming the file (the
  * model row used to drop those frames silently, and NaN audio changed the
  * energy baseline). */
@@ -715,6 +790,7 @@ main (int argc, char **argv)
   g_test_add_func ("/evaluate/models", test_models);
   g_test_add_func ("/evaluate/single-track", test_single_track);
   g_test_add_func ("/evaluate/non-finite", test_non_finite);
+  g_test_add_func ("/evaluate/speakers", test_speakers);
   g_test_add_func ("/evaluate/bad-input", test_bad_input);
   return g_test_run ();
 }
