@@ -76,6 +76,9 @@ WkpLandmarkTrack *wkp_landmarks_extract (const char *video, WkpRational fps,
  * atomically. wkp_landmark_track_load reads our format, face-alignment style
  * .npy [T,68,2] or [T,68,3], or OpenFace-style CSV (x_0..x_67, y_0..y_67). */
 gboolean          wkp_landmark_track_save (const WkpLandmarkTrack *track, const char *path, GError **error);
+/* Frame numbers of a landmark CSV may span at most this many frames (6 h at
+ * 60 fps); frames a file skips are stored as missing (NaN). */
+#define WKP_LANDMARK_MAX_FRAMES 1296000
 WkpLandmarkTrack *wkp_landmark_track_load (const char *path, WkpRational fps, GError **error);
 /* Whether a track loaded from @path belongs to a video of @n_frames frames
  * of @width x @height pixels: the same number of frames, and pixel

@@ -399,6 +399,15 @@ test_malformed (void)
     write_text (p, all);
     expect_load_error (p, "increase");
   }
+  /* a jump to frame 3,000,000 used to write a 1.6 GB array of missing frames */
+  {
+    g_autofree char *p = g_build_filename (dir, "jump.csv", NULL);
+    g_autofree char *h = csv_header (',');
+    g_autofree char *r = csv_row (',', "5");   /* frame 1, every coordinate 5 */
+    g_autofree char *all = g_strconcat (h, "0", r + 1, "3000000", r + 1, NULL);
+    write_text (p, all);
+    expect_load_error (p, "frame 3000000 is 3000000 frames after the first; at most 1296000");
+  }
   /* JSON that is not ours */
   {
     g_autofree char *p = g_build_filename (dir, "other.json", NULL);
