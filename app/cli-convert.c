@@ -203,7 +203,14 @@ wkp_cli_convert (int argc, char **argv)
         return wkp_cli_fail ("convert", error);
       model = wkp_model_from_state_dict (sd, o, lstm_prefix, head_prefix, in, &error);
       if (model == NULL)
-        return wkp_cli_fail ("convert", error);
+        {
+          /* IN.json was passed over (not a wav2kp sidecar): say so, it is what the user meant */
+          g_autofree char *beside = wkp_path_replace_ext (in, ".json");
+          if (meta_path == NULL && g_file_test (beside, G_FILE_TEST_IS_REGULAR))
+            g_prefix_error (&error, "%s was not used as metadata (not a JSON object written by wav2kp convert; "
+                            "pass it with --metadata if it is one): ", beside);
+          return wkp_cli_fail ("convert", error);
+        }
       if (g_str_has_suffix (output, ".npz"))
         return wkp_cli_fail ("convert", g_error_new (WKP_MODEL_ERROR, WKP_ERROR_INVALID,
                                                      "%s is already a state dict; write a model file (e.g. OUT.wkpm)",
