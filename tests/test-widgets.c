@@ -125,6 +125,32 @@ test_tick_step (void)
   g_assert_cmpfloat (step * map.width / (double) map.end_us, >=, 70);
 }
 
+/* The aperture axis labels 0 and steps of 0.1, 0.2, 0.5, 1, ... that leave
+ * room for a line of text between labels. */
+static void
+test_aperture_label_step (void)
+{
+  /* 0 .. 0.3 over 74 px: 0.1 is 24.7 px apart, room for a 17 px label */
+  g_assert_cmpfloat_with_epsilon (wkp_aperture_label_step (0.3, 74, 19), 0.1, 1e-12);
+  /* a short plot (34 px): 0.1 would be 11 px apart, 0.2 is 22.7 */
+  g_assert_cmpfloat_with_epsilon (wkp_aperture_label_step (0.3, 34, 19), 0.2, 1e-12);
+  /* a wide range: 0.5 steps */
+  g_assert_cmpfloat_with_epsilon (wkp_aperture_label_step (1.4, 60, 19), 0.5, 1e-12);
+  g_assert_cmpfloat_with_epsilon (wkp_aperture_label_step (12, 100, 19), 5.0, 1e-12);
+  /* no room at all: a step above the maximum, so only 0 is labelled */
+  g_assert_cmpfloat (wkp_aperture_label_step (0.3, 10, 19), >, 0.3);
+  /* degenerate input does not loop or divide by zero */
+  g_assert_cmpfloat (wkp_aperture_label_step (0.0, 100, 19), >, 0.0);
+  g_assert_cmpfloat (wkp_aperture_label_step (0.3, 0, 19), >, 0.0);
+  for (int i = 0; i < 200; i++)
+    {
+      double y_max = g_test_rand_double_range (0.1, 5.0);
+      double ph = g_test_rand_double_range (20, 800);
+      double step = wkp_aperture_label_step (y_max, ph, 19);
+      g_assert_true (step * ph / y_max >= 19 || step > y_max);
+    }
+}
+
 static void
 test_letterbox (void)
 {
@@ -504,6 +530,7 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/zoom-pan", test_zoom_pan);
   g_test_add_func ("/widgets/tick-step", test_tick_step);
   g_test_add_func ("/widgets/letterbox", test_letterbox);
+  g_test_add_func ("/widgets/aperture-label-step", test_aperture_label_step);
   g_test_add_func ("/widgets/colormap", test_colormap);
   g_test_add_func ("/widgets/time-view-properties", test_time_view_properties);
   g_test_add_func ("/widgets/render/frame-view", test_render_frame_view);
