@@ -125,6 +125,36 @@ test_tick_step (void)
   g_assert_cmpfloat (step * map.width / (double) map.end_us, >=, 70);
 }
 
+/* Ruler labels stay inside the ruler: right of their tick, right-aligned
+ * near the right edge, or left out when that would overlap the previous. */
+static void
+test_ruler_label_x (void)
+{
+  double x = -1;
+  /* room: right of the tick */
+  g_assert_true (wkp_timeline_label_x (100, 50, 400, -G_MAXDOUBLE, &x));
+  g_assert_cmpfloat (x, ==, 103);
+  /* the last tick of a 20 s clip at 1268 of 1270 px ("0:" before): right-
+   * aligned, ending left of the tick, inside the ruler */
+  g_assert_true (wkp_timeline_label_x (1268, 50, 1270, 1141 + 3 + 50, &x));
+  g_assert_cmpfloat (x + 50, <=, 1268);
+  g_assert_cmpfloat (x, >=, 1141 + 3 + 50);
+  /* right-aligned would overlap the previous label: left out */
+  g_assert_false (wkp_timeline_label_x (390, 50, 400, 320 + 3 + 50, &x));
+  /* a label that does not fit at all on a narrow ruler */
+  g_assert_false (wkp_timeline_label_x (20, 50, 40, -G_MAXDOUBLE, &x));
+  /* whatever the tick, a placed label is inside the ruler */
+  for (int i = 0; i < 500; i++)
+    {
+      double tick = g_test_rand_double_range (0, 400);
+      if (wkp_timeline_label_x (tick, 50, 400, -G_MAXDOUBLE, &x))
+        {
+          g_assert_cmpfloat (x, >=, 0);
+          g_assert_cmpfloat (x + 50, <=, 400);
+        }
+    }
+}
+
 /* The aperture axis labels 0 and steps of 0.1, 0.2, 0.5, 1, ... that leave
  * room for a line of text between labels. */
 static void
@@ -531,6 +561,7 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/tick-step", test_tick_step);
   g_test_add_func ("/widgets/letterbox", test_letterbox);
   g_test_add_func ("/widgets/aperture-label-step", test_aperture_label_step);
+  g_test_add_func ("/widgets/ruler-label-x", test_ruler_label_x);
   g_test_add_func ("/widgets/colormap", test_colormap);
   g_test_add_func ("/widgets/time-view-properties", test_time_view_properties);
   g_test_add_func ("/widgets/render/frame-view", test_render_frame_view);
