@@ -458,6 +458,19 @@ test_render_spectrogram (void)
   spin (30);
   out = render_widget (view);
   compare_with_reference (out, "spectrogram-view");
+  /* the selection (x 100 .. 150) has light edges, whatever the colormap
+   * under them */
+  {
+    int w = gdk_texture_get_width (out);
+    g_autofree guchar *px = g_malloc ((gsize) w * gdk_texture_get_height (out) * 4);
+    gdk_texture_download (out, px, w * 4);
+    for (int y = 0; y < 100; y += 9)
+      for (int c = 0; c < 3; c++)
+        {
+          g_assert_cmpint (px[4 * (y * w + 100) + c], >, 200);
+          g_assert_cmpint (px[4 * (y * w + 149) + c], >, 200);
+        }
+  }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
