@@ -850,6 +850,52 @@ test_bad_file_status (void)
   if (model != NULL)
     g_assert_cmpstr (wkp_mouth_view_get_note (WKP_MOUTH_VIEW (wkp_studio_window_get_view (window, "mouth"))), ==,
                      "No prediction (see the status line)");
+  /* nothing to play: Play and Loop are insensitive */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "play-pause"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "loop"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Play and Loop are insensitive with no clip open and enabled with one;
+ * Loop follows the session's loop setting both ways. */
+static void
+test_playback_actions (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  GActionGroup *group;
+  WkpStudioWindow *window;
+  WkpSession *session;
+  WkpOpenRequest request = { 0 };
+  GVariant *state;
+
+  window = new_window ();
+  group = G_ACTION_GROUP (window);
+  session = wkp_studio_window_get_session (window);
+  g_assert_false (g_action_group_get_action_enabled (group, "play-pause"));
+  g_assert_false (g_action_group_get_action_enabled (group, "loop"));
+  /* disabled: activating does nothing */
+  g_action_group_activate_action (group, "play-pause", NULL);
+  g_action_group_activate_action (group, "loop", NULL);
+  g_assert_false (wkp_session_get_playing (session));
+  g_assert_false (wkp_session_get_loop (session));
+  if (path == NULL)
+    {
+      gtk_window_destroy (GTK_WINDOW (window));
+      return;
+    }
+
+  request.video = path;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, media_known, NULL, 30000));
+  g_assert_true (wait_for (window, not_busy, NULL, 60000));
+  g_assert_true (g_action_group_get_action_enabled (group, "play-pause"));
+  g_assert_true (g_action_group_get_action_enabled (group, "loop"));
+  g_action_group_activate_action (group, "loop", NULL);
+  g_assert_true (wkp_session_get_loop (session));
+  wkp_session_set_loop (session, FALSE);
+  state = g_action_group_get_action_state (group, "loop");
+  g_assert_false (g_variant_get_boolean (state));
+  g_variant_unref (state);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -1313,6 +1359,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/pairing", test_pairing);
   g_test_add_func ("/studio/pairing-sequence", test_pairing_sequence);
   g_test_add_func ("/studio/bad-file-status", test_bad_file_status);
+  g_test_add_func ("/studio/playback-actions", test_playback_actions);
   g_test_add_func ("/studio/delivery-thread", test_delivery_thread);
   g_test_add_func ("/studio/loop-and-rate", test_loop_and_rate);
   g_test_add_func ("/studio/features-kind", test_features_kind);
