@@ -856,6 +856,36 @@ test_bad_file_status (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static char *
+title_of (const char *video, const char *audio)
+{
+  g_autoptr(WkpStudioClip) clip = wkp_studio_clip_new (video, audio, NULL, NULL, WKP_RATIONAL (0, 0));
+  return wkp_studio_clip_title (clip);
+}
+
+/* Clips are titled by file name; an image sequence by its folder and the two
+ * above it, so that VidTIMIT's many "sa1" takes are told apart. */
+static void
+test_clip_title (void)
+{
+  g_autofree char *seq = title_of ("/data/VidTIMIT/fadg0/video/sa1/%03d", "/data/VidTIMIT/fadg0/audio/sa1.wav");
+  g_autofree char *png = title_of ("/frames/%05d.png", NULL);
+  g_autofree char *root = title_of ("/%03d", NULL);
+  g_autofree char *dots = title_of ("/data/./VidTIMIT/fadg0/../mwbt0/video/sx1//%03d", NULL);
+  g_autofree char *video = title_of ("/data/clips/Obama_clip1.mp4", "/data/wav/Obama_clip1.wav");
+  g_autofree char *audio = title_of (NULL, "/data/audio-only/RD_Radio31_000.wav");
+  g_autofree char *relative = title_of ("sa1/%03d", NULL);
+
+  g_assert_cmpstr (seq, ==, "fadg0/video/sa1");
+  g_assert_cmpstr (png, ==, "frames");
+  g_assert_cmpstr (root, ==, "%03d");
+  g_assert_cmpstr (dots, ==, "mwbt0/video/sx1");
+  g_assert_cmpstr (video, ==, "Obama_clip1.mp4");
+  g_assert_cmpstr (audio, ==, "RD_Radio31_000.wav");
+  /* relative to the working folder: still ends in the folder itself */
+  g_assert_true (g_str_has_suffix (relative, "/sa1"));
+}
+
 /* Play and Loop are insensitive with no clip open and enabled with one;
  * Loop follows the session's loop setting both ways. */
 static void
@@ -1360,6 +1390,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/pairing-sequence", test_pairing_sequence);
   g_test_add_func ("/studio/bad-file-status", test_bad_file_status);
   g_test_add_func ("/studio/playback-actions", test_playback_actions);
+  g_test_add_func ("/studio/clip-title", test_clip_title);
   g_test_add_func ("/studio/delivery-thread", test_delivery_thread);
   g_test_add_func ("/studio/loop-and-rate", test_loop_and_rate);
   g_test_add_func ("/studio/features-kind", test_features_kind);

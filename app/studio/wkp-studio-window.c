@@ -950,6 +950,7 @@ action_export (GSimpleAction *action, GVariant *param, gpointer user_data)
   dialog = gtk_file_chooser_native_new (_("Export Clip"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
                                         _("_Export"), _("_Cancel"));
   title = wkp_studio_clip_title (clip);
+  g_strdelimit (title, "/", '-');   /* an image sequence's "speaker/video/take" */
   dot = strrchr (title, '.') != NULL ? g_strndup (title, strrchr (title, '.') - title) : g_strdup (title);
   name = g_strdup_printf ("%s-wav2kp.mp4", dot);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), name);
