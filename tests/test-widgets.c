@@ -125,6 +125,29 @@ test_tick_step (void)
   g_assert_cmpfloat (step * map.width / (double) map.end_us, >=, 70);
 }
 
+/* Point indices are labelled spread out first, each point once. */
+static void
+test_index_order (void)
+{
+  int order[68];
+  gboolean seen[68] = { FALSE };
+  int n = wkp_frame_view_index_order (48, 67, order);
+  static const int mouth_first[] = { 48, 56, 64, 52, 60 };
+
+  g_assert_cmpint (n, ==, 20);
+  for (guint i = 0; i < G_N_ELEMENTS (mouth_first); i++)
+    g_assert_cmpint (order[i], ==, mouth_first[i]);
+  n = wkp_frame_view_index_order (0, 67, order);
+  g_assert_cmpint (n, ==, 68);
+  for (int i = 0; i < n; i++)
+    {
+      g_assert_cmpint (order[i], >=, 0);
+      g_assert_cmpint (order[i], <, 68);
+      g_assert_false (seen[order[i]]);
+      seen[order[i]] = TRUE;
+    }
+}
+
 /* Ruler labels stay inside the ruler: right of their tick, right-aligned
  * near the right edge, or left out when that would overlap the previous. */
 static void
@@ -575,6 +598,7 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/letterbox", test_letterbox);
   g_test_add_func ("/widgets/aperture-label-step", test_aperture_label_step);
   g_test_add_func ("/widgets/ruler-label-x", test_ruler_label_x);
+  g_test_add_func ("/widgets/index-order", test_index_order);
   g_test_add_func ("/widgets/colormap", test_colormap);
   g_test_add_func ("/widgets/time-view-properties", test_time_view_properties);
   g_test_add_func ("/widgets/render/frame-view", test_render_frame_view);
