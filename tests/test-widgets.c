@@ -447,6 +447,7 @@ test_render_frame_view (void)
     g_object_set (view, "mouth-only", TRUE, NULL);
     spin (30);
     mouth = render_widget (view);
+    compare_with_reference (mouth, "frame-view-mouth-only");
     g_assert_cmpint (gdk_texture_get_width (mouth), ==, gdk_texture_get_width (out));
     g_assert_cmpint (gdk_texture_get_height (mouth), ==, gdk_texture_get_height (out));
     gdk_texture_download (out, a, gdk_texture_get_width (out) * 4);
@@ -454,6 +455,32 @@ test_render_frame_view (void)
     g_assert_true (memcmp (a, b, size) != 0);
   }
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Mouth Only zooms to the mouth: a crop of the view's shape around all the
+ * mouth points, sized by the face and not by how open the mouth is. */
+static void
+test_mouth_crop (void)
+{
+  float pts[136], open_pts[136];
+  graphene_rect_t crop, crop_open;
+
+  fixture_face (pts, 180, 140, 90, 0.08);
+  fixture_face (open_pts, 180, 140, 90, 0.15);
+  g_assert_true (wkp_frame_view_mouth_crop (pts, 1.6, &crop));
+  g_assert_cmpfloat_with_epsilon (crop.size.width / crop.size.height, 1.6, 1e-5);
+  g_assert_cmpfloat (crop.size.width, <, 360);   /* enlarges the 360 px picture */
+  for (int i = 48; i < 68; i++)
+    g_assert_true (graphene_rect_contains_point (&crop, &GRAPHENE_POINT_INIT (pts[2 * i], pts[2 * i + 1])));
+  g_assert_true (wkp_frame_view_mouth_crop (open_pts, 1.6, &crop_open));
+  g_assert_cmpfloat_with_epsilon (crop_open.size.width, crop.size.width, 1e-3);
+  for (int i = 48; i < 68; i++)
+    g_assert_true (graphene_rect_contains_point (&crop_open,
+                                                 &GRAPHENE_POINT_INIT (open_pts[2 * i], open_pts[2 * i + 1])));
+  /* no mouth, no crop */
+  for (int i = 96; i < 136; i++)
+    pts[i] = NAN;
+  g_assert_false (wkp_frame_view_mouth_crop (pts, 1.6, &crop));
 }
 
 static void
@@ -599,6 +626,7 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/aperture-label-step", test_aperture_label_step);
   g_test_add_func ("/widgets/ruler-label-x", test_ruler_label_x);
   g_test_add_func ("/widgets/index-order", test_index_order);
+  g_test_add_func ("/widgets/mouth-crop", test_mouth_crop);
   g_test_add_func ("/widgets/colormap", test_colormap);
   g_test_add_func ("/widgets/time-view-properties", test_time_view_properties);
   g_test_add_func ("/widgets/render/frame-view", test_render_frame_view);
