@@ -850,6 +850,82 @@ test_bad_file_status (void)
   if (model != NULL)
     g_assert_cmpstr (wkp_mouth_view_get_note (WKP_MOUTH_VIEW (wkp_studio_window_get_view (window, "mouth"))), ==,
                      "No prediction (see the status line)");
+  /* nothing to play: Play and Loop are insensitive */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "play-pause"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "loop"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static char *
+title_of (const char *video, const char *audio)
+{
+  g_autoptr(WkpStudioClip) clip = wkp_studio_clip_new (video, audio, NULL, NULL, WKP_RATIONAL (0, 0));
+  return wkp_studio_clip_title (clip);
+}
+
+/* Clips are titled by file name; an image sequence by its folder and the two
+ * above it, so that VidTIMIT's many "sa1" takes are told apart. */
+static void
+test_clip_title (void)
+{
+  g_autofree char *seq = title_of ("/data/VidTIMIT/fadg0/video/sa1/%03d", "/data/VidTIMIT/fadg0/audio/sa1.wav");
+  g_autofree char *png = title_of ("/frames/%05d.png", NULL);
+  g_autofree char *root = title_of ("/%03d", NULL);
+  g_autofree char *dots = title_of ("/data/./VidTIMIT/fadg0/../mwbt0/video/sx1//%03d", NULL);
+  g_autofree char *video = title_of ("/data/clips/Obama_clip1.mp4", "/data/wav/Obama_clip1.wav");
+  g_autofree char *audio = title_of (NULL, "/data/audio-only/RD_Radio31_000.wav");
+  g_autofree char *relative = title_of ("sa1/%03d", NULL);
+
+  g_assert_cmpstr (seq, ==, "fadg0/video/sa1");
+  g_assert_cmpstr (png, ==, "frames");
+  g_assert_cmpstr (root, ==, "%03d");
+  g_assert_cmpstr (dots, ==, "mwbt0/video/sx1");
+  g_assert_cmpstr (video, ==, "Obama_clip1.mp4");
+  g_assert_cmpstr (audio, ==, "RD_Radio31_000.wav");
+  /* relative to the working folder: still ends in the folder itself */
+  g_assert_true (g_str_has_suffix (relative, "/sa1"));
+}
+
+/* Play and Loop are insensitive with no clip open and enabled with one;
+ * Loop follows the session's loop setting both ways. */
+static void
+test_playback_actions (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  GActionGroup *group;
+  WkpStudioWindow *window;
+  WkpSession *session;
+  WkpOpenRequest request = { 0 };
+  GVariant *state;
+
+  window = new_window ();
+  group = G_ACTION_GROUP (window);
+  session = wkp_studio_window_get_session (window);
+  g_assert_false (g_action_group_get_action_enabled (group, "play-pause"));
+  g_assert_false (g_action_group_get_action_enabled (group, "loop"));
+  /* disabled: activating does nothing */
+  g_action_group_activate_action (group, "play-pause", NULL);
+  g_action_group_activate_action (group, "loop", NULL);
+  g_assert_false (wkp_session_get_playing (session));
+  g_assert_false (wkp_session_get_loop (session));
+  if (path == NULL)
+    {
+      gtk_window_destroy (GTK_WINDOW (window));
+      return;
+    }
+
+  request.video = path;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, media_known, NULL, 30000));
+  g_assert_true (wait_for (window, not_busy, NULL, 60000));
+  g_assert_true (g_action_group_get_action_enabled (group, "play-pause"));
+  g_assert_true (g_action_group_get_action_enabled (group, "loop"));
+  g_action_group_activate_action (group, "loop", NULL);
+  g_assert_true (wkp_session_get_loop (session));
+  wkp_session_set_loop (session, FALSE);
+  state = g_action_group_get_action_state (group, "loop");
+  g_assert_false (g_variant_get_boolean (state));
+  g_variant_unref (state);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -1313,6 +1389,8 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/pairing", test_pairing);
   g_test_add_func ("/studio/pairing-sequence", test_pairing_sequence);
   g_test_add_func ("/studio/bad-file-status", test_bad_file_status);
+  g_test_add_func ("/studio/playback-actions", test_playback_actions);
+  g_test_add_func ("/studio/clip-title", test_clip_title);
   g_test_add_func ("/studio/delivery-thread", test_delivery_thread);
   g_test_add_func ("/studio/loop-and-rate", test_loop_and_rate);
   g_test_add_func ("/studio/features-kind", test_features_kind);

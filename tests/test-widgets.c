@@ -125,6 +125,85 @@ test_tick_step (void)
   g_assert_cmpfloat (step * map.width / (double) map.end_us, >=, 70);
 }
 
+/* Point indices are labelled spread out first, each point once. */
+static void
+test_index_order (void)
+{
+  int order[68];
+  gboolean seen[68] = { FALSE };
+  int n = wkp_frame_view_index_order (48, 67, order);
+  static const int mouth_first[] = { 48, 56, 64, 52, 60 };
+
+  g_assert_cmpint (n, ==, 20);
+  for (guint i = 0; i < G_N_ELEMENTS (mouth_first); i++)
+    g_assert_cmpint (order[i], ==, mouth_first[i]);
+  n = wkp_frame_view_index_order (0, 67, order);
+  g_assert_cmpint (n, ==, 68);
+  for (int i = 0; i < n; i++)
+    {
+      g_assert_cmpint (order[i], >=, 0);
+      g_assert_cmpint (order[i], <, 68);
+      g_assert_false (seen[order[i]]);
+      seen[order[i]] = TRUE;
+    }
+}
+
+/* Ruler labels stay inside the ruler: right of their tick, right-aligned
+ * near the right edge, or left out when that would overlap the previous. */
+static void
+test_ruler_label_x (void)
+{
+  double x = -1;
+  /* room: right of the tick */
+  g_assert_true (wkp_timeline_label_x (100, 50, 400, -G_MAXDOUBLE, &x));
+  g_assert_cmpfloat (x, ==, 103);
+  /* the last tick of a 20 s clip at 1268 of 1270 px ("0:" before): right-
+   * aligned, ending left of the tick, inside the ruler */
+  g_assert_true (wkp_timeline_label_x (1268, 50, 1270, 1141 + 3 + 50, &x));
+  g_assert_cmpfloat (x + 50, <=, 1268);
+  g_assert_cmpfloat (x, >=, 1141 + 3 + 50);
+  /* right-aligned would overlap the previous label: left out */
+  g_assert_false (wkp_timeline_label_x (390, 50, 400, 320 + 3 + 50, &x));
+  /* a label that does not fit at all on a narrow ruler */
+  g_assert_false (wkp_timeline_label_x (20, 50, 40, -G_MAXDOUBLE, &x));
+  /* whatever the tick, a placed label is inside the ruler */
+  for (int i = 0; i < 500; i++)
+    {
+      double tick = g_test_rand_double_range (0, 400);
+      if (wkp_timeline_label_x (tick, 50, 400, -G_MAXDOUBLE, &x))
+        {
+          g_assert_cmpfloat (x, >=, 0);
+          g_assert_cmpfloat (x + 50, <=, 400);
+        }
+    }
+}
+
+/* The aperture axis labels 0 and steps of 0.1, 0.2, 0.5, 1, ... that leave
+ * room for a line of text between labels. */
+static void
+test_aperture_label_step (void)
+{
+  /* 0 .. 0.3 over 74 px: 0.1 is 24.7 px apart, room for a 17 px label */
+  g_assert_cmpfloat_with_epsilon (wkp_aperture_label_step (0.3, 74, 19), 0.1, 1e-12);
+  /* a short plot (34 px): 0.1 would be 11 px apart, 0.2 is 22.7 */
+  g_assert_cmpfloat_with_epsilon (wkp_aperture_label_step (0.3, 34, 19), 0.2, 1e-12);
+  /* a wide range: 0.5 steps */
+  g_assert_cmpfloat_with_epsilon (wkp_aperture_label_step (1.4, 60, 19), 0.5, 1e-12);
+  g_assert_cmpfloat_with_epsilon (wkp_aperture_label_step (12, 100, 19), 5.0, 1e-12);
+  /* no room at all: a step above the maximum, so only 0 is labelled */
+  g_assert_cmpfloat (wkp_aperture_label_step (0.3, 10, 19), >, 0.3);
+  /* degenerate input does not loop or divide by zero */
+  g_assert_cmpfloat (wkp_aperture_label_step (0.0, 100, 19), >, 0.0);
+  g_assert_cmpfloat (wkp_aperture_label_step (0.3, 0, 19), >, 0.0);
+  for (int i = 0; i < 200; i++)
+    {
+      double y_max = g_test_rand_double_range (0.1, 5.0);
+      double ph = g_test_rand_double_range (20, 800);
+      double step = wkp_aperture_label_step (y_max, ph, 19);
+      g_assert_true (step * ph / y_max >= 19 || step > y_max);
+    }
+}
+
 static void
 test_letterbox (void)
 {
@@ -368,6 +447,7 @@ test_render_frame_view (void)
     g_object_set (view, "mouth-only", TRUE, NULL);
     spin (30);
     mouth = render_widget (view);
+    compare_with_reference (mouth, "frame-view-mouth-only");
     g_assert_cmpint (gdk_texture_get_width (mouth), ==, gdk_texture_get_width (out));
     g_assert_cmpint (gdk_texture_get_height (mouth), ==, gdk_texture_get_height (out));
     gdk_texture_download (out, a, gdk_texture_get_width (out) * 4);
@@ -375,6 +455,32 @@ test_render_frame_view (void)
     g_assert_true (memcmp (a, b, size) != 0);
   }
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Mouth Only zooms to the mouth: a crop of the view's shape around all the
+ * mouth points, sized by the face and not by how open the mouth is. */
+static void
+test_mouth_crop (void)
+{
+  float pts[136], open_pts[136];
+  graphene_rect_t crop, crop_open;
+
+  fixture_face (pts, 180, 140, 90, 0.08);
+  fixture_face (open_pts, 180, 140, 90, 0.15);
+  g_assert_true (wkp_frame_view_mouth_crop (pts, 1.6, &crop));
+  g_assert_cmpfloat_with_epsilon (crop.size.width / crop.size.height, 1.6, 1e-5);
+  g_assert_cmpfloat (crop.size.width, <, 360);   /* enlarges the 360 px picture */
+  for (int i = 48; i < 68; i++)
+    g_assert_true (graphene_rect_contains_point (&crop, &GRAPHENE_POINT_INIT (pts[2 * i], pts[2 * i + 1])));
+  g_assert_true (wkp_frame_view_mouth_crop (open_pts, 1.6, &crop_open));
+  g_assert_cmpfloat_with_epsilon (crop_open.size.width, crop.size.width, 1e-3);
+  for (int i = 48; i < 68; i++)
+    g_assert_true (graphene_rect_contains_point (&crop_open,
+                                                 &GRAPHENE_POINT_INIT (open_pts[2 * i], open_pts[2 * i + 1])));
+  /* no mouth, no crop */
+  for (int i = 96; i < 136; i++)
+    pts[i] = NAN;
+  g_assert_false (wkp_frame_view_mouth_crop (pts, 1.6, &crop));
 }
 
 static void
@@ -402,6 +508,19 @@ test_render_spectrogram (void)
   spin (30);
   out = render_widget (view);
   compare_with_reference (out, "spectrogram-view");
+  /* the selection (x 100 .. 150) has light edges, whatever the colormap
+   * under them */
+  {
+    int w = gdk_texture_get_width (out);
+    g_autofree guchar *px = g_malloc ((gsize) w * gdk_texture_get_height (out) * 4);
+    gdk_texture_download (out, px, w * 4);
+    for (int y = 0; y < 100; y += 9)
+      for (int c = 0; c < 3; c++)
+        {
+          g_assert_cmpint (px[4 * (y * w + 100) + c], >, 200);
+          g_assert_cmpint (px[4 * (y * w + 149) + c], >, 200);
+        }
+  }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -504,6 +623,10 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/zoom-pan", test_zoom_pan);
   g_test_add_func ("/widgets/tick-step", test_tick_step);
   g_test_add_func ("/widgets/letterbox", test_letterbox);
+  g_test_add_func ("/widgets/aperture-label-step", test_aperture_label_step);
+  g_test_add_func ("/widgets/ruler-label-x", test_ruler_label_x);
+  g_test_add_func ("/widgets/index-order", test_index_order);
+  g_test_add_func ("/widgets/mouth-crop", test_mouth_crop);
   g_test_add_func ("/widgets/colormap", test_colormap);
   g_test_add_func ("/widgets/time-view-properties", test_time_view_properties);
   g_test_add_func ("/widgets/render/frame-view", test_render_frame_view);

@@ -33,6 +33,9 @@ static const double series_rgb[WKP_APERTURE_N_SERIES][3] = {
 
 #define MARGIN_TOP 22.0
 #define MARGIN_BOTTOM 4.0
+#define LABEL_PAD 3.0      /* around a y label, inside its box */
+#define LABEL_LEFT 2.0     /* box from the left edge (clear of a playhead at 0) */
+#define MAX_LABELS 16
 
 static void
 drop_cache (WkpAperturePlot *self)
@@ -53,6 +56,39 @@ value_to_y (WkpAperturePlot *self, double v, double h)
   return MARGIN_TOP + ph * (1.0 - v / self->y_max);
 }
 
+double
+wkp_aperture_label_step (double y_max, double plot_height, double min_px)
+{
+  static const double mantissa[] = { 1.0, 2.0, 5.0 };
+  double step = 0.1;
+
+  if (!(y_max > 0) || !(plot_height > 0))
+    return y_max > 0 ? y_max : 0.1;
+  /* 0.1, 0.2, 0.5, 1, 2, 5, ...: the finest that leaves @min_px between
+   * labels; a step above y_max labels 0 alone */
+  for (int decade = 0; decade < 12; decade++)
+    for (guint i = 0; i < G_N_ELEMENTS (mantissa); i++)
+      {
+        step = 0.1 * mantissa[i] * pow (10.0, decade);
+        if (step * plot_height / y_max >= min_px || step > y_max)
+          return step;
+      }
+  return step;
+}
+
+/* the labelled step for the current height: one text line apart */
+static double
+label_step (WkpAperturePlot *self, double h)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), "0.1");
+  int lh;
+  double ph = h - MARGIN_TOP - MARGIN_BOTTOM;
+  pango_layout_get_pixel_size (layout, NULL, &lh);
+  g_object_unref (layout);
+  /* at most MAX_LABELS, however tall */
+  return wkp_aperture_label_step (self->y_max, ph, MAX (lh + 2.0, ph / (MAX_LABELS - 1)));
+}
+
 static GskRenderNode *
 build_curves (WkpAperturePlot *self, double w, double h)
 {
@@ -62,15 +98,20 @@ build_curves (WkpAperturePlot *self, double w, double h)
 
   wkp_time_view_get_map (WKP_TIME_VIEW (self), w, &map);
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  /* grid at 0 and every 0.1 of aperture */
+  /* grid at 0 and every 0.1 of aperture (coarser when that gets too dense;
+   * every labelled value has a line) */
   cairo_set_line_width (cr, 1.0);
   cairo_set_source_rgb (cr, 0.86, 0.86, 0.88);
-  for (double g = 0.0; g <= self->y_max + 1e-9; g += 0.1)
-    {
-      double y = floor (value_to_y (self, g, h)) + 0.5;
-      cairo_move_to (cr, 0, y);
-      cairo_line_to (cr, w, y);
-    }
+  {
+    double ph = h - MARGIN_TOP - MARGIN_BOTTOM;
+    double step = 0.1 * ph / self->y_max >= 6.0 ? 0.1 : label_step (self, h);
+    for (int k = 0; k * step <= self->y_max + 1e-9; k++)
+      {
+        double y = floor (value_to_y (self, k * step, h)) + 0.5;
+        cairo_move_to (cr, 0, y);
+        cairo_line_to (cr, w, y);
+      }
+  }
   cairo_stroke (cr);
 
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
@@ -126,6 +167,25 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   int h = gtk_widget_get_height (widget);
   GdkRGBA bg = { 1, 1, 1, 1 };
   GdkRGBA fg = { 0.25, 0.25, 0.25, 1 };
+  PangoLayout *labels[MAX_LABELS];
+  int n_labels = 0;
+  double step = label_step (self, h);
+  double gutter = 0;
+
+  /* the y labels, 0 included, and the width of their column */
+  for (int k = 0; k < MAX_LABELS && k * step <= self->y_max + 1e-9; k++)
+    {
+      char text[16];
+      int lw;
+      if (k == 0)
+        g_strlcpy (text, "0", sizeof text);
+      else
+        g_snprintf (text, sizeof text, step < 1.0 ? "%.1f" : "%.0f", k * step);
+      labels[k] = gtk_widget_create_pango_layout (widget, text);
+      pango_layout_get_pixel_size (labels[k], &lw, NULL);
+      gutter = MAX (gutter, LABEL_LEFT + 2 * LABEL_PAD + lw);
+      n_labels++;
+    }
 
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   gtk_snapshot_append_color (snapshot, &bg, &GRAPHENE_RECT_INIT (0, 0, w, h));
@@ -141,22 +201,12 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (self->cache != NULL)
     gtk_snapshot_append_node (snapshot, self->cache);
 
-  /* y labels on the grid lines (display text: the locale's decimal mark) */
-  for (double g = 0.1; g <= self->y_max + 1e-9; g += self->y_max > 0.55 ? 0.2 : 0.1)
-    {
-      char label[16];
-      double y = value_to_y (self, g, h);
-      GdkRGBA grey = { 0.45, 0.45, 0.47, 1 };
-      g_snprintf (label, sizeof label, "%.1f", g);
-      if (y > MARGIN_TOP + 8)
-        wkp_snapshot_append_text (widget, snapshot, label, w - 28, y - 15, &grey);
-    }
-
-  /* legend: the series there are (an audio-only clip has no extracted curve) */
+  /* legend: the series there are (an audio-only clip has no extracted
+   * curve), right of the y labels */
   for (int s = 0, slot = 0; s < WKP_APERTURE_N_SERIES; s++)
     {
       GdkRGBA c = { series_rgb[s][0], series_rgb[s][1], series_rgb[s][2], 1 };
-      double x = 8 + slot * 110;
+      double x = gutter + 8 + slot * 110;
       if (self->series[s].values == NULL)
         continue;
       slot++;
@@ -167,6 +217,26 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
                                 x + 20, 1, &fg);
     }
   wkp_time_view_snapshot_playhead (WKP_TIME_VIEW (self), snapshot, w, h);
+
+  /* y labels at the left, each centred on its grid line in a light box
+   * drawn over the curves and the playhead, so that neither runs through the
+   * text (display text: the locale's decimal mark) */
+  for (int k = 0; k < n_labels; k++)
+    {
+      GdkRGBA box = { 1, 1, 1, 0.82 };
+      GdkRGBA grey = { 0.40, 0.40, 0.42, 1 };
+      int lw, lh;
+      double y;
+      pango_layout_get_pixel_size (labels[k], &lw, &lh);
+      y = CLAMP (value_to_y (self, k * step, h) - lh / 2.0, 0.0, MAX (0.0, h - lh));
+      gtk_snapshot_append_color (snapshot, &box,
+                                 &GRAPHENE_RECT_INIT (LABEL_LEFT, y, gutter - LABEL_LEFT, lh));
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (gutter - LABEL_PAD - lw, y));
+      gtk_snapshot_append_layout (snapshot, labels[k], &grey);
+      gtk_snapshot_restore (snapshot);
+      g_object_unref (labels[k]);
+    }
   gtk_snapshot_pop (snapshot);
 }
 

@@ -24,4 +24,9 @@ void       wkp_aperture_plot_set_series (WkpAperturePlot *self, WkpApertureSerie
 /* Whether @series has values (and so a curve and a legend entry). */
 gboolean   wkp_aperture_plot_has_series (WkpAperturePlot *self, WkpApertureSeries series);
 
+/* The step between labelled values on the y axis (0.1, 0.2, 0.5, 1, 2, ...):
+ * the finest that puts labels at least @min_px apart on a plot
+ * @plot_height pixels tall showing 0 .. @y_max. */
+double     wkp_aperture_label_step      (double y_max, double plot_height, double min_px);
+
 G_END_DECLS

@@ -49,6 +49,62 @@ wkp_frame_view_compute_letterbox (int src_w, int src_h, double width, double hei
   return TRUE;
 }
 
+static gboolean
+points_mean (const float *points, int first, int last, double *x, double *y)
+{
+  double sx = 0, sy = 0;
+  int n = 0;
+  for (int i = first; i <= last; i++)
+    if (!isnan (points[2 * i]) && !isnan (points[2 * i + 1]))
+      {
+        sx += points[2 * i];
+        sy += points[2 * i + 1];
+        n++;
+      }
+  if (n == 0)
+    return FALSE;
+  *x = sx / n;
+  *y = sy / n;
+  return TRUE;
+}
+
+gboolean
+wkp_frame_view_mouth_crop (const float *points, double aspect, graphene_rect_t *out)
+{
+  double x0 = G_MAXDOUBLE, y0 = G_MAXDOUBLE, x1 = -G_MAXDOUBLE, y1 = -G_MAXDOUBLE;
+  double lx, ly, rx, ry, cw, ch;
+  int n = 0;
+
+  if (!(aspect > 0))
+    return FALSE;
+  for (int i = WKP_VIEW_MOUTH_FIRST; i < WKP_VIEW_N_POINTS; i++)
+    {
+      double x = points[2 * i], y = points[2 * i + 1];
+      if (isnan (x) || isnan (y))
+        continue;
+      x0 = MIN (x0, x);
+      x1 = MAX (x1, x);
+      y0 = MIN (y0, y);
+      y1 = MAX (y1, y);
+      n++;
+    }
+  if (n < 2)
+    return FALSE;
+  /* the size follows the face (1.8 inter-ocular distances, the mouth about
+   * half of it), not the mouth, which opens and closes: the zoom stays
+   * steady while the mouth moves; it always holds the mouth with a margin */
+  if (points_mean (points, 36, 41, &lx, &ly) && points_mean (points, 42, 47, &rx, &ry))
+    cw = 1.8 * hypot (rx - lx, ry - ly);
+  else
+    cw = 2.0 * (x1 - x0);
+  cw = MAX (cw, 1.3 * (x1 - x0));
+  cw = MAX (cw, 1.3 * (y1 - y0) * aspect);
+  cw = MAX (cw, 16.0);
+  ch = cw / aspect;
+  graphene_rect_init (out, (x0 + x1) / 2 - cw / 2, (y0 + y1) / 2 - ch / 2, cw, ch);
+  return TRUE;
+}
+
 static void
 source_size (WkpFrameView *self, int *w, int *h)
 {
@@ -61,6 +117,68 @@ source_size (WkpFrameView *self, int *w, int *h)
     {
       *w = self->src_w;
       *h = self->src_h;
+    }
+}
+
+/* The order in which point indices are labelled: spread over the face
+ * first (every 8th point, then every 4th, 2nd, the rest), so that where the
+ * labels do not all fit, those drawn are evenly spread. Returns the count. */
+int
+wkp_frame_view_index_order (int first, int last, int *order)
+{
+  int n = 0;
+  for (int stride = 8; stride >= 1; stride /= 2)
+    for (int i = first; i <= last; i++)
+      {
+        int k = i - first;
+        if (k % stride == 0 && (stride == 8 || k % (2 * stride) != 0))
+          order[n++] = i;
+      }
+  return n;
+}
+
+/* Point indices, each next to its point, left out where it would overlap one
+ * already drawn (around the mouth and the eyes at ordinary sizes they would
+ * run together into a blob). */
+static void
+draw_indices (WkpFrameView *self, cairo_t *cr, const graphene_rect_t *r, double scale, double radius)
+{
+  int first = self->mouth_only ? WKP_VIEW_MOUTH_FIRST : 0;
+  int order[WKP_VIEW_N_POINTS];
+  graphene_rect_t placed[WKP_VIEW_N_POINTS];
+  int n_placed = 0;
+  int n = wkp_frame_view_index_order (first, WKP_VIEW_N_POINTS - 1, order);
+
+  cairo_set_font_size (cr, 9.0);
+  cairo_set_line_width (cr, 2.0);
+  for (int k = 0; k < n; k++)
+    {
+      int i = order[k];
+      double x = self->points[2 * i], y = self->points[2 * i + 1];
+      cairo_text_extents_t ext;
+      graphene_rect_t box;
+      gboolean clear = TRUE;
+      char label[8];
+
+      if (isnan (x) || isnan (y))
+        continue;
+      x = x * scale + r->origin.x + radius + 1;
+      y = y * scale + r->origin.y - radius - 1;
+      g_snprintf (label, sizeof label, "%d", i);
+      cairo_text_extents (cr, label, &ext);
+      /* the text's ink with 1 px for its outline */
+      graphene_rect_init (&box, x + ext.x_bearing - 1, y + ext.y_bearing - 1, ext.width + 2, ext.height + 2);
+      for (int j = 0; j < n_placed && clear; j++)
+        clear = !graphene_rect_intersection (&box, &placed[j], NULL);
+      if (!clear)
+        continue;
+      placed[n_placed++] = box;
+      cairo_move_to (cr, x, y);
+      cairo_text_path (cr, label);
+      cairo_set_source_rgba (cr, 0, 0, 0, 0.8);
+      cairo_stroke_preserve (cr);
+      cairo_set_source_rgb (cr, 1, 1, 1);
+      cairo_fill (cr);
     }
 }
 
@@ -81,7 +199,7 @@ draw_overlay (WkpFrameView *self, cairo_t *cr, const graphene_rect_t *r, double 
       cairo_set_line_width (cr, 1.4);
       cairo_stroke (cr);
     }
-  if (self->show_points || self->show_indices)
+  if (self->show_points)
     {
       int first = self->mouth_only ? WKP_VIEW_MOUTH_FIRST : 0;
       for (int i = first; i < WKP_VIEW_N_POINTS; i++)
@@ -89,35 +207,19 @@ draw_overlay (WkpFrameView *self, cairo_t *cr, const graphene_rect_t *r, double 
           double x = self->points[2 * i], y = self->points[2 * i + 1];
           if (isnan (x) || isnan (y))
             continue;
-          x = x * scale + ox;
-          y = y * scale + oy;
-          if (self->show_points)
-            {
-              cairo_arc (cr, x, y, radius, 0, 2 * G_PI);
-              if (i >= WKP_VIEW_MOUTH_FIRST)
-                cairo_set_source_rgba (cr, 0.96, 0.76, 0.07, 1.0);
-              else
-                cairo_set_source_rgba (cr, 0.20, 0.82, 0.48, 1.0);
-              cairo_fill_preserve (cr);
-              cairo_set_source_rgba (cr, 0, 0, 0, 0.7);
-              cairo_set_line_width (cr, 0.8);
-              cairo_stroke (cr);
-            }
-          if (self->show_indices)
-            {
-              char label[8];
-              g_snprintf (label, sizeof label, "%d", i);
-              cairo_set_font_size (cr, 9.0);
-              cairo_move_to (cr, x + radius + 1, y - radius - 1);
-              cairo_text_path (cr, label);
-              cairo_set_source_rgba (cr, 0, 0, 0, 0.8);
-              cairo_set_line_width (cr, 2.0);
-              cairo_stroke_preserve (cr);
-              cairo_set_source_rgb (cr, 1, 1, 1);
-              cairo_fill (cr);
-            }
+          cairo_arc (cr, x * scale + ox, y * scale + oy, radius, 0, 2 * G_PI);
+          if (i >= WKP_VIEW_MOUTH_FIRST)
+            cairo_set_source_rgba (cr, 0.96, 0.76, 0.07, 1.0);
+          else
+            cairo_set_source_rgba (cr, 0.20, 0.82, 0.48, 1.0);
+          cairo_fill_preserve (cr);
+          cairo_set_source_rgba (cr, 0, 0, 0, 0.7);
+          cairo_set_line_width (cr, 0.8);
+          cairo_stroke (cr);
         }
     }
+  if (self->show_indices)
+    draw_indices (self, cr, r, scale, radius);
 }
 
 static void
@@ -159,6 +261,19 @@ wkp_frame_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       return;
     }
 
+  /* Mouth Only: zoomed to the mouth, where its points and indices are
+   * readable (whole picture when that would not enlarge it) */
+  if (self->mouth_only && self->has_points)
+    {
+      graphene_rect_t crop;
+      if (wkp_frame_view_mouth_crop (self->points, w / h, &crop) && (crop.size.width < sw || crop.size.height < sh))
+        {
+          double s = w / crop.size.width;
+          graphene_rect_init (&r, -crop.origin.x * s, -crop.origin.y * s, sw * s, sh * s);
+        }
+    }
+
+  gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   if (self->texture != NULL)
     gtk_snapshot_append_texture (snapshot, self->texture, &r);
 
@@ -168,6 +283,7 @@ wkp_frame_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       draw_overlay (self, cr, &r, r.size.width / sw);
       cairo_destroy (cr);
     }
+  gtk_snapshot_pop (snapshot);
 }
 
 static void

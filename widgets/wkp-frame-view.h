@@ -29,4 +29,15 @@ void       wkp_frame_view_set_placeholder (WkpFrameView *self, const char *text)
 gboolean   wkp_frame_view_compute_letterbox (int src_w, int src_h, double width, double height,
                                              graphene_rect_t *out);
 
+/* Mouth Only's view: the part of the picture (source pixels) shown, of
+ * width / height @aspect, centred on the mouth of the 68 @points and sized
+ * by the face. FALSE without a mouth. */
+gboolean   wkp_frame_view_mouth_crop        (const float *points, double aspect, graphene_rect_t *out);
+
+/* The order in which the indices of points @first .. @last are labelled
+ * (spread out first: every 8th, then every 4th, 2nd, the rest), written to
+ * @order; returns the count. Labels that would overlap one drawn earlier
+ * are left out. */
+int        wkp_frame_view_index_order       (int first, int last, int *order);
+
 G_END_DECLS

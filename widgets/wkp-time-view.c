@@ -280,6 +280,27 @@ wkp_time_view_snapshot_selection (WkpTimeView *self, GtkSnapshot *snapshot, doub
 }
 
 void
+wkp_time_view_snapshot_selection_edges (WkpTimeView *self, GtkSnapshot *snapshot, double width, double height,
+                                        const GdkRGBA *color)
+{
+  WkpTimeViewPrivate *priv = wkp_time_view_get_instance_private (self);
+  WkpTimeMap map;
+  gint64 edges[2] = { priv->sel_start, priv->sel_end };
+
+  if (priv->sel_start < 0 || priv->sel_end <= priv->sel_start)
+    return;
+  wkp_time_view_get_map (self, width, &map);
+  /* 2 px lines, inside the selection: an edge out of view is not drawn */
+  for (int i = 0; i < 2; i++)
+    {
+      double x = floor (wkp_time_map_to_x (&map, edges[i])) - (i == 1 ? 2 : 0);
+      if (x < -2 || x > width)
+        continue;
+      gtk_snapshot_append_color (snapshot, color, &GRAPHENE_RECT_INIT (x, 0, 2, height));
+    }
+}
+
+void
 wkp_time_view_snapshot_playhead (WkpTimeView *self, GtkSnapshot *snapshot, double width, double height)
 {
   WkpTimeViewPrivate *priv = wkp_time_view_get_instance_private (self);

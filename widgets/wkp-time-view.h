@@ -36,6 +36,10 @@ void   wkp_time_view_get_map             (WkpTimeView *self, double width, WkpTi
 /* Drawing helpers for subclasses. */
 void   wkp_time_view_snapshot_selection  (WkpTimeView *self, GtkSnapshot *snapshot,
                                           double width, double height);
+/* The selection's start and end as lines of @color (where the wash alone
+ * does not show on a busy background). */
+void   wkp_time_view_snapshot_selection_edges (WkpTimeView *self, GtkSnapshot *snapshot,
+                                               double width, double height, const GdkRGBA *color);
 void   wkp_time_view_snapshot_playhead   (WkpTimeView *self, GtkSnapshot *snapshot,
                                           double width, double height);
 

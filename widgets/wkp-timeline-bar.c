@@ -27,6 +27,30 @@ wkp_timeline_tick_step (const WkpTimeMap *map, double min_px)
   return steps[G_N_ELEMENTS (steps) - 1];
 }
 
+#define LABEL_PAD 3.0   /* between a tick and its label */
+#define LABEL_GAP 6.0   /* between two labels */
+
+gboolean
+wkp_timeline_label_x (double tick_x, double label_w, double width, double prev_end, double *x)
+{
+  double right = tick_x + LABEL_PAD;
+  double left = tick_x - LABEL_PAD - label_w;
+
+  if (right + label_w <= width && right >= prev_end + LABEL_GAP)
+    {
+      *x = right;
+      return TRUE;
+    }
+  /* near the right edge: right-aligned to the tick, if that clears the
+   * previous label */
+  if (right + label_w > width && left >= 0 && left >= prev_end + LABEL_GAP)
+    {
+      *x = left;
+      return TRUE;
+    }
+  return FALSE;
+}
+
 static GskRenderNode *
 build_ruler (WkpTimelineBar *self, double w, double h)
 {
@@ -36,6 +60,7 @@ build_ruler (WkpTimelineBar *self, double w, double h)
   GdkRGBA text = { 0.2, 0.2, 0.2, 1 };
   WkpTimeMap map;
   gint64 step, t;
+  double prev_end = -G_MAXDOUBLE;
 
   wkp_time_view_get_map (WKP_TIME_VIEW (self), w, &map);
   step = wkp_timeline_tick_step (&map, 70);
@@ -49,10 +74,21 @@ build_ruler (WkpTimelineBar *self, double w, double h)
       gtk_snapshot_append_color (snapshot, &tick, &GRAPHENE_RECT_INIT (x, h - 8, 1, 8));
       label = wkp_format_time (t);
       layout = gtk_widget_create_pango_layout (widget, label);
-      gtk_snapshot_save (snapshot);
-      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x + 3, 1));
-      gtk_snapshot_append_layout (snapshot, layout, &text);
-      gtk_snapshot_restore (snapshot);
+      {
+        int lw;
+        double lx;
+        pango_layout_get_pixel_size (layout, &lw, NULL);
+        /* a label that would be clipped at the right edge is right-aligned
+         * to its tick, or left out when there is no room for it */
+        if (wkp_timeline_label_x (x, lw, w, prev_end, &lx))
+          {
+            gtk_snapshot_save (snapshot);
+            gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (lx, 1));
+            gtk_snapshot_append_layout (snapshot, layout, &text);
+            gtk_snapshot_restore (snapshot);
+            prev_end = lx + lw;
+          }
+      }
       g_object_unref (layout);
       /* minor ticks */
       for (int k = 1; k < 5; k++)

@@ -15,4 +15,12 @@ GtkWidget *wkp_timeline_bar_new (void);
 /* Tick spacing (microseconds) giving at least @min_px pixels between ticks. */
 gint64     wkp_timeline_tick_step (const WkpTimeMap *map, double min_px);
 
+/* Where a ruler label @label_w pixels wide goes for a tick at @tick_x on a
+ * ruler @width pixels wide, the previous label ending at @prev_end: right
+ * of the tick; right-aligned left of it where it would be clipped at the
+ * right edge. FALSE (label left out) when neither fits clear of the
+ * previous label. */
+gboolean   wkp_timeline_label_x   (double tick_x, double label_w, double width, double prev_end,
+                                   double *x);
+
 G_END_DECLS

@@ -70,7 +70,8 @@ WkpStudioClip *wkp_studio_clip_new   (const char *video, const char *audio, cons
                                       const char *model_file, WkpRational fps_hint);
 WkpStudioClip *wkp_studio_clip_ref   (WkpStudioClip *clip);
 void           wkp_studio_clip_unref (WkpStudioClip *clip);
-/* Display name (basename of the video, or of the audio). */
+/* Display name: basename of the video, or of the audio; for an image
+ * sequence its folder with up to two folders above ("fadg0/video/sa1"). */
 char          *wkp_studio_clip_title (const WkpStudioClip *clip);
 /* Pointer to 68 canonical points of @frame, or NULL. */
 const float   *wkp_studio_clip_extracted_at (const WkpStudioClip *clip, gint64 frame);

@@ -41,6 +41,7 @@ struct _WkpStudioWindow
   GSettings          *settings;
   guint               tick_id;
   gboolean            silent;
+  gboolean            unplayable;     /* the open clip cannot be played */
   gint64              pending_seek;   /* -1: none */
   GCancellable       *task_cancellable;   /* while an export or a comparison runs */
   gint                export_permille;     /* atomic, written by the export thread */
@@ -192,6 +193,31 @@ on_playing_changed (WkpSession *session, GParamSpec *pspec, WkpStudioWindow *sel
   wkp_player_set_playing (self->player, playing);
 }
 
+/* Play and Loop do something only with a clip that can be played: not with
+ * no clip open, nor when it cannot be read. */
+static void
+update_playback_actions (WkpStudioWindow *self)
+{
+  gboolean can_play = wkp_session_get_clip (self->session) != NULL && !self->unplayable;
+  static const char *const names[] = { "play-pause", "loop" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), names[i]);
+      if (action != NULL)
+        g_simple_action_set_enabled (G_SIMPLE_ACTION (action), can_play);
+    }
+  if (!can_play)
+    wkp_session_set_playing (self->session, FALSE);
+}
+
+static void
+set_unplayable (WkpStudioWindow *self, gboolean unplayable)
+{
+  self->unplayable = unplayable;
+  update_playback_actions (self);
+}
+
 static void
 set_mouth_note (WkpStudioWindow *self)
 {
@@ -307,6 +333,7 @@ on_job_failed (WkpOpenJob *job, guint part, const char *message, WkpStudioWindow
     gtk_label_set_text (self->status_label, text);
   if (part == WKP_CLIP_PART_MEDIA)
     {
+      set_unplayable (self, TRUE);
       /* nothing to show: say why where the picture would be */
       g_autofree char *big = g_strdup_printf ("%s\n\n%s", what, message);
       wkp_frame_view_set_placeholder (self->frame_view, big);
@@ -400,6 +427,7 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   gtk_label_set_text (self->frame_label, _("Video and extracted landmarks"));
   wkp_session_set_clip (self->session, clip);
   update_aperture_label (self);
+  set_unplayable (self, FALSE);
 
   title = wkp_studio_clip_title (clip);
   gtk_window_set_title (GTK_WINDOW (self), title);
@@ -408,6 +436,7 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
     {
       g_autofree char *text = g_strdup_printf (_("Playback failed: %s"), error->message);
       gtk_label_set_text (self->status_label, text);
+      set_unplayable (self, TRUE);
     }
 
   kind = g_settings_get_string (self->settings, "spectrogram-kind");
@@ -611,6 +640,8 @@ on_player_error (WkpPlayer *player, const char *message, WkpStudioWindow *self)
   g_autofree char *text = NULL;
 
   wkp_session_set_playing (self->session, FALSE);
+  /* the pipeline stops at an error: playing again would do nothing */
+  set_unplayable (self, TRUE);
   /* GStreamer's words ("Internal data stream error.") never replace the
    * analysis' message, which names the file and the problem */
   if (clip != NULL && clip->errors != NULL)
@@ -919,6 +950,7 @@ action_export (GSimpleAction *action, GVariant *param, gpointer user_data)
   dialog = gtk_file_chooser_native_new (_("Export Clip"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
                                         _("_Export"), _("_Cancel"));
   title = wkp_studio_clip_title (clip);
+  g_strdelimit (title, "/", '-');   /* an image sequence's "speaker/video/take" */
   dot = strrchr (title, '.') != NULL ? g_strndup (title, strrchr (title, '.') - title) : g_strdup (title);
   name = g_strdup_printf ("%s-wav2kp.mp4", dot);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), name);
@@ -1082,6 +1114,18 @@ static void
 on_rate_changed (WkpSession *session, GParamSpec *pspec, WkpStudioWindow *self)
 {
   wkp_player_set_rate (self->player, wkp_session_get_rate (session));
+}
+
+static void
+on_loop_change_state (GSimpleAction *action, GVariant *state, WkpStudioWindow *self)
+{
+  wkp_session_set_loop (self->session, g_variant_get_boolean (state));
+}
+
+static void
+on_loop_changed (WkpSession *session, GParamSpec *pspec, GSimpleAction *action)
+{
+  g_simple_action_set_state (action, g_variant_new_boolean (wkp_session_get_loop (session)));
 }
 
 static const GActionEntry win_entries[] = {
@@ -1366,9 +1410,15 @@ wkp_studio_window_init (WkpStudioWindow *self)
 
   self->session = wkp_session_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries, G_N_ELEMENTS (win_entries), self);
-  loop = G_ACTION (g_property_action_new ("loop", self->session, "loop"));
+  /* a simple action (a property action cannot be disabled) kept in step
+   * with the session's loop property */
+  loop = G_ACTION (g_simple_action_new_stateful ("loop", NULL,
+                                                 g_variant_new_boolean (wkp_session_get_loop (self->session))));
+  g_signal_connect (loop, "change-state", G_CALLBACK (on_loop_change_state), self);
+  g_signal_connect_object (self->session, "notify::loop", G_CALLBACK (on_loop_changed), loop, 0);
   g_action_map_add_action (G_ACTION_MAP (self), loop);
   g_object_unref (loop);
+  update_playback_actions (self);
   setup_settings (self);
 
   bind_time_view (self, WKP_TIME_VIEW (self->spectrogram_view));
