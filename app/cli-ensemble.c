@@ -68,6 +68,8 @@ wkp_cli_ensemble (int argc, char **argv)
       WkpModel *m = wkp_model_load (files[i], &error);
       if (m == NULL)
         return wkp_cli_fail ("ensemble", error);
+      if (level_gain >= 0.0)
+        m->level_gain = level_gain;   /* the inputs' own gains do not matter then */
       g_ptr_array_add (models, m);
     }
   ens = wkp_model_ensemble ((WkpModel *const *) models->pdata, (int) n, (const char *const *) files, &error);

@@ -1231,6 +1231,17 @@ test_cli_ensemble (void)
       g_assert_cmpmem (g->extra[0]->w_hh[0][0], nw, e->extra[0]->w_hh[0][0], nw);
     }
   }
+  /* models with different gains: refused (below), unless --level-gain sets the result's */
+  {
+    g_autofree char *mixed = g_build_filename (dir, "mixed.wkpm", NULL);
+    const char *args[] = { "ensemble", m1, gained, "--level-gain", "1", "-o", mixed, NULL };
+    g_autoptr(WkpModel) x = NULL;
+    g_assert_cmpint (wkp_test_run_cli (args, NULL, NULL), ==, 0);
+    x = wkp_model_load (mixed, &error);
+    g_assert_no_error (error);
+    g_assert_cmpfloat (x->level_gain, ==, 1.0);
+    g_assert_cmpint (wkp_model_n_members (x), ==, 3);
+  }
   g_assert_true (g_file_set_contents (bad, "not a model", -1, NULL));
   g_assert_true (g_file_set_contents (keep, "keep me", -1, NULL));
   {
