@@ -247,6 +247,27 @@ test_overview_thumb (void)
     }
 }
 
+/* The mouth view's scale bar: 0.1 inter-ocular where that is long enough to
+ * read, longer steps on small panels, shorter on large ones. */
+static void
+test_mouth_scale_bar (void)
+{
+  /* a 1280 px window: about 570 px per inter-ocular distance */
+  g_assert_cmpfloat (wkp_mouth_scale_bar_units (570, 40), ==, 0.1);
+  /* a small panel: 0.1 would be 27 px */
+  g_assert_cmpfloat (wkp_mouth_scale_bar_units (270, 40), ==, 0.2);
+  /* a large one */
+  g_assert_cmpfloat (wkp_mouth_scale_bar_units (1000, 40), ==, 0.05);
+  /* degenerate: the longest step */
+  g_assert_cmpfloat (wkp_mouth_scale_bar_units (0, 40), ==, 1.0);
+  for (int i = 0; i < 200; i++)
+    {
+      double ppu = g_test_rand_double_range (40, 5000);
+      double u = wkp_mouth_scale_bar_units (ppu, 40);
+      g_assert_cmpfloat (u * ppu, >=, 40);
+    }
+}
+
 static void
 test_letterbox (void)
 {
@@ -684,6 +705,7 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/aperture-label-step", test_aperture_label_step);
   g_test_add_func ("/widgets/ruler-label-x", test_ruler_label_x);
   g_test_add_func ("/widgets/overview-thumb", test_overview_thumb);
+  g_test_add_func ("/widgets/mouth-scale-bar", test_mouth_scale_bar);
   g_test_add_func ("/widgets/index-order", test_index_order);
   g_test_add_func ("/widgets/mouth-crop", test_mouth_crop);
   g_test_add_func ("/widgets/colormap", test_colormap);
