@@ -1394,15 +1394,23 @@ test_shortcuts_window (void)
   g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/org/wav2kp/Studio/gtk/help-overlay.ui");
   GObject *overlay = gtk_builder_get_object (builder, "help_overlay");
   g_autoptr(GSList) objects = gtk_builder_get_objects (builder);
-  int n_actions = 0;
+  int n_actions = 0, n_gestures = 0;
 
   g_assert_true (GTK_IS_SHORTCUTS_WINDOW (overlay));
   for (GSList *l = objects; l != NULL; l = l->next)
     {
-      g_autofree char *action = NULL;
+      g_autofree char *action = NULL, *accel = NULL;
+      GtkShortcutType type;
       if (!GTK_IS_SHORTCUTS_SHORTCUT (l->data))
         continue;
-      g_object_get (l->data, "action-name", &action, NULL);
+      g_object_get (l->data, "action-name", &action, "accelerator", &accel, "shortcut-type", &type, NULL);
+      /* the pointer gestures (click to seek, scroll to pan) are listed */
+      if (type == GTK_SHORTCUT_GESTURE)
+        n_gestures++;
+      /* one accelerator per entry: two side by side widen the key column of
+       * the whole group, leaving a gap before every description */
+      if (accel != NULL)
+        g_assert_null (strchr (accel, ' '));
       if (action == NULL || g_str_has_prefix (action, "app.") || g_str_equal (action, "win.show-help-overlay"))
         continue;   /* app actions need a GtkApplication; show-help-overlay is GTK's */
       g_assert_true (g_str_has_prefix (action, "win."));
@@ -1410,6 +1418,7 @@ test_shortcuts_window (void)
       n_actions++;
     }
   g_assert_cmpint (n_actions, >=, 12);
+  g_assert_cmpint (n_gestures, >=, 2);
   gtk_window_destroy (GTK_WINDOW (overlay));
   gtk_window_destroy (GTK_WINDOW (window));
 }
