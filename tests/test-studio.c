@@ -929,6 +929,56 @@ test_playback_actions (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The overview under the ruler follows the session's view of the clip, and
+ * moving it moves the view of every time view. */
+static void
+test_overview (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  WkpStudioWindow *window;
+  WkpSession *session;
+  GtkWidget *overview;
+  WkpOpenRequest request = { 0 };
+  gint64 s, e, os, oe, od, ts;
+
+  if (path == NULL)
+    {
+      g_test_skip ("no shared data");
+      return;
+    }
+  window = new_window ();
+  session = wkp_studio_window_get_session (window);
+  overview = wkp_studio_window_get_view (window, "overview");
+  g_assert_true (WKP_IS_OVERVIEW_BAR (overview));
+  request.video = path;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, media_known, NULL, 30000));
+  g_assert_true (wait_for (window, not_busy, NULL, 60000));
+
+  g_object_get (overview, "duration", &od, NULL);
+  g_assert_cmpint (od, ==, wkp_session_get_duration (session));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "zoom-in", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "zoom-in", NULL);
+  wkp_session_get_range (session, &s, &e);
+  g_object_get (overview, "range-start", &os, "range-end", &oe, NULL);
+  g_assert_cmpint (os, ==, s);
+  g_assert_cmpint (oe, ==, e);
+  g_assert_cmpint (e - s, <, od);
+
+  /* the overview asks to move the view: the session and the ruler follow,
+   * clamped to the clip */
+  g_signal_emit_by_name (overview, "pan", (gint64) (od / 4));
+  wkp_session_get_range (session, &os, &oe);
+  g_assert_cmpint (os, ==, s + od / 4);
+  g_assert_cmpint (oe - os, ==, e - s);
+  wkp_time_view_get_range (WKP_TIME_VIEW (wkp_studio_window_get_view (window, "timeline")), &ts, NULL);
+  g_assert_cmpint (ts, ==, os);
+  g_signal_emit_by_name (overview, "pan", (gint64) (10 * od));
+  wkp_session_get_range (session, &os, &oe);
+  g_assert_cmpint (oe, ==, od);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* A video whose audio cannot be read (here: a --audio file that does not
  * exist; the same path as a video without an audio stream) still opens on
  * its own frames: the timeline spans the video, the landmarks are extracted,
@@ -1344,15 +1394,23 @@ test_shortcuts_window (void)
   g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/org/wav2kp/Studio/gtk/help-overlay.ui");
   GObject *overlay = gtk_builder_get_object (builder, "help_overlay");
   g_autoptr(GSList) objects = gtk_builder_get_objects (builder);
-  int n_actions = 0;
+  int n_actions = 0, n_gestures = 0;
 
   g_assert_true (GTK_IS_SHORTCUTS_WINDOW (overlay));
   for (GSList *l = objects; l != NULL; l = l->next)
     {
-      g_autofree char *action = NULL;
+      g_autofree char *action = NULL, *accel = NULL;
+      GtkShortcutType type;
       if (!GTK_IS_SHORTCUTS_SHORTCUT (l->data))
         continue;
-      g_object_get (l->data, "action-name", &action, NULL);
+      g_object_get (l->data, "action-name", &action, "accelerator", &accel, "shortcut-type", &type, NULL);
+      /* the pointer gestures (click to seek, scroll to pan) are listed */
+      if (type == GTK_SHORTCUT_GESTURE)
+        n_gestures++;
+      /* one accelerator per entry: two side by side widen the key column of
+       * the whole group, leaving a gap before every description */
+      if (accel != NULL)
+        g_assert_null (strchr (accel, ' '));
       if (action == NULL || g_str_has_prefix (action, "app.") || g_str_equal (action, "win.show-help-overlay"))
         continue;   /* app actions need a GtkApplication; show-help-overlay is GTK's */
       g_assert_true (g_str_has_prefix (action, "win."));
@@ -1360,6 +1418,7 @@ test_shortcuts_window (void)
       n_actions++;
     }
   g_assert_cmpint (n_actions, >=, 12);
+  g_assert_cmpint (n_gestures, >=, 2);
   gtk_window_destroy (GTK_WINDOW (overlay));
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -1390,6 +1449,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/pairing-sequence", test_pairing_sequence);
   g_test_add_func ("/studio/bad-file-status", test_bad_file_status);
   g_test_add_func ("/studio/playback-actions", test_playback_actions);
+  g_test_add_func ("/studio/overview", test_overview);
   g_test_add_func ("/studio/clip-title", test_clip_title);
   g_test_add_func ("/studio/delivery-thread", test_delivery_thread);
   g_test_add_func ("/studio/loop-and-rate", test_loop_and_rate);

@@ -204,6 +204,70 @@ test_aperture_label_step (void)
     }
 }
 
+/* The overview's thumb: the visible range within the whole clip, at least
+ * a few pixels wide, always inside the bar. */
+static void
+test_overview_thumb (void)
+{
+  double x = -1, w = -1;
+  /* the whole clip in view: the whole bar */
+  g_assert_true (wkp_overview_thumb (10000000, 0, 10000000, 500, 8, &x, &w));
+  g_assert_cmpfloat (x, ==, 0);
+  g_assert_cmpfloat (w, ==, 500);
+  /* 2 s .. 4 s of 10 s over 500 px */
+  g_assert_true (wkp_overview_thumb (10000000, 2000000, 4000000, 500, 8, &x, &w));
+  g_assert_cmpfloat_with_epsilon (x, 100, 1e-9);
+  g_assert_cmpfloat_with_epsilon (w, 100, 1e-9);
+  /* a tiny range is widened about its centre */
+  g_assert_true (wkp_overview_thumb (10000000, 5000000, 5010000, 500, 8, &x, &w));
+  g_assert_cmpfloat_with_epsilon (w, 8, 1e-9);
+  g_assert_cmpfloat_with_epsilon (x + w / 2, 250.25, 1e-9);
+  /* ... and kept inside the bar at the end of the clip */
+  g_assert_true (wkp_overview_thumb (10000000, 9990000, 10000000, 500, 8, &x, &w));
+  g_assert_cmpfloat_with_epsilon (x, 492, 1e-9);
+  g_assert_cmpfloat_with_epsilon (w, 8, 1e-9);
+  /* a clip shorter than the 1 s view: the bar spans the view */
+  g_assert_true (wkp_overview_thumb (500000, 0, 1000000, 500, 8, &x, &w));
+  g_assert_cmpfloat (x, ==, 0);
+  g_assert_cmpfloat (w, ==, 500);
+  /* nothing to show */
+  g_assert_false (wkp_overview_thumb (0, 0, 1000000, 500, 8, &x, &w));
+  g_assert_false (wkp_overview_thumb (1000000, 0, 1000000, 0, 8, &x, &w));
+  g_assert_false (wkp_overview_thumb (1000000, 500, 500, 500, 8, &x, &w));
+  for (int i = 0; i < 500; i++)
+    {
+      gint64 d = g_test_rand_int_range (1, 600000000);
+      gint64 s = g_test_rand_int_range (0, (gint32) d);
+      gint64 e = s + g_test_rand_int_range (1, (gint32) (d - s + 1));
+      double width = g_test_rand_double_range (1, 2000);
+      g_assert_true (wkp_overview_thumb (d, s, e, width, 8, &x, &w));
+      g_assert_cmpfloat (x, >=, 0);
+      g_assert_cmpfloat (x + w, <=, width + 1e-9);
+      g_assert_cmpfloat (w, >=, MIN (8, width) - 1e-9);
+    }
+}
+
+/* The mouth view's scale bar: 0.1 inter-ocular where that is long enough to
+ * read, longer steps on small panels, shorter on large ones. */
+static void
+test_mouth_scale_bar (void)
+{
+  /* a 1280 px window: about 570 px per inter-ocular distance */
+  g_assert_cmpfloat (wkp_mouth_scale_bar_units (570, 40), ==, 0.1);
+  /* a small panel: 0.1 would be 27 px */
+  g_assert_cmpfloat (wkp_mouth_scale_bar_units (270, 40), ==, 0.2);
+  /* a large one */
+  g_assert_cmpfloat (wkp_mouth_scale_bar_units (1000, 40), ==, 0.05);
+  /* degenerate: the longest step */
+  g_assert_cmpfloat (wkp_mouth_scale_bar_units (0, 40), ==, 1.0);
+  for (int i = 0; i < 200; i++)
+    {
+      double ppu = g_test_rand_double_range (40, 5000);
+      double u = wkp_mouth_scale_bar_units (ppu, 40);
+      g_assert_cmpfloat (u * ppu, >=, 40);
+    }
+}
+
 static void
 test_letterbox (void)
 {
@@ -590,6 +654,21 @@ test_render_timeline (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static void
+test_render_overview (void)
+{
+  GtkWidget *view = wkp_overview_bar_new ();
+  GtkWidget *window;
+  g_autoptr(GdkTexture) out = NULL;
+  g_object_set (view, "duration", (gint64) 3000000, "range-start", (gint64) 1000000,
+                "range-end", (gint64) 1750000, "position", (gint64) 1200000,
+                "selection-start", (gint64) 400000, "selection-end", (gint64) 900000, NULL);
+  window = show_in_window (view, 400, 10);
+  out = render_widget (view);
+  compare_with_reference (out, "overview-bar");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* A drag on a time view asks for a seek at the time under the pointer. */
 static void
 on_seek (WkpTimeView *view, gint64 us, gint64 *out)
@@ -625,6 +704,8 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/letterbox", test_letterbox);
   g_test_add_func ("/widgets/aperture-label-step", test_aperture_label_step);
   g_test_add_func ("/widgets/ruler-label-x", test_ruler_label_x);
+  g_test_add_func ("/widgets/overview-thumb", test_overview_thumb);
+  g_test_add_func ("/widgets/mouth-scale-bar", test_mouth_scale_bar);
   g_test_add_func ("/widgets/index-order", test_index_order);
   g_test_add_func ("/widgets/mouth-crop", test_mouth_crop);
   g_test_add_func ("/widgets/colormap", test_colormap);
@@ -634,5 +715,6 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/render/mouth-view", test_render_mouth_view);
   g_test_add_func ("/widgets/render/aperture-plot", test_render_aperture_plot);
   g_test_add_func ("/widgets/render/timeline-bar", test_render_timeline);
+  g_test_add_func ("/widgets/render/overview-bar", test_render_overview);
   return g_test_run ();
 }

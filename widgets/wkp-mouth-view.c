@@ -57,6 +57,66 @@ draw_mouth (cairo_t *cr, const float *pts, double scale, double ox, double oy,
     }
 }
 
+double
+wkp_mouth_scale_bar_units (double px_per_unit, double min_px)
+{
+  static const double steps[] = { 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0 };
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    if (steps[i] * px_per_unit >= min_px)
+      return steps[i];
+  return steps[G_N_ELEMENTS (steps) - 1];
+}
+
+/* Small, faint text for the midline and scale labels; returns its width. */
+static int
+append_small_text (GtkWidget *widget, GtkSnapshot *snapshot, const char *text, double x, double y,
+                   gboolean right_aligned, const GdkRGBA *color)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (widget, text);
+  PangoAttrList *attrs = pango_attr_list_new ();
+  int tw;
+  pango_attr_list_insert (attrs, pango_attr_scale_new (PANGO_SCALE_SMALL));
+  pango_layout_set_attributes (layout, attrs);
+  pango_attr_list_unref (attrs);
+  pango_layout_get_pixel_size (layout, &tw, NULL);
+  gtk_snapshot_save (snapshot);
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (right_aligned ? x - tw : x, y));
+  gtk_snapshot_append_layout (snapshot, layout, color);
+  gtk_snapshot_restore (snapshot);
+  g_object_unref (layout);
+  return tw;
+}
+
+/* The face midline's label at its top, and a scale bar in inter-ocular
+ * distances at the bottom right (above the note), so offsets can be judged. */
+static void
+snapshot_guides (WkpMouthView *self, GtkSnapshot *snapshot, double w, double h, double top,
+                 double scale, double ox)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  GdkRGBA faint = { 0.45, 0.45, 0.48, 1.0 };
+  double units = wkp_mouth_scale_bar_units (scale, 40);
+  double len = floor (units * scale + 0.5);
+  double x1 = w - 10, x0 = x1 - len, y = h - 30;
+  g_autofree char *num = g_strdup_printf ("%g", units);
+  g_autofree char *label = NULL;
+
+  if (ox >= 0 && ox <= w)
+    /* TRANSLATORS: the vertical line through the middle of the face (x = 0) */
+    append_small_text (widget, snapshot, _("midline"), ox + 4, top + 2, FALSE, &faint);
+
+  if (len > w - 20)
+    return;
+  /* the bar with end ticks */
+  gtk_snapshot_append_color (snapshot, &faint, &GRAPHENE_RECT_INIT (x0, y, len, 1.5));
+  gtk_snapshot_append_color (snapshot, &faint, &GRAPHENE_RECT_INIT (x0, y - 3, 1.5, 7));
+  gtk_snapshot_append_color (snapshot, &faint, &GRAPHENE_RECT_INIT (x1 - 1.5, y - 3, 1.5, 7));
+  /* TRANSLATORS: the length of the scale bar, e.g. "0.1 × inter-ocular" (a
+   * tenth of the distance between the outer eye corners) */
+  label = g_strdup_printf (_("%s × inter-ocular"), num);
+  append_small_text (widget, snapshot, label, x1, y - 18, TRUE, &faint);
+}
+
 static void
 wkp_mouth_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
@@ -78,9 +138,10 @@ wkp_mouth_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   ox = (w - bw * scale) / 2 - self->x0 * scale;
   oy = legend_h + (h - legend_h - bh * scale) / 2 - self->y0 * scale;
 
-  /* axes through the canonical mouth centre */
+  /* the face midline (x = 0), labelled, and a scale bar */
   gtk_snapshot_append_color (snapshot, &grid,
                              &GRAPHENE_RECT_INIT (ox + 0 * scale - 0.5, legend_h, 1, h - legend_h));
+  snapshot_guides (self, snapshot, w, h, legend_h, scale, ox);
 
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);

@@ -30,4 +30,9 @@ void       wkp_mouth_view_set_bounds    (WkpMouthView *self, double x0, double y
 void       wkp_mouth_view_set_note      (WkpMouthView *self, const char *note);
 const char *wkp_mouth_view_get_note     (WkpMouthView *self);
 
+/* The scale bar's length in canonical units (inter-ocular distances) at
+ * @px_per_unit pixels per unit: the shortest of 0.01, 0.02, 0.05, 0.1, 0.2,
+ * 0.5, 1 that is at least @min_px long (1 when none is). */
+double     wkp_mouth_scale_bar_units    (double px_per_unit, double min_px);
+
 G_END_DECLS

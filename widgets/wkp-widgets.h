@@ -6,6 +6,7 @@
 #include "wkp-face-shape.h"
 #include "wkp-frame-view.h"
 #include "wkp-mouth-view.h"
+#include "wkp-overview-bar.h"
 #include "wkp-spectrogram-view.h"
 #include "wkp-time-view.h"
 #include "wkp-timeline-bar.h"

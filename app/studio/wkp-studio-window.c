@@ -24,6 +24,7 @@ struct _WkpStudioWindow
   WkpSpectrogramView *spectrogram_view;
   WkpAperturePlot    *aperture_plot;
   WkpTimelineBar     *timeline_bar;
+  WkpOverviewBar     *overview_bar;
   GtkLabel           *frame_label;
   GtkLabel           *spectrogram_label;
   GtkLabel           *aperture_label;
@@ -688,6 +689,24 @@ bind_time_view (WkpStudioWindow *self, WkpTimeView *view)
   g_signal_connect (view, "select", G_CALLBACK (on_view_select), self);
   g_signal_connect (view, "zoom", G_CALLBACK (on_view_zoom), self);
   g_signal_connect (view, "pan", G_CALLBACK (on_view_pan), self);
+}
+
+static void
+on_overview_pan (WkpOverviewBar *bar, gint64 delta, WkpStudioWindow *self)
+{
+  wkp_session_pan (self->session, delta);
+}
+
+/* The overview shows the whole clip: the same properties as a time view, but
+ * it only ever moves the view. */
+static void
+bind_overview (WkpStudioWindow *self)
+{
+  static const char *props[] = { "position", "range-start", "range-end", "selection-start", "selection-end",
+                                 "duration" };
+  for (guint i = 0; i < G_N_ELEMENTS (props); i++)
+    g_object_bind_property (self->session, props[i], self->overview_bar, props[i], G_BINDING_SYNC_CREATE);
+  g_signal_connect (self->overview_bar, "pan", G_CALLBACK (on_overview_pan), self);
 }
 
 /* --- actions ---------------------------------------------------------------- */
@@ -1370,6 +1389,7 @@ wkp_studio_window_class_init (WkpStudioWindowClass *klass)
   g_type_ensure (WKP_TYPE_SPECTROGRAM_VIEW);
   g_type_ensure (WKP_TYPE_APERTURE_PLOT);
   g_type_ensure (WKP_TYPE_TIMELINE_BAR);
+  g_type_ensure (WKP_TYPE_OVERVIEW_BAR);
 
   /* the resources live in a static library: referencing them keeps their
    * registering constructor in the link */
@@ -1380,6 +1400,7 @@ wkp_studio_window_class_init (WkpStudioWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, spectrogram_view);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, aperture_plot);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, timeline_bar);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, overview_bar);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, frame_label);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, spectrogram_label);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, aperture_label);
@@ -1424,6 +1445,7 @@ wkp_studio_window_init (WkpStudioWindow *self)
   bind_time_view (self, WKP_TIME_VIEW (self->spectrogram_view));
   bind_time_view (self, WKP_TIME_VIEW (self->aperture_plot));
   bind_time_view (self, WKP_TIME_VIEW (self->timeline_bar));
+  bind_overview (self);
   g_signal_connect (self->session, "notify::frame", G_CALLBACK (on_frame_changed), self);
   g_signal_connect (self->session, "notify::position", G_CALLBACK (on_position_changed), self);
   g_signal_connect (self->session, "notify::playing", G_CALLBACK (on_playing_changed), self);
@@ -1500,6 +1522,7 @@ wkp_studio_window_get_view (WkpStudioWindow *self, const char *name)
   if (g_str_equal (name, "spectrogram")) return GTK_WIDGET (self->spectrogram_view);
   if (g_str_equal (name, "aperture")) return GTK_WIDGET (self->aperture_plot);
   if (g_str_equal (name, "timeline")) return GTK_WIDGET (self->timeline_bar);
+  if (g_str_equal (name, "overview")) return GTK_WIDGET (self->overview_bar);
   if (g_str_equal (name, "status")) return GTK_WIDGET (self->status_label);
   if (g_str_equal (name, "time")) return GTK_WIDGET (self->time_label);
   return NULL;

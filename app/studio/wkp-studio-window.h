@@ -43,7 +43,7 @@ void             wkp_studio_window_compare  (WkpStudioWindow *self, const char *
 /* For tests and benchmarks. */
 WkpSession      *wkp_studio_window_get_session (WkpStudioWindow *self);
 WkpPlayer       *wkp_studio_window_get_player  (WkpStudioWindow *self);
-/* "frame", "mouth", "spectrogram", "aperture", "timeline", "status" (the status
+/* "frame", "mouth", "spectrogram", "aperture", "timeline", "overview", "status" (the status
  * label) or "time" (the position inscription). */
 GtkWidget       *wkp_studio_window_get_view    (WkpStudioWindow *self, const char *name);
 /* TRUE while open jobs run. */
