@@ -8,6 +8,7 @@
 #include "wkp-io.h"
 #include "wkp-model.h"
 
+#include <math.h>
 #include <stdio.h>
 
 int
@@ -15,10 +16,11 @@ wkp_cli_ensemble (int argc, char **argv)
 {
   g_auto(GStrv) files = NULL;
   g_autofree char *output = NULL;
-  double level_gain = -1.0;
+  g_autofree char *level_gain_text = NULL;
+  double level_gain = -1.0;   /* < 0: not given */
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Model file to write (.wkpm)", "OUT" },
-    { "level-gain", 0, 0, G_OPTION_ARG_DOUBLE, &level_gain,
+    { "level-gain", 0, 0, G_OPTION_ARG_STRING, &level_gain_text,
       "Clip-level gain of the written model, 0 to 10 (default: the inputs' own, normally 0)", "G" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL }
@@ -42,9 +44,17 @@ wkp_cli_ensemble (int argc, char **argv)
   if (!wkp_cli_parse (ctx, "ensemble", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
   n = files != NULL ? g_strv_length (files) : 0;
-  if (level_gain != -1.0 && !(level_gain >= 0.0 && level_gain <= WKP_MODEL_LEVEL_GAIN_MAX))
+  if (level_gain_text != NULL)
     {
-      g_printerr ("wav2kp ensemble: --level-gain must be between 0 and %g\n", WKP_MODEL_LEVEL_GAIN_MAX);
+      char *end = NULL;
+      level_gain = g_ascii_strtod (level_gain_text, &end);
+      if (end == level_gain_text || *end != '\0')
+        level_gain = NAN;
+    }
+  if (level_gain_text != NULL && !(level_gain >= 0.0 && level_gain <= WKP_MODEL_LEVEL_GAIN_MAX))
+    {
+      g_printerr ("wav2kp ensemble: --level-gain must be a number between 0 and %g (got “%s”)\n",
+                  WKP_MODEL_LEVEL_GAIN_MAX, level_gain_text);
       return WKP_EXIT_BAD_INPUT;
     }
   if (n < (level_gain >= 0.0 ? 1u : 2u) || output == NULL)

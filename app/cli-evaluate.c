@@ -245,9 +245,16 @@ wkp_cli_evaluate (int argc, char **argv)
                                                   "unknown split “%s” (train, val, test or all)", split_text));
   if (speakers_text != NULL)
     {
-      speakers = g_strsplit (speakers_text, ",", -1);
-      for (int i = 0; speakers[i] != NULL; i++)
-        g_strstrip (speakers[i]);
+      g_auto(GStrv) parts = g_strsplit (speakers_text, ",", -1);
+      g_autoptr(GPtrArray) unique = g_ptr_array_new ();
+      for (int i = 0; parts[i] != NULL; i++)
+        {
+          g_strstrip (parts[i]);
+          if (!g_ptr_array_find_with_equal_func (unique, parts[i], g_str_equal, NULL))
+            g_ptr_array_add (unique, parts[i]);   /* a name given twice is scored once */
+        }
+      g_ptr_array_add (unique, NULL);
+      speakers = g_strdupv ((char **) unique->pdata);
       if (speakers[0] == NULL || g_strv_contains ((const char * const *) speakers, ""))
         return wkp_cli_fail ("evaluate", g_error_new_literal (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
                                                               "--speakers needs comma-separated speaker names"));

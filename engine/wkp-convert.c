@@ -625,6 +625,21 @@ wkp_model_from_state_dict (const WkpStateDict *sd, JsonObject *meta, const char 
         m->training = json_node_copy (tr);
       if (mt != NULL && !JSON_NODE_HOLDS_NULL (mt))
         m->metrics = json_node_copy (mt);
+      /* the clip-level gain of an exported model (its range is checked by validate below) */
+      {
+        JsonNode *g = json_object_get_member (meta, "level_gain");
+        if (g != NULL && !JSON_NODE_HOLDS_NULL (g))
+          {
+            if (!JSON_NODE_HOLDS_VALUE (g) || (json_node_get_value_type (g) != G_TYPE_DOUBLE &&
+                                                json_node_get_value_type (g) != G_TYPE_INT64))
+              {
+                g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: metadata level_gain must be a number",
+                             name);
+                return NULL;
+              }
+            m->level_gain = json_node_get_double (g);
+          }
+      }
     }
   /* copy every tensor: LSTM and head required, the rest optional */
   specs = wkp_model_tensors (m);

@@ -468,8 +468,8 @@ load_csv (const char *path, WkpRational fps, GError **error)
           if (index >= WKP_LANDMARK_MAX_FRAMES)
             {
               g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
-                           "%s, line %d: frame %s is %" G_GINT64_FORMAT " frames after the first; at most %d "
-                           "(6 hours at 60 fps) are read", path, line_no, f[frame_col], index,
+                           "%s, line %d: frame %s is %" G_GINT64_FORMAT " frames after the first; a file may "
+                           "span at most %d frames (6 hours at 60 fps)", path, line_no, f[frame_col], index,
                            WKP_LANDMARK_MAX_FRAMES);
               return NULL;
             }

@@ -255,7 +255,7 @@ wkp_model_validate (const WkpModel *model, const char *name, GError **error)
     }
   if (!(m->level_gain >= 0.0 && m->level_gain <= WKP_MODEL_LEVEL_GAIN_MAX))
     {
-      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: level gain %g out of range [0, %g]", name,
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: level gain %.17g out of range [0, %g]", name,
                    m->level_gain, WKP_MODEL_LEVEL_GAIN_MAX);
       return FALSE;
     }

@@ -1440,8 +1440,15 @@ load_checkpoint (const char *path, const char *config, State *st, Opt *o, float 
       g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: corrupt checkpoint header", path);
       return FALSE;
     }
-  JsonObject *obj = json_node_get_object (json_parser_get_root (parser));
-  if (obj == NULL || g_strcmp0 (json_object_get_string_member_with_default (obj, "config", ""), config) != 0)
+  JsonNode *root = json_parser_get_root (parser);
+  JsonObject *obj = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  if (obj == NULL || !ckpt_has_value (obj, "config", G_TYPE_STRING))
+    {
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
+                   "%s: corrupt checkpoint header: not a JSON object with a “config” string", path);
+      return FALSE;
+    }
+  if (g_strcmp0 (json_object_get_string_member (obj, "config"), config) != 0)
     {
       g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_MISMATCH,
                    "%s: the checkpoint was made with other training settings or data; "
@@ -1468,8 +1475,21 @@ load_checkpoint (const char *path, const char *config, State *st, Opt *o, float 
   else if (!ckpt_has_value (obj, "log", G_TYPE_STRING))
     bad = "log";
   guint64 bits[5];
+  double dv[5];
   if (bad == NULL && !ckpt_hex_array (obj, "doubles", 5, bits))
     bad = "doubles";
+  if (bad == NULL)
+    {
+      /* best metric: finite once an epoch was best, else the +/-infinity it starts at;
+       * best losses and r: finite or NaN (undefined); times: finite, >= 0, in order */
+      memcpy (dv, bits, sizeof dv);
+      if ((best_epoch > 0 ? !isfinite (dv[0]) : !isinf (dv[0])) || isinf (dv[1]) || isinf (dv[2]) ||
+          !(dv[3] >= 0 && dv[3] < 1e12) || !(dv[4] >= 0 && dv[4] <= dv[3]))
+        bad = "doubles";
+    }
+  /* the log is the CSV the run writes: its header line, then one line per epoch */
+  if (bad == NULL && !g_str_has_prefix (json_object_get_string_member (obj, "log"), "epoch,") )
+    bad = "log";
   if (bad != NULL)
     {
       g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
@@ -1479,8 +1499,6 @@ load_checkpoint (const char *path, const char *config, State *st, Opt *o, float 
     }
   st->epoch = (int) epoch;
   st->step = step;
-  double dv[5];
-  memcpy (dv, bits, sizeof dv);
   st->best_metric = dv[0];
   st->best_val_loss = dv[1];
   st->best_val_r = dv[2];

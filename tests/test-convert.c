@@ -129,6 +129,22 @@ check_config (const char *dir, int layers, int hidden, gboolean bidir, int conte
     eg = rel_err (yg, yg64, (gsize) T * K);
     g_test_message ("  with level gain 1.5: vs torch f64 %.2e", eg);
     g_assert_cmpfloat (eg, <=, 1e-5);
+    /* and the gain survives export to .npz + .json and back */
+    {
+      g_autofree char *gnpz = g_build_filename (dir, "gain.npz", NULL);
+      g_autofree char *gjs = g_build_filename (dir, "gain.json", NULL);
+      g_autoptr(WkpStateDict) gsd = NULL;
+      g_autoptr(JsonNode) gmeta = NULL;
+      g_autoptr(WkpModel) g2 = NULL;
+      g_assert_true (wkp_model_export_npz (gm, gnpz, &error));
+      gsd = wkp_state_dict_load (gnpz, &error);
+      g_assert_no_error (error);
+      gmeta = wkp_json_load_file (gjs, &error);
+      g_assert_no_error (error);
+      g2 = wkp_model_from_state_dict (gsd, json_node_get_object (gmeta), NULL, NULL, gnpz, &error);
+      g_assert_no_error (error);
+      g_assert_cmpfloat (g2->level_gain, ==, 1.5);
+    }
   }
   /* and back to .npz: numpy reads the same tensors; the .npz + its JSON
    * sidecar convert to the same model again */

@@ -570,7 +570,7 @@ test_speakers (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--split", "all", "--bootstrap", "0",
-                                                "--speakers", "speaker3, speaker1", "--json", sub_json, NULL },
+                                                "--speakers", "speaker3, speaker1,speaker3", "--json", sub_json, NULL },
                              &out, &err);
   g_test_message ("%s%s", out, err);
   g_assert_cmpint (status, ==, 0);

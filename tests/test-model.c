@@ -1251,9 +1251,12 @@ test_cli_ensemble (void)
       { { "ensemble", m1, bad, "-o", keep, NULL }, "bad.wkpm" },
       { { "ensemble", m1, m2, NULL }, "-o" },
       { { "ensemble", m1, m2, m1, "-o", keep, NULL }, "are the same model file" },
-      { { "ensemble", m1, "--level-gain", "11", "-o", keep, NULL }, "--level-gain must be between 0 and 10" },
-      { { "ensemble", m1, "--level-gain", "-2", "-o", keep, NULL }, "--level-gain must be between 0 and 10" },
+      { { "ensemble", m1, "--level-gain", "11", "-o", keep, NULL }, "--level-gain must be a number between 0 and 10" },
+      { { "ensemble", m1, "--level-gain", "-2", "-o", keep, NULL }, "--level-gain must be a number between 0 and 10" },
       { { "ensemble", m1, "--level-gain", "nan", "-o", keep, NULL }, "--level-gain" },
+      { { "ensemble", m1, "--level-gain", "-1", "-o", keep, NULL }, "--level-gain must be a number between 0 and 10" },
+      { { "ensemble", m1, m2, "--level-gain", "-1", "-o", keep, NULL }, "(got “-1”)" },
+      { { "ensemble", m1, "--level-gain", "2x", "-o", keep, NULL }, "(got “2x”)" },
       { { "ensemble", out, gained, "-o", keep, NULL }, "“level_gain”" },
     };
     for (guint c = 0; c < G_N_ELEMENTS (cases); c++)

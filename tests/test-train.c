@@ -579,6 +579,10 @@ test_resume_corrupt (void)
       { "bad_epochs", "-1" }, { "rng", "[\"zz\", \"1\", \"2\", \"3\"]" },
       { "rng", "[\"0000000000000000\", \"0000000000000000\", \"0000000000000000\", \"0000000000000000\"]" },
       { "rng", "[1, 2, 3, 4]" }, { "doubles", "[]" }, { "finished", "1" }, { "log", NULL }, { "log", "{}" },
+      /* NaN times (the resumed run wrote a model with "nan" in its JSON header and exited 0) */
+      { "doubles", "[\"7ff8000000000000\", \"7ff8000000000000\", \"7ff8000000000000\", "
+                   "\"7ff8000000000000\", \"7ff8000000000000\"]" },
+      { "log", "\"1\"" },   /* not the run's CSV: the log lost its header */
     };
     for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
       {
@@ -593,6 +597,12 @@ test_resume_corrupt (void)
         g_assert_nonnull (strstr (error->message, want));
         g_clear_error (&error);
       }
+    /* no config string: one line, no GLib critical */
+    g_assert_true (g_file_set_contents (ckpt, good, len, NULL));
+    edit_checkpoint_header (ckpt, NULL, "{}", "config");
+    g_assert_false (wkp_train_run (data, &p, model, NULL, NULL, TRUE, NULL, NULL, NULL, NULL, NULL, &error));
+    g_assert_nonnull (strstr (error->message, "corrupt checkpoint header: not a JSON object with a “config” string"));
+    g_clear_error (&error);
     /* cut short: the sizes are named */
     g_assert_true (g_file_set_contents (ckpt, good, len - 40, NULL));
     g_assert_false (wkp_train_run (data, &p, model, NULL, NULL, TRUE, NULL, NULL, NULL, NULL, NULL, &error));
