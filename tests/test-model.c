@@ -1236,7 +1236,8 @@ test_cli_ensemble (void)
     g_autofree char *mixed = g_build_filename (dir, "mixed.wkpm", NULL);
     const char *args[] = { "ensemble", m1, gained, "--level-gain", "1", "-o", mixed, NULL };
     g_autoptr(WkpModel) x = NULL;
-    g_assert_cmpint (wkp_test_run_cli (args, NULL, NULL), ==, 0);
+    g_autofree char *so = NULL, *se = NULL;
+    g_assert_cmpint (wkp_test_run_cli (args, &so, &se), ==, 0);
     x = wkp_model_load (mixed, &error);
     g_assert_no_error (error);
     g_assert_cmpfloat (x->level_gain, ==, 1.0);
