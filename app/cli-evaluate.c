@@ -70,9 +70,9 @@ print_table (const WkpEvaluation *ev)
 
   {
     g_autofree char *who = ev->speakers != NULL ? g_strjoinv (", ", ev->speakers) : NULL;
-    printf ("Evaluation of %s, %s split%s%s: %d clips, %" G_GINT64_FORMAT " frames, %" G_GINT64_FORMAT
+    printf ("Evaluation of %s, %s split%s%s: %d clip%s, %" G_GINT64_FORMAT " frames, %" G_GINT64_FORMAT
             " without reference landmarks (excluded)\n\n", ev->dataset, split, who != NULL ? ", speakers " : "",
-            who != NULL ? who : "", ev->n_clips, frames, ref_missing);
+            who != NULL ? who : "", ev->n_clips, ev->n_clips == 1 ? "" : "s", frames, ref_missing);
   }
   printf ("%-*s %9s", label_w, "model", "compared");
   for (guint k = 0; k < N_COLUMNS; k++)
@@ -145,9 +145,15 @@ print_table (const WkpEvaluation *ev)
     }
   for (int e = 0; e < ev->n_entries; e++)
     if (ev->entries[e].kind == WKP_EVAL_ENERGY && ev->entries[e].problem == NULL)
-      printf ("Energy baseline: aperture = %.5f * dB %+.4f, fitted on %" G_GINT64_FORMAT " train-split frames%s.\n",
-              ev->energy_slope, ev->energy_intercept, ev->energy_fit_frames,
-              ev->speakers != NULL ? " (without the evaluated speakers)" : "");
+      {
+        g_autofree char *excluded =
+          ev->energy_fit_excluded_clips > 0
+            ? g_strdup_printf (" (without the evaluated speakers' %d train clip%s)", ev->energy_fit_excluded_clips,
+                               ev->energy_fit_excluded_clips == 1 ? "" : "s")
+            : g_strdup ("");
+        printf ("Energy baseline: aperture = %.5f * dB %+.4f, fitted on %" G_GINT64_FORMAT " train-split frames%s.\n",
+                ev->energy_slope, ev->energy_intercept, ev->energy_fit_frames, excluded);
+      }
 }
 
 static void

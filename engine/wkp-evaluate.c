@@ -236,11 +236,15 @@ find_clip_track (const char *dir, const WkpDatasetClip *clip)
   return NULL;
 }
 
-/* Copies a track onto @n frames at @fps: resampled when the track has a
- * different (known) rate, truncated or NaN-padded otherwise. */
-static void
-track_to_clip (const WkpLandmarkTrack *track, WkpRational fps, gint64 n, float *out)
+/* Copies @track (read from @file) onto the @n frames of @clip: resampled when the
+ * track has a different (known) rate, then truncated or NaN-padded by a frame or a
+ * few. A length off by more than a second and a tenth is refused: that is the track
+ * of another clip or an edited video, and scoring it would only measure the mismatch. */
+static gboolean
+track_to_clip (const WkpLandmarkTrack *track, const char *file, const WkpDatasetClip *clip, gint64 n, float *out,
+               GError **error)
 {
+  const WkpRational fps = clip->fps;
   gint64 copy;
   g_autofree float *resampled = NULL;
   const float *src = track->points;
@@ -254,11 +258,24 @@ track_to_clip (const WkpLandmarkTrack *track, WkpRational fps, gint64 n, float *
       src = resampled;
       n_src = n_res;
     }
+  {
+    const double rate = (double) fps.num / fps.den;
+    const gint64 off = n_src > n ? n_src - n : n - n_src;
+    if (off > MAX (rate, 0.1 * (double) n))
+      {
+        g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_MISMATCH,
+                     "%s: the track covers %.2f s (%" G_GINT64_FORMAT " frames at the clip's rate) but clip %s "
+                     "is %.2f s long (%" G_GINT64_FORMAT " frames): it looks like the track of another clip",
+                     file, (double) n_src / rate, n_src, clip->name, (double) n / rate, n);
+        return FALSE;
+      }
+  }
   copy = MIN (n, n_src);
   if (copy > 0)
     memcpy (out, src, sizeof (float) * NXY * copy);
   for (gint64 i = copy * NXY; i < n * NXY; i++)
     out[i] = NAN;
+  return TRUE;
 }
 
 static char *
@@ -371,6 +388,10 @@ fit_energy (const WkpDataset *ds, WkpEvaluation *ev, WkpProgressFunc progress, g
         progress (*done, total, "fitting the energy baseline on the train split", progress_data);
     }
   ev->energy_fit_frames = xs->len;
+  {
+    g_autoptr(GArray) all = wkp_dataset_split_indices (ds, WKP_SPLIT_TRAIN);
+    ev->energy_fit_excluded_clips = (int) (all->len - train->len);
+  }
   if (!wkp_metrics_linear_fit ((double *) xs->data, (double *) ys->data, xs->len,
                                &ev->energy_slope, &ev->energy_intercept, &fit_error))
     *problem = g_strdup_printf ("cannot fit on the train split (%u clips): %s", train->len, fit_error->message);
@@ -622,7 +643,10 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
               break;
             case WKP_EVAL_TRACKS:
               if (state[e].single_track != NULL)
-                track_to_clip (state[e].single_track, clip->fps, n, pred);
+                {
+                  if (!track_to_clip (state[e].single_track, entry->path, clip, n, pred, error))
+                    goto out;
+                }
               else
                 {
                   g_autofree char *file = find_clip_track (entry->path, clip);
@@ -636,7 +660,8 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
                   track = wkp_landmark_track_load (file, clip->fps, error);
                   if (track == NULL)
                     goto out;
-                  track_to_clip (track, clip->fps, n, pred);
+                  if (!track_to_clip (track, file, clip, n, pred, error))
+                    goto out;
                 }
               break;
             case WKP_EVAL_MEAN_FACE:
@@ -818,6 +843,7 @@ wkp_evaluation_to_json (const WkpEvaluation *ev)
           add_number (fit, "slope_per_db", ev->energy_slope);
           add_number (fit, "intercept", ev->energy_intercept);
           json_object_set_int_member (fit, "train_frames", ev->energy_fit_frames);
+          json_object_set_int_member (fit, "excluded_train_clips", ev->energy_fit_excluded_clips);
           json_object_set_object_member (o, "fit", fit);
         }
       json_array_add_object_element (entries, o);
@@ -984,8 +1010,8 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
       compared = MAX (compared, m->n_compared);
     }
   dsname = g_path_get_basename (ev->dataset);
-  title = g_strdup_printf ("%s: %s split, %d clips, %" G_GINT64_FORMAT " frames compared", dsname,
-                           split_name (ev->split), ev->n_clips, compared);
+  title = g_strdup_printf ("%s: %s split, %d clip%s, %" G_GINT64_FORMAT " frames compared", dsname,
+                           split_name (ev->split), ev->n_clips, ev->n_clips == 1 ? "" : "s", compared);
   summary = g_build_filename (dir, "summary", NULL);
   if (ev->n_bootstrap > 0)
     note = g_strdup_printf ("Whiskers: 95%% interval over %d bootstrap resamples of the %d clips. "

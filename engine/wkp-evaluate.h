@@ -78,6 +78,7 @@ typedef struct {
   double       energy_slope;     /* aperture = slope * dB + intercept (NaN if not fitted) */
   double       energy_intercept;
   gint64       energy_fit_frames;
+  int          energy_fit_excluded_clips; /* train clips left out: those of the evaluated speakers */
   int          n_bootstrap; /* resamples behind the intervals (0: none) */
   double       seconds;    /* wall time of the whole evaluation */
 } WkpEvaluation;

@@ -501,6 +501,32 @@ wkp_json_parser_load (JsonParser *parser, const char *data, gsize len, GError **
         }
       else if (ch == ']' || ch == '}')
         depth--;
+      else if (ch == '-' || g_ascii_isdigit (ch))
+        {
+          /* json-glib reads integers into a gint64 without an overflow check, so
+           * 18446744073709551618 would silently become 2: refuse such literals */
+          gsize j = i + (ch == '-');
+          while (j < len && g_ascii_isdigit (data[j]))
+            j++;
+          if (j < len && (data[j] == '.' || data[j] == 'e' || data[j] == 'E'))
+            {
+              while (j < len && (g_ascii_isdigit (data[j]) || strchr (".eE+-", data[j]) != NULL))
+                j++;
+            }
+          else
+            {
+              g_autofree char *lit = g_strndup (data + i, j - i);
+              gint64 v;
+              if (j - i > 1 + (ch == '-') && !g_ascii_string_to_signed (lit, 10, G_MININT64, G_MAXINT64, &v, NULL))
+                {
+                  g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                               "the integer %.40s%s does not fit in 64 bits (at byte %" G_GSIZE_FORMAT ")", lit,
+                               strlen (lit) > 40 ? "…" : "", i);
+                  return FALSE;
+                }
+            }
+          i = j - 1;
+        }
     }
   return json_parser_load_from_data (parser, data, (gssize) len, error);
 }

@@ -1435,9 +1435,11 @@ load_checkpoint (const char *path, const char *config, State *st, Opt *o, float 
       }
   }
   g_autoptr(JsonParser) parser = json_parser_new ();
-  if (!wkp_json_parser_load (parser, (const char *) d + 16, len, NULL))
+  g_autoptr(GError) json_error = NULL;
+  if (!wkp_json_parser_load (parser, (const char *) d + 16, len, &json_error))
     {
-      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: corrupt checkpoint header", path);
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "%s: corrupt checkpoint header: %s", path,
+                   json_error->message);
       return FALSE;
     }
   JsonNode *root = json_parser_get_root (parser);
@@ -1542,6 +1544,12 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
   res.test_r = NAN;
   g_autofree char *ckpt = checkpoint_path ? g_strdup (checkpoint_path) : g_strconcat (model_path, ".ckpt", NULL);
 
+  if (resume && g_file_test (ckpt, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID, "Cannot resume from %s: it is a folder, not a checkpoint",
+                   ckpt);
+      return FALSE;
+    }
   if (!wkp_check_output_path (model_path, error) || !wkp_check_output_path (ckpt, error) ||
       (log_csv && !wkp_check_output_path (log_csv, error)))
     return FALSE;
@@ -1579,6 +1587,16 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
           g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
                        "%s: inconsistent checkpoint (epoch %d of %d, best epoch %d, %s)", ckpt, st.epoch,
                        p->max_epochs, st.best_epoch, st.finished ? "finished" : "not finished");
+          return FALSE;
+        }
+      /* checkpoints are written after whole epochs: the optimiser step (which drives Adam's
+       * bias correction and the learning-rate schedule) follows from the epoch */
+      if (st.step != (gint64) st.epoch * pr->steps_per_epoch)
+        {
+          g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
+                       "%s: inconsistent checkpoint (step %" G_GINT64_FORMAT " after epoch %d, expected %"
+                       G_GINT64_FORMAT " at %d steps per epoch)", ckpt, st.step, st.epoch,
+                       (gint64) st.epoch * pr->steps_per_epoch, pr->steps_per_epoch);
           return FALSE;
         }
     }

@@ -541,6 +541,41 @@ test_single_track (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
+  /* a track a few frames short is scored (the rest NaN-padded); one that is far off in
+   * length is the track of another clip and refused, naming the file and both lengths */
+  {
+    g_autoptr(WkpNpy) ref_npy = wkp_npy_load (track, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (ref_npy->ndim, ==, 3);
+    const gint64 n_ref = ref_npy->shape[0];
+    const gint64 cuts[] = { n_ref - 3, n_ref / 3 };
+    for (guint k = 0; k < G_N_ELEMENTS (cuts); k++)
+      {
+        g_autofree char *cut = g_build_filename (work_dir, "cut.npy", NULL);
+        const gint64 shape[] = { cuts[k], ref_npy->shape[1], ref_npy->shape[2] };
+        g_assert_true (wkp_npy_save (cut, WKP_DTYPE_F32, 3, shape, ref_npy->data, &error));
+        g_assert_no_error (error);
+        g_clear_pointer (&out, g_free);
+        g_clear_pointer (&err, g_free);
+        status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--model", cut, "--no-baselines", NULL },
+                                   &out, &err);
+        g_test_message ("%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " frames: %s%s", cuts[k], n_ref, out, err);
+        if (k == 0)
+          {
+            g_assert_cmpint (status, ==, 0);
+            g_assert_nonnull (strstr (out, "1.0000"));
+          }
+        else
+          {
+            g_assert_cmpint (status, ==, 2);
+            g_assert_nonnull (strstr (err, cut));
+            g_assert_nonnull (strstr (err, "looks like the track of another clip"));
+          }
+      }
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
   /* several clips: a single file is refused with a hint */
   status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--model", track, "--split", "all", NULL },
                              &out, &err);
@@ -575,13 +610,47 @@ test_speakers (void)
   g_test_message ("%s%s", out, err);
   g_assert_cmpint (status, ==, 0);
   g_assert_nonnull (strstr (out, "all split, speakers speaker3, speaker1: 2 clips"));
-  g_assert_nonnull (strstr (out, "(without the evaluated speakers)"));
+  g_assert_nonnull (strstr (out, "(without the evaluated speakers' "));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   pa = load_json (all_json);
   ps = load_json (sub_json);
   ra = json_node_get_object (json_parser_get_root (pa));
   rs = json_node_get_object (json_parser_get_root (ps));
+  /* the energy fit leaves out exactly the train clips of the evaluated speakers, and says so
+   * only when there were such clips (a test-only speaker changes nothing) */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WkpDataset) ds = wkp_dataset_open (ds_dir, &error);
+    g_autoptr(GArray) train = NULL, test = NULL;
+    int excluded = 0;
+    g_assert_no_error (error);
+    train = wkp_dataset_split_indices (ds, WKP_SPLIT_TRAIN);
+    test = wkp_dataset_split_indices (ds, WKP_SPLIT_TEST);
+    for (guint i = 0; i < train->len; i++)
+      {
+        const char *sp = wkp_dataset_get_clip (ds, g_array_index (train, int, i))->speaker;
+        excluded += g_strcmp0 (sp, "speaker1") == 0 || g_strcmp0 (sp, "speaker3") == 0;
+      }
+    JsonObject *fit = json_object_get_object_member (find_entry (rs, "energy"), "fit");
+    g_assert_cmpint (json_object_get_int_member (fit, "excluded_train_clips"), ==, excluded);
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (find_entry (ra, "energy"), "fit"),
+                                                 "excluded_train_clips"), ==, 0);
+    g_assert_cmpuint (test->len, >, 0);
+    const char *test_speaker = wkp_dataset_get_clip (ds, g_array_index (test, int, 0))->speaker;
+    gboolean test_only = TRUE;
+    for (guint i = 0; i < train->len; i++)
+      test_only &= g_strcmp0 (wkp_dataset_get_clip (ds, g_array_index (train, int, i))->speaker, test_speaker) != 0;
+    g_assert_true (test_only);
+    status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--split", "all", "--bootstrap", "0",
+                                                  "--speakers", test_speaker, NULL }, &out, &err);
+    g_test_message ("%s%s", out, err);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_nonnull (strstr (out, "train-split frames."));
+    g_assert_null (strstr (out, "without the evaluated speakers"));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
   spk = json_object_get_array_member (rs, "speakers");
   g_assert_cmpuint (json_array_get_length (spk), ==, 2);
   g_assert_cmpstr (json_array_get_string_element (spk, 0), ==, "speaker3");

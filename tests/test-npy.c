@@ -308,6 +308,42 @@ test_json_depth (void)
   g_string_free (doc, TRUE);
 }
 
+/* json-glib stores integers in a gint64 without an overflow check (18446744073709551618
+ * became 2, -18446744073709551614 became 2 too): such literals are refused with the byte
+ * offset, while the int64 extremes, long fractions and exponents still parse. */
+static void
+test_json_big_integers (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "big.json", NULL);
+  const char *bad[] = { "{\"level_gain\": -18446744073709551614}", "[1, 18446744073709551618]",
+                        "{\"epoch\": 9223372036854775808}", "[-9223372036854775809]" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_assert_true (g_file_set_contents (path, bad[i], -1, NULL));
+      g_assert_null (wkp_json_load_file (path, &error));
+      g_test_message ("%s: %s", bad[i], error->message);
+      g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, "big.json"));
+      g_assert_nonnull (strstr (error->message, "does not fit in 64 bits"));
+    }
+  {
+    g_autoptr(GError) error = NULL;
+    const char *good = "{\"a\": [9223372036854775807, -9223372036854775808, 0.123456789012345678901234, "
+                       "123456789012345678901234.5, 1e300, -2E-5, -0, 7], \"b\": \"99999999999999999999\"}";
+    g_assert_true (g_file_set_contents (path, good, -1, NULL));
+    g_autoptr(JsonNode) node = wkp_json_load_file (path, &error);
+    g_assert_no_error (error);
+    JsonArray *a = json_object_get_array_member (json_node_get_object (node), "a");
+    g_assert_cmpint (json_array_get_int_element (a, 0), ==, G_MAXINT64);
+    g_assert_cmpint (json_array_get_int_element (a, 1), ==, G_MININT64);
+    g_assert_cmpfloat_with_epsilon (json_array_get_double_element (a, 3), 1.2345678901234568e23, 1e9);
+    g_assert_cmpfloat (json_array_get_double_element (a, 4), ==, 1e300);
+    g_assert_cmpint (json_array_get_int_element (a, 7), ==, 7);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -319,5 +355,6 @@ main (int argc, char **argv)
   g_test_add_func ("/npy/json-numbers", test_json_numbers);
   g_test_add_func ("/npy/open-errors", test_open_errors);
   g_test_add_func ("/npy/json-depth", test_json_depth);
+  g_test_add_func ("/npy/json-big-integers", test_json_big_integers);
   return g_test_run ();
 }

@@ -597,6 +597,31 @@ test_resume_corrupt (void)
         g_assert_nonnull (strstr (error->message, want));
         g_clear_error (&error);
       }
+    /* an optimiser step that does not follow from the epoch (2^63-1 used to resume into
+     * "training diverged ... lower --lr"), and integers json-glib would wrap */
+    {
+      const char *steps[] = { "9223372036854775807", "3" };
+      for (guint c = 0; c < G_N_ELEMENTS (steps); c++)
+        {
+          g_assert_true (g_file_set_contents (ckpt, good, len, NULL));
+          edit_checkpoint_header (ckpt, NULL, steps[c], "step");
+          g_assert_false (wkp_train_run (data, &p, model, NULL, NULL, TRUE, NULL, NULL, NULL, NULL, NULL, &error));
+          g_test_message ("step = %s: %s", steps[c], error->message);
+          g_assert_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID);
+          g_assert_true (g_str_has_prefix (error->message, ckpt));
+          g_assert_nonnull (strstr (error->message, "inconsistent checkpoint (step"));
+          g_assert_null (strstr (error->message, "diverged"));
+          g_clear_error (&error);
+        }
+      g_assert_true (g_file_set_contents (ckpt, good, len, NULL));
+      edit_checkpoint_header (ckpt, NULL, "777777", "epoch");   /* then as text: json-glib would wrap it */
+      edit_checkpoint_header (ckpt, "777777", "18446744073709551618", NULL);
+      g_assert_false (wkp_train_run (data, &p, model, NULL, NULL, TRUE, NULL, NULL, NULL, NULL, NULL, &error));
+      g_test_message ("epoch = 2^64 + 2: %s", error->message);
+      g_assert_nonnull (strstr (error->message, "corrupt checkpoint header: the integer 18446744073709551618 "
+                                                "does not fit in 64 bits"));
+      g_clear_error (&error);
+    }
     /* no config string: one line, no GLib critical */
     g_assert_true (g_file_set_contents (ckpt, good, len, NULL));
     edit_checkpoint_header (ckpt, NULL, "{}", "config");
@@ -608,6 +633,17 @@ test_resume_corrupt (void)
     g_assert_false (wkp_train_run (data, &p, model, NULL, NULL, TRUE, NULL, NULL, NULL, NULL, NULL, &error));
     g_test_message ("%s", error->message);
     g_assert_nonnull (strstr (error->message, "truncated, or from another model size"));
+    g_clear_error (&error);
+  }
+  /* a folder given as the checkpoint: named as what it is (it said "Cannot write") */
+  {
+    g_autofree char *folder = g_build_filename (dir, "ckpt-folder", NULL);
+    g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
+    g_assert_false (wkp_train_run (data, &p, model, folder, NULL, TRUE, NULL, NULL, NULL, NULL, NULL, &error));
+    g_test_message ("%s", error->message);
+    g_assert_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "Cannot resume from"));
+    g_assert_nonnull (strstr (error->message, "it is a folder, not a checkpoint"));
     g_clear_error (&error);
   }
   /* the intact checkpoint still resumes */
