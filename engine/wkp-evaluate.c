@@ -238,7 +238,7 @@ find_clip_track (const char *dir, const WkpDatasetClip *clip)
 
 /* Copies @track (read from @file) onto the @n frames of @clip: resampled when the
  * track has a different (known) rate, then truncated or NaN-padded by a frame or a
- * few. A length off by more than a second and more than a tenth is refused: the track
+ * few. A length off by more than a second and more than a tenth of the clip is refused: the track
  * of another clip or an edited video, and scoring it would only measure the mismatch. */
 static gboolean
 track_to_clip (const WkpLandmarkTrack *track, const char *file, const WkpDatasetClip *clip, gint64 n, float *out,
