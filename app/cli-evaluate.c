@@ -62,6 +62,8 @@ print_table (const WkpEvaluation *ev)
       if (entry->problem != NULL)
         continue;
       ref_missing = entry->pooled.n_ref_missing;
+      if (wkp_eval_kind_is_oracle (entry->kind))
+        continue;   /* bounds that read the reference: never "best" */
       column_values (&entry->pooled, v);
       for (guint k = 0; k < N_COLUMNS; k++)
         if (isfinite (v[k]) && (!isfinite (best[k]) || (columns[k].higher_is_better ? v[k] > best[k] : v[k] < best[k])))
@@ -101,7 +103,7 @@ print_table (const WkpEvaluation *ev)
           if (!isfinite (v[k]))
             printf (" %10s ", "n/a");
           else
-            printf (" %10.4f%s", v[k], v[k] == best[k] ? "*" : " ");
+            printf (" %10.4f%s", v[k], v[k] == best[k] && !wkp_eval_kind_is_oracle (entry->kind) ? "*" : " ");
         }
       if (isfinite (entry->pooled.best_lag_r))
         printf ("  %+d (%.3f)", entry->pooled.best_lag, entry->pooled.best_lag_r);
@@ -112,6 +114,14 @@ print_table (const WkpEvaluation *ev)
   printf ("\n* best in column. LMD, LVD (per frame), LVE and aperture RMSE in inter-ocular distances, lower is\n"
           "better; aperture r is Pearson at lag 0, higher is better; best lag within +/-%d frames, > 0 means the\n"
           "prediction is late. n/a: undefined (aperture-only baseline, or a constant aperture).\n", ev->max_lag);
+  for (int e = 0; e < ev->n_entries; e++)
+    if (ev->entries[e].kind == WKP_EVAL_ORACLE_MOTION)
+      {
+        printf ("Oracles read the reference and bound what models can reach: \"reference motion, mean level\" is\n"
+                "each clip's reference minus its clip mean plus the dataset's mean face (a perfect identity-removed\n"
+                "model); \"reference level, no motion\" is each clip's mean reference face, held constant.\n");
+        break;
+      }
   if (ev->n_bootstrap > 0)
     {
       printf ("\nUncertainty over clips (95%% intervals, %d bootstrap resamples of the %d clips):\n",
@@ -206,7 +216,7 @@ wkp_cli_evaluate (int argc, char **argv)
   g_auto(GStrv) models = NULL;
   g_autofree char *split_text = NULL, *csv = NULL, *json = NULL, *plot = NULL, *speakers_text = NULL;
   g_auto(GStrv) speakers = NULL;
-  gboolean no_baselines = FALSE, per_clip = FALSE;
+  gboolean no_baselines = FALSE, per_clip = FALSE, oracles = FALSE;
   int threads = 1, max_lag = WKP_METRICS_MAX_LAG, n_bootstrap = 1000;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME_ARRAY, &models,
@@ -219,6 +229,8 @@ wkp_cli_evaluate (int argc, char **argv)
     { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, "Write SVG+PNG plots (aperture per clip, summary) into DIR", "DIR" },
     { "per-clip", 0, 0, G_OPTION_ARG_NONE, &per_clip, "Also print each clip's aperture r and mouth LMD per model", NULL },
     { "no-baselines", 0, 0, G_OPTION_ARG_NONE, &no_baselines, "Skip the mean-face and audio-energy baselines", NULL },
+    { "oracles", 0, 0, G_OPTION_ARG_NONE, &oracles,
+      "Add two bounds that read the reference: its motion at the mean face's level, and its clip level without motion", NULL },
     { "bootstrap", 0, 0, G_OPTION_ARG_INT, &n_bootstrap, "Resamples of the clips for 95% intervals (default 1000, 0: none)", "N" },
     { "max-lag", 0, 0, G_OPTION_ARG_INT, &max_lag, "Best-lag search range in frames (default 3)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads for model inference (default 1)", "N" },
@@ -313,6 +325,7 @@ wkp_cli_evaluate (int argc, char **argv)
 
   wkp_eval_params_init_default (&params);
   params.baselines = !no_baselines;
+  params.oracles = oracles;
   params.n_threads = threads;
   params.max_lag = max_lag;
   params.bootstrap = n_bootstrap;

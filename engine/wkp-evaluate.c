@@ -25,8 +25,44 @@ wkp_eval_kind_to_string (WkpEvalKind kind)
     case WKP_EVAL_TRACKS: return "tracks";
     case WKP_EVAL_MEAN_FACE: return "mean-face";
     case WKP_EVAL_ENERGY: return "energy";
+    case WKP_EVAL_ORACLE_MOTION: return "oracle-motion";
+    case WKP_EVAL_ORACLE_LEVEL: return "oracle-level";
     default: return "unknown";
     }
+}
+
+gboolean
+wkp_eval_kind_is_oracle (WkpEvalKind kind)
+{
+  return kind == WKP_EVAL_ORACLE_MOTION || kind == WKP_EVAL_ORACLE_LEVEL;
+}
+
+/* The oracles of one clip from its normalised reference @ref (NaN frames: no
+ * face): the reference's motion around @mean_face, or its constant clip mean. */
+static void
+oracle_track (WkpEvalKind kind, const float *ref, gint64 n, const float *mean_face, float *out)
+{
+  double m[NXY] = { 0 };
+  gint64 used = 0;
+
+  for (gint64 t = 0; t < n; t++)
+    if (isfinite (ref[t * NXY]))
+      {
+        for (int i = 0; i < NXY; i++)
+          m[i] += ref[t * NXY + i];
+        used++;
+      }
+  for (gint64 t = 0; t < n; t++)
+    for (int i = 0; i < NXY; i++)
+      {
+        float *o = &out[t * NXY + i];
+        if (used == 0)
+          *o = NAN;
+        else if (kind == WKP_EVAL_ORACLE_LEVEL)
+          *o = (float) (m[i] / used);
+        else
+          *o = (float) ((double) ref[t * NXY + i] - m[i] / used + mean_face[i]);   /* NaN stays NaN */
+      }
 }
 
 void
@@ -469,7 +505,7 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
     }
 
   /* Entries: open every input first, so that a bad path fails before any work. */
-  ev->n_entries = n_paths + (params->baselines ? 2 : 0);
+  ev->n_entries = n_paths + (params->baselines ? 2 : 0) + (params->oracles ? 2 : 0);
   ev->entries = g_new0 (WkpEvalEntry, ev->n_entries);
   state = g_new0 (EntryState, ev->n_entries);
   ds_config = wkp_dataset_get_feature_config (ds);
@@ -557,6 +593,17 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
       energy_entry = n_paths + 1;
       if (wkp_dataset_get_mean_face (ds) == NULL)
         mean->problem = g_strdup ("the dataset has no mean face");
+    }
+  if (params->oracles)
+    {
+      int first = n_paths + (params->baselines ? 2 : 0);
+      WkpEvalEntry *motion = &ev->entries[first], *level = &ev->entries[first + 1];
+      motion->kind = WKP_EVAL_ORACLE_MOTION;
+      motion->label = g_strdup ("oracle: reference motion, mean level");
+      level->kind = WKP_EVAL_ORACLE_LEVEL;
+      level->label = g_strdup ("oracle: reference level, no motion");
+      if (wkp_dataset_get_mean_face (ds) == NULL)
+        motion->problem = g_strdup ("the dataset has no mean face");
     }
   for (int e = 0; e < ev->n_entries; e++)
     {
@@ -667,6 +714,10 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
             case WKP_EVAL_MEAN_FACE:
               for (gint64 t = 0; t < n; t++)
                 memcpy (pred + t * NXY, wkp_dataset_get_mean_face (ds), sizeof (float) * NXY);
+              break;
+            case WKP_EVAL_ORACLE_MOTION:
+            case WKP_EVAL_ORACLE_LEVEL:
+              oracle_track (entry->kind, ref, n, wkp_dataset_get_mean_face (ds), pred);
               break;
             case WKP_EVAL_ENERGY:
               landmarks = FALSE;
@@ -989,8 +1040,9 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
                    g_strerror (saved));
       return FALSE;
     }
+  /* the oracles are bounds, not contenders: they stay out of the plots ("best in panel") */
   for (int e = 0; e < ev->n_entries; e++)
-    if (ev->entries[e].problem == NULL)
+    if (ev->entries[e].problem == NULL && !wkp_eval_kind_is_oracle (ev->entries[e].kind))
       g_array_append_val (used, e);
 
   values = g_new (double, MAX (used->len, 1) * n_metrics);
@@ -1037,7 +1089,7 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
           char r[32];
           if (isfinite (m->aperture_r))
             g_snprintf (r, sizeof r, "r = %.2f", m->aperture_r);
-          else if (entry->kind == WKP_EVAL_MEAN_FACE)
+          else if (entry->kind == WKP_EVAL_MEAN_FACE || entry->kind == WKP_EVAL_ORACLE_LEVEL)
             g_strlcpy (r, "constant", sizeof r);
           else
             g_strlcpy (r, "r undefined", sizeof r);

@@ -21,6 +21,13 @@
  *              from the per-frame audio energy in dB
  *              (wkp_metrics_energy_envelope) fitted on the train split's
  *              frames; aperture metrics only.
+ *   oracles    (optional) bounds, not models: they read the reference.
+ *              "motion": each clip's reference motion around the dataset's
+ *              mean face (reference - its clip mean + mean face): what a
+ *              perfect identity-removed model would predict, so its pooled
+ *              aperture r is the ceiling of such models on the split.
+ *              "level": each clip's mean reference face, constant: what
+ *              knowing only each speaker's mouth level is worth.
  */
 #pragma once
 
@@ -37,9 +44,13 @@ typedef enum {
   WKP_EVAL_TRACKS,
   WKP_EVAL_MEAN_FACE,
   WKP_EVAL_ENERGY,
+  WKP_EVAL_ORACLE_MOTION,
+  WKP_EVAL_ORACLE_LEVEL,
 } WkpEvalKind;
 
-const char *wkp_eval_kind_to_string (WkpEvalKind kind);   /* "model", "tracks", "mean-face", "energy" */
+/* "model", "tracks", "mean-face", "energy", "oracle-motion", "oracle-level" */
+const char *wkp_eval_kind_to_string (WkpEvalKind kind);
+gboolean    wkp_eval_kind_is_oracle (WkpEvalKind kind);
 
 typedef struct {
   char        *label;      /* short unique name for tables and legends */
@@ -74,7 +85,7 @@ typedef struct {
   gint64      *clip_frames;
   double     **ref_aperture; /* [n_clips][clip frames], NaN = reference missing */
   int          n_entries;
-  WkpEvalEntry *entries;   /* models / tracks in the order given, then baselines */
+  WkpEvalEntry *entries;   /* models / tracks in the order given, then baselines, then oracles */
   double       energy_slope;     /* aperture = slope * dB + intercept (NaN if not fitted) */
   double       energy_intercept;
   gint64       energy_fit_frames;
@@ -86,6 +97,7 @@ typedef struct {
 typedef struct {
   int      max_lag;        /* best-lag search range (WKP_METRICS_MAX_LAG) */
   gboolean baselines;      /* add the mean-face and energy baselines (TRUE) */
+  gboolean oracles;        /* add the motion and level oracles (FALSE) */
   int      n_threads;      /* for model inference (1) */
   int      bootstrap;      /* resamples of the clips for intervals (1000); 0: none */
   guint32  seed;           /* of the resampling (1): results are reproducible */

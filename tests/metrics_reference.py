@@ -45,18 +45,15 @@ def pearson(x, y):
     return float(np.corrcoef(x, y)[0, 1])
 
 
-def main():
-    canonical = np.load(sys.argv[1]).astype(np.float64)
-    stable = np.load(sys.argv[2]).astype(np.int64)
-    max_lag = int(sys.argv[3])
-    files = sys.argv[4:]
+def pooled(pairs, canonical, stable, max_lag):
+    """Metrics pooled over (ref, pred) pixel tracks, as a dict."""
     lmd_m, lmd_f, lve, lvd_m, lvd_f, sq = [], [], [], [], [], []
     lag_x = {k: [] for k in range(-max_lag, max_lag + 1)}
     lag_y = {k: [] for k in range(-max_lag, max_lag + 1)}
     n_frames = n_ref_missing = n_pred_missing = 0
-    for i in range(0, len(files), 2):
-        ref = normalise(np.load(files[i]), canonical, stable)
-        pred = normalise(np.load(files[i + 1]), canonical, stable)
+    for ref_px, pred_px in pairs:
+        ref = normalise(ref_px, canonical, stable)
+        pred = normalise(pred_px, canonical, stable)
         T = ref.shape[0]
         n_frames += T
         ref_ok = np.all(np.isfinite(ref), axis=(1, 2))
@@ -82,7 +79,7 @@ def main():
                     lag_y[k].append(ap_p[t + k])
     rs = {k: pearson(np.array(lag_x[k]), np.array(lag_y[k])) for k in lag_x}
     best = max(sorted(rs, key=lambda k: (abs(k), k)), key=lambda k: rs[k])
-    print(json.dumps({
+    return {
         "n_frames": n_frames,
         "n_compared": len(lmd_m),
         "n_ref_missing": n_ref_missing,
@@ -97,7 +94,16 @@ def main():
         "aperture_rmse": float(np.sqrt(np.mean(sq))),
         "best_lag": best,
         "best_lag_r": rs[best],
-    }))
+    }
+
+
+def main():
+    canonical = np.load(sys.argv[1]).astype(np.float64)
+    stable = np.load(sys.argv[2]).astype(np.int64)
+    max_lag = int(sys.argv[3])
+    files = sys.argv[4:]
+    pairs = [(np.load(files[i]), np.load(files[i + 1])) for i in range(0, len(files), 2)]
+    print(json.dumps(pooled(pairs, canonical, stable, max_lag)))
 
 
 if __name__ == "__main__":

@@ -338,6 +338,146 @@ test_numpy_pooling (void)
   }
 }
 
+/* --oracles: both bounds scored exactly as numpy scores the same constructions
+ * (tests/oracle_reference.py), kept out of "best" and out of the plots. */
+static void
+test_oracles (void)
+{
+  const char *ds_dir = dataset ();
+  const char *py = wkp_test_python ("numpy");
+  g_autoptr(WkpDataset) ds = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpEvaluation) ev = NULL;
+  g_autoptr(GPtrArray) args = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonParser) cli_parser = NULL;
+  g_autofree char *out = NULL, *canon = NULL, *stable = NULL, *meanface = NULL;
+  g_autofree char *json = NULL, *plots = NULL, *svg = NULL, *svg_text = NULL, *cli_out = NULL, *cli_err = NULL;
+  WkpEvalParams params;
+  const int *stable_idx;
+  int n_stable, status;
+  gint64 shape[3] = { WKP_N_LANDMARKS, 2, 0 };
+  JsonObject *o, *root;
+  const WkpEvalEntry *mean, *motion, *level;
+
+  if (ds_dir == NULL)
+    return;
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  wkp_eval_params_init_default (&params);
+  params.oracles = TRUE;
+  params.bootstrap = 0;
+  ev = wkp_evaluate (ds, WKP_SPLIT_NONE, NULL, 0, &params, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ev->n_entries, ==, 4);
+  mean = &ev->entries[0];
+  motion = &ev->entries[2];
+  level = &ev->entries[3];
+  g_assert_cmpint (mean->kind, ==, WKP_EVAL_MEAN_FACE);
+  g_assert_cmpint (motion->kind, ==, WKP_EVAL_ORACLE_MOTION);
+  g_assert_cmpint (level->kind, ==, WKP_EVAL_ORACLE_LEVEL);
+  g_assert_true (wkp_eval_kind_is_oracle (motion->kind) && wkp_eval_kind_is_oracle (level->kind));
+  g_assert_false (wkp_eval_kind_is_oracle (mean->kind));
+  g_test_message ("motion oracle r %.4f LMD %.4f; level oracle r %.4f LMD %.4f; mean face LMD %.4f",
+                  motion->pooled.aperture_r, motion->pooled.lmd_mouth, level->pooled.aperture_r,
+                  level->pooled.lmd_mouth, mean->pooled.lmd_mouth);
+  /* what the constructions imply whatever the data: the motion oracle has the
+   * reference's own motion, so its r is high; a clip mean is closer to every
+   * frame on average than the dataset mean (Jensen), so both oracles beat the
+   * mean face's LMD; the level oracle is constant within each clip */
+  g_assert_cmpfloat (motion->pooled.aperture_r, >, 0.5);
+  g_assert_cmpfloat (motion->pooled.lmd_mouth, <, mean->pooled.lmd_mouth);
+  g_assert_cmpfloat (level->pooled.lmd_mouth, <, mean->pooled.lmd_mouth);
+  for (int c = 0; c < ev->n_clips; c++)
+    {
+      g_assert_true (isnan (level->clips[c].aperture_r));
+      /* same motion at another level: not exactly 1 because the aperture is a
+       * distance, not linear in the coordinates it is shifted by */
+      g_assert_cmpfloat (motion->clips[c].aperture_r, >, 0.9);
+    }
+
+  if (py != NULL)
+    {
+      canon = g_build_filename (work_dir, "o-canonical.npy", NULL);
+      stable = g_build_filename (work_dir, "o-stable.npy", NULL);
+      meanface = g_build_filename (work_dir, "o-meanface.npy", NULL);
+      g_assert_true (wkp_npy_save (canon, WKP_DTYPE_F32, 2, shape, wkp_face_canonical (), &error));
+      g_assert_true (wkp_npy_save (meanface, WKP_DTYPE_F32, 2, shape, wkp_dataset_get_mean_face (ds), &error));
+      stable_idx = wkp_face_stable_points (&n_stable);
+      shape[0] = n_stable;
+      g_assert_true (wkp_npy_save (stable, WKP_DTYPE_I32, 1, shape, stable_idx, &error));
+      args = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (args, g_strdup (canon));
+      g_ptr_array_add (args, g_strdup (stable));
+      g_ptr_array_add (args, g_strdup (meanface));
+      g_ptr_array_add (args, g_strdup_printf ("%d", WKP_METRICS_MAX_LAG));
+      for (int c = 0; c < ev->n_clips; c++)
+        g_ptr_array_add (args, wkp_dataset_clip_path (ds, ev->clip_index[c], WKP_CLIP_ARRAY_LANDMARKS));
+      g_ptr_array_add (args, NULL);
+      out = wkp_test_run_python ("oracle_reference.py", (const char * const *) args->pdata);
+      g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+      /* tolerance as for the pooling test: C normalises in float32 (twice here), numpy in float64 */
+      for (int k = 0; k < 2; k++)
+        {
+          const WkpMetrics *m = &(k == 0 ? motion : level)->pooled;
+          o = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
+                                             k == 0 ? "motion" : "level");
+          g_assert_cmpint (m->n_compared, ==, json_object_get_int_member (o, "n_compared"));
+#define CLOSE(field, key)                                                              \
+  do {                                                                                 \
+    double want = json_object_get_double_member (o, key);                             \
+    g_test_message ("%s %-14s C %.9f numpy %.9f", k == 0 ? "motion" : "level", key, m->field, want); \
+    g_assert_cmpfloat (fabs (m->field - want), <=, 1e-6 + 1e-5 * fabs (want));        \
+  } while (0)
+          CLOSE (lmd_mouth, "lmd_mouth");
+          CLOSE (lmd_face, "lmd_face");
+          CLOSE (lve, "lve");
+          CLOSE (aperture_rmse, "aperture_rmse");
+          CLOSE (aperture_r, "aperture_r");
+#undef CLOSE
+        }
+    }
+
+  /* the CLI: JSON kinds, a note, no star on an oracle row, no oracle in the plots */
+  json = g_build_filename (work_dir, "oracles.json", NULL);
+  plots = g_build_filename (work_dir, "oracle-plots", NULL);
+  status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--split", "all", "--oracles", "--json", json,
+                                                "--plot", plots, "--bootstrap", "0", NULL }, &cli_out, &cli_err);
+  g_test_message ("%s%s", cli_out, cli_err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (cli_out, "Oracles read the reference"));
+  {
+    g_auto(GStrv) lines = g_strsplit (cli_out, "\n", -1);
+    int oracle_rows = 0;
+    for (int i = 0; lines[i] != NULL; i++)
+      if (g_str_has_prefix (lines[i], "oracle: "))
+        {
+          oracle_rows++;
+          g_assert_null (strchr (lines[i], '*'));
+        }
+    g_assert_cmpint (oracle_rows, ==, 2);
+  }
+  cli_parser = load_json (json);
+  root = json_node_get_object (json_parser_get_root (cli_parser));
+  g_assert_cmpfloat_with_epsilon (pooled (find_entry (root, "oracle-motion"), "aperture_r"), motion->pooled.aperture_r, 1e-9);
+  g_assert_true (isnan (pooled (find_entry (root, "oracle-level"), "aperture_r"))
+                 == isnan (level->pooled.aperture_r));
+  /* the plots are those of the same run without oracles, byte for byte */
+  {
+    g_autofree char *plain = g_build_filename (work_dir, "plain-plots", NULL);
+    g_autofree char *plain_svg = g_build_filename (plain, "summary.svg", NULL), *plain_text = NULL;
+    g_autofree char *o2 = NULL, *e2 = NULL;
+    gsize len, plain_len;
+    status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--split", "all", "--plot", plain,
+                                                  "--bootstrap", "0", NULL }, &o2, &e2);
+    g_assert_cmpint (status, ==, 0);
+    svg = g_build_filename (plots, "summary.svg", NULL);
+    g_assert_true (g_file_get_contents (svg, &svg_text, &len, NULL));
+    g_assert_true (g_file_get_contents (plain_svg, &plain_text, &plain_len, NULL));
+    g_assert_cmpmem (svg_text, len, plain_text, plain_len);
+  }
+}
+
 static WkpModel *
 neutral_model (const WkpDataset *ds, const WkpFeatureConfig *config)
 {
@@ -857,6 +997,7 @@ main (int argc, char **argv)
   g_test_add_func ("/evaluate/numpy-pooling", test_numpy_pooling);
   g_test_add_func ("/evaluate/other-features", test_other_features);
   g_test_add_func ("/evaluate/models", test_models);
+  g_test_add_func ("/evaluate/oracles", test_oracles);
   g_test_add_func ("/evaluate/single-track", test_single_track);
   g_test_add_func ("/evaluate/non-finite", test_non_finite);
   g_test_add_func ("/evaluate/speakers", test_speakers);
