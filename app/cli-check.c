@@ -8,6 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 
+static int
+damaged_exit (const char *dataset, int n_damaged)
+{
+  g_printerr ("wav2kp check: %s: %d clip folder(s) damaged; run “wav2kp prepare” on the same source again to "
+              "recompute them\n", dataset, n_damaged);
+  return WKP_EXIT_BAD_INPUT;
+}
+
 int
 wkp_cli_check (int argc, char **argv)
 {
@@ -50,20 +58,24 @@ wkp_cli_check (int argc, char **argv)
   if (ds == NULL)
     return wkp_cli_fail ("check", error);
 
+  /* The JSON report is complete even for a damaged dataset (each damaged clip
+   * says why), so it is written; the exit status is 2 either way, as for the
+   * table. */
   if (json_out != NULL)
     {
-      g_autoptr(JsonNode) node = wkp_dataset_check_json (ds);
+      g_autoptr(JsonNode) node = wkp_dataset_check_json (ds, &n_damaged);
       if (g_strcmp0 (json_out, "-") == 0)
         {
           g_autofree char *text = wkp_json_to_string (node, TRUE);
           printf ("%s\n", text);
-          return WKP_EXIT_OK;
+          return n_damaged > 0 ? damaged_exit (files[0], n_damaged) : WKP_EXIT_OK;
         }
       else
         {
           g_autoptr(GBytes) bytes = wkp_json_to_bytes (node);
           if (!wkp_write_file_atomic (json_out, bytes, &error))
             return wkp_cli_fail ("check", error);
+          n_damaged = 0;   /* counted again with the table */
         }
     }
 
@@ -127,9 +139,7 @@ wkp_cli_check (int argc, char **argv)
   if (n_damaged > 0)
     {
       printf (", %d damaged\n", n_damaged);
-      g_printerr ("wav2kp check: %s: %d clip folder(s) damaged; run “wav2kp prepare” on the same source again to "
-                  "recompute them\n", files[0], n_damaged);
-      return WKP_EXIT_BAD_INPUT;
+      return damaged_exit (files[0], n_damaged);
     }
   printf ("\n");
   return WKP_EXIT_OK;

@@ -1631,9 +1631,10 @@ wkp_dataset_list_sources (const char *src, GError **error)
 /* check                                                                     */
 
 JsonNode *
-wkp_dataset_check_json (const WkpDataset *ds)
+wkp_dataset_check_json (const WkpDataset *ds, int *n_damaged)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
+  int damaged_clips = 0;
   json_builder_begin_object (b);
   add_string (b, "dataset", ds->dir);
   json_builder_set_member_name (b, "clips");
@@ -1648,6 +1649,7 @@ wkp_dataset_check_json (const WkpDataset *ds)
       add_string (b, "status", wkp_clip_status_to_string (c->status));
       g_autoptr(GError) damage = NULL;
       gboolean damaged = c->status == WKP_CLIP_OK && !wkp_dataset_clip_verify (ds, i, &damage);
+      damaged_clips += damaged;
       if (c->status == WKP_CLIP_OK)
         {
           add_int (b, "offset_frames", c->offset_frames);
@@ -1684,6 +1686,8 @@ wkp_dataset_check_json (const WkpDataset *ds)
     }
   json_builder_end_array (b);
   json_builder_end_object (b);
+  if (n_damaged != NULL)
+    *n_damaged = damaged_clips;
   return json_builder_get_root (b);
 }
 

@@ -324,7 +324,8 @@ WkpSplit *wkp_dataset_assign_splits (const char * const *speakers, const gint64 
 
 /* For `wav2kp check --json`: every clip with name, speaker, split, status,
  * offset, confidence, gain and flags; an OK clip whose arrays fail
- * wkp_dataset_clip_verify() gets the flag "damaged" and the error. */
-JsonNode *wkp_dataset_check_json (const WkpDataset *ds);
+ * wkp_dataset_clip_verify() gets the flag "damaged" and the error;
+ * @n_damaged (may be NULL) receives how many did. */
+JsonNode *wkp_dataset_check_json (const WkpDataset *ds, int *n_damaged);
 
 G_END_DECLS

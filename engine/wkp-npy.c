@@ -41,6 +41,7 @@ wkp_npy_free (WkpNpy *npy)
     return;
   g_clear_pointer (&npy->map, g_mapped_file_unref);
   g_clear_pointer (&npy->bytes, g_bytes_unref);
+  g_free (npy->aligned);
   g_free (npy);
 }
 
@@ -180,6 +181,21 @@ malformed:
   return FALSE;
 }
 
+/* numpy pads the header so that the data starts on a 64-byte boundary, but
+ * other writers need not: values read through a misaligned float pointer are
+ * undefined behaviour, so such data is copied once into aligned memory. */
+static void
+set_data (WkpNpy *npy, const guint8 *raw, gsize offset)
+{
+  const guint8 *data = raw + offset;
+  if ((guintptr) data % wkp_dtype_size (npy->dtype) != 0)
+    {
+      npy->aligned = g_memdup2 (data, (gsize) npy->n_elements * wkp_dtype_size (npy->dtype));
+      data = npy->aligned;
+    }
+  npy->data = data;
+}
+
 WkpNpy *
 wkp_npy_load (const char *path, GError **error)
 {
@@ -199,7 +215,7 @@ wkp_npy_load (const char *path, GError **error)
   len = g_mapped_file_get_length (npy->map);
   if (!parse_header (npy, raw, len, path, &offset, error))
     return NULL;
-  npy->data = raw + offset;
+  set_data (npy, raw, offset);
   return g_steal_pointer (&npy);
 }
 
@@ -213,7 +229,7 @@ wkp_npy_load_bytes (GBytes *bytes, const char *name, GError **error)
   npy->bytes = g_bytes_ref (bytes);
   if (!parse_header (npy, raw, len, name, &offset, error))
     return NULL;
-  npy->data = raw + offset;
+  set_data (npy, raw, offset);
   return g_steal_pointer (&npy);
 }
 

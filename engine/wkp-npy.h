@@ -25,10 +25,11 @@ typedef struct {
   int          ndim;
   gint64       shape[WKP_NPY_MAX_DIMS];
   gint64       n_elements;
-  gconstpointer data;     /* points into the mapping (read-only) */
+  gconstpointer data;     /* into the mapping (read-only), or an aligned copy */
   /*< private >*/
   GMappedFile *map;
   GBytes      *bytes;
+  gpointer     aligned;  /* the copy, when the file's data offset is not aligned */
 } WkpNpy;
 
 gsize      wkp_dtype_size      (WkpDtype dtype);

@@ -1163,6 +1163,28 @@ test_kill_safety (void)
     g_assert_cmpint (wkp_test_run_cli (check, &o4, &e4), ==, 2);
     g_assert_nonnull (strstr (o4, "damaged"));
     g_assert_nonnull (strstr (e4, "damaged"));
+    /* the JSON report, to stdout or to a file, is complete (the damaged clip
+     * flagged with its error) and the exit status is 2 as for the table */
+    for (int to_file = 0; to_file < 2; to_file++)
+      {
+        g_autofree char *report = g_build_filename (src_dir, "check-report.json", NULL);
+        const char *args[] = { "check", ds_dir, "--json", to_file ? report : "-", NULL };
+        g_autofree char *oj = NULL, *ej = NULL, *text = NULL;
+        g_autoptr(JsonParser) parser = json_parser_new ();
+        JsonObject *c;
+        JsonArray *flags;
+        g_assert_cmpint (wkp_test_run_cli (args, &oj, &ej), ==, 2);
+        g_assert_nonnull (strstr (ej, "1 clip folder(s) damaged"));
+        if (to_file)
+          g_assert_true (g_file_get_contents (report, &text, NULL, NULL));
+        g_assert_true (json_parser_load_from_data (parser, to_file ? text : oj, -1, &error));
+        g_assert_no_error (error);
+        c = json_array_get_object_element (json_object_get_array_member (
+              json_node_get_object (json_parser_get_root (parser)), "clips"), victim);
+        flags = json_object_get_array_member (c, "flags");
+        g_assert_cmpstr (json_array_get_string_element (flags, 0), ==, "damaged");
+        g_assert_nonnull (strstr (json_object_get_string_member (c, "error"), "features.npy"));
+      }
     g_assert_cmpint (wkp_test_run_cli (again, &o5, &e5), ==, 0);
     g_assert_nonnull (strstr (o5, "1 computed"));
     g_assert_cmpint (wkp_test_run_cli (check, &o6, &e6), ==, 0);
