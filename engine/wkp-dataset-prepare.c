@@ -601,7 +601,7 @@ process_entry (Job *job, guint i)
       g_autoptr(JsonNode) node = wkp_json_load_file (failed_path, NULL);
       const char *msg = NULL;
       if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
-        msg = json_object_get_string_member_with_default (json_node_get_object (node), "error", NULL);
+        msg = wkp_json_get_string (json_node_get_object (node), "error");
       if (msg != NULL)
         {
           c->status = WKP_CLIP_FAILED;
@@ -710,8 +710,8 @@ scan_existing (Job *job)
       if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
         continue;
       o = json_node_get_object (node);
-      lk = json_object_get_string_member_with_default (o, "landmark_key", NULL);
-      if (lk != NULL && g_strcmp0 (json_object_get_string_member_with_default (o, "status", NULL), "ok") == 0)
+      lk = wkp_json_get_string (o, "landmark_key");
+      if (lk != NULL && g_strcmp0 (wkp_json_get_string (o, "status"), "ok") == 0)
         g_hash_table_insert (job->old_landmarks, g_strdup (lk), g_steal_pointer (&path));
     }
 }

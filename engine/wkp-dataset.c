@@ -109,14 +109,6 @@ jdbl (JsonObject *o, const char *key, double def)
   return json_node_get_double (n);
 }
 
-static const char *
-jstr (JsonObject *o, const char *key)
-{
-  JsonNode *n = json_object_get_member (o, key);
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
 
 static void
 add_double (JsonBuilder *b, const char *key, double v)
@@ -358,22 +350,22 @@ wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name,
       return FALSE;
     }
   o = json_node_get_object (node);
-  if (jstr (o, "name") == NULL || jstr (o, "speaker") == NULL)
+  if (wkp_json_get_string (o, "name") == NULL || wkp_json_get_string (o, "speaker") == NULL)
     {
       g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: clip record without name or speaker", name);
       return FALSE;
     }
-  c->name = g_strdup (jstr (o, "name"));
-  c->id = g_strdup (jstr (o, "id"));
-  c->speaker = g_strdup (jstr (o, "speaker"));
-  c->error = g_strdup (jstr (o, "error"));
-  c->video_path = g_strdup (jstr (o, "video"));
-  c->audio_path = g_strdup (jstr (o, "audio"));
-  rec->key = g_strdup (jstr (o, "key"));
-  rec->landmark_key = g_strdup (jstr (o, "landmark_key"));
-  if (!wkp_split_from_string (jstr (o, "split"), &c->split))
+  c->name = g_strdup (wkp_json_get_string (o, "name"));
+  c->id = g_strdup (wkp_json_get_string (o, "id"));
+  c->speaker = g_strdup (wkp_json_get_string (o, "speaker"));
+  c->error = g_strdup (wkp_json_get_string (o, "error"));
+  c->video_path = g_strdup (wkp_json_get_string (o, "video"));
+  c->audio_path = g_strdup (wkp_json_get_string (o, "audio"));
+  rec->key = g_strdup (wkp_json_get_string (o, "key"));
+  rec->landmark_key = g_strdup (wkp_json_get_string (o, "landmark_key"));
+  if (!wkp_split_from_string (wkp_json_get_string (o, "split"), &c->split))
     c->split = WKP_SPLIT_NONE;
-  s = jstr (o, "status");
+  s = wkp_json_get_string (o, "status");
   if (g_strcmp0 (s, "ok") == 0)
     c->status = WKP_CLIP_OK;
   else if (g_strcmp0 (s, "skipped") == 0)
@@ -394,7 +386,7 @@ wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name,
     return TRUE;
 
   if (c->id == NULL || strchr (c->id, '/') != NULL || c->id[0] == '.'
-      || !wkp_rational_parse (jstr (o, "fps"), &c->fps, NULL))
+      || !wkp_rational_parse (wkp_json_get_string (o, "fps"), &c->fps, NULL))
     {
       g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: clip “%s” has no valid id or fps", name,
                    c->name);
@@ -433,7 +425,9 @@ wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name,
       JsonArray *a = json_node_get_array (flags);
       for (guint i = 0; i < json_array_get_length (a); i++)
         {
-          const char *f = json_array_get_string_element (a, i);
+          JsonNode *fn = json_array_get_element (a, i);
+          const char *f = JSON_NODE_HOLDS_VALUE (fn) && json_node_get_value_type (fn) == G_TYPE_STRING
+                            ? json_node_get_string (fn) : NULL;
           for (guint k = 0; k < G_N_ELEMENTS (flag_names); k++)
             if (g_strcmp0 (f, flag_names[k]) == 0)
               c->flags |= 1u << k;
@@ -556,7 +550,7 @@ wkp_dataset_open (const char *path, GError **error)
   if (!JSON_NODE_HOLDS_OBJECT (ds->manifest))
     goto invalid;
   root = json_node_get_object (ds->manifest);
-  if (g_strcmp0 (jstr (root, "format"), "wav2kp-dataset") != 0)
+  if (g_strcmp0 (wkp_json_get_string (root, "format"), "wav2kp-dataset") != 0)
     goto invalid;
   if (jint (root, "version", -1) != WKP_DATASET_FORMAT_VERSION)
     {
@@ -574,7 +568,7 @@ wkp_dataset_open (const char *path, GError **error)
       g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: %s", manifest_path, local->message);
       return NULL;
     }
-  if (!wkp_rational_parse (jstr (params, "model_fps"), &ds->model_fps, NULL))
+  if (!wkp_rational_parse (wkp_json_get_string (params, "model_fps"), &ds->model_fps, NULL))
     goto invalid;
   ds->dim = wkp_feature_config_dim (&ds->features);
   if (!read_double_array (root, "feature_mean", ds->dim, &mean, NULL, manifest_path, error)

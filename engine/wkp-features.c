@@ -138,7 +138,17 @@ wkp_feature_config_from_json (JsonNode *node, WkpFeatureConfig *c, GError **erro
     }
   o = json_node_get_object (node);
   wkp_feature_config_init_default (c);
-  kind = json_object_get_string_member_with_default (o, "kind", "mfcc");
+  /* every member present must have its type: a hand-edited header with, say,
+   * "delta_width": [2, 2] is refused by name, not read as the default */
+  {
+    JsonNode *k = json_object_get_member (o, "kind");
+    if (k != NULL && (!JSON_NODE_HOLDS_VALUE (k) || json_node_get_value_type (k) != G_TYPE_STRING))
+      {
+        g_set_error_literal (error, WKP_FEATURES_ERROR, WKP_ERROR_INVALID, "“kind” is not a string");
+        return FALSE;
+      }
+    kind = k != NULL ? json_node_get_string (k) : "mfcc";
+  }
   if (g_strcmp0 (kind, "mfcc") == 0)
     c->kind = WKP_FEATURE_MFCC;
   else if (g_strcmp0 (kind, "logmel") == 0)
@@ -148,21 +158,32 @@ wkp_feature_config_from_json (JsonNode *node, WkpFeatureConfig *c, GError **erro
       g_set_error (error, WKP_FEATURES_ERROR, WKP_ERROR_INVALID, "Unknown feature kind “%s”", kind);
       return FALSE;
     }
-#define GET_INT(name) c->name = (int) json_object_get_int_member_with_default (o, #name, c->name)
-#define GET_DBL(name) c->name = json_object_get_double_member_with_default (o, #name, c->name)
-  GET_INT (sample_rate);
-  GET_INT (subframes);
-  GET_DBL (window_ms);
-  GET_INT (n_fft);
-  GET_INT (n_mels);
-  GET_INT (n_mfcc);
-  GET_DBL (fmin);
-  GET_DBL (fmax);
-  GET_DBL (preemphasis);
-  GET_INT (deltas);
-  GET_INT (delta_width);
-#undef GET_INT
-#undef GET_DBL
+  /* as_int: 1 for integer fields, 0 for real ones */
+#define GET(name, as_int)                                                                           \
+  do {                                                                                              \
+    JsonNode *n = json_object_get_member (o, #name);                                                \
+    if (n == NULL)                                                                                  \
+      break;                                                                                        \
+    if (as_int ? !wkp_json_node_is_integer (n, G_MININT, G_MAXINT) : !wkp_json_node_is_number (n))  \
+      {                                                                                             \
+        g_set_error (error, WKP_FEATURES_ERROR, WKP_ERROR_INVALID, "“%s” is not %s", #name,         \
+                     as_int ? "an integer" : "a number");                                          \
+        return FALSE;                                                                               \
+      }                                                                                             \
+    c->name = as_int ? (int) json_node_get_int (n) : wkp_json_node_get_number (n);                  \
+  } while (0)
+  GET (sample_rate, 1);
+  GET (subframes, 1);
+  GET (window_ms, 0);
+  GET (n_fft, 1);
+  GET (n_mels, 1);
+  GET (n_mfcc, 1);
+  GET (fmin, 0);
+  GET (fmax, 0);
+  GET (preemphasis, 0);
+  GET (deltas, 1);
+  GET (delta_width, 1);
+#undef GET
   return wkp_feature_config_validate (c, error);
 }
 

@@ -555,3 +555,33 @@ wkp_json_load_file (const char *path, GError **error)
     }
   return json_node_copy (json_parser_get_root (parser));
 }
+
+gboolean
+wkp_json_node_is_number (JsonNode *node)
+{
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+         (json_node_get_value_type (node) == G_TYPE_INT64 || json_node_get_value_type (node) == G_TYPE_DOUBLE);
+}
+
+gboolean
+wkp_json_node_is_integer (JsonNode *node, gint64 min, gint64 max)
+{
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64 &&
+         json_node_get_int (node) >= min && json_node_get_int (node) <= max;
+}
+
+double
+wkp_json_node_get_number (JsonNode *node)
+{
+  return json_node_get_value_type (node) == G_TYPE_INT64 ? (double) json_node_get_int (node)
+                                                         : json_node_get_double (node);
+}
+
+const char *
+wkp_json_get_string (JsonObject *o, const char *key)
+{
+  JsonNode *n = o != NULL ? json_object_get_member (o, key) : NULL;
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}

@@ -66,6 +66,13 @@ JsonNode  *wkp_json_load_file    (const char *path, GError **error);
 #define WKP_JSON_MAX_DEPTH 256
 gboolean   wkp_json_parser_load  (JsonParser *parser, const char *data, gsize len, GError **error);
 GBytes    *wkp_json_to_bytes     (JsonNode *node);
+/* Type checks for values read from files users may edit: json-glib's getters
+ * warn (a critical) on a node of another kind and return 0. NULL is no number. */
+gboolean   wkp_json_node_is_number  (JsonNode *node);        /* an integer or a real */
+gboolean   wkp_json_node_is_integer (JsonNode *node, gint64 min, gint64 max);
+double     wkp_json_node_get_number (JsonNode *node);        /* of a number node */
+/* The string member @key of @o; NULL when absent or not a string. */
+const char *wkp_json_get_string     (JsonObject *o, const char *key);
 
 /* Reads a whole file; a missing file is WKP_ERROR_NOT_FOUND in WKP_IO_ERROR. */
 GBytes    *wkp_read_file         (const char *path, GError **error);

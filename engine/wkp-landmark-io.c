@@ -149,12 +149,25 @@ read_sidecar (JsonObject *o, const char *json_path, WkpLandmarkTrack *track, GEr
         }
       track->fps = r;
     }
-  if (json_object_has_member (o, "width"))
-    track->width = (int) json_object_get_int_member_with_default (o, "width", 0);
-  if (json_object_has_member (o, "height"))
-    track->height = (int) json_object_get_int_member_with_default (o, "height", 0);
-  if (json_object_has_member (o, "source") && !json_object_get_null_member (o, "source"))
-    track->source = g_strdup (json_object_get_string_member_with_default (o, "source", NULL));
+  for (int k = 0; k < 2; k++)
+    {
+      const char *key = k == 0 ? "width" : "height";
+      JsonNode *n = json_object_get_member (o, key);
+      if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+        continue;
+      if (!wkp_json_node_is_integer (n, 0, G_MAXINT))
+        {
+          g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID, "%s: “%s” is not a size in pixels", json_path,
+                       key);
+          return FALSE;
+        }
+      *(k == 0 ? &track->width : &track->height) = (int) json_node_get_int (n);
+    }
+  {
+    JsonNode *n = json_object_get_member (o, "source");
+    if (n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+      track->source = g_strdup (json_node_get_string (n));
+  }
   if (json_object_has_member (o, "settings") && !json_object_get_null_member (o, "settings"))
     track->settings = json_node_copy (json_object_get_member (o, "settings"));
   return TRUE;
@@ -209,7 +222,7 @@ load_npy (const char *path, WkpRational fps, GError **error)
         {
           JsonObject *o = json_node_get_object (side);
           ours = json_object_has_member (o, "format") &&
-                 g_strcmp0 (json_object_get_string_member_with_default (o, "format", NULL), FORMAT_NAME) == 0;
+                 g_strcmp0 (wkp_json_get_string (o, "format"), FORMAT_NAME) == 0;
         }
     }
 
@@ -556,14 +569,14 @@ load_json (const char *path, WkpRational fps, GError **error)
     return NULL;
   JsonObject *o = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   if (o != NULL && json_object_has_member (o, "format") &&
-      g_strcmp0 (json_object_get_string_member_with_default (o, "format", NULL), FORMAT_NAME) == 0)
+      g_strcmp0 (wkp_json_get_string (o, "format"), FORMAT_NAME) == 0)
     {
       /* the sidecar: load the .npy beside it */
       g_autofree char *npy = wkp_path_replace_ext (path, ".npy");
       return load_npy (npy, fps, error);
     }
   if (o == NULL || !json_object_has_member (o, "format") ||
-      g_strcmp0 (json_object_get_string_member_with_default (o, "format", NULL), JSON_FORMAT_NAME) != 0 ||
+      g_strcmp0 (wkp_json_get_string (o, "format"), JSON_FORMAT_NAME) != 0 ||
       !json_object_has_member (o, "frames") || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "frames")))
     {
       g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_UNSUPPORTED,
@@ -598,17 +611,17 @@ load_json (const char *path, WkpRational fps, GError **error)
           JsonNode *xy = json_array_get_element (pa, i);
           JsonArray *xa = JSON_NODE_HOLDS_ARRAY (xy) ? json_node_get_array (xy) : NULL;
           if (xa == NULL || json_array_get_length (xa) != 2 ||
-              json_node_get_value_type (json_array_get_element (xa, 0)) == G_TYPE_STRING ||
-              json_node_get_value_type (json_array_get_element (xa, 1)) == G_TYPE_STRING)
+              !wkp_json_node_is_number (json_array_get_element (xa, 0)) ||
+              !wkp_json_node_is_number (json_array_get_element (xa, 1)))
             {
               g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
                            "%s: frame %u, point %d is not a pair of numbers", path, f, i);
               return NULL;
             }
-          track->points[f * N2 + 2 * i] = (float) json_array_get_double_element (xa, 0);
-          track->points[f * N2 + 2 * i + 1] = (float) json_array_get_double_element (xa, 1);
+          track->points[f * N2 + 2 * i] = (float) wkp_json_node_get_number (json_array_get_element (xa, 0));
+          track->points[f * N2 + 2 * i + 1] = (float) wkp_json_node_get_number (json_array_get_element (xa, 1));
         }
-      const char *s = json_object_has_member (fo, "status") ? json_object_get_string_member_with_default (fo, "status", NULL) : NULL;
+      const char *s = wkp_json_get_string (fo, "status");
       track->status[f] = g_strcmp0 (s, "tracked") == 0 ? WKP_FACE_TRACKED : WKP_FACE_DETECTED;
       sanitize_frame (track->points + f * N2, &track->status[f]);
     }

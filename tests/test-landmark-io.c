@@ -416,6 +416,42 @@ test_malformed (void)
     g_autofree char *q = g_build_filename (dir, "broken.json", NULL);
     write_text (q, "{\"format\": \"wav2kp-landmarks-json\", \"frames\": [");
     expect_load_error (q, NULL);
+    g_autofree char *r = g_build_filename (dir, "format-array.json", NULL);
+    write_text (r, "{\"format\": [1], \"frames\": []}");
+    expect_load_error (r, "not a landmark JSON file");
+  }
+  /* our JSON with a coordinate that is not a number (found by fuzzing: a
+   * null used to pass as 0 with a json-glib critical); tests make criticals
+   * fatal, so reaching the error is the check */
+  {
+    const char *bad[] = { "null", "true", "\"7\"", "[1]", "{}" };
+    for (guint k = 0; k < G_N_ELEMENTS (bad); k++)
+      {
+        g_autofree char *p = g_strdup_printf ("%s/coord%u.json", dir, k);
+        g_autoptr(GString) text = g_string_new ("{\"format\": \"wav2kp-landmarks-json\", \"frames\": [{\"points\": [");
+        for (int i = 0; i < WKP_N_LANDMARKS; i++)
+          g_string_append_printf (text, "%s[%s, 2.5]", i ? ", " : "", i == 40 ? bad[k] : "1.5");
+        g_string_append (text, "]}]}");
+        write_text (p, text->str);
+        expect_load_error (p, "frame 0, point 40 is not a pair of numbers");
+      }
+  }
+  /* our sidecar with a size that is not an integer */
+  {
+    g_autofree char *p = g_build_filename (dir, "sized.npy", NULL);
+    g_autofree char *j = g_build_filename (dir, "sized.json", NULL);
+    g_autoptr(WkpLandmarkTrack) t = make_track (3);
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree char *text = NULL;
+    JsonArray *a = json_array_new ();
+    g_assert_true (wkp_landmark_track_save (t, p, &error));
+    root = wkp_json_load_file (j, &error);
+    g_assert_no_error (error);
+    json_array_add_int_element (a, 2);
+    json_object_set_array_member (json_node_get_object (root), "width", a);
+    text = wkp_json_to_string (root, TRUE);
+    write_text (j, text);
+    expect_load_error (p, "“width” is not a size in pixels");
   }
 }
 

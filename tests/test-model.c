@@ -263,6 +263,32 @@ edit_level_gain_range (JsonObject *root)
   json_object_set_double_member (json_object_get_object_member (root, "metadata"), "level_gain", -0.5);
 }
 
+/* found by fuzzing: an array where a feature integer belongs was read as the
+ * default with a json-glib critical */
+static void
+edit_delta_width_array (JsonObject *root)
+{
+  JsonObject *feat = json_object_get_object_member (json_object_get_object_member (root, "metadata"), "features");
+  JsonArray *a = json_array_new ();
+  json_array_add_int_element (a, 2);
+  json_array_add_int_element (a, 2);
+  json_object_set_array_member (feat, "delta_width", a);
+}
+
+static void
+edit_window_text (JsonObject *root)
+{
+  JsonObject *feat = json_object_get_object_member (json_object_get_object_member (root, "metadata"), "features");
+  json_object_set_string_member (feat, "window_ms", "25");
+}
+
+static void
+edit_kind_object (JsonObject *root)
+{
+  JsonObject *feat = json_object_get_object_member (json_object_get_object_member (root, "metadata"), "features");
+  json_object_set_object_member (feat, "kind", json_object_new ());
+}
+
 static void
 test_corrupt (void)
 {
@@ -401,6 +427,21 @@ test_corrupt (void)
   {
     const char *f[] = { "level gain -0.5", "out of range", NULL };
     rewrite_header (path, bad, edit_level_gain_range);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+  }
+  {
+    const char *f[] = { "feature config", "“delta_width” is not an integer", NULL };
+    rewrite_header (path, bad, edit_delta_width_array);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+  }
+  {
+    const char *f[] = { "feature config", "“window_ms” is not a number", NULL };
+    rewrite_header (path, bad, edit_window_text);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+  }
+  {
+    const char *f[] = { "feature config", "“kind” is not a string", NULL };
+    rewrite_header (path, bad, edit_kind_object);
     expect_load_error (bad, WKP_ERROR_INVALID, f);
   }
   /* missing file */
