@@ -199,9 +199,6 @@ wkp_model_free (WkpModel *m)
 
 /* --- validation -------------------------------------------------------------------- */
 
-/* Values beyond this magnitude are no trained weight or statistic; they
- * would overflow to Inf/NaN in the first product. */
-#define MAX_ABS_VALUE 1e20f
 
 static gboolean
 check_finite (const float *a, gint64 n, const char *file, const char *tensor, GError **error)
@@ -214,7 +211,7 @@ check_finite (const float *a, gint64 n, const char *file, const char *tensor, GE
                      file, tensor, isnan (a[i]) ? "NaN" : "Inf", i);
         return FALSE;
       }
-    else if (fabsf (a[i]) > MAX_ABS_VALUE)
+    else if (fabsf (a[i]) > WKP_MODEL_MAX_ABS_VALUE)
       {
         g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID,
                      "%s: tensor %s has an absurd value (%g) at element %" G_GINT64_FORMAT, file, tensor,

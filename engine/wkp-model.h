@@ -34,6 +34,10 @@
 
 G_BEGIN_DECLS
 
+/* Values beyond this magnitude are no trained weight or statistic; they
+ * would overflow to Inf/NaN in the first product. */
+#define WKP_MODEL_MAX_ABS_VALUE 1e20f
+
 #define WKP_MODEL_MAGIC "WKPMODEL"
 #define WKP_MODEL_MAX_MEMBERS 16
 #define WKP_MODEL_FORMAT_VERSION 1

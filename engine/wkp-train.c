@@ -1230,8 +1230,13 @@ save_model (const Prep *pr, const float *params, JsonNode *training, JsonNode *m
   /* write beside the target and rename, so the model appears atomically
    * whatever wkp_model_save does internally */
   g_autofree char *tmp = g_strdup_printf ("%s.tmp-%d", path, (int) getpid ());
-  if (!wkp_model_save (&m, tmp, error))
+  g_autoptr(GError) local = NULL;
+  if (!wkp_model_save (&m, tmp, &local))
     {
+      /* the temporary name means nothing to the user: name the output */
+      g_autoptr(GString) msg = g_string_new (local->message);
+      g_string_replace (msg, tmp, path, 0);
+      g_set_error_literal (error, local->domain, local->code, msg->str);
       g_unlink (tmp);
       return FALSE;
     }
@@ -1425,11 +1430,12 @@ load_checkpoint (const char *path, const char *config, State *st, Opt *o, float 
       {
         float x;
         memcpy (&x, d + data_off + i * sizeof (float), sizeof x);
-        if (!isfinite (x) || (i / o->n == 2 && x < 0))
+        if (!isfinite (x) || (i / o->n == 2 && x < 0) || fabsf (x) > WKP_MODEL_MAX_ABS_VALUE)
           {
             g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
                          "%s: corrupt checkpoint: the stored %s hold %s", path, blocks[i / o->n],
-                         isfinite (x) ? "a negative value" : "a non-finite value (NaN or infinity)");
+                         !isfinite (x) ? "a non-finite value (NaN or infinity)"
+                         : x < 0 && i / o->n == 2 ? "a negative value" : "an absurd value (beyond 1e20)");
             return FALSE;
           }
       }

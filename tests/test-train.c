@@ -519,7 +519,7 @@ test_resume_exact (void)
 }
 
 /* A checkpoint whose stored tensors are damaged (NaN weights, a negative Adam
- * second moment) is refused as corrupt, naming the file, instead of resuming
+ * second moment, a weight of 1e38) is refused as corrupt, naming the file, instead of resuming
  * into "training diverged ... lower --lr"; the files stay as they were. */
 static void edit_checkpoint_header (const char *path, const char *from, const char *to, const char *to_key);
 
@@ -547,17 +547,22 @@ test_resume_corrupt (void)
   g_assert_true (g_file_get_contents (model, &model_before, &model_len, NULL));
   g_assert_cmpuint (len, >, 4 * n * sizeof (float));   /* params, Adam m and v, best params (no average) */
 
-  for (int c = 0; c < 2; c++)
+  for (int c = 0; c < 3; c++)
     {
       g_autofree char *bad = g_memdup2 (good, len);
       g_autofree char *after = NULL, *model_after = NULL;
       gsize data_off = len - 4 * n * sizeof (float), after_len, model_after_len;
       if (c == 0)
         memset (bad + data_off + 64, 0xff, 300);   /* NaN weights */
-      else
+      else if (c == 1)
         {
           float minus = -1.0f;                     /* a negative second moment */
           memcpy (bad + data_off + 2 * n * sizeof (float) + 8, &minus, sizeof minus);
+        }
+      else
+        {
+          float huge = 1e38f;                      /* finite, but no trained weight */
+          memcpy (bad + data_off + 8, &huge, sizeof huge);
         }
       g_assert_true (g_file_set_contents (ckpt, bad, len, NULL));
       g_assert_false (wkp_train_run (data, &p, model, NULL, NULL, TRUE, NULL, NULL, NULL, NULL, NULL, &error));
