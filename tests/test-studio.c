@@ -28,6 +28,9 @@
 
 #define GRID_CLIP "av/SAGAR0097__LIP-READING-USING-DEEP-LEARNING-/data/s1/bbaf3s.mp4"
 #define NTSC_CLIP "av/astorfi__lip-reading-deeplearning/data/sample_video.mp4"
+/* GRID's own distribution: MPEG-1 in an MPEG program stream (GStreamer's
+ * mpegpsdemux is in plugins-bad) */
+#define GRID_MPG "av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
 #define AUDIO_ONLY "audio-only/RD_Radio31_000.wav"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -86,6 +89,12 @@ static gboolean
 media_known (WkpStudioWindow *window, gpointer data)
 {
   return wkp_session_n_frames (wkp_studio_window_get_session (window)) > 0;
+}
+
+static gboolean
+position_past (WkpStudioWindow *window, gpointer data)
+{
+  return wkp_session_get_position (wkp_studio_window_get_session (window)) > *(gint64 *) data;
 }
 
 static WkpStudioWindow *
@@ -886,6 +895,49 @@ test_clip_title (void)
   g_assert_true (g_str_has_suffix (relative, "/sa1"));
 }
 
+/* A clip that the engine reads (FFmpeg) but GStreamer cannot play, for want
+ * of a plug-in (here the MPEG-PS demuxer, switched off): the status line
+ * names what is missing and keeps saying it after the analyses end ("Ready"
+ * used to replace it, leaving Play greyed out without a word). */
+static void
+test_missing_plugin (void)
+{
+  g_autofree char *mpg = wkp_test_shared_file (GRID_MPG);
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  GstPluginFeature *demux;
+  const char *text;
+  guint rank;
+
+  if (mpg == NULL)
+    return;
+  if (!gst_is_initialized ())
+    gst_init (NULL, NULL);
+  demux = gst_registry_lookup_feature (gst_registry_get (), "mpegpsdemux");
+  if (demux == NULL)
+    {
+      g_test_skip ("no mpegpsdemux to switch off");
+      return;
+    }
+  rank = gst_plugin_feature_get_rank (demux);
+  gst_plugin_feature_set_rank (demux, GST_RANK_NONE);
+  window = new_window ();
+  request.video = mpg;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, media_known, NULL, 30000));
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  spin (500);
+  text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+  g_test_message ("status: %s", text);
+  g_assert_true (g_str_has_prefix (text, "Playback failed: GStreamer has no plug-in for "));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "play-pause"));
+  /* the analyses ran all the same: the landmarks are there */
+  g_assert_true (wkp_session_get_clip (wkp_studio_window_get_session (window))->parts & WKP_CLIP_PART_LANDMARKS);
+  gst_plugin_feature_set_rank (demux, rank);
+  gst_object_unref (demux);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* Play and Loop are insensitive with no clip open and enabled with one;
  * Loop follows the session's loop setting both ways. */
 static void
@@ -926,6 +978,26 @@ test_playback_actions (void)
   state = g_action_group_get_action_state (group, "loop");
   g_assert_false (g_variant_get_boolean (state));
   g_variant_unref (state);
+
+  /* a GRID .mpg plays too (it stayed unplayable while the MPEG-PS demuxer
+   * was missing); playing it moves the position */
+  {
+    g_autofree char *mpg = wkp_test_shared_file (GRID_MPG);
+    if (mpg != NULL)
+      {
+        WkpOpenRequest r2 = { 0 };
+        r2.video = mpg;
+        wkp_studio_window_open (window, &r2);
+        g_assert_true (wait_for (window, media_known, NULL, 30000));
+        g_assert_true (wait_for (window, not_busy, NULL, 60000));
+        g_assert_true (g_action_group_get_action_enabled (group, "play-pause"));
+        g_action_group_activate_action (group, "play-pause", NULL);
+        g_assert_true (wkp_session_get_playing (session));
+        g_assert_true (wait_for (window, position_past, (gint64[]) { 200 * G_TIME_SPAN_MILLISECOND }, 10000));
+        g_assert_true (g_action_group_get_action_enabled (group, "play-pause"));
+        wkp_session_set_playing (session, FALSE);
+      }
+  }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -1449,6 +1521,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/pairing-sequence", test_pairing_sequence);
   g_test_add_func ("/studio/bad-file-status", test_bad_file_status);
   g_test_add_func ("/studio/playback-actions", test_playback_actions);
+  g_test_add_func ("/studio/missing-plugin", test_missing_plugin);
   g_test_add_func ("/studio/overview", test_overview);
   g_test_add_func ("/studio/clip-title", test_clip_title);
   g_test_add_func ("/studio/delivery-thread", test_delivery_thread);

@@ -2,6 +2,7 @@
 
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
+#include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ struct _WkpPlayer
   gint64      seeking_to;   /* -1: none; target of a seek not completed yet */
   gint64      seek_issued;  /* monotonic time of that seek */
   guint       bus_watch;
+  char       *missing;      /* what GStreamer lacked a plug-in for, from the bus */
 
   GMutex      lock;
   GdkTexture *frame;        /* latest displayed, under lock */
@@ -233,12 +235,22 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
             }
         }
       break;
+    case GST_MESSAGE_ELEMENT:
+      /* decodebin says what it lacked before its generic error
+       * ("Your GStreamer installation is missing a plug-in.") */
+      if (gst_is_missing_plugin_message (message) && self->missing == NULL)
+        self->missing = gst_missing_plugin_message_get_description (message);
+      break;
     case GST_MESSAGE_ERROR:
       {
         GError *error = NULL;
+        g_autofree char *text = NULL;
         gst_message_parse_error (message, &error, NULL);
         self->seeking_to = -1;
-        g_signal_emit (self, signals[SIGNAL_ERROR], 0, error->message);
+        if (self->missing != NULL)
+          text = g_strdup_printf ("GStreamer has no plug-in for %s (Debian: gstreamer1.0-plugins-bad, "
+                                  "-ugly or -libav)", self->missing);
+        g_signal_emit (self, signals[SIGNAL_ERROR], 0, text != NULL ? text : error->message);
         g_error_free (error);
       }
       break;
@@ -388,6 +400,7 @@ wkp_player_close (WkpPlayer *self)
   self->prerolled = FALSE;
   self->pending_seek = -1;
   self->seeking_to = -1;
+  g_clear_pointer (&self->missing, g_free);
   g_mutex_lock (&self->lock);
   g_clear_object (&self->frame);
   self->frame_new = FALSE;

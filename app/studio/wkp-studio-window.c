@@ -43,6 +43,7 @@ struct _WkpStudioWindow
   guint               tick_id;
   gboolean            silent;
   gboolean            unplayable;     /* the open clip cannot be played */
+  char               *playback_error; /* why, shown again when the analyses are done */
   gint64              pending_seek;   /* -1: none */
   GCancellable       *task_cancellable;   /* while an export or a comparison runs */
   gint                export_permille;     /* atomic, written by the export thread */
@@ -216,7 +217,27 @@ static void
 set_unplayable (WkpStudioWindow *self, gboolean unplayable)
 {
   self->unplayable = unplayable;
+  if (!unplayable)
+    g_clear_pointer (&self->playback_error, g_free);
   update_playback_actions (self);
+}
+
+/* A playback error arrives while the analyses still run; "Ready" at their
+ * end must not hide it, or Play is greyed out without a word. */
+static void
+set_playback_error (WkpStudioWindow *self, const char *message)
+{
+  g_free (self->playback_error);
+  self->playback_error = g_strdup_printf (_("Playback failed: %s"), message);
+  gtk_label_set_text (self->status_label, self->playback_error);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), self->playback_error);
+  set_unplayable (self, TRUE);
+}
+
+static const char *
+ready_text (WkpStudioWindow *self)
+{
+  return self->playback_error != NULL ? self->playback_error : _("Ready");
 }
 
 static void
@@ -352,7 +373,10 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
   if (cancelled)
     gtk_label_set_text (self->status_label, _("Cancelled"));
   else if (clip != NULL && clip->errors == NULL)
-    gtk_label_set_text (self->status_label, _("Ready"));
+    {
+      gtk_label_set_text (self->status_label, ready_text (self));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), self->playback_error);
+    }
   g_signal_handlers_disconnect_by_data (job, self);   /* a pending progress idle may still fire */
   if (job == self->job)
     {
@@ -434,11 +458,7 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   gtk_window_set_title (GTK_WINDOW (self), title);
 
   if (!wkp_player_open (self->player, request->video, request->audio, request->fps, &error))
-    {
-      g_autofree char *text = g_strdup_printf (_("Playback failed: %s"), error->message);
-      gtk_label_set_text (self->status_label, text);
-      set_unplayable (self, TRUE);
-    }
+    set_playback_error (self, error->message);
 
   kind = g_settings_get_string (self->settings, "spectrogram-kind");
   self->job = wkp_open_job_new (self->session, g_strcmp0 (kind, "logmel") == 0 ? WKP_FEATURE_LOGMEL
@@ -638,7 +658,6 @@ static void
 on_player_error (WkpPlayer *player, const char *message, WkpStudioWindow *self)
 {
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
-  g_autofree char *text = NULL;
 
   wkp_session_set_playing (self->session, FALSE);
   /* the pipeline stops at an error: playing again would do nothing */
@@ -647,9 +666,7 @@ on_player_error (WkpPlayer *player, const char *message, WkpStudioWindow *self)
    * analysis' message, which names the file and the problem */
   if (clip != NULL && clip->errors != NULL)
     return;
-  text = g_strdup_printf (_("Playback failed: %s"), message);
-  gtk_label_set_text (self->status_label, text);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), text);
+  set_playback_error (self, message);
 }
 
 /* --- gestures from the time views ---------------------------------------------- */
@@ -1038,7 +1055,7 @@ compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
           t->clip->compare_model_file = g_strdup (t->model);
           wkp_studio_clip_set_compared (t->clip, g_steal_pointer (&p->canon), g_steal_pointer (&p->aperture),
                                         g_steal_pointer (&p->name));
-          set_status (self, _("Ready"));
+          set_status (self, ready_text (self));
           wkp_session_clip_updated (self->session, WKP_CLIP_PART_COMPARED);
         }
       else
@@ -1374,6 +1391,7 @@ wkp_studio_window_dispose (GObject *object)
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), WKP_TYPE_STUDIO_WINDOW);
   g_clear_object (&self->session);
+  g_clear_pointer (&self->playback_error, g_free);
   G_OBJECT_CLASS (wkp_studio_window_parent_class)->dispose (object);
 }
 
