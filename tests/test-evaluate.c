@@ -222,6 +222,49 @@ test_reference_and_baselines (void)
   }
 }
 
+/* Arguments every numpy reference script starts with: the canonical face and
+ * the stable points, as .npy files. */
+static GPtrArray *
+reference_args (void)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *args = g_ptr_array_new_with_free_func (g_free);
+  char *canon = g_build_filename (work_dir, "canonical.npy", NULL);
+  char *stable = g_build_filename (work_dir, "stable.npy", NULL);
+  gint64 shape[2] = { WKP_N_LANDMARKS, 2 };
+  int n_stable;
+  const int *stable_idx = wkp_face_stable_points (&n_stable);
+
+  g_assert_true (wkp_npy_save (canon, WKP_DTYPE_F32, 2, shape, wkp_face_canonical (), &error));
+  shape[0] = n_stable;
+  g_assert_true (wkp_npy_save (stable, WKP_DTYPE_I32, 1, shape, stable_idx, &error));
+  g_assert_no_error (error);
+  g_ptr_array_add (args, canon);
+  g_ptr_array_add (args, stable);
+  return args;
+}
+
+/* The same tolerance as the metrics test: float32 normalisation vs float64. */
+static void
+assert_metrics_close (const char *what, const WkpMetrics *m, JsonObject *o)
+{
+  static const struct { const char *key; gsize offset; } fields[] = {
+    { "lmd_mouth", G_STRUCT_OFFSET (WkpMetrics, lmd_mouth) },
+    { "lmd_face", G_STRUCT_OFFSET (WkpMetrics, lmd_face) },
+    { "lve", G_STRUCT_OFFSET (WkpMetrics, lve) },
+    { "lvd_mouth", G_STRUCT_OFFSET (WkpMetrics, lvd_mouth) },
+    { "aperture_rmse", G_STRUCT_OFFSET (WkpMetrics, aperture_rmse) },
+  };
+  g_assert_cmpint (m->n_compared, ==, json_object_get_int_member (o, "n_compared"));
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      double c = G_STRUCT_MEMBER (double, m, fields[i].offset);
+      double want = json_object_get_double_member (o, fields[i].key);
+      g_test_message ("%s %-14s C %.9f numpy %.9f", what, fields[i].key, c, want);
+      g_assert_cmpfloat (fabs (c - want), <=, 1e-6 + 1e-5 * fabs (want));
+    }
+}
+
 static void
 test_numpy_pooling (void)
 {
@@ -232,11 +275,8 @@ test_numpy_pooling (void)
   g_autoptr(WkpEvaluation) ev = NULL;
   g_autoptr(GPtrArray) args = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autofree char *out = NULL, *canon = NULL, *stable = NULL;
+  g_autofree char *out = NULL;
   WkpEvalParams params;
-  const int *stable_idx;
-  int n_stable;
-  gint64 shape[3] = { WKP_N_LANDMARKS, 2, 0 };
   JsonObject *o;
   const WkpMetrics *m;
 
@@ -252,15 +292,7 @@ test_numpy_pooling (void)
   m = &ev->entries[0].pooled;
 
   /* numpy: every clip's landmarks against a constant mean-face track */
-  canon = g_build_filename (work_dir, "canonical.npy", NULL);
-  stable = g_build_filename (work_dir, "stable.npy", NULL);
-  g_assert_true (wkp_npy_save (canon, WKP_DTYPE_F32, 2, shape, wkp_face_canonical (), &error));
-  stable_idx = wkp_face_stable_points (&n_stable);
-  shape[0] = n_stable;
-  g_assert_true (wkp_npy_save (stable, WKP_DTYPE_I32, 1, shape, stable_idx, &error));
-  args = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (args, g_strdup (canon));
-  g_ptr_array_add (args, g_strdup (stable));
+  args = reference_args ();
   g_ptr_array_add (args, g_strdup_printf ("%d", WKP_METRICS_MAX_LAG));
   for (int c = 0; c < ev->n_clips; c++)
     {
@@ -279,25 +311,12 @@ test_numpy_pooling (void)
   g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
   o = json_node_get_object (json_parser_get_root (parser));
   g_assert_cmpint (m->n_frames, ==, json_object_get_int_member (o, "n_frames"));
-  g_assert_cmpint (m->n_compared, ==, json_object_get_int_member (o, "n_compared"));
   g_assert_cmpint (m->n_ref_missing, ==, json_object_get_int_member (o, "n_ref_missing"));
-  /* same tolerance as the metrics test: float32 normalisation vs float64 */
-#define CLOSE(field, key)                                                              \
-  do {                                                                                 \
-    double want = json_object_get_double_member (o, key);                             \
-    g_test_message ("%-14s C %.9f numpy %.9f", key, m->field, want);                  \
-    g_assert_cmpfloat (fabs (m->field - want), <=, 1e-6 + 1e-5 * fabs (want));        \
-  } while (0)
-  CLOSE (lmd_mouth, "lmd_mouth");
-  CLOSE (lmd_face, "lmd_face");
-  CLOSE (lve, "lve");
-  CLOSE (lvd_mouth, "lvd_mouth");
-  CLOSE (aperture_rmse, "aperture_rmse");
-#undef CLOSE
+  assert_metrics_close ("mean face", m, o);
 
   /* the energy baseline: fit on the train split, pooled over all clips */
   {
-    g_autoptr(GPtrArray) eargs = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr(GPtrArray) eargs = reference_args ();
     g_autoptr(GArray) train = wkp_dataset_split_indices (ds, WKP_SPLIT_TRAIN);
     g_autoptr(JsonParser) eparser = json_parser_new ();
     g_autofree char *eout = NULL;
@@ -306,8 +325,6 @@ test_numpy_pooling (void)
 
     g_assert_cmpint (energy->kind, ==, WKP_EVAL_ENERGY);
     g_assert_null (energy->problem);
-    g_ptr_array_add (eargs, g_strdup (canon));
-    g_ptr_array_add (eargs, g_strdup (stable));
     g_ptr_array_add (eargs, g_strdup ("16000"));
     for (int pass = 0; pass < 2; pass++)
       {
@@ -351,13 +368,12 @@ test_oracles (void)
   g_autoptr(GPtrArray) args = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(JsonParser) cli_parser = NULL;
-  g_autofree char *out = NULL, *canon = NULL, *stable = NULL, *meanface = NULL;
+  g_autofree char *out = NULL, *meanface = NULL;
   g_autofree char *json = NULL, *plots = NULL, *svg = NULL, *svg_text = NULL, *cli_out = NULL, *cli_err = NULL;
   WkpEvalParams params;
-  const int *stable_idx;
-  int n_stable, status;
-  gint64 shape[3] = { WKP_N_LANDMARKS, 2, 0 };
-  JsonObject *o, *root;
+  int status;
+  gint64 shape[2] = { WKP_N_LANDMARKS, 2 };
+  JsonObject *root;
   const WkpEvalEntry *mean, *motion, *level;
 
   if (ds_dir == NULL)
@@ -398,17 +414,9 @@ test_oracles (void)
 
   if (py != NULL)
     {
-      canon = g_build_filename (work_dir, "o-canonical.npy", NULL);
-      stable = g_build_filename (work_dir, "o-stable.npy", NULL);
-      meanface = g_build_filename (work_dir, "o-meanface.npy", NULL);
-      g_assert_true (wkp_npy_save (canon, WKP_DTYPE_F32, 2, shape, wkp_face_canonical (), &error));
+      meanface = g_build_filename (work_dir, "meanface.npy", NULL);
       g_assert_true (wkp_npy_save (meanface, WKP_DTYPE_F32, 2, shape, wkp_dataset_get_mean_face (ds), &error));
-      stable_idx = wkp_face_stable_points (&n_stable);
-      shape[0] = n_stable;
-      g_assert_true (wkp_npy_save (stable, WKP_DTYPE_I32, 1, shape, stable_idx, &error));
-      args = g_ptr_array_new_with_free_func (g_free);
-      g_ptr_array_add (args, g_strdup (canon));
-      g_ptr_array_add (args, g_strdup (stable));
+      args = reference_args ();
       g_ptr_array_add (args, g_strdup (meanface));
       g_ptr_array_add (args, g_strdup_printf ("%d", WKP_METRICS_MAX_LAG));
       for (int c = 0; c < ev->n_clips; c++)
@@ -416,25 +424,16 @@ test_oracles (void)
       g_ptr_array_add (args, NULL);
       out = wkp_test_run_python ("oracle_reference.py", (const char * const *) args->pdata);
       g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
-      /* tolerance as for the pooling test: C normalises in float32 (twice here), numpy in float64 */
+      /* C normalises in float32 (twice here), numpy in float64 */
       for (int k = 0; k < 2; k++)
         {
           const WkpMetrics *m = &(k == 0 ? motion : level)->pooled;
-          o = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
-                                             k == 0 ? "motion" : "level");
-          g_assert_cmpint (m->n_compared, ==, json_object_get_int_member (o, "n_compared"));
-#define CLOSE(field, key)                                                              \
-  do {                                                                                 \
-    double want = json_object_get_double_member (o, key);                             \
-    g_test_message ("%s %-14s C %.9f numpy %.9f", k == 0 ? "motion" : "level", key, m->field, want); \
-    g_assert_cmpfloat (fabs (m->field - want), <=, 1e-6 + 1e-5 * fabs (want));        \
-  } while (0)
-          CLOSE (lmd_mouth, "lmd_mouth");
-          CLOSE (lmd_face, "lmd_face");
-          CLOSE (lve, "lve");
-          CLOSE (aperture_rmse, "aperture_rmse");
-          CLOSE (aperture_r, "aperture_r");
-#undef CLOSE
+          const char *name = k == 0 ? "motion" : "level";
+          JsonObject *o = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), name);
+          double want_r = json_object_get_double_member (o, "aperture_r");
+          assert_metrics_close (name, m, o);
+          g_test_message ("%s aperture_r C %.9f numpy %.9f", name, m->aperture_r, want_r);
+          g_assert_cmpfloat (fabs (m->aperture_r - want_r), <=, 1e-6 + 1e-5 * fabs (want_r));
         }
     }
 
