@@ -630,14 +630,13 @@ wkp_model_from_state_dict (const WkpStateDict *sd, JsonObject *meta, const char 
         JsonNode *g = json_object_get_member (meta, "level_gain");
         if (g != NULL && !JSON_NODE_HOLDS_NULL (g))
           {
-            if (!JSON_NODE_HOLDS_VALUE (g) || (json_node_get_value_type (g) != G_TYPE_DOUBLE &&
-                                                json_node_get_value_type (g) != G_TYPE_INT64))
+            if (!wkp_json_node_is_number (g))
               {
                 g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: metadata level_gain must be a number",
                              name);
                 return NULL;
               }
-            m->level_gain = json_node_get_double (g);
+            m->level_gain = wkp_json_node_get_number (g);
           }
       }
     }

@@ -102,11 +102,7 @@ jdbl (JsonObject *o, const char *key, double def)
     return def;
   if (JSON_NODE_HOLDS_NULL (n))
     return NAN;
-  if (!JSON_NODE_HOLDS_VALUE (n))
-    return def;
-  if (json_node_get_value_type (n) == G_TYPE_INT64)
-    return (double) json_node_get_int (n);
-  return json_node_get_double (n);
+  return wkp_json_node_is_number (n) ? wkp_json_node_get_number (n) : def;
 }
 
 
@@ -199,10 +195,8 @@ read_double_array (JsonObject *o, const char *key, gssize n, double **out, gsize
       JsonNode *e = json_array_get_element (a, i);
       if (JSON_NODE_HOLDS_NULL (e))
         (*out)[i] = NAN;
-      else if (JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_INT64)
-        (*out)[i] = (double) json_node_get_int (e);
-      else if (JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_DOUBLE)
-        (*out)[i] = json_node_get_double (e);
+      else if (wkp_json_node_is_number (e))
+        (*out)[i] = wkp_json_node_get_number (e);
       else
         {
           g_clear_pointer (out, g_free);

@@ -459,13 +459,12 @@ get_level_gain (JsonObject *o, double *out, const char *file, GError **error)
   *out = 0.0;
   if (n == NULL)
     return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (n) ||
-      (json_node_get_value_type (n) != G_TYPE_DOUBLE && json_node_get_value_type (n) != G_TYPE_INT64))
+  if (!wkp_json_node_is_number (n))
     {
       g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: header field “level_gain” is not a number", file);
       return FALSE;
     }
-  *out = json_node_get_double (n);
+  *out = wkp_json_node_get_number (n);
   return TRUE;
 }
 
