@@ -1048,6 +1048,15 @@ test_overview (void)
   g_signal_emit_by_name (overview, "pan", (gint64) (10 * od));
   wkp_session_get_range (session, &os, &oe);
   g_assert_cmpint (oe, ==, od);
+  /* Ctrl+scroll zooms there as over the time views (anchored at the playhead) */
+  {
+    gint64 before = oe - os, anchor = wkp_session_get_position (session);
+    g_signal_emit_by_name (overview, "zoom", anchor, 0.5);
+    wkp_session_get_range (session, &os, &oe);
+    g_assert_cmpint (llabs ((oe - os) - before / 2), <=, 1);
+    g_object_get (overview, "range-start", &ts, NULL);
+    g_assert_cmpint (ts, ==, os);
+  }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -31,7 +31,7 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-enum { SIGNAL_PAN, N_SIGNALS };
+enum { SIGNAL_PAN, SIGNAL_ZOOM, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 void
@@ -119,9 +119,17 @@ static gboolean
 scroll (GtkEventControllerScroll *controller, double dx, double dy, WkpOverviewBar *self)
 {
   gint64 span = self->range_end - self->range_start;
+  GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
+  /* as over the time views: Ctrl zooms about the playhead (it used to pan
+   * here, and only here) ... */
+  if (mods & GDK_CONTROL_MASK)
+    {
+      g_signal_emit (self, signals[SIGNAL_ZOOM], 0, self->position, pow (1.25, dy));
+      return TRUE;
+    }
   if (dx == 0 && dy == 0)
     return FALSE;
-  /* as over the time views: a tenth of the view per step */
+  /* ... and otherwise a tenth of the view per step */
   g_signal_emit (self, signals[SIGNAL_PAN], 0, (gint64) ((dx + dy) * span / 10));
   return TRUE;
 }
@@ -241,6 +249,9 @@ wkp_overview_bar_class_init (WkpOverviewBarClass *klass)
   /* the same signal as WkpTimeView::pan: shift the view by a delta (us) */
   signals[SIGNAL_PAN] = g_signal_new ("pan", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                       NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
+  /* and as WkpTimeView::zoom: scale the view by a factor about an anchor (us) */
+  signals[SIGNAL_ZOOM] = g_signal_new ("zoom", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                       NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_DOUBLE);
 }
 
 static void

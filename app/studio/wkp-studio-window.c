@@ -684,13 +684,13 @@ on_view_select (WkpTimeView *view, gint64 start, gint64 end, WkpStudioWindow *se
 }
 
 static void
-on_view_zoom (WkpTimeView *view, gint64 anchor, double factor, WkpStudioWindow *self)
+on_view_zoom (GtkWidget *view, gint64 anchor, double factor, WkpStudioWindow *self)   /* a time view or the overview */
 {
   wkp_session_zoom (self->session, anchor, factor);
 }
 
 static void
-on_view_pan (WkpTimeView *view, gint64 delta, WkpStudioWindow *self)
+on_view_pan (GtkWidget *view, gint64 delta, WkpStudioWindow *self)   /* a time view or the overview */
 {
   wkp_session_pan (self->session, delta);
 }
@@ -708,14 +708,8 @@ bind_time_view (WkpStudioWindow *self, WkpTimeView *view)
   g_signal_connect (view, "pan", G_CALLBACK (on_view_pan), self);
 }
 
-static void
-on_overview_pan (WkpOverviewBar *bar, gint64 delta, WkpStudioWindow *self)
-{
-  wkp_session_pan (self->session, delta);
-}
-
 /* The overview shows the whole clip: the same properties as a time view, but
- * it only ever moves the view. */
+ * it only ever moves or zooms the view. */
 static void
 bind_overview (WkpStudioWindow *self)
 {
@@ -723,7 +717,8 @@ bind_overview (WkpStudioWindow *self)
                                  "duration" };
   for (guint i = 0; i < G_N_ELEMENTS (props); i++)
     g_object_bind_property (self->session, props[i], self->overview_bar, props[i], G_BINDING_SYNC_CREATE);
-  g_signal_connect (self->overview_bar, "pan", G_CALLBACK (on_overview_pan), self);
+  g_signal_connect (self->overview_bar, "pan", G_CALLBACK (on_view_pan), self);
+  g_signal_connect (self->overview_bar, "zoom", G_CALLBACK (on_view_zoom), self);
 }
 
 /* --- actions ---------------------------------------------------------------- */
