@@ -150,6 +150,19 @@ load_npz (WkpStateDict *sd, const char *path, GError **error)
           goto out;
         }
       got = zip_fread (zf, buf, st.size);
+      /* libzip compares the member's CRC-32 only once a read meets its end:
+       * without this second read a flipped byte converted silently */
+      if (got >= 0 && (zip_uint64_t) got == st.size)
+        {
+          char extra;
+          if (zip_fread (zf, &extra, 1) != 0)
+            {
+              g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: corrupt member (%s)", member,
+                           zip_file_strerror (zf));
+              zip_fclose (zf);
+              goto out;
+            }
+        }
       zip_fclose (zf);
       if (got < 0 || (zip_uint64_t) got != st.size)
         {

@@ -273,7 +273,38 @@ test_bad_inputs (void)
     g_assert_null (wkp_state_dict_load (z, &error));
     g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
     g_assert_nonnull (strstr (error->message, z));
+    g_clear_error (&error);
   }
+  /* a flipped byte in a member's data (numpy's stored, uncompressed .npz):
+   * the CRC-32 says so (it used to convert silently into wrong weights) */
+  if (wkp_test_python ("numpy") != NULL)
+    {
+      g_autofree char *z = g_build_filename (dir, "crc.npz", NULL);
+      g_autofree char *out = NULL, *raw = NULL;
+      const char *args[] = { z, NULL };
+      gsize len;
+      char *magic;
+      out = wkp_test_run_python ("npz_make.py", args);
+      {
+        g_autoptr(WkpStateDict) sd = wkp_state_dict_load (z, &error);   /* intact: fine */
+        g_assert_no_error (error);
+        g_assert_nonnull (wkp_state_dict_get (sd, "a"));
+      }
+      g_assert_true (g_file_get_contents (z, &raw, &len, NULL));
+      magic = NULL;
+      for (gsize i = 0; magic == NULL && i + 6 <= len; i++)
+        if (memcmp (raw + i, "\x93NUMPY", 6) == 0)
+          magic = raw + i;
+      g_assert_nonnull (magic);
+      g_assert_cmpuint (magic - raw + 200, <, len);
+      magic[200] ^= 0x40;   /* inside the 400 data bytes after the 128-byte header */
+      g_assert_true (g_file_set_contents (z, raw, len, NULL));
+      g_assert_null (wkp_state_dict_load (z, &error));
+      g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, "crc.npz:a.npy"));
+      g_assert_nonnull (strstr (error->message, "CRC"));
+    }
 }
 
 
