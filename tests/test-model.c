@@ -230,6 +230,21 @@ edit_offset (JsonObject *root)
   json_object_set_int_member (t, "offset", json_object_get_int_member (t, "offset") + 1000000000);
 }
 
+/* found by fuzzing: a tensor moved onto another's bytes loaded silently */
+static void
+edit_overlap (JsonObject *root)
+{
+  JsonObject *t = find_tensor (root, "head.weight");
+  json_object_set_int_member (t, "offset", json_object_get_int_member (find_tensor (root, "lstm.weight_ih_l0"), "offset"));
+}
+
+static void
+edit_twice (JsonObject *root)
+{
+  JsonArray *tensors = json_object_get_array_member (root, "tensors");
+  json_array_add_element (tensors, json_node_copy (json_array_get_element (tensors, 0)));
+}
+
 static void
 edit_nbytes (JsonObject *root)
 {
@@ -402,6 +417,16 @@ test_corrupt (void)
   {
     const char *f[] = { "head.weight", "past the end", NULL };
     rewrite_header (path, bad, edit_offset);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+  }
+  {
+    const char *f[] = { "lstm.weight_ih_l0", "head.weight", "overlap", NULL };
+    rewrite_header (path, bad, edit_overlap);
+    expect_load_error (bad, WKP_ERROR_INVALID, f);
+  }
+  {
+    const char *f[] = { "appears twice", NULL };
+    rewrite_header (path, bad, edit_twice);
     expect_load_error (bad, WKP_ERROR_INVALID, f);
   }
   {
