@@ -140,6 +140,11 @@ wkp_cli_convert (int argc, char **argv)
     }
   if (!wkp_check_output_path (output, &error))
     return wkp_cli_fail ("convert", error);
+  /* a model file named .safetensors would fool every reader of that format */
+  if (g_str_has_suffix (output, ".safetensors"))
+    return wkp_cli_fail ("convert", g_error_new (WKP_MODEL_ERROR, WKP_ERROR_UNSUPPORTED,
+                                                 "%s: convert reads safetensors but does not write them; write OUT.npz "
+                                                 "(numpy, torch) or a model file (OUT.wkpm)", output));
   if (!g_file_test (in, G_FILE_TEST_EXISTS))
     return wkp_cli_fail ("convert", g_error_new (WKP_IO_ERROR, WKP_ERROR_NOT_FOUND, "%s: no such file", in));
 

@@ -1,5 +1,6 @@
 /* The wav2kp CLI: probe and features, and bad input (one clear line on
  * stderr naming the file, exit code 2, no partial output). */
+#include "wkp-config.h"
 #include "wkp-io.h"
 #include "wkp-media.h"
 #include "wkp-npy.h"
@@ -225,6 +226,13 @@ test_option_errors (void)
   {
     const char *a[] = { "convert", npz, "-o", model, "--context", "-1", NULL };
     expect_bad_input (a, "--context", "must be >= 0", dir);
+  }
+  {
+    /* found by fuzzing: a model file came out under the .safetensors name */
+    g_autofree char *st = g_build_filename (dir, "out.safetensors", NULL);
+    g_autofree char *def = g_build_filename (WKP_SOURCE_DIR, "data", "default.wkpm", NULL);
+    const char *a[] = { "convert", def, "-o", st, NULL };
+    expect_bad_input (a, "out.safetensors", "does not write them", dir);
   }
   {
     /* as in train */
