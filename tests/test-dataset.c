@@ -569,7 +569,7 @@ read_bytes (const char *dir, const char *name)
  * shape): NAN, INFINITY or, in status.npy, a status code. Returns the file's
  * old content for restore_file(). */
 static GBytes *
-spoil_clip_array (const WkpDataset *ds, int index, WkpClipArray which, gint64 element, double value)
+spoil_clip_range (const WkpDataset *ds, int index, WkpClipArray which, gint64 element, gint64 count, double value)
 {
   g_autofree char *path = wkp_dataset_clip_path (ds, index, which);
   g_autoptr(GError) error = NULL;
@@ -579,16 +579,23 @@ spoil_clip_array (const WkpDataset *ds, int index, WkpClipArray which, gint64 el
   g_autofree guint8 *data = NULL;
 
   g_assert_no_error (error);
-  g_assert_cmpint (element, <, npy->n_elements);
+  g_assert_cmpint (element + count, <=, npy->n_elements);
   size = npy->n_elements * wkp_dtype_size (npy->dtype);
   data = g_memdup2 (npy->data, size);
-  if (npy->dtype == WKP_DTYPE_U8)
-    data[element] = (guint8) value;
-  else
-    ((float *) data)[element] = (float) value;
+  for (gint64 e = element; e < element + count; e++)
+    if (npy->dtype == WKP_DTYPE_U8)
+      data[e] = (guint8) value;
+    else
+      ((float *) data)[e] = (float) value;
   g_assert_true (wkp_npy_save (path, npy->dtype, npy->ndim, npy->shape, data, &error));
   g_assert_no_error (error);
   return old;
+}
+
+static GBytes *
+spoil_clip_array (const WkpDataset *ds, int index, WkpClipArray which, gint64 element, double value)
+{
+  return spoil_clip_range (ds, index, which, element, 1, value);
 }
 
 static void
@@ -791,16 +798,38 @@ test_prepare_real (void)
         g_assert_nonnull (strstr (err, "1 clip folder(s) damaged"));
         restore_file (path, old);
       }
-    /* landmarks and normalized landmarks may be NaN (no face) */
-    {
-      g_autofree char *path = wkp_dataset_clip_path (ds, i_clip, WKP_CLIP_ARRAY_NORMALIZED);
-      g_autoptr(GBytes) old = spoil_clip_array (ds, i_clip, WKP_CLIP_ARRAY_NORMALIZED, 40, NAN);
-      g_autofree char *out = NULL, *err = NULL;
-      g_assert_true (wkp_dataset_clip_verify (ds, i_clip, &error));
-      g_assert_no_error (error);
-      g_assert_cmpint (wkp_test_run_cli ((const char *[]) { "check", ds_dir, NULL }, &out, &err), ==, 0);
-      restore_file (path, old);
-    }
+    /* landmarks and normalized landmarks may be NaN (no face), a whole face
+     * at a time; a partly NaN face or a coordinate no face can have (found by
+     * fuzzing: 1e38 in the canonical frame) is damage, named by frame */
+    for (int k = 0; k < 2; k++)
+      {
+        WkpClipArray which = k == 0 ? WKP_CLIP_ARRAY_NORMALIZED : WKP_CLIP_ARRAY_LANDMARKS;
+        g_autofree char *path = wkp_dataset_clip_path (ds, i_clip, which);
+        g_autofree char *out = NULL, *err = NULL;
+        {
+          g_autoptr(GBytes) old = spoil_clip_range (ds, i_clip, which, 3 * 136, 136, NAN);
+          g_assert_true (wkp_dataset_clip_verify (ds, i_clip, &error));
+          g_assert_no_error (error);
+          g_assert_cmpint (wkp_test_run_cli ((const char *[]) { "check", ds_dir, NULL }, &out, &err), ==, 0);
+          restore_file (path, old);
+        }
+        {
+          struct { double value; const char *want; } spoils[] = {
+            { NAN, "frame 3 holds a partly missing face" },
+            { 1e38, k == 0 ? "frame 3 holds a coordinate beyond 100 inter-ocular distances"
+                           : "frame 3 holds a coordinate beyond a million pixels" },
+          };
+          for (guint j = 0; j < G_N_ELEMENTS (spoils); j++)
+            {
+              g_autoptr(GBytes) old = spoil_clip_array (ds, i_clip, which, 3 * 136 + 40, spoils[j].value);
+              g_assert_false (wkp_dataset_clip_verify (ds, i_clip, &error));
+              g_assert_nonnull (strstr (error->message, path));
+              g_assert_nonnull (strstr (error->message, spoils[j].want));
+              g_clear_error (&error);
+              restore_file (path, old);
+            }
+        }
+      }
   }
 
   /* splits: per speaker, every speaker in exactly one split */
