@@ -1186,6 +1186,8 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
         if (first != NULL)
           g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
                        "%s: no clip could be prepared (%d failed; first: %s)", src, n_failed, first);
+        else if (entries->len == 0)
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: no clip to prepare (no rows)", src);
         else
           g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
                        "%s: no video clip to prepare (only audio-only rows)", src);

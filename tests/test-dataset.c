@@ -1229,6 +1229,14 @@ test_kill_safety (void)
     g_assert_nonnull (strstr (e7, "no clip could be prepared"));
     g_assert_nonnull (strstr (e7, "missing.mp4: no such file"));
     g_assert_false (g_file_test (bad_ds, G_FILE_TEST_EXISTS));
+    /* a header and no rows: said as such (it said "only audio-only rows") */
+    {
+      g_autofree char *o8 = NULL, *e8 = NULL;
+      write_text (bad_csv, "video,speaker\n");
+      g_assert_cmpint (wkp_test_run_cli (args, &o8, &e8), ==, 2);
+      g_assert_nonnull (strstr (e8, "none.csv: no clip to prepare (no rows)"));
+      g_assert_false (g_file_test (bad_ds, G_FILE_TEST_EXISTS));
+    }
   }
   /* bad input: one line, exit 2 */
   {
