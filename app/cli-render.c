@@ -5,6 +5,7 @@
  * inner-lip aperture over time, with the audio. */
 #include "wkp-cli.h"
 #include "wkp-export.h"
+#include "wkp-face.h"
 #include "wkp-io.h"
 #include "wkp-landmarks.h"
 #include "wkp-media.h"
@@ -82,7 +83,8 @@ wkp_cli_render (int argc, char **argv)
     {
       gint64 want[] = { clip->n_frames, 68, 2 };
       pred_npy = wkp_npy_load (keypoints, &error);
-      if (pred_npy == NULL || !wkp_npy_check (pred_npy, keypoints, WKP_DTYPE_F32, 3, want, &error))
+      if (pred_npy == NULL || !wkp_npy_check (pred_npy, keypoints, WKP_DTYPE_F32, 3, want, &error)
+          || !wkp_face_track_check (pred_npy->data, clip->n_frames, TRUE, keypoints, &error))
         return wkp_cli_fail ("render", error);
     }
   else if (!no_predict)

@@ -2,6 +2,7 @@
  * splits, resampling and the audio/video offset estimate. The preparation
  * pipeline itself is in wkp-dataset-prepare.c. */
 #include "wkp-dataset-private.h"
+#include "wkp-face.h"
 #include "wkp-io.h"
 
 #include <libavutil/mem.h>
@@ -785,28 +786,14 @@ wkp_clip_array_check_values (const WkpNpy *npy, WkpClipArray which, const char *
     case WKP_CLIP_ARRAY_LANDMARKS:
     case WKP_CLIP_ARRAY_NORMALIZED:
       {
-        /* NaN = no face, but a whole face or none; the canonical frame has an
-         * inter-ocular distance of 1, pictures are far below a million pixels */
-        const float *d = npy->data;
-        const double limit = which == WKP_CLIP_ARRAY_NORMALIZED ? 100.0 : 1e6;
-        const int per = WKP_N_LANDMARKS * 2;
-        for (gint64 t = 0; t < npy->n_elements / per; t++)
+        g_autoptr(GError) local = NULL;
+        g_return_val_if_fail (npy->dtype == WKP_DTYPE_F32, FALSE);
+        if (!wkp_face_track_check (npy->data, npy->n_elements / (WKP_N_LANDMARKS * 2),
+                                   which == WKP_CLIP_ARRAY_NORMALIZED, path, &local))
           {
-            gboolean none = isnan (d[t * per]);
-            for (int i = 0; i < per; i++)
-              {
-                float v = d[t * per + i];
-                if (isnan (v) != none || (!none && !(fabs (v) <= limit)))
-                  {
-                    g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
-                                 "%s: frame %" G_GINT64_FORMAT " holds %s", path, t,
-                                 isnan (v) != none ? "a partly missing face (some coordinates NaN)"
-                                 : which == WKP_CLIP_ARRAY_NORMALIZED
-                                   ? "a coordinate beyond 100 inter-ocular distances of the canonical face"
-                                   : "a coordinate beyond a million pixels");
-                    return FALSE;
-                  }
-              }
+            /* in the dataset's domain, as every other damaged array */
+            g_set_error_literal (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, local->message);
+            return FALSE;
           }
       }
       break;

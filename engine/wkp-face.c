@@ -213,3 +213,28 @@ wkp_face_inner_aperture (const float *pts)
   double gap = (point_distance (pts, 61, 67) + point_distance (pts, 62, 66) + point_distance (pts, 63, 65)) / 3;
   return gap / iod;
 }
+
+gboolean
+wkp_face_track_check (const float *d, gint64 n_frames, gboolean canonical, const char *path, GError **error)
+{
+  const double limit = canonical ? 100.0 : 1e6;
+  const int per = WKP_N_LANDMARKS * 2;
+  for (gint64 t = 0; t < n_frames; t++)
+    {
+      gboolean none = isnan (d[t * per]);
+      for (int i = 0; i < per; i++)
+        {
+          float v = d[t * per + i];
+          if (isnan (v) != none || (!none && !(fabs (v) <= limit)))
+            {
+              g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID, "%s: frame %" G_GINT64_FORMAT " holds %s",
+                           path, t,
+                           isnan (v) != none ? "a partly missing face (some coordinates NaN)"
+                           : canonical ? "a coordinate beyond 100 inter-ocular distances of the canonical face"
+                                       : "a coordinate beyond a million pixels");
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}

@@ -42,6 +42,12 @@ WkpSimilarity wkp_similarity_invert (const WkpSimilarity *t);
 gboolean wkp_face_normalize     (const float *pixels, float *out, WkpSimilarity *transform,
                                  GError **error);
 
+/* Checks a track of @n_frames faces [68, 2]: each frame wholly NaN (no face)
+ * or finite and within bounds (@canonical: 100 inter-ocular distances of the
+ * canonical face; else a million pixels). The error names @path and the frame. */
+gboolean wkp_face_track_check   (const float *points, gint64 n_frames, gboolean canonical, const char *path,
+                                 GError **error);
+
 /* Distance between the outer eye corners 36 and 45. NaN if unknown. */
 double   wkp_face_interocular   (const float *pts);
 /* Inner-lip aperture: mean of |61-67|, |62-66|, |63-65| divided by the

@@ -166,6 +166,19 @@ test_bad_input (void)
     expect_bad_input (a, "--threads", "between 1 and 256", dir);
   }
   {
+    /* keypoints no face can have (found by fuzzing: 1e38 rendered with exit 0) */
+    g_autofree char *kp = g_build_filename (dir, "kp.npy", NULL);
+    g_autofree char *mp4 = g_build_filename (dir, "kp.mp4", NULL);
+    gint64 shape[3] = { 75, 68, 2 };   /* a GRID clip: 3 s at 25 fps */
+    g_autofree float *pts = g_new0 (float, 75 * 136);
+    const char *a[] = { "render", grid, "--keypoints", kp, "-o", mp4, NULL };
+    pts[5 * 136 + 7] = 1e38f;
+    g_assert_true (wkp_npy_save (kp, WKP_DTYPE_F32, 3, shape, pts, NULL));
+    expect_bad_input (a, "kp.npy: frame 5", "beyond 100 inter-ocular distances", dir);
+    g_assert_false (g_file_test (mp4, G_FILE_TEST_EXISTS));
+    g_unlink (kp);
+  }
+  {
     /* an empty sentence is refused before the output folder is made */
     g_autofree char *demo_dir = g_build_filename (dir, "demo", NULL);
     const char *a[] = { "demo", "--text", " ", "-o", demo_dir, NULL };
