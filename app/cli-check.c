@@ -24,6 +24,7 @@ wkp_cli_check (int argc, char **argv)
   gboolean all = FALSE;
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— alignment and quality checks of a prepared dataset");
   g_autoptr(WkpDataset) ds = NULL;
+  g_autoptr(GPtrArray) damage = NULL;
   GError *error = NULL;
   int n_flagged = 0, n_failed = 0, n_ok = 0, n_damaged = 0;
   int per_flag[4] = { 0 };
@@ -58,12 +59,15 @@ wkp_cli_check (int argc, char **argv)
   if (ds == NULL)
     return wkp_cli_fail ("check", error);
 
+  /* every clip's arrays are read once, for the JSON report and the table */
+  damage = wkp_dataset_verify_all (ds, &n_damaged);
+
   /* The JSON report is complete even for a damaged dataset (each damaged clip
    * says why), so it is written; the exit status is 2 either way, as for the
    * table. */
   if (json_out != NULL)
     {
-      g_autoptr(JsonNode) node = wkp_dataset_check_json (ds, &n_damaged);
+      g_autoptr(JsonNode) node = wkp_dataset_check_json (ds, damage);
       if (g_strcmp0 (json_out, "-") == 0)
         {
           g_autofree char *text = wkp_json_to_string (node, TRUE);
@@ -75,7 +79,6 @@ wkp_cli_check (int argc, char **argv)
           g_autoptr(GBytes) bytes = wkp_json_to_bytes (node);
           if (!wkp_write_file_atomic (json_out, bytes, &error))
             return wkp_cli_fail ("check", error);
-          n_damaged = 0;   /* counted again with the table */
         }
     }
 
@@ -89,12 +92,11 @@ wkp_cli_check (int argc, char **argv)
       gsize len = strlen (name);
       if (len > 58)
         name += len - 58;
-      g_autoptr(GError) damage = NULL;
-      if (c->status == WKP_CLIP_OK && !wkp_dataset_clip_verify (ds, i, &damage))
+      if (g_ptr_array_index (damage, i) != NULL)
         {
-          n_damaged++;
           printf ("%-58s %-22s %-5s %6s %5s %5s %5s %6s %6s  damaged: %s\n", name, c->speaker,
-                  wkp_split_to_string (c->split), "-", "-", "-", "-", "-", "-", damage->message);
+                  wkp_split_to_string (c->split), "-", "-", "-", "-", "-", "-",
+                  (const char *) g_ptr_array_index (damage, i));
           continue;
         }
       if (c->status == WKP_CLIP_OK)

@@ -1634,10 +1634,10 @@ wkp_dataset_list_sources (const char *src, GError **error)
 /* check                                                                     */
 
 JsonNode *
-wkp_dataset_check_json (const WkpDataset *ds, int *n_damaged)
+wkp_dataset_check_json (const WkpDataset *ds, GPtrArray *damage)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  int damaged_clips = 0;
+  g_return_val_if_fail (damage != NULL && damage->len == (guint) ds->n_clips, NULL);
   json_builder_begin_object (b);
   add_string (b, "dataset", ds->dir);
   json_builder_set_member_name (b, "clips");
@@ -1650,9 +1650,7 @@ wkp_dataset_check_json (const WkpDataset *ds, int *n_damaged)
       add_string (b, "speaker", c->speaker);
       add_string (b, "split", wkp_split_to_string (c->split));
       add_string (b, "status", wkp_clip_status_to_string (c->status));
-      g_autoptr(GError) damage = NULL;
-      gboolean damaged = c->status == WKP_CLIP_OK && !wkp_dataset_clip_verify (ds, i, &damage);
-      damaged_clips += damaged;
+      const char *damaged = g_ptr_array_index (damage, i);
       if (c->status == WKP_CLIP_OK)
         {
           add_int (b, "offset_frames", c->offset_frames);
@@ -1684,14 +1682,33 @@ wkp_dataset_check_json (const WkpDataset *ds, int *n_damaged)
       if (c->error)
         add_string (b, "error", c->error);
       else if (damaged)
-        add_string (b, "error", damage->message);
+        add_string (b, "error", damaged);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
   json_builder_end_object (b);
-  if (n_damaged != NULL)
-    *n_damaged = damaged_clips;
   return json_builder_get_root (b);
+}
+
+GPtrArray *
+wkp_dataset_verify_all (const WkpDataset *ds, int *n_damaged)
+{
+  GPtrArray *damage = g_ptr_array_new_full (ds->n_clips, g_free);
+  int n = 0;
+  for (int i = 0; i < ds->n_clips; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      if (ds->clips[i].clip.status == WKP_CLIP_OK && !wkp_dataset_clip_verify (ds, i, &error))
+        {
+          g_ptr_array_add (damage, g_strdup (error->message));
+          n++;
+        }
+      else
+        g_ptr_array_add (damage, NULL);
+    }
+  if (n_damaged != NULL)
+    *n_damaged = n;
+  return damage;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -322,10 +322,13 @@ gboolean wkp_dataset_prepare (const char *src, const char *out, const WkpPrepare
 WkpSplit *wkp_dataset_assign_splits (const char * const *speakers, const gint64 *frames, int n,
                                      const WkpPrepareParams *params);
 
+/* wkp_dataset_clip_verify() of every OK clip: one entry per clip, the error
+ * message of a damaged clip, else NULL; @n_damaged (may be NULL) counts them. */
+GPtrArray *wkp_dataset_verify_all (const WkpDataset *ds, int *n_damaged);
+
 /* For `wav2kp check --json`: every clip with name, speaker, split, status,
- * offset, confidence, gain and flags; an OK clip whose arrays fail
- * wkp_dataset_clip_verify() gets the flag "damaged" and the error;
- * @n_damaged (may be NULL) receives how many did. */
-JsonNode *wkp_dataset_check_json (const WkpDataset *ds, int *n_damaged);
+ * offset, confidence, gain and flags; a clip with a @damage message (from
+ * wkp_dataset_verify_all()) gets the flag "damaged" and the message. */
+JsonNode *wkp_dataset_check_json (const WkpDataset *ds, GPtrArray *damage);
 
 G_END_DECLS
