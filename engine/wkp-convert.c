@@ -216,6 +216,7 @@ load_safetensors (WkpStateDict *sd, const char *path, GBytes *file, GError **err
   g_autoptr(GError) local = NULL;
   JsonObject *root;
   g_autoptr(GList) members = NULL;
+  g_autoptr(GArray) used = g_array_new (FALSE, FALSE, sizeof (WkpExtent));
   gsize data_start, data_size;
 
   if (size < 8)
@@ -342,9 +343,21 @@ load_safetensors (WkpStateDict *sd, const char *path, GBytes *file, GError **err
                 }
             }
         }
+      if (count > 0)
+        g_array_append_val (used, ((WkpExtent) { begin, end, name }));
       if (!add_tensor (sd, t, path, error))
         return FALSE;
     }
+  /* the format requires disjoint tensors: shared bytes are a damaged or forged header */
+  {
+    const WkpExtent *a = NULL, *b = wkp_extents_find_overlap (used, &a);
+    if (b != NULL)
+      {
+        g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: tensors %s and %s overlap in the file", path,
+                     a->name, b->name);
+        return FALSE;
+      }
+  }
   return TRUE;
 }
 

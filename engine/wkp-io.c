@@ -585,3 +585,23 @@ wkp_json_get_string (JsonObject *o, const char *key)
     return NULL;
   return json_node_get_string (n);
 }
+
+static gint
+extent_cmp (gconstpointer a, gconstpointer b)
+{
+  gint64 x = ((const WkpExtent *) a)->begin, y = ((const WkpExtent *) b)->begin;
+  return x < y ? -1 : x > y;
+}
+
+const WkpExtent *
+wkp_extents_find_overlap (GArray *extents, const WkpExtent **before)
+{
+  g_array_sort (extents, extent_cmp);
+  for (guint k = 1; k < extents->len; k++)
+    if (g_array_index (extents, WkpExtent, k).begin < g_array_index (extents, WkpExtent, k - 1).end)
+      {
+        *before = &g_array_index (extents, WkpExtent, k - 1);
+        return &g_array_index (extents, WkpExtent, k);
+      }
+  return NULL;
+}

@@ -71,6 +71,15 @@ GBytes    *wkp_json_to_bytes     (JsonNode *node);
 gboolean   wkp_json_node_is_number  (JsonNode *node);        /* an integer or a real */
 gboolean   wkp_json_node_is_integer (JsonNode *node, gint64 min, gint64 max);
 double     wkp_json_node_get_number (JsonNode *node);        /* of a number node */
+/* Byte ranges of named blocks in a file (tensors): wkp_extents_find_overlap()
+ * sorts @extents (WkpExtent) and returns the first block that begins inside
+ * the one before it (*@before), or NULL when they are disjoint. */
+typedef struct {
+  gint64      begin, end;
+  const char *name;
+} WkpExtent;
+const WkpExtent *wkp_extents_find_overlap (GArray *extents, const WkpExtent **before);
+
 /* The string member @key of @o; NULL when absent or not a string. */
 const char *wkp_json_get_string     (JsonObject *o, const char *key);
 

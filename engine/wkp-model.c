@@ -674,18 +674,6 @@ wkp_model_save (const WkpModel *model, const char *path, GError **error)
 
 /* --- load ------------------------------------------------------------------------------ */
 
-typedef struct {
-  gint64      begin, end;   /* bytes of the data section */
-  const char *name;
-} Extent;
-
-static gint
-extent_cmp (gconstpointer a, gconstpointer b)
-{
-  gint64 x = ((const Extent *) a)->begin, y = ((const Extent *) b)->begin;
-  return x < y ? -1 : x > y;
-}
-
 WkpModel *
 wkp_model_load (const char *path, GError **error)
 {
@@ -787,7 +775,7 @@ wkp_model_load (const char *path, GError **error)
 
   /* the tensor table: every entry checked before any pointer is formed */
   specs = model_specs (m);
-  g_autoptr(GArray) used = g_array_new (FALSE, FALSE, sizeof (Extent));
+  g_autoptr(GArray) used = g_array_new (FALSE, FALSE, sizeof (WkpExtent));
   for (guint i = 0; i < json_array_get_length (tensors); i++)
     {
       JsonNode *tn = json_array_get_element (tensors, i);
@@ -908,17 +896,18 @@ wkp_model_load (const char *path, GError **error)
         }
       *spec->slot = (float *) (data + data_start + offset);
       if (nbytes > 0)
-        g_array_append_val (used, ((Extent) { offset, offset + nbytes, name }));
+        g_array_append_val (used, ((WkpExtent) { offset, offset + nbytes, name }));
     }
   /* two tensors sharing bytes would each read the other's weights */
-  g_array_sort (used, extent_cmp);
-  for (guint k = 1; k < used->len; k++)
-    if (g_array_index (used, Extent, k).begin < g_array_index (used, Extent, k - 1).end)
+  {
+    const WkpExtent *a = NULL, *b = wkp_extents_find_overlap (used, &a);
+    if (b != NULL)
       {
         g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: tensors %s and %s overlap in the file", path,
-                     g_array_index (used, Extent, k - 1).name, g_array_index (used, Extent, k).name);
+                     a->name, b->name);
         return NULL;
       }
+  }
   for (guint k = 0; k < specs->len; k++)
     if (*g_array_index (specs, Spec, k).slot == NULL)
       {

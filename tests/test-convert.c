@@ -242,6 +242,13 @@ test_bad_inputs (void)
   g_assert_null (wkp_state_dict_load (p, &error));
   g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
   g_clear_error (&error);
+  /* two tensors on the same bytes (found by fuzzing: accepted) */
+  write_st (p, "{\"a\": {\"dtype\": \"F32\", \"shape\": [8], \"data_offsets\": [0, 32]},"
+               " \"b\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [16, 32]}}", data, 64);
+  g_assert_null (wkp_state_dict_load (p, &error));
+  g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "tensors a and b overlap"));
+  g_clear_error (&error);
   /* unknown dtype */
   write_st (p, "{\"a\": {\"dtype\": \"I8\", \"shape\": [4], \"data_offsets\": [0, 4]}}", data, 4);
   g_assert_null (wkp_state_dict_load (p, &error));
