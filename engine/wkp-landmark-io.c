@@ -163,11 +163,7 @@ read_sidecar (JsonObject *o, const char *json_path, WkpLandmarkTrack *track, GEr
         }
       *(k == 0 ? &track->width : &track->height) = (int) json_node_get_int (n);
     }
-  {
-    JsonNode *n = json_object_get_member (o, "source");
-    if (n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
-      track->source = g_strdup (json_node_get_string (n));
-  }
+  track->source = g_strdup (wkp_json_get_string (o, "source"));
   if (json_object_has_member (o, "settings") && !json_object_get_null_member (o, "settings"))
     track->settings = json_node_copy (json_object_get_member (o, "settings"));
   return TRUE;
