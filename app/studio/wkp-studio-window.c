@@ -222,6 +222,13 @@ set_unplayable (WkpStudioWindow *self, gboolean unplayable)
   update_playback_actions (self);
 }
 
+static void
+set_status (WkpStudioWindow *self, const char *text)
+{
+  gtk_label_set_text (self->status_label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), text);
+}
+
 /* A playback error arrives while the analyses still run; "Ready" at their
  * end must not hide it, or Play is greyed out without a word. */
 static void
@@ -229,8 +236,7 @@ set_playback_error (WkpStudioWindow *self, const char *message)
 {
   g_free (self->playback_error);
   self->playback_error = g_strdup_printf (_("Playback failed: %s"), message);
-  gtk_label_set_text (self->status_label, self->playback_error);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), self->playback_error);
+  set_status (self, self->playback_error);
   set_unplayable (self, TRUE);
 }
 
@@ -373,10 +379,7 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
   if (cancelled)
     gtk_label_set_text (self->status_label, _("Cancelled"));
   else if (clip != NULL && clip->errors == NULL)
-    {
-      gtk_label_set_text (self->status_label, ready_text (self));
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), self->playback_error);
-    }
+    set_status (self, ready_text (self));
   g_signal_handlers_disconnect_by_data (job, self);   /* a pending progress idle may still fire */
   if (job == self->job)
     {
@@ -882,13 +885,6 @@ export_tick (gpointer user_data)
   WkpStudioWindow *self = user_data;
   gtk_progress_bar_set_fraction (self->progress_bar, g_atomic_int_get (&self->export_permille) / 1000.0);
   return G_SOURCE_CONTINUE;
-}
-
-static void
-set_status (WkpStudioWindow *self, const char *text)
-{
-  gtk_label_set_text (self->status_label, text);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), text);
 }
 
 static void
