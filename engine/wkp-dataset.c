@@ -82,30 +82,88 @@ compare_strings (gconstpointer a, gconstpointer b)
 /* ------------------------------------------------------------------------ */
 /* JSON helpers                                                              */
 
-static gint64
-jint (JsonObject *o, const char *key, gint64 def)
+/* Reads optional members of one JSON object: a member that is absent gives
+ * the default, one of the wrong type records an error naming the file
+ * (@name), the object (@what) and the member, and reading goes on, so that a
+ * record is checked once at its end (`r.error == NULL`) instead of at every
+ * member. Only the first error is kept. */
+typedef struct {
+  const char *name;
+  const char *what;
+  GError    **error;
+  gboolean    failed;
+} JRead;
+
+static void
+jread_fail (JRead *r, const char *key, const char *type)
+{
+  if (!r->failed && r->what != NULL)
+    g_set_error (r->error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: %s: “%s” is not %s", r->name, r->what, key,
+                 type);
+  else if (!r->failed)
+    g_set_error (r->error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: “%s” is not %s", r->name, key, type);
+  r->failed = TRUE;
+}
+
+static gboolean
+jbool (JRead *r, JsonObject *o, const char *key, gboolean def)
 {
   JsonNode *n = json_object_get_member (o, key);
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n))
+  if (n == NULL)
     return def;
-  if (json_node_get_value_type (n) == G_TYPE_DOUBLE)
-    return (gint64) json_node_get_double (n);
-  if (json_node_get_value_type (n) == G_TYPE_BOOLEAN)
-    return json_node_get_boolean (n);
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+    {
+      jread_fail (r, key, "true or false");
+      return def;
+    }
+  return json_node_get_boolean (n);
+}
+
+static gint64
+jint (JRead *r, JsonObject *o, const char *key, gint64 def)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  if (n == NULL)
+    return def;
+  if (!wkp_json_node_is_integer (n, G_MININT64, G_MAXINT64))
+    {
+      jread_fail (r, key, "an integer");
+      return def;
+    }
   return json_node_get_int (n);
 }
 
+/* a number; null reads as NaN (how non-finite values are written) */
 static double
-jdbl (JsonObject *o, const char *key, double def)
+jdbl (JRead *r, JsonObject *o, const char *key, double def)
 {
   JsonNode *n = json_object_get_member (o, key);
   if (n == NULL)
     return def;
   if (JSON_NODE_HOLDS_NULL (n))
     return NAN;
-  return wkp_json_node_is_number (n) ? wkp_json_node_get_number (n) : def;
+  if (!wkp_json_node_is_number (n))
+    {
+      jread_fail (r, key, "a number");
+      return def;
+    }
+  return wkp_json_node_get_number (n);
 }
 
+/* a string; null reads as NULL (how a missing value is written) */
+static const char *
+jstr (JRead *r, JsonObject *o, const char *key)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return NULL;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    {
+      jread_fail (r, key, "a string");
+      return NULL;
+    }
+  return json_node_get_string (n);
+}
 
 static void
 add_double (JsonBuilder *b, const char *key, double v)
@@ -248,12 +306,15 @@ wkp_landmark_params_from_json (JsonNode *node, WkpLandmarkParams *p, GError **er
       return FALSE;
     }
   o = json_node_get_object (node);
-  p->detect_every = (int) jint (o, "detect_every", p->detect_every);
-  p->tracking = jint (o, "tracking", p->tracking) != 0;
-  p->max_detect_width = (int) jint (o, "max_detect_width", p->max_detect_width);
-  p->min_face_px = (int) jint (o, "min_face_px", p->min_face_px);
-  p->smooth = jint (o, "smooth", p->smooth) != 0;
-  return TRUE;
+  {
+    JRead r = { "landmark params", NULL, error, FALSE };
+    p->detect_every = (int) jint (&r, o, "detect_every", p->detect_every);
+    p->tracking = jbool (&r, o, "tracking", p->tracking);
+    p->max_detect_width = (int) jint (&r, o, "max_detect_width", p->max_detect_width);
+    p->min_face_px = (int) jint (&r, o, "min_face_px", p->min_face_px);
+    p->smooth = jbool (&r, o, "smooth", p->smooth);
+    return !r.failed;
+  }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -337,6 +398,8 @@ wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name,
   JsonObject *o;
   const char *s;
   JsonNode *flags;
+  g_autofree char *what = NULL;
+  JRead r = { name, NULL, error, FALSE };
 
   memset (rec, 0, sizeof *rec);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
@@ -351,14 +414,25 @@ wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name,
       return FALSE;
     }
   c->name = g_strdup (wkp_json_get_string (o, "name"));
-  c->id = g_strdup (wkp_json_get_string (o, "id"));
   c->speaker = g_strdup (wkp_json_get_string (o, "speaker"));
-  c->error = g_strdup (wkp_json_get_string (o, "error"));
-  c->video_path = g_strdup (wkp_json_get_string (o, "video"));
-  c->audio_path = g_strdup (wkp_json_get_string (o, "audio"));
-  rec->key = g_strdup (wkp_json_get_string (o, "key"));
-  rec->landmark_key = g_strdup (wkp_json_get_string (o, "landmark_key"));
-  if (!wkp_split_from_string (wkp_json_get_string (o, "split"), &c->split))
+  what = g_strdup_printf ("clip “%s”", c->name);
+  r.what = what;
+  c->id = g_strdup (jstr (&r, o, "id"));
+  c->error = g_strdup (jstr (&r, o, "error"));
+  c->video_path = g_strdup (jstr (&r, o, "video"));
+  c->audio_path = g_strdup (jstr (&r, o, "audio"));
+  rec->key = g_strdup (jstr (&r, o, "key"));
+  rec->landmark_key = g_strdup (jstr (&r, o, "landmark_key"));
+  s = jstr (&r, o, "split");
+  if (r.failed || (s != NULL && !wkp_split_from_string (s, &c->split)))
+    {
+      if (!r.failed)
+        g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: clip “%s” has an unknown split “%s”", name,
+                     c->name, s);
+      wkp_clip_record_clear (rec);
+      return FALSE;
+    }
+  if (s == NULL)
     c->split = WKP_SPLIT_NONE;
   s = wkp_json_get_string (o, "status");
   if (g_strcmp0 (s, "ok") == 0)
@@ -388,24 +462,30 @@ wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name,
       wkp_clip_record_clear (rec);
       return FALSE;
     }
-  c->n_frames = jint (o, "n_frames", -1);
-  c->n_feature_frames = jint (o, "n_feature_frames", -1);
-  c->n_samples = jint (o, "n_samples", -1);
-  c->width = (int) jint (o, "width", 0);
-  c->height = (int) jint (o, "height", 0);
-  c->n_face_frames = jint (o, "n_face_frames", 0);
-  c->face_rate = jdbl (o, "face_rate", 0);
-  c->audio_seconds = jdbl (o, "audio_seconds", 0);
-  c->video_seconds = jdbl (o, "video_seconds", 0);
-  c->offset_frames = (int) jint (o, "offset_frames", 0);
-  c->offset_confidence = jdbl (o, "offset_confidence", NAN);
-  c->offset_peak_r = jdbl (o, "offset_peak_r", NAN);
-  c->offset_gain = jdbl (o, "offset_gain", NAN);
-  c->offset_applied = (int) jint (o, "offset_applied", 0);
-  rec->feature_dim = (int) jint (o, "feature_dim", -1);
+  c->n_frames = jint (&r, o, "n_frames", -1);
+  c->n_feature_frames = jint (&r, o, "n_feature_frames", -1);
+  c->n_samples = jint (&r, o, "n_samples", -1);
+  c->width = (int) CLAMP (jint (&r, o, "width", 0), -1, G_MAXINT);
+  c->height = (int) CLAMP (jint (&r, o, "height", 0), -1, G_MAXINT);
+  c->n_face_frames = jint (&r, o, "n_face_frames", 0);
+  c->face_rate = jdbl (&r, o, "face_rate", 0);
+  c->audio_seconds = jdbl (&r, o, "audio_seconds", 0);
+  c->video_seconds = jdbl (&r, o, "video_seconds", 0);
+  c->offset_frames = (int) jint (&r, o, "offset_frames", 0);
+  c->offset_confidence = jdbl (&r, o, "offset_confidence", NAN);
+  c->offset_peak_r = jdbl (&r, o, "offset_peak_r", NAN);
+  c->offset_gain = jdbl (&r, o, "offset_gain", NAN);
+  c->offset_applied = (int) jint (&r, o, "offset_applied", 0);
+  rec->feature_dim = (int) jint (&r, o, "feature_dim", -1);
+  if (r.failed)
+    {
+      wkp_clip_record_clear (rec);
+      return FALSE;
+    }
   /* (a day at 1000 fps / 192 kHz bounds what a clip can be: larger counts
    * are corruption, and would be allocated before the arrays are checked) */
   if (c->n_frames < 0 || c->n_feature_frames < 0 || c->n_samples < 0 || rec->feature_dim <= 0
+      || c->width < 0 || c->width > 100000 || c->height < 0 || c->height > 100000
       || rec->feature_dim > 100000 || c->n_frames > 86400000 || c->n_feature_frames > 86400000
       || c->n_samples > G_GINT64_CONSTANT (16588800000))
     {
@@ -414,18 +494,28 @@ wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name,
       wkp_clip_record_clear (rec);
       return FALSE;
     }
+  /* flags this build does not know are ignored (a newer writer's) */
   flags = json_object_get_member (o, "flags");
-  if (flags != NULL && JSON_NODE_HOLDS_ARRAY (flags))
+  if (flags != NULL && !JSON_NODE_HOLDS_NULL (flags))
     {
-      JsonArray *a = json_node_get_array (flags);
-      for (guint i = 0; i < json_array_get_length (a); i++)
+      JsonArray *a = JSON_NODE_HOLDS_ARRAY (flags) ? json_node_get_array (flags) : NULL;
+      for (guint i = 0; a != NULL && i < json_array_get_length (a); i++)
         {
           JsonNode *fn = json_array_get_element (a, i);
           const char *f = JSON_NODE_HOLDS_VALUE (fn) && json_node_get_value_type (fn) == G_TYPE_STRING
                             ? json_node_get_string (fn) : NULL;
-          for (guint k = 0; k < G_N_ELEMENTS (flag_names); k++)
-            if (g_strcmp0 (f, flag_names[k]) == 0)
+          if (f == NULL)
+            a = NULL;
+          for (guint k = 0; f != NULL && k < G_N_ELEMENTS (flag_names); k++)
+            if (strcmp (f, flag_names[k]) == 0)
               c->flags |= 1u << k;
+        }
+      if (a == NULL)
+        {
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: clip “%s”: “flags” is not an array of strings",
+                       name, c->name);
+          wkp_clip_record_clear (rec);
+          return FALSE;
         }
     }
   {
@@ -547,13 +637,19 @@ wkp_dataset_open (const char *path, GError **error)
   root = json_node_get_object (ds->manifest);
   if (g_strcmp0 (wkp_json_get_string (root, "format"), "wav2kp-dataset") != 0)
     goto invalid;
-  if (jint (root, "version", -1) != WKP_DATASET_FORMAT_VERSION)
-    {
-      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_UNSUPPORTED,
-                   "%s: dataset format version %" G_GINT64_FORMAT " is not supported (this build reads %d); "
-                   "prepare it again", manifest_path, jint (root, "version", -1), WKP_DATASET_FORMAT_VERSION);
+  {
+    JRead r = { manifest_path, "manifest", error, FALSE };
+    gint64 version = jint (&r, root, "version", -1);
+    if (r.failed)
       return NULL;
-    }
+    if (version != WKP_DATASET_FORMAT_VERSION)
+      {
+        g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_UNSUPPORTED,
+                     "%s: dataset format version %" G_GINT64_FORMAT " is not supported (this build reads %d); "
+                     "prepare it again", manifest_path, version, WKP_DATASET_FORMAT_VERSION);
+        return NULL;
+      }
+  }
   if (!json_object_has_member (root, "params") || !JSON_NODE_HOLDS_OBJECT (json_object_get_member (root, "params")))
     goto invalid;
   params = json_object_get_object_member (root, "params");

@@ -947,23 +947,49 @@ test_prepare_real (void)
     }
   }
 
-  /* an implausible frame count in the manifest is refused on open, before
-   * anything is allocated from it (10^12 frames used to abort evaluate) */
+  /* a manifest edited by hand is refused on open, naming the file and the
+   * member: an implausible frame count before anything is allocated from it
+   * (10^12 frames used to abort evaluate), and every member of the wrong
+   * type (they used to read as their default) */
   {
+    static const struct { const char *pattern, *replacement, *message; } edits[] = {
+      { "\"n_frames\" *: *[0-9]+", "\"n_frames\" : 1000000000000", "plausible" },
+      { "\"n_frames\" *: *[0-9]+", "\"n_frames\" : \"75\"", "“n_frames” is not an integer" },
+      { "\"n_samples\" *: *[0-9]+", "\"n_samples\" : 4.5e4", "“n_samples” is not an integer" },
+      { "\"face_rate\" *: *[0-9.]+", "\"face_rate\" : \"1\"", "“face_rate” is not a number" },
+      { "\"video\" *: *\"[^\"]*\"", "\"video\" : 5", "“video” is not a string" },
+      { "\"split\" *: *\"[a-z]+\"", "\"split\" : \"holdout\"", "unknown split “holdout”" },
+      { "\"flags\" *: *\\[[^]]*\\]", "\"flags\" : \"none\"", "“flags” is not an array of strings" },
+      { "\"tracking\" *: *(true|false)", "\"tracking\" : 1", "“tracking” is not true or false" },
+      { "\"width\" *: *[0-9]+", "\"width\" : 5000000000", "plausible" },
+      { "\"version\" *: *1", "\"version\" : \"1\"", "“version” is not an integer" },
+    };
     g_autofree char *manifest = g_build_filename (ds_dir, "dataset.json", NULL);
-    g_autofree char *text = NULL, *bad = NULL;
-    g_autoptr(GRegex) re = g_regex_new ("\"n_frames\" *: *[0-9]+", 0, 0, NULL);
-    g_autoptr(WkpDataset) broken = NULL;
+    g_autofree char *text = NULL;
     g_assert_true (g_file_get_contents (manifest, &text, NULL, NULL));
-    bad = g_regex_replace_literal (re, text, -1, 0, "\"n_frames\" : 1000000000000", G_REGEX_MATCH_DEFAULT, NULL);
-    g_assert_cmpstr (bad, !=, text);
-    g_assert_true (g_file_set_contents (manifest, bad, -1, NULL));
-    broken = wkp_dataset_open (ds_dir, &error);
-    g_assert_null (broken);
-    g_assert_nonnull (error);
-    g_assert_nonnull (strstr (error->message, "plausible"));
-    g_clear_error (&error);
+    for (guint k = 0; k < G_N_ELEMENTS (edits); k++)
+      {
+        g_autoptr(GRegex) re = g_regex_new (edits[k].pattern, 0, 0, NULL);
+        g_autofree char *bad = NULL;
+        g_autoptr(WkpDataset) broken = NULL;
+        g_assert_nonnull (re);
+        bad = g_regex_replace (re, text, -1, 0, edits[k].replacement, G_REGEX_MATCH_DEFAULT, NULL);
+        g_assert_cmpstr (bad, !=, text);
+        g_assert_true (g_file_set_contents (manifest, bad, -1, NULL));
+        broken = wkp_dataset_open (ds_dir, &error);
+        g_assert_null (broken);
+        g_assert_nonnull (error);
+        g_test_message ("%s -> %s", edits[k].replacement, error->message);
+        g_assert_nonnull (strstr (error->message, edits[k].message));
+        g_assert_nonnull (strstr (error->message, "dataset.json"));
+        g_clear_error (&error);
+      }
     g_assert_true (g_file_set_contents (manifest, text, -1, NULL));
+    {
+      g_autoptr(WkpDataset) restored = wkp_dataset_open (ds_dir, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (restored);
+    }
   }
 }
 
