@@ -424,6 +424,7 @@ load_csv (const char *path, WkpRational fps, GError **error)
 
   g_autoptr(GArray) pts = g_array_new (FALSE, FALSE, sizeof (float));
   g_autoptr(GByteArray) st = g_byte_array_new ();
+  g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (gint64));   /* frame index of each row */
   gint64 first_frame = 0, last_index = -1;
   double first_face = NAN, t_first = NAN, t_last = NAN;
   gint64 idx_first = -1, idx_last = -1;
@@ -483,16 +484,6 @@ load_csv (const char *path, WkpRational fps, GError **error)
               return NULL;
             }
         }
-      /* frames skipped by the file are missing */
-      for (gint64 k = last_index + 1; k < index; k++)
-        {
-          float nanv[N2];
-          guint8 miss = WKP_FACE_MISSING;
-          for (int i = 0; i < N2; i++)
-            nanv[i] = NAN;
-          g_array_append_vals (pts, nanv, N2);
-          g_byte_array_append (st, &miss, 1);
-        }
       float p[N2];
       guint8 s = WKP_FACE_DETECTED;
       for (int i = 0; i < WKP_N_LANDMARKS; i++)
@@ -536,6 +527,7 @@ load_csv (const char *path, WkpRational fps, GError **error)
       sanitize_frame (p, &s);
       g_array_append_vals (pts, p, N2);
       g_byte_array_append (st, &s, 1);
+      g_array_append_val (rows, index);
       last_index = index;
     }
 
@@ -548,9 +540,15 @@ load_csv (const char *path, WkpRational fps, GError **error)
   if (!wkp_rational_is_valid (rate) && idx_first >= 0)
     rate = fps_from_timestamps (t_first, idx_first, t_last, idx_last);
   gint64 n = last_index + 1;
+  /* only the rows read are kept while parsing; the frames the file skips
+   * stay missing (NaN) in the track */
   WkpLandmarkTrack *track = wkp_landmark_track_new (n, fps_or_default (rate));
-  memcpy (track->points, pts->data, sizeof (float) * n * N2);
-  memcpy (track->status, st->data, n);
+  for (guint r = 0; r < rows->len; r++)
+    {
+      gint64 k = g_array_index (rows, gint64, r);
+      memcpy (track->points + k * N2, (const float *) pts->data + (gsize) r * N2, sizeof (float) * N2);
+      track->status[k] = st->data[r];
+    }
   track->source = g_strdup (path);
   return track;
 }

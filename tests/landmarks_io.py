@@ -2,7 +2,7 @@
 
   write-fa OUT3.npy OUT2.npy        face-alignment style arrays (float64 [T,68,3], float32 [T,68,2])
   write-openface OUT.csv            OpenFace 2.0 style CSV (spaces after commas, extra columns,
-                                    frames from 1, a second face, one failed frame) + OUT.csv.npy truth
+                                    frames from 1, a second face, one failed and one skipped frame) + OUT.csv.npy truth
   read-ours OUT.npy                 prints shapes/dtypes of OUT.npy and OUT.status.npy, sum of finite x
   csv-to-npy IN.csv OUT.npy         our exported CSV read with the csv module -> float32 [T,68,2]
 """
@@ -23,13 +23,15 @@ if cmd == "write-fa":
     np.save(sys.argv[2] + ".truth.npy", a[:, :, :2].astype(np.float32))
     np.save(sys.argv[3] + ".truth.npy", b)
 elif cmd == "write-openface":
-    n = 5
+    n = 7
     pts = rng.uniform(10, 500, size=(n, 68, 2)).astype(np.float32)
     names = ["frame", "face_id", "timestamp", "confidence", "success", "gaze_0_x"]
     names += ["x_%d" % i for i in range(68)] + ["y_%d" % i for i in range(68)]
     names += ["X_%d" % i for i in range(68)] + ["AU01_r"]
     rows = []
     for f in range(n):
+        if f == 5:   # a frame the file skips (no row): missing, like a failed one
+            continue
         success = 0 if f == 3 else 1
         row = [f + 1, 0, f / 30.0, 0.98, success, 0.1]
         row += ["%.3f" % v for v in pts[f, :, 0]] + ["%.3f" % v for v in pts[f, :, 1]]
@@ -46,6 +48,7 @@ elif cmd == "write-openface":
             fh.write(", ".join(str(v) for v in row) + "\n")
     truth = np.round(pts.astype(np.float64), 3).astype(np.float32)
     truth[3] = np.nan
+    truth[5] = np.nan
     np.save(sys.argv[2] + ".npy", truth)
 elif cmd == "read-ours":
     p = np.load(sys.argv[2])
