@@ -205,15 +205,18 @@ test_aperture_label_step (void)
 }
 
 /* The overview's thumb: the visible range within the whole clip, at least
- * a few pixels wide, always inside the bar. */
+ * a few pixels wide, always inside the bar, and none while the whole clip is
+ * in view (nothing to scroll). */
 static void
 test_overview_thumb (void)
 {
   double x = -1, w = -1;
-  /* the whole clip in view: the whole bar */
-  g_assert_true (wkp_overview_thumb (10000000, 0, 10000000, 500, 8, &x, &w));
+  /* the whole clip in view: no thumb */
+  g_assert_false (wkp_overview_thumb (10000000, 0, 10000000, 500, 8, &x, &w));
+  /* all but its last 10 ms: the thumb fills the bar but that */
+  g_assert_true (wkp_overview_thumb (10000000, 0, 9990000, 500, 8, &x, &w));
   g_assert_cmpfloat (x, ==, 0);
-  g_assert_cmpfloat (w, ==, 500);
+  g_assert_cmpfloat_with_epsilon (w, 499.5, 1e-9);
   /* 2 s .. 4 s of 10 s over 500 px */
   g_assert_true (wkp_overview_thumb (10000000, 2000000, 4000000, 500, 8, &x, &w));
   g_assert_cmpfloat_with_epsilon (x, 100, 1e-9);
@@ -226,10 +229,8 @@ test_overview_thumb (void)
   g_assert_true (wkp_overview_thumb (10000000, 9990000, 10000000, 500, 8, &x, &w));
   g_assert_cmpfloat_with_epsilon (x, 492, 1e-9);
   g_assert_cmpfloat_with_epsilon (w, 8, 1e-9);
-  /* a clip shorter than the 1 s view: the bar spans the view */
-  g_assert_true (wkp_overview_thumb (500000, 0, 1000000, 500, 8, &x, &w));
-  g_assert_cmpfloat (x, ==, 0);
-  g_assert_cmpfloat (w, ==, 500);
+  /* a clip shorter than the 1 s view: all of it is in view */
+  g_assert_false (wkp_overview_thumb (500000, 0, 1000000, 500, 8, &x, &w));
   /* nothing to show */
   g_assert_false (wkp_overview_thumb (0, 0, 1000000, 500, 8, &x, &w));
   g_assert_false (wkp_overview_thumb (1000000, 0, 1000000, 0, 8, &x, &w));
@@ -240,6 +241,11 @@ test_overview_thumb (void)
       gint64 s = g_test_rand_int_range (0, (gint32) d);
       gint64 e = s + g_test_rand_int_range (1, (gint32) (d - s + 1));
       double width = g_test_rand_double_range (1, 2000);
+      if (s == 0 && e == d)
+        {
+          g_assert_false (wkp_overview_thumb (d, s, e, width, 8, &x, &w));
+          continue;
+        }
       g_assert_true (wkp_overview_thumb (d, s, e, width, 8, &x, &w));
       g_assert_cmpfloat (x, >=, 0);
       g_assert_cmpfloat (x + w, <=, width + 1e-9);

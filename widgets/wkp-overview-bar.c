@@ -51,6 +51,10 @@ wkp_overview_thumb (gint64 duration, gint64 start, gint64 end, double width, dou
 
   if (duration <= 0 || width <= 0 || end <= start)
     return FALSE;
+  /* the whole clip in view: a thumb filling the bar would look like
+   * something to drag, with nothing to scroll */
+  if (start <= 0 && end >= duration)
+    return FALSE;
   wkp_overview_map (duration, end, width, &map);
   x0 = CLAMP (wkp_time_map_to_x (&map, start), 0, width);
   x1 = CLAMP (wkp_time_map_to_x (&map, end), 0, width);
