@@ -189,6 +189,13 @@ wkp_studio_app_startup (GApplication *app)
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action, accels[i].accels);
   gtk_window_set_default_icon_name ("org.wav2kp.Studio");
+  if (gdk_display_get_default () != NULL)
+    {
+      g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+      gtk_css_provider_load_from_resource (css, "/org/wav2kp/Studio/style.css");
+      gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                                  GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+    }
 }
 
 static void
