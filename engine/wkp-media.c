@@ -263,6 +263,115 @@ count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets)
 
 static WkpMediaInfo *probe_sequence (const char *pattern, WkpRational fps, GError **error);
 
+gboolean
+wkp_media_remux (const char *path, const char *out_path, GError **error)
+{
+  AVFormatContext *in = open_input (path, error);
+  AVFormatContext *out = NULL;
+  AVPacket *pkt = NULL;
+  g_autofree int *map = NULL;
+  g_autofree gint64 *shift = NULL;
+  gint64 start = AV_NOPTS_VALUE;
+  gboolean ok = FALSE;
+  int n_out = 0, ret;
+
+  if (in == NULL)
+    return FALSE;
+  ret = avformat_alloc_output_context2 (&out, NULL, "matroska", out_path);
+  if (ret < 0)
+    {
+      set_av_error (error, WKP_ERROR_UNSUPPORTED, ret, out_path, "cannot set up a Matroska copy");
+      goto done;
+    }
+  map = g_new (int, MAX (in->nb_streams, 1));
+  shift = g_new0 (gint64, MAX (in->nb_streams, 1));
+  for (unsigned i = 0; i < in->nb_streams; i++)
+    {
+      AVStream *is = in->streams[i], *os;
+      enum AVMediaType type = is->codecpar->codec_type;
+      map[i] = -1;
+      if ((type != AVMEDIA_TYPE_VIDEO && type != AVMEDIA_TYPE_AUDIO) || (is->disposition & AV_DISPOSITION_ATTACHED_PIC))
+        continue;
+      os = avformat_new_stream (out, NULL);
+      if (os == NULL || avcodec_parameters_copy (os->codecpar, is->codecpar) < 0)
+        {
+          g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_FAILED, "%s: out of memory", out_path);
+          goto done;
+        }
+      os->codecpar->codec_tag = 0;
+      os->time_base = is->time_base;
+      map[i] = n_out++;
+      if (is->start_time != AV_NOPTS_VALUE)
+        {
+          gint64 s = av_rescale_q (is->start_time, is->time_base, AV_TIME_BASE_Q);
+          start = start == AV_NOPTS_VALUE ? s : MIN (start, s);
+        }
+    }
+  if (n_out == 0)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: no audio or video stream", path);
+      goto done;
+    }
+  for (unsigned i = 0; i < in->nb_streams; i++)
+    shift[i] = start == AV_NOPTS_VALUE ? 0 : av_rescale_q (start, AV_TIME_BASE_Q, in->streams[i]->time_base);
+  ret = avio_open (&out->pb, out_path, AVIO_FLAG_WRITE);
+  if (ret >= 0)
+    ret = avformat_write_header (out, NULL);
+  if (ret < 0)
+    {
+      set_av_error (error, WKP_ERROR_FAILED, ret, out_path, "cannot write");
+      goto done;
+    }
+  pkt = av_packet_alloc ();
+  while ((ret = av_read_frame (in, pkt)) >= 0)
+    {
+      int si = pkt->stream_index;
+      if (si < 0 || (unsigned) si >= in->nb_streams || map[si] < 0)
+        {
+          av_packet_unref (pkt);
+          continue;
+        }
+      if (pkt->pts != AV_NOPTS_VALUE)
+        pkt->pts -= shift[si];
+      if (pkt->dts != AV_NOPTS_VALUE)
+        pkt->dts -= shift[si];
+      pkt->stream_index = map[si];
+      av_packet_rescale_ts (pkt, in->streams[si]->time_base, out->streams[map[si]]->time_base);
+      pkt->pos = -1;
+      ret = av_interleaved_write_frame (out, pkt);
+      if (ret < 0)
+        {
+          set_av_error (error, WKP_ERROR_FAILED, ret, out_path, "cannot write");
+          goto done;
+        }
+    }
+  if (ret != AVERROR_EOF)
+    {
+      set_av_error (error, WKP_ERROR_INVALID, ret, path, "cannot read");
+      goto done;
+    }
+  ret = av_write_trailer (out);
+  if (ret < 0)
+    {
+      set_av_error (error, WKP_ERROR_FAILED, ret, out_path, "cannot write");
+      goto done;
+    }
+  ok = TRUE;
+
+done:
+  av_packet_free (&pkt);
+  if (out != NULL)
+    {
+      if (out->pb != NULL)
+        avio_closep (&out->pb);
+      avformat_free_context (out);
+      if (!ok)
+        g_unlink (out_path);
+    }
+  avformat_close_input (&in);
+  return ok;
+}
+
 WkpMediaInfo *
 wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError **error)
 {
@@ -1157,7 +1266,16 @@ wkp_video_reader_seek (WkpVideoReader *r, gint64 index, GError **error)
                   g_propagate_error (error, g_steal_pointer (&local));
                   return FALSE;
                 }
-              /* past the end: the next call returns FALSE */
+              /* the end of the stream before any frame: the demuxer may
+               * have landed past the target (MPEG-PS files whose pack clock
+               * jumps land at the end): go further back; after frames
+               * before the target, or from the start, the target is past
+               * the end and the next call returns FALSE */
+              if (!seen_before && backoff_us[attempt] >= 0)
+                {
+                  overshoot = TRUE;
+                  break;
+                }
               r->next_index = index;
               return TRUE;
             }

@@ -63,6 +63,12 @@ gboolean      wkp_media_is_pattern     (const char *path);
  * number exists too and the sequence starts at 0..5 (what the image reader
  * accepts). NULL when @frame_path is not part of such a sequence. */
 char         *wkp_media_sequence_for_frame (const char *frame_path);
+/* Copies the audio and video streams of @path, without decoding, into a
+ * Matroska file @out_path (timestamps from FFmpeg's demuxer, shifted so that
+ * the earliest stream starts at 0). The studio plays MPEG program streams
+ * through such a copy: GStreamer's demuxer times and seeks them by the pack
+ * clock, which jumps in GRID's files. @out_path is removed on failure. */
+gboolean      wkp_media_remux          (const char *path, const char *out_path, GError **error);
 
 /* Audio streams outside these rates are refused as damaged headers, and
  * decoding stops with an error past this length. */

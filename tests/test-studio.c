@@ -31,6 +31,7 @@
 /* GRID's own distribution: MPEG-1 in an MPEG program stream (GStreamer's
  * mpegpsdemux is in plugins-bad) */
 #define GRID_MPG "av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
+#define GRID_MPG_JUMP "av/rizkiarm__LipNet/evaluation/samples/GRID/lwbsza.mpg"
 #define AUDIO_ONLY "audio-only/RD_Radio31_000.wav"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -298,6 +299,17 @@ test_playback (void)
       cp[i].texture = g_object_ref (wkp_frame_view_get_texture (fv));
     }
   wkp_studio_window_set_playing (window, FALSE);
+  /* paused: the picture stays the frame of the time shown (the sink used to
+   * preroll on the next one or two pictures while the time stayed put) */
+  {
+    gint64 shown = cp[4].index;
+    spin (600);
+    g_assert_cmpint (wkp_session_get_frame (session), ==, wkp_frame_view_get_index (fv));
+    g_assert_cmpint (wkp_session_frame_at (session, wkp_session_get_position (session)), ==,
+                     wkp_frame_view_get_index (fv));
+    g_assert_cmpint (llabs (wkp_frame_view_get_index (fv) - shown), <=, 2);
+    assert_shows_frame (path, wkp_frame_view_get_texture (fv), wkp_frame_view_get_index (fv), 2);
+  }
 
   /* the position follows the wall clock at 1x: least-squares slope */
   for (int i = 0; i < 5; i++)
@@ -404,6 +416,16 @@ test_seek_25fps (void)
 {
   static const gint64 frames[] = { 40, 7, 74, 41, 12 };
   test_seek_clip (GRID_CLIP, frames, G_N_ELEMENTS (frames));
+}
+
+/* An MPEG program stream whose pack clock jumps by 0.7 s after frame 35:
+ * played as it is, GStreamer's timestamps and seeks past the jump were off
+ * by 17 frames (a seek to the last frame showed frame 34). */
+static void
+test_seek_mpeg_ps (void)
+{
+  static const gint64 frames[] = { 60, 10, 74, 40 };
+  test_seek_clip (GRID_MPG_JUMP, frames, G_N_ELEMENTS (frames));
 }
 
 static void
@@ -896,31 +918,41 @@ test_clip_title (void)
 }
 
 /* A clip that the engine reads (FFmpeg) but GStreamer cannot play, for want
- * of a plug-in (here the MPEG-PS demuxer, switched off): the status line
+ * of a plug-in (here the demuxers of MPEG-PS and of the Matroska copy the
+ * studio plays it through, switched off): the status line
  * names what is missing and keeps saying it after the analyses end ("Ready"
  * used to replace it, leaving Play greyed out without a word). */
 static void
 test_missing_plugin (void)
 {
+  static const char *const names[] = { "mpegpsdemux", "matroskademux" };
   g_autofree char *mpg = wkp_test_shared_file (GRID_MPG);
   WkpOpenRequest request = { 0 };
   WkpStudioWindow *window;
-  GstPluginFeature *demux;
+  GstPluginFeature *demux[G_N_ELEMENTS (names)];
+  guint rank[G_N_ELEMENTS (names)];
   const char *text;
-  guint rank;
 
   if (mpg == NULL)
     return;
   if (!gst_is_initialized ())
     gst_init (NULL, NULL);
-  demux = gst_registry_lookup_feature (gst_registry_get (), "mpegpsdemux");
-  if (demux == NULL)
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
-      g_test_skip ("no mpegpsdemux to switch off");
-      return;
+      demux[i] = gst_registry_lookup_feature (gst_registry_get (), names[i]);
+      if (demux[i] == NULL)
+        {
+          g_test_skip_printf ("no %s to switch off", names[i]);
+          while (i-- > 0)
+            gst_object_unref (demux[i]);
+          return;
+        }
     }
-  rank = gst_plugin_feature_get_rank (demux);
-  gst_plugin_feature_set_rank (demux, GST_RANK_NONE);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      rank[i] = gst_plugin_feature_get_rank (demux[i]);
+      gst_plugin_feature_set_rank (demux[i], GST_RANK_NONE);
+    }
   window = new_window ();
   request.video = mpg;
   wkp_studio_window_open (window, &request);
@@ -933,8 +965,11 @@ test_missing_plugin (void)
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "play-pause"));
   /* the analyses ran all the same: the landmarks are there */
   g_assert_true (wkp_session_get_clip (wkp_studio_window_get_session (window))->parts & WKP_CLIP_PART_LANDMARKS);
-  gst_plugin_feature_set_rank (demux, rank);
-  gst_object_unref (demux);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      gst_plugin_feature_set_rank (demux[i], rank[i]);
+      gst_object_unref (demux[i]);
+    }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -1513,6 +1548,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/playback", test_playback);
   g_test_add_func ("/studio/seek-25fps", test_seek_25fps);
   g_test_add_func ("/studio/seek-29.97fps", test_seek_ntsc);
+  g_test_add_func ("/studio/seek-mpeg-ps", test_seek_mpeg_ps);
   g_test_add_func ("/studio/seek-while-opening", test_seek_while_opening);
   g_test_add_func ("/studio/no-stall", test_no_stall);
   g_test_add_func ("/studio/prediction", test_prediction);

@@ -1,5 +1,6 @@
 #include "wkp-player.h"
 
+#include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 #include <gst/pbutils/pbutils.h>
@@ -24,6 +25,7 @@ struct _WkpPlayer
   gint64      seek_issued;  /* monotonic time of that seek */
   guint       bus_watch;
   char       *missing;      /* what GStreamer lacked a plug-in for, from the bus */
+  char       *proxy_dir;    /* temporary folder of Matroska copies (MPEG-PS), or NULL */
 
   GMutex      lock;
   GdkTexture *frame;        /* latest displayed, under lock */
@@ -260,6 +262,58 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* MPEG program streams (GRID's .mpg) are played through a Matroska copy of
+ * their packets (wkp_media_remux): GStreamer's mpegpsdemux times them by the
+ * pack headers' clock, which jumps 0.2-0.7 s mid-clip in GRID's files, and
+ * seeks past the jump land on the wrong frame whatever its settings, so the
+ * picture stopped matching the frame index and the landmarks. FFmpeg, which
+ * decodes the frames the landmarks come from, times them by the PES
+ * timestamps, and so does the copy. A copy that fails (or a file over 2 GB,
+ * which would stall opening) falls back to playing the file itself. */
+static char *
+playable_path (WkpPlayer *self, const char *path)
+{
+  g_autoptr(WkpMediaInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL, *copy = NULL;
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0 || st.st_size > G_GINT64_CONSTANT (2) << 30)
+    return g_strdup (path);
+  info = wkp_media_probe (path, WKP_RATIONAL (0, 0), WKP_PROBE_DEFAULT, NULL);
+  if (info == NULL || g_strcmp0 (info->container, "mpeg") != 0)
+    return g_strdup (path);
+  if (self->proxy_dir == NULL)
+    self->proxy_dir = g_dir_make_tmp ("wav2kp-studio-XXXXXX", NULL);
+  if (self->proxy_dir == NULL)
+    return g_strdup (path);
+  name = g_strdup_printf ("copy-%u.mkv", g_str_hash (path));
+  copy = g_build_filename (self->proxy_dir, name, NULL);
+  if (!wkp_media_remux (path, copy, &error))
+    {
+      g_debug ("playing %s as it is: %s", path, error->message);
+      return g_strdup (path);
+    }
+  return g_steal_pointer (&copy);
+}
+
+static void
+remove_proxies (WkpPlayer *self)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  if (self->proxy_dir == NULL)
+    return;
+  dir = g_dir_open (self->proxy_dir, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (self->proxy_dir, name, NULL);
+      g_unlink (p);
+    }
+  g_rmdir (self->proxy_dir);
+  g_clear_pointer (&self->proxy_dir, g_free);
+}
+
 static GstElement *
 make_source (WkpPlayer *self, const char *path, WkpRational fps, gboolean pattern, GError **error)
 {
@@ -302,7 +356,8 @@ make_source (WkpPlayer *self, const char *path, WkpRational fps, gboolean patter
       return NULL;
     }
   {
-    g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
+    g_autofree char *playable = playable_path (self, path);
+    g_autoptr(GFile) file = g_file_new_for_commandline_arg (playable);
     g_autofree char *uri = g_file_get_uri (file);
     g_object_set (dec, "uri", uri, NULL);
   }
@@ -396,6 +451,7 @@ wkp_player_close (WkpPlayer *self)
     }
   self->pipeline = NULL;
   self->appsink = NULL;
+  remove_proxies (self);
   self->want_playing = FALSE;
   self->prerolled = FALSE;
   self->pending_seek = -1;

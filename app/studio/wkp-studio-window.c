@@ -572,10 +572,16 @@ wkp_studio_window_set_playing (WkpStudioWindow *self, gboolean playing)
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
   if (clip == NULL)
     playing = FALSE;
+  gboolean was_playing = wkp_session_get_playing (self->session);
   if (playing && wkp_session_get_position (self->session) >= wkp_session_get_duration (self->session)
       && wkp_session_get_duration (self->session) > 0)
     wkp_studio_window_seek (self, 0);
   wkp_session_set_playing (self->session, playing);
+  /* paused: the sink prerolls on the next decoded picture, one or two frames
+   * past the clock; stay on the frame shown when Pause was pressed, with the
+   * time at its start, so that picture, landmarks and time agree */
+  if (was_playing && !playing && clip != NULL && clip->has_video)
+    wkp_studio_window_seek_frame (self, wkp_session_get_frame (self->session));
 }
 
 static void
