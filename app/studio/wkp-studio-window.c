@@ -72,7 +72,7 @@ update_time_label (WkpStudioWindow *self)
   /* a gap in the landmarks is said, not just left blank */
   if (clip != NULL && clip->track != NULL && n > 0 && wkp_studio_clip_pixels_at (clip, frame) == NULL)
     {
-      char *with = g_strdup_printf (_("%s · no face in this frame"), text);
+      char *with = g_strdup_printf (_("%s · no face"), text);
       g_free (text);
       text = with;
     }
@@ -1181,22 +1181,48 @@ static const GActionEntry win_entries[] = {
 
 /* --- recent files --------------------------------------------------------------- */
 
+static int
+recent_newest_first (gconstpointer a, gconstpointer b)
+{
+  return g_date_time_compare (gtk_recent_info_get_modified ((GtkRecentInfo *) b),
+                              gtk_recent_info_get_modified ((GtkRecentInfo *) a));
+}
+
+/* "name (folder)": the file name and its folder's, so that two 1.mp4 can be
+ * told apart; underscores doubled, or the menu takes them for mnemonics
+ * ("sample_video.mp4" showed as "samplevideo.mp4") */
+char *
+wkp_studio_recent_label (const char *uri)
+{
+  g_autoptr(GFile) file = g_file_new_for_uri (uri);
+  g_autoptr(GFile) parent = g_file_get_parent (file);
+  g_autofree char *name = g_file_get_basename (file);
+  g_autofree char *folder = parent != NULL ? g_file_get_basename (parent) : NULL;
+  g_autofree char *label = folder != NULL && strcmp (folder, "/") != 0 ? g_strdup_printf ("%s (%s)", name, folder)
+                                                                        : g_strdup (name);
+  g_auto(GStrv) parts = g_strsplit (label, "_", -1);
+  return g_strjoinv ("__", parts);
+}
+
 static void
 fill_recent_menu (WkpStudioWindow *self)
 {
   GList *items = gtk_recent_manager_get_items (gtk_recent_manager_get_default ());
   int n = 0;
   g_menu_remove_all (self->recent_section);
+  items = g_list_sort (items, recent_newest_first);
   for (GList *l = items; l != NULL && n < 8; l = l->next)
     {
       GtkRecentInfo *info = l->data;
       const char *mime = gtk_recent_info_get_mime_type (info);
       g_autoptr(GMenuItem) item = NULL;
+      g_autofree char *label = NULL;
       if (mime == NULL || !(g_str_has_prefix (mime, "video/") || g_str_has_prefix (mime, "audio/")))
         continue;
       if (!gtk_recent_info_exists (info))
         continue;
-      item = g_menu_item_new (gtk_recent_info_get_display_name (info), NULL);
+      label = wkp_studio_recent_label (gtk_recent_info_get_uri (info));
+      item = g_menu_item_new (label, NULL);
       g_menu_item_set_action_and_target (item, "win.open-recent", "s", gtk_recent_info_get_uri (info));
       g_menu_append_item (self->recent_section, item);
       n++;

@@ -52,5 +52,8 @@ gboolean         wkp_studio_window_is_busy     (WkpStudioWindow *self);
 /* The default model: $WKP_MODEL, the installed default.wkpm, or the one in
  * the source tree's data/ folder (uninstalled runs); NULL if none exists. */
 char            *wkp_studio_default_model      (void);
+/* The Open Recent menu's label for @uri: "name (folder)", underscores doubled
+ * so that the menu shows them instead of taking them for mnemonics. */
+char            *wkp_studio_recent_label       (const char *uri);
 
 G_END_DECLS
