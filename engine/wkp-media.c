@@ -52,8 +52,14 @@ open_input (const char *path, GError **error)
     }
   if (S_ISDIR (st.st_mode))
     {
-      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
-                   "%s: is a folder (for an image sequence give a pattern such as %s/%%06d.jpg)", path, path);
+      g_autofree char *manifest = g_build_filename (path, "dataset.json", NULL);
+      if (g_file_test (manifest, G_FILE_TEST_IS_REGULAR))
+        g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                     "%s: is a prepared dataset, not a clip (open one of its clips' videos, listed in its "
+                     "dataset.json; `wav2kp check` and `wav2kp evaluate` read the dataset itself)", path);
+      else
+        g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                     "%s: is a folder (for an image sequence give a pattern such as %s/%%06d.jpg)", path, path);
       return NULL;
     }
   if (st.st_size == 0)

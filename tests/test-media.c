@@ -7,6 +7,7 @@
 #include "wkp-test-util.h"
 
 #include <math.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #define GRID_MPG "av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
@@ -573,6 +574,19 @@ test_bad_files (void)
   g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "empty"));
   g_clear_error (&error);
+
+  /* a folder: a pattern is suggested, unless it is a prepared dataset */
+  g_assert_null (wkp_media_probe (dir, WKP_RATIONAL (0, 0), 0, &error));
+  g_assert_nonnull (strstr (error->message, "%06d.jpg"));
+  g_clear_error (&error);
+  {
+    g_autofree char *manifest = g_build_filename (dir, "dataset.json", NULL);
+    g_assert_true (g_file_set_contents (manifest, "{}", -1, NULL));
+    g_assert_null (wkp_media_probe (dir, WKP_RATIONAL (0, 0), 0, &error));
+    g_assert_nonnull (strstr (error->message, "is a prepared dataset, not a clip"));
+    g_clear_error (&error);
+    g_unlink (manifest);
+  }
 
   g_assert_null (wkp_audio_load (text, 16000, NULL, NULL, &error));
   g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID);

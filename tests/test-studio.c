@@ -1379,6 +1379,11 @@ test_command_line_errors (void)
   run_studio_expect ((const char *[]) { "--compare", "/tmp", "clip.mp4", NULL }, "--compare /tmp: is a folder");
   run_studio_expect ((const char *[]) { "a.mp4", "b.wav", "c.wav", NULL }, "give one media file, or a video and its audio");
   run_studio_expect ((const char *[]) { "a.mp4", "b.mp4", NULL }, "b.mp4: give one video and one audio file");
+  /* the clip itself: said before any window opens (it used to open one
+   * saying "Cannot read the clip") */
+  run_studio_expect ((const char *[]) { "/nonexistent/clip.mp4", NULL }, "/nonexistent/clip.mp4: no such file");
+  run_studio_expect ((const char *[]) { "/nonexistent/v.mp4", "/nonexistent/a.wav", NULL },
+                     "/nonexistent/v.mp4: no such file");
 }
 
 /* With no session bus the studio keeps its settings in GLib's keyfile

@@ -1,4 +1,5 @@
 #include "wkp-studio-app.h"
+#include "wkp-media.h"
 
 #include <glib/gi18n.h>
 
@@ -115,6 +116,16 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
       g_autoptr(GFile) f = g_application_command_line_create_file_for_arg (cmdline, audio);
       abs_audio = g_file_get_path (f);
     }
+  /* so must the clip itself (an image-sequence pattern is checked when read) */
+  {
+    const char *clip[] = { video, abs_audio };
+    for (guint i = 0; i < G_N_ELEMENTS (clip); i++)
+      if (clip[i] != NULL && !wkp_media_is_pattern (clip[i]) && !g_file_test (clip[i], G_FILE_TEST_EXISTS))
+        {
+          g_application_command_line_printerr (cmdline, "wav2kp-studio: %s: %s\n", clip[i], _("no such file"));
+          return 2;
+        }
+  }
   window = wkp_studio_window_new (GTK_APPLICATION (app), silent || bench != NULL);
   gtk_window_present (GTK_WINDOW (window));
 
