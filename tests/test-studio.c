@@ -881,9 +881,10 @@ test_bad_file_status (void)
   if (model != NULL)
     g_assert_cmpstr (wkp_mouth_view_get_note (WKP_MOUTH_VIEW (wkp_studio_window_get_view (window, "mouth"))), ==,
                      "No prediction (see the status line)");
-  /* nothing to play: Play and Loop are insensitive */
+  /* nothing to play or export: Play, Loop and Export are insensitive */
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "play-pause"));
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "loop"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "export"));
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -894,8 +895,6 @@ title_of (const char *video, const char *audio)
   return wkp_studio_clip_title (clip);
 }
 
-/* Clips are titled by file name; an image sequence by its folder and the two
- * above it, so that VidTIMIT's many "sa1" takes are told apart. */
 /* Open Recent labels: underscores kept (doubled for the menu, which takes a
  * single one for a mnemonic), and the folder beside the name. */
 static void
@@ -911,6 +910,8 @@ test_recent_label (void)
   g_assert_cmpstr (d, ==, "top.wav");
 }
 
+/* Clips are titled by file name; an image sequence by its folder and the two
+ * above it, so that VidTIMIT's many "sa1" takes are told apart. */
 static void
 test_clip_title (void)
 {
@@ -978,6 +979,8 @@ test_missing_plugin (void)
   g_test_message ("status: %s", text);
   g_assert_true (g_str_has_prefix (text, "Playback failed: GStreamer has no plug-in for "));
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "play-pause"));
+  /* FFmpeg reads it: it can still be exported */
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "export"));
   /* the analyses ran all the same: the landmarks are there */
   g_assert_true (wkp_session_get_clip (wkp_studio_window_get_session (window))->parts & WKP_CLIP_PART_LANDMARKS);
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
@@ -1148,6 +1151,9 @@ test_video_without_audio (void)
   g_test_message ("status: %s", text);
   g_assert_true (g_str_has_prefix (text, "No audio"));
   g_assert_nonnull (strstr (text, "missing.wav"));
+  /* the features panel says why it is empty (it was titled "MFCC") */
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "spectrogram-title"))), ==,
+                   "Audio features: none (the clip has no audio)");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -210,7 +210,14 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       if (self->series[s].values == NULL)
         continue;
       slot++;
-      gtk_snapshot_append_color (snapshot, &c, &GRAPHENE_RECT_INIT (x, 9, 16, 3));
+      if (s == WKP_APERTURE_COMPARED)
+        {
+          /* dashed like its curve: three dashes of 4 px */
+          for (int d = 0; d < 3; d++)
+            gtk_snapshot_append_color (snapshot, &c, &GRAPHENE_RECT_INIT (x + d * 6, 9, 4, 3));
+        }
+      else
+        gtk_snapshot_append_color (snapshot, &c, &GRAPHENE_RECT_INIT (x, 9, 16, 3));
       wkp_snapshot_append_text (widget, snapshot,
                                 s == WKP_APERTURE_EXTRACTED ? _("Extracted")
                                 : s == WKP_APERTURE_PREDICTED ? _("Predicted") : _("Compared"),

@@ -192,7 +192,7 @@ wkp_studio_app_startup (GApplication *app)
     { "win.faster", { "bracketright", NULL } },
     { "win.loop", { "l", NULL } },
     { "win.clear-selection", { "Escape", NULL } },
-    { "win.show-help-overlay", { "<Control>question", NULL } },
+    { "win.show-help-overlay", { "<Control>question", "F1", NULL } },
   };
 
   G_APPLICATION_CLASS (wkp_studio_app_parent_class)->startup (app);

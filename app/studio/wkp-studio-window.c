@@ -43,6 +43,7 @@ struct _WkpStudioWindow
   guint               tick_id;
   gboolean            silent;
   gboolean            unplayable;     /* the open clip cannot be played */
+  gboolean            unreadable;     /* ... nor read by FFmpeg: nothing to export */
   char               *playback_error; /* why, shown again when the analyses are done */
   gint64              pending_seek;   /* -1: none */
   GCancellable       *task_cancellable;   /* while an export or a comparison runs */
@@ -126,7 +127,10 @@ update_spectrogram_label (WkpStudioWindow *self)
 {
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
   const char *shown = clip != NULL && clip->logmel ? _("Log-mel spectrogram") : _("MFCC");
-  if (clip != NULL && (clip->parts & WKP_CLIP_PART_FEATURES) && (clip->parts & WKP_CLIP_PART_PREDICTION)
+  /* a video without audio: say so over the empty panel, not "MFCC" */
+  if (clip != NULL && (clip->parts & WKP_CLIP_PART_MEDIA) && clip->samples == NULL)
+    gtk_label_set_text (self->spectrogram_label, _("Audio features: none (the clip has no audio)"));
+  else if (clip != NULL && (clip->parts & WKP_CLIP_PART_FEATURES) && (clip->parts & WKP_CLIP_PART_PREDICTION)
       && clip->model_logmel != clip->logmel)
     {
       g_autofree char *text = g_strdup_printf (clip->model_logmel
@@ -196,12 +200,18 @@ on_playing_changed (WkpSession *session, GParamSpec *pspec, WkpStudioWindow *sel
 }
 
 /* Play and Loop do something only with a clip that can be played: not with
- * no clip open, nor when it cannot be read. */
+ * no clip open, nor when it cannot be read; Export (FFmpeg) only with one
+ * that can be read, even if GStreamer lacks a plug-in for it. */
 static void
 update_playback_actions (WkpStudioWindow *self)
 {
   gboolean can_play = wkp_session_get_clip (self->session) != NULL && !self->unplayable;
   static const char *const names[] = { "play-pause", "loop" };
+  GAction *export = g_action_map_lookup_action (G_ACTION_MAP (self), "export");
+
+  if (export != NULL)
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (export),
+                                 wkp_session_get_clip (self->session) != NULL && !self->unreadable);
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
@@ -217,6 +227,8 @@ static void
 set_unplayable (WkpStudioWindow *self, gboolean unplayable)
 {
   self->unplayable = unplayable;
+  if (!unplayable)
+    self->unreadable = FALSE;
   if (!unplayable)
     g_clear_pointer (&self->playback_error, g_free);
   update_playback_actions (self);
@@ -361,6 +373,7 @@ on_job_failed (WkpOpenJob *job, guint part, const char *message, WkpStudioWindow
     gtk_label_set_text (self->status_label, text);
   if (part == WKP_CLIP_PART_MEDIA)
     {
+      self->unreadable = TRUE;
       set_unplayable (self, TRUE);
       /* nothing to show: say why where the picture would be */
       g_autofree char *big = g_strdup_printf ("%s\n\n%s", what, message);
@@ -368,6 +381,7 @@ on_job_failed (WkpOpenJob *job, guint part, const char *message, WkpStudioWindow
     }
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), clip != NULL && clip->errors != NULL ? clip->errors : text);
   set_mouth_note (self);
+  update_spectrogram_label (self);
 }
 
 static void
@@ -1566,6 +1580,7 @@ wkp_studio_window_get_view (WkpStudioWindow *self, const char *name)
   if (g_str_equal (name, "overview")) return GTK_WIDGET (self->overview_bar);
   if (g_str_equal (name, "status")) return GTK_WIDGET (self->status_label);
   if (g_str_equal (name, "time")) return GTK_WIDGET (self->time_label);
+  if (g_str_equal (name, "spectrogram-title")) return GTK_WIDGET (self->spectrogram_label);
   return NULL;
 }
 

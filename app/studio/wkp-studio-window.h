@@ -44,7 +44,8 @@ void             wkp_studio_window_compare  (WkpStudioWindow *self, const char *
 WkpSession      *wkp_studio_window_get_session (WkpStudioWindow *self);
 WkpPlayer       *wkp_studio_window_get_player  (WkpStudioWindow *self);
 /* "frame", "mouth", "spectrogram", "aperture", "timeline", "overview", "status" (the status
- * label) or "time" (the position inscription). */
+ * label), "time" (the position inscription) or "spectrogram-title" (the
+ * features panel's title). */
 GtkWidget       *wkp_studio_window_get_view    (WkpStudioWindow *self, const char *name);
 /* TRUE while open jobs run. */
 gboolean         wkp_studio_window_is_busy     (WkpStudioWindow *self);
