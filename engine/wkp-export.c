@@ -40,9 +40,17 @@ typedef struct {
   int panel_h;
   double view_x0, view_y0, view_scale;   /* canonical -> mouth panel pixels */
   float *ref_norm;        /* reference normalised to the canonical frame */
-  double *ap_pred, *ap_ref;
+  double *ap_pred, *ap_ref, *ap_comp;
   double ap_max;
 } Layout;
+
+/* The studio's colours (extracted blue, predicted orange, compared purple),
+ * lightened for the dark panels; green is the landmarks over the video, as in
+ * the studio's frame view. */
+static const double EXTRACTED_RGB[3] = { 0.40, 0.66, 1.00 };
+static const double PREDICTED_RGB[3] = { 1.00, 0.55, 0.15 };
+static const double COMPARED_RGB[3] = { 0.80, 0.55, 0.95 };
+static const double DASH[2] = { 6.0, 4.0 };
 
 static void
 path_polygon (cairo_t *cr, const float *pts, int first, int last, gboolean close, double sx, double sy,
@@ -65,19 +73,22 @@ path_polygon (cairo_t *cr, const float *pts, int first, int last, gboolean close
 }
 
 static void
-draw_mouth (cairo_t *cr, const Layout *L, const float *pts, double r, double g, double b, double width)
+draw_mouth (cairo_t *cr, const Layout *L, const float *pts, const double rgb[3], gboolean dashed, double width)
 {
   double s = L->view_scale;
   double ox = L->video_w + L->view_x0, oy = L->view_y0;
   if (pts == NULL || !isfinite (pts[2 * 48]))
     return;
-  cairo_set_source_rgb (cr, r, g, b);
+  cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
   cairo_set_line_width (cr, width);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  if (dashed)
+    cairo_set_dash (cr, DASH, 2, 0);
   path_polygon (cr, pts, 48, 59, TRUE, s, s, ox, oy);
   cairo_stroke (cr);
   path_polygon (cr, pts, 60, 67, TRUE, s, s, ox, oy);
   cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
   for (int i = 48; i < 68; i++)
     {
       cairo_arc (cr, ox + pts[2 * i] * s, oy + pts[2 * i + 1] * s, width * 1.2, 0, 2 * G_PI);
@@ -99,6 +110,7 @@ static void
 draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, const WkpFrame *frame)
 {
   const float *pred = p->predicted ? p->predicted + i * WKP_N_LANDMARKS * 2 : NULL;
+  const float *comp = p->compared ? p->compared + i * WKP_N_LANDMARKS * 2 : NULL;
   const float *refn = L->ref_norm ? L->ref_norm + i * WKP_N_LANDMARKS * 2 : NULL;
 
   cairo_set_source_rgb (cr, 0.11, 0.11, 0.13);
@@ -146,17 +158,29 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
   cairo_set_source_rgb (cr, 0.16, 0.16, 0.19);
   cairo_rectangle (cr, L->video_w, 0, L->W - L->video_w, L->panel_h);
   cairo_fill (cr);
-  draw_mouth (cr, L, refn, 0.30, 0.90, 0.45, 3.0);
-  draw_mouth (cr, L, pred, 1.00, 0.55, 0.15, 3.0);
+  draw_mouth (cr, L, refn, EXTRACTED_RGB, FALSE, 3.0);
+  draw_mouth (cr, L, pred, PREDICTED_RGB, FALSE, 3.0);
+  draw_mouth (cr, L, comp, COMPARED_RGB, TRUE, 3.0);
   {
     double ly = (p->title != NULL && L->video_w == 0) ? 56 : 28;
+    double lx = L->video_w + 16;
     if (pred != NULL)
-      draw_label (cr, L->video_w + 16, ly, "predicted", 1.00, 0.55, 0.15, 18);
+      {
+        draw_label (cr, lx, ly, "predicted", PREDICTED_RGB[0], PREDICTED_RGB[1], PREDICTED_RGB[2], 18);
+        lx += 114;
+      }
+    if (comp != NULL)
+      {
+        draw_label (cr, lx, ly, "compared", COMPARED_RGB[0], COMPARED_RGB[1], COMPARED_RGB[2], 18);
+        lx += 114;
+      }
     if (refn != NULL)
-      draw_label (cr, L->video_w + (pred != NULL ? 130 : 16), ly, "extracted", 0.30, 0.90, 0.45, 18);
+      draw_label (cr, lx, ly, "extracted", EXTRACTED_RGB[0], EXTRACTED_RGB[1], EXTRACTED_RGB[2], 18);
   }
   {
-    g_autofree char *t = g_strdup_printf ("%.2f s   frame %" G_GINT64_FORMAT, wkp_frame_to_us (i, p->fps) / 1e6, i);
+    /* frames counted from 1, as in the studio */
+    g_autofree char *t = g_strdup_printf ("%.2f s   frame %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT,
+                                          wkp_frame_to_us (i, p->fps) / 1e6, i + 1, p->n_frames);
     draw_label (cr, L->video_w + 16, L->panel_h - 16, t, 0.85, 0.85, 0.85, 15);
   }
   if (p->title != NULL)
@@ -167,18 +191,20 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
     double y0 = L->panel_h, h = STRIP_H - 20;
     double px_per_frame = L->W / (SECONDS_SHOWN * wkp_rational_to_double (p->fps));
     double cx = L->W / 2.0;
-    const double *curves[2] = { L->ap_ref, L->ap_pred };
-    const double colors[2][3] = { { 0.30, 0.90, 0.45 }, { 1.00, 0.55, 0.15 } };
+    const double *curves[3] = { L->ap_ref, L->ap_pred, L->ap_comp };
+    const double *colors[3] = { EXTRACTED_RGB, PREDICTED_RGB, COMPARED_RGB };
     cairo_set_source_rgb (cr, 0.13, 0.13, 0.15);
     cairo_rectangle (cr, 0, y0, L->W, STRIP_H);
     cairo_fill (cr);
-    for (int c = 0; c < 2; c++)
+    for (int c = 0; c < 3; c++)
       {
         gboolean pen = FALSE;
         if (curves[c] == NULL)
           continue;
         cairo_set_source_rgb (cr, colors[c][0], colors[c][1], colors[c][2]);
         cairo_set_line_width (cr, 2.0);
+        if (c == 2)
+          cairo_set_dash (cr, DASH, 2, 0);
         for (gint64 k = MAX (0, i - (gint64) (cx / px_per_frame) - 1);
              k < MIN (p->n_frames, i + (gint64) (cx / px_per_frame) + 2); k++)
           {
@@ -196,6 +222,7 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
             pen = TRUE;
           }
         cairo_stroke (cr);
+        cairo_set_dash (cr, NULL, 0, 0);
       }
     cairo_set_source_rgb (cr, 0.9, 0.9, 0.9);
     cairo_set_line_width (cr, 1.0);
@@ -245,6 +272,16 @@ layout_init (Layout *L, const WkpExportParams *p, int video_w, int video_h, GErr
             L->ap_max = MAX (L->ap_max, L->ap_pred[i]);
         }
     }
+  if (p->compared != NULL)
+    {
+      L->ap_comp = g_new (double, MAX (p->n_frames, 1));
+      for (gint64 i = 0; i < p->n_frames; i++)
+        {
+          L->ap_comp[i] = wkp_face_inner_aperture (p->compared + i * WKP_N_LANDMARKS * 2);
+          if (isfinite (L->ap_comp[i]))
+            L->ap_max = MAX (L->ap_max, L->ap_comp[i]);
+        }
+    }
   if (p->reference != NULL)
     {
       L->ref_norm = g_new (float, MAX (p->n_frames, 1) * WKP_N_LANDMARKS * 2);
@@ -275,6 +312,7 @@ layout_clear (Layout *L)
   g_free (L->ref_norm);
   g_free (L->ap_pred);
   g_free (L->ap_ref);
+  g_free (L->ap_comp);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -19,6 +19,7 @@ typedef struct {
   gint64          n_frames;
   const WkpAudio *audio;       /* muxed as AAC when non-NULL; sample 0 = frame 0 */
   const float    *predicted;   /* [n_frames, 68, 2] canonical frame, or NULL */
+  const float    *compared;    /* a second model's, the same way (dashed), or NULL */
   const float    *reference;   /* [n_frames, 68, 2] video pixels (NaN = no face), or NULL */
   const char     *title;       /* caption, or NULL */
   int             height;      /* output height of the face panels (480) */

@@ -68,6 +68,28 @@ test_audio_only_clip (void)
   g_assert_nonnull (strstr (info, "aac,16000"));
 }
 
+/* Pixels of frame @index of @path right of @x0 within 40/255 of an RGB colour. */
+static gint64
+count_colour (const char *path, gint64 index, int x0, double r, double g, double b)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpVideoReader) reader = wkp_video_reader_open (path, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
+  WkpFrame f;
+  gint64 n = 0;
+  const int want[3] = { (int) (r * 255), (int) (g * 255), (int) (b * 255) };
+  g_assert_no_error (error);
+  g_assert_true (wkp_video_reader_seek (reader, index, &error));
+  g_assert_true (wkp_video_reader_next (reader, &f, &error));
+  for (int y = 0; y < f.height; y++)
+    for (int x = x0; x < f.width; x++)
+      {
+        const guint8 *px = f.data + (gsize) y * f.stride + 3 * x;
+        if (ABS (px[0] - want[0]) < 40 && ABS (px[1] - want[1]) < 40 && ABS (px[2] - want[2]) < 40)
+          n++;
+      }
+  return n;
+}
+
 static void
 test_video_clip (void)
 {
@@ -101,6 +123,25 @@ test_video_clip (void)
   info = ffprobe_streams (out);
   /* 360x288 video panel + 288 mouth panel = 648 wide; 288 + 120 high */
   g_assert_nonnull (strstr (info, "h264,648,408,25/1,75"));
+
+  /* a compared model is drawn too, in the studio's purple (dashed): the
+   * mouth panel of the decoded output has pixels of that colour only then */
+  {
+    g_autofree char *out2 = g_build_filename (dir, "grid-compared.mp4", NULL);
+    g_autofree float *comp = mouth_track (75);
+    gint64 plain, with;
+    for (int i = 0; i < 75 * 136; i++)
+      comp[i] *= 1.15f;   /* a wider mouth, not under the predicted one */
+    p.compared = comp;
+    g_assert_true (wkp_export_clip (&p, out2, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    plain = count_colour (out, 40, 360, 0.80, 0.55, 0.95);
+    with = count_colour (out2, 40, 360, 0.80, 0.55, 0.95);
+    g_test_message ("purple pixels in the mouth panel: %" G_GINT64_FORMAT " without, %" G_GINT64_FORMAT
+                    " with a compared model", plain, with);
+    g_assert_cmpint (plain, <, 20);
+    g_assert_cmpint (with, >, 200);
+  }
 }
 
 static void

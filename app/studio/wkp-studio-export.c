@@ -30,7 +30,9 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   GError *error = NULL;
   g_autofree char *name = wkp_studio_clip_title (clip);
   g_autofree char *title = clip->model_name != NULL && clip->predicted_canon != NULL
-                           ? g_strdup_printf ("%s · %s", name, clip->model_name)
+                           ? (clip->compared_name != NULL && clip->compared_canon != NULL
+                              ? g_strdup_printf ("%s · %s vs %s", name, clip->model_name, clip->compared_name)
+                              : g_strdup_printf ("%s · %s", name, clip->model_name))
                            : g_strdup (name);
 
   wkp_export_params_init_default (&params);
@@ -39,6 +41,7 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   params.n_frames = clip->n_frames;
   params.audio = clip->samples;
   params.predicted = clip->predicted_canon != NULL ? g_bytes_get_data (clip->predicted_canon, NULL) : NULL;
+  params.compared = clip->compared_canon != NULL ? g_bytes_get_data (clip->compared_canon, NULL) : NULL;
   params.reference = clip->track != NULL && clip->track->n_frames == clip->n_frames ? clip->track->points : NULL;
   params.title = title;
   if (wkp_export_clip (&params, t->output, t->progress, t->progress_data, cancellable, &error))
