@@ -1669,18 +1669,12 @@ walk_folder (const char *root, const char *rel, GPtrArray *entries, int depth, G
         {
           WkpSourceEntry *e = g_new0 (WkpSourceEntry, 1);
           g_autofree char *stem = stem_of (name);
-          g_autofree char *wav_name = g_strconcat (stem, ".wav", NULL);
-          g_autofree char *beside = g_build_filename (dir_path, wav_name, NULL);
           g_autofree char *parent = g_path_get_dirname (dir_path);
-          g_autofree char *sibling = g_build_filename (parent, "wav", wav_name, NULL);
           g_autofree char *folder = g_path_get_basename (dir_path);
 
           e->name = g_strdup (child_rel);
           e->video = g_canonicalize_filename (child, NULL);
-          if (g_file_test (beside, G_FILE_TEST_IS_REGULAR))
-            e->audio = g_canonicalize_filename (beside, NULL);
-          else if (g_file_test (sibling, G_FILE_TEST_IS_REGULAR))
-            e->audio = g_canonicalize_filename (sibling, NULL);
+          e->audio = wkp_media_companion_wav (e->video);
           /* speaker: the containing folder; a generic "video" folder defers to its parent */
           if (rel == NULL)
             e->speaker = g_strdup (stem);

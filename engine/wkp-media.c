@@ -269,6 +269,27 @@ count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets)
 
 static WkpMediaInfo *probe_sequence (const char *pattern, WkpRational fps, GError **error);
 
+char *
+wkp_media_companion_wav (const char *video)
+{
+  g_autofree char *base = g_path_get_basename (video);
+  g_autofree char *dir = g_path_get_dirname (video);
+  g_autofree char *parent = g_path_get_dirname (dir);
+  g_autofree char *wav_name = NULL, *beside = NULL, *sibling = NULL;
+  char *dot = strrchr (base, '.');
+
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  wav_name = g_strconcat (base, ".wav", NULL);
+  beside = g_build_filename (dir, wav_name, NULL);
+  sibling = g_build_filename (parent, "wav", wav_name, NULL);
+  if (g_strcmp0 (beside, video) != 0 && g_file_test (beside, G_FILE_TEST_IS_REGULAR))
+    return g_canonicalize_filename (beside, NULL);
+  if (g_file_test (sibling, G_FILE_TEST_IS_REGULAR))
+    return g_canonicalize_filename (sibling, NULL);
+  return NULL;
+}
+
 gboolean
 wkp_media_remux (const char *path, const char *out_path, GError **error)
 {

@@ -63,6 +63,10 @@ gboolean      wkp_media_is_pattern     (const char *path);
  * number exists too and the sequence starts at 0..5 (what the image reader
  * accepts). NULL when @frame_path is not part of such a sequence. */
 char         *wkp_media_sequence_for_frame (const char *frame_path);
+/* The audio that goes with a silent video the way talking-face corpora store
+ * it: a same-named .wav beside it (clip.mp4 -> clip.wav), else in a sibling
+ * wav/ folder (video/clip.mp4 -> wav/clip.wav). NULL if neither exists. */
+char         *wkp_media_companion_wav  (const char *video);
 /* Copies the audio and video streams of @path, without decoding, into a
  * Matroska file @out_path (timestamps from FFmpeg's demuxer, shifted so that
  * the earliest stream starts at 0). The studio plays MPEG program streams

@@ -31,6 +31,8 @@
 /* GRID's own distribution: MPEG-1 in an MPEG program stream (GStreamer's
  * mpegpsdemux is in plugins-bad) */
 #define GRID_MPG "av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
+#define STYLETALK_VIDEO "av/FuxiVirtualHuman__styletalk/samples/source_video/video/Obama_clip2.mp4"
+#define STYLETALK_WAV "av/FuxiVirtualHuman__styletalk/samples/source_video/wav/Obama_clip2.wav"
 #define GRID_MPG_JUMP "av/rizkiarm__LipNet/evaluation/samples/GRID/lwbsza.mpg"
 #define AUDIO_ONLY "audio-only/RD_Radio31_000.wav"
 
@@ -1157,6 +1159,35 @@ test_video_without_audio (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A silent video opened alone finds its WAV where the corpus keeps it
+ * (StyleTalk: video/X.mp4 and wav/X.wav), as `wav2kp prepare` does; it used
+ * to open without audio, asking for the WAV to be dropped with it. */
+static void
+test_companion_wav (void)
+{
+  g_autofree char *video = wkp_test_shared_file (STYLETALK_VIDEO);
+  g_autofree char *wav_path = wkp_test_shared_file (STYLETALK_WAV);
+  g_autofree char *wav = wav_path != NULL ? g_canonicalize_filename (wav_path, NULL) : NULL;
+  g_autofree char *companion = NULL;
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  WkpStudioClip *clip;
+
+  if (video == NULL || wav == NULL)
+    return;
+  companion = wkp_media_companion_wav (video);
+  g_assert_cmpstr (companion, ==, wav);
+  window = new_window ();
+  request.video = video;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, not_busy, NULL, 120000));
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_nonnull (clip->samples);
+  g_assert_cmpstr (clip->audio, ==, wav);
+  g_assert_true (clip->parts & WKP_CLIP_PART_FEATURES);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* A landmark file that is not this clip's (another length) is refused with a
  * message naming it, instead of being drawn over the wrong face. */
 static void
@@ -1584,6 +1615,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/landmark-file", test_landmark_file);
   g_test_add_func ("/studio/landmark-file-mismatch", test_landmark_file_mismatch);
   g_test_add_func ("/studio/video-without-audio", test_video_without_audio);
+  g_test_add_func ("/studio/companion-wav", test_companion_wav);
   g_test_add_func ("/studio/export", test_export);
   g_test_add_func ("/studio/compare", test_compare);
   g_test_add_func ("/studio/command-line-errors", test_command_line_errors);

@@ -454,7 +454,25 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
 
   gint64 t0 = g_get_monotonic_time ();
 
+  WkpOpenRequest paired;
+  g_autofree char *companion = NULL;
+
   g_return_if_fail (request->video != NULL || request->audio != NULL);
+
+  /* a video without sound: its WAV where corpora keep it (clip.wav beside
+   * it, or wav/clip.wav beside its folder), as `wav2kp prepare` pairs them */
+  if (request->video != NULL && request->audio == NULL && !wkp_media_is_pattern (request->video))
+    {
+      g_autoptr(WkpMediaInfo) info = wkp_media_probe (request->video, request->fps, WKP_PROBE_DEFAULT, NULL);
+      if (info != NULL && info->has_video && !info->has_audio)
+        companion = wkp_media_companion_wav (request->video);
+      if (companion != NULL)
+        {
+          paired = *request;
+          paired.audio = companion;
+          request = &paired;
+        }
+    }
 
   cancel_job (self);
   model = request->model != NULL ? g_strdup (request->model) : wkp_studio_default_model ();
