@@ -233,6 +233,24 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
   }
 }
 
+/* The inner-lip aperture of each frame of @track (NULL for none), raising
+ * *max to the largest finite one. */
+static double *
+aperture_curve (const float *track, gint64 n_frames, double *max)
+{
+  double *ap;
+  if (track == NULL)
+    return NULL;
+  ap = g_new (double, MAX (n_frames, 1));
+  for (gint64 i = 0; i < n_frames; i++)
+    {
+      ap[i] = wkp_face_inner_aperture (track + i * WKP_N_LANDMARKS * 2);
+      if (isfinite (ap[i]))
+        *max = MAX (*max, ap[i]);
+    }
+  return ap;
+}
+
 static gboolean
 layout_init (Layout *L, const WkpExportParams *p, int video_w, int video_h, GError **error)
 {
@@ -262,26 +280,8 @@ layout_init (Layout *L, const WkpExportParams *p, int video_w, int video_h, GErr
 
   /* aperture curves and the reference in the canonical frame */
   L->ap_max = 0.05;
-  if (p->predicted != NULL)
-    {
-      L->ap_pred = g_new (double, MAX (p->n_frames, 1));
-      for (gint64 i = 0; i < p->n_frames; i++)
-        {
-          L->ap_pred[i] = wkp_face_inner_aperture (p->predicted + i * WKP_N_LANDMARKS * 2);
-          if (isfinite (L->ap_pred[i]))
-            L->ap_max = MAX (L->ap_max, L->ap_pred[i]);
-        }
-    }
-  if (p->compared != NULL)
-    {
-      L->ap_comp = g_new (double, MAX (p->n_frames, 1));
-      for (gint64 i = 0; i < p->n_frames; i++)
-        {
-          L->ap_comp[i] = wkp_face_inner_aperture (p->compared + i * WKP_N_LANDMARKS * 2);
-          if (isfinite (L->ap_comp[i]))
-            L->ap_max = MAX (L->ap_max, L->ap_comp[i]);
-        }
-    }
+  L->ap_pred = aperture_curve (p->predicted, p->n_frames, &L->ap_max);
+  L->ap_comp = aperture_curve (p->compared, p->n_frames, &L->ap_max);
   if (p->reference != NULL)
     {
       L->ref_norm = g_new (float, MAX (p->n_frames, 1) * WKP_N_LANDMARKS * 2);
