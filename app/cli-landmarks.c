@@ -91,7 +91,7 @@ wkp_cli_landmarks (int argc, char **argv)
       g_printerr ("wav2kp landmarks: the output must end in .npy, .csv or .json\n");
       return WKP_EXIT_BAD_INPUT;
     }
-  if (fps_text != NULL && !wkp_rational_parse (fps_text, &fps, &error))
+  if (fps_text != NULL && !wkp_frame_rate_parse (fps_text, &fps, &error))
     return wkp_cli_fail ("landmarks", error);
   /* fail before the heavy work when the output cannot be written */
   if (!wkp_check_output_path (output, &error))

@@ -110,9 +110,9 @@ wkp_cli_prepare (int argc, char **argv)
                     : max_lag < 1 || max_lag > 31 ? "--max-lag must be in 1..31"
                     : detect_every < 1 ? "--detect-every must be >= 1"
                     : !(min_face_rate >= 0 && min_face_rate <= 1) ? "--min-face-rate must be in [0, 1]"
-                    : !(max_mismatch >= 0) ? "--max-length-mismatch must be >= 0"
+                    : !(max_mismatch >= 0 && max_mismatch <= 3600) ? "--max-length-mismatch must be 0..3600 seconds"
                     : !(min_conf >= 0 && min_conf <= 1) ? "--min-offset-confidence must be in [0, 1]"
-                    : !(min_gain >= 0) ? "--min-offset-gain must be >= 0"
+                    : !(min_gain >= 0 && min_gain <= 2) ? "--min-offset-gain must be in [0, 2]"
                     : NULL;
     if (bad != NULL)
       {
@@ -120,9 +120,9 @@ wkp_cli_prepare (int argc, char **argv)
         return WKP_EXIT_BAD_INPUT;
       }
   }
-  if (model_fps != NULL && !wkp_rational_parse (model_fps, &params.model_fps, &error))
+  if (model_fps != NULL && !wkp_frame_rate_parse (model_fps, &params.model_fps, &error))
     return wkp_cli_fail ("prepare", error);
-  if (seq_fps != NULL && !wkp_rational_parse (seq_fps, &params.sequence_fps, &error))
+  if (seq_fps != NULL && !wkp_frame_rate_parse (seq_fps, &params.sequence_fps, &error))
     return wkp_cli_fail ("prepare", error);
   if (kind != NULL)
     params.features.kind = g_str_equal (kind, "logmel") ? WKP_FEATURE_LOGMEL : WKP_FEATURE_MFCC;

@@ -34,7 +34,7 @@ wkp_cli_probe (int argc, char **argv)
       g_printerr ("wav2kp probe: give exactly one FILE\n");
       return WKP_EXIT_BAD_INPUT;
     }
-  if (fps_text != NULL && !wkp_rational_parse (fps_text, &fps, &error))
+  if (fps_text != NULL && !wkp_frame_rate_parse (fps_text, &fps, &error))
     return wkp_cli_fail ("probe", error);
 
   info = wkp_media_probe (files[0], fps, count ? WKP_PROBE_COUNT_FRAMES : WKP_PROBE_DEFAULT, &error);

@@ -68,7 +68,7 @@ wkp_cli_render (int argc, char **argv)
       g_printerr ("wav2kp render: --threads must be between 1 and 256\n");
       return WKP_EXIT_BAD_INPUT;
     }
-  if (fps_text != NULL && !wkp_rational_parse (fps_text, &spec.fps, &error))
+  if (fps_text != NULL && !wkp_frame_rate_parse (fps_text, &spec.fps, &error))
     return wkp_cli_fail ("render", error);
   if (!wkp_check_output_path (output, &error))
     return wkp_cli_fail ("render", error);

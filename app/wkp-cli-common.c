@@ -53,13 +53,8 @@ wkp_cli_clip_args (const char *command, char **files, const char *output, const 
       g_printerr ("wav2kp %s: give the output with -o OUT.npy\n", command);
       return FALSE;
     }
-  if (fps_text != NULL && !wkp_rational_parse (fps_text, &spec->fps, &error))
+  if (fps_text != NULL && !wkp_frame_rate_parse (fps_text, &spec->fps, &error))
     return wkp_cli_fail (command, error), FALSE;
-  if (fps_text != NULL && !wkp_rational_is_frame_rate (spec->fps))
-    {
-      g_printerr ("wav2kp %s: --fps %s: give a frame rate between 1 and 1000 frames per second\n", command, fps_text);
-      return FALSE;
-    }
   /* fail before decoding when an output cannot be written */
   json = wkp_path_replace_ext (output, ".json");
   if (g_strcmp0 (json, output) == 0)

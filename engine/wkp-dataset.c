@@ -7,6 +7,7 @@
 
 #include <libavutil/mem.h>
 #include <libavutil/tx.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -455,7 +456,7 @@ wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name,
     return TRUE;
 
   if (c->id == NULL || strchr (c->id, '/') != NULL || c->id[0] == '.'
-      || !wkp_rational_parse (wkp_json_get_string (o, "fps"), &c->fps, NULL))
+      || !wkp_frame_rate_parse (wkp_json_get_string (o, "fps"), &c->fps, NULL))
     {
       g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: clip “%s” has no valid id or fps", name,
                    c->name);
@@ -659,7 +660,7 @@ wkp_dataset_open (const char *path, GError **error)
       g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: %s", manifest_path, local->message);
       return NULL;
     }
-  if (!wkp_rational_parse (wkp_json_get_string (params, "model_fps"), &ds->model_fps, NULL))
+  if (!wkp_frame_rate_parse (wkp_json_get_string (params, "model_fps"), &ds->model_fps, NULL))
     goto invalid;
   ds->dim = wkp_feature_config_dim (&ds->features);
   if (!read_double_array (root, "feature_mean", ds->dim, &mean, NULL, manifest_path, error)
@@ -1639,15 +1640,26 @@ is_video_file (const char *name)
 }
 
 static gboolean
-walk_folder (const char *root, const char *rel, GPtrArray *entries, int depth, GError **error)
+walk_folder (const char *root, const char *rel, GPtrArray *entries, int depth, GHashTable *visited,
+             GError **error)
 {
   g_autofree char *dir_path = rel ? g_build_filename (root, rel, NULL) : g_strdup (root);
   g_autoptr(GDir) dir = NULL;
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   const char *n;
+  GStatBuf st;
 
   if (depth > 32)
     return TRUE;
+  /* each folder once: a link back up the tree (d/up -> ..) would otherwise
+   * repeat every clip below it, and two such links grow without bound */
+  if (g_stat (dir_path, &st) == 0)
+    {
+      char *key = g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, (guint64) st.st_dev,
+                                   (guint64) st.st_ino);
+      if (!g_hash_table_add (visited, key))
+        return TRUE;
+    }
   dir = g_dir_open (dir_path, 0, error);
   if (dir == NULL)
     return FALSE;
@@ -1662,10 +1674,10 @@ walk_folder (const char *root, const char *rel, GPtrArray *entries, int depth, G
       g_autofree char *child = g_build_filename (root, child_rel, NULL);
       if (g_file_test (child, G_FILE_TEST_IS_DIR))
         {
-          if (!walk_folder (root, child_rel, entries, depth + 1, error))
+          if (!walk_folder (root, child_rel, entries, depth + 1, visited, error))
             return FALSE;
         }
-      else if (is_video_file (name))
+      else if (is_video_file (name) && g_file_test (child, G_FILE_TEST_IS_REGULAR))
         {
           WkpSourceEntry *e = g_new0 (WkpSourceEntry, 1);
           g_autofree char *stem = stem_of (name);
@@ -1699,7 +1711,8 @@ wkp_dataset_list_sources (const char *src, GError **error)
     {
       g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) wkp_source_entry_free);
       g_autoptr(GError) local = NULL;
-      if (!walk_folder (src, NULL, entries, 0, &local))
+      g_autoptr(GHashTable) visited = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      if (!walk_folder (src, NULL, entries, 0, visited, &local))
         {
           g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_IO, "%s: %s", src, local->message);
           return NULL;

@@ -285,15 +285,14 @@ track_to_clip (const WkpLandmarkTrack *track, const char *file, const WkpDataset
   g_autofree float *resampled = NULL;
   const float *src = track->points;
   gint64 n_src = track->n_frames;
+  gboolean resample = wkp_rational_is_valid (track->fps) && track->n_frames > 0
+                      && (gint64) track->fps.num * fps.den != (gint64) fps.num * track->fps.den;
 
-  if (wkp_rational_is_valid (track->fps) && track->n_frames > 0
-      && (gint64) track->fps.num * fps.den != (gint64) fps.num * track->fps.den)
-    {
-      gint64 n_res = wkp_track_resample_length (track->n_frames, track->fps, fps);
-      resampled = wkp_track_resample (track->points, track->n_frames, NXY, track->fps, fps, n_res);
-      src = resampled;
-      n_src = n_res;
-    }
+  /* the length at the clip's rate is checked before resampling: a track of
+   * another clip (or a sidecar with a wrong rate) is refused before it can
+   * size a large array */
+  if (resample)
+    n_src = wkp_track_resample_length (track->n_frames, track->fps, fps);
   {
     const double rate = (double) fps.num / fps.den;
     const gint64 off = n_src > n ? n_src - n : n - n_src;
@@ -306,6 +305,11 @@ track_to_clip (const WkpLandmarkTrack *track, const char *file, const WkpDataset
         return FALSE;
       }
   }
+  if (resample)
+    {
+      resampled = wkp_track_resample (track->points, track->n_frames, NXY, track->fps, fps, n_src);
+      src = resampled;
+    }
   copy = MIN (n, n_src);
   if (copy > 0)
     memcpy (out, src, sizeof (float) * NXY * copy);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -421,12 +422,41 @@ repair_exponents (char *text)
   *w = '\0';
 }
 
+/* JSON has no infinity or NaN: json-glib would write "inf.0", and the file
+ * could not be read back (a `prepare --min-offset-gain inf` used to replace a
+ * good dataset.json with such a file). Non-finite numbers become null, how
+ * our readers take a missing value. */
+static void
+null_non_finite (JsonNode *node)
+{
+  if (node == NULL)
+    return;
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObjectIter it;
+      JsonNode *member;
+      json_object_iter_init (&it, json_node_get_object (node));
+      while (json_object_iter_next (&it, NULL, &member))
+        null_non_finite (member);
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *a = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        null_non_finite (json_array_get_element (a, i));
+    }
+  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_DOUBLE
+           && !isfinite (json_node_get_double (node)))
+    json_node_init_null (node);
+}
+
 char *
 wkp_json_to_string (JsonNode *node, gboolean pretty)
 {
   g_autoptr(JsonGenerator) gen = json_generator_new ();
   char *text;
 
+  null_non_finite (node);
   json_generator_set_root (gen, node);
   json_generator_set_pretty (gen, pretty);
   json_generator_set_indent (gen, 2);

@@ -141,10 +141,10 @@ read_sidecar (JsonObject *o, const char *json_path, WkpLandmarkTrack *track, GEr
       WkpRational r;
       g_autoptr(GError) local = NULL;
       if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING ||
-          !wkp_rational_parse (json_node_get_string (n), &r, &local))
+          !wkp_frame_rate_parse (json_node_get_string (n), &r, &local))
         {
-          g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID, "%s: “fps” is not a frame rate such as \"25/1\"",
-                       json_path);
+          g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                       "%s: “fps” is not a frame rate of 1 to 1000 frames per second such as \"25/1\"", json_path);
           return FALSE;
         }
       track->fps = r;
@@ -337,7 +337,7 @@ fps_from_timestamps (double t0, gint64 f0, double t1, gint64 f1)
     g_snprintf (buf, sizeof buf, "%d", (int) round (fps));
   else
     g_ascii_formatd (buf, sizeof buf, "%.2f", fps);
-  if (!wkp_rational_parse (buf, &r, NULL))
+  if (!wkp_frame_rate_parse (buf, &r, NULL))
     r = WKP_RATIONAL (0, 0);
   return r;
 }

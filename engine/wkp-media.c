@@ -10,6 +10,7 @@
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------------ */
@@ -60,6 +61,12 @@ open_input (const char *path, GError **error)
       else
         g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
                      "%s: is a folder (for an image sequence give a pattern such as %s/%%06d.jpg)", path, path);
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      /* a pipe or a device: reading it could wait for ever */
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: is not a regular file", path);
       return NULL;
     }
   if (st.st_size == 0)
@@ -136,8 +143,10 @@ pattern_path (const char *pattern, gint64 index)
       if (*q == '0')
         zero = TRUE;
       width = 0;
+      /* (a width beyond 64 digits names no real file: capped, so that
+       * "%1500000000d" neither overflows nor builds gigabyte paths) */
       while (g_ascii_isdigit (*q))
-        width = width * 10 + (*q++ - '0');
+        width = MIN (width * 10 + (*q++ - '0'), 64);
       if (*q == 'd')
         {
           g_autofree char *num = g_strdup_printf ("%" G_GINT64_FORMAT, index);
@@ -796,6 +805,11 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
   audio->n_samples = buf.len;
   audio->samples = buf.data ? buf.data : g_new0 (float, 1);
   buf.data = NULL;
+  /* a float WAV may hold NaN or infinite samples: silence, so that no array
+   * made from the audio (audio.npy, the envelope) is damaged by them */
+  for (gint64 i = 0; i < audio->n_samples; i++)
+    if (!isfinite (audio->samples[i]))
+      audio->samples[i] = 0.0f;
   if (start_us != NULL)
     *start_us = ts_to_us (fmt->streams[aidx]->start_time, fmt->streams[aidx]->time_base);
 

@@ -103,6 +103,22 @@ bad:
   return FALSE;
 }
 
+gboolean
+wkp_frame_rate_parse (const char *text, WkpRational *out, GError **error)
+{
+  WkpRational r;
+  if (!wkp_rational_parse (text, &r, error))
+    return FALSE;
+  if (!wkp_rational_is_frame_rate (r))
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                   "Frame rate “%s” is outside 1 to 1000 frames per second", text);
+      return FALSE;
+    }
+  *out = r;
+  return TRUE;
+}
+
 char *
 wkp_rational_to_string (WkpRational r)
 {

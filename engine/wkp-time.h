@@ -28,6 +28,9 @@ WkpRational wkp_rational_reduce       (WkpRational r);
 /* Parses "30000/1001", "25", "29.97" (the common NTSC decimals map to their
  * exact rationals). */
 gboolean    wkp_rational_parse        (const char *text, WkpRational *out, GError **error);
+/* wkp_rational_parse() of a frame rate, refused outside 1 to 1000 frames per
+ * second (a rate of 1/100000 would size arrays by the hundred gigabytes). */
+gboolean    wkp_frame_rate_parse      (const char *text, WkpRational *out, GError **error);
 char       *wkp_rational_to_string    (WkpRational r);
 
 /* floor (a * b / c) without overflow for any gint64 a, b and c > 0. */

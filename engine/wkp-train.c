@@ -509,7 +509,8 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
   pr->p = *params;
   pr->data = data;
   pr->D = data->dim;
-  pr->in_size = pr->D * (2 * p->context + 1);
+  /* (a context outside 0..100 is refused just below; not multiplied first) */
+  pr->in_size = p->context >= 0 && p->context <= 100 ? pr->D * (2 * p->context + 1) : 0;
   pr->P = p->mouth_only ? WKP_MOUTH_COUNT : WKP_N_LANDMARKS;
   for (int i = 0; i < pr->P; i++)
     pr->point_index[i] = p->mouth_only ? WKP_MOUTH_FIRST + i : i;

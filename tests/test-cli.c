@@ -258,10 +258,16 @@ test_option_errors (void)
       { "--val", "-0.1", "--val must be in [0, 1)" },
       { "--min-face-rate", "2", "--min-face-rate must be in [0, 1]" },
       { "--detect-every", "0", "--detect-every must be >= 1" },
-      { "--max-length-mismatch", "-1", "--max-length-mismatch must be >= 0" },
+      { "--max-length-mismatch", "-1", "--max-length-mismatch must be 0..3600 seconds" },
+      /* infinity used to be written into dataset.json as "inf.0" (not JSON) */
+      { "--max-length-mismatch", "inf", "--max-length-mismatch must be 0..3600 seconds" },
       { "--min-offset-confidence", "nan", "--min-offset-confidence must be in [0, 1]" },
-      { "--min-offset-gain", "-1", "--min-offset-gain must be >= 0" },
+      { "--min-offset-gain", "-1", "--min-offset-gain must be in [0, 2]" },
+      { "--min-offset-gain", "inf", "--min-offset-gain must be in [0, 2]" },
       { "--dominant-share", "0", "--dominant-share must be in (0, 1]" },
+      /* frame rates outside 1..1000 (render ran out of memory at 1/100000) */
+      { "--model-fps", "1001", "outside 1 to 1000 frames per second" },
+      { "--sequence-fps", "1/100000", "outside 1 to 1000 frames per second" },
     };
     for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
       {
@@ -280,6 +286,14 @@ test_option_errors (void)
   {
     const char *a[] = { "train", dir, "-o", model, "--val-speakers", " ", NULL };
     expect_bad_input (a, "--val-speakers", "speaker names", dir);
+  }
+  {
+    g_autofree char *mp4 = g_build_filename (dir, "x.mp4", NULL);
+    const char *a[] = { "render", csv, "--fps", "1/100000", "-o", mp4, NULL };
+    expect_bad_input (a, "1/100000", "outside 1 to 1000 frames per second", dir);
+    g_autofree char *npy = g_build_filename (dir, "lm.npy", NULL);
+    const char *b[] = { "landmarks", csv, "--fps", "100000", "-o", npy, NULL };
+    expect_bad_input (b, "100000", "outside 1 to 1000 frames per second", dir);
   }
   g_assert_false (g_file_test (ds, G_FILE_TEST_EXISTS));
 }

@@ -14,6 +14,8 @@
 #include <math.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -173,6 +175,17 @@ test_sources_folder (void)
       g_assert_cmpint (g_mkdir_with_parents (d, 0755), ==, 0);
       write_text (p, "x");
     }
+  /* a link back up the tree is walked once, not into a loop that repeated
+   * every clip (two such links grew without bound), and a pipe named like a
+   * video is skipped (opening it would wait for ever) */
+  {
+    g_autofree char *up = g_build_filename (dir, "ann", "up", NULL);
+    g_autofree char *up2 = g_build_filename (dir, "ben", "up", NULL);
+    g_autofree char *fifo = g_build_filename (dir, "ann", "pipe.mp4", NULL);
+    g_assert_cmpint (symlink ("..", up), ==, 0);
+    g_assert_cmpint (symlink ("..", up2), ==, 0);
+    g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
+  }
   list = wkp_dataset_list_sources (dir, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, ==, 3);

@@ -101,6 +101,23 @@ test_roundtrip_ours (void)
   g_assert_no_error (error);
   assert_points_equal (t, via_json, 0);
 
+  /* a sidecar rate outside 1..1000 fps is refused: `evaluate` resampled
+   * such a track to the clip's rate and allocated tens of gigabytes */
+  {
+    g_autofree char *text = NULL, *bad = NULL;
+    g_autoptr(GRegex) re = g_regex_new ("\"fps\" *: *\"[0-9/]+\"", 0, 0, NULL);
+    g_autoptr(WkpLandmarkTrack) none = NULL;
+    g_assert_true (g_file_get_contents (json, &text, NULL, NULL));
+    bad = g_regex_replace_literal (re, text, -1, 0, "\"fps\" : \"1/100000\"", 0, NULL);
+    g_assert_cmpstr (bad, !=, text);
+    g_assert_true (g_file_set_contents (json, bad, -1, NULL));
+    none = wkp_landmark_track_load (path, WKP_RATIONAL (0, 0), &error);
+    g_assert_null (none);
+    g_assert_nonnull (strstr (error->message, "1 to 1000 frames per second"));
+    g_clear_error (&error);
+    g_assert_true (g_file_set_contents (json, text, -1, NULL));
+  }
+
   /* numpy sees float32 [T,68,2] and uint8 [T], one all-NaN frame */
   if (wkp_test_python ("numpy") == NULL)
     return;

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define GRID_MPG "av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg"
 /* its pack clock jumps by 0.7 s after frame 35; FFmpeg's seeks past the jump
@@ -574,6 +575,71 @@ test_bad_files (void)
   g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID);
   g_assert_nonnull (strstr (error->message, "empty"));
   g_clear_error (&error);
+
+  /* a pipe named like a video is refused at once (reading it would wait) */
+  {
+    g_autofree char *fifo = g_build_filename (dir, "pipe.mp4", NULL);
+    g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
+    g_assert_null (wkp_media_probe (fifo, WKP_RATIONAL (0, 0), 0, &error));
+    g_assert_nonnull (strstr (error->message, "is not a regular file"));
+    g_clear_error (&error);
+  }
+
+  /* an absurd pattern width is refused like any pattern matching no file
+   * (it used to build gigabyte paths, or overflow) */
+  {
+    g_autofree char *wide = g_build_filename (dir, "%1500000000d.jpg", NULL);
+    g_autofree char *wider = g_build_filename (dir, "%99999999999d.jpg", NULL);
+    g_assert_null (wkp_media_probe (wide, WKP_RATIONAL (25, 1), 0, &error));
+    g_assert_nonnull (error);
+    g_clear_error (&error);
+    g_assert_null (wkp_media_probe (wider, WKP_RATIONAL (25, 1), 0, &error));
+    g_assert_nonnull (error);
+    g_clear_error (&error);
+  }
+
+  /* NaN and infinite samples of a float WAV read as silence */
+  {
+    g_autofree char *wav = g_build_filename (dir, "nan.wav", NULL);
+    g_autoptr(WkpAudio) a = NULL;
+    const guint32 n = 1600;
+    guint8 header[44];
+    g_autofree float *pcm = g_new (float, n);
+    g_autoptr(GString) bytes = g_string_new (NULL);
+    guint32 u32;
+    guint16 u16;
+    for (guint32 i = 0; i < n; i++)
+      pcm[i] = 0.25f * sinf (i * 0.1f);
+    pcm[100] = NAN;
+    pcm[200] = INFINITY;
+    pcm[300] = -INFINITY;
+#define PUT32(v) (u32 = GUINT32_TO_LE (v), g_string_append_len (bytes, (const char *) &u32, 4))
+#define PUT16(v) (u16 = GUINT16_TO_LE (v), g_string_append_len (bytes, (const char *) &u16, 2))
+    g_string_append (bytes, "RIFF");
+    PUT32 (36 + n * 4);
+    g_string_append (bytes, "WAVEfmt ");
+    PUT32 (16);
+    PUT16 (3);          /* IEEE float */
+    PUT16 (1);
+    PUT32 (16000);
+    PUT32 (16000 * 4);
+    PUT16 (4);
+    PUT16 (32);
+    g_string_append (bytes, "data");
+    PUT32 (n * 4);
+#undef PUT32
+#undef PUT16
+    g_assert_cmpuint (bytes->len, ==, sizeof header);
+    g_string_append_len (bytes, (const char *) pcm, n * 4);
+    g_assert_true (g_file_set_contents (wav, bytes->str, bytes->len, NULL));
+    a = wkp_audio_load (wav, 16000, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (a->n_samples, ==, n);
+    for (gint64 i = 0; i < a->n_samples; i++)
+      g_assert_true (isfinite (a->samples[i]));
+    g_assert_cmpfloat (a->samples[100], ==, 0.0f);
+    g_assert_cmpfloat (fabsf (a->samples[50] - pcm[50]), <, 1e-6f);
+  }
 
   /* a folder: a pattern is suggested, unless it is a prepared dataset */
   g_assert_null (wkp_media_probe (dir, WKP_RATIONAL (0, 0), 0, &error));

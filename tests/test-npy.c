@@ -5,6 +5,7 @@
 #include "wkp-test-util.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 static void
@@ -283,6 +284,44 @@ test_open_errors (void)
 
 /* Doubles that json-glib would print as invalid JSON ("1e-10.0") come out
  * valid; strings are left alone. */
+/* JSON has no infinity or NaN: they are written as null, so that the file
+ * reads back (json-glib wrote "inf.0"). */
+static void
+test_json_non_finite (void)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonParser) p = json_parser_new ();
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *o;
+  JsonArray *a;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "gain");
+  json_builder_add_double_value (b, INFINITY);
+  json_builder_set_member_name (b, "list");
+  json_builder_begin_array (b);
+  json_builder_add_double_value (b, 1.5);
+  json_builder_add_double_value (b, NAN);
+  json_builder_add_double_value (b, -INFINITY);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  text = wkp_json_to_string (node, TRUE);
+  g_test_message ("%s", text);
+  g_assert_null (strstr (text, "inf"));
+  g_assert_null (strstr (text, "nan"));
+  g_assert_true (wkp_json_parser_load (p, text, strlen (text), &error));
+  g_assert_no_error (error);
+  o = json_node_get_object (json_parser_get_root (p));
+  g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (o, "gain")));
+  a = json_object_get_array_member (o, "list");
+  g_assert_cmpfloat (json_array_get_double_element (a, 0), ==, 1.5);
+  g_assert_true (JSON_NODE_HOLDS_NULL (json_array_get_element (a, 1)));
+  g_assert_true (JSON_NODE_HOLDS_NULL (json_array_get_element (a, 2)));
+}
+
 static void
 test_json_numbers (void)
 {
@@ -408,6 +447,7 @@ main (int argc, char **argv)
   g_test_add_func ("/npy/malformed", test_malformed);
   g_test_add_func ("/npy/atomic-output", test_atomic_output);
   g_test_add_func ("/npy/json-numbers", test_json_numbers);
+  g_test_add_func ("/npy/json-non-finite", test_json_non_finite);
   g_test_add_func ("/npy/open-errors", test_open_errors);
   g_test_add_func ("/npy/json-depth", test_json_depth);
   g_test_add_func ("/npy/json-big-integers", test_json_big_integers);

@@ -11,6 +11,16 @@ test_parse (void)
   WkpRational r;
   g_autoptr(GError) error = NULL;
 
+  /* frame rates: 1 to 1000 frames per second */
+  g_assert_true (wkp_frame_rate_parse ("29.97", &r, &error));
+  g_assert_cmpint (r.num, ==, 30000);
+  g_assert_false (wkp_frame_rate_parse ("1/100000", &r, &error));
+  g_assert_nonnull (strstr (error->message, "outside 1 to 1000"));
+  g_clear_error (&error);
+  g_assert_false (wkp_frame_rate_parse ("1001", &r, &error));
+  g_clear_error (&error);
+  g_assert_true (wkp_frame_rate_parse ("1000", &r, &error));
+
   g_assert_true (wkp_rational_parse ("30000/1001", &r, &error));
   g_assert_cmpint (r.num, ==, 30000);
   g_assert_cmpint (r.den, ==, 1001);

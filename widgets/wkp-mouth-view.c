@@ -190,8 +190,9 @@ wkp_mouth_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     wkp_snapshot_append_text (widget, snapshot, _("Predicted"), slot + 32, 4, &fg);
   if (three)
     wkp_snapshot_append_text (widget, snapshot, _("Compared"), 2 * slot + 32, 4, &fg);
+  /* the note ends in "…" when the panel is narrow (its tooltip has it all) */
   if (self->note != NULL)
-    wkp_snapshot_append_text (widget, snapshot, self->note, 8, h - 22, &fg);
+    wkp_snapshot_append_text_clipped (widget, snapshot, self->note, 8, h - 22, MAX (w - 16, 1), &fg);
 }
 
 static void
@@ -334,5 +335,6 @@ wkp_mouth_view_set_note (WkpMouthView *self, const char *note)
     return;
   g_free (self->note);
   self->note = g_strdup (note);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self), note);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }

@@ -67,7 +67,7 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
   if (fps_text != NULL)
     {
       g_autoptr(GError) error = NULL;
-      if (!wkp_rational_parse (fps_text, &request.fps, &error))
+      if (!wkp_frame_rate_parse (fps_text, &request.fps, &error))
         {
           g_application_command_line_printerr (cmdline, "wav2kp-studio: --fps %s: %s\n", fps_text, error->message);
           return 2;
