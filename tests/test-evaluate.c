@@ -152,6 +152,7 @@ test_reference_and_baselines (void)
   g_assert_nonnull (strstr (out, "Per clip"));
   g_assert_nonnull (strstr (out, "bootstrap resamples"));
   g_assert_nonnull (strstr (out, "GRID/bbaf2n.mpg"));
+  g_assert_true (g_utf8_validate (out, -1, NULL));   /* names are cut by characters, not bytes */
 
   parser = load_json (json);
   root = json_node_get_object (json_parser_get_root (parser));
