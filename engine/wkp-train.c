@@ -828,6 +828,15 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
         g_prefix_error (error, "train split landmarks: ");
         return NULL;
       }
+    /* nothing to learn (e.g. one frame per speaker with identity removal):
+     * said here, not later as "training diverged" */
+    if (!(pr->pca->total_variance > 1e-12))
+      {
+        g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID,
+                     "train split landmarks do not vary (%" G_GINT64_FORMAT " frames%s): nothing to learn",
+                     (gint64) n_rows, p->identity_removal ? "; identity removal needs several frames per speaker" : "");
+        return NULL;
+      }
     pr->K = pr->pca->n_components;
   }
 

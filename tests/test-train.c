@@ -815,6 +815,25 @@ test_bad_input (void)
     g_assert_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID);
     g_clear_error (&error);
   }
+  /* keypoints that never move: said as such, not as "training diverged;
+   * lower --lr" after every epoch (found by fuzzing with one-frame clips) */
+  {
+    g_autoptr(WkpTrainData) data = synthetic_data (3, 2, 30, 1);
+    const WkpTrainClip *first = g_ptr_array_index (data->clips, 0);
+    float still[WKP_N_LANDMARKS * 2];
+    memcpy (still, first->targets, sizeof still);
+    for (guint i = 0; i < data->clips->len; i++)
+      {
+        WkpTrainClip *c = g_ptr_array_index (data->clips, i);
+        for (gint64 t = 0; t < c->n_frames; t++)
+          memcpy (c->targets + t * WKP_N_LANDMARKS * 2, still, sizeof still);
+      }
+    g_assert_false (wkp_train_run (data, &p, model, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, NULL, &error));
+    g_assert_error (error, WKP_TRAIN_ERROR, WKP_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "do not vary"));
+    g_clear_error (&error);
+    g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
+  }
   /* resume without a checkpoint */
   {
     g_autoptr(WkpTrainData) data = synthetic_data (1, 1, 30, 1);
