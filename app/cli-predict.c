@@ -21,7 +21,8 @@ load_transforms (const char *path, gint64 n_frames, WkpSimilarity **tf_out, gboo
   g_autofree gboolean *valid = NULL;
   float canon[2 * WKP_N_LANDMARKS];
 
-  if (npy == NULL || !wkp_npy_check (npy, path, WKP_DTYPE_F32, 3, shape, error))
+  if (npy == NULL || !wkp_npy_check (npy, path, WKP_DTYPE_F32, 3, shape, error)
+      || !wkp_face_track_check (npy->data, n_frames, FALSE, path, error))   /* as render --keypoints */
     return FALSE;
   tf = g_new0 (WkpSimilarity, MAX (n_frames, 1));
   valid = g_new0 (gboolean, MAX (n_frames, 1));

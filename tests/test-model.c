@@ -1432,6 +1432,19 @@ test_cli_predict_pixels (void)
     g_assert_cmpint (wkp_test_run_cli (a3, NULL, &se), ==, 2);
     g_assert_nonnull (strstr (se, "lm.npy"));
   }
+  /* a face a billion pixels away is refused as render --keypoints refuses it
+   * (found by fuzzing: it was mapped into, giving keypoints at 1e30) */
+  {
+    gint64 shape[] = { n, 68, 2 };
+    const char *a4[] = { "predict", wav, "--model", model, "--to-pixels", lm, "-o", pix_out, NULL };
+    g_autofree char *se = NULL;
+    for (int i = 0; i < 136; i++)
+      faces[3 * 136 + i] *= 1e9f;
+    g_assert_true (wkp_npy_save (lm, WKP_DTYPE_F32, 3, shape, faces, &error));
+    g_assert_cmpint (wkp_test_run_cli (a4, NULL, &se), ==, 2);
+    g_test_message ("%s", se);
+    g_assert_nonnull (strstr (se, "lm.npy"));
+  }
 }
 
 static void
