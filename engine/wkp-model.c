@@ -968,6 +968,19 @@ copy_lstm_weights (WkpLstm *dst, const WkpLstm *src)
   memcpy (dst->head_b, src->head_b, sizeof (float) * src->output_size);
 }
 
+/* The same trained network (a copied file, or one member twice): its output
+ * layer and first input weights are equal bit for bit, which two training
+ * runs (other seeds) never give. */
+static gboolean
+same_network (const WkpLstm *a, const WkpLstm *b)
+{
+  gsize H = (gsize) a->hidden_size;
+  int dirs = a->bidirectional ? 2 : 1;
+  return memcmp (a->head_w, b->head_w, sizeof (float) * a->output_size * H * dirs) == 0
+         && memcmp (a->head_b, b->head_b, sizeof (float) * a->output_size) == 0
+         && memcmp (a->w_ih[0][0], b->w_ih[0][0], sizeof (float) * 4 * H * (gsize) wkp_lstm_layer_input (a, 0)) == 0;
+}
+
 WkpModel *
 wkp_model_ensemble (WkpModel *const *models, int n, const char *const *names, GError **error)
 {
@@ -1026,6 +1039,20 @@ wkp_model_ensemble (WkpModel *const *models, int n, const char *const *names, GE
             }
         }
     }
+
+  /* a network twice would only weigh it double (the same path is refused by
+   * the command; a copy of the file was not) */
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < wkp_model_n_members (models[i]); k++)
+      for (int j = i; j < n; j++)
+        for (int q = j == i ? k + 1 : 0; q < wkp_model_n_members (models[j]); q++)
+          if (same_network (wkp_model_member (models[i], k), wkp_model_member (models[j], q)))
+            {
+              g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_MISMATCH,
+                           "%s (network %d) and %s (network %d) are the same trained network: an ensemble "
+                           "averages networks trained with different seeds", names[i], k + 1, names[j], q + 1);
+              return NULL;
+            }
 
   l = models[0]->lstm;
   m = wkp_model_new (&models[0]->features, models[0]->fps, models[0]->context, models[0]->delay,

@@ -1255,18 +1255,27 @@ test_cli_ensemble (void)
   g_autofree char *out = g_build_filename (dir, "ens.wkpm", NULL);
   g_autofree char *keep = g_build_filename (dir, "keep.wkpm", NULL);
   g_autofree char *gained = g_build_filename (dir, "gained.wkpm", NULL);
+  g_autofree char *m4 = g_build_filename (dir, "m4.wkpm", NULL);
+  g_autofree char *copy = g_build_filename (dir, "copy-of-m1.wkpm", NULL);
   g_autoptr(GError) error = NULL;
 
   {
-    /* m2: m1 with other weights; m3: another context */
+    /* m2, m4: m1 with other weights; m3: another context; a byte copy of m1 */
     g_autoptr(WkpModel) m = wkp_model_load (m1, &error);
     g_autoptr(WkpModel) w = random_model (1, 2, TRUE, 12, 2, FALSE, 1.0f);
     g_autoptr(WkpModel) x = random_model (2, 2, TRUE, 12, 2, FALSE, 1.0f);
+    g_autoptr(WkpModel) y = random_model (1, 2, TRUE, 12, 2, FALSE, 1.0f);
+    g_autofree char *bytes = NULL;
+    gsize len;
     g_assert_no_error (error);
     share_arrays (w, m);
+    share_arrays (y, m);
     g_assert_true (wkp_model_save (w, m2, &error));
     g_assert_true (wkp_model_save (x, m3, &error));
+    g_assert_true (wkp_model_save (y, m4, &error));
     g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (m1, &bytes, &len, NULL));
+    g_assert_true (g_file_set_contents (copy, bytes, len, NULL));
   }
   {
     const char *args[] = { "ensemble", m1, m2, "-o", out, NULL };
@@ -1300,7 +1309,7 @@ test_cli_ensemble (void)
   /* models with different gains: refused (below), unless --level-gain sets the result's */
   {
     g_autofree char *mixed = g_build_filename (dir, "mixed.wkpm", NULL);
-    const char *args[] = { "ensemble", m1, gained, "--level-gain", "1", "-o", mixed, NULL };
+    const char *args[] = { "ensemble", m4, gained, "--level-gain", "1", "-o", mixed, NULL };
     g_autoptr(WkpModel) x = NULL;
     g_autofree char *so = NULL, *se = NULL;
     g_assert_cmpint (wkp_test_run_cli (args, &so, &se), ==, 0);
@@ -1318,6 +1327,9 @@ test_cli_ensemble (void)
       { { "ensemble", m1, bad, "-o", keep, NULL }, "bad.wkpm" },
       { { "ensemble", m1, m2, NULL }, "-o" },
       { { "ensemble", m1, m2, m1, "-o", keep, NULL }, "are the same model file" },
+      /* found by fuzzing: a copy of a file passed as another model */
+      { { "ensemble", m1, m2, copy, "-o", keep, NULL }, "are the same trained network" },
+      { { "ensemble", m1, gained, "--level-gain", "1", "-o", keep, NULL }, "(network 1) are the same trained network" },
       { { "ensemble", m1, "--level-gain", "11", "-o", keep, NULL }, "--level-gain must be a number between 0 and 10" },
       { { "ensemble", m1, "--level-gain", "-2", "-o", keep, NULL }, "--level-gain must be a number between 0 and 10" },
       { { "ensemble", m1, "--level-gain", "nan", "-o", keep, NULL }, "--level-gain" },
