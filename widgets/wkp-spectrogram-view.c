@@ -144,6 +144,35 @@ start_render (WkpSpectrogramView *self)
   g_task_run_in_thread (task, render_thread);
 }
 
+/* A tile zoomed in so far that each analysis step is several pixels wide:
+ * drawn with nearest-neighbour sampling, so that single steps (four per video
+ * frame) are sharp blocks and can be counted against the frame grid (GTK 4.8
+ * scales textures linearly, which smeared them). Only the visible part. */
+static void
+append_tile_nearest (GtkSnapshot *snapshot, GdkTexture *tex, double x0, double x1, double w, double h)
+{
+  int tw = gdk_texture_get_width (tex), th = gdk_texture_get_height (tex);
+  double vx0 = MAX (x0, 0), vx1 = MIN (x1, w);
+  cairo_surface_t *img;
+  cairo_t *cr;
+
+  if (vx1 <= vx0)
+    return;
+  img = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, tw, th);
+  gdk_texture_download (tex, cairo_image_surface_get_data (img), cairo_image_surface_get_stride (img));
+  cairo_surface_mark_dirty (img);
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (vx0, 0, vx1 - vx0, h));
+  cairo_rectangle (cr, vx0, 0, vx1 - vx0, h);
+  cairo_clip (cr);
+  cairo_translate (cr, x0, 0);
+  cairo_scale (cr, (x1 - x0) / tw, h / th);
+  cairo_set_source_surface (cr, img, 0, 0);
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+  cairo_paint (cr);
+  cairo_destroy (cr);
+  cairo_surface_destroy (img);
+}
+
 static void
 wkp_spectrogram_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
@@ -168,7 +197,10 @@ wkp_spectrogram_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
           double x1 = wkp_time_map_to_x (&map, wkp_view_frame_start (s1, self->rate_num, self->rate_den));
           if (x1 < 0 || x0 > w)
             continue;
-          gtk_snapshot_append_texture (snapshot, tex, &GRAPHENE_RECT_INIT (x0, 0, x1 - x0, h));
+          if ((x1 - x0) / gdk_texture_get_width (tex) >= 3.0)
+            append_tile_nearest (snapshot, tex, x0, x1, w, h);
+          else
+            gtk_snapshot_append_texture (snapshot, tex, &GRAPHENE_RECT_INIT (x0, 0, x1 - x0, h));
         }
     }
   /* the selection: the blue wash of the other views is faint on the
