@@ -230,7 +230,7 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
    * text (display text: the locale's decimal mark) */
   for (int k = 0; k < n_labels; k++)
     {
-      GdkRGBA box = { 1, 1, 1, 0.82 };
+      GdkRGBA box = { 1, 1, 1, 0.6 };   /* the curves show through: the first 0.3 s is not hidden */
       GdkRGBA grey = { 0.40, 0.40, 0.42, 1 };
       int lw, lh;
       double y;
