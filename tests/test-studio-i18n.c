@@ -187,6 +187,32 @@ test_potfiles_complete (void)
     }
 }
 
+/* The studio speaks Portuguese when asked, also run from the build tree
+ * (it used to look only where the catalogue is installed). */
+static void
+test_runtime (void)
+{
+  const char *studio = g_getenv ("WKP_STUDIO");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_auto(GStrv) env = NULL;
+  int status = 0;
+
+  if (studio == NULL)
+    {
+      g_test_skip ("WKP_STUDIO is not set (run through meson test)");
+      return;
+    }
+  env = g_get_environ ();
+  env = g_environ_setenv (env, "LANGUAGE", "pt_BR", TRUE);
+  env = g_environ_setenv (env, "LC_ALL", "C.UTF-8", TRUE);
+  g_assert_true (g_spawn_sync (NULL, (char *[]) { (char *) studio, "--help", NULL }, env, G_SPAWN_DEFAULT, NULL,
+                               NULL, &out, &err, &status, &error));
+  g_assert_no_error (error);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "Mostra o vídeo de um clipe"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -194,5 +220,6 @@ main (int argc, char **argv)
   g_test_add_func ("/studio-i18n/pt_BR-complete", test_complete);
   g_test_add_func ("/studio-i18n/pt_BR-compiles", test_compiles);
   g_test_add_func ("/studio-i18n/potfiles-complete", test_potfiles_complete);
+  g_test_add_func ("/studio-i18n/runtime", test_runtime);
   return g_test_run ();
 }
