@@ -31,7 +31,7 @@ wkp_ffmpeg_init (void)
   if (g_once_init_enter (&once))
     {
       if (g_getenv ("WKP_FFMPEG_DEBUG") == NULL)
-        av_log_set_level (AV_LOG_FATAL);
+        av_log_set_level (AV_LOG_QUIET);   /* our errors name the file; FFmpeg logs some at FATAL level ("No JPEG data found") */
       g_once_init_leave (&once, 1);
     }
 }
@@ -521,6 +521,14 @@ probe_sequence (const char *pattern, WkpRational fps, GError **error)
   if (vidx < 0)
     {
       g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: first image %s is not a picture", pattern, first);
+      avformat_close_input (&fmt);
+      return NULL;
+    }
+  /* named like a JPEG but holding no picture FFmpeg can decode: no size
+   * (it used to probe as a 0x0 sequence) */
+  if (fmt->streams[vidx]->codecpar->width <= 0 || fmt->streams[vidx]->codecpar->height <= 0)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: first image %s cannot be decoded", pattern, first);
       avformat_close_input (&fmt);
       return NULL;
     }

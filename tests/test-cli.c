@@ -101,6 +101,19 @@ test_bad_input (void)
     expect_bad_input (a, "%06d.jpg", "matches no file", dir);
   }
   {
+    /* files named like JPEGs holding none: one line of ours, no FFmpeg log
+     * line beside it ("[mjpeg @ …] No JPEG data found", logged at FATAL) */
+    g_autofree char *seq_dir = g_build_filename (dir, "fake", NULL);
+    g_autofree char *f1 = g_build_filename (seq_dir, "000001.jpg", NULL);
+    g_autofree char *f2 = g_build_filename (seq_dir, "000002.jpg", NULL);
+    g_autofree char *seq = g_build_filename (seq_dir, "%06d.jpg", NULL);
+    const char *a[] = { "features", seq, "--audio", grid, "-o", out, NULL };
+    g_assert_cmpint (g_mkdir_with_parents (seq_dir, 0755), ==, 0);
+    g_assert_true (g_file_set_contents (f1, "x", -1, NULL));
+    g_assert_true (g_file_set_contents (f2, "y", -1, NULL));
+    expect_bad_input (a, "000001.jpg", "cannot be decoded", NULL);
+  }
+  {
     const char *a[] = { "features", grid, "-o", "/nonexistent-folder/out.npy", NULL };
     expect_bad_input (a, "/nonexistent-folder/out.npy", "does not exist", dir);
   }

@@ -576,6 +576,22 @@ test_bad_files (void)
   g_assert_nonnull (strstr (error->message, "empty"));
   g_clear_error (&error);
 
+  /* files named like JPEGs that hold none: refused, not a 0x0 sequence */
+  {
+    g_autofree char *seq_dir = g_build_filename (dir, "notjpeg", NULL);
+    g_autofree char *f1 = g_build_filename (seq_dir, "000001.jpg", NULL);
+    g_autofree char *f2 = g_build_filename (seq_dir, "000002.jpg", NULL);
+    g_autofree char *seq = g_build_filename (seq_dir, "%06d.jpg", NULL);
+    g_assert_cmpint (g_mkdir_with_parents (seq_dir, 0755), ==, 0);
+    g_assert_true (g_file_set_contents (f1, "x", -1, NULL));
+    g_assert_true (g_file_set_contents (f2, "y", -1, NULL));
+    g_assert_null (wkp_media_probe (seq, WKP_RATIONAL (25, 1), 0, &error));
+    g_assert_nonnull (error);
+    g_test_message ("%s", error->message);
+    g_assert_nonnull (strstr (error->message, "000001.jpg"));
+    g_clear_error (&error);
+  }
+
   /* a pipe named like a video is refused at once (reading it would wait) */
   {
     g_autofree char *fifo = g_build_filename (dir, "pipe.mp4", NULL);
