@@ -2,6 +2,8 @@
 #include "wkp-media.h"
 
 #include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <signal.h>
 
 #include "wkp-config.h"
 #include "wkp-studio-bench.h"
@@ -174,6 +176,15 @@ static const GActionEntry app_entries[] = {
   { "about", action_about, NULL, NULL, NULL, { 0 } },
 };
 
+/* SIGTERM, SIGINT, SIGHUP: close the windows as Quit does, so that what they
+ * hold on disk (the Matroska copies of MPEG-PS clips) is removed */
+static gboolean
+on_quit_signal (gpointer app)
+{
+  action_quit (NULL, NULL, app);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 wkp_studio_app_startup (GApplication *app)
 {
@@ -196,6 +207,9 @@ wkp_studio_app_startup (GApplication *app)
   };
 
   G_APPLICATION_CLASS (wkp_studio_app_parent_class)->startup (app);
+  g_unix_signal_add (SIGTERM, on_quit_signal, app);
+  g_unix_signal_add (SIGINT, on_quit_signal, app);
+  g_unix_signal_add (SIGHUP, on_quit_signal, app);
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_entries, G_N_ELEMENTS (app_entries), app);
   for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action, accels[i].accels);
