@@ -300,7 +300,21 @@ wkp_media_companion_wav (const char *video)
 }
 
 gboolean
-wkp_media_remux (const char *path, const char *out_path, GError **error)
+wkp_media_is_mpeg_ps (const char *path)
+{
+  static const guchar pack[4] = { 0x00, 0x00, 0x01, 0xba };
+  guchar head[4];
+  FILE *f = g_fopen (path, "rb");
+  gboolean yes;
+  if (f == NULL)
+    return FALSE;
+  yes = fread (head, 1, sizeof head, f) == sizeof head && memcmp (head, pack, sizeof pack) == 0;
+  fclose (f);
+  return yes;
+}
+
+gboolean
+wkp_media_remux (const char *path, const char *out_path, GCancellable *cancellable, GError **error)
 {
   AVFormatContext *in = open_input (path, error);
   AVFormatContext *out = NULL;
@@ -362,6 +376,11 @@ wkp_media_remux (const char *path, const char *out_path, GError **error)
   while ((ret = av_read_frame (in, pkt)) >= 0)
     {
       int si = pkt->stream_index;
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          av_packet_unref (pkt);
+          goto done;
+        }
       if (si < 0 || (unsigned) si >= in->nb_streams || map[si] < 0)
         {
           av_packet_unref (pkt);

@@ -71,8 +71,13 @@ char         *wkp_media_companion_wav  (const char *video);
  * Matroska file @out_path (timestamps from FFmpeg's demuxer, shifted so that
  * the earliest stream starts at 0). The studio plays MPEG program streams
  * through such a copy: GStreamer's demuxer times and seeks them by the pack
- * clock, which jumps in GRID's files. @out_path is removed on failure. */
-gboolean      wkp_media_remux          (const char *path, const char *out_path, GError **error);
+ * clock, which jumps in GRID's files. @out_path is removed on failure or
+ * when @cancellable (may be NULL; checked between packets) is cancelled. */
+gboolean      wkp_media_remux          (const char *path, const char *out_path, GCancellable *cancellable,
+                                        GError **error);
+/* TRUE when @path starts with an MPEG program stream pack header (what
+ * GRID's .mpg and DVD-style files are): 4 bytes read, no demuxer opened. */
+gboolean      wkp_media_is_mpeg_ps     (const char *path);
 
 /* Audio streams outside these rates are refused as damaged headers, and
  * decoding stops with an error past this length. */

@@ -417,7 +417,7 @@ check_remux (const char *relative)
     return;
   dir = wkp_test_tmpdir ();
   copy = g_build_filename (dir, "copy.mkv", NULL);
-  g_assert_true (wkp_media_remux (path, copy, &error));
+  g_assert_true (wkp_media_remux (path, copy, NULL, &error));
   g_assert_no_error (error);
   a = wkp_video_reader_open (path, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
   g_assert_no_error (error);
@@ -471,8 +471,24 @@ test_remux (void)
 
   check_remux (GRID_MPG_JUMP);
   check_remux (NEWS_MPG);
+  {
+    /* a cancelled copy stops with G_IO_ERROR_CANCELLED and leaves nothing */
+    g_autofree char *mpg = wkp_test_shared_file (GRID_MPG_JUMP);
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    if (mpg != NULL)
+      {
+        g_assert_true (wkp_media_is_mpeg_ps (mpg));
+        g_cancellable_cancel (cancellable);
+        g_assert_false (wkp_media_remux (mpg, out, cancellable, &error));
+        g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+        g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+        g_clear_error (&error);
+      }
+  }
   g_assert_true (g_file_set_contents (text, "this is not a video at all, just some words\n", -1, NULL));
-  g_assert_false (wkp_media_remux (text, out, &error));
+  g_assert_false (wkp_media_is_mpeg_ps (text));
+  g_assert_false (wkp_media_is_mpeg_ps (out));   /* does not exist */
+  g_assert_false (wkp_media_remux (text, out, NULL, &error));
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, text));
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));

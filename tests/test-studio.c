@@ -430,6 +430,74 @@ test_seek_mpeg_ps (void)
   test_seek_clip (GRID_MPG_JUMP, frames, G_N_ELEMENTS (frames));
 }
 
+static int
+count_files (const char *dir)
+{
+  g_autoptr(GDir) d = dir != NULL ? g_dir_open (dir, 0, NULL) : NULL;
+  int n = 0;
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* The Matroska copy of an MPEG program stream is made in a worker thread:
+ * open returns at once, a seek and Play asked for meanwhile are kept, and a
+ * copy overtaken by the next clip is cancelled and leaves no file; the
+ * copies' folder goes with the window. */
+static void
+test_mpeg_ps_copy (void)
+{
+  g_autofree char *mpg = wkp_test_shared_file (GRID_MPG_JUMP);
+  g_autofree char *mp4 = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *dir = NULL;
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  WkpPlayer *player;
+  WkpSession *session;
+  gint64 frame = 70;
+
+  if (mpg == NULL || mp4 == NULL)
+    return;
+  window = new_window ();
+  player = wkp_studio_window_get_player (window);
+  session = wkp_studio_window_get_session (window);
+  request.video = mpg;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wkp_player_is_copying (player));
+  dir = g_strdup (wkp_player_get_copy_dir (player));
+  g_assert_nonnull (dir);
+  /* overtaken: the copy is cancelled (or, if already done, removed) */
+  request.video = mp4;
+  wkp_studio_window_open (window, &request);
+  g_assert_false (wkp_player_is_copying (player));
+  g_assert_true (wait_for (window, media_known, NULL, 30000));
+  spin (300);
+  g_assert_cmpint (count_files (dir), ==, 0);
+
+  /* a seek asked for before the copy is done lands on its frame */
+  request.video = mpg;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wkp_player_is_copying (player));
+  wkp_studio_window_seek_when_ready (window, wkp_frame_to_us (frame, WKP_RATIONAL (25, 1)) + 5000);
+  g_assert_true (wait_for (window, has_frame, &frame, 30000));
+  g_assert_false (wkp_player_is_copying (player));
+  g_assert_cmpint (count_files (dir), ==, 1);
+  assert_shows_frame (mpg, wkp_frame_view_get_texture (WKP_FRAME_VIEW (wkp_studio_window_get_view (window, "frame"))),
+                      frame, 2);
+
+  /* Play asked for before the copy is done starts playback once it is */
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wkp_player_is_copying (player));
+  wkp_session_set_playing (session, TRUE);
+  g_assert_true (wait_for (window, position_past, (gint64[]) { 200 * G_TIME_SPAN_MILLISECOND }, 10000));
+  wkp_session_set_playing (session, FALSE);
+  g_assert_cmpint (count_files (dir), ==, 1);   /* the previous clip's copy was removed */
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (100);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_seek_ntsc (void)
 {
@@ -1606,6 +1674,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/seek-25fps", test_seek_25fps);
   g_test_add_func ("/studio/seek-29.97fps", test_seek_ntsc);
   g_test_add_func ("/studio/seek-mpeg-ps", test_seek_mpeg_ps);
+  g_test_add_func ("/studio/mpeg-ps-copy", test_mpeg_ps_copy);
   g_test_add_func ("/studio/seek-while-opening", test_seek_while_opening);
   g_test_add_func ("/studio/no-stall", test_no_stall);
   g_test_add_func ("/studio/prediction", test_prediction);

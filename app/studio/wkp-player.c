@@ -26,6 +26,9 @@ struct _WkpPlayer
   guint       bus_watch;
   char       *missing;      /* what GStreamer lacked a plug-in for, from the bus */
   char       *proxy_dir;    /* temporary folder of Matroska copies (MPEG-PS), or NULL */
+  char       *proxy;        /* the open clip's copy in it, or NULL */
+  GCancellable *copying;    /* the copy being made for the clip being opened, or NULL */
+  guint       n_copies;
 
   GMutex      lock;
   GdkTexture *frame;        /* latest displayed, under lock */
@@ -268,50 +271,84 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
  * seeks past the jump land on the wrong frame whatever its settings, so the
  * picture stopped matching the frame index and the landmarks. FFmpeg, which
  * decodes the frames the landmarks come from, times them by the PES
- * timestamps, and so does the copy. A copy that fails (or a file over 2 GB,
- * which would stall opening) falls back to playing the file itself. */
-static char *
-playable_path (WkpPlayer *self, const char *path)
-{
-  g_autoptr(WkpMediaInfo) info = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *name = NULL, *copy = NULL;
-  GStatBuf st;
+ * timestamps, and so does the copy. The copy is made in a worker thread (a
+ * DVD-sized file takes seconds) and the pipeline is built when it is done;
+ * a copy that fails falls back to playing the file itself, and files over
+ * 2 GB are played as they are rather than copied to the temporary folder. */
+#define WKP_PLAYER_MAX_COPY (G_GINT64_CONSTANT (2) << 30)
 
-  if (g_stat (path, &st) != 0 || st.st_size > G_GINT64_CONSTANT (2) << 30)
-    return g_strdup (path);
-  info = wkp_media_probe (path, WKP_RATIONAL (0, 0), WKP_PROBE_DEFAULT, NULL);
-  if (info == NULL || g_strcmp0 (info->container, "mpeg") != 0)
-    return g_strdup (path);
-  if (self->proxy_dir == NULL)
-    self->proxy_dir = g_dir_make_tmp ("wav2kp-studio-XXXXXX", NULL);
-  if (self->proxy_dir == NULL)
-    return g_strdup (path);
-  name = g_strdup_printf ("copy-%u.mkv", g_str_hash (path));
-  copy = g_build_filename (self->proxy_dir, name, NULL);
-  if (!wkp_media_remux (path, copy, &error))
-    {
-      g_debug ("playing %s as it is: %s", path, error->message);
-      return g_strdup (path);
-    }
-  return g_steal_pointer (&copy);
+typedef struct
+{
+  char       *video, *audio, *copy;
+  WkpRational fps;
+} CopyJob;
+
+static void
+copy_job_free (gpointer data)
+{
+  CopyJob *job = data;
+  g_free (job->video);
+  g_free (job->audio);
+  g_free (job->copy);
+  g_free (job);
+}
+
+static gboolean build_pipeline (WkpPlayer *self, const char *video, const char *audio, WkpRational fps,
+                                GError **error);
+
+/* worker thread: touches only the job */
+static void
+copy_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  CopyJob *job = data;
+  GError *error = NULL;
+  (void) source;
+  if (wkp_media_remux (job->video, job->copy, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
 }
 
 static void
-remove_proxies (WkpPlayer *self)
+copy_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-  if (self->proxy_dir == NULL)
-    return;
-  dir = g_dir_open (self->proxy_dir, 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+  WkpPlayer *self = WKP_PLAYER (source);
+  CopyJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  const char *video = job->video;
+  (void) user_data;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      g_autofree char *p = g_build_filename (self->proxy_dir, name, NULL);
-      g_unlink (p);
+      /* closed, or another clip opened, meanwhile: the copy (which may have
+       * been completed just before) is nobody's */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_unlink (job->copy);
+          return;
+        }
+      g_debug ("playing %s as it is: %s", job->video, error->message);
+      g_clear_error (&error);
     }
-  g_rmdir (self->proxy_dir);
-  g_clear_pointer (&self->proxy_dir, g_free);
+  else
+    {
+      self->proxy = g_strdup (job->copy);
+      video = self->proxy;
+    }
+  g_clear_object (&self->copying);
+  if (!build_pipeline (self, video, job->audio, job->fps, &error))
+    g_signal_emit (self, signals[SIGNAL_ERROR], 0, error->message);
+}
+
+static gboolean
+needs_copy (WkpPlayer *self, const char *video)
+{
+  GStatBuf st;
+  if (g_stat (video, &st) != 0 || st.st_size > WKP_PLAYER_MAX_COPY || !wkp_media_is_mpeg_ps (video))
+    return FALSE;
+  if (self->proxy_dir == NULL)
+    self->proxy_dir = g_dir_make_tmp ("wav2kp-studio-XXXXXX", NULL);
+  return self->proxy_dir != NULL;
 }
 
 static GstElement *
@@ -356,8 +393,7 @@ make_source (WkpPlayer *self, const char *path, WkpRational fps, gboolean patter
       return NULL;
     }
   {
-    g_autofree char *playable = playable_path (self, path);
-    g_autoptr(GFile) file = g_file_new_for_commandline_arg (playable);
+    g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
     g_autofree char *uri = g_file_get_uri (file);
     g_object_set (dec, "uri", uri, NULL);
   }
@@ -376,15 +412,36 @@ is_pattern (const char *path)
 gboolean
 wkp_player_open (WkpPlayer *self, const char *video, const char *audio, WkpRational fps, GError **error)
 {
-  GstAppSinkCallbacks callbacks = { 0 };
-  GstElement *vsrc = NULL, *asrc = NULL;
-  g_autoptr(GstBus) bus = NULL;
-
   g_return_val_if_fail (video != NULL || audio != NULL, FALSE);
   wkp_player_close (self);
   /* GStreamer starts with the first clip, not with the window (startup time) */
   if (!gst_is_initialized ())
     gst_init (NULL, NULL);
+
+  if (video != NULL && !is_pattern (video) && needs_copy (self, video))
+    {
+      CopyJob *job = g_new0 (CopyJob, 1);
+      g_autoptr(GTask) task = NULL;
+      job->video = g_strdup (video);
+      job->audio = g_strdup (audio);
+      job->fps = fps;
+      job->copy = g_strdup_printf ("%s/copy-%u.mkv", self->proxy_dir, ++self->n_copies);
+      self->copying = g_cancellable_new ();
+      task = g_task_new (self, self->copying, copy_done, NULL);
+      g_task_set_task_data (task, job, copy_job_free);
+      g_task_run_in_thread (task, copy_thread);
+      return TRUE;   /* seeks and Play are kept until the pipeline exists */
+    }
+  return build_pipeline (self, video, audio, fps, error);
+}
+
+/* The pipeline of a clip; a failure leaves the player closed. */
+static gboolean
+build_pipeline (WkpPlayer *self, const char *video, const char *audio, WkpRational fps, GError **error)
+{
+  GstAppSinkCallbacks callbacks = { 0 };
+  GstElement *vsrc = NULL, *asrc = NULL;
+  g_autoptr(GstBus) bus = NULL;
 
   self->pipeline = gst_pipeline_new ("wkp-player");
   self->appsink = gst_element_factory_make ("appsink", "frames");
@@ -431,6 +488,8 @@ wkp_player_open (WkpPlayer *self, const char *video, const char *audio, WkpRatio
                    video != NULL ? video : audio);
       goto fail;
     }
+  if (self->want_playing)   /* asked for while the copy was being made */
+    gst_element_set_state (self->pipeline, GST_STATE_PLAYING);
   return TRUE;
 
 fail:
@@ -451,7 +510,12 @@ wkp_player_close (WkpPlayer *self)
     }
   self->pipeline = NULL;
   self->appsink = NULL;
-  remove_proxies (self);
+  if (self->copying != NULL)
+    g_cancellable_cancel (self->copying);
+  g_clear_object (&self->copying);
+  if (self->proxy != NULL)
+    g_unlink (self->proxy);
+  g_clear_pointer (&self->proxy, g_free);
   self->want_playing = FALSE;
   self->prerolled = FALSE;
   self->pending_seek = -1;
@@ -481,7 +545,7 @@ wkp_player_get_playing (WkpPlayer *self)
 void
 wkp_player_seek (WkpPlayer *self, gint64 us)
 {
-  if (self->pipeline == NULL)
+  if (self->pipeline == NULL && self->copying == NULL)
     return;
   /* until the seek lands, the pipeline's position is that of the flushed
    * data (often 0): report the target instead, or a looping playhead
@@ -553,10 +617,26 @@ wkp_player_get_frames_shown (WkpPlayer *self)
   return n;
 }
 
+const char *
+wkp_player_get_copy_dir (WkpPlayer *self)
+{
+  return self->proxy_dir;
+}
+
+gboolean
+wkp_player_is_copying (WkpPlayer *self)
+{
+  return self->copying != NULL;
+}
+
 static void
 wkp_player_dispose (GObject *object)
 {
-  wkp_player_close (WKP_PLAYER (object));
+  WkpPlayer *self = WKP_PLAYER (object);
+  wkp_player_close (self);
+  if (self->proxy_dir != NULL)
+    g_rmdir (self->proxy_dir);
+  g_clear_pointer (&self->proxy_dir, g_free);
   G_OBJECT_CLASS (wkp_player_parent_class)->dispose (object);
 }
 

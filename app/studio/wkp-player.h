@@ -36,6 +36,11 @@ gboolean    wkp_player_get_position  (WkpPlayer *self, gint64 *us);
 GdkTexture *wkp_player_take_frame    (WkpPlayer *self, gint64 *pts_us);
 /* Pictures delivered to the sink since open (a counter for benchmarks). */
 guint64     wkp_player_get_frames_shown (WkpPlayer *self);
+/* The temporary folder of the Matroska copies of MPEG program streams
+ * (NULL before the first), and whether a copy is being made (the pipeline
+ * is built when it is done). For tests. */
+const char *wkp_player_get_copy_dir  (WkpPlayer *self);
+gboolean    wkp_player_is_copying    (WkpPlayer *self);
 
 /* Signals: "eos" (), "error" (const char *message). */
 
