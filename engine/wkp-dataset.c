@@ -701,6 +701,24 @@ wkp_dataset_open (const char *path, GError **error)
           ds->n_clips = i + 1;
           return NULL;
         }
+      /* prepare computed the features over the video's duration at the model
+       * rate: a model_fps or clip fps edited by hand breaks that, and would
+       * pair features and landmarks of different instants */
+      if (rec->clip.status == WKP_CLIP_OK
+          && rec->clip.n_feature_frames
+                 != wkp_track_resample_length (rec->clip.n_frames, rec->clip.fps, ds->model_fps))
+        {
+          g_autofree char *vf = wkp_rational_to_string (rec->clip.fps);
+          g_autofree char *mf = wkp_rational_to_string (ds->model_fps);
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                       "%s: clip “%s” has %" G_GINT64_FORMAT " feature frames, but its %" G_GINT64_FORMAT
+                       " video frames at %s fps make %" G_GINT64_FORMAT " at the model rate %s (model_fps or "
+                       "fps edited?); prepare it again",
+                       manifest_path, rec->clip.name, rec->clip.n_feature_frames, rec->clip.n_frames, vf,
+                       wkp_track_resample_length (rec->clip.n_frames, rec->clip.fps, ds->model_fps), mf);
+          ds->n_clips = i + 1;
+          return NULL;
+        }
       g_hash_table_insert (ds->by_name, rec->clip.name, GINT_TO_POINTER (i + 1));
     }
   if (!load_clip_stats (ds, error))

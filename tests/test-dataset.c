@@ -976,6 +976,9 @@ test_prepare_real (void)
       { "\"tracking\" *: *(true|false)", "\"tracking\" : 1", "“tracking” is not true or false" },
       { "\"width\" *: *[0-9]+", "\"width\" : 5000000000", "plausible" },
       { "\"version\" *: *1", "\"version\" : \"1\"", "“version” is not an integer" },
+      /* features computed at another rate than the manifest says */
+      { "\"model_fps\" *: *\"[^\"]*\"", "\"model_fps\" : \"30\"", "feature frames, but its" },
+      { "\"n_feature_frames\" *: *[0-9]+", "\"n_feature_frames\" : 7", "(model_fps or fps edited?)" },
     };
     g_autofree char *manifest = g_build_filename (ds_dir, "dataset.json", NULL);
     g_autofree char *text = NULL;
