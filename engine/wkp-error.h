@@ -40,7 +40,7 @@ GQuark wkp_train_error_quark (void);
 GQuark wkp_metrics_error_quark (void);
 GQuark wkp_export_error_quark (void);
 
-/* Sets WKP_ERROR_CANCELLED in @domain and returns TRUE when @cancellable is
+/* Sets WKP_ERROR_CANCELLED (WKP_IO_ERROR) and returns TRUE when @cancellable is
  * cancelled; use at loop heads of long jobs. */
 gboolean wkp_check_cancelled (GCancellable *cancellable, GError **error);
 

@@ -376,7 +376,7 @@ wkp_media_remux (const char *path, const char *out_path, GCancellable *cancellab
   while ((ret = av_read_frame (in, pkt)) >= 0)
     {
       int si = pkt->stream_index;
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      if (wkp_check_cancelled (cancellable, error))
         {
           av_packet_unref (pkt);
           goto done;

@@ -72,7 +72,8 @@ char         *wkp_media_companion_wav  (const char *video);
  * the earliest stream starts at 0). The studio plays MPEG program streams
  * through such a copy: GStreamer's demuxer times and seeks them by the pack
  * clock, which jumps in GRID's files. @out_path is removed on failure or
- * when @cancellable (may be NULL; checked between packets) is cancelled. */
+ * when @cancellable (may be NULL; checked between packets) is cancelled
+ * (WKP_ERROR_CANCELLED). */
 gboolean      wkp_media_remux          (const char *path, const char *out_path, GCancellable *cancellable,
                                         GError **error);
 /* TRUE when @path starts with an MPEG program stream pack header (what

@@ -12,6 +12,7 @@
 #include "wkp-face.h"
 #include "wkp-io.h"
 #include "wkp-metrics.h"
+#include "wkp-train-log.h"
 #include "wkp-npy.h"
 #include "wkp-train-net.h"
 
@@ -1161,7 +1162,8 @@ evaluate (const Prep *pr, const float *params, GArray *set, WkpNetWsF32 **ws, gi
 /* ---- model file -------------------------------------------------------------------- */
 
 static JsonNode *
-training_summary (const Prep *pr, const WkpTrainResult *res, int best_epoch, double train_seconds)
+training_summary (const Prep *pr, const WkpTrainResult *res, int best_epoch, double train_seconds,
+                  const GString *log)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -1207,6 +1209,19 @@ training_summary (const Prep *pr, const WkpTrainResult *res, int best_epoch, dou
   json_builder_add_int_value (b, pr->steps_per_epoch);
   json_builder_set_member_name (b, "train_seconds_to_best");
   json_builder_add_double_value (b, train_seconds);
+  {
+    /* the epochs so far, as in MODEL.csv (the studio plots them) */
+    g_autoptr(GError) local = NULL;
+    g_autoptr(WkpTrainLog) history = wkp_train_log_parse (log->str, log->len, "training log", &local);
+    if (history != NULL)
+      {
+        history->best_epoch = best_epoch;
+        json_builder_set_member_name (b, "history");
+        json_builder_add_value (b, wkp_train_log_to_json (history));
+      }
+    else
+      g_warning ("%s", local->message);   /* the trainer's own log: cannot happen */
+  }
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -1570,12 +1585,15 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
       (log_csv && !wkp_check_output_path (log_csv, error)))
     return FALSE;
 
+  /* before the PCA too: its BLAS sums depend on the thread count, and a PCA
+   * fitted with the library's default threads differed between two runs in
+   * one process (their models could not be ensembled) */
+  if (params->n_threads > 0)
+    openblas_set_num_threads (params->n_threads);
   g_autoptr(Prep) pr = prep_new (data, params, error);
   if (pr == NULL)
     return FALSE;
   const WkpTrainParams *p = &pr->p;
-  if (p->n_threads > 0)
-    openblas_set_num_threads (p->n_threads);
 
   const int L = p->window, B = p->batch_size, K = pr->K, in = pr->in_size;
   Opt o = { 0 };
@@ -1586,7 +1604,7 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
   g_autofree float *v_v = o.v = g_new0 (float, o.n);
 
   State st = { 0 };
-  g_autoptr(GString) log = st.log = g_string_new ("epoch,step,lr,train_loss,val_loss,val_aperture_r,seconds,samples_per_s,best\n");
+  g_autoptr(GString) log = st.log = g_string_new (WKP_TRAIN_LOG_HEADER "\n");
   g_autofree char *config = config_string (params, pr);
   const gboolean maximise = p->early_stop == WKP_EARLY_STOP_APERTURE;
   g_autofree float *best_params = g_new (float, o.n);
@@ -1723,7 +1741,7 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
       /* the best model first, then the checkpoint that refers to it, then the log */
       if (best)
         {
-          g_autoptr(JsonNode) training = training_summary (pr, NULL, epoch, st.seconds_to_best);
+          g_autoptr(JsonNode) training = training_summary (pr, NULL, epoch, st.seconds_to_best, st.log);
           g_autoptr(JsonBuilder) mb = json_builder_new ();
           json_builder_begin_object (mb);
           json_builder_set_member_name (mb, "val_aperture_r");
@@ -1802,7 +1820,7 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
       json_builder_end_object (mb);
       g_autoptr(JsonNode) metrics = json_builder_get_root (mb);
       res.epochs_run = st.epoch;
-      g_autoptr(JsonNode) training = training_summary (pr, &res, st.best_epoch, st.seconds_to_best);
+      g_autoptr(JsonNode) training = training_summary (pr, &res, st.best_epoch, st.seconds_to_best, st.log);
       if (!save_model (pr, best_params, training, metrics, model_path, error))
         {
           ok = FALSE;
@@ -1894,12 +1912,15 @@ wkp_train_parity_dump (const WkpTrainData *data, const WkpTrainParams *params, i
                        double *seconds, GError **error)
 {
   g_return_val_if_fail (data != NULL && params != NULL && n_steps > 0 && dir != NULL, FALSE);
+  /* before the PCA too: its BLAS sums depend on the thread count, and a PCA
+   * fitted with the library's default threads differed between two runs in
+   * one process (their models could not be ensembled) */
+  if (params->n_threads > 0)
+    openblas_set_num_threads (params->n_threads);
   g_autoptr(Prep) pr = prep_new (data, params, error);
   if (pr == NULL)
     return FALSE;
   const WkpTrainParams *p = &pr->p;
-  if (p->n_threads > 0)
-    openblas_set_num_threads (p->n_threads);
   const int L = p->window, B = p->batch_size, K = pr->K, in = pr->in_size;
   const gsize xs = (gsize) L * B * in, zs = (gsize) L * B * K, ms = (gsize) L * B;
   Opt o = { 0 };

@@ -472,7 +472,7 @@ test_remux (void)
   check_remux (GRID_MPG_JUMP);
   check_remux (NEWS_MPG);
   {
-    /* a cancelled copy stops with G_IO_ERROR_CANCELLED and leaves nothing */
+    /* a cancelled copy stops with WKP_ERROR_CANCELLED and leaves nothing */
     g_autofree char *mpg = wkp_test_shared_file (GRID_MPG_JUMP);
     g_autoptr(GCancellable) cancellable = g_cancellable_new ();
     if (mpg != NULL)
@@ -480,7 +480,7 @@ test_remux (void)
         g_assert_true (wkp_media_is_mpeg_ps (mpg));
         g_cancellable_cancel (cancellable);
         g_assert_false (wkp_media_remux (mpg, out, cancellable, &error));
-        g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+        g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_CANCELLED);
         g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
         g_clear_error (&error);
       }

@@ -5,6 +5,7 @@
 #include "wkp-train-net.h"
 #include "wkp-metrics.h"
 #include "wkp-train.h"
+#include "wkp-train-log.h"
 #include "wkp-test-util.h"
 
 #include <glib/gstdio.h>
@@ -410,6 +411,125 @@ test_learns_and_generalises (void)
   g_auto(GStrv) lines = g_strsplit (g_strstrip (text), "\n", -1);
   g_assert_cmpint (g_strv_length (lines), ==, 1 + res.epochs_run);
   g_assert_true (g_str_has_prefix (lines[0], "epoch,step,lr,train_loss,val_loss,val_aperture_r"));
+
+  /* the model carries the same history, read back as the CSV is: every
+   * epoch run, the kept epoch, and its val r as the trainer reported it */
+  {
+    g_autoptr(WkpTrainLog) from_csv = wkp_train_log_load (csv, &error);
+    g_autoptr(GPtrArray) logs = wkp_model_train_logs (m, "m.wkpm");
+    const WkpTrainLog *h;
+    int best_row = -1;
+    g_assert_no_error (error);
+    g_assert_cmpint (logs->len, ==, 1);
+    h = g_ptr_array_index (logs, 0);
+    g_assert_cmpstr (h->name, ==, "m.wkpm");
+    g_assert_cmpint (h->n, ==, res.epochs_run);
+    g_assert_cmpint (from_csv->n, ==, res.epochs_run);
+    g_assert_cmpint (h->best_epoch, ==, res.best_epoch);
+    g_assert_cmpint (from_csv->best_epoch, ==, res.best_epoch);
+    for (int i = 0; i < h->n; i++)
+      {
+        g_assert_cmpint (h->epoch[i], ==, i + 1);
+        g_assert_cmpint (from_csv->epoch[i], ==, i + 1);
+        g_assert_cmpfloat (h->lr[i], ==, from_csv->lr[i]);
+        g_assert_cmpfloat (h->train_loss[i], ==, from_csv->train_loss[i]);
+        g_assert_cmpfloat (h->val_loss[i], ==, from_csv->val_loss[i]);
+        g_assert_cmpfloat (h->val_r[i], ==, from_csv->val_r[i]);
+        if (h->epoch[i] == h->best_epoch)
+          best_row = i;
+      }
+    g_assert_cmpint (best_row, >=, 0);
+    /* the CSV holds 6 significant digits */
+    g_assert_cmpfloat_with_epsilon (h->val_r[best_row], res.best_val_r, 1e-5);
+  }
+
+  /* an ensemble keeps each member's history, named after its file */
+  {
+    g_autofree char *model2 = g_build_filename (dir, "m2.wkpm", NULL);
+    g_autoptr(WkpModel) m2 = NULL, ens = NULL;
+    g_autoptr(GPtrArray) logs = NULL;
+    WkpTrainResult res2;
+    p.seed += 1;
+    p.max_epochs = 3;
+    g_assert_true (wkp_train_run (data, &p, model2, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, &res2, &error));
+    g_assert_no_error (error);
+    m2 = wkp_model_load (model2, &error);
+    g_assert_no_error (error);
+    ens = wkp_model_ensemble ((WkpModel *[]) { m, m2 }, 2, (const char *[]) { "m.wkpm", "m2.wkpm" }, &error);
+    g_assert_no_error (error);
+    logs = wkp_model_train_logs (ens, "ens.wkpm");
+    g_assert_cmpint (logs->len, ==, 2);
+    g_assert_cmpstr (((WkpTrainLog *) g_ptr_array_index (logs, 0))->name, ==, "ens.wkpm, member 1 (m.wkpm)");
+    g_assert_cmpstr (((WkpTrainLog *) g_ptr_array_index (logs, 1))->name, ==, "ens.wkpm, member 2 (m2.wkpm)");
+    g_assert_cmpint (((WkpTrainLog *) g_ptr_array_index (logs, 0))->n, ==, res.epochs_run);
+    g_assert_cmpint (((WkpTrainLog *) g_ptr_array_index (logs, 1))->n, ==, res2.epochs_run);
+  }
+}
+
+/* Training logs that are not one are refused, naming the file and line. */
+static void
+test_train_log_errors (void)
+{
+  static const struct { const char *text, *message; } cases[] = {
+    { "", "not a wav2kp training log" },
+    { "epoch,loss\n1,2\n", "not a wav2kp training log" },
+    { WKP_TRAIN_LOG_HEADER "\n1,20,0.001,1.0,1.1,0.3,1,100\n", "line 2: 8 fields" },
+    { WKP_TRAIN_LOG_HEADER "\n1,20,0.001,1.0,1.1,0.3,1,100,1\n2,40,abc,1.0,1.1,0.3,1,100,0\n", "line 3: not a row" },
+    { WKP_TRAIN_LOG_HEADER "\n1,20,0.001,1.0,1.1,1.7,1,100,1\n", "line 2: not a row" },
+    { WKP_TRAIN_LOG_HEADER "\n2,20,0.001,1.0,1.1,0.3,1,100,1\n1,40,0.001,1.0,1.1,0.3,1,100,0\n", "line 3: epoch 1 out of order" },
+    { WKP_TRAIN_LOG_HEADER "\n1,20,0.001,1.0,1.1,0.3,1,100,2\n", "line 2: not a row" },
+    { "\x89PNG\r\n\x1a\n", "not a text file" },
+  };
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "log.csv", NULL);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(WkpTrainLog) log = NULL;
+      g_assert_true (g_file_set_contents (path, cases[i].text, -1, NULL));
+      log = wkp_train_log_load (path, &error);
+      g_assert_null (log);
+      g_assert_nonnull (error);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, path));
+      g_assert_nonnull (strstr (error->message, cases[i].message));
+      g_clear_error (&error);
+    }
+  /* a missing file */
+  {
+    g_autofree char *missing = g_build_filename (dir, "none.csv", NULL);
+    g_autoptr(WkpTrainLog) none = wkp_train_log_load (missing, &error);
+    g_assert_null (none);
+    g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_IO);
+    g_assert_nonnull (strstr (error->message, missing));
+    g_clear_error (&error);
+  }
+
+  /* CRLF, a BOM, undefined values and a blank last line are fine */
+  {
+    g_autoptr(WkpTrainLog) log = NULL;
+    g_assert_true (g_file_set_contents (path, "\xef\xbb\xbf" WKP_TRAIN_LOG_HEADER "\r\n1,20,0.001,1.5,nan,nan,1,100,0\r\n"
+                                        "2,40,0.002,1.25,1.1,-0.25,1,100,1\r\n\r\n", -1, NULL));
+    log = wkp_train_log_load (path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (log->n, ==, 2);
+    g_assert_true (isnan (log->val_r[0]) && isnan (log->val_loss[0]));
+    g_assert_cmpfloat (log->val_r[1], ==, -0.25);
+    g_assert_cmpfloat (log->train_loss[0], ==, 1.5);
+    g_assert_cmpint (log->best_epoch, ==, 2);
+    /* and through the model's JSON form (null for NaN) unchanged */
+    {
+      g_autoptr(JsonNode) node = wkp_train_log_to_json (log);
+      g_autoptr(WkpTrainLog) back = wkp_train_log_from_json (node, "x", &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (back->n, ==, 2);
+      g_assert_true (isnan (back->val_r[0]));
+      g_assert_cmpfloat (back->val_r[1], ==, -0.25);
+      g_assert_cmpfloat (back->lr[1], ==, 0.002);
+      g_assert_cmpint (back->best_epoch, ==, 2);
+    }
+  }
 }
 
 static void
@@ -1075,6 +1195,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/learns-unseen-speaker", test_learns_and_generalises);
   g_test_add_func ("/train/seed-determinism", test_seed_determinism);
   g_test_add_func ("/train/resume-exact", test_resume_exact);
+  g_test_add_func ("/train/log-errors", test_train_log_errors);
   g_test_add_func ("/train/resume-finished", test_resume_finished);
   g_test_add_func ("/train/resume-corrupt", test_resume_corrupt);
   g_test_add_func ("/train/bad-input", test_bad_input);

@@ -322,7 +322,8 @@ copy_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       /* closed, or another clip opened, meanwhile: the copy (which may have
        * been completed just before) is nobody's */
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+          || g_error_matches (error, WKP_IO_ERROR, WKP_ERROR_CANCELLED))
         {
           g_unlink (job->copy);
           return;
