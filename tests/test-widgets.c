@@ -675,6 +675,80 @@ test_render_overview (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Two runs of one model (an ensemble's members) and a compared one; an
+ * epoch without validation (NaN) leaves a gap. */
+static void
+add_training_fixture (WkpTrainingPlot *plot)
+{
+  for (int k = 0; k < 3; k++)
+    {
+      int n = 30 - 6 * k, best = 0;
+      g_autofree int *ep = g_new (int, n);
+      g_autofree double *tl = g_new (double, n), *vl = g_new (double, n), *vr = g_new (double, n);
+      double top = -1;
+      for (int e = 0; e < n; e++)
+        {
+          ep[e] = e + 1;
+          tl[e] = 1.1 * exp (-e / 12.0) + 0.3 + 0.02 * k;
+          vl[e] = 1.6 + 0.25 * exp (-e / 5.0) + 0.004 * (e - 12) * (e - 12) / 12.0 + 0.05 * k;
+          vr[e] = 0.45 * (1 - exp (-(e + 1) / (4.0 + k))) - 0.004 * MAX (0, e - 16);
+          if (vr[e] > top)
+            top = vr[e], best = e + 1;
+        }
+      vl[3] = vr[3] = NAN;
+      wkp_training_plot_add_run (plot, k == 0 ? "ens.wkpm, member 1 (s1.wkpm)" : k == 1 ? "ens.wkpm, member 2 (s2.wkpm)"
+                                                                                       : "other.wkpm",
+                                 k < 2 ? 0 : 1, n, ep, tl, vl, vr, best);
+    }
+}
+
+static void
+test_render_training_plot (void)
+{
+  GtkWidget *view = wkp_training_plot_new ();
+  GtkWidget *window;
+  g_autoptr(GdkTexture) out = NULL;
+  add_training_fixture (WKP_TRAINING_PLOT (view));
+  window = show_in_window (view, 560, 380);
+  out = render_widget (view);
+  compare_with_reference (out, "training-plot");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* What the tooltip says at an epoch: every run that has it, its values,
+ * "kept" on the kept epoch, a dash for an undefined value. */
+static void
+test_training_plot_describe (void)
+{
+  WkpTrainingPlot *plot = WKP_TRAINING_PLOT (g_object_ref_sink (wkp_training_plot_new ()));
+  g_autofree char *at1 = NULL, *at4 = NULL, *at28 = NULL, *at99 = NULL;
+  const int ep[] = { 1, 2 };
+  const double tl[] = { 1.0, 0.5 }, vl[] = { 2.0, 1.5 }, vr[] = { 0.125, 0.25 };
+
+  g_assert_null (wkp_training_plot_describe_epoch (plot, 1));
+  add_training_fixture (plot);
+  g_assert_cmpint (wkp_training_plot_get_n_runs (plot), ==, 3);
+  at1 = wkp_training_plot_describe_epoch (plot, 1);
+  at4 = wkp_training_plot_describe_epoch (plot, 4);
+  at28 = wkp_training_plot_describe_epoch (plot, 28);
+  at99 = wkp_training_plot_describe_epoch (plot, 99);
+  g_test_message ("%s", at4);
+  g_assert_true (g_str_has_prefix (at1, "Epoch 1\n"));
+  g_assert_nonnull (strstr (at1, "other.wkpm"));              /* all three runs have epoch 1 */
+  g_assert_nonnull (strstr (at4, "validation r —"));          /* NaN */
+  g_assert_null (strstr (at28, "other.wkpm"));                /* 18 epochs only */
+  g_assert_nonnull (strstr (at28, "member 1"));
+  g_assert_null (at99);
+  wkp_training_plot_clear (plot);
+  g_assert_cmpint (wkp_training_plot_get_n_runs (plot), ==, 0);
+  wkp_training_plot_add_run (plot, "m", 0, 2, ep, tl, vl, vr, 2);
+  {
+    g_autofree char *t = wkp_training_plot_describe_epoch (plot, 2);
+    g_assert_cmpstr (t, ==, "Epoch 2\nm (kept):  training loss 0.5  validation loss 1.5  validation r 0.25");
+  }
+  g_object_unref (plot);
+}
+
 /* A drag on a time view asks for a seek at the time under the pointer. */
 static void
 on_seek (WkpTimeView *view, gint64 us, gint64 *out)
@@ -722,5 +796,7 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/render/aperture-plot", test_render_aperture_plot);
   g_test_add_func ("/widgets/render/timeline-bar", test_render_timeline);
   g_test_add_func ("/widgets/render/overview-bar", test_render_overview);
+  g_test_add_func ("/widgets/render/training-plot", test_render_training_plot);
+  g_test_add_func ("/widgets/training-plot-describe", test_training_plot_describe);
   return g_test_run ();
 }

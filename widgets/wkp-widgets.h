@@ -11,3 +11,4 @@
 #include "wkp-time-view.h"
 #include "wkp-timeline-bar.h"
 #include "wkp-timemap.h"
+#include "wkp-training-plot.h"
