@@ -11,6 +11,7 @@
  * - audio-only clips and cancelling.
  */
 #include <gtk/gtk.h>
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <math.h>
 #include <sys/wait.h>
@@ -20,6 +21,8 @@
 #include "wkp-config.h"
 #include "wkp-landmarks.h"
 #include "wkp-media.h"
+#include "wkp-model.h"
+#include "wkp-train-log.h"
 #include "wkp-session.h"
 #include "wkp-studio-app.h"
 #include "wkp-studio-window.h"
@@ -496,6 +499,98 @@ test_mpeg_ps_copy (void)
   gtk_window_destroy (GTK_WINDOW (window));
   spin (100);
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+
+static char *test_model (void);
+
+static void
+wait_training (WkpTrainingWindow *tw)
+{
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (wkp_training_window_is_loading (tw) && g_get_monotonic_time () < end)
+    spin (5);
+  g_assert_false (wkp_training_window_is_loading (tw));
+}
+
+/* Training Curves: the default model's members from the history it
+ * carries; a model without one shows the MODEL.csv beside it, or says it
+ * has none; a training log added; a file that is neither named in the
+ * note. Everything is read on a worker thread. */
+static void
+test_training_curves (void)
+{
+  g_autofree char *model = test_model ();
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *bare = g_build_filename (dir, "bare.wkpm", NULL);
+  g_autofree char *bare_csv = g_build_filename (dir, "bare.csv", NULL);
+  g_autofree char *other = g_build_filename (dir, "other.wkpm", NULL);
+  g_autofree char *notes = g_build_filename (dir, "notes.csv", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpModel) m = NULL;
+  g_autoptr(GPtrArray) logs = NULL;
+  WkpStudioWindow *window;
+  WkpTrainingWindow *tw;
+  WkpTrainingPlot *plot;
+  int n_members;
+
+  if (model == NULL)
+    {
+      g_test_skip ("no model: data/default.wkpm is absent and WKP_TEST_MODEL is unset");
+      return;
+    }
+  m = wkp_model_load (model, &error);
+  g_assert_no_error (error);
+  logs = wkp_model_train_logs (m, "m");
+  if (logs->len == 0)
+    {
+      g_test_skip ("the model carries no training history");
+      return;
+    }
+  n_members = (int) logs->len;
+  window = new_window ();
+  tw = wkp_studio_window_show_training (window, model, NULL);
+  plot = wkp_training_window_get_plot (tw);
+  g_assert_true (wkp_training_window_is_loading (tw));   /* read on a worker thread */
+  wait_training (tw);
+  g_test_message ("%s", wkp_training_window_get_note (tw));
+  g_assert_cmpint (wkp_training_plot_get_n_runs (plot), ==, n_members);
+  g_assert_nonnull (strstr (wkp_training_window_get_note (tw),
+                            n_members == 1 ? "history stored in the model" : "histories stored in the model"));
+  {
+    /* the tooltip at the first member's kept epoch has its numbers */
+    const WkpTrainLog *first = g_ptr_array_index (logs, 0);
+    g_autofree char *tip = wkp_training_plot_describe_epoch (plot, first->best_epoch);
+    g_assert_nonnull (tip);
+    g_assert_nonnull (strstr (tip, "(kept)"));
+  }
+
+  /* the same networks without the history: the log beside, else a note */
+  g_clear_pointer (&m->training, json_node_unref);
+  g_assert_true (wkp_model_save (m, bare, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (bare_csv, WKP_TRAIN_LOG_HEADER "\n1,20,0.001,1.2,1.9,0.2,1,900,1\n"
+                                      "2,40,0.001,1.0,1.8,0.3,1,900,1\n3,60,0.001,0.9,1.85,0.28,1,900,0\n", -1, NULL));
+  g_assert_true (g_file_set_contents (notes, "shopping: eggs, milk\n", -1, NULL));
+  g_assert_true (g_file_set_contents (other, "not a model", -1, NULL));
+  wkp_training_window_add (tw, bare, 2);
+  wkp_training_window_add (tw, notes, 3);
+  wkp_training_window_add (tw, other, 4);
+  wait_training (tw);
+  g_test_message ("%s", wkp_training_window_get_note (tw));
+  g_assert_cmpint (wkp_training_plot_get_n_runs (plot), ==, n_members + 1);
+  g_assert_nonnull (strstr (wkp_training_window_get_note (tw), "bare.wkpm: no history in the model; its log bare.csv, kept epoch 2"));
+  g_assert_nonnull (strstr (wkp_training_window_get_note (tw), notes));    /* the CSV's error names it */
+  g_assert_nonnull (strstr (wkp_training_window_get_note (tw), other));
+  g_assert_cmpint (g_unlink (bare_csv), ==, 0);
+  tw = wkp_studio_window_show_training (window, bare, NULL);   /* replaces the window */
+  wait_training (tw);
+  g_assert_cmpint (wkp_training_plot_get_n_runs (wkp_training_window_get_plot (tw)), ==, 0);
+  g_assert_nonnull (strstr (wkp_training_window_get_note (tw), "no training history"));
+
+  /* the window action opens it on the clip's model (here: none open, the default) */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.training-curves", NULL));
+  gtk_window_destroy (GTK_WINDOW (window));   /* takes the training window with it */
+  spin (50);
 }
 
 static void
@@ -1675,6 +1770,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/seek-29.97fps", test_seek_ntsc);
   g_test_add_func ("/studio/seek-mpeg-ps", test_seek_mpeg_ps);
   g_test_add_func ("/studio/mpeg-ps-copy", test_mpeg_ps_copy);
+  g_test_add_func ("/studio/training-curves", test_training_curves);
   g_test_add_func ("/studio/seek-while-opening", test_seek_while_opening);
   g_test_add_func ("/studio/no-stall", test_no_stall);
   g_test_add_func ("/studio/prediction", test_prediction);

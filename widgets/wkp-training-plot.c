@@ -139,7 +139,7 @@ layout_for (GtkWidget *widget, const char *text, double max_width)
   if (max_width > 0)
     {
       pango_layout_set_width (layout, (int) (max_width * PANGO_SCALE));
-      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_START);   /* "…member 2 (s2.wkpm) · kept epoch 18" */
+      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_START);   /* "…member 2 (s2.wkpm)" */
     }
   return layout;
 }
@@ -283,25 +283,20 @@ wkp_training_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         self->max_epoch = MAX (self->max_epoch, r->epoch[r->n - 1]);
     }
 
-  /* legend: one entry per run, in as many columns as fit 260 px each, and
+  /* legend: one entry per run, in as many columns as fit 300 px each, and
    * the key to the line styles */
-  cols = CLAMP ((int) ((w - 2 * PAD) / 260.0), 1, (int) self->runs->len);
+  cols = CLAMP ((int) ((w - 2 * PAD) / 300.0), 1, (int) self->runs->len);
   rows = ((int) self->runs->len + cols - 1) / cols;
   col_w = (w - 2 * PAD) / cols;
   for (guint i = 0; i < self->runs->len; i++)
     {
       const Run *r = g_ptr_array_index (self->runs, i);
       double rgb[3], x = PAD + (i % cols) * col_w, y = PAD + (i / cols) * (lh + 4);
-      g_autofree char *text = NULL;
       run_rgb (r, rgb);
       cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
       cairo_rectangle (cr, x, y + lh / 2 - 1.5, SWATCH, 3);
       cairo_fill (cr);
-      if (r->best_epoch > 0)
-        text = g_strdup_printf (_("%s · kept epoch %d"), r->label, r->best_epoch);
-      else
-        text = g_strdup (r->label);
-      show_text (cr, widget, text, x + SWATCH + 5, y, col_w - SWATCH - 12, 0.20, FALSE);
+      show_text (cr, widget, r->label, x + SWATCH + 5, y, col_w - SWATCH - 12, 0.20, FALSE);
     }
   legend_h = PAD + rows * (lh + 4);
   show_text (cr, widget, _("Loss: validation solid, training dotted · ● the kept epoch"), PAD, legend_h, w - 2 * PAD,

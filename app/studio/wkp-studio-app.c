@@ -51,7 +51,7 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
   g_autofree char *audio = NULL, *landmarks = NULL, *model = NULL, *compare = NULL, *fps_text = NULL, *bench = NULL;
   double position = -1;
   g_autofree const char **files = NULL;
-  gboolean silent = FALSE;
+  gboolean silent = FALSE, training = FALSE;
   WkpOpenRequest request = { 0 };
   WkpStudioWindow *window;
   g_autofree char *video = NULL, *abs_audio = NULL;
@@ -63,6 +63,7 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
   g_variant_dict_lookup (options, "fps", "s", &fps_text);
   g_variant_dict_lookup (options, "bench", "s", &bench);
   g_variant_dict_lookup (options, "silent", "b", &silent);
+  g_variant_dict_lookup (options, "training-curves", "b", &training);
   g_variant_dict_lookup (options, "position", "d", &position);
   g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&ay", &files);
 
@@ -146,6 +147,8 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
       if (position >= 0)
         wkp_studio_window_seek_when_ready (window, (gint64) (position * 1e6));
     }
+  if (training)
+    wkp_studio_window_show_training (window, model, compare);
   return 0;
 }
 
@@ -192,6 +195,7 @@ wkp_studio_app_startup (GApplication *app)
     { "app.quit", { "<Control>q", NULL } },
     { "win.open", { "<Control>o", NULL } },
     { "win.export", { "<Control>e", NULL } },
+    { "win.training-curves", { "<Control>t", NULL } },
     { "win.play-pause", { "space", NULL } },
     { "win.step-back", { "Left", NULL } },
     { "win.step-forward", { "Right", NULL } },
@@ -239,6 +243,7 @@ wkp_studio_app_init (WkpStudioApp *self)
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, NULL, N_("Model to predict with (default: the shipped model)"), N_("MODEL") },
     { "compare", 'c', 0, G_OPTION_ARG_FILENAME, NULL, N_("A second model to compare with (e.g. another checkpoint)"), N_("MODEL") },
     { "fps", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Frame rate of an image sequence (e.g. 25 or 30000/1001)"), N_("RATE") },
+    { "training-curves", 't', 0, G_OPTION_ARG_NONE, NULL, N_("Also show how the model (and the compared model) was trained"), NULL },
     { "position", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE, NULL, "Start at this time (seconds)", "SECONDS" },
     { "silent", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, NULL, "Play audio to a silent clock-synchronised sink", NULL },
     { "bench", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, NULL, "Measure startup or playback and quit", "startup|playback" },

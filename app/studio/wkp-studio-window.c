@@ -17,6 +17,7 @@
 struct _WkpStudioWindow
 {
   GtkApplicationWindow parent_instance;
+  GtkWindow          *training_window;   /* weak: the Training Curves window, or NULL */
 
   /* template children */
   WkpFrameView       *frame_view;
@@ -1193,6 +1194,38 @@ on_loop_changed (WkpSession *session, GParamSpec *pspec, GSimpleAction *action)
   g_simple_action_set_state (action, g_variant_new_boolean (wkp_session_get_loop (session)));
 }
 
+/* --- training curves ------------------------------------------------------------- */
+
+WkpTrainingWindow *
+wkp_studio_window_show_training (WkpStudioWindow *self, const char *model_file, const char *compare_file)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  g_autofree char *model = model_file != NULL ? g_strdup (model_file)
+                           : clip != NULL && clip->model_file != NULL ? g_strdup (clip->model_file)
+                                                                      : wkp_studio_default_model ();
+  const char *compare = compare_file != NULL ? compare_file : clip != NULL ? clip->compare_model_file : NULL;
+  WkpTrainingWindow *win;
+
+  /* a new one each time: it shows the models of the clip open now */
+  if (self->training_window != NULL)
+    gtk_window_destroy (self->training_window);
+  win = wkp_training_window_new (GTK_WINDOW (self));
+  self->training_window = GTK_WINDOW (win);
+  g_object_add_weak_pointer (G_OBJECT (win), (gpointer *) &self->training_window);
+  if (model != NULL)
+    wkp_training_window_add (win, model, 0);
+  if (compare != NULL)
+    wkp_training_window_add (win, compare, 1);
+  gtk_window_present (GTK_WINDOW (win));
+  return win;
+}
+
+static void
+action_training_curves (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  wkp_studio_window_show_training (user_data, NULL, NULL);
+}
+
 static const GActionEntry win_entries[] = {
   { "open", action_open, NULL, NULL, NULL, { 0 } },
   { "open-recent", action_open_recent, "s", NULL, NULL, { 0 } },
@@ -1209,6 +1242,7 @@ static const GActionEntry win_entries[] = {
   { "cancel-jobs", action_cancel_jobs, NULL, NULL, NULL, { 0 } },
   { "export", action_export, NULL, NULL, NULL, { 0 } },
   { "compare", action_compare, NULL, NULL, NULL, { 0 } },
+  { "training-curves", action_training_curves, NULL, NULL, NULL, { 0 } },
 };
 
 /* --- recent files --------------------------------------------------------------- */
@@ -1428,6 +1462,8 @@ static void
 wkp_studio_window_dispose (GObject *object)
 {
   WkpStudioWindow *self = WKP_STUDIO_WINDOW (object);
+  if (self->training_window != NULL)
+    gtk_window_destroy (self->training_window);   /* clears the weak pointer */
   cancel_job (self);
   if (self->task_cancellable != NULL)
     g_cancellable_cancel (self->task_cancellable);

@@ -5,6 +5,7 @@
 
 #include "wkp-player.h"
 #include "wkp-session.h"
+#include "wkp-training-window.h"
 
 G_BEGIN_DECLS
 
@@ -39,6 +40,11 @@ void             wkp_studio_window_export   (WkpStudioWindow *self, const char *
  * beside the first ("Compared", purple) with its agreement numbers.
  * "win.compare" asks for the model file first. */
 void             wkp_studio_window_compare  (WkpStudioWindow *self, const char *model);
+/* Opens the Training Curves window ("win.training-curves") on @model and
+ * @compare; NULL: the open clip's model (or the default one) and its
+ * compared model. */
+WkpTrainingWindow *wkp_studio_window_show_training (WkpStudioWindow *self, const char *model,
+                                                    const char *compare);
 
 /* For tests and benchmarks. */
 WkpSession      *wkp_studio_window_get_session (WkpStudioWindow *self);
