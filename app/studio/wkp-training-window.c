@@ -5,13 +5,18 @@
 #include "wkp-model.h"
 #include "wkp-train-log.h"
 
+/* what a worker thread read from one file */
+typedef struct
+{
+  GPtrArray *logs;   /* WkpTrainLog */
+  char      *note;   /* one line: what it holds, or why nothing */
+} Loaded;
+
 typedef struct
 {
   char      *path;
   int        group;
-  gboolean   done;
-  GPtrArray *logs;   /* WkpTrainLog, when done */
-  char      *note;   /* when done */
+  Loaded    *loaded;   /* NULL while it is read */
 } Source;
 
 struct _WkpTrainingWindow
@@ -28,30 +33,30 @@ struct _WkpTrainingWindow
 G_DEFINE_FINAL_TYPE (WkpTrainingWindow, wkp_training_window, GTK_TYPE_WINDOW)
 
 static void
+loaded_free (gpointer data)
+{
+  Loaded *l = data;
+  g_clear_pointer (&l->logs, g_ptr_array_unref);
+  g_free (l->note);
+  g_free (l);
+}
+
+static Loaded *
+loaded_new (GPtrArray *logs, char *note)
+{
+  Loaded *l = g_new (Loaded, 1);
+  l->logs = logs;
+  l->note = note;
+  return l;
+}
+
+static void
 source_free (gpointer data)
 {
   Source *s = data;
   g_free (s->path);
-  g_clear_pointer (&s->logs, g_ptr_array_unref);
-  g_free (s->note);
+  g_clear_pointer (&s->loaded, loaded_free);
   g_free (s);
-}
-
-typedef struct
-{
-  char      *path;
-  GPtrArray *logs;
-  char      *note;
-} LoadJob;
-
-static void
-load_job_free (gpointer data)
-{
-  LoadJob *job = data;
-  g_free (job->path);
-  g_clear_pointer (&job->logs, g_ptr_array_unref);
-  g_free (job->note);
-  g_free (job);
 }
 
 static char *
@@ -63,20 +68,21 @@ kept_epochs (GPtrArray *logs)
   return g_string_free (s, FALSE);
 }
 
-/* worker thread: touches only the job */
+/* worker thread: reads the file named by the task data, returns a Loaded */
 static void
 load_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-  LoadJob *job = data;
-  g_autofree char *base = g_path_get_basename (job->path);
-  g_autofree char *lower = g_ascii_strdown (job->path, -1);
+  const char *path = data;
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *lower = g_ascii_strdown (path, -1);
+  g_autoptr(GPtrArray) logs = g_ptr_array_new_with_free_func ((GDestroyNotify) wkp_train_log_free);
+  char *note = NULL;
   GError *error = NULL;
 
   (void) source;
-  job->logs = g_ptr_array_new_with_free_func ((GDestroyNotify) wkp_train_log_free);
   if (g_str_has_suffix (lower, ".csv"))
     {
-      WkpTrainLog *log = wkp_train_log_load (job->path, &error);
+      WkpTrainLog *log = wkp_train_log_load (path, &error);
       if (log == NULL)
         {
           g_task_return_error (task, error);
@@ -84,23 +90,23 @@ load_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
         }
       g_free (log->name);
       log->name = g_strdup (base);
-      g_ptr_array_add (job->logs, log);
-      job->note = g_strdup_printf (_("%s: training log, %d epochs, kept epoch %d"), base, log->n, log->best_epoch);
+      g_ptr_array_add (logs, log);
+      note = g_strdup_printf (_("%s: training log, %d epochs, kept epoch %d"), base, log->n, log->best_epoch);
     }
   else
     {
-      g_autoptr(WkpModel) model = wkp_model_load (job->path, &error);
+      g_autoptr(WkpModel) model = wkp_model_load (path, &error);
       if (model == NULL)
         {
           g_task_return_error (task, error);
           return;
         }
-      g_ptr_array_unref (job->logs);
-      job->logs = wkp_model_train_logs (model, base);
-      if (job->logs->len > 0)
+      g_ptr_array_unref (logs);
+      logs = wkp_model_train_logs (model, base);
+      if (logs->len > 0)
         {
-          g_autofree char *kept = kept_epochs (job->logs);
-          job->note = job->logs->len == 1
+          g_autofree char *kept = kept_epochs (logs);
+          note = logs->len == 1
                           ? g_strdup_printf (_("%s: history stored in the model, kept epoch %s"), base, kept)
                           : g_strdup_printf (_("%s: ensemble of %d networks, histories stored in the model, "
                                                "kept epochs %s"),
@@ -110,7 +116,7 @@ load_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
         {
           /* no history inside (a converted model, or one trained before
            * wav2kp stored it): the log `wav2kp train` wrote beside it */
-          g_autofree char *dir = g_path_get_dirname (job->path);
+          g_autofree char *dir = g_path_get_dirname (path);
           g_autofree char *stem = g_strndup (base, strrchr (base, '.') != NULL ? (gsize) (strrchr (base, '.') - base)
                                                                                : strlen (base));
           g_autofree char *csv_name = g_strconcat (stem, ".csv", NULL);
@@ -120,17 +126,17 @@ load_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
             {
               g_free (log->name);
               log->name = g_strdup (base);
-              g_ptr_array_add (job->logs, log);
-              job->note = g_strdup_printf (_("%s: no history in the model; its log %s, kept epoch %d"), base,
+              g_ptr_array_add (logs, log);
+              note = g_strdup_printf (_("%s: no history in the model; its log %s, kept epoch %d"), base,
                                            csv_name, log->best_epoch);
             }
           else
-            job->note = g_strdup_printf (_("%s: no training history (a converted model, or trained before "
+            note = g_strdup_printf (_("%s: no training history (a converted model, or trained before "
                                            "models stored it) and no %s beside it"),
                                          base, csv_name);
         }
     }
-  g_task_return_boolean (task, TRUE);
+  g_task_return_pointer (task, loaded_new (g_steal_pointer (&logs), note), loaded_free);
 }
 
 static void
@@ -144,15 +150,15 @@ refresh (WkpTrainingWindow *self)
       g_autofree char *base = g_path_get_basename (s->path);
       if (note->len > 0)
         g_string_append_c (note, '\n');
-      if (!s->done)
+      if (s->loaded == NULL)
         {
           g_string_append_printf (note, _("%s: reading…"), base);
           continue;
         }
-      g_string_append (note, s->note);
-      for (guint k = 0; s->logs != NULL && k < s->logs->len; k++)
+      g_string_append (note, s->loaded->note);
+      for (guint k = 0; k < s->loaded->logs->len; k++)
         {
-          const WkpTrainLog *log = g_ptr_array_index (s->logs, k);
+          const WkpTrainLog *log = g_ptr_array_index (s->loaded->logs, k);
           wkp_training_plot_add_run (self->plot, log->name, s->group, log->n, log->epoch, log->train_loss,
                                      log->val_loss, log->val_r, log->best_epoch);
         }
@@ -164,22 +170,18 @@ static void
 load_done (GObject *object, GAsyncResult *result, gpointer user_data)
 {
   Source *s = user_data;
-  LoadJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
+  Loaded *loaded = g_task_propagate_pointer (G_TASK (result), &error);
   WkpTrainingWindow *self;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error) && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;   /* the window is gone, and @s with it */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* the window is being destroyed */
   self = WKP_TRAINING_WINDOW (object);
   self->loading--;
-  s->done = TRUE;
-  if (error != NULL)
-    s->note = g_strdup (error->message);   /* names the file and the problem */
-  else
-    {
-      s->logs = g_steal_pointer (&job->logs);
-      s->note = g_steal_pointer (&job->note);
-    }
+  /* an error names the file and the problem */
+  s->loaded = loaded != NULL ? loaded
+                             : loaded_new (g_ptr_array_new_with_free_func ((GDestroyNotify) wkp_train_log_free),
+                                           g_strdup (error->message));
   refresh (self);
 }
 
@@ -187,7 +189,6 @@ void
 wkp_training_window_add (WkpTrainingWindow *self, const char *path, int group)
 {
   Source *s;
-  LoadJob *job;
   g_autoptr(GTask) task = NULL;
 
   g_return_if_fail (WKP_IS_TRAINING_WINDOW (self));
@@ -197,10 +198,8 @@ wkp_training_window_add (WkpTrainingWindow *self, const char *path, int group)
   s->group = group;
   g_ptr_array_add (self->sources, s);
   self->next_group = MAX (self->next_group, group + 1);
-  job = g_new0 (LoadJob, 1);
-  job->path = g_strdup (path);
   task = g_task_new (self, self->cancellable, load_done, s);
-  g_task_set_task_data (task, job, load_job_free);
+  g_task_set_task_data (task, g_strdup (path), g_free);
   g_task_set_name (task, "[wkp] training history");
   self->loading++;
   g_task_run_in_thread (task, load_thread);
