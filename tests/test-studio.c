@@ -1678,6 +1678,24 @@ test_loop_and_rate (void)
   g_test_message ("rate 2x: %.3f s of clip in %.3f s", (p1 - p0) / 1e6, wall / 1e6);
   g_assert_cmpfloat ((double) (p1 - p0) / wall, >, 1.7);
   g_assert_cmpfloat ((double) (p1 - p0) / wall, <, 2.3);
+
+  /* the rate stays for the next clip (the header bar still says 2x), with
+   * no seek before Play */
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, media_known, NULL, 30000));
+  spin (300);
+  g_assert_cmpfloat (wkp_session_get_rate (session), ==, 2.0);
+  wkp_studio_window_set_playing (window, TRUE);
+  spin (200);
+  p0 = wkp_session_get_position (session);
+  t0 = g_get_monotonic_time ();
+  spin (800);
+  p1 = wkp_session_get_position (session);
+  wall = g_get_monotonic_time () - t0;
+  wkp_studio_window_set_playing (window, FALSE);
+  g_test_message ("rate 2x after reopening: %.3f s of clip in %.3f s", (p1 - p0) / 1e6, wall / 1e6);
+  g_assert_cmpfloat ((double) (p1 - p0) / wall, >, 1.7);
+  g_assert_cmpfloat ((double) (p1 - p0) / wall, <, 2.3);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -238,6 +238,16 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
               self->pending_seek = -1;
               wkp_player_seek (self, us);
             }
+          else if (self->rate != 1.0)
+            {
+              /* a new pipeline plays at 1x until a seek sets its rate: the
+               * rate chosen for the previous clip (still shown) applies */
+              gint64 us = 0;
+              gint64 ns = 0;
+              if (gst_element_query_position (self->pipeline, GST_FORMAT_TIME, &ns) && ns > 0)
+                us = ns / GST_USECOND;
+              wkp_player_seek (self, us);
+            }
         }
       break;
     case GST_MESSAGE_ELEMENT:
