@@ -581,8 +581,15 @@ test_training_curves (void)
   g_assert_nonnull (strstr (wkp_training_window_get_note (tw), "bare.wkpm: no history in the model; its log bare.csv, kept epoch 2"));
   g_assert_nonnull (strstr (wkp_training_window_get_note (tw), notes));    /* the CSV's error names it */
   g_assert_nonnull (strstr (wkp_training_window_get_note (tw), other));
-  g_assert_cmpint (g_unlink (bare_csv), ==, 0);
+  /* a log beside it that is not one: its error, not "no log" */
+  g_assert_true (g_file_set_contents (bare_csv, "epoch;loss\n1;2\n", -1, NULL));
   tw = wkp_studio_window_show_training (window, bare, NULL);   /* replaces the window */
+  wait_training (tw);
+  g_assert_cmpint (wkp_training_plot_get_n_runs (wkp_training_window_get_plot (tw)), ==, 0);
+  g_assert_nonnull (strstr (wkp_training_window_get_note (tw), "its log cannot be read"));
+  g_assert_nonnull (strstr (wkp_training_window_get_note (tw), bare_csv));
+  g_assert_cmpint (g_unlink (bare_csv), ==, 0);
+  tw = wkp_studio_window_show_training (window, bare, NULL);
   wait_training (tw);
   g_assert_cmpint (wkp_training_plot_get_n_runs (wkp_training_window_get_plot (tw)), ==, 0);
   g_assert_nonnull (strstr (wkp_training_window_get_note (tw), "no training history"));

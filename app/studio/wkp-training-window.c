@@ -107,10 +107,10 @@ load_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
         {
           g_autofree char *kept = kept_epochs (logs);
           note = logs->len == 1
-                          ? g_strdup_printf (_("%s: history stored in the model, kept epoch %s"), base, kept)
-                          : g_strdup_printf (_("%s: ensemble of %d networks, histories stored in the model, "
-                                               "kept epochs %s"),
-                                             base, wkp_model_n_members (model), kept);
+                     ? g_strdup_printf (_("%s: history stored in the model, kept epoch %s"), base, kept)
+                     : g_strdup_printf (_("%s: ensemble of %d networks, histories stored in the model, "
+                                          "kept epochs %s"),
+                                        base, wkp_model_n_members (model), kept);
         }
       else
         {
@@ -121,19 +121,23 @@ load_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
                                                                                : strlen (base));
           g_autofree char *csv_name = g_strconcat (stem, ".csv", NULL);
           g_autofree char *csv = g_build_filename (dir, csv_name, NULL);
-          WkpTrainLog *log = g_file_test (csv, G_FILE_TEST_IS_REGULAR) ? wkp_train_log_load (csv, NULL) : NULL;
-          if (log != NULL)
+          g_autoptr(GError) csv_error = NULL;
+          WkpTrainLog *log = g_file_test (csv, G_FILE_TEST_IS_REGULAR) ? wkp_train_log_load (csv, &csv_error) : NULL;
+          if (csv_error != NULL)
+            note = g_strdup_printf (_("%s: no history in the model, and its log cannot be read: %s"), base,
+                                    csv_error->message);
+          else if (log != NULL)
             {
               g_free (log->name);
               log->name = g_strdup (base);
               g_ptr_array_add (logs, log);
               note = g_strdup_printf (_("%s: no history in the model; its log %s, kept epoch %d"), base,
-                                           csv_name, log->best_epoch);
+                                      csv_name, log->best_epoch);
             }
           else
             note = g_strdup_printf (_("%s: no training history (a converted model, or trained before "
-                                           "models stored it) and no %s beside it"),
-                                         base, csv_name);
+                                      "models stored it) and no %s beside it"),
+                                    base, csv_name);
         }
     }
   g_task_return_pointer (task, loaded_new (g_steal_pointer (&logs), note), loaded_free);
