@@ -15,6 +15,7 @@
 #include <gst/gst.h>
 #include <math.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -1358,6 +1359,38 @@ test_companion_wav (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A video with its own sound keeps it, even with a same-named WAV beside it
+ * (the video is probed only because that WAV exists). */
+static void
+test_companion_wav_not_for_sound (void)
+{
+  g_autofree char *grid = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *wav = wkp_test_shared_file (STYLETALK_WAV);
+  g_autofree char *dir = NULL, *video = NULL, *beside = NULL;
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  WkpStudioClip *clip;
+
+  if (grid == NULL || wav == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  video = g_build_filename (dir, "talk.mp4", NULL);
+  beside = g_build_filename (dir, "talk.wav", NULL);
+  g_assert_no_errno (symlink (grid, video));
+  g_assert_no_errno (symlink (wav, beside));
+  window = new_window ();
+  request.video = video;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, not_busy, NULL, 60000));
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_null (clip->audio);
+  g_assert_nonnull (clip->samples);
+  /* the GRID clip's own 3 s of sound, not the 8 s WAV beside it */
+  g_assert_cmpint (clip->samples->n_samples, >, 2 * clip->samples->rate);
+  g_assert_cmpint (clip->samples->n_samples, <, 4 * clip->samples->rate);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* A landmark file that is not this clip's (another length) is refused with a
  * message naming it, instead of being drawn over the wrong face. */
 static void
@@ -1806,6 +1839,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/landmark-file-mismatch", test_landmark_file_mismatch);
   g_test_add_func ("/studio/video-without-audio", test_video_without_audio);
   g_test_add_func ("/studio/companion-wav", test_companion_wav);
+  g_test_add_func ("/studio/companion-wav-not-for-sound", test_companion_wav_not_for_sound);
   g_test_add_func ("/studio/export", test_export);
   g_test_add_func ("/studio/compare", test_compare);
   g_test_add_func ("/studio/command-line-errors", test_command_line_errors);
