@@ -443,7 +443,7 @@ wkp_model_from_state_dict (const WkpStateDict *sd, JsonObject *meta, const char 
   const WkpTensor *ih0, *hh0, *hw, *basis, *t;
   WkpFeatureConfig fc;
   WkpRational fps = WKP_RATIONAL (25, 1);
-  gint64 context = -1, delay = 0, layers = 0, H, input, out, dim, n_points, K;
+  gint64 context = -1, delay = 0, layers = 0, members = 1, H, input, out, dim, n_points, K;
   gboolean bidir, per_clip = FALSE;
   g_autofree int *points = NULL;
   g_autoptr(WkpModel) m = NULL;
@@ -546,9 +546,21 @@ wkp_model_from_state_dict (const WkpStateDict *sd, JsonObject *meta, const char 
           per_clip = json_node_get_boolean (b);
         }
       if (!meta_int (meta, "context", 0, 1000, &context, name, error) ||
-          !meta_int (meta, "delay", 0, 100000, &delay, name, error))
+          !meta_int (meta, "delay", 0, 100000, &delay, name, error) ||
+          !meta_int (meta, "members", 1, WKP_MODEL_MAX_MEMBERS, &members, name, error))
         return NULL;
     }
+  /* an ensemble exported by `wav2kp convert` (member k's networks are
+   * member<k>.lstm.* and member<k>.head.*): without a "members" entry, as many
+   * networks as there are member<k>.head.weight tensors */
+  if (meta == NULL || !json_object_has_member (meta, "members"))
+    while (members < WKP_MODEL_MAX_MEMBERS)
+      {
+        g_autofree char *head = g_strdup_printf ("member%" G_GINT64_FORMAT ".head.weight", members);
+        if (wkp_state_dict_get (sd, head) == NULL)
+          break;
+        members++;
+      }
   dim = wkp_feature_config_dim (&fc);
   if (context < 0)
     {
@@ -644,6 +656,9 @@ wkp_model_from_state_dict (const WkpStateDict *sd, JsonObject *meta, const char 
 
   m = wkp_model_new (&fc, fps, (int) context, (int) delay, per_clip, (int) n_points, points, (int) K, (int) H,
                      (int) layers, bidir);
+  m->n_members = (int) members;
+  for (int k = 1; k < m->n_members; k++)
+    m->extra[k - 1] = wkp_lstm_new ((int) input, (int) H, (int) layers, bidir, (int) K);
   if (meta != NULL)
     {
       JsonNode *tr = json_object_get_member (meta, "training"), *mt = json_object_get_member (meta, "metrics");
@@ -673,6 +688,7 @@ wkp_model_from_state_dict (const WkpStateDict *sd, JsonObject *meta, const char 
       WkpModelTensor *s = &g_array_index (specs, WkpModelTensor, i);
       gboolean is_lstm = g_str_has_prefix (s->name, "lstm.");
       gboolean is_head = g_str_has_prefix (s->name, "head.");
+      gboolean is_member = g_str_has_prefix (s->name, "member");
       if (is_lstm)
         t = get_prefixed (sd, lstm_prefix, s->name + strlen ("lstm."));
       else if (is_head)
@@ -685,6 +701,12 @@ wkp_model_from_state_dict (const WkpStateDict *sd, JsonObject *meta, const char 
             {
               g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: tensor %s%s is missing", name,
                            is_lstm ? lstm_prefix : head_prefix, s->name + 5);
+              return NULL;
+            }
+          if (is_member)
+            {
+              g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: tensor %s is missing (the metadata "
+                           "lists %" G_GINT64_FORMAT " networks)", name, s->name, members);
               return NULL;
             }
           continue;

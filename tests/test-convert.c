@@ -174,6 +174,54 @@ check_config (const char *dir, int layers, int hidden, gboolean bidir, int conte
     y2 = wkp_model_predict_coeffs (m2, x->data, T, 1, &error);
     g_assert_cmpmem (y, sizeof (float) * T * K, y2, sizeof (float) * T * K);
   }
+  /* an ensemble survives the round trip too: all its networks (it used to
+   * come back as member 0 alone, without a word), with and without the
+   * sidecar's "members" */
+  {
+    g_autofree char *op = g_build_filename (dir, "out.npz", NULL);
+    g_autofree char *ojs = g_build_filename (dir, "out.json", NULL);
+    g_autofree char *np = g_build_filename (dir, "ens.npz", NULL);
+    g_autofree char *js = g_build_filename (dir, "ens.json", NULL);
+    g_autoptr(WkpStateDict) osd = wkp_state_dict_load (op, &error);
+    g_autoptr(JsonNode) ometa = wkp_json_load_file (ojs, &error);
+    g_autoptr(WkpModel) other = NULL;   /* a copy whose weights are its own (not mapped) */
+    g_autoptr(WkpModel) ens = NULL;
+    g_autoptr(WkpStateDict) sd3 = NULL;
+    g_autoptr(JsonNode) meta3 = NULL;
+    g_autofree float *ye = NULL;
+
+    g_assert_no_error (error);
+    other = wkp_model_from_state_dict (osd, json_node_get_object (ometa), NULL, NULL, op, &error);
+    g_assert_no_error (error);
+    for (int i = 0; i < other->lstm->output_size; i++)
+      other->lstm->head_b[i] += 0.25f;
+    ens = wkp_model_ensemble ((WkpModel *[]) { back, other }, 2, (const char *[]) { "a", "b" }, &error);
+    g_assert_no_error (error);
+    ye = wkp_model_predict_coeffs (ens, x->data, T, 1, &error);
+    g_assert_true (wkp_model_export_npz (ens, np, &error));
+    sd3 = wkp_state_dict_load (np, &error);
+    g_assert_no_error (error);
+    meta3 = wkp_json_load_file (js, &error);
+    g_assert_no_error (error);
+    for (int with_meta = 1; with_meta >= 0; with_meta--)
+      {
+        g_autoptr(WkpModel) e2 = NULL;
+        g_autofree float *y3 = NULL;
+        if (!with_meta)
+          json_object_remove_member (json_node_get_object (meta3), "members");
+        e2 = wkp_model_from_state_dict (sd3, json_node_get_object (meta3), NULL, NULL, np, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (wkp_model_n_members (e2), ==, 2);
+        y3 = wkp_model_predict_coeffs (e2, x->data, T, 1, &error);
+        g_assert_cmpmem (ye, sizeof (float) * T * K, y3, sizeof (float) * T * K);
+      }
+    /* metadata that promises more networks than the file has is refused */
+    json_object_set_int_member (json_node_get_object (meta3), "members", 3);
+    g_assert_null (wkp_model_from_state_dict (sd3, json_node_get_object (meta3), NULL, NULL, np, &error));
+    g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "member2.lstm.weight_ih_l0 is missing"));
+    g_clear_error (&error);
+  }
 }
 
 /* 1x16 unidirectional (.npz, no PCA, no context), 2x32 bidirectional
