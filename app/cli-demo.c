@@ -113,23 +113,10 @@ wkp_cli_demo (int argc, char **argv)
     g_autoptr(WkpOutput) out = wkp_output_new ();
     gint64 shape[] = { T, 68, 2 };
     g_autoptr(GBytes) b = wkp_npy_encode (WKP_DTYPE_F32, 3, shape, pred);
-    g_autoptr(JsonBuilder) jb = json_builder_new ();
-    g_autoptr(JsonNode) node = NULL;
-    json_builder_begin_object (jb);
-    json_builder_set_member_name (jb, "kind");
-    json_builder_add_string_value (jb, "wav2kp.keypoints");
-    json_builder_set_member_name (jb, "source");
-    json_builder_add_string_value (jb, wav);
-    json_builder_set_member_name (jb, "model");
-    json_builder_add_string_value (jb, model_path);
-    json_builder_set_member_name (jb, "fps");
-    json_builder_add_string_value (jb, "25/1");
-    json_builder_set_member_name (jb, "frames");
-    json_builder_add_int_value (jb, T);
-    json_builder_set_member_name (jb, "space");
-    json_builder_add_string_value (jb, "canonical face frame: eyes' midpoint at 0, inter-ocular distance 1, y down");
-    json_builder_end_object (jb);
-    node = json_builder_get_root (jb);
+    /* the sidecar `wav2kp predict speech.wav` writes */
+    WkpClipAudio clip = { .audio = audio, .fps = fps, .n_frames = T, .audio_source = wav };
+    g_autoptr(JsonNode) node = wkp_cli_prediction_sidecar (wav, &clip, model, model_path, NULL,
+                                                           predict_us / 1e6);
     if (!wkp_output_add_bytes (out, npy, b, &error) || !wkp_output_add_json (out, json, node, &error) ||
         !wkp_output_commit (out, &error))
       return wkp_cli_fail ("demo", error);

@@ -48,7 +48,8 @@ wkp_cli_landmarks (int argc, char **argv)
       { "detect-every-frame", 0, 0, G_OPTION_ARG_NONE, &every_frame, "No tracking: detect the face in every frame", NULL },
       { "smooth", 0, 0, G_OPTION_ARG_NONE, &smooth, "Temporal smoothing for display (not for training targets)", NULL },
       { "normalize", 0, 0, G_OPTION_ARG_NONE, &normalize,
-        "Write head-pose normalised points (canonical face frame, inter-ocular distance 1)", NULL },
+        "Write head-pose normalised points: the canonical face frame of a similarity fit to the template face "
+        "(eye corners at (-0.5, 0) and (0.5, 0)); OUT.json says so", NULL },
       { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Frame rate of an image sequence or imported file (default 25)", "NUM/DEN" },
       { "max-detect-width", 0, 0, G_OPTION_ARG_INT, &params.max_detect_width,
         "Frames wider than this are downscaled for detection (default 640; 0: never)", "PX" },

@@ -113,31 +113,8 @@ wkp_cli_predict (int argc, char **argv)
   out = wkp_output_new ();
   {
     g_autoptr(GBytes) npy = wkp_npy_encode (WKP_DTYPE_F32, 3, shape, points);
-    g_autoptr(JsonBuilder) b = json_builder_new ();
-    g_autoptr(JsonNode) sidecar = NULL;
-    g_autofree char *model_fps = wkp_rational_to_string (model->fps);
-    g_autofree char *model_abs = g_canonicalize_filename (model_path, NULL);
-
-    wkp_cli_sidecar_begin (b, "wav2kp.prediction", files[0], clip);
-    json_builder_set_member_name (b, "space");
-    json_builder_add_string_value (b, tf != NULL ? "pixels" : "canonical");
-    if (tf != NULL)
-      {
-        json_builder_set_member_name (b, "pixels_from");
-        json_builder_add_string_value (b, pixels_from);
-      }
-    json_builder_set_member_name (b, "model");
-    json_builder_add_string_value (b, model_abs);
-    json_builder_set_member_name (b, "model_fps");
-    json_builder_add_string_value (b, model_fps);
-    json_builder_set_member_name (b, "resampling");
-    json_builder_add_string_value (b, "linear interpolation of the model's internal frames at the clip's frame centres");
-    json_builder_set_member_name (b, "model_info");
-    json_builder_add_value (b, wkp_model_describe (model));
-    json_builder_set_member_name (b, "seconds");
-    json_builder_add_double_value (b, secs);
-    json_builder_end_object (b);
-    sidecar = json_builder_get_root (b);
+    g_autoptr(JsonNode) sidecar = wkp_cli_prediction_sidecar (files[0], clip, model, model_path,
+                                                              tf != NULL ? pixels_from : NULL, secs);
 
     if (!wkp_output_add_bytes (out, output, npy, &error) ||
         !wkp_output_add_json (out, json_path, sidecar, &error) ||

@@ -52,7 +52,7 @@ wkp_cli_train (int argc, char **argv)
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Model file to write (.wkpm); the best epoch is kept", "MODEL" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue an interrupted run from its checkpoint (same options)", NULL },
     { "checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &ckpt, "Checkpoint path (default MODEL.ckpt)", "PATH" },
-    { "log", 0, 0, G_OPTION_ARG_FILENAME, &log, "CSV log of every epoch (default MODEL.csv)", "CSV" },
+    { "log", 0, 0, G_OPTION_ARG_FILENAME, &log, "CSV log of every epoch (default: MODEL with .csv for its extension)", "CSV" },
     { "epochs", 0, 0, G_OPTION_ARG_INT, &p.max_epochs, "Maximum epochs (40)", "N" },
     { "steps-per-epoch", 0, 0, G_OPTION_ARG_INT, &p.steps_per_epoch, "Minibatches per epoch (20; 0: train frames / (batch x window))", "N" },
     { "patience", 0, 0, G_OPTION_ARG_INT, &p.patience, "Early stopping: epochs without improvement (8; 0 = off)", "N" },

@@ -92,6 +92,63 @@ wkp_cli_sidecar_begin (JsonBuilder *b, const char *kind, const char *source, con
   json_builder_add_string_value (b, "row i covers [i*den/num, (i+1)*den/num) s of the video");
 }
 
+/* Drops every "history" member (a network's per-epoch training log: tens of
+ * kilobytes for an ensemble, and not what made these keypoints). */
+static void
+drop_history (JsonNode *node)
+{
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *o = json_node_get_object (node);
+      g_autoptr(GList) members = NULL;
+      if (json_object_has_member (o, "history"))
+        json_object_remove_member (o, "history");
+      members = json_object_get_values (o);
+      for (GList *l = members; l != NULL; l = l->next)
+        drop_history (l->data);
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *a = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        drop_history (json_array_get_element (a, i));
+    }
+}
+
+JsonNode *
+wkp_cli_prediction_sidecar (const char *source, const WkpClipAudio *clip, const WkpModel *model,
+                            const char *model_path, const char *pixels_from, double seconds)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *model_fps = wkp_rational_to_string (model->fps);
+  g_autofree char *model_abs = g_canonicalize_filename (model_path, NULL);
+
+  wkp_cli_sidecar_begin (b, "wav2kp.prediction", source, clip);
+  json_builder_set_member_name (b, "space");
+  json_builder_add_string_value (b, pixels_from != NULL ? "pixels" : "canonical");
+  if (pixels_from != NULL)
+    {
+      json_builder_set_member_name (b, "pixels_from");
+      json_builder_add_string_value (b, pixels_from);
+    }
+  json_builder_set_member_name (b, "model");
+  json_builder_add_string_value (b, model_abs);
+  json_builder_set_member_name (b, "model_fps");
+  json_builder_add_string_value (b, model_fps);
+  json_builder_set_member_name (b, "resampling");
+  json_builder_add_string_value (b, "linear interpolation of the model's internal frames at the clip's frame centres");
+  json_builder_set_member_name (b, "model_info");
+  {
+    JsonNode *info = wkp_model_describe (model);
+    drop_history (info);
+    json_builder_add_value (b, info);
+  }
+  json_builder_set_member_name (b, "seconds");
+  json_builder_add_double_value (b, seconds);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
 struct _WkpCliProgress {
   char    *label;
   gboolean tty;

@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 
 #include "wkp-media.h"
+#include "wkp-model.h"
 
 G_BEGIN_DECLS
 
@@ -44,6 +45,11 @@ gboolean wkp_cli_clip_args     (const char *command, char **files, const char *o
  * (kind, version, source, audio_source, fps, frames, frame_time); the caller
  * adds its own members and calls json_builder_end_object(). */
 void     wkp_cli_sidecar_begin (JsonBuilder *b, const char *kind, const char *source, const WkpClipAudio *clip);
+/* The sidecar of predicted keypoints (`predict`, `demo`): the common members,
+ * then space ("canonical" or "pixels", with @pixels_from unless NULL), model,
+ * model_fps, resampling, model_info and seconds. */
+JsonNode *wkp_cli_prediction_sidecar (const char *source, const WkpClipAudio *clip, const WkpModel *model,
+                                      const char *model_path, const char *pixels_from, double seconds);
 
 /* A single progress line on stderr, redrawn at most 10 times a second, and
  * only when stderr is a terminal. Pass wkp_cli_progress_update as a

@@ -50,6 +50,11 @@ ends_with_ci (const char *s, const char *suffix)
 
 /* --- our format ------------------------------------------------------------- */
 
+/* The "units" of a track moved into the canonical face frame (`landmarks
+ * --normalize`): reading it back marks the track canonical again. */
+#define CANONICAL_UNITS "canonical face frame (similarity fit to the template face: eye corners near " \
+                        "(-0.5, 0) and (0.5, 0)), NaN where no face"
+
 static JsonNode *
 sidecar_json (const WkpLandmarkTrack *track)
 {
@@ -66,7 +71,7 @@ sidecar_json (const WkpLandmarkTrack *track)
   json_builder_set_member_name (b, "n_points");
   json_builder_add_int_value (b, WKP_N_LANDMARKS);
   json_builder_set_member_name (b, "units");
-  json_builder_add_string_value (b, "pixels, NaN where no face");
+  json_builder_add_string_value (b, track->canonical ? CANONICAL_UNITS : "pixels, NaN where no face");
   json_builder_set_member_name (b, "fps");
   json_builder_add_string_value (b, fps);
   json_builder_set_member_name (b, "width");
@@ -164,6 +169,7 @@ read_sidecar (JsonObject *o, const char *json_path, WkpLandmarkTrack *track, GEr
       *(k == 0 ? &track->width : &track->height) = (int) json_node_get_int (n);
     }
   track->source = g_strdup (wkp_json_get_string (o, "source"));
+  track->canonical = g_strcmp0 (wkp_json_get_string (o, "units"), CANONICAL_UNITS) == 0;
   if (json_object_has_member (o, "settings") && !json_object_get_null_member (o, "settings"))
     track->settings = json_node_copy (json_object_get_member (o, "settings"));
   return TRUE;
@@ -659,6 +665,13 @@ wkp_landmark_track_check_fits (const WkpLandmarkTrack *track, const char *path, 
       g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_MISMATCH,
                    "%s: has %" G_GINT64_FORMAT " frames, the video has %" G_GINT64_FORMAT
                    " (landmarks of another clip?)", path, track->n_frames, n_frames);
+      return FALSE;
+    }
+  if (track->canonical)
+    {
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_MISMATCH,
+                   "%s: the points are in the canonical face frame (written by `landmarks --normalize`), not "
+                   "pixels of the video", path);
       return FALSE;
     }
   if (width <= 0 || height <= 0)

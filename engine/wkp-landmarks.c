@@ -64,6 +64,7 @@ wkp_landmark_track_copy (const WkpLandmarkTrack *track)
   t->height = track->height;
   t->source = g_strdup (track->source);
   t->settings = track->settings != NULL ? json_node_copy (track->settings) : NULL;
+  t->canonical = track->canonical;
   return t;
 }
 
@@ -109,6 +110,7 @@ WkpLandmarkTrack *
 wkp_landmark_track_normalize (const WkpLandmarkTrack *track)
 {
   WkpLandmarkTrack *t = wkp_landmark_track_copy (track);
+  t->canonical = TRUE;
   for (gint64 f = 0; f < t->n_frames; f++)
     {
       float *p = t->points + f * N2;

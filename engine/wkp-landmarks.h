@@ -25,13 +25,14 @@ typedef enum {
 
 typedef struct {
   gint64      n_frames;
-  float      *points;     /* [n_frames, 68, 2], pixels, NaN when missing */
+  float      *points;     /* [n_frames, 68, 2], pixels (or the canonical face frame, below), NaN when missing */
   guint8     *status;     /* [n_frames] WkpFaceStatus */
   WkpRational fps;
   int         width;      /* source frame size (0 if unknown) */
   int         height;
   char       *source;     /* source file, may be NULL */
   JsonNode   *settings;   /* how it was made (detector settings), may be NULL */
+  gboolean    canonical;  /* points are in the canonical face frame (wkp_landmark_track_normalize) */
 } WkpLandmarkTrack;
 
 WkpLandmarkTrack *wkp_landmark_track_new   (gint64 n_frames, WkpRational fps);  /* all NaN, missing */

@@ -414,6 +414,65 @@ test_probe_json (void)
   }
 }
 
+/* The main job (`./run demo`): speech, keypoints exactly as `predict` gives
+ * them for that speech (with the same sidecar), and a video; nothing else. */
+static void
+test_demo (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *demo = g_build_filename (dir, "demo", NULL);
+  g_autofree char *wav = g_build_filename (demo, "speech.wav", NULL);
+  g_autofree char *kp = g_build_filename (demo, "keypoints.npy", NULL);
+  g_autofree char *kp_json = g_build_filename (demo, "keypoints.json", NULL);
+  g_autofree char *mp4 = g_build_filename (demo, "demo.mp4", NULL);
+  g_autofree char *pred = g_build_filename (dir, "p.npy", NULL);
+  g_autofree char *pred_json = g_build_filename (dir, "p.json", NULL);
+  g_autofree char *a_bytes = NULL, *b_bytes = NULL;
+  gsize a_len = 0, b_len = 0;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) ja = NULL, jb = NULL;
+  JsonObject *oa, *ob;
+
+  {
+    const char *a[] = { "demo", "--text", "Open the window, please.", "-o", demo, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_nonnull (strstr (o, "keypoints"));
+  }
+  g_assert_cmpint (count_files (demo), ==, 4);
+  g_assert_true (g_file_test (mp4, G_FILE_TEST_IS_REGULAR));
+  {
+    const char *a[] = { "predict", wav, "-o", pred, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+  }
+  g_assert_true (g_file_get_contents (kp, &a_bytes, &a_len, NULL));
+  g_assert_true (g_file_get_contents (pred, &b_bytes, &b_len, NULL));
+  g_assert_cmpmem (a_bytes, a_len, b_bytes, b_len);
+  ja = wkp_json_load_file (kp_json, &error);
+  g_assert_no_error (error);
+  jb = wkp_json_load_file (pred_json, &error);
+  g_assert_no_error (error);
+  oa = json_node_get_object (ja);
+  ob = json_node_get_object (jb);
+  for (guint i = 0; i < 5; i++)
+    {
+      const char *key = (const char *[]) { "kind", "version", "fps", "space", "model" }[i];
+      g_assert_cmpstr (json_object_get_string_member (oa, key), ==, json_object_get_string_member (ob, key));
+    }
+  g_assert_cmpstr (json_object_get_string_member (oa, "kind"), ==, "wav2kp.prediction");
+  g_assert_cmpint (json_object_get_int_member (oa, "frames"), ==, json_object_get_int_member (ob, "frames"));
+  g_assert_true (json_object_has_member (oa, "model_info"));
+  /* without the networks' training histories (19 of the 35 kB the default
+   * model's description takes) */
+  {
+    g_autofree char *text = NULL;
+    g_assert_true (g_file_get_contents (kp_json, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "\"training\""));
+    g_assert_null (strstr (text, "\"history\""));
+  }
+}
+
 /* --help: the usage line names the program and each argument once. */
 static void
 test_help (void)
@@ -500,6 +559,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/features-kinds", test_features_kinds);
   g_test_add_func ("/cli/probe-json", test_probe_json);
   g_test_add_func ("/cli/help", test_help);
+  g_test_add_func ("/cli/demo", test_demo);
   g_test_add_func ("/cli/killed-run", test_killed_run);
   return g_test_run ();
 }

@@ -515,6 +515,28 @@ test_normalize_real (void)
           g_assert_cmpfloat_with_epsilon (p[2 * i + 1], c[2 * i + 1], 0.08);
         }
     }
+  /* the file says so (its sidecar used to call the points pixels), reading it
+   * back keeps it canonical, and it is refused as this video's pixel track */
+  {
+    g_autofree char *dir = wkp_test_tmpdir ();
+    g_autofree char *npy = g_build_filename (dir, "norm.npy", NULL);
+    g_autofree char *json = g_build_filename (dir, "norm.json", NULL);
+    g_autofree char *text = NULL;
+    g_autoptr(WkpLandmarkTrack) back = NULL;
+    g_autoptr(GError) error = NULL;
+    g_assert_false (t->canonical);
+    g_assert_true (wkp_landmark_track_save (n, npy, &error));
+    g_assert_true (g_file_get_contents (json, &text, NULL, NULL));
+    g_assert_nonnull (strstr (text, "\"units\" : \"canonical face frame"));
+    back = wkp_landmark_track_load (npy, WKP_RATIONAL (0, 0), &error);
+    g_assert_no_error (error);
+    g_assert_true (back->canonical);
+    g_assert_false (wkp_landmark_track_check_fits (back, npy, n->n_frames, n->width, n->height, &error));
+    g_assert_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_MISMATCH);
+    g_assert_nonnull (strstr (error->message, "norm.npy: the points are in the canonical face frame"));
+    g_clear_error (&error);
+    g_assert_true (wkp_landmark_track_check_fits (t, npy, t->n_frames, t->width, t->height, &error));
+  }
 }
 
 static void
