@@ -15,7 +15,7 @@ static gboolean
 is_model_file (const char *path)
 {
   char magic[8] = { 0 };
-  FILE *f = fopen (path, "rb");
+  FILE *f = g_file_test (path, G_FILE_TEST_IS_REGULAR) ? fopen (path, "rb") : NULL;   /* not a pipe */
   gboolean yes;
   if (f == NULL)
     return FALSE;
@@ -206,7 +206,12 @@ wkp_cli_convert (int argc, char **argv)
       sd = wkp_state_dict_load (in, &error);
       if (sd == NULL)
         return wkp_cli_fail ("convert", error);
-      model = wkp_model_from_state_dict (sd, o, lstm_prefix, head_prefix, in, &error);
+      {
+        /* metadata errors name the JSON too */
+        g_autofree char *name = meta_path != NULL ? g_strdup_printf ("%s (metadata %s)", in, meta_path)
+                                                  : g_strdup (in);
+        model = wkp_model_from_state_dict (sd, o, lstm_prefix, head_prefix, name, &error);
+      }
       if (model == NULL)
         {
           /* IN.json was passed over (not a wav2kp sidecar): say so, it is what the user meant */

@@ -374,6 +374,11 @@ wkp_state_dict_load (const char *path, GError **error)
   if (file == NULL)
     return NULL;
   d = g_bytes_get_data (file, &size);
+  if (size == 0)
+    {
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: file is empty (0 bytes)", path);
+      return NULL;
+    }
   sd = state_dict_new ();
   g_ptr_array_add (sd->names, NULL);
   if (size >= 4 && memcmp (d, "PK\003\004", 4) == 0)
@@ -634,6 +639,13 @@ wkp_model_from_state_dict (const WkpStateDict *sd, JsonObject *meta, const char 
       }
   }
   K = out;
+  if (basis != NULL && basis->ndim == 2 && basis->shape[0] != K)
+    {
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_MISMATCH,
+                   "%s: the head has %" G_GINT64_FORMAT " outputs (tensor %sweight) but pca.basis has %"
+                   G_GINT64_FORMAT " components", name, K, head_prefix, basis->shape[0]);
+      return NULL;
+    }
   if (basis == NULL && K != 2 * n_points)
     {
       g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_MISMATCH,

@@ -58,6 +58,8 @@ hash_file_into (GChecksum *sum, const char *path, GError **error)
 {
   g_autoptr(GMappedFile) map = NULL;
   g_autoptr(GError) local = NULL;
+  if (!wkp_check_input_file (path, WKP_DATASET_ERROR, error))
+    return FALSE;
   map = g_mapped_file_new (path, FALSE, &local);
   if (map == NULL)
     {

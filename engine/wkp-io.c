@@ -487,12 +487,26 @@ wkp_set_file_error (GError **error, GQuark domain, const char *path, const GErro
     g_set_error (error, domain, WKP_ERROR_IO, "%s", local != NULL ? local->message : path);
 }
 
+gboolean
+wkp_check_input_file (const char *path, GQuark domain, GError **error)
+{
+  struct stat st;
+  if (stat (path, &st) == 0 && !S_ISREG (st.st_mode) && !S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, domain, WKP_ERROR_INVALID, "%s: is not a regular file (a device, pipe or socket)", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 GBytes *
 wkp_read_file (const char *path, GError **error)
 {
   char *contents = NULL;
   gsize len = 0;
   g_autoptr(GError) local = NULL;
+  if (!wkp_check_input_file (path, WKP_IO_ERROR, error))
+    return NULL;
   if (!g_file_get_contents (path, &contents, &len, &local))
     {
       wkp_set_file_error (error, WKP_IO_ERROR, path, local);

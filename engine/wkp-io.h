@@ -83,6 +83,13 @@ const WkpExtent *wkp_extents_find_overlap (GArray *extents, const WkpExtent **be
 /* The string member @key of @o; NULL when absent or not a string. */
 const char *wkp_json_get_string     (JsonObject *o, const char *key);
 
+/* FALSE (with "PATH: is not a regular file (a device, pipe or socket)" in
+ * @domain) when @path exists and is neither a regular file nor a folder:
+ * opening a pipe waits for a writer and /dev/zero never ends. Call it before
+ * opening or mapping an input; missing files and folders are left to the
+ * open, whose error wkp_set_file_error words. */
+gboolean   wkp_check_input_file  (const char *path, GQuark domain, GError **error);
+
 /* Reads a whole file; a missing file is WKP_ERROR_NOT_FOUND in WKP_IO_ERROR. */
 GBytes    *wkp_read_file         (const char *path, GError **error);
 

@@ -628,8 +628,45 @@ load_json (const char *path, WkpRational fps, GError **error)
   return g_steal_pointer (&track);
 }
 
-WkpLandmarkTrack *
-wkp_landmark_track_load (const char *path, WkpRational fps, GError **error)
+/* What every reader of a track file checks: frames, plausible coordinates
+ * (the bounds the keypoint readers apply), and faces of zero size (all 68
+ * points on one spot: OpenFace writes zeros for a failed frame) as missing. */
+static WkpLandmarkTrack *
+check_loaded (WkpLandmarkTrack *track, const char *path, GError **error)
+{
+  if (track == NULL)
+    return NULL;
+  if (track->n_frames == 0)
+    {
+      g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID, "%s: holds no frames", path);
+      wkp_landmark_track_free (track);
+      return NULL;
+    }
+  if (!wkp_face_track_check (track->points, track->n_frames, track->canonical, path, error))
+    {
+      wkp_landmark_track_free (track);
+      return NULL;
+    }
+  for (gint64 f = 0; f < track->n_frames; f++)
+    {
+      float *p = track->points + f * N2;
+      gboolean spread = FALSE;
+      if (track->status[f] == WKP_FACE_MISSING)
+        continue;
+      for (int i = 1; i < WKP_N_LANDMARKS && !spread; i++)
+        spread = p[2 * i] != p[0] || p[2 * i + 1] != p[1];
+      if (!spread)
+        {
+          track->status[f] = WKP_FACE_MISSING;
+          for (int i = 0; i < N2; i++)
+            p[i] = NAN;
+        }
+    }
+  return track;
+}
+
+static WkpLandmarkTrack *
+load_any (const char *path, WkpRational fps, GError **error)
 {
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
@@ -652,6 +689,12 @@ wkp_landmark_track_load (const char *path, WkpRational fps, GError **error)
       return NULL;
     }
   return load_npy (path, fps, error);
+}
+
+WkpLandmarkTrack *
+wkp_landmark_track_load (const char *path, WkpRational fps, GError **error)
+{
+  return check_loaded (load_any (path, fps, error), path, error);
 }
 
 gboolean

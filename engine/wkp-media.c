@@ -299,12 +299,56 @@ wkp_media_companion_wav (const char *video)
   return NULL;
 }
 
+/* The bytes of sound a WAV file's "data" chunk header counts, and how many
+ * bytes per second; FALSE when the header does not say (streamed WAVs write
+ * 0 or 0xFFFFFFFF) or this is not a RIFF/WAVE file. FFmpeg reads such a file
+ * cut short without a word (its duration then comes from the file size). */
+static gboolean
+wav_declared (const char *path, guint64 *data_bytes, guint64 *present, guint32 *byte_rate)
+{
+  guint8 h[12], c[8], fmtc[16];
+  gboolean ok = FALSE;
+  struct stat sb;
+  FILE *f = g_file_test (path, G_FILE_TEST_IS_REGULAR) ? g_fopen (path, "rb") : NULL;
+  *byte_rate = 0;
+  if (f == NULL || fstat (fileno (f), &sb) != 0 || fread (h, 1, 12, f) != 12 || memcmp (h, "RIFF", 4) != 0
+      || memcmp (h + 8, "WAVE", 4) != 0)
+    goto done;
+  for (int k = 0; k < 64 && fread (c, 1, 8, f) == 8; k++)
+    {
+      guint32 size = c[4] | (guint32) c[5] << 8 | (guint32) c[6] << 16 | (guint32) c[7] << 24;
+      if (memcmp (c, "fmt ", 4) == 0 && size >= 16)
+        {
+          if (fread (fmtc, 1, 16, f) != 16)
+            goto done;
+          *byte_rate = fmtc[8] | (guint32) fmtc[9] << 8 | (guint32) fmtc[10] << 16 | (guint32) fmtc[11] << 24;
+          size -= 16;
+        }
+      else if (memcmp (c, "data", 4) == 0)
+        {
+          long at = ftell (f);
+          if (size == 0 || size == 0xFFFFFFFFu || at < 0 || *byte_rate == 0)
+            goto done;
+          *data_bytes = size;
+          *present = (guint64) sb.st_size > (guint64) at ? (guint64) sb.st_size - (guint64) at : 0;
+          ok = TRUE;
+          goto done;
+        }
+      if (fseek (f, (long) size + (size & 1), SEEK_CUR) != 0)
+        goto done;
+    }
+done:
+  if (f != NULL)
+    fclose (f);
+  return ok;
+}
+
 gboolean
 wkp_media_is_mpeg_ps (const char *path)
 {
   static const guchar pack[4] = { 0x00, 0x00, 0x01, 0xba };
   guchar head[4];
-  FILE *f = g_fopen (path, "rb");
+  FILE *f = g_file_test (path, G_FILE_TEST_IS_REGULAR) ? g_fopen (path, "rb") : NULL;   /* not a pipe */
   gboolean yes;
   if (f == NULL)
     return FALSE;
@@ -827,6 +871,35 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
       g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: the audio stream has no samples", path);
       goto out;
     }
+  /* A file cut short (a WAV whose header counts more data than there is, a
+   * copy that stopped) decodes without an error: compare with the duration
+   * its header or index declares, when that is exact (not guessed from the
+   * bit rate), allowing for codec delay and padding. */
+  {
+    AVStream *st = fmt->streams[aidx];
+    double declared = st->duration != AV_NOPTS_VALUE && st->duration > 0 ? st->duration * av_q2d (st->time_base) : 0;
+    double decoded = (double) buf.len / rate;
+    guint64 wav_bytes = 0, wav_present = 0;
+    guint32 byte_rate = 0;
+    if (strcmp (fmt->iformat->name, "wav") == 0 && wav_declared (path, &wav_bytes, &wav_present, &byte_rate))
+      {
+        /* more than 1 % (and 10 ms) of the counted bytes missing */
+        declared = (double) wav_bytes / byte_rate;
+        decoded = (double) wav_present / byte_rate;
+        if (wav_present + MAX (wav_bytes / 100, byte_rate / 100) >= wav_bytes)
+          declared = 0;
+      }
+    else if (fmt->duration_estimation_method != AVFMT_DURATION_FROM_STREAM
+             || decoded >= 0.95 * declared - 0.2)
+      declared = 0;   /* guessed from the bit rate, or near enough (codec delay and padding) */
+    if (declared > 0)
+      {
+        g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                     "%s: file is truncated (its header declares %.2f s of audio, only %.2f s are present)", path,
+                     declared, decoded);
+        goto out;
+      }
+  }
   audio = g_new0 (WkpAudio, 1);
   audio->rate = rate;
   audio->n_samples = buf.len;

@@ -692,6 +692,8 @@ wkp_model_load (const char *path, GError **error)
   JsonArray *tensors;
 
   g_return_val_if_fail (path != NULL, NULL);
+  if (!wkp_check_input_file (path, WKP_MODEL_ERROR, error))
+    return NULL;
   map = g_mapped_file_new (path, FALSE, &local);
   if (map == NULL)
     {

@@ -204,6 +204,8 @@ wkp_npy_load (const char *path, GError **error)
   gsize offset = 0, len;
   const guint8 *raw;
 
+  if (!wkp_check_input_file (path, WKP_IO_ERROR, error))
+    return NULL;
   npy->map = g_mapped_file_new (path, FALSE, &local);
   if (npy->map == NULL)
     {

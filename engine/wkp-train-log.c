@@ -148,6 +148,8 @@ wkp_train_log_load (const char *path, GError **error)
   gsize length = 0;
   GError *local = NULL;
 
+  if (!wkp_check_input_file (path, WKP_MODEL_ERROR, error))
+    return NULL;
   if (!g_file_get_contents (path, &text, &length, &local))
     {
       g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_IO, "%s: %s", path, local->message);

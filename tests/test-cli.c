@@ -7,6 +7,8 @@
 #include "wkp-test-util.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -414,6 +416,135 @@ test_probe_json (void)
   }
 }
 
+/* Inputs that are not files of their kind, found by an audit: a pipe made
+ * every non-media reader wait for a writer, /dev/zero made convert read for
+ * ever, and landmark imports took coordinates no face has. */
+static void
+test_bad_files (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *in = g_build_filename (dir, "in", NULL);
+  g_autofree char *outdir = g_build_filename (dir, "out", NULL);
+  g_autofree char *out = g_build_filename (outdir, "out.npy", NULL);
+  g_autofree char *out_wkpm = g_build_filename (outdir, "out.wkpm", NULL);
+  g_autofree char *out_npz = g_build_filename (outdir, "out.npz", NULL);
+  g_autofree char *fifo_wkpm = g_build_filename (in, "fifo.wkpm", NULL);
+  g_autofree char *fifo_npz = g_build_filename (in, "fifo.npz", NULL);
+  g_autofree char *fifo_npy = g_build_filename (in, "fifo.npy", NULL);
+  g_autofree char *zero = g_build_filename (in, "zero.wkpm", NULL);
+  g_autofree char *empty = g_build_filename (in, "empty.npz", NULL);
+  g_autofree char *huge = g_build_filename (in, "huge.npy", NULL);
+  g_autofree char *none = g_build_filename (in, "none.npy", NULL);
+  g_autofree char *zeros = g_build_filename (in, "zeros.npy", NULL);
+  g_autofree char *wav = wkp_test_shared_file (SILENT_WAV);
+  g_autofree char *read = g_build_filename (outdir, "read.npy", NULL);
+  g_autofree char *read_status = g_build_filename (outdir, "read.status.npy", NULL);
+  g_autofree float *pts = g_new0 (float, 3 * 136);
+
+  g_assert_cmpint (g_mkdir_with_parents (in, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (outdir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (out, "precious", -1, NULL));
+  g_assert_no_errno (mkfifo (fifo_wkpm, 0644));
+  g_assert_no_errno (mkfifo (fifo_npz, 0644));
+  g_assert_no_errno (mkfifo (fifo_npy, 0644));
+  g_assert_no_errno (symlink ("/dev/zero", zero));
+  g_assert_true (g_file_set_contents (empty, "", 0, NULL));
+  if (wav != NULL)
+    {
+      const char *a[] = { "predict", wav, "-m", fifo_wkpm, "-o", out, NULL };
+      expect_bad_input (a, "fifo.wkpm", "is not a regular file", outdir);
+    }
+  {
+    const char *a[] = { "convert", fifo_npz, "-o", out_wkpm, NULL };
+    expect_bad_input (a, "fifo.npz", "is not a regular file", outdir);
+  }
+  {
+    const char *a[] = { "convert", zero, "-o", out_npz, NULL };
+    expect_bad_input (a, "zero.wkpm", "is not a regular file", outdir);
+  }
+  {
+    const char *a[] = { "convert", empty, "-o", out_wkpm, NULL };
+    expect_bad_input (a, "empty.npz", "file is empty", outdir);
+  }
+  {
+    const char *a[] = { "landmarks", fifo_npy, "-o", out, NULL };
+    expect_bad_input (a, "fifo.npy", "is not a regular file", outdir);
+  }
+  /* landmark imports: a coordinate of 3e38 in frame 1 (three frames of a face) */
+  for (int f = 0; f < 3; f++)
+    for (int i = 0; i < 68; i++)
+      {
+        pts[f * 136 + 2 * i] = 100.0f + (i % 9) * 10.0f;
+        pts[f * 136 + 2 * i + 1] = 80.0f + (i / 9) * 12.0f;
+      }
+  pts[136 + 9] = 3e38f;
+  g_assert_true (wkp_npy_save (huge, WKP_DTYPE_F32, 3, (gint64[]) { 3, 68, 2 }, pts, NULL));
+  {
+    const char *a[] = { "landmarks", huge, "-o", out, NULL };
+    expect_bad_input (a, "huge.npy: frame 1", "beyond a million pixels", outdir);
+  }
+  g_assert_true (wkp_npy_save (none, WKP_DTYPE_F32, 3, (gint64[]) { 0, 68, 2 }, pts, NULL));
+  {
+    const char *a[] = { "landmarks", none, "-o", out, NULL };
+    expect_bad_input (a, "none.npy", "holds no frames", outdir);
+  }
+  /* a frame whose 68 points sit on one spot (OpenFace's zeros for a failed
+   * frame) is read as no face, not as a detected one */
+  memset (pts + 136, 0, sizeof (float) * 136);
+  g_assert_true (wkp_npy_save (zeros, WKP_DTYPE_F32, 3, (gint64[]) { 3, 68, 2 }, pts, NULL));
+  {
+    const char *a[] = { "landmarks", zeros, "-o", read, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WkpNpy) st = NULL, xy = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_nonnull (strstr (o, "3 frames, face in 2"));
+    st = wkp_npy_load (read_status, &error);
+    g_assert_no_error (error);
+    xy = wkp_npy_load (read, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (st->n_elements, ==, 3);
+    g_assert_cmpint (((const guint8 *) st->data)[0], ==, 1);
+    g_assert_cmpint (((const guint8 *) st->data)[1], ==, 0);
+    g_assert_cmpint (((const guint8 *) st->data)[2], ==, 1);
+    g_assert_true (isnan (((const float *) xy->data)[136]));
+  }
+  /* a WAV cut in half: FFmpeg decodes what is there without a word; a
+   * streamed WAV (data size 0xFFFFFFFF: unknown) is not "truncated" */
+  if (wav != NULL)
+    {
+      g_autofree char *bytes = NULL;
+      g_autofree char *half = g_build_filename (in, "half.wav", NULL);
+      g_autofree char *streamed = g_build_filename (in, "streamed.wav", NULL);
+      gsize len = 0;
+      char *data;
+      g_assert_true (g_file_get_contents (wav, &bytes, &len, NULL));
+      g_assert_true (g_file_set_contents (half, bytes, (gssize) (len / 2), NULL));
+      {
+        const char *a[] = { "features", half, "-o", out, NULL };
+        expect_bad_input (a, "half.wav", "file is truncated (its header declares 20.01 s of audio, only 10.00 s are present)", outdir);
+      }
+      data = NULL;
+      for (gsize i = 12; i + 8 <= MIN (len, 4096) && data == NULL; i++)
+        if (memcmp (bytes + i, "data", 4) == 0)
+          data = bytes + i;
+      g_assert_nonnull (data);
+      memset (data + 4, 0xff, 4);
+      g_assert_true (g_file_set_contents (streamed, bytes, (gssize) len, NULL));
+      {
+        g_autofree char *o2 = g_build_filename (dir, "s.npy", NULL);
+        const char *a[] = { "features", streamed, "-o", o2, NULL };
+        g_autofree char *so = NULL, *se = NULL;
+        g_assert_cmpint (wkp_test_run_cli (a, &so, &se), ==, 0);
+      }
+    }
+  {
+    g_autofree char *text = NULL;
+    g_assert_true (g_file_get_contents (out, &text, NULL, NULL));
+    g_assert_cmpstr (text, ==, "precious");
+  }
+}
+
 /* The main job (`./run demo`): speech, keypoints exactly as `predict` gives
  * them for that speech (with the same sidecar), and a video; nothing else. */
 static void
@@ -560,6 +691,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/probe-json", test_probe_json);
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/demo", test_demo);
+  g_test_add_func ("/cli/bad-files", test_bad_files);
   g_test_add_func ("/cli/killed-run", test_killed_run);
   return g_test_run ();
 }

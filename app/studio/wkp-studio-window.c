@@ -534,7 +534,7 @@ is_image_file (const char *path)
   guchar head[256];
   gsize n = 0;
   g_autofree char *type = NULL;
-  FILE *f = fopen (path, "rb");
+  FILE *f = g_file_test (path, G_FILE_TEST_IS_REGULAR) ? fopen (path, "rb") : NULL;   /* not a pipe */
   if (f != NULL)
     {
       n = fread (head, 1, sizeof head, f);
