@@ -106,6 +106,39 @@ draw_label (cairo_t *cr, double x, double y, const char *text, double r, double 
   cairo_show_text (cr, text);
 }
 
+/* The title over the top left of the video panel: within @max_w (smaller
+ * type, then cut with "…", so it never runs into the mouth panel's legend),
+ * on a dark band so that it reads on a light background. */
+static void
+draw_title (cairo_t *cr, double x, double y, const char *title, double max_w)
+{
+  g_autofree char *text = g_strdup (title);
+  cairo_text_extents_t ext;
+  double size = 18;
+
+  cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+  for (;;)
+    {
+      cairo_set_font_size (cr, size);
+      cairo_text_extents (cr, text, &ext);
+      if (ext.x_advance <= max_w || size <= 12)
+        break;
+      size -= 1;
+    }
+  while (ext.x_advance > max_w && g_utf8_strlen (text, -1) > 1)
+    {
+      glong n = g_utf8_strlen (text, -1);
+      g_autofree char *cut = g_utf8_substring (text, 0, n - 2);
+      g_free (text);
+      text = g_strconcat (cut, "…", NULL);
+      cairo_text_extents (cr, text, &ext);
+    }
+  cairo_set_source_rgba (cr, 0, 0, 0, 0.55);
+  cairo_rectangle (cr, x - 6, y - size - 2, ext.x_advance + 12, size + 10);
+  cairo_fill (cr);
+  draw_label (cr, x, y, text, 0.95, 0.95, 0.95, size);
+}
+
 static void
 draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, const WkpFrame *frame)
 {
@@ -184,7 +217,7 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
     draw_label (cr, L->video_w + 16, L->panel_h - 16, t, 0.85, 0.85, 0.85, 15);
   }
   if (p->title != NULL)
-    draw_label (cr, 16, 28, p->title, 0.95, 0.95, 0.95, 18);
+    draw_title (cr, 16, 28, p->title, (L->video_w > 0 ? L->video_w : L->W) - 32);
 
   /* aperture strip: SECONDS_SHOWN seconds around the playhead */
   {

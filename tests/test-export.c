@@ -141,6 +141,27 @@ test_video_clip (void)
                     " with a compared model", plain, with);
     g_assert_cmpint (plain, <, 20);
     g_assert_cmpint (with, >, 200);
+    p.compared = NULL;
+  }
+  /* a title longer than the video panel is fitted into it: none of its
+   * white pixels reach the mouth panel and its legend (it used to run over
+   * them) */
+  {
+    g_autofree char *out3 = g_build_filename (dir, "grid-title.mp4", NULL);
+    gint64 plain, titled, left_plain, left_titled;
+    p.title = "bbaf2n.mpg · default.wkpm (ensemble of 4 networks) vs a-much-longer-checkpoint-name.wkpm";
+    g_assert_true (wkp_export_clip (&p, out3, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    plain = count_colour (out, 40, 360, 0.95, 0.95, 0.95);
+    titled = count_colour (out3, 40, 360, 0.95, 0.95, 0.95);
+    left_plain = count_colour (out, 40, 0, 0.95, 0.95, 0.95) - plain;
+    left_titled = count_colour (out3, 40, 0, 0.95, 0.95, 0.95) - titled;
+    g_test_message ("white pixels: mouth panel %" G_GINT64_FORMAT " / %" G_GINT64_FORMAT ", video panel %"
+                    G_GINT64_FORMAT " / %" G_GINT64_FORMAT " without / with the title", plain, titled, left_plain,
+                    left_titled);
+    g_assert_cmpint (titled, <=, plain + 10);
+    g_assert_cmpint (left_titled, >, left_plain + 300);   /* but it is there */
+    p.title = NULL;
   }
 }
 

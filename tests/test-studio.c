@@ -791,6 +791,30 @@ test_audio_only (void)
     g_assert_false (clip->parts & WKP_CLIP_PART_LANDMARKS);
     g_assert_cmpint (wkp_session_get_duration (session), >, 7900000);
   }
+  /* zoomed in, stepping or jumping keeps the frame on screen (the views used
+   * to stay put, so the playhead left them) */
+  {
+    gint64 s, e;
+    wkp_session_set_range (session, 0, 500000);
+    wkp_studio_window_seek_frame (window, 50);            /* 2.00-2.04 s */
+    wkp_session_get_range (session, &s, &e);
+    g_assert_cmpint (e - s, ==, 500000);
+    g_assert_cmpint (s, ==, 2000000 - 50000);             /* a tenth of the view before it */
+    wkp_studio_window_seek_frame (window, 51);            /* inside: the view stays */
+    wkp_session_get_range (session, &s, &e);
+    g_assert_cmpint (s, ==, 2000000 - 50000);
+    wkp_studio_window_seek_frame (window, 40);            /* 1.60-1.64 s, left of the view */
+    wkp_session_get_range (session, &s, &e);
+    g_assert_cmpint (e, ==, 1600000 + 50000);
+    wkp_studio_window_seek_frame (window, 0);             /* Home */
+    wkp_session_get_range (session, &s, &e);
+    g_assert_cmpint (s, ==, 0);
+    g_assert_cmpint (e, ==, 500000);
+    wkp_studio_window_seek_frame (window, G_MAXINT);      /* End: the last frame */
+    wkp_session_get_range (session, &s, &e);
+    g_assert_cmpint (e, ==, wkp_session_get_duration (session));
+    wkp_session_set_range (session, 0, wkp_session_get_duration (session));
+  }
   /* the legends name only what an audio-only clip has: no extracted curve or mouth */
   {
     WkpAperturePlot *plot = WKP_APERTURE_PLOT (wkp_studio_window_get_view (window, "aperture"));

@@ -580,6 +580,21 @@ wkp_studio_window_open_files (WkpStudioWindow *self, GFile **files, int n_files)
 
 /* --- playback and seeking ---------------------------------------------------- */
 
+/* Zoomed in, the views page to keep the frame [start, next) on screen: a
+ * step past the right edge puts it a tenth in from the left (as playback
+ * does), a step past the left edge a tenth in from the right. */
+static void
+keep_visible (WkpStudioWindow *self, gint64 start, gint64 next)
+{
+  gint64 rs, re, span;
+  wkp_session_get_range (self->session, &rs, &re);
+  span = re - rs;
+  if (next > re)
+    wkp_session_pan (self->session, MIN (start, MAX (next - span, start - span / 10)) - rs);
+  else if (start < rs)
+    wkp_session_pan (self->session, MAX (next, start + span / 10) - re);
+}
+
 void
 wkp_studio_window_seek_frame (WkpStudioWindow *self, gint64 frame)
 {
@@ -593,6 +608,7 @@ wkp_studio_window_seek_frame (WkpStudioWindow *self, gint64 frame)
   start = wkp_session_frame_start (self->session, frame);
   next = wkp_session_frame_start (self->session, frame + 1);
   wkp_session_set_position (self->session, start);
+  keep_visible (self, start, next);
   if (!clip->has_video || !wkp_session_get_playing (self->session))
     wkp_session_set_frame (self->session, frame);
   /* seek to the middle of the frame so that rounded timestamps land inside it */
