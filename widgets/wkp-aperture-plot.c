@@ -227,10 +227,13 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
   /* y labels at the left, each centred on its grid line in a light box
    * drawn over the curves and the playhead, so that neither runs through the
-   * text (display text: the locale's decimal mark) */
+   * text (display text: the locale's decimal mark). The box covers only the
+   * label's own line height; it is nearly opaque, because curves seen faintly
+   * through it read as struck-through numbers or as a second, faded state of
+   * the data (a screenshot review) */
   for (int k = 0; k < n_labels; k++)
     {
-      GdkRGBA box = { 1, 1, 1, 0.6 };   /* the curves show through: the first 0.3 s is not hidden */
+      GdkRGBA box = { 1, 1, 1, 0.9 };
       GdkRGBA grey = { 0.40, 0.40, 0.42, 1 };
       int lw, lh;
       double y;

@@ -108,9 +108,8 @@ load_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
           g_autofree char *kept = kept_epochs (logs);
           note = logs->len == 1
                      ? g_strdup_printf (_("%s: history stored in the model, kept epoch %s"), base, kept)
-                     : g_strdup_printf (_("%s: ensemble of %d networks, histories stored in the model, "
-                                          "kept epochs %s"),
-                                        base, wkp_model_n_members (model), kept);
+                     : g_strdup_printf (_("%s: %u networks, histories stored in the model, kept epochs %s"),
+                                        base, logs->len, kept);   /* the curves shown, one per history */
         }
       else
         {
