@@ -1001,6 +1001,17 @@ test_pairing_sequence (void)
   g_assert_true (clip->has_video);
   g_assert_cmpint (clip->n_frames, ==, 119);   /* every frame, not just the one picked */
   cancel_and_close (window);
+  /* the command line opens a frame the same way (it opened the one picture) */
+  {
+    g_autofree char *jpg = wkp_test_shared_file ("av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Mouth_Source/681600002/000001.jpg");
+    g_autofree char *a = wkp_studio_sequence_for_frame (frame);
+    g_autofree char *b = jpg != NULL ? wkp_studio_sequence_for_frame (jpg) : NULL;
+    g_autofree char *c = wkp_studio_sequence_for_frame (audio);
+    g_assert_true (g_str_has_suffix (a, "/sa1/%03d"));
+    if (jpg != NULL)
+      g_assert_true (g_str_has_suffix (b, "/681600002/%06d.jpg"));
+    g_assert_null (c);
+  }
 }
 
 /* Results reach the window only in the main thread, even when the main

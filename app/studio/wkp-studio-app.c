@@ -119,6 +119,16 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
       g_autoptr(GFile) f = g_application_command_line_create_file_for_arg (cmdline, audio);
       abs_audio = g_file_get_path (f);
     }
+  /* one frame of an image sequence opens the whole sequence, as in the Open dialog */
+  if (video != NULL)
+    {
+      char *pattern = wkp_studio_sequence_for_frame (video);
+      if (pattern != NULL)
+        {
+          g_free (video);
+          video = pattern;
+        }
+    }
   /* so must the clip itself (an image-sequence pattern is checked when read) */
   {
     const char *clip[] = { video, abs_audio };

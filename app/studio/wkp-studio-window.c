@@ -544,6 +544,12 @@ is_image_file (const char *path)
   return g_content_type_is_a (type, "image/*");
 }
 
+char *
+wkp_studio_sequence_for_frame (const char *path)
+{
+  return !wkp_media_is_pattern (path) && is_image_file (path) ? wkp_media_sequence_for_frame (path) : NULL;
+}
+
 void
 wkp_studio_window_open_files (WkpStudioWindow *self, GFile **files, int n_files)
 {
@@ -559,8 +565,7 @@ wkp_studio_window_open_files (WkpStudioWindow *self, GFile **files, int n_files)
         audio = path;
       else if (video == NULL)
         {
-          /* one frame of an image sequence opens the whole sequence (at 25 fps) */
-          char *pattern = is_image_file (path) ? wkp_media_sequence_for_frame (path) : NULL;
+          char *pattern = wkp_studio_sequence_for_frame (path);
           if (pattern != NULL)
             {
               g_free (path);

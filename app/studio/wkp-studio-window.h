@@ -26,6 +26,11 @@ WkpStudioWindow *wkp_studio_window_new      (GtkApplication *app, gboolean silen
 void             wkp_studio_window_open     (WkpStudioWindow *self, const WkpOpenRequest *request);
 /* Opens one file (or a video + audio pair) deciding by content type. */
 void             wkp_studio_window_open_files (WkpStudioWindow *self, GFile **files, int n_files);
+/* One numbered frame of an image sequence (by name or, without an extension,
+ * by content) -> the pattern of its whole sequence; NULL for anything else.
+ * The Open dialog, drag and drop and the command line all open a sequence
+ * this way. */
+char            *wkp_studio_sequence_for_frame (const char *path);
 /* A user seek: moves the session and the player to the frame containing @us. */
 void             wkp_studio_window_seek     (WkpStudioWindow *self, gint64 us);
 void             wkp_studio_window_seek_frame (WkpStudioWindow *self, gint64 frame);
