@@ -254,8 +254,8 @@ wkp_studio_app_init (WkpStudioApp *self)
     { "compare", 'c', 0, G_OPTION_ARG_FILENAME, NULL, N_("A second model to compare with (e.g. another checkpoint)"), N_("MODEL") },
     { "fps", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Frame rate of an image sequence (e.g. 25 or 30000/1001)"), N_("RATE") },
     { "training-curves", 't', 0, G_OPTION_ARG_NONE, NULL, N_("Also show how the model (and the compared model) was trained"), NULL },
-    { "position", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_DOUBLE, NULL, "Start at this time (seconds)", "SECONDS" },
-    { "silent", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, NULL, "Play audio to a silent clock-synchronised sink", NULL },
+    { "position", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Open the clip at this time"), N_("SECONDS") },
+    { "silent", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Play without sound (the picture keeps the audio clock)"), NULL },
     { "bench", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, NULL, "Measure startup or playback and quit", "startup|playback" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, NULL, NULL },
     { NULL }
