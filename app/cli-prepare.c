@@ -15,7 +15,7 @@ wkp_cli_prepare (int argc, char **argv)
   g_auto(GStrv) train_speakers = NULL;
   WkpPrepareParams params;
   WkpPrepareReport report = { 0 };
-  gboolean fix_offset = FALSE, retry_failed = FALSE, no_tracking = FALSE, quiet = FALSE;
+  gboolean fix_offset = FALSE, retry_failed = FALSE, no_tracking = FALSE, quiet = FALSE, replace = FALSE;
   int jobs = 1, max_lag, detect_every, n_mels, n_mfcc, subframes, deltas;
   gint64 seed;
   double val, test, dominant, min_face_rate, max_mismatch, min_conf, min_gain;
@@ -58,6 +58,8 @@ wkp_cli_prepare (int argc, char **argv)
       { "min-face-rate", 0, 0, G_OPTION_ARG_DOUBLE, &min_face_rate, "Flag clips with a smaller fraction of frames with a face (default 0.9)", "F" },
       { "max-length-mismatch", 0, 0, G_OPTION_ARG_DOUBLE, &max_mismatch, "Flag clips whose audio and video lengths differ by more seconds (default 0.2)", "S" },
       { "retry-failed", 0, 0, G_OPTION_ARG_NONE, &retry_failed, "Retry clips that failed before with the same inputs", NULL },
+      { "replace", 0, 0, G_OPTION_ARG_NONE, &replace,
+        "DATASET was prepared from another source: replace it, deleting its clips that SRC does not list", NULL },
       { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "Features: mfcc (default) or logmel", "KIND" },
       { "subframes", 0, 0, G_OPTION_ARG_INT, &subframes, "Feature windows per model frame (default 4)", "N" },
       { "mels", 0, 0, G_OPTION_ARG_INT, &n_mels, "Mel bands (default 40)", "N" },
@@ -149,6 +151,7 @@ wkp_cli_prepare (int argc, char **argv)
   params.min_offset_confidence = min_conf;
   params.min_offset_gain = min_gain;
   params.retry_failed = retry_failed;
+  params.replace = replace;
 
   progress = wkp_cli_progress_new ("prepare");
   t0 = g_get_monotonic_time ();
@@ -183,6 +186,9 @@ wkp_cli_prepare (int argc, char **argv)
           printf ("  %-5s %4u clips, %2u speakers: %s\n", names[s], idx->len, g_strv_length (spk), list);
       }
   }
+  if (report.n_removed > 0)
+    printf ("removed %d clip%s of %s that %s no longer lists\n", report.n_removed, report.n_removed == 1 ? "" : "s",
+            output, files[0]);
   if (report.n_flagged > 0 && !quiet)
     printf ("run “wav2kp check %s” for the flagged clips\n", output);
   if (report.n_ok == 0)

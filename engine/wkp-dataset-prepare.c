@@ -48,6 +48,7 @@ wkp_prepare_params_init_default (WkpPrepareParams *p)
   p->min_face_rate = 0.9;
   p->max_length_mismatch = 0.2;
   p->retry_failed = FALSE;
+  p->replace = FALSE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -718,9 +719,12 @@ scan_existing (Job *job)
     }
 }
 
-static void
+/* Deletes the clip folders (and failure records) of clips the source no
+ * longer lists; returns how many clips went. */
+static int
 remove_stale (Job *job)
 {
+  int n_removed = 0;
   g_autoptr(GHashTable) keep = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GDir) dir = g_dir_open (job->clips_dir, 0, NULL);
   const char *n;
@@ -728,7 +732,7 @@ remove_stale (Job *job)
     if (job->records[i].clip.id != NULL)
       g_hash_table_add (keep, job->records[i].clip.id);
   if (dir == NULL)
-    return;
+    return 0;
   while ((n = g_dir_read_name (dir)) != NULL)
     {
       g_autofree char *path = g_build_filename (job->clips_dir, n, NULL);
@@ -738,10 +742,14 @@ remove_stale (Job *job)
       if (g_hash_table_contains (keep, base))
         continue;
       if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        remove_tree (path);
+        {
+          remove_tree (path);
+          n_removed++;
+        }
       else if (g_str_has_suffix (n, ".failed.json"))
         g_unlink (path);
     }
+  return n_removed;
 }
 
 static guint
@@ -1060,7 +1068,7 @@ finalize (Job *job, const char *src, WkpPrepareReport *report, GError **error)
         || !wkp_output_commit (out, error))
       return FALSE;
   }
-  remove_stale (job);
+  rep.n_removed = remove_stale (job);
   if (report)
     *report = rep;
   return TRUE;
@@ -1100,6 +1108,25 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
   entries = wkp_dataset_list_sources (src, error);
   if (entries == NULL)
     return FALSE;
+
+  /* a dataset made from another source: preparing this one into it would
+   * delete the clips it does not list (hours of landmarks, perhaps) */
+  if (!params->replace)
+    {
+      g_autofree char *manifest = g_build_filename (out_dir, "dataset.json", NULL);
+      g_autoptr(JsonNode) old = g_file_test (manifest, G_FILE_TEST_IS_REGULAR) ? wkp_json_load_file (manifest, NULL)
+                                                                               : NULL;
+      const char *old_src = old != NULL && JSON_NODE_HOLDS_OBJECT (old)
+                              ? wkp_json_get_string (json_node_get_object (old), "source") : NULL;
+      g_autofree char *abs_src = g_canonicalize_filename (src, NULL);
+      if (old_src != NULL && strcmp (old_src, abs_src) != 0)
+        {
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                       "%s: was prepared from %s, not %s; preparing into it would delete its clips that %s does not "
+                       "list (give --replace to do that, or choose another folder)", out_dir, old_src, abs_src, src);
+          return FALSE;
+        }
+    }
 
   created_out = !g_file_test (out_dir, G_FILE_TEST_EXISTS);
   if (created_out)

@@ -285,6 +285,8 @@ typedef struct {
   double   min_face_rate;        /* flag below (0.9) */
   double   max_length_mismatch;  /* seconds (0.2) */
   gboolean retry_failed;         /* re-run clips recorded as failed with the same key (FALSE) */
+  gboolean replace;              /* prepare into a dataset made from another source, deleting its clips
+                                  * that this source does not list (FALSE: refused) */
 } WkpPrepareParams;
 
 void wkp_prepare_params_init_default (WkpPrepareParams *params);
@@ -300,6 +302,7 @@ typedef struct {
   int     n_landmarks_reused; /* recomputed clips whose landmarks came from an older folder */
   gint64  n_frames;       /* video frames over OK clips */
   gint64  n_feature_frames;
+  int     n_removed;      /* clip folders of the dataset that the source no longer lists, deleted */
 } WkpPrepareReport;
 
 /* Prepares @src (folder or CSV) into the folder @out (created if needed).

@@ -896,6 +896,7 @@ test_prepare_real (void)
   g_assert_cmpint (rep.n_ok, ==, 4);
   g_assert_cmpint (rep.n_cached, ==, 0);
   g_assert_cmpint (rep.n_landmarks_reused, ==, 4);
+  g_assert_cmpint (rep.n_removed, ==, 4);   /* the folders of the old config, counted for the summary */
   ds = wkp_dataset_open (ds_dir, &error);
   g_assert_no_error (error);
   g_assert_cmpint (wkp_dataset_get_feature_config (ds)->n_mfcc, ==, 20);
@@ -913,6 +914,35 @@ test_prepare_real (void)
           n_dirs++;
       }
     g_assert_cmpint (n_dirs, ==, 4);
+  }
+
+  /* another source into this dataset would delete what it does not list:
+   * refused, naming both, unless asked for */
+  {
+    g_autofree char *other = g_build_filename (src_dir, "other.csv", NULL);   /* its paths resolve alike */
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    g_assert_true (g_file_get_contents (csv, &text, &len, NULL));
+    g_assert_true (g_file_set_contents (other, text, (gssize) len, NULL));
+    g_assert_false (wkp_dataset_prepare (other, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+    g_assert_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "was prepared from"));
+    g_assert_nonnull (strstr (error->message, "other.csv"));
+    g_assert_nonnull (strstr (error->message, "--replace"));
+    g_clear_error (&error);
+    p.replace = TRUE;
+    g_assert_true (wkp_dataset_prepare (other, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (rep.n_cached, ==, 4);   /* the same clips: nothing lost */
+    g_assert_cmpint (rep.n_removed, ==, 0);
+    p.replace = FALSE;
+    /* and back to the first source, for the rest of the test */
+    g_assert_false (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+    g_clear_error (&error);
+    p.replace = TRUE;
+    g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+    g_assert_no_error (error);
+    p.replace = FALSE;
   }
 
   /* fix-offset: the delayed clip's features are shifted back */
