@@ -622,7 +622,15 @@ load_json (const char *path, WkpRational fps, GError **error)
           track->points[f * N2 + 2 * i + 1] = (float) wkp_json_node_get_number (json_array_get_element (xa, 1));
         }
       const char *s = wkp_json_get_string (fo, "status");
-      track->status[f] = g_strcmp0 (s, "tracked") == 0 ? WKP_FACE_TRACKED : WKP_FACE_DETECTED;
+      if (s != NULL && strcmp (s, "detected") != 0 && strcmp (s, "tracked") != 0 && strcmp (s, "missing") != 0)
+        {
+          g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                       "%s: frame %u has status “%s” (detected, tracked or missing expected)", path, f, s);
+          return NULL;
+        }
+      track->status[f] = g_strcmp0 (s, "tracked") == 0   ? WKP_FACE_TRACKED
+                         : g_strcmp0 (s, "missing") == 0 ? WKP_FACE_MISSING
+                                                         : WKP_FACE_DETECTED;
       sanitize_frame (track->points + f * N2, &track->status[f]);
     }
   return g_steal_pointer (&track);

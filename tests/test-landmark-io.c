@@ -454,6 +454,16 @@ test_malformed (void)
         expect_load_error (p, "frame 0, point 40 is not a pair of numbers");
       }
   }
+  /* a status that is none of ours (an audit found "bogus" read as detected) */
+  {
+    g_autofree char *p = g_build_filename (dir, "status.json", NULL);
+    g_autoptr(GString) text = g_string_new ("{\"format\": \"wav2kp-landmarks-json\", \"frames\": [{\"points\": [");
+    for (int i = 0; i < WKP_N_LANDMARKS; i++)
+      g_string_append_printf (text, "%s[%d, %d]", i ? ", " : "", 100 + i, 50 + 2 * i);
+    g_string_append (text, "], \"status\": \"bogus\"}]}");
+    write_text (p, text->str);
+    expect_load_error (p, "frame 0 has status “bogus” (detected, tracked or missing expected)");
+  }
   /* our sidecar with a size that is not an integer */
   {
     g_autofree char *p = g_build_filename (dir, "sized.npy", NULL);
