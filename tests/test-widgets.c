@@ -590,6 +590,20 @@ test_render_spectrogram (void)
           g_assert_cmpint (px[4 * (y * w + 100) + c], >, 200);
           g_assert_cmpint (px[4 * (y * w + 149) + c], >, 200);
         }
+    /* and between its top and bottom bands the coefficients are drawn as
+     * without a selection (a veil used to wash them out) */
+    {
+      g_autoptr(GdkTexture) plain = NULL;
+      g_autofree guchar *pp = g_malloc ((gsize) w * gdk_texture_get_height (out) * 4);
+      wkp_time_view_set_selection (WKP_TIME_VIEW (view), -1, -1);
+      spin (30);
+      plain = render_widget (view);
+      gdk_texture_download (plain, pp, w * 4);
+      for (int y = 6; y < 94; y++)
+        for (int x = 104; x < 146; x++)
+          for (int c = 0; c < 3; c++)
+            g_assert_cmpint (px[4 * (y * w + x) + c], ==, pp[4 * (y * w + x) + c]);
+    }
   }
   gtk_window_destroy (GTK_WINDOW (window));
 }

@@ -203,10 +203,11 @@ wkp_spectrogram_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
             gtk_snapshot_append_texture (snapshot, tex, &GRAPHENE_RECT_INIT (x0, 0, x1 - x0, h));
         }
     }
-  /* the selection: the blue wash of the other views is faint on the
-   * colormap, so a light veil with edges */
+  /* the selection: white edges and a band along the top and bottom, the
+   * coefficients between them left as they are (a veil over the colormap
+   * washed out exactly the part selected for a closer look) */
   {
-    GdkRGBA veil = { 1, 1, 1, 0.22 };
+    GdkRGBA band = { 1, 1, 1, 0.85 };
     GdkRGBA edge = { 1, 1, 1, 0.95 };
     gint64 s0, s1;
     wkp_time_view_get_selection (WKP_TIME_VIEW (self), &s0, &s1);
@@ -215,9 +216,11 @@ wkp_spectrogram_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         double x0 = CLAMP (wkp_time_map_to_x (&map, s0), 0, w);
         double x1 = CLAMP (wkp_time_map_to_x (&map, s1), 0, w);
         if (x1 > x0)
-          gtk_snapshot_append_color (snapshot, &veil, &GRAPHENE_RECT_INIT (x0, 0, x1 - x0, h));
+          {
+            gtk_snapshot_append_color (snapshot, &band, &GRAPHENE_RECT_INIT (x0, 0, x1 - x0, 4));
+            gtk_snapshot_append_color (snapshot, &band, &GRAPHENE_RECT_INIT (x0, h - 4, x1 - x0, 4));
+          }
       }
-    wkp_time_view_snapshot_selection (WKP_TIME_VIEW (self), snapshot, w, h);
     wkp_time_view_snapshot_selection_edges (WKP_TIME_VIEW (self), snapshot, w, h, &edge);
   }
   wkp_time_view_snapshot_playhead (WKP_TIME_VIEW (self), snapshot, w, h);
