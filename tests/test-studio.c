@@ -849,6 +849,7 @@ test_cancel (void)
   WkpStudioWindow *window;
   WkpOpenRequest request = { 0 };
   gint64 t0;
+  int row_h, frame_h;
 
   if (path == NULL)
     return;
@@ -857,11 +858,20 @@ test_cancel (void)
   wkp_studio_window_open (window, &request);
   spin (300);
   g_assert_true (wkp_studio_window_is_busy (window));
+  row_h = gtk_widget_get_height (gtk_widget_get_parent (wkp_studio_window_get_view (window, "status")));
+  frame_h = gtk_widget_get_height (wkp_studio_window_get_view (window, "frame"));
   t0 = g_get_monotonic_time ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel-jobs", NULL));
   g_assert_true (wait_for (window, not_busy, NULL, 10000));
   g_test_message ("cancelled in %.0f ms", (g_get_monotonic_time () - t0) / 1000.0);
   g_assert_cmpint (g_get_monotonic_time () - t0, <, 5000000);
+  /* the progress bar and Cancel went away without the panels moving (the
+   * status row shrank from 34 to 16 px, and the video grew by that much) */
+  spin (100);
+  g_assert_cmpint (row_h, >, 0);
+  g_assert_cmpint (gtk_widget_get_height (gtk_widget_get_parent (wkp_studio_window_get_view (window, "status"))), ==,
+                   row_h);
+  g_assert_cmpint (gtk_widget_get_height (wkp_studio_window_get_view (window, "frame")), ==, frame_h);
   g_assert_false (wkp_session_get_clip (wkp_studio_window_get_session (window))->parts & WKP_CLIP_PART_LANDMARKS);
   (void) on_finished;
   gtk_window_destroy (GTK_WINDOW (window));

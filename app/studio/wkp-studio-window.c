@@ -1558,6 +1558,15 @@ wkp_studio_window_init (WkpStudioWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->pending_seek = -1;
   {
+    /* the status row is as tall as it gets with Cancel shown, so that the
+     * panels do not jump by its height whenever a job starts or ends */
+    int nat = 0;
+    gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), TRUE);   /* a hidden widget measures 0 */
+    gtk_widget_measure (GTK_WIDGET (self->cancel_button), GTK_ORIENTATION_VERTICAL, -1, NULL, &nat, NULL, NULL);
+    gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), FALSE);
+    gtk_widget_set_size_request (gtk_widget_get_parent (GTK_WIDGET (self->cancel_button)), -1, nat);
+  }
+  {
     /* tabular figures: the time does not jitter while it counts */
     PangoAttrList *attrs = pango_attr_list_new ();
     pango_attr_list_insert (attrs, pango_attr_font_features_new ("tnum=1"));
