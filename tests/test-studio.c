@@ -1605,6 +1605,12 @@ test_compare (void)
                   r, n);
   g_assert_cmpfloat_with_epsilon (label_r (window, "predicted r "), r, 0.0051);
   g_assert_cmpfloat_with_epsilon (label_r (window, "compared r "), r, 0.0051);
+  /* the title has no room for the models' names; its tooltip names both */
+  {
+    GtkWidget *title = gtk_widget_get_prev_sibling (wkp_studio_window_get_view (window, "aperture"));
+    g_autofree char *want = g_strdup_printf ("Predicted: %s\nCompared: %s", clip->model_name, clip->compared_name);
+    g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (title), want));
+  }
 
   /* from the window (the menu's path): a file that is not a model */
   g_assert_true (g_file_set_contents (bad, "not a model", -1, NULL));

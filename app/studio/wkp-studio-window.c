@@ -163,7 +163,11 @@ update_aperture_label (WkpStudioWindow *self)
   gtk_label_set_text (self->aperture_label, text);
   if (*pred != '\0' || *comp != '\0')
     {
-      g_autofree char *tip = g_strdup_printf ("%s\n\n%s", text,
+      /* the models by name: the title has no room for them */
+      g_autofree char *who = *comp != '\0' ? g_strdup_printf (_("Predicted: %s\nCompared: %s"), clip->model_name,
+                                                              clip->compared_name)
+                                           : g_strdup_printf (_("Predicted: %s"), clip->model_name);
+      g_autofree char *tip = g_strdup_printf ("%s\n\n%s\n\n%s", text, who,
                                               _("r: Pearson correlation of the predicted with the extracted inner-lip "
                                                 "aperture over the clip at lag 0, then at the best lag within ±3 "
                                                 "frames; LMD: mean mouth landmark distance in inter-ocular units. "
