@@ -655,6 +655,26 @@ test_render_aperture_plot (void)
   window = show_in_window (view, 400, 120);
   out = render_widget (view);
   compare_with_reference (out, "aperture-plot");
+  /* at the end of the clip (where playback stops) the playhead is drawn
+   * inside the right edge, not half outside it */
+  {
+    g_autoptr(GdkTexture) end = NULL;
+    int w, h;
+    g_autofree guchar *px = NULL;
+    wkp_time_view_set_position (WKP_TIME_VIEW (view), 3000000);
+    spin (30);
+    end = render_widget (view);
+    w = gdk_texture_get_width (end);
+    h = gdk_texture_get_height (end);
+    px = g_malloc ((gsize) w * h * 4);
+    gdk_texture_download (end, px, w * 4);
+    for (int x = w - 2; x < w; x++)
+      {
+        const guchar *p = px + 4 * ((h / 2) * w + x);   /* BGRA */
+        g_assert_cmpint (p[2], >, 180);
+        g_assert_cmpint (p[1], <, 80);
+      }
+  }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -312,5 +312,8 @@ wkp_time_view_snapshot_playhead (WkpTimeView *self, GtkSnapshot *snapshot, doubl
   x = wkp_time_map_to_x (&map, priv->position);
   if (x < -2 || x > width + 2)
     return;
-  gtk_snapshot_append_color (snapshot, &red, &GRAPHENE_RECT_INIT (floor (x) - 1, 0, 2, height));
+  /* at either edge of the view (the end of the clip after playback) the
+   * 2 px line stays inside, where it can be seen */
+  x = CLAMP (floor (x) - 1, 0, MAX (width - 2, 0));
+  gtk_snapshot_append_color (snapshot, &red, &GRAPHENE_RECT_INIT (x, 0, 2, height));
 }
