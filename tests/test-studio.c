@@ -1401,6 +1401,10 @@ test_companion_wav (void)
   g_assert_nonnull (clip->samples);
   g_assert_cmpstr (clip->audio, ==, wav);
   g_assert_true (clip->parts & WKP_CLIP_PART_FEATURES);
+  /* the features panel names the audio file in use */
+  g_assert_true (g_str_has_suffix (gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window,
+                                                                                               "spectrogram-title"))),
+                                   " of Obama_clip2.wav"));
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -127,7 +127,11 @@ static void
 update_spectrogram_label (WkpStudioWindow *self)
 {
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
-  const char *shown = clip != NULL && clip->logmel ? _("Log-mel spectrogram") : _("MFCC");
+  const char *kind = clip != NULL && clip->logmel ? _("Log-mel spectrogram") : _("MFCC");
+  g_autofree char *base = clip != NULL && clip->video != NULL && clip->audio != NULL
+                            ? g_path_get_basename (clip->audio) : NULL;
+  /* TRANSLATORS: the features shown, and the separate audio file they come from */
+  g_autofree char *shown = base != NULL ? g_strdup_printf (_("%s of %s"), kind, base) : g_strdup (kind);
   /* a video without audio: say so over the empty panel, not "MFCC" */
   if (clip != NULL && (clip->parts & WKP_CLIP_PART_MEDIA) && clip->samples == NULL)
     gtk_label_set_text (self->spectrogram_label, _("Audio features: none (the clip has no audio)"));
