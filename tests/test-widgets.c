@@ -778,7 +778,7 @@ test_training_plot_describe (void)
   wkp_training_plot_add_run (plot, "m", 0, 2, ep, tl, vl, vr, 2);
   {
     g_autofree char *t = wkp_training_plot_describe_epoch (plot, 2);
-    g_assert_cmpstr (t, ==, "Epoch 2\nm (kept):  training loss 0.5  validation loss 1.5  validation r 0.25");
+    g_assert_cmpstr (t, ==, "Epoch 2\nm (kept):  training loss 0.5000  validation loss 1.5000  validation r 0.250");
   }
   g_object_unref (plot);
 }

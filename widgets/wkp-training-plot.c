@@ -425,11 +425,13 @@ on_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip
   return TRUE;
 }
 
+/* losses with 4 decimals, r with 3: one precision per quantity, so that
+ * the values line up (%.4g wrote 1.69 beside 1.694) */
 static void
-append_value (GString *s, const char *name, double v)
+append_value (GString *s, const char *name, double v, int decimals)
 {
   if (isfinite (v))
-    g_string_append_printf (s, "  %s %.4g", name, v);
+    g_string_append_printf (s, "  %s %.*f", name, decimals, v);
   else
     g_string_append_printf (s, "  %s —", name);
 }
@@ -448,9 +450,9 @@ wkp_training_plot_describe_epoch (WkpTrainingPlot *self, int epoch)
             if (s == NULL)
               s = g_string_new (NULL), g_string_append_printf (s, _("Epoch %d"), epoch);
             g_string_append_printf (s, "\n%s%s:", r->label, epoch == r->best_epoch ? _(" (kept)") : "");
-            append_value (s, _("training loss"), r->train_loss[e]);
-            append_value (s, _("validation loss"), r->val_loss[e]);
-            append_value (s, _("validation r"), r->val_r[e]);
+            append_value (s, _("training loss"), r->train_loss[e], 4);
+            append_value (s, _("validation loss"), r->val_loss[e], 4);
+            append_value (s, _("validation r"), r->val_r[e], 3);
           }
     }
   return s != NULL ? g_string_free (s, FALSE) : NULL;

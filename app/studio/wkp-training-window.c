@@ -271,13 +271,15 @@ wkp_training_window_init (WkpTrainingWindow *self)
   GtkWidget *add = gtk_button_new_with_mnemonic (_("_Add Log…"));
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   GtkWidget *note = gtk_label_new (NULL);
+  GtkWidget *caption = gtk_label_new (_("A dot marks the epoch each network kept: by default the one with the best "
+                                        "validation r (wav2kp train --early-stop)."));
 
   self->sources = g_ptr_array_new_with_free_func (source_free);
   self->cancellable = g_cancellable_new ();
   self->next_group = 2;
   gtk_window_set_title (GTK_WINDOW (self), _("Training Curves"));
   gtk_window_set_default_size (GTK_WINDOW (self), 760, 560);
-  gtk_widget_set_tooltip_text (add, _("Show the curves of another training log (MODEL.csv) or model file"));
+  gtk_widget_set_tooltip_text (add, _("Show the curves of another training log (the CSV wav2kp train writes) or model file"));
   g_signal_connect (add, "clicked", G_CALLBACK (on_add_clicked), self);
   gtk_header_bar_pack_start (GTK_HEADER_BAR (header), add);
   gtk_window_set_titlebar (GTK_WINDOW (self), header);
@@ -293,7 +295,13 @@ wkp_training_window_init (WkpTrainingWindow *self)
   gtk_widget_set_margin_end (note, 10);
   gtk_widget_set_margin_bottom (note, 8);
   gtk_widget_add_css_class (note, "dim-label");
+  gtk_label_set_xalign (GTK_LABEL (caption), 0);
+  gtk_label_set_wrap (GTK_LABEL (caption), TRUE);
+  gtk_widget_set_margin_start (caption, 10);
+  gtk_widget_set_margin_end (caption, 10);
+  gtk_widget_add_css_class (caption, "dim-label");
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->plot));
+  gtk_box_append (GTK_BOX (box), caption);
   gtk_box_append (GTK_BOX (box), note);
   gtk_window_set_child (GTK_WINDOW (self), box);
   /* not the note: a selectable label with focus shows a text cursor */
