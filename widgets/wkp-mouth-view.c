@@ -105,7 +105,9 @@ snapshot_guides (WkpMouthView *self, GtkSnapshot *snapshot, double w, double h, 
     /* TRANSLATORS: the vertical line through the middle of the face (x = 0) */
     append_small_text (widget, snapshot, _("midline"), ox + 4, top + 2, FALSE, &faint);
 
-  if (len > w - 20)
+  /* a panel too short for the bar beside the mouth (a small window) shows
+   * none: its label lay over the lips */
+  if (len > w - 20 || h < 170)
     return;
   /* the bar with end ticks */
   gtk_snapshot_append_color (snapshot, &faint, &GRAPHENE_RECT_INIT (x0, y, len, 1.5));
