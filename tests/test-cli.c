@@ -449,26 +449,18 @@ test_bad_files (void)
   g_assert_no_errno (mkfifo (fifo_npy, 0644));
   g_assert_no_errno (symlink ("/dev/zero", zero));
   g_assert_true (g_file_set_contents (empty, "", 0, NULL));
-  if (wav != NULL)
-    {
-      const char *a[] = { "predict", wav, "-m", fifo_wkpm, "-o", out, NULL };
-      expect_bad_input (a, "fifo.wkpm", "is not a regular file", outdir);
-    }
   {
-    const char *a[] = { "convert", fifo_npz, "-o", out_wkpm, NULL };
-    expect_bad_input (a, "fifo.npz", "is not a regular file", outdir);
-  }
-  {
-    const char *a[] = { "convert", zero, "-o", out_npz, NULL };
-    expect_bad_input (a, "zero.wkpm", "is not a regular file", outdir);
-  }
-  {
-    const char *a[] = { "convert", empty, "-o", out_wkpm, NULL };
-    expect_bad_input (a, "empty.npz", "file is empty", outdir);
-  }
-  {
-    const char *a[] = { "landmarks", fifo_npy, "-o", out, NULL };
-    expect_bad_input (a, "fifo.npy", "is not a regular file", outdir);
+    /* each: a command line (6 words at most), the file named, the problem */
+    const struct { const char *args[7]; const char *needle, *problem; } cases[] = {
+      { { "predict", wav, "-m", fifo_wkpm, "-o", out }, "fifo.wkpm", "is not a regular file" },
+      { { "convert", fifo_npz, "-o", out_wkpm }, "fifo.npz", "is not a regular file" },
+      { { "convert", zero, "-o", out_npz }, "zero.wkpm", "is not a regular file" },
+      { { "convert", empty, "-o", out_wkpm }, "empty.npz", "file is empty" },
+      { { "landmarks", fifo_npy, "-o", out }, "fifo.npy", "is not a regular file" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      if (cases[i].args[1] != NULL)   /* the WAV is shared data */
+        expect_bad_input (cases[i].args, cases[i].needle, cases[i].problem, outdir);
   }
   /* landmark imports: a coordinate of 3e38 in frame 1 (three frames of a face) */
   for (int f = 0; f < 3; f++)
