@@ -1119,7 +1119,8 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
       const char *old_src = old != NULL && JSON_NODE_HOLDS_OBJECT (old)
                               ? wkp_json_get_string (json_node_get_object (old), "source") : NULL;
       g_autofree char *abs_src = g_canonicalize_filename (src, NULL);
-      if (old_src != NULL && strcmp (old_src, abs_src) != 0)
+      /* the same file or folder by another path (a symlink) is the same source */
+      if (old_src != NULL && strcmp (old_src, abs_src) != 0 && !wkp_path_same_file (old_src, src))
         {
           g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
                        "%s: was prepared from %s, not %s; preparing into it would delete its clips that %s does not "

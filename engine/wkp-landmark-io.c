@@ -622,10 +622,12 @@ load_json (const char *path, WkpRational fps, GError **error)
           track->points[f * N2 + 2 * i + 1] = (float) wkp_json_node_get_number (json_array_get_element (xa, 1));
         }
       const char *s = wkp_json_get_string (fo, "status");
-      if (s != NULL && strcmp (s, "detected") != 0 && strcmp (s, "tracked") != 0 && strcmp (s, "missing") != 0)
+      if ((s == NULL && json_object_has_member (fo, "status"))
+          || (s != NULL && strcmp (s, "detected") != 0 && strcmp (s, "tracked") != 0 && strcmp (s, "missing") != 0))
         {
           g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
-                       "%s: frame %u has status “%s” (detected, tracked or missing expected)", path, f, s);
+                       "%s: frame %u has status “%s” (detected, tracked or missing expected)", path, f,
+                       s != NULL ? s : "not a string");
           return NULL;
         }
       track->status[f] = g_strcmp0 (s, "tracked") == 0   ? WKP_FACE_TRACKED

@@ -300,9 +300,12 @@ wkp_media_companion_wav (const char *video)
 }
 
 /* The bytes of sound a WAV file's "data" chunk header counts, and how many
- * bytes per second; FALSE when the header does not say (streamed WAVs write
- * 0 or 0xFFFFFFFF) or this is not a RIFF/WAVE file. FFmpeg reads such a file
- * cut short without a word (its duration then comes from the file size). */
+ * bytes per second; FALSE when the header does not say or this is not a
+ * RIFF/WAVE file. Writers to a pipe cannot go back to fill the size in and
+ * leave a placeholder: 0, 0xFFFFFFFF, SoX's 0x7FFFF000, arecord's 0x7FFFFFFF;
+ * so any size from 0x7FFFF000 up counts as unknown (a real one would be a
+ * file over 2 GB). FFmpeg reads a file cut short without a word (its
+ * duration then comes from the file size). */
 static gboolean
 wav_declared (const char *path, guint64 *data_bytes, guint64 *present, guint32 *byte_rate)
 {
@@ -327,7 +330,7 @@ wav_declared (const char *path, guint64 *data_bytes, guint64 *present, guint32 *
       else if (memcmp (c, "data", 4) == 0)
         {
           long at = ftell (f);
-          if (size == 0 || size == 0xFFFFFFFFu || at < 0 || *byte_rate == 0)
+          if (size == 0 || size >= 0x7FFFF000u || at < 0 || *byte_rate == 0)
             goto done;
           *data_bytes = size;
           *present = (guint64) sb.st_size > (guint64) at ? (guint64) sb.st_size - (guint64) at : 0;
@@ -881,12 +884,14 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
     double decoded = (double) buf.len / rate;
     guint64 wav_bytes = 0, wav_present = 0;
     guint32 byte_rate = 0;
-    if (strcmp (fmt->iformat->name, "wav") == 0 && wav_declared (path, &wav_bytes, &wav_present, &byte_rate))
+    if (strcmp (fmt->iformat->name, "wav") == 0)
       {
-        /* more than 1 % (and 10 ms) of the counted bytes missing */
-        declared = (double) wav_bytes / byte_rate;
-        decoded = (double) wav_present / byte_rate;
-        if (wav_present + MAX (wav_bytes / 100, byte_rate / 100) >= wav_bytes)
+        /* only the header's own count, never FFmpeg's duration (made from the
+         * same count, placeholder or not); more than 1 % (and 10 ms) missing */
+        gboolean known = wav_declared (path, &wav_bytes, &wav_present, &byte_rate);
+        declared = known ? (double) wav_bytes / byte_rate : 0;
+        decoded = known ? (double) wav_present / byte_rate : decoded;
+        if (!known || wav_present + MAX (wav_bytes / 100, byte_rate / 100) >= wav_bytes)
           declared = 0;
       }
     else if (fmt->duration_estimation_method != AVFMT_DURATION_FROM_STREAM

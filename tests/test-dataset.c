@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 /* ------------------------------------------------------------------------ */
 /* CSV                                                                       */
@@ -936,6 +935,14 @@ test_prepare_real (void)
     g_assert_cmpint (rep.n_cached, ==, 4);   /* the same clips: nothing lost */
     g_assert_cmpint (rep.n_removed, ==, 0);
     p.replace = FALSE;
+    /* the same CSV through a symlink is the same source */
+    {
+      g_autofree char *link = g_build_filename (src_dir, "link.csv", NULL);
+      g_assert_no_errno (symlink (other, link));
+      g_assert_true (wkp_dataset_prepare (link, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (rep.n_cached, ==, 4);
+    }
     /* and back to the first source, for the rest of the test */
     g_assert_false (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
     g_clear_error (&error);

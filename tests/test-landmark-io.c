@@ -454,15 +454,34 @@ test_malformed (void)
         expect_load_error (p, "frame 0, point 40 is not a pair of numbers");
       }
   }
-  /* a status that is none of ours (an audit found "bogus" read as detected) */
+  /* a status that is none of ours (an audit found "bogus" read as detected),
+   * one that is not a string, and "missing" with points (no face) */
   {
     g_autofree char *p = g_build_filename (dir, "status.json", NULL);
-    g_autoptr(GString) text = g_string_new ("{\"format\": \"wav2kp-landmarks-json\", \"frames\": [{\"points\": [");
+    g_autoptr(GString) pts = g_string_new ("\"points\": [");
+    g_autofree char *bogus = NULL, *number = NULL, *two = NULL;
     for (int i = 0; i < WKP_N_LANDMARKS; i++)
-      g_string_append_printf (text, "%s[%d, %d]", i ? ", " : "", 100 + i, 50 + 2 * i);
-    g_string_append (text, "], \"status\": \"bogus\"}]}");
-    write_text (p, text->str);
+      g_string_append_printf (pts, "%s[%d, %d]", i ? ", " : "", 100 + i, 50 + 2 * i);
+    g_string_append_c (pts, ']');
+    bogus = g_strdup_printf ("{\"format\": \"wav2kp-landmarks-json\", \"frames\": [{%s, \"status\": \"bogus\"}]}",
+                             pts->str);
+    number = g_strdup_printf ("{\"format\": \"wav2kp-landmarks-json\", \"frames\": [{%s, \"status\": 0}]}", pts->str);
+    two = g_strdup_printf ("{\"format\": \"wav2kp-landmarks-json\", \"frames\": [{%s, \"status\": \"missing\"}, "
+                           "{%s, \"status\": \"tracked\"}]}", pts->str, pts->str);
+    write_text (p, bogus);
     expect_load_error (p, "frame 0 has status “bogus” (detected, tracked or missing expected)");
+    write_text (p, number);
+    expect_load_error (p, "frame 0 has status “not a string”");
+    write_text (p, two);
+    {
+      g_autoptr(GError) local = NULL;
+      g_autoptr(WkpLandmarkTrack) t = wkp_landmark_track_load (p, WKP_RATIONAL (25, 1), &local);
+      g_assert_no_error (local);
+      g_assert_cmpint (t->n_frames, ==, 2);
+      g_assert_cmpint (t->status[0], ==, WKP_FACE_MISSING);
+      g_assert_true (isnan (t->points[0]));
+      g_assert_cmpint (t->status[1], ==, WKP_FACE_TRACKED);
+    }
   }
   /* our sidecar with a size that is not an integer */
   {

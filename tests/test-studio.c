@@ -796,23 +796,32 @@ test_audio_only (void)
   {
     gint64 s, e;
     wkp_session_set_range (session, 0, 500000);
-    wkp_studio_window_seek_frame (window, 50);            /* 2.00-2.04 s */
+    wkp_studio_window_go_to_frame (window, 50);            /* 2.00-2.04 s */
     wkp_session_get_range (session, &s, &e);
     g_assert_cmpint (e - s, ==, 500000);
     g_assert_cmpint (s, ==, 2000000 - 50000);             /* a tenth of the view before it */
-    wkp_studio_window_seek_frame (window, 51);            /* inside: the view stays */
+    wkp_studio_window_go_to_frame (window, 51);            /* inside: the view stays */
     wkp_session_get_range (session, &s, &e);
     g_assert_cmpint (s, ==, 2000000 - 50000);
-    wkp_studio_window_seek_frame (window, 40);            /* 1.60-1.64 s, left of the view */
+    wkp_studio_window_go_to_frame (window, 40);            /* 1.60-1.64 s, left of the view */
     wkp_session_get_range (session, &s, &e);
     g_assert_cmpint (e, ==, 1600000 + 50000);
-    wkp_studio_window_seek_frame (window, 0);             /* Home */
+    wkp_studio_window_go_to_frame (window, 0);             /* Home */
     wkp_session_get_range (session, &s, &e);
     g_assert_cmpint (s, ==, 0);
     g_assert_cmpint (e, ==, 500000);
-    wkp_studio_window_seek_frame (window, G_MAXINT);      /* End: the last frame */
+    wkp_studio_window_go_to_frame (window, G_MAXINT);      /* End: the last frame */
     wkp_session_get_range (session, &s, &e);
     g_assert_cmpint (e, ==, wkp_session_get_duration (session));
+    /* a click (a seek) in the partial frame at the right edge does not page:
+     * 0.49 s is in frame 12, [0.48, 0.52), whose end is out of view */
+    wkp_session_set_range (session, 0, 500000);
+    wkp_studio_window_seek (window, 490000);
+    wkp_session_get_range (session, &s, &e);
+    g_assert_cmpint (s, ==, 0);
+    wkp_studio_window_go_to_frame (window, 12);            /* nor a step to it: its start is in view */
+    wkp_session_get_range (session, &s, &e);
+    g_assert_cmpint (s, ==, 0);
     wkp_session_set_range (session, 0, wkp_session_get_duration (session));
   }
   /* the legends name only what an audio-only clip has: no extracted curve or mouth */

@@ -129,7 +129,7 @@ update_spectrogram_label (WkpStudioWindow *self)
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
   const char *kind = clip != NULL && clip->logmel ? _("Log-mel spectrogram") : _("MFCC");
   g_autofree char *base = clip != NULL && clip->video != NULL && clip->audio != NULL
-                            ? g_path_get_basename (clip->audio) : NULL;
+                            ? g_filename_display_basename (clip->audio) : NULL;
   /* TRANSLATORS: the features shown, and the separate audio file they come from */
   g_autofree char *shown = base != NULL ? g_strdup_printf (_("%s of %s"), kind, base) : g_strdup (kind);
   /* a video without audio: say so over the empty panel, not "MFCC" */
@@ -168,9 +168,12 @@ update_aperture_label (WkpStudioWindow *self)
   if (*pred != '\0' || *comp != '\0')
     {
       /* the models by name: the title has no room for them */
-      g_autofree char *who = *comp != '\0' ? g_strdup_printf (_("Predicted: %s\nCompared: %s"), clip->model_name,
-                                                              clip->compared_name)
-                                           : g_strdup_printf (_("Predicted: %s"), clip->model_name);
+      const char *pn = clip->model_name != NULL ? clip->model_name : "?";
+      const char *cn = clip->compared_name != NULL ? clip->compared_name : "?";
+      g_autofree char *who = *pred != '\0' && *comp != '\0'
+                               ? g_strdup_printf (_("Predicted: %s\nCompared: %s"), pn, cn)
+                               : *pred != '\0' ? g_strdup_printf (_("Predicted: %s"), pn)
+                                               : g_strdup_printf (_("Compared: %s"), cn);
       g_autofree char *tip = g_strdup_printf ("%s\n\n%s\n\n%s", text, who,
                                               _("r: Pearson correlation of the predicted with the extracted inner-lip "
                                                 "aperture over the clip at lag 0, then at the best lag within ±3 "
@@ -309,7 +312,7 @@ on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
     {
       if (self->pending_seek >= 0)
         {
-          wkp_studio_window_seek (self, self->pending_seek);
+          wkp_studio_window_go_to_frame (self, wkp_session_frame_at (self->session, self->pending_seek));
           self->pending_seek = -1;
         }
       wkp_frame_view_set_source_size (self->frame_view, clip->width, clip->height);
@@ -593,19 +596,32 @@ wkp_studio_window_open_files (WkpStudioWindow *self, GFile **files, int n_files)
 
 /* --- playback and seeking ---------------------------------------------------- */
 
-/* Zoomed in, the views page to keep the frame [start, next) on screen: a
- * step past the right edge puts it a tenth in from the left (as playback
- * does), a step past the left edge a tenth in from the right. */
+/* Zoomed in, a step or a jump to a frame whose start (the playhead) is out
+ * of view pages the views: past the right edge it lands a tenth in from the
+ * left (as playback does), past the left edge a tenth in from the right.
+ * Only for keys and jumps: a click or drag lands in view by definition, and
+ * paging under the pointer (for the partial frame at an edge) would move
+ * the timeline away from it. */
 static void
-keep_visible (WkpStudioWindow *self, gint64 start, gint64 next)
+keep_frame_visible (WkpStudioWindow *self)
 {
+  gint64 frame = wkp_session_frame_at (self->session, wkp_session_get_position (self->session));
+  gint64 start = wkp_session_frame_start (self->session, frame);
+  gint64 next = wkp_session_frame_start (self->session, frame + 1);
   gint64 rs, re, span;
   wkp_session_get_range (self->session, &rs, &re);
   span = re - rs;
-  if (next > re)
+  if (start >= re)
     wkp_session_pan (self->session, MIN (start, MAX (next - span, start - span / 10)) - rs);
   else if (start < rs)
     wkp_session_pan (self->session, MAX (next, start + span / 10) - re);
+}
+
+void
+wkp_studio_window_go_to_frame (WkpStudioWindow *self, gint64 frame)
+{
+  wkp_studio_window_seek_frame (self, frame);
+  keep_frame_visible (self);
 }
 
 void
@@ -621,7 +637,6 @@ wkp_studio_window_seek_frame (WkpStudioWindow *self, gint64 frame)
   start = wkp_session_frame_start (self->session, frame);
   next = wkp_session_frame_start (self->session, frame + 1);
   wkp_session_set_position (self->session, start);
-  keep_visible (self, start, next);
   if (!clip->has_video || !wkp_session_get_playing (self->session))
     wkp_session_set_frame (self->session, frame);
   /* seek to the middle of the frame so that rounded timestamps land inside it */
@@ -873,7 +888,7 @@ static void
 step (WkpStudioWindow *self, gint64 delta)
 {
   wkp_session_set_playing (self->session, FALSE);
-  wkp_studio_window_seek_frame (self, wkp_session_get_frame (self->session) + delta);
+  wkp_studio_window_go_to_frame (self, wkp_session_get_frame (self->session) + delta);
 }
 
 static void
@@ -884,7 +899,7 @@ action_step_forward (GSimpleAction *a, GVariant *p, gpointer user_data) { step (
 static void
 action_go_start (GSimpleAction *a, GVariant *p, gpointer user_data)
 {
-  wkp_studio_window_seek_frame (user_data, 0);
+  wkp_studio_window_go_to_frame (user_data, 0);
 }
 
 static void
@@ -892,7 +907,7 @@ action_go_end (GSimpleAction *a, GVariant *p, gpointer user_data)
 {
   WkpStudioWindow *self = user_data;
   wkp_session_set_playing (self->session, FALSE);
-  wkp_studio_window_seek_frame (self, wkp_session_n_frames (self->session) - 1);
+  wkp_studio_window_go_to_frame (self, wkp_session_n_frames (self->session) - 1);
 }
 
 static void
@@ -1650,7 +1665,7 @@ void
 wkp_studio_window_seek_when_ready (WkpStudioWindow *self, gint64 us)
 {
   if (wkp_session_get_duration (self->session) > 0)
-    wkp_studio_window_seek (self, us);
+    wkp_studio_window_go_to_frame (self, wkp_session_frame_at (self->session, us));
   else
     self->pending_seek = us;
 }

@@ -34,6 +34,9 @@ char            *wkp_studio_sequence_for_frame (const char *path);
 /* A user seek: moves the session and the player to the frame containing @us. */
 void             wkp_studio_window_seek     (WkpStudioWindow *self, gint64 us);
 void             wkp_studio_window_seek_frame (WkpStudioWindow *self, gint64 frame);
+/* The same for a key or a jump (Left/Right, Home/End, --position): zoomed in,
+ * the views page when the frame's start is out of view. */
+void             wkp_studio_window_go_to_frame (WkpStudioWindow *self, gint64 frame);
 /* Seeks now, or as soon as the open clip's duration is known. */
 void             wkp_studio_window_seek_when_ready (WkpStudioWindow *self, gint64 us);
 void             wkp_studio_window_set_playing (WkpStudioWindow *self, gboolean playing);
