@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "wkp-config.h"
+#include "wkp-dataset.h"
 #include "wkp-landmarks.h"
 #include "wkp-media.h"
 #include "wkp-model.h"
@@ -1449,6 +1450,94 @@ test_companion_wav_not_for_sound (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* --- a prepared dataset ------------------------------------------------------- */
+
+static gboolean
+dataset_read (WkpStudioWindow *window, gpointer data)
+{
+  return !wkp_dataset_window_is_loading (data);
+}
+
+static gboolean
+landmarks_shown (WkpStudioWindow *window, gpointer data)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  return clip != NULL && (clip->parts & WKP_CLIP_PART_LANDMARKS) && !wkp_studio_window_is_busy (window);
+}
+
+/* Checking a dataset's alignment by eye: its folder opens a list of its
+ * clips (speaker, split, face rate, estimated offset, flags); a flagged-only
+ * filter; a clip activated there opens in the main window with the
+ * landmarks the dataset holds (not extracted again) and its own audio. */
+static void
+test_dataset_window (void)
+{
+  const char *names[] = { "bbaf2n.mpg", "brbk7n.mpg", "lbbc2a.mpg" };
+  g_autofree char *first = wkp_test_shared_file ("av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg");
+  g_autofree char *src = NULL, *csv = NULL, *ds_dir = NULL, *landmarks = NULL;
+  g_autoptr(GString) text = g_string_new ("video,speaker\n");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpDataset) ds = NULL;
+  WkpPrepareParams params;
+  WkpPrepareReport report;
+  WkpStudioWindow *window;
+  WkpDatasetWindow *dw;
+  WkpStudioClip *clip;
+  const WkpDatasetClip *c;
+  int n_flagged = 0;
+
+  if (first == NULL)
+    return;
+  src = g_path_get_dirname (first);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_string_append_printf (text, "%s/%s,s%u\n", src, names[i], i);
+  g_string_append (text, "/nonexistent/gone.mp4,s9\n");   /* a failed clip */
+  ds_dir = wkp_test_tmpdir ();
+  csv = g_build_filename (ds_dir, "clips.csv", NULL);
+  g_assert_true (g_file_set_contents (csv, text->str, -1, NULL));
+  g_free (ds_dir);
+  ds_dir = g_build_filename (g_path_get_dirname (csv), "DS", NULL);
+  wkp_prepare_params_init_default (&params);
+  params.n_jobs = 2;
+  g_assert_true (wkp_dataset_prepare (csv, ds_dir, &params, NULL, NULL, NULL, &report, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (report.n_ok, ==, 3);
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
+    n_flagged += wkp_dataset_get_clip (ds, i)->flags != 0 || wkp_dataset_get_clip (ds, i)->status == WKP_CLIP_FAILED;
+
+  g_assert_true (wkp_dataset_window_is_dataset (ds_dir));
+  g_assert_false (wkp_dataset_window_is_dataset (csv));
+  window = new_window ();
+  dw = wkp_studio_window_open_dataset (window, ds_dir);
+  g_assert_true (wait_for (window, dataset_read, dw, 30000));
+  g_test_message ("%s", wkp_dataset_window_get_note (dw));
+  g_assert_cmpint (wkp_dataset_window_n_rows (dw), ==, 4);
+  g_assert_nonnull (strstr (wkp_dataset_window_get_note (dw), "4 clips: 3 ready"));
+  wkp_dataset_window_set_flagged_only (dw, TRUE);
+  spin (50);
+  g_assert_cmpint (wkp_dataset_window_n_rows (dw), ==, n_flagged);   /* at least the failed one */
+  g_assert_cmpint (n_flagged, >=, 1);
+  wkp_dataset_window_set_flagged_only (dw, FALSE);
+  spin (50);
+
+  /* the second clip (rows in dataset order) opens with the dataset's landmarks */
+  c = wkp_dataset_get_clip (ds, 1);
+  g_assert_cmpint (c->status, ==, WKP_CLIP_OK);
+  landmarks = g_build_filename (wkp_dataset_get_dir (ds), "clips", c->id, "landmarks.npy", NULL);
+  wkp_dataset_window_activate_row (dw, 1);
+  g_assert_true (wait_for (window, landmarks_shown, NULL, 60000));
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_cmpstr (clip->video, ==, c->video_path);
+  g_assert_cmpstr (clip->landmarks_file, ==, landmarks);
+  g_assert_cmpint (clip->track->n_frames, ==, c->n_frames);
+  g_assert_cmpint (wkp_landmark_track_count_found (clip->track), ==, c->n_face_frames);
+
+  /* the dataset window goes with the main one */
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* A landmark file that is not this clip's (another length) is refused with a
  * message naming it, instead of being drawn over the wrong face. */
 static void
@@ -1904,6 +1993,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/video-without-audio", test_video_without_audio);
   g_test_add_func ("/studio/companion-wav", test_companion_wav);
   g_test_add_func ("/studio/companion-wav-not-for-sound", test_companion_wav_not_for_sound);
+  g_test_add_func ("/studio/dataset-window", test_dataset_window);
   g_test_add_func ("/studio/export", test_export);
   g_test_add_func ("/studio/compare", test_compare);
   g_test_add_func ("/studio/command-line-errors", test_command_line_errors);

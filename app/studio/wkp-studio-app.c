@@ -119,6 +119,14 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
       g_autoptr(GFile) f = g_application_command_line_create_file_for_arg (cmdline, audio);
       abs_audio = g_file_get_path (f);
     }
+  /* a prepared dataset: the main window, and the dataset's clips beside it */
+  if (video != NULL && abs_audio == NULL && wkp_dataset_window_is_dataset (video))
+    {
+      window = wkp_studio_window_new (GTK_APPLICATION (app), silent || bench != NULL);
+      gtk_window_present (GTK_WINDOW (window));
+      wkp_studio_window_open_dataset (window, video);
+      return 0;
+    }
   /* one frame of an image sequence opens the whole sequence, as in the Open dialog */
   if (video != NULL)
     {

@@ -18,6 +18,7 @@ struct _WkpStudioWindow
 {
   GtkApplicationWindow parent_instance;
   GtkWindow          *training_window;   /* weak: the Training Curves window, or NULL */
+  GtkWindow          *dataset_window;    /* weak: the Dataset window, or NULL */
 
   /* template children */
   WkpFrameView       *frame_view;
@@ -572,6 +573,13 @@ wkp_studio_window_open_files (WkpStudioWindow *self, GFile **files, int n_files)
       char *path = g_file_get_path (files[i]);
       if (path == NULL)
         continue;
+      if (n_files == 1 && wkp_dataset_window_is_dataset (path))
+        {
+          /* a dataset (its folder dropped, or its dataset.json picked): its clips */
+          wkp_studio_window_open_dataset (self, path);
+          g_free (path);
+          return;
+        }
       if (is_audio_file (files[i]) && audio == NULL)
         audio = path;
       else if (video == NULL)
@@ -1271,6 +1279,63 @@ wkp_studio_window_show_training (WkpStudioWindow *self, const char *model_file, 
 }
 
 static void
+on_dataset_open_clip (WkpDatasetWindow *win, const char *video, const char *audio, const char *landmarks,
+                      const char *fps, WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  /* the models in use stay (copies: opening replaces the clip) */
+  g_autofree char *model = clip != NULL ? g_strdup (clip->model_file) : NULL;
+  g_autofree char *compare = clip != NULL ? g_strdup (clip->compare_model_file) : NULL;
+  WkpOpenRequest request = { 0 };
+  request.video = video;
+  request.audio = audio;
+  request.landmarks = landmarks;
+  request.model = model;
+  request.compare_model = compare;
+  if (fps != NULL)
+    wkp_rational_parse (fps, &request.fps, NULL);
+  wkp_studio_window_open (self, &request);
+}
+
+WkpDatasetWindow *
+wkp_studio_window_open_dataset (WkpStudioWindow *self, const char *path)
+{
+  WkpDatasetWindow *win;
+  if (self->dataset_window != NULL)
+    gtk_window_destroy (self->dataset_window);   /* clears the weak pointer */
+  win = wkp_dataset_window_new (GTK_WINDOW (self), path);
+  self->dataset_window = GTK_WINDOW (win);
+  g_object_add_weak_pointer (G_OBJECT (win), (gpointer *) &self->dataset_window);
+  g_signal_connect_object (win, "open-clip", G_CALLBACK (on_dataset_open_clip), self, 0);
+  gtk_window_present (GTK_WINDOW (win));
+  return win;
+}
+
+static void
+on_open_dataset_response (GtkNativeDialog *dialog, int response, WkpStudioWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+      if (path != NULL)
+        wkp_studio_window_open_dataset (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+action_open_dataset (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (_("Open Dataset (the folder wav2kp prepare wrote)"),
+                                                              GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                                              _("_Open"), _("_Cancel"));
+  g_signal_connect (dialog, "response", G_CALLBACK (on_open_dataset_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
 action_training_curves (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   wkp_studio_window_show_training (user_data, NULL, NULL);
@@ -1279,6 +1344,7 @@ action_training_curves (GSimpleAction *action, GVariant *param, gpointer user_da
 static const GActionEntry win_entries[] = {
   { "open", action_open, NULL, NULL, NULL, { 0 } },
   { "open-recent", action_open_recent, "s", NULL, NULL, { 0 } },
+  { "open-dataset", action_open_dataset, NULL, NULL, NULL, { 0 } },
   { "play-pause", action_play_pause, NULL, NULL, NULL, { 0 } },
   { "step-back", action_step_back, NULL, NULL, NULL, { 0 } },
   { "step-forward", action_step_forward, NULL, NULL, NULL, { 0 } },
@@ -1514,6 +1580,8 @@ wkp_studio_window_dispose (GObject *object)
   WkpStudioWindow *self = WKP_STUDIO_WINDOW (object);
   if (self->training_window != NULL)
     gtk_window_destroy (self->training_window);   /* clears the weak pointer */
+  if (self->dataset_window != NULL)
+    gtk_window_destroy (self->dataset_window);
   cancel_job (self);
   if (self->task_cancellable != NULL)
     g_cancellable_cancel (self->task_cancellable);

@@ -5,6 +5,7 @@
 
 #include "wkp-player.h"
 #include "wkp-session.h"
+#include "wkp-dataset-window.h"
 #include "wkp-training-window.h"
 
 G_BEGIN_DECLS
@@ -51,6 +52,10 @@ void             wkp_studio_window_compare  (WkpStudioWindow *self, const char *
 /* Opens the Training Curves window ("win.training-curves") on @model and
  * @compare; NULL: the open clip's model (or the default one) and its
  * compared model. */
+/* The clips of a prepared dataset (its folder or dataset.json) in a window
+ * of their own; a clip activated there opens here with the dataset's
+ * landmarks and the models in use. */
+WkpDatasetWindow *wkp_studio_window_open_dataset (WkpStudioWindow *self, const char *path);
 WkpTrainingWindow *wkp_studio_window_show_training (WkpStudioWindow *self, const char *model,
                                                     const char *compare);
 
