@@ -1474,7 +1474,7 @@ test_dataset_window (void)
 {
   const char *names[] = { "bbaf2n.mpg", "brbk7n.mpg", "lbbc2a.mpg" };
   g_autofree char *first = wkp_test_shared_file ("av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg");
-  g_autofree char *src = NULL, *csv = NULL, *ds_dir = NULL, *landmarks = NULL;
+  g_autofree char *src = NULL, *tmp = NULL, *csv = NULL, *ds_dir = NULL, *landmarks = NULL;
   g_autoptr(GString) text = g_string_new ("video,speaker\n");
   g_autoptr(GError) error = NULL;
   g_autoptr(WkpDataset) ds = NULL;
@@ -1492,11 +1492,10 @@ test_dataset_window (void)
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     g_string_append_printf (text, "%s/%s,s%u\n", src, names[i], i);
   g_string_append (text, "/nonexistent/gone.mp4,s9\n");   /* a failed clip */
-  ds_dir = wkp_test_tmpdir ();
-  csv = g_build_filename (ds_dir, "clips.csv", NULL);
+  tmp = wkp_test_tmpdir ();
+  csv = g_build_filename (tmp, "clips.csv", NULL);
   g_assert_true (g_file_set_contents (csv, text->str, -1, NULL));
-  g_free (ds_dir);
-  ds_dir = g_build_filename (g_path_get_dirname (csv), "DS", NULL);
+  ds_dir = g_build_filename (tmp, "DS", NULL);
   wkp_prepare_params_init_default (&params);
   params.n_jobs = 2;
   g_assert_true (wkp_dataset_prepare (csv, ds_dir, &params, NULL, NULL, NULL, &report, &error));
@@ -1533,6 +1532,19 @@ test_dataset_window (void)
   g_assert_cmpstr (clip->landmarks_file, ==, landmarks);
   g_assert_cmpint (clip->track->n_frames, ==, c->n_frames);
   g_assert_cmpint (wkp_landmark_track_count_found (clip->track), ==, c->n_face_frames);
+
+  /* a dataset whose manifest cannot be read says why, in the window */
+  {
+    g_autofree char *bad = g_build_filename (tmp, "BAD", NULL);
+    g_autofree char *manifest = g_build_filename (bad, "dataset.json", NULL);
+    g_assert_cmpint (g_mkdir_with_parents (bad, 0755), ==, 0);
+    g_assert_true (g_file_set_contents (manifest, "{\"format\": \"wav2kp-dataset\", \"clips\": [", -1, NULL));
+    dw = wkp_studio_window_open_dataset (window, bad);   /* replaces the first */
+    g_assert_true (wait_for (window, dataset_read, dw, 30000));
+    g_test_message ("%s", wkp_dataset_window_get_note (dw));
+    g_assert_nonnull (strstr (wkp_dataset_window_get_note (dw), "dataset.json"));
+    g_assert_cmpint (wkp_dataset_window_n_rows (dw), ==, 0);
+  }
 
   /* the dataset window goes with the main one */
   gtk_window_destroy (GTK_WINDOW (window));
