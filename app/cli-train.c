@@ -158,6 +158,16 @@ wkp_cli_train (int argc, char **argv)
   g_autoptr(WkpTrainData) data = wkp_train_data_from_dataset (ds, &error);
   if (data == NULL)
     return wkp_cli_fail ("train", error);
+  /* a small corpus may have no val split at all (prepare holds speakers out
+   * only when three or more can be): say what that means before training */
+  if (!merge_val && (val_list == NULL || val_list[0] == NULL))
+    {
+      g_autoptr(GArray) val = wkp_dataset_split_indices (ds, WKP_SPLIT_VAL);
+      if (val->len == 0)
+        g_printerr ("wav2kp train: note: %s has no val clips, so nothing is validated and the last epoch (of "
+                    "--epochs %d) is kept; --val-speakers A,B holds speakers out for early stopping\n",
+                    files[0], p.max_epochs);
+    }
 
   TrainUi ui = { wkp_cli_progress_new ("train"), isatty (STDERR_FILENO) && g_getenv ("WKP_NO_PROGRESS") == NULL };
   WkpTrainResult res;

@@ -564,6 +564,47 @@ test_bad_files (void)
   }
 }
 
+/* The diary's situation at its smallest: two clips, two speakers. prepare
+ * holds no speaker out (three are needed), so train has nothing to validate
+ * on; it trains, keeps the last epoch and says so, pointing at
+ * --val-speakers. */
+static void
+test_train_small (void)
+{
+  g_autofree char *grid = wkp_test_shared_file (GRID_MPG);
+  g_autofree char *dir = NULL, *src = NULL, *csv = NULL, *ds = NULL, *model = NULL, *text = NULL;
+  if (grid == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  src = g_path_get_dirname (grid);
+  csv = g_build_filename (dir, "c.csv", NULL);
+  ds = g_build_filename (dir, "DS", NULL);
+  model = g_build_filename (dir, "m.wkpm", NULL);
+  text = g_strdup_printf ("video,speaker\n%s/bbaf2n.mpg,a\n%s/brbk7n.mpg,b\n", src, src);
+  g_assert_true (g_file_set_contents (csv, text, -1, NULL));
+  {
+    const char *a[] = { "prepare", csv, "-o", ds, "-q", NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+  }
+  {
+    const char *a[] = { "train", ds, "-o", model, "--epochs", "2", NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_test_message ("%s", e);
+    g_assert_nonnull (strstr (e, "has no val clips, so nothing is validated and the last epoch (of --epochs 2) is kept"));
+    g_assert_nonnull (strstr (o, "best epoch 2 of 2"));
+    g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
+  }
+  {
+    /* holding one speaker out: no note */
+    const char *a[] = { "train", ds, "-o", model, "--epochs", "1", "--val-speakers", "b", NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_null (strstr (e, "no val clips"));
+  }
+}
+
 /* The main job (`./run demo`): speech, keypoints exactly as `predict` gives
  * them for that speech (with the same sidecar), and a video; nothing else. */
 static void
@@ -711,6 +752,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/demo", test_demo);
   g_test_add_func ("/cli/bad-files", test_bad_files);
+  g_test_add_func ("/cli/train-small", test_train_small);
   g_test_add_func ("/cli/killed-run", test_killed_run);
   return g_test_run ();
 }
