@@ -14,14 +14,8 @@
 static gboolean
 is_model_file (const char *path)
 {
-  char magic[8] = { 0 };
-  FILE *f = g_file_test (path, G_FILE_TEST_IS_REGULAR) ? fopen (path, "rb") : NULL;   /* not a pipe */
-  gboolean yes;
-  if (f == NULL)
-    return FALSE;
-  yes = fread (magic, 1, 8, f) == 8 && memcmp (magic, WKP_MODEL_MAGIC, 8) == 0;
-  fclose (f);
-  return yes;
+  char magic[8];
+  return wkp_read_head (path, magic, 8) == 8 && memcmp (magic, WKP_MODEL_MAGIC, 8) == 0;
 }
 
 /* "mouth", "all" or "48,49,..." -> a JSON node. */

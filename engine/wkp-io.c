@@ -499,6 +499,18 @@ wkp_check_input_file (const char *path, GQuark domain, GError **error)
   return TRUE;
 }
 
+gsize
+wkp_read_head (const char *path, void *buf, gsize size)
+{
+  FILE *f = g_file_test (path, G_FILE_TEST_IS_REGULAR) ? g_fopen (path, "rb") : NULL;
+  gsize n;
+  if (f == NULL)
+    return 0;
+  n = fread (buf, 1, size, f);
+  fclose (f);
+  return n;
+}
+
 GBytes *
 wkp_read_file (const char *path, GError **error)
 {

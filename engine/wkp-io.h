@@ -90,6 +90,10 @@ const char *wkp_json_get_string     (JsonObject *o, const char *key);
  * open, whose error wkp_set_file_error words. */
 gboolean   wkp_check_input_file  (const char *path, GQuark domain, GError **error);
 
+/* The first bytes of a regular file (up to @size) into @buf, for sniffing a
+ * format; 0 for anything else (missing, a folder, a pipe: no waiting). */
+gsize      wkp_read_head         (const char *path, void *buf, gsize size);
+
 /* Reads a whole file; a missing file is WKP_ERROR_NOT_FOUND in WKP_IO_ERROR. */
 GBytes    *wkp_read_file         (const char *path, GError **error);
 

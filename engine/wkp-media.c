@@ -351,13 +351,7 @@ wkp_media_is_mpeg_ps (const char *path)
 {
   static const guchar pack[4] = { 0x00, 0x00, 0x01, 0xba };
   guchar head[4];
-  FILE *f = g_file_test (path, G_FILE_TEST_IS_REGULAR) ? g_fopen (path, "rb") : NULL;   /* not a pipe */
-  gboolean yes;
-  if (f == NULL)
-    return FALSE;
-  yes = fread (head, 1, sizeof head, f) == sizeof head && memcmp (head, pack, sizeof pack) == 0;
-  fclose (f);
-  return yes;
+  return wkp_read_head (path, head, sizeof head) == sizeof head && memcmp (head, pack, sizeof pack) == 0;
 }
 
 gboolean

@@ -7,6 +7,7 @@
 
 #include "wkp-config.h"
 #include "wkp-face.h"
+#include "wkp-io.h"
 #include "wkp-media.h"
 #include "wkp-metrics.h"
 #include "wkp-open-job.h"
@@ -544,15 +545,8 @@ static gboolean
 is_image_file (const char *path)
 {
   guchar head[256];
-  gsize n = 0;
-  g_autofree char *type = NULL;
-  FILE *f = g_file_test (path, G_FILE_TEST_IS_REGULAR) ? fopen (path, "rb") : NULL;   /* not a pipe */
-  if (f != NULL)
-    {
-      n = fread (head, 1, sizeof head, f);
-      fclose (f);
-    }
-  type = g_content_type_guess (path, n > 0 ? head : NULL, n, NULL);
+  gsize n = wkp_read_head (path, head, sizeof head);
+  g_autofree char *type = g_content_type_guess (path, n > 0 ? head : NULL, n, NULL);
   return g_content_type_is_a (type, "image/*");
 }
 
