@@ -673,6 +673,33 @@ test_prediction (void)
     }
   /* a video with a model: both series are drawn and named */
   g_assert_true (wait_for (window, open_done, NULL, 60000));
+  /* the agreement numbers are `evaluate`'s: the studio's landmarks are those
+   * `wav2kp landmarks` and `prepare` extract (unsmoothed), its prediction
+   * that of `predict` (the clip's aligned audio) */
+  {
+    WkpLandmarkParams lp;
+    WkpSourceSpec spec = { path, NULL, { 0, 0 } };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WkpLandmarkTrack) track = NULL;
+    g_autoptr(WkpModel) m = NULL;
+    g_autoptr(WkpClipAudio) ca = NULL;
+    g_autofree float *pred = NULL;
+    wkp_landmark_params_init_default (&lp);
+    track = wkp_landmarks_extract (path, (WkpRational) { 0, 0 }, &lp, NULL, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (track->n_frames, ==, clip->track->n_frames);
+    g_assert_cmpmem (track->points, track->n_frames * WKP_N_LANDMARKS * 2 * sizeof (float), clip->track->points,
+                     clip->track->n_frames * WKP_N_LANDMARKS * 2 * sizeof (float));
+    m = wkp_model_load (model, &error);
+    g_assert_no_error (error);
+    ca = wkp_clip_audio_load (&spec, m->features.sample_rate, NULL, &error);
+    g_assert_no_error (error);
+    pred = wkp_model_predict_audio (m, ca->audio->samples, ca->audio->n_samples, ca->fps, ca->n_frames, 1, NULL,
+                                    &error);
+    g_assert_no_error (error);
+    g_assert_cmpmem (pred, ca->n_frames * WKP_N_LANDMARKS * 2 * sizeof (float),
+                     g_bytes_get_data (clip->predicted_canon, NULL), g_bytes_get_size (clip->predicted_canon));
+  }
   {
     WkpAperturePlot *plot = WKP_APERTURE_PLOT (wkp_studio_window_get_view (window, "aperture"));
     gboolean extracted = FALSE, predicted = FALSE;
@@ -1475,6 +1502,7 @@ test_dataset_window (void)
   const char *names[] = { "bbaf2n.mpg", "brbk7n.mpg", "lbbc2a.mpg" };
   g_autofree char *first = wkp_test_shared_file ("av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg");
   g_autofree char *src = NULL, *tmp = NULL, *csv = NULL, *ds_dir = NULL, *landmarks = NULL;
+  g_autofree char *model = NULL, *compare = NULL;
   g_autoptr(GString) text = g_string_new ("video,speaker\n");
   g_autoptr(GError) error = NULL;
   g_autoptr(WkpDataset) ds = NULL;
@@ -1525,9 +1553,22 @@ test_dataset_window (void)
   c = wkp_dataset_get_clip (ds, 1);
   g_assert_cmpint (c->status, ==, WKP_CLIP_OK);
   landmarks = g_build_filename (wkp_dataset_get_dir (ds), "clips", c->id, "landmarks.npy", NULL);
+  /* with the models named beside the dataset (wav2kp-studio -m A -c B DS) */
+  model = test_model ();
+  if (model != NULL)
+    {
+      compare = g_build_filename (tmp, "compare.wkpm", NULL);
+      g_assert_no_errno (symlink (model, compare));
+      wkp_studio_window_set_models (window, model, compare);
+    }
   wkp_dataset_window_activate_row (dw, 1);
   g_assert_true (wait_for (window, landmarks_shown, NULL, 60000));
   clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  if (model != NULL)
+    {
+      g_assert_cmpstr (clip->model_file, ==, model);
+      g_assert_cmpstr (clip->compare_model_file, ==, compare);
+    }
   g_assert_cmpstr (clip->video, ==, c->video_path);
   g_assert_cmpstr (clip->landmarks_file, ==, landmarks);
   g_assert_cmpint (clip->track->n_frames, ==, c->n_frames);

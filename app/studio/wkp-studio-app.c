@@ -124,7 +124,10 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
     {
       window = wkp_studio_window_new (GTK_APPLICATION (app), silent || bench != NULL);
       gtk_window_present (GTK_WINDOW (window));
+      wkp_studio_window_set_models (window, model, compare);
       wkp_studio_window_open_dataset (window, video);
+      if (training)
+        wkp_studio_window_show_training (window, model, compare);
       return 0;
     }
   /* one frame of an image sequence opens the whole sequence, as in the Open dialog */

@@ -53,6 +53,8 @@ struct _WkpStudioWindow
   gint                export_permille;     /* atomic, written by the export thread */
   guint               export_tick;         /* progress bar refresh while exporting */
   char               *export_output;
+  char               *models_before_clip[2];   /* --model/--compare given with a dataset: used
+                                                * by its first clip (later ones keep the open clip's) */
 };
 
 G_DEFINE_FINAL_TYPE (WkpStudioWindow, wkp_studio_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -1278,8 +1280,8 @@ on_dataset_open_clip (WkpDatasetWindow *win, const char *video, const char *audi
 {
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
   /* the models in use stay (copies: opening replaces the clip) */
-  g_autofree char *model = clip != NULL ? g_strdup (clip->model_file) : NULL;
-  g_autofree char *compare = clip != NULL ? g_strdup (clip->compare_model_file) : NULL;
+  g_autofree char *model = g_strdup (clip != NULL ? clip->model_file : self->models_before_clip[0]);
+  g_autofree char *compare = g_strdup (clip != NULL ? clip->compare_model_file : self->models_before_clip[1]);
   WkpOpenRequest request = { 0 };
   request.video = video;
   request.audio = audio;
@@ -1289,6 +1291,15 @@ on_dataset_open_clip (WkpDatasetWindow *win, const char *video, const char *audi
   if (fps != NULL)
     wkp_rational_parse (fps, &request.fps, NULL);
   wkp_studio_window_open (self, &request);
+}
+
+void
+wkp_studio_window_set_models (WkpStudioWindow *self, const char *model, const char *compare)
+{
+  g_free (self->models_before_clip[0]);
+  g_free (self->models_before_clip[1]);
+  self->models_before_clip[0] = g_strdup (model);
+  self->models_before_clip[1] = g_strdup (compare);
 }
 
 WkpDatasetWindow *
@@ -1595,6 +1606,8 @@ wkp_studio_window_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), WKP_TYPE_STUDIO_WINDOW);
   g_clear_object (&self->session);
   g_clear_pointer (&self->playback_error, g_free);
+  g_clear_pointer (&self->models_before_clip[0], g_free);
+  g_clear_pointer (&self->models_before_clip[1], g_free);
   G_OBJECT_CLASS (wkp_studio_window_parent_class)->dispose (object);
 }
 

@@ -56,6 +56,9 @@ void             wkp_studio_window_compare  (WkpStudioWindow *self, const char *
  * of their own; a clip activated there opens here with the dataset's
  * landmarks and the models in use. */
 WkpDatasetWindow *wkp_studio_window_open_dataset (WkpStudioWindow *self, const char *path);
+/* The model and compared model (either may be NULL: the default model, none)
+ * that a clip opened from the Dataset window uses while no clip is open. */
+void             wkp_studio_window_set_models (WkpStudioWindow *self, const char *model, const char *compare);
 WkpTrainingWindow *wkp_studio_window_show_training (WkpStudioWindow *self, const char *model,
                                                     const char *compare);
 
