@@ -115,6 +115,14 @@ print_table (const WkpEvaluation *ev)
           "better; aperture r is Pearson at lag 0, higher is better; best lag within +/-%d frames, > 0 means the\n"
           "prediction is late. n/a: undefined (aperture-only baseline, or a constant aperture).\n", ev->max_lag);
   for (int e = 0; e < ev->n_entries; e++)
+    if (ev->entries[e].trained_on != NULL)
+      {
+        g_autofree char *who = g_strjoinv (", ", ev->entries[e].trained_on);
+        guint n = g_strv_length (ev->entries[e].trained_on);
+        printf ("Not held out: %s was trained on %u of the evaluated speakers (%s):\n"
+                "its numbers on %s clips are not a held-out score.\n", ev->entries[e].label, n, who, n == 1 ? "that speaker's" : "their");
+      }
+  for (int e = 0; e < ev->n_entries; e++)
     if (ev->entries[e].kind == WKP_EVAL_ORACLE_MOTION)
       {
         printf ("Oracles read the reference and bound what models can reach: \"reference motion, mean level\" is\n"

@@ -188,6 +188,7 @@ wkp_evaluation_free (WkpEvaluation *ev)
       g_free (entry->label);
       g_free (entry->path);
       g_free (entry->problem);
+      g_strfreev (entry->trained_on);
       g_free (entry->clips);
       if (entry->aperture != NULL)
         for (int c = 0; c < ev->n_clips; c++)
@@ -438,6 +439,31 @@ fit_energy (const WkpDataset *ds, WkpEvaluation *ev, WkpProgressFunc progress, g
   return TRUE;
 }
 
+/* The evaluated clips' speakers that @model was trained on, or NULL. */
+static char **
+seen_speakers (const WkpEvaluation *ev, const WkpModel *model)
+{
+  g_auto(GStrv) trained = wkp_model_train_speakers (model);
+  GPtrArray *seen;
+  if (trained == NULL)
+    return NULL;
+  seen = g_ptr_array_new ();
+  for (int c = 0; c < ev->n_clips; c++)
+    {
+      const char *spk = ev->clip_speaker[c];
+      if (spk != NULL && g_strv_contains ((const char * const *) trained, spk)
+          && !g_ptr_array_find_with_equal_func (seen, spk, g_str_equal, NULL))
+        g_ptr_array_add (seen, g_strdup (spk));
+    }
+  if (seen->len == 0)
+    {
+      g_ptr_array_free (seen, TRUE);
+      return NULL;
+    }
+  g_ptr_array_add (seen, NULL);
+  return (char **) g_ptr_array_free (seen, FALSE);
+}
+
 WkpEvaluation *
 wkp_evaluate (const WkpDataset *ds, WkpSplit split,
               const char * const *paths, int n_paths,
@@ -548,6 +574,7 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
           state[p].model = wkp_model_load (paths[p], error);
           if (state[p].model == NULL)
             goto out;
+          entry->trained_on = seen_speakers (ev, state[p].model);
           if (state[p].model->features.sample_rate != DATASET_AUDIO_RATE)
             entry->problem = g_strdup_printf ("incompatible: the model reads %d Hz audio, the dataset has %d Hz",
                                               state[p].model->features.sample_rate, DATASET_AUDIO_RATE);
@@ -852,6 +879,13 @@ wkp_evaluation_to_json (const WkpEvaluation *ev)
       json_object_set_string_member (o, "kind", wkp_eval_kind_to_string (entry->kind));
       if (entry->path != NULL)
         json_object_set_string_member (o, "path", entry->path);
+      if (entry->trained_on != NULL)
+        {
+          JsonArray *a = json_array_new ();
+          for (int i = 0; entry->trained_on[i] != NULL; i++)
+            json_array_add_string_element (a, entry->trained_on[i]);
+          json_object_set_array_member (o, "trained_on_evaluated_speakers", a);
+        }
       if (entry->problem != NULL)
         json_object_set_string_member (o, "problem", entry->problem);
       else

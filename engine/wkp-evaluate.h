@@ -57,6 +57,8 @@ typedef struct {
   char        *path;       /* model file / track folder; NULL for baselines */
   WkpEvalKind  kind;
   char        *problem;    /* one line when the entry was not evaluated (e.g. incompatible) */
+  char       **trained_on; /* models: the evaluated speakers it was trained on (its numbers on them are
+                            * not held-out); NULL when none, or when the model does not record them */
   WkpMetrics   pooled;
   WkpMetrics  *clips;      /* [n_clips] */
   double     **aperture;   /* [n_clips][clip frames] predicted aperture (NaN = missing), NULL if not evaluated */

@@ -57,6 +57,56 @@ wkp_model_n_members (const WkpModel *model)
   return MAX (model->n_members, 1);
 }
 
+/* the "train" speakers of one network's training metadata, or of every
+ * member of an "ensemble" (nested ensembles too) */
+static void
+collect_train_speakers (JsonNode *training, GPtrArray *out, int depth)
+{
+  JsonObject *o;
+  JsonNode *n;
+  if (training == NULL || !JSON_NODE_HOLDS_OBJECT (training) || depth > 8)
+    return;
+  o = json_node_get_object (training);
+  if ((n = json_object_get_member (o, "ensemble")) != NULL && JSON_NODE_HOLDS_ARRAY (n))
+    {
+      JsonArray *a = json_node_get_array (n);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          JsonNode *e = json_array_get_element (a, i);
+          if (JSON_NODE_HOLDS_OBJECT (e))
+            collect_train_speakers (json_object_get_member (json_node_get_object (e), "training"), out, depth + 1);
+        }
+      return;
+    }
+  if ((n = json_object_get_member (o, "train")) != NULL && JSON_NODE_HOLDS_OBJECT (n)
+      && (n = json_object_get_member (json_node_get_object (n), "speakers")) != NULL && JSON_NODE_HOLDS_ARRAY (n))
+    {
+      JsonArray *a = json_node_get_array (n);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          const char *spk = json_node_get_string (json_array_get_element (a, i));
+          if (spk != NULL && !g_ptr_array_find_with_equal_func (out, spk, g_str_equal, NULL))
+            g_ptr_array_add (out, g_strdup (spk));
+        }
+    }
+}
+
+char **
+wkp_model_train_speakers (const WkpModel *model)
+{
+  GPtrArray *out;
+  g_return_val_if_fail (model != NULL, NULL);
+  out = g_ptr_array_new ();
+  collect_train_speakers (model->training, out, 0);
+  if (out->len == 0)
+    {
+      g_ptr_array_free (out, TRUE);
+      return NULL;
+    }
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (out, FALSE);
+}
+
 const WkpLstm *
 wkp_model_member (const WkpModel *model, int k)
 {

@@ -603,6 +603,16 @@ test_train_small (void)
     g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
     g_assert_null (strstr (e, "no val clips"));
   }
+  {
+    /* evaluating on a speaker the model trained on says so; on the held-out one it does not */
+    const char *a[] = { "evaluate", ds, "-m", model, "--split", "all", NULL };
+    const char *b[] = { "evaluate", ds, "-m", model, "--split", "all", "--speakers", "b", NULL };
+    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_nonnull (strstr (o, "Not held out: m.wkpm was trained on 1 of the evaluated speakers (a):"));
+    g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 0);
+    g_assert_null (strstr (o2, "Not held out"));
+  }
 }
 
 /* The main job (`./run demo`): speech, keypoints exactly as `predict` gives
