@@ -25,6 +25,8 @@ wkp_cli_check (int argc, char **argv)
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— alignment and quality checks of a prepared dataset");
   g_autoptr(WkpDataset) ds = NULL;
   g_autoptr(GPtrArray) damage = NULL;
+  g_auto(GStrv) short_names = NULL;
+  int w = 4;
   GError *error = NULL;
   int n_flagged = 0, n_failed = 0, n_ok = 0, n_damaged = 0;
   int per_flag[4] = { 0 };
@@ -82,19 +84,23 @@ wkp_cli_check (int argc, char **argv)
         }
     }
 
-  printf ("%-58s %-22s %-5s %6s %5s %5s %5s %6s %6s  %s\n", "clip", "speaker", "split", "offset", "conf", "gain",
+  /* each clip by the shortest tail of its path that tells it from the others
+   * (the full paths are in --json); a longer one keeps its end */
+  short_names = wkp_dataset_short_names (ds);
+  for (int i = 0; short_names[i] != NULL; i++)
+    w = MAX (w, (int) MIN (strlen (short_names[i]), 58));
+  printf ("%-*s %-22s %-5s %6s %5s %5s %5s %6s %6s  %s\n", w, "clip", "speaker", "split", "offset", "conf", "gain",
           "face", "audio", "video", "flags");
   for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
     {
       const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
       g_autofree char *flags = wkp_clip_flags_to_string (c->flags);
-      const char *name = c->name;
-      gsize len = strlen (name);
-      if (len > 58)
-        name += len - 58;
+      g_autofree char *name = strlen (short_names[i]) > 58
+                              ? g_strconcat ("...", short_names[i] + strlen (short_names[i]) - 55, NULL)
+                              : g_strdup (short_names[i]);
       if (g_ptr_array_index (damage, i) != NULL)
         {
-          printf ("%-58s %-22s %-5s %6s %5s %5s %5s %6s %6s  damaged: %s\n", name, c->speaker,
+          printf ("%-*s %-22s %-5s %6s %5s %5s %5s %6s %6s  damaged: %s\n", w, name, c->speaker,
                   wkp_split_to_string (c->split), "-", "-", "-", "-", "-", "-",
                   (const char *) g_ptr_array_index (damage, i));
           continue;
@@ -112,7 +118,7 @@ wkp_cli_check (int argc, char **argv)
         continue;
       if (c->status != WKP_CLIP_OK)
         {
-          printf ("%-58s %-22s %-5s %6s %5s %5s %5s %6s %6s  %s: %s\n", name, c->speaker,
+          printf ("%-*s %-22s %-5s %6s %5s %5s %5s %6s %6s  %s: %s\n", w, name, c->speaker,
                   wkp_split_to_string (c->split), "-", "-", "-", "-", "-", "-", wkp_clip_status_to_string (c->status),
                   c->error ? c->error : "");
           continue;
@@ -129,7 +135,7 @@ wkp_cli_check (int argc, char **argv)
           g_snprintf (gain, sizeof gain, "%5.2f", c->offset_gain);
         else
           g_strlcpy (gain, "    -", sizeof gain);
-        printf ("%-58s %-22s %-5s %+6d %s %s %5.2f %6.2f %6.2f  %s%s\n", name, c->speaker,
+        printf ("%-*s %-22s %-5s %+6d %s %s %5.2f %6.2f %6.2f  %s%s\n", w, name, c->speaker,
                 wkp_split_to_string (c->split), c->offset_frames, conf, gain, c->face_rate, c->audio_seconds,
                 c->video_seconds, flags, c->offset_applied ? " (fixed)" : "");
       }

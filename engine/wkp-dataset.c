@@ -750,6 +750,68 @@ wkp_dataset_get_clip (const WkpDataset *ds, int index)
   return &ds->clips[index].clip;
 }
 
+/* the last @k '/'-separated components of @name (all of it when it has fewer) */
+static const char *
+name_suffix (const char *name, int k)
+{
+  const char *p = name + strlen (name);
+  while (p > name)
+    {
+      if (p[-1] == '/' && --k == 0)
+        return p;
+      p--;
+    }
+  return name;
+}
+
+char **
+wkp_path_short_names (const char * const *names, int n)
+{
+  char **out = g_new0 (char *, n + 1);
+  g_autofree int *depth = g_new (int, MAX (n, 1));
+  int unresolved = n;
+
+  /* an image pattern (%03d) names no clip by itself: its folder too */
+  for (int i = 0; i < n; i++)
+    depth[i] = strchr (name_suffix (names[i], 1), '%') != NULL ? 2 : 1;
+  for (int round = 0; unresolved > 0 && round < 256; round++)
+    {
+      g_autoptr(GHashTable) count = g_hash_table_new (g_str_hash, g_str_equal);
+      /* how many names share each candidate (a resolved one keeps its own) */
+      for (int i = 0; i < n; i++)
+        {
+          const char *sfx = out[i] != NULL ? out[i] : name_suffix (names[i], depth[i]);
+          g_hash_table_insert (count, (gpointer) sfx,
+                               GINT_TO_POINTER (GPOINTER_TO_INT (g_hash_table_lookup (count, sfx)) + 1));
+        }
+      for (int i = 0; i < n; i++)
+        if (out[i] == NULL)
+          {
+            const char *sfx = name_suffix (names[i], depth[i]);
+            if (GPOINTER_TO_INT (g_hash_table_lookup (count, sfx)) == 1 || sfx == names[i])
+              {
+                out[i] = g_strdup (sfx);
+                unresolved--;
+              }
+            else
+              depth[i]++;
+          }
+    }
+  for (int i = 0; i < n; i++)
+    if (out[i] == NULL)
+      out[i] = g_strdup (names[i]);
+  return out;
+}
+
+char **
+wkp_dataset_short_names (const WkpDataset *ds)
+{
+  g_autofree const char **names = g_new (const char *, MAX (ds->n_clips, 1));
+  for (int i = 0; i < ds->n_clips; i++)
+    names[i] = ds->clips[i].clip.name;
+  return wkp_path_short_names (names, ds->n_clips);
+}
+
 int
 wkp_dataset_find_clip (const WkpDataset *ds, const char *name)
 {

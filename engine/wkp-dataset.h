@@ -136,6 +136,12 @@ void          wkp_dataset_free              (WkpDataset *ds);
 const char   *wkp_dataset_get_dir           (const WkpDataset *ds);
 int           wkp_dataset_n_clips           (const WkpDataset *ds);
 const WkpDatasetClip *wkp_dataset_get_clip  (const WkpDataset *ds, int index);
+/* A short name for every clip (in dataset order): the shortest tail of its
+ * name, in path components, that no other clip's name shares ("bbaf2n.mpg",
+ * "sa1/%03d", "fadg0/video/sa1/%03d" when sa1 is not unique). g_strfreev. */
+char        **wkp_dataset_short_names       (const WkpDataset *ds);
+/* The same for any @n '/'-separated names (distinct ones stay distinct). */
+char        **wkp_path_short_names          (const char * const *names, int n);
 /* Index of the clip whose name is @name, or -1. */
 int           wkp_dataset_find_clip         (const WkpDataset *ds, const char *name);
 /* Indices of the OK clips of @split (WKP_SPLIT_NONE: every OK clip). Free with g_array_unref. */

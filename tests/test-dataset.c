@@ -1326,11 +1326,43 @@ test_kill_safety (void)
   }
 }
 
+/* Clip names in the studio's Dataset window and `check`: the shortest path
+ * tail that tells each clip from the others; an image pattern brings its folder. */
+static void
+test_short_names (void)
+{
+  const char *names[] = {
+    "/data/GRID/s1/bbaf2n.mpg",             /* unique file name */
+    "/data/VidTIMIT/fadg0/video/sa1/%03d",  /* a pattern: two components at least, */
+    "/data/VidTIMIT/fadg0/video/sa2/%03d",
+    "/data/VidTIMIT/mcem0/video/sa1/%03d",  /* ... more when its folder is not unique */
+    "/data/A/clip.mp4",
+    "/data/B/clip.mp4",
+    "clip.mp4",                             /* a tail of others, whole */
+    "/x/Mouth_Source/681600002/%06d.jpg",
+  };
+  const char *expect[] = {
+    "bbaf2n.mpg", "fadg0/video/sa1/%03d", "sa2/%03d", "mcem0/video/sa1/%03d",
+    "A/clip.mp4", "B/clip.mp4", "clip.mp4", "681600002/%06d.jpg",
+  };
+  g_auto(GStrv) out = wkp_path_short_names (names, G_N_ELEMENTS (names));
+  g_assert_cmpuint (g_strv_length (out), ==, G_N_ELEMENTS (names));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_assert_cmpstr (out[i], ==, expect[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    for (guint j = i + 1; j < G_N_ELEMENTS (names); j++)
+      g_assert_cmpstr (out[i], !=, out[j]);
+  g_strfreev (g_steal_pointer (&out));
+  out = wkp_path_short_names (NULL, 0);
+  g_assert_cmpuint (g_strv_length (out), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/dataset/csv", test_csv);
+  g_test_add_func ("/dataset/short-names", test_short_names);
   g_test_add_func ("/dataset/csv-errors", test_csv_errors);
   g_test_add_func ("/dataset/sources-csv", test_sources_csv);
   g_test_add_func ("/dataset/sources-folder", test_sources_folder);

@@ -53,12 +53,11 @@ offset_text (const WkpDatasetClip *c)
 }
 
 static GtkWidget *
-make_row (const WkpDatasetClip *c)
+make_row (const WkpDatasetClip *c, const char *short_name)
 {
   GtkWidget *row = gtk_list_box_row_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  g_autofree char *base = g_path_get_basename (c->name);
-  GtkWidget *title = gtk_label_new (base);
+  GtkWidget *title = gtk_label_new (short_name);
   GtkWidget *detail;
   g_autofree char *text = NULL;
 
@@ -152,6 +151,7 @@ on_opened (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr(GError) error = NULL;
   WkpDataset *ds = g_task_propagate_pointer (G_TASK (result), &error);
   WkpDatasetWindow *self;
+  g_auto(GStrv) short_names = NULL;
   int n_ok = 0, n_flagged = 0, n_failed = 0, n;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -165,10 +165,11 @@ on_opened (GObject *source, GAsyncResult *result, gpointer data)
     }
   self->ds = ds;
   n = wkp_dataset_n_clips (ds);
+  short_names = wkp_dataset_short_names (ds);
   for (int i = 0; i < n; i++)
     {
       const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
-      gtk_list_box_append (self->list, make_row (c));
+      gtk_list_box_append (self->list, make_row (c, short_names[i]));
       n_ok += c->status == WKP_CLIP_OK;
       n_failed += c->status == WKP_CLIP_FAILED;
       n_flagged += c->status == WKP_CLIP_OK && c->flags != 0;
