@@ -1,8 +1,11 @@
-/* wav2kp render FILE [--audio A] [--keypoints P.npy | --model M] [--landmarks L] -o OUT.mp4
+/* wav2kp render FILE [--audio A] [--keypoints P.npy | --model M [--compare M2]]
+ *                    [--landmarks L | --no-landmarks] -o OUT.mp4
  *
  * A presentation clip: the video with its extracted landmarks, the predicted
- * mouth beside the extracted one in the canonical face frame, and the
- * inner-lip aperture over time, with the audio. */
+ * mouth (and a second model's, dashed) beside the extracted one in the
+ * canonical face frame, and the inner-lip aperture over time, with the audio.
+ * Without --landmarks the video's landmarks are extracted here, as the studio
+ * does (unsmoothed, `wav2kp landmarks`' defaults). */
 #include "wkp-cli.h"
 #include "wkp-export.h"
 #include "wkp-face.h"
@@ -16,12 +19,40 @@
 #include <stdio.h>
 #include <string.h>
 
+/* the prediction of @model_path (NULL: the default model) for @clip */
+static float *
+predict (const char *model_path, const WkpClipAudio *clip, int threads, GError **error)
+{
+  g_autoptr(WkpModel) model = NULL;
+  g_autofree char *path = model_path ? g_strdup (model_path) : wkp_cli_default_model (error);
+  if (path == NULL || (model = wkp_model_load (path, error)) == NULL)
+    return NULL;
+  return wkp_model_predict_audio (model, clip->audio->samples, clip->audio->n_samples, clip->fps, clip->n_frames,
+                                  threads, NULL, error);
+}
+
+/* whether the JSON sidecar beside @npy says its points are in pixels */
+static gboolean
+prediction_in_pixels (const char *npy)
+{
+  g_autofree char *json = wkp_path_replace_ext (npy, ".json");
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *space;
+  if (!g_file_test (json, G_FILE_TEST_IS_REGULAR) || (root = wkp_json_load_file (json, &error)) == NULL
+      || !JSON_NODE_HOLDS_OBJECT (root))
+    return FALSE;
+  space = wkp_json_get_string (json_node_get_object (root), "space");
+  return g_strcmp0 (space, "pixels") == 0;
+}
+
 int
 wkp_cli_render (int argc, char **argv)
 {
-  g_autofree char *audio = NULL, *fps_text = NULL, *output = NULL, *keypoints = NULL, *model_path = NULL;
+  g_autofree char *audio = NULL, *fps_text = NULL, *output = NULL, *keypoints = NULL, *compare_path = NULL;
   g_autofree char *landmarks = NULL, *title = NULL;
-  gboolean no_video = FALSE, no_predict = FALSE;
+  g_auto(GStrv) model_paths = NULL;
+  gboolean no_video = FALSE, no_predict = FALSE, no_landmarks = FALSE;
   int height = 480, threads = 1;
   g_auto(GStrv) files = NULL;
   GOptionEntry entries[] = {
@@ -29,9 +60,11 @@ wkp_cli_render (int argc, char **argv)
     { "audio", 'a', 0, G_OPTION_ARG_FILENAME, &audio, "Separate audio for a silent video or image sequence", "AUDIO" },
     { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Frame rate for audio-only input and image sequences (25)", "NUM/DEN" },
     { "keypoints", 'k', 0, G_OPTION_ARG_FILENAME, &keypoints, "Predicted keypoints [T,68,2] (from wav2kp predict)", "PRED.npy" },
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Predict with this model (default: the shipped one)", "MODEL" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME_ARRAY, &model_paths, "Predict with this model (default: the shipped one)", "MODEL" },
+    { "compare", 'c', 0, G_OPTION_ARG_FILENAME, &compare_path, "A second model's prediction beside it (dashed)", "MODEL" },
     { "no-predict", 0, 0, G_OPTION_ARG_NONE, &no_predict, "Draw no prediction", NULL },
-    { "landmarks", 'l', 0, G_OPTION_ARG_FILENAME, &landmarks, "Extracted landmarks of the video (wav2kp landmarks)", "FILE" },
+    { "landmarks", 'l', 0, G_OPTION_ARG_FILENAME, &landmarks, "Landmarks of the video (wav2kp landmarks); default: extracted here", "FILE" },
+    { "no-landmarks", 0, 0, G_OPTION_ARG_NONE, &no_landmarks, "Neither extract nor draw the video's landmarks", NULL },
     { "no-video", 0, 0, G_OPTION_ARG_NONE, &no_video, "Leave the video panel out", NULL },
     { "title", 0, 0, G_OPTION_ARG_STRING, &title, "Caption", "TEXT" },
     { "height", 0, 0, G_OPTION_ARG_INT, &height, "Height of the face panels in pixels (480)", "PX" },
@@ -43,8 +76,9 @@ wkp_cli_render (int argc, char **argv)
   g_autoptr(WkpClipAudio) clip = NULL;
   g_autoptr(WkpNpy) pred_npy = NULL;
   g_autoptr(WkpLandmarkTrack) track = NULL;
-  g_autofree float *pred = NULL;
+  g_autofree float *pred = NULL, *compared = NULL;
   g_autoptr(WkpCliProgress) progress = NULL;
+  const char *model_path = NULL;
   WkpSourceSpec spec = { 0 };
   WkpExportParams params;
   GError *error = NULL;
@@ -68,6 +102,29 @@ wkp_cli_render (int argc, char **argv)
       g_printerr ("wav2kp render: --threads must be between 1 and 256\n");
       return WKP_EXIT_BAD_INPUT;
     }
+  /* options that exclude each other: said, not silently resolved */
+  if (model_paths != NULL && model_paths[0] != NULL && model_paths[1] != NULL)
+    {
+      g_printerr ("wav2kp render: give --model once; a second model goes with --compare\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  model_path = model_paths != NULL ? model_paths[0] : NULL;
+  if (keypoints != NULL && model_path != NULL)
+    {
+      g_printerr ("wav2kp render: --keypoints and --model are alternatives (keypoints already predicted, or a "
+                  "model to predict with)\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (no_predict && (keypoints != NULL || model_path != NULL || compare_path != NULL))
+    {
+      g_printerr ("wav2kp render: --no-predict draws no prediction: leave out --keypoints, --model and --compare\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (no_landmarks && landmarks != NULL)
+    {
+      g_printerr ("wav2kp render: --landmarks and --no-landmarks exclude each other\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
   if (fps_text != NULL && !wkp_frame_rate_parse (fps_text, &spec.fps, &error))
     return wkp_cli_fail ("render", error);
   if (!wkp_check_output_path (output, &error))
@@ -83,25 +140,46 @@ wkp_cli_render (int argc, char **argv)
     {
       gint64 want[] = { clip->n_frames, 68, 2 };
       pred_npy = wkp_npy_load (keypoints, &error);
-      if (pred_npy == NULL || !wkp_npy_check (pred_npy, keypoints, WKP_DTYPE_F32, 3, want, &error)
-          || !wkp_face_track_check (pred_npy->data, clip->n_frames, TRUE, keypoints, &error))
+      if (pred_npy == NULL || !wkp_npy_check (pred_npy, keypoints, WKP_DTYPE_F32, 3, want, &error))
         return wkp_cli_fail ("render", error);
+      if (!wkp_face_track_check (pred_npy->data, clip->n_frames, TRUE, keypoints, &error))
+        {
+          /* `predict --to-pixels` output: say that, not only what it leads to */
+          if (prediction_in_pixels (keypoints))
+            {
+              g_clear_error (&error);
+              g_set_error (&error, WKP_IO_ERROR, WKP_ERROR_INVALID,
+                           "%s holds keypoints in video pixels (its sidecar says \"space\": \"pixels\", from "
+                           "predict --to-pixels); --keypoints takes predict's canonical-frame output (without "
+                           "--to-pixels)", keypoints);
+            }
+          return wkp_cli_fail ("render", error);
+        }
     }
-  else if (!no_predict)
+  else if (!no_predict && (pred = predict (model_path, clip, threads, &error)) == NULL)
+    return wkp_cli_fail ("render", error);
+  if (compare_path != NULL && (compared = predict (compare_path, clip, threads, &error)) == NULL)
+    return wkp_cli_fail ("render", error);
+  if (landmarks == NULL && !no_landmarks && clip->video_info != NULL && clip->video_info->has_video)
     {
-      g_autoptr(WkpModel) model = NULL;
-      g_autofree char *path = model_path ? g_strdup (model_path) : wkp_cli_default_model (&error);
-      if (path == NULL)
+      WkpLandmarkParams lp;
+      wkp_landmark_params_init_default (&lp);
+      progress = wkp_cli_progress_new ("render: landmarks");
+      track = wkp_landmarks_extract (files[0], clip->fps, &lp, wkp_cli_progress_update, progress, NULL, &error);
+      g_clear_pointer (&progress, wkp_cli_progress_free);
+      if (track == NULL)
         return wkp_cli_fail ("render", error);
-      model = wkp_model_load (path, &error);
-      if (model == NULL)
-        return wkp_cli_fail ("render", error);
-      pred = wkp_model_predict_audio (model, clip->audio->samples, clip->audio->n_samples, clip->fps,
-                                      clip->n_frames, threads, NULL, &error);
-      if (pred == NULL)
-        return wkp_cli_fail ("render", error);
+      if (track->n_frames != clip->n_frames)   /* both count the decoded frames; the clip's count rules */
+        {
+          WkpLandmarkTrack *fitted = wkp_landmark_track_new (clip->n_frames, clip->fps);
+          gint64 n = MIN (track->n_frames, clip->n_frames);
+          memcpy (fitted->points, track->points, sizeof (float) * WKP_N_LANDMARKS * 2 * n);
+          memcpy (fitted->status, track->status, n);
+          g_clear_pointer (&track, wkp_landmark_track_free);
+          track = fitted;
+        }
     }
-  if (landmarks != NULL)
+  else if (landmarks != NULL)
     {
       track = wkp_landmark_track_load (landmarks, clip->fps, &error);
       if (track == NULL)
@@ -118,6 +196,7 @@ wkp_cli_render (int argc, char **argv)
   params.n_frames = clip->n_frames;
   params.audio = clip->audio;
   params.predicted = pred_npy ? pred_npy->data : pred;
+  params.compared = compared;
   params.reference = track ? track->points : NULL;
   params.title = title;
   params.height = height;

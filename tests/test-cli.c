@@ -615,6 +615,113 @@ test_train_small (void)
   }
 }
 
+/* mean absolute difference of frame @index of two videos (RGB, 0-255) */
+static double
+frame_difference (const char *a, const char *b, gint64 index)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpVideoReader) ra = wkp_video_reader_open (a, (WkpRational) { 0, 0 }, WKP_PIXEL_RGB24, &error);
+  g_autoptr(WkpVideoReader) rb = wkp_video_reader_open (b, (WkpRational) { 0, 0 }, WKP_PIXEL_RGB24, &error);
+  g_autofree guint8 *copy = NULL;
+  WkpFrame fa, fb;
+  double sum = 0;
+  g_assert_no_error (error);
+  g_assert_true (wkp_video_reader_seek (ra, index, &error) && wkp_video_reader_next (ra, &fa, &error));
+  copy = g_memdup2 (fa.data, (gsize) fa.stride * fa.height);
+  g_assert_true (wkp_video_reader_seek (rb, index, &error) && wkp_video_reader_next (rb, &fb, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (fa.width, ==, fb.width);
+  g_assert_cmpint (fa.height, ==, fb.height);
+  for (int y = 0; y < fa.height; y++)
+    for (int x = 0; x < fa.width * 3; x++)
+      sum += fabs ((double) copy[(gsize) y * fa.stride + x] - fb.data[(gsize) y * fb.stride + x]);
+  return sum / ((double) fa.width * fa.height * 3);
+}
+
+/* render: the video's landmarks are extracted when no file is given (the
+ * same as `wav2kp landmarks` gives), a second model goes with --compare, and
+ * options that exclude each other are refused rather than one silently winning. */
+static void
+test_render (void)
+{
+  g_autofree char *grid = wkp_test_shared_file (GRID_MPG);
+  g_autofree char *dir = NULL, *model = NULL, *lm = NULL, *px = NULL, *px_json = NULL;
+  g_autofree char *auto_lm = NULL, *file_lm = NULL, *none = NULL, *cmp = NULL;
+  const char *shipped = WKP_SOURCE_DIR "/data/default.wkpm";
+  if (grid == NULL)
+    return;
+  if (!g_file_test (shipped, G_FILE_TEST_IS_REGULAR))
+    {
+      g_test_skip ("no data/default.wkpm");
+      return;
+    }
+  dir = wkp_test_tmpdir ();
+  model = g_build_filename (dir, "other.wkpm", NULL);
+  g_assert_no_errno (symlink (shipped, model));
+  lm = g_build_filename (dir, "lm.npy", NULL);
+  px = g_build_filename (dir, "px.npy", NULL);
+  px_json = g_build_filename (dir, "px.json", NULL);
+  auto_lm = g_build_filename (dir, "auto.mp4", NULL);
+  file_lm = g_build_filename (dir, "file.mp4", NULL);
+  none = g_build_filename (dir, "none.mp4", NULL);
+  cmp = g_build_filename (dir, "cmp.mp4", NULL);
+  {
+    const char *a[] = { "landmarks", grid, "-q", "-o", lm, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+  }
+  {
+    const char *a1[] = { "render", grid, "-o", auto_lm, NULL };
+    const char *a2[] = { "render", grid, "-l", lm, "-o", file_lm, NULL };
+    const char *a3[] = { "render", grid, "--no-landmarks", "-o", none, NULL };
+    const char *a4[] = { "render", grid, "-m", shipped, "-c", model, "-o", cmp, NULL };
+    const char **runs[] = { a1, a2, a3, a4 };
+    for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
+      {
+        g_autofree char *o = NULL, *e = NULL;
+        g_assert_cmpint (wkp_test_run_cli (runs[i], &o, &e), ==, 0);
+      }
+  }
+  /* extracted here = the landmarks file; without them the picture differs */
+  {
+    double same = frame_difference (auto_lm, file_lm, 40);
+    double without = frame_difference (auto_lm, none, 40);
+    double compared = frame_difference (auto_lm, cmp, 40);
+    g_test_message ("frame 40, mean |difference|: landmarks file %.3f, no landmarks %.3f, with --compare %.3f",
+                    same, without, compared);
+    g_assert_cmpfloat (same, <, 0.05);
+    g_assert_cmpfloat (without, >, 0.2);
+    g_assert_cmpfloat (compared, >, 0.05);   /* the dashed second mouth */
+  }
+  /* exclusive options */
+  {
+    const char *a1[] = { "render", grid, "-m", shipped, "-m", model, "-o", none, NULL };
+    const char *a2[] = { "render", grid, "-k", lm, "-m", shipped, "-o", none, NULL };
+    const char *a3[] = { "render", grid, "--no-predict", "-c", model, "-o", none, NULL };
+    const char *a4[] = { "render", grid, "-l", lm, "--no-landmarks", "-o", none, NULL };
+    const char *want[] = { "give --model once; a second model goes with --compare",
+                           "--keypoints and --model are alternatives", "--no-predict draws no prediction",
+                           "--landmarks and --no-landmarks exclude each other" };
+    const char **runs[] = { a1, a2, a3, a4 };
+    for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
+      {
+        g_autofree char *o = NULL, *e = NULL;
+        g_assert_cmpint (wkp_test_run_cli (runs[i], &o, &e), ==, 2);
+        g_assert_nonnull (strstr (e, want[i]));
+      }
+  }
+  /* keypoints predicted into pixels are named as such */
+  {
+    const char *a[] = { "predict", grid, "--to-pixels", lm, "-o", px, NULL };
+    const char *b[] = { "render", grid, "-k", px, "-o", none, NULL };
+    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_true (g_file_test (px_json, G_FILE_TEST_IS_REGULAR));
+    g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 2);
+    g_assert_nonnull (strstr (e2, "px.npy holds keypoints in video pixels"));
+  }
+}
+
 /* The main job (`./run demo`): speech, keypoints exactly as `predict` gives
  * them for that speech (with the same sidecar), and a video; nothing else. */
 static void
@@ -725,7 +832,8 @@ test_killed_run (void)
       g_autofree char *dir = wkp_test_tmpdir ();
       g_autofree char *out = g_build_filename (dir, "clip.mp4", NULL);
       g_autofree char *after = NULL;
-      const char *argv[] = { wkp_test_cli (), "render", video, "--audio", audio, "--height", "720", "-o", out, NULL };
+      const char *argv[] = { wkp_test_cli (), "render", video, "--audio", audio, "--no-landmarks", "--height", "720",
+                             "-o", out, NULL };
       g_autoptr(GError) error = NULL;
       GPid pid;
       int status = 0;
@@ -763,6 +871,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/demo", test_demo);
   g_test_add_func ("/cli/bad-files", test_bad_files);
   g_test_add_func ("/cli/train-small", test_train_small);
+  g_test_add_func ("/cli/render", test_render);
   g_test_add_func ("/cli/killed-run", test_killed_run);
   return g_test_run ();
 }
