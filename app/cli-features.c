@@ -11,11 +11,10 @@
 int
 wkp_cli_features (int argc, char **argv)
 {
-  g_autofree char *audio = NULL, *fps_text = NULL, *output = NULL, *kind = NULL;
+  g_autofree char *audio = NULL, *fps_text = NULL, *output = NULL;
   g_auto(GStrv) files = NULL;
   WkpFeatureConfig config;
-  double window_ms, preemph, fmin, fmax;
-  int subframes, n_mels, n_mfcc, n_fft, n_deltas;
+  g_auto(WkpCliFeatureOptions) fo = { 0 };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("-o OUT.npy — audio features, one row per video frame");
   g_autoptr(WkpClipAudio) clip = NULL;
   g_autoptr(WkpOutput) out = NULL;
@@ -26,34 +25,16 @@ wkp_cli_features (int argc, char **argv)
   gint64 shape[2];
 
   wkp_feature_config_init_default (&config);
-  window_ms = config.window_ms;
-  preemph = config.preemphasis;
-  fmin = config.fmin;
-  fmax = config.fmax;
-  subframes = config.subframes;
-  n_mels = config.n_mels;
-  n_mfcc = config.n_mfcc;
-  n_fft = config.n_fft;
-  n_deltas = config.deltas;
   {
     GOptionEntry entries[] = {
       { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Output .npy (a .json sidecar is written beside it)", "OUT.npy" },
       { "audio", 'a', 0, G_OPTION_ARG_FILENAME, &audio, "Separate audio file for a silent video or image sequence", "AUDIO" },
       { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Frame rate for audio-only input and image sequences (default 25)", "NUM/DEN" },
-      { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "mfcc (default) or logmel", "KIND" },
-      { "subframes", 0, 0, G_OPTION_ARG_INT, &subframes, "Analysis windows stacked per video frame (default 4)", "N" },
-      { "window-ms", 0, 0, G_OPTION_ARG_DOUBLE, &window_ms, "Analysis window length in ms (default 25)", "MS" },
-      { "n-fft", 0, 0, G_OPTION_ARG_INT, &n_fft, "FFT size (default 512)", "N" },
-      { "mels", 0, 0, G_OPTION_ARG_INT, &n_mels, "Mel bands (default 40)", "N" },
-      { "mfcc", 0, 0, G_OPTION_ARG_INT, &n_mfcc, "Cepstral coefficients kept, incl. c0 (default 13)", "N" },
-      { "fmin", 0, 0, G_OPTION_ARG_DOUBLE, &fmin, "Lowest mel filter edge in Hz (default 20)", "HZ" },
-      { "fmax", 0, 0, G_OPTION_ARG_DOUBLE, &fmax, "Highest mel filter edge in Hz (default 7600)", "HZ" },
-      { "preemphasis", 0, 0, G_OPTION_ARG_DOUBLE, &preemph, "Pre-emphasis coefficient, 0 disables (default 0.97)", "A" },
-      { "deltas", 0, 0, G_OPTION_ARG_INT, &n_deltas, "0: none, 1: +delta, 2: +delta+delta-delta (default 2)", "N" },
       { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
       { NULL }
     };
     g_option_context_add_main_entries (ctx, entries, NULL);
+    wkp_cli_feature_options_add (ctx, &fo, &config);
   }
   g_option_context_set_description (ctx,
     "FILE is a video, an image sequence pattern (with --audio) or an audio file.\n"
@@ -61,23 +42,8 @@ wkp_cli_features (int argc, char **argv)
     "D = subframes x coefficients x (1 + deltas); OUT.json records the config, fps and source.");
   if (!wkp_cli_parse (ctx, "features", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
-  if (kind != NULL && g_strcmp0 (kind, "mfcc") != 0 && g_strcmp0 (kind, "logmel") != 0)
-    {
-      g_printerr ("wav2kp features: --kind must be mfcc or logmel, not “%s”\n", kind);
-      return WKP_EXIT_BAD_INPUT;
-    }
-  config.kind = g_strcmp0 (kind, "logmel") == 0 ? WKP_FEATURE_LOGMEL : WKP_FEATURE_MFCC;
-  config.window_ms = window_ms;
-  config.preemphasis = preemph;
-  config.fmin = fmin;
-  config.fmax = fmax;
-  config.subframes = subframes;
-  config.n_mels = n_mels;
-  config.n_mfcc = n_mfcc;
-  config.n_fft = n_fft;
-  config.deltas = n_deltas;
-  if (!wkp_feature_config_validate (&config, &error))
-    return wkp_cli_fail ("features", error);
+  if (!wkp_cli_feature_options_apply (&fo, "features"))
+    return WKP_EXIT_BAD_INPUT;
   if (!wkp_cli_clip_args ("features", files, output, fps_text, &spec, &json_path))
     return WKP_EXIT_BAD_INPUT;
   spec.audio = audio;

@@ -10,13 +10,14 @@
 int
 wkp_cli_prepare (int argc, char **argv)
 {
-  g_autofree char *output = NULL, *model_fps = NULL, *seq_fps = NULL, *kind = NULL;
+  g_autofree char *output = NULL, *model_fps = NULL, *seq_fps = NULL;
+  g_auto(WkpCliFeatureOptions) fo = { 0 };
   g_auto(GStrv) files = NULL;
   g_auto(GStrv) train_speakers = NULL;
   WkpPrepareParams params;
   WkpPrepareReport report = { 0 };
   gboolean fix_offset = FALSE, retry_failed = FALSE, no_tracking = FALSE, quiet = FALSE, replace = FALSE;
-  int jobs = 1, max_lag, detect_every, n_mels, n_mfcc, subframes, deltas;
+  int jobs = 1, max_lag, detect_every;
   gint64 seed;
   double val, test, dominant, min_face_rate, max_mismatch, min_conf, min_gain;
   g_autoptr(GOptionContext) ctx = g_option_context_new ("-o DATASET — prepare a training set from a folder or a manifest CSV");
@@ -28,10 +29,6 @@ wkp_cli_prepare (int argc, char **argv)
   wkp_prepare_params_init_default (&params);
   max_lag = params.max_lag;
   detect_every = params.landmarks.detect_every;
-  n_mels = params.features.n_mels;
-  n_mfcc = params.features.n_mfcc;
-  subframes = params.features.subframes;
-  deltas = params.features.deltas;
   seed = (gint64) params.seed;
   val = params.val_fraction;
   test = params.test_fraction;
@@ -60,11 +57,6 @@ wkp_cli_prepare (int argc, char **argv)
       { "retry-failed", 0, 0, G_OPTION_ARG_NONE, &retry_failed, "Retry clips that failed before with the same inputs", NULL },
       { "replace", 0, 0, G_OPTION_ARG_NONE, &replace,
         "DATASET was prepared from another source: replace it, deleting its clips that SRC does not list", NULL },
-      { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "Features: mfcc (default) or logmel", "KIND" },
-      { "subframes", 0, 0, G_OPTION_ARG_INT, &subframes, "Feature windows per model frame (default 4)", "N" },
-      { "mels", 0, 0, G_OPTION_ARG_INT, &n_mels, "Mel bands (default 40)", "N" },
-      { "mfcc", 0, 0, G_OPTION_ARG_INT, &n_mfcc, "Cepstral coefficients (default 13)", "N" },
-      { "deltas", 0, 0, G_OPTION_ARG_INT, &deltas, "0, 1 or 2 orders of deltas (default 2)", "N" },
       { "detect-every", 0, 0, G_OPTION_ARG_INT, &detect_every, "Landmarks: re-detect the face at least every N frames", "N" },
       { "no-tracking", 0, 0, G_OPTION_ARG_NONE, &no_tracking, "Landmarks: detect in every frame", NULL },
       { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only the summary", NULL },
@@ -72,6 +64,7 @@ wkp_cli_prepare (int argc, char **argv)
       { NULL }
     };
     g_option_context_add_main_entries (ctx, entries, NULL);
+    wkp_cli_feature_options_add (ctx, &fo, &params.features);
   }
   g_option_context_set_description (ctx,
     "SRC is a folder (every video, paired with a same-named .wav beside it or in a sibling wav/\n"
@@ -95,11 +88,6 @@ wkp_cli_prepare (int argc, char **argv)
   if (jobs < 1 || jobs > 64)
     {
       g_printerr ("wav2kp prepare: --jobs must be 1..64\n");
-      return WKP_EXIT_BAD_INPUT;
-    }
-  if (kind != NULL && g_strcmp0 (kind, "mfcc") != 0 && g_strcmp0 (kind, "logmel") != 0)
-    {
-      g_printerr ("wav2kp prepare: --kind must be mfcc or logmel, not “%s”\n", kind);
       return WKP_EXIT_BAD_INPUT;
     }
   {
@@ -126,14 +114,8 @@ wkp_cli_prepare (int argc, char **argv)
     return wkp_cli_fail ("prepare", error);
   if (seq_fps != NULL && !wkp_frame_rate_parse (seq_fps, &params.sequence_fps, &error))
     return wkp_cli_fail ("prepare", error);
-  if (kind != NULL)
-    params.features.kind = g_str_equal (kind, "logmel") ? WKP_FEATURE_LOGMEL : WKP_FEATURE_MFCC;
-  params.features.n_mels = n_mels;
-  params.features.n_mfcc = n_mfcc;
-  params.features.subframes = subframes;
-  params.features.deltas = deltas;
-  if (!wkp_feature_config_validate (&params.features, &error))
-    return wkp_cli_fail ("prepare", error);
+  if (!wkp_cli_feature_options_apply (&fo, "prepare"))
+    return WKP_EXIT_BAD_INPUT;
   params.landmarks.detect_every = detect_every;
   if (no_tracking)
     params.landmarks.tracking = FALSE;

@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "wkp-features.h"
 #include "wkp-media.h"
 #include "wkp-model.h"
 
@@ -50,6 +51,22 @@ void     wkp_cli_sidecar_begin (JsonBuilder *b, const char *kind, const char *so
  * model_fps, resampling, model_info and seconds. */
 JsonNode *wkp_cli_prediction_sidecar (const char *source, const WkpClipAudio *clip, const WkpModel *model,
                                       const char *model_path, const char *pixels_from, double seconds);
+
+/* The feature options shared by `features` and `prepare` (--kind,
+ * --subframes, --window-ms, --n-fft, --mels, --mfcc, --fmin, --fmax,
+ * --preemphasis, --deltas): _add puts them in @ctx's main group with
+ * @config's values as defaults; after parsing, _apply writes them back into
+ * @config and validates it, printing one line and returning FALSE when bad. */
+typedef struct {
+  WkpFeatureConfig *config;
+  char             *kind;
+  double            window_ms, preemphasis, fmin, fmax;
+  int               subframes, n_mels, n_mfcc, n_fft, deltas;
+} WkpCliFeatureOptions;
+void     wkp_cli_feature_options_add   (GOptionContext *ctx, WkpCliFeatureOptions *o, WkpFeatureConfig *config);
+gboolean wkp_cli_feature_options_apply (WkpCliFeatureOptions *o, const char *command);
+void     wkp_cli_feature_options_clear (WkpCliFeatureOptions *o);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (WkpCliFeatureOptions, wkp_cli_feature_options_clear)
 
 /* A single progress line on stderr, redrawn at most 10 times a second, and
  * only when stderr is a terminal. Pass wkp_cli_progress_update as a

@@ -67,8 +67,19 @@ wkp_feature_config_validate (const WkpFeatureConfig *c, GError **error)
     bad = "subframes must be between 1 and 32";
   else if (c->n_fft < 64 || c->n_fft > 16384 || (c->n_fft & (c->n_fft - 1)) != 0)
     bad = "n_fft must be a power of two between 64 and 16384";
-  else if (!(c->window_ms > 0) || w < 16 || w > c->n_fft)
-    bad = "window_ms must give between 16 samples and n_fft samples";
+  else if (!(c->window_ms > 0) || w < 16)
+    bad = "window_ms must give at least 16 samples";
+  else if (w > c->n_fft)
+    {
+      int need = 64;
+      while (need < w && need < 16384)
+        need *= 2;
+      g_set_error (error, WKP_FEATURES_ERROR, WKP_ERROR_INVALID,
+                   "Invalid feature configuration: window_ms %g gives %d samples at %d Hz, more than n_fft %d; "
+                   "use an n_fft of %d (a power of two at least as long as the window)",
+                   c->window_ms, w, c->sample_rate, c->n_fft, need);
+      return FALSE;
+    }
   else if (c->n_mels < 1 || c->n_mels > 512)
     bad = "n_mels must be between 1 and 512";
   else if (c->kind == WKP_FEATURE_MFCC && (c->n_mfcc < 1 || c->n_mfcc > c->n_mels))

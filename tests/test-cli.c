@@ -1,5 +1,6 @@
 /* The wav2kp CLI: probe and features, and bad input (one clear line on
  * stderr naming the file, exit code 2, no partial output). */
+#include <json-glib/json-glib.h>
 #include "wkp-config.h"
 #include "wkp-io.h"
 #include "wkp-media.h"
@@ -615,6 +616,50 @@ test_train_small (void)
   }
 }
 
+/* The diary's features, one 33 ms window per 29.97 fps frame, can be a
+ * dataset's too (prepare takes every feature option `features` takes), and a
+ * window longer than the FFT names the FFT size that fits. */
+static void
+test_prepare_features (void)
+{
+  g_autofree char *grid = wkp_test_shared_file (GRID_MPG);
+  g_autofree char *dir = NULL, *csv = NULL, *ds = NULL, *text = NULL, *manifest = NULL, *npy = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *features;
+  if (grid == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  csv = g_build_filename (dir, "c.csv", NULL);
+  ds = g_build_filename (dir, "DS", NULL);
+  npy = g_build_filename (dir, "f.npy", NULL);
+  text = g_strdup_printf ("video,speaker\n%s,a\n", grid);
+  g_assert_true (g_file_set_contents (csv, text, -1, NULL));
+  {
+    const char *a[] = { "features", grid, "--subframes", "1", "--window-ms", "33.37", "-o", npy, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 2);
+    g_assert_nonnull (strstr (e, "window_ms 33.37 gives 534 samples at 16000 Hz, more than n_fft 512; use an n_fft of 1024"));
+    g_assert_false (g_file_test (npy, G_FILE_TEST_EXISTS));
+  }
+  {
+    const char *a[] = { "prepare", csv, "-o", ds, "-q", "--model-fps", "30000/1001", "--subframes", "1",
+                        "--window-ms", "33.37", "--n-fft", "1024", "--fmax", "8000", "--deltas", "1", NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+  }
+  manifest = g_build_filename (ds, "dataset.json", NULL);
+  g_assert_true (json_parser_load_from_file (parser, manifest, &error));
+  g_assert_no_error (error);
+  features = json_object_get_object_member (json_object_get_object_member (
+    json_node_get_object (json_parser_get_root (parser)), "params"), "features");
+  g_assert_cmpfloat (json_object_get_double_member (features, "window_ms"), ==, 33.37);
+  g_assert_cmpint (json_object_get_int_member (features, "n_fft"), ==, 1024);
+  g_assert_cmpint (json_object_get_int_member (features, "subframes"), ==, 1);
+  g_assert_cmpfloat (json_object_get_double_member (features, "fmax"), ==, 8000);
+  g_assert_cmpint (json_object_get_int_member (features, "dim"), ==, 13 * 2);
+}
+
 /* mean absolute difference of frame @index of two videos (RGB, 0-255) */
 static double
 frame_difference (const char *a, const char *b, gint64 index)
@@ -872,6 +917,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/bad-files", test_bad_files);
   g_test_add_func ("/cli/train-small", test_train_small);
   g_test_add_func ("/cli/render", test_render);
+  g_test_add_func ("/cli/prepare-features", test_prepare_features);
   g_test_add_func ("/cli/killed-run", test_killed_run);
   return g_test_run ();
 }
