@@ -77,7 +77,7 @@ wkp_cli_train (int argc, char **argv)
     { "warmup", 0, 0, G_OPTION_ARG_INT, &p.warmup, "Steps of a mid-clip window left out of the loss (8)", "N" },
     { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &p.lr, "Learning rate (1e-3)", "LR" },
     { "lr-min", 0, 0, G_OPTION_ARG_DOUBLE, &p.lr_min, "Final learning rate of the cosine schedule (1e-4)", "LR" },
-    { "lr-warmup", 0, 0, G_OPTION_ARG_INT, &p.lr_warmup_steps, "Linear warm-up steps (100)", "N" },
+    { "lr-warmup", 0, 0, G_OPTION_ARG_INT, &p.lr_warmup_steps, "Linear warm-up steps (100; at most a quarter of the run)", "N" },
     { "schedule", 0, 0, G_OPTION_ARG_STRING, &schedule, "cosine (default) or constant", "NAME" },
     { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &p.weight_decay, "Decoupled weight decay (1e-4)", "F" },
     { "clip", 0, 0, G_OPTION_ARG_DOUBLE, &p.clip_norm, "Gradient-norm clip, 0 = off (1.0)", "F" },

@@ -1020,8 +1020,12 @@ lr_at (const WkpTrainParams *p, gint64 step, gint64 total_steps)
       double prog = MIN (1.0, (double) (step - 1) / (double) total_steps);
       lr = p->lr_min + 0.5 * (p->lr - p->lr_min) * (1.0 + cos (G_PI * prog));
     }
-  if (p->lr_warmup_steps > 0 && step <= p->lr_warmup_steps)
-    lr *= (double) step / p->lr_warmup_steps;
+  /* a short run (--epochs 5) warms up over at most a quarter of its steps, or
+   * it would end before its rate came near --lr (the defaults' 800 steps are
+   * untouched: 100 < 200) */
+  gint64 warmup = total_steps > 0 ? MIN ((gint64) p->lr_warmup_steps, total_steps / 4) : p->lr_warmup_steps;
+  if (warmup > 0 && step <= warmup)
+    lr *= (double) step / (double) warmup;
   return lr;
 }
 

@@ -573,6 +573,36 @@ test_seed_determinism (void)
 }
 
 static void
+record_lr (const WkpTrainEpoch *e, gpointer user_data)
+{
+  g_array_append_val ((GArray *) user_data, e->lr);
+}
+
+/* A short run warms up over at most a quarter of its steps: 2 epochs of 8
+ * steps with --lr-warmup 100 reach --lr after 4 steps (it used to end the run
+ * at 16 % of it). */
+static void
+test_short_warmup (void)
+{
+  g_autoptr(WkpTrainData) data = synthetic_data (4, 2, 60, 5);
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model = g_build_filename (dir, "m.wkpm", NULL);
+  g_autoptr(GArray) lrs = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GError) error = NULL;
+  WkpTrainParams p;
+  small_params (&p);
+  p.max_epochs = 2;
+  p.steps_per_epoch = 8;
+  p.lr_warmup_steps = 100;
+  p.schedule = WKP_LR_CONSTANT;
+  g_assert_true (wkp_train_run (data, &p, model, NULL, NULL, FALSE, NULL, record_lr, lrs, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (lrs->len, ==, 2);
+  g_assert_cmpfloat (g_array_index (lrs, double, 0), ==, p.lr);
+  g_assert_cmpfloat (g_array_index (lrs, double, 1), ==, p.lr);
+}
+
+static void
 test_resume_exact (void)
 {
   g_autoptr(WkpTrainData) data = synthetic_data (4, 2, 60, 5);
@@ -1195,6 +1225,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/learns-unseen-speaker", test_learns_and_generalises);
   g_test_add_func ("/train/seed-determinism", test_seed_determinism);
   g_test_add_func ("/train/resume-exact", test_resume_exact);
+  g_test_add_func ("/train/short-warmup", test_short_warmup);
   g_test_add_func ("/train/log-errors", test_train_log_errors);
   g_test_add_func ("/train/resume-finished", test_resume_finished);
   g_test_add_func ("/train/resume-corrupt", test_resume_corrupt);
