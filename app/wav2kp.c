@@ -11,6 +11,7 @@
 static const WkpCliCommand commands[] = {
   { "demo", wkp_cli_demo, "Speak a sentence, predict its keypoints, render a clip (the main job)", TRUE },
   { "probe", wkp_cli_probe, "Describe a media file (container, streams, exact frame rate)" },
+  { "audio", wkp_cli_audio, "A clip's audio aligned to its video (or synthetic speech) as 16 kHz WAV" },
   { "features", wkp_cli_features, "Audio features (MFCC / log-mel), one row per video frame" },
   { "landmarks", wkp_cli_landmarks, "68-point facial landmarks per video frame (dlib)" },
   { "predict", wkp_cli_predict, "Predict facial keypoints from speech with a model" },

@@ -84,6 +84,7 @@ char    *wkp_cli_default_model (GError **error);
 
 /* Subcommands. */
 int wkp_cli_probe     (int argc, char **argv);
+int wkp_cli_audio     (int argc, char **argv);
 int wkp_cli_features  (int argc, char **argv);
 int wkp_cli_landmarks (int argc, char **argv);
 int wkp_cli_predict   (int argc, char **argv);

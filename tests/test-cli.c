@@ -616,6 +616,65 @@ test_train_small (void)
   }
 }
 
+/* `audio`: the clip's sound as the other commands read it (aligned to video
+ * frame 0, mono, 16 kHz), written as 16-bit WAV; or eSpeak NG speech. */
+static void
+test_audio (void)
+{
+  g_autofree char *grid = wkp_test_shared_file (GRID_MPG);
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *wav = g_build_filename (dir, "g.wav", NULL);
+  g_autofree char *spoken = g_build_filename (dir, "s.wav", NULL);
+  g_autoptr(GError) error = NULL;
+  {
+    const char *a[] = { "audio", "--text", "Open the window.", "-o", spoken, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_autoptr(WkpAudio) back = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    back = wkp_audio_load (spoken, 16000, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (back->n_samples, >, 8000);   /* half a second at least */
+  }
+  {
+    const char *a1[] = { "audio", "-o", wav, NULL };
+    const char *a2[] = { "audio", "--text", "x", "/some/clip.mp4", "-o", wav, NULL };
+    const char *a3[] = { "audio", "/some/clip.mp4", "--voice", "en", "-o", wav, NULL };
+    const char *a4[] = { "audio", "--text", "x", "--rate", "100", "-o", wav, NULL };
+    const char *want[] = { "give one input FILE, or --text TEXT", "give one input FILE, or --text TEXT",
+                           "--voice goes with --text", "--rate must be between 4000 and 192000 Hz" };
+    const char **runs[] = { a1, a2, a3, a4 };
+    for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
+      {
+        g_autofree char *o = NULL, *e = NULL;
+        g_assert_cmpint (wkp_test_run_cli (runs[i], &o, &e), ==, 2);
+        g_assert_nonnull (strstr (e, want[i]));
+        g_assert_false (g_file_test (wav, G_FILE_TEST_EXISTS));
+      }
+  }
+  if (grid == NULL)
+    return;
+  {
+    const char *a[] = { "audio", grid, "-o", wav, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    WkpSourceSpec spec = { grid, NULL, { 0, 0 } };
+    g_autoptr(WkpClipAudio) clip = wkp_clip_audio_load (&spec, 16000, NULL, &error);
+    g_autoptr(WkpAudio) back = NULL;
+    double max_diff = 0;
+    g_assert_no_error (error);
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    back = wkp_audio_load (wav, 16000, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (back->n_samples, ==, clip->audio->n_samples);
+    /* (the resampler overshoots full scale a little: 16-bit WAV clips there) */
+    for (gint64 i = 0; i < back->n_samples; i++)
+      max_diff = MAX (max_diff, fabs ((double) back->samples[i]
+                                      - CLAMP (clip->audio->samples[i], -1.0f, 32767.0f / 32768.0f)));
+    g_test_message ("WAV vs aligned clip audio: %" G_GINT64_FORMAT " samples, max |difference| %.2e",
+                    back->n_samples, max_diff);
+    g_assert_cmpfloat (max_diff, <=, 1.0 / 32768);   /* 16-bit quantisation */
+  }
+}
+
 /* The diary's features, one 33 ms window per 29.97 fps frame, can be a
  * dataset's too (prepare takes every feature option `features` takes), and a
  * window longer than the FFT names the FFT size that fits. */
@@ -837,6 +896,7 @@ test_help (void)
     { "render", "Usage:\n  wav2kp render [OPTION…] FILE -o OUT.mp4 — " },
     { "convert", "Usage:\n  wav2kp convert [OPTION…] IN -o OUT — " },
     { "demo", "Usage:\n  wav2kp demo [OPTION…] — " },
+    { "audio", "Usage:\n  wav2kp audio [OPTION…] FILE -o OUT.wav — " },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -917,6 +977,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/bad-files", test_bad_files);
   g_test_add_func ("/cli/train-small", test_train_small);
   g_test_add_func ("/cli/render", test_render);
+  g_test_add_func ("/cli/audio", test_audio);
   g_test_add_func ("/cli/prepare-features", test_prepare_features);
   g_test_add_func ("/cli/killed-run", test_killed_run);
   return g_test_run ();
