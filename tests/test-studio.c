@@ -27,6 +27,7 @@
 #include "wkp-train-log.h"
 #include "wkp-session.h"
 #include "wkp-studio-app.h"
+#include "wkp-studio-export.h"
 #include "wkp-studio-window.h"
 #include "wkp-test-util.h"
 #include "wkp-widgets.h"
@@ -1634,6 +1635,36 @@ test_landmark_file_mismatch (void)
 /* Export Clip: the open clip becomes a presentation MP4 (video frames,
  * audio) on a worker thread; an export over one of the clip's own files is
  * refused and leaves it intact. */
+/* The Export dialog opens where the clip came from when it may write there,
+ * else in Videos (or home): not in a corpus on a read-only mount. */
+static void
+test_export_folder (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *file = g_build_filename (dir, "f.txt", NULL);
+  const char *videos = g_get_user_special_dir (G_USER_DIRECTORY_VIDEOS);
+  const char *fallback = videos != NULL && g_file_test (videos, G_FILE_TEST_IS_DIR) && g_access (videos, W_OK) == 0
+                         ? videos : g_get_home_dir ();
+  g_autofree char *a = wkp_studio_export_folder (dir);
+  g_autofree char *b = wkp_studio_export_folder ("/nonexistent/folder");
+  g_autofree char *c = NULL, *d = wkp_studio_export_folder (NULL);
+  g_assert_true (g_file_set_contents (file, "x", -1, NULL));
+  c = wkp_studio_export_folder (file);
+  g_assert_cmpstr (a, ==, dir);
+  g_assert_cmpstr (b, ==, fallback);
+  g_assert_cmpstr (c, ==, fallback);
+  g_assert_cmpstr (d, ==, fallback);
+  if (geteuid () != 0)   /* root may write anywhere */
+    {
+      g_autofree char *ro = g_build_filename (dir, "ro", NULL);
+      g_autofree char *e = NULL;
+      g_assert_cmpint (g_mkdir (ro, 0555), ==, 0);
+      e = wkp_studio_export_folder (ro);
+      g_assert_cmpstr (e, ==, fallback);
+      g_chmod (ro, 0755);
+    }
+}
+
 static void
 test_export (void)
 {
@@ -2047,6 +2078,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/companion-wav", test_companion_wav);
   g_test_add_func ("/studio/companion-wav-not-for-sound", test_companion_wav_not_for_sound);
   g_test_add_func ("/studio/dataset-window", test_dataset_window);
+  g_test_add_func ("/studio/export-folder", test_export_folder);
   g_test_add_func ("/studio/export", test_export);
   g_test_add_func ("/studio/compare", test_compare);
   g_test_add_func ("/studio/command-line-errors", test_command_line_errors);

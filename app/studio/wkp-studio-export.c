@@ -1,5 +1,8 @@
 #include "wkp-studio-export.h"
 
+#include <glib/gstdio.h>
+#include <unistd.h>
+
 #include <glib/gi18n.h>
 
 #include "wkp-export.h"
@@ -93,4 +96,16 @@ gboolean
 wkp_studio_export_finish (GAsyncResult *result, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+char *
+wkp_studio_export_folder (const char *last_folder)
+{
+  const char *videos = g_get_user_special_dir (G_USER_DIRECTORY_VIDEOS);
+  if (last_folder != NULL && *last_folder != '\0' && g_file_test (last_folder, G_FILE_TEST_IS_DIR)
+      && g_access (last_folder, W_OK) == 0)
+    return g_strdup (last_folder);
+  if (videos != NULL && g_file_test (videos, G_FILE_TEST_IS_DIR) && g_access (videos, W_OK) == 0)
+    return g_strdup (videos);
+  return g_strdup (g_get_home_dir ());
 }

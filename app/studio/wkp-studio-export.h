@@ -18,4 +18,9 @@ void     wkp_studio_export_async  (WkpStudioClip *clip, const char *output, WkpP
                                    GAsyncReadyCallback callback, gpointer user_data);
 gboolean wkp_studio_export_finish (GAsyncResult *result, GError **error);
 
+/* The folder the Export dialog opens in: @last_folder (where the clip was
+ * opened from) when it is a folder we may write to, else the user's Videos
+ * folder, else home (media on a read-only mount, a shared corpus). */
+char    *wkp_studio_export_folder (const char *last_folder);
+
 G_END_DECLS

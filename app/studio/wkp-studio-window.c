@@ -1060,7 +1060,8 @@ action_export (GSimpleAction *action, GVariant *param, gpointer user_data)
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
   GtkFileChooserNative *dialog;
   g_autofree char *title = NULL, *name = NULL, *dot = NULL;
-  g_autofree char *folder = g_settings_get_string (self->settings, "last-folder");
+  g_autofree char *last = g_settings_get_string (self->settings, "last-folder");
+  g_autofree char *folder = wkp_studio_export_folder (last);
 
   if (clip == NULL || wkp_studio_window_is_busy (self))
     {
