@@ -240,37 +240,28 @@ wkp_cli_default_model (GError **error)
 void
 wkp_cli_feature_options_add (GOptionContext *ctx, WkpCliFeatureOptions *o, WkpFeatureConfig *config)
 {
+  /* the numbers parse straight into @config, whose values are the defaults */
   GOptionEntry entries[] = {
     { "kind", 0, 0, G_OPTION_ARG_STRING, &o->kind, "Features: mfcc (default) or logmel", "KIND" },
-    { "subframes", 0, 0, G_OPTION_ARG_INT, &o->subframes, "Analysis windows stacked per row (default 4)", "N" },
-    { "window-ms", 0, 0, G_OPTION_ARG_DOUBLE, &o->window_ms, "Analysis window length in ms (default 25)", "MS" },
-    { "n-fft", 0, 0, G_OPTION_ARG_INT, &o->n_fft, "FFT size, a power of two (default 512)", "N" },
-    { "mels", 0, 0, G_OPTION_ARG_INT, &o->n_mels, "Mel bands (default 40)", "N" },
-    { "mfcc", 0, 0, G_OPTION_ARG_INT, &o->n_mfcc, "Cepstral coefficients kept, incl. c0 (default 13)", "N" },
-    { "fmin", 0, 0, G_OPTION_ARG_DOUBLE, &o->fmin, "Lowest mel filter edge in Hz (default 20)", "HZ" },
-    { "fmax", 0, 0, G_OPTION_ARG_DOUBLE, &o->fmax, "Highest mel filter edge in Hz (default 7600)", "HZ" },
-    { "preemphasis", 0, 0, G_OPTION_ARG_DOUBLE, &o->preemphasis, "Pre-emphasis coefficient, 0 disables (default 0.97)", "A" },
-    { "deltas", 0, 0, G_OPTION_ARG_INT, &o->deltas, "0: none, 1: +delta, 2: +delta+delta-delta (default 2)", "N" },
+    { "subframes", 0, 0, G_OPTION_ARG_INT, &config->subframes, "Analysis windows stacked per row (default 4)", "N" },
+    { "window-ms", 0, 0, G_OPTION_ARG_DOUBLE, &config->window_ms, "Analysis window length in ms (default 25)", "MS" },
+    { "n-fft", 0, 0, G_OPTION_ARG_INT, &config->n_fft, "FFT size, a power of two (default 512)", "N" },
+    { "mels", 0, 0, G_OPTION_ARG_INT, &config->n_mels, "Mel bands (default 40)", "N" },
+    { "mfcc", 0, 0, G_OPTION_ARG_INT, &config->n_mfcc, "Cepstral coefficients kept, incl. c0 (default 13)", "N" },
+    { "fmin", 0, 0, G_OPTION_ARG_DOUBLE, &config->fmin, "Lowest mel filter edge in Hz (default 20)", "HZ" },
+    { "fmax", 0, 0, G_OPTION_ARG_DOUBLE, &config->fmax, "Highest mel filter edge in Hz (default 7600)", "HZ" },
+    { "preemphasis", 0, 0, G_OPTION_ARG_DOUBLE, &config->preemphasis, "Pre-emphasis coefficient, 0 disables (default 0.97)", "A" },
+    { "deltas", 0, 0, G_OPTION_ARG_INT, &config->deltas, "0: none, 1: +delta, 2: +delta+delta-delta (default 2)", "N" },
     { NULL }
   };
   o->config = config;
   o->kind = NULL;
-  o->window_ms = config->window_ms;
-  o->preemphasis = config->preemphasis;
-  o->fmin = config->fmin;
-  o->fmax = config->fmax;
-  o->subframes = config->subframes;
-  o->n_mels = config->n_mels;
-  o->n_mfcc = config->n_mfcc;
-  o->n_fft = config->n_fft;
-  o->deltas = config->deltas;
   g_option_context_add_main_entries (ctx, entries, NULL);
 }
 
 gboolean
 wkp_cli_feature_options_apply (WkpCliFeatureOptions *o, const char *command)
 {
-  WkpFeatureConfig *c = o->config;
   GError *error = NULL;
   if (o->kind != NULL && g_strcmp0 (o->kind, "mfcc") != 0 && g_strcmp0 (o->kind, "logmel") != 0)
     {
@@ -278,17 +269,8 @@ wkp_cli_feature_options_apply (WkpCliFeatureOptions *o, const char *command)
       return FALSE;
     }
   if (o->kind != NULL)
-    c->kind = g_str_equal (o->kind, "logmel") ? WKP_FEATURE_LOGMEL : WKP_FEATURE_MFCC;
-  c->window_ms = o->window_ms;
-  c->preemphasis = o->preemphasis;
-  c->fmin = o->fmin;
-  c->fmax = o->fmax;
-  c->subframes = o->subframes;
-  c->n_mels = o->n_mels;
-  c->n_mfcc = o->n_mfcc;
-  c->n_fft = o->n_fft;
-  c->deltas = o->deltas;
-  if (!wkp_feature_config_validate (c, &error))
+    o->config->kind = g_str_equal (o->kind, "logmel") ? WKP_FEATURE_LOGMEL : WKP_FEATURE_MFCC;
+  if (!wkp_feature_config_validate (o->config, &error))
     {
       wkp_cli_fail (command, error);
       return FALSE;

@@ -54,14 +54,13 @@ JsonNode *wkp_cli_prediction_sidecar (const char *source, const WkpClipAudio *cl
 
 /* The feature options shared by `features` and `prepare` (--kind,
  * --subframes, --window-ms, --n-fft, --mels, --mfcc, --fmin, --fmax,
- * --preemphasis, --deltas): _add puts them in @ctx's main group with
- * @config's values as defaults; after parsing, _apply writes them back into
- * @config and validates it, printing one line and returning FALSE when bad. */
+ * --preemphasis, --deltas): _add puts them in @ctx's main group, parsing
+ * into @config (whose values are the defaults); after parsing, _apply sets
+ * the kind and validates @config, printing one line and returning FALSE when
+ * it is bad. */
 typedef struct {
   WkpFeatureConfig *config;
   char             *kind;
-  double            window_ms, preemphasis, fmin, fmax;
-  int               subframes, n_mels, n_mfcc, n_fft, deltas;
 } WkpCliFeatureOptions;
 void     wkp_cli_feature_options_add   (GOptionContext *ctx, WkpCliFeatureOptions *o, WkpFeatureConfig *config);
 gboolean wkp_cli_feature_options_apply (WkpCliFeatureOptions *o, const char *command);
