@@ -1,4 +1,4 @@
-/* wav2kp audio FILE [--audio A] [--fps N/D] [--rate HZ] -o OUT.wav
+/* wav2kp audio FILE [--audio A] [--rate HZ] -o OUT.wav
  * wav2kp audio --text TEXT [--voice V] [--rate HZ] -o OUT.wav
  *
  * The first step of the diary's pipeline as a file: a clip's sound as mono
@@ -17,13 +17,12 @@
 int
 wkp_cli_audio (int argc, char **argv)
 {
-  g_autofree char *audio = NULL, *fps_text = NULL, *output = NULL, *text = NULL, *voice = NULL;
+  g_autofree char *audio = NULL, *output = NULL, *text = NULL, *voice = NULL;
   g_auto(GStrv) files = NULL;
   int rate = WKP_AUDIO_RATE;
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Output WAV (mono, 16-bit)", "OUT.wav" },
     { "audio", 'a', 0, G_OPTION_ARG_FILENAME, &audio, "Separate audio of a silent video or image sequence", "AUDIO" },
-    { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Frame rate of image sequences (25)", "NUM/DEN" },
     { "rate", 'r', 0, G_OPTION_ARG_INT, &rate, "Sample rate in Hz (16000, what the models read)", "HZ" },
     { "text", 't', 0, G_OPTION_ARG_STRING, &text, "Speak this text with eSpeak NG instead of reading a FILE", "TEXT" },
     { "voice", 0, 0, G_OPTION_ARG_STRING, &voice, "eSpeak NG voice for --text (en)", "VOICE" },
@@ -54,9 +53,9 @@ wkp_cli_audio (int argc, char **argv)
       g_printerr ("wav2kp audio: give one input FILE, or --text TEXT\n");
       return WKP_EXIT_BAD_INPUT;
     }
-  if (text != NULL && (audio != NULL || fps_text != NULL))
+  if (text != NULL && audio != NULL)
     {
-      g_printerr ("wav2kp audio: --audio and --fps are for a FILE, not for --text\n");
+      g_printerr ("wav2kp audio: --audio goes with a FILE (an image sequence), not with --text\n");
       return WKP_EXIT_BAD_INPUT;
     }
   if (voice != NULL && text == NULL)
@@ -79,8 +78,6 @@ wkp_cli_audio (int argc, char **argv)
       g_printerr ("wav2kp audio: --text has %ld characters, at most %d\n", g_utf8_strlen (text, -1), TEXT_MAX_CHARS);
       return WKP_EXIT_BAD_INPUT;
     }
-  if (fps_text != NULL && !wkp_frame_rate_parse (fps_text, &spec.fps, &error))
-    return wkp_cli_fail ("audio", error);
   if (!wkp_check_output_path (output, &error))
     return wkp_cli_fail ("audio", error);
 

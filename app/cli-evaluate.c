@@ -115,7 +115,7 @@ print_table (const WkpEvaluation *ev)
           "better; aperture r is Pearson at lag 0, higher is better; best lag within +/-%d frames, > 0 means the\n"
           "prediction is late. n/a: undefined (aperture-only baseline, or a constant aperture).\n", ev->max_lag);
   for (int e = 0; e < ev->n_entries; e++)
-    if (ev->entries[e].trained_on != NULL)
+    if (ev->entries[e].trained_on != NULL && ev->entries[e].problem == NULL)
       {
         g_autofree char *who = g_strjoinv (", ", ev->entries[e].trained_on);
         guint n = g_strv_length (ev->entries[e].trained_on);

@@ -755,6 +755,8 @@ static const char *
 name_suffix (const char *name, int k)
 {
   const char *p = name + strlen (name);
+  while (p > name && p[-1] == '/')   /* "dir/clip/" is clip/, not "" */
+    p--;
   while (p > name)
     {
       if (p[-1] == '/' && --k == 0)

@@ -879,7 +879,7 @@ wkp_evaluation_to_json (const WkpEvaluation *ev)
       json_object_set_string_member (o, "kind", wkp_eval_kind_to_string (entry->kind));
       if (entry->path != NULL)
         json_object_set_string_member (o, "path", entry->path);
-      if (entry->trained_on != NULL)
+      if (entry->trained_on != NULL && entry->problem == NULL)
         {
           JsonArray *a = json_array_new ();
           for (int i = 0; entry->trained_on[i] != NULL; i++)

@@ -50,7 +50,9 @@ wkp_feature_config_dim (const WkpFeatureConfig *c)
 static int
 window_samples (const WkpFeatureConfig *c)
 {
-  return (int) lround (c->window_ms * c->sample_rate / 1000.0);
+  /* clamped: a window of 1e12 ms must not wrap around to a small count */
+  double w = c->window_ms * c->sample_rate / 1000.0;
+  return isnan (w) ? -1 : (int) lround (CLAMP (w, -1.0, 1e9));
 }
 
 gboolean
@@ -74,10 +76,15 @@ wkp_feature_config_validate (const WkpFeatureConfig *c, GError **error)
       int need = 64;
       while (need < w && need < 16384)
         need *= 2;
-      g_set_error (error, WKP_FEATURES_ERROR, WKP_ERROR_INVALID,
-                   "Invalid feature configuration: window_ms %g gives %d samples at %d Hz, more than n_fft %d; "
-                   "use an n_fft of %d (a power of two at least as long as the window)",
-                   c->window_ms, w, c->sample_rate, c->n_fft, need);
+      if (need < w)
+        g_set_error (error, WKP_FEATURES_ERROR, WKP_ERROR_INVALID,
+                     "Invalid feature configuration: window_ms %g is longer than the largest FFT (16384 samples, "
+                     "%.0f ms at %d Hz)", c->window_ms, 16384 * 1000.0 / c->sample_rate, c->sample_rate);
+      else
+        g_set_error (error, WKP_FEATURES_ERROR, WKP_ERROR_INVALID,
+                     "Invalid feature configuration: window_ms %g gives %d samples at %d Hz, more than n_fft %d; "
+                     "use an n_fft of %d (a power of two at least as long as the window)",
+                     c->window_ms, w, c->sample_rate, c->n_fft, need);
       return FALSE;
     }
   else if (c->n_mels < 1 || c->n_mels > 512)

@@ -702,6 +702,16 @@ test_prepare_features (void)
     g_assert_false (g_file_test (npy, G_FILE_TEST_EXISTS));
   }
   {
+    /* no FFT is long enough: said so, not an n_fft that is refused too (nor a wrapped count) */
+    const char *a[] = { "features", grid, "--window-ms", "2000", "--n-fft", "16384", "-o", npy, NULL };
+    const char *b[] = { "features", grid, "--window-ms", "1e12", "-o", npy, NULL };
+    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 2);
+    g_assert_nonnull (strstr (e, "window_ms 2000 is longer than the largest FFT (16384 samples, 1024 ms at 16000 Hz)"));
+    g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 2);
+    g_assert_nonnull (strstr (e2, "is longer than the largest FFT"));
+  }
+  {
     const char *a[] = { "prepare", csv, "-o", ds, "-q", "--model-fps", "30000/1001", "--subframes", "1",
                         "--window-ms", "33.37", "--n-fft", "1024", "--fmax", "8000", "--deltas", "1", NULL };
     g_autofree char *o = NULL, *e = NULL;

@@ -1340,10 +1340,11 @@ test_short_names (void)
     "/data/B/clip.mp4",
     "clip.mp4",                             /* a tail of others, whole */
     "/x/Mouth_Source/681600002/%06d.jpg",
+    "/y/frames/take1/",                     /* a trailing '/' names the folder */
   };
   const char *expect[] = {
     "bbaf2n.mpg", "fadg0/video/sa1/%03d", "sa2/%03d", "mcem0/video/sa1/%03d",
-    "A/clip.mp4", "B/clip.mp4", "clip.mp4", "681600002/%06d.jpg",
+    "A/clip.mp4", "B/clip.mp4", "clip.mp4", "681600002/%06d.jpg", "take1/",
   };
   g_auto(GStrv) out = wkp_path_short_names (names, G_N_ELEMENTS (names));
   g_assert_cmpuint (g_strv_length (out), ==, G_N_ELEMENTS (names));

@@ -1060,14 +1060,16 @@ action_export (GSimpleAction *action, GVariant *param, gpointer user_data)
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
   GtkFileChooserNative *dialog;
   g_autofree char *title = NULL, *name = NULL, *dot = NULL;
-  g_autofree char *last = g_settings_get_string (self->settings, "last-folder");
-  g_autofree char *folder = wkp_studio_export_folder (last);
+  g_autofree char *clip_folder = NULL, *folder = NULL;
 
   if (clip == NULL || wkp_studio_window_is_busy (self))
     {
       wkp_studio_window_export (self, NULL);   /* says why not */
       return;
     }
+  /* the open clip's own folder (an image pattern's too) */
+  clip_folder = g_path_get_dirname (clip->video != NULL ? clip->video : clip->audio);
+  folder = wkp_studio_export_folder (clip_folder);
   dialog = gtk_file_chooser_native_new (_("Export Clip"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
                                         _("_Export"), _("_Cancel"));
   title = wkp_studio_clip_title (clip);
