@@ -1458,10 +1458,14 @@ wkp_model_predict_audio (const WkpModel *model, const float *audio, gint64 n_sam
     return g_new (float, 1);
   rate = model->features.sample_rate;
   /* internal frames: those with audio (they feed the per-clip statistics,
-   * independent of the clip rate), extended to cover the clip's duration */
+   * independent of the clip rate), extended to cover the clip's duration,
+   * plus the frames the last of those looks at (context and delay): after the
+   * audio comes silence, computed as such, never the edge padding of the
+   * network's input, so that how far the clip extends (which depends on the
+   * frame rate asked for) changes no frame's prediction */
   T_audio = wkp_frames_for_samples (n_samples, model->fps, rate);
   T_clip = wkp_muldiv_floor (n_frames, (gint64) model->fps.num * fps.den, (gint64) model->fps.den * fps.num) + 1;
-  T = MAX (MAX (T_audio, T_clip), 1);
+  T = MAX (MAX (T_audio, T_clip), 1) + model->context + model->delay;
   feats = wkp_features_compute (&model->features, audio, n_samples, model->fps, T, error);
   if (feats == NULL)
     return NULL;

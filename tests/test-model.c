@@ -780,6 +780,39 @@ test_fps_independence (void)
   check_fps_independence (audio, NULL);
 }
 
+/* ... and for a clip that is not a whole number of seconds long (5.013 s):
+ * how far 126 frames at 25 fps or 151 at 30 fps reach past the audio changes
+ * no prediction (the end used to differ by up to 0.017, twice the motion). */
+static void
+test_fps_independence_any_length (void)
+{
+  g_autoptr(WkpModel) m = random_model (1, 1, TRUE, 24, 1, FALSE, 1.0f);
+  g_autoptr(GError) error = NULL;
+  const int rate = 16000;
+  const gint64 n = 80208;   /* 5.013 s */
+  const gint64 n25 = 126, n30 = 151;   /* ceil (5.013 x fps) */
+  g_autofree float *audio = synth_speechlike (n, rate);
+  g_autofree float *p25 = wkp_model_predict_audio (m, audio, n, WKP_RATIONAL (25, 1), n25, 1, NULL, &error);
+  g_autofree float *p30 = wkp_model_predict_audio (m, audio, n, WKP_RATIONAL (30, 1), n30, 1, NULL, &error);
+  double maxd = 0;
+  int compared = 0;
+  g_assert_no_error (error);
+  for (gint64 i = 0; i < n30; i++)
+    {
+      double pos = ((double) i + 0.5) / 30.0 * 25.0 - 0.5;   /* in 25 fps frames */
+      gint64 k0 = (gint64) floor (pos);
+      double f = pos - (double) k0;
+      if (pos < 0 || k0 + 1 >= n25)
+        continue;
+      for (int q = 0; q < 136; q++)
+        maxd = MAX (maxd, fabs ((1 - f) * p25[k0 * 136 + q] + f * p25[(k0 + 1) * 136 + q] - p30[i * 136 + q]));
+      compared++;
+    }
+  g_test_message ("5.013 s: %d frames at 30 fps against the 25 fps curve, max |difference| %.2e", compared, maxd);
+  g_assert_cmpint (compared, >=, 148);   /* up to the last 25 fps centre */
+  g_assert_cmpfloat (maxd, <, 1e-5);
+}
+
 /* The same on 10 s of real speech (Obama, ../shared/data). */
 static void
 test_fps_independence_speech (void)
@@ -1542,6 +1575,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/audio-stream", test_audio_stream);
   g_test_add_func ("/model/to-pixels", test_to_pixels);
   g_test_add_func ("/model/cli/predict-audio", test_cli_predict_audio);
+  g_test_add_func ("/model/fps-independence-any-length", test_fps_independence_any_length);
   g_test_add_func ("/model/cli/predict-video", test_cli_predict_video);
   g_test_add_func ("/model/cli/predict-bad", test_cli_predict_bad);
   g_test_add_func ("/model/cli/predict-pixels", test_cli_predict_pixels);
