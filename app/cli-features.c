@@ -50,6 +50,7 @@ wkp_cli_features (int argc, char **argv)
   clip = wkp_clip_audio_load (&spec, config.sample_rate, NULL, &error);
   if (clip == NULL)
     return wkp_cli_fail ("features", error);
+  wkp_cli_note_ignored_fps ("features", fps_text, clip);
 
   rows = wkp_features_compute (&config, clip->audio->samples, clip->audio->n_samples, clip->fps,
                                clip->n_frames, &error);

@@ -95,6 +95,7 @@ wkp_cli_predict (int argc, char **argv)
   clip = wkp_clip_audio_load (&spec, model->features.sample_rate, NULL, &error);
   if (clip == NULL)
     return wkp_cli_fail ("predict", error);
+  wkp_cli_note_ignored_fps ("predict", fps_text, clip);
   if (pixels_from != NULL && !load_transforms (pixels_from, clip->n_frames, &tf, &valid, &error))
     return wkp_cli_fail ("predict", error);
 

@@ -135,6 +135,7 @@ wkp_cli_render (int argc, char **argv)
   clip = wkp_clip_audio_load (&spec, WKP_AUDIO_RATE, NULL, &error);
   if (clip == NULL)
     return wkp_cli_fail ("render", error);
+  wkp_cli_note_ignored_fps ("render", fps_text, clip);
 
   if (keypoints != NULL)
     {

@@ -283,3 +283,15 @@ wkp_cli_feature_options_clear (WkpCliFeatureOptions *o)
 {
   g_clear_pointer (&o->kind, g_free);
 }
+
+void
+wkp_cli_note_ignored_fps (const char *command, const char *fps_text, const WkpClipAudio *clip)
+{
+  if (fps_text != NULL && clip->video_info != NULL && clip->video_info->has_video
+      && !clip->video_info->is_image_sequence)
+    {
+      g_autofree char *rate = wkp_rational_to_string (clip->fps);
+      g_printerr ("wav2kp %s: note: --fps %s is for audio-only input and image sequences; the video's own "
+                  "%s fps is used\n", command, fps_text, rate);
+    }
+}

@@ -67,6 +67,11 @@ gboolean wkp_cli_feature_options_apply (WkpCliFeatureOptions *o, const char *com
 void     wkp_cli_feature_options_clear (WkpCliFeatureOptions *o);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (WkpCliFeatureOptions, wkp_cli_feature_options_clear)
 
+/* After a clip is loaded: a note on stderr when --fps (@fps_text) was given
+ * for a video, whose own frame rate is used (--fps sets the rate of
+ * audio-only input and image sequences). */
+void     wkp_cli_note_ignored_fps (const char *command, const char *fps_text, const WkpClipAudio *clip);
+
 /* A single progress line on stderr, redrawn at most 10 times a second, and
  * only when stderr is a terminal. Pass wkp_cli_progress_update as a
  * WkpProgressFunc with the progress as user data. */

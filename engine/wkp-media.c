@@ -957,6 +957,19 @@ wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancella
       clip->video_info = wkp_media_probe (spec->video, fps, WKP_PROBE_COUNT_FRAMES, error);
       if (clip->video_info == NULL)
         return NULL;
+      if (clip->video_info->has_video && clip->video_info->n_frames == 1 && !wkp_media_is_pattern (spec->video))
+        {
+          /* one image of a sequence: it would be a 1-frame clip, the rest of
+           * the speech silently dropped (the studio opens the whole sequence) */
+          g_autofree char *pattern = wkp_media_sequence_for_frame (spec->video);
+          if (pattern != NULL)
+            {
+              g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                           "%s is one frame of the image sequence %s: give that pattern for the whole clip",
+                           spec->video, pattern);
+              return NULL;
+            }
+        }
       if (!clip->video_info->has_video)
         {
           /* an audio file given as the "video": treat as audio-only */

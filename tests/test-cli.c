@@ -651,8 +651,30 @@ test_audio (void)
         g_assert_false (g_file_test (wav, G_FILE_TEST_EXISTS));
       }
   }
+  {
+    /* one frame of an image sequence is refused, naming the sequence (it was
+     * read as a 1-frame clip and the rest of the speech dropped) */
+    g_autofree char *frame = wkp_test_shared_file ("av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Mouth_Source/681600002/000001.jpg");
+    g_autofree char *mp3 = wkp_test_shared_file (SEQ_MP3);
+    if (frame != NULL && mp3 != NULL)
+      {
+        const char *a[] = { "predict", frame, "--audio", mp3, "-o", wav, NULL };
+        g_autofree char *o = NULL, *e = NULL;
+        g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 2);
+        g_assert_nonnull (strstr (e, "000001.jpg is one frame of the image sequence "));
+        g_assert_nonnull (strstr (e, "681600002/%06d.jpg: give that pattern for the whole clip"));
+      }
+  }
   if (grid == NULL)
     return;
+  {
+    /* --fps given for a video is not silently ignored */
+    g_autofree char *npy = g_build_filename (dir, "p.npy", NULL);
+    const char *a[] = { "predict", grid, "--fps", "50", "-o", npy, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_nonnull (strstr (e, "note: --fps 50 is for audio-only input and image sequences; the video's own 25/1 fps is used"));
+  }
   {
     const char *a[] = { "audio", grid, "-o", wav, NULL };
     g_autofree char *o = NULL, *e = NULL;
