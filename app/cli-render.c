@@ -31,19 +31,17 @@ predict (const char *model_path, const WkpClipAudio *clip, int threads, GError *
                                   threads, NULL, error);
 }
 
-/* whether the JSON sidecar beside @npy says its points are in pixels */
-static gboolean
-prediction_in_pixels (const char *npy)
+/* a string member of the JSON sidecar beside @npy, or NULL */
+static char *
+sidecar_string (const char *npy, const char *key)
 {
   g_autofree char *json = wkp_path_replace_ext (npy, ".json");
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
-  const char *space;
   if (!g_file_test (json, G_FILE_TEST_IS_REGULAR) || (root = wkp_json_load_file (json, &error)) == NULL
       || !JSON_NODE_HOLDS_OBJECT (root))
-    return FALSE;
-  space = wkp_json_get_string (json_node_get_object (root), "space");
-  return g_strcmp0 (space, "pixels") == 0;
+    return NULL;
+  return g_strdup (wkp_json_get_string (json_node_get_object (root), key));
 }
 
 int
@@ -140,13 +138,26 @@ wkp_cli_render (int argc, char **argv)
   if (keypoints != NULL)
     {
       gint64 want[] = { clip->n_frames, 68, 2 };
+      g_autofree char *made_at = sidecar_string (keypoints, "fps");
+      WkpRational made_fps;
       pred_npy = wkp_npy_load (keypoints, &error);
       if (pred_npy == NULL || !wkp_npy_check (pred_npy, keypoints, WKP_DTYPE_F32, 3, want, &error))
         return wkp_cli_fail ("render", error);
+      /* the right number of rows at another frame rate is another clip's timing */
+      if (made_at != NULL && wkp_rational_parse (made_at, &made_fps, NULL)
+          && (gint64) made_fps.num * clip->fps.den != (gint64) clip->fps.num * made_fps.den)
+        {
+          g_autofree char *rate = wkp_rational_to_string (clip->fps);
+          return wkp_cli_fail ("render", g_error_new (WKP_IO_ERROR, WKP_ERROR_MISMATCH,
+                                                      "%s was predicted at %s fps (its sidecar) but %s runs at %s fps: "
+                                                      "predict it at the clip's rate", keypoints, made_at, files[0],
+                                                      rate));
+        }
       if (!wkp_face_track_check (pred_npy->data, clip->n_frames, TRUE, keypoints, &error))
         {
           /* `predict --to-pixels` output: say that, not only what it leads to */
-          if (prediction_in_pixels (keypoints))
+          g_autofree char *space = sidecar_string (keypoints, "space");
+          if (g_strcmp0 (space, "pixels") == 0)
             {
               g_clear_error (&error);
               g_set_error (&error, WKP_IO_ERROR, WKP_ERROR_INVALID,

@@ -846,6 +846,19 @@ test_render (void)
         g_assert_nonnull (strstr (e, want[i]));
       }
   }
+  /* keypoints predicted at another frame rate are refused even with the right row count */
+  {
+    g_autofree char *wav = g_build_filename (dir, "g.wav", NULL);
+    g_autofree char *k = g_build_filename (dir, "k.npy", NULL);
+    const char *a[] = { "audio", grid, "-o", wav, NULL };
+    const char *b[] = { "predict", wav, "--fps", "251/10", "-o", k, NULL };
+    const char *c[] = { "render", wav, "-k", k, "-o", none, NULL };
+    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 0);
+    g_assert_cmpint (wkp_test_run_cli (c, &o3, &e3), ==, 2);
+    g_assert_nonnull (strstr (e3, "k.npy was predicted at 251/10 fps (its sidecar) but "));
+  }
   /* keypoints predicted into pixels are named as such */
   {
     const char *a[] = { "predict", grid, "--to-pixels", lm, "-o", px, NULL };
