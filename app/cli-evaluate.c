@@ -123,6 +123,15 @@ print_table (const WkpEvaluation *ev)
                 "its numbers on %s clips are not a held-out score.\n", ev->entries[e].label, n, who, n == 1 ? "that speaker's" : "their");
       }
   for (int e = 0; e < ev->n_entries; e++)
+    if (ev->entries[e].validated_on != NULL && ev->entries[e].problem == NULL)
+      {
+        g_autofree char *who = g_strjoinv (", ", ev->entries[e].validated_on);
+        guint n = g_strv_length (ev->entries[e].validated_on);
+        printf ("Validated on: %s chose its best epoch on %u of the evaluated speakers (%s):\n"
+                "its numbers on %s clips are somewhat optimistic (compare models on the test split).\n",
+                ev->entries[e].label, n, who, n == 1 ? "that speaker's" : "their");
+      }
+  for (int e = 0; e < ev->n_entries; e++)
     if (ev->entries[e].kind == WKP_EVAL_ORACLE_MOTION)
       {
         printf ("Oracles read the reference and bound what models can reach: \"reference motion, mean level\" is\n"

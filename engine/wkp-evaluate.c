@@ -189,6 +189,7 @@ wkp_evaluation_free (WkpEvaluation *ev)
       g_free (entry->path);
       g_free (entry->problem);
       g_strfreev (entry->trained_on);
+      g_strfreev (entry->validated_on);
       g_free (entry->clips);
       if (entry->aperture != NULL)
         for (int c = 0; c < ev->n_clips; c++)
@@ -439,11 +440,21 @@ fit_energy (const WkpDataset *ds, WkpEvaluation *ev, WkpProgressFunc progress, g
   return TRUE;
 }
 
-/* The evaluated clips' speakers that @model was trained on, or NULL. */
-static char **
-seen_speakers (const WkpEvaluation *ev, const WkpModel *model)
+static JsonArray *
+strv_to_json (char **v)
 {
-  g_auto(GStrv) trained = wkp_model_train_speakers (model);
+  JsonArray *a = json_array_new ();
+  for (int i = 0; v[i] != NULL; i++)
+    json_array_add_string_element (a, v[i]);
+  return a;
+}
+
+/* The evaluated clips' speakers in @split ("train", "val") of @model's
+ * training metadata, or NULL. */
+static char **
+seen_speakers (const WkpEvaluation *ev, const WkpModel *model, const char *split)
+{
+  g_auto(GStrv) trained = wkp_model_speakers (model, split);
   GPtrArray *seen;
   if (trained == NULL)
     return NULL;
@@ -574,7 +585,22 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
           state[p].model = wkp_model_load (paths[p], error);
           if (state[p].model == NULL)
             goto out;
-          entry->trained_on = seen_speakers (ev, state[p].model);
+          entry->trained_on = seen_speakers (ev, state[p].model, "train");
+          entry->validated_on = seen_speakers (ev, state[p].model, "val");
+          /* an ensemble could validate one member on a speaker another was
+           * trained on: "trained on" is the stronger statement */
+          if (entry->trained_on != NULL && entry->validated_on != NULL)
+            {
+              int w = 0;
+              for (int i = 0; entry->validated_on[i] != NULL; i++)
+                if (g_strv_contains ((const char * const *) entry->trained_on, entry->validated_on[i]))
+                  g_free (entry->validated_on[i]);
+                else
+                  entry->validated_on[w++] = entry->validated_on[i];
+              entry->validated_on[w] = NULL;
+              if (w == 0)
+                g_clear_pointer (&entry->validated_on, g_strfreev);
+            }
           if (state[p].model->features.sample_rate != DATASET_AUDIO_RATE)
             entry->problem = g_strdup_printf ("incompatible: the model reads %d Hz audio, the dataset has %d Hz",
                                               state[p].model->features.sample_rate, DATASET_AUDIO_RATE);
@@ -880,12 +906,9 @@ wkp_evaluation_to_json (const WkpEvaluation *ev)
       if (entry->path != NULL)
         json_object_set_string_member (o, "path", entry->path);
       if (entry->trained_on != NULL && entry->problem == NULL)
-        {
-          JsonArray *a = json_array_new ();
-          for (int i = 0; entry->trained_on[i] != NULL; i++)
-            json_array_add_string_element (a, entry->trained_on[i]);
-          json_object_set_array_member (o, "trained_on_evaluated_speakers", a);
-        }
+        json_object_set_array_member (o, "trained_on_evaluated_speakers", strv_to_json (entry->trained_on));
+      if (entry->validated_on != NULL && entry->problem == NULL)
+        json_object_set_array_member (o, "validated_on_evaluated_speakers", strv_to_json (entry->validated_on));
       if (entry->problem != NULL)
         json_object_set_string_member (o, "problem", entry->problem);
       else

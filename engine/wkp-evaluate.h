@@ -59,6 +59,8 @@ typedef struct {
   char        *problem;    /* one line when the entry was not evaluated (e.g. incompatible) */
   char       **trained_on; /* models: the evaluated speakers it was trained on (its numbers on them are
                             * not held-out); NULL when none, or when the model does not record them */
+  char       **validated_on; /* models: the evaluated speakers that chose its best epoch (early stopping on
+                              * them: its numbers there are optimistic); NULL when none or not recorded */
   WkpMetrics   pooled;
   WkpMetrics  *clips;      /* [n_clips] */
   double     **aperture;   /* [n_clips][clip frames] predicted aperture (NaN = missing), NULL if not evaluated */

@@ -57,10 +57,10 @@ wkp_model_n_members (const WkpModel *model)
   return MAX (model->n_members, 1);
 }
 
-/* the "train" speakers of one network's training metadata, or of every
- * member of an "ensemble" (nested ensembles too) */
+/* the speakers of one split ("train", "val") of a network's training
+ * metadata, or of every member of an "ensemble" (nested ensembles too) */
 static void
-collect_train_speakers (JsonNode *training, GPtrArray *out, int depth)
+collect_speakers (JsonNode *training, const char *split, GPtrArray *out, int depth)
 {
   JsonObject *o;
   JsonNode *n;
@@ -74,11 +74,11 @@ collect_train_speakers (JsonNode *training, GPtrArray *out, int depth)
         {
           JsonNode *e = json_array_get_element (a, i);
           if (JSON_NODE_HOLDS_OBJECT (e))
-            collect_train_speakers (json_object_get_member (json_node_get_object (e), "training"), out, depth + 1);
+            collect_speakers (json_object_get_member (json_node_get_object (e), "training"), split, out, depth + 1);
         }
       return;
     }
-  if ((n = json_object_get_member (o, "train")) != NULL && JSON_NODE_HOLDS_OBJECT (n)
+  if ((n = json_object_get_member (o, split)) != NULL && JSON_NODE_HOLDS_OBJECT (n)
       && (n = json_object_get_member (json_node_get_object (n), "speakers")) != NULL && JSON_NODE_HOLDS_ARRAY (n))
     {
       JsonArray *a = json_node_get_array (n);
@@ -92,12 +92,12 @@ collect_train_speakers (JsonNode *training, GPtrArray *out, int depth)
 }
 
 char **
-wkp_model_train_speakers (const WkpModel *model)
+wkp_model_speakers (const WkpModel *model, const char *split)
 {
   GPtrArray *out;
-  g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail (model != NULL && split != NULL, NULL);
   out = g_ptr_array_new ();
-  collect_train_speakers (model->training, out, 0);
+  collect_speakers (model->training, split, out, 0);
   if (out->len == 0)
     {
       g_ptr_array_free (out, TRUE);

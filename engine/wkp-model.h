@@ -94,10 +94,11 @@ JsonNode *wkp_model_describe         (const WkpModel *model);
 
 /* Networks averaged by the model (1 for a single network), and member k. */
 int       wkp_model_n_members        (const WkpModel *model);
-/* The speakers a model's networks were trained on, from its training metadata
- * (the union over an ensemble's members; a --merge-val run's val speakers
- * included), or NULL when the file does not record them (converted models). */
-char    **wkp_model_train_speakers   (const WkpModel *model);
+/* The speakers of one split of a model's training metadata: "train" (those its
+ * networks were trained on; a --merge-val run's val speakers included) or "val"
+ * (those that chose its best epoch); the union over an ensemble's members, or
+ * NULL when the file does not record them (converted models) or names none. */
+char    **wkp_model_speakers         (const WkpModel *model, const char *split);
 const WkpLstm *wkp_model_member      (const WkpModel *model, int k);
 
 /* An ensemble of @n models (each may itself be an ensemble) that agree on

@@ -613,6 +613,33 @@ test_train_small (void)
     g_assert_nonnull (strstr (o, "Not held out: m.wkpm was trained on 1 of the evaluated speakers (a):"));
     g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 0);
     g_assert_null (strstr (o2, "Not held out"));
+    /* b chose the best epoch: named as such, in the table's notes and the JSON */
+    g_assert_nonnull (strstr (o, "Validated on: m.wkpm chose its best epoch on 1 of the evaluated speakers (b):"));
+    g_assert_nonnull (strstr (o2, "Validated on: m.wkpm chose its best epoch on 1 of the evaluated speakers (b):"));
+  }
+  {
+    g_autofree char *json = g_build_filename (dir, "ev.json", NULL);
+    const char *a[] = { "evaluate", ds, "-m", model, "--split", "all", "--json", json, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_true (json_parser_load_from_file (parser, json, NULL));
+    JsonArray *models = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "models");
+    gboolean found = FALSE;
+    for (guint i = 0; i < json_array_get_length (models); i++)
+      {
+        JsonObject *m = json_array_get_object_element (models, i);
+        if (g_strcmp0 (json_object_get_string_member_with_default (m, "kind", ""), "model") != 0)
+          continue;
+        found = TRUE;
+        JsonArray *t = json_object_get_array_member (m, "trained_on_evaluated_speakers");
+        JsonArray *v = json_object_get_array_member (m, "validated_on_evaluated_speakers");
+        g_assert_cmpuint (json_array_get_length (t), ==, 1);
+        g_assert_cmpstr (json_array_get_string_element (t, 0), ==, "a");
+        g_assert_cmpuint (json_array_get_length (v), ==, 1);
+        g_assert_cmpstr (json_array_get_string_element (v, 0), ==, "b");
+      }
+    g_assert_true (found);
   }
 }
 
