@@ -7,6 +7,7 @@
  * Without --landmarks the video's landmarks are extracted here, as the studio
  * does (unsmoothed, `wav2kp landmarks`' defaults). */
 #include "wkp-cli.h"
+#include "wkp-dataset.h"
 #include "wkp-export.h"
 #include "wkp-face.h"
 #include "wkp-io.h"
@@ -48,7 +49,7 @@ int
 wkp_cli_render (int argc, char **argv)
 {
   g_autofree char *audio = NULL, *fps_text = NULL, *output = NULL, *keypoints = NULL, *compare_path = NULL;
-  g_autofree char *landmarks = NULL, *title = NULL;
+  g_autofree char *landmarks = NULL, *title = NULL, *pred_label = NULL, *comp_label = NULL;
   g_auto(GStrv) model_paths = NULL;
   gboolean no_video = FALSE, no_predict = FALSE, no_landmarks = FALSE;
   int height = 480, threads = 1;
@@ -90,9 +91,9 @@ wkp_cli_render (int argc, char **argv)
       g_printerr ("wav2kp render: give one input FILE and -o OUT.mp4\n");
       return WKP_EXIT_BAD_INPUT;
     }
-  if (height < 64 || height > 2160)
+  if (height < 240 || height > 2160)
     {
-      g_printerr ("wav2kp render: --height must be between 64 and 2160\n");
+      g_printerr ("wav2kp render: --height must be between 240 and 2160\n");
       return WKP_EXIT_BAD_INPUT;
     }
   if (threads < 1 || threads > 256)
@@ -202,6 +203,36 @@ wkp_cli_render (int argc, char **argv)
         return wkp_cli_fail ("render", error);
     }
 
+  /* the legend names the model files (their shortest distinct path tails when
+   * the names alike, e.g. two runs' model.wkpm); the caption names the clip */
+  {
+    g_autofree char *default_path = NULL;
+    const char *names[2] = { NULL, compare_path };
+    if (keypoints != NULL)
+      names[0] = keypoints;
+    else if (!no_predict)
+      names[0] = model_path != NULL ? model_path : (default_path = wkp_cli_default_model (NULL));
+    if (names[0] != NULL && names[1] != NULL && strcmp (names[0], names[1]) != 0)
+      {
+        g_auto(GStrv) shorts = wkp_path_short_names ((const char * const *) names, 2);
+        pred_label = g_strdup (shorts[0]);
+        comp_label = g_strdup (shorts[1]);
+      }
+    else
+      {
+        if (names[0] != NULL && names[1] != NULL)
+          g_printerr ("wav2kp render: note: %s is compared with itself\n", names[0]);
+        pred_label = names[0] != NULL ? g_path_get_basename (names[0]) : NULL;
+        comp_label = names[1] != NULL ? g_path_get_basename (names[1]) : NULL;
+      }
+    if (title == NULL)
+      {
+        g_autofree char *clip_name = wkp_media_display_name (clip->video_info != NULL ? files[0] : NULL,
+                                                             clip->audio_source);
+        title = wkp_export_caption (clip_name, pred_label, comp_label);
+      }
+  }
+
   wkp_export_params_init_default (&params);
   params.video = (clip->video_info != NULL && !no_video) ? files[0] : NULL;
   params.fps = clip->fps;
@@ -211,6 +242,8 @@ wkp_cli_render (int argc, char **argv)
   params.compared = compared;
   params.reference = track ? track->points : NULL;
   params.title = title;
+  params.predicted_label = pred_label;
+  params.compared_label = comp_label;
   params.height = height;
   progress = wkp_cli_progress_new ("render");
   rendered = wkp_export_clip (&params, output, wkp_cli_progress_update, progress, NULL, &error);

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-#define STRIP_H 120
+#define STRIP_H_480 120     /* aperture strip height at the default panel height */
 #define SECONDS_SHOWN 4.0
 
 void
@@ -21,6 +21,19 @@ wkp_export_params_init_default (WkpExportParams *p)
   p->fps = WKP_DEFAULT_FPS;
   p->height = 480;
   p->crf = 20;
+}
+
+char *
+wkp_export_caption (const char *clip_name, const char *predicted_label, const char *compared_label)
+{
+  const char *name = clip_name != NULL ? clip_name : "";
+  if (predicted_label != NULL && compared_label != NULL)
+    return g_strdup_printf ("%s · %s vs %s", name, predicted_label, compared_label);
+  if (predicted_label != NULL)
+    return g_strdup_printf ("%s · %s", name, predicted_label);
+  if (compared_label != NULL)
+    return g_strdup_printf ("%s · %s", name, compared_label);
+  return g_strdup (name);
 }
 
 static void
@@ -37,6 +50,8 @@ set_av_error (GError **error, int averr, const char *path, const char *what)
 typedef struct {
   int W, H;               /* output size */
   int video_w;            /* width of the video panel (0 without video) */
+  int strip_h;            /* height of the aperture strip */
+  double u;               /* drawing unit: 1 at the default 480-pixel panels */
   int panel_h;
   double view_x0, view_y0, view_scale;   /* canonical -> mouth panel pixels */
   float *ref_norm;        /* reference normalised to the canonical frame */
@@ -46,11 +61,21 @@ typedef struct {
 
 /* The studio's colours (extracted blue, predicted orange, compared purple),
  * lightened for the dark panels; green is the landmarks over the video, as in
- * the studio's frame view. */
+ * the studio's frame view. Line styles as in the studio: its mouth view draws
+ * extracted solid, predicted dashed, compared dotted; its aperture plot draws
+ * the compared model dashed. Lengths in drawing units (Layout.u). */
 static const double EXTRACTED_RGB[3] = { 0.40, 0.66, 1.00 };
 static const double PREDICTED_RGB[3] = { 1.00, 0.55, 0.15 };
 static const double COMPARED_RGB[3] = { 0.80, 0.55, 0.95 };
-static const double DASH[2] = { 6.0, 4.0 };
+enum { STYLE_SOLID, STYLE_DASHED, STYLE_DOTTED };
+static const double STYLE_DASHES[3][2] = { { 0, 0 }, { 6.0, 4.0 }, { 1.5, 3.5 } };
+
+static void
+set_style (cairo_t *cr, int style, double u)
+{
+  double d[2] = { STYLE_DASHES[style][0] * u, STYLE_DASHES[style][1] * u };
+  cairo_set_dash (cr, d, style == STYLE_SOLID ? 0 : 2, 0);
+}
 
 static void
 path_polygon (cairo_t *cr, const float *pts, int first, int last, gboolean close, double sx, double sy,
@@ -73,17 +98,16 @@ path_polygon (cairo_t *cr, const float *pts, int first, int last, gboolean close
 }
 
 static void
-draw_mouth (cairo_t *cr, const Layout *L, const float *pts, const double rgb[3], gboolean dashed, double width)
+draw_mouth (cairo_t *cr, const Layout *L, const float *pts, const double rgb[3], int style)
 {
-  double s = L->view_scale;
+  double s = L->view_scale, width = 3.0 * L->u, r = 3.6 * L->u;
   double ox = L->video_w + L->view_x0, oy = L->view_y0;
   if (pts == NULL || !isfinite (pts[2 * 48]))
     return;
   cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
   cairo_set_line_width (cr, width);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-  if (dashed)
-    cairo_set_dash (cr, DASH, 2, 0);
+  set_style (cr, style, L->u);
   path_polygon (cr, pts, 48, 59, TRUE, s, s, ox, oy);
   cairo_stroke (cr);
   path_polygon (cr, pts, 60, 67, TRUE, s, s, ox, oy);
@@ -91,7 +115,13 @@ draw_mouth (cairo_t *cr, const Layout *L, const float *pts, const double rgb[3],
   cairo_set_dash (cr, NULL, 0, 0);
   for (int i = 48; i < 68; i++)
     {
-      cairo_arc (cr, ox + pts[2 * i] * s, oy + pts[2 * i + 1] * s, width * 1.2, 0, 2 * G_PI);
+      double x = ox + pts[2 * i] * s, y = oy + pts[2 * i + 1] * s;
+      if (!isfinite (x) || !isfinite (y))
+        continue;
+      if (style == STYLE_SOLID)   /* the studio's marks: dots measured, squares predicted */
+        cairo_arc (cr, x, y, r, 0, 2 * G_PI);
+      else
+        cairo_rectangle (cr, x - r, y - r, 2 * r, 2 * r);
       cairo_fill (cr);
     }
 }
@@ -106,37 +136,65 @@ draw_label (cairo_t *cr, double x, double y, const char *text, double r, double 
   cairo_show_text (cr, text);
 }
 
-/* The title over the top left of the video panel: within @max_w (smaller
- * type, then cut with "…", so it never runs into the mouth panel's legend),
- * on a dark band so that it reads on a light background. */
-static void
-draw_title (cairo_t *cr, double x, double y, const char *title, double max_w)
+/* @text in bold at *@size, made to fit @max_w: smaller type down to
+ * @min_size, then cut with "…"; *@size and *@width receive what was used. */
+static char *
+fit_text (cairo_t *cr, const char *text, double max_w, double *size, double min_size, double *width)
 {
-  g_autofree char *text = g_strdup (title);
+  char *fitted = g_strdup (text);
   cairo_text_extents_t ext;
-  double size = 18;
 
   cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
   for (;;)
     {
-      cairo_set_font_size (cr, size);
-      cairo_text_extents (cr, text, &ext);
-      if (ext.x_advance <= max_w || size <= 12)
+      cairo_set_font_size (cr, *size);
+      cairo_text_extents (cr, fitted, &ext);
+      if (ext.x_advance <= max_w || *size <= min_size)
         break;
-      size -= 1;
+      *size = MAX (*size - 1, min_size);
     }
-  while (ext.x_advance > max_w && g_utf8_strlen (text, -1) > 1)
+  while (ext.x_advance > max_w && g_utf8_strlen (fitted, -1) > 1)
     {
-      glong n = g_utf8_strlen (text, -1);
-      g_autofree char *cut = g_utf8_substring (text, 0, n - 2);
-      g_free (text);
-      text = g_strconcat (cut, "…", NULL);
-      cairo_text_extents (cr, text, &ext);
+      glong n = g_utf8_strlen (fitted, -1);
+      g_autofree char *cut = g_utf8_substring (fitted, 0, n - 2);
+      g_free (fitted);
+      fitted = g_strconcat (cut, "…", NULL);
+      cairo_text_extents (cr, fitted, &ext);
     }
+  *width = ext.x_advance;
+  return fitted;
+}
+
+/* The title over the top left of the video panel: within @max_w (smaller
+ * type, then cut with "…", so it never runs into the mouth panel's legend),
+ * on a dark band so that it reads on a light background. */
+static void
+draw_title (cairo_t *cr, const Layout *L, double x, double y, const char *title, double max_w)
+{
+  double size = 18 * L->u, w;
+  g_autofree char *text = fit_text (cr, title, max_w, &size, 12 * L->u, &w);
   cairo_set_source_rgba (cr, 0, 0, 0, 0.55);
-  cairo_rectangle (cr, x - 6, y - size - 2, ext.x_advance + 12, size + 10);
+  cairo_rectangle (cr, x - 6 * L->u, y - size - 2 * L->u, w + 12 * L->u, size + 10 * L->u);
   cairo_fill (cr);
   draw_label (cr, x, y, text, 0.95, 0.95, 0.95, size);
+}
+
+/* One legend line: a short stroke in the curve's style, then its name
+ * (within @max_w). */
+static void
+draw_legend_line (cairo_t *cr, const Layout *L, double x, double y, const char *text, const double rgb[3],
+                  int style, double max_w)
+{
+  double size = 16 * L->u, w, sample = 30 * L->u;
+  g_autofree char *fitted = fit_text (cr, text, max_w - sample - 8 * L->u, &size, 11 * L->u, &w);
+  cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
+  cairo_set_line_width (cr, 3.0 * L->u);
+  set_style (cr, style, L->u);
+  cairo_move_to (cr, x, y - size * 0.35);
+  cairo_line_to (cr, x + sample, y - size * 0.35);
+  cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
+  draw_label (cr, x + sample + 8 * L->u, y, fitted, rgb[0], rgb[1], rgb[2], size);
 }
 
 static void
@@ -181,7 +239,7 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
           for (int k = 0; k < WKP_N_LANDMARKS; k++)
             if (isfinite (pts[2 * k]))
               {
-                cairo_arc (cr, pts[2 * k] * s, pts[2 * k + 1] * s, 2.0, 0, 2 * G_PI);
+                cairo_arc (cr, pts[2 * k] * s, pts[2 * k + 1] * s, 2.0 * L->u, 0, 2 * G_PI);
                 cairo_fill (cr);
               }
         }
@@ -191,43 +249,49 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
   cairo_set_source_rgb (cr, 0.16, 0.16, 0.19);
   cairo_rectangle (cr, L->video_w, 0, L->W - L->video_w, L->panel_h);
   cairo_fill (cr);
-  draw_mouth (cr, L, refn, EXTRACTED_RGB, FALSE, 3.0);
-  draw_mouth (cr, L, pred, PREDICTED_RGB, FALSE, 3.0);
-  draw_mouth (cr, L, comp, COMPARED_RGB, TRUE, 3.0);
+  draw_mouth (cr, L, refn, EXTRACTED_RGB, STYLE_SOLID);
+  draw_mouth (cr, L, comp, COMPARED_RGB, STYLE_DOTTED);
+  draw_mouth (cr, L, pred, PREDICTED_RGB, STYLE_DASHED);
   {
-    double ly = (p->title != NULL && L->video_w == 0) ? 56 : 28;
-    double lx = L->video_w + 16;
-    if (pred != NULL)
+    /* one line per curve, named (model files), in the order of the studio's
+     * legend; every curve of the clip is listed, also in frames without it */
+    double u = L->u, ly = (p->title != NULL && L->video_w == 0) ? 56 * u : 28 * u;
+    double lx = L->video_w + 16 * u, max_w = L->W - lx - 12 * u;
+    if (p->reference != NULL)
       {
-        draw_label (cr, lx, ly, "predicted", PREDICTED_RGB[0], PREDICTED_RGB[1], PREDICTED_RGB[2], 18);
-        lx += 114;
+        draw_legend_line (cr, L, lx, ly, "extracted", EXTRACTED_RGB, STYLE_SOLID, max_w);
+        ly += 24 * u;
       }
-    if (comp != NULL)
+    if (p->predicted != NULL)
       {
-        draw_label (cr, lx, ly, "compared", COMPARED_RGB[0], COMPARED_RGB[1], COMPARED_RGB[2], 18);
-        lx += 114;
+        draw_legend_line (cr, L, lx, ly, p->predicted_label ? p->predicted_label : "predicted", PREDICTED_RGB,
+                          STYLE_DASHED, max_w);
+        ly += 24 * u;
       }
-    if (refn != NULL)
-      draw_label (cr, lx, ly, "extracted", EXTRACTED_RGB[0], EXTRACTED_RGB[1], EXTRACTED_RGB[2], 18);
+    if (p->compared != NULL)
+      draw_legend_line (cr, L, lx, ly, p->compared_label ? p->compared_label : "compared", COMPARED_RGB,
+                        STYLE_DOTTED, max_w);
   }
   {
     /* frames counted from 1, as in the studio */
     g_autofree char *t = g_strdup_printf ("%.2f s   frame %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT,
                                           wkp_frame_to_us (i, p->fps) / 1e6, i + 1, p->n_frames);
-    draw_label (cr, L->video_w + 16, L->panel_h - 16, t, 0.85, 0.85, 0.85, 15);
+    double size = 15 * L->u, w;
+    g_autofree char *fitted = fit_text (cr, t, L->W - L->video_w - 24 * L->u, &size, 9 * L->u, &w);
+    draw_label (cr, L->video_w + 16 * L->u, L->panel_h - 16 * L->u, fitted, 0.85, 0.85, 0.85, size);
   }
   if (p->title != NULL)
-    draw_title (cr, 16, 28, p->title, (L->video_w > 0 ? L->video_w : L->W) - 32);
+    draw_title (cr, L, 16 * L->u, 28 * L->u, p->title, (L->video_w > 0 ? L->video_w : L->W) - 32 * L->u);
 
   /* aperture strip: SECONDS_SHOWN seconds around the playhead */
   {
-    double y0 = L->panel_h, h = STRIP_H - 20;
+    double u = L->u, y0 = L->panel_h, h = L->strip_h - 20 * u;
     double px_per_frame = L->W / (SECONDS_SHOWN * wkp_rational_to_double (p->fps));
     double cx = L->W / 2.0;
     const double *curves[3] = { L->ap_ref, L->ap_pred, L->ap_comp };
     const double *colors[3] = { EXTRACTED_RGB, PREDICTED_RGB, COMPARED_RGB };
     cairo_set_source_rgb (cr, 0.13, 0.13, 0.15);
-    cairo_rectangle (cr, 0, y0, L->W, STRIP_H);
+    cairo_rectangle (cr, 0, y0, L->W, L->strip_h);
     cairo_fill (cr);
     for (int c = 0; c < 3; c++)
       {
@@ -235,14 +299,14 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
         if (curves[c] == NULL)
           continue;
         cairo_set_source_rgb (cr, colors[c][0], colors[c][1], colors[c][2]);
-        cairo_set_line_width (cr, 2.0);
+        cairo_set_line_width (cr, 2.0 * u);
         if (c == 2)
-          cairo_set_dash (cr, DASH, 2, 0);
+          set_style (cr, STYLE_DASHED, u);
         for (gint64 k = MAX (0, i - (gint64) (cx / px_per_frame) - 1);
              k < MIN (p->n_frames, i + (gint64) (cx / px_per_frame) + 2); k++)
           {
             double v = curves[c][k];
-            double x = cx + (k - i) * px_per_frame, y = y0 + 10 + h * (1.0 - v / L->ap_max);
+            double x = cx + (k - i) * px_per_frame, y = y0 + 10 * u + h * (1.0 - v / L->ap_max);
             if (!isfinite (v))
               {
                 pen = FALSE;
@@ -258,11 +322,11 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
         cairo_set_dash (cr, NULL, 0, 0);
       }
     cairo_set_source_rgb (cr, 0.9, 0.9, 0.9);
-    cairo_set_line_width (cr, 1.0);
+    cairo_set_line_width (cr, MAX (1.0, u));
     cairo_move_to (cr, cx + 0.5, y0);
-    cairo_line_to (cr, cx + 0.5, y0 + STRIP_H);
+    cairo_line_to (cr, cx + 0.5, y0 + L->strip_h);
     cairo_stroke (cr);
-    draw_label (cr, 8, y0 + 16, "inner-lip aperture", 0.7, 0.7, 0.7, 12);
+    draw_label (cr, 8 * u, y0 + 16 * u, "inner-lip aperture", 0.7, 0.7, 0.7, 12 * u);
   }
 }
 
@@ -296,8 +360,10 @@ layout_init (Layout *L, const WkpExportParams *p, int video_w, int video_h, GErr
   if (video_w > 0)
     L->video_w = ((int) ceil ((double) video_w * L->panel_h / video_h) + 1) & ~1;
   mouth_w = L->panel_h;
+  L->u = MAX (L->panel_h / 480.0, 0.6);   /* type stays legible on small panels */
+  L->strip_h = ((int) lround (STRIP_H_480 * L->u)) & ~1;
   L->W = L->video_w + mouth_w;
-  L->H = L->panel_h + STRIP_H;
+  L->H = L->panel_h + L->strip_h;
 
   /* the mouth view frames the mean mouth with room for wide openings */
   for (int k = WKP_MOUTH_FIRST; k < WKP_N_LANDMARKS; k++)
@@ -359,6 +425,7 @@ typedef struct {
   AVPacket        *pkt;
   struct SwsContext *sws;
   gint64           audio_pos;   /* samples sent to the encoder */
+  int              frame_size;  /* the audio encoder's samples per frame */
   const char      *path;
 } Encoder;
 
@@ -385,6 +452,23 @@ write_packets (Encoder *e, AVCodecContext *c, AVStream *st, GError **error)
   return TRUE;
 }
 
+/* The container the output's name asks for (H.264 + AAC fit each), or NULL:
+ * a clip named .avi or .webm was written as MP4 under that name before. */
+static const char *
+container_for (const char *path)
+{
+  static const char *const map[][2] = {
+    { ".mp4", "mp4" }, { ".m4v", "mp4" }, { ".mov", "mov" }, { ".mkv", "matroska" },
+  };
+  const char *dot = strrchr (path, '.');
+  if (dot == NULL || strchr (dot, G_DIR_SEPARATOR) != NULL)
+    return NULL;
+  for (gsize i = 0; i < G_N_ELEMENTS (map); i++)
+    if (g_ascii_strcasecmp (dot, map[i][0]) == 0)
+      return map[i][1];
+  return NULL;
+}
+
 static gboolean
 encoder_open (Encoder *e, const char *tmp, const char *path, const Layout *L, const WkpExportParams *p,
               GError **error)
@@ -394,10 +478,10 @@ encoder_open (Encoder *e, const char *tmp, const char *path, const Layout *L, co
 
   e->path = path;
   wkp_ffmpeg_init ();
-  ret = avformat_alloc_output_context2 (&e->oc, NULL, "mp4", tmp);
+  ret = avformat_alloc_output_context2 (&e->oc, NULL, container_for (path), tmp);
   if (ret < 0)
     {
-      set_av_error (error, ret, path, "cannot create an MP4");
+      set_av_error (error, ret, path, "cannot create the video file");
       return FALSE;
     }
   vc = avcodec_find_encoder_by_name ("libx264");
@@ -466,7 +550,8 @@ encoder_open (Encoder *e, const char *tmp, const char *path, const Layout *L, co
       e->aframe->format = AV_SAMPLE_FMT_FLTP;
       e->aframe->sample_rate = p->audio->rate;
       av_channel_layout_copy (&e->aframe->ch_layout, &mono);
-      e->aframe->nb_samples = e->aenc->frame_size > 0 ? e->aenc->frame_size : 1024;
+      e->frame_size = e->aenc->frame_size > 0 ? e->aenc->frame_size : 1024;
+      e->aframe->nb_samples = e->frame_size;
       av_frame_get_buffer (e->aframe, 0);
     }
 
@@ -479,7 +564,7 @@ encoder_open (Encoder *e, const char *tmp, const char *path, const Layout *L, co
   ret = avformat_write_header (e->oc, NULL);
   if (ret < 0)
     {
-      set_av_error (error, ret, path, "cannot write the MP4 header");
+      set_av_error (error, ret, path, "cannot write the video file's header");
       return FALSE;
     }
   e->vframe = av_frame_alloc ();
@@ -493,25 +578,29 @@ encoder_open (Encoder *e, const char *tmp, const char *path, const Layout *L, co
   return TRUE;
 }
 
-/* Feeds audio up to sample @until (NULL audio: nothing); @flush pads the
- * last partial frame. */
+/* Feeds audio up to sample @until (NULL audio: nothing), silence past the
+ * audio's end, so that the track lasts as long as the video; @flush sends
+ * the last partial frame (short, when the encoder takes a short last frame;
+ * else zero-padded). */
 static gboolean
 encode_audio_until (Encoder *e, const WkpAudio *audio, gint64 until, gboolean flush, GError **error)
 {
   int fs;
   if (e->aenc == NULL)
     return TRUE;
-  fs = e->aframe->nb_samples;
-  until = MIN (until, audio->n_samples);
+  fs = e->frame_size;
   while (e->audio_pos + fs <= until || (flush && e->audio_pos < until))
     {
       float *dst;
       gint64 n = MIN (fs, until - e->audio_pos);
+      gint64 have = CLAMP (audio->n_samples - e->audio_pos, 0, n);
+      gboolean short_last = n < fs && (e->aenc->codec->capabilities & AV_CODEC_CAP_SMALL_LAST_FRAME);
+      e->aframe->nb_samples = short_last ? (int) n : fs;
       av_frame_make_writable (e->aframe);
       dst = (float *) e->aframe->data[0];
-      memcpy (dst, audio->samples + e->audio_pos, n * sizeof (float));
-      if (n < fs)
-        memset (dst + n, 0, (fs - n) * sizeof (float));
+      if (have > 0)
+        memcpy (dst, audio->samples + e->audio_pos, have * sizeof (float));
+      memset (dst + have, 0, (e->aframe->nb_samples - have) * sizeof (float));
       e->aframe->pts = e->audio_pos;
       e->audio_pos += n;
       if (avcodec_send_frame (e->aenc, e->aframe) < 0 || !write_packets (e, e->aenc, e->ast, error))
@@ -559,6 +648,13 @@ wkp_export_clip (const WkpExportParams *p, const char *output, WkpProgressFunc p
   if (p->predicted == NULL && p->reference == NULL && p->video == NULL)
     {
       g_set_error (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID, "%s: nothing to render (no video, no keypoints)", output);
+      return FALSE;
+    }
+  if (container_for (output) == NULL)
+    {
+      g_set_error (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID,
+                   "%s: a presentation clip is H.264 video with AAC sound: name it .mp4 (or .mov, .mkv, .m4v)",
+                   output);
       return FALSE;
     }
   if (!wkp_check_output_path (output, error))
@@ -631,7 +727,7 @@ wkp_export_clip (const WkpExportParams *p, const char *output, WkpProgressFunc p
     int ret = av_write_trailer (enc.oc);
     if (ret < 0)
       {
-        set_av_error (error, ret, output, "cannot finish the MP4");
+        set_av_error (error, ret, output, "cannot finish the video file");
         goto done;
       }
   }

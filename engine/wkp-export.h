@@ -2,7 +2,8 @@
  *
  * Renders, frame by frame with Cairo, the video (when there is one) with its
  * extracted landmarks drawn over it, the mouth in the canonical face frame
- * (predicted in orange, extracted in green), and the inner-lip aperture over
+ * (extracted in blue and solid, predicted in orange and dashed, a compared
+ * model in purple and dotted, as in the studio), and the inner-lip aperture over
  * time with a playhead; encodes H.264 (libx264) + AAC into an MP4 through
  * libavcodec/libavformat. The file appears only when complete.
  */
@@ -21,12 +22,18 @@ typedef struct {
   const float    *predicted;   /* [n_frames, 68, 2] canonical frame, or NULL */
   const float    *compared;    /* a second model's, the same way (dashed), or NULL */
   const float    *reference;   /* [n_frames, 68, 2] video pixels (NaN = no face), or NULL */
+  const char     *predicted_label; /* legend name of the prediction (e.g. the model file), or NULL: "predicted" */
+  const char     *compared_label;  /* the same for the compared one, or NULL: "compared" */
   const char     *title;       /* caption, or NULL */
   int             height;      /* output height of the face panels (480) */
   int             crf;         /* x264 quality (20) */
 } WkpExportParams;
 
 void     wkp_export_params_init_default (WkpExportParams *params);
+
+/* The caption the studio and `render` give a clip: "clip · model" or
+ * "clip · model vs compared" (labels may be NULL). */
+char    *wkp_export_caption (const char *clip_name, const char *predicted_label, const char *compared_label);
 
 gboolean wkp_export_clip (const WkpExportParams *params, const char *output,
                           WkpProgressFunc progress, gpointer progress_data,

@@ -118,6 +118,9 @@ typedef struct {
 
 WkpClipAudio *wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancellable,
                                    GError **error);
+/* A clip's name for titles and captions: the video's (else the audio's) file
+ * name; an image sequence's folder with the two above it. */
+char         *wkp_media_display_name (const char *video, const char *audio);
 void          wkp_clip_audio_free (WkpClipAudio *clip);
 
 /* Sequential reader of video frames as packed RGB24 or GRAY8. Frame indices

@@ -856,6 +856,21 @@ test_render (void)
     g_assert_cmpfloat (without, >, 0.2);
     g_assert_cmpfloat (compared, >, 0.05);   /* the dashed second mouth */
   }
+  /* a model compared with itself is said; a clip named for a container that
+   * does not take H.264 + AAC is refused (it was an MP4 named .avi) */
+  {
+    g_autofree char *self_cmp = g_build_filename (dir, "self.mkv", NULL);
+    g_autofree char *avi = g_build_filename (dir, "clip.avi", NULL);
+    const char *a1[] = { "render", grid, "--no-landmarks", "-m", shipped, "-c", shipped, "-o", self_cmp, NULL };
+    const char *a2[] = { "render", grid, "--no-landmarks", "-o", avi, NULL };
+    g_autofree char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a1, &o1, &e1), ==, 0);
+    g_assert_nonnull (strstr (e1, "default.wkpm is compared with itself"));
+    g_assert_true (g_file_test (self_cmp, G_FILE_TEST_IS_REGULAR));
+    g_assert_cmpint (wkp_test_run_cli (a2, &o2, &e2), ==, 2);
+    g_assert_nonnull (strstr (e2, "name it .mp4"));
+    g_assert_false (g_file_test (avi, G_FILE_TEST_EXISTS));
+  }
   /* exclusive options */
   {
     const char *a1[] = { "render", grid, "-m", shipped, "-m", model, "-o", none, NULL };

@@ -22,6 +22,33 @@ ffprobe_streams (const char *path)
   return out;
 }
 
+/* ffprobe's duration of the first @kind ("a", "v") stream, in seconds */
+static double
+ffprobe_duration (const char *path, const char *kind)
+{
+  const char *argv[] = { "ffprobe", "-v", "error", "-select_streams", kind, "-show_entries", "stream=duration",
+                         "-of", "csv=p=0", path, NULL };
+  g_autofree char *out = NULL;
+  int status;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, &out, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return g_ascii_strtod (out, NULL);
+}
+
+static char *
+ffprobe_format (const char *path)
+{
+  const char *argv[] = { "ffprobe", "-v", "error", "-show_entries", "format=format_name", "-of", "csv=p=0", path,
+                         NULL };
+  char *out = NULL;
+  int status;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, &out, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return g_strstrip (out);
+}
+
 static float *
 mouth_track (gint64 T)
 {
@@ -63,14 +90,73 @@ test_audio_only_clip (void)
   g_assert_no_error (error);
   info = ffprobe_streams (out);
   g_test_message ("%s", info);
-  /* video: 240x240 mouth panel + 120 px aperture strip, 30 fps, 60 pictures */
-  g_assert_nonnull (strstr (info, "h264,240,360,30/1,60"));
+  /* video: 240x240 mouth panel + the aperture strip (120 px at 480, never
+   * under 0.6 of that: 72), 30 fps, 60 pictures */
+  g_assert_nonnull (strstr (info, "h264,240,312,30/1,60"));
   g_assert_nonnull (strstr (info, "aac,16000"));
+  /* the sound lasts as long as the pictures: 2 s, not rounded up to whole
+   * AAC frames of 1024 samples (2.048 s before) */
+  g_assert_cmpfloat (fabs (ffprobe_duration (out, "a") - 2.0), <, 1e-3);
+
+  /* audio shorter than the clip is followed by silence up to its end (it
+   * stopped 0.5 s early before) */
+  {
+    g_autoptr(WkpAudio) shorter = wkp_audio_new (16000 * 3 / 2, 16000);
+    memcpy (shorter->samples, audio->samples, shorter->n_samples * sizeof (float));
+    p.audio = shorter;
+    g_assert_true (wkp_export_clip (&p, out, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpfloat (fabs (ffprobe_duration (out, "a") - 2.0), <, 1e-3);
+    p.audio = audio;
+  }
+
+  /* the container follows the name (.mkv: Matroska); a name whose container
+   * does not take H.264 + AAC is refused before anything is written (an
+   * .avi was an MP4 under that name before) */
+  {
+    g_autofree char *mkv = g_build_filename (dir, "clip.mkv", NULL);
+    g_autofree char *avi = g_build_filename (dir, "clip.avi", NULL);
+    g_autofree char *format = NULL;
+    g_assert_true (wkp_export_clip (&p, mkv, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    format = ffprobe_format (mkv);
+    g_assert_nonnull (strstr (format, "matroska"));
+    g_assert_false (wkp_export_clip (&p, avi, NULL, NULL, NULL, &error));
+    g_assert_error (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, avi));
+    g_assert_nonnull (strstr (error->message, ".mp4"));
+    g_assert_false (g_file_test (avi, G_FILE_TEST_EXISTS));
+    g_clear_error (&error);
+  }
+
+  /* everything scales with the panels: at 960 px the strip is 240 high */
+  {
+    g_autofree char *big = g_build_filename (dir, "big.mp4", NULL);
+    g_autofree char *big_info = NULL;
+    p.height = 960;
+    g_assert_true (wkp_export_clip (&p, big, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    big_info = ffprobe_streams (big);
+    g_assert_nonnull (strstr (big_info, "h264,960,1200,30/1,60"));
+    p.height = 240;
+  }
 }
 
-/* Pixels of frame @index of @path right of @x0 within 40/255 of an RGB colour. */
+static void
+test_caption (void)
+{
+  g_autofree char *a = wkp_export_caption ("clip.mp4", "A.wkpm", "B.wkpm");
+  g_autofree char *b = wkp_export_caption ("clip.mp4", "A.wkpm", NULL);
+  g_autofree char *c = wkp_export_caption ("clip.mp4", NULL, NULL);
+  g_assert_cmpstr (a, ==, "clip.mp4 · A.wkpm vs B.wkpm");
+  g_assert_cmpstr (b, ==, "clip.mp4 · A.wkpm");
+  g_assert_cmpstr (c, ==, "clip.mp4");
+}
+
+/* Pixels of frame @index of @path in columns [@x0, @x1) and rows [@y0, @y1)
+ * within 40/255 of an RGB colour. */
 static gint64
-count_colour (const char *path, gint64 index, int x0, double r, double g, double b)
+count_colour_box (const char *path, gint64 index, int x0, int y0, int x1, int y1, double r, double g, double b)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(WkpVideoReader) reader = wkp_video_reader_open (path, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
@@ -80,14 +166,21 @@ count_colour (const char *path, gint64 index, int x0, double r, double g, double
   g_assert_no_error (error);
   g_assert_true (wkp_video_reader_seek (reader, index, &error));
   g_assert_true (wkp_video_reader_next (reader, &f, &error));
-  for (int y = 0; y < f.height; y++)
-    for (int x = x0; x < f.width; x++)
+  for (int y = y0; y < MIN (y1, f.height); y++)
+    for (int x = x0; x < MIN (x1, f.width); x++)
       {
         const guint8 *px = f.data + (gsize) y * f.stride + 3 * x;
         if (ABS (px[0] - want[0]) < 40 && ABS (px[1] - want[1]) < 40 && ABS (px[2] - want[2]) < 40)
           n++;
       }
   return n;
+}
+
+/* the same right of @x0, all rows */
+static gint64
+count_colour (const char *path, gint64 index, int x0, double r, double g, double b)
+{
+  return count_colour_box (path, index, x0, 0, G_MAXINT, G_MAXINT, r, g, b);
 }
 
 static void
@@ -121,8 +214,8 @@ test_video_clip (void)
   g_assert_true (wkp_export_clip (&p, out, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   info = ffprobe_streams (out);
-  /* 360x288 video panel + 288 mouth panel = 648 wide; 288 + 120 high */
-  g_assert_nonnull (strstr (info, "h264,648,408,25/1,75"));
+  /* 360x288 video panel + 288 mouth panel = 648 wide; 288 + 72 high */
+  g_assert_nonnull (strstr (info, "h264,648,360,25/1,75"));
 
   /* a compared model is drawn too, in the studio's purple (dashed): the
    * mouth panel of the decoded output has pixels of that colour only then */
@@ -141,6 +234,21 @@ test_video_clip (void)
                     " with a compared model", plain, with);
     g_assert_cmpint (plain, <, 20);
     g_assert_cmpint (with, >, 200);
+    /* the legend names the models in their colours: a longer name, more
+     * purple in the legend's corner (top of the mouth panel) */
+    {
+      g_autofree char *out4 = g_build_filename (dir, "grid-named.mp4", NULL);
+      gint64 unnamed, named;
+      p.compared_label = "a-much-longer-checkpoint-name.wkpm";
+      g_assert_true (wkp_export_clip (&p, out4, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+      p.compared_label = NULL;
+      unnamed = count_colour_box (out2, 40, 360, 0, 648, 80, 0.80, 0.55, 0.95);
+      named = count_colour_box (out4, 40, 360, 0, 648, 80, 0.80, 0.55, 0.95);
+      g_test_message ("purple pixels in the legend: %" G_GINT64_FORMAT " (\"compared\"), %" G_GINT64_FORMAT
+                      " (a long name)", unnamed, named);
+      g_assert_cmpint (named, >, unnamed + 50);
+    }
     p.compared = NULL;
   }
   /* a title longer than the video panel is fitted into it: none of its
@@ -160,7 +268,7 @@ test_video_clip (void)
                     G_GINT64_FORMAT " / %" G_GINT64_FORMAT " without / with the title", plain, titled, left_plain,
                     left_titled);
     g_assert_cmpint (titled, <=, plain + 10);
-    g_assert_cmpint (left_titled, >, left_plain + 300);   /* but it is there */
+    g_assert_cmpint (left_titled, >, left_plain + 60);   /* but it is there */
     p.title = NULL;
   }
 }
@@ -243,6 +351,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/export/audio-only-clip", test_audio_only_clip);
   g_test_add_func ("/export/video-clip", test_video_clip);
+  g_test_add_func ("/export/caption", test_caption);
   g_test_add_func ("/export/failures-leave-nothing", test_failures_leave_nothing);
   g_test_add_func ("/export/speech-wav", test_speech_wav);
   return g_test_run ();

@@ -55,35 +55,7 @@ wkp_studio_clip_unref (WkpStudioClip *clip)
 char *
 wkp_studio_clip_title (const WkpStudioClip *clip)
 {
-  const char *p = clip->video != NULL ? clip->video : clip->audio;
-  if (p == NULL)
-    return g_strdup ("");
-  if (clip->video != NULL && wkp_media_is_pattern (clip->video))
-    {
-      /* an image sequence is named by its folder and the two above it: the
-       * folder alone is often a take shared by many speakers ("sa1" for
-       * VidTIMIT/fadg0/video/sa1/%03d gives "fadg0/video/sa1") */
-      g_autofree char *dir = g_path_get_dirname (clip->video);
-      g_autofree char *abs = g_canonicalize_filename (dir, NULL);
-      g_auto(GStrv) parts = g_strsplit (abs, G_DIR_SEPARATOR_S, -1);
-      GPtrArray *kept = g_ptr_array_new ();
-      guint n = g_strv_length (parts);
-      char *title;
-
-      for (guint i = n; i > 0 && kept->len < 3; i--)
-        if (parts[i - 1][0] != '\0')
-          g_ptr_array_insert (kept, 0, parts[i - 1]);
-      if (kept->len == 0)   /* frames in the root folder */
-        {
-          g_ptr_array_free (kept, TRUE);
-          return g_path_get_basename (clip->video);
-        }
-      g_ptr_array_add (kept, NULL);
-      title = g_strjoinv ("/", (char **) kept->pdata);
-      g_ptr_array_free (kept, TRUE);
-      return title;
-    }
-  return g_path_get_basename (p);
+  return wkp_media_display_name (clip->video, clip->audio);
 }
 
 static const float *

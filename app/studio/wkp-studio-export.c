@@ -32,11 +32,9 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   WkpExportParams params;
   GError *error = NULL;
   g_autofree char *name = wkp_studio_clip_title (clip);
-  g_autofree char *title = clip->model_name != NULL && clip->predicted_canon != NULL
-                           ? (clip->compared_name != NULL && clip->compared_canon != NULL
-                              ? g_strdup_printf ("%s · %s vs %s", name, clip->model_name, clip->compared_name)
-                              : g_strdup_printf ("%s · %s", name, clip->model_name))
-                           : g_strdup (name);
+  const char *pred_label = clip->predicted_canon != NULL ? clip->model_name : NULL;
+  const char *comp_label = clip->compared_canon != NULL ? clip->compared_name : NULL;
+  g_autofree char *title = wkp_export_caption (name, pred_label, comp_label);
 
   wkp_export_params_init_default (&params);
   params.video = clip->has_video ? clip->video : NULL;
@@ -47,6 +45,8 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   params.compared = clip->compared_canon != NULL ? g_bytes_get_data (clip->compared_canon, NULL) : NULL;
   params.reference = clip->track != NULL && clip->track->n_frames == clip->n_frames ? clip->track->points : NULL;
   params.title = title;
+  params.predicted_label = pred_label;
+  params.compared_label = comp_label;
   if (wkp_export_clip (&params, t->output, t->progress, t->progress_data, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else
