@@ -169,6 +169,32 @@ print_table (const WkpEvaluation *ev)
             g_string_append (line, " of resamples");
           printf ("%s\n", line->str);
         }
+      if (ev->n_comparisons > 0)
+        printf ("\nModel against model (the same resamples; b minus a, 95%% intervals):\n");
+      for (int k = 0; k < ev->n_comparisons; k++)
+        {
+          const WkpEvalComparison *c = &ev->comparisons[k];
+          const char *a = ev->entries[c->a].label, *b = ev->entries[c->b].label;
+          g_autoptr(GString) line = g_string_new (NULL);
+          g_string_append_printf (line, "  %s vs %s:", b, a);
+          if (c->r_diff_ci[0] == 0 && c->r_diff_ci[1] == 0 && c->lmd_diff_ci[0] == 0 && c->lmd_diff_ci[1] == 0)
+            {
+              printf ("%s the same numbers in every resample\n", line->str);
+              continue;
+            }
+          if (isfinite (c->r_diff) && isfinite (c->r_diff_ci[0]))
+            g_string_append_printf (line, " aperture r %+.3f [%+.3f, %+.3f], higher in %.1f%%", c->r_diff,
+                                    c->r_diff_ci[0], c->r_diff_ci[1], 100.0 * c->b_r_higher);
+          if (isfinite (c->lmd_diff) && isfinite (c->lmd_diff_ci[0]))
+            g_string_append_printf (line, "%s LMD mouth %+.4f [%+.4f, %+.4f], lower in %.1f%%",
+                                    isfinite (c->r_diff) && isfinite (c->r_diff_ci[0]) ? ";" : "", c->lmd_diff,
+                                    c->lmd_diff_ci[0], c->lmd_diff_ci[1], 100.0 * c->b_lmd_lower);
+          g_string_append (line, " of resamples");
+          printf ("%s\n", line->str);
+        }
+      if (ev->n_comparisons > 0)
+        printf ("  An interval that excludes 0 (or a share near 0%% or 100%%) means the difference holds across\n"
+                "  these clips; it says nothing of clips unlike them.\n");
     }
   for (int e = 0; e < ev->n_entries; e++)
     if (ev->entries[e].kind == WKP_EVAL_ENERGY && ev->entries[e].problem == NULL)

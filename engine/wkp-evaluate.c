@@ -92,6 +92,37 @@ percentile (double *v, int n, double q)
   return v[(int) floor (pos)] + (pos - floor (pos)) * (v[(int) ceil (pos)] - v[(int) floor (pos)]);
 }
 
+static gboolean
+is_predictor (const WkpEvalEntry *entry)
+{
+  return entry->problem == NULL && (entry->kind == WKP_EVAL_MODEL || entry->kind == WKP_EVAL_TRACKS);
+}
+
+/* The difference @x[b*E + j] - @x[b*E + i] over the resamples: its 95%
+ * interval, and the fraction of resamples in which it is positive (@sign 1)
+ * or negative (@sign -1); NaN when no resample has both. */
+static void
+paired_difference (const double *x, int B, int E, int i, int j, int sign, double *col, double ci[2],
+                   double *better)
+{
+  int n = 0, wins = 0;
+  for (int b = 0; b < B; b++)
+    if (isfinite (x[b * E + i]) && isfinite (x[b * E + j]))
+      {
+        col[n] = x[b * E + j] - x[b * E + i];
+        wins += sign * col[n] > 0;
+        n++;
+      }
+  if (n == 0)
+    {
+      ci[0] = ci[1] = *better = NAN;
+      return;
+    }
+  *better = (double) wins / n;
+  ci[0] = percentile (col, n, 0.025);
+  ci[1] = percentile (col, n, 0.975);
+}
+
 /* Paired bootstrap over clips: the same resamples for every entry. */
 static void
 bootstrap (WkpEvaluation *ev, int n_resamples, guint32 seed)
@@ -149,7 +180,7 @@ bootstrap (WkpEvaluation *ev, int n_resamples, guint32 seed)
       for (int b = 0; b < B; b++)
         col[b] = lmd[b * E + e];
       entry->lmd_mouth_ci[1] = percentile (col, B, 0.975);
-      if (entry->kind != WKP_EVAL_MODEL && entry->kind != WKP_EVAL_TRACKS)
+      if (!is_predictor (entry))
         continue;
       if (energy >= 0)
         {
@@ -174,6 +205,27 @@ bootstrap (WkpEvaluation *ev, int n_resamples, guint32 seed)
           entry->lmd_below_mean_face = n > 0 ? (double) wins / n : NAN;
         }
     }
+
+  /* every pair of models / track folders, on the same resamples */
+  for (int i = 0; i < E; i++)
+    for (int j = i + 1; j < E; j++)
+      {
+        WkpEvalComparison *c;
+        if (!is_predictor (&ev->entries[i]) || !is_predictor (&ev->entries[j]))
+          continue;
+        ev->comparisons = g_renew (WkpEvalComparison, ev->comparisons, ev->n_comparisons + 1);
+        c = &ev->comparisons[ev->n_comparisons++];
+        c->a = i;
+        c->b = j;
+        c->r_diff = ev->entries[j].pooled.aperture_r - ev->entries[i].pooled.aperture_r;
+        c->lmd_diff = ev->entries[j].pooled.lmd_mouth - ev->entries[i].pooled.lmd_mouth;
+        paired_difference (r, B, E, i, j, 1, col, c->r_diff_ci, &c->b_r_higher);
+        paired_difference (lmd, B, E, i, j, -1, col, c->lmd_diff_ci, &c->b_lmd_lower);
+        if (!isfinite (c->r_diff))
+          c->r_diff_ci[0] = c->r_diff_ci[1] = c->b_r_higher = NAN;
+        if (!isfinite (c->lmd_diff))
+          c->lmd_diff_ci[0] = c->lmd_diff_ci[1] = c->b_lmd_lower = NAN;
+      }
 }
 
 void
@@ -197,6 +249,7 @@ wkp_evaluation_free (WkpEvaluation *ev)
       g_free (entry->aperture);
     }
   g_free (ev->entries);
+  g_free (ev->comparisons);
   for (int c = 0; c < ev->n_clips; c++)
     {
       g_free (ev->clip_name[c]);
@@ -961,6 +1014,38 @@ wkp_evaluation_to_json (const WkpEvaluation *ev)
       json_array_add_object_element (entries, o);
     }
   json_object_set_array_member (root, "models", entries);
+  if (ev->n_comparisons > 0)
+    {
+      JsonArray *cmp = json_array_new ();
+      for (int k = 0; k < ev->n_comparisons; k++)
+        {
+          const WkpEvalComparison *c = &ev->comparisons[k];
+          JsonObject *o = json_object_new ();
+          JsonArray *ci_r = json_array_new (), *ci_l = json_array_new ();
+          json_object_set_string_member (o, "a", ev->entries[c->a].label);
+          json_object_set_string_member (o, "b", ev->entries[c->b].label);
+          json_object_set_int_member (o, "resamples", ev->n_bootstrap);
+          add_number (o, "aperture_r_b_minus_a", c->r_diff);
+          for (int i = 0; i < 2; i++)
+            {
+              if (isfinite (c->r_diff_ci[i]))
+                json_array_add_double_element (ci_r, c->r_diff_ci[i]);
+              else
+                json_array_add_null_element (ci_r);
+              if (isfinite (c->lmd_diff_ci[i]))
+                json_array_add_double_element (ci_l, c->lmd_diff_ci[i]);
+              else
+                json_array_add_null_element (ci_l);
+            }
+          json_object_set_array_member (o, "aperture_r_b_minus_a_95", ci_r);
+          add_number (o, "b_r_higher_in", c->b_r_higher);
+          add_number (o, "lmd_mouth_b_minus_a", c->lmd_diff);
+          json_object_set_array_member (o, "lmd_mouth_b_minus_a_95", ci_l);
+          add_number (o, "b_lmd_mouth_lower_in", c->b_lmd_lower);
+          json_array_add_object_element (cmp, o);
+        }
+      json_object_set_array_member (root, "comparisons_over_clips", cmp);
+    }
   add_number (root, "seconds", ev->seconds);
   json_node_take_object (node, root);
   return node;
@@ -995,6 +1080,20 @@ csv_number (GString *s, double v)
     g_string_append (s, g_ascii_formatd (buf, sizeof buf, "%.6g", v));
 }
 
+/* "train" when @entry was trained on @speaker (NULL: on any evaluated
+ * speaker), "val" when it chose its best epoch on it, else "" */
+static const char *
+speaker_seen (const WkpEvalEntry *entry, const char *speaker)
+{
+  if (entry->trained_on != NULL
+      && (speaker == NULL || g_strv_contains ((const char * const *) entry->trained_on, speaker)))
+    return "train";
+  if (entry->validated_on != NULL
+      && (speaker == NULL || g_strv_contains ((const char * const *) entry->validated_on, speaker)))
+    return "val";
+  return "";
+}
+
 static void
 csv_row (GString *s, const WkpEvalEntry *entry, const char *clip, const char *speaker, const WkpMetrics *m)
 {
@@ -1007,10 +1106,10 @@ csv_row (GString *s, const WkpEvalEntry *entry, const char *clip, const char *sp
   csv_field (s, speaker);
   if (m == NULL)
     {
-      g_string_append (s, ",,,,,,,,,,,,,,");
+      g_string_append (s, ",,,,,,,,,,,,,");   /* the 13 metric fields, empty */
       g_string_append_c (s, ',');
       csv_field (s, entry->problem);
-      g_string_append_c (s, '\n');
+      g_string_append (s, ",\n");
       return;
     }
   g_string_append_printf (s, ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT,
@@ -1026,7 +1125,9 @@ csv_row (GString *s, const WkpEvalEntry *entry, const char *clip, const char *sp
   if (isfinite (m->best_lag_r))
     g_string_append_printf (s, "%d", m->best_lag);
   csv_number (s, m->best_lag_r);
-  g_string_append (s, ",\n");
+  g_string_append (s, ",,");   /* no problem */
+  g_string_append (s, speaker_seen (entry, g_strcmp0 (clip, "ALL") == 0 ? NULL : speaker));
+  g_string_append_c (s, '\n');
 }
 
 GBytes *
@@ -1034,7 +1135,7 @@ wkp_evaluation_to_csv (const WkpEvaluation *ev)
 {
   GString *s = g_string_new ("model,kind,clip,speaker,frames,compared,reference_missing,prediction_missing,"
                              "lmd_mouth,lmd_face,lvd_mouth,lvd_face,lve,aperture_r,aperture_rmse,"
-                             "best_lag,best_lag_r,problem\n");
+                             "best_lag,best_lag_r,problem,speaker_seen\n");
   for (int e = 0; e < ev->n_entries; e++)
     {
       const WkpEvalEntry *entry = &ev->entries[e];
@@ -1091,7 +1192,9 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
   g_autoptr(GArray) used = g_array_new (FALSE, FALSE, sizeof (int));
   g_autofree double *values = NULL, *lower = NULL, *upper = NULL;
   g_autofree char *summary = NULL, *title = NULL, *dsname = NULL, *note = NULL;
-  int n_metrics = G_N_ELEMENTS (metrics);
+  g_autofree int *colours = NULL;
+  g_autoptr(GString) caveats = g_string_new (NULL);
+  int n_metrics = G_N_ELEMENTS (metrics), n_predictors = 0;
   gint64 compared = 0;
 
   if (g_mkdir_with_parents (dir, 0755) != 0)
@@ -1106,6 +1209,15 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
     if (ev->entries[e].problem == NULL && !wkp_eval_kind_is_oracle (ev->entries[e].kind))
       g_array_append_val (used, e);
 
+  /* models take the palette from its start; each baseline keeps one colour
+   * (grey for the energy envelope, brown for the mean face) */
+  colours = g_new (int, MAX (used->len, 1));
+  for (guint u = 0; u < used->len; u++)
+    {
+      WkpEvalKind kind = ev->entries[g_array_index (used, int, u)].kind;
+      colours[u] = kind == WKP_EVAL_ENERGY ? 7 : kind == WKP_EVAL_MEAN_FACE ? 5 : n_predictors++ % 5;
+    }
+
   values = g_new (double, MAX (used->len, 1) * n_metrics);
   lower = g_new (double, MAX (used->len, 1) * n_metrics);
   upper = g_new (double, MAX (used->len, 1) * n_metrics);
@@ -1119,7 +1231,27 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
       memcpy (values + u * n_metrics, row, sizeof row);
       memcpy (lower + u * n_metrics, lo, sizeof lo);
       memcpy (upper + u * n_metrics, hi, sizeof hi);
-      g_ptr_array_add (labels, g_strdup (ev->entries[g_array_index (used, int, u)].label));
+      /* the table's "Not held out" / "Validated on" notes, as marks */
+      if (entry->trained_on != NULL)
+        {
+          guint n = g_strv_length (entry->trained_on);
+          g_autoptr(GString) who = g_string_new (NULL);
+          for (guint k = 0; k < MIN (n, 3); k++)
+            g_string_append_printf (who, "%s%s", k > 0 ? ", " : "", entry->trained_on[k]);
+          if (n > 3)
+            g_string_append (who, ", …");
+          g_ptr_array_add (labels, g_strdup_printf ("%s †", entry->label));
+          g_string_append_printf (caveats, "\n† %s was trained on %u of these speakers (%s): not a held-out score.",
+                                  entry->label, n, who->str);
+        }
+      else if (entry->validated_on != NULL)
+        {
+          g_ptr_array_add (labels, g_strdup_printf ("%s ‡", entry->label));
+          g_string_append_printf (caveats, "\n‡ %s chose its best epoch on %u of these speakers: optimistic.",
+                                  entry->label, g_strv_length (entry->validated_on));
+        }
+      else
+        g_ptr_array_add (labels, g_strdup (entry->label));
       compared = MAX (compared, m->n_compared);
     }
   dsname = g_path_get_basename (ev->dataset);
@@ -1128,10 +1260,12 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
   summary = g_build_filename (dir, "summary", NULL);
   if (ev->n_bootstrap > 0)
     note = g_strdup_printf ("Whiskers: 95%% interval over %d bootstrap resamples of the %d clips. "
-                            "* best in panel.", ev->n_bootstrap, ev->n_clips);
-  if (!wkp_plot_bars (summary, title, note != NULL ? note : "* best in panel.", metrics, n_metrics,
+                            "* best in panel.%s", ev->n_bootstrap, ev->n_clips, caveats->str);
+  else
+    note = g_strdup_printf ("* best in panel.%s", caveats->str);
+  if (!wkp_plot_bars (summary, title, note, metrics, n_metrics,
                       (const char * const *) labels->pdata, used->len, values,
-                      ev->n_bootstrap > 0 ? lower : NULL, ev->n_bootstrap > 0 ? upper : NULL, error))
+                      ev->n_bootstrap > 0 ? lower : NULL, ev->n_bootstrap > 0 ? upper : NULL, colours, error))
     return FALSE;
 
   for (int c = 0; c < ev->n_clips; c++)
@@ -1147,13 +1281,20 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
         {
           const WkpEvalEntry *entry = &ev->entries[g_array_index (used, int, u)];
           const WkpMetrics *m = &entry->clips[c];
-          char r[32];
+          char r[64];
           if (isfinite (m->aperture_r))
             g_snprintf (r, sizeof r, "r = %.2f", m->aperture_r);
           else if (entry->kind == WKP_EVAL_MEAN_FACE || entry->kind == WKP_EVAL_ORACLE_LEVEL)
             g_strlcpy (r, "constant", sizeof r);
           else
             g_strlcpy (r, "r undefined", sizeof r);
+          /* a model that trained (or early-stopped) on this clip's speaker says so */
+          if (entry->trained_on != NULL && ev->clip_speaker[c] != NULL
+              && g_strv_contains ((const char * const *) entry->trained_on, ev->clip_speaker[c]))
+            g_strlcat (r, ", trained on this speaker", sizeof r);
+          else if (entry->validated_on != NULL && ev->clip_speaker[c] != NULL
+                   && g_strv_contains ((const char * const *) entry->validated_on, ev->clip_speaker[c]))
+            g_strlcat (r, ", validated on this speaker", sizeof r);
           g_ptr_array_add (series_labels, g_strdup_printf ("%s (%s)", entry->label, r));
           series[u] = entry->aperture[c];
         }
@@ -1167,7 +1308,7 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
                                       ev->clip_frames[c] / wkp_rational_to_double (ev->clip_fps[c]));
       }
       if (!wkp_plot_aperture (base, clip_title, ev->clip_fps[c], ev->clip_frames[c], ev->ref_aperture[c],
-                              (const char * const *) series_labels->pdata, series, used->len, error))
+                              (const char * const *) series_labels->pdata, series, used->len, colours, error))
         return FALSE;
     }
   return TRUE;

@@ -76,6 +76,16 @@ typedef struct {
   double       lmd_below_mean_face;
 } WkpEvalEntry;
 
+/* Two models (or track folders) against each other over the same bootstrap
+ * resamples of the clips: differences "b minus a" of the pooled aperture r and
+ * mouth LMD, their 95% percentile intervals, and the fraction of resamples in
+ * which b is better (higher r / lower LMD); NaN where undefined. */
+typedef struct {
+  int    a, b;             /* entry indices, a < b */
+  double r_diff, r_diff_ci[2], b_r_higher;
+  double lmd_diff, lmd_diff_ci[2], b_lmd_lower;
+} WkpEvalComparison;
+
 typedef struct {
   char        *dataset;    /* dataset folder */
   WkpSplit     split;      /* WKP_SPLIT_NONE = all */
@@ -95,6 +105,8 @@ typedef struct {
   gint64       energy_fit_frames;
   int          energy_fit_excluded_clips; /* train clips left out: those of the evaluated speakers */
   int          n_bootstrap; /* resamples behind the intervals (0: none) */
+  int          n_comparisons;
+  WkpEvalComparison *comparisons; /* every pair of evaluated models/tracks (with resamples) */
   double       seconds;    /* wall time of the whole evaluation */
 } WkpEvaluation;
 

@@ -248,6 +248,7 @@ typedef struct {
   const char * const *labels;
   const double * const *series;
   int n_series;
+  const int *colours;   /* palette index per series, or NULL: the series' index */
 } ApertureData;
 
 static void
@@ -333,7 +334,7 @@ draw_aperture (cairo_t *cr, double w, double h, gconstpointer user_data)
   for (int s = 0; s < d->n_series; s++)
     {
       labels[s + 1] = d->labels[s];
-      colours[s + 1] = s;
+      colours[s + 1] = d->colours != NULL ? d->colours[s] : s;
       lines[s + 1] = TRUE;
     }
   for (gint64 i = 0; i < d->n && !gaps; i++)
@@ -409,7 +410,7 @@ draw_aperture (cairo_t *cr, double w, double h, gconstpointer user_data)
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
   for (int s = 0; s < d->n_series; s++)
     {
-      set_colour (cr, s);
+      set_colour (cr, d->colours != NULL ? d->colours[s] : s);
       cairo_set_line_width (cr, 1.8);
       draw_line (cr, d->series[s], d->n, fps, left, px_per_s, top + ph, lo, px_per_unit);
     }
@@ -422,9 +423,9 @@ draw_aperture (cairo_t *cr, double w, double h, gconstpointer user_data)
 gboolean
 wkp_plot_aperture (const char *base, const char *title, WkpRational fps, gint64 n_frames,
                    const double *reference, const char * const *labels,
-                   const double * const *series, int n_series, GError **error)
+                   const double * const *series, int n_series, const int *colours, GError **error)
 {
-  ApertureData d = { title, fps, n_frames, reference, labels, series, n_series };
+  ApertureData d = { title, fps, n_frames, reference, labels, series, n_series, colours };
   g_return_val_if_fail (base != NULL && title != NULL && n_frames >= 0 && n_series >= 0, FALSE);
   g_return_val_if_fail (n_frames == 0 || reference != NULL, FALSE);
   if (!wkp_rational_is_valid (fps))
@@ -447,6 +448,7 @@ typedef struct {
   const double *values;
   const double *lower;
   const double *upper;
+  const int *colours;   /* palette index per model, or NULL: the model's index */
   int cols, rows;
 } BarsData;
 
@@ -467,13 +469,15 @@ draw_bars (cairo_t *cr, double w, double h, gconstpointer user_data)
   top = 40;
   if (d->note != NULL)
     {
+      g_auto(GStrv) lines_of_note = g_strsplit (d->note, "\n", -1);
       font (cr, 12, FALSE);
       cairo_set_source_rgb (cr, 0.35, 0.35, 0.35);
-      title_text (cr, margin, 50, w - 2 * margin, d->note);
-      top = 60;
+      for (int i = 0; lines_of_note[i] != NULL; i++)
+        title_text (cr, margin, 50 + 18 * i, w - 2 * margin, lines_of_note[i]);
+      top = 60 + 18 * (g_strv_length (lines_of_note) - 1);
     }
   for (int i = 0; i < d->n_models; i++)
-    colours[i] = i;
+    colours[i] = d->colours != NULL ? d->colours[i] : i;
   top += 4 + legend (cr, margin, top, w - 2 * margin, d->models, colours, lines, d->n_models, TRUE) + 8;
 
   panel_w = (w - margin) / d->cols;
@@ -561,7 +565,7 @@ draw_bars (cairo_t *cr, double w, double h, gconstpointer user_data)
               text (cr, x + bw / 2, y0 - 6, ALIGN_CENTER, 0.0, "n/a");
               continue;
             }
-          set_colour (cr, i);
+          set_colour (cr, d->colours != NULL ? d->colours[i] : i);
           cairo_rectangle (cr, x, MIN (y0, y0 - v * scale), bw, fabs (v * scale));
           cairo_fill (cr);
           cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
@@ -601,15 +605,22 @@ wkp_plot_bars (const char *base, const char *title, const char *note,
                const WkpPlotMetric *metrics, int n_metrics,
                const char * const *models, int n_models,
                const double *values, const double *lower, const double *upper,
-               GError **error)
+               const int *colours, GError **error)
 {
-  BarsData d = { title, note, metrics, n_metrics, models, n_models, values, lower, upper, 0, 0 };
+  BarsData d = { title, note, metrics, n_metrics, models, n_models, values, lower, upper, colours, 0, 0 };
   int width;
   g_return_val_if_fail (base != NULL && title != NULL && n_metrics > 0 && n_models >= 0, FALSE);
   d.cols = MIN (n_metrics, 3);
   d.rows = (n_metrics + d.cols - 1) / d.cols;
   width = MAX (1100, d.cols * (120 + 70 * n_models));
-  return render (base, width, 90 + (note != NULL ? 20 : 0) + d.rows * 300 + 20 * ((n_models + 3) / 4), draw_bars, &d, error);
+  {
+    int note_lines = 0;
+    for (const char *c = note; c != NULL && *c; c++)
+      note_lines += *c == '\n';
+    note_lines += note != NULL ? 1 : 0;
+    return render (base, width, 90 + 20 * note_lines + d.rows * 300 + 20 * ((n_models + 3) / 4), draw_bars, &d,
+                   error);
+  }
 }
 
 void

@@ -11,6 +11,7 @@
 #include "wkp-npy.h"
 #include "wkp-test-util.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -645,6 +646,154 @@ test_other_features (void)
   g_assert_cmpfloat (max_diff_rows, >, 1e-4);
 }
 
+/* Fields of one CSV line, with RFC 4180 quotes. */
+static int
+csv_field_count (const char *line)
+{
+  int n = 1;
+  gboolean quoted = FALSE;
+  for (const char *c = line; *c; c++)
+    if (*c == '"')
+      quoted = !quoted;
+    else if (*c == ',' && !quoted)
+      n++;
+  return n;
+}
+
+static double
+member_double (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  g_assert_nonnull (n);
+  return JSON_NODE_HOLDS_NULL (n) ? NAN : json_node_get_double (n);
+}
+
+/* Two predictors against each other on the same bootstrap resamples, and
+ * what a model's training metadata says about the evaluated speakers, in the
+ * JSON, the CSV and the plots. */
+static void
+test_model_against_model (void)
+{
+  const char *ds_dir = dataset ();
+  g_autoptr(WkpDataset) ds = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpModel) rnd = NULL;
+  g_autoptr(JsonParser) parser = NULL, meta = NULL;
+  g_autofree char *tracks = NULL, *copy = NULL, *model = NULL, *json = NULL, *csv = NULL, *plots = NULL;
+  g_autofree char *out = NULL, *err = NULL, *csv_text = NULL;
+  JsonObject *root;
+  JsonArray *cmp;
+
+  if (ds_dir == NULL)
+    return;
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  tracks = make_reference_tracks (ds);
+  copy = g_strconcat (tracks, "-copy", NULL);
+  g_assert_true (g_rename (tracks, copy) == 0);
+  g_free (make_reference_tracks (ds));   /* the reference twice, in two folders */
+  rnd = random_model (ds, wkp_dataset_get_feature_config (ds));
+  /* as if trained on speaker0 and speaker1, early-stopped on speaker3 */
+  meta = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (meta, "{\"train\": {\"speakers\": [\"speaker0\", \"speaker1\"]}, "
+                                                   "\"val\": {\"speakers\": [\"speaker3\"]}}", -1, NULL));
+  rnd->training = json_node_copy (json_parser_get_root (meta));
+  model = g_build_filename (work_dir, "random.wkpm", NULL);
+  g_assert_true (wkp_model_save (rnd, model, &error));
+  g_assert_no_error (error);
+  json = g_build_filename (work_dir, "pair.json", NULL);
+  csv = g_build_filename (work_dir, "pair.csv", NULL);
+  plots = g_build_filename (work_dir, "pair-plots", NULL);
+  g_assert_cmpint (wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "-m", tracks, "-m", copy, "-m", model,
+                                                        "--split", "all", "--json", json, "--csv", csv, "--plot",
+                                                        plots, NULL }, &out, &err), ==, 0);
+  g_test_message ("%s%s", out, err);
+  g_assert_nonnull (strstr (out, "Model against model"));
+  g_assert_nonnull (strstr (out, "Not held out: random.wkpm was trained on 2 of the evaluated speakers"));
+  g_assert_nonnull (strstr (out, "Validated on: random.wkpm chose its best epoch on 1 of the evaluated speakers (speaker3)"));
+
+  parser = load_json (json);
+  root = json_node_get_object (json_parser_get_root (parser));
+  cmp = json_object_get_array_member (root, "comparisons_over_clips");
+  g_assert_cmpuint (json_array_get_length (cmp), ==, 3);   /* 3 predictors: 3 pairs, baselines not among them */
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonObject *c = json_array_get_object_element (cmp, i);
+      const char *b = json_object_get_string_member (c, "b");
+      JsonArray *ci_r = json_object_get_array_member (c, "aperture_r_b_minus_a_95");
+      JsonArray *ci_l = json_object_get_array_member (c, "lmd_mouth_b_minus_a_95");
+      g_assert_cmpint (json_object_get_int_member (c, "resamples"), ==, 1000);
+      if (g_strcmp0 (b, "random.wkpm") != 0)
+        {
+          /* the reference against itself: no difference in any resample */
+          g_assert_cmpfloat (fabs (member_double (c, "aperture_r_b_minus_a")), <, 1e-12);
+          g_assert_cmpfloat (fabs (json_array_get_double_element (ci_r, 0)), <, 1e-12);
+          g_assert_cmpfloat (fabs (json_array_get_double_element (ci_r, 1)), <, 1e-12);
+          g_assert_cmpfloat (member_double (c, "b_r_higher_in"), ==, 0.0);
+          g_assert_cmpfloat (member_double (c, "b_lmd_mouth_lower_in"), ==, 0.0);
+        }
+      else
+        {
+          /* a random network against the reference (r = 1, LMD = 0 in every
+           * resample): worse in all of them, and the point difference is the
+           * difference of the pooled numbers */
+          JsonObject *r_entry = NULL;
+          JsonArray *models = json_object_get_array_member (root, "models");
+          for (guint k = 0; k < json_array_get_length (models); k++)
+            if (g_strcmp0 (json_object_get_string_member (json_array_get_object_element (models, k), "label"),
+                           "random.wkpm") == 0)
+              r_entry = json_array_get_object_element (models, k);
+          g_assert_nonnull (r_entry);
+          g_assert_cmpfloat_with_epsilon (member_double (c, "aperture_r_b_minus_a"),
+                                          pooled (r_entry, "aperture_r") - 1.0, 1e-9);
+          g_assert_cmpfloat_with_epsilon (member_double (c, "lmd_mouth_b_minus_a"), pooled (r_entry, "lmd_mouth"),
+                                          1e-9);
+          g_assert_cmpfloat (json_array_get_double_element (ci_r, 1), <, 0.0);
+          g_assert_cmpfloat (json_array_get_double_element (ci_l, 0), >, 0.0);
+          g_assert_cmpfloat (member_double (c, "b_r_higher_in"), ==, 0.0);
+          g_assert_cmpfloat (member_double (c, "b_lmd_mouth_lower_in"), ==, 0.0);
+        }
+    }
+
+  /* CSV: every row has the header's fields; speaker_seen per clip and pooled */
+  g_assert_true (g_file_get_contents (csv, &csv_text, NULL, NULL));
+  {
+    g_auto(GStrv) lines = g_strsplit (csv_text, "\n", -1);
+    int fields = csv_field_count (lines[0]), seen_train = 0, seen_val = 0;
+    g_assert_true (g_str_has_suffix (lines[0], ",problem,speaker_seen"));
+    for (int i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
+      {
+        g_assert_cmpint (csv_field_count (lines[i]), ==, fields);
+        if (g_str_has_prefix (lines[i], "random.wkpm,"))
+          {
+            seen_train += g_str_has_suffix (lines[i], ",train");
+            seen_val += g_str_has_suffix (lines[i], ",val");
+          }
+        else
+          g_assert_true (g_str_has_suffix (lines[i], ","));
+      }
+    g_assert_cmpint (seen_train, ==, 1 + 2);   /* the pooled row and speaker0's and speaker1's clips */
+    g_assert_cmpint (seen_val, ==, 1);         /* speaker3's clip */
+  }
+  /* a clip whose row has a problem keeps the columns too */
+  {
+    WkpEvalEntry entry = { 0 };
+    WkpEvaluation ev = { 0 };
+    g_autoptr(GBytes) bytes = NULL;
+    g_auto(GStrv) lines = NULL;
+    entry.label = (char *) "x.wkpm";
+    entry.kind = WKP_EVAL_MODEL;
+    entry.problem = (char *) "incompatible, for a test";
+    ev.n_entries = 1;
+    ev.entries = &entry;
+    bytes = wkp_evaluation_to_csv (&ev);
+    lines = g_strsplit (g_bytes_get_data (bytes, NULL), "\n", -1);
+    g_assert_cmpint (csv_field_count (lines[1]), ==, csv_field_count (lines[0]));
+    g_assert_nonnull (strstr (lines[1], ",\"incompatible, for a test\","));
+  }
+  g_assert_true (g_file_test (plots, G_FILE_TEST_IS_DIR));
+}
+
 static void
 test_single_track (void)
 {
@@ -997,6 +1146,7 @@ main (int argc, char **argv)
   g_test_add_func ("/evaluate/numpy-pooling", test_numpy_pooling);
   g_test_add_func ("/evaluate/other-features", test_other_features);
   g_test_add_func ("/evaluate/models", test_models);
+  g_test_add_func ("/evaluate/model-against-model", test_model_against_model);
   g_test_add_func ("/evaluate/oracles", test_oracles);
   g_test_add_func ("/evaluate/single-track", test_single_track);
   g_test_add_func ("/evaluate/non-finite", test_non_finite);

@@ -474,17 +474,17 @@ test_plots (void)
     }
   ref[40] = ref[41] = NAN;
   g_assert_true (wkp_plot_aperture (base, "clip s1/bbaf2n (test split)", WKP_RATIONAL (25, 1), n, ref,
-                                    labels, series, 2, &error));
+                                    labels, series, 2, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (is_png (png));
   g_assert_true (g_file_get_contents (svg, &svg_text, NULL, NULL));
   g_assert_nonnull (strstr (svg_text, "<svg"));
-  g_assert_true (wkp_plot_bars (bars, "Test split: 3 models", "whiskers: 95% interval", metrics, 4, models, 3, values, lower, upper, &error));
+  g_assert_true (wkp_plot_bars (bars, "Test split: 3 models", "whiskers: 95% interval", metrics, 4, models, 3, values, lower, upper, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (is_png (bars_png));
 
   /* an output folder that does not exist: clear error, nothing written */
-  g_assert_false (wkp_plot_aperture (bad, "x", WKP_RATIONAL (25, 1), n, ref, labels, series, 2, &error));
+  g_assert_false (wkp_plot_aperture (bad, "x", WKP_RATIONAL (25, 1), n, ref, labels, series, 2, NULL, &error));
   g_assert_nonnull (error);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, "missing-folder"));
@@ -494,8 +494,8 @@ test_plots (void)
       g_autofree char *keep = g_build_filename (g_getenv ("WKP_KEEP_PLOTS"), "test-clip", NULL);
       g_autofree char *keep_bars = g_build_filename (g_getenv ("WKP_KEEP_PLOTS"), "test-summary", NULL);
       g_assert_true (wkp_plot_aperture (keep, "clip s1/bbaf2n (test split)", WKP_RATIONAL (25, 1), n, ref,
-                                        labels, series, 2, NULL));
-      g_assert_true (wkp_plot_bars (keep_bars, "Test split: 3 models", "whiskers: 95% interval", metrics, 4, models, 3, values, lower, upper, NULL));
+                                        labels, series, 2, NULL, NULL));
+      g_assert_true (wkp_plot_bars (keep_bars, "Test split: 3 models", "whiskers: 95% interval", metrics, 4, models, 3, values, lower, upper, NULL, NULL));
     }
 }
 
