@@ -73,6 +73,7 @@ wkp_cli_render (int argc, char **argv)
   };
   g_autoptr(GOptionContext) ctx = g_option_context_new ("-o OUT.mp4 — render a presentation clip");
   g_autoptr(WkpClipAudio) clip = NULL;
+  g_autoptr(WkpAudio) listening = NULL;
   g_autoptr(WkpNpy) pred_npy = NULL;
   g_autoptr(WkpLandmarkTrack) track = NULL;
   g_autofree float *pred = NULL, *compared = NULL;
@@ -233,11 +234,16 @@ wkp_cli_render (int argc, char **argv)
       }
   }
 
+  /* the model heard 16 kHz; people hear the source's own rate */
+  listening = wkp_clip_audio_load_for_listening (&spec, clip->n_frames, NULL, &error);
+  if (listening == NULL)
+    return wkp_cli_fail ("render", error);
+
   wkp_export_params_init_default (&params);
   params.video = (clip->video_info != NULL && !no_video) ? files[0] : NULL;
   params.fps = clip->fps;
   params.n_frames = clip->n_frames;
-  params.audio = clip->audio;
+  params.audio = listening;
   params.predicted = pred_npy ? pred_npy->data : pred;
   params.compared = compared;
   params.reference = track ? track->points : NULL;

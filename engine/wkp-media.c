@@ -1032,6 +1032,53 @@ wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancella
   return g_steal_pointer (&clip);
 }
 
+/* The rate of a listening copy of audio at @source_rate Hz: the source's own
+ * when AAC has it (16 to 48 kHz), else the next one up (48 kHz at most). */
+static int
+listening_rate (int source_rate)
+{
+  static const int aac[] = { 16000, 22050, 24000, 32000, 44100, 48000 };
+  for (gsize i = 0; i < G_N_ELEMENTS (aac); i++)
+    if (source_rate <= aac[i])
+      return aac[i];
+  return 48000;
+}
+
+WkpAudio *
+wkp_clip_audio_load_for_listening (const WkpSourceSpec *spec, gint64 n_frames, GCancellable *cancellable,
+                                   GError **error)
+{
+  g_autoptr(WkpClipAudio) clip = NULL;
+  g_autoptr(WkpMediaInfo) info = NULL;
+  const char *audio_path;
+  WkpAudio *audio;
+
+  g_return_val_if_fail (spec != NULL, NULL);
+  audio_path = spec->audio != NULL ? spec->audio : spec->video;
+  if (audio_path == NULL || wkp_media_is_pattern (audio_path))
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: no audio to listen to",
+                   audio_path != NULL ? audio_path : "(no file)");
+      return NULL;
+    }
+  info = wkp_media_probe (audio_path, wkp_rational_is_valid (spec->fps) ? spec->fps : WKP_DEFAULT_FPS,
+                          WKP_PROBE_DEFAULT, error);
+  if (info == NULL)
+    return NULL;
+  clip = wkp_clip_audio_load (spec, listening_rate (info->sample_rate), cancellable, error);
+  if (clip == NULL)
+    return NULL;
+  if (n_frames > 0 && clip->n_frames != n_frames)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_MISMATCH,
+                   "%s: %" G_GINT64_FORMAT " frames on a second reading, %" G_GINT64_FORMAT " on the first: "
+                   "did the file change?", spec->video != NULL ? spec->video : audio_path, clip->n_frames, n_frames);
+      return NULL;
+    }
+  audio = g_steal_pointer (&clip->audio);
+  return audio;
+}
+
 /* ------------------------------------------------------------------------ */
 /* video reader                                                              */
 

@@ -118,6 +118,12 @@ typedef struct {
 
 WkpClipAudio *wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancellable,
                                    GError **error);
+/* The clip's sound for people rather than the model: aligned exactly like
+ * wkp_clip_audio_load's (sample 0 = video frame 0), mono, at the source's own
+ * rate when AAC has it (16 to 48 kHz; else the next one up). @n_frames (> 0)
+ * is the clip's frame count from an earlier reading, checked again. */
+WkpAudio     *wkp_clip_audio_load_for_listening (const WkpSourceSpec *spec, gint64 n_frames,
+                                                 GCancellable *cancellable, GError **error);
 /* A clip's name for titles and captions: the video's (else the audio's) file
  * name; an image sequence's folder with the two above it. */
 char         *wkp_media_display_name (const char *video, const char *audio);

@@ -856,6 +856,40 @@ test_render (void)
     g_assert_cmpfloat (without, >, 0.2);
     g_assert_cmpfloat (compared, >, 0.05);   /* the dashed second mouth */
   }
+  /* the sound is the source's own 44.1 kHz (not the model's 16 kHz), still
+   * aligned: read back at 16 kHz it matches what the model heard at lag 0 */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WkpMediaInfo) info = wkp_media_probe (auto_lm, WKP_RATIONAL (0, 0), WKP_PROBE_DEFAULT, &error);
+    WkpSourceSpec spec = { grid, NULL, { 0, 0 } };
+    g_autoptr(WkpClipAudio) heard = wkp_clip_audio_load (&spec, 16000, NULL, &error);
+    g_autoptr(WkpAudio) back = wkp_audio_load (auto_lm, 16000, NULL, NULL, &error);
+    int best = 0;
+    double best_r = -2;
+    g_assert_no_error (error);
+    g_assert_cmpint (info->sample_rate, ==, 44100);
+    /* within a frame's length either way (AAC is lossy: correlation, not equality) */
+    for (int lag = -640; lag <= 640; lag += 1)
+      {
+        double sxy = 0, sxx = 0, syy = 0;
+        gint64 n = MIN (heard->audio->n_samples, back->n_samples) - 1300;
+        for (gint64 i = 650; i < n; i++)
+          {
+            double x = heard->audio->samples[i], y = back->samples[i + lag];
+            sxy += x * y;
+            sxx += x * x;
+            syy += y * y;
+          }
+        if (sxy / sqrt (sxx * syy + 1e-30) > best_r)
+          {
+            best_r = sxy / sqrt (sxx * syy + 1e-30);
+            best = lag;
+          }
+      }
+    g_test_message ("rendered sound against the model's: best lag %d samples, r %.3f", best, best_r);
+    g_assert_cmpint (ABS (best), <=, 1);
+    g_assert_cmpfloat (best_r, >, 0.9);
+  }
   /* a model compared with itself is said; a clip named for a container that
    * does not take H.264 + AAC is refused (it was an MP4 named .avi) */
   {

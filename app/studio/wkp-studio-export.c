@@ -36,11 +36,20 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   const char *comp_label = clip->compared_canon != NULL ? clip->compared_name : NULL;
   g_autofree char *title = wkp_export_caption (name, pred_label, comp_label);
 
+  WkpSourceSpec spec = { clip->video, clip->audio, clip->fps_hint };
+  /* the model heard 16 kHz; the audience hears the source's own rate */
+  g_autoptr(WkpAudio) listening = wkp_clip_audio_load_for_listening (&spec, clip->n_frames, cancellable, &error);
+  if (listening == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
   wkp_export_params_init_default (&params);
   params.video = clip->has_video ? clip->video : NULL;
   params.fps = clip->fps;
   params.n_frames = clip->n_frames;
-  params.audio = clip->samples;
+  params.audio = listening;
   params.predicted = clip->predicted_canon != NULL ? g_bytes_get_data (clip->predicted_canon, NULL) : NULL;
   params.compared = clip->compared_canon != NULL ? g_bytes_get_data (clip->compared_canon, NULL) : NULL;
   params.reference = clip->track != NULL && clip->track->n_frames == clip->n_frames ? clip->track->points : NULL;
