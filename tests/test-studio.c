@@ -1716,6 +1716,7 @@ test_export (void)
   g_assert_true (info->has_video);
   g_assert_true (info->has_audio);
   g_assert_cmpint (info->n_frames, ==, 75);
+  g_assert_cmpint (info->sample_rate, ==, 44100);   /* the source's sound, not the model's 16 kHz */
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
