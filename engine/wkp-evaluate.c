@@ -884,6 +884,19 @@ add_number (JsonObject *o, const char *name, double v)
     json_object_set_null_member (o, name);
 }
 
+/* [lo, hi], null where undefined */
+static JsonArray *
+interval_to_json (const double ci[2])
+{
+  JsonArray *a = json_array_new ();
+  for (int k = 0; k < 2; k++)
+    if (isfinite (ci[k]))
+      json_array_add_double_element (a, ci[k]);
+    else
+      json_array_add_null_element (a);
+  return a;
+}
+
 JsonNode *
 wkp_metrics_to_json (const WkpMetrics *m)
 {
@@ -979,21 +992,9 @@ wkp_evaluation_to_json (const WkpEvaluation *ev)
           if (ev->n_bootstrap > 0)
             {
               JsonObject *bs = json_object_new ();
-              JsonArray *ci_r = json_array_new (), *ci_l = json_array_new ();
               json_object_set_int_member (bs, "resamples", ev->n_bootstrap);
-              for (int k = 0; k < 2; k++)
-                {
-                  if (isfinite (entry->aperture_r_ci[k]))
-                    json_array_add_double_element (ci_r, entry->aperture_r_ci[k]);
-                  else
-                    json_array_add_null_element (ci_r);
-                  if (isfinite (entry->lmd_mouth_ci[k]))
-                    json_array_add_double_element (ci_l, entry->lmd_mouth_ci[k]);
-                  else
-                    json_array_add_null_element (ci_l);
-                }
-              json_object_set_array_member (bs, "aperture_r_95", ci_r);
-              json_object_set_array_member (bs, "lmd_mouth_95", ci_l);
+              json_object_set_array_member (bs, "aperture_r_95", interval_to_json (entry->aperture_r_ci));
+              json_object_set_array_member (bs, "lmd_mouth_95", interval_to_json (entry->lmd_mouth_ci));
               if (entry->kind == WKP_EVAL_MODEL || entry->kind == WKP_EVAL_TRACKS)
                 {
                   add_number (bs, "r_above_energy_baseline", entry->r_above_energy);
@@ -1021,26 +1022,14 @@ wkp_evaluation_to_json (const WkpEvaluation *ev)
         {
           const WkpEvalComparison *c = &ev->comparisons[k];
           JsonObject *o = json_object_new ();
-          JsonArray *ci_r = json_array_new (), *ci_l = json_array_new ();
           json_object_set_string_member (o, "a", ev->entries[c->a].label);
           json_object_set_string_member (o, "b", ev->entries[c->b].label);
           json_object_set_int_member (o, "resamples", ev->n_bootstrap);
           add_number (o, "aperture_r_b_minus_a", c->r_diff);
-          for (int i = 0; i < 2; i++)
-            {
-              if (isfinite (c->r_diff_ci[i]))
-                json_array_add_double_element (ci_r, c->r_diff_ci[i]);
-              else
-                json_array_add_null_element (ci_r);
-              if (isfinite (c->lmd_diff_ci[i]))
-                json_array_add_double_element (ci_l, c->lmd_diff_ci[i]);
-              else
-                json_array_add_null_element (ci_l);
-            }
-          json_object_set_array_member (o, "aperture_r_b_minus_a_95", ci_r);
+          json_object_set_array_member (o, "aperture_r_b_minus_a_95", interval_to_json (c->r_diff_ci));
           add_number (o, "b_r_higher_in", c->b_r_higher);
           add_number (o, "lmd_mouth_b_minus_a", c->lmd_diff);
-          json_object_set_array_member (o, "lmd_mouth_b_minus_a_95", ci_l);
+          json_object_set_array_member (o, "lmd_mouth_b_minus_a_95", interval_to_json (c->lmd_diff_ci));
           add_number (o, "b_lmd_mouth_lower_in", c->b_lmd_lower);
           json_array_add_object_element (cmp, o);
         }
