@@ -271,7 +271,6 @@ wkp_evaluation_free (WkpEvaluation *ev)
 typedef struct {
   WkpModel         *model;
   WkpLandmarkTrack *single_track;   /* a track file for a one-clip split */
-  gboolean          use_features;   /* predict from the dataset's cached features */
   WkpMetricsAccum  *pooled;
   WkpMetricsAccum  *clip;
 } EntryState;
@@ -539,7 +538,6 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
   g_autoptr(GArray) indices = NULL;
   g_autofree EntryState *state = NULL;
   WkpEvalParams defaults;
-  const WkpFeatureConfig *ds_config;
   gint64 done = 0, total, start = g_get_monotonic_time ();
   int n_train = 0, energy_entry = -1;
   gboolean ok = FALSE;
@@ -602,7 +600,6 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
   ev->n_entries = n_paths + (params->baselines ? 2 : 0) + (params->oracles ? 2 : 0);
   ev->entries = g_new0 (WkpEvalEntry, ev->n_entries);
   state = g_new0 (EntryState, ev->n_entries);
-  ds_config = wkp_dataset_get_feature_config (ds);
   for (int p = 0; p < n_paths; p++)
     {
       WkpEvalEntry *entry = &ev->entries[p];
@@ -657,16 +654,12 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
           if (state[p].model->features.sample_rate != DATASET_AUDIO_RATE)
             entry->problem = g_strdup_printf ("incompatible: the model reads %d Hz audio, the dataset has %d Hz",
                                               state[p].model->features.sample_rate, DATASET_AUDIO_RATE);
-          else
-            {
-              /* same features at the same rate: use the dataset's cached rows
-               * (exactly what training saw); otherwise (another feature config,
-               * e.g. log-mel against an MFCC dataset, or another model rate)
-               * the model's own features are computed from the clip's audio */
-              WkpRational mf = wkp_dataset_get_model_fps (ds), f = state[p].model->fps;
-              state[p].use_features = (gint64) mf.num * f.den == (gint64) f.num * mf.den &&
-                                      wkp_model_check_features (state[p].model, ds_config, NULL);
-            }
+          /* A model always reads its own features computed from the clip's
+           * audio, exactly as `predict`, `render` and the studio do, so that a
+           * clip has one score whichever tool shows it. The dataset's cached
+           * rows (what training read) end at the clip's last frame and were
+           * edge-padded for the look-ahead there; prediction reads silence
+           * past the audio: on a 3 s clip that moved r by up to 0.02. */
         }
       else
         {
@@ -746,7 +739,6 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
       g_autofree float *ref = g_new (float, nn * NXY);
       g_autofree float *pred = g_new (float, nn * NXY);
       g_autoptr(WkpNpy) audio = NULL;
-      g_autoptr(WkpNpy) features = NULL;
       g_autofree double *env = NULL;
 
       if (wkp_check_cancelled (cancellable, error))
@@ -765,14 +757,7 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
           if (entry->problem != NULL)
             continue;
           pred_ap = entry->aperture[c] = g_new (double, nn);
-          if (entry->kind == WKP_EVAL_MODEL && state[e].use_features && features == NULL)
-            {
-              features = wkp_dataset_clip_load (ds, index, WKP_CLIP_ARRAY_FEATURES, error);
-              if (features == NULL)
-                goto out;
-            }
-          if (((entry->kind == WKP_EVAL_MODEL && !state[e].use_features) || entry->kind == WKP_EVAL_ENERGY)
-              && audio == NULL)
+          if ((entry->kind == WKP_EVAL_MODEL || entry->kind == WKP_EVAL_ENERGY) && audio == NULL)
             {
               audio = load_audio (ds, index, error);
               if (audio == NULL)
@@ -783,13 +768,9 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
             {
             case WKP_EVAL_MODEL:
               {
-                g_autofree float *p = NULL;
-                if (state[e].use_features)
-                  p = wkp_model_predict_features (state[e].model, features->data, features->shape[0],
-                                                  clip->fps, n, params->n_threads, error);
-                else
-                  p = wkp_model_predict_audio (state[e].model, audio->data, audio->n_elements,
-                                               clip->fps, n, params->n_threads, cancellable, error);
+                g_autofree float *p = wkp_model_predict_audio (state[e].model, audio->data, audio->n_elements,
+                                                               clip->fps, n, params->n_threads, cancellable,
+                                                               error);
                 if (p == NULL)
                   {
                     g_prefix_error (error, "%s on clip %s: ", entry->label, clip->name);

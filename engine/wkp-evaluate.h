@@ -127,10 +127,10 @@ void wkp_eval_params_init_default (WkpEvalParams *params);
 
 /* Evaluates @paths (model files or track folders/files; may be empty) and the
  * baselines on the OK clips of @split. Unreadable inputs fail the whole run
- * before any heavy work (the error names the file). A model whose features or
- * internal rate differ from the dataset's is run on its own features computed
- * from each clip's audio; one that reads another audio sample rate than the
- * dataset's 16 kHz is recorded in entry->problem. */
+ * before any heavy work (the error names the file). A model runs on its own
+ * features computed from each clip's audio (as `predict` runs it); one that
+ * reads another audio sample rate than the dataset's 16 kHz is recorded in
+ * entry->problem. */
 WkpEvaluation *wkp_evaluate (const WkpDataset *ds, WkpSplit split,
                              const char * const *paths, int n_paths,
                              const WkpEvalParams *params,
