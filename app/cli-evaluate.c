@@ -106,14 +106,17 @@ print_table (const WkpEvaluation *ev)
             printf (" %10.4f%s", v[k], v[k] == best[k] && !wkp_eval_kind_is_oracle (entry->kind) ? "*" : " ");
         }
       if (isfinite (entry->pooled.best_lag_r))
-        printf ("  %+d (%.3f)", entry->pooled.best_lag, entry->pooled.best_lag_r);
+        /* at the edge of the range searched, the best lag may lie beyond it */
+        printf ("  %s%+d (%.3f)", ABS (entry->pooled.best_lag) == ev->max_lag ? (entry->pooled.best_lag > 0 ? ">=" : "<=") : "",
+                entry->pooled.best_lag, entry->pooled.best_lag_r);
       else
         printf ("  n/a");
       printf ("\n");
     }
   printf ("\n* best in column. LMD, LVD (per frame), LVE and aperture RMSE in inter-ocular distances, lower is\n"
           "better; aperture r is Pearson at lag 0, higher is better; best lag within +/-%d frames, > 0 means the\n"
-          "prediction is late. n/a: undefined (aperture-only baseline, or a constant aperture).\n", ev->max_lag);
+          "prediction is late (>=/<=: at the edge of that range, the offset may be larger; `wav2kp check`\n"
+          "estimates offsets up to 10 frames). n/a: undefined (aperture-only baseline, or a constant aperture).\n", ev->max_lag);
   for (int e = 0; e < ev->n_entries; e++)
     if (ev->entries[e].trained_on != NULL && ev->entries[e].problem == NULL)
       {

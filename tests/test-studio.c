@@ -21,12 +21,14 @@
 
 #include "wkp-config.h"
 #include "wkp-dataset.h"
+#include "wkp-face.h"
 #include "wkp-landmarks.h"
 #include "wkp-media.h"
 #include "wkp-model.h"
 #include "wkp-train-log.h"
 #include "wkp-session.h"
 #include "wkp-studio-app.h"
+#include "wkp-studio-clip.h"
 #include "wkp-studio-export.h"
 #include "wkp-studio-window.h"
 #include "wkp-test-util.h"
@@ -1668,6 +1670,54 @@ test_export_folder (void)
     }
 }
 
+/* The aperture title's agreement numbers: a prediction 1 frame late shows
+ * "lag +1"; one 5 frames late peaks at the edge of the ±3 searched and says
+ * "lag ≥+3" (it read "+3" as if that were the offset). */
+static void
+test_agreement_lag_edge (void)
+{
+  const gint64 n = 200;
+  const float *mean = wkp_face_canonical ();
+  WkpStudioClip *clip = wkp_studio_clip_new (NULL, "speech.wav", NULL, NULL, WKP_RATIONAL (25, 1));
+  const int shifts[] = { 1, 5, -5 };
+  const char *want[] = { "(lag +1: 1.00)", "(lag ≥+3: ", "(lag ≤-3: " };
+  double open[200 + 5];
+
+  for (gint64 t = 0; t < n + 5; t++)
+    open[t] = 0.06 * (1.0 + sin (t * 0.37) * sin (t * 0.11));
+  clip->n_frames = n;
+  clip->fps = WKP_RATIONAL (25, 1);
+  clip->track = wkp_landmark_track_new (n, clip->fps);
+  /* the extracted face in pixels: the canonical one scaled and moved, its
+   * lower lip opening by open[t] */
+  for (gint64 t = 0; t < n; t++)
+    for (int k = 0; k < WKP_N_LANDMARKS; k++)
+      {
+        gboolean lower = (k >= 56 && k <= 59) || (k >= 65 && k <= 67);
+        clip->track->points[(t * WKP_N_LANDMARKS + k) * 2] = 320 + 150 * mean[2 * k];
+        clip->track->points[(t * WKP_N_LANDMARKS + k) * 2 + 1] = 240 + 150 * (mean[2 * k + 1] + (lower ? open[t + 5] : 0));
+      }
+  for (guint i = 0; i < G_N_ELEMENTS (shifts); i++)
+    {
+      float *canon = g_new (float, n * WKP_N_LANDMARKS * 2);
+      g_autoptr(GBytes) bytes = NULL;
+      g_autofree char *text = NULL;
+      for (gint64 t = 0; t < n; t++)
+        for (int k = 0; k < WKP_N_LANDMARKS; k++)
+          {
+            gboolean lower = (k >= 56 && k <= 59) || (k >= 65 && k <= 67);
+            gint64 src = CLAMP (t + 5 - shifts[i], 0, n + 4);   /* late by shifts[i] frames */
+            canon[(t * WKP_N_LANDMARKS + k) * 2] = mean[2 * k];
+            canon[(t * WKP_N_LANDMARKS + k) * 2 + 1] = mean[2 * k + 1] + (lower ? open[src] : 0);
+          }
+      bytes = g_bytes_new_take (canon, n * WKP_N_LANDMARKS * 2 * sizeof (float));
+      text = wkp_studio_clip_agreement (clip, bytes);
+      g_test_message ("late by %d: %s", shifts[i], text);
+      g_assert_nonnull (strstr (text, want[i]));
+    }
+  wkp_studio_clip_unref (clip);
+}
+
 static void
 test_export (void)
 {
@@ -2084,6 +2134,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/dataset-window", test_dataset_window);
   g_test_add_func ("/studio/export-folder", test_export_folder);
   g_test_add_func ("/studio/export", test_export);
+  g_test_add_func ("/studio/agreement-lag-edge", test_agreement_lag_edge);
   g_test_add_func ("/studio/compare", test_compare);
   g_test_add_func ("/studio/command-line-errors", test_command_line_errors);
   g_test_add_func ("/studio/settings-backend", test_settings_backend);

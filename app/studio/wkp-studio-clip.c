@@ -1,6 +1,9 @@
 #include "wkp-studio-clip.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
+
+#include "wkp-metrics.h"
 
 WkpStudioClip *
 wkp_studio_clip_new (const char *video, const char *audio, const char *landmarks_file,
@@ -118,4 +121,28 @@ wkp_studio_clip_pixels_at (const WkpStudioClip *clip, gint64 frame)
     return NULL;
   p = clip->track->points + frame * 68 * 2;
   return isnan (p[0]) && isnan (p[2 * 48]) ? NULL : p;
+}
+
+/* How well a prediction follows the extracted mouth over the whole clip:
+ * the evaluation's own numbers (wkp_metrics_compare_tracks, as `wav2kp
+ * evaluate` computes them per clip). "" when there is nothing to compare. */
+char *
+wkp_studio_clip_agreement (const WkpStudioClip *clip, GBytes *canon)
+{
+  WkpMetrics m;
+  if (canon == NULL || clip->track == NULL || clip->track->n_frames != clip->n_frames)
+    return g_strdup ("");
+  wkp_metrics_compare_tracks (clip->track->points, g_bytes_get_data (canon, NULL), clip->n_frames,
+                              WKP_METRICS_MAX_LAG, &m);
+  if (!isfinite (m.aperture_r))
+    return g_strdup ("");
+  if (ABS (m.best_lag) == WKP_METRICS_MAX_LAG)
+    /* TRANSLATORS: as below, the best lag at the edge of the range searched
+     * (the audio/video offset may be larger) */
+    return g_strdup_printf (m.best_lag > 0 ? _("r %.2f (lag ≥%+d: %.2f), LMD %.3f") : _("r %.2f (lag ≤%+d: %.2f), LMD %.3f"),
+                            m.aperture_r, m.best_lag, m.best_lag_r, m.lmd_mouth);
+  /* TRANSLATORS: aperture correlation at lag 0, the best lag in frames and its
+   * correlation, the mouth landmark distance (inter-ocular units) */
+  return g_strdup_printf (_("r %.2f (lag %+d: %.2f), LMD %.3f"), m.aperture_r, m.best_lag, m.best_lag_r,
+                          m.lmd_mouth);
 }

@@ -73,6 +73,11 @@ void           wkp_studio_clip_unref (WkpStudioClip *clip);
 /* Display name: basename of the video, or of the audio; for an image
  * sequence its folder with up to two folders above ("fadg0/video/sa1"). */
 char          *wkp_studio_clip_title (const WkpStudioClip *clip);
+/* How well @canon (a prediction of the clip, canonical frame) follows the
+ * extracted mouth over the whole clip, as `wav2kp evaluate` computes it per
+ * clip: "r 0.31 (lag +3: 0.56), LMD 0.062", the lag marked ≥/≤ at the edge of
+ * the range searched; "" when there is nothing to compare. */
+char          *wkp_studio_clip_agreement (const WkpStudioClip *clip, GBytes *canon);
 /* Pointer to 68 canonical points of @frame, or NULL. */
 const float   *wkp_studio_clip_extracted_at (const WkpStudioClip *clip, gint64 frame);
 const float   *wkp_studio_clip_predicted_at (const WkpStudioClip *clip, gint64 frame);

@@ -106,25 +106,6 @@ update_overlays (WkpStudioWindow *self)
   wkp_mouth_view_set_compared (self->mouth_view, wkp_studio_clip_compared_at (clip, frame));
 }
 
-/* How well a prediction follows the extracted mouth over the whole clip:
- * the evaluation's own numbers (wkp_metrics_compare_tracks, as `wav2kp
- * evaluate` computes them per clip). "" when there is nothing to compare. */
-static char *
-agreement_text (const WkpStudioClip *clip, GBytes *canon)
-{
-  WkpMetrics m;
-  if (canon == NULL || clip->track == NULL || clip->track->n_frames != clip->n_frames)
-    return g_strdup ("");
-  wkp_metrics_compare_tracks (clip->track->points, g_bytes_get_data (canon, NULL), clip->n_frames,
-                              WKP_METRICS_MAX_LAG, &m);
-  if (!isfinite (m.aperture_r))
-    return g_strdup ("");
-  /* TRANSLATORS: aperture correlation at lag 0, the best lag in frames and its
-   * correlation, the mouth landmark distance (inter-ocular units) */
-  return g_strdup_printf (_("r %.2f (lag %+d: %.2f), LMD %.3f"), m.aperture_r, m.best_lag, m.best_lag_r,
-                          m.lmd_mouth);
-}
-
 /* The panel names what it shows, and says so when the model reads the other
  * kind of features (the view is a preference, the model's input is not). */
 static void
@@ -155,8 +136,8 @@ static void
 update_aperture_label (WkpStudioWindow *self)
 {
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
-  g_autofree char *pred = clip != NULL ? agreement_text (clip, clip->predicted_canon) : g_strdup ("");
-  g_autofree char *comp = clip != NULL ? agreement_text (clip, clip->compared_canon) : g_strdup ("");
+  g_autofree char *pred = clip != NULL ? wkp_studio_clip_agreement (clip, clip->predicted_canon) : g_strdup ("");
+  g_autofree char *comp = clip != NULL ? wkp_studio_clip_agreement (clip, clip->compared_canon) : g_strdup ("");
   g_autofree char *text = NULL;
   const char *title = _("Inner-lip aperture (÷ inter-ocular distance)");
 
@@ -181,8 +162,11 @@ update_aperture_label (WkpStudioWindow *self)
       g_autofree char *tip = g_strdup_printf ("%s\n\n%s\n\n%s", text, who,
                                               _("r: Pearson correlation of the predicted with the extracted inner-lip "
                                                 "aperture over the clip at lag 0, then at the best lag within ±3 "
-                                                "frames; LMD: mean mouth landmark distance in inter-ocular units. "
-                                                "The same numbers as wav2kp evaluate."));
+                                                "frames (positive: the prediction is late against the extracted "
+                                                "mouth; ≥+3 or ≤−3: at the edge of that range, the offset may be "
+                                                "larger: see the Dataset window's estimate); LMD: mean mouth "
+                                                "landmark distance in inter-ocular units. The same numbers as "
+                                                "wav2kp evaluate."));
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->aperture_label), tip);
     }
   else
