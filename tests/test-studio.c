@@ -21,6 +21,7 @@
 
 #include "wkp-config.h"
 #include "wkp-dataset.h"
+#include "wkp-dataset-window.h"
 #include "wkp-face.h"
 #include "wkp-landmarks.h"
 #include "wkp-media.h"
@@ -1718,6 +1719,37 @@ test_agreement_lag_edge (void)
   wkp_studio_clip_unref (clip);
 }
 
+/* The Dataset window's offset line says why a confident estimate carries no
+ * flag (the audit read "offset +4 frames (confidence 1.00)" with no flag as a
+ * contradiction: the gain over lag 0 was 0.01). */
+static void
+test_dataset_offset_text (void)
+{
+  WkpDatasetClip c = { 0 };
+  g_autofree char *flagged = NULL, *small_gain = NULL, *one = NULL, *none = NULL, *unsure = NULL;
+  c.offset_confidence = 1.0;
+  c.offset_gain = 0.3;
+  c.offset_frames = 4;
+  c.flags = WKP_CLIP_FLAG_OFFSET;
+  flagged = wkp_dataset_window_offset_text (&c);
+  c.flags = 0;
+  c.offset_gain = 0.01;
+  small_gain = wkp_dataset_window_offset_text (&c);
+  c.offset_frames = -1;
+  one = wkp_dataset_window_offset_text (&c);
+  c.offset_frames = 0;
+  none = wkp_dataset_window_offset_text (&c);
+  c.offset_frames = 6;
+  c.offset_confidence = 0.1;
+  c.flags = WKP_CLIP_FLAG_OFFSET_UNSURE;
+  unsure = wkp_dataset_window_offset_text (&c);
+  g_assert_cmpstr (flagged, ==, "offset +4 frames (confidence 1.00)");
+  g_assert_cmpstr (small_gain, ==, "offset +4 frames (confidence 1.00, but it beats lag 0 by only 0.01 in r: not flagged)");
+  g_assert_cmpstr (one, ==, "offset -1 frame (confidence 1.00; one frame: not flagged)");
+  g_assert_cmpstr (none, ==, "no offset (confidence 1.00)");
+  g_assert_cmpstr (unsure, ==, "offset unsure (+6 frames, confidence 0.10)");
+}
+
 static void
 test_export (void)
 {
@@ -2135,6 +2167,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/export-folder", test_export_folder);
   g_test_add_func ("/studio/export", test_export);
   g_test_add_func ("/studio/agreement-lag-edge", test_agreement_lag_edge);
+  g_test_add_func ("/studio/dataset-offset-text", test_dataset_offset_text);
   g_test_add_func ("/studio/compare", test_compare);
   g_test_add_func ("/studio/command-line-errors", test_command_line_errors);
   g_test_add_func ("/studio/settings-backend", test_settings_backend);

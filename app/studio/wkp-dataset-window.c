@@ -36,9 +36,8 @@ wkp_dataset_window_is_dataset (const char *path)
   return g_str_equal (base, "dataset.json") && g_file_test (path, G_FILE_TEST_IS_REGULAR);
 }
 
-/* "offset +3 frames (confidence 0.82)", "no offset", or why there is none */
-static char *
-offset_text (const WkpDatasetClip *c)
+char *
+wkp_dataset_window_offset_text (const WkpDatasetClip *c)
 {
   int n = ABS (c->offset_frames);
   if (c->flags & WKP_CLIP_FLAG_OFFSET_UNSURE)
@@ -47,6 +46,20 @@ offset_text (const WkpDatasetClip *c)
                             c->offset_frames, c->offset_confidence);
   if (c->offset_frames == 0)
     return g_strdup_printf (_("no offset (confidence %.2f)"), c->offset_confidence);
+  /* an estimate that was not flagged says why: a confident "+4" beside no
+   * flag read as a contradiction */
+  if (!(c->flags & WKP_CLIP_FLAG_OFFSET) && n < 2)
+    /* TRANSLATORS: the offset estimate, not flagged because it is one frame */
+    return g_strdup_printf (_("offset %+d frame (confidence %.2f; one frame: not flagged)"), c->offset_frames,
+                            c->offset_confidence);
+  if (!(c->flags & WKP_CLIP_FLAG_OFFSET) && isfinite (c->offset_gain))
+    /* TRANSLATORS: the offset estimate, not flagged because the correlation at
+     * that lag beats the one at lag 0 by only "gain" */
+    return g_strdup_printf (ngettext ("offset %+d frame (confidence %.2f, but it beats lag 0 by only %.2f in r: "
+                                      "not flagged)",
+                                      "offset %+d frames (confidence %.2f, but it beats lag 0 by only %.2f in r: "
+                                      "not flagged)", n),
+                            c->offset_frames, c->offset_confidence, c->offset_gain);
   /* TRANSLATORS: the audio/video offset `wav2kp prepare` estimated; positive: the sound comes late */
   return g_strdup_printf (ngettext ("offset %+d frame (confidence %.2f)", "offset %+d frames (confidence %.2f)", n),
                           c->offset_frames, c->offset_confidence);
@@ -63,7 +76,7 @@ make_row (const WkpDatasetClip *c, const char *short_name)
 
   if (c->status == WKP_CLIP_OK)
     {
-      g_autofree char *off = offset_text (c);
+      g_autofree char *off = wkp_dataset_window_offset_text (c);
       g_autofree char *flags = wkp_clip_flags_to_string (c->flags);
       /* the flags first: a narrow window cuts the end of the line */
       g_autofree char *flag_text = c->flags != 0 ? g_strdup_printf ("⚑ %s · ", flags) : g_strdup ("");
@@ -79,7 +92,9 @@ make_row (const WkpDatasetClip *c, const char *short_name)
   gtk_label_set_xalign (GTK_LABEL (title), 0);
   gtk_label_set_xalign (GTK_LABEL (detail), 0);
   gtk_label_set_ellipsize (GTK_LABEL (title), PANGO_ELLIPSIZE_MIDDLE);
-  gtk_label_set_ellipsize (GTK_LABEL (detail), PANGO_ELLIPSIZE_END);
+  /* the whole line, wrapped: its end (the offset) is what the window is for */
+  gtk_label_set_wrap (GTK_LABEL (detail), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (detail), PANGO_WRAP_WORD_CHAR);
   gtk_widget_add_css_class (title, "heading");
   gtk_widget_add_css_class (detail, "dim-label");
   gtk_box_append (GTK_BOX (box), title);
@@ -220,7 +235,7 @@ wkp_dataset_window_init (WkpDatasetWindow *self)
   self->note = GTK_LABEL (note);
   self->flagged = GTK_CHECK_BUTTON (flagged);
   gtk_window_set_title (GTK_WINDOW (self), _("Dataset"));
-  gtk_window_set_default_size (GTK_WINDOW (self), 560, 640);
+  gtk_window_set_default_size (GTK_WINDOW (self), 640, 640);
   gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_BROWSE);
   gtk_list_box_set_filter_func (self->list, filter_row, self, NULL);
   g_signal_connect (list, "row-activated", G_CALLBACK (on_row_activated), self);

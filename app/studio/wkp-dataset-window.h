@@ -8,6 +8,8 @@
 
 #include <gtk/gtk.h>
 
+#include "wkp-dataset.h"
+
 G_BEGIN_DECLS
 
 #define WKP_TYPE_DATASET_WINDOW (wkp_dataset_window_get_type ())
@@ -30,5 +32,10 @@ void              wkp_dataset_window_set_flagged_only (WkpDatasetWindow *self, g
 void              wkp_dataset_window_activate_row (WkpDatasetWindow *self, int index);
 /* The status line under the list (what was read, or why nothing was). */
 const char       *wkp_dataset_window_get_note    (WkpDatasetWindow *self);
+
+/* A clip's audio/video offset line: "offset +3 frames (confidence 0.82)",
+ * "no offset (…)", "offset unsure (…)", or an estimate that was not flagged
+ * with the reason (one frame; or it beats lag 0 by too little). */
+char             *wkp_dataset_window_offset_text (const WkpDatasetClip *c);
 
 G_END_DECLS
