@@ -1581,6 +1581,20 @@ test_dataset_window (void)
   g_assert_cmpint (clip->track->n_frames, ==, c->n_frames);
   g_assert_cmpint (wkp_landmark_track_count_found (clip->track), ==, c->n_face_frames);
 
+  /* a file opened next (Open…, Ctrl+O) keeps both models too (it fell back
+   * to the default model and dropped the compared one) */
+  if (model != NULL)
+    {
+      g_autoptr(GFile) file = g_file_new_for_path (c->video_path);
+      GFile *files[1] = { file };
+      wkp_studio_window_open_files (window, files, 1);
+      clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+      g_assert_cmpstr (clip->model_file, ==, model);
+      g_assert_cmpstr (clip->compare_model_file, ==, compare);
+      g_assert_null (clip->landmarks_file);   /* a file, not the dataset's clip: extracted */
+      g_assert_true (wait_for (window, not_busy, NULL, 60000));
+    }
+
   /* a dataset whose manifest cannot be read says why, in the window */
   {
     g_autofree char *bad = g_build_filename (tmp, "BAD", NULL);

@@ -542,10 +542,20 @@ wkp_studio_sequence_for_frame (const char *path)
   return !wkp_media_is_pattern (path) && is_image_file (path) ? wkp_media_sequence_for_frame (path) : NULL;
 }
 
+/* Copies of the model and compared model in use (the open clip's, else
+ * those given before any clip), for opening another clip with them. */
+static void
+current_models (WkpStudioWindow *self, char **model, char **compare)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  *model = g_strdup (clip != NULL ? clip->model_file : self->models_before_clip[0]);
+  *compare = g_strdup (clip != NULL ? clip->compare_model_file : self->models_before_clip[1]);
+}
+
 void
 wkp_studio_window_open_files (WkpStudioWindow *self, GFile **files, int n_files)
 {
-  g_autofree char *video = NULL, *audio = NULL;
+  g_autofree char *video = NULL, *audio = NULL, *model = NULL, *compare = NULL;
   WkpOpenRequest request = { 0 };
 
   for (int i = 0; i < n_files; i++)
@@ -577,8 +587,13 @@ wkp_studio_window_open_files (WkpStudioWindow *self, GFile **files, int n_files)
     }
   if (video == NULL && audio == NULL)
     return;
+  /* the models in use stay, as when a dataset's clip is opened (Ctrl+O used
+   * to fall back to the default model and drop the compared one) */
+  current_models (self, &model, &compare);
   request.video = video;
   request.audio = audio;
+  request.model = model;
+  request.compare_model = compare;
   wkp_studio_window_open (self, &request);
 }
 
@@ -1265,11 +1280,9 @@ static void
 on_dataset_open_clip (WkpDatasetWindow *win, const char *video, const char *audio, const char *landmarks,
                       const char *fps, WkpStudioWindow *self)
 {
-  WkpStudioClip *clip = wkp_session_get_clip (self->session);
-  /* the models in use stay (copies: opening replaces the clip) */
-  g_autofree char *model = g_strdup (clip != NULL ? clip->model_file : self->models_before_clip[0]);
-  g_autofree char *compare = g_strdup (clip != NULL ? clip->compare_model_file : self->models_before_clip[1]);
+  g_autofree char *model = NULL, *compare = NULL;
   WkpOpenRequest request = { 0 };
+  current_models (self, &model, &compare);
   request.video = video;
   request.audio = audio;
   request.landmarks = landmarks;
