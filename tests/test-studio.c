@@ -724,6 +724,8 @@ test_prediction (void)
       g_assert_nonnull (strstr (title, clip->model_logmel ? "the model reads log-mel" : "the model reads MFCC"));
     else
       g_assert_null (strstr (title, "the model reads"));
+    /* and, the rows having no axis, what they are and which way up */
+    g_assert_nonnull (strstr (title, clip->logmel ? " mel bands, low at the bottom" : " coefficients, c0 at the bottom"));
   }
   gtk_window_destroy (GTK_WINDOW (window));
 }

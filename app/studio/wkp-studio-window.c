@@ -112,7 +112,18 @@ static void
 update_spectrogram_label (WkpStudioWindow *self)
 {
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
-  const char *kind = clip != NULL && clip->logmel ? _("Log-mel spectrogram") : _("MFCC");
+  const char *kind0 = clip != NULL && clip->logmel ? _("Log-mel spectrogram") : _("MFCC");
+  /* the rows have no axis: the title says what they are and which way up */
+  g_autofree char *kind = clip != NULL && (clip->parts & WKP_CLIP_PART_FEATURES) && clip->n_coeffs > 0
+                            ? g_strdup_printf (clip->logmel
+                                               /* TRANSLATORS: the spectrogram's title, its mel band count */
+                                               ? _("%s (%d mel bands, low at the bottom; each band's colours "
+                                                   "span its mean ± 2.5 SD over the clip)")
+                                               /* TRANSLATORS: the MFCC panel's title, its coefficient count */
+                                               : _("%s (%d coefficients, c0 at the bottom; each one's colours "
+                                                   "span its mean ± 2.5 SD over the clip)"),
+                                               kind0, clip->n_coeffs)
+                            : g_strdup (kind0);
   g_autofree char *base = clip != NULL && clip->video != NULL && clip->audio != NULL
                             ? g_filename_display_basename (clip->audio) : NULL;
   /* TRANSLATORS: the features shown, and the separate audio file they come from */
