@@ -4,6 +4,9 @@
 #include "wkp-cli.h"
 #include "wkp-dataset.h"
 #include "wkp-io.h"
+
+#include <stdlib.h>
+#include <string.h>
 #include "wkp-train.h"
 
 #include <math.h>
@@ -149,15 +152,53 @@ wkp_cli_train (int argc, char **argv)
   p.val_speakers = val_list;
 
   g_autofree char *log_path = log ? g_strdup (log) : wkp_path_replace_ext (output, ".csv");
-  if (!wkp_check_output_path (output, &error) || !wkp_check_output_path (log_path, &error))
+  g_autofree char *ckpt_path = ckpt ? g_strdup (ckpt) : g_strconcat (output, ".ckpt", NULL);
+  if (!wkp_check_output_path (output, &error) || !wkp_check_output_path (log_path, &error)
+      || !wkp_check_output_path (ckpt_path, &error))
     return wkp_cli_fail ("train", error);
+  /* three outputs, three files (-o M --log M lost the log) */
+  {
+    g_autofree char *a = g_canonicalize_filename (output, NULL), *b = g_canonicalize_filename (log_path, NULL);
+    g_autofree char *c = g_canonicalize_filename (ckpt_path, NULL);
+    if (g_str_equal (a, b) || g_str_equal (a, c) || g_str_equal (b, c))
+      return wkp_cli_fail ("train", g_error_new (WKP_IO_ERROR, WKP_ERROR_INVALID,
+                                                 "%s: the model (-o), the log (--log, %s) and the checkpoint "
+                                                 "(--checkpoint, %s) must be three different files",
+                                                 output, log_path, ckpt_path));
+  }
 
+  /* train rewrites its own checkpoint and log (--resume), so the run as a
+   * whole does not track inputs; the dataset's files are tracked while they
+   * are read, and no output may replace one of them (-o, --log or
+   * --checkpoint naming DS/dataset.json or a clip's features.npy wrecked the
+   * dataset, exit 0) */
+  wkp_io_track_inputs (TRUE);
   g_autoptr(WkpDataset) ds = wkp_dataset_open (files[0], &error);
   if (ds == NULL)
     return wkp_cli_fail ("train", error);
   g_autoptr(WkpTrainData) data = wkp_train_data_from_dataset (ds, &error);
   if (data == NULL)
     return wkp_cli_fail ("train", error);
+  if (!wkp_check_output_path (output, &error) || !wkp_check_output_path (log_path, &error)
+      || !wkp_check_output_path (ckpt_path, &error))
+    return wkp_cli_fail ("train", error);
+  wkp_io_track_inputs (FALSE);
+  /* nor is anything written into the dataset's folder (its mean and
+   * landmark files are not read by training, but belong to it) */
+  {
+    g_autofree char *ds_real = realpath (wkp_dataset_get_dir (ds), NULL);
+    const char *outs[3] = { output, log_path, ckpt_path };
+    for (int i = 0; i < 3 && ds_real != NULL; i++)
+      {
+        g_autofree char *dir = g_path_get_dirname (outs[i]);
+        g_autofree char *dir_real = realpath (dir, NULL);
+        gsize n = strlen (ds_real);
+        if (dir_real != NULL && strncmp (dir_real, ds_real, n) == 0 && (dir_real[n] == '\0' || dir_real[n] == '/'))
+          return wkp_cli_fail ("train", g_error_new (WKP_IO_ERROR, WKP_ERROR_INVALID,
+                                                     "Cannot write %s: it is inside the dataset %s, which training "
+                                                     "reads; write the model elsewhere", outs[i], files[0]));
+      }
+  }
   /* a small corpus may have no val split at all (prepare holds speakers out
    * only when three or more can be): say what that means before training */
   if (!merge_val && (val_list == NULL || val_list[0] == NULL))

@@ -598,6 +598,29 @@ test_train_small (void)
     g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
   }
   {
+    /* nothing is written into the dataset being read, and the three outputs
+     * are three files (each of these exited 0 and wrecked the dataset, or lost
+     * the log) */
+    g_autofree char *manifest = g_build_filename (ds, "dataset.json", NULL);
+    g_autofree char *mean = g_build_filename (ds, "feature_mean.npy", NULL);
+    g_autofree char *before = NULL, *after = NULL;
+    const char *a1[] = { "train", ds, "-o", model, "--checkpoint", manifest, "--epochs", "1", NULL };
+    const char *a2[] = { "train", ds, "-o", mean, "--epochs", "1", NULL };
+    const char *a3[] = { "train", ds, "-o", model, "--log", model, "--epochs", "1", NULL };
+    const char **runs[] = { a1, a2, a3 };
+    const char *want[] = { "it is one of the inputs of this run", "it is inside the dataset",
+                           "must be three different files" };
+    g_assert_true (g_file_get_contents (manifest, &before, NULL, NULL));
+    for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
+      {
+        g_autofree char *o = NULL, *e = NULL;
+        g_assert_cmpint (wkp_test_run_cli (runs[i], &o, &e), ==, 2);
+        g_assert_nonnull (strstr (e, want[i]));
+      }
+    g_assert_true (g_file_get_contents (manifest, &after, NULL, NULL));
+    g_assert_cmpstr (before, ==, after);
+  }
+  {
     /* holding one speaker out: no note */
     const char *a[] = { "train", ds, "-o", model, "--epochs", "1", "--val-speakers", "b", NULL };
     g_autofree char *o = NULL, *e = NULL;
