@@ -599,6 +599,13 @@ process_entry (Job *job, guint i)
         }
       remove_tree (dir);   /* unreadable leftover: recompute */
     }
+  /* a folder without its record (clip.json deleted), or a file where the
+   * folder goes: a leftover too (the computed clip could never be moved into
+   * place, "Directory not empty", on every run) */
+  if (g_file_test (dir, G_FILE_TEST_IS_DIR) && !g_file_test (dir, G_FILE_TEST_IS_SYMLINK))
+    remove_tree (dir);
+  else if (g_file_test (dir, G_FILE_TEST_EXISTS) || g_file_test (dir, G_FILE_TEST_IS_SYMLINK))
+    g_unlink (dir);
   if (!P->retry_failed && g_file_test (failed_path, G_FILE_TEST_IS_REGULAR))
     {
       g_autoptr(JsonNode) node = wkp_json_load_file (failed_path, NULL);
@@ -615,7 +622,7 @@ process_entry (Job *job, guint i)
 
   job->computed[i] = TRUE;
   tmp = g_build_filename (job->clips_dir, ".tmp-XXXXXX", NULL);
-  if (g_mkdtemp (tmp) == NULL)
+  if (g_mkdtemp_full (tmp, 0777) == NULL)   /* as mkdir: the umask decides (g_mkdtemp gave 0700) */
     {
       c->status = WKP_CLIP_FAILED;
       c->error = g_strdup_printf ("%s: cannot create a temporary folder: %s", job->clips_dir, g_strerror (errno));

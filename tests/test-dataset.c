@@ -888,6 +888,49 @@ test_prepare_real (void)
     g_assert_no_error (error);
   }
 
+  /* a clip folder without its clip.json, and a file where a clip folder goes,
+   * are leftovers too: recomputed and in place, mode as mkdir gives (they
+   * failed on every run: "cannot move the clip into place"; and g_mkdtemp
+   * made every clip folder 0700) */
+  {
+    g_autoptr(WkpDataset) before = wkp_dataset_open (ds_dir, &error);
+    g_autoptr(WkpDataset) after = NULL;
+    const WkpDatasetClip *c0 = wkp_dataset_get_clip (before, i_orig), *c1 = wkp_dataset_get_clip (before, i_delayed);
+    g_autofree char *dir0 = g_build_filename (ds_dir, "clips", c0->id, NULL);
+    g_autofree char *record0 = g_build_filename (dir0, "clip.json", NULL);
+    g_autofree char *dir1 = g_build_filename (ds_dir, "clips", c1->id, NULL);
+    g_autofree char *arrays1 = g_build_filename (dir1, "features.npy", NULL);
+    struct stat st;
+    mode_t mask = umask (0);
+    umask (mask);
+    g_assert_cmpint (g_unlink (record0), ==, 0);
+    {
+      g_autoptr(GDir) d = g_dir_open (dir1, 0, NULL);
+      const char *name;
+      g_assert_nonnull (d);
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *f = g_build_filename (dir1, name, NULL);
+          g_assert_cmpint (g_unlink (f), ==, 0);
+        }
+      g_assert_cmpint (g_rmdir (dir1), ==, 0);
+    }
+    g_assert_true (g_file_set_contents (dir1, "not a folder", -1, NULL));
+    g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (rep.n_ok, ==, 4);
+    g_assert_cmpint (rep.n_failed, ==, 1);   /* the bad clip, as before */
+    g_assert_cmpint (rep.n_computed, ==, 2);
+    after = wkp_dataset_open (ds_dir, &error);
+    g_assert_no_error (error);
+    g_assert_true (wkp_dataset_clip_verify (after, i_orig, &error));
+    g_assert_true (wkp_dataset_clip_verify (after, i_delayed, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_test (arrays1, G_FILE_TEST_IS_REGULAR));
+    g_assert_cmpint (g_stat (dir0, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0777 & ~mask);
+  }
+
   /* a feature config change recomputes the clips but reuses their landmarks */
   p.features.n_mfcc = 20;
   g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
