@@ -535,9 +535,13 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
                     : !(p->pca_min_explained > 0 && p->pca_min_explained <= 1) ? "--explained must be in (0, 1]"
                     : p->warmup < 0 || p->warmup >= p->window ? "--warmup must be >= 0 and less than --window"
                     : p->lr_warmup_steps < 0 ? "--lr-warmup must be >= 0"
-                    : !(p->lr > 0 && isfinite (p->lr)) ? "--lr must be > 0"
+                    /* Adam's steps are about lr in size: above 1 the weights only blow up
+                     * (2^31 trained to a loss of 1e19 and exit 0) */
+                    : !(p->lr > 0 && p->lr <= 1) ? "--lr must be in (0, 1]"
                     : !(p->lr_min >= 0 && p->lr_min <= p->lr) ? "--lr-min must be in [0, --lr]"
-                    : !(p->weight_decay >= 0 && isfinite (p->weight_decay)) ? "--weight-decay must be >= 0"
+                    /* decoupled decay multiplies the weights by 1 - lr * decay each step */
+                    : !(p->weight_decay >= 0 && p->weight_decay <= 10 && p->lr * p->weight_decay < 1)
+                      ? "--weight-decay must be in [0, 10] and below 1 / --lr"
                     : !(p->clip_norm >= 0 && isfinite (p->clip_norm)) ? "--clip must be >= 0"
                     : !(p->velocity_weight >= 0 && isfinite (p->velocity_weight)) ? "--velocity must be >= 0"
                     : !(p->speaker_balance >= 0 && p->speaker_balance <= 1) ? "--speaker-balance must be in [0, 1]"

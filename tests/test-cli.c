@@ -607,9 +607,14 @@ test_train_small (void)
     const char *a1[] = { "train", ds, "-o", model, "--checkpoint", manifest, "--epochs", "1", NULL };
     const char *a2[] = { "train", ds, "-o", mean, "--epochs", "1", NULL };
     const char *a3[] = { "train", ds, "-o", model, "--log", model, "--epochs", "1", NULL };
-    const char **runs[] = { a1, a2, a3 };
+    /* and hyperparameters that can only blow the weights up (both trained to
+     * keypoints of 1e8..1e15 inter-ocular units, exit 0) */
+    const char *a4[] = { "train", ds, "-o", model, "--lr", "2147483648", "--epochs", "1", NULL };
+    const char *a5[] = { "train", ds, "-o", model, "--weight-decay", "1e20", "--epochs", "1", NULL };
+    const char **runs[] = { a1, a2, a3, a4, a5 };
     const char *want[] = { "it is one of the inputs of this run", "it is inside the dataset",
-                           "must be three different files" };
+                           "must be three different files", "--lr must be in (0, 1]",
+                           "--weight-decay must be in [0, 10] and below 1 / --lr" };
     g_assert_true (g_file_get_contents (manifest, &before, NULL, NULL));
     for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
       {
