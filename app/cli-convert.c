@@ -52,17 +52,27 @@ points_node (const char *text, GError **error)
 }
 
 /* IN.json beside IN when it is the metadata sidecar that `convert MODEL -o
- * IN.npz` wrote (its "software" member names wav2kp), else NULL. */
+ * IN.npz` wrote (its "software" member names wav2kp), else NULL; a sidecar
+ * that is not a JSON object is an error (*error set): it was skipped, and the
+ * model silently got the default delay and normalisation. */
 static char *
-own_sidecar (const char *in)
+own_sidecar (const char *in, GError **error)
 {
   g_autofree char *path = wkp_path_replace_ext (in, ".json");
   g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GError) local = NULL;
   JsonObject *o;
 
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) || (node = wkp_json_load_file (path, NULL)) == NULL ||
-      !JSON_NODE_HOLDS_OBJECT (node))
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
     return NULL;
+  if ((node = wkp_json_load_file (path, &local)) == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_autofree char *why = node == NULL ? g_strdup (local->message)
+                                          : g_strdup_printf ("%s is not a JSON object", path);
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: its metadata sidecar cannot be used (%s); repair "
+                   "or remove it, or give --metadata", in, why);
+      return NULL;
+    }
   o = json_node_get_object (node);
   if (!json_object_has_member (o, "software") ||
       json_node_get_value_type (json_object_get_member (o, "software")) != G_TYPE_STRING ||
@@ -161,8 +171,8 @@ wkp_cli_convert (int argc, char **argv)
       g_autoptr(JsonNode) meta = NULL;
       JsonObject *o;
 
-      if (meta_path == NULL)
-        meta_path = own_sidecar (in);
+      if (meta_path == NULL && (meta_path = own_sidecar (in, &error)) == NULL && error != NULL)
+        return wkp_cli_fail ("convert", error);
       if (meta_path != NULL)
         {
           meta = wkp_json_load_file (meta_path, &error);

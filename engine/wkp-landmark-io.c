@@ -220,12 +220,21 @@ load_npy (const char *path, WkpRational fps, GError **error)
     {
       g_autoptr(GError) local = NULL;
       side = wkp_json_load_file (json_path, &local);
-      if (side != NULL && JSON_NODE_HOLDS_OBJECT (side))
+      /* a sidecar that cannot be read would leave the track's frame rate and
+       * units to guesswork (it was ignored, exit 0): said, not guessed */
+      if (side == NULL || !JSON_NODE_HOLDS_OBJECT (side))
         {
-          JsonObject *o = json_node_get_object (side);
-          ours = json_object_has_member (o, "format") &&
-                 g_strcmp0 (wkp_json_get_string (o, "format"), FORMAT_NAME) == 0;
+          g_autofree char *why = side == NULL ? g_strdup (local->message)
+                                              : g_strdup_printf ("%s is not a JSON object", json_path);
+          g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                       "%s: its sidecar cannot be used (%s); repair or remove it", path, why);
+          return NULL;
         }
+      {
+        JsonObject *o = json_node_get_object (side);
+        ours = json_object_has_member (o, "format") &&
+               g_strcmp0 (wkp_json_get_string (o, "format"), FORMAT_NAME) == 0;
+      }
     }
 
   WkpLandmarkTrack *track = wkp_landmark_track_new (n_frames, fps_or_default (fps));

@@ -257,6 +257,15 @@ test_option_errors (void)
     expect_bad_input (a, "--context", "must be >= 0", dir);
   }
   {
+    /* a broken metadata sidecar beside the weights: the model got the
+     * default delay and normalisation, exit 0 */
+    g_autofree char *side = g_build_filename (dir, "weights.json", NULL);
+    const char *a[] = { "convert", npz, "-o", model, NULL };
+    g_assert_true (g_file_set_contents (side, "{bad", -1, NULL));
+    expect_bad_input (a, "its metadata sidecar cannot be used", "weights.json", dir);
+    g_assert_cmpint (g_unlink (side), ==, 0);
+  }
+  {
     /* found by fuzzing: a model file came out under the .safetensors name */
     g_autofree char *st = g_build_filename (dir, "out.safetensors", NULL);
     g_autofree char *def = g_build_filename (WKP_SOURCE_DIR, "data", "default.wkpm", NULL);

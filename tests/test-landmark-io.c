@@ -96,6 +96,26 @@ test_roundtrip_ours (void)
   g_assert_nonnull (back->settings);
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (back->settings), "detect_every"), ==, 10);
 
+  /* a sidecar that is not a JSON object is an error naming both files (it
+   * was ignored: the track loaded at a guessed rate, exit 0) */
+  {
+    g_autofree char *saved = NULL;
+    const char *broken[] = { "{bad", "", "[]" };
+    g_assert_true (g_file_get_contents (json, &saved, NULL, NULL));
+    for (guint i = 0; i < G_N_ELEMENTS (broken); i++)
+      {
+        g_autoptr(GError) local = NULL;
+        g_autoptr(WkpLandmarkTrack) none = NULL;
+        g_assert_true (g_file_set_contents (json, broken[i], -1, NULL));
+        none = wkp_landmark_track_load (path, WKP_RATIONAL (0, 0), &local);
+        g_assert_null (none);
+        g_assert_nonnull (local);
+        g_assert_nonnull (strstr (local->message, "its sidecar cannot be used"));
+        g_assert_nonnull (strstr (local->message, path));
+      }
+    g_assert_true (g_file_set_contents (json, saved, -1, NULL));
+  }
+
   /* loading through the sidecar works too */
   g_autoptr(WkpLandmarkTrack) via_json = wkp_landmark_track_load (json, WKP_RATIONAL (0, 0), &error);
   g_assert_no_error (error);
