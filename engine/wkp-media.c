@@ -194,6 +194,20 @@ sequence_scan (const char *pattern, Sequence *seq, GError **error)
         break;
       seq->count++;
     }
+  /* a gap is not the end: frames after it would silently be dropped (a
+   * 3 s clip read as 4 frames) and the audio would outlast the pictures */
+  for (gint64 k = 1; k <= 1000; k++)
+    {
+      g_autofree char *p = pattern_path (pattern, seq->first + seq->count + k);
+      if (g_file_test (p, G_FILE_TEST_IS_REGULAR))
+        {
+          g_autofree char *missing = pattern_path (pattern, seq->first + seq->count);
+          g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                       "%s: frame %s is missing but the sequence goes on (%s): every later frame would be "
+                       "dropped; fill the gap (e.g. repeat the frame before it)", pattern, missing, p);
+          return FALSE;
+        }
+    }
   return TRUE;
 }
 

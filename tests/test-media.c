@@ -608,6 +608,34 @@ test_bad_files (void)
     g_clear_error (&error);
   }
 
+  /* a sequence with a gap is refused naming the missing frame (the frames
+   * after it were dropped: a 3 s clip read as 4 frames, exit 0) */
+  {
+    g_autofree char *seq_dir = g_build_filename (dir, "gap", NULL);
+    g_autofree char *seq = g_build_filename (seq_dir, "%06d.jpg", NULL);
+    g_autofree char *src = wkp_test_shared_file (SEQ_JPG);
+    g_assert_cmpint (g_mkdir_with_parents (seq_dir, 0755), ==, 0);
+    if (src != NULL)
+      {
+        g_autofree char *f1 = g_strdup_printf (src, 1);
+        g_autofree char *data = NULL;
+        gsize len;
+        g_assert_true (g_file_get_contents (f1, &data, &len, NULL));
+        for (int k = 1; k <= 8; k++)
+          if (k != 5)
+            {
+              g_autofree char *name = g_strdup_printf ("%06d.jpg", k);
+              g_autofree char *f = g_build_filename (seq_dir, name, NULL);
+              g_assert_true (g_file_set_contents (f, data, len, NULL));
+            }
+        g_assert_null (wkp_media_probe (seq, WKP_RATIONAL (25, 1), 0, &error));
+        g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID);
+        g_test_message ("%s", error->message);
+        g_assert_nonnull (strstr (error->message, "000005.jpg is missing"));
+        g_clear_error (&error);
+      }
+  }
+
   /* a pipe named like a video is refused at once (reading it would wait) */
   {
     g_autofree char *fifo = g_build_filename (dir, "pipe.mp4", NULL);
