@@ -24,6 +24,14 @@ load_transforms (const char *path, gint64 n_frames, WkpSimilarity **tf_out, gboo
   if (npy == NULL || !wkp_npy_check (npy, path, WKP_DTYPE_F32, 3, shape, error)
       || !wkp_face_track_check (npy->data, n_frames, FALSE, path, error))   /* as render --keypoints */
     return FALSE;
+  /* the track's companions belong to it: no output may replace them (-o
+   * LM.status.npy did) */
+  {
+    g_autofree char *status = wkp_path_replace_ext (path, ".status.npy");
+    g_autofree char *side = wkp_path_replace_ext (path, ".json");
+    wkp_io_note_input (status);
+    wkp_io_note_input (side);
+  }
   tf = g_new0 (WkpSimilarity, MAX (n_frames, 1));
   valid = g_new0 (gboolean, MAX (n_frames, 1));
   for (gint64 f = 0; f < n_frames; f++)

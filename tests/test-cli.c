@@ -927,6 +927,20 @@ test_render (void)
     g_assert_cmpint (ABS (best), <=, 1);
     g_assert_cmpfloat (best_r, >, 0.9);
   }
+  /* the companions of a track read by --to-pixels are inputs too (an -o
+   * naming its status file replaced it) */
+  {
+    g_autofree char *status = g_build_filename (dir, "lm.status.npy", NULL);
+    g_autofree char *before = NULL, *after = NULL;
+    gsize n_before, n_after;
+    const char *a[] = { "predict", grid, "--to-pixels", lm, "-o", status, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_true (g_file_get_contents (status, &before, &n_before, NULL));
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 2);
+    g_assert_nonnull (strstr (e, "it is one of the inputs of this run"));
+    g_assert_true (g_file_get_contents (status, &after, &n_after, NULL));
+    g_assert_cmpmem (before, n_before, after, n_after);
+  }
   /* a model compared with itself is said; a clip named for a container that
    * does not take H.264 + AAC is refused (it was an MP4 named .avi) */
   {
