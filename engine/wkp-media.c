@@ -951,6 +951,22 @@ wkp_clip_audio_free (WkpClipAudio *clip)
   g_free (clip);
 }
 
+/* Every track, sidecar and model of ours holds frame rates of 1 to 1000
+ * fps: a video outside that range is refused when read (a 1200 fps clip gave
+ * landmarks whose sidecar no command would read back). */
+static gboolean
+check_video_rate (const WkpMediaInfo *info, const char *path, GError **error)
+{
+  if (info->has_video && !wkp_rational_is_frame_rate (info->fps))
+    {
+      g_autofree char *rate = wkp_rational_to_string (info->fps);
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED,
+                   "%s: its frame rate, %s fps, is outside the 1 to 1000 fps wav2kp works with", path, rate);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 WkpClipAudio *
 wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancellable, GError **error)
 {
@@ -997,6 +1013,8 @@ wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancella
         }
     }
 
+  if (clip->video_info != NULL && !check_video_rate (clip->video_info, spec->video, error))
+    return NULL;
   if (clip->video_info != NULL)
     {
       WkpMediaInfo *vi = clip->video_info;
@@ -1187,6 +1205,8 @@ wkp_video_reader_open (const char *path, WkpRational fps, WkpPixelFormat format,
       g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND, "%s: has no video stream", path);
       return NULL;
     }
+  if (!check_video_rate (r->info, path, error))
+    return NULL;
   if (r->info->is_image_sequence)
     {
       if (!sequence_scan (path, &r->seq, error))

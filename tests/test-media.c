@@ -636,6 +636,39 @@ test_bad_files (void)
       }
   }
 
+  /* a video outside 1..1000 fps is refused when read, as every sidecar and
+   * model refuses such rates (a 1200 fps clip's landmarks could not be read
+   * back); `probe` still describes it */
+  {
+    const char *rates[] = { "1200", "1/2" };
+    for (guint i = 0; i < G_N_ELEMENTS (rates); i++)
+      {
+        g_autofree char *src = g_strdup_printf ("testsrc=size=64x64:rate=%s", rates[i]);
+        g_autofree char *name = g_strdup_printf ("rate%u.mp4", i);
+        g_autofree char *out = g_build_filename (dir, name, NULL);
+        const char *argv[] = { "ffmpeg", "-v", "error", "-f", "lavfi", "-i", src, "-t", i == 0 ? "0.1" : "6",
+                               "-pix_fmt", "yuv420p", out, NULL };
+        g_autoptr(WkpMediaInfo) info = NULL;
+        g_autoptr(WkpVideoReader) reader = NULL;
+        WkpSourceSpec spec = { out, NULL, { 0, 0 } };
+        int status;
+        g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                                     &status, NULL));
+        g_assert_true (g_spawn_check_wait_status (status, NULL));
+        info = wkp_media_probe (out, WKP_RATIONAL (0, 0), 0, &error);
+        g_assert_no_error (error);
+        reader = wkp_video_reader_open (out, WKP_RATIONAL (0, 0), WKP_PIXEL_GRAY8, &error);
+        g_assert_null (reader);
+        g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED);
+        g_assert_nonnull (strstr (error->message, "outside the 1 to 1000 fps"));
+        g_clear_error (&error);
+        g_assert_null (wkp_clip_audio_load (&spec, 16000, NULL, &error));
+        g_assert_nonnull (error);
+        g_assert_nonnull (strstr (error->message, "outside the 1 to 1000 fps"));   /* before "no audio" */
+        g_clear_error (&error);
+      }
+  }
+
   /* a pipe named like a video is refused at once (reading it would wait) */
   {
     g_autofree char *fifo = g_build_filename (dir, "pipe.mp4", NULL);
