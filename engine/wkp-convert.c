@@ -221,7 +221,8 @@ load_safetensors (WkpStateDict *sd, const char *path, GBytes *file, GError **err
 
   if (size < 8)
     {
-      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID, "%s: truncated safetensors file", path);
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID,
+                   "%s: not a .npz (zip) or .safetensors file (%" G_GSIZE_FORMAT " bytes)", path, size);
       return FALSE;
     }
   memcpy (&hlen, d, 8);

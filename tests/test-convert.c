@@ -308,6 +308,12 @@ test_bad_inputs (void)
   g_assert_null (wkp_state_dict_load (p, &error));
   g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
   g_clear_error (&error);
+  /* short garbage: not called a truncated safetensors file (it was, for any
+   * 7-byte file, "hello" named .npz included) */
+  g_assert_true (g_file_set_contents (p, "hello", -1, NULL));
+  g_assert_null (wkp_state_dict_load (p, &error));
+  g_assert_nonnull (strstr (error->message, "not a .npz (zip) or .safetensors file"));
+  g_clear_error (&error);
   /* a valid file without LSTM tensors */
   write_st (p, "{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]}}", data, 16);
   {
