@@ -922,6 +922,15 @@ wkp_model_load (const char *path, GError **error)
       for (guint k = 0; k < specs->len; k++)
         if (strcmp (g_array_index (specs, Spec, k).name, name) == 0)
           spec = &g_array_index (specs, Spec, k);
+      /* a network the header does not count: its weights would be dropped
+       * without a word (a 4-network file whose header said 3 predicted with 3) */
+      if (spec == NULL && g_str_has_prefix (name, "member"))
+        {
+          g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID,
+                       "%s: tensor %s belongs to a network beyond the %d the header counts (\"members\")", path,
+                       name, wkp_model_n_members (m));
+          return NULL;
+        }
       if (spec == NULL)
         continue;   /* unknown extra tensors are ignored (forward compatible within a version) */
       if ((guint) spec->ndim != ndim || dims[0] != spec->shape[0] || (ndim == 2 && dims[1] != spec->shape[1]))

@@ -328,6 +328,27 @@ test_corrupt (void)
     write_bytes (bad, d, 0);
     expect_load_error (bad, WKP_ERROR_INVALID, f);
   }
+  /* an ensemble whose header counts fewer networks than it holds (the 4th
+   * network of the shipped model was dropped without a word) */
+  {
+    g_autofree char *shipped = g_build_filename (WKP_SOURCE_DIR, "data", "default.wkpm", NULL);
+    g_autofree char *bytes = NULL;
+    gsize len;
+    char *at;
+    const char *f[] = { "member3.", "beyond the 3 the header counts", NULL };
+    if (g_file_get_contents (shipped, &bytes, &len, NULL))
+      {
+        const char *key = "\"members\" : 4";
+        at = NULL;
+        for (gsize i = 0; at == NULL && i + strlen (key) <= MIN (len, 65536); i++)   /* the header holds NULs */
+          if (memcmp (bytes + i, key, strlen (key)) == 0)
+            at = bytes + i;
+        g_assert_nonnull (at);
+        at[strlen ("\"members\" : ")] = '3';
+        write_bytes (bad, (const guint8 *) bytes, len);
+        expect_load_error (bad, WKP_ERROR_INVALID, f);
+      }
+  }
   /* flipped magic */
   {
     const char *f[] = { "magic", NULL };
