@@ -1563,14 +1563,22 @@ test_cli_convert_roundtrip (void)
     g_assert_cmpint (wkp_test_run_cli (args, NULL, &se), ==, 2);
     g_assert_nonnull (strstr (se, "context"));
   }
-  /* a x.json beside x.npz that is not a sidecar is passed over, and the error says so */
+  /* a x.json beside x.npz that is another program's JSON object is passed
+   * over, and the error says so; one that is no JSON object at all is an
+   * error of its own (it was passed over too, and a conversion without it
+   * could succeed with the default delay) */
   {
     const char *args[] = { "convert", npz, "--points", "48,49", "-o", back, NULL };   /* fails without the sidecar */
-    g_assert_true (g_file_set_contents (js, "[]", -1, NULL));
+    g_assert_true (g_file_set_contents (js, "{\"made_by\": \"another tool\"}", -1, NULL));
     g_clear_pointer (&se, g_free);
     g_assert_cmpint (wkp_test_run_cli (args, NULL, &se), ==, 2);
     g_test_message ("%s", se);
     g_assert_nonnull (strstr (se, "x.json was not used as metadata"));
+    g_assert_true (g_file_set_contents (js, "[]", -1, NULL));
+    g_clear_pointer (&se, g_free);
+    g_assert_cmpint (wkp_test_run_cli (args, NULL, &se), ==, 2);
+    g_test_message ("%s", se);
+    g_assert_nonnull (strstr (se, "its metadata sidecar cannot be used"));
   }
 }
 
