@@ -35,7 +35,7 @@ wkp_cli_demo (int argc, char **argv)
   g_autoptr(WkpModel) model = NULL;
   g_autoptr(WkpAudio) audio = NULL;
   g_autofree float *pred = NULL;
-  g_autofree char *wav = NULL, *npy = NULL, *json = NULL, *mp4 = NULL;
+  g_autofree char *wav = NULL, *npy = NULL, *json = NULL, *mp4 = NULL, *model_name = NULL;
   g_autoptr(WkpCliProgress) progress = NULL;
   WkpRational fps = WKP_RATIONAL (25, 1);
   WkpExportParams params;
@@ -129,6 +129,8 @@ wkp_cli_demo (int argc, char **argv)
   params.audio = audio;
   params.predicted = pred;
   params.title = "wav2kp demo";
+  model_name = g_path_get_basename (model_path);   /* the legend names the model, as render's does */
+  params.predicted_label = model_name;
   progress = wkp_cli_progress_new ("render");
   rendered = wkp_export_clip (&params, mp4, wkp_cli_progress_update, progress, NULL, &error);
   wkp_plot_release_caches ();   /* cairo's and fontconfig's font caches (labels): no leak at exit */

@@ -502,14 +502,21 @@ load_csv (const char *path, WkpRational fps, GError **error)
       float p[N2];
       guint8 s = WKP_FACE_DETECTED;
       for (int i = 0; i < WKP_N_LANDMARKS; i++)
-        {
-          if (!parse_number (f[xcol[i]], &v, path, line_no, cols[xcol[i]], delim, error))
-            return NULL;
-          p[2 * i] = (float) v;
-          if (!parse_number (f[ycol[i]], &v, path, line_no, cols[ycol[i]], delim, error))
-            return NULL;
-          p[2 * i + 1] = (float) v;
-        }
+        for (int k = 0; k < 2; k++)
+          {
+            int col = k == 0 ? xcol[i] : ycol[i];
+            if (!parse_number (f[col], &v, path, line_no, cols[col], delim, error))
+              return NULL;
+            /* as for a .npy track: 1e300 became infinity, i.e. "no face", exit 0 */
+            if (isinf (v) || fabs (v) > 1e6)
+              {
+                g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
+                             "%s, line %d: %s “%s” is a coordinate beyond a million pixels", path, line_no,
+                             cols[col], f[col]);
+                return NULL;
+              }
+            p[2 * i + k] = (float) v;
+          }
       if (success_col >= 0)
         {
           if (!parse_number (f[success_col], &v, path, line_no, "success", delim, error))

@@ -398,6 +398,16 @@ test_malformed (void)
     expect_load_error (p, "line 3");
     expect_load_error (p, "“ab.c” is not a number");
   }
+  /* CSV: coordinates beyond a million pixels are refused, as in a .npy (1e300
+   * became infinity, read as "no face" in every frame, exit 0) */
+  {
+    g_autofree char *p = g_build_filename (dir, "huge.csv", NULL);
+    g_autofree char *h = csv_header (',');
+    g_autofree char *r = csv_row (',', "1e300");
+    g_autofree char *all = g_strconcat (h, r, NULL);
+    write_text (p, all);
+    expect_load_error (p, "beyond a million pixels");
+  }
   /* CSV written in a decimal-comma locale: ; separated, 12,5 */
   {
     g_autofree char *p = g_build_filename (dir, "comma.csv", NULL);
