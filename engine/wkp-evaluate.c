@@ -304,7 +304,9 @@ file_stem (const char *name)
   return g_steal_pointer (&base);
 }
 
-/* The track of clip @c in folder @dir: ID.npy, ID.csv, STEM.npy, STEM.csv. */
+/* The track of clip @c in folder @dir: ID.npy, ID.csv, STEM.npy, STEM.csv.
+ * Anything by such a name counts (a folder too: its load fails with a
+ * message, where it used to score as a clip with no track). */
 static char *
 find_clip_track (const char *dir, const WkpDatasetClip *clip)
 {
@@ -320,7 +322,7 @@ find_clip_track (const char *dir, const WkpDatasetClip *clip)
           continue;
         file = g_strconcat (names[i], exts[k], NULL);
         path = g_build_filename (dir, file, NULL);
-        if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        if (g_file_test (path, G_FILE_TEST_EXISTS))
           return g_steal_pointer (&path);
       }
   return NULL;

@@ -1112,6 +1112,24 @@ test_bad_input (void)
     g_clear_pointer (&err, g_free);
   }
 
+  /* a clip's "track" that is a folder fails the run naming it (it scored as
+   * a clip without a track: n/a, exit 0) */
+  {
+    g_autofree char *folder = g_build_filename (work_dir, "folder-tracks", NULL);
+    g_autoptr(WkpDataset) ds = wkp_dataset_open (ds_dir, NULL);
+    const WkpDatasetClip *c = wkp_dataset_get_clip (ds, 0);
+    g_autofree char *name = g_strconcat (c->id, ".npy", NULL);
+    g_autofree char *sub = g_build_filename (folder, name, NULL);
+    g_assert_cmpint (g_mkdir_with_parents (sub, 0755), ==, 0);
+    status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--model", folder, "--split", "all",
+                                                  "--bootstrap", "0", NULL }, &out, &err);
+    g_test_message ("%s", err);
+    g_assert_cmpint (status, ==, 2);
+    g_assert_nonnull (strstr (err, sub));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+
   /* a file that is neither a model nor a track (it was read as a track and the message spoke of
    * one-clip splits) */
   {
