@@ -95,6 +95,7 @@ wkp_cli_audio (int argc, char **argv)
       clip = wkp_clip_audio_load (&spec, rate, NULL, &error);
       if (clip == NULL)
         return wkp_cli_fail ("audio", error);
+      wkp_cli_note_audio_mix ("audio", clip);
       out_audio = clip->audio;
     }
   if (!wkp_audio_save_wav (out_audio, output, &error))

@@ -29,7 +29,7 @@ wkp_cli_check (int argc, char **argv)
   int w = 4;
   GError *error = NULL;
   int n_flagged = 0, n_failed = 0, n_ok = 0, n_damaged = 0;
-  int per_flag[4] = { 0 };
+  int per_flag[5] = { 0 };
 
   {
     GOptionEntry entries[] = {
@@ -47,7 +47,8 @@ wkp_cli_check (int argc, char **argv)
     "correlations of the tracks shifted far apart (z; 0 at z <= 2, 1 at z >= 5).\n"
     "gain: peak correlation minus the correlation at lag 0.\n"
     "Flags: offset (|offset| >= 2, conf >= 0.2, gain >= 0.08 by default), offset-unsure\n"
-    "(too little A/V correlation to tell), low-face-rate, length-mismatch (audio vs video).");
+    "(too little A/V correlation to tell), low-face-rate, length-mismatch (audio vs video),\n"
+    "audio-inverted (a channel in antiphase with the first was inverted before the mono mix).");
   if (!wkp_cli_parse (ctx, "check", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
   if (files == NULL || files[0] == NULL || files[1] != NULL)
@@ -111,7 +112,7 @@ wkp_cli_check (int argc, char **argv)
         n_failed++;
       if (c->flags)
         n_flagged++;
-      for (int k = 0; k < 4; k++)
+      for (int k = 0; k < 5; k++)
         if (c->flags & (1u << k))
           per_flag[k]++;
       if (c->status == WKP_CLIP_SKIPPED && !all)
@@ -141,8 +142,8 @@ wkp_cli_check (int argc, char **argv)
       }
     }
   if (n_flagged > 0)
-    printf ("flags: %d offset, %d offset-unsure, %d low-face-rate, %d length-mismatch\n", per_flag[0], per_flag[1],
-            per_flag[2], per_flag[3]);
+    printf ("flags: %d offset, %d offset-unsure, %d low-face-rate, %d length-mismatch, %d audio-inverted\n",
+            per_flag[0], per_flag[1], per_flag[2], per_flag[3], per_flag[4]);
   printf ("%d clips: %d ok, %d flagged, %d failed", wkp_dataset_n_clips (ds), n_ok, n_flagged, n_failed);
   if (n_damaged > 0)
     {

@@ -51,6 +51,7 @@ wkp_cli_features (int argc, char **argv)
   if (clip == NULL)
     return wkp_cli_fail ("features", error);
   wkp_cli_note_ignored_fps ("features", fps_text, clip);
+  wkp_cli_note_audio_mix ("features", clip);
 
   rows = wkp_features_compute (&config, clip->audio->samples, clip->audio->n_samples, clip->fps,
                                clip->n_frames, &error);

@@ -104,6 +104,7 @@ wkp_cli_predict (int argc, char **argv)
   if (clip == NULL)
     return wkp_cli_fail ("predict", error);
   wkp_cli_note_ignored_fps ("predict", fps_text, clip);
+  wkp_cli_note_audio_mix ("predict", clip);
   if (pixels_from != NULL && !load_transforms (pixels_from, clip->n_frames, &tf, &valid, &error))
     return wkp_cli_fail ("predict", error);
 

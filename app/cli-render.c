@@ -136,6 +136,7 @@ wkp_cli_render (int argc, char **argv)
   if (clip == NULL)
     return wkp_cli_fail ("render", error);
   wkp_cli_note_ignored_fps ("render", fps_text, clip);
+  wkp_cli_note_audio_mix ("render", clip);
 
   if (keypoints != NULL)
     {

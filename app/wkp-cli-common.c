@@ -295,3 +295,11 @@ wkp_cli_note_ignored_fps (const char *command, const char *fps_text, const WkpCl
                   "%s fps is used\n", command, fps_text, rate);
     }
 }
+
+void
+wkp_cli_note_audio_mix (const char *command, const WkpClipAudio *clip)
+{
+  g_autofree char *note = wkp_audio_mix_note (clip->audio, clip->audio_source);
+  if (note != NULL)
+    g_printerr ("wav2kp %s: note: %s\n", command, note);
+}

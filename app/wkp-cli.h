@@ -71,6 +71,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (WkpCliFeatureOptions, wkp_cli_feature_options_
  * for a video, whose own frame rate is used (--fps sets the rate of
  * audio-only input and image sequences). */
 void     wkp_cli_note_ignored_fps (const char *command, const char *fps_text, const WkpClipAudio *clip);
+/* The down-mix inverted a channel in antiphase: say so on stderr. */
+void     wkp_cli_note_audio_mix   (const char *command, const WkpClipAudio *clip);
 
 /* A single progress line on stderr, redrawn at most 10 times a second, and
  * only when stderr is a terminal. Pass wkp_cli_progress_update as a

@@ -390,6 +390,9 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
   c->n_frames = T;
   c->video_seconds = (double) T * c->fps.den / c->fps.num;
   c->audio_seconds = (double) ca->audio->n_samples / WKP_AUDIO_RATE;
+  c->audio_inverted = 0;
+  for (int k = 1; k < 64; k++)
+    c->audio_inverted += (ca->audio->inverted_channels >> k) & 1;
 
   normalized = g_new (float, T * WKP_N_LANDMARKS * 2);
   transform = g_new (float, T * 4);
@@ -773,6 +776,8 @@ compute_flags (const WkpDatasetClip *c, const WkpPrepareParams *P)
     flags |= WKP_CLIP_FLAG_LOW_FACE_RATE;
   if (fabs (c->audio_seconds - c->video_seconds) > P->max_length_mismatch)
     flags |= WKP_CLIP_FLAG_LENGTH_MISMATCH;
+  if (c->audio_inverted > 0)
+    flags |= WKP_CLIP_FLAG_AUDIO_INVERTED;
   return flags;
 }
 

@@ -46,7 +46,8 @@ wkp_clip_status_to_string (WkpClipStatus status)
   return "failed";
 }
 
-static const char *flag_names[] = { "offset", "offset-unsure", "low-face-rate", "length-mismatch" };
+static const char *flag_names[] = { "offset", "offset-unsure", "low-face-rate", "length-mismatch",
+                                    "audio-inverted" };
 
 char *
 wkp_clip_flags_to_string (guint flags)
@@ -374,6 +375,7 @@ wkp_clip_record_to_json (const WkpClipRecord *rec, gboolean with_stats)
       add_double (b, "offset_peak_r", c->offset_peak_r);
       add_double (b, "offset_gain", c->offset_gain);
       add_int (b, "offset_applied", c->offset_applied);
+      add_int (b, "audio_inverted", c->audio_inverted);
       json_builder_set_member_name (b, "flags");
       json_builder_begin_array (b);
       for (guint i = 0; i < G_N_ELEMENTS (flag_names); i++)
@@ -477,6 +479,7 @@ wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name,
   c->offset_peak_r = jdbl (&r, o, "offset_peak_r", NAN);
   c->offset_gain = jdbl (&r, o, "offset_gain", NAN);
   c->offset_applied = (int) jint (&r, o, "offset_applied", 0);
+  c->audio_inverted = (int) CLAMP (jint (&r, o, "audio_inverted", 0), 0, 64);
   rec->feature_dim = (int) jint (&r, o, "feature_dim", -1);
   if (r.failed)
     {

@@ -89,6 +89,7 @@ typedef enum {
   WKP_CLIP_FLAG_OFFSET_UNSURE   = 1 << 1,  /* correlation too weak to estimate, or the peak at the search edge */
   WKP_CLIP_FLAG_LOW_FACE_RATE   = 1 << 2,  /* fraction of frames with a face below the threshold */
   WKP_CLIP_FLAG_LENGTH_MISMATCH = 1 << 3,  /* audio and video durations differ by more than the threshold */
+  WKP_CLIP_FLAG_AUDIO_INVERTED  = 1 << 4,  /* a channel in antiphase was inverted before the down-mix */
 } WkpClipFlags;
 
 /* "offset,low-face-rate" ("" when none); caller frees. */
@@ -122,6 +123,7 @@ typedef struct {
   double         offset_gain;     /* WkpAvOffset.gain: peak_r - r at lag 0 */
   int            offset_applied;  /* frames the features/audio were shifted by (prepare --fix-offset), else 0 */
   guint          flags;           /* WkpClipFlags */
+  int            audio_inverted;  /* source channels inverted before the down-mix (see WkpAudio) */
   double        *feature_mean;    /* [D] this clip's feature mean / std (per-clip normalisation), NULL unless OK */
   double        *feature_std;
 } WkpDatasetClip;

@@ -720,8 +720,108 @@ buf_reserve (FloatBuf *b, gint64 extra)
     }
 }
 
+/* Down-mix to mono. The plain average of the channels, except that a channel
+ * in antiphase with the first (correlation below -0.5: a microphone wired
+ * with reversed polarity) is inverted first, or the speech would cancel to
+ * near silence. The polarities are decided on the first seconds of audio,
+ * which are held back until then. */
+#define MIX_DECIDE_SECONDS 30
+#define MIX_ANTIPHASE_R (-0.5)
+
+typedef struct {
+  int      nch;
+  gint64   decide_after;   /* samples per channel */
+  gboolean decided;
+  float   *sign;           /* nch */
+  double  *energy;         /* sum x_c^2, per channel */
+  double  *cross;          /* sum x_0 x_c */
+  FloatBuf held;           /* interleaved, until decided */
+  guint64  inverted;
+} Mixer;
+
+static void
+mixer_init (Mixer *m, int nch, int rate)
+{
+  memset (m, 0, sizeof *m);
+  m->nch = nch;
+  m->decide_after = (gint64) rate * MIX_DECIDE_SECONDS;
+  m->decided = nch == 1;
+  m->sign = g_new (float, nch);
+  m->energy = g_new0 (double, nch);
+  m->cross = g_new0 (double, nch);
+  for (int c = 0; c < nch; c++)
+    m->sign[c] = 1.0f;
+}
+
+static void
+mixer_clear (Mixer *m)
+{
+  g_free (m->sign);
+  g_free (m->energy);
+  g_free (m->cross);
+  g_free (m->held.data);
+  memset (m, 0, sizeof *m);
+}
+
+static void
+mix_into (const Mixer *m, const float *x, gint64 n, FloatBuf *out)
+{
+  float scale = 1.0f / (float) m->nch;
+  buf_reserve (out, n);
+  for (gint64 i = 0; i < n; i++)
+    {
+      float acc = 0.0f;
+      for (int c = 0; c < m->nch; c++)
+        acc += m->sign[c] * x[i * m->nch + c];
+      out->data[out->len + i] = acc * scale;
+    }
+  out->len += n;
+}
+
+static void
+mixer_decide (Mixer *m, FloatBuf *out)
+{
+  for (int c = 1; c < m->nch; c++)
+    if (m->energy[0] > 0 && m->energy[c] > 0
+        && m->cross[c] / sqrt (m->energy[0] * m->energy[c]) < MIX_ANTIPHASE_R)
+      {
+        m->sign[c] = -1.0f;
+        if (c < 64)
+          m->inverted |= G_GUINT64_CONSTANT (1) << c;
+      }
+  m->decided = TRUE;
+  mix_into (m, m->held.data, m->held.len / m->nch, out);
+  g_clear_pointer (&m->held.data, g_free);
+  m->held.len = m->held.cap = 0;
+}
+
+/* @x: @n interleaved samples of every channel */
+static void
+mixer_push (Mixer *m, const float *x, gint64 n, FloatBuf *out)
+{
+  if (m->decided)
+    {
+      mix_into (m, x, n, out);
+      return;
+    }
+  for (gint64 i = 0; i < n; i++)
+    {
+      const float *f = x + i * m->nch;
+      for (int c = 0; c < m->nch; c++)
+        {
+          m->energy[c] += (double) f[c] * f[c];
+          m->cross[c] += (double) f[0] * f[c];
+        }
+    }
+  buf_reserve (&m->held, n * m->nch);
+  memcpy (m->held.data + m->held.len, x, (gsize) (n * m->nch) * sizeof (float));
+  m->held.len += n * m->nch;
+  if (m->held.len / m->nch >= m->decide_after)
+    mixer_decide (m, out);
+}
+
 static gboolean
-convert_and_append (SwrContext *swr, AVFrame *frame, FloatBuf *out)
+convert_and_append (SwrContext *swr, AVFrame *frame, Mixer *mixer, FloatBuf *scratch, FloatBuf *out)
 {
   int in_n = frame ? frame->nb_samples : 0;
   int max_out = swr_get_out_samples (swr, in_n);
@@ -730,13 +830,14 @@ convert_and_append (SwrContext *swr, AVFrame *frame, FloatBuf *out)
 
   if (max_out <= 0)
     return TRUE;
-  buf_reserve (out, max_out);
-  dst = (uint8_t *) (out->data + out->len);
+  scratch->len = 0;
+  buf_reserve (scratch, (gint64) max_out * mixer->nch);
+  dst = (uint8_t *) scratch->data;
   got = swr_convert (swr, &dst, max_out,
                      frame ? (const uint8_t **) frame->extended_data : NULL, in_n);
   if (got < 0)
     return FALSE;
-  out->len += got;
+  mixer_push (mixer, scratch->data, got, out);
   return TRUE;
 }
 
@@ -748,12 +849,11 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
   SwrContext *swr = NULL;
   AVPacket *pkt = NULL;
   AVFrame *frame = NULL;
-  FloatBuf buf = { 0 };
+  FloatBuf buf = { 0 }, scratch = { 0 };
+  Mixer mixer = { 0 };
   WkpAudio *audio = NULL;
   const AVCodec *codec;
   int aidx, ret, nch;
-  double *matrix = NULL;
-  AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
   gint64 decode_errors = 0, packets = 0;
 
   g_return_val_if_fail (path != NULL && rate > 0, NULL);
@@ -808,18 +908,15 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
       goto out;
     }
 
-  ret = swr_alloc_set_opts2 (&swr, &mono, AV_SAMPLE_FMT_FLT, rate,
+  /* every channel resampled as it is (interleaved float); the mixer makes mono */
+  ret = swr_alloc_set_opts2 (&swr, &dec->ch_layout, AV_SAMPLE_FMT_FLT, rate,
                              &dec->ch_layout, dec->sample_fmt, dec->sample_rate, 0, NULL);
   if (ret < 0)
     {
       set_av_error (error, WKP_ERROR_UNSUPPORTED, ret, path, "cannot set up audio conversion");
       goto out;
     }
-  /* Down-mix is the plain average of all channels: well-defined, no clipping. */
-  matrix = g_new (double, nch);
-  for (int c = 0; c < nch; c++)
-    matrix[c] = 1.0 / nch;
-  swr_set_matrix (swr, matrix, nch);
+  mixer_init (&mixer, nch, rate);
   /* A good band-limited resampler: Kaiser-windowed sinc. */
   av_opt_set_int (swr, "filter_size", 32, 0);
   av_opt_set_int (swr, "phase_shift", 10, 0);
@@ -843,7 +940,7 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
             decode_errors++;
           while (avcodec_receive_frame (dec, frame) >= 0)
             {
-              if (!convert_and_append (swr, frame, &buf))
+              if (!convert_and_append (swr, frame, &mixer, &scratch, &buf))
                 decode_errors++;
               av_frame_unref (frame);
             }
@@ -851,7 +948,7 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
       av_packet_unref (pkt);
       if (packets % 64 == 0 && wkp_check_cancelled (cancellable, error))
         goto out;
-      if (buf.len > (gint64) rate * WKP_AUDIO_MAX_SECONDS)
+      if (buf.len + mixer.held.len / nch > (gint64) rate * WKP_AUDIO_MAX_SECONDS)
         {
           g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED, "%s: audio longer than %d hours",
                        path, WKP_AUDIO_MAX_SECONDS / 3600);
@@ -861,10 +958,12 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
   avcodec_send_packet (dec, NULL);
   while (avcodec_receive_frame (dec, frame) >= 0)
     {
-      convert_and_append (swr, frame, &buf);
+      convert_and_append (swr, frame, &mixer, &scratch, &buf);
       av_frame_unref (frame);
     }
-  convert_and_append (swr, NULL, &buf);   /* flush the resampler */
+  convert_and_append (swr, NULL, &mixer, &scratch, &buf);   /* flush the resampler */
+  if (!mixer.decided)
+    mixer_decide (&mixer, &buf);
 
   if (packets == 0 && fmt->pb != NULL && avio_size (fmt->pb) > 0 && decode_errors > 0)
     {
@@ -917,6 +1016,8 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
   audio->rate = rate;
   audio->n_samples = buf.len;
   audio->samples = buf.data ? buf.data : g_new0 (float, 1);
+  audio->channels = nch;
+  audio->inverted_channels = mixer.inverted;
   buf.data = NULL;
   /* a float WAV may hold NaN or infinite samples: silence, so that no array
    * made from the audio (audio.npy, the envelope) is damaged by them */
@@ -928,13 +1029,32 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
 
 out:
   g_free (buf.data);
-  g_free (matrix);
+  g_free (scratch.data);
+  mixer_clear (&mixer);
   av_frame_free (&frame);
   av_packet_free (&pkt);
   swr_free (&swr);
   avcodec_free_context (&dec);
   avformat_close_input (&fmt);
   return audio;
+}
+
+char *
+wkp_audio_mix_note (const WkpAudio *audio, const char *path)
+{
+  g_autoptr(GString) list = NULL;
+  int n = 0;
+
+  if (audio == NULL || audio->inverted_channels == 0)
+    return NULL;
+  list = g_string_new (NULL);
+  for (int c = 1; c < 64 && c < audio->channels; c++)
+    if (audio->inverted_channels & (G_GUINT64_CONSTANT (1) << c))
+      g_string_append_printf (list, "%s%d", n++ > 0 ? ", " : "", c + 1);
+  return g_strdup_printf ("%s: channel%s %s of %d %s in antiphase with channel 1 (reversed polarity) and "
+                          "%s inverted before mixing to mono; a plain average would have cancelled the speech",
+                          path, n > 1 ? "s" : "", list->str, audio->channels, n > 1 ? "are" : "is",
+                          n > 1 ? "were" : "was");
 }
 
 /* ------------------------------------------------------------------------ */

@@ -90,14 +90,23 @@ typedef struct {
   float  *samples;    /* mono float32 in [-1, 1] */
   gint64  n_samples;
   int     rate;
+  int     channels;           /* of the source; 0 when not decoded from a file */
+  guint64 inverted_channels;  /* bit c: channel c (< 64) was in antiphase with
+                               * channel 0 and was inverted before the mix */
 } WkpAudio;
 
 /* Decodes the first audio stream of @path to mono float32 at @rate Hz
- * (libswresample does the down-mix and resampling). Trusts content, not the
- * extension. If @start_us is non-NULL it receives the stream start time. */
+ * (libswresample resamples; the down-mix is the average of the channels,
+ * except that a channel in antiphase with the first, correlation below -0.5
+ * over the first 30 s, is inverted first: see inverted_channels). Trusts
+ * content, not the extension. If @start_us is non-NULL it receives the
+ * stream start time. */
 WkpAudio *wkp_audio_load        (const char *path, int rate, gint64 *start_us,
                                  GCancellable *cancellable, GError **error);
 WkpAudio *wkp_audio_new         (gint64 n_samples, int rate);
+/* A sentence for the user when the down-mix inverted a channel of @audio
+ * (decoded from @path), else NULL. */
+char     *wkp_audio_mix_note    (const WkpAudio *audio, const char *path);
 void      wkp_audio_free        (WkpAudio *audio);
 
 /* What a clip is made of. */

@@ -695,9 +695,31 @@ test_audio (void)
     g_autofree char *o = NULL, *e = NULL;
     g_autoptr(WkpAudio) back = NULL;
     g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_null (strstr (e, "note:"));
     back = wkp_audio_load (spoken, 16000, NULL, NULL, &error);
     g_assert_no_error (error);
     g_assert_cmpint (back->n_samples, >, 8000);   /* half a second at least */
+    {
+      /* that speech in stereo with one channel reversed: the commands that
+       * read it say they inverted the channel */
+      g_autofree char *anti = g_build_filename (dir, "anti.wav", NULL);
+      g_autofree char *npy = g_build_filename (dir, "anti.npy", NULL);
+      g_autofree float *lr = g_new (float, 2 * back->n_samples);
+      const char *b1[] = { "audio", anti, "-o", wav, NULL };
+      const char *b2[] = { "predict", anti, "-o", npy, NULL };
+      const char **runs[] = { b1, b2 };
+      for (gint64 i = 0; i < back->n_samples; i++)
+        lr[2 * i] = back->samples[i], lr[2 * i + 1] = -back->samples[i];
+      wkp_test_write_wav_channels (anti, lr, back->n_samples, 2, 16000);
+      for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
+        {
+          g_autofree char *o2 = NULL, *e2 = NULL;
+          g_assert_cmpint (wkp_test_run_cli (runs[i], &o2, &e2), ==, 0);
+          g_assert_nonnull (strstr (e2, ": note: "));
+          g_assert_nonnull (strstr (e2, "anti.wav: channel 2 of 2 is in antiphase with channel 1"));
+        }
+      g_unlink (wav);
+    }
   }
   {
     const char *a1[] = { "audio", "-o", wav, NULL };

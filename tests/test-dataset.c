@@ -1122,7 +1122,14 @@ test_prepare_folder (void)
   g_assert_cmpint (symlink (clip, b_link), ==, 0);
   for (gint64 i = 0; i < n_wav; i++)
     tone[i] = (float) (0.3 * sin (2 * G_PI * 440.0 * i / 16000.0));
-  wkp_test_write_wav (b_wav, tone, n_wav, 16000);
+  {
+    /* in stereo, its right channel wired in reverse: flagged, and the mix is
+     * the tone, not the silence a plain average gives */
+    g_autofree float *lr = g_new (float, 2 * n_wav);
+    for (gint64 i = 0; i < n_wav; i++)
+      lr[2 * i] = tone[i], lr[2 * i + 1] = -tone[i];
+    wkp_test_write_wav_channels (b_wav, lr, n_wav, 2, 16000);
+  }
 
   wkp_prepare_params_init_default (&p);
   g_assert_true (wkp_dataset_prepare (root, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
@@ -1142,6 +1149,9 @@ test_prepare_folder (void)
   g_assert_cmpint (wkp_dataset_get_clip (ds, ib)->n_samples, ==, n_wav);
   g_assert_true (wkp_dataset_get_clip (ds, ib)->flags & WKP_CLIP_FLAG_LENGTH_MISMATCH);
   g_assert_false (wkp_dataset_get_clip (ds, ia)->flags & WKP_CLIP_FLAG_LENGTH_MISMATCH);
+  g_assert_true (wkp_dataset_get_clip (ds, ib)->flags & WKP_CLIP_FLAG_AUDIO_INVERTED);
+  g_assert_cmpint (wkp_dataset_get_clip (ds, ib)->audio_inverted, ==, 1);
+  g_assert_false (wkp_dataset_get_clip (ds, ia)->flags & WKP_CLIP_FLAG_AUDIO_INVERTED);
   {
     g_autoptr(WkpNpy) au = wkp_dataset_clip_load (ds, ib, WKP_CLIP_ARRAY_AUDIO, &error);
     g_assert_no_error (error);

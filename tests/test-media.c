@@ -253,6 +253,116 @@ test_audio_resampled (void)
   check_audio (HD_MP4, "resampled");
 }
 
+/* The down-mix: a channel in antiphase with the first (a microphone wired in
+ * reverse) is inverted before the average, which would otherwise cancel the
+ * speech; channels that merely differ are averaged as they are. Synthetic
+ * WAVs, so the expected mix is known exactly. */
+static float *
+speech_like (gint64 n, int rate, guint32 seed)
+{
+  float *x = g_new (float, n);
+  GRand *r = g_rand_new_with_seed (seed);
+  for (gint64 i = 0; i < n; i++)
+    {
+      double t = (double) i / rate;
+      double env = 0.5 + 0.5 * sin (2 * G_PI * 3.0 * t);   /* syllable-rate envelope */
+      x[i] = (float) (0.4 * env * (sin (2 * G_PI * 220.0 * t) + 0.5 * sin (2 * G_PI * 660.0 * t))
+                      + 0.02 * g_rand_double_range (r, -1, 1));
+    }
+  g_rand_free (r);
+  return x;
+}
+
+static WkpAudio *
+load_interleaved (const char *dir, const char *name, const float *x, gint64 n, int channels, int rate, int out_rate)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  WkpAudio *a;
+  wkp_test_write_wav_channels (path, x, n, channels, rate);
+  a = wkp_audio_load (path, out_rate, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (a->channels, ==, channels);
+  return a;
+}
+
+static double
+max_abs_diff (const float *a, const float *b, gint64 n)
+{
+  double m = 0;
+  for (gint64 i = 0; i < n; i++)
+    m = MAX (m, fabs ((double) a[i] - b[i]));
+  return m;
+}
+
+static void
+test_audio_antiphase (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  const gint64 n = 16000 * 40;   /* past the 30 s on which the polarities are decided */
+  g_autofree float *x = speech_like (n, 16000, 1);
+  g_autofree float *noise = speech_like (n, 16000, 2);
+  g_autofree float *lr = g_new (float, 2 * n);
+  g_autofree float *three = g_new (float, 3 * n);
+  g_autofree float *quant = g_new (float, n);
+  g_autoptr(WkpAudio) mono = NULL, anti = NULL, same = NULL, tri = NULL;
+  g_autofree char *note = NULL;
+
+  /* the reference: x as the 16-bit WAV holds it */
+  for (gint64 i = 0; i < n; i++)
+    quant[i] = (float) (gint16) (x[i] * 32767.0f) / 32768.0f;
+  mono = load_interleaved (dir, "mono.wav", x, n, 1, 16000, 16000);
+  g_assert_cmpint (mono->n_samples, ==, n);
+  g_assert_cmpfloat (max_abs_diff (mono->samples, quant, n), <, 1e-6);
+  g_assert_cmpuint (mono->inverted_channels, ==, 0);
+  g_assert_null (wkp_audio_mix_note (mono, "mono.wav"));
+
+  /* R = -L: the mix is L over the whole 40 s (held part and streamed part) */
+  for (gint64 i = 0; i < n; i++)
+    lr[2 * i] = x[i], lr[2 * i + 1] = -x[i];
+  anti = load_interleaved (dir, "anti.wav", lr, n, 2, 16000, 16000);
+  g_assert_cmpint (anti->n_samples, ==, n);
+  g_assert_cmpuint (anti->inverted_channels, ==, 1u << 1);
+  g_assert_cmpfloat (max_abs_diff (anti->samples, quant, n), <, 1e-6);
+  note = wkp_audio_mix_note (anti, "anti.wav");
+  g_assert_nonnull (note);
+  g_assert_nonnull (strstr (note, "anti.wav: channel 2 of 2 is in antiphase"));
+
+  /* R = 0.5 L + other sound: positively related, averaged as it is */
+  for (gint64 i = 0; i < n; i++)
+    lr[2 * i] = x[i], lr[2 * i + 1] = 0.5f * x[i] + 0.5f * noise[i];
+  same = load_interleaved (dir, "same.wav", lr, n, 2, 16000, 16000);
+  g_assert_cmpuint (same->inverted_channels, ==, 0);
+  for (gint64 i = 0; i < n; i += 101)
+    {
+      float l = (float) (gint16) (lr[2 * i] * 32767.0f) / 32768.0f;
+      float r = (float) (gint16) (lr[2 * i + 1] * 32767.0f) / 32768.0f;
+      g_assert_cmpfloat_with_epsilon (same->samples[i], 0.5f * (l + r), 1e-6);
+    }
+
+  /* three channels, the middle one reversed: only it is inverted */
+  for (gint64 i = 0; i < n; i++)
+    three[3 * i] = x[i], three[3 * i + 1] = -x[i], three[3 * i + 2] = x[i];
+  tri = load_interleaved (dir, "three.wav", three, n, 3, 16000, 16000);
+  g_assert_cmpuint (tri->inverted_channels, ==, 1u << 1);
+  g_assert_cmpfloat (max_abs_diff (tri->samples, quant, n), <, 1e-6);
+
+  /* resampled from 48 kHz: the antiphase pair gives what the mono file gives */
+  {
+    const gint64 m = 48000 * 3;   /* shorter than 30 s: decided at the end */
+    g_autofree float *y = speech_like (m, 48000, 3);
+    g_autofree float *ylr = g_new (float, 2 * m);
+    g_autoptr(WkpAudio) ym = NULL, ya = NULL;
+    for (gint64 i = 0; i < m; i++)
+      ylr[2 * i] = y[i], ylr[2 * i + 1] = -y[i];
+    ym = load_interleaved (dir, "mono48.wav", y, m, 1, 48000, 16000);
+    ya = load_interleaved (dir, "anti48.wav", ylr, m, 2, 48000, 16000);
+    g_assert_cmpint (ya->n_samples, ==, ym->n_samples);
+    g_assert_cmpuint (ya->inverted_channels, ==, 1u << 1);
+    g_assert_cmpfloat (max_abs_diff (ya->samples, ym->samples, ym->n_samples), <, 1e-5);
+  }
+}
+
 /* Clip audio: silent video + WAV, image sequence + "mp3", audio only. */
 static void
 test_clip_audio (void)
@@ -802,6 +912,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/frame-counts-corpus", test_frame_counts_corpus);
   g_test_add_func ("/media/audio-wav-exact", test_audio_wav_exact);
   g_test_add_func ("/media/audio-resampled", test_audio_resampled);
+  g_test_add_func ("/media/audio-antiphase", test_audio_antiphase);
   g_test_add_func ("/media/clip-audio", test_clip_audio);
   g_test_add_func ("/media/reader", test_reader);
   g_test_add_func ("/media/reader-gray-vidtimit", test_reader_gray_vidtimit);

@@ -1377,6 +1377,49 @@ test_overview (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A stereo WAV whose second channel is wired in reverse: the status line says
+ * the channel was inverted before the mix (a plain average is silence). */
+static void
+test_antiphase_status (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  const gint64 n = 16000 * 2;
+  g_autofree float *lr = g_new (float, 2 * n);
+  const char *names[] = { "anti.wav", "plain.wav" };
+
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      g_autofree char *path = g_build_filename (dir, names[k], NULL);
+      g_autoptr(GFile) file = g_file_new_for_path (path);
+      GFile *files[1] = { file };
+      WkpStudioWindow *window;
+      WkpStudioClip *clip;
+      const char *text;
+
+      for (gint64 i = 0; i < n; i++)
+        {
+          float x = (float) (0.3 * sin (2 * G_PI * 200.0 * i / 16000.0) * (0.5 + 0.5 * sin (2 * G_PI * 3.0 * i / 16000.0)));
+          lr[2 * i] = x;
+          lr[2 * i + 1] = k == 0 ? -x : 0.8f * x;
+        }
+      wkp_test_write_wav_channels (path, lr, n, 2, 16000);
+      window = new_window ();
+      wkp_studio_window_open_files (window, files, 1);
+      g_assert_true (wait_for (window, open_done, NULL, 60000));
+      clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+      g_assert_nonnull (clip->samples);
+      g_assert_cmpuint (clip->samples->inverted_channels, ==, k == 0 ? 2 : 0);
+      text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+      g_test_message ("%s: status: %s", names[k], text);
+      if (k == 0)
+        g_assert_cmpstr (text, ==, "Ready · a channel of the sound was in antiphase (reversed polarity) and was "
+                                   "inverted before mixing to mono");
+      else
+        g_assert_cmpstr (text, ==, "Ready");
+      gtk_window_destroy (GTK_WINDOW (window));
+    }
+}
+
 /* A video whose audio cannot be read (here: a --audio file that does not
  * exist; the same path as a video without an audio stream) still opens on
  * its own frames: the timeline spans the video, the landmarks are extracted,
@@ -2177,6 +2220,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/landmark-file", test_landmark_file);
   g_test_add_func ("/studio/landmark-file-mismatch", test_landmark_file_mismatch);
   g_test_add_func ("/studio/video-without-audio", test_video_without_audio);
+  g_test_add_func ("/studio/antiphase-status", test_antiphase_status);
   g_test_add_func ("/studio/companion-wav", test_companion_wav);
   g_test_add_func ("/studio/companion-wav-not-for-sound", test_companion_wav_not_for_sound);
   g_test_add_func ("/studio/dataset-window", test_dataset_window);

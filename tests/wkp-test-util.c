@@ -161,9 +161,17 @@ wkp_test_run_cli (const char * const *args, char **out, char **err)
 void
 wkp_test_write_wav (const char *path, const float *samples, gsize n, int rate)
 {
+  wkp_test_write_wav_channels (path, samples, n, 1, rate);
+}
+
+void
+wkp_test_write_wav_channels (const char *path, const float *samples, gsize n_frames, int channels, int rate)
+{
   FILE *f = fopen (path, "wb");
-  guint32 data_bytes = (guint32) (n * 2), riff = 36 + data_bytes, fmt_len = 16, byte_rate = (guint32) rate * 2;
-  guint16 pcm = 1, ch = 1, align = 2, bits = 16;
+  gsize n = n_frames * (gsize) channels;
+  guint32 data_bytes = (guint32) (n * 2), riff = 36 + data_bytes, fmt_len = 16;
+  guint32 byte_rate = (guint32) rate * 2 * (guint32) channels;
+  guint16 pcm = 1, ch = (guint16) channels, align = (guint16) (2 * channels), bits = 16;
   guint32 r = (guint32) rate;
 
   g_assert_nonnull (f);

@@ -28,6 +28,9 @@ int         wkp_test_run_cli     (const char * const *args, char **out, char **e
 
 /* Writes a 16-bit PCM mono WAV. */
 void        wkp_test_write_wav   (const char *path, const float *samples, gsize n, int rate);
+/* @samples: @n_frames interleaved frames of @channels 16-bit PCM samples */
+void        wkp_test_write_wav_channels (const char *path, const float *samples, gsize n_frames, int channels,
+                                         int rate);
 
 /* Uniform random floats in [lo, hi) from the test's random generator. */
 void        wkp_test_random_fill (float *data, gsize n, float lo, float hi);

@@ -386,6 +386,8 @@ audio_thread (gpointer data)
   d->audio_source = g_strdup (ca->audio_source);
   d->audio = wkp_audio_new (ca->audio->n_samples, ca->audio->rate);
   memcpy (d->audio->samples, ca->audio->samples, ca->audio->n_samples * sizeof (float));
+  d->audio->channels = ca->audio->channels;
+  d->audio->inverted_channels = ca->audio->inverted_channels;
   deliver (self, d);
   stage_finished (self, STAGE_AUDIO);
 

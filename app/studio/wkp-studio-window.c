@@ -403,6 +403,10 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), FALSE);
   if (cancelled)
     gtk_label_set_text (self->status_label, _("Cancelled"));
+  else if (clip != NULL && clip->errors == NULL && self->playback_error == NULL && clip->samples != NULL
+           && clip->samples->inverted_channels != 0)
+    set_status (self, _("Ready · a channel of the sound was in antiphase (reversed polarity) and was inverted "
+                        "before mixing to mono"));
   else if (clip != NULL && clip->errors == NULL)
     set_status (self, ready_text (self));
   g_signal_handlers_disconnect_by_data (job, self);   /* a pending progress idle may still fire */
