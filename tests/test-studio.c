@@ -2034,24 +2034,38 @@ test_settings_backend (void)
 }
 
 /* Loop a selection: the position stays inside it; rate 2x doubles the speed. */
-/* Plays for 0.8 s (after 0.2 s of start-up) and asserts that the clip
- * advanced @rate times the wall time, within 15 %. */
+/* Plays for 0.8 s, from when the position has started to move, and asserts
+ * that the clip advanced @rate times the wall time, within 15 %. A loaded
+ * machine (a sanitizer build beside other work) can stall the pipeline for a
+ * moment: up to three tries, each from where the last one stopped, all
+ * inside the first 1.6 s of the 3 s clip. */
 static void
 assert_plays_at (WkpStudioWindow *window, double rate, const char *what)
 {
   WkpSession *session = wkp_studio_window_get_session (window);
-  gint64 t0, p0, p1, wall;
-  wkp_studio_window_set_playing (window, TRUE);
-  spin (200);   /* past the pipeline's start-up */
-  p0 = wkp_session_get_position (session);
-  t0 = g_get_monotonic_time ();
-  spin (800);
-  p1 = wkp_session_get_position (session);
-  wall = g_get_monotonic_time () - t0;
-  wkp_studio_window_set_playing (window, FALSE);
-  g_test_message ("%s: %.3f s of clip in %.3f s", what, (p1 - p0) / 1e6, wall / 1e6);
-  g_assert_cmpfloat ((double) (p1 - p0) / wall, >, 0.85 * rate);
-  g_assert_cmpfloat ((double) (p1 - p0) / wall, <, 1.15 * rate);
+  double speed = 0;
+  for (int attempt = 0; attempt < 3; attempt++)
+    {
+      gint64 t0, p0, p1, wall, start = wkp_session_get_position (session);
+      gint64 give_up = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+      wkp_studio_window_set_playing (window, TRUE);
+      while (wkp_session_get_position (session) == start && g_get_monotonic_time () < give_up)
+        spin (10);   /* the pipeline's start-up */
+      p0 = wkp_session_get_position (session);
+      t0 = g_get_monotonic_time ();
+      spin (800);
+      p1 = wkp_session_get_position (session);
+      wall = g_get_monotonic_time () - t0;
+      wkp_studio_window_set_playing (window, FALSE);
+      speed = (double) (p1 - p0) / wall;
+      g_test_message ("%s: %.3f s of clip in %.3f s (%.2fx)", what, (p1 - p0) / 1e6, wall / 1e6, speed);
+      if (speed > 0.85 * rate && speed < 1.15 * rate)
+        break;
+      wkp_studio_window_seek (window, 0);
+      spin (200);
+    }
+  g_assert_cmpfloat (speed, >, 0.85 * rate);
+  g_assert_cmpfloat (speed, <, 1.15 * rate);
 }
 
 static void
