@@ -2,8 +2,98 @@
 #include "wkp-cli.h"
 #include "wkp-io.h"
 #include "wkp-media.h"
+#include "wkp-npy.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* A .npy: its dtype and shape, and what its sidecar (X.json beside X.npy)
+ * says of it: the checks a user would otherwise make in Python. */
+static int
+describe_npy (const char *path, gboolean json)
+{
+  g_autoptr(WkpNpy) npy = NULL;
+  g_autoptr(GString) shape = g_string_new ("(");
+  g_autofree char *stem = g_str_has_suffix (path, ".npy") ? g_strndup (path, strlen (path) - 4) : g_strdup (path);
+  g_autofree char *sidecar = NULL;
+  /* a track's status array (X.status.npy) shares the track's sidecar */
+  if (g_str_has_suffix (stem, ".status"))
+    stem[strlen (stem) - 7] = '\0';
+  sidecar = g_strconcat (stem, ".json", NULL);
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *side = NULL;
+  GError *error = NULL;
+
+  npy = wkp_npy_load (path, &error);
+  if (npy == NULL)
+    return wkp_cli_fail ("probe", error);
+  for (int d = 0; d < npy->ndim; d++)
+    g_string_append_printf (shape, "%s%" G_GINT64_FORMAT, d > 0 ? ", " : "", npy->shape[d]);
+  g_string_append (shape, npy->ndim == 1 ? ",)" : ")");
+  if (g_file_test (sidecar, G_FILE_TEST_IS_REGULAR))
+    {
+      parser = json_parser_new ();
+      if (json_parser_load_from_file (parser, sidecar, NULL) && json_parser_get_root (parser) != NULL
+          && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+        side = json_node_get_object (json_parser_get_root (parser));
+    }
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *text = NULL;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "path");
+      json_builder_add_string_value (b, path);
+      json_builder_set_member_name (b, "container");
+      json_builder_add_string_value (b, "npy");
+      json_builder_set_member_name (b, "dtype");
+      json_builder_add_string_value (b, wkp_dtype_descr (npy->dtype));
+      json_builder_set_member_name (b, "shape");
+      json_builder_begin_array (b);
+      for (int d = 0; d < npy->ndim; d++)
+        json_builder_add_int_value (b, npy->shape[d]);
+      json_builder_end_array (b);
+      if (side != NULL)
+        {
+          json_builder_set_member_name (b, "sidecar");
+          json_builder_add_string_value (b, sidecar);
+        }
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      text = wkp_json_to_string (root, TRUE);
+      printf ("%s\n", text);
+      return WKP_EXIT_OK;
+    }
+  printf ("%s\n", path);
+  printf ("  container   NumPy array (.npy)\n");
+  printf ("  array       %s, shape %s\n", wkp_dtype_descr (npy->dtype), shape->str);
+  if (side == NULL)
+    {
+      printf ("  sidecar     none (%s)\n", sidecar);
+      return WKP_EXIT_OK;
+    }
+  printf ("  sidecar     %s\n", sidecar);
+  /* its plain members (the nested settings are left to the file itself) */
+  {
+    g_autoptr(GList) members = json_object_get_members (side);
+    for (GList *l = members; l != NULL; l = l->next)
+      {
+        JsonNode *v = json_object_get_member (side, l->data);
+        if (!JSON_NODE_HOLDS_VALUE (v))
+          continue;
+        if (json_node_get_value_type (v) == G_TYPE_STRING)
+          printf ("    %-16s %s\n", (const char *) l->data, json_node_get_string (v));
+        else if (json_node_get_value_type (v) == G_TYPE_INT64)
+          printf ("    %-16s %" G_GINT64_FORMAT "\n", (const char *) l->data, json_node_get_int (v));
+        else if (json_node_get_value_type (v) == G_TYPE_DOUBLE)
+          printf ("    %-16s %g\n", (const char *) l->data, json_node_get_double (v));
+        else if (json_node_get_value_type (v) == G_TYPE_BOOLEAN)
+          printf ("    %-16s %s\n", (const char *) l->data, json_node_get_boolean (v) ? "true" : "false");
+      }
+  }
+  return WKP_EXIT_OK;
+}
 
 int
 wkp_cli_probe (int argc, char **argv)
@@ -26,6 +116,7 @@ wkp_cli_probe (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (ctx,
     "FILE may be any file FFmpeg reads, or an image sequence pattern such as frames/%06d.jpg.\n"
+    "A NumPy array (.npy) is described by its dtype, shape and sidecar (X.json beside X.npy).\n"
     "Frame rates are printed as exact rationals (30000/1001).");
   if (!wkp_cli_parse (ctx, "probe", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
@@ -36,6 +127,8 @@ wkp_cli_probe (int argc, char **argv)
     }
   if (fps_text != NULL && !wkp_frame_rate_parse (fps_text, &fps, &error))
     return wkp_cli_fail ("probe", error);
+  if (wkp_file_sniff (files[0]) == WKP_FILE_NPY)
+    return describe_npy (files[0], json);
 
   info = wkp_media_probe (files[0], fps, count ? WKP_PROBE_COUNT_FRAMES : WKP_PROBE_DEFAULT, &error);
   if (info == NULL)

@@ -11,6 +11,7 @@
 #include <libswscale/swscale.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------------ */
@@ -38,6 +39,40 @@ wkp_ffmpeg_init (void)
 
 /* Opens @path, trusting content over extension. Distinguishes missing, empty
  * and unreadable files so that the message says which. */
+WkpFileKind
+wkp_file_sniff (const char *path)
+{
+  guint8 head[4096];
+  gsize n;
+  FILE *f = fopen (path, "rb");
+  gboolean text = TRUE;
+
+  if (f == NULL)
+    return WKP_FILE_OTHER;
+  n = fread (head, 1, sizeof head, f);
+  fclose (f);
+  if (n >= 6 && memcmp (head, "\x93NUMPY", 6) == 0)
+    return WKP_FILE_NPY;
+  if (n >= 8 && memcmp (head, "WKPMODEL", 8) == 0)
+    return WKP_FILE_MODEL;
+  if (n == 0)
+    return WKP_FILE_OTHER;
+  /* text: printable ASCII, tab, CR, LF or UTF-8 (a multi-byte sequence may
+   * be cut at the end of the block read) */
+  for (gsize i = 0; i < n && text; i++)
+    if (head[i] < 0x20 && head[i] != '\t' && head[i] != '\n' && head[i] != '\r')
+      text = FALSE;
+    else if (head[i] == 0x7f)
+      text = FALSE;
+  if (text)
+    {
+      const char *end = NULL;
+      if (!g_utf8_validate ((const char *) head, (gssize) n, &end) && (const guint8 *) end + 4 < head + n)
+        text = FALSE;
+    }
+  return text ? WKP_FILE_TEXT : WKP_FILE_OTHER;
+}
+
 static AVFormatContext *
 open_input (const char *path, GError **error)
 {
@@ -73,6 +108,27 @@ open_input (const char *path, GError **error)
     {
       g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: file is empty (0 bytes)", path);
       return NULL;
+    }
+  /* FFmpeg guesses headerless formats from a few bytes: a .npy of
+   * predictions was read as 84 s of AMR speech ("amrnb", probe score 26, as
+   * high as an MPEG-PS file's) and predicted from, exit 0 */
+  switch (wkp_file_sniff (path))
+    {
+    case WKP_FILE_NPY:
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                   "%s: is a NumPy array (.npy), not audio or video (`wav2kp probe` shows its shape)", path);
+      return NULL;
+    case WKP_FILE_MODEL:
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                   "%s: is a wav2kp model file, not audio or video (give it with --model)", path);
+      return NULL;
+    case WKP_FILE_TEXT:
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                   "%s: is a text file (JSON, CSV, ...), not audio or video", path);
+      return NULL;
+    case WKP_FILE_OTHER:
+    default:
+      break;
     }
   ret = avformat_open_input (&fmt, path, NULL, NULL);
   if (ret < 0)

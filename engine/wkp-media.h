@@ -80,6 +80,17 @@ gboolean      wkp_media_remux          (const char *path, const char *out_path, 
  * GRID's .mpg and DVD-style files are): 4 bytes read, no demuxer opened. */
 gboolean      wkp_media_is_mpeg_ps     (const char *path);
 
+/* What a file's first bytes say it is, for the files of ours and others that
+ * FFmpeg could mistake for headerless audio. */
+typedef enum {
+  WKP_FILE_OTHER,   /* for FFmpeg to recognise, or not */
+  WKP_FILE_NPY,     /* NumPy array */
+  WKP_FILE_MODEL,   /* wav2kp model (.wkpm) */
+  WKP_FILE_TEXT,    /* text: JSON, CSV, a sidecar, a log */
+} WkpFileKind;
+
+WkpFileKind   wkp_file_sniff           (const char *path);
+
 /* Audio streams outside these rates are refused as damaged headers, and
  * decoding stops with an error past this length. */
 #define WKP_AUDIO_MIN_RATE 4000

@@ -100,6 +100,50 @@ test_bad_input (void)
     expect_bad_input (a, "Obama_clip1.mp4", "no audio stream", dir);
   }
   {
+    /* our own outputs given as the input: a prediction .npy was read by
+     * FFmpeg as 84 s of AMR speech and predicted from, exit 0 */
+    g_autofree char *npy = g_build_filename (dir, "pred.npy", NULL);
+    g_autofree char *side = g_build_filename (dir, "pred.json", NULL);
+    g_autofree char *model = g_build_filename (dir, "m.wkpm", NULL);
+    const float zeros[8] = { 0 };
+    const gint64 shape[3] = { 1, 4, 2 };
+    g_autoptr(GError) error = NULL;
+    g_assert_true (wkp_npy_save (npy, WKP_DTYPE_F32, 3, shape, zeros, &error));
+    g_assert_true (g_file_set_contents (side, "{\"fps\": \"25/1\", \"frames\": 1}\n", -1, NULL));
+    g_assert_true (g_file_set_contents (model, "WKPMODEL\x01\x00\x00\x00", 12, NULL));
+    {
+      const char *a[] = { "predict", npy, "-o", out, NULL };
+      expect_bad_input (a, "pred.npy", "is a NumPy array (.npy), not audio or video", dir);
+    }
+    {
+      const char *a[] = { "features", side, "-o", out, NULL };
+      expect_bad_input (a, "pred.json", "is a text file (JSON, CSV, ...), not audio or video", dir);
+    }
+    {
+      const char *a[] = { "audio", model, "-o", out, NULL };
+      expect_bad_input (a, "m.wkpm", "is a wav2kp model file, not audio or video", dir);
+    }
+    {
+      /* probe describes the array instead */
+      const char *a[] = { "probe", npy, NULL };
+      const char *aj[] = { "probe", "--json", npy, NULL };
+      g_autofree char *o = NULL, *e = NULL, *oj = NULL, *ej = NULL;
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonArray *dims;
+      g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+      g_assert_nonnull (strstr (o, "array       <f4, shape (1, 4, 2)"));
+      g_assert_nonnull (strstr (o, "pred.json"));
+      g_assert_nonnull (strstr (o, "fps              25/1"));
+      g_assert_cmpint (wkp_test_run_cli (aj, &oj, &ej), ==, 0);
+      g_assert_true (json_parser_load_from_data (parser, oj, -1, NULL));
+      dims = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "shape");
+      g_assert_cmpint (json_array_get_length (dims), ==, 3);
+      g_assert_cmpint (json_array_get_int_element (dims, 1), ==, 4);
+      g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), "dtype"),
+                       ==, "<f4");
+    }
+  }
+  {
     const char *a[] = { "features", nomatch, "--audio", grid, "-o", out, NULL };
     expect_bad_input (a, "%06d.jpg", "matches no file", dir);
   }
@@ -112,8 +156,9 @@ test_bad_input (void)
     g_autofree char *seq = g_build_filename (seq_dir, "%06d.jpg", NULL);
     const char *a[] = { "features", seq, "--audio", grid, "-o", out, NULL };
     g_assert_cmpint (g_mkdir_with_parents (seq_dir, 0755), ==, 0);
-    g_assert_true (g_file_set_contents (f1, "x", -1, NULL));
-    g_assert_true (g_file_set_contents (f2, "y", -1, NULL));
+    /* (binary: a text file is refused before FFmpeg, as one) */
+    g_assert_true (g_file_set_contents (f1, "\xff\xd8\x00x", 4, NULL));
+    g_assert_true (g_file_set_contents (f2, "\xff\xd8\x00y", 4, NULL));
     expect_bad_input (a, "000001.jpg", "cannot be decoded", NULL);
   }
   {
