@@ -1772,9 +1772,22 @@ walk_folder (const char *root, const char *rel, GPtrArray *entries, int depth, G
           e->name = g_strdup (child_rel);
           e->video = g_canonicalize_filename (child, NULL);
           e->audio = wkp_media_companion_wav (e->video);
-          /* speaker: the containing folder; a generic "video" folder defers to its parent */
+          /* speaker: the containing folder; a generic "video" folder defers to its parent.
+           * Files directly in SRC too: a folder of one person's clips (GRID's
+           * s1/) became 999 one-clip "speakers" spread over train, val and
+           * test, and evaluate's held-out score was that speaker's */
           if (rel == NULL)
-            e->speaker = g_strdup (stem);
+            {
+              g_autofree char *canon = g_canonicalize_filename (root, NULL);
+              g_autofree char *base = g_path_get_basename (canon);
+              g_autofree char *up_dir = g_path_get_dirname (canon);
+              g_autofree char *up = g_path_get_basename (up_dir);
+              if ((g_ascii_strcasecmp (base, "video") == 0 || g_ascii_strcasecmp (base, "videos") == 0)
+                  && !g_path_is_absolute (up) && !g_str_equal (up, "."))
+                e->speaker = g_strdup (up);
+              else
+                e->speaker = g_path_is_absolute (base) ? g_strdup (stem) : g_strdup (base);
+            }
           else if (g_ascii_strcasecmp (folder, "video") == 0 || g_ascii_strcasecmp (folder, "videos") == 0)
             {
               g_autofree char *up = g_path_get_basename (parent);

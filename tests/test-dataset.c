@@ -162,7 +162,7 @@ test_sources_folder (void)
 {
   g_autofree char *dir = wkp_test_tmpdir ();
   const char *files[] = { "ann/one.mp4", "ann/one.wav", "ben/video/two.mpg", "ben/wav/two.wav",
-                          "ben/video/three.MP4", "notes.txt", "cat/x.wav" };
+                          "ben/video/three.MP4", "notes.txt", "cat/x.wav", "s1/bbaf2n.mp4", "s1/bbaf3s.mp4" };
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) list = NULL;
   WkpSourceEntry *e;
@@ -187,7 +187,6 @@ test_sources_folder (void)
   }
   list = wkp_dataset_list_sources (dir, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (list->len, ==, 3);
   e = list->pdata[0];
   g_assert_cmpstr (e->name, ==, "ann/one.mp4");
   g_assert_true (g_str_has_suffix (e->audio, "ann/one.wav"));
@@ -200,6 +199,27 @@ test_sources_folder (void)
   g_assert_cmpstr (e->name, ==, "ben/video/two.mpg");
   g_assert_true (g_str_has_suffix (e->audio, "ben/wav/two.wav"));
   g_assert_cmpstr (e->speaker, ==, "ben");
+  g_assert_cmpuint (list->len, ==, 5);
+  g_assert_cmpstr (((WkpSourceEntry *) list->pdata[3])->speaker, ==, "s1");
+  g_ptr_array_unref (g_steal_pointer (&list));
+
+  /* the files directly in SRC are its folder's speaker too, not one
+   * "speaker" per clip (999 of GRID s1's clips were split over train, val
+   * and test, and the test score was a seen speaker's) */
+  {
+    g_autofree char *s1 = g_build_filename (dir, "s1", NULL);
+    g_autofree char *s1_dot = g_build_filename (dir, "s1", ".", NULL);
+    const char *roots[] = { s1, s1_dot };
+    for (guint r = 0; r < G_N_ELEMENTS (roots); r++)
+      {
+        list = wkp_dataset_list_sources (roots[r], &error);
+        g_assert_no_error (error);
+        g_assert_cmpuint (list->len, ==, 2);
+        for (guint i = 0; i < list->len; i++)
+          g_assert_cmpstr (((WkpSourceEntry *) list->pdata[i])->speaker, ==, "s1");
+        g_ptr_array_unref (g_steal_pointer (&list));
+      }
+  }
 }
 
 /* ------------------------------------------------------------------------ */
