@@ -69,7 +69,7 @@ wkp_cli_predict (int argc, char **argv)
       { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Output .npy, float32 [T, 68, 2] (a .json sidecar is written beside it)", "OUT.npy" },
       { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (default: the installed default model)", "MODEL" },
       { "audio", 'a', 0, G_OPTION_ARG_FILENAME, &audio, "Separate audio file for a silent video or image sequence", "AUDIO" },
-      { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Frame rate for audio-only input and image sequences (default 25)", "NUM/DEN" },
+      { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Frame rate for audio-only input (default: the model's) and image sequences (default 25)", "NUM/DEN" },
       { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "OpenBLAS threads (default 1)", "N" },
       { "to-pixels", 0, 0, G_OPTION_ARG_FILENAME, &pixels_from,
         "Map the prediction into the video's pixels using its extracted landmarks [T, 68, 2] (frames without a face get NaN)", "LANDMARKS.npy" },
@@ -80,7 +80,7 @@ wkp_cli_predict (int argc, char **argv)
   }
   g_option_context_set_description (ctx,
     "FILE is a video (its own frame rate and frame count are used), an image sequence\n"
-    "pattern with --audio, or an audio file (frames at --fps, default 25).\n"
+    "pattern with --audio, or an audio file (frames at --fps, default the model's own rate).\n"
     "Writes float32 [T, 68, 2] in the canonical face frame (eye corners 36-45 at distance 1,\n"
     "centred, y down), row i covering [i*den/num, (i+1)*den/num) s; points the model does not\n"
     "predict are the model's mean face. OUT.json records the model, fps and source.");
@@ -105,6 +105,10 @@ wkp_cli_predict (int argc, char **argv)
     return wkp_cli_fail ("predict", error);
   wkp_cli_note_ignored_fps ("predict", fps_text, clip);
   wkp_cli_note_audio_mix ("predict", clip);
+  /* audio only: frames at the model's own rate unless --fps says otherwise
+   * (a 29.97 fps model gave 25 fps keypoints) */
+  if (fps_text == NULL)
+    wkp_clip_audio_set_fps (clip, model->fps);
   if (pixels_from != NULL && !load_transforms (pixels_from, clip->n_frames, &tf, &valid, &error))
     return wkp_cli_fail ("predict", error);
 

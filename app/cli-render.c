@@ -2,7 +2,7 @@
  *                    [--landmarks L | --no-landmarks] -o OUT.mp4
  *
  * A presentation clip: the video with its extracted landmarks, the predicted
- * mouth (and a second model's, dashed) beside the extracted one in the
+ * mouth (and a second model's, dotted) beside the extracted one in the
  * canonical face frame, and the inner-lip aperture over time, with the audio.
  * Without --landmarks the video's landmarks are extracted here, as the studio
  * does (unsmoothed, `wav2kp landmarks`' defaults). */
@@ -57,10 +57,10 @@ wkp_cli_render (int argc, char **argv)
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Output MP4", "OUT.mp4" },
     { "audio", 'a', 0, G_OPTION_ARG_FILENAME, &audio, "Separate audio for a silent video or image sequence", "AUDIO" },
-    { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Frame rate for audio-only input and image sequences (25)", "NUM/DEN" },
+    { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Frame rate for audio-only input (default: the keypoints' or the model's) and image sequences (25)", "NUM/DEN" },
     { "keypoints", 'k', 0, G_OPTION_ARG_FILENAME, &keypoints, "Predicted keypoints [T,68,2] (from wav2kp predict)", "PRED.npy" },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME_ARRAY, &model_paths, "Predict with this model (default: the shipped one)", "MODEL" },
-    { "compare", 'c', 0, G_OPTION_ARG_FILENAME, &compare_path, "A second model's prediction beside it (dashed)", "MODEL" },
+    { "compare", 'c', 0, G_OPTION_ARG_FILENAME, &compare_path, "A second model's prediction beside it (dotted)", "MODEL" },
     { "no-predict", 0, 0, G_OPTION_ARG_NONE, &no_predict, "Draw no prediction", NULL },
     { "landmarks", 'l', 0, G_OPTION_ARG_FILENAME, &landmarks, "Landmarks of the video (wav2kp landmarks); default: extracted here", "FILE" },
     { "no-landmarks", 0, 0, G_OPTION_ARG_NONE, &no_landmarks, "Neither extract nor draw the video's landmarks", NULL },
@@ -137,6 +137,28 @@ wkp_cli_render (int argc, char **argv)
     return wkp_cli_fail ("render", error);
   wkp_cli_note_ignored_fps ("render", fps_text, clip);
   wkp_cli_note_audio_mix ("render", clip);
+  /* audio only: frames at the rate the keypoints were predicted at, or the
+   * model's own, unless --fps says otherwise (as predict does) */
+  if (fps_text == NULL && clip->video_info == NULL)
+    {
+      WkpRational rate = { 0, 0 };
+      if (keypoints != NULL)
+        {
+          g_autofree char *made_at = sidecar_string (keypoints, "fps");
+          if (made_at == NULL || !wkp_rational_parse (made_at, &rate, NULL))
+            rate = (WkpRational) { 0, 0 };
+        }
+      else if (!no_predict)
+        {
+          g_autofree char *path = model_path != NULL ? g_strdup (model_path) : wkp_cli_default_model (&error);
+          g_autoptr(WkpModel) model = path != NULL ? wkp_model_load (path, &error) : NULL;
+          if (model == NULL)
+            return wkp_cli_fail ("render", error);
+          rate = model->fps;
+        }
+      if (wkp_rational_is_valid (rate) && wkp_clip_audio_set_fps (clip, rate))
+        spec.fps = rate;   /* the sound for listening is framed alike */
+    }
 
   if (keypoints != NULL)
     {

@@ -1240,6 +1240,17 @@ wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancella
   return g_steal_pointer (&clip);
 }
 
+gboolean
+wkp_clip_audio_set_fps (WkpClipAudio *clip, WkpRational fps)
+{
+  g_return_val_if_fail (clip != NULL && clip->audio != NULL, FALSE);
+  if (clip->video_info != NULL || !wkp_rational_is_frame_rate (fps))
+    return FALSE;
+  clip->fps = fps;
+  clip->n_frames = wkp_frames_for_samples (clip->audio->n_samples, fps, clip->audio->rate);
+  return TRUE;
+}
+
 /* The rate of a listening copy of audio at @source_rate Hz: the source's own
  * when AAC has it (16 to 48 kHz), else the next one up (48 kHz at most). */
 static int

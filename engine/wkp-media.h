@@ -148,6 +148,9 @@ WkpAudio     *wkp_clip_audio_load_for_listening (const WkpSourceSpec *spec, gint
  * name; an image sequence's folder with the two above it. */
 char         *wkp_media_display_name (const char *video, const char *audio);
 void          wkp_clip_audio_free (WkpClipAudio *clip);
+/* An audio-only clip's frames at @fps instead (its frame count follows);
+ * FALSE, and nothing changed, for a clip with video. */
+gboolean      wkp_clip_audio_set_fps (WkpClipAudio *clip, WkpRational fps);
 
 /* Sequential reader of video frames as packed RGB24 or GRAY8. Frame indices
  * count decoded frames from 0; timestamps are the exact frame starts on the

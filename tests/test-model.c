@@ -1582,6 +1582,60 @@ test_cli_convert_roundtrip (void)
   }
 }
 
+/* Audio-only input is framed at the model's own rate unless --fps says
+ * otherwise, in predict and render (a 29.97 fps model gave 25 fps keypoints). */
+static void
+test_cli_audio_only_fps (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model_path = g_build_filename (dir, "ntsc.wkpm", NULL);
+  g_autofree char *wav = g_build_filename (dir, "speech.wav", NULL);
+  g_autofree char *npy = g_build_filename (dir, "p.npy", NULL);
+  g_autofree char *npy25 = g_build_filename (dir, "p25.npy", NULL);
+  g_autofree char *mp4 = g_build_filename (dir, "r.mp4", NULL);
+  g_autofree float *x = g_new (float, 32000);
+  g_autoptr(WkpModel) m = random_model (1, 1, TRUE, 8, 1, FALSE, 1.0f);
+  g_autoptr(GError) error = NULL;
+  const WkpRational ntsc = WKP_RATIONAL (30000, 1001);
+
+  m->fps = ntsc;
+  g_assert_true (wkp_model_save (m, model_path, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 32000; i++)
+    x[i] = (float) (0.3 * sin (2 * G_PI * 200.0 * i / 16000.0));
+  wkp_test_write_wav (wav, x, 32000, 16000);
+  {
+    const char *a[] = { "predict", wav, "-m", model_path, "-o", npy, NULL };
+    const char *b[] = { "predict", wav, "-m", model_path, "--fps", "25", "-o", npy25, NULL };
+    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL;
+    g_autoptr(WkpNpy) p = NULL, p25 = NULL;
+    int status = wkp_test_run_cli (a, &o, &e);
+    g_test_message ("predict: %s", e);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 0);
+    p = wkp_npy_load (npy, &error);
+    g_assert_no_error (error);
+    p25 = wkp_npy_load (npy25, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (p->shape[0], ==, wkp_frames_for_samples (32000, ntsc, 16000));   /* 60 */
+    g_assert_cmpint (p->shape[0], ==, 60);
+    g_assert_cmpint (p25->shape[0], ==, 50);
+  }
+  {
+    const char *a[] = { "render", wav, "-m", model_path, "--height", "240", "-o", mp4, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_autoptr(WkpMediaInfo) info = NULL;
+    int status = wkp_test_run_cli (a, &o, &e);
+    g_test_message ("render: %s", e);
+    g_assert_cmpint (status, ==, 0);
+    info = wkp_media_probe (mp4, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (info->fps.num, ==, 30000);
+    g_assert_cmpint (info->fps.den, ==, 1001);
+    g_assert_cmpint (info->n_frames, ==, 60);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1610,5 +1664,6 @@ main (int argc, char **argv)
   g_test_add_func ("/model/cli/predict-pixels", test_cli_predict_pixels);
   g_test_add_func ("/model/cli/default-model", test_cli_default_model);
   g_test_add_func ("/model/cli/convert-roundtrip", test_cli_convert_roundtrip);
+  g_test_add_func ("/model/cli/audio-only-fps", test_cli_audio_only_fps);
   return g_test_run ();
 }
