@@ -299,6 +299,10 @@ wkp_cli_note_ignored_fps (const char *command, const char *fps_text, const WkpCl
 void
 wkp_cli_note_audio_mix (const char *command, const WkpClipAudio *clip)
 {
+  /* (and where a silent video's sound came from) */
+  if (clip->companion)
+    g_printerr ("wav2kp %s: note: %s has no sound; using %s beside it (--audio FILE to choose another)\n",
+                command, clip->video_info->path, clip->audio_source);
   g_autofree char *note = wkp_audio_mix_note (clip->audio, clip->audio_source);
   if (note != NULL)
     g_printerr ("wav2kp %s: note: %s\n", command, note);

@@ -58,7 +58,8 @@ wkp_file_sniff (const char *path)
   if (n == 0)
     return WKP_FILE_OTHER;
   /* text: printable ASCII, tab, CR, LF or UTF-8 (a multi-byte sequence may
-   * be cut at the end of the block read) */
+   * be cut at the end of the block read), and JSON or CSV-like (text image
+   * formats such as ASCII PGM, XPM or SVG are for FFmpeg) */
   for (gsize i = 0; i < n && text; i++)
     if (head[i] < 0x20 && head[i] != '\t' && head[i] != '\n' && head[i] != '\r')
       text = FALSE;
@@ -70,7 +71,19 @@ wkp_file_sniff (const char *path)
       if (!g_utf8_validate ((const char *) head, (gssize) n, &end) && (const guint8 *) end + 4 < head + n)
         text = FALSE;
     }
-  return text ? WKP_FILE_TEXT : WKP_FILE_OTHER;
+  if (text)
+    {
+      gsize i = 0, commas = 0;
+      while (i < n && g_ascii_isspace (head[i]))
+        i++;
+      if (i < n && (head[i] == '{' || head[i] == '['))
+        return WKP_FILE_TEXT;
+      for (; i < n && head[i] != '\n'; i++)
+        commas += head[i] == ',';
+      if (commas >= 2)
+        return WKP_FILE_TEXT;
+    }
+  return WKP_FILE_OTHER;
 }
 
 static AVFormatContext *
@@ -124,7 +137,7 @@ open_input (const char *path, GError **error)
       return NULL;
     case WKP_FILE_TEXT:
       g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
-                   "%s: is a text file (JSON, CSV, ...), not audio or video", path);
+                   "%s: is a text file (JSON or CSV), not audio or video", path);
       return NULL;
     case WKP_FILE_OTHER:
     default:
@@ -1195,11 +1208,22 @@ wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancella
     {
       WkpMediaInfo *vi = clip->video_info;
       const char *audio_path = spec->audio ? spec->audio : spec->video;
+      g_autofree char *companion = NULL;
       if (spec->audio == NULL && !vi->has_audio)
         {
-          g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND,
-                       "%s: video has no audio stream; give its audio with --audio FILE", spec->video);
-          return NULL;
+          /* a silent video: its WAV where corpora keep it (clip.wav beside
+           * it, or wav/clip.wav beside its folder), as prepare and the
+           * studio pair them */
+          companion = vi->is_image_sequence ? NULL : wkp_media_companion_wav (spec->video);
+          if (companion == NULL)
+            {
+              g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND,
+                           "%s: video has no audio stream and no WAV of the same name beside it or in ../wav/; "
+                           "give its audio with --audio FILE", spec->video);
+              return NULL;
+            }
+          audio_path = companion;
+          clip->companion = TRUE;
         }
       clip->audio = wkp_audio_load (audio_path, rate, &audio_start, cancellable, error);
       if (clip->audio == NULL)
@@ -1207,7 +1231,7 @@ wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancella
       clip->audio_source = g_strdup (audio_path);
       clip->fps = vi->fps;
       clip->n_frames = vi->n_frames;
-      if (spec->audio == NULL && !vi->is_image_sequence)
+      if (spec->audio == NULL && companion == NULL && !vi->is_image_sequence)
         {
           /* Same container: align audio to video frame 0 using the streams'
            * start times (positive: audio starts later -> pad with silence). */
@@ -1284,6 +1308,18 @@ wkp_clip_audio_load_for_listening (const WkpSourceSpec *spec, gint64 n_frames, G
                           WKP_PROBE_DEFAULT, error);
   if (info == NULL)
     return NULL;
+  if (spec->audio == NULL && info->has_video && !info->has_audio)
+    {
+      /* a silent video's sound is its companion WAV's (as wkp_clip_audio_load reads it) */
+      g_autofree char *companion = wkp_media_companion_wav (spec->video);
+      if (companion != NULL)
+        {
+          g_clear_pointer (&info, wkp_media_info_free);
+          info = wkp_media_probe (companion, WKP_DEFAULT_FPS, WKP_PROBE_DEFAULT, error);
+          if (info == NULL)
+            return NULL;
+        }
+    }
   clip = wkp_clip_audio_load (spec, listening_rate (info->sample_rate), cancellable, error);
   if (clip == NULL)
     return NULL;

@@ -86,7 +86,7 @@ typedef enum {
   WKP_FILE_OTHER,   /* for FFmpeg to recognise, or not */
   WKP_FILE_NPY,     /* NumPy array */
   WKP_FILE_MODEL,   /* wav2kp model (.wkpm) */
-  WKP_FILE_TEXT,    /* text: JSON, CSV, a sidecar, a log */
+  WKP_FILE_TEXT,    /* JSON (a sidecar) or CSV-like text */
 } WkpFileKind;
 
 WkpFileKind   wkp_file_sniff           (const char *path);
@@ -134,6 +134,7 @@ typedef struct {
   WkpRational   fps;
   gint64        n_frames;     /* video frames (counted), or ceil(audio/fps) for audio-only */
   char         *audio_source; /* the file the audio came from */
+  gboolean      companion;    /* audio_source is a silent video's WAV found beside it */
 } WkpClipAudio;
 
 WkpClipAudio *wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancellable,

@@ -96,8 +96,22 @@ test_bad_input (void)
     expect_bad_input (a, "truncated.mp4", "", dir);
   }
   {
-    const char *a[] = { "features", silent, "-o", out, NULL };
-    expect_bad_input (a, "Obama_clip1.mp4", "no audio stream", dir);
+    /* a silent video alone: its WAV where corpora keep it (wav/ beside its
+     * folder), as prepare and the studio pair them, with a note; without
+     * one, a clear error */
+    g_autofree char *lonely = g_build_filename (dir, "lonely.mp4", NULL);
+    g_autofree char *feats = g_build_filename (dir, "silent-feats.npy", NULL);
+    const char *a[] = { "features", lonely, "-o", out, NULL };
+    const char *b[] = { "features", silent, "-o", feats, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_no_errno (symlink (silent, lonely));
+    expect_bad_input (a, "lonely.mp4", "video has no audio stream and no WAV of the same name", dir);
+    g_assert_cmpint (wkp_test_run_cli (b, &o, &e), ==, 0);
+    g_assert_nonnull (strstr (e, "Obama_clip1.mp4 has no sound; using "));
+    g_assert_nonnull (strstr (e, "wav/Obama_clip1.wav beside it"));
+    g_assert_true (g_file_test (feats, G_FILE_TEST_IS_REGULAR));
+    g_unlink (feats);
+    g_unlink (lonely);
   }
   {
     /* our own outputs given as the input: a prediction .npy was read by
@@ -117,7 +131,7 @@ test_bad_input (void)
     }
     {
       const char *a[] = { "features", side, "-o", out, NULL };
-      expect_bad_input (a, "pred.json", "is a text file (JSON, CSV, ...), not audio or video", dir);
+      expect_bad_input (a, "pred.json", "is a text file (JSON or CSV), not audio or video", dir);
     }
     {
       const char *a[] = { "audio", model, "-o", out, NULL };
@@ -1040,18 +1054,27 @@ test_render (void)
         g_assert_nonnull (strstr (e, want[i]));
       }
   }
-  /* keypoints predicted at another frame rate are refused even with the right row count */
+  /* keypoints predicted at another frame rate are refused even with the right
+   * row count; audio alone is framed at their rate unless --fps says otherwise */
   {
     g_autofree char *wav = g_build_filename (dir, "g.wav", NULL);
     g_autofree char *k = g_build_filename (dir, "k.npy", NULL);
+    g_autofree char *at_k = g_build_filename (dir, "at_k.mp4", NULL);
     const char *a[] = { "audio", grid, "-o", wav, NULL };
     const char *b[] = { "predict", wav, "--fps", "251/10", "-o", k, NULL };
-    const char *c[] = { "render", wav, "-k", k, "-o", none, NULL };
-    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL;
+    const char *c[] = { "render", wav, "-k", k, "--fps", "25", "-o", none, NULL };
+    const char *d[] = { "render", wav, "-k", k, "--height", "240", "-o", at_k, NULL };
+    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL, *o4 = NULL, *e4 = NULL;
+    g_autoptr(WkpMediaInfo) info = NULL;
+    g_autoptr(GError) error = NULL;
     g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
     g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 0);
     g_assert_cmpint (wkp_test_run_cli (c, &o3, &e3), ==, 2);
     g_assert_nonnull (strstr (e3, "k.npy was predicted at 251/10 fps (its sidecar) but "));
+    g_assert_cmpint (wkp_test_run_cli (d, &o4, &e4), ==, 0);
+    info = wkp_media_probe (at_k, WKP_RATIONAL (0, 0), WKP_PROBE_DEFAULT, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (info->fps.num * 10, ==, 251 * info->fps.den);
   }
   /* keypoints predicted into pixels are named as such */
   {
