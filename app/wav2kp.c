@@ -14,6 +14,7 @@ static const WkpCliCommand commands[] = {
   { "audio", wkp_cli_audio, "A clip's audio aligned to its video (or synthetic speech) as 16 kHz WAV" },
   { "features", wkp_cli_features, "Audio features (MFCC / log-mel), one row per video frame" },
   { "landmarks", wkp_cli_landmarks, "68-point facial landmarks per video frame (dlib)" },
+  { "frames", wkp_cli_frames, "A video as PNG frames, or face-aligned crops for training" },
   { "predict", wkp_cli_predict, "Predict facial keypoints from speech with a model" },
   { "convert", wkp_cli_convert, "Convert PyTorch LSTM weights to a model file and back" },
   { "prepare", wkp_cli_prepare, "Build an aligned, checked training set from a corpus", TRUE },

@@ -93,6 +93,7 @@ int wkp_cli_probe     (int argc, char **argv);
 int wkp_cli_audio     (int argc, char **argv);
 int wkp_cli_features  (int argc, char **argv);
 int wkp_cli_landmarks (int argc, char **argv);
+int wkp_cli_frames    (int argc, char **argv);
 int wkp_cli_predict   (int argc, char **argv);
 int wkp_cli_convert   (int argc, char **argv);
 int wkp_cli_ensemble  (int argc, char **argv);

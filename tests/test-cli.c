@@ -21,6 +21,9 @@
 #define SEQ_JPG "av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Mouth_Source/681600002/%06d.jpg"
 #define SEQ_MP3 "av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Audio_Source/681600002.mp3"
 #define VOX_MP4 "av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Input/00002.mp4"
+#define NTSC_MP4 "av/astorfi__lip-reading-deeplearning/data/sample_video.mp4"
+/* GRID s1 clip whose first 12 frames are corrupt in the source (no face) */
+#define CORRUPT_MP4 "av/SAGAR0097__LIP-READING-USING-DEEP-LEARNING-/data/s1/bbizzn.mp4"
 
 static int
 count_files (const char *dir)
@@ -1159,6 +1162,7 @@ test_help (void)
     { "convert", "Usage:\n  wav2kp convert [OPTION…] IN -o OUT — " },
     { "demo", "Usage:\n  wav2kp demo [OPTION…] — " },
     { "audio", "Usage:\n  wav2kp audio [OPTION…] FILE -o OUT.wav — " },
+    { "frames", "Usage:\n  wav2kp frames [OPTION…] VIDEO -o DIR — " },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -1226,6 +1230,320 @@ test_killed_run (void)
     }
 }
 
+/* ffprobe's count of decoded frames of @video */
+static gint64
+ffprobe_frames (const char *video)
+{
+  const char *argv[] = { "ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+                         "stream=nb_read_frames", "-of", "csv=p=0", video, NULL };
+  g_autofree char *out = NULL;
+  int status = 0;
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                     NULL, &status, NULL) || !g_spawn_check_wait_status (status, NULL))
+    return -1;
+  return g_ascii_strtoll (out, NULL, 10);
+}
+
+static JsonObject *
+frames_reference (const char * const *args, JsonParser *parser)
+{
+  g_autofree char *o = wkp_test_run_python ("frames_ref.py", args);
+  g_test_message ("frames_ref.py %s %s: %s", args[0], args[2], o);
+  g_assert_true (json_parser_load_from_data (parser, o, -1, NULL));
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+/* `frames`: whole frames equal FFmpeg's own decode, every one of them; crops
+ * put the landmarks on the canonical face and are bilinear samples of the
+ * frame at the recorded matrix; frames without a face have no PNG. */
+static void
+test_frames (void)
+{
+  g_autofree char *ntsc = wkp_test_shared_file (NTSC_MP4);
+  g_autofree char *grid = wkp_test_shared_file (GRID_MPG);
+  g_autofree char *dir = NULL, *full = NULL, *lm = NULL, *holes = NULL, *norm = NULL, *crops = NULL, *part = NULL;
+  g_autofree char *json = NULL;
+  gint64 n_ref;
+
+  if (ntsc == NULL || grid == NULL)
+    return;
+  if (!g_file_test (ntsc, G_FILE_TEST_IS_REGULAR) || !g_file_test (grid, G_FILE_TEST_IS_REGULAR))
+    {
+      g_test_skip ("shared clips " NTSC_MP4 " / " GRID_MPG " are missing");
+      return;
+    }
+  if (wkp_test_python ("numpy") == NULL)
+    return;
+  if ((n_ref = ffprobe_frames (ntsc)) <= 0)
+    {
+      g_test_skip ("ffprobe is missing: no reference frame count");
+      return;
+    }
+  dir = wkp_test_tmpdir ();
+  full = g_build_filename (dir, "full", NULL);
+  lm = g_build_filename (dir, "lm.npy", NULL);
+  holes = g_build_filename (dir, "holes.npy", NULL);
+  norm = g_build_filename (dir, "norm.npy", NULL);
+  crops = g_build_filename (dir, "crops", NULL);
+  part = g_build_filename (dir, "part", NULL);
+
+  /* (1) every frame, numbered from 000001.png like ffmpeg's %06d */
+  {
+    const char *a[] = { "frames", ntsc, "-o", full, NULL };
+    g_autofree char *o = NULL, *e = NULL, *first = g_build_filename (full, "000001.png", NULL);
+    g_autofree char *last = g_strdup_printf ("%s/%06" G_GINT64_FORMAT ".png", full, n_ref);
+    g_autofree char *beyond = g_strdup_printf ("%s/%06" G_GINT64_FORMAT ".png", full, n_ref + 1);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) side = NULL;
+    JsonObject *obj;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_cmpint (n_ref, ==, 209);   /* 7 s at 30000/1001 */
+    g_assert_cmpint (count_files (full), ==, n_ref + 1);   /* the PNGs and frames.json */
+    g_assert_true (g_file_test (first, G_FILE_TEST_IS_REGULAR));
+    g_assert_true (g_file_test (last, G_FILE_TEST_IS_REGULAR));
+    g_assert_false (g_file_test (beyond, G_FILE_TEST_EXISTS));
+    json = g_build_filename (full, "frames.json", NULL);
+    side = wkp_json_load_file (json, &error);
+    g_assert_no_error (error);
+    obj = json_node_get_object (side);
+    g_assert_cmpstr (json_object_get_string_member (obj, "fps"), ==, "30000/1001");
+    g_assert_cmpint (json_object_get_int_member (obj, "frames"), ==, n_ref);
+    g_assert_cmpint (json_object_get_int_member (obj, "width"), ==, 480);
+    g_assert_cmpint (json_object_get_int_member (obj, "height"), ==, 360);
+    g_assert_cmpstr (json_object_get_string_member (obj, "source"), ==, ntsc);
+    g_assert_true (json_object_get_null_member (obj, "crop"));
+    g_assert_cmpint (count_parts (dir), ==, 0);
+  }
+  {
+    /* first, middle, last: the same RGB as FFmpeg's decode (measured: identical) */
+    const char *a[] = { "full", ntsc, full, "0", "1", "100", "208", NULL };
+    g_autoptr(JsonParser) p = json_parser_new ();
+    JsonObject *r = frames_reference (a, p);
+    g_assert_cmpfloat (json_object_get_double_member (r, "mean_abs"), <, 1.5);
+    g_assert_cmpfloat (json_object_get_double_member (r, "max_abs"), <=, 16);
+  }
+
+  /* (2) crops from a landmark track in which frames 5 and 40 have no face */
+  {
+    const char *a1[] = { "landmarks", grid, "-q", "-o", lm, NULL };
+    const char *py[] = { "holes", lm, holes, "5", "40", NULL };
+    const char *a2[] = { "landmarks", holes, "--normalize", "-q", "-o", norm, NULL };
+    const char *a3[] = { "frames", grid, "--crop", "256", "--landmarks", holes, "-o", crops, NULL };
+    g_autofree char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL, *py_out = NULL;
+    g_autofree char *f6 = g_build_filename (crops, "000006.png", NULL);
+    g_autofree char *f41 = g_build_filename (crops, "000041.png", NULL);
+    g_assert_cmpint (wkp_test_run_cli (a1, &o1, &e1), ==, 0);
+    py_out = wkp_test_run_python ("frames_ref.py", py);
+    g_assert_cmpint (wkp_test_run_cli (a2, &o2, &e2), ==, 0);
+    g_assert_cmpint (wkp_test_run_cli (a3, &o3, &e3), ==, 0);
+    g_test_message ("%s", o3);
+    g_assert_nonnull (strstr (o3, "2 frames without a face (000006, 000041)"));
+    g_assert_false (g_file_test (f6, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (f41, G_FILE_TEST_EXISTS));
+  }
+  {
+    /* frames 0, 30, 74: the crop is numpy's bilinear sample of FFmpeg's frame */
+    const char *a[] = { "crop", grid, crops, holes, norm, "0", "30", "74", NULL };
+    g_autoptr(JsonParser) p = json_parser_new ();
+    JsonObject *r = frames_reference (a, p);
+    gint64 with_face = json_object_get_int_member (r, "with_face");
+    g_assert_cmpint (with_face, >=, 70);   /* GRID: a face in every frame but the two removed */
+    g_assert_cmpint (with_face, <=, 73);
+    g_assert_cmpint (json_object_get_int_member (r, "pngs"), ==, with_face);
+    g_assert_cmpint (json_object_get_int_member (r, "missing_png"), ==, 0);
+    g_assert_cmpint (json_object_get_int_member (r, "extra_png"), ==, 0);
+    g_assert_cmpint (count_files (crops), ==, with_face + 1);
+    /* the matrix is the dataset's normalisation scaled into the crop (float32 points) */
+    g_assert_cmpfloat (json_object_get_double_member (r, "exact_max_px"), <, 0.01);
+    /* eye corners and nose land on the mean face's (a least-squares fit: a few px at 102 px per
+     * inter-ocular distance); the eyes are level */
+    g_assert_cmpfloat (json_object_get_double_member (r, "stable_mean_px"), <, 4);
+    g_assert_cmpfloat (json_object_get_double_member (r, "stable_max_px"), <, 10);
+    g_assert_cmpfloat (json_object_get_double_member (r, "eye_dy_px"), <, 5);
+    /* rounding only (measured: identical) */
+    g_assert_cmpfloat (json_object_get_double_member (r, "sample_max_abs"), <=, 1);
+    g_assert_cmpfloat (json_object_get_double_member (r, "sample_mean_abs"), <, 0.05);
+  }
+  /* landmarks extracted here, a range of frames: named by their frame numbers */
+  {
+    const char *a[] = { "frames", grid, "--crop", "64", "--start", "10", "--count", "3", "-q", "-o", part, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_autofree char *f10 = g_build_filename (part, "000010.png", NULL);
+    g_autofree char *f11 = g_build_filename (part, "000011.png", NULL);
+    g_autofree char *f13 = g_build_filename (part, "000013.png", NULL);
+    g_autofree char *f14 = g_build_filename (part, "000014.png", NULL);
+    g_autofree char *pj = g_build_filename (part, "frames.json", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) side = NULL;
+    JsonObject *obj;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_cmpstr (o, ==, "");
+    g_assert_cmpint (count_files (part), ==, 4);
+    g_assert_false (g_file_test (f10, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (f11, G_FILE_TEST_IS_REGULAR));
+    g_assert_true (g_file_test (f13, G_FILE_TEST_IS_REGULAR));
+    g_assert_false (g_file_test (f14, G_FILE_TEST_EXISTS));
+    side = wkp_json_load_file (pj, &error);
+    g_assert_no_error (error);
+    obj = json_node_get_object (side);
+    g_assert_cmpint (json_object_get_int_member (obj, "start"), ==, 10);
+    g_assert_cmpint (json_object_get_int_member (obj, "frames"), ==, 3);
+    g_assert_cmpint (json_array_get_length (json_object_get_array_member (obj, "affine")), ==, 3);
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (obj, "crop"), "size"), ==, 64);
+  }
+  /* real frames without a face (landmarks extracted here): no crop, listed, a null matrix */
+  {
+    g_autofree char *corrupt = wkp_test_shared_file (CORRUPT_MP4);
+    g_autofree char *bz = g_build_filename (dir, "bz", NULL);
+    g_autofree char *bzj = g_build_filename (bz, "frames.json", NULL);
+    g_autofree char *f12 = g_build_filename (bz, "000012.png", NULL);
+    g_autofree char *f13 = g_build_filename (bz, "000013.png", NULL);
+    const char *a[] = { "frames", corrupt, "--crop", "96", "-o", bz, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) side = NULL;
+    JsonArray *aff, *none;
+    gint64 n_null = 0;
+    if (!g_file_test (corrupt, G_FILE_TEST_IS_REGULAR))
+      {
+        g_test_message ("%s is missing: real frames without a face not checked", CORRUPT_MP4);
+        return;
+      }
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_test_message ("%s", o);
+    side = wkp_json_load_file (bzj, &error);
+    g_assert_no_error (error);
+    aff = json_object_get_array_member (json_node_get_object (side), "affine");
+    none = json_object_get_array_member (json_node_get_object (side), "no_face");
+    g_assert_cmpint (json_array_get_length (aff), ==, 75);
+    for (guint i = 0; i < json_array_get_length (aff); i++)
+      n_null += JSON_NODE_HOLDS_NULL (json_array_get_element (aff, i));
+    g_assert_cmpint (n_null, >=, 12);   /* frames 1-12: flat gray / decoding garbage */
+    g_assert_cmpint (json_array_get_length (none), ==, n_null);
+    g_assert_cmpint (json_array_get_int_element (none, 0), ==, 1);
+    g_assert_cmpint (count_files (bz), ==, 75 - n_null + 1);
+    g_assert_false (g_file_test (f12, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (f13, G_FILE_TEST_IS_REGULAR));
+    g_assert_nonnull (strstr (o, "frames without a face (000001, 000002"));
+  }
+}
+
+/* `frames` refuses bad input with one line and exit 2, leaving the output
+ * folder as it was and no temporary folder behind. */
+static void
+test_frames_bad_input (void)
+{
+  g_autofree char *ntsc = wkp_test_shared_file (NTSC_MP4);
+  g_autofree char *grid = wkp_test_shared_file (GRID_MPG);
+  g_autofree char *dir = NULL, *out = NULL, *missing = NULL, *junk = NULL, *busy = NULL, *keep = NULL;
+  g_autofree char *lm = NULL, *empty = NULL, *kept = NULL;
+
+  if (ntsc == NULL || grid == NULL)
+    return;
+  if (!g_file_test (ntsc, G_FILE_TEST_IS_REGULAR) || !g_file_test (grid, G_FILE_TEST_IS_REGULAR))
+    {
+      g_test_skip ("shared clips " NTSC_MP4 " / " GRID_MPG " are missing");
+      return;
+    }
+  dir = wkp_test_tmpdir ();
+  out = g_build_filename (dir, "out", NULL);
+  missing = g_build_filename (dir, "missing.mp4", NULL);
+  junk = g_build_filename (dir, "junk.mp4", NULL);
+  busy = g_build_filename (dir, "busy", NULL);
+  keep = g_build_filename (busy, "keep.txt", NULL);
+  lm = g_build_filename (dir, "grid.npy", NULL);
+  empty = g_build_filename (dir, "empty", NULL);
+  g_assert_true (g_file_set_contents (junk, "this is no video at all\n", -1, NULL));
+  g_assert_no_errno (g_mkdir (busy, 0755));
+  g_assert_true (g_file_set_contents (keep, "KEEP", -1, NULL));
+  {
+    const char *a[] = { "landmarks", grid, "-q", "-o", lm, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+  }
+  {
+    const char *a[] = { "frames", missing, "-o", out, NULL };
+    expect_bad_input (a, "missing.mp4", "no such file", dir);
+  }
+  {
+    const char *a[] = { "frames", junk, "-o", out, NULL };
+    expect_bad_input (a, "junk.mp4", "not a media file", dir);
+  }
+  {
+    const char *a[] = { "frames", ntsc, "--crop", "0", "-o", out, NULL };
+    expect_bad_input (a, "--crop", "between 16 and 4096", dir);
+  }
+  {
+    const char *a[] = { "frames", ntsc, "--crop", "100000", "-o", out, NULL };
+    expect_bad_input (a, "--crop", "between 16 and 4096", dir);
+  }
+  {
+    const char *a[] = { "frames", ntsc, "--count", "2", "-o", busy, NULL };
+    expect_bad_input (a, "busy", "not empty", dir);
+    g_assert_cmpint (count_files (busy), ==, 1);
+    g_assert_true (g_file_get_contents (keep, &kept, NULL, NULL));
+    g_assert_cmpstr (kept, ==, "KEEP");
+  }
+  {
+    const char *a[] = { "frames", ntsc, "--start", "200", "--count", "20", "-o", out, NULL };
+    expect_bad_input (a, "sample_video.mp4", "runs past the end", dir);
+  }
+  /* (4) the landmarks of another clip (75 frames, the video has 209): refused, nothing left */
+  {
+    const char *a[] = { "frames", ntsc, "--crop", "128", "--landmarks", lm, "-o", out, NULL };
+    expect_bad_input (a, "grid.npy", "has 75 frames, the video has 209", dir);
+    g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+    g_assert_cmpint (count_parts (dir), ==, 0);
+  }
+  /* an empty folder is filled (replaced whole) */
+  {
+    const char *a[] = { "frames", ntsc, "--start", "207", "-q", "-o", empty, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_no_errno (g_mkdir (empty, 0755));
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_cmpint (count_files (empty), ==, 3);   /* 000208.png, 000209.png, frames.json */
+    g_assert_cmpint (count_parts (dir), ==, 0);
+  }
+}
+
+/* `frames` killed while it writes leaves neither its temporary folder nor DIR */
+static void
+test_frames_killed (void)
+{
+  g_autofree char *ntsc = wkp_test_shared_file (NTSC_MP4);
+  g_autofree char *dir = NULL, *out = NULL;
+  g_autoptr(GError) error = NULL;
+  GPid pid;
+  int status = 0;
+  gint64 t0 = g_get_monotonic_time ();
+
+  if (ntsc == NULL)
+    return;
+  if (!g_file_test (ntsc, G_FILE_TEST_IS_REGULAR))
+    {
+      g_test_skip ("shared clip " NTSC_MP4 " is missing");
+      return;
+    }
+  dir = wkp_test_tmpdir ();
+  out = g_build_filename (dir, "frames", NULL);
+  {
+    const char *argv[] = { wkp_test_cli (), "frames", ntsc, "-o", out, NULL };
+    g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
+                                  | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, &error));
+  }
+  g_assert_no_error (error);
+  while (count_parts (dir) == 0 && g_get_monotonic_time () - t0 < 60 * G_USEC_PER_SEC)
+    g_usleep (20000);
+  g_assert_cmpint (count_parts (dir), ==, 1);
+  g_usleep (500000);   /* some PNGs written */
+  g_assert_cmpint (kill (pid, SIGTERM), ==, 0);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_cmpint (WTERMSIG (status), ==, SIGTERM);
+  g_assert_cmpint (count_files (dir), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1242,5 +1560,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/audio", test_audio);
   g_test_add_func ("/cli/prepare-features", test_prepare_features);
   g_test_add_func ("/cli/killed-run", test_killed_run);
+  g_test_add_func ("/cli/frames", test_frames);
+  g_test_add_func ("/cli/frames-bad-input", test_frames_bad_input);
+  g_test_add_func ("/cli/frames-killed", test_frames_killed);
   return g_test_run ();
 }
