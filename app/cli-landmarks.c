@@ -46,6 +46,9 @@ wkp_cli_landmarks (int argc, char **argv)
         "Output: OUT.npy (with OUT.status.npy and OUT.json), OUT.csv or OUT.json", "OUT" },
       { "every", 0, 0, G_OPTION_ARG_INT, &every, "Tracking: run the face detector at least every N frames (default 10)", "N" },
       { "detect-every-frame", 0, 0, G_OPTION_ARG_NONE, &every_frame, "No tracking: detect the face in every frame", NULL },
+      /* prepare's names for the same settings, accepted here too */
+      { "detect-every", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &every, NULL, "N" },
+      { "no-tracking", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &every_frame, NULL, NULL },
       { "smooth", 0, 0, G_OPTION_ARG_NONE, &smooth, "Temporal smoothing for display (not for training targets)", NULL },
       { "normalize", 0, 0, G_OPTION_ARG_NONE, &normalize,
         "Write head-pose normalised points: the canonical face frame of a similarity fit to the template face "

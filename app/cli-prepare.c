@@ -59,6 +59,9 @@ wkp_cli_prepare (int argc, char **argv)
         "DATASET was prepared from another source: replace it, deleting its clips that SRC does not list", NULL },
       { "detect-every", 0, 0, G_OPTION_ARG_INT, &detect_every, "Landmarks: re-detect the face at least every N frames", "N" },
       { "no-tracking", 0, 0, G_OPTION_ARG_NONE, &no_tracking, "Landmarks: detect in every frame", NULL },
+      /* `wav2kp landmarks`' names for the same settings, accepted here too */
+      { "every", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &detect_every, NULL, "N" },
+      { "detect-every-frame", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &no_tracking, NULL, NULL },
       { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print only the summary", NULL },
       { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "SRC" },
       { NULL }

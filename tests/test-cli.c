@@ -955,6 +955,20 @@ test_render (void)
     g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
   }
   {
+    /* prepare's option names work here too: the same landmarks */
+    g_autofree char *l1 = g_build_filename (dir, "own.npy", NULL);
+    g_autofree char *l2 = g_build_filename (dir, "prepares.npy", NULL);
+    const char *a[] = { "landmarks", grid, "-q", "--every", "3", "-o", l1, NULL };
+    const char *b[] = { "landmarks", grid, "-q", "--detect-every", "3", "-o", l2, NULL };
+    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL, *c1 = NULL, *c2 = NULL;
+    gsize n1, n2;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 0);
+    g_assert_true (g_file_get_contents (l1, &c1, &n1, NULL));
+    g_assert_true (g_file_get_contents (l2, &c2, &n2, NULL));
+    g_assert_cmpmem (c1, n1, c2, n2);
+  }
+  {
     const char *a1[] = { "render", grid, "-o", auto_lm, NULL };
     const char *a2[] = { "render", grid, "-l", lm, "-o", file_lm, NULL };
     const char *a3[] = { "render", grid, "--no-landmarks", "-o", none, NULL };

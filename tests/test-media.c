@@ -401,11 +401,31 @@ test_clip_audio (void)
     g_assert_cmpint (clip->n_frames, ==, wkp_frames_for_samples (232448, WKP_RATIONAL (30000, 1001), 16000));
   }
   {
-    /* silent video without --audio: a clear error that says what to do */
+    /* silent video without --audio: its companion WAV (../wav/X.wav), the
+     * same samples as given explicitly, aligned the same way */
     WkpSourceSpec spec = { video, NULL, { 0, 0 } };
+    WkpSourceSpec given = { video, wav, { 0, 0 } };
+    g_autoptr(WkpClipAudio) paired = wkp_clip_audio_load (&spec, 16000, NULL, &error);
+    g_autoptr(WkpClipAudio) explicit_ = NULL;
+    g_assert_no_error (error);
+    explicit_ = wkp_clip_audio_load (&given, 16000, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (paired->companion);
+    g_assert_false (explicit_->companion);
+    g_assert_true (g_str_has_suffix (paired->audio_source, "wav/Obama_clip1.wav"));
+    g_assert_cmpint (paired->audio->n_samples, ==, explicit_->audio->n_samples);
+    g_assert_cmpmem (paired->audio->samples, paired->audio->n_samples * sizeof (float), explicit_->audio->samples,
+                     explicit_->audio->n_samples * sizeof (float));
+  }
+  {
+    /* with no WAV beside it: a clear error that says what to do */
+    g_autofree char *tmp = wkp_test_tmpdir ();
+    g_autofree char *alone = g_build_filename (tmp, "alone.mp4", NULL);
+    WkpSourceSpec spec = { alone, NULL, { 0, 0 } };
+    g_assert_no_errno (symlink (video, alone));
     g_assert_null (wkp_clip_audio_load (&spec, 16000, NULL, &error));
     g_assert_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND);
-    g_assert_nonnull (strstr (error->message, "Obama_clip1.mp4"));
+    g_assert_nonnull (strstr (error->message, "alone.mp4"));
     g_assert_nonnull (strstr (error->message, "--audio"));
   }
 }

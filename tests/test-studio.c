@@ -721,9 +721,10 @@ test_prediction (void)
       wkp_studio_window_get_view (window, "spectrogram"))));
     g_test_message ("spectrogram title: %s", title);
     if (clip->model_logmel != clip->logmel)
-      g_assert_nonnull (strstr (title, clip->model_logmel ? "the model reads log-mel" : "the model reads MFCC"));
+      g_assert_true (g_str_has_prefix (title, clip->model_logmel ? "The model reads log-mel (Log-mel in the menu); shown: "
+                                                                 : "The model reads MFCC (MFCC in the menu); shown: "));
     else
-      g_assert_null (strstr (title, "the model reads"));
+      g_assert_null (strstr (title, "The model reads"));
     /* and, the rows having no axis, what they are and which way up */
     g_assert_nonnull (strstr (title, clip->logmel ? " mel bands, low at the bottom" : " coefficients, c0 at the bottom"));
   }
@@ -1416,6 +1417,47 @@ test_antiphase_status (void)
                                    "inverted before mixing to mono");
       else
         g_assert_cmpstr (text, ==, "Ready");
+      gtk_window_destroy (GTK_WINDOW (window));
+    }
+}
+
+/* Audio alone is framed at the model's rate (29.97 fps here), not 25 fps,
+ * unless a rate is given: as `wav2kp predict` frames it. */
+static void
+test_audio_only_model_fps (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *wav = g_build_filename (dir, "two-seconds.wav", NULL);
+  g_autofree char *model_path = g_build_filename (dir, "ntsc.wkpm", NULL);
+  g_autofree float *x = g_new (float, 32000);
+  g_autoptr(GError) error = NULL;
+  WkpFeatureConfig fc;
+  g_autoptr(WkpModel) m = NULL;
+  const WkpRational rates[] = { { 0, 0 }, { 25, 1 } };
+  const gint64 want[] = { 60, 50 };
+
+  wkp_feature_config_init_default (&fc);
+  m = wkp_model_new (&fc, WKP_RATIONAL (30000, 1001), 1, 0, FALSE, WKP_N_LANDMARKS, NULL, 4, 8, 1, FALSE);
+  g_assert_true (wkp_model_save (m, model_path, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 32000; i++)
+    x[i] = (float) (0.3 * sin (2 * G_PI * 200.0 * i / 16000.0));
+  wkp_test_write_wav (wav, x, 32000, 16000);
+  for (guint k = 0; k < G_N_ELEMENTS (rates); k++)
+    {
+      WkpOpenRequest request = { 0 };
+      WkpStudioWindow *window = new_window ();
+      WkpStudioClip *clip;
+      request.audio = wav;
+      request.model = model_path;
+      request.fps = rates[k];
+      wkp_studio_window_open (window, &request);
+      g_assert_true (wait_for (window, open_done, NULL, 60000));
+      clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+      g_test_message ("fps given %d/%d: clip at %d/%d, %" G_GINT64_FORMAT " frames", rates[k].num, rates[k].den,
+                      clip->fps.num, clip->fps.den, clip->n_frames);
+      g_assert_cmpint (clip->n_frames, ==, want[k]);
+      g_assert_true (clip->parts & WKP_CLIP_PART_PREDICTION);
       gtk_window_destroy (GTK_WINDOW (window));
     }
 }
@@ -2235,6 +2277,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/landmark-file-mismatch", test_landmark_file_mismatch);
   g_test_add_func ("/studio/video-without-audio", test_video_without_audio);
   g_test_add_func ("/studio/antiphase-status", test_antiphase_status);
+  g_test_add_func ("/studio/audio-only-model-fps", test_audio_only_model_fps);
   g_test_add_func ("/studio/companion-wav", test_companion_wav);
   g_test_add_func ("/studio/companion-wav-not-for-sound", test_companion_wav_not_for_sound);
   g_test_add_func ("/studio/dataset-window", test_dataset_window);

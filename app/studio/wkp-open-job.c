@@ -371,6 +371,14 @@ audio_thread (gpointer data)
 
   lower_thread_priority ();
   ca = wkp_clip_audio_load (&spec, WKP_AUDIO_RATE, self->cancellable, &error);
+  /* audio alone, no frame rate given: the model's own (a 29.97 fps model
+   * was shown, and predicted, at 25 fps), as `wav2kp predict` does */
+  if (ca != NULL && ca->video_info == NULL && !wkp_rational_is_valid (clip->fps_hint) && clip->model_file != NULL)
+    {
+      g_autoptr(WkpModel) model = wkp_model_load (clip->model_file, NULL);
+      if (model != NULL)
+        wkp_clip_audio_set_fps (ca, model->fps);
+    }
   if (ca == NULL)
     {
       deliver_video_only (self, error);

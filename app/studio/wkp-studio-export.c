@@ -36,7 +36,8 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   const char *comp_label = clip->compared_canon != NULL ? clip->compared_name : NULL;
   g_autofree char *title = wkp_export_caption (name, pred_label, comp_label);
 
-  WkpSourceSpec spec = { clip->video, clip->audio, clip->fps_hint };
+  /* (audio alone is framed at the rate it was opened at: the model's, unless given) */
+  WkpSourceSpec spec = { clip->video, clip->audio, clip->video == NULL ? clip->fps : clip->fps_hint };
   /* the model heard 16 kHz; the audience hears the source's own rate */
   g_autoptr(WkpAudio) listening = wkp_clip_audio_load_for_listening (&spec, clip->n_frames, cancellable, &error);
   if (listening == NULL)

@@ -134,13 +134,16 @@ update_spectrogram_label (WkpStudioWindow *self)
   else if (clip != NULL && (clip->parts & WKP_CLIP_PART_FEATURES) && (clip->parts & WKP_CLIP_PART_PREDICTION)
       && clip->model_logmel != clip->logmel)
     {
+      /* the mismatch first: a long title is cut at its end (it lost "MFCC
+       * in the menu" to an ellipsis) */
       g_autofree char *text = g_strdup_printf (clip->model_logmel
-                                               ? _("%s (shown; the model reads log-mel: Log-mel in the menu)")
-                                               : _("%s (shown; the model reads MFCC: MFCC in the menu)"), shown);
+                                               ? _("The model reads log-mel (Log-mel in the menu); shown: %s")
+                                               : _("The model reads MFCC (MFCC in the menu); shown: %s"), shown);
       gtk_label_set_text (self->spectrogram_label, text);
     }
   else
     gtk_label_set_text (self->spectrogram_label, shown);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->spectrogram_label), gtk_label_get_text (self->spectrogram_label));
 }
 
 static void

@@ -19,7 +19,7 @@ typedef struct {
   const char *landmarks;   /* landmark file instead of extraction */
   const char *model;       /* model file; NULL: the default model if installed */
   const char *compare_model; /* a second model to compare with, or NULL */
-  WkpRational fps;         /* image sequences, {0,0}: 25 */
+  WkpRational fps;         /* image sequences ({0,0}: 25) and audio alone ({0,0}: the model's) */
 } WkpOpenRequest;
 
 /* @silent: audio goes to a clock-synchronised fakesink (tests, benchmarks). */
