@@ -248,8 +248,14 @@ print_cell (const char *text, glong width, gboolean keep_end)
 static void
 print_per_clip (const WkpEvaluation *ev)
 {
+  /* the speaker column as wide as its longest name, up to 24 (names were cut
+   * at 14: "retalking_face", "lrw_sample_vid") */
+  glong sw = 7;
+  for (int c = 0; c < ev->n_clips; c++)
+    if (ev->clip_speaker[c] != NULL)
+      sw = MAX (sw, MIN (g_utf8_strlen (ev->clip_speaker[c], -1), 24));
   printf ("\nPer clip: aperture r / LMD mouth (frames compared)\n");
-  printf ("%-36s %-14s", "clip", "speaker");
+  printf ("%-36s %-*s", "clip", (int) sw, "speaker");
   for (int e = 0; e < ev->n_entries; e++)
     if (ev->entries[e].problem == NULL)
       {
@@ -266,7 +272,7 @@ print_per_clip (const WkpEvaluation *ev)
       g_autofree char *name = np >= 2 ? g_strjoin ("/", parts[np - 2], parts[np - 1], NULL) : g_strdup (ev->clip_name[c]);
       print_cell (name, 36, TRUE);
       putchar (' ');
-      print_cell (ev->clip_speaker[c] != NULL ? ev->clip_speaker[c] : "", 14, FALSE);
+      print_cell (ev->clip_speaker[c] != NULL ? ev->clip_speaker[c] : "", sw, FALSE);
       for (int e = 0; e < ev->n_entries; e++)
         {
           const WkpMetrics *m = &ev->entries[e].clips[c];

@@ -1462,6 +1462,80 @@ test_audio_only_model_fps (void)
     }
 }
 
+/* A clip opened from a dataset knows its speaker: a model trained on that
+ * speaker has its agreement numbers marked, as evaluate marks them; one that
+ * was not (or records no speakers) is left alone. */
+static void
+test_trained_speaker_note (void)
+{
+  g_autofree char *video = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *dir = NULL, *seen = NULL, *unseen = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *speakers[] = { "grid_s1", "someone_else" };
+  char *paths[2];
+  WkpFeatureConfig fc;
+
+  if (video == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  seen = g_build_filename (dir, "seen.wkpm", NULL);
+  unseen = g_build_filename (dir, "unseen.wkpm", NULL);
+  paths[0] = seen;
+  paths[1] = unseen;
+  wkp_feature_config_init_default (&fc);
+  for (int k = 0; k < 2; k++)
+    {
+      int mouth[WKP_MOUTH_COUNT];
+      g_autoptr(WkpModel) m = NULL;
+      for (int i = 0; i < WKP_MOUTH_COUNT; i++)
+        mouth[i] = WKP_MOUTH_FIRST + i;
+      /* the mouth's coordinates straight from the network (identity PCA) */
+      m = wkp_model_new (&fc, WKP_RATIONAL (25, 1), 1, 0, FALSE, WKP_MOUTH_COUNT, mouth, 2 * WKP_MOUTH_COUNT, 8, 1,
+                         FALSE);
+      g_autofree char *json = g_strdup_printf ("{\"train\": {\"speakers\": [\"%s\", \"x\"]}}", speakers[k]);
+      WkpLstm *l = m->lstm;
+      gsize in = (gsize) wkp_lstm_layer_input (l, 0);
+      /* random weights: a prediction that moves, so that it has an r */
+      wkp_test_random_fill (l->w_ih[0][0], 4 * 8 * in, -1.0f / sqrtf ((float) in), 1.0f / sqrtf ((float) in));
+      wkp_test_random_fill (l->w_hh[0][0], 4 * 8 * 8, -0.3f, 0.3f);
+      wkp_test_random_fill (l->head_w, 2 * WKP_MOUTH_COUNT * 8, -0.5f, 0.5f);
+      for (int d = 0; d < wkp_feature_config_dim (&fc); d++)
+        m->feature_std[d] = 30.0f;   /* MFCC rows of tens: inputs of order 1 */
+      m->training = json_from_string (json, &error);
+      g_assert_no_error (error);
+      g_assert_true (wkp_model_save (m, paths[k], &error));
+      g_assert_no_error (error);
+    }
+  for (int with_speaker = 0; with_speaker < 2; with_speaker++)
+    {
+      WkpOpenRequest request = { 0 };
+      WkpStudioWindow *window = new_window ();
+      const char *title;
+      request.video = video;
+      request.model = seen;
+      request.compare_model = unseen;
+      request.speaker = with_speaker ? "grid_s1" : NULL;
+      wkp_studio_window_open (window, &request);
+      g_assert_true (wait_for (window, open_done, NULL, 60000));
+      g_assert_true (wait_for (window, landmarks_known, NULL, 60000));
+      title = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "aperture-title")));
+      g_test_message ("speaker %s: %s", request.speaker ? request.speaker : "(unknown)", title);
+      g_assert_nonnull (strstr (title, "predicted r "));
+      g_assert_nonnull (strstr (title, "compared r "));
+      if (with_speaker)
+        {
+          /* only the first model's numbers are marked */
+          const char *mark = strstr (title, ", trained on this speaker");
+          g_assert_nonnull (mark);
+          g_assert_true (mark < strstr (title, "compared r "));
+          g_assert_null (strstr (mark + 1, ", trained on this speaker"));
+        }
+      else
+        g_assert_null (strstr (title, "trained on this speaker"));
+      gtk_window_destroy (GTK_WINDOW (window));
+    }
+}
+
 /* A video whose audio cannot be read (here: a --audio file that does not
  * exist; the same path as a video without an audio stream) still opens on
  * its own frames: the timeline spans the video, the landmarks are extracted,
@@ -1665,6 +1739,7 @@ test_dataset_window (void)
     }
   g_assert_cmpstr (clip->video, ==, c->video_path);
   g_assert_cmpstr (clip->landmarks_file, ==, landmarks);
+  g_assert_cmpstr (clip->speaker, ==, c->speaker);   /* for "trained on this speaker" */
   g_assert_cmpint (clip->track->n_frames, ==, c->n_frames);
   g_assert_cmpint (wkp_landmark_track_count_found (clip->track), ==, c->n_face_frames);
 
@@ -2278,6 +2353,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/video-without-audio", test_video_without_audio);
   g_test_add_func ("/studio/antiphase-status", test_antiphase_status);
   g_test_add_func ("/studio/audio-only-model-fps", test_audio_only_model_fps);
+  g_test_add_func ("/studio/trained-speaker-note", test_trained_speaker_note);
   g_test_add_func ("/studio/companion-wav", test_companion_wav);
   g_test_add_func ("/studio/companion-wav-not-for-sound", test_companion_wav_not_for_sound);
   g_test_add_func ("/studio/dataset-window", test_dataset_window);

@@ -67,6 +67,7 @@ typedef struct
   GBytes      *aperture;
   gint64       n_found;
   char        *model_name;
+  char       **trained_on;
   gboolean     model_logmel;
 } Delivery;
 
@@ -83,6 +84,7 @@ delivery_free (gpointer data)
   g_clear_pointer (&d->canon, g_bytes_unref);
   g_clear_pointer (&d->aperture, g_bytes_unref);
   g_free (d->model_name);
+  g_strfreev (d->trained_on);
   g_free (d);
 }
 
@@ -133,11 +135,13 @@ deliver_main (gpointer data)
           clip->predicted_canon = g_steal_pointer (&d->canon);
           clip->predicted_aperture = g_steal_pointer (&d->aperture);
           clip->model_name = g_steal_pointer (&d->model_name);
+          g_strfreev (clip->model_trained_on);
+          clip->model_trained_on = g_steal_pointer (&d->trained_on);
           clip->model_logmel = d->model_logmel;
           break;
         case WKP_CLIP_PART_COMPARED:
           wkp_studio_clip_set_compared (clip, g_steal_pointer (&d->canon), g_steal_pointer (&d->aperture),
-                                        g_steal_pointer (&d->model_name));
+                                        g_steal_pointer (&d->model_name), g_steal_pointer (&d->trained_on));
           break;
         }
       clip->parts |= d->part;
@@ -303,6 +307,7 @@ wkp_studio_predict (const char *model_file, const WkpAudio *audio, WkpRational f
   if (pred == NULL)
     return FALSE;
   out->logmel = model->features.kind == WKP_FEATURE_LOGMEL;
+  out->trained_on = wkp_model_speakers (model, "train");
   out->aperture = aperture_of (pred, n_frames);
   out->canon = g_bytes_new_take (pred, n_frames * WKP_N_LANDMARKS * 2 * sizeof (float));
   {
@@ -320,6 +325,7 @@ wkp_studio_prediction_clear (WkpStudioPrediction *prediction)
   g_clear_pointer (&prediction->canon, g_bytes_unref);
   g_clear_pointer (&prediction->aperture, g_bytes_unref);
   g_clear_pointer (&prediction->name, g_free);
+  g_clear_pointer (&prediction->trained_on, g_strfreev);
 }
 
 /* --- thread A: audio, features, prediction ---------------------------------- */
@@ -439,6 +445,7 @@ audio_thread (gpointer data)
       d->aperture = g_steal_pointer (&sp.aperture);
       d->canon = g_steal_pointer (&sp.canon);
       d->model_name = g_steal_pointer (&sp.name);
+      d->trained_on = g_steal_pointer (&sp.trained_on);
       d->model_logmel = sp.logmel;
       deliver (self, d);
     }

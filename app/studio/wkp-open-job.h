@@ -50,6 +50,7 @@ typedef struct {
   GBytes *aperture;
   char   *name;
   gboolean logmel;   /* the model reads log-mel (else MFCC) */
+  char  **trained_on; /* the model's training speakers, NULL when not recorded */
 } WkpStudioPrediction;
 
 gboolean    wkp_studio_predict           (const char *model_file, const WkpAudio *audio, WkpRational fps,

@@ -46,6 +46,9 @@ clip_clear (gpointer data)
   g_clear_pointer (&clip->predicted_canon, g_bytes_unref);
   g_clear_pointer (&clip->predicted_aperture, g_bytes_unref);
   g_free (clip->model_name);
+  g_strfreev (clip->model_trained_on);
+  g_strfreev (clip->compared_trained_on);
+  g_free (clip->speaker);
   g_free (clip->errors);
 }
 
@@ -96,15 +99,24 @@ wkp_studio_clip_compared_at (const WkpStudioClip *clip, gint64 frame)
   return points_at (clip->compared_canon, frame);
 }
 
+gboolean
+wkp_studio_clip_speaker_seen (const WkpStudioClip *clip, char **trained_on)
+{
+  return clip->speaker != NULL && trained_on != NULL && g_strv_contains ((const char * const *) trained_on,
+                                                                          clip->speaker);
+}
+
 void
-wkp_studio_clip_set_compared (WkpStudioClip *clip, GBytes *canon, GBytes *aperture, char *name)
+wkp_studio_clip_set_compared (WkpStudioClip *clip, GBytes *canon, GBytes *aperture, char *name, char **trained_on)
 {
   g_clear_pointer (&clip->compared_canon, g_bytes_unref);
   g_clear_pointer (&clip->compared_aperture, g_bytes_unref);
   g_free (clip->compared_name);
+  g_strfreev (clip->compared_trained_on);
   clip->compared_canon = canon;
   clip->compared_aperture = aperture;
   clip->compared_name = name;
+  clip->compared_trained_on = trained_on;
   if (canon != NULL)
     clip->parts |= WKP_CLIP_PART_COMPARED;
   else

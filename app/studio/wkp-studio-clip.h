@@ -27,6 +27,7 @@ typedef struct {
   char        *model_file;     /* model to predict with, or NULL (no model) */
   char        *compare_model_file; /* a second model to compare with, or NULL */
   WkpRational  fps_hint;       /* image sequences / audio-only */
+  char        *speaker;        /* known when opened from a dataset, else NULL */
 
   /* MEDIA */
   gboolean     has_video;
@@ -56,11 +57,13 @@ typedef struct {
   GBytes      *predicted_aperture;
   char        *model_name;
   gboolean     model_logmel;    /* the model's input: log-mel, else MFCC */
+  char       **model_trained_on; /* the model's training speakers (NULL: not recorded) */
 
   /* COMPARED: the same from compare_model_file */
   GBytes      *compared_canon;
   GBytes      *compared_aperture;
   char        *compared_name;
+  char       **compared_trained_on;
 
   WkpClipPart  parts;          /* which parts have arrived */
   char        *errors;         /* messages of parts that failed, one per line */
@@ -68,6 +71,9 @@ typedef struct {
 
 WkpStudioClip *wkp_studio_clip_new   (const char *video, const char *audio, const char *landmarks_file,
                                       const char *model_file, WkpRational fps_hint);
+/* Whether @trained_on (a model's training speakers) holds the clip's speaker:
+ * its agreement numbers are then not those of a new voice. */
+gboolean       wkp_studio_clip_speaker_seen (const WkpStudioClip *clip, char **trained_on);
 WkpStudioClip *wkp_studio_clip_ref   (WkpStudioClip *clip);
 void           wkp_studio_clip_unref (WkpStudioClip *clip);
 /* Display name: basename of the video, or of the audio; for an image
@@ -83,7 +89,8 @@ const float   *wkp_studio_clip_extracted_at (const WkpStudioClip *clip, gint64 f
 const float   *wkp_studio_clip_predicted_at (const WkpStudioClip *clip, gint64 frame);
 const float   *wkp_studio_clip_compared_at  (const WkpStudioClip *clip, gint64 frame);
 /* Replaces the COMPARED part (takes the three; NULLs clear it). Main thread. */
-void           wkp_studio_clip_set_compared (WkpStudioClip *clip, GBytes *canon, GBytes *aperture, char *name);
+void           wkp_studio_clip_set_compared (WkpStudioClip *clip, GBytes *canon, GBytes *aperture, char *name,
+                                             char **trained_on);
 const float   *wkp_studio_clip_pixels_at    (const WkpStudioClip *clip, gint64 frame);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpStudioClip, wkp_studio_clip_unref)

@@ -152,6 +152,20 @@ update_aperture_label (WkpStudioWindow *self)
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
   g_autofree char *pred = clip != NULL ? wkp_studio_clip_agreement (clip, clip->predicted_canon) : g_strdup ("");
   g_autofree char *comp = clip != NULL ? wkp_studio_clip_agreement (clip, clip->compared_canon) : g_strdup ("");
+  /* a model trained on this clip's speaker is not scored on a new voice: said,
+   * as evaluate's "Not held out" and its plots' legends say it */
+  if (*pred != '\0' && wkp_studio_clip_speaker_seen (clip, clip->model_trained_on))
+    {
+      char *with = g_strdup_printf (_("%s, trained on this speaker"), pred);
+      g_free (pred);
+      pred = with;
+    }
+  if (*comp != '\0' && wkp_studio_clip_speaker_seen (clip, clip->compared_trained_on))
+    {
+      char *with = g_strdup_printf (_("%s, trained on this speaker"), comp);
+      g_free (comp);
+      comp = with;
+    }
   g_autofree char *text = NULL;
   const char *title = _("Inner-lip aperture (÷ inter-ocular distance)");
 
@@ -501,6 +515,7 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   cancel_job (self);
   model = request->model != NULL ? g_strdup (request->model) : wkp_studio_default_model ();
   clip = wkp_studio_clip_new (request->video, request->audio, request->landmarks, model, request->fps);
+  clip->speaker = g_strdup (request->speaker);
   clip->compare_model_file = g_strdup (request->compare_model);
 
   wkp_frame_view_set_frame (self->frame_view, NULL, -1);
@@ -1158,7 +1173,7 @@ compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
           g_free (t->clip->compare_model_file);
           t->clip->compare_model_file = g_strdup (t->model);
           wkp_studio_clip_set_compared (t->clip, g_steal_pointer (&p->canon), g_steal_pointer (&p->aperture),
-                                        g_steal_pointer (&p->name));
+                                        g_steal_pointer (&p->name), g_steal_pointer (&p->trained_on));
           set_status (self, ready_text (self));
           wkp_session_clip_updated (self->session, WKP_CLIP_PART_COMPARED);
         }
@@ -1296,7 +1311,7 @@ wkp_studio_window_show_training (WkpStudioWindow *self, const char *model_file, 
 
 static void
 on_dataset_open_clip (WkpDatasetWindow *win, const char *video, const char *audio, const char *landmarks,
-                      const char *fps, WkpStudioWindow *self)
+                      const char *fps, const char *speaker, WkpStudioWindow *self)
 {
   g_autofree char *model = NULL, *compare = NULL;
   WkpOpenRequest request = { 0 };
@@ -1306,6 +1321,7 @@ on_dataset_open_clip (WkpDatasetWindow *win, const char *video, const char *audi
   request.landmarks = landmarks;
   request.model = model;
   request.compare_model = compare;
+  request.speaker = speaker;
   if (fps != NULL)
     wkp_rational_parse (fps, &request.fps, NULL);
   wkp_studio_window_open (self, &request);
@@ -1787,6 +1803,7 @@ wkp_studio_window_get_view (WkpStudioWindow *self, const char *name)
   if (g_str_equal (name, "status")) return GTK_WIDGET (self->status_label);
   if (g_str_equal (name, "time")) return GTK_WIDGET (self->time_label);
   if (g_str_equal (name, "spectrogram-title")) return GTK_WIDGET (self->spectrogram_label);
+  if (g_str_equal (name, "aperture-title")) return GTK_WIDGET (self->aperture_label);
   return NULL;
 }
 

@@ -20,6 +20,7 @@ typedef struct {
   const char *model;       /* model file; NULL: the default model if installed */
   const char *compare_model; /* a second model to compare with, or NULL */
   WkpRational fps;         /* image sequences ({0,0}: 25) and audio alone ({0,0}: the model's) */
+  const char *speaker;     /* the clip's speaker when known (a dataset's), or NULL */
 } WkpOpenRequest;
 
 /* @silent: audio goes to a clock-synchronised fakesink (tests, benchmarks). */
