@@ -240,6 +240,20 @@ static gboolean
 check_output_dir (const char *dir, GError **error)
 {
   g_autofree char *parent = g_path_get_dirname (dir);
+  g_autofree char *base = g_path_get_basename (dir);
+  /* the final rename cannot replace these: refused before any frame is written */
+  if (g_str_equal (base, ".") || g_str_equal (base, "..") || g_str_equal (base, "/"))
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "%s: give a folder by name (frames makes or replaces it)",
+                   dir);
+      return FALSE;
+    }
+  if (g_file_test (dir, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID,
+                   "%s: is a symbolic link; give the folder it points to, or a new name", dir);
+      return FALSE;
+    }
   if (g_file_test (dir, G_FILE_TEST_IS_DIR))
     {
       g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
@@ -334,6 +348,7 @@ wkp_cli_frames (int argc, char **argv)
   WkpFrame fr;
 
   crop = G_MININT;   /* not given (any given value is checked, -1 included) */
+  count = G_MININT64;
   {
     GOptionEntry entries[] = {
       { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Output folder (new, or an empty folder)", "DIR" },
@@ -378,7 +393,7 @@ wkp_cli_frames (int argc, char **argv)
       g_printerr ("wav2kp frames: --landmarks places the --crop; give --crop SIZE too\n");
       return WKP_EXIT_BAD_INPUT;
     }
-  if (start < 0 || (count != -1 && count < 1))
+  if (start < 0 || (count != G_MININT64 && count < 1))
     {
       g_printerr ("wav2kp frames: --start must be 0 or more and --count at least 1\n");
       return WKP_EXIT_BAD_INPUT;
@@ -409,7 +424,7 @@ wkp_cli_frames (int argc, char **argv)
                                                "%s has %" G_GINT64_FORMAT " frames (0 to %" G_GINT64_FORMAT
                                                "): --start %" G_GINT64_FORMAT " is past the end",
                                                files[0], info->n_frames, info->n_frames - 1, start));
-  if (count == -1)
+  if (count == G_MININT64)
     count = info->n_frames - start;
   else if (count > info->n_frames - start)
     return wkp_cli_fail ("frames", g_error_new (WKP_IO_ERROR, WKP_ERROR_INVALID,

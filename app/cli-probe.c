@@ -159,6 +159,13 @@ wkp_cli_probe (int argc, char **argv)
     printf ("  audio       %s, %d Hz, %d channel%s\n", info->audio_codec, info->sample_rate, info->channels,
             info->channels == 1 ? "" : "s");
   else
-    printf ("  audio       none%s\n", info->has_video ? " (pair with a separate audio file: --audio FILE)" : "");
+    {
+      g_autofree char *companion = info->has_video && !info->is_image_sequence ? wkp_media_companion_wav (files[0])
+                                                                              : NULL;
+      if (companion != NULL)
+        printf ("  audio       none (the commands use its WAV %s)\n", companion);
+      else
+        printf ("  audio       none%s\n", info->has_video ? " (pair with a separate audio file: --audio FILE)" : "");
+    }
   return WKP_EXIT_OK;
 }

@@ -301,7 +301,7 @@ wkp_cli_note_audio_mix (const char *command, const WkpClipAudio *clip)
 {
   /* (and where a silent video's sound came from) */
   if (clip->companion)
-    g_printerr ("wav2kp %s: note: %s has no sound; using %s beside it (--audio FILE to choose another)\n",
+    g_printerr ("wav2kp %s: note: %s has no sound; using its WAV %s (--audio FILE to choose another)\n",
                 command, clip->video_info->path, clip->audio_source);
   g_autofree char *note = wkp_audio_mix_note (clip->audio, clip->audio_source);
   if (note != NULL)

@@ -21,7 +21,7 @@
 
 #define KEY_VERSION "wkp-dataset-clip-v1"
 /* bump when the clip computation changes (landmarks are keyed separately) */
-#define CLIP_ALGO "clip-algo-2"
+#define CLIP_ALGO "clip-algo-3"   /* 3: channels in antiphase inverted before the down-mix */
 #define BAND_LO_HZ 300.0
 #define BAND_HI_HZ 3000.0
 

@@ -44,10 +44,12 @@ wkp_file_sniff (const char *path)
 {
   guint8 head[4096];
   gsize n;
-  FILE *f = fopen (path, "rb");
+  FILE *f;
   gboolean text = TRUE;
+  GStatBuf st;
 
-  if (f == NULL)
+  /* (a pipe would block the read: left to the callers' own checks) */
+  if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode) || (f = fopen (path, "rb")) == NULL)
     return WKP_FILE_OTHER;
   n = fread (head, 1, sizeof head, f);
   fclose (f);
@@ -78,6 +80,9 @@ wkp_file_sniff (const char *path)
         i++;
       if (i < n && (head[i] == '{' || head[i] == '['))
         return WKP_FILE_TEXT;
+      /* (not markup, and not a netpbm header "P2 # a comment, with commas") */
+      if (i < n && (head[i] == '<' || (head[i] == 'P' && i + 1 < n && g_ascii_isdigit (head[i + 1]))))
+        return WKP_FILE_OTHER;
       for (; i < n && head[i] != '\n'; i++)
         commas += head[i] == ',';
       if (commas >= 2)
@@ -792,14 +797,19 @@ buf_reserve (FloatBuf *b, gint64 extra)
 /* Down-mix to mono. The plain average of the channels, except that a channel
  * in antiphase with the first (correlation below -0.5: a microphone wired
  * with reversed polarity) is inverted first, or the speech would cancel to
- * near silence. The polarities are decided on the first seconds of audio,
- * which are held back until then. */
-#define MIX_DECIDE_SECONDS 30
+ * near silence. The polarities are decided on the first 10 s of sound
+ * (samples above -60 dBFS; leading silence does not count), held back until
+ * then, or on the first 2 minutes if they hold less sound than that. */
+#define MIX_DECIDE_SOUND_SECONDS 10
+#define MIX_HOLD_MAX_SECONDS 120
+#define MIX_SOUND_LEVEL 1e-3f
 #define MIX_ANTIPHASE_R (-0.5)
 
 typedef struct {
   int      nch;
-  gint64   decide_after;   /* samples per channel */
+  gint64   decide_after;   /* samples of sound per channel */
+  gint64   hold_max;       /* samples per channel held at most */
+  gint64   sound;          /* samples held with any channel above MIX_SOUND_LEVEL */
   gboolean decided;
   float   *sign;           /* nch */
   double  *energy;         /* sum x_c^2, per channel */
@@ -813,7 +823,8 @@ mixer_init (Mixer *m, int nch, int rate)
 {
   memset (m, 0, sizeof *m);
   m->nch = nch;
-  m->decide_after = (gint64) rate * MIX_DECIDE_SECONDS;
+  m->decide_after = (gint64) rate * MIX_DECIDE_SOUND_SECONDS;
+  m->hold_max = (gint64) rate * MIX_HOLD_MAX_SECONDS;
   m->decided = nch == 1;
   m->sign = g_new (float, nch);
   m->energy = g_new0 (double, nch);
@@ -876,16 +887,19 @@ mixer_push (Mixer *m, const float *x, gint64 n, FloatBuf *out)
   for (gint64 i = 0; i < n; i++)
     {
       const float *f = x + i * m->nch;
+      gboolean loud = FALSE;
       for (int c = 0; c < m->nch; c++)
         {
           m->energy[c] += (double) f[c] * f[c];
           m->cross[c] += (double) f[0] * f[c];
+          loud |= fabsf (f[c]) > MIX_SOUND_LEVEL;
         }
+      m->sound += loud;
     }
   buf_reserve (&m->held, n * m->nch);
   memcpy (m->held.data + m->held.len, x, (gsize) (n * m->nch) * sizeof (float));
   m->held.len += n * m->nch;
-  if (m->held.len / m->nch >= m->decide_after)
+  if (m->sound >= m->decide_after || m->held.len / m->nch >= m->hold_max)
     mixer_decide (m, out);
 }
 
@@ -1215,6 +1229,12 @@ wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancella
            * it, or wav/clip.wav beside its folder), as prepare and the
            * studio pair them */
           companion = vi->is_image_sequence ? NULL : wkp_media_companion_wav (spec->video);
+          if (companion == NULL && vi->is_image_sequence)
+            {
+              g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND,
+                           "%s: an image sequence has no audio; give it with --audio FILE", spec->video);
+              return NULL;
+            }
           if (companion == NULL)
             {
               g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND,

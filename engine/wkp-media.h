@@ -109,7 +109,7 @@ typedef struct {
 /* Decodes the first audio stream of @path to mono float32 at @rate Hz
  * (libswresample resamples; the down-mix is the average of the channels,
  * except that a channel in antiphase with the first, correlation below -0.5
- * over the first 30 s, is inverted first: see inverted_channels). Trusts
+ * over the first 10 s of sound, is inverted first: see inverted_channels). Trusts
  * content, not the extension. If @start_us is non-NULL it receives the
  * stream start time. */
 WkpAudio *wkp_audio_load        (const char *path, int rate, gint64 *start_us,

@@ -111,9 +111,17 @@ test_bad_input (void)
     expect_bad_input (a, "lonely.mp4", "video has no audio stream and no WAV of the same name", dir);
     g_assert_cmpint (wkp_test_run_cli (b, &o, &e), ==, 0);
     g_assert_nonnull (strstr (e, "Obama_clip1.mp4 has no sound; using "));
-    g_assert_nonnull (strstr (e, "wav/Obama_clip1.wav beside it"));
+    g_assert_nonnull (strstr (e, "wav/Obama_clip1.wav (--audio FILE to choose another)"));
     g_assert_true (g_file_test (feats, G_FILE_TEST_IS_REGULAR));
     g_unlink (feats);
+    {
+      /* probe says which WAV the commands will use */
+      const char *p[] = { "probe", silent, NULL };
+      g_autofree char *po = NULL, *pe = NULL;
+      g_assert_cmpint (wkp_test_run_cli (p, &po, &pe), ==, 0);
+      g_assert_nonnull (strstr (po, "audio       none (the commands use its WAV "));
+      g_assert_nonnull (strstr (po, "wav/Obama_clip1.wav)"));
+    }
     g_unlink (lonely);
   }
   {
@@ -1501,6 +1509,19 @@ test_frames_bad_input (void)
   {
     const char *a[] = { "frames", ntsc, "--start", "200", "--count", "20", "-o", out, NULL };
     expect_bad_input (a, "sample_video.mp4", "runs past the end", dir);
+  }
+  {
+    /* --count -1 is not "to the end"; "." and a link cannot be replaced: said before any frame */
+    g_autofree char *link = g_build_filename (dir, "link", NULL);
+    const char *a[] = { "frames", ntsc, "--count", "-1", "-o", out, NULL };
+    const char *b[] = { "frames", ntsc, "-o", link, NULL };
+    g_autofree char *dot = g_build_filename (dir, ".", NULL);
+    const char *c[] = { "frames", ntsc, "-o", dot, NULL };
+    expect_bad_input (a, "--count", "at least 1", dir);
+    g_assert_no_errno (symlink (empty, link));
+    expect_bad_input (b, "link", "is a symbolic link", dir);
+    expect_bad_input (c, "/.", "give a folder by name", dir);
+    g_unlink (link);
   }
   /* (4) the landmarks of another clip (75 frames, the video has 209): refused, nothing left */
   {

@@ -155,6 +155,23 @@ test_sources_csv (void)
         g_clear_error (&error);
       }
   }
+
+  /* a silent video with an empty audio column: its WAV, recorded (so that it
+   * is hashed into the clip's key and listed), as every command pairs it */
+  {
+    g_autofree char *silent = wkp_test_shared_file ("av/FuxiVirtualHuman__styletalk/samples/source_video/video/Obama_clip1.mp4");
+    g_autofree char *grid = wkp_test_shared_file ("av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg");
+    g_autofree char *text = NULL;
+    if (silent == NULL || grid == NULL)
+      return;
+    text = g_strdup_printf ("video,audio,speaker\n%s,,obama\n%s,,grid\n", silent, grid);
+    write_text (csv, text);
+    list = wkp_dataset_list_sources (csv, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (list->len, ==, 2);
+    g_assert_true (g_str_has_suffix (((WkpSourceEntry *) list->pdata[0])->audio, "/wav/Obama_clip1.wav"));
+    g_assert_null (((WkpSourceEntry *) list->pdata[1])->audio);   /* its own sound */
+  }
 }
 
 static void

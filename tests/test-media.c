@@ -299,7 +299,7 @@ static void
 test_audio_antiphase (void)
 {
   g_autofree char *dir = wkp_test_tmpdir ();
-  const gint64 n = 16000 * 40;   /* past the 30 s on which the polarities are decided */
+  const gint64 n = 16000 * 40;   /* past the 10 s of sound on which the polarities are decided */
   g_autofree float *x = speech_like (n, 16000, 1);
   g_autofree float *noise = speech_like (n, 16000, 2);
   g_autofree float *lr = g_new (float, 2 * n);
@@ -340,6 +340,19 @@ test_audio_antiphase (void)
       g_assert_cmpfloat_with_epsilon (same->samples[i], 0.5f * (l + r), 1e-6);
     }
 
+  /* 35 s of silence first: the decision waits for sound (it was made on the
+   * silence, and the speech after it cancelled) */
+  {
+    const gint64 quiet = 16000 * 35, m = quiet + 16000 * 12;
+    g_autofree float *late = g_new0 (float, 2 * m);
+    g_autoptr(WkpAudio) la = NULL;
+    for (gint64 i = quiet; i < m; i++)
+      late[2 * i] = x[i - quiet], late[2 * i + 1] = -x[i - quiet];
+    la = load_interleaved (dir, "late.wav", late, m, 2, 16000, 16000);
+    g_assert_cmpuint (la->inverted_channels, ==, 1u << 1);
+    g_assert_cmpfloat (max_abs_diff (la->samples + quiet, quant, m - quiet), <, 1e-6);
+  }
+
   /* three channels, the middle one reversed: only it is inverted */
   for (gint64 i = 0; i < n; i++)
     three[3 * i] = x[i], three[3 * i + 1] = -x[i], three[3 * i + 2] = x[i];
@@ -360,6 +373,38 @@ test_audio_antiphase (void)
     g_assert_cmpint (ya->n_samples, ==, ym->n_samples);
     g_assert_cmpuint (ya->inverted_channels, ==, 1u << 1);
     g_assert_cmpfloat (max_abs_diff (ya->samples, ym->samples, ym->n_samples), <, 1e-5);
+  }
+}
+
+/* What is refused before FFmpeg as one of our files: .npy, .wkpm, JSON and
+ * CSV-like text; text formats FFmpeg reads (markup, netpbm) and a pipe are
+ * left alone (a pipe was opened and the read blocked for ever). */
+static void
+test_file_sniff (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  static const struct { const char *name, *text; WkpFileKind want; } cases[] = {
+    { "a.json", "  {\"fps\": \"25/1\"}\n", WKP_FILE_TEXT },
+    { "b.csv", "frame, face_id, timestamp, x_0\n1, 0, 0.0, 1.5\n", WKP_FILE_TEXT },
+    { "c.svg", "<svg viewBox=\"0,0,64,64\" xmlns=\"http://www.w3.org/2000/svg\"><rect/></svg>\n", WKP_FILE_OTHER },
+    { "d.pgm", "P2 # made with gimp, v2, export\n2 2\n255\n0 255\n255 0\n", WKP_FILE_OTHER },
+    { "e.txt", "just some words\n", WKP_FILE_OTHER },
+    { "f.npy", "\x93NUMPY\x01\x00", WKP_FILE_NPY },
+    { "g.wkpm", "WKPMODEL\x01", WKP_FILE_MODEL },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *p = g_build_filename (dir, cases[i].name, NULL);
+      g_assert_true (g_file_set_contents (p, cases[i].text, -1, NULL));
+      g_assert_cmpint (wkp_file_sniff (p), ==, cases[i].want);
+    }
+  {
+    g_autofree char *fifo = g_build_filename (dir, "pipe.wav", NULL);
+    g_autoptr(GError) error = NULL;
+    g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
+    g_assert_cmpint (wkp_file_sniff (fifo), ==, WKP_FILE_OTHER);   /* returns: nothing read */
+    g_assert_null (wkp_media_probe (fifo, WKP_RATIONAL (0, 0), WKP_PROBE_DEFAULT, &error));
+    g_assert_nonnull (strstr (error->message, "is not a regular file"));
   }
 }
 
@@ -933,6 +978,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/audio-wav-exact", test_audio_wav_exact);
   g_test_add_func ("/media/audio-resampled", test_audio_resampled);
   g_test_add_func ("/media/audio-antiphase", test_audio_antiphase);
+  g_test_add_func ("/media/file-sniff", test_file_sniff);
   g_test_add_func ("/media/clip-audio", test_clip_audio);
   g_test_add_func ("/media/reader", test_reader);
   g_test_add_func ("/media/reader-gray-vidtimit", test_reader_gray_vidtimit);
