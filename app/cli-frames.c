@@ -26,7 +26,6 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,79 +46,26 @@
 
 /* --- the temporary folder, removed when the run fails or is killed ---------- */
 
+/* Registered with the engine's signal handlers (wkp_io_register_temp_dir),
+ * which remove it, files and all, when Ctrl+C, SIGTERM or SIGHUP kill the run. */
 static char tmp_dir[4096];
-static volatile sig_atomic_t tmp_active;
-static volatile sig_atomic_t tmp_last_file;   /* files 1 .. this may exist */
-static struct sigaction previous_actions[3];
-static const int handled_signals[] = { SIGINT, SIGTERM, SIGHUP };
+static gboolean tmp_active;
 
-/* "DIR/NNNNNN.png" into @buf with async-signal-safe code only */
+/* "DIR/NNNNNN.png" into @buf */
 static void
 frame_file_name (char *buf, gsize size, const char *dir, long number)
 {
-  gsize n = strlen (dir);
-  if (n + 12 >= size)
-    {
-      buf[0] = '\0';
-      return;
-    }
-  memcpy (buf, dir, n);
-  buf[n] = '/';
-  for (int i = 6; i >= 1; i--, number /= 10)
-    buf[n + i] = (char) ('0' + number % 10);
-  memcpy (buf + n + 7, ".png", 5);
+  g_snprintf (buf, size, "%s/%06ld.png", dir, number);
 }
 
 static void
 remove_tmp_dir (void)
 {
-  char path[4096 + 16];
-  gsize n = strlen (tmp_dir);
   if (!tmp_active)
     return;
-  for (long k = 1; k <= tmp_last_file; k++)
-    {
-      frame_file_name (path, sizeof path, tmp_dir, k);
-      unlink (path);
-    }
-  if (n + 13 < sizeof path)
-    {
-      memcpy (path, tmp_dir, n);
-      memcpy (path + n, "/frames.json", 13);
-      unlink (path);
-    }
-  rmdir (tmp_dir);
-  tmp_active = 0;
-}
-
-static void
-remove_tmp_and_die (int sig)
-{
-  remove_tmp_dir ();
-  /* then what was there before (the engine's: its own temporaries) */
-  for (guint i = 0; i < G_N_ELEMENTS (handled_signals); i++)
-    if (handled_signals[i] == sig)
-      {
-        sigaction (sig, &previous_actions[i], NULL);
-        if (previous_actions[i].sa_handler != SIG_DFL && previous_actions[i].sa_handler != SIG_IGN)
-          previous_actions[i].sa_handler (sig);
-      }
-  signal (sig, SIG_DFL);
-  raise (sig);
-}
-
-static void
-install_tmp_cleanup (void)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (handled_signals); i++)
-    {
-      struct sigaction sa;
-      memset (&sa, 0, sizeof sa);
-      sa.sa_handler = remove_tmp_and_die;
-      sigemptyset (&sa.sa_mask);
-      sa.sa_flags = SA_RESETHAND;
-      sigaction (handled_signals[i], &sa, &previous_actions[i]);
-    }
+  wkp_io_unregister_temp_dir (tmp_dir);
+  wkp_io_remove_flat_dir (tmp_dir);
+  tmp_active = FALSE;
 }
 
 /* --- pictures ------------------------------------------------------------------ */
@@ -295,9 +241,9 @@ make_tmp_dir (const char *dir, GError **error)
       g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", dir, g_strerror (e));
       return FALSE;
     }
-  tmp_last_file = 0;
   strcpy (tmp_dir, templ);
-  tmp_active = 1;
+  tmp_active = TRUE;
+  wkp_io_register_temp_dir (tmp_dir);
   return TRUE;
 }
 
@@ -467,7 +413,6 @@ wkp_cli_frames (int argc, char **argv)
     return wkp_cli_fail ("frames", error);
   if (!make_tmp_dir (output, &error))
     return wkp_cli_fail ("frames", error);
-  install_tmp_cleanup ();
 
   json = json_builder_new ();
   rate = wkp_rational_to_string (info->fps);
@@ -549,7 +494,6 @@ wkp_cli_frames (int argc, char **argv)
               return fail_cleanly (error);
             }
         }
-      tmp_last_file = (sig_atomic_t) (index + 1);
       frame_file_name (path, sizeof path, tmp_dir, (long) (index + 1));
       if (crop_given)
         {
@@ -609,7 +553,8 @@ wkp_cli_frames (int argc, char **argv)
       return fail_cleanly (g_error_new (WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", output,
                                         e == ENOTEMPTY || e == EEXIST ? "the folder is not empty" : g_strerror (e)));
     }
-  tmp_active = 0;
+  wkp_io_unregister_temp_dir (tmp_dir);
+  tmp_active = FALSE;
 
   if (!quiet)
     {

@@ -542,6 +542,8 @@ process_entry (Job *job, guint i)
   g_autofree char *dir = NULL, *failed_path = NULL, *record_path = NULL, *tmp = NULL;
   g_autofree char *seq = wkp_rational_to_string (P->sequence_fps);
   g_autofree char *mfps = wkp_rational_to_string (P->model_fps);
+  gboolean moved;
+  int rename_errno;
 
   c->name = g_strdup (e->name);
   c->speaker = g_strdup (e->speaker);
@@ -631,8 +633,11 @@ process_entry (Job *job, guint i)
       c->error = g_strdup_printf ("%s: cannot create a temporary folder: %s", job->clips_dir, g_strerror (errno));
       return;
     }
+  /* Ctrl+C removes it (it stayed, arrays and all, until the next run) */
+  wkp_io_register_temp_dir (tmp);
   if (!compute_clip (job, e, rec, tmp, &job->lm_reused[i], &error))
     {
+      wkp_io_unregister_temp_dir (tmp);
       remove_tree (tmp);
       c->status = WKP_CLIP_FAILED;
       g_free (c->error);
@@ -659,9 +664,12 @@ process_entry (Job *job, guint i)
         }
       return;
     }
-  if (g_rename (tmp, dir) != 0)
+  moved = g_rename (tmp, dir) == 0;
+  rename_errno = errno;
+  wkp_io_unregister_temp_dir (tmp);   /* (after: a signal in between finds it moved) */
+  if (!moved)
     {
-      int err = errno;
+      int err = rename_errno;
       remove_tree (tmp);
       if (!(g_file_test (record_path, G_FILE_TEST_IS_REGULAR) && (err == EEXIST || err == ENOTEMPTY)))
         {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 typedef struct {
@@ -74,12 +75,92 @@ temp_unregister (const char *tmp)
   g_mutex_unlock (&temp_lock);
 }
 
+/* Temporary folders (a clip being prepared, the frames of `wav2kp frames`)
+ * are listed the same way and removed with their files (flat: no
+ * sub-folders) after the files above. */
+#define MAX_TEMP_DIRS 16
+
+static char temp_dir_paths[MAX_TEMP_DIRS][PATH_MAX];
+static int  temp_dir_used[MAX_TEMP_DIRS];
+
+void
+wkp_io_register_temp_dir (const char *dir)
+{
+  if (strlen (dir) >= PATH_MAX)
+    return;
+  g_mutex_lock (&temp_lock);
+  for (int i = 0; i < MAX_TEMP_DIRS; i++)
+    if (!__atomic_load_n (&temp_dir_used[i], __ATOMIC_ACQUIRE))
+      {
+        strcpy (temp_dir_paths[i], dir);
+        __atomic_store_n (&temp_dir_used[i], 1, __ATOMIC_RELEASE);
+        break;
+      }
+  g_mutex_unlock (&temp_lock);
+}
+
+void
+wkp_io_unregister_temp_dir (const char *dir)
+{
+  g_mutex_lock (&temp_lock);
+  for (int i = 0; i < MAX_TEMP_DIRS; i++)
+    if (__atomic_load_n (&temp_dir_used[i], __ATOMIC_ACQUIRE) && strcmp (temp_dir_paths[i], dir) == 0)
+      {
+        __atomic_store_n (&temp_dir_used[i], 0, __ATOMIC_RELEASE);
+        break;
+      }
+  g_mutex_unlock (&temp_lock);
+}
+
+/* Removes @dir's files and @dir. Only system calls (open, getdents64,
+ * unlinkat, rmdir): it runs inside a signal handler, where readdir's
+ * allocations are not allowed. */
+gboolean
+wkp_io_remove_flat_dir (const char *dir)
+{
+  struct dirent64_raw {
+    guint64        d_ino;
+    gint64         d_off;
+    unsigned short d_reclen;
+    unsigned char  d_type;
+    char           d_name[];
+  };
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      /* a few passes: entries removed while listing may hide others */
+      for (int pass = 0; pass < 4; pass++)
+        {
+          char buf[4096] __attribute__ ((aligned (8)));
+          long n;
+          int removed = 0;
+          lseek (fd, 0, SEEK_SET);
+          while ((n = syscall (SYS_getdents64, fd, buf, sizeof buf)) > 0)
+            for (long off = 0; off < n;)
+              {
+                struct dirent64_raw *d = (struct dirent64_raw *) (buf + off);
+                if (!(d->d_name[0] == '.' && (d->d_name[1] == '\0' || (d->d_name[1] == '.' && d->d_name[2] == '\0')))
+                    && unlinkat (fd, d->d_name, 0) == 0)
+                  removed++;
+                off += d->d_reclen;
+              }
+          if (removed == 0)
+            break;
+        }
+      close (fd);
+    }
+  return rmdir (dir) == 0;
+}
+
 static void
 remove_temps_and_die (int sig)
 {
   for (int i = 0; i < MAX_TEMPS; i++)
     if (__atomic_load_n (&temp_used[i], __ATOMIC_ACQUIRE))
       unlink (temp_paths[i]);
+  for (int i = 0; i < MAX_TEMP_DIRS; i++)
+    if (__atomic_load_n (&temp_dir_used[i], __ATOMIC_ACQUIRE))
+      wkp_io_remove_flat_dir (temp_dir_paths[i]);
   signal (sig, SIG_DFL);
   raise (sig);
 }

@@ -50,6 +50,12 @@ void       wkp_io_note_input     (const char *path);
  * of outputs not yet committed, then let the signal kill the process (the
  * command line does: a killed run leaves no ".NAME.XXXXXX.part" files). */
 void       wkp_io_remove_temps_on_signal (void);
+/* A temporary folder (flat: files only) removed, with its files, by those
+ * handlers while it is registered. */
+void       wkp_io_register_temp_dir   (const char *dir);
+void       wkp_io_unregister_temp_dir (const char *dir);
+/* Removes @dir's files, then @dir; async-signal-safe. */
+gboolean   wkp_io_remove_flat_dir     (const char *dir);
 /* Whether @a and @b name the same existing file (any links or spellings). */
 gboolean   wkp_path_same_file    (const char *a, const char *b);
 

@@ -1252,6 +1252,60 @@ assert_clip_dirs_complete (const char *ds_dir)
     }
 }
 
+/* The name of a clip's temporary folder in DS/clips, or NULL. */
+static char *
+find_tmp_dir (const char *ds_dir)
+{
+  g_autofree char *clips = g_build_filename (ds_dir, "clips", NULL);
+  g_autoptr(GDir) d = g_dir_open (clips, 0, NULL);
+  const char *n;
+  if (d == NULL)
+    return NULL;
+  while ((n = g_dir_read_name (d)) != NULL)
+    if (g_str_has_prefix (n, ".tmp-"))
+      return g_strdup (n);
+  return NULL;
+}
+
+/* Ctrl+C while a clip is being computed removes its temporary folder, arrays
+ * and all (it stayed until the next run). */
+static void
+test_interrupt_removes_tmp (void)
+{
+  g_autofree char *src_dir = NULL, *csv = NULL, *ds_dir = NULL, *seen = NULL, *left = NULL;
+  const char *argv[] = { wkp_test_cli (), "prepare", NULL, "-o", NULL, "--jobs", "1", "-q", NULL };
+  GPid pid;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  gint64 deadline;
+
+  if (wkp_test_shared_data () == NULL)
+    return;
+  src_dir = wkp_test_tmpdir ();
+  ds_dir = wkp_test_tmpdir ();
+  csv = make_source (src_dir, 4);
+  argv[2] = csv;
+  argv[4] = ds_dir;
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                NULL, NULL, &pid, &error));
+  g_assert_no_error (error);
+  /* interrupt it while a clip's temporary folder exists */
+  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  while ((seen = find_tmp_dir (ds_dir)) == NULL && g_get_monotonic_time () < deadline)
+    g_usleep (2000);
+  g_assert_nonnull (seen);
+  kill (pid, SIGINT);
+  waitpid (pid, &status, 0);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_cmpint (WTERMSIG (status), ==, SIGINT);
+  left = find_tmp_dir (ds_dir);
+  g_test_message ("interrupted while %s existed; left: %s", seen, left ? left : "nothing");
+  g_assert_null (left);
+  assert_clip_dirs_complete (ds_dir);
+}
+
 static void
 test_kill_safety (void)
 {
@@ -1467,5 +1521,6 @@ main (int argc, char **argv)
   g_test_add_func ("/dataset/prepare-real", test_prepare_real);
   g_test_add_func ("/dataset/prepare-folder", test_prepare_folder);
   g_test_add_func ("/dataset/kill-safety", test_kill_safety);
+  g_test_add_func ("/dataset/interrupt-removes-tmp", test_interrupt_removes_tmp);
   return g_test_run ();
 }
