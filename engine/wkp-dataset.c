@@ -1691,16 +1691,8 @@ list_csv (const char *path, GError **error)
       e->audio = *audio ? resolve (base, audio) : NULL;
       /* a silent video without an audio column: its WAV where corpora keep it,
        * as every command pairs it (recorded, so that it is hashed and listed) */
-      if (e->video != NULL && e->audio == NULL && !wkp_media_is_pattern (e->video))
-        {
-          g_autofree char *companion = wkp_media_companion_wav (e->video);
-          if (companion != NULL)
-            {
-              g_autoptr(WkpMediaInfo) info = wkp_media_probe (e->video, WKP_RATIONAL (0, 0), WKP_PROBE_DEFAULT, NULL);
-              if (info != NULL && info->has_video && !info->has_audio)
-                e->audio = g_steal_pointer (&companion);
-            }
-        }
+      if (e->video != NULL && e->audio == NULL)
+        e->audio = wkp_media_silent_video_companion (e->video);
       /* the same clip twice would count twice, and could land in two splits */
       key = g_strconcat (e->video ? e->video : "", "\n", e->audio ? e->audio : "", NULL);
       if (g_hash_table_lookup_extended (clips, key, NULL, &first_line))

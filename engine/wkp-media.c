@@ -387,6 +387,17 @@ wkp_media_companion_wav (const char *video)
   return NULL;
 }
 
+char *
+wkp_media_silent_video_companion (const char *video)
+{
+  g_autofree char *companion = NULL;
+  g_autoptr(WkpMediaInfo) info = NULL;
+  if (video == NULL || wkp_media_is_pattern (video) || (companion = wkp_media_companion_wav (video)) == NULL)
+    return NULL;
+  info = wkp_media_probe (video, WKP_RATIONAL (0, 0), WKP_PROBE_DEFAULT, NULL);
+  return info != NULL && info->has_video && !info->has_audio ? g_steal_pointer (&companion) : NULL;
+}
+
 /* The bytes of sound a WAV file's "data" chunk header counts, and how many
  * bytes per second; FALSE when the header does not say or this is not a
  * RIFF/WAVE file. Writers to a pipe cannot go back to fill the size in and

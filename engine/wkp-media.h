@@ -67,6 +67,10 @@ char         *wkp_media_sequence_for_frame (const char *frame_path);
  * it: a same-named .wav beside it (clip.mp4 -> clip.wav), else in a sibling
  * wav/ folder (video/clip.mp4 -> wav/clip.wav). NULL if neither exists. */
 char         *wkp_media_companion_wav  (const char *video);
+/* That WAV only when @video is a video without an audio stream (two stat()
+ * calls; the video's headers are probed only when such a WAV exists), else
+ * NULL: how prepare's CSV rows and the studio pair a silent video. */
+char         *wkp_media_silent_video_companion (const char *video);
 /* Copies the audio and video streams of @path, without decoding, into a
  * Matroska file @out_path (timestamps from FFmpeg's demuxer, shifted so that
  * the earliest stream starts at 0). The studio plays MPEG program streams

@@ -1252,6 +1252,20 @@ assert_clip_dirs_complete (const char *ds_dir)
     }
 }
 
+/* `wav2kp prepare CSV -o DS --jobs 1` in the background, to be stopped. */
+static GPid
+spawn_prepare (const char *csv, const char *ds_dir)
+{
+  const char *argv[] = { wkp_test_cli (), "prepare", csv, "-o", ds_dir, "--jobs", "1", "-q", NULL };
+  g_autoptr(GError) error = NULL;
+  GPid pid;
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                NULL, NULL, &pid, &error));
+  g_assert_no_error (error);
+  return pid;
+}
+
 /* The name of a clip's temporary folder in DS/clips, or NULL. */
 static char *
 find_tmp_dir (const char *ds_dir)
@@ -1273,9 +1287,7 @@ static void
 test_interrupt_removes_tmp (void)
 {
   g_autofree char *src_dir = NULL, *csv = NULL, *ds_dir = NULL, *seen = NULL, *left = NULL;
-  const char *argv[] = { wkp_test_cli (), "prepare", NULL, "-o", NULL, "--jobs", "1", "-q", NULL };
   GPid pid;
-  g_autoptr(GError) error = NULL;
   int status = 0;
   gint64 deadline;
 
@@ -1284,12 +1296,7 @@ test_interrupt_removes_tmp (void)
   src_dir = wkp_test_tmpdir ();
   ds_dir = wkp_test_tmpdir ();
   csv = make_source (src_dir, 4);
-  argv[2] = csv;
-  argv[4] = ds_dir;
-  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL,
-                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                                NULL, NULL, &pid, &error));
-  g_assert_no_error (error);
+  pid = spawn_prepare (csv, ds_dir);
   /* interrupt it while a clip's temporary folder exists */
   deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
   while ((seen = find_tmp_dir (ds_dir)) == NULL && g_get_monotonic_time () < deadline)
@@ -1310,7 +1317,6 @@ static void
 test_kill_safety (void)
 {
   g_autofree char *src_dir = NULL, *csv = NULL, *ds_dir = NULL, *out = NULL, *err = NULL;
-  const char *argv[] = { wkp_test_cli (), "prepare", NULL, "-o", NULL, "--jobs", "1", "-q", NULL };
   GPid pid;
   g_autoptr(GError) error = NULL;
   int status = 0, before;
@@ -1321,12 +1327,7 @@ test_kill_safety (void)
   src_dir = wkp_test_tmpdir ();
   ds_dir = wkp_test_tmpdir ();
   csv = make_source (src_dir, 4);
-  argv[2] = csv;
-  argv[4] = ds_dir;
-  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL,
-                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                                NULL, NULL, &pid, &error));
-  g_assert_no_error (error);
+  pid = spawn_prepare (csv, ds_dir);
   /* kill it once the first clip has landed, i.e. while it works on the next */
   deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
   while (count_clip_dirs (ds_dir) < 1 && g_get_monotonic_time () < deadline)

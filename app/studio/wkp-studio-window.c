@@ -492,24 +492,14 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   g_return_if_fail (request->video != NULL || request->audio != NULL);
 
   /* a video without sound: its WAV where corpora keep it (clip.wav beside
-   * it, or wav/clip.wav beside its folder), as `wav2kp prepare` pairs them.
-   * Looking for the WAV costs two stat() calls; the video is probed (its
-   * headers, on this thread) only when such a WAV exists. */
-  if (request->video != NULL && request->audio == NULL && !wkp_media_is_pattern (request->video))
+   * it, or wav/clip.wav beside its folder), as `wav2kp prepare` pairs them
+   * (the headers are probed on this thread only when such a WAV exists) */
+  if (request->video != NULL && request->audio == NULL
+      && (companion = wkp_media_silent_video_companion (request->video)) != NULL)
     {
-      companion = wkp_media_companion_wav (request->video);
-      if (companion != NULL)
-        {
-          g_autoptr(WkpMediaInfo) info = wkp_media_probe (request->video, request->fps, WKP_PROBE_DEFAULT, NULL);
-          if (info == NULL || !info->has_video || info->has_audio)
-            g_clear_pointer (&companion, g_free);
-        }
-      if (companion != NULL)
-        {
-          paired = *request;
-          paired.audio = companion;
-          request = &paired;
-        }
+      paired = *request;
+      paired.audio = companion;
+      request = &paired;
     }
 
   cancel_job (self);
