@@ -28,7 +28,7 @@ wkp_cli_check (int argc, char **argv)
   g_auto(GStrv) short_names = NULL;
   int w = 4;
   GError *error = NULL;
-  int n_flagged = 0, n_failed = 0, n_ok = 0, n_damaged = 0;
+  int n_flagged = 0, n_failed = 0, n_ok = 0, n_damaged = 0, n_unsure_shown = 0;
   int per_flag[5] = { 0 };
 
   {
@@ -127,7 +127,15 @@ wkp_cli_check (int argc, char **argv)
       if (c->flags == 0 && !all)
         continue;
       {
-        char conf[16], gain[16];
+        char conf[16], gain[16], offset[16];
+        /* an unsure offset is a guess, not a measurement: in parentheses */
+        if (c->flags & WKP_CLIP_FLAG_OFFSET_UNSURE)
+          {
+            g_snprintf (offset, sizeof offset, "(%+d)", c->offset_frames);
+            n_unsure_shown++;
+          }
+        else
+          g_snprintf (offset, sizeof offset, "%+d", c->offset_frames);
         if (isfinite (c->offset_confidence))
           g_snprintf (conf, sizeof conf, "%5.2f", c->offset_confidence);
         else
@@ -136,11 +144,13 @@ wkp_cli_check (int argc, char **argv)
           g_snprintf (gain, sizeof gain, "%5.2f", c->offset_gain);
         else
           g_strlcpy (gain, "    -", sizeof gain);
-        printf ("%-*s %-22s %-5s %+6d %s %s %5.2f %6.2f %6.2f  %s%s\n", w, name, c->speaker,
-                wkp_split_to_string (c->split), c->offset_frames, conf, gain, c->face_rate, c->audio_seconds,
+        printf ("%-*s %-22s %-5s %6s %s %s %5.2f %6.2f %6.2f  %s%s\n", w, name, c->speaker,
+                wkp_split_to_string (c->split), offset, conf, gain, c->face_rate, c->audio_seconds,
                 c->video_seconds, flags, c->offset_applied ? " (fixed)" : "");
       }
     }
+  if (n_unsure_shown > 0)
+    printf ("(offset): unsure (low confidence, or at the edge of the search range); never applied\n");
   if (n_flagged > 0)
     printf ("flags: %d offset, %d offset-unsure, %d low-face-rate, %d length-mismatch, %d audio-inverted\n",
             per_flag[0], per_flag[1], per_flag[2], per_flag[3], per_flag[4]);

@@ -1398,6 +1398,45 @@ test_kill_safety (void)
           }
       }
   }
+  /* the table: an unsure offset is shown in parentheses, with a legend; a
+   * measured one is a plain signed number.  The grid_s1_delayed clip's
+   * manifest entry is made unsure (as prepare marks a low-confidence peak). */
+  {
+    g_autofree char *man = g_build_filename (ds_dir, WKP_DATASET_MANIFEST, NULL);
+    g_autofree char *saved = NULL, *o9 = NULL, *e9 = NULL, *o10 = NULL, *e10 = NULL;
+    g_autofree char *edited = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    const char *args[] = { "check", ds_dir, NULL };
+    JsonArray *clips;
+    int rc;
+    g_assert_true (g_file_get_contents (man, &saved, NULL, NULL));
+    rc = wkp_test_run_cli (args, &o9, &e9);
+    g_assert_cmpint (rc, ==, 0);
+    g_assert_null (strstr (o9, "(offset): unsure"));
+    g_assert_true (json_parser_load_from_data (parser, saved, -1, &error));
+    g_assert_no_error (error);
+    clips = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "clips");
+    for (guint i = 0; i < json_array_get_length (clips); i++)
+      {
+        JsonObject *c = json_array_get_object_element (clips, i);
+        if (g_strcmp0 (json_object_get_string_member (c, "speaker"), "grid_s1_delayed") == 0)
+          {
+            JsonArray *f = json_array_new ();
+            json_array_add_string_element (f, "offset-unsure");
+            json_object_set_array_member (c, "flags", f);
+            json_object_set_int_member (c, "offset_frames", -7);
+            json_object_set_double_member (c, "offset_confidence", 0.05);
+          }
+      }
+    edited = wkp_json_to_string (json_parser_get_root (parser), TRUE);
+    write_text (man, edited);
+    rc = wkp_test_run_cli (args, &o10, &e10);
+    g_test_message ("%s", o10);
+    g_assert_cmpint (rc, ==, 0);
+    g_assert_nonnull (strstr (o10, "(-7)  0.05"));
+    g_assert_nonnull (strstr (o10, "(offset): unsure"));
+    write_text (man, saved);
+  }
   /* a damaged clip folder: check reports it (exit 2), prepare recomputes it */
   {
     g_autoptr(WkpDataset) ds = wkp_dataset_open (ds_dir, &error);
