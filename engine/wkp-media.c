@@ -806,15 +806,19 @@ buf_reserve (FloatBuf *b, gint64 extra)
 }
 
 /* Down-mix to mono. The plain average of the channels, except that a channel
- * in antiphase with the first (correlation below -0.5: a microphone wired
+ * in antiphase with the reference (correlation below -0.5: a microphone wired
  * with reversed polarity) is inverted first, or the speech would cancel to
- * near silence. The polarities are decided on the first 10 s of sound
- * (samples above -60 dBFS; leading silence does not count), held back until
- * then, or on the first 2 minutes if they hold less sound than that. */
+ * near silence. The reference is the first channel, or the loudest one when
+ * the first is more than 20 dB below it (a dead or unplugged channel 1, which
+ * says nothing about the others' polarity). The polarities are decided on the
+ * first 10 s of sound (samples above -60 dBFS; leading silence does not
+ * count), held back until then, or on the first 2 minutes if they hold less
+ * sound than that. */
 #define MIX_DECIDE_SOUND_SECONDS 10
 #define MIX_HOLD_MAX_SECONDS 120
 #define MIX_SOUND_LEVEL 1e-3f
 #define MIX_ANTIPHASE_R (-0.5)
+#define MIX_REFERENCE_QUIET 0.01   /* energy ratio: -20 dB */
 
 typedef struct {
   int      nch;
@@ -824,8 +828,8 @@ typedef struct {
   gboolean decided;
   float   *sign;           /* nch */
   double  *energy;         /* sum x_c^2, per channel */
-  double  *cross;          /* sum x_0 x_c */
   FloatBuf held;           /* interleaved, until decided */
+  int      reference;      /* the channel the others' polarity is judged against */
   guint64  inverted;
 } Mixer;
 
@@ -839,7 +843,6 @@ mixer_init (Mixer *m, int nch, int rate)
   m->decided = nch == 1;
   m->sign = g_new (float, nch);
   m->energy = g_new0 (double, nch);
-  m->cross = g_new0 (double, nch);
   for (int c = 0; c < nch; c++)
     m->sign[c] = 1.0f;
 }
@@ -849,7 +852,6 @@ mixer_clear (Mixer *m)
 {
   g_free (m->sign);
   g_free (m->energy);
-  g_free (m->cross);
   g_free (m->held.data);
   memset (m, 0, sizeof *m);
 }
@@ -872,14 +874,28 @@ mix_into (const Mixer *m, const float *x, gint64 n, FloatBuf *out)
 static void
 mixer_decide (Mixer *m, FloatBuf *out)
 {
+  gint64 n = m->held.len / m->nch;
+  int ref = 0;
   for (int c = 1; c < m->nch; c++)
-    if (m->energy[0] > 0 && m->energy[c] > 0
-        && m->cross[c] / sqrt (m->energy[0] * m->energy[c]) < MIX_ANTIPHASE_R)
-      {
-        m->sign[c] = -1.0f;
-        if (c < 64)
-          m->inverted |= G_GUINT64_CONSTANT (1) << c;
-      }
+    if (m->energy[c] > m->energy[ref])
+      ref = c;
+  if (m->energy[0] >= MIX_REFERENCE_QUIET * m->energy[ref])
+    ref = 0;
+  m->reference = ref;
+  for (int c = 0; c < m->nch; c++)
+    {
+      double cross = 0;
+      if (c == ref || !(m->energy[ref] > 0) || !(m->energy[c] > 0))
+        continue;
+      for (gint64 i = 0; i < n; i++)
+        cross += (double) m->held.data[i * m->nch + ref] * m->held.data[i * m->nch + c];
+      if (cross / sqrt (m->energy[ref] * m->energy[c]) < MIX_ANTIPHASE_R)
+        {
+          m->sign[c] = -1.0f;
+          if (c < 64)
+            m->inverted |= G_GUINT64_CONSTANT (1) << c;
+        }
+    }
   m->decided = TRUE;
   mix_into (m, m->held.data, m->held.len / m->nch, out);
   g_clear_pointer (&m->held.data, g_free);
@@ -902,7 +918,6 @@ mixer_push (Mixer *m, const float *x, gint64 n, FloatBuf *out)
       for (int c = 0; c < m->nch; c++)
         {
           m->energy[c] += (double) f[c] * f[c];
-          m->cross[c] += (double) f[0] * f[c];
           loud |= fabsf (f[c]) > MIX_SOUND_LEVEL;
         }
       m->sound += loud;
@@ -1112,6 +1127,7 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
   audio->samples = buf.data ? buf.data : g_new0 (float, 1);
   audio->channels = nch;
   audio->inverted_channels = mixer.inverted;
+  audio->reference_channel = mixer.reference;
   buf.data = NULL;
   /* a float WAV may hold NaN or infinite samples: silence, so that no array
    * made from the audio (audio.npy, the envelope) is damaged by them */
@@ -1142,12 +1158,14 @@ wkp_audio_mix_note (const WkpAudio *audio, const char *path)
   if (audio == NULL || audio->inverted_channels == 0)
     return NULL;
   list = g_string_new (NULL);
-  for (int c = 1; c < 64 && c < audio->channels; c++)
+  for (int c = 0; c < 64 && c < audio->channels; c++)
     if (audio->inverted_channels & (G_GUINT64_CONSTANT (1) << c))
       g_string_append_printf (list, "%s%d", n++ > 0 ? ", " : "", c + 1);
-  return g_strdup_printf ("%s: channel%s %s of %d %s in antiphase with channel 1 (reversed polarity) and "
+  return g_strdup_printf ("%s: channel%s %s of %d %s in antiphase with channel %d%s (reversed polarity) and "
                           "%s inverted before mixing to mono; a plain average would have cancelled the speech",
                           path, n > 1 ? "s" : "", list->str, audio->channels, n > 1 ? "are" : "is",
+                          audio->reference_channel + 1,
+                          audio->reference_channel != 0 ? " (channel 1 is almost silent)" : "",
                           n > 1 ? "were" : "was");
 }
 

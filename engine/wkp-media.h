@@ -107,13 +107,16 @@ typedef struct {
   int     rate;
   int     channels;           /* of the source; 0 when not decoded from a file */
   guint64 inverted_channels;  /* bit c: channel c (< 64) was in antiphase with
-                               * channel 0 and was inverted before the mix */
+                               * reference_channel and was inverted before the mix */
+  int     reference_channel;  /* 0, or the loudest channel when channel 0 is
+                               * more than 20 dB below it */
 } WkpAudio;
 
 /* Decodes the first audio stream of @path to mono float32 at @rate Hz
  * (libswresample resamples; the down-mix is the average of the channels,
- * except that a channel in antiphase with the first, correlation below -0.5
- * over the first 10 s of sound, is inverted first: see inverted_channels). Trusts
+ * except that a channel in antiphase with the first (or with the loudest,
+ * when the first is 20 dB quieter), correlation below -0.5 over the first
+ * 10 s of sound, is inverted first: see inverted_channels). Trusts
  * content, not the extension. If @start_us is non-NULL it receives the
  * stream start time. */
 WkpAudio *wkp_audio_load        (const char *path, int rate, gint64 *start_us,

@@ -360,6 +360,31 @@ test_audio_antiphase (void)
   g_assert_cmpuint (tri->inverted_channels, ==, 1u << 1);
   g_assert_cmpfloat (max_abs_diff (tri->samples, quant, n), <, 1e-6);
 
+  /* channel 1 nearly dead (hum 40 dB down), channels 2 and 3 in antiphase:
+   * judged against channel 1 nothing is inverted and the speech cancels;
+   * judged against the loudest channel, channel 3 is inverted */
+  {
+    g_autoptr(WkpAudio) dead = NULL;
+    g_autofree char *dnote = NULL;
+    double e_mix = 0, e_x = 0;
+    for (gint64 i = 0; i < n; i++)
+      three[3 * i] = 0.01f * noise[i], three[3 * i + 1] = x[i], three[3 * i + 2] = -x[i];
+    dead = load_interleaved (dir, "dead1.wav", three, n, 3, 16000, 16000);
+    g_assert_cmpint (dead->reference_channel, ==, 1);
+    g_assert_cmpuint (dead->inverted_channels, ==, 1u << 2);
+    for (gint64 i = 0; i < n; i++)
+      {
+        float hum = (float) (gint16) (0.01f * noise[i] * 32767.0f) / 32768.0f;
+        g_assert_cmpfloat (fabsf (dead->samples[i] - (hum + 2.0f * quant[i]) / 3.0f), <, 1e-6);
+        e_mix += (double) dead->samples[i] * dead->samples[i];
+        e_x += (double) quant[i] * quant[i];
+      }
+    g_assert_cmpfloat (e_mix / e_x, >, 0.4);   /* (2/3)^2, not silence */
+    dnote = wkp_audio_mix_note (dead, "dead1.wav");
+    g_assert_nonnull (strstr (dnote, "dead1.wav: channel 3 of 3 is in antiphase with channel 2 (channel 1 is almost "
+                                     "silent)"));
+  }
+
   /* resampled from 48 kHz: the antiphase pair gives what the mono file gives */
   {
     const gint64 m = 48000 * 3;   /* shorter than 30 s: decided at the end */

@@ -35,7 +35,7 @@ static const double palette[][4][3] = {
 };
 
 #define PAD 8.0
-#define PANEL_GAP 14.0
+#define PANEL_GAP 22.0
 #define SWATCH 16.0
 
 static void

@@ -402,6 +402,7 @@ audio_thread (gpointer data)
   memcpy (d->audio->samples, ca->audio->samples, ca->audio->n_samples * sizeof (float));
   d->audio->channels = ca->audio->channels;
   d->audio->inverted_channels = ca->audio->inverted_channels;
+  d->audio->reference_channel = ca->audio->reference_channel;
   deliver (self, d);
   stage_finished (self, STAGE_AUDIO);
 
