@@ -2253,6 +2253,21 @@ test_loop_and_rate (void)
 }
 
 static gboolean
+is_mfcc (WkpStudioWindow *window, gpointer data)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  WkpSpectrogramView *spec = WKP_SPECTROGRAM_VIEW (wkp_studio_window_get_view (window, "spectrogram"));
+  return !clip->logmel && clip->n_coeffs == 13 && !wkp_spectrogram_view_is_rendering (spec);
+}
+
+static const char *
+spectrogram_title (WkpStudioWindow *window)
+{
+  return gtk_label_get_text (GTK_LABEL (gtk_widget_get_prev_sibling (wkp_studio_window_get_view (window,
+                                                                                                   "spectrogram"))));
+}
+
+static gboolean
 is_logmel (WkpStudioWindow *window, gpointer data)
 {
   WkpStudioClip *clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
@@ -2260,12 +2275,15 @@ is_logmel (WkpStudioWindow *window, gpointer data)
   return clip->logmel && !wkp_spectrogram_view_is_rendering (spec);
 }
 
-/* Switching the features preference recomputes the open clip's spectrogram
- * (off the main thread) without reopening it. */
+/* The spectrogram shows what the clip's model reads unless the preference
+ * says otherwise; switching the preference recomputes the open clip's
+ * spectrogram (off the main thread) without reopening it, and the title
+ * names a mismatch with the model. */
 static void
 test_features_kind (void)
 {
   g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *model = test_model ();
   g_autoptr(GSettings) settings = NULL;
   WkpStudioWindow *window;
   WkpOpenRequest request = { 0 };
@@ -2278,6 +2296,8 @@ test_features_kind (void)
   wkp_studio_window_open (window, &request);
   g_assert_true (wait_for (window, open_done, NULL, 60000));
   clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  /* no model to follow: MFCC */
+  g_assert_null (clip->model_file);
   g_assert_false (clip->logmel);
   g_assert_cmpint (clip->n_coeffs, ==, 13);
   g_assert_cmpint (clip->n_steps, ==, 75 * 4);
@@ -2289,6 +2309,34 @@ test_features_kind (void)
   g_assert_cmpint (clip->n_coeffs, ==, 40);
   g_assert_cmpint (clip->n_steps, ==, 75 * 4);
   g_assert_true (clip->parts & WKP_CLIP_PART_LANDMARKS);   /* nothing else was redone */
+  g_settings_reset (settings, "spectrogram-kind");
+
+  /* with a model, by default what it reads (the default model: log-mel) */
+  if (model == NULL)
+    {
+      g_test_message ("no model (data/default.wkpm absent, WKP_TEST_MODEL unset): following a model not tested");
+      gtk_window_destroy (GTK_WINDOW (window));
+      return;
+    }
+  request.model = model;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, open_done, NULL, 120000));
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_true (clip->parts & WKP_CLIP_PART_PREDICTION);
+  g_assert_cmpint (clip->logmel, ==, clip->model_logmel);
+  g_assert_cmpint (clip->n_coeffs, ==, clip->model_logmel ? 40 : 13);
+  g_assert_null (strstr (spectrogram_title (window), "The model reads"));
+  /* the other kind chosen: the title says what the model reads */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "spectrogram-kind",
+                                  g_variant_new_string (clip->model_logmel ? "mfcc" : "logmel"));
+  g_assert_true (wait_for (window, clip->model_logmel ? is_mfcc : is_logmel, NULL, 20000));
+  g_assert_true (g_str_has_prefix (spectrogram_title (window),
+                                   clip->model_logmel ? "The model reads log-mel (Log-mel in the menu); shown: "
+                                                      : "The model reads MFCC (MFCC in the menu); shown: "));
+  /* and back to following the model */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "spectrogram-kind", g_variant_new_string ("model"));
+  g_assert_true (wait_for (window, clip->model_logmel ? is_logmel : is_mfcc, NULL, 20000));
+  g_assert_null (strstr (spectrogram_title (window), "The model reads"));
   g_settings_reset (settings, "spectrogram-kind");
   gtk_window_destroy (GTK_WINDOW (window));
 }

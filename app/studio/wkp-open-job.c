@@ -24,7 +24,7 @@ struct _WkpOpenJob
   GObject         parent_instance;
   WkpSession     *session;
   WkpStudioClip  *clip;          /* the clip being filled (ref) */
-  WkpFeatureKind  kind;
+  char           *kind_setting;
   GCancellable   *cancellable;
   GMainContext   *context;
   int             threads_running;
@@ -69,6 +69,7 @@ typedef struct
   char        *model_name;
   char       **trained_on;
   gboolean     model_logmel;
+  gboolean     logmel;         /* the spectrogram's features */
 } Delivery;
 
 static void
@@ -123,7 +124,7 @@ deliver_main (gpointer data)
           clip->n_steps = d->n_steps;
           clip->n_coeffs = d->n_coeffs;
           clip->steps_rate = d->steps_rate;
-          clip->logmel = self->kind == WKP_FEATURE_LOGMEL;
+          clip->logmel = d->logmel;
           break;
         case WKP_CLIP_PART_LANDMARKS:
           clip->track = g_steal_pointer (&d->track);
@@ -256,6 +257,19 @@ lower_thread_priority (void)
 #endif
 }
 
+WkpFeatureKind
+wkp_studio_feature_kind (const char *setting, const WkpModel *model, const char *model_file)
+{
+  g_autoptr(WkpModel) loaded = NULL;
+  if (g_strcmp0 (setting, "logmel") == 0)
+    return WKP_FEATURE_LOGMEL;
+  if (g_strcmp0 (setting, "model") != 0)
+    return WKP_FEATURE_MFCC;
+  if (model == NULL && model_file != NULL)
+    model = loaded = wkp_model_load (model_file, NULL);   /* mapped, not read: cheap */
+  return model != NULL ? model->features.kind : WKP_FEATURE_MFCC;
+}
+
 gboolean
 wkp_spectrogram_data_compute (const WkpAudio *audio, WkpRational fps, gint64 n_frames, WkpFeatureKind kind,
                               WkpSpectrogramData *out, GError **error)
@@ -373,18 +387,18 @@ audio_thread (gpointer data)
   WkpSourceSpec spec = { clip->video, clip->audio, clip->fps_hint };
   g_autoptr(GError) error = NULL;
   g_autoptr(WkpClipAudio) ca = NULL;
+  g_autoptr(WkpModel) model = NULL;
   Delivery *d;
 
   lower_thread_priority ();
   ca = wkp_clip_audio_load (&spec, WKP_AUDIO_RATE, self->cancellable, &error);
+  /* the model's header: its frame rate and the features it reads */
+  if (ca != NULL && clip->model_file != NULL)
+    model = wkp_model_load (clip->model_file, NULL);   /* (its errors come with the prediction) */
   /* audio alone, no frame rate given: the model's own (a 29.97 fps model
    * was shown, and predicted, at 25 fps), as `wav2kp predict` does */
-  if (ca != NULL && ca->video_info == NULL && !wkp_rational_is_valid (clip->fps_hint) && clip->model_file != NULL)
-    {
-      g_autoptr(WkpModel) model = wkp_model_load (clip->model_file, NULL);
-      if (model != NULL)
-        wkp_clip_audio_set_fps (ca, model->fps);
-    }
+  if (ca != NULL && ca->video_info == NULL && !wkp_rational_is_valid (clip->fps_hint) && model != NULL)
+    wkp_clip_audio_set_fps (ca, model->fps);
   if (ca == NULL)
     {
       deliver_video_only (self, error);
@@ -411,7 +425,8 @@ audio_thread (gpointer data)
 
   {
     WkpSpectrogramData sd = { 0 };
-    if (!wkp_spectrogram_data_compute (ca->audio, ca->fps, ca->n_frames, self->kind, &sd, &error))
+    WkpFeatureKind kind = wkp_studio_feature_kind (self->kind_setting, model, NULL);
+    if (!wkp_spectrogram_data_compute (ca->audio, ca->fps, ca->n_frames, kind, &sd, &error))
       deliver_error (self, WKP_CLIP_PART_FEATURES, error);
     else
       {
@@ -421,6 +436,7 @@ audio_thread (gpointer data)
         d->n_steps = sd.n_steps;
         d->n_coeffs = sd.n_coeffs;
         d->steps_rate = sd.rate;
+        d->logmel = kind == WKP_FEATURE_LOGMEL;
         deliver (self, d);
       }
   }
@@ -544,6 +560,7 @@ wkp_open_job_finalize (GObject *object)
   WkpOpenJob *self = WKP_OPEN_JOB (object);
   g_clear_object (&self->session);
   g_clear_pointer (&self->clip, wkp_studio_clip_unref);
+  g_free (self->kind_setting);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->context, g_main_context_unref);
   G_OBJECT_CLASS (wkp_open_job_parent_class)->finalize (object);
@@ -568,12 +585,12 @@ wkp_open_job_init (WkpOpenJob *self)
 }
 
 WkpOpenJob *
-wkp_open_job_new (WkpSession *session, WkpFeatureKind kind)
+wkp_open_job_new (WkpSession *session, const char *kind)
 {
   WkpOpenJob *self = g_object_new (WKP_TYPE_OPEN_JOB, NULL);
   self->session = g_object_ref (session);
   self->clip = wkp_studio_clip_ref (wkp_session_get_clip (session));
-  self->kind = kind;
+  self->kind_setting = g_strdup (kind);
   return self;
 }
 

@@ -12,6 +12,7 @@
 
 #include "wkp-features.h"
 #include "wkp-media.h"
+#include "wkp-model.h"
 #include "wkp-session.h"
 
 G_BEGIN_DECLS
@@ -20,7 +21,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (WkpOpenJob, wkp_open_job, WKP, OPEN_JOB, GObject)
 
 /* Jobs fill @session's current clip (the one set when the job starts). */
-WkpOpenJob *wkp_open_job_new          (WkpSession *session, WkpFeatureKind spectrogram_kind);
+/* @spectrogram_kind: the preference, "mfcc", "logmel", or "model" (what the
+ * clip's model reads) */
+WkpOpenJob *wkp_open_job_new          (WkpSession *session, const char *spectrogram_kind);
 void        wkp_open_job_start        (WkpOpenJob *self);
 void        wkp_open_job_cancel       (WkpOpenJob *self);
 gboolean    wkp_open_job_is_running   (WkpOpenJob *self);
@@ -28,6 +31,11 @@ gboolean    wkp_open_job_is_running   (WkpOpenJob *self);
 double      wkp_open_job_get_fraction (WkpOpenJob *self);
 /* A translated description of what runs now. */
 const char *wkp_open_job_get_status   (WkpOpenJob *self);
+
+/* The features the spectrogram shows for the preference @setting ("mfcc",
+ * "logmel", or "model": those @model, or failing it @model_file, reads;
+ * MFCC when there is no model). Runs on any thread. */
+WkpFeatureKind wkp_studio_feature_kind (const char *setting, const WkpModel *model, const char *model_file);
 
 /* The spectrogram view model of a clip's audio: [n_steps, n_coeffs] static
  * coefficients, one row per analysis sub-frame. Runs on any thread. */

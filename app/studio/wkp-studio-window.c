@@ -525,8 +525,7 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
     set_playback_error (self, error->message);
 
   kind = g_settings_get_string (self->settings, "spectrogram-kind");
-  self->job = wkp_open_job_new (self->session, g_strcmp0 (kind, "logmel") == 0 ? WKP_FEATURE_LOGMEL
-                                                                               : WKP_FEATURE_MFCC);
+  self->job = wkp_open_job_new (self->session, kind);
   g_signal_connect (self->job, "progress", G_CALLBACK (on_job_progress), self);
   g_signal_connect (self->job, "part-failed", G_CALLBACK (on_job_failed), self);
   g_signal_connect (self->job, "finished", G_CALLBACK (on_job_finished), self);
@@ -1462,7 +1461,7 @@ on_drop (GtkDropTarget *target, const GValue *value, double x, double y, WkpStud
 
 typedef struct {
   WkpStudioClip *clip;
-  WkpFeatureKind kind;
+  char          *kind;   /* the preference: "model", "mfcc" or "logmel" */
 } FeaturesTask;
 
 static void
@@ -1470,6 +1469,7 @@ features_task_free (gpointer data)
 {
   FeaturesTask *t = data;
   wkp_studio_clip_unref (t->clip);
+  g_free (t->kind);
   g_free (t);
 }
 
@@ -1487,7 +1487,8 @@ features_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   FeaturesTask *t = task_data;
   WkpSpectrogramData *sd = g_new0 (WkpSpectrogramData, 1);
   GError *error = NULL;
-  if (!wkp_spectrogram_data_compute (t->clip->samples, t->clip->fps, t->clip->n_frames, t->kind, sd, &error))
+  WkpFeatureKind kind = wkp_studio_feature_kind (t->kind, NULL, t->clip->model_file);
+  if (!wkp_spectrogram_data_compute (t->clip->samples, t->clip->fps, t->clip->n_frames, kind, sd, &error))
     {
       spectrogram_data_free (sd);
       g_task_return_error (task, error);
@@ -1534,7 +1535,7 @@ on_kind_changed (GSettings *settings, const char *key, WkpStudioWindow *self)
     return;   /* the next open uses the new kind */
   t = g_new0 (FeaturesTask, 1);
   t->clip = wkp_studio_clip_ref (clip);
-  t->kind = g_strcmp0 (kind, "logmel") == 0 ? WKP_FEATURE_LOGMEL : WKP_FEATURE_MFCC;
+  t->kind = g_steal_pointer (&kind);
   task = g_task_new (self, NULL, features_done, NULL);
   g_task_set_task_data (task, t, features_task_free);
   g_task_set_name (task, "[wkp] spectrogram features");
