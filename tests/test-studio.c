@@ -22,6 +22,7 @@
 #include "wkp-config.h"
 #include "wkp-dataset.h"
 #include "wkp-dataset-window.h"
+#include "wkp-evaluate.h"
 #include "wkp-face.h"
 #include "wkp-landmarks.h"
 #include "wkp-media.h"
@@ -1660,6 +1661,115 @@ landmarks_shown (WkpStudioWindow *window, gpointer data)
   return clip != NULL && (clip->parts & WKP_CLIP_PART_LANDMARKS) && !wkp_studio_window_is_busy (window);
 }
 
+static gboolean
+dataset_scored (WkpStudioWindow *window, gpointer data)
+{
+  return !wkp_dataset_window_is_scoring (data);
+}
+
+/* Score Clips: each ready clip's aperture r with the models in use, as
+ * wav2kp evaluate computes it (here run directly, split by split), the
+ * pooled r per split in the status line, and the clips ordered by r. */
+static void
+check_dataset_scores (WkpStudioWindow *window, WkpDatasetWindow *dw, const WkpDataset *ds, const char *model,
+                      const char *compare)
+{
+  const WkpSplit splits[] = { WKP_SPLIT_TRAIN, WKP_SPLIT_VAL, WKP_SPLIT_TEST };
+  const char *paths[] = { model, compare };
+  int n = wkp_dataset_n_clips (ds), n_rows = wkp_dataset_window_n_rows (dw), n_scored = 0;
+  g_autofree double *r = g_new (double, n), *rc = g_new (double, n);
+  g_autofree gboolean *seen = g_new0 (gboolean, n);
+  WkpEvalParams params;
+  double last = -INFINITY;
+
+  g_assert_null (wkp_dataset_window_row_score (dw, 0));
+  wkp_dataset_window_click_score (dw);   /* the main window supplies its models */
+  g_assert_true (wkp_dataset_window_is_scoring (dw));
+  g_assert_true (wait_for (window, dataset_scored, dw, 120000));
+  g_test_message ("%s", wkp_dataset_window_get_note (dw));
+
+  wkp_eval_params_init_default (&params);
+  params.bootstrap = 0;
+  for (int i = 0; i < n; i++)
+    r[i] = rc[i] = NAN;
+  for (guint k = 0; k < G_N_ELEMENTS (splits); k++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(WkpEvaluation) ev = NULL;
+      g_autofree char *pooled = NULL;
+      gboolean any = FALSE;
+      for (int i = 0; i < n; i++)
+        any |= wkp_dataset_get_clip (ds, i)->status == WKP_CLIP_OK && wkp_dataset_get_clip (ds, i)->split == splits[k];
+      if (!any)
+        continue;
+      ev = wkp_evaluate (ds, splits[k], paths, 2, &params, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      for (int c = 0; c < ev->n_clips; c++)
+        {
+          r[ev->clip_index[c]] = ev->entries[0].clips[c].aperture_r;
+          rc[ev->clip_index[c]] = ev->entries[1].clips[c].aperture_r;
+          seen[ev->clip_index[c]] = ev->entries[0].trained_on != NULL
+                                    && g_strv_contains ((const char * const *) ev->entries[0].trained_on,
+                                                        ev->clip_speaker[c]);
+        }
+      pooled = g_strdup_printf (" %s %.3f", wkp_split_to_string (splits[k]), ev->entries[0].pooled.aperture_r);
+      g_assert_nonnull (strstr (wkp_dataset_window_get_note (dw), pooled));
+    }
+  g_assert_nonnull (strstr (wkp_dataset_window_get_note (dw), "Pooled aperture r at lag 0 by split"));
+  for (int k = 0; k < n_rows; k++)
+    {
+      int i = wkp_dataset_window_row_clip (dw, k);
+      const char *text = wkp_dataset_window_row_score (dw, k);
+      g_assert_cmpint (i, >=, 0);
+      if (wkp_dataset_get_clip (ds, i)->status != WKP_CLIP_OK)
+        {
+          g_assert_null (text);   /* the failed clip: no score */
+          continue;
+        }
+      {
+        g_autofree char *expect = wkp_dataset_window_score_text (r[i], rc[i], seen[i], seen[i], TRUE);
+        g_test_message ("row %d: %s", k, text);
+        g_assert_cmpstr (text, ==, expect);
+        g_assert_nonnull (strstr (text, " · compared "));
+        n_scored++;
+      }
+    }
+  g_assert_cmpint (n_scored, ==, 3);
+  /* lowest r first: ascending, the unscored failed clip last */
+  wkp_dataset_window_set_order (dw, 1);
+  spin (50);
+  for (int k = 0; k < n_rows; k++)
+    {
+      int i = wkp_dataset_window_row_clip (dw, k);
+      if (k < 3)
+        {
+          g_assert_cmpint (wkp_dataset_get_clip (ds, i)->status, ==, WKP_CLIP_OK);
+          g_assert_cmpfloat (r[i], >=, last);
+          last = r[i];
+        }
+      else
+        g_assert_cmpint (wkp_dataset_get_clip (ds, i)->status, !=, WKP_CLIP_OK);
+    }
+  wkp_dataset_window_set_order (dw, 0);
+  spin (50);
+  for (int k = 0; k < n_rows; k++)
+    g_assert_cmpint (wkp_dataset_window_row_clip (dw, k), ==, k);
+
+  /* no model: said, nothing started */
+  g_assert_false (wkp_dataset_window_score (dw, NULL, NULL));
+  g_assert_false (wkp_dataset_window_is_scoring (dw));
+  g_assert_nonnull (strstr (wkp_dataset_window_get_note (dw), "No model to score the clips with"));
+  /* the button cancels a run; the rows keep the last complete scores */
+  wkp_dataset_window_click_score (dw);
+  g_assert_true (wkp_dataset_window_is_scoring (dw));
+  wkp_dataset_window_click_score (dw);
+  g_assert_true (wait_for (window, dataset_scored, dw, 120000));
+  g_test_message ("after cancelling: %s", wkp_dataset_window_get_note (dw));
+  g_assert_true (strstr (wkp_dataset_window_get_note (dw), "Scoring cancelled.") != NULL
+                 || strstr (wkp_dataset_window_get_note (dw), "Pooled aperture r") != NULL);
+  g_assert_nonnull (wkp_dataset_window_row_score (dw, 0));
+}
+
 /* Checking a dataset's alignment by eye: its folder opens a list of its
  * clips (speaker, split, face rate, estimated offset, flags); a flagged-only
  * filter; a clip activated there opens in the main window with the
@@ -1728,6 +1838,7 @@ test_dataset_window (void)
       compare = g_build_filename (tmp, "compare.wkpm", NULL);
       g_assert_no_errno (symlink (model, compare));
       wkp_studio_window_set_models (window, model, compare);
+      check_dataset_scores (window, dw, ds, model, compare);
     }
   wkp_dataset_window_activate_row (dw, 1);
   g_assert_true (wait_for (window, landmarks_shown, NULL, 60000));
@@ -1763,6 +1874,8 @@ test_dataset_window (void)
     g_autofree char *manifest = g_build_filename (bad, "dataset.json", NULL);
     g_assert_cmpint (g_mkdir_with_parents (bad, 0755), ==, 0);
     g_assert_true (g_file_set_contents (manifest, "{\"format\": \"wav2kp-dataset\", \"clips\": [", -1, NULL));
+    if (model != NULL)
+      wkp_dataset_window_click_score (dw);   /* closed while scoring */
     dw = wkp_studio_window_open_dataset (window, bad);   /* replaces the first */
     g_assert_true (wait_for (window, dataset_read, dw, 30000));
     g_test_message ("%s", wkp_dataset_window_get_note (dw));
@@ -1770,7 +1883,9 @@ test_dataset_window (void)
     g_assert_cmpint (wkp_dataset_window_n_rows (dw), ==, 0);
   }
 
-  /* the dataset window goes with the main one */
+  /* the dataset window goes with the main one (after the cancelled scoring's
+   * worker has stopped) */
+  spin (2000);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

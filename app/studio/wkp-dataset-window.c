@@ -3,21 +3,44 @@
 #include <glib/gi18n.h>
 
 #include "wkp-dataset.h"
+#include "wkp-evaluate.h"
 #include "wkp-time.h"
+
+/* Per-clip scores of the models in use (Score Clips), computed by the code of
+ * `wav2kp evaluate`, one evaluation per split. */
+#define N_SCORED 2   /* the model and the compared model */
+typedef struct {
+  char     *dir;                     /* the dataset, opened again on the worker */
+  char     *paths[N_SCORED];         /* NULL: none */
+  int       n_paths;
+  gint      done, total;             /* atomic: clips scored / to score */
+  /* results, [dataset clip index] */
+  int       n_clips;
+  double   *r[N_SCORED];             /* aperture r at lag 0, NaN = not scored */
+  gboolean *seen[N_SCORED];          /* the model was trained on the clip's speaker */
+  GString  *summary;                 /* pooled r by split, per model */
+} Scores;
 
 struct _WkpDatasetWindow {
   GtkWindow     parent_instance;
   GtkListBox   *list;
   GtkLabel     *note;
   GtkCheckButton *flagged;
+  GtkButton    *score_button;
+  GtkDropDown  *order;
   GCancellable *cancellable;
+  GCancellable *score_cancellable;   /* while scoring */
+  guint         score_timer;
+  Scores       *scoring;             /* shared with the worker while it runs */
+  Scores       *scores;              /* the last completed scores */
+  char         *summary;             /* the clip counts line */
   WkpDataset   *ds;
   gboolean      loading;
 };
 
 G_DEFINE_FINAL_TYPE (WkpDatasetWindow, wkp_dataset_window, GTK_TYPE_WINDOW)
 
-enum { SIGNAL_OPEN_CLIP, N_SIGNALS };
+enum { SIGNAL_OPEN_CLIP, SIGNAL_SCORE_REQUESTED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 gboolean
@@ -99,6 +122,14 @@ make_row (const WkpDatasetClip *c, const char *short_name)
   gtk_widget_add_css_class (detail, "dim-label");
   gtk_box_append (GTK_BOX (box), title);
   gtk_box_append (GTK_BOX (box), detail);
+  {
+    GtkWidget *score = gtk_label_new (NULL);
+    gtk_label_set_xalign (GTK_LABEL (score), 0);
+    gtk_label_set_wrap (GTK_LABEL (score), TRUE);
+    gtk_widget_set_visible (score, FALSE);
+    gtk_box_append (GTK_BOX (box), score);
+    g_object_set_data (G_OBJECT (row), "wkp-score-label", score);
+  }
   gtk_widget_set_margin_start (box, 8);
   gtk_widget_set_margin_end (box, 8);
   gtk_widget_set_margin_top (box, 4);
@@ -130,6 +161,322 @@ static void
 on_flagged_toggled (GtkCheckButton *button, WkpDatasetWindow *self)
 {
   gtk_list_box_invalidate_filter (self->list);
+}
+
+static GtkListBoxRow *shown_row (WkpDatasetWindow *self, int index);
+
+/* --- scores ------------------------------------------------------------------------- */
+
+static void
+scores_clear (gpointer data)
+{
+  Scores *sc = data;
+  g_free (sc->dir);
+  for (int m = 0; m < N_SCORED; m++)
+    {
+      g_free (sc->paths[m]);
+      g_free (sc->r[m]);
+      g_free (sc->seen[m]);
+    }
+  if (sc->summary != NULL)
+    g_string_free (sc->summary, TRUE);
+}
+
+/* shared by the worker's task, the running job and the last result */
+static void
+scores_unref (Scores *sc)
+{
+  g_atomic_rc_box_release_full (sc, scores_clear);
+}
+
+/* the sort keys: NaN (not scored) last */
+static double
+row_score (WkpDatasetWindow *self, GtkListBoxRow *row, int order)
+{
+  int i = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (row), "wkp-clip-index"));
+  const Scores *sc = self->scores;
+  if (sc == NULL || i < 0 || i >= sc->n_clips)
+    return NAN;
+  if (order == 1)
+    return sc->r[0][i];
+  if (order == 2 && sc->n_paths > 1)
+    return -(sc->r[1][i] - sc->r[0][i]);   /* the compared model's largest gain first */
+  return NAN;
+}
+
+static int
+sort_rows (GtkListBoxRow *a, GtkListBoxRow *b, gpointer data)
+{
+  WkpDatasetWindow *self = data;
+  int order = (int) gtk_drop_down_get_selected (self->order);
+  int ia = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (a), "wkp-clip-index"));
+  int ib = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (b), "wkp-clip-index"));
+  if (order != 0)
+    {
+      double ka = row_score (self, a, order), kb = row_score (self, b, order);
+      if (isfinite (ka) != isfinite (kb))
+        return isfinite (ka) ? -1 : 1;
+      if (isfinite (ka) && ka != kb)
+        return ka < kb ? -1 : 1;
+    }
+  return ia < ib ? -1 : ia > ib;
+}
+
+static void
+on_order_changed (GObject *object, GParamSpec *pspec, WkpDatasetWindow *self)
+{
+  gtk_list_box_invalidate_sort (self->list);
+}
+
+char *
+wkp_dataset_window_score_text (double r, double r_compared, gboolean seen, gboolean compared_seen,
+                               gboolean has_compared)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+  if (isfinite (r))
+    /* TRANSLATORS: a clip's inner-lip aperture correlation with the model's prediction */
+    g_string_append_printf (s, _("aperture r %.2f"), r);
+  else
+    g_string_append (s, _("aperture r undefined"));
+  if (seen)
+    g_string_append (s, _(" (trained on this speaker)"));
+  if (has_compared)
+    {
+      if (isfinite (r_compared))
+        /* TRANSLATORS: the compared model's r on the clip, and its difference from the model's */
+        g_string_append_printf (s, isfinite (r) ? _(" · compared %.2f (%+.2f)") : _(" · compared %.2f"), r_compared,
+                                r_compared - r);
+      else
+        g_string_append (s, _(" · compared undefined"));
+      if (compared_seen)
+        g_string_append (s, _(" (trained on this speaker)"));
+    }
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static void
+show_scores (WkpDatasetWindow *self)
+{
+  const Scores *sc = self->scores;
+  for (GtkWidget *r = gtk_widget_get_first_child (GTK_WIDGET (self->list)); r != NULL; r = gtk_widget_get_next_sibling (r))
+    {
+      GtkWidget *label = g_object_get_data (G_OBJECT (r), "wkp-score-label");
+      int i = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (r), "wkp-clip-index"));
+      g_autofree char *text = NULL;
+      if (label == NULL || sc == NULL || i < 0 || i >= sc->n_clips || wkp_dataset_get_clip (self->ds, i)->status != WKP_CLIP_OK)
+        continue;
+      text = wkp_dataset_window_score_text (sc->r[0][i], sc->n_paths > 1 ? sc->r[1][i] : NAN, sc->seen[0][i],
+                                            sc->n_paths > 1 && sc->seen[1][i], sc->n_paths > 1);
+      gtk_label_set_text (GTK_LABEL (label), text);
+      gtk_widget_set_visible (label, TRUE);
+    }
+  gtk_widget_set_sensitive (GTK_WIDGET (self->order), sc != NULL);
+  gtk_list_box_invalidate_sort (self->list);
+}
+
+static void
+score_progress (gint64 done, gint64 total, const char *what, gpointer data)
+{
+  Scores *sc = data;
+  g_atomic_int_inc (&sc->done);
+}
+
+static void
+score_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Scores *sc = data;
+  static const WkpSplit splits[] = { WKP_SPLIT_TEST, WKP_SPLIT_VAL, WKP_SPLIT_TRAIN };
+  g_autoptr(WkpDataset) ds = NULL;
+  GError *error = NULL;
+  WkpEvalParams params;
+  int per_split[G_N_ELEMENTS (splits)] = { 0 }, total = 0;
+
+  ds = wkp_dataset_open (sc->dir, &error);
+  if (ds == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  sc->n_clips = wkp_dataset_n_clips (ds);
+  for (int m = 0; m < N_SCORED; m++)
+    {
+      sc->r[m] = g_new (double, MAX (sc->n_clips, 1));
+      sc->seen[m] = g_new0 (gboolean, MAX (sc->n_clips, 1));
+      for (int i = 0; i < sc->n_clips; i++)
+        sc->r[m][i] = NAN;
+    }
+  for (int i = 0; i < sc->n_clips; i++)
+    {
+      const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
+      if (c->status != WKP_CLIP_OK)
+        continue;
+      for (guint k = 0; k < G_N_ELEMENTS (splits); k++)
+        if (c->split == splits[k])
+          per_split[k]++, total++;
+    }
+  g_atomic_int_set (&sc->total, total);
+  wkp_eval_params_init_default (&params);
+  params.baselines = FALSE;
+  params.bootstrap = 0;
+  params.n_threads = 1;   /* the window stays responsive on a 2-core machine */
+  sc->summary = g_string_new (NULL);
+  for (int m = 0; m < sc->n_paths; m++)
+    {
+      g_autofree char *base = g_path_get_basename (sc->paths[m]);
+      g_string_append_printf (sc->summary, "%s%s:", m > 0 ? "\n" : "", base);
+    }
+  for (guint k = 0; k < G_N_ELEMENTS (splits); k++)
+    {
+      g_autoptr(WkpEvaluation) ev = NULL;
+      if (per_split[k] == 0)
+        continue;
+      ev = wkp_evaluate (ds, splits[k], (const char * const *) sc->paths, sc->n_paths, &params, score_progress, sc,
+                         cancellable, &error);
+      if (ev == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      for (int m = 0; m < sc->n_paths && m < ev->n_entries; m++)
+        {
+          const WkpEvalEntry *e = &ev->entries[m];
+          if (e->problem != NULL)
+            {
+              g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", e->problem);
+              g_task_return_error (task, error);
+              return;
+            }
+          for (int c = 0; c < ev->n_clips; c++)
+            {
+              int i = ev->clip_index[c];
+              sc->r[m][i] = e->clips[c].aperture_r;
+              sc->seen[m][i] = e->trained_on != NULL
+                               && g_strv_contains ((const char * const *) e->trained_on, ev->clip_speaker[c]);
+            }
+        }
+      /* the pooled r per split, on the summary's line of each model */
+      {
+        g_auto(GStrv) lines = g_strsplit (sc->summary->str, "\n", -1);
+        g_string_truncate (sc->summary, 0);
+        for (int m = 0; lines[m] != NULL; m++)
+          {
+            double r = m < ev->n_entries ? ev->entries[m].pooled.aperture_r : NAN;
+            int n_seen = 0;
+            for (int c = 0; c < ev->n_clips && m < sc->n_paths; c++)
+              n_seen += sc->seen[m][ev->clip_index[c]];
+            g_string_append_printf (sc->summary, "%s%s%s %s %.3f", m > 0 ? "\n" : "", lines[m],
+                                    g_str_has_suffix (lines[m], ":") ? "" : ",", wkp_split_to_string (splits[k]), r);
+            if (n_seen > 0)
+              /* TRANSLATORS: after a split's pooled r: how many of its clips are of speakers the model was
+               * trained on (not held out) */
+              g_string_append_printf (sc->summary, _(" (%d of %d clips' speakers seen in training)"), n_seen,
+                                      ev->n_clips);
+          }
+      }
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+score_finish (WkpDatasetWindow *self)
+{
+  g_clear_handle_id (&self->score_timer, g_source_remove);
+  g_clear_object (&self->score_cancellable);
+  gtk_button_set_label (self->score_button, _("_Score Clips with the Models"));
+}
+
+static void
+on_scored (GObject *source, GAsyncResult *result, gpointer data)
+{
+  WkpDatasetWindow *self = WKP_DATASET_WINDOW (source);
+  Scores *sc = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+
+  if (self->scoring != sc)
+    return;   /* the window is closing */
+  g_clear_pointer (&self->scoring, scores_unref);
+  score_finish (self);
+  if (!ok)
+    {
+      g_autofree char *text = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                              ? g_strdup_printf ("%s %s", self->summary, _("Scoring cancelled."))
+                              : g_strdup_printf (_("%s Scoring failed: %s"), self->summary, error->message);
+      gtk_label_set_text (self->note, text);
+      return;
+    }
+  g_clear_pointer (&self->scores, scores_unref);
+  self->scores = g_atomic_rc_box_acquire (sc);
+  show_scores (self);
+  {
+    /* TRANSLATORS: after scoring: the pooled aperture r per split of each model */
+    g_autofree char *text = g_strdup_printf (_("%s\nPooled aperture r at lag 0 by split (as wav2kp evaluate):\n%s"),
+                                             self->summary, self->scores->summary->str);
+    gtk_label_set_text (self->note, text);
+  }
+}
+
+static gboolean
+on_score_tick (gpointer data)
+{
+  WkpDatasetWindow *self = data;
+  g_autofree char *text = NULL;
+  if (self->scoring == NULL)
+    return G_SOURCE_CONTINUE;
+  /* TRANSLATORS: progress of scoring the dataset's clips */
+  text = g_strdup_printf (_("Scoring clip %d of %d…"), g_atomic_int_get (&self->scoring->done),
+                          g_atomic_int_get (&self->scoring->total));
+  gtk_label_set_text (self->note, text);
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+wkp_dataset_window_score (WkpDatasetWindow *self, const char *model, const char *compare)
+{
+  g_autoptr(GTask) task = NULL;
+  Scores *sc;
+
+  g_return_val_if_fail (WKP_IS_DATASET_WINDOW (self), FALSE);
+  if (self->ds == NULL || self->scoring != NULL)
+    return FALSE;
+  if (model == NULL)
+    {
+      gtk_label_set_text (self->note, _("No model to score the clips with: open one with --model, or install the "
+                                        "default model."));
+      return FALSE;
+    }
+  sc = g_atomic_rc_box_new0 (Scores);
+  sc->dir = g_strdup (wkp_dataset_get_dir (self->ds));
+  sc->paths[sc->n_paths++] = g_strdup (model);
+  if (compare != NULL)
+    sc->paths[sc->n_paths++] = g_strdup (compare);
+  self->scoring = sc;
+  self->score_cancellable = g_cancellable_new ();
+  task = g_task_new (self, self->score_cancellable, on_scored, NULL);
+  g_task_set_task_data (task, g_atomic_rc_box_acquire (sc), (GDestroyNotify) scores_unref);
+  g_task_set_name (task, "[wkp] score dataset clips");
+  g_task_run_in_thread (task, score_thread);
+  gtk_button_set_label (self->score_button, _("_Cancel Scoring"));
+  self->score_timer = g_timeout_add (200, on_score_tick, self);
+  on_score_tick (self);
+  return TRUE;
+}
+
+gboolean
+wkp_dataset_window_is_scoring (WkpDatasetWindow *self)
+{
+  return self->scoring != NULL;
+}
+
+static void
+on_score_clicked (GtkButton *button, WkpDatasetWindow *self)
+{
+  if (self->scoring != NULL)
+    {
+      g_cancellable_cancel (self->score_cancellable);
+      return;
+    }
+  g_signal_emit (self, signals[SIGNAL_SCORE_REQUESTED], 0);
 }
 
 static void
@@ -198,7 +545,10 @@ on_opened (GObject *source, GAsyncResult *result, gpointer data)
                                              n, n_ok, n_flagged, n_failed);
     gtk_window_set_title (GTK_WINDOW (self), full);
     gtk_label_set_text (self->note, note);
+    g_free (self->summary);
+    self->summary = g_steal_pointer (&note);
   }
+  gtk_widget_set_sensitive (GTK_WIDGET (self->score_button), n_ok > 0);
 }
 
 static void
@@ -208,6 +558,13 @@ wkp_dataset_window_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  if (self->score_cancellable != NULL)
+    g_cancellable_cancel (self->score_cancellable);
+  g_clear_object (&self->score_cancellable);
+  g_clear_handle_id (&self->score_timer, g_source_remove);
+  g_clear_pointer (&self->scoring, scores_unref);
+  g_clear_pointer (&self->scores, scores_unref);
+  g_clear_pointer (&self->summary, g_free);
   g_clear_pointer (&self->ds, wkp_dataset_free);
   G_OBJECT_CLASS (wkp_dataset_window_parent_class)->dispose (object);
 }
@@ -219,6 +576,8 @@ wkp_dataset_window_class_init (WkpDatasetWindowClass *klass)
   signals[SIGNAL_OPEN_CLIP] = g_signal_new ("open-clip", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                             NULL, NULL, G_TYPE_NONE, 5, G_TYPE_STRING, G_TYPE_STRING,
                                             G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_SCORE_REQUESTED] = g_signal_new ("score-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -229,11 +588,31 @@ wkp_dataset_window_init (WkpDatasetWindow *self)
   GtkWidget *list = gtk_list_box_new ();
   GtkWidget *note = gtk_label_new (_("Reading the dataset…"));
   GtkWidget *flagged = gtk_check_button_new_with_mnemonic (_("_Flagged and failed clips only"));
+  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  GtkWidget *score = gtk_button_new_with_mnemonic (_("_Score Clips with the Models"));
+  const char *orders[] = { N_("Dataset order"), N_("Lowest r first"), N_("Largest gain of the compared model first"),
+                           NULL };
+  const char *translated[G_N_ELEMENTS (orders)] = { NULL };
+  GtkWidget *order;
+
+  for (guint i = 0; orders[i] != NULL; i++)
+    translated[i] = _(orders[i]);
+  order = gtk_drop_down_new_from_strings (translated);
 
   self->cancellable = g_cancellable_new ();
   self->list = GTK_LIST_BOX (list);
   self->note = GTK_LABEL (note);
   self->flagged = GTK_CHECK_BUTTON (flagged);
+  self->score_button = GTK_BUTTON (score);
+  self->order = GTK_DROP_DOWN (order);
+  gtk_widget_set_tooltip_text (score, _("Each clip's inner-lip aperture r with the model and the compared model in "
+                                        "use, computed as wav2kp evaluate does, on a worker thread"));
+  gtk_widget_set_tooltip_text (order, _("Order of the clips once scored"));
+  gtk_widget_set_sensitive (score, FALSE);
+  gtk_widget_set_sensitive (order, FALSE);
+  g_signal_connect (score, "clicked", G_CALLBACK (on_score_clicked), self);
+  g_signal_connect (order, "notify::selected", G_CALLBACK (on_order_changed), self);
+  gtk_list_box_set_sort_func (self->list, sort_rows, self, NULL);
   gtk_window_set_title (GTK_WINDOW (self), _("Dataset"));
   gtk_window_set_default_size (GTK_WINDOW (self), 640, 640);
   gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_BROWSE);
@@ -246,15 +625,17 @@ wkp_dataset_window_init (WkpDatasetWindow *self)
   gtk_label_set_xalign (self->note, 0);
   gtk_label_set_wrap (self->note, TRUE);
   gtk_widget_add_css_class (note, "dim-label");
-  for (int i = 0; i < 2; i++)
-    {
-      GtkWidget *w = i == 0 ? flagged : note;
-      gtk_widget_set_margin_start (w, 10);
-      gtk_widget_set_margin_end (w, 10);
-    }
-  gtk_widget_set_margin_top (flagged, 6);
+  gtk_widget_set_margin_start (note, 10);
+  gtk_widget_set_margin_end (note, 10);
+  gtk_widget_set_margin_top (bar, 6);
+  gtk_widget_set_margin_start (bar, 10);
+  gtk_widget_set_margin_end (bar, 10);
   gtk_widget_set_margin_bottom (note, 8);
-  gtk_box_append (GTK_BOX (box), flagged);
+  gtk_widget_set_hexpand (flagged, TRUE);
+  gtk_box_append (GTK_BOX (bar), flagged);
+  gtk_box_append (GTK_BOX (bar), order);
+  gtk_box_append (GTK_BOX (bar), score);
+  gtk_box_append (GTK_BOX (box), bar);
   gtk_box_append (GTK_BOX (box), scroll);
   gtk_box_append (GTK_BOX (box), note);
   gtk_window_set_child (GTK_WINDOW (self), box);
@@ -298,17 +679,50 @@ wkp_dataset_window_set_flagged_only (WkpDatasetWindow *self, gboolean flagged_on
 void
 wkp_dataset_window_activate_row (WkpDatasetWindow *self, int index)
 {
-  int k = 0;
-  for (GtkWidget *r = gtk_widget_get_first_child (GTK_WIDGET (self->list)); r != NULL; r = gtk_widget_get_next_sibling (r))
-    if (GTK_IS_LIST_BOX_ROW (r) && gtk_widget_get_child_visible (r) && k++ == index)
-      {
-        g_signal_emit_by_name (self->list, "row-activated", r);
-        return;
-      }
+  GtkListBoxRow *row = shown_row (self, index);
+  if (row != NULL)
+    g_signal_emit_by_name (self->list, "row-activated", row);
 }
 
 const char *
 wkp_dataset_window_get_note (WkpDatasetWindow *self)
 {
   return gtk_label_get_text (self->note);
+}
+
+static GtkListBoxRow *
+shown_row (WkpDatasetWindow *self, int index)
+{
+  int k = 0;
+  for (GtkWidget *r = gtk_widget_get_first_child (GTK_WIDGET (self->list)); r != NULL; r = gtk_widget_get_next_sibling (r))
+    if (GTK_IS_LIST_BOX_ROW (r) && gtk_widget_get_child_visible (r) && k++ == index)
+      return GTK_LIST_BOX_ROW (r);
+  return NULL;
+}
+
+int
+wkp_dataset_window_row_clip (WkpDatasetWindow *self, int index)
+{
+  GtkListBoxRow *row = shown_row (self, index);
+  return row != NULL ? GPOINTER_TO_INT (g_object_get_data (G_OBJECT (row), "wkp-clip-index")) : -1;
+}
+
+const char *
+wkp_dataset_window_row_score (WkpDatasetWindow *self, int index)
+{
+  GtkListBoxRow *row = shown_row (self, index);
+  GtkWidget *label = row != NULL ? g_object_get_data (G_OBJECT (row), "wkp-score-label") : NULL;
+  return label != NULL && gtk_widget_get_visible (label) ? gtk_label_get_text (GTK_LABEL (label)) : NULL;
+}
+
+void
+wkp_dataset_window_set_order (WkpDatasetWindow *self, int order)
+{
+  gtk_drop_down_set_selected (self->order, (guint) order);
+}
+
+void
+wkp_dataset_window_click_score (WkpDatasetWindow *self)
+{
+  g_signal_emit_by_name (self->score_button, "clicked");
 }

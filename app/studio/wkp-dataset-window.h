@@ -23,6 +23,19 @@ WkpDatasetWindow *wkp_dataset_window_new         (GtkWindow *parent, const char 
  * that file itself. */
 gboolean          wkp_dataset_window_is_dataset  (const char *path);
 
+/* Scores every ready clip with @model (and @compare, may be NULL) on a worker
+ * thread, as `wav2kp evaluate` does, one evaluation per split: each row gets
+ * its aperture r (and the compared model's, with the difference), the status
+ * line the pooled r per split, and the clips can be ordered by them. The
+ * window's button emits "score-requested" (no arguments), for the main window
+ * to call this with the models in use. FALSE when it cannot start (no model,
+ * the dataset not read yet, or scoring already). */
+gboolean          wkp_dataset_window_score       (WkpDatasetWindow *self, const char *model, const char *compare);
+gboolean          wkp_dataset_window_is_scoring  (WkpDatasetWindow *self);
+/* A row's score line: "aperture r 0.41 · compared 0.52 (+0.11)"; NaN is undefined. */
+char             *wkp_dataset_window_score_text  (double r, double r_compared, gboolean seen, gboolean compared_seen,
+                                                  gboolean has_compared);
+
 /* For tests. */
 gboolean          wkp_dataset_window_is_loading  (WkpDatasetWindow *self);
 /* Rows shown (all clips, or the flagged and failed ones with the filter on). */
@@ -30,6 +43,14 @@ int               wkp_dataset_window_n_rows      (WkpDatasetWindow *self);
 void              wkp_dataset_window_set_flagged_only (WkpDatasetWindow *self, gboolean flagged_only);
 /* Activates the row at @index among those shown. */
 void              wkp_dataset_window_activate_row (WkpDatasetWindow *self, int index);
+/* The dataset index of the clip shown at row @index, or -1. */
+int               wkp_dataset_window_row_clip    (WkpDatasetWindow *self, int index);
+/* Its score line, or NULL before scoring. */
+const char       *wkp_dataset_window_row_score   (WkpDatasetWindow *self, int index);
+/* 0 dataset order, 1 lowest r first, 2 largest gain of the compared model first. */
+void              wkp_dataset_window_set_order   (WkpDatasetWindow *self, int order);
+/* As a click on "Score Clips with the Models" (or on "Cancel Scoring"). */
+void              wkp_dataset_window_click_score (WkpDatasetWindow *self);
 /* The status line under the list (what was read, or why nothing was). */
 const char       *wkp_dataset_window_get_note    (WkpDatasetWindow *self);
 

@@ -1325,6 +1325,18 @@ wkp_studio_window_set_models (WkpStudioWindow *self, const char *model, const ch
   self->models_before_clip[1] = g_strdup (compare);
 }
 
+/* the Dataset window scores its clips with the models in use (the default
+ * one when none was named) */
+static void
+on_dataset_score_requested (WkpDatasetWindow *win, WkpStudioWindow *self)
+{
+  g_autofree char *model = NULL, *compare = NULL;
+  current_models (self, &model, &compare);
+  if (model == NULL)
+    model = wkp_studio_default_model ();
+  wkp_dataset_window_score (win, model, compare);
+}
+
 WkpDatasetWindow *
 wkp_studio_window_open_dataset (WkpStudioWindow *self, const char *path)
 {
@@ -1335,6 +1347,7 @@ wkp_studio_window_open_dataset (WkpStudioWindow *self, const char *path)
   self->dataset_window = GTK_WINDOW (win);
   g_object_add_weak_pointer (G_OBJECT (win), (gpointer *) &self->dataset_window);
   g_signal_connect_object (win, "open-clip", G_CALLBACK (on_dataset_open_clip), self, 0);
+  g_signal_connect_object (win, "score-requested", G_CALLBACK (on_dataset_score_requested), self, 0);
   gtk_window_present (GTK_WINDOW (win));
   return win;
 }
