@@ -729,6 +729,32 @@ test_prediction (void)
     /* and, the rows having no axis, what they are and which way up */
     g_assert_nonnull (strstr (title, clip->logmel ? " mel bands, low at the bottom" : " coefficients, c0 at the bottom"));
   }
+  /* View ▸ Match Model Curves to the Extracted Level: the predicted curve is
+   * drawn with the extracted curve's mean over the frames both have */
+  {
+    WkpAperturePlot *plot = WKP_APERTURE_PLOT (wkp_studio_window_get_view (window, "aperture"));
+    g_autoptr(GSettings) settings = g_settings_new ("org.wav2kp.Studio");
+    const float *ex = g_bytes_get_data (clip->extracted_aperture, NULL);
+    double se = 0, sp = 0, sd = 0;
+    int k = 0;
+    g_assert_false (wkp_aperture_plot_get_match_levels (plot));
+    g_action_group_activate_action (G_ACTION_GROUP (window), "match-aperture-levels", NULL);
+    g_assert_true (wkp_aperture_plot_get_match_levels (plot));
+    for (int f = 0; f < 75; f++)
+      if (isfinite (ex[f]))
+        {
+          se += ex[f];
+          sp += ap[f];
+          sd += wkp_aperture_plot_drawn_value (plot, WKP_APERTURE_PREDICTED, f);
+          k++;
+        }
+    g_test_message ("mean aperture over %d frames: extracted %.4f, predicted %.4f, drawn %.4f", k, se / k, sp / k,
+                    sd / k);
+    g_assert_cmpfloat_with_epsilon (sd / k, se / k, 1e-5);
+    g_settings_reset (settings, "match-aperture-levels");
+    g_assert_false (wkp_aperture_plot_get_match_levels (plot));
+    g_assert_cmpfloat (wkp_aperture_plot_drawn_value (plot, WKP_APERTURE_PREDICTED, 10), ==, ap[10]);
+  }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -629,6 +629,63 @@ test_render_mouth_view (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Match levels: each model's curve drawn with the extracted curve's mean and
+ * SD over the frames both have (r unchanged); off, the values themselves;
+ * without an extracted curve nothing to match. */
+static void
+test_aperture_match_levels (void)
+{
+  WkpAperturePlot *plot = WKP_APERTURE_PLOT (g_object_ref_sink (wkp_aperture_plot_new ()));
+  const int n = 200, m = 190;   /* the prediction is shorter */
+  float *ex = g_new (float, n), *pr = g_new (float, m);
+  g_autoptr(GBytes) be = NULL, bp = NULL;
+  double sx = 0, sxx = 0, sy = 0, syy = 0, sxy = 0, ry = 0, rxy = 0, ryy = 0;
+  int k = 0;
+
+  for (int i = 0; i < n; i++)
+    ex[i] = (float) (0.20 + 0.08 * sin (i * 0.21) + 0.02 * cos (i * 1.7));
+  for (int i = 0; i < m; i++)
+    pr[i] = (float) (0.07 + 0.015 * sin (i * 0.21 - 0.3));
+  ex[40] = NAN;   /* no face: left out of the statistics */
+  be = g_bytes_new_take (ex, n * sizeof (float));
+  bp = g_bytes_new_take (pr, m * sizeof (float));
+  wkp_aperture_plot_set_series (plot, WKP_APERTURE_PREDICTED, bp, m, 25, 1);
+  /* no extracted curve: nothing to match */
+  wkp_aperture_plot_set_match_levels (plot, TRUE);
+  g_assert_cmpfloat (wkp_aperture_plot_drawn_value (plot, WKP_APERTURE_PREDICTED, 5), ==, pr[5]);
+  wkp_aperture_plot_set_series (plot, WKP_APERTURE_EXTRACTED, be, n, 25, 1);
+  g_assert_true (wkp_aperture_plot_get_match_levels (plot));
+  for (int i = 0; i < m; i++)
+    {
+      double x = ex[i], y = wkp_aperture_plot_drawn_value (plot, WKP_APERTURE_PREDICTED, i);
+      g_assert_true (isfinite (y));
+      if (!isfinite (x))
+        continue;
+      sx += x, sxx += x * x, sy += y, syy += y * y, sxy += x * y;
+      ry += pr[i], ryy += (double) pr[i] * pr[i], rxy += x * pr[i];
+      k++;
+    }
+  g_assert_cmpint (k, ==, m - 1);
+  /* the drawn curve has the extracted mean and SD over those frames */
+  g_assert_cmpfloat_with_epsilon (sy / k, sx / k, 1e-6);
+  g_assert_cmpfloat_with_epsilon (sqrt (syy / k - (sy / k) * (sy / k)), sqrt (sxx / k - (sx / k) * (sx / k)), 1e-5);
+  /* and the same correlation with the extracted curve as the raw values */
+  {
+    double cov_d = sxy / k - (sx / k) * (sy / k), cov_r = rxy / k - (sx / k) * (ry / k);
+    double r_d = cov_d / sqrt ((sxx / k - (sx / k) * (sx / k)) * (syy / k - (sy / k) * (sy / k)));
+    double r_r = cov_r / sqrt ((sxx / k - (sx / k) * (sx / k)) * (ryy / k - (ry / k) * (ry / k)));
+    g_assert_cmpfloat_with_epsilon (r_d, r_r, 1e-6);
+    g_assert_cmpfloat (r_r, >, 0.5);
+  }
+  /* the extracted curve itself is drawn as it is */
+  g_assert_cmpfloat (wkp_aperture_plot_drawn_value (plot, WKP_APERTURE_EXTRACTED, 7), ==, ex[7]);
+  /* off again: the raw values */
+  g_object_set (plot, "match-levels", FALSE, NULL);
+  g_assert_cmpfloat (wkp_aperture_plot_drawn_value (plot, WKP_APERTURE_PREDICTED, 5), ==, pr[5]);
+  g_assert_true (isnan (wkp_aperture_plot_drawn_value (plot, WKP_APERTURE_PREDICTED, m)));
+  g_object_unref (plot);
+}
+
 static void
 test_render_aperture_plot (void)
 {
@@ -817,6 +874,7 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/tick-step", test_tick_step);
   g_test_add_func ("/widgets/letterbox", test_letterbox);
   g_test_add_func ("/widgets/aperture-label-step", test_aperture_label_step);
+  g_test_add_func ("/widgets/aperture-match-levels", test_aperture_match_levels);
   g_test_add_func ("/widgets/ruler-label-x", test_ruler_label_x);
   g_test_add_func ("/widgets/overview-thumb", test_overview_thumb);
   g_test_add_func ("/widgets/mouth-scale-bar", test_mouth_scale_bar);

@@ -10,6 +10,7 @@ typedef struct
   gint64  n_frames;
   int     fps_num;
   int     fps_den;
+  double  gain, offset;   /* drawn: gain * value + offset (levels matched) */
 } Series;
 
 struct _WkpAperturePlot
@@ -17,6 +18,7 @@ struct _WkpAperturePlot
   WkpTimeView   parent_instance;
   Series        series[WKP_APERTURE_N_SERIES];
   double        y_max;
+  gboolean      match_levels;
   /* cached curves for (width, height, range) */
   GskRenderNode *cache;
   int           cache_w;
@@ -24,6 +26,12 @@ struct _WkpAperturePlot
 };
 
 G_DEFINE_FINAL_TYPE (WkpAperturePlot, wkp_aperture_plot, WKP_TYPE_TIME_VIEW)
+
+enum { PROP_0, PROP_MATCH_LEVELS, N_PROPS };
+static GParamSpec *props[N_PROPS];
+
+static gboolean levels_matched (WkpAperturePlot *self);
+static void     update_levels  (WkpAperturePlot *self);
 
 static const double series_rgb[WKP_APERTURE_N_SERIES][3] = {
   { 0.11, 0.44, 0.85 },   /* extracted: blue */
@@ -139,7 +147,7 @@ build_curves (WkpAperturePlot *self, double w, double h)
               pen = FALSE;
               continue;
             }
-          double y = value_to_y (self, v[f], h);
+          double y = value_to_y (self, ser->gain * v[f] + ser->offset, h);
           if (pen)
             cairo_line_to (cr, x, y);
           else
@@ -223,6 +231,14 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
                                 : s == WKP_APERTURE_PREDICTED ? _("Predicted") : _("Compared"),
                                 x + 20, 1, &fg);
     }
+  if (levels_matched (self))
+    {
+      int slots = 0;
+      for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
+        slots += self->series[s].values != NULL;
+      wkp_snapshot_append_text (widget, snapshot, _("(model curves scaled to the extracted mean and SD)"),
+                                gutter + 8 + slots * 110, 1, &fg);
+    }
   wkp_time_view_snapshot_playhead (WKP_TIME_VIEW (self), snapshot, w, h);
 
   /* y labels at the left, each centred on its grid line in a light box
@@ -269,10 +285,43 @@ wkp_aperture_plot_dispose (GObject *object)
 }
 
 static void
+wkp_aperture_plot_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  WkpAperturePlot *self = WKP_APERTURE_PLOT (object);
+  switch (id)
+    {
+    case PROP_MATCH_LEVELS:
+      g_value_set_boolean (value, self->match_levels);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+wkp_aperture_plot_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  WkpAperturePlot *self = WKP_APERTURE_PLOT (object);
+  switch (id)
+    {
+    case PROP_MATCH_LEVELS:
+      wkp_aperture_plot_set_match_levels (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
 wkp_aperture_plot_class_init (WkpAperturePlotClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   G_OBJECT_CLASS (klass)->dispose = wkp_aperture_plot_dispose;
+  G_OBJECT_CLASS (klass)->get_property = wkp_aperture_plot_get_property;
+  G_OBJECT_CLASS (klass)->set_property = wkp_aperture_plot_set_property;
+  props[PROP_MATCH_LEVELS] = g_param_spec_boolean ("match-levels", NULL, NULL, FALSE,
+                                                   G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (G_OBJECT_CLASS (klass), N_PROPS, props);
   WKP_TIME_VIEW_CLASS (klass)->range_changed = range_changed;
   widget_class->snapshot = wkp_aperture_plot_snapshot;
   widget_class->measure = wkp_aperture_plot_measure;
@@ -283,6 +332,8 @@ static void
 wkp_aperture_plot_init (WkpAperturePlot *self)
 {
   self->y_max = 0.3;
+  for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
+    self->series[s].gain = 1.0;
 }
 
 GtkWidget *
@@ -291,12 +342,75 @@ wkp_aperture_plot_new (void)
   return g_object_new (WKP_TYPE_APERTURE_PLOT, NULL);
 }
 
+/* With levels matched, each model's curve is drawn scaled to the extracted
+ * curve's mean and standard deviation over the frames where both are known:
+ * an identity-removed model predicts motion around the mean face, so its
+ * curve sits low and flat under a wide-open speaker's and the timing of the
+ * peaks is hard to compare by eye. Pearson r is unchanged by the scaling. */
+static gboolean
+levels_matched (WkpAperturePlot *self)
+{
+  return self->match_levels && self->series[WKP_APERTURE_EXTRACTED].values != NULL
+         && (self->series[WKP_APERTURE_PREDICTED].gain != 1.0 || self->series[WKP_APERTURE_PREDICTED].offset != 0.0
+             || self->series[WKP_APERTURE_COMPARED].gain != 1.0 || self->series[WKP_APERTURE_COMPARED].offset != 0.0);
+}
+
+static void
+match_series (WkpAperturePlot *self, Series *ser)
+{
+  const Series *ref = &self->series[WKP_APERTURE_EXTRACTED];
+  const float *x, *y;
+  double sx = 0, sy = 0, sxx = 0, syy = 0, mx, my, vx, vy;
+  gint64 n = 0, m;
+
+  ser->gain = 1.0;
+  ser->offset = 0.0;
+  if (!self->match_levels || ser->values == NULL || ref->values == NULL || ser == ref)
+    return;
+  x = g_bytes_get_data (ref->values, NULL);
+  y = g_bytes_get_data (ser->values, NULL);
+  m = MIN (ref->n_frames, ser->n_frames);
+  for (gint64 f = 0; f < m; f++)
+    if (isfinite (x[f]) && isfinite (y[f]))
+      {
+        sx += x[f], sy += y[f], sxx += (double) x[f] * x[f], syy += (double) y[f] * y[f];
+        n++;
+      }
+  if (n < 2)
+    return;
+  mx = sx / n, my = sy / n;
+  vx = sxx / n - mx * mx, vy = syy / n - my * my;
+  if (!(vx > 0) || !(vy > 1e-12))
+    return;
+  ser->gain = sqrt (vx / vy);
+  ser->offset = mx - ser->gain * my;
+}
+
+static void
+update_levels (WkpAperturePlot *self)
+{
+  double vmax = 0.0;
+  for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
+    match_series (self, &self->series[s]);
+  /* y axis: 0 .. max over the series as drawn, rounded up to 0.1 */
+  for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
+    {
+      const Series *ser = &self->series[s];
+      const float *v = ser->values ? g_bytes_get_data (ser->values, NULL) : NULL;
+      for (gint64 i = 0; v != NULL && i < ser->n_frames; i++)
+        if (isfinite (v[i]) && ser->gain * v[i] + ser->offset > vmax)
+          vmax = ser->gain * v[i] + ser->offset;
+    }
+  self->y_max = MAX (0.1, ceil (vmax * 1.1 * 10.0) / 10.0);
+  drop_cache (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
 void
 wkp_aperture_plot_set_series (WkpAperturePlot *self, WkpApertureSeries series, GBytes *values,
                               gint64 n_frames, int fps_num, int fps_den)
 {
   Series *ser;
-  double vmax = 0.0;
 
   g_return_if_fail (WKP_IS_APERTURE_PLOT (self));
   g_return_if_fail (series < WKP_APERTURE_N_SERIES);
@@ -310,18 +424,37 @@ wkp_aperture_plot_set_series (WkpAperturePlot *self, WkpApertureSeries series, G
   ser->n_frames = values != NULL ? n_frames : 0;
   ser->fps_num = fps_num;
   ser->fps_den = fps_den;
+  update_levels (self);
+}
 
-  /* y axis: 0 .. max over both series, rounded up to 0.1 */
-  for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
-    {
-      const float *v = self->series[s].values ? g_bytes_get_data (self->series[s].values, NULL) : NULL;
-      for (gint64 i = 0; v != NULL && i < self->series[s].n_frames; i++)
-        if (isfinite (v[i]) && v[i] > vmax)
-          vmax = v[i];
-    }
-  self->y_max = MAX (0.1, ceil (vmax * 1.1 * 10.0) / 10.0);
-  drop_cache (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
+void
+wkp_aperture_plot_set_match_levels (WkpAperturePlot *self, gboolean match)
+{
+  g_return_if_fail (WKP_IS_APERTURE_PLOT (self));
+  if (self->match_levels == !!match)
+    return;
+  self->match_levels = !!match;
+  update_levels (self);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MATCH_LEVELS]);
+}
+
+gboolean
+wkp_aperture_plot_get_match_levels (WkpAperturePlot *self)
+{
+  g_return_val_if_fail (WKP_IS_APERTURE_PLOT (self), FALSE);
+  return self->match_levels;
+}
+
+double
+wkp_aperture_plot_drawn_value (WkpAperturePlot *self, WkpApertureSeries series, gint64 frame)
+{
+  const Series *ser;
+  g_return_val_if_fail (WKP_IS_APERTURE_PLOT (self), NAN);
+  g_return_val_if_fail (series < WKP_APERTURE_N_SERIES, NAN);
+  ser = &self->series[series];
+  if (ser->values == NULL || frame < 0 || frame >= ser->n_frames)
+    return NAN;
+  return ser->gain * ((const float *) g_bytes_get_data (ser->values, NULL))[frame] + ser->offset;
 }
 
 gboolean

@@ -21,6 +21,14 @@ GtkWidget *wkp_aperture_plot_new        (void);
 /* @values: float32 [n_frames]; NULL clears the series. */
 void       wkp_aperture_plot_set_series (WkpAperturePlot *self, WkpApertureSeries series, GBytes *values,
                                          gint64 n_frames, int fps_num, int fps_den);
+/* "match-levels": draw each model's curve scaled to the extracted curve's
+ * mean and standard deviation over the frames both have (an affine map, so
+ * the timing of peaks can be compared by eye; r is unchanged), with a note in
+ * the legend. Off by default. */
+void       wkp_aperture_plot_set_match_levels (WkpAperturePlot *self, gboolean match);
+gboolean   wkp_aperture_plot_get_match_levels (WkpAperturePlot *self);
+/* The value drawn for @series at @frame (NaN when none). */
+double     wkp_aperture_plot_drawn_value      (WkpAperturePlot *self, WkpApertureSeries series, gint64 frame);
 /* Whether @series has values (and so a curve and a legend entry). */
 gboolean   wkp_aperture_plot_has_series (WkpAperturePlot *self, WkpApertureSeries series);
 

@@ -1603,6 +1603,12 @@ setup_settings (WkpStudioWindow *self)
       g_settings_bind (self->settings, toggles[i], self->frame_view, toggles[i], G_SETTINGS_BIND_GET);
     }
   {
+    g_autoptr(GAction) action = g_settings_create_action (self->settings, "match-aperture-levels");
+    g_action_map_add_action (G_ACTION_MAP (self), action);
+    g_settings_bind (self->settings, "match-aperture-levels", self->aperture_plot, "match-levels",
+                     G_SETTINGS_BIND_GET);
+  }
+  {
     g_autoptr(GAction) action = g_settings_create_action (self->settings, "spectrogram-kind");
     g_action_map_add_action (G_ACTION_MAP (self), action);
     g_signal_connect_object (self->settings, "changed::spectrogram-kind", G_CALLBACK (on_kind_changed), self, 0);
