@@ -18,6 +18,7 @@
 #include "wkp-plot.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 /* the prediction of @model_path (NULL: the default model) for @clip */
@@ -45,6 +46,8 @@ sidecar_string (const char *npy, const char *key)
   return g_strdup (wkp_json_get_string (json_node_get_object (root), key));
 }
 
+#define UNSET_SECONDS (-1e300)
+
 int
 wkp_cli_render (int argc, char **argv)
 {
@@ -53,6 +56,8 @@ wkp_cli_render (int argc, char **argv)
   g_auto(GStrv) model_paths = NULL;
   gboolean no_video = FALSE, no_predict = FALSE, no_landmarks = FALSE;
   int height = 480, threads = 1;
+  double start_s = UNSET_SECONDS, end_s = UNSET_SECONDS;
+  gint64 first = 0, end = 0;
   g_auto(GStrv) files = NULL;
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Output MP4", "OUT.mp4" },
@@ -68,6 +73,8 @@ wkp_cli_render (int argc, char **argv)
     { "title", 0, 0, G_OPTION_ARG_STRING, &title, "Caption", "TEXT" },
     { "height", 0, 0, G_OPTION_ARG_INT, &height, "Height of the face panels in pixels (480)", "PX" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "OpenBLAS threads for prediction (1)", "N" },
+    { "start", 0, 0, G_OPTION_ARG_DOUBLE, &start_s, "Render from this time of the clip, in seconds (default 0)", "S" },
+    { "end", 0, 0, G_OPTION_ARG_DOUBLE, &end_s, "Render up to this time, in seconds (default: the clip's end)", "S" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
     { NULL }
   };
@@ -100,6 +107,13 @@ wkp_cli_render (int argc, char **argv)
   if (threads < 1 || threads > 256)
     {
       g_printerr ("wav2kp render: --threads must be between 1 and 256\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if ((start_s != UNSET_SECONDS && !(start_s >= 0 && start_s < 1e7))
+      || (end_s != UNSET_SECONDS && !(end_s > 0 && end_s < 1e7))
+      || (start_s != UNSET_SECONDS && end_s != UNSET_SECONDS && !(end_s > start_s)))
+    {
+      g_printerr ("wav2kp render: --start must be 0 s or more, and --end after it\n");
       return WKP_EXIT_BAD_INPUT;
     }
   /* options that exclude each other: said, not silently resolved */
@@ -197,16 +211,34 @@ wkp_cli_render (int argc, char **argv)
     return wkp_cli_fail ("render", error);
   if (compare_path != NULL && (compared = predict (compare_path, clip, threads, &error)) == NULL)
     return wkp_cli_fail ("render", error);
+  /* an excerpt: the frames that overlap [start, end) */
+  first = 0;
+  end = clip->n_frames;
+  if (start_s != UNSET_SECONDS)
+    first = (gint64) floor (start_s * clip->fps.num / clip->fps.den + 1e-9);
+  if (end_s != UNSET_SECONDS)
+    end = MIN (end, (gint64) ceil (end_s * clip->fps.num / clip->fps.den - 1e-9));
+  if (first >= clip->n_frames)
+    return wkp_cli_fail ("render", g_error_new (WKP_EXPORT_ERROR, WKP_ERROR_INVALID,
+                                                "%s lasts %.2f s (%" G_GINT64_FORMAT " frames): --start %g s is past "
+                                                "its end", files[0], wkp_frame_to_us (clip->n_frames, clip->fps) / 1e6,
+                                                clip->n_frames, start_s));
+  end = MAX (end, first + 1);
   if (landmarks == NULL && !no_landmarks && clip->video_info != NULL && clip->video_info->has_video)
     {
       WkpLandmarkParams lp;
       wkp_landmark_params_init_default (&lp);
+      /* an excerpt's faces are tracked from the clip's start: the same
+       * landmarks as the whole clip's (tracking carries from frame to frame) */
+      lp.max_frames = end;
       progress = wkp_cli_progress_new ("render: landmarks");
       track = wkp_landmarks_extract (files[0], clip->fps, &lp, wkp_cli_progress_update, progress, NULL, &error);
       g_clear_pointer (&progress, wkp_cli_progress_free);
       if (track == NULL)
         return wkp_cli_fail ("render", error);
-      if (track->n_frames != clip->n_frames)   /* both count the decoded frames; the clip's count rules */
+      /* both count the decoded frames (the clip's count rules; an excerpt's
+       * track ends with it) */
+      if (track->n_frames != clip->n_frames)
         {
           WkpLandmarkTrack *fitted = wkp_landmark_track_new (clip->n_frames, clip->fps);
           gint64 n = MIN (track->n_frames, clip->n_frames);
@@ -274,6 +306,8 @@ wkp_cli_render (int argc, char **argv)
   params.predicted_label = pred_label;
   params.compared_label = comp_label;
   params.height = height;
+  params.start_frame = first;
+  params.end_frame = end;
   progress = wkp_cli_progress_new ("render");
   rendered = wkp_export_clip (&params, output, wkp_cli_progress_update, progress, NULL, &error);
   wkp_plot_release_caches ();   /* cairo's and fontconfig's font caches (labels): no leak at exit */

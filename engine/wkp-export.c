@@ -425,6 +425,7 @@ typedef struct {
   AVPacket        *pkt;
   struct SwsContext *sws;
   gint64           audio_pos;   /* samples sent to the encoder */
+  gint64           audio_start; /* the source sample of output sample 0 (an excerpt's first frame) */
   int              frame_size;  /* the audio encoder's samples per frame */
   const char      *path;
 } Encoder;
@@ -593,13 +594,13 @@ encode_audio_until (Encoder *e, const WkpAudio *audio, gint64 until, gboolean fl
     {
       float *dst;
       gint64 n = MIN (fs, until - e->audio_pos);
-      gint64 have = CLAMP (audio->n_samples - e->audio_pos, 0, n);
+      gint64 have = CLAMP (audio->n_samples - (e->audio_start + e->audio_pos), 0, n);
       gboolean short_last = n < fs && (e->aenc->codec->capabilities & AV_CODEC_CAP_SMALL_LAST_FRAME);
       e->aframe->nb_samples = short_last ? (int) n : fs;
       av_frame_make_writable (e->aframe);
       dst = (float *) e->aframe->data[0];
       if (have > 0)
-        memcpy (dst, audio->samples + e->audio_pos, have * sizeof (float));
+        memcpy (dst, audio->samples + e->audio_start + e->audio_pos, have * sizeof (float));
       memset (dst + have, 0, (e->aframe->nb_samples - have) * sizeof (float));
       e->aframe->pts = e->audio_pos;
       e->audio_pos += n;
@@ -638,11 +639,22 @@ wkp_export_clip (const WkpExportParams *p, const char *output, WkpProgressFunc p
   const char *tmp;
   gboolean ok = FALSE;
   int vw = 0, vh = 0;
+  gint64 first, end;
 
   g_return_val_if_fail (p != NULL && output != NULL, FALSE);
   if (!wkp_rational_is_valid (p->fps) || p->n_frames <= 0)
     {
       g_set_error (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID, "%s: nothing to render (no frames)", output);
+      return FALSE;
+    }
+  /* an excerpt: frames [first, end) of the clip */
+  first = p->start_frame;
+  end = p->end_frame > 0 ? p->end_frame : p->n_frames;
+  if (first < 0 || first >= p->n_frames || end <= first || end > p->n_frames)
+    {
+      g_set_error (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID,
+                   "%s: nothing to render: frames %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+                   " asked for, the clip has %" G_GINT64_FORMAT, output, first + 1, end, p->n_frames);
       return FALSE;
     }
   if (p->predicted == NULL && p->reference == NULL && p->video == NULL)
@@ -667,6 +679,8 @@ wkp_export_clip (const WkpExportParams *p, const char *output, WkpProgressFunc p
       vw = wkp_video_reader_get_info (reader)->width;
       vh = wkp_video_reader_get_info (reader)->height;
     }
+  if (reader != NULL && first > 0 && !wkp_video_reader_seek (reader, first, error))
+    return FALSE;
   if (!layout_init (&L, p, vw, vh, error))
     return FALSE;
 
@@ -677,7 +691,9 @@ wkp_export_clip (const WkpExportParams *p, const char *output, WkpProgressFunc p
 
   surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, L.W, L.H);
   cr = cairo_create (surface);
-  for (gint64 i = 0; i < p->n_frames; i++)
+  if (p->audio != NULL)
+    enc.audio_start = wkp_frame_to_sample (first, p->fps, p->audio->rate);
+  for (gint64 i = first; i < end; i++)
     {
       WkpFrame frame, *fp = NULL;
       const guint8 *src[1];
@@ -702,19 +718,20 @@ wkp_export_clip (const WkpExportParams *p, const char *output, WkpProgressFunc p
       src_stride[0] = cairo_image_surface_get_stride (surface);
       av_frame_make_writable (enc.vframe);
       sws_scale (enc.sws, src, src_stride, 0, L.H, enc.vframe->data, enc.vframe->linesize);
-      enc.vframe->pts = i;
+      enc.vframe->pts = i - first;
       if (avcodec_send_frame (enc.venc, enc.vframe) < 0 || !write_packets (&enc, enc.venc, enc.vst, error))
         goto done;
-      if (p->audio != NULL &&
-          !encode_audio_until (&enc, p->audio, wkp_frame_to_sample (i + 1, p->fps, p->audio->rate), FALSE, error))
+      if (p->audio != NULL
+          && !encode_audio_until (&enc, p->audio, wkp_frame_to_sample (i + 1, p->fps, p->audio->rate) - enc.audio_start,
+                                  FALSE, error))
         goto done;
       if (progress != NULL)
-        progress (i + 1, p->n_frames, "rendering", progress_data);
+        progress (i - first + 1, end - first, "rendering", progress_data);
     }
   if (p->audio != NULL)
     {
-      gint64 end = wkp_frame_to_sample (p->n_frames, p->fps, p->audio->rate);
-      if (!encode_audio_until (&enc, p->audio, end, TRUE, error))
+      gint64 until = wkp_frame_to_sample (end, p->fps, p->audio->rate) - enc.audio_start;
+      if (!encode_audio_until (&enc, p->audio, until, TRUE, error))
         goto done;
       avcodec_send_frame (enc.aenc, NULL);
       if (!write_packets (&enc, enc.aenc, enc.ast, error))

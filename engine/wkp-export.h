@@ -27,6 +27,8 @@ typedef struct {
   const char     *title;       /* caption, or NULL */
   int             height;      /* output height of the face panels (480) */
   int             crf;         /* x264 quality (20) */
+  gint64          start_frame; /* an excerpt: the frames [start_frame, end_frame) of the clip, */
+  gint64          end_frame;   /* its sound with them; end_frame 0 = to the end (0, 0: all) */
 } WkpExportParams;
 
 void     wkp_export_params_init_default (WkpExportParams *params);

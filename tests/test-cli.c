@@ -909,7 +909,7 @@ test_prepare_features (void)
 
 /* mean absolute difference of frame @index of two videos (RGB, 0-255) */
 static double
-frame_difference (const char *a, const char *b, gint64 index)
+frame_difference_box (const char *a, gint64 ia, const char *b, gint64 ib, int x0, int y0, int x1, int y1)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(WkpVideoReader) ra = wkp_video_reader_open (a, (WkpRational) { 0, 0 }, WKP_PIXEL_RGB24, &error);
@@ -918,16 +918,24 @@ frame_difference (const char *a, const char *b, gint64 index)
   WkpFrame fa, fb;
   double sum = 0;
   g_assert_no_error (error);
-  g_assert_true (wkp_video_reader_seek (ra, index, &error) && wkp_video_reader_next (ra, &fa, &error));
+  g_assert_true (wkp_video_reader_seek (ra, ia, &error) && wkp_video_reader_next (ra, &fa, &error));
   copy = g_memdup2 (fa.data, (gsize) fa.stride * fa.height);
-  g_assert_true (wkp_video_reader_seek (rb, index, &error) && wkp_video_reader_next (rb, &fb, &error));
+  g_assert_true (wkp_video_reader_seek (rb, ib, &error) && wkp_video_reader_next (rb, &fb, &error));
   g_assert_no_error (error);
   g_assert_cmpint (fa.width, ==, fb.width);
   g_assert_cmpint (fa.height, ==, fb.height);
-  for (int y = 0; y < fa.height; y++)
-    for (int x = 0; x < fa.width * 3; x++)
+  x1 = MIN (x1, fa.width);
+  y1 = MIN (y1, fa.height);
+  for (int y = y0; y < y1; y++)
+    for (int x = 3 * x0; x < 3 * x1; x++)
       sum += fabs ((double) copy[(gsize) y * fa.stride + x] - fb.data[(gsize) y * fb.stride + x]);
-  return sum / ((double) fa.width * fa.height * 3);
+  return sum / ((double) (x1 - x0) * (y1 - y0) * 3);
+}
+
+static double
+frame_difference (const char *a, const char *b, gint64 index)
+{
+  return frame_difference_box (a, index, b, index, 0, 0, G_MAXINT, G_MAXINT);
 }
 
 /* render: the video's landmarks are extracted when no file is given (the
@@ -998,6 +1006,66 @@ test_render (void)
     g_assert_cmpfloat (same, <, 0.05);
     g_assert_cmpfloat (without, >, 0.2);
     g_assert_cmpfloat (compared, >, 0.05);   /* the dashed second mouth */
+  }
+  /* excerpts: --start 1.6 --end 2.5 is frames 40..62 of the clip (the one
+   * overlapping 2.5 s included); its first picture is the clip's frame 40 */
+  {
+    g_autofree char *ex = g_build_filename (dir, "excerpt.mp4", NULL);
+    g_autofree char *o = NULL, *e = NULL;
+    const char *a[] = { "render", grid, "--start", "1.6", "--end", "2.5", "-l", lm, "-o", ex, NULL };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WkpMediaInfo) info = NULL;
+    double same, other;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    info = wkp_media_probe (ex, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (info->n_frames, ==, 23);
+    same = frame_difference_box (ex, 0, file_lm, 40, 0, 0, G_MAXINT, G_MAXINT);
+    other = frame_difference_box (ex, 0, file_lm, 30, 0, 0, G_MAXINT, G_MAXINT);
+    g_test_message ("excerpt picture 1, mean |difference|: the clip's frame 40 %.3f, frame 30 %.3f (re-encoded: "
+                    "not bit-exact)", same, other);
+    g_assert_cmpfloat (same, <, 0.6 * other);
+  }
+  /* --start alone: to the end; its landmarks are the whole clip's (tracked
+   * from the start, as `wav2kp landmarks` tracks them): the same pictures as
+   * with the landmarks file */
+  {
+    g_autofree char *ex = g_build_filename (dir, "tail.mp4", NULL);
+    g_autofree char *ex_file = g_build_filename (dir, "tail-file.mp4", NULL);
+    g_autofree char *ex_none = g_build_filename (dir, "tail-none.mp4", NULL);
+    const char *a[] = { "render", grid, "--start", "1.6", "-o", ex, NULL };
+    const char *b[] = { "render", grid, "--start", "1.6", "-l", lm, "-o", ex_file, NULL };
+    const char *c[] = { "render", grid, "--start", "1.6", "--no-landmarks", "-o", ex_none, NULL };
+    const char **runs[] = { a, b, c };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WkpMediaInfo) info = NULL;
+    double file, bare;
+    for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
+      {
+        g_autofree char *o = NULL, *e = NULL;
+        g_assert_cmpint (wkp_test_run_cli (runs[i], &o, &e), ==, 0);
+      }
+    info = wkp_media_probe (ex, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (info->n_frames, ==, 35);
+    file = frame_difference (ex, ex_file, 10);
+    bare = frame_difference (ex, ex_none, 10);
+    g_test_message ("--start 1.6, mean |difference|: with the landmarks file %.3f, without landmarks %.3f", file,
+                    bare);
+    g_assert_cmpfloat (file, <, 0.05);
+    g_assert_cmpfloat (bare, >, 0.2);
+  }
+  /* a range outside the clip: refused, nothing written */
+  {
+    g_autofree char *ex = g_build_filename (dir, "late.mp4", NULL);
+    const char *a[] = { "render", grid, "--start", "5", "-o", ex, NULL };
+    const char *b[] = { "render", grid, "--start", "2", "--end", "1", "-o", ex, NULL };
+    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 2);
+    g_assert_nonnull (strstr (e, "lasts 3.00 s (75 frames): --start 5 s is past its end"));
+    g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 2);
+    g_assert_nonnull (strstr (e2, "--start must be 0 s or more, and --end after it"));
+    g_assert_false (g_file_test (ex, G_FILE_TEST_EXISTS));
   }
   /* the sound is the source's own 44.1 kHz (not the model's 16 kHz), still
    * aligned: read back at 16 kHz it matches what the model heard at lag 0 */

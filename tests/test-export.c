@@ -273,6 +273,99 @@ test_video_clip (void)
   }
 }
 
+/* mean absolute difference of two decoded pictures (RGB, same size) */
+static double
+frame_diff (const char *a, gint64 ia, const char *b, gint64 ib)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpVideoReader) ra = wkp_video_reader_open (a, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
+  g_autoptr(WkpVideoReader) rb = wkp_video_reader_open (b, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
+  WkpFrame fa, fb;
+  double sum = 0;
+  g_assert_no_error (error);
+  g_assert_true (wkp_video_reader_seek (ra, ia, &error));
+  g_assert_true (wkp_video_reader_next (ra, &fa, &error));
+  g_assert_true (wkp_video_reader_seek (rb, ib, &error));
+  g_assert_true (wkp_video_reader_next (rb, &fb, &error));
+  g_assert_cmpint (fa.width, ==, fb.width);
+  g_assert_cmpint (fa.height, ==, fb.height);
+  for (int y = 0; y < fa.height; y++)
+    for (int x = 0; x < 3 * fa.width; x++)
+      sum += ABS ((int) fa.data[(gsize) y * fa.stride + x] - (int) fb.data[(gsize) y * fb.stride + x]);
+  return sum / (3.0 * fa.width * fa.height);
+}
+
+/* An excerpt (a studio selection, render --start/--end): only its frames,
+ * each the picture the whole clip has there, and its own stretch of sound. */
+static void
+test_excerpt (void)
+{
+  g_autofree char *video = wkp_test_shared_file ("av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg");
+  g_autofree char *dir = NULL, *whole = NULL, *part = NULL, *info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *pred = mouth_track (75);
+  g_autoptr(WkpAudio) audio = wkp_audio_new (16000 * 3, 16000);
+  WkpExportParams p;
+
+  if (video == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  whole = g_build_filename (dir, "whole.mp4", NULL);
+  part = g_build_filename (dir, "part.mp4", NULL);
+  /* 1 s of 220 Hz, then 2 s of 1760 Hz: the excerpt from frame 40 (1.6 s) holds only the second */
+  for (gint64 i = 0; i < audio->n_samples; i++)
+    audio->samples[i] = 0.3f * sinf (2 * G_PI * (i < 16000 ? 220 : 1760) * i / 16000.0f);
+  wkp_export_params_init_default (&p);
+  p.video = video;
+  p.fps = WKP_RATIONAL (25, 1);
+  p.n_frames = 75;
+  p.predicted = pred;
+  p.audio = audio;
+  p.height = 288;
+  g_assert_true (wkp_export_clip (&p, whole, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  p.start_frame = 40;
+  p.end_frame = 65;
+  g_assert_true (wkp_export_clip (&p, part, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  info = ffprobe_streams (part);
+  g_test_message ("%s", info);
+  g_assert_nonnull (strstr (info, "h264,648,360,25/1,25"));   /* 25 pictures */
+  g_assert_cmpfloat (fabs (ffprobe_duration (part, "a") - 1.0), <, 1e-3);
+  /* its pictures are the whole clip's frames 40..64 (the frame number, the
+   * mouth and the aperture strip all change from frame to frame) */
+  {
+    double same0 = frame_diff (part, 0, whole, 40), other0 = frame_diff (part, 0, whole, 0);
+    double same_end = frame_diff (part, 24, whole, 64), other_end = frame_diff (part, 24, whole, 60);
+    g_test_message ("mean |difference|: first picture vs frame 40 %.2f, vs frame 0 %.2f; last vs frame 64 %.2f, "
+                    "vs frame 60 %.2f", same0, other0, same_end, other_end);
+    g_assert_cmpfloat (same0, <, 2.0);
+    g_assert_cmpfloat (same_end, <, 2.0);
+    g_assert_cmpfloat (other0, >, 2 * same0);
+    g_assert_cmpfloat (other_end, >, 2 * same_end);
+  }
+  /* its sound is the 1760 Hz stretch: about 2 × 1760 zero crossings a second */
+  {
+    g_autoptr(WkpAudio) back = wkp_audio_load (part, 16000, NULL, NULL, &error);
+    gint64 crossings = 0;
+    g_assert_no_error (error);
+    for (gint64 i = 2000; i < back->n_samples - 2000; i++)
+      crossings += (back->samples[i - 1] < 0) != (back->samples[i] < 0);
+    g_test_message ("%" G_GINT64_FORMAT " zero crossings in %.2f s", crossings, (back->n_samples - 4000) / 16000.0);
+    g_assert_cmpfloat (fabs (crossings / ((back->n_samples - 4000) / 16000.0) - 2 * 1760), <, 100);
+  }
+  /* a range outside the clip: refused, nothing written */
+  {
+    g_autofree char *bad = g_build_filename (dir, "bad.mp4", NULL);
+    p.start_frame = 70;
+    p.end_frame = 80;
+    g_assert_false (wkp_export_clip (&p, bad, NULL, NULL, NULL, &error));
+    g_assert_error (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID);
+    g_assert_nonnull (strstr (error->message, "the clip has 75"));
+    g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
+  }
+}
+
 static void
 cancel_after (gint64 done, gint64 total, const char *what, gpointer data)
 {
@@ -352,6 +445,7 @@ main (int argc, char **argv)
   g_test_add_func ("/export/audio-only-clip", test_audio_only_clip);
   g_test_add_func ("/export/video-clip", test_video_clip);
   g_test_add_func ("/export/caption", test_caption);
+  g_test_add_func ("/export/excerpt", test_excerpt);
   g_test_add_func ("/export/failures-leave-nothing", test_failures_leave_nothing);
   g_test_add_func ("/export/speech-wav", test_speech_wav);
   return g_test_run ();

@@ -2116,6 +2116,33 @@ test_export (void)
   g_assert_true (info->has_audio);
   g_assert_cmpint (info->n_frames, ==, 75);
   g_assert_cmpint (info->sample_rate, ==, 44100);   /* the source's sound, not the model's 16 kHz */
+
+  /* the selection only: 1.00 s to 1.98 s is frames 25..49 */
+  {
+    g_autofree char *part = g_build_filename (dir, "part.mp4", NULL);
+    g_autoptr(WkpMediaInfo) pinfo = NULL;
+    g_autoptr(WkpAudio) sound = NULL;
+    wkp_session_set_selection (wkp_studio_window_get_session (window), 1000000, 1980000);
+    wkp_studio_window_export_selection (window, part);
+    g_assert_true (wait_for (window, not_busy, NULL, 120000));
+    text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+    g_test_message ("status: %s", text);
+    g_assert_true (g_str_has_prefix (text, "Exported "));
+    pinfo = wkp_media_probe (part, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (pinfo->n_frames, ==, 25);
+    sound = wkp_audio_load (part, 16000, NULL, NULL, &error);
+    g_assert_no_error (error);
+    /* its 1 s of sound: 2 s shorter than the whole clip's (both read with
+     * the AAC encoder's priming, the same in each) */
+    {
+      g_autoptr(WkpAudio) whole = wkp_audio_load (out, 16000, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_test_message ("sound: whole clip %" G_GINT64_FORMAT " samples, selection %" G_GINT64_FORMAT,
+                      whole->n_samples, sound->n_samples);
+      g_assert_cmpint (ABS (whole->n_samples - sound->n_samples - 32000), <, 50);
+    }
+  }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

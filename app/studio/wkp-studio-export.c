@@ -11,6 +11,7 @@
 typedef struct {
   WkpStudioClip   *clip;
   char            *output;
+  gint64           start_frame, end_frame;
   WkpProgressFunc  progress;
   gpointer         progress_data;
 } ExportTask;
@@ -57,6 +58,8 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   params.title = title;
   params.predicted_label = pred_label;
   params.compared_label = comp_label;
+  params.start_frame = t->start_frame;
+  params.end_frame = t->end_frame;
   if (wkp_export_clip (&params, t->output, t->progress, t->progress_data, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else
@@ -64,14 +67,17 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 }
 
 void
-wkp_studio_export_async (WkpStudioClip *clip, const char *output, WkpProgressFunc progress, gpointer progress_data,
-                         GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+wkp_studio_export_async (WkpStudioClip *clip, const char *output, gint64 start_frame, gint64 end_frame,
+                         WkpProgressFunc progress, gpointer progress_data, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   ExportTask *t = g_new0 (ExportTask, 1);
 
   t->clip = wkp_studio_clip_ref (clip);
   t->output = g_strdup (output);
+  t->start_frame = start_frame;
+  t->end_frame = end_frame;
   t->progress = progress;
   t->progress_data = progress_data;
   g_task_set_task_data (task, t, export_task_free);

@@ -12,8 +12,10 @@
 G_BEGIN_DECLS
 
 /* @clip must be complete (no open job filling it). @progress runs on the
- * worker thread. The file appears only when complete. */
-void     wkp_studio_export_async  (WkpStudioClip *clip, const char *output, WkpProgressFunc progress,
+ * worker thread. The file appears only when complete. @start_frame and
+ * @end_frame: an excerpt, frames [start, end) (0, 0: the whole clip). */
+void     wkp_studio_export_async  (WkpStudioClip *clip, const char *output, gint64 start_frame,
+                                   gint64 end_frame, WkpProgressFunc progress,
                                    gpointer progress_data, GCancellable *cancellable,
                                    GAsyncReadyCallback callback, gpointer user_data);
 gboolean wkp_studio_export_finish (GAsyncResult *result, GError **error);

@@ -1027,8 +1027,8 @@ export_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_object_unref (self);
 }
 
-void
-wkp_studio_window_export (WkpStudioWindow *self, const char *output)
+static void
+export_range (WkpStudioWindow *self, const char *output, gint64 start_frame, gint64 end_frame)
 {
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
 
@@ -1049,8 +1049,37 @@ wkp_studio_window_export (WkpStudioWindow *self, const char *output)
     set_status (self, text);
   }
   self->export_tick = g_timeout_add (100, export_tick, self);
-  wkp_studio_export_async (clip, output, export_progress, self, self->task_cancellable, export_done,
-                           g_object_ref (self));
+  wkp_studio_export_async (clip, output, start_frame, end_frame, export_progress, self, self->task_cancellable,
+                           export_done, g_object_ref (self));
+}
+
+void
+wkp_studio_window_export (WkpStudioWindow *self, const char *output)
+{
+  export_range (self, output, 0, 0);
+}
+
+/* the frames that overlap the selection [start, end) */
+static gboolean
+selection_frames (WkpStudioWindow *self, gint64 *first, gint64 *end)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  gint64 s, e;
+  if (clip == NULL || !wkp_session_has_selection (self->session))
+    return FALSE;
+  wkp_session_get_selection (self->session, &s, &e);
+  *first = CLAMP (wkp_session_frame_at (self->session, s), 0, MAX (clip->n_frames - 1, 0));
+  *end = CLAMP (wkp_session_frame_at (self->session, MAX (e - 1, s)) + 1, *first + 1, MAX (clip->n_frames, 1));
+  return TRUE;
+}
+
+void
+wkp_studio_window_export_selection (WkpStudioWindow *self, const char *output)
+{
+  gint64 first = 0, end = 0;
+  if (!selection_frames (self, &first, &end))
+    first = end = 0;
+  export_range (self, output, first, end);
 }
 
 /* The local path a single-file dialog was accepted with (NULL: cancelled, or
@@ -1069,8 +1098,14 @@ take_dialog_path (GtkNativeDialog *dialog, int response)
 static void
 on_export_response (GtkNativeDialog *dialog, int response, WkpStudioWindow *self)
 {
+  const char *choice = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "selection-only");
+  gboolean selection_only = g_strcmp0 (choice, "true") == 0;
   g_autofree char *path = take_dialog_path (dialog, response);
-  if (path != NULL)
+  if (path == NULL)
+    return;
+  if (selection_only)
+    wkp_studio_window_export_selection (self, path);
+  else
     wkp_studio_window_export (self, path);
 }
 
@@ -1103,6 +1138,21 @@ action_export (GSimpleAction *action, GVariant *param, gpointer user_data)
       g_autoptr(GFile) dir = g_file_new_for_path (folder);
       gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), dir, NULL);
     }
+  add_file_filter (GTK_FILE_CHOOSER (dialog), _("Videos"), "video/*", NULL);
+  /* with a selection, the excerpt is offered (and chosen) */
+  {
+    gint64 first, end;
+    if (selection_frames (self, &first, &end))
+      {
+        g_autofree char *a = wkp_format_time (wkp_frame_to_us (first, clip->fps));
+        g_autofree char *b = wkp_format_time (wkp_frame_to_us (end, clip->fps));
+        /* TRANSLATORS: an Export dialog option: the selection's times and frame count */
+        g_autofree char *label = g_strdup_printf (_("Only the selection, %s to %s (%lld frames)"), a, b,
+                                                  (long long) (end - first));
+        gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (dialog), "selection-only", label, NULL, NULL);
+        gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (dialog), "selection-only", "true");
+      }
+  }
   g_signal_connect (dialog, "response", G_CALLBACK (on_export_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }

@@ -46,6 +46,10 @@ void             wkp_studio_window_set_playing (WkpStudioWindow *self, gboolean 
  * MP4 on a worker thread, as `wav2kp render` does; the status line says when
  * it is done or why it failed. "win.export" asks for the file name first. */
 void             wkp_studio_window_export   (WkpStudioWindow *self, const char *output);
+/* The same for the selection only (its frames and their sound); the whole
+ * clip when nothing is selected. The Export dialog offers it when there is
+ * a selection. */
+void             wkp_studio_window_export_selection (WkpStudioWindow *self, const char *output);
 /* Predicts the open clip with a second model (worker thread) and shows it
  * beside the first ("Compared", purple) with its agreement numbers.
  * "win.compare" asks for the model file first. */
