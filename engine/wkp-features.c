@@ -1,8 +1,9 @@
 /* wkp-features.c: MFCC / log-mel rows aligned to video frames.
  *
- * Pipeline per sub-frame: pre-emphasis (whole signal) -> periodic Hann window
- * of window_ms centred on the sub-frame centre, zero-padded outside the audio
- * -> real FFT of n_fft points (libavutil av_tx) -> power spectrum ->
+ * Pipeline per sub-frame: pre-emphasis of the signal (x[-1] = 0; computed
+ * inside each window, never as a copy of the whole signal) -> periodic Hann
+ * window of window_ms centred on the sub-frame centre, zero-padded outside
+ * the audio -> real FFT of n_fft points (libavutil av_tx) -> power spectrum ->
  * triangular mel filterbank (HTK mel scale, unit peak) -> natural log (floor
  * 1e-10) -> [MFCC: orthonormal DCT-II, first n_mfcc] -> deltas along the
  * sub-frame sequence.
@@ -395,9 +396,13 @@ analyzer_init (Analyzer *a, const WkpFeatureConfig *c, GError **error)
   return TRUE;
 }
 
-/* Coefficients of the window starting at @start (may be negative) into @out. */
+/* Coefficients of the window starting at @start (may be negative) of
+ * @audio [n] into @out. The pre-emphasis y[s] = x[s] - a x[s-1] (x[-1] = 0)
+ * is applied here, window by window, with the arithmetic it had over a
+ * pre-emphasised copy of the whole signal (bit for bit the same features):
+ * that copy doubled the memory of an hour of audio. */
 static void
-analyze (Analyzer *a, const float *x, gint64 n, gint64 start, float *out)
+analyze (Analyzer *a, const float *audio, gint64 n, gint64 start, float *out)
 {
   const WkpFeatureConfig *c = a->c;
   const AVComplexFloat *spec;
@@ -410,7 +415,7 @@ analyze (Analyzer *a, const float *x, gint64 n, gint64 start, float *out)
         {
           /* samples are nominally in [-1, 1]: clip garbage (huge or NaN
            * float samples) so the power spectrum cannot overflow */
-          float v = x[s];
+          float v = (float) (audio[s] - (s > 0 ? c->preemphasis * audio[s - 1] : 0.0));
           if (!(v >= -1e4f && v <= 1e4f))
             v = isnan (v) ? 0.0f : v > 0 ? 1e4f : -1e4f;
           a->tx_in[i] = v * a->window[i];
@@ -470,7 +475,7 @@ wkp_features_compute (const WkpFeatureConfig *c, const float *audio, gint64 n_sa
   WkpRational sub_rate;
   int k, per_sub, dim;
   gint64 n_sub;
-  float *x, *seq, *rows;
+  float *seq, *rows;
 
   g_return_val_if_fail (c != NULL, NULL);
   if (!wkp_feature_config_validate (c, error))
@@ -505,11 +510,6 @@ wkp_features_compute (const WkpFeatureConfig *c, const float *audio, gint64 n_sa
       return NULL;
     }
 
-  /* pre-emphasis over the whole signal */
-  x = g_new (float, MAX (n_samples, 1));
-  for (gint64 i = 0; i < n_samples; i++)
-    x[i] = (float) (audio[i] - (i > 0 ? c->preemphasis * audio[i - 1] : 0.0));
-
   /* coefficients of every sub-frame, then deltas, laid out [n_sub, per_sub] */
   seq = rows;  /* sub-frames of frame i are consecutive: [n_sub, per_sub] is [n_frames, dim] */
   sub_rate = WKP_RATIONAL (fps.num * c->subframes, fps.den);
@@ -518,14 +518,13 @@ wkp_features_compute (const WkpFeatureConfig *c, const float *audio, gint64 n_sa
       gint64 a0 = wkp_frame_to_sample (s, sub_rate, c->sample_rate);
       gint64 a1 = wkp_frame_to_sample (s + 1, sub_rate, c->sample_rate);
       gint64 centre = (a0 + a1) / 2;
-      analyze (&a, x, n_samples, centre - a.win / 2, seq + s * per_sub);
+      analyze (&a, audio, n_samples, centre - a.win / 2, seq + s * per_sub);
     }
   if (c->deltas >= 1)
     deltas (seq, seq + k, n_sub, k, per_sub, c->delta_width);
   if (c->deltas >= 2)
     deltas (seq + k, seq + 2 * k, n_sub, k, per_sub, c->delta_width);
 
-  g_free (x);
   analyzer_clear (&a);
   return rows;
 }

@@ -17,6 +17,7 @@
 typedef struct {
   char *path;
   char *tmp;
+  FILE *fp;   /* wkp_output_add_file() until finished */
 } OutFile;
 
 struct _WkpOutput {
@@ -197,6 +198,11 @@ wkp_output_free (WkpOutput *out)
   for (guint i = 0; i < out->files->len; i++)
     {
       OutFile *f = &g_array_index (out->files, OutFile, i);
+      if (f->fp != NULL)
+        {
+          fclose (f->fp);
+          f->fp = NULL;
+        }
       if (f->tmp != NULL)
         {
           g_unlink (f->tmp);
@@ -329,6 +335,55 @@ wkp_output_add_stream (WkpOutput *out, const char *path, GError **error)
   return g_array_index (out->files, OutFile, out->files->len - 1).tmp;
 }
 
+FILE *
+wkp_output_add_file (WkpOutput *out, const char *path, GError **error)
+{
+  OutFile f = { 0 };
+  int fd = make_temp (path, &f.tmp, error);
+
+  if (fd < 0)
+    return NULL;
+  f.path = g_strdup (path);
+  f.fp = fdopen (fd, "w");
+  if (f.fp == NULL)
+    {
+      int e = errno;
+      close (fd);
+      /* added all the same so that the temporary is removed */
+      g_array_append_val (out->files, f);
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", path, g_strerror (e));
+      return NULL;
+    }
+  g_array_append_val (out->files, f);
+  return g_array_index (out->files, OutFile, out->files->len - 1).fp;
+}
+
+gboolean
+wkp_output_finish_file (WkpOutput *out, FILE *fp, GError **error)
+{
+  OutFile *f = NULL;
+  int e = 0;
+
+  for (guint i = 0; i < out->files->len && f == NULL; i++)
+    if (fp != NULL && g_array_index (out->files, OutFile, i).fp == fp)
+      f = &g_array_index (out->files, OutFile, i);
+  g_return_val_if_fail (f != NULL, FALSE);
+  errno = 0;
+  if (fflush (fp) != 0 || ferror (fp))
+    e = errno != 0 ? errno : EIO;
+  else if (fsync (fileno (fp)) != 0 && errno != EINVAL)
+    e = errno;
+  f->fp = NULL;
+  if (fclose (fp) != 0 && e == 0)
+    e = errno != 0 ? errno : EIO;
+  if (e != 0)
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", f->path, g_strerror (e));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 wkp_output_add_bytes (WkpOutput *out, const char *path, GBytes *bytes, GError **error)
 {
@@ -384,6 +439,13 @@ gboolean
 wkp_output_commit (WkpOutput *out, GError **error)
 {
   /* all or nothing: check every target before renaming any */
+  for (guint i = 0; i < out->files->len; i++)
+    if (g_array_index (out->files, OutFile, i).fp != NULL)
+      {
+        g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: not finished",
+                     g_array_index (out->files, OutFile, i).path);
+        return FALSE;
+      }
   for (guint i = 0; i < out->files->len; i++)
     if (!check_replaceable (g_array_index (out->files, OutFile, i).path, error))
       return FALSE;

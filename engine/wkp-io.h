@@ -10,6 +10,7 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include <stdio.h>
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,14 @@ gboolean   wkp_output_add_json   (WkpOutput *out, const char *path, JsonNode *no
 /* Reserves a temporary path beside @path for a writer that streams to it
  * (e.g. an encoder); returns the temporary path (owned by @out). */
 const char *wkp_output_add_stream (WkpOutput *out, const char *path, GError **error);
+/* Opens a temporary beside @path for a document written in pieces, one too
+ * large to build in memory first (a long landmark track as JSON or CSV):
+ * write to the returned stream with stdio, then wkp_output_finish_file()
+ * flushes, syncs and closes it, reporting any write error (a full disk).
+ * The stream belongs to @out, which closes it and removes the temporary if
+ * it is never finished or committed. */
+FILE      *wkp_output_add_file    (WkpOutput *out, const char *path, GError **error);
+gboolean   wkp_output_finish_file (WkpOutput *out, FILE *fp, GError **error);
 /* Renames every temporary into place. */
 gboolean   wkp_output_commit     (WkpOutput *out, GError **error);
 /* Removes the temporaries that were not committed. */

@@ -774,112 +774,145 @@ wkp_landmark_track_check_fits (const WkpLandmarkTrack *track, const char *path, 
   return TRUE;
 }
 
-/* --- exports ------------------------------------------------------------------ */
+/* --- exports ------------------------------------------------------------------
+ *
+ * Both exports are written frame by frame straight to the output's temporary
+ * (WkpOutput: renamed into place only when complete), so their memory does
+ * not grow with the length of the track: a 10-minute track used to take
+ * 12 times its JSON file (the whole json-glib tree) or 1.5 times its CSV. */
 
 static void
-append_number (GString *s, double v)
+put_number (FILE *fp, double v)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
   if (isfinite (v))
-    g_string_append (s, g_ascii_formatd (buf, sizeof buf, "%.3f", v));
+    fputs (g_ascii_formatd (buf, sizeof buf, "%.3f", v), fp);
 }
 
 gboolean
 wkp_landmark_track_export_csv (const WkpLandmarkTrack *track, const char *path, GError **error)
 {
-  g_autoptr(GString) s = g_string_new ("frame,timestamp,success,status");
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(WkpOutput) out = NULL;
   WkpRational fps = fps_or_default (track->fps);
+  FILE *fp;
 
   if (!wkp_check_output_path (path, error))
     return FALSE;
+  out = wkp_output_new ();
+  if ((fp = wkp_output_add_file (out, path, error)) == NULL)
+    return FALSE;
+  fputs ("frame,timestamp,success,status", fp);
   for (int k = 0; k < 2; k++)
     for (int i = 0; i < WKP_N_LANDMARKS; i++)
-      g_string_append_printf (s, ",%c_%d", k == 0 ? 'x' : 'y', i);
-  g_string_append_c (s, '\n');
-  for (gint64 f = 0; f < track->n_frames; f++)
+      fprintf (fp, ",%c_%d", k == 0 ? 'x' : 'y', i);
+  fputc ('\n', fp);
+  for (gint64 f = 0; f < track->n_frames && !ferror (fp); f++)
     {
       char buf[G_ASCII_DTOSTR_BUF_SIZE];
       gint64 us = wkp_frame_to_us (f, fps);
-      g_string_append_printf (s, "%" G_GINT64_FORMAT ",%s,%d,%s", f,
-                              g_ascii_formatd (buf, sizeof buf, "%.6f", us / 1e6),
-                              track->status[f] != WKP_FACE_MISSING, wkp_face_status_to_string (track->status[f]));
+      fprintf (fp, "%" G_GINT64_FORMAT ",%s,%d,%s", f, g_ascii_formatd (buf, sizeof buf, "%.6f", us / 1e6),
+               track->status[f] != WKP_FACE_MISSING, wkp_face_status_to_string (track->status[f]));
       for (int k = 0; k < 2; k++)
         for (int i = 0; i < WKP_N_LANDMARKS; i++)
           {
-            g_string_append_c (s, ',');
-            append_number (s, track->points[f * N2 + 2 * i + k]);
+            fputc (',', fp);
+            put_number (fp, track->points[f * N2 + 2 * i + k]);
           }
-      g_string_append_c (s, '\n');
+      fputc ('\n', fp);
     }
-  bytes = g_string_free_to_bytes (g_steal_pointer (&s));
-  return wkp_write_file_atomic (path, bytes, error);
+  return wkp_output_finish_file (out, fp, error) && wkp_output_commit (out, error);
+}
+
+/* A JSON string as json-glib writes it (the same escapes as before). */
+static char *
+json_string (const char *s)
+{
+  g_autoptr(JsonNode) n = json_node_new (JSON_NODE_VALUE);
+
+  json_node_set_string (n, s);
+  return wkp_json_to_string (n, FALSE);
+}
+
+static void
+put_json_string (FILE *fp, const char *s)
+{
+  g_autofree char *text = json_string (s);
+  fputs (text, fp);
+}
+
+/* A real as json-glib writes it through wkp_json_to_string(): the shortest
+ * text that reads back to the same double (g_ascii_dtostr, never the
+ * locale), ".0" added when it would read as an integer, null for what JSON
+ * cannot hold. */
+static void
+put_json_double (FILE *fp, double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (v))
+    {
+      fputs ("null", fp);
+      return;
+    }
+  g_ascii_dtostr (buf, sizeof buf, v);
+  fputs (buf, fp);
+  if (strchr (buf, '.') == NULL && strchr (buf, 'e') == NULL)
+    fputs (".0", fp);
 }
 
 gboolean
 wkp_landmark_track_export_json (const WkpLandmarkTrack *track, const char *path, GError **error)
 {
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(WkpOutput) out = NULL;
   g_autofree char *fps_text = wkp_rational_to_string (fps_or_default (track->fps));
   WkpRational fps = fps_or_default (track->fps);
+  /* the status names, escaped once (nothing is allocated per frame); the
+   * last one for a value out of range */
+  const int n_status = WKP_FACE_TRACKED + 2;
+  g_auto(GStrv) status_text = g_new0 (char *, n_status + 1);
+  FILE *fp;
 
   if (!wkp_check_output_path (path, error))
     return FALSE;
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "format");
-  json_builder_add_string_value (b, JSON_FORMAT_NAME);
-  json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, 1);
-  json_builder_set_member_name (b, "fps");
-  json_builder_add_string_value (b, fps_text);
-  json_builder_set_member_name (b, "width");
-  json_builder_add_int_value (b, track->width);
-  json_builder_set_member_name (b, "height");
-  json_builder_add_int_value (b, track->height);
-  json_builder_set_member_name (b, "source");
+  for (int s = 0; s < n_status; s++)
+    status_text[s] = json_string (wkp_face_status_to_string ((WkpFaceStatus) s));
+  out = wkp_output_new ();
+  if ((fp = wkp_output_add_file (out, path, error)) == NULL)
+    return FALSE;
+  /* the layout json-glib's generator gave the whole document (compact) */
+  fputs ("{\"format\":", fp);
+  put_json_string (fp, JSON_FORMAT_NAME);
+  fputs (",\"version\":1,\"fps\":", fp);
+  put_json_string (fp, fps_text);
+  fprintf (fp, ",\"width\":%d,\"height\":%d,\"source\":", track->width, track->height);
   if (track->source != NULL)
-    json_builder_add_string_value (b, track->source);
+    put_json_string (fp, track->source);
   else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "n_points");
-  json_builder_add_int_value (b, WKP_N_LANDMARKS);
-  json_builder_set_member_name (b, "frames");
-  json_builder_begin_array (b);
-  for (gint64 f = 0; f < track->n_frames; f++)
+    fputs ("null", fp);
+  fprintf (fp, ",\"n_points\":%d,\"frames\":[", WKP_N_LANDMARKS);
+  for (gint64 f = 0; f < track->n_frames && !ferror (fp); f++)
     {
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "frame");
-      json_builder_add_int_value (b, f);
-      json_builder_set_member_name (b, "time_us");
-      json_builder_add_int_value (b, wkp_frame_to_us (f, fps));
-      json_builder_set_member_name (b, "status");
-      json_builder_add_string_value (b, wkp_face_status_to_string (track->status[f]));
-      json_builder_set_member_name (b, "points");
+      fprintf (fp, "%s{\"frame\":%" G_GINT64_FORMAT ",\"time_us\":%" G_GINT64_FORMAT ",\"status\":", f > 0 ? "," : "",
+               f, wkp_frame_to_us (f, fps));
+      fputs (status_text[MIN ((int) track->status[f], n_status - 1)], fp);
+      fputs (",\"points\":", fp);
       if (track->status[f] == WKP_FACE_MISSING)
-        json_builder_add_null_value (b);
+        fputs ("null", fp);
       else
         {
-          json_builder_begin_array (b);
+          fputc ('[', fp);
           for (int i = 0; i < WKP_N_LANDMARKS; i++)
             {
-              json_builder_begin_array (b);
-              json_builder_add_double_value (b, round (track->points[f * N2 + 2 * i] * 1000.0) / 1000.0);
-              json_builder_add_double_value (b, round (track->points[f * N2 + 2 * i + 1] * 1000.0) / 1000.0);
-              json_builder_end_array (b);
+              fputs (i > 0 ? ",[" : "[", fp);
+              put_json_double (fp, round (track->points[f * N2 + 2 * i] * 1000.0) / 1000.0);
+              fputc (',', fp);
+              put_json_double (fp, round (track->points[f * N2 + 2 * i + 1] * 1000.0) / 1000.0);
+              fputc (']', fp);
             }
-          json_builder_end_array (b);
+          fputc (']', fp);
         }
-      json_builder_end_object (b);
+      fputc ('}', fp);
     }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  {
-    g_autofree char *text = wkp_json_to_string (root, FALSE);
-    char *with_nl = g_strconcat (text, "\n", NULL);
-    bytes = g_bytes_new_take (with_nl, strlen (with_nl));
-  }
-  return wkp_write_file_atomic (path, bytes, error);
+  fputs ("]}\n", fp);
+  return wkp_output_finish_file (out, fp, error) && wkp_output_commit (out, error);
 }

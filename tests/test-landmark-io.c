@@ -321,6 +321,196 @@ expect_load_error (const char *path, const char *fragment)
     g_error ("error “%s” does not mention “%s”", error->message, fragment);
 }
 
+/* The exports as they were made before they were streamed: the whole CSV in
+ * a GString, the whole JSON document as a json-glib tree. The streamed files
+ * must stay byte for byte the same. */
+static char *
+csv_as_before (const WkpLandmarkTrack *t)
+{
+  GString *s = g_string_new ("frame,timestamp,success,status");
+  WkpRational fps = wkp_rational_is_valid (t->fps) ? t->fps : WKP_RATIONAL (25, 1);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < WKP_N_LANDMARKS; i++)
+      g_string_append_printf (s, ",%c_%d", k == 0 ? 'x' : 'y', i);
+  g_string_append_c (s, '\n');
+  for (gint64 f = 0; f < t->n_frames; f++)
+    {
+      g_string_append_printf (s, "%" G_GINT64_FORMAT ",%s,%d,%s", f,
+                              g_ascii_formatd (buf, sizeof buf, "%.6f", wkp_frame_to_us (f, fps) / 1e6),
+                              t->status[f] != WKP_FACE_MISSING, wkp_face_status_to_string (t->status[f]));
+      for (int k = 0; k < 2; k++)
+        for (int i = 0; i < WKP_N_LANDMARKS; i++)
+          {
+            double v = t->points[f * N2 + 2 * i + k];
+            g_string_append_c (s, ',');
+            if (isfinite (v))
+              g_string_append (s, g_ascii_formatd (buf, sizeof buf, "%.3f", v));
+          }
+      g_string_append_c (s, '\n');
+    }
+  return g_string_free (s, FALSE);
+}
+
+static char *
+json_as_before (const WkpLandmarkTrack *t)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  WkpRational fps = wkp_rational_is_valid (t->fps) ? t->fps : WKP_RATIONAL (25, 1);
+  g_autofree char *fps_text = wkp_rational_to_string (fps);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, "wav2kp-landmarks-json");
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, 1);
+  json_builder_set_member_name (b, "fps");
+  json_builder_add_string_value (b, fps_text);
+  json_builder_set_member_name (b, "width");
+  json_builder_add_int_value (b, t->width);
+  json_builder_set_member_name (b, "height");
+  json_builder_add_int_value (b, t->height);
+  json_builder_set_member_name (b, "source");
+  if (t->source != NULL)
+    json_builder_add_string_value (b, t->source);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "n_points");
+  json_builder_add_int_value (b, WKP_N_LANDMARKS);
+  json_builder_set_member_name (b, "frames");
+  json_builder_begin_array (b);
+  for (gint64 f = 0; f < t->n_frames; f++)
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "frame");
+      json_builder_add_int_value (b, f);
+      json_builder_set_member_name (b, "time_us");
+      json_builder_add_int_value (b, wkp_frame_to_us (f, fps));
+      json_builder_set_member_name (b, "status");
+      json_builder_add_string_value (b, wkp_face_status_to_string (t->status[f]));
+      json_builder_set_member_name (b, "points");
+      if (t->status[f] == WKP_FACE_MISSING)
+        json_builder_add_null_value (b);
+      else
+        {
+          json_builder_begin_array (b);
+          for (int i = 0; i < WKP_N_LANDMARKS; i++)
+            {
+              json_builder_begin_array (b);
+              for (int k = 0; k < 2; k++)
+                json_builder_add_double_value (b, round (t->points[f * N2 + 2 * i + k] * 1000.0) / 1000.0);
+              json_builder_end_array (b);
+            }
+          json_builder_end_array (b);
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  text = wkp_json_to_string (root, FALSE);
+  return g_strconcat (text, "\n", NULL);
+}
+
+static void
+assert_file_is (const char *path, const char *want)
+{
+  g_autofree char *got = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &got, &len, NULL));
+  g_assert_cmpuint (len, ==, strlen (want));
+  g_assert_true (memcmp (got, want, len) == 0);
+}
+
+/* The streamed exports write what the whole-document ones did, byte for
+ * byte, including numbers that print with an exponent or as integers,
+ * negative zero, non-finite points of a frame with a face (null in JSON,
+ * empty in CSV), a status out of range, a frame rate that is not set and a
+ * source that needs escapes; and the same again with no source and an empty track. */
+static void
+test_export_as_before (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *csv = g_build_filename (dir, "out.csv", NULL);
+  g_autofree char *json = g_build_filename (dir, "out.json", NULL);
+  g_autoptr(GError) error = NULL;
+
+  for (int round_ = 0; round_ < 3; round_++)
+    {
+      g_autoptr(WkpLandmarkTrack) t = round_ == 2 ? wkp_landmark_track_new (0, WKP_RATIONAL (25, 1)) : make_track (9);
+      g_autofree char *want_csv = NULL, *want_json = NULL;
+
+      if (round_ == 0)
+        {
+          const float special[] = { -0.0004f, 0.0f, 1e20f, -3e30f, 123456.789f, 1e-7f, 2.0f, -7.5f, 0.0005f,
+                                    INFINITY, NAN, -INFINITY, 3.4e38f };
+          for (guint i = 0; i < G_N_ELEMENTS (special); i++)
+            t->points[N2 + i] = special[i];
+          t->status[4] = 7;   /* out of range: "invalid" */
+          g_free (t->source);
+          t->source = g_strdup ("caf\xc3\xa9 \"quoted\"\\path\t/x\x01\n.mp4");
+        }
+      else if (round_ == 1)
+        {
+          g_clear_pointer (&t->source, g_free);
+          t->fps = WKP_RATIONAL (0, 0);   /* exported at the default 25 */
+          t->width = t->height = 0;
+        }
+      want_csv = csv_as_before (t);
+      want_json = json_as_before (t);
+      g_assert_true (wkp_landmark_track_export_csv (t, csv, &error));
+      g_assert_no_error (error);
+      g_assert_true (wkp_landmark_track_export_json (t, json, &error));
+      g_assert_no_error (error);
+      assert_file_is (csv, want_csv);
+      assert_file_is (json, want_json);
+      if (round_ == 0)
+        {
+          g_assert_nonnull (strstr (want_json, "e+20,"));
+          g_assert_nonnull (strstr (want_json, "[2.0,-7.5]"));
+          g_assert_nonnull (strstr (want_json, "[-0.0,0.0]"));
+          g_assert_nonnull (strstr (want_json, "[null,null]"));
+        }
+    }
+}
+
+/* Memory of an export does not grow with the track: it used to hold the
+ * whole document (12 times the JSON file as a json-glib tree, 1.5 times the
+ * CSV file as one string). Measured as the rise of the peak resident set. */
+static void
+test_export_memory (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpLandmarkTrack) t = make_track (6000);
+
+  for (int k = 0; k < 2; k++)
+    {
+      g_autofree char *path = g_build_filename (dir, k == 0 ? "big.json" : "big.csv", NULL);
+      gint64 before = wkp_test_peak_reset (), peak;
+      GStatBuf st;
+
+      if (before < 0)
+        {
+          g_test_skip ("no /proc/self/clear_refs to measure the peak resident set");
+          return;
+        }
+      g_assert_true (k == 0 ? wkp_landmark_track_export_json (t, path, &error)
+                            : wkp_landmark_track_export_csv (t, path, &error));
+      g_assert_no_error (error);
+      peak = wkp_test_peak_rss ();
+      g_assert_cmpint (g_stat (path, &st), ==, 0);
+      g_assert_cmpint (st.st_size, >, 5000000);
+      g_test_message ("%s: %" G_GINT64_FORMAT " bytes, peak rose by %" G_GINT64_FORMAT " bytes", path,
+                      (gint64) st.st_size, peak - before);
+      g_assert_cmpint (peak - before, <, st.st_size / 4);
+    }
+}
+
 static void
 test_malformed (void)
 {
@@ -663,6 +853,8 @@ main (int argc, char **argv)
   g_test_add_func ("/landmark-io/import-face-alignment", test_import_face_alignment);
   g_test_add_func ("/landmark-io/import-openface", test_import_openface);
   g_test_add_func ("/landmark-io/export", test_export);
+  g_test_add_func ("/landmark-io/export-as-before", test_export_as_before);
+  g_test_add_func ("/landmark-io/export-memory", test_export_memory);
   g_test_add_func ("/landmark-io/malformed", test_malformed);
   g_test_add_func ("/landmark-io/save-safety", test_save_safety);
   g_test_add_func ("/landmark-io/smooth", test_smooth);

@@ -211,6 +211,29 @@ test_atomic_output (void)
     g_assert_true (g_file_get_contents (path, &c, NULL, NULL));
     g_assert_cmpstr (c, ==, "old");
   }
+  /* a file written in pieces: invisible until committed, dropped with its
+   * temporary when abandoned half-written or left unfinished */
+  {
+    g_autoptr(WkpOutput) out = wkp_output_new ();
+    FILE *fp = wkp_output_add_file (out, path, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (fp);
+    fputs ("half", fp);
+  }
+  {
+    g_autoptr(WkpOutput) out = wkp_output_new ();
+    FILE *fp = wkp_output_add_file (out, path, &error);
+    g_assert_nonnull (fp);
+    fputs ("not finished", fp);
+    g_assert_false (wkp_output_commit (out, &error));
+    g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_IO);
+    g_clear_error (&error);
+  }
+  {
+    g_autofree char *c = NULL;
+    g_assert_true (g_file_get_contents (path, &c, NULL, NULL));
+    g_assert_cmpstr (c, ==, "old");
+  }
   /* nothing else is left in the folder */
   {
     GDir *d = g_dir_open (dir, 0, NULL);
@@ -219,6 +242,26 @@ test_atomic_output (void)
       n++;
     g_dir_close (d);
     g_assert_cmpint (n, ==, 1);
+  }
+  {
+    g_autoptr(WkpOutput) out = wkp_output_new ();
+    FILE *fp = wkp_output_add_file (out, path, &error);
+    g_assert_nonnull (fp);
+    for (int i = 0; i < 100000; i++)   /* more than one stdio buffer */
+      fprintf (fp, "%d\n", i);
+    g_assert_true (wkp_output_finish_file (out, fp, &error));
+    g_assert_no_error (error);
+    g_assert_true (wkp_output_commit (out, &error));
+    g_assert_no_error (error);
+  }
+  {
+    g_autofree char *c = NULL;
+    gsize len;
+    g_assert_true (g_file_get_contents (path, &c, &len, NULL));
+    g_assert_true (g_str_has_prefix (c, "0\n1\n2\n"));
+    g_assert_true (g_str_has_suffix (c, "\n99998\n99999\n"));
+    g_assert_cmpuint (len, ==, 588890);
+    g_assert_true (wkp_write_file_atomic (path, old, &error));
   }
   g_assert_false (wkp_check_output_path ("/nonexistent-dir/x.npy", &error));
   g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_NOT_FOUND);

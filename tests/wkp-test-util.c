@@ -202,3 +202,45 @@ wkp_test_random_fill (float *data, gsize n, float lo, float hi)
   for (gsize i = 0; i < n; i++)
     data[i] = (float) g_test_rand_double_range (lo, hi);
 }
+
+static gint64
+status_kib (const char *key)
+{
+  g_autofree char *text = NULL;
+  gsize n = strlen (key);
+
+  if (!g_file_get_contents ("/proc/self/status", &text, NULL, NULL))
+    return -1;
+  for (const char *line = text; line != NULL; line = strchr (line, '\n'))
+    {
+      if (*line == '\n')
+        line++;
+      if (strncmp (line, key, n) == 0 && line[n] == ':')
+        return g_ascii_strtoll (line + n + 1, NULL, 10);   /* "VmRSS:    1234 kB" */
+    }
+  return -1;
+}
+
+gint64
+wkp_test_peak_reset (void)
+{
+  gint64 rss;
+  gboolean ok;
+  FILE *fp = fopen ("/proc/self/clear_refs", "w");
+
+  if (fp == NULL)
+    return -1;
+  /* "5": reset the peak resident set size to the current one (Linux 4.0) */
+  ok = fputs ("5", fp) >= 0;
+  if (fclose (fp) != 0 || !ok)   /* the write happens here */
+    return -1;
+  rss = status_kib ("VmRSS");
+  return rss < 0 || status_kib ("VmHWM") < 0 ? -1 : rss * 1024;
+}
+
+gint64
+wkp_test_peak_rss (void)
+{
+  gint64 hwm = status_kib ("VmHWM");
+  return hwm < 0 ? -1 : hwm * 1024;
+}

@@ -35,4 +35,11 @@ void        wkp_test_write_wav_channels (const char *path, const float *samples,
 /* Uniform random floats in [lo, hi) from the test's random generator. */
 void        wkp_test_random_fill (float *data, gsize n, float lo, float hi);
 
+/* Peak memory of a piece of work (Linux): wkp_test_peak_reset() lowers the
+ * process's peak resident set (VmHWM) to its current size, which it returns
+ * in bytes; wkp_test_peak_rss() is the peak since, in bytes. Both return -1
+ * where /proc/self/clear_refs or VmHWM is unavailable (then skip). */
+gint64      wkp_test_peak_reset  (void);
+gint64      wkp_test_peak_rss    (void);
+
 G_END_DECLS
