@@ -19,6 +19,7 @@ typedef struct {
   const char *head;
   gboolean    higher_is_better;
   gboolean    landmark;   /* undefined for aperture-only entries */
+  gboolean    nearest_one; /* best: the closest to 1 */
 } Column;
 
 static const Column columns[] = {
@@ -28,6 +29,7 @@ static const Column columns[] = {
   { "LVE", FALSE, TRUE },
   { "aperture r", TRUE, FALSE },
   { "ap. RMSE", FALSE, FALSE },
+  { "ap. motion", FALSE, FALSE, TRUE },
 };
 #define N_COLUMNS G_N_ELEMENTS (columns)
 
@@ -40,6 +42,17 @@ column_values (const WkpMetrics *m, double *v)
   v[3] = m->lve;
   v[4] = m->aperture_r;
   v[5] = m->aperture_rmse;
+  v[6] = m->aperture_motion;
+}
+
+static gboolean
+better (const Column *c, double v, double best)
+{
+  if (!isfinite (best))
+    return TRUE;
+  if (c->nearest_one)
+    return fabs (log (v)) < fabs (log (best));   /* 0.5 and 2 are as far from 1 */
+  return c->higher_is_better ? v > best : v < best;
 }
 
 static void
@@ -66,7 +79,7 @@ print_table (const WkpEvaluation *ev)
         continue;   /* bounds that read the reference: never "best" */
       column_values (&entry->pooled, v);
       for (guint k = 0; k < N_COLUMNS; k++)
-        if (isfinite (v[k]) && (!isfinite (best[k]) || (columns[k].higher_is_better ? v[k] > best[k] : v[k] < best[k])))
+        if (isfinite (v[k]) && (!columns[k].nearest_one || v[k] > 0) && better (&columns[k], v[k], best[k]))
           best[k] = v[k];
     }
 
@@ -116,7 +129,9 @@ print_table (const WkpEvaluation *ev)
   printf ("\n* best in column. LMD, LVD (per frame), LVE and aperture RMSE in inter-ocular distances, lower is\n"
           "better; aperture r is Pearson at lag 0, higher is better; best lag within +/-%d frames, > 0 means the\n"
           "prediction is late (>=/<=: at the edge of that range, the offset may be larger; `wav2kp check`\n"
-          "estimates offsets up to 10 frames). n/a: undefined (aperture-only baseline, or a constant aperture).\n", ev->max_lag);
+          "estimates offsets up to 10 frames); aperture motion is the predicted aperture's standard deviation\n"
+          "over the extracted one's, 1 = as much opening and closing, 0 = a still mouth, best nearest 1.\n"
+          "n/a: undefined (aperture-only baseline, or a constant aperture).\n", ev->max_lag);
   for (int e = 0; e < ev->n_entries; e++)
     if (ev->entries[e].trained_on != NULL && ev->entries[e].problem == NULL)
       {

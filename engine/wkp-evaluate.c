@@ -898,6 +898,7 @@ wkp_metrics_to_json (const WkpMetrics *m)
   add_number (o, "lve", m->lve);
   add_number (o, "aperture_r", m->aperture_r);
   add_number (o, "aperture_rmse", m->aperture_rmse);
+  add_number (o, "aperture_motion", m->aperture_motion);
   add_number (o, "aperture_reference_mean", m->aperture_ref_mean);
   add_number (o, "aperture_prediction_mean", m->aperture_pred_mean);
   if (isfinite (m->best_lag_r))
@@ -1078,7 +1079,7 @@ csv_row (GString *s, const WkpEvalEntry *entry, const char *clip, const char *sp
   csv_field (s, speaker);
   if (m == NULL)
     {
-      g_string_append (s, ",,,,,,,,,,,,,");   /* the 13 metric fields, empty */
+      g_string_append (s, ",,,,,,,,,,,,,,");   /* the 14 metric fields, empty */
       g_string_append_c (s, ',');
       csv_field (s, entry->problem);
       g_string_append (s, ",\n");
@@ -1093,6 +1094,7 @@ csv_row (GString *s, const WkpEvalEntry *entry, const char *clip, const char *sp
   csv_number (s, m->lve);
   csv_number (s, m->aperture_r);
   csv_number (s, m->aperture_rmse);
+  csv_number (s, m->aperture_motion);
   g_string_append_c (s, ',');
   if (isfinite (m->best_lag_r))
     g_string_append_printf (s, "%d", m->best_lag);
@@ -1107,7 +1109,7 @@ wkp_evaluation_to_csv (const WkpEvaluation *ev)
 {
   GString *s = g_string_new ("model,kind,clip,speaker,frames,compared,reference_missing,prediction_missing,"
                              "lmd_mouth,lmd_face,lvd_mouth,lvd_face,lve,aperture_r,aperture_rmse,"
-                             "best_lag,best_lag_r,problem,speaker_seen\n");
+                             "aperture_motion,best_lag,best_lag_r,problem,speaker_seen\n");
   for (int e = 0; e < ev->n_entries; e++)
     {
       const WkpEvalEntry *entry = &ev->entries[e];

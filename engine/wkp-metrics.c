@@ -284,6 +284,7 @@ wkp_metrics_accum_result (const WkpMetricsAccum *acc, WkpMetrics *out)
   else
     out->aperture_rmse = out->aperture_ref_mean = out->aperture_pred_mean = NAN;
   out->aperture_r = comoment_r (c0);
+  out->aperture_motion = c0->n >= 2 && c0->cxx > 0.0 ? sqrt (c0->cyy / c0->cxx) : NAN;
   out->aperture_cxx = c0->cxx;
   out->aperture_cyy = c0->cyy;
   out->aperture_cxy = c0->cxy;

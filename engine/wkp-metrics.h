@@ -57,6 +57,8 @@ typedef struct {
   double lve;
   double aperture_r;      /* NaN when undefined (fewer than 2 pairs or zero variance) */
   double aperture_rmse;
+  double aperture_motion; /* SD of the predicted aperture over the reference's, over the lag-0 pairs:
+                           * 1 = as much opening and closing, 0 = a still mouth; NaN when undefined */
   double aperture_ref_mean;
   double aperture_pred_mean;
   int    best_lag;

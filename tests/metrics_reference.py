@@ -92,6 +92,7 @@ def pooled(pairs, canonical, stable, max_lag):
         "lvd_face": float(np.mean(lvd_f)),
         "aperture_r": rs[0],
         "aperture_rmse": float(np.sqrt(np.mean(sq))),
+        "aperture_motion": float(np.std(lag_y[0]) / np.std(lag_x[0])),
         "best_lag": best,
         "best_lag_r": rs[best],
     }

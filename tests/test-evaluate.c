@@ -256,6 +256,7 @@ assert_metrics_close (const char *what, const WkpMetrics *m, JsonObject *o)
     { "lve", G_STRUCT_OFFSET (WkpMetrics, lve) },
     { "lvd_mouth", G_STRUCT_OFFSET (WkpMetrics, lvd_mouth) },
     { "aperture_rmse", G_STRUCT_OFFSET (WkpMetrics, aperture_rmse) },
+    { "aperture_motion", G_STRUCT_OFFSET (WkpMetrics, aperture_motion) },
   };
   g_assert_cmpint (m->n_compared, ==, json_object_get_int_member (o, "n_compared"));
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)

@@ -342,6 +342,7 @@ test_numpy_reference (void)
   CLOSE (lvd_face);
   CLOSE (aperture_r);
   CLOSE (aperture_rmse);
+  CLOSE (aperture_motion);
   CLOSE (best_lag_r);
 #undef CLOSE
   /* the random prediction is neither perfect nor unrelated */

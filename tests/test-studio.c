@@ -1703,7 +1703,7 @@ check_dataset_scores (WkpStudioWindow *window, WkpDatasetWindow *dw, const WkpDa
   const WkpSplit splits[] = { WKP_SPLIT_TRAIN, WKP_SPLIT_VAL, WKP_SPLIT_TEST };
   const char *paths[] = { model, compare };
   int n = wkp_dataset_n_clips (ds), n_rows = wkp_dataset_window_n_rows (dw), n_scored = 0;
-  g_autofree double *r = g_new (double, n), *rc = g_new (double, n);
+  g_autofree double *r = g_new (double, n), *rc = g_new (double, n), *motion = g_new (double, n);
   g_autofree gboolean *seen = g_new0 (gboolean, n);
   WkpEvalParams params;
   double last = -INFINITY;
@@ -1717,7 +1717,7 @@ check_dataset_scores (WkpStudioWindow *window, WkpDatasetWindow *dw, const WkpDa
   wkp_eval_params_init_default (&params);
   params.bootstrap = 0;
   for (int i = 0; i < n; i++)
-    r[i] = rc[i] = NAN;
+    r[i] = rc[i] = motion[i] = NAN;
   for (guint k = 0; k < G_N_ELEMENTS (splits); k++)
     {
       g_autoptr(GError) error = NULL;
@@ -1733,6 +1733,7 @@ check_dataset_scores (WkpStudioWindow *window, WkpDatasetWindow *dw, const WkpDa
       for (int c = 0; c < ev->n_clips; c++)
         {
           r[ev->clip_index[c]] = ev->entries[0].clips[c].aperture_r;
+          motion[ev->clip_index[c]] = ev->entries[0].clips[c].aperture_motion;
           rc[ev->clip_index[c]] = ev->entries[1].clips[c].aperture_r;
           seen[ev->clip_index[c]] = ev->entries[0].trained_on != NULL
                                     && g_strv_contains ((const char * const *) ev->entries[0].trained_on,
@@ -1753,10 +1754,11 @@ check_dataset_scores (WkpStudioWindow *window, WkpDatasetWindow *dw, const WkpDa
           continue;
         }
       {
-        g_autofree char *expect = wkp_dataset_window_score_text (r[i], rc[i], seen[i], seen[i], TRUE);
+        g_autofree char *expect = wkp_dataset_window_score_text (r[i], motion[i], rc[i], seen[i], seen[i], TRUE);
         g_test_message ("row %d: %s", k, text);
         g_assert_cmpstr (text, ==, expect);
         g_assert_nonnull (strstr (text, " · compared "));
+        g_assert_nonnull (strstr (text, ", motion "));
         n_scored++;
       }
     }

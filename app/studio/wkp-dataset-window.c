@@ -17,6 +17,7 @@ typedef struct {
   /* results, [dataset clip index] */
   int       n_clips;
   double   *r[N_SCORED];             /* aperture r at lag 0, NaN = not scored */
+  double   *motion[N_SCORED];        /* aperture motion (SD ratio) */
   gboolean *seen[N_SCORED];          /* the model was trained on the clip's speaker */
   GString  *summary;                 /* pooled r by split, per model */
 } Scores;
@@ -176,6 +177,7 @@ scores_clear (gpointer data)
     {
       g_free (sc->paths[m]);
       g_free (sc->r[m]);
+      g_free (sc->motion[m]);
       g_free (sc->seen[m]);
     }
   if (sc->summary != NULL)
@@ -229,7 +231,7 @@ on_order_changed (GObject *object, GParamSpec *pspec, WkpDatasetWindow *self)
 }
 
 char *
-wkp_dataset_window_score_text (double r, double r_compared, gboolean seen, gboolean compared_seen,
+wkp_dataset_window_score_text (double r, double motion, double r_compared, gboolean seen, gboolean compared_seen,
                                gboolean has_compared)
 {
   g_autoptr(GString) s = g_string_new (NULL);
@@ -238,6 +240,9 @@ wkp_dataset_window_score_text (double r, double r_compared, gboolean seen, gbool
     g_string_append_printf (s, _("aperture r %.2f"), r);
   else
     g_string_append (s, _("aperture r undefined"));
+  if (isfinite (motion))
+    /* TRANSLATORS: the predicted aperture's standard deviation over the extracted one's */
+    g_string_append_printf (s, _(", motion %.2f×"), motion);
   if (seen)
     g_string_append (s, _(" (trained on this speaker)"));
   if (has_compared)
@@ -265,7 +270,8 @@ show_scores (WkpDatasetWindow *self)
       g_autofree char *text = NULL;
       if (label == NULL || sc == NULL || i < 0 || i >= sc->n_clips || wkp_dataset_get_clip (self->ds, i)->status != WKP_CLIP_OK)
         continue;
-      text = wkp_dataset_window_score_text (sc->r[0][i], sc->n_paths > 1 ? sc->r[1][i] : NAN, sc->seen[0][i],
+      text = wkp_dataset_window_score_text (sc->r[0][i], sc->motion[0][i], sc->n_paths > 1 ? sc->r[1][i] : NAN,
+                                            sc->seen[0][i],
                                             sc->n_paths > 1 && sc->seen[1][i], sc->n_paths > 1);
       gtk_label_set_text (GTK_LABEL (label), text);
       gtk_widget_set_visible (label, TRUE);
@@ -301,9 +307,10 @@ score_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   for (int m = 0; m < N_SCORED; m++)
     {
       sc->r[m] = g_new (double, MAX (sc->n_clips, 1));
+      sc->motion[m] = g_new (double, MAX (sc->n_clips, 1));
       sc->seen[m] = g_new0 (gboolean, MAX (sc->n_clips, 1));
       for (int i = 0; i < sc->n_clips; i++)
-        sc->r[m][i] = NAN;
+        sc->r[m][i] = sc->motion[m][i] = NAN;
     }
   for (int i = 0; i < sc->n_clips; i++)
     {
@@ -350,6 +357,7 @@ score_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
             {
               int i = ev->clip_index[c];
               sc->r[m][i] = e->clips[c].aperture_r;
+              sc->motion[m][i] = e->clips[c].aperture_motion;
               sc->seen[m][i] = e->trained_on != NULL
                                && g_strv_contains ((const char * const *) e->trained_on, ev->clip_speaker[c]);
             }

@@ -32,9 +32,10 @@ gboolean          wkp_dataset_window_is_dataset  (const char *path);
  * the dataset not read yet, or scoring already). */
 gboolean          wkp_dataset_window_score       (WkpDatasetWindow *self, const char *model, const char *compare);
 gboolean          wkp_dataset_window_is_scoring  (WkpDatasetWindow *self);
-/* A row's score line: "aperture r 0.41 · compared 0.52 (+0.11)"; NaN is undefined. */
-char             *wkp_dataset_window_score_text  (double r, double r_compared, gboolean seen, gboolean compared_seen,
-                                                  gboolean has_compared);
+/* A row's score line: "aperture r 0.41, motion 0.45× · compared 0.52 (+0.11)";
+ * NaN is undefined. */
+char             *wkp_dataset_window_score_text  (double r, double motion, double r_compared, gboolean seen,
+                                                  gboolean compared_seen, gboolean has_compared);
 
 /* For tests. */
 gboolean          wkp_dataset_window_is_loading  (WkpDatasetWindow *self);

@@ -151,10 +151,12 @@ wkp_studio_clip_agreement (const WkpStudioClip *clip, GBytes *canon)
   if (ABS (m.best_lag) == WKP_METRICS_MAX_LAG)
     /* TRANSLATORS: as below, the best lag at the edge of the range searched
      * (the audio/video offset may be larger) */
-    return g_strdup_printf (m.best_lag > 0 ? _("r %.2f (lag ≥%+d: %.2f), LMD %.3f") : _("r %.2f (lag ≤%+d: %.2f), LMD %.3f"),
-                            m.aperture_r, m.best_lag, m.best_lag_r, m.lmd_mouth);
+    return g_strdup_printf (m.best_lag > 0 ? _("r %.2f (lag ≥%+d: %.2f), LMD %.3f, motion %.2f×")
+                                           : _("r %.2f (lag ≤%+d: %.2f), LMD %.3f, motion %.2f×"),
+                            m.aperture_r, m.best_lag, m.best_lag_r, m.lmd_mouth, m.aperture_motion);
   /* TRANSLATORS: aperture correlation at lag 0, the best lag in frames and its
-   * correlation, the mouth landmark distance (inter-ocular units) */
-  return g_strdup_printf (_("r %.2f (lag %+d: %.2f), LMD %.3f"), m.aperture_r, m.best_lag, m.best_lag_r,
-                          m.lmd_mouth);
+   * correlation, the mouth landmark distance (inter-ocular units), and the
+   * predicted aperture's standard deviation over the extracted one's */
+  return g_strdup_printf (_("r %.2f (lag %+d: %.2f), LMD %.3f, motion %.2f×"), m.aperture_r, m.best_lag,
+                          m.best_lag_r, m.lmd_mouth, m.aperture_motion);
 }

@@ -193,8 +193,10 @@ update_aperture_label (WkpStudioWindow *self)
                                                 "frames (positive: the prediction is late against the extracted "
                                                 "mouth; ≥+3 or ≤−3: at the edge of that range, the offset may be "
                                                 "larger: see the Dataset window's estimate); LMD: mean mouth "
-                                                "landmark distance in inter-ocular units. The same numbers as "
-                                                "wav2kp evaluate."));
+                                                "landmark distance in inter-ocular units; motion: the predicted "
+                                                "aperture's standard deviation over the extracted one's (1×: as "
+                                                "much opening and closing, 0×: a still mouth). The same numbers "
+                                                "as wav2kp evaluate."));
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->aperture_label), tip);
     }
   else
