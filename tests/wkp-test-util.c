@@ -244,3 +244,20 @@ wkp_test_peak_rss (void)
   gint64 hwm = status_kib ("VmHWM");
   return hwm < 0 ? -1 : hwm * 1024;
 }
+
+char *
+wkp_test_ascii_minus (const char *text)
+{
+  GString *s = g_string_new (NULL);
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (g_str_has_prefix (p, "\xe2\x88\x92"))
+        {
+          g_string_append_c (s, '-');
+          p += 2;
+        }
+      else
+        g_string_append_c (s, *p);
+    }
+  return g_string_free (s, FALSE);
+}

@@ -32,6 +32,10 @@ void        wkp_test_write_wav   (const char *path, const float *samples, gsize 
 void        wkp_test_write_wav_channels (const char *path, const float *samples, gsize n_frames, int channels,
                                          int rate);
 
+/* A copy of @text with each U+2212 minus sign (as the README prints
+ * negative numbers) replaced by '-'. */
+char       *wkp_test_ascii_minus (const char *text);
+
 /* Uniform random floats in [lo, hi) from the test's random generator. */
 void        wkp_test_random_fill (float *data, gsize n, float lo, float hi);
 
