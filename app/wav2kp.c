@@ -16,6 +16,7 @@ static const WkpCliCommand commands[] = {
   { "landmarks", wkp_cli_landmarks, "68-point facial landmarks per video frame (dlib)" },
   { "frames", wkp_cli_frames, "A video as PNG frames, or face-aligned crops for training" },
   { "predict", wkp_cli_predict, "Predict facial keypoints from speech with a model" },
+  { "stream", wkp_cli_stream, "Predict keypoints live from audio on standard input, a line per frame" },
   { "convert", wkp_cli_convert, "Convert PyTorch LSTM weights to a model file and back" },
   { "prepare", wkp_cli_prepare, "Build an aligned, checked training set from a corpus", TRUE },
   { "check", wkp_cli_check, "Report alignment problems of a prepared dataset" },

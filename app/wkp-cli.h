@@ -95,6 +95,7 @@ int wkp_cli_features  (int argc, char **argv);
 int wkp_cli_landmarks (int argc, char **argv);
 int wkp_cli_frames    (int argc, char **argv);
 int wkp_cli_predict   (int argc, char **argv);
+int wkp_cli_stream    (int argc, char **argv);
 int wkp_cli_convert   (int argc, char **argv);
 int wkp_cli_ensemble  (int argc, char **argv);
 int wkp_cli_prepare   (int argc, char **argv);

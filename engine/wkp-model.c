@@ -1521,6 +1521,7 @@ struct _WkpModelStream {
   gint64          base;        /* row index of rows[0] */
   GArray         *rows;        /* normalised rows [base, n_rows) */
   double         *sum, *sq;    /* running per-clip statistics */
+  gint64          n_stats;     /* rows in them */
   gboolean        finished;
 };
 
@@ -1621,33 +1622,32 @@ stream_run (WkpModelStream *s, gint64 upto, gint64 last_row, gint64 max_frame, f
   return n_out;
 }
 
-gint64
-wkp_model_stream_push (WkpModelStream *s, const float *features, gint64 n, float **coeffs, GError **error)
+/* Normalises and appends @n raw rows; with @update_stats they also enter the
+ * running per-clip statistics (rows of silence after the audio do not, as in
+ * wkp_model_predict_audio()). */
+static void
+stream_append (WkpModelStream *s, const float *features, gint64 n, gboolean update_stats)
 {
-  const WkpModel *m;
-  int dim;
+  const WkpModel *m = s->model;
+  int dim = s->dim;
 
-  g_return_val_if_fail (s != NULL && coeffs != NULL && n >= 0, -1);
-  *coeffs = NULL;
-  if (s->finished)
-    {
-      g_set_error_literal (error, WKP_MODEL_ERROR, WKP_ERROR_FAILED, "stream already finished");
-      return -1;
-    }
-  m = s->model;
-  dim = s->dim;
   for (gint64 t = 0; t < n; t++)
     {
       g_autofree float *row = g_memdup2 (features + t * dim, sizeof (float) * dim);
+      if (update_stats)
+        s->n_stats++;
       s->n_rows++;
       if (m->per_clip_norm)
         for (int j = 0; j < dim; j++)
           {
             double mean, sd;
-            s->sum[j] += row[j];
-            s->sq[j] += (double) row[j] * row[j];
-            mean = s->sum[j] / (double) s->n_rows;
-            sd = sqrt (MAX (s->sq[j] / (double) s->n_rows - mean * mean, 0.0));
+            if (update_stats)
+              {
+                s->sum[j] += row[j];
+                s->sq[j] += (double) row[j] * row[j];
+              }
+            mean = s->n_stats > 0 ? s->sum[j] / (double) s->n_stats : 0.0;
+            sd = s->n_stats > 0 ? sqrt (MAX (s->sq[j] / (double) s->n_stats - mean * mean, 0.0)) : 0.0;
             sd = MAX (sd, (double) WKP_MODEL_STD_FLOOR);
             row[j] = (float) ((row[j] - mean) / sd);
           }
@@ -1655,8 +1655,21 @@ wkp_model_stream_push (WkpModelStream *s, const float *features, gint64 n, float
         row[j] = (row[j] - m->feature_mean[j]) / m->feature_std[j];
       g_array_append_vals (s->rows, row, (guint) dim);
     }
+}
+
+gint64
+wkp_model_stream_push (WkpModelStream *s, const float *features, gint64 n, float **coeffs, GError **error)
+{
+  g_return_val_if_fail (s != NULL && coeffs != NULL && n >= 0, -1);
+  *coeffs = NULL;
+  if (s->finished)
+    {
+      g_set_error_literal (error, WKP_MODEL_ERROR, WKP_ERROR_FAILED, "stream already finished");
+      return -1;
+    }
+  stream_append (s, features, n, TRUE);
   /* step t is final once row t + context exists */
-  return stream_run (s, MAX (s->n_rows - m->context, s->n_steps), s->n_rows - 1, G_MAXINT64, coeffs, error);
+  return stream_run (s, MAX (s->n_rows - s->model->context, s->n_steps), s->n_rows - 1, G_MAXINT64, coeffs, error);
 }
 
 gint64
@@ -1800,30 +1813,44 @@ wkp_model_audio_stream_push (WkpModelAudioStream *s, const float *audio, gint64 
 gint64
 wkp_model_audio_stream_finish (WkpModelAudioStream *s, float **coeffs, GError **error)
 {
-  gint64 T, k1, k2;
-  g_autofree float *c1 = NULL, *c2 = NULL;
-  int K;
+  return wkp_model_audio_stream_finish_frames (s, 0, coeffs, error);
+}
+
+gint64
+wkp_model_audio_stream_finish_frames (WkpModelAudioStream *s, gint64 min_frames, float **coeffs, GError **error)
+{
+  const WkpModel *m;
+  WkpModelStream *fs;
+  gint64 T, N, R, seg0, a0, k;
+  g_autofree float *rows = NULL;
+  int dim;
 
   g_return_val_if_fail (s != NULL && coeffs != NULL, -1);
   *coeffs = NULL;
   if (s->finished)
     return 0;
   s->finished = TRUE;
-  K = s->model->n_components;
-  T = wkp_frames_for_samples (s->n_total, s->model->fps, s->model->features.sample_rate);
-  k1 = audio_stream_rows (s, T, T, &c1, error);
-  if (k1 < 0)
+  m = s->model;
+  fs = s->features;
+  dim = wkp_model_feature_dim (m);
+  T = wkp_frames_for_samples (s->n_total, m->fps, m->features.sample_rate);
+  if (T == 0)
+    return 0;
+  /* frames [.., N), whose network input reaches row N - 1 + delay + context:
+   * rows past the audio are features of silence, as in predict_audio */
+  N = MAX (T, min_frames);
+  R = N + m->context + m->delay;
+  seg0 = MAX (s->rows_done - s->margin, 0);
+  a0 = seg0 * s->spf;
+  g_assert (a0 >= s->buf_start);
+  rows = wkp_features_compute (&m->features, (const float *) s->audio->data + (a0 - s->buf_start), s->n_total - a0,
+                               m->fps, R - seg0, error);
+  if (rows == NULL)
     return -1;
-  k2 = wkp_model_stream_finish (s->features, &c2, error);
-  if (k2 < 0)
-    return -1;
-  if (k1 + k2 > 0)
-    {
-      *coeffs = g_new (float, (gsize) (k1 + k2) * K);
-      if (k1 > 0)
-        memcpy (*coeffs, c1, sizeof (float) * k1 * K);
-      if (k2 > 0)
-        memcpy (*coeffs + k1 * K, c2, sizeof (float) * k2 * K);
-    }
-  return k1 + k2;
+  stream_append (fs, rows + (s->rows_done - seg0) * dim, T - s->rows_done, TRUE);
+  stream_append (fs, rows + (T - seg0) * dim, R - T, FALSE);
+  s->rows_done = R;
+  k = stream_run (fs, N + m->delay, fs->n_rows - 1, N, coeffs, error);
+  fs->finished = TRUE;
+  return k;
 }

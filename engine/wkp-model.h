@@ -222,14 +222,23 @@ void            wkp_model_stream_free   (WkpModelStream *stream);
  * boundary, so the rows are those of wkp_features_compute() on the whole
  * audio. Needs an internal frame that is a whole number of samples per
  * sub-frame (e.g. 25, 50 or 100 fps at 16 kHz with 4 sub-frames); otherwise
- * WKP_ERROR_UNSUPPORTED. Unidirectional models only. The concatenated output
- * equals wkp_model_predict_coeffs() on the features of the whole audio
- * (wkp_frames_for_samples() frames) up to float rounding. */
+ * WKP_ERROR_UNSUPPORTED. Unidirectional models only. At the end the network's
+ * look-ahead past the audio reads features of silence (which do not enter the
+ * per-clip statistics), as wkp_model_predict_audio() does: without per-clip
+ * normalisation the concatenated output equals wkp_model_predict_coeffs() on
+ * the features of the audio followed by context + delay rows of silence
+ * (wkp_frames_for_samples() frames kept) up to float rounding. */
 typedef struct _WkpModelAudioStream WkpModelAudioStream;
 WkpModelAudioStream *wkp_model_audio_stream_new    (const WkpModel *model, int n_threads, GError **error);
 gint64               wkp_model_audio_stream_push   (WkpModelAudioStream *stream, const float *audio,
                                                     gint64 n_samples, float **coeffs, GError **error);
 gint64               wkp_model_audio_stream_finish (WkpModelAudioStream *stream, float **coeffs, GError **error);
+/* The same, continued past the audio (silence) until @min_frames frames have
+ * come out in all, as wkp_model_predict_audio() extends a clip that lasts
+ * longer than its audio's frames (interpolation at another frame rate reads
+ * one frame past the last with audio). */
+gint64               wkp_model_audio_stream_finish_frames (WkpModelAudioStream *stream, gint64 min_frames,
+                                                           float **coeffs, GError **error);
 /* Frames of look-ahead before a feature row is final (the output lags this
  * plus context + delay frames). */
 int                  wkp_model_audio_stream_lag    (const WkpModelAudioStream *stream);

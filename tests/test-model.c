@@ -10,6 +10,7 @@
 #include "wkp-test-util.h"
 
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 
@@ -989,8 +990,12 @@ test_audio_stream (void)
   gint64 T = wkp_frames_for_samples (n, m->fps, rate);
   int K = m->n_components;
   g_autoptr(GError) error = NULL;
-  g_autofree float *feats = wkp_features_compute (&m->features, audio, n, m->fps, T, &error);
-  g_autofree float *whole = wkp_model_predict_coeffs (m, feats, T, 1, &error);
+  /* the reference: the whole audio's features followed by rows of silence
+   * for the network's look-ahead past the end, as predict_audio computes
+   * them (the stream's end used to edge-pad the last row instead) */
+  gint64 R = T + m->context + m->delay;
+  g_autofree float *feats = wkp_features_compute (&m->features, audio, n, m->fps, R, &error);
+  g_autofree float *whole = wkp_model_predict_coeffs (m, feats, R, 1, &error);
 
   g_assert_no_error (error);
   for (int mode = 0; mode < 2; mode++)
@@ -1093,6 +1098,307 @@ test_cli_predict_audio (void)
     g_assert_cmpstr (json_object_get_string_member (json_node_get_object (js), "space"), ==, "canonical");
     g_assert_cmpint (json_object_get_int_member (json_node_get_object (js), "frames"), ==, n);
   }
+}
+
+/* --- wav2kp stream ------------------------------------------------------------------------- */
+
+/* Runs `wav2kp stream ARGS` with @input on its standard input; returns the
+ * exit status, its stdout and stderr. */
+static int
+run_stream (const char * const *args, GBytes *input, char **out, char **err)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) p = NULL;
+  g_autoptr(GBytes) o = NULL, e = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (argv, (gpointer) wkp_test_cli ());
+  g_ptr_array_add (argv, (gpointer) "stream");
+  for (int i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  p = g_subprocess_newv ((const char * const *) argv->pdata,
+                         G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                         &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate (p, input, NULL, &o, &e, &error));
+  g_assert_no_error (error);
+  /* the data of empty bytes may be NULL */
+  *out = g_strndup (g_bytes_get_size (o) > 0 ? g_bytes_get_data (o, NULL) : "", g_bytes_get_size (o));
+  *err = g_strndup (g_bytes_get_size (e) > 0 ? g_bytes_get_data (e, NULL) : "", g_bytes_get_size (e));
+  return g_subprocess_get_if_exited (p) ? g_subprocess_get_exit_status (p) : -1;
+}
+
+/* The CSV of `stream` as [n, 68, 2] (checking the header, frame numbers and
+ * timestamps at @fps). */
+static float *
+parse_stream_csv (const char *csv, WkpRational fps, gint64 *n_out)
+{
+  g_auto(GStrv) lines = g_strsplit (csv, "\n", -1);
+  guint n_lines = g_strv_length (lines);
+  GArray *pts = g_array_new (FALSE, FALSE, sizeof (float));
+  gint64 n = 0;
+
+  g_assert_cmpuint (n_lines, >=, 2);
+  g_assert_true (g_str_has_prefix (lines[0], "frame,timestamp,x_0,x_1,"));
+  g_assert_true (g_str_has_suffix (lines[0], ",y_66,y_67"));
+  g_assert_cmpstr (lines[n_lines - 1], ==, "");   /* every line ends with a newline */
+  for (guint l = 1; l + 1 < n_lines; l++, n++)
+    {
+      g_auto(GStrv) f = g_strsplit (lines[l], ",", -1);
+      float p[136];
+      g_assert_cmpuint (g_strv_length (f), ==, 2 + 136);
+      g_assert_cmpint (g_ascii_strtoll (f[0], NULL, 10), ==, n);
+      g_assert_cmpfloat_with_epsilon (g_ascii_strtod (f[1], NULL), wkp_frame_to_us (n, fps) / 1e6, 1e-6);
+      for (int i = 0; i < 68; i++)
+        {
+          p[2 * i] = (float) g_ascii_strtod (f[2 + i], NULL);
+          p[2 * i + 1] = (float) g_ascii_strtod (f[2 + 68 + i], NULL);
+        }
+      g_array_append_vals (pts, p, 136);
+    }
+  *n_out = n;
+  return (float *) g_array_free (pts, FALSE);
+}
+
+static double
+max_abs_diff (const float *a, const float *b, gsize n)
+{
+  double d = 0;
+  for (gsize i = 0; i < n; i++)
+    d = MAX (d, fabs ((double) a[i] - b[i]));
+  return d;
+}
+
+/* What `stream` writes from a WAV piped in equals what `predict` writes for
+ * the same file, at the model's rate and at 29.97 fps (frames interpolated
+ * between the model's), for raw PCM too and for 48 kHz stereo resampled: the
+ * model has no per-clip normalisation, which a stream can only approximate.
+ * Tolerance 2e-5: the CSV prints 5 decimals. */
+static void
+test_cli_stream_matches_predict (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model = g_build_filename (dir, "m.wkpm", NULL);
+  g_autofree char *wav = g_build_filename (dir, "a.wav", NULL), *wav48 = g_build_filename (dir, "b.wav", NULL);
+  g_autofree char *npy_path = g_build_filename (dir, "p.npy", NULL);
+  const gint64 n = 16000 * 3 + 123, n48 = 48000 * 2 + 77;
+  g_autofree float *audio = synth_speechlike (n, 16000), *a48 = synth_speechlike (n48, 48000);
+  g_autofree float *stereo = g_new (float, 2 * n48);
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(WkpModel) m = random_model (2, 1, FALSE, 16, 2, FALSE, 1.0f);
+    g_assert_true (wkp_model_save (m, model, &error));
+    g_assert_no_error (error);
+  }
+  wkp_test_write_wav (wav, audio, n, 16000);
+  for (gint64 i = 0; i < n48; i++)
+    {
+      stereo[2 * i] = a48[i];
+      stereo[2 * i + 1] = 0.5f * a48[i];
+    }
+  wkp_test_write_wav_channels (wav48, stereo, n48, 2, 48000);
+
+  struct { const char *wav, *fps, *format; gboolean raw; } cases[] = {
+    { wav, NULL, "csv", FALSE },
+    { wav, "30000/1001", "csv", FALSE },
+    { wav, NULL, "csv", TRUE },
+    { wav48, "30000/1001", "csv", FALSE },
+    { wav48, NULL, "csv", TRUE },
+    { wav, NULL, "jsonl", FALSE },
+  };
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autofree char *wav_bytes = NULL, *so = NULL, *se = NULL, *po = NULL, *pe = NULL;
+      gsize len;
+      g_autoptr(GBytes) input = NULL;
+      g_autoptr(WkpNpy) npy = NULL;
+      g_autofree float *got = NULL;
+      WkpRational fps = cases[c].fps != NULL ? WKP_RATIONAL (30000, 1001) : WKP_RATIONAL (25, 1);
+      gint64 frames = 0;
+      gboolean is48 = cases[c].wav == wav48;
+      const char *pargs[] = { "predict", cases[c].wav, "--model", model, "-o", npy_path,
+                              cases[c].fps ? "--fps" : NULL, cases[c].fps, NULL };
+      const char *sargs[16] = { "--model", model, "--output-format", cases[c].format, "-q" };
+      int k = 5;
+
+      g_assert_cmpint (wkp_test_run_cli (pargs, &po, &pe), ==, 0);
+      npy = wkp_npy_load (npy_path, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_file_get_contents (cases[c].wav, &wav_bytes, &len, NULL));
+      /* raw: the PCM after the 44-byte header, described by the options */
+      input = cases[c].raw ? g_bytes_new (wav_bytes + 44, len - 44) : g_bytes_new (wav_bytes, len);
+      if (cases[c].fps != NULL)
+        {
+          sargs[k++] = "--fps";
+          sargs[k++] = cases[c].fps;
+        }
+      if (cases[c].raw && is48)
+        {
+          sargs[k++] = "--rate";
+          sargs[k++] = "48000";
+          sargs[k++] = "--channels";
+          sargs[k++] = "2";
+        }
+      g_assert_cmpint (run_stream (sargs, input, &so, &se), ==, 0);
+      g_assert_cmpstr (se, ==, "");
+      if (g_strcmp0 (cases[c].format, "jsonl") == 0)
+        {
+          g_auto(GStrv) lines = g_strsplit (so, "\n", -1);
+          GArray *pts = g_array_new (FALSE, FALSE, sizeof (float));
+          for (guint l = 0; lines[l] != NULL && lines[l][0] != '\0'; l++, frames++)
+            {
+              g_autoptr(JsonParser) jp = json_parser_new ();
+              JsonObject *o;
+              JsonArray *a;
+              g_assert_true (json_parser_load_from_data (jp, lines[l], -1, &error));
+              o = json_node_get_object (json_parser_get_root (jp));
+              g_assert_cmpint (json_object_get_int_member (o, "frame"), ==, frames);
+              g_assert_cmpfloat_with_epsilon (json_object_get_double_member (o, "timestamp"),
+                                              wkp_frame_to_us (frames, fps) / 1e6, 1e-6);
+              a = json_object_get_array_member (o, "points");
+              g_assert_cmpuint (json_array_get_length (a), ==, 68);
+              for (guint i = 0; i < 68; i++)
+                for (guint j = 0; j < 2; j++)
+                  {
+                    float v = (float) json_array_get_double_element (json_array_get_array_element (a, i), j);
+                    g_array_append_val (pts, v);
+                  }
+            }
+          got = (float *) g_array_free (pts, FALSE);
+        }
+      else
+        got = parse_stream_csv (so, fps, &frames);
+      g_test_message ("stream case %u: %" G_GINT64_FORMAT " frames, max |stream - predict| %.2g", c, frames,
+                      max_abs_diff (got, npy->data, (gsize) MIN (frames, npy->shape[0]) * 136));
+      g_assert_cmpint (frames, ==, npy->shape[0]);
+      g_assert_cmpfloat (max_abs_diff (got, npy->data, (gsize) frames * 136), <=, 2e-5);
+    }
+}
+
+/* Frames leave while the audio is still coming: with the first 2 s of 4 s
+ * written and the pipe held open, the lines of all but the last few frames
+ * of those 2 s arrive (the note on stderr says how many ms behind). */
+static void
+test_cli_stream_live (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model = g_build_filename (dir, "m.wkpm", NULL);
+  const gint64 n = 16000 * 4;
+  g_autofree float *audio = synth_speechlike (n, 16000);
+  g_autofree gint16 *pcm = g_new (gint16, n);
+  g_autoptr(GSubprocess) p = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) got = g_string_new (NULL);
+  GOutputStream *in;
+  GInputStream *out;
+  gint64 deadline, lines = 0;
+  const char *scale = g_getenv ("WKP_TEST_WAIT_SCALE");
+
+  {
+    g_autoptr(WkpModel) m = random_model (2, 1, TRUE, 16, 1, FALSE, 1.0f);
+    g_assert_true (wkp_model_save (m, model, &error));
+    g_assert_no_error (error);
+  }
+  for (gint64 i = 0; i < n; i++)
+    pcm[i] = (gint16) CLAMP (lrintf (audio[i] * 32767.0f), -32768, 32767);
+  p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, wkp_test_cli (),
+                        "stream", "--model", model, "-q", NULL);
+  g_assert_no_error (error);
+  in = g_subprocess_get_stdin_pipe (p);
+  out = g_subprocess_get_stdout_pipe (p);
+  g_assert_true (g_output_stream_write_all (in, pcm, sizeof (gint16) * n / 2, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_flush (in, NULL, &error));
+  /* 2 s = 50 frames at 25 fps; the output may lag by the feature look-ahead,
+   * context and delay (a few frames): 40 frames + the header must come */
+  deadline = g_get_monotonic_time () + G_USEC_PER_SEC * 20 * (scale != NULL ? atoi (scale) : 1);
+  while (lines < 41 && g_get_monotonic_time () < deadline)
+    {
+      char buf[65536];
+      gssize r;
+      g_assert_true (G_IS_POLLABLE_INPUT_STREAM (out));
+      if (!g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (out)))
+        {
+          g_usleep (20000);
+          continue;
+        }
+      r = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (out), buf, sizeof buf, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (r, >, 0);   /* no end of output while the input is open */
+      g_string_append_len (got, buf, r);
+      lines = 0;
+      for (const char *c = got->str; *c; c++)
+        lines += *c == '\n';
+    }
+  g_test_message ("%" G_GINT64_FORMAT " lines out after 2 s of audio in", lines);
+  g_assert_cmpint (lines, >=, 41);
+  g_assert_cmpint (lines, <=, 51);   /* nothing from audio not yet sent */
+  /* the rest, then the end: every frame of the 4 s */
+  g_assert_true (g_output_stream_write_all (in, pcm + n / 2, sizeof (gint16) * (n - n / 2), NULL, NULL, &error));
+  g_assert_true (g_output_stream_close (in, NULL, &error));
+  g_assert_no_error (error);
+  for (;;)
+    {
+      char buf[65536];
+      gssize r = g_input_stream_read (out, buf, sizeof buf, NULL, &error);
+      g_assert_no_error (error);
+      if (r == 0)
+        break;
+      g_string_append_len (got, buf, r);
+    }
+  g_assert_true (g_subprocess_wait_check (p, NULL, &error));
+  g_assert_no_error (error);
+  lines = 0;
+  for (const char *c = got->str; *c; c++)
+    lines += *c == '\n';
+  g_assert_cmpint (lines, ==, 1 + 100);
+}
+
+/* Bad input and bad options: exit 2 and a message naming the problem; the
+ * stream's output is at most its header. */
+static void
+test_cli_stream_bad (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *bidi = g_build_filename (dir, "bidi.wkpm", NULL), *uni = g_build_filename (dir, "uni.wkpm", NULL);
+  g_autoptr(GError) error = NULL;
+  guint8 wav24[64] = "RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x80\x3e\0\0\0\0\0\0\x03\0\x18\0data\0\0\0\0";
+  guint8 riff_avi[16] = "RIFF\0\0\0\0AVI LIST";
+  guint8 short_header[20] = "RIFF\0\0\0\0WAVEfmt \x10\0";
+
+  {
+    g_autoptr(WkpModel) b = random_model (1, 0, FALSE, 8, 1, TRUE, 1.0f);
+    g_autoptr(WkpModel) u = random_model (1, 0, FALSE, 8, 1, FALSE, 1.0f);
+    g_assert_true (wkp_model_save (b, bidi, &error));
+    g_assert_true (wkp_model_save (u, uni, &error));
+    g_assert_no_error (error);
+  }
+  struct { const char *args[8]; const guint8 *in; gsize len; const char *want; } cases[] = {
+    { { "--model", bidi, NULL }, (const guint8 *) "\0\0", 2, "bidi.wkpm" },
+    { { "--model", uni, NULL }, (const guint8 *) "", 0, "standard input: no audio" },
+    { { "--model", uni, NULL }, wav24, 44, "24-bit" },
+    { { "--model", uni, NULL }, riff_avi, sizeof riff_avi, "not WAVE" },
+    { { "--model", uni, NULL }, short_header, sizeof short_header, "WAV header ends before its data" },
+    { { "--model", uni, "--format", "s24le", NULL }, (const guint8 *) "", 0, "--format must be s16le or f32le" },
+    { { "--model", uni, "--rate", "1", NULL }, (const guint8 *) "", 0, "--rate must be between" },
+    { { "--model", uni, "--channels", "0", NULL }, (const guint8 *) "", 0, "--channels must be between" },
+    { { "--model", uni, "--fps", "0", NULL }, (const guint8 *) "", 0, "--fps" },
+    { { "--model", uni, "--output-format", "xml", NULL }, (const guint8 *) "", 0, "--output-format must be" },
+    { { "--model", uni, "/nonexistent/in.wav", NULL }, (const guint8 *) "", 0, "/nonexistent/in.wav" },
+  };
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr(GBytes) input = g_bytes_new_static (cases[c].in, cases[c].len);
+      g_autofree char *so = NULL, *se = NULL;
+      int status = run_stream (cases[c].args, input, &so, &se);
+      g_test_message ("case %u: %s", c, se);
+      g_assert_cmpint (status, ==, 2);
+      g_assert_nonnull (strstr (se, cases[c].want));
+      g_assert_true (so[0] == '\0' || g_str_has_prefix (so, "frame,timestamp,"));
+      g_assert_null (strchr (so, '\n') == NULL ? NULL : strchr (strchr (so, '\n') + 1, '\n'));
+    }
 }
 
 static void
@@ -1658,6 +1964,9 @@ main (int argc, char **argv)
   g_test_add_func ("/model/audio-stream", test_audio_stream);
   g_test_add_func ("/model/to-pixels", test_to_pixels);
   g_test_add_func ("/model/cli/predict-audio", test_cli_predict_audio);
+  g_test_add_func ("/model/cli/stream-matches-predict", test_cli_stream_matches_predict);
+  g_test_add_func ("/model/cli/stream-live", test_cli_stream_live);
+  g_test_add_func ("/model/cli/stream-bad", test_cli_stream_bad);
   g_test_add_func ("/model/fps-independence-any-length", test_fps_independence_any_length);
   g_test_add_func ("/model/cli/predict-video", test_cli_predict_video);
   g_test_add_func ("/model/cli/predict-bad", test_cli_predict_bad);
