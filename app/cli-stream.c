@@ -324,6 +324,16 @@ write_frames (Writer *w, const GArray *coeffs, GError **error)
   gint64 n = coeffs->len / K;
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
+  if (!w->jsonl && w->frame == 0 && n > 0)
+    {
+      /* the header comes with the first frame: a run that fails before
+       * any writes nothing to standard output */
+      fputs ("frame,timestamp", stdout);
+      for (int c = 0; c < 2; c++)
+        for (int i = 0; i < WKP_N_LANDMARKS; i++)
+          printf (",%c_%d", c == 0 ? 'x' : 'y', i);
+      fputc ('\n', stdout);
+    }
   for (gint64 t = 0; t < n; t++, w->frame++)
     {
       double ts = wkp_frame_to_us (w->frame, w->fps) / 1e6;
@@ -506,6 +516,13 @@ wkp_cli_stream (int argc, char **argv)
     {
       in.fd = STDIN_FILENO;
       in.name = "standard input";
+      if (isatty (STDIN_FILENO))
+        {
+          /* it would wait for audio typed on the keyboard */
+          g_printerr ("wav2kp stream: standard input is a terminal: pipe audio in, e.g. "
+                      "arecord -q -f S16_LE -r 16000 -c 1 | wav2kp stream\n");
+          return WKP_EXIT_BAD_INPUT;
+        }
     }
   else
     {
@@ -573,15 +590,6 @@ wkp_cli_stream (int argc, char **argv)
                   in.channels > 1 ? "s (averaged)" : "", swr != NULL ? ", resampled" : "", fps_s,
                   1000.0 * (lag + 1) * model->fps.den / model->fps.num,
                   model->level_gain != 0 ? " (the model's clip-level gain is not applied to a stream)" : "");
-    }
-  if (!w.jsonl)
-    {
-      fputs ("frame,timestamp", stdout);
-      for (int c = 0; c < 2; c++)
-        for (int i = 0; i < WKP_N_LANDMARKS; i++)
-          printf (",%c_%d", c == 0 ? 'x' : 'y', i);
-      fputc ('\n', stdout);
-      fflush (stdout);
     }
 
   /* bytes read with the header first, then whatever each read brings */
