@@ -1,8 +1,9 @@
 /* wav2kp predict FILE [--audio AUDIO] [--model MODEL] [--fps NUM/DEN] [--threads N]
- *                [--to-pixels LANDMARKS.npy] -o OUT.npy */
+ *                [--to-pixels LANDMARKS] -o OUT.npy */
 #include "wkp-cli.h"
 #include "wkp-config.h"
 #include "wkp-face.h"
+#include "wkp-landmarks.h"
 #include "wkp-io.h"
 #include "wkp-media.h"
 #include "wkp-model.h"
@@ -11,19 +12,20 @@
 #include <math.h>
 #include <stdio.h>
 
-/* Pixel landmarks [n, 68, 2] of the video -> per-frame transforms. */
+/* Pixel landmarks of the video (our .npy, a face-alignment .npy or an
+ * OpenFace-style CSV) -> per-frame transforms. A track of another clip or
+ * one in the canonical face frame (`landmarks --normalize`) is refused, as
+ * render and frames refuse it: "pixels" of ~1 in size were written. */
 static gboolean
-load_transforms (const char *path, gint64 n_frames, WkpSimilarity **tf_out, gboolean **valid_out, GError **error)
+load_transforms (const char *path, const WkpClipAudio *clip, WkpSimilarity **tf_out, gboolean **valid_out,
+                 GError **error)
 {
-  g_autoptr(WkpNpy) npy = wkp_npy_load (path, error);
-  gint64 shape[] = { n_frames, WKP_N_LANDMARKS, 2 };
+  g_autoptr(WkpLandmarkTrack) track = NULL;
   g_autofree WkpSimilarity *tf = NULL;
   g_autofree gboolean *valid = NULL;
   float canon[2 * WKP_N_LANDMARKS];
+  gint64 n_frames = clip->n_frames;
 
-  if (npy == NULL || !wkp_npy_check (npy, path, WKP_DTYPE_F32, 3, shape, error)
-      || !wkp_face_track_check (npy->data, n_frames, FALSE, path, error))   /* as render --keypoints */
-    return FALSE;
   /* the track's companions belong to it: no output may replace them (-o
    * LM.status.npy did) */
   {
@@ -32,11 +34,16 @@ load_transforms (const char *path, gint64 n_frames, WkpSimilarity **tf_out, gboo
     wkp_io_note_input (status);
     wkp_io_note_input (side);
   }
+  track = wkp_landmark_track_load (path, clip->fps, error);
+  if (track == NULL
+      || !wkp_landmark_track_check_fits (track, path, n_frames, clip->video_info != NULL ? clip->video_info->width : 0,
+                                         clip->video_info != NULL ? clip->video_info->height : 0, error))
+    return FALSE;
   tf = g_new0 (WkpSimilarity, MAX (n_frames, 1));
   valid = g_new0 (gboolean, MAX (n_frames, 1));
   for (gint64 f = 0; f < n_frames; f++)
     {
-      const float *p = (const float *) npy->data + f * 2 * WKP_N_LANDMARKS;
+      const float *p = track->points + f * 2 * WKP_N_LANDMARKS;
       g_autoptr(GError) local = NULL;
       valid[f] = wkp_face_normalize (p, canon, &tf[f], &local);   /* no face in this frame: NaN output */
     }
@@ -72,7 +79,7 @@ wkp_cli_predict (int argc, char **argv)
       { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Frame rate for audio-only input (default: the model's) and image sequences (default 25)", "NUM/DEN" },
       { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "OpenBLAS threads (default 1)", "N" },
       { "to-pixels", 0, 0, G_OPTION_ARG_FILENAME, &pixels_from,
-        "Map the prediction into the video's pixels using its extracted landmarks [T, 68, 2] (frames without a face get NaN)", "LANDMARKS.npy" },
+        "Map the prediction into the video's pixels using its extracted landmarks (.npy [T, 68, 2] or CSV; frames without a face get NaN)", "LANDMARKS" },
       { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
       { NULL }
     };
@@ -109,7 +116,7 @@ wkp_cli_predict (int argc, char **argv)
    * (a 29.97 fps model gave 25 fps keypoints) */
   if (fps_text == NULL)
     wkp_clip_audio_set_fps (clip, model->fps);
-  if (pixels_from != NULL && !load_transforms (pixels_from, clip->n_frames, &tf, &valid, &error))
+  if (pixels_from != NULL && !load_transforms (pixels_from, clip, &tf, &valid, &error))
     return wkp_cli_fail ("predict", error);
 
   t0 = g_get_monotonic_time ();

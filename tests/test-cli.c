@@ -1454,6 +1454,20 @@ test_frames (void)
     g_assert_cmpfloat (json_object_get_double_member (r, "sample_max_abs"), <=, 1);
     g_assert_cmpfloat (json_object_get_double_member (r, "sample_mean_abs"), <, 0.05);
   }
+  /* predict --to-pixels takes the pixel track and refuses the normalised one,
+   * as frames --crop and render do (it wrote canonical-sized "pixels") */
+  {
+    g_autofree char *px = g_build_filename (dir, "px.npy", NULL);
+    const char *ok[] = { "predict", grid, "--to-pixels", lm, "-o", px, NULL };
+    const char *bad[] = { "predict", grid, "--to-pixels", norm, "-o", px, NULL };
+    g_autofree char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL;
+    g_assert_cmpint (wkp_test_run_cli (ok, &o1, &e1), ==, 0);
+    g_assert_true (g_file_test (px, G_FILE_TEST_EXISTS));
+    g_assert_cmpint (g_unlink (px), ==, 0);
+    g_assert_cmpint (wkp_test_run_cli (bad, &o2, &e2), ==, 2);
+    g_assert_nonnull (strstr (e2, "the points are in the canonical face frame"));
+    g_assert_false (g_file_test (px, G_FILE_TEST_EXISTS));
+  }
   /* landmarks extracted here, a range of frames: named by their frame numbers */
   {
     const char *a[] = { "frames", grid, "--crop", "64", "--start", "10", "--count", "3", "-q", "-o", part, NULL };
