@@ -19,6 +19,7 @@
 #include <libavutil/opt.h>
 #include <libswresample/swresample.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -118,7 +119,7 @@ resampler_push (Resampler *r, const float *coeffs, gint64 n, gint64 total_out, G
 typedef struct {
   int          fd;
   const char  *name;           /* "standard input" or the path */
-  gboolean     regular;        /* a regular file: a WAV's data size is trusted */
+  gboolean     regular;        /* a regular file (else standard input or a FIFO) */
   PcmFormat    format;
   int          channels;
   int          rate;
@@ -136,6 +137,13 @@ read_some (Input *in, guint8 *buf, gsize size, GError **error)
         return got;
       if (errno == EINTR)
         continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        {
+          /* a standard input inherited in non-blocking mode: wait for data */
+          struct pollfd pfd = { in->fd, POLLIN, 0 };
+          if (poll (&pfd, 1, -1) >= 0 || errno == EINTR)
+            continue;
+        }
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", in->name, g_strerror (errno));
       return -1;
     }
@@ -168,79 +176,139 @@ fill (Input *in, gsize n, GError **error)
   return TRUE;
 }
 
-/* A WAV stream's header, up to its "data" chunk: the format, channels and
- * rate come from it. Pipes carry a placeholder length, so the data run to
- * the end of input unless the input is a regular file. */
+/* Drops @n bytes of input: what is pending first, then what is read. */
+static gboolean
+skip (Input *in, guint64 n, GError **error)
+{
+  guint8 buf[READ_CHUNK];
+  guint64 now = MIN (n, (guint64) in->pending->len);
+
+  g_byte_array_remove_range (in->pending, 0, (guint) now);
+  n -= now;
+  while (n > 0)
+    {
+      gssize got = read_some (in, buf, (gsize) MIN (n, (guint64) sizeof buf), error);
+      if (got <= 0)
+        return FALSE;
+      n -= (guint64) got;
+    }
+  return TRUE;
+}
+
+static gboolean
+header_ends (Input *in, GError **error)
+{
+  if (error != NULL && *error == NULL)
+    g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: the WAV header ends before its data", in->name);
+  return FALSE;
+}
+
+/* The "fmt " chunk's body @f of @size bytes. */
+static gboolean
+parse_fmt (Input *in, const guint8 *f, guint32 size, GError **error)
+{
+  static const guint8 guid_tail[14] = { 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00,
+                                        0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71 };
+  guint16 tag, bits, align;
+  guint32 rate;
+
+  if (size < 16)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: WAV “fmt ” chunk of %u bytes", in->name, size);
+      return FALSE;
+    }
+  tag = le16 (f);
+  in->channels = le16 (f + 2);
+  rate = le32 (f + 4);
+  align = le16 (f + 12);
+  bits = le16 (f + 14);
+  if (tag == 0xFFFE)
+    {
+      /* WAVE_FORMAT_EXTENSIBLE: the sub-format GUID is the tag + a fixed tail */
+      if (size < 40 || memcmp (f + 26, guid_tail, sizeof guid_tail) != 0)
+        {
+          g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                       "%s: WAVE_FORMAT_EXTENSIBLE “fmt ” chunk of %u bytes without a valid sub-format", in->name,
+                       size);
+          return FALSE;
+        }
+      tag = le16 (f + 24);
+    }
+  if (rate < WKP_AUDIO_MIN_RATE || rate > WKP_AUDIO_MAX_RATE)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: sample rate %u Hz is outside %d..%d Hz", in->name,
+                   rate, WKP_AUDIO_MIN_RATE, WKP_AUDIO_MAX_RATE);
+      return FALSE;
+    }
+  in->rate = (int) rate;
+  if (tag == 1 && bits == 16)
+    in->format = PCM_S16;
+  else if (tag == 3 && bits == 32)
+    in->format = PCM_F32;
+  else
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED,
+                   "%s: WAV of %u-bit %s samples; stream reads 16-bit PCM or 32-bit float (convert with "
+                   "ffmpeg -i IN -f wav -acodec pcm_s16le -)", in->name, bits,
+                   tag == 1 ? "integer" : tag == 3 ? "float" : "compressed");
+      return FALSE;
+    }
+  if ((guint32) align != (guint32) in->channels * bits / 8)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                   "%s: WAV block size %u does not fit %u channels of %u bits: a damaged header?", in->name, align,
+                   in->channels, bits);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A WAV stream's header, up to its "data" chunk (the "RIFF....WAVE" pending):
+ * the format, channels and rate come from "fmt "; other chunks are skipped.
+ * A data size of 0 or 0xFFFFFFFF (what writers to a pipe put there) means
+ * "until the end of input"; any other is trusted, so chunks after the data
+ * (LIST, id3) are not read as sound. */
 static gboolean
 read_wav_header (Input *in, GError **error)
 {
-  gsize pos = 12;
   gboolean have_fmt = FALSE;
 
+  g_byte_array_remove_range (in->pending, 0, 12);
   for (;;)
     {
       guint32 size;
-      if (!fill (in, pos + 8, error))
-        {
-          if (error != NULL && *error == NULL)
-            g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: the WAV header ends before its data", in->name);
-          return FALSE;
-        }
-      size = le32 (in->pending->data + pos + 4);
-      if (memcmp (in->pending->data + pos, "data", 4) == 0)
+      guint64 body;
+      if (!fill (in, 8, error))
+        return header_ends (in, error);
+      size = le32 (in->pending->data + 4);
+      if (memcmp (in->pending->data, "data", 4) == 0)
         {
           if (!have_fmt)
             {
               g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: WAV data before its “fmt ” chunk", in->name);
               return FALSE;
             }
-          in->data_left = in->regular && size != 0xFFFFFFFFu && size != 0 ? (gint64) size : -1;
-          g_byte_array_remove_range (in->pending, 0, (guint) (pos + 8));
+          in->data_left = size != 0xFFFFFFFFu && size != 0 ? (gint64) size : -1;
+          g_byte_array_remove_range (in->pending, 0, 8);
           return TRUE;
         }
-      if (size > WAV_HEADER_MAX || pos + 8 + size + (size & 1) > WAV_HEADER_MAX)
+      body = (guint64) size + (size & 1);
+      if (memcmp (in->pending->data, "fmt ", 4) == 0)
         {
-          g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
-                       "%s: the WAV header is longer than %d bytes before its data: not a WAV stream?", in->name,
-                       WAV_HEADER_MAX);
-          return FALSE;
-        }
-      if (!fill (in, pos + 8 + size + (size & 1), error))
-        {
-          if (error != NULL && *error == NULL)
-            g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: the WAV header ends before its data", in->name);
-          return FALSE;
-        }
-      if (memcmp (in->pending->data + pos, "fmt ", 4) == 0)
-        {
-          const guint8 *f = in->pending->data + pos + 8;
-          guint16 tag, bits;
-          if (size < 16)
+          if (size > WAV_HEADER_MAX)
             {
-              g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: WAV “fmt ” chunk of %u bytes", in->name, size);
+              g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                           "%s: WAV “fmt ” chunk of %u bytes: not a WAV stream?", in->name, size);
               return FALSE;
             }
-          tag = le16 (f);
-          bits = le16 (f + 14);
-          if (tag == 0xFFFE && size >= 26)
-            tag = le16 (f + 24);   /* WAVE_FORMAT_EXTENSIBLE: the sub-format GUID starts with the tag */
-          in->channels = le16 (f + 2);
-          in->rate = (int) MIN (le32 (f + 4), (guint32) G_MAXINT);
-          if (tag == 1 && bits == 16)
-            in->format = PCM_S16;
-          else if (tag == 3 && bits == 32)
-            in->format = PCM_F32;
-          else
-            {
-              g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED,
-                           "%s: WAV of %u-bit %s samples; stream reads 16-bit PCM or 32-bit float (convert with "
-                           "ffmpeg -i IN -f wav -acodec pcm_s16le -)", in->name, bits,
-                           tag == 1 ? "integer" : tag == 3 ? "float" : "compressed");
-              return FALSE;
-            }
+          if (!fill (in, 8 + size, error))
+            return header_ends (in, error);
+          if (!parse_fmt (in, in->pending->data + 8, size, error))
+            return FALSE;
           have_fmt = TRUE;
         }
-      pos += 8 + size + (size & 1);
+      if (!skip (in, 8 + body, error))
+        return header_ends (in, error);
     }
 }
 
@@ -377,8 +445,8 @@ forward (Resampler *rs, Writer *w, const float *coeffs, gint64 k, gint64 total_o
 
 /* Mono float at the input rate -> the model's rate (or as is) -> the stream. */
 static gboolean
-feed (SwrContext *swr, WkpModelAudioStream *st, const float *x, gint64 n, Resampler *rs, Writer *w, GArray *scratch,
-      GArray *out, gint64 *n_model_samples, GError **error)
+feed (const char *name, SwrContext *swr, WkpModelAudioStream *st, const float *x, gint64 n, Resampler *rs, Writer *w,
+      GArray *scratch, GArray *out, gint64 *n_model_samples, GError **error)
 {
   g_autofree float *coeffs = NULL;
   const float *audio = x;
@@ -397,7 +465,7 @@ feed (SwrContext *swr, WkpModelAudioStream *st, const float *x, gint64 n, Resamp
       got = swr_convert (swr, &dst, cap, n > 0 ? &src : NULL, (int) n);
       if (got < 0)
         {
-          g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED, "resampling the input failed");
+          g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED, "%s: resampling failed", name);
           return FALSE;
         }
       audio = (const float *) scratch->data;
@@ -446,7 +514,7 @@ wkp_cli_stream (int argc, char **argv)
       { "output-format", 0, 0, G_OPTION_ARG_STRING, &out_format, "csv (default: a header, then frame,timestamp,x_0..x_67,y_0..y_67) or jsonl (one JSON object per frame)", "FMT" },
       { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "OpenBLAS threads (default 1)", "N" },
       { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No note on standard error about the input and the latency", NULL },
-      { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "INPUT" },
+      { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
       { NULL }
     };
     g_option_context_add_main_entries (ctx, entries, NULL);
@@ -545,12 +613,25 @@ wkp_cli_stream (int argc, char **argv)
   in.rate = rate != 0 ? rate : model->features.sample_rate;
   if (!fill (&in, 4, &error) && error != NULL)
     goto fail;
+  if (in.pending->len >= 4
+      && (memcmp (in.pending->data, "RF64", 4) == 0 || memcmp (in.pending->data, "BW64", 4) == 0
+          || memcmp (in.pending->data, "RIFX", 4) == 0))
+    {
+      g_set_error (&error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED,
+                   "%s: a %.4s WAV, which stream does not read (convert with ffmpeg -i IN -f wav -acodec pcm_s16le -)",
+                   in.name, (const char *) in.pending->data);
+      goto fail;
+    }
   if (in.pending->len >= 4 && memcmp (in.pending->data, "RIFF", 4) == 0)
     {
-      if (!fill (&in, 12, &error) || memcmp (in.pending->data + 8, "WAVE", 4) != 0)
+      if (!fill (&in, 12, &error))
         {
-          if (error == NULL)
-            g_set_error (&error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: a RIFF stream that is not WAVE", in.name);
+          header_ends (&in, &error);
+          goto fail;
+        }
+      if (memcmp (in.pending->data + 8, "WAVE", 4) != 0)
+        {
+          g_set_error (&error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: a RIFF stream that is not WAVE", in.name);
           goto fail;
         }
       if (!read_wav_header (&in, &error))
@@ -598,7 +679,7 @@ wkp_cli_stream (int argc, char **argv)
       guint8 buf[READ_CHUNK];
       gssize got;
       if (take_mono (&in, mono) > 0
-          && !feed (swr, st, (const float *) mono->data, mono->len, &rs, &w, scratch, out, &n_model_samples, &error))
+          && !feed (in.name, swr, st, (const float *) mono->data, mono->len, &rs, &w, scratch, out, &n_model_samples, &error))
         goto fail;
       if (in.data_left == 0)
         break;
@@ -609,7 +690,7 @@ wkp_cli_stream (int argc, char **argv)
       g_byte_array_append (in.pending, buf, (guint) got);
     }
   /* the end: the resampler's tail, then the stream's last frames */
-  if (swr != NULL && !feed (swr, st, NULL, 0, &rs, &w, scratch, out, &n_model_samples, &error))
+  if (swr != NULL && !feed (in.name, swr, st, NULL, 0, &rs, &w, scratch, out, &n_model_samples, &error))
     goto fail;
   if (n_model_samples == 0)
     {

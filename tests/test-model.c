@@ -10,6 +10,9 @@
 #include "wkp-test-util.h"
 
 #include <glib/gstdio.h>
+#include <glib-unix.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <math.h>
 #include <string.h>
@@ -1277,6 +1280,167 @@ test_cli_stream_matches_predict (void)
     }
 }
 
+/* WAV streams as writers make them: a LIST chunk after the data (its text
+ * was read as sound on a pipe), 70 KB of metadata before the data (refused
+ * as "not a WAV stream"), WAVE_FORMAT_EXTENSIBLE float with three channels;
+ * each gives what predict gives for the same file, read from a pipe. */
+static void
+test_cli_stream_wav_chunks (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model = g_build_filename (dir, "m.wkpm", NULL), *npy_path = g_build_filename (dir, "p.npy", NULL);
+  const gint64 n = 16000 * 2 + 50;
+  g_autofree float *audio = synth_speechlike (n, 16000);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) pcm = g_byte_array_new ();
+
+  {
+    g_autoptr(WkpModel) m = random_model (2, 1, FALSE, 16, 1, FALSE, 1.0f);
+    g_assert_true (wkp_model_save (m, model, &error));
+    g_assert_no_error (error);
+  }
+  for (gint64 i = 0; i < n; i++)
+    {
+      gint16 v = (gint16) CLAMP (lrintf (audio[i] * 32767.0f), -32768, 32767);
+      guint8 b[2] = { (guint8) (v & 0xff), (guint8) ((guint16) v >> 8) };
+      g_byte_array_append (pcm, b, 2);
+    }
+  for (int variant = 0; variant < 3; variant++)
+    {
+      g_autoptr(GByteArray) w = g_byte_array_new ();
+      g_autofree char *path = g_strdup_printf ("%s/v%d.wav", dir, variant);
+      g_autofree char *so = NULL, *se = NULL, *po = NULL, *pe = NULL;
+      g_autoptr(WkpNpy) npy = NULL;
+      g_autofree float *got = NULL;
+      gint64 frames;
+      guint8 u32[4];
+      const int ch = variant == 2 ? 3 : 1, bits = variant == 2 ? 32 : 16;
+      const guint32 data_bytes = (guint32) (n * ch * bits / 8);
+#define PUT32(x) do { guint32 x_ = (x); u32[0] = x_ & 0xff; u32[1] = (x_ >> 8) & 0xff; u32[2] = (x_ >> 16) & 0xff; u32[3] = x_ >> 24; g_byte_array_append (w, u32, 4); } while (0)
+#define PUT16(x) do { guint16 x_ = (x); guint8 b_[2] = { x_ & 0xff, x_ >> 8 }; g_byte_array_append (w, b_, 2); } while (0)
+      g_byte_array_append (w, (const guint8 *) "RIFF\0\0\0\0WAVE", 12);
+      if (variant == 1)
+        {
+          /* a 70,000-byte comment before the format */
+          g_byte_array_append (w, (const guint8 *) "LIST", 4);
+          PUT32 (70000);
+          for (int i = 0; i < 70000; i++)
+            g_byte_array_append (w, (const guint8 *) "x", 1);
+        }
+      g_byte_array_append (w, (const guint8 *) "fmt ", 4);
+      PUT32 (variant == 2 ? 40 : 16);
+      PUT16 (variant == 2 ? 0xFFFE : 1);
+      PUT16 (ch);
+      PUT32 (16000);
+      PUT32 (16000 * ch * bits / 8);
+      PUT16 (ch * bits / 8);
+      PUT16 (bits);
+      if (variant == 2)
+        {
+          static const guint8 ext[24] = { 22, 0, 32, 0, 7, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xAA,
+                                          0, 0x38, 0x9B, 0x71 };
+          g_byte_array_append (w, ext, sizeof ext);
+        }
+      g_byte_array_append (w, (const guint8 *) "data", 4);
+      PUT32 (data_bytes);
+      if (variant == 2)
+        for (gint64 i = 0; i < n; i++)
+          for (int c = 0; c < ch; c++)
+            {
+              float v = audio[i];
+              guint32 u;
+              memcpy (&u, &v, 4);
+              PUT32 (u);
+            }
+      else
+        g_byte_array_append (w, pcm->data, pcm->len);
+      if (variant == 0)
+        {
+          /* after the data: a LIST chunk of text */
+          g_byte_array_append (w, (const guint8 *) "LIST", 4);
+          PUT32 (4000);
+          for (int i = 0; i < 4000; i++)
+            g_byte_array_append (w, (const guint8 *) "INFO", 1);
+        }
+#undef PUT32
+#undef PUT16
+      {
+        guint32 riff = w->len - 8;
+        w->data[4] = riff & 0xff;
+        w->data[5] = (riff >> 8) & 0xff;
+        w->data[6] = (riff >> 16) & 0xff;
+        w->data[7] = riff >> 24;
+      }
+      g_assert_true (g_file_set_contents (path, (const char *) w->data, w->len, &error));
+      {
+        const char *pargs[] = { "predict", path, "--model", model, "-o", npy_path, NULL };
+        const char *sargs[] = { "--model", model, "-q", NULL };
+        g_autoptr(GBytes) input = g_bytes_new (w->data, w->len);
+        g_assert_cmpint (wkp_test_run_cli (pargs, &po, &pe), ==, 0);
+        g_assert_cmpint (run_stream (sargs, input, &so, &se), ==, 0);
+        g_assert_cmpstr (se, ==, "");
+      }
+      npy = wkp_npy_load (npy_path, &error);
+      g_assert_no_error (error);
+      got = parse_stream_csv (so, WKP_RATIONAL (25, 1), &frames);
+      g_test_message ("variant %d: %" G_GINT64_FORMAT " frames, predict %" G_GINT64_FORMAT, variant, frames,
+                      npy->shape[0]);
+      g_assert_cmpint (frames, ==, npy->shape[0]);
+      g_assert_cmpfloat (max_abs_diff (got, npy->data, (gsize) frames * 136), <=, 2e-5);
+    }
+}
+
+/* A standard input inherited in non-blocking mode (event-loop parents do
+ * that) is waited on: the first read that found no data yet ended the run
+ * with "Resource temporarily unavailable". */
+static void
+test_cli_stream_nonblocking (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model = g_build_filename (dir, "m.wkpm", NULL);
+  const gint64 n = 16000;
+  g_autofree float *audio = synth_speechlike (n, 16000);
+  g_autofree gint16 *pcm = g_new (gint16, n);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocess) p = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *so = NULL;
+  int fds[2];
+
+  {
+    g_autoptr(WkpModel) m = random_model (2, 1, FALSE, 8, 1, FALSE, 1.0f);
+    g_assert_true (wkp_model_save (m, model, &error));
+    g_assert_no_error (error);
+  }
+  for (gint64 i = 0; i < n; i++)
+    pcm[i] = (gint16) CLAMP (lrintf (audio[i] * 32767.0f), -32768, 32767);
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, &error));
+  g_assert_true (g_unix_set_fd_nonblocking (fds[0], TRUE, &error));
+  g_subprocess_launcher_take_stdin_fd (launcher, fds[0]);
+  p = g_subprocess_launcher_spawn (launcher, &error, wkp_test_cli (), "stream", "--model", model, "-q", NULL);
+  g_assert_no_error (error);
+  /* nothing for a while, then the audio in pieces */
+  g_usleep (300000);
+  for (gint64 done = 0; done < n;)
+    {
+      gint64 k = MIN (n - done, 4000);
+      g_assert_cmpint (write (fds[1], pcm + done, sizeof (gint16) * k), ==, (gssize) (sizeof (gint16) * k));
+      done += k;
+      g_usleep (50000);
+    }
+  close (fds[1]);
+  g_assert_true (g_subprocess_communicate_utf8 (p, NULL, NULL, &so, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (p));
+  g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 0);
+  {
+    gint64 lines = 0;
+    for (const char *c = so; *c; c++)
+      lines += *c == '\n';
+    g_assert_cmpint (lines, ==, 1 + 25);   /* header + 1 s at 25 fps */
+  }
+}
+
 /* Frames leave while the audio is still coming: with the first 2 s of 4 s
  * written and the pipe held open, the lines of all but the last few frames
  * of those 2 s arrive (the note on stderr says how many ms behind). */
@@ -1367,6 +1531,8 @@ test_cli_stream_bad (void)
   guint8 wav24[64] = "RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x80\x3e\0\0\0\0\0\0\x03\0\x18\0data\0\0\0\0";
   guint8 riff_avi[16] = "RIFF\0\0\0\0AVI LIST";
   guint8 short_header[20] = "RIFF\0\0\0\0WAVEfmt \x10\0";
+  guint8 wav_align[48] = "RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x80\x3e\0\0\0\0\0\0\x04\0\x10\0data\x04\0\0\0\0\0\0";
+  guint8 wav_rate[48] = "RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\xff\xff\xff\xff\0\0\0\0\x02\0\x10\0data\x04\0\0\0\0\0\0";
 
   {
     g_autoptr(WkpModel) b = random_model (1, 0, FALSE, 8, 1, TRUE, 1.0f);
@@ -1387,6 +1553,11 @@ test_cli_stream_bad (void)
     { { "--model", uni, "--fps", "0", NULL }, (const guint8 *) "", 0, "--fps" },
     { { "--model", uni, "--output-format", "xml", NULL }, (const guint8 *) "", 0, "--output-format must be" },
     { { "--model", uni, "/nonexistent/in.wav", NULL }, (const guint8 *) "", 0, "/nonexistent/in.wav" },
+    /* found by fuzzing: an RF64 stream was read as raw samples, header and all */
+    { { "--model", uni, NULL }, (const guint8 *) "RF64\xff\xff\xff\xffWAVEds64", 16, "RF64 WAV" },
+    { { "--model", uni, NULL }, (const guint8 *) "RIFF\x10\0", 6, "WAV header ends before its data" },
+    { { "--model", uni, NULL }, wav_align, sizeof wav_align, "block size 4 does not fit 1 channels" },
+    { { "--model", uni, NULL }, wav_rate, sizeof wav_rate, "sample rate 4294967295 Hz" },
   };
   for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
     {
@@ -1965,6 +2136,8 @@ main (int argc, char **argv)
   g_test_add_func ("/model/cli/predict-audio", test_cli_predict_audio);
   g_test_add_func ("/model/cli/stream-matches-predict", test_cli_stream_matches_predict);
   g_test_add_func ("/model/cli/stream-live", test_cli_stream_live);
+  g_test_add_func ("/model/cli/stream-wav-chunks", test_cli_stream_wav_chunks);
+  g_test_add_func ("/model/cli/stream-nonblocking", test_cli_stream_nonblocking);
   g_test_add_func ("/model/cli/stream-bad", test_cli_stream_bad);
   g_test_add_func ("/model/fps-independence-any-length", test_fps_independence_any_length);
   g_test_add_func ("/model/cli/predict-video", test_cli_predict_video);
