@@ -286,15 +286,6 @@ load_interleaved (const char *dir, const char *name, const float *x, gint64 n, i
   return a;
 }
 
-static double
-max_abs_diff (const float *a, const float *b, gint64 n)
-{
-  double m = 0;
-  for (gint64 i = 0; i < n; i++)
-    m = MAX (m, fabs ((double) a[i] - b[i]));
-  return m;
-}
-
 static void
 test_audio_antiphase (void)
 {
@@ -313,7 +304,7 @@ test_audio_antiphase (void)
     quant[i] = (float) (gint16) (x[i] * 32767.0f) / 32768.0f;
   mono = load_interleaved (dir, "mono.wav", x, n, 1, 16000, 16000);
   g_assert_cmpint (mono->n_samples, ==, n);
-  g_assert_cmpfloat (max_abs_diff (mono->samples, quant, n), <, 1e-6);
+  g_assert_cmpfloat (wkp_test_max_abs_diff (mono->samples, quant, n), <, 1e-6);
   g_assert_cmpuint (mono->inverted_channels, ==, 0);
   g_assert_null (wkp_audio_mix_note (mono, "mono.wav"));
 
@@ -323,7 +314,7 @@ test_audio_antiphase (void)
   anti = load_interleaved (dir, "anti.wav", lr, n, 2, 16000, 16000);
   g_assert_cmpint (anti->n_samples, ==, n);
   g_assert_cmpuint (anti->inverted_channels, ==, 1u << 1);
-  g_assert_cmpfloat (max_abs_diff (anti->samples, quant, n), <, 1e-6);
+  g_assert_cmpfloat (wkp_test_max_abs_diff (anti->samples, quant, n), <, 1e-6);
   note = wkp_audio_mix_note (anti, "anti.wav");
   g_assert_nonnull (note);
   g_assert_nonnull (strstr (note, "anti.wav: channel 2 of 2 is in antiphase"));
@@ -350,7 +341,7 @@ test_audio_antiphase (void)
       late[2 * i] = x[i - quiet], late[2 * i + 1] = -x[i - quiet];
     la = load_interleaved (dir, "late.wav", late, m, 2, 16000, 16000);
     g_assert_cmpuint (la->inverted_channels, ==, 1u << 1);
-    g_assert_cmpfloat (max_abs_diff (la->samples + quiet, quant, m - quiet), <, 1e-6);
+    g_assert_cmpfloat (wkp_test_max_abs_diff (la->samples + quiet, quant, m - quiet), <, 1e-6);
   }
 
   /* three channels, the middle one reversed: only it is inverted */
@@ -358,7 +349,7 @@ test_audio_antiphase (void)
     three[3 * i] = x[i], three[3 * i + 1] = -x[i], three[3 * i + 2] = x[i];
   tri = load_interleaved (dir, "three.wav", three, n, 3, 16000, 16000);
   g_assert_cmpuint (tri->inverted_channels, ==, 1u << 1);
-  g_assert_cmpfloat (max_abs_diff (tri->samples, quant, n), <, 1e-6);
+  g_assert_cmpfloat (wkp_test_max_abs_diff (tri->samples, quant, n), <, 1e-6);
 
   /* channel 1 nearly dead (hum 40 dB down), channels 2 and 3 in antiphase:
    * judged against channel 1 nothing is inverted and the speech cancels;
@@ -397,7 +388,7 @@ test_audio_antiphase (void)
     ya = load_interleaved (dir, "anti48.wav", ylr, m, 2, 48000, 16000);
     g_assert_cmpint (ya->n_samples, ==, ym->n_samples);
     g_assert_cmpuint (ya->inverted_channels, ==, 1u << 1);
-    g_assert_cmpfloat (max_abs_diff (ya->samples, ym->samples, ym->n_samples), <, 1e-5);
+    g_assert_cmpfloat (wkp_test_max_abs_diff (ya->samples, ym->samples, ym->n_samples), <, 1e-5);
   }
 }
 

@@ -1164,15 +1164,6 @@ parse_stream_csv (const char *csv, WkpRational fps, gint64 *n_out)
   return (float *) g_array_free (pts, FALSE);
 }
 
-static double
-max_abs_diff (const float *a, const float *b, gsize n)
-{
-  double d = 0;
-  for (gsize i = 0; i < n; i++)
-    d = MAX (d, fabs ((double) a[i] - b[i]));
-  return d;
-}
-
 /* What `stream` writes from a WAV piped in equals what `predict` writes for
  * the same file, at the model's rate and at 29.97 fps (frames interpolated
  * between the model's), for raw PCM too and for 48 kHz stereo resampled: the
@@ -1274,9 +1265,9 @@ test_cli_stream_matches_predict (void)
       else
         got = parse_stream_csv (so, fps, &frames);
       g_test_message ("stream case %u: %" G_GINT64_FORMAT " frames, max |stream - predict| %.2g", c, frames,
-                      max_abs_diff (got, npy->data, (gsize) MIN (frames, npy->shape[0]) * 136));
+                      wkp_test_max_abs_diff (got, npy->data, (gsize) MIN (frames, npy->shape[0]) * 136));
       g_assert_cmpint (frames, ==, npy->shape[0]);
-      g_assert_cmpfloat (max_abs_diff (got, npy->data, (gsize) frames * 136), <=, 2e-5);
+      g_assert_cmpfloat (wkp_test_max_abs_diff (got, npy->data, (gsize) frames * 136), <=, 2e-5);
     }
 }
 
@@ -1386,7 +1377,7 @@ test_cli_stream_wav_chunks (void)
       g_test_message ("variant %d: %" G_GINT64_FORMAT " frames, predict %" G_GINT64_FORMAT, variant, frames,
                       npy->shape[0]);
       g_assert_cmpint (frames, ==, npy->shape[0]);
-      g_assert_cmpfloat (max_abs_diff (got, npy->data, (gsize) frames * 136), <=, 2e-5);
+      g_assert_cmpfloat (wkp_test_max_abs_diff (got, npy->data, (gsize) frames * 136), <=, 2e-5);
     }
 }
 

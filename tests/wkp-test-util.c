@@ -1,5 +1,7 @@
 #include "wkp-test-util.h"
 
+#include <math.h>
+
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -260,4 +262,13 @@ wkp_test_ascii_minus (const char *text)
         g_string_append_c (s, *p);
     }
   return g_string_free (s, FALSE);
+}
+
+double
+wkp_test_max_abs_diff (const float *a, const float *b, gsize n)
+{
+  double m = 0;
+  for (gsize i = 0; i < n; i++)
+    m = MAX (m, fabs ((double) a[i] - b[i]));
+  return m;
 }

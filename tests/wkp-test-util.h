@@ -36,6 +36,9 @@ void        wkp_test_write_wav_channels (const char *path, const float *samples,
  * negative numbers) replaced by '-'. */
 char       *wkp_test_ascii_minus (const char *text);
 
+/* max |a[i] - b[i]| over @n floats, in double. */
+double      wkp_test_max_abs_diff (const float *a, const float *b, gsize n);
+
 /* Uniform random floats in [lo, hi) from the test's random generator. */
 void        wkp_test_random_fill (float *data, gsize n, float lo, float hi);
 
