@@ -1105,6 +1105,26 @@ test_cli_predict_audio (void)
 
 /* --- wav2kp stream ------------------------------------------------------------------------- */
 
+/* random_model (@context, @delay, @per_clip, @hidden, 1 or 2 layers, @bidir) saved to @path. */
+static void
+save_random_model (const char *path, int context, int delay, gboolean per_clip, int hidden, int layers, gboolean bidir)
+{
+  g_autoptr(WkpModel) m = random_model (context, delay, per_clip, hidden, layers, bidir, 1.0f);
+  g_autoptr(GError) error = NULL;
+  g_assert_true (wkp_model_save (m, path, &error));
+  g_assert_no_error (error);
+}
+
+/* @n float samples as 16-bit PCM, as a WAV writer rounds them. */
+static gint16 *
+to_s16 (const float *audio, gint64 n)
+{
+  gint16 *pcm = g_new (gint16, MAX (n, 1));
+  for (gint64 i = 0; i < n; i++)
+    pcm[i] = (gint16) CLAMP (lrintf (audio[i] * 32767.0f), -32768, 32767);
+  return pcm;
+}
+
 /* Runs `wav2kp stream ARGS` with @input on its standard input; returns the
  * exit status, its stdout and stderr. */
 static int
@@ -1181,11 +1201,7 @@ test_cli_stream_matches_predict (void)
   g_autofree float *stereo = g_new (float, 2 * n48);
   g_autoptr(GError) error = NULL;
 
-  {
-    g_autoptr(WkpModel) m = random_model (2, 1, FALSE, 16, 2, FALSE, 1.0f);
-    g_assert_true (wkp_model_save (m, model, &error));
-    g_assert_no_error (error);
-  }
+  save_random_model (model, 2, 1, FALSE, 16, 2, FALSE);
   wkp_test_write_wav (wav, audio, n, 16000);
   for (gint64 i = 0; i < n48; i++)
     {
@@ -1285,15 +1301,12 @@ test_cli_stream_wav_chunks (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GByteArray) pcm = g_byte_array_new ();
 
-  {
-    g_autoptr(WkpModel) m = random_model (2, 1, FALSE, 16, 1, FALSE, 1.0f);
-    g_assert_true (wkp_model_save (m, model, &error));
-    g_assert_no_error (error);
-  }
+  g_autofree gint16 *s16 = to_s16 (audio, n);
+
+  save_random_model (model, 2, 1, FALSE, 16, 1, FALSE);
   for (gint64 i = 0; i < n; i++)
     {
-      gint16 v = (gint16) CLAMP (lrintf (audio[i] * 32767.0f), -32768, 32767);
-      guint8 b[2] = { (guint8) (v & 0xff), (guint8) ((guint16) v >> 8) };
+      guint8 b[2] = { (guint8) (s16[i] & 0xff), (guint8) ((guint16) s16[i] >> 8) };
       g_byte_array_append (pcm, b, 2);
     }
   for (int variant = 0; variant < 3; variant++)
@@ -1391,20 +1404,14 @@ test_cli_stream_nonblocking (void)
   g_autofree char *model = g_build_filename (dir, "m.wkpm", NULL);
   const gint64 n = 16000;
   g_autofree float *audio = synth_speechlike (n, 16000);
-  g_autofree gint16 *pcm = g_new (gint16, n);
+  g_autofree gint16 *pcm = to_s16 (audio, n);
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GSubprocess) p = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *so = NULL;
   int fds[2];
 
-  {
-    g_autoptr(WkpModel) m = random_model (2, 1, FALSE, 8, 1, FALSE, 1.0f);
-    g_assert_true (wkp_model_save (m, model, &error));
-    g_assert_no_error (error);
-  }
-  for (gint64 i = 0; i < n; i++)
-    pcm[i] = (gint16) CLAMP (lrintf (audio[i] * 32767.0f), -32768, 32767);
+  save_random_model (model, 2, 1, FALSE, 8, 1, FALSE);
   g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, &error));
   g_assert_true (g_unix_set_fd_nonblocking (fds[0], TRUE, &error));
   g_subprocess_launcher_take_stdin_fd (launcher, fds[0]);
@@ -1442,7 +1449,7 @@ test_cli_stream_live (void)
   g_autofree char *model = g_build_filename (dir, "m.wkpm", NULL);
   const gint64 n = 16000 * 4;
   g_autofree float *audio = synth_speechlike (n, 16000);
-  g_autofree gint16 *pcm = g_new (gint16, n);
+  g_autofree gint16 *pcm = to_s16 (audio, n);
   g_autoptr(GSubprocess) p = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) got = g_string_new (NULL);
@@ -1451,13 +1458,7 @@ test_cli_stream_live (void)
   gint64 deadline, lines = 0;
   const char *scale = g_getenv ("WKP_TEST_WAIT_SCALE");
 
-  {
-    g_autoptr(WkpModel) m = random_model (2, 1, TRUE, 16, 1, FALSE, 1.0f);
-    g_assert_true (wkp_model_save (m, model, &error));
-    g_assert_no_error (error);
-  }
-  for (gint64 i = 0; i < n; i++)
-    pcm[i] = (gint16) CLAMP (lrintf (audio[i] * 32767.0f), -32768, 32767);
+  save_random_model (model, 2, 1, TRUE, 16, 1, FALSE);
   p = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, wkp_test_cli (),
                         "stream", "--model", model, "-q", NULL);
   g_assert_no_error (error);
@@ -1525,13 +1526,8 @@ test_cli_stream_bad (void)
   guint8 wav_align[48] = "RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x80\x3e\0\0\0\0\0\0\x04\0\x10\0data\x04\0\0\0\0\0\0";
   guint8 wav_rate[48] = "RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\xff\xff\xff\xff\0\0\0\0\x02\0\x10\0data\x04\0\0\0\0\0\0";
 
-  {
-    g_autoptr(WkpModel) b = random_model (1, 0, FALSE, 8, 1, TRUE, 1.0f);
-    g_autoptr(WkpModel) u = random_model (1, 0, FALSE, 8, 1, FALSE, 1.0f);
-    g_assert_true (wkp_model_save (b, bidi, &error));
-    g_assert_true (wkp_model_save (u, uni, &error));
-    g_assert_no_error (error);
-  }
+  save_random_model (bidi, 1, 0, FALSE, 8, 1, TRUE);
+  save_random_model (uni, 1, 0, FALSE, 8, 1, FALSE);
   struct { const char *args[8]; const guint8 *in; gsize len; const char *want; } cases[] = {
     { { "--model", bidi, NULL }, (const guint8 *) "\0\0", 2, "bidi.wkpm" },
     { { "--model", uni, NULL }, (const guint8 *) "", 0, "standard input: no audio" },
