@@ -383,7 +383,39 @@ typedef struct {
   gint64          frame;
   WkpRational     fps;
   float          *points;
+  GString        *text;          /* the lines of one batch of frames */
 } Writer;
+
+/* All of @len bytes to standard output. Not stdio: a standard output
+ * inherited in non-blocking mode (event-loop readers set it on their end of
+ * the pipe, and the flag is shared) made fflush fail with EAGAIN as soon as
+ * the pipe was full, ending the run with frames lost; here a full pipe is
+ * waited on. */
+static gboolean
+write_all (const char *data, gsize len, GError **error)
+{
+  while (len > 0)
+    {
+      gssize put = write (STDOUT_FILENO, data, len);
+      if (put >= 0)
+        {
+          data += put;
+          len -= (gsize) put;
+          continue;
+        }
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        {
+          struct pollfd pfd = { STDOUT_FILENO, POLLOUT, 0 };
+          if (poll (&pfd, 1, -1) >= 0 || errno == EINTR)
+            continue;
+        }
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "standard output: %s", g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
 
 static gboolean
 write_frames (Writer *w, const GArray *coeffs, GError **error)
@@ -391,16 +423,18 @@ write_frames (Writer *w, const GArray *coeffs, GError **error)
   int K = w->model->n_components;
   gint64 n = coeffs->len / K;
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  GString *s = w->text;
 
+  g_string_truncate (s, 0);
   if (!w->jsonl && w->frame == 0 && n > 0)
     {
       /* the header comes with the first frame: a run that fails before
        * any writes nothing to standard output */
-      fputs ("frame,timestamp", stdout);
+      g_string_append (s, "frame,timestamp");
       for (int c = 0; c < 2; c++)
         for (int i = 0; i < WKP_N_LANDMARKS; i++)
-          printf (",%c_%d", c == 0 ? 'x' : 'y', i);
-      fputc ('\n', stdout);
+          g_string_append_printf (s, ",%c_%d", c == 0 ? 'x' : 'y', i);
+      g_string_append_c (s, '\n');
     }
   for (gint64 t = 0; t < n; t++, w->frame++)
     {
@@ -408,30 +442,27 @@ write_frames (Writer *w, const GArray *coeffs, GError **error)
       wkp_model_reconstruct (w->model, &g_array_index (coeffs, float, t * K), 1, w->points);
       if (w->jsonl)
         {
-          printf ("{\"frame\":%" G_GINT64_FORMAT ",\"timestamp\":%s,\"points\":[", w->frame,
-                  g_ascii_formatd (buf, sizeof buf, "%.6f", ts));
+          g_string_append_printf (s, "{\"frame\":%" G_GINT64_FORMAT ",\"timestamp\":%s,\"points\":[", w->frame,
+                                  g_ascii_formatd (buf, sizeof buf, "%.6f", ts));
           for (int i = 0; i < WKP_N_LANDMARKS; i++)
             {
-              printf ("%s[%s", i ? "," : "", g_ascii_formatd (buf, sizeof buf, "%.5f", w->points[2 * i]));
-              printf (",%s]", g_ascii_formatd (buf, sizeof buf, "%.5f", w->points[2 * i + 1]));
+              g_string_append_printf (s, "%s[%s", i ? "," : "",
+                                      g_ascii_formatd (buf, sizeof buf, "%.5f", w->points[2 * i]));
+              g_string_append_printf (s, ",%s]", g_ascii_formatd (buf, sizeof buf, "%.5f", w->points[2 * i + 1]));
             }
-          fputs ("]}\n", stdout);
+          g_string_append (s, "]}\n");
         }
       else
         {
-          printf ("%" G_GINT64_FORMAT ",%s", w->frame, g_ascii_formatd (buf, sizeof buf, "%.6f", ts));
+          g_string_append_printf (s, "%" G_GINT64_FORMAT ",%s", w->frame,
+                                  g_ascii_formatd (buf, sizeof buf, "%.6f", ts));
           for (int k = 0; k < 2; k++)
             for (int i = 0; i < WKP_N_LANDMARKS; i++)
-              printf (",%s", g_ascii_formatd (buf, sizeof buf, "%.5f", w->points[2 * i + k]));
-          fputc ('\n', stdout);
+              g_string_append_printf (s, ",%s", g_ascii_formatd (buf, sizeof buf, "%.5f", w->points[2 * i + k]));
+          g_string_append_c (s, '\n');
         }
     }
-  if (fflush (stdout) != 0 || ferror (stdout))
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "standard output: %s", g_strerror (errno));
-      return FALSE;
-    }
-  return TRUE;
+  return write_all (s->str, s->len, error);
 }
 
 /* Model frames [k, K] into the resampler, the output frames out. */
@@ -662,6 +693,7 @@ wkp_cli_stream (int argc, char **argv)
   w.jsonl = g_strcmp0 (out_format, "jsonl") == 0;
   w.fps = rs.out_fps;
   w.points = points;
+  w.text = g_string_sized_new (4096);
   if (!quiet)
     {
       int lag = wkp_model_audio_stream_lag (st) + model->context + model->delay;
@@ -718,6 +750,8 @@ out:
   swr_free (&swr);
   if (rs.rows != NULL)
     g_array_unref (rs.rows);
+  if (w.text != NULL)
+    g_string_free (w.text, TRUE);
   if (in.fd > STDIN_FILENO)
     close (in.fd);
   return status;

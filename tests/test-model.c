@@ -1439,6 +1439,65 @@ test_cli_stream_nonblocking (void)
   }
 }
 
+/* A standard output in non-blocking mode (the flag belongs to the pipe, so
+ * a reader that sets it on its end sets it on ours): a full pipe is waited
+ * on. The run stopped at the first full pipe with "Resource temporarily
+ * unavailable", its remaining frames lost. 10 s of audio make 250 lines,
+ * about 270 KB, against a 64 KB pipe that is not read for the first 0.5 s. */
+static void
+test_cli_stream_nonblocking_stdout (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *model = g_build_filename (dir, "m.wkpm", NULL);
+  const gint64 n = 16000 * 10;
+  g_autofree float *audio = synth_speechlike (n, 16000);
+  g_autofree gint16 *pcm = to_s16 (audio, n);
+  g_autoptr(GBytes) input = g_bytes_new (pcm, sizeof (gint16) * n);
+  g_autofree char *raw = g_build_filename (dir, "in.raw", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) p = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) got = g_byte_array_new ();
+  g_autofree char *expected = NULL, *expected_err = NULL, *se = NULL;
+  const char *args[] = { "--model", model, "-q", NULL };
+  guint8 buf[65536];
+  int fds[2];
+
+  save_random_model (model, 2, 1, FALSE, 8, 1, FALSE);
+  g_assert_cmpint (run_stream (args, input, &expected, &expected_err), ==, 0);
+  g_assert_cmpuint (strlen (expected), >, 4 * 65536);
+
+  g_assert_true (g_unix_open_pipe (fds, FD_CLOEXEC, &error));
+  g_assert_true (g_unix_set_fd_nonblocking (fds[1], TRUE, &error));
+  /* (the input from a file: writing it to a pipe would wait on the stream,
+   * which waits on us) */
+  g_assert_true (g_file_set_contents (raw, (const char *) pcm, (gssize) (sizeof (gint16) * n), &error));
+  g_subprocess_launcher_set_stdin_file_path (launcher, raw);
+  g_subprocess_launcher_take_stdout_fd (launcher, fds[1]);
+  p = g_subprocess_launcher_spawn (launcher, &error, wkp_test_cli (), "stream", "--model", model, "-q", NULL);
+  g_assert_no_error (error);
+  g_subprocess_launcher_close (launcher);   /* our copy of the pipe's write end: else no end of file */
+  g_usleep (500000);
+  for (;;)
+    {
+      gssize k = read (fds[0], buf, sizeof buf);
+      if (k < 0 && errno == EINTR)
+        continue;
+      g_assert_cmpint (k, >=, 0);
+      if (k == 0)
+        break;
+      g_byte_array_append (got, buf, (guint) k);
+    }
+  close (fds[0]);
+  g_assert_true (g_subprocess_communicate_utf8 (p, NULL, NULL, NULL, &se, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (p));
+  g_assert_cmpstr (se, ==, "");
+  g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 0);
+  g_assert_cmpuint (got->len, ==, strlen (expected));
+  g_assert_true (memcmp (got->data, expected, got->len) == 0);
+}
+
 /* Frames leave while the audio is still coming: with the first 2 s of 4 s
  * written and the pipe held open, the lines of all but the last few frames
  * of those 2 s arrive (the note on stderr says how many ms behind). */
@@ -2125,6 +2184,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/cli/stream-live", test_cli_stream_live);
   g_test_add_func ("/model/cli/stream-wav-chunks", test_cli_stream_wav_chunks);
   g_test_add_func ("/model/cli/stream-nonblocking", test_cli_stream_nonblocking);
+  g_test_add_func ("/model/cli/stream-nonblocking-stdout", test_cli_stream_nonblocking_stdout);
   g_test_add_func ("/model/cli/stream-bad", test_cli_stream_bad);
   g_test_add_func ("/model/fps-independence-any-length", test_fps_independence_any_length);
   g_test_add_func ("/model/cli/predict-video", test_cli_predict_video);
