@@ -9,7 +9,12 @@
  * know the length), down-mixes, resamples with libswresample to the model's
  * rate, and interpolates the model's frames to --fps exactly as `predict`
  * does (wkp_model_resample: linear, at frame centres, clamped at the ends),
- * one frame at a time. */
+ * one frame at a time.
+ *
+ * The WAV header is parsed here rather than by libavformat: FFmpeg 5.1's WAV
+ * demuxer reads 64 KB ahead before its first packet on a pipe (the S/PDIF
+ * probe in wav_read_header), which held the first frame of 16 kHz mono audio
+ * fed in real time back by 2 s. */
 #include "wkp-cli.h"
 #include "wkp-io.h"
 
