@@ -144,8 +144,11 @@ hash_source (const char *path, GError **error)
   return g_strdup (g_checksum_get_string (sum));
 }
 
-static char *
-safe_name (const char *name)
+/* The start of a clip's folder name: the last 48 characters of @name, each
+ * other than a letter, digit, '-' or '_' made '_', without leading '_' or
+ * '-' (a folder called "-x…" reads as an option to ls, rm or tar). */
+char *
+wkp_clip_id_base (const char *name)
 {
   GString *s = g_string_new (NULL);
   const char *start = name;
@@ -154,7 +157,7 @@ safe_name (const char *name)
     start = name + len - 48;
   for (const char *p = start; *p; p++)
     g_string_append_c (s, g_ascii_isalnum (*p) || *p == '-' || *p == '_' ? *p : '_');
-  while (s->len > 0 && s->str[0] == '_')
+  while (s->len > 0 && (s->str[0] == '_' || s->str[0] == '-'))
     g_string_erase (s, 0, 1);
   if (s->len == 0)
     g_string_append (s, "clip");
@@ -576,7 +579,7 @@ process_entry (Job *job, guint i)
                               P->fix_offset ? P->min_offset_confidence : 0.0,
                               P->fix_offset ? P->min_offset_gain : 0.0);
   rec->key = sha256_text (key_text);
-  safe = safe_name (e->name);
+  safe = wkp_clip_id_base (e->name);
   c->id = g_strdup_printf ("%s-%.12s", safe, rec->key);
   dir = g_build_filename (job->clips_dir, c->id, NULL);
   record_path = g_build_filename (dir, "clip.json", NULL);

@@ -35,4 +35,8 @@ gboolean   wkp_clip_array_check_values (const WkpNpy *npy, WkpClipArray which, c
 void       wkp_dataset_normalize_track (const float *pixels, gint64 n, float *normalized,
                                         float *transform, gint64 *n_face);
 
+/* The readable start of a clip id made from its short name (the id adds a
+ * hash): only letters, digits, '-' and '_', never a leading '-'. */
+char      *wkp_clip_id_base            (const char *name);
+
 G_END_DECLS

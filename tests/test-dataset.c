@@ -4,6 +4,7 @@
  * delayed by shifting samples, caching (second run), config change, a bad
  * clip, and a prepare child killed with SIGKILL. */
 #include "wkp-dataset.h"
+#include "wkp-dataset-private.h"
 #include "wkp-io.h"
 #include "wkp-media.h"
 #include "wkp-npy.h"
@@ -1542,12 +1543,49 @@ test_short_names (void)
   g_assert_cmpuint (g_strv_length (out), ==, 0);
 }
 
+/* Clip folder names: safe characters, never a leading '-' (a file called
+ * "-take1.mp4" made a folder "clips/-take1_mp4-…" that ls and rm read as
+ * options), at most the last 48 characters of the name. */
+static void
+test_clip_id_base (void)
+{
+  const char *cases[][2] = {
+    { "GRID/s1/bbaf2n.mpg", "GRID_s1_bbaf2n_mpg" },
+    { "-take1.mp4", "take1_mp4" },
+    { "--_-x", "x" },
+    { "a-b c.wav", "a-b_c_wav" },
+    { "sa1/%03d", "sa1__03d" },
+    { "\xc3\xa9t\xc3\xa9.mp4", "t___mp4" },
+    { "---", "clip" },
+    { "", "clip" },
+    { "abc/-defg.mp4", "abc_-defg_mp4" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *got = wkp_clip_id_base (cases[i][0]);
+      g_assert_cmpstr (got, ==, cases[i][1]);
+    }
+  {
+    g_autofree char *got = wkp_clip_id_base ("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/clip.mp4");
+    g_assert_cmpuint (strlen (got), ==, 48);
+    g_assert_true (g_str_has_suffix (got, "_clip_mp4"));
+  }
+  {
+    /* the 48-character cut falls on a '-' */
+    g_autofree char *ys = g_strnfill (47, 'y');
+    g_autofree char *name = g_strconcat ("xxxxxxxxxx-", ys, NULL);
+    g_autofree char *got = wkp_clip_id_base (name);
+    g_assert_cmpstr (got, ==, ys);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/dataset/csv", test_csv);
   g_test_add_func ("/dataset/short-names", test_short_names);
+  g_test_add_func ("/dataset/clip-id-base", test_clip_id_base);
   g_test_add_func ("/dataset/csv-errors", test_csv_errors);
   g_test_add_func ("/dataset/sources-csv", test_sources_csv);
   g_test_add_func ("/dataset/sources-folder", test_sources_folder);
