@@ -21,14 +21,17 @@
 #include <math.h>
 #include <string.h>
 
-/* the prediction of @model_path (NULL: the default model) for @clip */
-static float *
-predict (const char *model_path, const WkpClipAudio *clip, int threads, GError **error)
+/* @model_path, or the default model when NULL */
+static WkpModel *
+load_model (const char *model_path, GError **error)
 {
-  g_autoptr(WkpModel) model = NULL;
   g_autofree char *path = model_path ? g_strdup (model_path) : wkp_cli_default_model (error);
-  if (path == NULL || (model = wkp_model_load (path, error)) == NULL)
-    return NULL;
+  return path != NULL ? wkp_model_load (path, error) : NULL;
+}
+
+static float *
+predict (const WkpModel *model, const WkpClipAudio *clip, int threads, GError **error)
+{
   return wkp_model_predict_audio (model, clip->audio->samples, clip->audio->n_samples, clip->fps, clip->n_frames,
                                   threads, NULL, error);
 }
@@ -83,6 +86,7 @@ wkp_cli_render (int argc, char **argv)
   g_autoptr(WkpAudio) listening = NULL;
   g_autoptr(WkpNpy) pred_npy = NULL;
   g_autoptr(WkpLandmarkTrack) track = NULL;
+  g_autoptr(WkpModel) model = NULL, compare_model = NULL;
   g_autofree float *pred = NULL, *compared = NULL;
   g_autoptr(WkpCliProgress) progress = NULL;
   const char *model_path = NULL;
@@ -144,6 +148,12 @@ wkp_cli_render (int argc, char **argv)
   if (!wkp_check_output_path (output, &error))
     return wkp_cli_fail ("render", error);
 
+  /* the models first, once each: a bad model fails before the media are decoded */
+  if (keypoints == NULL && !no_predict && (model = load_model (model_path, &error)) == NULL)
+    return wkp_cli_fail ("render", error);
+  if (compare_path != NULL && (compare_model = load_model (compare_path, &error)) == NULL)
+    return wkp_cli_fail ("render", error);
+
   spec.video = files[0];
   spec.audio = audio;
   clip = wkp_clip_audio_load (&spec, WKP_AUDIO_RATE, NULL, &error);
@@ -162,14 +172,8 @@ wkp_cli_render (int argc, char **argv)
           if (made_at == NULL || !wkp_rational_parse (made_at, &rate, NULL))
             rate = (WkpRational) { 0, 0 };
         }
-      else if (!no_predict)
-        {
-          g_autofree char *path = model_path != NULL ? g_strdup (model_path) : wkp_cli_default_model (&error);
-          g_autoptr(WkpModel) model = path != NULL ? wkp_model_load (path, &error) : NULL;
-          if (model == NULL)
-            return wkp_cli_fail ("render", error);
-          rate = model->fps;
-        }
+      else if (model != NULL)
+        rate = model->fps;
       if (wkp_rational_is_valid (rate) && wkp_clip_audio_set_fps (clip, rate))
         spec.fps = rate;   /* the sound for listening is framed alike */
     }
@@ -207,9 +211,9 @@ wkp_cli_render (int argc, char **argv)
           return wkp_cli_fail ("render", error);
         }
     }
-  else if (!no_predict && (pred = predict (model_path, clip, threads, &error)) == NULL)
+  else if (model != NULL && (pred = predict (model, clip, threads, &error)) == NULL)
     return wkp_cli_fail ("render", error);
-  if (compare_path != NULL && (compared = predict (compare_path, clip, threads, &error)) == NULL)
+  if (compare_model != NULL && (compared = predict (compare_model, clip, threads, &error)) == NULL)
     return wkp_cli_fail ("render", error);
   /* an excerpt: the frames that overlap [start, end) */
   first = 0;
