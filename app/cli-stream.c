@@ -154,6 +154,40 @@ read_some (Input *in, guint8 *buf, gsize size, GError **error)
     }
 }
 
+/* What input that is not a WAV stream looks like, from its first bytes. */
+static const char *
+describe_start (const GByteArray *b)
+{
+  const guint8 *p = b->data;
+  gsize n = b->len;
+  gboolean text = n > 0;
+  if (n == 0)
+    return "it is empty";
+  if ((n >= 3 && memcmp (p, "ID3", 3) == 0) || (n >= 2 && p[0] == 0xff && (p[1] & 0xe0) == 0xe0))
+    return "it starts like MP3 or AAC";
+  if (n >= 4 && memcmp (p, "fLaC", 4) == 0)
+    return "it starts like FLAC";
+  if (n >= 4 && memcmp (p, "OggS", 4) == 0)
+    return "it starts like Ogg";
+  if (n >= 8 && memcmp (p + 4, "ftyp", 4) == 0)
+    return "it starts like MP4 or MOV";
+  if (n >= 4 && memcmp (p, "\x1a\x45\xdf\xa3", 4) == 0)
+    return "it starts like Matroska or WebM";
+  if (n >= 4 && memcmp (p, "\x00\x00\x01\xba", 4) == 0)
+    return "it starts like MPEG";
+  if (n >= 4 && memcmp (p, "FORM", 4) == 0)
+    return "it starts like AIFF";
+  for (gsize i = 0; i < n && text; i++)
+    text = (p[i] >= 0x20 && p[i] != 0x7f) || p[i] == '\n' || p[i] == '\r' || p[i] == '\t';
+  if (text)
+    {
+      /* UTF-8, but for a character cut at the end */
+      const char *end = NULL;
+      text = g_utf8_validate ((const char *) p, (gssize) n, &end) || (const guint8 *) end + 4 > p + n;
+    }
+  return text ? "it starts like text" : "no RIFF header";
+}
+
 static guint32
 le32 (const guint8 *p)
 {
@@ -520,7 +554,7 @@ wkp_cli_stream (int argc, char **argv)
 {
   g_autofree char *model_path = NULL, *format_text = NULL, *fps_text = NULL, *out_format = NULL;
   g_auto(GStrv) files = NULL;
-  int threads = 1, channels = 1, rate = 0;
+  int threads = 1, channels = -1, rate = 0;   /* -1: not given */
   gboolean quiet = FALSE;
   g_autoptr(GOptionContext) ctx = g_option_context_new ("[INPUT] — keypoints live from an audio stream");
   g_autoptr(WkpModel) model = NULL;
@@ -543,7 +577,7 @@ wkp_cli_stream (int argc, char **argv)
   {
     GOptionEntry entries[] = {
       { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (default: the installed default model); unidirectional models only", "MODEL" },
-      { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, "Raw input samples: s16le (default) or f32le; a WAV header on the input sets this, --rate and --channels", "FMT" },
+      { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, "Raw input samples: s16le or f32le (input without a WAV header needs this, or --rate or --channels: then s16le); a WAV header sets this, --rate and --channels", "FMT" },
       { "rate", 'r', 0, G_OPTION_ARG_INT, &rate, "Sample rate of raw input in Hz (default: the model's, 16000); others are resampled", "HZ" },
       { "channels", 'c', 0, G_OPTION_ARG_INT, &channels, "Interleaved channels of raw input, averaged (default 1)", "N" },
       { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Output frame rate (default: the model's own, 25); interpolated as predict does", "NUM/DEN" },
@@ -560,7 +594,7 @@ wkp_cli_stream (int argc, char **argv)
     "frame to standard output as soon as the audio it needs has arrived (the note on standard error\n"
     "gives the delay). Input: a WAV stream, or raw PCM as --format, --rate and --channels say:\n"
     "  arecord -q -f S16_LE -r 16000 -c 1 | wav2kp stream\n"
-    "  ffmpeg -loglevel error -i talk.mp4 -f s16le -ac 1 -ar 16000 - | wav2kp stream > talk.csv\n"
+    "  ffmpeg -loglevel error -i talk.mp4 -f s16le -ac 1 -ar 16000 - | wav2kp stream --format s16le > talk.csv\n"
     "Keypoints are in the canonical face frame, as predict writes them (points the model does not\n"
     "predict are its mean face). A model with per-clip feature normalisation standardises the\n"
     "stream with the running mean and deviation of what it has heard so far (the first second or\n"
@@ -577,7 +611,7 @@ wkp_cli_stream (int argc, char **argv)
       g_printerr ("wav2kp stream: --threads must be between 1 and 256\n");
       return WKP_EXIT_BAD_INPUT;
     }
-  if (channels < 1 || channels > 64)
+  if (channels != -1 && (channels < 1 || channels > 64))
     {
       g_printerr ("wav2kp stream: --channels must be between 1 and 64\n");
       return WKP_EXIT_BAD_INPUT;
@@ -645,7 +679,7 @@ wkp_cli_stream (int argc, char **argv)
       goto out;
     }
   in.format = g_strcmp0 (format_text, "f32le") == 0 ? PCM_F32 : PCM_S16;
-  in.channels = channels;
+  in.channels = channels != -1 ? channels : 1;
   in.rate = rate != 0 ? rate : model->features.sample_rate;
   if (!fill (&in, 4, &error) && error != NULL)
     goto fail;
@@ -672,6 +706,15 @@ wkp_cli_stream (int argc, char **argv)
         }
       if (!read_wav_header (&in, &error))
         goto fail;
+    }
+  else if (in.pending->len > 0 && format_text == NULL && rate == 0 && channels == -1)
+    {
+      /* raw PCM only when said: any bytes read as samples give keypoints */
+      fill (&in, 16, NULL);   /* (enough to tell a few formats apart) */
+      g_set_error (&error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                   "%s: not a WAV stream (%s); for raw PCM give --format s16le or f32le (and --rate and "
+                   "--channels unless 16000 Hz mono)", in.name, describe_start (in.pending));
+      goto fail;
     }
   if (!check_layout (&in, &error))
     goto fail;
