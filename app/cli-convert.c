@@ -160,7 +160,7 @@ wkp_cli_convert (int argc, char **argv)
       if (g_str_has_suffix (output, ".npz"))
         {
           g_autofree char *js = wkp_path_replace_ext (output, ".json");
-          if (!wkp_check_output_path (js, &error) || !wkp_model_export_npz (model, output, &error))
+          if (!wkp_check_side_output (js, output, &error) || !wkp_model_export_npz (model, output, &error))
             return wkp_cli_fail ("convert", error);
           return WKP_EXIT_OK;
         }

@@ -156,6 +156,12 @@ wkp_cli_train (int argc, char **argv)
   if (!wkp_check_output_path (output, &error) || !wkp_check_output_path (log_path, &error)
       || !wkp_check_output_path (ckpt_path, &error))
     return wkp_cli_fail ("train", error);
+  /* a log or checkpoint named after the model replaces only an earlier run's
+   * (-o clips.wkpm replaced clips.csv, the dataset's manifest); --resume
+   * continues from them by design */
+  if (!resume && ((log == NULL && !wkp_check_side_output (log_path, output, &error))
+                  || (ckpt == NULL && !wkp_check_side_output (ckpt_path, output, &error))))
+    return wkp_cli_fail ("train", error);
   /* three outputs, three files (-o M --log M lost the log) */
   {
     g_autofree char *a = g_canonicalize_filename (output, NULL), *b = g_canonicalize_filename (log_path, NULL);

@@ -63,7 +63,7 @@ wkp_cli_clip_args (const char *command, char **files, const char *output, const 
                   "name the output OUT.npy\n", command, output);
       return FALSE;
     }
-  if (!wkp_check_output_path (output, &error) || !wkp_check_output_path (json, &error))
+  if (!wkp_check_output_path (output, &error) || !wkp_check_side_output (json, output, &error))
     return wkp_cli_fail (command, error), FALSE;
   spec->video = files[0];
   *json_path = g_steal_pointer (&json);

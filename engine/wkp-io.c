@@ -473,6 +473,23 @@ wkp_write_file_atomic (const char *path, GBytes *bytes, GError **error)
 }
 
 gboolean
+wkp_check_side_output (const char *side, const char *main_output, GError **error)
+{
+  GStatBuf st;
+  if (!wkp_check_output_path (side, error))
+    return FALSE;
+  if (g_lstat (side, &st) == 0 && !g_file_test (main_output, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID,
+                   "Cannot write %s: it would go beside %s, but a file of that name exists and %s does not, so it "
+                   "is not from an earlier run of this output; move it or choose another output name",
+                   side, main_output, main_output);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 wkp_check_output_path (const char *path, GError **error)
 {
   g_autofree char *dir = NULL;

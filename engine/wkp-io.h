@@ -46,6 +46,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpOutput, wkp_output_free)
  * is missing or not writable, or @path is a folder, a device, a pipe or a
  * socket (renaming over it would replace it with a regular file). */
 gboolean   wkp_check_output_path (const char *path, GError **error);
+/* wkp_check_output_path() for a file written beside @main_output under a
+ * name the user did not give (OUT.json, OUT.status.npy, MODEL.csv): an
+ * existing one may be replaced only when @main_output exists too (a re-run
+ * of the same output); otherwise it is someone else's file — `train -o
+ * clips.wkpm` replaced the clips.csv the dataset was made from with its log,
+ * `features -o DS/dataset.npy` the dataset's dataset.json. */
+gboolean   wkp_check_side_output (const char *side, const char *main_output, GError **error);
 
 /* Inputs of a job. Once wkp_io_track_inputs (TRUE) is called (the CLI does,
  * a run being one job), every file the engine reads (wkp_read_file, .npy,

@@ -122,8 +122,8 @@ wkp_landmark_track_save (const WkpLandmarkTrack *track, const char *path, GError
     }
   status_path = wkp_path_replace_ext (path, ".status.npy");
   json_path = wkp_path_replace_ext (path, ".json");
-  if (!wkp_check_output_path (path, error) || !wkp_check_output_path (status_path, error) ||
-      !wkp_check_output_path (json_path, error))
+  if (!wkp_check_output_path (path, error) || !wkp_check_side_output (status_path, path, error) ||
+      !wkp_check_side_output (json_path, path, error))
     return FALSE;
   pts = wkp_npy_encode (WKP_DTYPE_F32, 3, shape, track->points);
   st = wkp_npy_encode (WKP_DTYPE_U8, 1, shape, track->status);

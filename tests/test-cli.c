@@ -464,6 +464,46 @@ test_features_kinds (void)
   check_features (mp3, NULL, "30000/1001", 436, "30000/1001");
 }
 
+/* A file written beside the output under a name the user did not give (the
+ * .json sidecar) replaces an existing one only on a re-run of that output:
+ * `features -o DS/dataset.npy` replaced the dataset's dataset.json, and a
+ * prediction's sidecar an evaluation's results, exit 0 (diary review). */
+static void
+test_side_outputs (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *wav = g_build_filename (dir, "a.wav", NULL);
+  g_autofree char *npy = g_build_filename (dir, "dataset.npy", NULL), *json = g_build_filename (dir, "dataset.json", NULL);
+  g_autofree char *npy2 = g_build_filename (dir, "f.npy", NULL), *json2 = g_build_filename (dir, "f.json", NULL);
+  g_autofree char *after = NULL;
+  const char *manifest = "{ \"format\" : \"wav2kp-dataset\", \"version\" : 1 }\n";
+  const gint64 n = 16000;
+  g_autofree float *x = g_new (float, n);
+
+  for (gint64 i = 0; i < n; i++)
+    x[i] = (float) (0.3 * sin (2 * G_PI * 220.0 * (double) i / 16000.0));
+  wkp_test_write_wav (wav, x, n, 16000);
+  g_assert_true (g_file_set_contents (json, manifest, -1, NULL));
+  {
+    const char *a[] = { "features", wav, "-o", npy, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 2);
+    g_assert_nonnull (strstr (e, "dataset.json: it would go beside"));
+    g_assert_false (g_file_test (npy, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_get_contents (json, &after, NULL, NULL));
+    g_assert_cmpstr (after, ==, manifest);
+  }
+  /* a first run and a re-run of the same output both write */
+  for (int run = 0; run < 2; run++)
+    {
+      const char *a[] = { "features", wav, "-o", npy2, NULL };
+      g_autofree char *o = NULL, *e = NULL;
+      g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+      g_assert_true (g_file_test (npy2, G_FILE_TEST_IS_REGULAR));
+      g_assert_true (g_file_test (json2, G_FILE_TEST_IS_REGULAR));
+    }
+}
+
 static void
 test_probe_json (void)
 {
@@ -703,6 +743,18 @@ test_train_small (void)
       }
     g_assert_true (g_file_get_contents (manifest, &after, NULL, NULL));
     g_assert_cmpstr (before, ==, after);
+  }
+  {
+    /* the log named after the model replaces no one else's file: -o c.wkpm
+     * replaced c.csv, the manifest this dataset was prepared from */
+    g_autofree char *m2 = g_build_filename (dir, "c.wkpm", NULL), *after = NULL;
+    const char *a[] = { "train", ds, "-o", m2, "--epochs", "1", NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 2);
+    g_assert_nonnull (strstr (e, "c.csv: it would go beside"));
+    g_assert_true (g_file_get_contents (csv, &after, NULL, NULL));
+    g_assert_cmpstr (after, ==, text);
+    g_assert_false (g_file_test (m2, G_FILE_TEST_EXISTS));
   }
   {
     /* holding one speaker out: no note */
@@ -1668,6 +1720,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/option-errors", test_option_errors);
   g_test_add_func ("/cli/features-kinds", test_features_kinds);
+  g_test_add_func ("/cli/side-outputs", test_side_outputs);
   g_test_add_func ("/cli/probe-json", test_probe_json);
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/demo", test_demo);
