@@ -472,13 +472,51 @@ wkp_write_file_atomic (const char *path, GBytes *bytes, GError **error)
   return wkp_output_add_bytes (out, path, bytes, error) && wkp_output_commit (out, error);
 }
 
+/* Whether @path is a side file an earlier run wrote: a JSON sidecar (its
+ * "kind" wav2kp.features, .prediction, …, or a landmark track's
+ * "format") or a training log (its header, WKP_TRAIN_LOG_HEADER). */
+static gboolean
+is_own_side_file (const char *path)
+{
+  g_autofree char *head = NULL;
+  gsize len = 0;
+  if (g_str_has_suffix (path, ".csv"))
+    {
+      FILE *f = g_fopen (path, "rb");
+      char line[64] = "";
+      gboolean ours;
+      if (f == NULL)
+        return FALSE;
+      ours = fgets (line, sizeof line, f) != NULL && g_str_has_prefix (line, "epoch,step,lr,train_loss,");
+      fclose (f);
+      return ours;
+    }
+  if (g_str_has_suffix (path, ".json") && g_file_get_contents (path, &head, &len, NULL) && len < 16 * 1024 * 1024)
+    {
+      g_autoptr(JsonParser) p = json_parser_new ();
+      JsonObject *o;
+      const char *kind = NULL, *format = NULL;
+      if (!json_parser_load_from_data (p, head, (gssize) len, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+        return FALSE;
+      o = json_node_get_object (json_parser_get_root (p));
+      if (json_object_has_member (o, "kind") && JSON_NODE_HOLDS_VALUE (json_object_get_member (o, "kind"))
+          && json_node_get_value_type (json_object_get_member (o, "kind")) == G_TYPE_STRING)
+        kind = json_object_get_string_member (o, "kind");
+      if (json_object_has_member (o, "format") && JSON_NODE_HOLDS_VALUE (json_object_get_member (o, "format"))
+          && json_node_get_value_type (json_object_get_member (o, "format")) == G_TYPE_STRING)
+        format = json_object_get_string_member (o, "format");
+      return (kind != NULL && g_str_has_prefix (kind, "wav2kp.")) || g_strcmp0 (format, "wav2kp-landmarks") == 0;
+    }
+  return FALSE;
+}
+
 gboolean
 wkp_check_side_output (const char *side, const char *main_output, GError **error)
 {
   GStatBuf st;
   if (!wkp_check_output_path (side, error))
     return FALSE;
-  if (g_lstat (side, &st) == 0 && !g_file_test (main_output, G_FILE_TEST_EXISTS))
+  if (g_lstat (side, &st) == 0 && !g_file_test (main_output, G_FILE_TEST_EXISTS) && !is_own_side_file (side))
     {
       g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID,
                    "Cannot write %s: it would go beside %s, but a file of that name exists and %s does not, so it "

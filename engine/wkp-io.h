@@ -49,7 +49,9 @@ gboolean   wkp_check_output_path (const char *path, GError **error);
 /* wkp_check_output_path() for a file written beside @main_output under a
  * name the user did not give (OUT.json, OUT.status.npy, MODEL.csv): an
  * existing one may be replaced only when @main_output exists too (a re-run
- * of the same output); otherwise it is someone else's file — `train -o
+ * of the same output) or it is one of ours (a sidecar whose "kind" starts
+ * with "wav2kp.", a landmark track's sidecar, a training log); otherwise it
+ * is someone else's file — `train -o
  * clips.wkpm` replaced the clips.csv the dataset was made from with its log,
  * `features -o DS/dataset.npy` the dataset's dataset.json. */
 gboolean   wkp_check_side_output (const char *side, const char *main_output, GError **error);

@@ -661,6 +661,30 @@ wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError 
   return info;
 }
 
+/* The frame rate `wav2kp frames` recorded in frames.json beside the PNGs
+ * of @pattern (numbered %06d.png); FALSE when there is none. */
+static gboolean
+sequence_recorded_fps (const char *pattern, WkpRational *fps)
+{
+  g_autofree char *dir = g_path_get_dirname (pattern), *base = g_path_get_basename (pattern);
+  g_autofree char *json = g_build_filename (dir, "frames.json", NULL);
+  g_autoptr(JsonNode) root = NULL;
+  JsonNode *kind, *rate;
+
+  if (g_strcmp0 (base, "%06d.png") != 0 || !g_file_test (json, G_FILE_TEST_IS_REGULAR)
+      || (root = wkp_json_load_file (json, NULL)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return FALSE;
+  kind = json_object_get_member (json_node_get_object (root), "kind");
+  rate = json_object_get_member (json_node_get_object (root), "fps");
+  return kind != NULL && JSON_NODE_HOLDS_VALUE (kind) && json_node_get_value_type (kind) == G_TYPE_STRING
+         && g_strcmp0 (json_node_get_string (kind), "wav2kp.frames") == 0 && rate != NULL
+         && JSON_NODE_HOLDS_VALUE (rate) && json_node_get_value_type (rate) == G_TYPE_STRING
+         && wkp_frame_rate_parse (json_node_get_string (rate), fps, NULL);
+}
+
+/* @fps: as given; when not (0/0), the rate `wav2kp frames` recorded for
+ * these frames (a 29.97 fps clip's PNGs were read back at 25 fps: 8.36 s
+ * of pictures against 6.99 s of sound), else WKP_DEFAULT_FPS */
 static WkpMediaInfo *
 probe_sequence (const char *pattern, WkpRational fps, GError **error)
 {
@@ -699,7 +723,9 @@ probe_sequence (const char *pattern, WkpRational fps, GError **error)
   info->video_codec = g_strdup (avcodec_get_name (fmt->streams[vidx]->codecpar->codec_id));
   info->width = fmt->streams[vidx]->codecpar->width;
   info->height = fmt->streams[vidx]->codecpar->height;
-  info->fps = wkp_rational_is_valid (fps) ? fps : WKP_DEFAULT_FPS;
+  if (!wkp_rational_is_valid (fps) && !sequence_recorded_fps (pattern, &fps))
+    fps = WKP_DEFAULT_FPS;
+  info->fps = fps;
   info->n_frames = seq.count;
   info->n_frames_counted = TRUE;
   info->duration_us = wkp_frame_to_us (seq.count, info->fps);
@@ -1216,7 +1242,8 @@ wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancella
 
   if (spec->video != NULL)
     {
-      clip->video_info = wkp_media_probe (spec->video, fps, WKP_PROBE_COUNT_FRAMES, error);
+      /* (an image sequence without --fps: the rate its frames.json records) */
+      clip->video_info = wkp_media_probe (spec->video, spec->fps, WKP_PROBE_COUNT_FRAMES, error);
       if (clip->video_info == NULL)
         return NULL;
       if (clip->video_info->has_video && clip->video_info->n_frames == 1 && !wkp_media_is_pattern (spec->video))

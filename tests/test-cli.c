@@ -1457,6 +1457,27 @@ test_frames (void)
     g_assert_cmpint (count_parts (dir), ==, 0);
   }
   {
+    /* read back without --fps, the PNGs run at the rate frames.json records,
+     * not at the 25 fps default (8.36 s of pictures against 6.99 s of sound) */
+    g_autofree char *pattern = g_build_filename (full, "%06d.png", NULL);
+    g_autofree char *feat = g_build_filename (dir, "seq.npy", NULL), *feat_json = g_build_filename (dir, "seq.json", NULL);
+    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL;
+    const char *a[] = { "features", pattern, "--audio", ntsc, "-o", feat, NULL };
+    const char *b[] = { "probe", pattern, NULL };
+    g_autoptr(JsonNode) side = NULL;
+    g_autoptr(WkpNpy) npy = NULL;
+    g_autoptr(GError) error = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    side = wkp_json_load_file (feat_json, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (side), "fps"), ==, "30000/1001");
+    npy = wkp_npy_load (feat, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (npy->shape[0], ==, 209);
+    g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 0);
+    g_assert_nonnull (strstr (o2, "30000/1001"));
+  }
+  {
     /* first, middle, last: the same RGB as FFmpeg's decode (measured: identical) */
     const char *a[] = { "full", ntsc, full, "0", "1", "100", "208", NULL };
     g_autoptr(JsonParser) p = json_parser_new ();
