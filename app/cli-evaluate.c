@@ -56,7 +56,7 @@ better (const Column *c, double v, double best)
 }
 
 static void
-print_table (const WkpEvaluation *ev)
+print_table (const WkpEvaluation *ev, int bootstrap)
 {
   double best[N_COLUMNS];
   int label_w = 5;
@@ -157,6 +157,9 @@ print_table (const WkpEvaluation *ev)
                 "model); \"reference level, no motion\" is each clip's mean reference face, held constant.\n");
         break;
       }
+  if (ev->n_bootstrap == 0 && bootstrap > 0 && ev->n_clips == 1)
+    /* (the section was left out without a word) */
+    printf ("\nNo uncertainty intervals: resampling clips needs at least 2 clips, and 1 was scored.\n");
   if (ev->n_bootstrap > 0)
     {
       printf ("\nUncertainty over clips (95%% intervals, %d bootstrap resamples of the %d clips):\n",
@@ -436,7 +439,7 @@ wkp_cli_evaluate (int argc, char **argv)
   if (ev == NULL)
     return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
 
-  print_table (ev);
+  print_table (ev, n_bootstrap);
   if (per_clip)
     print_per_clip (ev);
 

@@ -184,6 +184,19 @@ wkp_cli_render (int argc, char **argv)
       g_autofree char *made_at = sidecar_string (keypoints, "fps");
       WkpRational made_fps;
       pred_npy = wkp_npy_load (keypoints, &error);
+      /* keypoints predicted from the clip's own audio track can have one row
+       * more than the video has frames (the sound outlasts the last picture
+       * by part of a frame, and audio alone gives ceil(duration x fps)
+       * rows): that row is left out, with a note, instead of refusing */
+      if (pred_npy != NULL && clip->video_info != NULL && pred_npy->ndim == 3
+          && pred_npy->shape[0] == clip->n_frames + 1 && pred_npy->shape[1] == 68 && pred_npy->shape[2] == 2)
+        {
+          g_printerr ("wav2kp render: note: %s has %" G_GINT64_FORMAT " frames and %s %" G_GINT64_FORMAT
+                      "; its last frame (sound after the last picture) is not drawn\n",
+                      keypoints, pred_npy->shape[0], files[0], clip->n_frames);
+          pred_npy->shape[0] = clip->n_frames;
+          pred_npy->n_elements = clip->n_frames * 68 * 2;
+        }
       if (pred_npy == NULL || !wkp_npy_check (pred_npy, keypoints, WKP_DTYPE_F32, 3, want, &error))
         return wkp_cli_fail ("render", error);
       /* the right number of rows at another frame rate is another clip's timing */

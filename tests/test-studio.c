@@ -2045,7 +2045,7 @@ static void
 test_dataset_offset_text (void)
 {
   WkpDatasetClip c = { 0 };
-  g_autofree char *flagged = NULL, *small_gain = NULL, *one = NULL, *none = NULL, *unsure = NULL;
+  g_autofree char *flagged = NULL, *small_gain = NULL, *one = NULL, *none = NULL, *unsure = NULL, *nan_c = NULL;
   c.offset_confidence = 1.0;
   c.offset_gain = 0.3;
   c.offset_frames = 4;
@@ -2062,6 +2062,10 @@ test_dataset_offset_text (void)
   c.offset_confidence = 0.1;
   c.flags = WKP_CLIP_FLAG_OFFSET_UNSURE;
   unsure = wkp_dataset_window_offset_text (&c);
+  /* no estimate (too little sound or face): the window showed "confidence nan" */
+  c.offset_confidence = NAN;
+  nan_c = wkp_dataset_window_offset_text (&c);
+  g_assert_cmpstr (nan_c, ==, "offset not estimated");
   g_assert_cmpstr (flagged, ==, "offset +4 frames (confidence 1.00)");
   g_assert_cmpstr (small_gain, ==, "offset +4 frames (confidence 1.00, but it beats lag 0 by only 0.01 in r: not flagged)");
   g_assert_cmpstr (one, ==, "offset -1 frame (confidence 1.00; one frame: not flagged)");

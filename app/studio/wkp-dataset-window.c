@@ -64,6 +64,9 @@ char *
 wkp_dataset_window_offset_text (const WkpDatasetClip *c)
 {
   int n = ABS (c->offset_frames);
+  /* (no estimate: "confidence nan" said nothing) */
+  if (!isfinite (c->offset_confidence))
+    return g_strdup (_("offset not estimated"));
   if (c->flags & WKP_CLIP_FLAG_OFFSET_UNSURE)
     return g_strdup_printf (ngettext ("offset unsure (%+d frame, confidence %.2f)",
                                       "offset unsure (%+d frames, confidence %.2f)", n),
@@ -101,7 +104,9 @@ make_row (const WkpDatasetClip *c, const char *short_name)
   if (c->status == WKP_CLIP_OK)
     {
       g_autofree char *off = wkp_dataset_window_offset_text (c);
-      g_autofree char *flags = wkp_clip_flags_to_string (c->flags);
+      g_autofree char *flag_names = wkp_clip_flags_to_string (c->flags);
+      g_auto(GStrv) flag_list = g_strsplit (flag_names, ",", -1);
+      g_autofree char *flags = g_strjoinv (", ", flag_list);
       /* the flags first: a narrow window cuts the end of the line */
       g_autofree char *flag_text = c->flags != 0 ? g_strdup_printf ("⚑ %s · ", flags) : g_strdup ("");
       /* TRANSLATORS: flags, speaker, split, share of frames with a face, frames, offset */

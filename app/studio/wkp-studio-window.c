@@ -146,6 +146,25 @@ update_spectrogram_label (WkpStudioWindow *self)
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->spectrogram_label), gtk_label_get_text (self->spectrogram_label));
 }
 
+/* A tooltip as a label that wraps at 80 characters: GTK's own kept the
+ * metric definitions on one line that ran off a 1600-pixel screen. The text
+ * stays the widget's tooltip text (for accessibility and the tests). */
+static gboolean
+on_query_wrapped_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip, gpointer data)
+{
+  const char *text = gtk_widget_get_tooltip_text (widget);
+  GtkWidget *label;
+  (void) x, (void) y, (void) keyboard, (void) data;
+  if (text == NULL)
+    return FALSE;
+  label = gtk_label_new (text);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 80);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
+  gtk_tooltip_set_custom (tooltip, label);
+  return TRUE;
+}
+
 static void
 update_aperture_label (WkpStudioWindow *self)
 {
@@ -390,6 +409,8 @@ on_job_failed (WkpOpenJob *job, guint part, const char *message, WkpStudioWindow
   const char *what = part == WKP_CLIP_PART_MEDIA       ? _("Cannot read the clip")
                    : no_audio                          ? _("No audio (drop the video together with its WAV, or use --audio)")
                    : part == WKP_CLIP_PART_FEATURES    ? _("Audio features failed")
+                   : part == WKP_CLIP_PART_LANDMARKS && clip != NULL && clip->landmarks_file != NULL
+                                                       ? _("Landmark file not used")
                    : part == WKP_CLIP_PART_LANDMARKS   ? _("Landmark extraction failed")
                    : part == WKP_CLIP_PART_PREDICTION  ? _("Prediction failed")
                    : part == WKP_CLIP_PART_COMPARED    ? _("Comparison failed")
@@ -1750,6 +1771,9 @@ wkp_studio_window_init (WkpStudioWindow *self)
   GAction *loop;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (self->aperture_label, "query-tooltip", G_CALLBACK (on_query_wrapped_tooltip), NULL);
+  g_signal_connect (self->spectrogram_label, "query-tooltip", G_CALLBACK (on_query_wrapped_tooltip), NULL);
+  g_signal_connect (self->status_label, "query-tooltip", G_CALLBACK (on_query_wrapped_tooltip), NULL);
   self->pending_seek = -1;
   {
     /* the status row is as tall as it gets with Cancel shown, so that the
