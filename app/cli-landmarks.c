@@ -92,7 +92,7 @@ wkp_cli_landmarks (int argc, char **argv)
     }
   if (!has_suffix_ci (output, ".npy") && !has_suffix_ci (output, ".csv") && !has_suffix_ci (output, ".json"))
     {
-      g_printerr ("wav2kp landmarks: the output must end in .npy, .csv or .json\n");
+      g_printerr ("wav2kp landmarks: %s: the output must end in .npy, .csv or .json\n", output);
       return WKP_EXIT_BAD_INPUT;
     }
   if (fps_text != NULL && !wkp_frame_rate_parse (fps_text, &fps, &error))

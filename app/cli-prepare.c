@@ -174,6 +174,9 @@ wkp_cli_prepare (int argc, char **argv)
   if (report.n_removed > 0)
     printf ("removed %d clip%s of %s that %s no longer lists\n", report.n_removed, report.n_removed == 1 ? "" : "s",
             output, files[0]);
+  if (report.n_superseded > 0)
+    printf ("replaced %d older clip folder%s of %s (prepared with other settings or inputs)\n", report.n_superseded,
+            report.n_superseded == 1 ? "" : "s", output);
   if (report.n_flagged > 0 && !quiet)
     printf ("run “wav2kp check %s” for the flagged clips\n", output);
   if (report.n_ok == 0)

@@ -740,18 +740,34 @@ scan_existing (Job *job)
     }
 }
 
-/* Deletes the clip folders (and failure records) of clips the source no
- * longer lists; returns how many clips went. */
+/* The name part of a clip id "<name>-<12 hex digits of the key>". */
+static char *
+clip_id_name (const char *id)
+{
+  const char *dash = strrchr (id, '-');
+  return dash != NULL && strlen (dash + 1) == 12 ? g_strndup (id, (gsize) (dash - id)) : g_strdup (id);
+}
+
+/* Deletes the clip folders (and failure records) the run did not keep;
+ * returns how many clips went, counting in @superseded those that were an
+ * older version of a clip the source still lists (same name, another key:
+ * other settings or changed inputs), which the CLI reported as clips the
+ * source "no longer lists". */
 static int
-remove_stale (Job *job)
+remove_stale (Job *job, int *superseded)
 {
   int n_removed = 0;
+  g_autoptr(GHashTable) kept_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GHashTable) keep = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GDir) dir = g_dir_open (job->clips_dir, 0, NULL);
   const char *n;
   for (guint i = 0; i < job->entries->len; i++)
     if (job->records[i].clip.id != NULL)
-      g_hash_table_add (keep, job->records[i].clip.id);
+      {
+        g_hash_table_add (keep, job->records[i].clip.id);
+        g_hash_table_add (kept_names, clip_id_name (job->records[i].clip.id));
+      }
+  *superseded = 0;
   if (dir == NULL)
     return 0;
   while ((n = g_dir_read_name (dir)) != NULL)
@@ -764,8 +780,12 @@ remove_stale (Job *job)
         continue;
       if (g_file_test (path, G_FILE_TEST_IS_DIR))
         {
+          g_autofree char *name = clip_id_name (base);
           remove_tree (path);
-          n_removed++;
+          if (g_hash_table_contains (kept_names, name))
+            (*superseded)++;
+          else
+            n_removed++;
         }
       else if (g_str_has_suffix (n, ".failed.json"))
         g_unlink (path);
@@ -1091,7 +1111,7 @@ finalize (Job *job, const char *src, WkpPrepareReport *report, GError **error)
         || !wkp_output_commit (out, error))
       return FALSE;
   }
-  rep.n_removed = remove_stale (job);
+  rep.n_removed = remove_stale (job, &rep.n_superseded);
   if (report)
     *report = rep;
   return TRUE;

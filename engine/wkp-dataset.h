@@ -311,6 +311,7 @@ typedef struct {
   gint64  n_frames;       /* video frames over OK clips */
   gint64  n_feature_frames;
   int     n_removed;      /* clip folders of the dataset that the source no longer lists, deleted */
+  int     n_superseded;   /* older folders of clips it still lists (other settings or inputs), deleted */
 } WkpPrepareReport;
 
 /* Prepares @src (folder or CSV) into the folder @out (created if needed).

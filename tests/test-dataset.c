@@ -976,7 +976,10 @@ test_prepare_real (void)
   g_assert_cmpint (rep.n_ok, ==, 4);
   g_assert_cmpint (rep.n_cached, ==, 0);
   g_assert_cmpint (rep.n_landmarks_reused, ==, 4);
-  g_assert_cmpint (rep.n_removed, ==, 4);   /* the folders of the old config, counted for the summary */
+  /* the folders of the old config, counted for the summary as replaced, not
+   * as clips the source "no longer lists" (it still lists them) */
+  g_assert_cmpint (rep.n_superseded, ==, 4);
+  g_assert_cmpint (rep.n_removed, ==, 0);
   ds = wkp_dataset_open (ds_dir, &error);
   g_assert_no_error (error);
   g_assert_cmpint (wkp_dataset_get_feature_config (ds)->n_mfcc, ==, 20);
@@ -1015,6 +1018,7 @@ test_prepare_real (void)
     g_assert_no_error (error);
     g_assert_cmpint (rep.n_cached, ==, 4);   /* the same clips: nothing lost */
     g_assert_cmpint (rep.n_removed, ==, 0);
+    g_assert_cmpint (rep.n_superseded, ==, 0);
     p.replace = FALSE;
     /* the same CSV through a symlink is the same source */
     {
@@ -1038,6 +1042,9 @@ test_prepare_real (void)
   g_clear_pointer (&ds, wkp_dataset_free);
   g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
   g_assert_no_error (error);
+  /* the recomputed clips' old folders were replaced; no clip was dropped */
+  g_assert_cmpint (rep.n_superseded, >=, 1);
+  g_assert_cmpint (rep.n_removed, ==, 0);
   ds = wkp_dataset_open (ds_dir, &error);
   g_assert_no_error (error);
   {
