@@ -1,9 +1,11 @@
 #include "wkp-cli.h"
 
 #include "wkp-config.h"
+#include "wkp-dataset.h"
 #include "wkp-error.h"
 #include "wkp-io.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -306,4 +308,19 @@ wkp_cli_note_audio_mix (const char *command, const WkpClipAudio *clip)
   g_autofree char *note = wkp_audio_mix_note (clip->audio, clip->audio_source);
   if (note != NULL)
     g_printerr ("wav2kp %s: note: %s\n", command, note);
+  if (clip->video_info != NULL && clip->audio->rate > 0 && clip->fps.num > 0)
+    {
+      /* sound and pictures of different lengths (a WAV paired with another
+       * clip's video, or cut short) went without a word here, while prepare
+       * flags length-mismatch by the same rule */
+      WkpPrepareParams pp;
+      double audio_s = (double) clip->audio->n_samples / clip->audio->rate;
+      double video_s = (double) clip->n_frames * clip->fps.den / clip->fps.num;
+      wkp_prepare_params_init_default (&pp);
+      if (fabs (audio_s - video_s) > pp.max_length_mismatch)
+        g_printerr ("wav2kp %s: note: the sound (%s, %.2f s) and the pictures (%.2f s) differ in length by %.2f s; "
+                    "there is a row per video frame, %s\n", command, clip->audio_source, audio_s, video_s,
+                    fabs (audio_s - video_s),
+                    audio_s < video_s ? "the missing sound read as silence" : "the sound after the last picture unused");
+    }
 }

@@ -999,6 +999,34 @@ frame_difference (const char *a, const char *b, gint64 index)
 /* render: the video's landmarks are extracted when no file is given (the
  * same as `wav2kp landmarks` gives), a second model goes with --compare, and
  * options that exclude each other are refused rather than one silently winning. */
+/* Sound and pictures of different lengths get a note, by prepare's
+ * length-mismatch rule (more than 0.2 s apart); a 5 s WAV paired with the 7 s
+ * NTSC sample went without a word (diary review). */
+static void
+test_length_note (void)
+{
+  g_autofree char *ntsc = wkp_test_shared_file (NTSC_MP4);
+  g_autofree char *wav = wkp_test_shared_file ("audio-only/retalking_driving_2.wav");
+  g_autofree char *dir = NULL, *out = NULL;
+  if (ntsc == NULL || wav == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  out = g_build_filename (dir, "f.npy", NULL);
+  {
+    const char *a[] = { "features", ntsc, "--audio", wav, "-o", out, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_nonnull (strstr (e, "(6.97 s) differ in length by 1.96 s; there is a row per video frame, the missing "
+                                 "sound read as silence"));
+  }
+  {
+    const char *a[] = { "features", ntsc, "-o", out, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_null (strstr (e, "differ in length"));
+  }
+}
+
 /* Keypoints predicted from a video's own audio track have one row more
  * than the video when the sound outlasts the last picture (the NTSC sample:
  * 6.985 s of sound, 209 frames at 29.97 fps, ceil gives 210): render draws
@@ -1792,6 +1820,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/train-small", test_train_small);
   g_test_add_func ("/cli/render", test_render);
   g_test_add_func ("/cli/render-extra-row", test_render_extra_row);
+  g_test_add_func ("/cli/length-note", test_length_note);
   g_test_add_func ("/cli/audio", test_audio);
   g_test_add_func ("/cli/prepare-features", test_prepare_features);
   g_test_add_func ("/cli/killed-run", test_killed_run);
