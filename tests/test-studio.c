@@ -1848,6 +1848,8 @@ test_dataset_window (void)
   g_test_message ("%s", wkp_dataset_window_get_note (dw));
   g_assert_cmpint (wkp_dataset_window_n_rows (dw), ==, 4);
   g_assert_nonnull (strstr (wkp_dataset_window_get_note (dw), "4 clips: 3 ready"));
+  /* audio-only rows are counted too (a 1062-row corpus said nothing of its 6) */
+  g_assert_nonnull (strstr (wkp_dataset_window_get_note (dw), ", 0 skipped (audio only)."));
   wkp_dataset_window_set_flagged_only (dw, TRUE);
   spin (50);
   g_assert_cmpint (wkp_dataset_window_n_rows (dw), ==, n_flagged);   /* at least the failed one */

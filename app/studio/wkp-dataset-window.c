@@ -527,7 +527,7 @@ on_opened (GObject *source, GAsyncResult *result, gpointer data)
   WkpDataset *ds = g_task_propagate_pointer (G_TASK (result), &error);
   WkpDatasetWindow *self;
   g_auto(GStrv) short_names = NULL;
-  int n_ok = 0, n_flagged = 0, n_failed = 0, n;
+  int n_ok = 0, n_flagged = 0, n_failed = 0, n_skipped = 0, n;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;   /* the window is gone */
@@ -547,15 +547,17 @@ on_opened (GObject *source, GAsyncResult *result, gpointer data)
       gtk_list_box_append (self->list, make_row (c, short_names[i]));
       n_ok += c->status == WKP_CLIP_OK;
       n_failed += c->status == WKP_CLIP_FAILED;
+      n_skipped += c->status == WKP_CLIP_SKIPPED;
       n_flagged += c->status == WKP_CLIP_OK && c->flags != 0;
     }
   {
     g_autofree char *title = g_path_get_basename (wkp_dataset_get_dir (ds));
     g_autofree char *full = g_strdup_printf (_("Dataset %s"), title);
-    /* TRANSLATORS: the dataset's clip counts */
-    g_autofree char *note = g_strdup_printf (_("%d clips: %d ready, %d flagged, %d failed. Click a clip to open it "
-                                               "with the landmarks the dataset holds."),
-                                             n, n_ok, n_flagged, n_failed);
+    /* TRANSLATORS: the dataset's clip counts; skipped: rows with no video
+     * (audio only), which the dataset lists but does not train on */
+    g_autofree char *note = g_strdup_printf (_("%d clips: %d ready, %d flagged, %d failed, %d skipped (audio only). "
+                                               "Click a clip to open it with the landmarks the dataset holds."),
+                                             n, n_ok, n_flagged, n_failed, n_skipped);
     gtk_window_set_title (GTK_WINDOW (self), full);
     gtk_label_set_text (self->note, note);
     g_free (self->summary);
