@@ -495,17 +495,13 @@ is_own_side_file (const char *path)
     {
       g_autoptr(JsonParser) p = json_parser_new ();
       JsonObject *o;
-      const char *kind = NULL, *format = NULL;
+      const char *kind;
       if (!json_parser_load_from_data (p, head, (gssize) len, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
         return FALSE;
       o = json_node_get_object (json_parser_get_root (p));
-      if (json_object_has_member (o, "kind") && JSON_NODE_HOLDS_VALUE (json_object_get_member (o, "kind"))
-          && json_node_get_value_type (json_object_get_member (o, "kind")) == G_TYPE_STRING)
-        kind = json_object_get_string_member (o, "kind");
-      if (json_object_has_member (o, "format") && JSON_NODE_HOLDS_VALUE (json_object_get_member (o, "format"))
-          && json_node_get_value_type (json_object_get_member (o, "format")) == G_TYPE_STRING)
-        format = json_object_get_string_member (o, "format");
-      return (kind != NULL && g_str_has_prefix (kind, "wav2kp.")) || g_strcmp0 (format, "wav2kp-landmarks") == 0;
+      kind = wkp_json_get_string (o, "kind");
+      return (kind != NULL && g_str_has_prefix (kind, "wav2kp.")) ||
+             g_strcmp0 (wkp_json_get_string (o, "format"), "wav2kp-landmarks") == 0;
     }
   return FALSE;
 }

@@ -669,17 +669,14 @@ sequence_recorded_fps (const char *pattern, WkpRational *fps)
   g_autofree char *dir = g_path_get_dirname (pattern), *base = g_path_get_basename (pattern);
   g_autofree char *json = g_build_filename (dir, "frames.json", NULL);
   g_autoptr(JsonNode) root = NULL;
-  JsonNode *kind, *rate;
+  const char *rate;
 
   if (g_strcmp0 (base, "%06d.png") != 0 || !g_file_test (json, G_FILE_TEST_IS_REGULAR)
-      || (root = wkp_json_load_file (json, NULL)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+      || (root = wkp_json_load_file (json, NULL)) == NULL || !JSON_NODE_HOLDS_OBJECT (root)
+      || g_strcmp0 (wkp_json_get_string (json_node_get_object (root), "kind"), "wav2kp.frames") != 0)
     return FALSE;
-  kind = json_object_get_member (json_node_get_object (root), "kind");
-  rate = json_object_get_member (json_node_get_object (root), "fps");
-  return kind != NULL && JSON_NODE_HOLDS_VALUE (kind) && json_node_get_value_type (kind) == G_TYPE_STRING
-         && g_strcmp0 (json_node_get_string (kind), "wav2kp.frames") == 0 && rate != NULL
-         && JSON_NODE_HOLDS_VALUE (rate) && json_node_get_value_type (rate) == G_TYPE_STRING
-         && wkp_frame_rate_parse (json_node_get_string (rate), fps, NULL);
+  rate = wkp_json_get_string (json_node_get_object (root), "fps");
+  return rate != NULL && wkp_frame_rate_parse (rate, fps, NULL);
 }
 
 /* @fps: as given; when not (0/0), the rate `wav2kp frames` recorded for
