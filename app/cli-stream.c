@@ -160,7 +160,6 @@ describe_start (const GByteArray *b)
 {
   const guint8 *p = b->data;
   gsize n = b->len;
-  gboolean text = n > 0;
   if (n == 0)
     return "it is empty";
   if ((n >= 3 && memcmp (p, "ID3", 3) == 0) || (n >= 2 && p[0] == 0xff && (p[1] & 0xe0) == 0xe0))
@@ -177,15 +176,7 @@ describe_start (const GByteArray *b)
     return "it starts like MPEG";
   if (n >= 4 && memcmp (p, "FORM", 4) == 0)
     return "it starts like AIFF";
-  for (gsize i = 0; i < n && text; i++)
-    text = (p[i] >= 0x20 && p[i] != 0x7f) || p[i] == '\n' || p[i] == '\r' || p[i] == '\t';
-  if (text)
-    {
-      /* UTF-8, but for a character cut at the end */
-      const char *end = NULL;
-      text = g_utf8_validate ((const char *) p, (gssize) n, &end) || (const guint8 *) end + 4 > p + n;
-    }
-  return text ? "it starts like text" : "no RIFF header";
+  return wkp_bytes_look_like_text (p, n) ? "it starts like text" : "no RIFF header";
 }
 
 static guint32

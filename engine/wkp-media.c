@@ -37,6 +37,17 @@ wkp_ffmpeg_init (void)
     }
 }
 
+gboolean
+wkp_bytes_look_like_text (const guint8 *p, gsize n)
+{
+  const char *end = NULL;
+  for (gsize i = 0; i < n; i++)
+    if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') || p[i] == 0x7f)
+      return FALSE;
+  /* (a multi-byte sequence may be cut at the end of the block read) */
+  return g_utf8_validate ((const char *) p, (gssize) n, &end) || (const guint8 *) end + 4 >= p + n;
+}
+
 /* Opens @path, trusting content over extension. Distinguishes missing, empty
  * and unreadable files so that the message says which. */
 WkpFileKind
@@ -45,7 +56,7 @@ wkp_file_sniff (const char *path)
   guint8 head[4096];
   gsize n;
   FILE *f;
-  gboolean text = TRUE;
+  gboolean text;
   GStatBuf st;
 
   /* (a pipe would block the read: left to the callers' own checks) */
@@ -59,20 +70,9 @@ wkp_file_sniff (const char *path)
     return WKP_FILE_MODEL;
   if (n == 0)
     return WKP_FILE_OTHER;
-  /* text: printable ASCII, tab, CR, LF or UTF-8 (a multi-byte sequence may
-   * be cut at the end of the block read), and JSON or CSV-like (text image
-   * formats such as ASCII PGM, XPM or SVG are for FFmpeg) */
-  for (gsize i = 0; i < n && text; i++)
-    if (head[i] < 0x20 && head[i] != '\t' && head[i] != '\n' && head[i] != '\r')
-      text = FALSE;
-    else if (head[i] == 0x7f)
-      text = FALSE;
-  if (text)
-    {
-      const char *end = NULL;
-      if (!g_utf8_validate ((const char *) head, (gssize) n, &end) && (const guint8 *) end + 4 < head + n)
-        text = FALSE;
-    }
+  /* text, and JSON or CSV-like (text image formats such as ASCII PGM, XPM
+   * or SVG are for FFmpeg) */
+  text = wkp_bytes_look_like_text (head, n);
   if (text)
     {
       gsize i = 0, commas = 0;

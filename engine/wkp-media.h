@@ -94,6 +94,9 @@ typedef enum {
 } WkpFileKind;
 
 WkpFileKind   wkp_file_sniff           (const char *path);
+/* Whether the @n bytes at @p read as text: printable ASCII, tab, CR, LF or
+ * UTF-8 (a character may be cut at the end); TRUE for @n = 0. */
+gboolean      wkp_bytes_look_like_text (const guint8 *p, gsize n);
 
 /* Audio streams outside these rates are refused as damaged headers, and
  * decoding stops with an error past this length. */
