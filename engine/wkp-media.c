@@ -241,6 +241,48 @@ typedef struct {
   gint64 count;
 } Sequence;
 
+/* The lowest number N for which @pattern names a file in its folder, or -1.
+ * Only a pattern in the file name (not in a folder name) is looked up. */
+static gint64
+sequence_lowest_in_folder (const char *pattern)
+{
+  g_autofree char *dir = g_path_get_dirname (pattern), *base = g_path_get_basename (pattern);
+  g_autoptr(GDir) d = NULL;
+  const char *pc = strchr (base, '%'), *entry;
+  const char *conv_end;
+  gint64 lowest = -1;
+
+  if (pc == NULL || strchr (dir, '%') != NULL || (d = g_dir_open (dir, 0, NULL)) == NULL)
+    return -1;
+  for (conv_end = pc + 1; g_ascii_isdigit (*conv_end); conv_end++)
+    ;
+  if (*conv_end != 'd')
+    return -1;
+  const gsize prefix_len = (gsize) (pc - base), suffix_len = strlen (conv_end + 1);
+  while ((entry = g_dir_read_name (d)) != NULL)
+    {
+      const gsize len = strlen (entry);
+      if (len <= prefix_len + suffix_len || strncmp (entry, base, prefix_len) != 0
+          || strcmp (entry + len - suffix_len, conv_end + 1) != 0)
+        continue;
+      const char *digits = entry + prefix_len;
+      const gsize n_digits = len - prefix_len - suffix_len;
+      gboolean all = n_digits <= 15;
+      for (gsize i = 0; all && i < n_digits; i++)
+        all = g_ascii_isdigit (digits[i]);
+      if (!all)
+        continue;
+      gint64 number = g_ascii_strtoll (digits, NULL, 10);
+      if (lowest >= 0 && number >= lowest)
+        continue;
+      /* the pattern must give back exactly this name ("%06d" does not name "12.png") */
+      g_autofree char *again = pattern_path (base, number);
+      if (strcmp (again, entry) == 0)
+        lowest = number;
+    }
+  return lowest;
+}
+
 static gboolean
 sequence_scan (const char *pattern, Sequence *seq, GError **error)
 {
@@ -254,10 +296,14 @@ sequence_scan (const char *pattern, Sequence *seq, GError **error)
           break;
         }
     }
+  /* an excerpt (`wav2kp frames --start 100` writes 000101.png on) starts
+   * wherever its first file is */
+  if (seq->first < 0)
+    seq->first = sequence_lowest_in_folder (pattern);
   if (seq->first < 0)
     {
       g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND,
-                   "%s: image pattern matches no file (looked for numbers 0-5 as the first frame)", pattern);
+                   "%s: image pattern matches no file", pattern);
       return FALSE;
     }
   seq->count = 0;

@@ -720,7 +720,8 @@ test_sequence_for_frame (void)
   struct { const char *name; } files[] = {
     { "img_0001.png" }, { "img_0002.png" }, { "img_0003.png" },   /* a sequence from 1 */
     { "take7.jpg" },                                            /* alone: no neighbour */
-    { "late_000100.jpg" }, { "late_000101.jpg" },              /* starts at 100: the reader needs 0..5 */
+    { "late_000100.jpg" }, { "late_000101.jpg" },              /* starts at 100 (an excerpt) */
+    { "late_12.jpg" },                                          /* not a %06d name: not part of it */
   };
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
     {
@@ -740,11 +741,25 @@ test_sequence_for_frame (void)
   }
   {
     g_autofree char *alone = g_build_filename (dir, "take7.jpg", NULL);
-    g_autofree char *late = g_build_filename (dir, "late_000101.jpg", NULL);
     g_autofree char *missing = g_build_filename (dir, "img_0009.png", NULL);
     g_assert_null (wkp_media_sequence_for_frame (alone));
-    g_assert_null (wkp_media_sequence_for_frame (late));
     g_assert_null (wkp_media_sequence_for_frame (missing));
+  }
+  {
+    /* a sequence starting past 5 (`wav2kp frames --start 99` writes 000100.jpg
+     * on): found by its folder, two frames from 100 ("late_12.jpg" is no
+     * "%06d" name); the folder's other files do not count */
+    g_autofree char *late = g_build_filename (dir, "late_000101.jpg", NULL);
+    g_autofree char *want = g_build_filename (dir, "late_%06d.jpg", NULL);
+    g_autofree char *got = wkp_media_sequence_for_frame (late);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WkpMediaInfo) info = NULL;
+    g_assert_cmpstr (got, ==, want);
+    /* the files hold no picture: probing reaches the first one, 000100 */
+    info = wkp_media_probe (want, WKP_RATIONAL (25, 1), 0, &error);
+    g_assert_null (info);
+    g_assert_nonnull (error);
+    g_assert_nonnull (strstr (error->message, "late_000100.jpg"));
   }
   if (vid != NULL)
     {
