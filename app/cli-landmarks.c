@@ -12,16 +12,9 @@
 #include <string.h>
 
 static gboolean
-has_suffix_ci (const char *s, const char *suffix)
-{
-  gsize n = strlen (s), m = strlen (suffix);
-  return n >= m && g_ascii_strcasecmp (s + n - m, suffix) == 0;
-}
-
-static gboolean
 is_landmark_file (const char *path)
 {
-  return has_suffix_ci (path, ".npy") || has_suffix_ci (path, ".csv") || has_suffix_ci (path, ".json");
+  return wkp_path_has_suffix (path, ".npy") || wkp_path_has_suffix (path, ".csv") || wkp_path_has_suffix (path, ".json");
 }
 
 int
@@ -90,7 +83,7 @@ wkp_cli_landmarks (int argc, char **argv)
       g_printerr ("wav2kp landmarks: --max-detect-width must be 0 (never downscale) or at least 80 (the detector's window)\n");
       return WKP_EXIT_BAD_INPUT;
     }
-  if (!has_suffix_ci (output, ".npy") && !has_suffix_ci (output, ".csv") && !has_suffix_ci (output, ".json"))
+  if (!wkp_path_has_suffix (output, ".npy") && !wkp_path_has_suffix (output, ".csv") && !wkp_path_has_suffix (output, ".json"))
     {
       g_printerr ("wav2kp landmarks: %s: the output must end in .npy, .csv or .json\n", output);
       return WKP_EXIT_BAD_INPUT;
@@ -127,9 +120,9 @@ wkp_cli_landmarks (int argc, char **argv)
     }
 
   gboolean ok;
-  if (has_suffix_ci (output, ".csv"))
+  if (wkp_path_has_suffix (output, ".csv"))
     ok = wkp_landmark_track_export_csv (track, output, &error);
-  else if (has_suffix_ci (output, ".json"))
+  else if (wkp_path_has_suffix (output, ".json"))
     ok = wkp_landmark_track_export_json (track, output, &error);
   else
     ok = wkp_landmark_track_save (track, output, &error);

@@ -58,14 +58,17 @@ wkp_cli_clip_args (const char *command, char **files, const char *output, const 
   if (fps_text != NULL && !wkp_frame_rate_parse (fps_text, &spec->fps, &error))
     return wkp_cli_fail (command, error), FALSE;
   /* fail before decoding when an output cannot be written */
-  json = wkp_path_replace_ext (output, ".json");
-  if (g_strcmp0 (json, output) == 0)
+  if (!wkp_check_output_path (output, &error))
+    return wkp_cli_fail (command, error), FALSE;
+  /* the array is NumPy's format: under another name (-o p.txt, -o p.csv)
+   * readers would take it for what its name says */
+  if (!wkp_path_has_suffix (output, ".npy"))
     {
-      g_printerr ("wav2kp %s: %s: the array and its JSON sidecar would be the same file; "
-                  "name the output OUT.npy\n", command, output);
+      g_printerr ("wav2kp %s: %s: the output is a NumPy array and must end in .npy\n", command, output);
       return FALSE;
     }
-  if (!wkp_check_output_path (output, &error) || !wkp_check_side_output (json, output, &error))
+  json = wkp_path_replace_ext (output, ".json");
+  if (!wkp_check_side_output (json, output, &error))
     return wkp_cli_fail (command, error), FALSE;
   spec->video = files[0];
   *json_path = g_steal_pointer (&json);

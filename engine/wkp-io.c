@@ -568,6 +568,13 @@ wkp_check_output_path (const char *path, GError **error)
   return TRUE;
 }
 
+gboolean
+wkp_path_has_suffix (const char *path, const char *suffix)
+{
+  gsize n = strlen (path), m = strlen (suffix);
+  return n >= m && g_ascii_strcasecmp (path + n - m, suffix) == 0;
+}
+
 char *
 wkp_path_replace_ext (const char *path, const char *ext)
 {

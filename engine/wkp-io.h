@@ -77,6 +77,9 @@ gboolean   wkp_io_remove_flat_dir     (const char *dir);
 /* Whether @a and @b name the same existing file (any links or spellings). */
 gboolean   wkp_path_same_file    (const char *a, const char *b);
 
+/* TRUE when @path ends in @suffix, ignoring ASCII case (".NPY" is ".npy"). */
+gboolean   wkp_path_has_suffix   (const char *path, const char *suffix);
+
 /* "out/x.npy" + ".json" -> "out/x.json"; "out/x" + ".json" -> "out/x.json". */
 char      *wkp_path_replace_ext  (const char *path, const char *ext);
 

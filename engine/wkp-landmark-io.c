@@ -41,13 +41,6 @@ sanitize_frame (float *p, guint8 *status)
     }
 }
 
-static gboolean
-ends_with_ci (const char *s, const char *suffix)
-{
-  gsize n = strlen (s), m = strlen (suffix);
-  return n >= m && g_ascii_strcasecmp (s + n - m, suffix) == 0;
-}
-
 /* --- our format ------------------------------------------------------------- */
 
 /* The "units" of a track moved into the canonical face frame (`landmarks
@@ -113,7 +106,7 @@ wkp_landmark_track_save (const WkpLandmarkTrack *track, const char *path, GError
   g_autofree char *status_path = NULL, *json_path = NULL;
   gint64 shape[3] = { track->n_frames, WKP_N_LANDMARKS, 2 };
 
-  if (!ends_with_ci (path, ".npy"))
+  if (!wkp_path_has_suffix (path, ".npy"))
     {
       g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
                    "%s: landmark output must be an .npy file (OUT.npy; OUT.status.npy and OUT.json go beside it)",
@@ -704,11 +697,11 @@ load_any (const char *path, WkpRational fps, GError **error)
       g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID, "%s is a folder, not a landmark file", path);
       return NULL;
     }
-  if (ends_with_ci (path, ".csv") || ends_with_ci (path, ".txt"))
+  if (wkp_path_has_suffix (path, ".csv") || wkp_path_has_suffix (path, ".txt"))
     return load_csv (path, fps, error);
-  if (ends_with_ci (path, ".json"))
+  if (wkp_path_has_suffix (path, ".json"))
     return load_json (path, fps, error);
-  if (ends_with_ci (path, ".status.npy"))
+  if (wkp_path_has_suffix (path, ".status.npy"))
     {
       g_set_error (error, WKP_LANDMARKS_ERROR, WKP_ERROR_INVALID,
                    "%s is the status file of a landmark track; open the .npy beside it", path);

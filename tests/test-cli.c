@@ -220,7 +220,7 @@ test_bad_input (void)
   {
     /* an output that is one of the inputs, by another name: refused, the
      * input intact (it used to be replaced, exit 0) */
-    g_autofree char *copy = g_build_filename (dir, "input.wav", NULL), *alias = g_build_filename (dir, "alias.wav", NULL);
+    g_autofree char *copy = g_build_filename (dir, "input.wav", NULL), *alias = g_build_filename (dir, "alias.npy", NULL);
     g_autofree char *before = NULL, *after = NULL;
     gsize n1, n2;
     g_assert_true (g_file_get_contents (grid, &before, &n1, NULL));
@@ -228,7 +228,7 @@ test_bad_input (void)
     g_assert_cmpint (link (copy, alias), ==, 0);
     {
       const char *a[] = { "features", copy, "-o", alias, NULL };
-      expect_bad_input (a, "alias.wav", "one of the inputs", dir);
+      expect_bad_input (a, "alias.npy", "one of the inputs", dir);
     }
     g_assert_true (g_file_get_contents (copy, &after, &n2, NULL));
     g_assert_cmpmem (before, n1, after, n2);
@@ -236,10 +236,14 @@ test_bad_input (void)
     g_unlink (copy);
   }
   {
-    /* the array's sidecar would be the array itself */
+    /* an array under a name that says something else (its sidecar would
+     * also be the array itself); predict wrote NumPy data into p.txt */
     g_autofree char *json = g_build_filename (dir, "out.json", NULL);
+    g_autofree char *txt = g_build_filename (dir, "p.txt", NULL);
     const char *a[] = { "features", grid, "-o", json, NULL };
-    expect_bad_input (a, "out.json", "sidecar", dir);
+    const char *b[] = { "predict", grid, "-o", txt, NULL };
+    expect_bad_input (a, "out.json", "must end in .npy", dir);
+    expect_bad_input (b, "p.txt", "must end in .npy", dir);
   }
   {
     /* a device is not replaced by a regular file */
@@ -872,9 +876,11 @@ test_audio (void)
     g_autofree char *mp3 = wkp_test_shared_file (SEQ_MP3);
     if (frame != NULL && mp3 != NULL)
       {
-        const char *a[] = { "predict", frame, "--audio", mp3, "-o", wav, NULL };
+        g_autofree char *npy = g_build_filename (dir, "one-frame.npy", NULL);
+        const char *a[] = { "predict", frame, "--audio", mp3, "-o", npy, NULL };
         g_autofree char *o = NULL, *e = NULL;
         g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 2);
+        g_assert_false (g_file_test (npy, G_FILE_TEST_EXISTS));
         g_assert_nonnull (strstr (e, "000001.jpg is one frame of the image sequence "));
         g_assert_nonnull (strstr (e, "681600002/%06d.jpg: give that pattern for the whole clip"));
       }
@@ -1636,6 +1642,16 @@ test_frames (void)
     obj = json_node_get_object (side);
     g_assert_cmpint (json_object_get_int_member (obj, "start"), ==, 10);
     g_assert_cmpint (json_object_get_int_member (obj, "frames"), ==, 3);
+    {
+      /* the excerpt reads back from its first file, 000011.png (the reader
+       * used to look for a first number in 0..5 only and refused it) */
+      g_autofree char *pattern = g_build_filename (part, "%06d.png", NULL);
+      const char *b[] = { "probe", pattern, NULL };
+      g_autofree char *o2 = NULL, *e2 = NULL;
+      g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 0);
+      g_assert_nonnull (strstr (o2, "64x64"));
+      g_assert_nonnull (strstr (o2, " 3 frames"));
+    }
     g_assert_cmpint (json_array_get_length (json_object_get_array_member (obj, "affine")), ==, 3);
     g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (obj, "crop"), "size"), ==, 64);
   }
