@@ -1763,6 +1763,7 @@ check_dataset_scores (WkpStudioWindow *window, WkpDatasetWindow *dw, const WkpDa
       }
     }
   g_assert_cmpint (n_scored, ==, 3);
+  g_assert_cmpint (wkp_dataset_window_n_orders (dw), ==, 3);   /* with the compared model's gain */
   /* lowest r first: ascending, the unscored failed clip last */
   wkp_dataset_window_set_order (dw, 1);
   spin (50);
@@ -1796,6 +1797,23 @@ check_dataset_scores (WkpStudioWindow *window, WkpDatasetWindow *dw, const WkpDa
   g_assert_true (strstr (wkp_dataset_window_get_note (dw), "Scoring cancelled.") != NULL
                  || strstr (wkp_dataset_window_get_note (dw), "Pooled aperture r") != NULL);
   g_assert_nonnull (wkp_dataset_window_row_score (dw, 0));
+
+  /* scored with one model: no "largest gain of the compared model" order,
+   * and a selected gain order falls back to lowest r first */
+  wkp_dataset_window_set_order (dw, 2);
+  g_assert_true (wkp_dataset_window_score (dw, model, NULL));
+  g_assert_true (wait_for (window, dataset_scored, dw, 120000));
+  g_assert_cmpint (wkp_dataset_window_n_orders (dw), ==, 2);
+  g_assert_null (strstr (wkp_dataset_window_row_score (dw, 0), "compared"));
+  last = -INFINITY;
+  for (int k = 0; k < 3; k++)
+    {
+      int i = wkp_dataset_window_row_clip (dw, k);
+      g_assert_cmpint (wkp_dataset_get_clip (ds, i)->status, ==, WKP_CLIP_OK);
+      g_assert_cmpfloat (r[i], >=, last);
+      last = r[i];
+    }
+  wkp_dataset_window_set_order (dw, 0);
 }
 
 /* Checking a dataset's alignment by eye: its folder opens a list of its

@@ -196,6 +196,9 @@ scores_unref (Scores *sc)
   g_atomic_rc_box_release_full (sc, scores_clear);
 }
 
+/* the third order, offered while the scores include a compared model */
+#define ORDER_GAIN N_("Largest gain of the compared model first")
+
 /* the sort keys: NaN (not scored) last */
 static double
 row_score (WkpDatasetWindow *self, GtkListBoxRow *row, int order)
@@ -282,6 +285,20 @@ show_scores (WkpDatasetWindow *self)
       gtk_widget_set_visible (label, TRUE);
     }
   gtk_widget_set_sensitive (GTK_WIDGET (self->order), sc != NULL);
+  {
+    /* "largest gain of the compared model" only when there is one to compare */
+    GtkStringList *orders = GTK_STRING_LIST (gtk_drop_down_get_model (self->order));
+    const gboolean compared = sc != NULL && sc->n_paths > 1;
+    const guint n_orders = g_list_model_get_n_items (G_LIST_MODEL (orders));
+    if (!compared && n_orders == 3)
+      {
+        if (gtk_drop_down_get_selected (self->order) == 2)
+          gtk_drop_down_set_selected (self->order, 1);
+        gtk_string_list_remove (orders, 2);
+      }
+    else if (compared && n_orders == 2)
+      gtk_string_list_append (orders, _(ORDER_GAIN));
+  }
   gtk_list_box_invalidate_sort (self->list);
 }
 
@@ -605,8 +622,7 @@ wkp_dataset_window_init (WkpDatasetWindow *self)
   GtkWidget *flagged = gtk_check_button_new_with_mnemonic (_("_Flagged and failed clips only"));
   GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
   GtkWidget *score = gtk_button_new_with_mnemonic (_("_Score Clips with the Models"));
-  const char *orders[] = { N_("Dataset order"), N_("Lowest r first"), N_("Largest gain of the compared model first"),
-                           NULL };
+  const char *orders[] = { N_("Dataset order"), N_("Lowest r first"), ORDER_GAIN, NULL };
   const char *translated[G_N_ELEMENTS (orders)] = { NULL };
   GtkWidget *order;
 
@@ -728,6 +744,12 @@ wkp_dataset_window_row_score (WkpDatasetWindow *self, int index)
   GtkListBoxRow *row = shown_row (self, index);
   GtkWidget *label = row != NULL ? g_object_get_data (G_OBJECT (row), "wkp-score-label") : NULL;
   return label != NULL && gtk_widget_get_visible (label) ? gtk_label_get_text (GTK_LABEL (label)) : NULL;
+}
+
+int
+wkp_dataset_window_n_orders (WkpDatasetWindow *self)
+{
+  return (int) g_list_model_get_n_items (gtk_drop_down_get_model (self->order));
 }
 
 void

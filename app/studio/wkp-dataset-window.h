@@ -50,6 +50,7 @@ int               wkp_dataset_window_row_clip    (WkpDatasetWindow *self, int in
 const char       *wkp_dataset_window_row_score   (WkpDatasetWindow *self, int index);
 /* 0 dataset order, 1 lowest r first, 2 largest gain of the compared model first. */
 void              wkp_dataset_window_set_order   (WkpDatasetWindow *self, int order);
+int               wkp_dataset_window_n_orders    (WkpDatasetWindow *self);
 /* As a click on "Score Clips with the Models" (or on "Cancel Scoring"). */
 void              wkp_dataset_window_click_score (WkpDatasetWindow *self);
 /* The status line under the list (what was read, or why nothing was). */
