@@ -1,5 +1,6 @@
 /* wkp-export.c: presentation clips (Cairo drawing, libx264 + AAC in MP4). */
 #include "wkp-export.h"
+#include "wkp-face-parts.h"
 #include "wkp-io.h"
 
 #include <cairo.h>
@@ -165,18 +166,120 @@ fit_text (cairo_t *cr, const char *text, double max_w, double *size, double min_
   return fitted;
 }
 
-/* The title over the top left of the video panel: within @max_w (smaller
- * type, then cut with "…", so it never runs into the mouth panel's legend),
- * on a dark band so that it reads on a light background. */
-static void
+/* Where a title that does not fit one line breaks: at the space that makes
+ * the longer of the two lines shortest (in @cr's font), a " · " or " vs "
+ * separator winning a tie within 10%; -1 when it has no space. *@skip
+ * receives how many bytes after the break to leave out (the space, and a
+ * "· " that would start the second line). */
+static glong
+title_break (cairo_t *cr, const char *title, gsize *skip)
+{
+  glong best = -1;
+  double best_w = G_MAXDOUBLE;
+  gboolean best_sep = FALSE;
+  for (const char *c = strchr (title, ' '); c != NULL; c = strchr (c + 1, ' '))
+    {
+      g_autofree char *first = g_strndup (title, c - title);
+      const gboolean sep = g_str_has_prefix (c, " · ") || g_str_has_prefix (c, " vs ");
+      const char *second = c + 1;
+      cairo_text_extents_t e1, e2;
+      double w;
+      if (c == title || c[1] == '\0')
+        continue;
+      if (g_str_has_prefix (c, " · "))
+        second = c + strlen (" · ");
+      cairo_text_extents (cr, first, &e1);
+      cairo_text_extents (cr, second, &e2);
+      w = MAX (e1.x_advance, e2.x_advance);
+      if (best < 0 || (sep && !best_sep ? w < best_w * 1.1 : !sep && best_sep ? w * 1.1 < best_w : w < best_w))
+        {
+          best = c - title;
+          best_w = w;
+          best_sep = sep;
+          *skip = (gsize) (second - c);
+        }
+    }
+  return best;
+}
+
+int
+wkp_export_title_lines (const char *title, double max_w, double unit, char **lines, double *size)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  double w;
+  int n = 1;
+
+  /* one line at 14 units or more; else two lines (the caption names a clip
+   * and up to two models, and a cut-off model name is the one thing a
+   * presentation clip must not lose), then smaller type, then "…" */
+  *size = 18 * unit;
+  lines[0] = fit_text (cr, title, max_w, size, 14 * unit, &w);
+  lines[1] = NULL;
+  if (strcmp (lines[0], title) != 0 || w > max_w)
+    {
+      gsize skip = 0;
+      glong at;
+      cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+      cairo_set_font_size (cr, 18 * unit);
+      at = title_break (cr, title, &skip);
+      if (at > 0)
+        {
+          g_autofree char *first = g_strndup (title, at);
+          const char *second = title + at + skip;
+          double size1 = 18 * unit, size2 = 18 * unit;
+          g_free (lines[0]);
+          lines[0] = fit_text (cr, first, max_w, &size1, 12 * unit, &w);
+          lines[1] = fit_text (cr, second, max_w, &size2, 12 * unit, &w);
+          *size = MIN (size1, size2);
+          /* both lines in one size */
+          g_free (lines[0]);
+          g_free (lines[1]);
+          size1 = size2 = *size;
+          lines[0] = fit_text (cr, first, max_w, &size1, *size, &w);
+          lines[1] = fit_text (cr, second, max_w, &size2, *size, &w);
+          n = 2;
+        }
+      else
+        {
+          g_free (lines[0]);
+          *size = 18 * unit;
+          lines[0] = fit_text (cr, title, max_w, size, 12 * unit, &w);
+        }
+    }
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  return n;
+}
+
+/* The title over the top left of the video panel: within @max_w (two
+ * lines, then smaller type, then cut with "…", so it never runs into the
+ * mouth panel's legend), on a dark band so that it reads on a light
+ * background. Returns the bottom of the band. */
+static double
 draw_title (cairo_t *cr, const Layout *L, double x, double y, const char *title, double max_w)
 {
-  double size = 18 * L->u, w;
-  g_autofree char *text = fit_text (cr, title, max_w, &size, 12 * L->u, &w);
+  char *lines[2] = { NULL, NULL };
+  double size, w = 0, line_h;
+  int n = wkp_export_title_lines (title, max_w, L->u, lines, &size);
+  cairo_text_extents_t ext;
+
+  line_h = size * 1.25;
+  cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+  cairo_set_font_size (cr, size);
+  for (int k = 0; k < n; k++)
+    {
+      cairo_text_extents (cr, lines[k], &ext);
+      w = MAX (w, ext.x_advance);
+    }
   cairo_set_source_rgba (cr, 0, 0, 0, 0.55);
-  cairo_rectangle (cr, x - 6 * L->u, y - size - 2 * L->u, w + 12 * L->u, size + 10 * L->u);
+  cairo_rectangle (cr, x - 6 * L->u, y - size - 2 * L->u, w + 12 * L->u, size + 10 * L->u + (n - 1) * line_h);
   cairo_fill (cr);
-  draw_label (cr, x, y, text, 0.95, 0.95, 0.95, size);
+  for (int k = 0; k < n; k++)
+    draw_label (cr, x, y + k * line_h, lines[k], 0.95, 0.95, 0.95, size);
+  g_free (lines[0]);
+  g_free (lines[1]);
+  return y + 8 * L->u + (n - 1) * line_h;
 }
 
 /* One legend line: a short stroke in the curve's style, then its name
@@ -234,12 +337,23 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
       cairo_surface_destroy (img);
       if (p->reference != NULL)
         {
+          /* the studio's frame view: the contours of jaw, brows, nose,
+           * eyes and lips, and the points on them */
           const float *pts = p->reference + i * WKP_N_LANDMARKS * 2;
-          cairo_set_source_rgba (cr, 0.30, 0.90, 0.45, 0.9);
+          cairo_set_source_rgba (cr, 0.30, 0.90, 0.45, 0.8);
+          cairo_set_line_width (cr, MAX (1.5 * L->u, 1.2));   /* H.264's half-size chroma washes out thinner lines */
+          cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+          for (guint k = 0; k < G_N_ELEMENTS (WKP_FACE_PARTS); k++)
+            {
+              path_polygon (cr, pts, WKP_FACE_PARTS[k].first, WKP_FACE_PARTS[k].last, WKP_FACE_PARTS[k].closed, s, s,
+                            0, 0);
+              cairo_stroke (cr);
+            }
+          cairo_set_source_rgba (cr, 0.30, 0.90, 0.45, 0.95);
           for (int k = 0; k < WKP_N_LANDMARKS; k++)
             if (isfinite (pts[2 * k]))
               {
-                cairo_arc (cr, pts[2 * k] * s, pts[2 * k + 1] * s, 2.0 * L->u, 0, 2 * G_PI);
+                cairo_arc (cr, pts[2 * k] * s, pts[2 * k + 1] * s, MAX (2.0 * L->u, 1.5), 0, 2 * G_PI);
                 cairo_fill (cr);
               }
         }
@@ -249,13 +363,18 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
   cairo_set_source_rgb (cr, 0.16, 0.16, 0.19);
   cairo_rectangle (cr, L->video_w, 0, L->W - L->video_w, L->panel_h);
   cairo_fill (cr);
+  /* the title over the video panel, or over the mouth panel when there is no video */
+  double title_bottom = 0;
+  if (p->title != NULL)
+    title_bottom = draw_title (cr, L, 16 * L->u, 28 * L->u, p->title,
+                               (L->video_w > 0 ? L->video_w : L->W) - 32 * L->u);
   draw_mouth (cr, L, refn, EXTRACTED_RGB, STYLE_SOLID);
   draw_mouth (cr, L, comp, COMPARED_RGB, STYLE_DOTTED);
   draw_mouth (cr, L, pred, PREDICTED_RGB, STYLE_DASHED);
   {
     /* one line per curve, named (model files), in the order of the studio's
      * legend; every curve of the clip is listed, also in frames without it */
-    double u = L->u, ly = (p->title != NULL && L->video_w == 0) ? 56 * u : 28 * u;
+    double u = L->u, ly = (p->title != NULL && L->video_w == 0) ? title_bottom + 22 * u : 28 * u;
     double lx = L->video_w + 16 * u, max_w = L->W - lx - 12 * u;
     if (p->reference != NULL)
       {
@@ -280,19 +399,56 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
     g_autofree char *fitted = fit_text (cr, t, L->W - L->video_w - 24 * L->u, &size, 9 * L->u, &w);
     draw_label (cr, L->video_w + 16 * L->u, L->panel_h - 16 * L->u, fitted, 0.85, 0.85, 0.85, size);
   }
-  if (p->title != NULL)
-    draw_title (cr, L, 16 * L->u, 28 * L->u, p->title, (L->video_w > 0 ? L->video_w : L->W) - 32 * L->u);
 
   /* aperture strip: SECONDS_SHOWN seconds around the playhead */
   {
-    double u = L->u, y0 = L->panel_h, h = L->strip_h - 20 * u;
-    double px_per_frame = L->W / (SECONDS_SHOWN * wkp_rational_to_double (p->fps));
+    double u = L->u, y0 = L->panel_h, top = y0 + 10 * u, h = L->strip_h - 32 * u;
+    const double fps = wkp_rational_to_double (p->fps);
+    double px_per_frame = L->W / (SECONDS_SHOWN * fps);
     double cx = L->W / 2.0;
     const double *curves[3] = { L->ap_ref, L->ap_pred, L->ap_comp };
     const double *colors[3] = { EXTRACTED_RGB, PREDICTED_RGB, COMPARED_RGB };
     cairo_set_source_rgb (cr, 0.13, 0.13, 0.15);
     cairo_rectangle (cr, 0, y0, L->W, L->strip_h);
     cairo_fill (cr);
+    cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size (cr, 10 * u);
+    {
+      /* the axes: aperture gridlines (in outer eye-corner distances, as
+       * `evaluate` measures it) labelled on the right, and the clip's
+       * seconds below the curves, moving with them */
+      const double step = L->ap_max <= 0.12 ? 0.02 : L->ap_max <= 0.3 ? 0.05 : 0.1;
+      const double t_first = (i - cx / px_per_frame) / fps, t_last = (i + cx / px_per_frame) / fps;
+      const double t_end = p->n_frames / fps;
+      cairo_text_extents_t ext;
+      cairo_set_line_width (cr, MAX (1.0, 0.8 * u));
+      for (int k = 0; k * step <= L->ap_max; k++)
+        {
+          g_autofree char *t = g_strdup_printf ("%.2f", k * step);
+          double y = top + h * (1.0 - k * step / L->ap_max);
+          cairo_set_source_rgba (cr, 1, 1, 1, k == 0 ? 0.22 : 0.08);
+          cairo_move_to (cr, 0, round (y) + 0.5);
+          cairo_line_to (cr, L->W, round (y) + 0.5);
+          cairo_stroke (cr);
+          cairo_text_extents (cr, t, &ext);
+          cairo_set_source_rgb (cr, 0.55, 0.55, 0.58);
+          cairo_move_to (cr, L->W - ext.x_advance - 6 * u, y - 3 * u);
+          cairo_show_text (cr, t);
+        }
+      for (gint64 sec = MAX (0, (gint64) ceil (t_first)); sec <= t_last && sec <= t_end; sec++)
+        {
+          g_autofree char *t = g_strdup_printf ("%" G_GINT64_FORMAT " s", sec);
+          double x = cx + (sec * fps - i) * px_per_frame;
+          cairo_set_source_rgba (cr, 1, 1, 1, 0.22);
+          cairo_move_to (cr, round (x) + 0.5, top + h);
+          cairo_line_to (cr, round (x) + 0.5, top + h + 5 * u);
+          cairo_stroke (cr);
+          cairo_text_extents (cr, t, &ext);
+          cairo_set_source_rgb (cr, 0.55, 0.55, 0.58);
+          cairo_move_to (cr, x - ext.x_advance / 2, y0 + L->strip_h - 6 * u);
+          cairo_show_text (cr, t);
+        }
+    }
     for (int c = 0; c < 3; c++)
       {
         gboolean pen = FALSE;
@@ -306,7 +462,7 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
              k < MIN (p->n_frames, i + (gint64) (cx / px_per_frame) + 2); k++)
           {
             double v = curves[c][k];
-            double x = cx + (k - i) * px_per_frame, y = y0 + 10 * u + h * (1.0 - v / L->ap_max);
+            double x = cx + (k - i) * px_per_frame, y = top + h * (1.0 - v / L->ap_max);
             if (!isfinite (v))
               {
                 pen = FALSE;
@@ -326,7 +482,7 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
     cairo_move_to (cr, cx + 0.5, y0);
     cairo_line_to (cr, cx + 0.5, y0 + L->strip_h);
     cairo_stroke (cr);
-    draw_label (cr, 8 * u, y0 + 16 * u, "inner-lip aperture", 0.7, 0.7, 0.7, 12 * u);
+    draw_label (cr, 8 * u, y0 + 16 * u, "inner-lip aperture (outer eye-corner distances)", 0.7, 0.7, 0.7, 12 * u);
   }
 }
 

@@ -37,6 +37,13 @@ void     wkp_export_params_init_default (WkpExportParams *params);
  * "clip · model vs compared" (labels may be NULL). */
 char    *wkp_export_caption (const char *clip_name, const char *predicted_label, const char *compared_label);
 
+/* How a presentation clip sets @title within @max_w pixels at drawing unit
+ * @unit (1 at 480-pixel panels): one line, else two (broken at the " · "
+ * before the model names), then smaller type, then cut with "…". Fills
+ * @lines (free each; lines[1] NULL for one line) and *@size (font size);
+ * returns the number of lines. */
+int      wkp_export_title_lines (const char *title, double max_w, double unit, char **lines, double *size);
+
 gboolean wkp_export_clip (const WkpExportParams *params, const char *output,
                           WkpProgressFunc progress, gpointer progress_data,
                           GCancellable *cancellable, GError **error);

@@ -142,6 +142,47 @@ test_audio_only_clip (void)
   }
 }
 
+/* Of the segments between neighbouring points of the jaw (0..16) and the
+ * brows, how many have, around their midpoint in frame @index, a pixel
+ * that changed by more than 60 (|dR| + |dG| + |dB|) from @plain (the same
+ * clip without landmarks) to @drawn: contour lines do, points alone do not
+ * (measured: 24 of 24 with contours, 5 of 24 with the points alone). */
+static int
+contour_midpoints_drawn (const char *drawn, const char *plain, gint64 index, const float *pts, double scale,
+                         int *n_checked)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpVideoReader) rd = wkp_video_reader_open (drawn, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
+  g_autoptr(WkpVideoReader) rp = wkp_video_reader_open (plain, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
+  const int segments[][2] = { { 0, 1 }, { 1, 2 }, { 2, 3 }, { 3, 4 }, { 4, 5 }, { 5, 6 }, { 6, 7 }, { 7, 8 },
+                              { 8, 9 }, { 9, 10 }, { 10, 11 }, { 11, 12 }, { 12, 13 }, { 13, 14 }, { 14, 15 },
+                              { 15, 16 }, { 17, 18 }, { 18, 19 }, { 19, 20 }, { 20, 21 }, { 22, 23 }, { 23, 24 },
+                              { 24, 25 }, { 25, 26 } };
+  WkpFrame fd, fp;
+  int hits = 0;
+  g_assert_no_error (error);
+  g_assert_true (wkp_video_reader_seek (rd, index, &error));
+  g_assert_true (wkp_video_reader_next (rd, &fd, &error));
+  g_assert_true (wkp_video_reader_seek (rp, index, &error));
+  g_assert_true (wkp_video_reader_next (rp, &fp, &error));
+  *n_checked = G_N_ELEMENTS (segments);
+  for (guint k = 0; k < G_N_ELEMENTS (segments); k++)
+    {
+      const int a = segments[k][0], b = segments[k][1];
+      const int cx = (int) lround ((pts[2 * a] + pts[2 * b]) / 2 * scale);
+      const int cy = (int) lround ((pts[2 * a + 1] + pts[2 * b + 1]) / 2 * scale);
+      int change = 0;
+      for (int y = MAX (cy - 2, 0); y <= MIN (cy + 2, fd.height - 1); y++)
+        for (int x = MAX (cx - 2, 0); x <= MIN (cx + 2, fd.width - 1); x++)
+          {
+            const guint8 *d = fd.data + (gsize) y * fd.stride + 3 * x, *q = fp.data + (gsize) y * fp.stride + 3 * x;
+            change = MAX (change, ABS (d[0] - q[0]) + ABS (d[1] - q[1]) + ABS (d[2] - q[2]));
+          }
+      hits += change > 60;
+    }
+  return hits;
+}
+
 static void
 test_caption (void)
 {
@@ -151,6 +192,37 @@ test_caption (void)
   g_assert_cmpstr (a, ==, "clip.mp4 · A.wkpm vs B.wkpm");
   g_assert_cmpstr (b, ==, "clip.mp4 · A.wkpm");
   g_assert_cmpstr (c, ==, "clip.mp4");
+
+  /* how a clip sets its caption in the 360 px video panel at 288 px (unit 0.6) */
+  {
+    const char *title = "bbaf2n.mpg · default.wkpm (ensemble of 4 networks) vs a-much-longer-checkpoint-name.wkpm";
+    char *lines[2] = { NULL, NULL };
+    double size;
+    /* fits: one line, at full size */
+    g_assert_cmpint (wkp_export_title_lines ("bbaf2n.mpg · default.wkpm", 328, 0.6, lines, &size), ==, 1);
+    g_assert_cmpstr (lines[0], ==, "bbaf2n.mpg · default.wkpm");
+    g_assert_null (lines[1]);
+    g_assert_cmpfloat_with_epsilon (size, 18 * 0.6, 1e-9);
+    g_free (lines[0]);
+    /* too long: two lines, nothing cut (it used to end "…checkpoint-na…"),
+     * broken at a separator, the "·" not starting the second line */
+    g_assert_cmpint (wkp_export_title_lines (title, 328, 0.6, lines, &size), ==, 2);
+    g_test_message ("title lines: \"%s\" / \"%s\" at %.1f px", lines[0], lines[1], size);
+    g_assert_null (strstr (lines[0], "…"));
+    g_assert_null (strstr (lines[1], "…"));
+    g_assert_true (g_str_has_prefix (title, lines[0]));
+    g_assert_true (g_str_has_suffix (title, lines[1]));
+    g_assert_true (g_str_has_prefix (lines[1], "vs ") || g_str_has_prefix (lines[1], "default"));
+    g_assert_cmpuint (strlen (lines[0]) + strlen (lines[1]), >=, strlen (title) - strlen (" · "));
+    g_assert_cmpfloat (size, >=, 12 * 0.6);
+    g_free (lines[0]);
+    g_free (lines[1]);
+    /* one word too long for any line: cut with "…" */
+    g_assert_cmpint (wkp_export_title_lines ("an-extremely-long-file-name-without-any-space-in-it-at-all-"
+                                             "that-goes-on-and-on.wkpm", 200, 0.6, lines, &size), ==, 1);
+    g_assert_true (g_str_has_suffix (lines[0], "…"));
+    g_free (lines[0]);
+  }
 }
 
 /* Pixels of frame @index of @path in columns [@x0, @x1) and rows [@y0, @y1)
@@ -216,6 +288,20 @@ test_video_clip (void)
   info = ffprobe_streams (out);
   /* 360x288 video panel + 288 mouth panel = 648 wide; 288 + 72 high */
   g_assert_nonnull (strstr (info, "h264,648,360,25/1,75"));
+  {
+    /* the landmarks over the video are drawn as the studio draws them, as
+     * contours (jaw, brows, ...) through the points (they were dots only):
+     * green between neighbouring points */
+    g_autofree char *plain = g_build_filename (dir, "grid-plain.mp4", NULL);
+    int checked, drawn;
+    p.reference = NULL;
+    g_assert_true (wkp_export_clip (&p, plain, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+    p.reference = ref;
+    drawn = contour_midpoints_drawn (out, plain, 40, ref + 40 * 136, 1.0, &checked);
+    g_test_message ("contour midpoints drawn: %d of %d", drawn, checked);
+    g_assert_cmpint (drawn, >=, checked - 2);
+  }
 
   /* a compared model is drawn too, in the studio's purple (dashed): the
    * mouth panel of the decoded output has pixels of that colour only then */

@@ -4,19 +4,12 @@
 #include <cairo.h>
 #include <glib.h>
 
+#include "wkp-face-parts.h"   /* the table, from the engine's folder (a header only) */
+
 G_BEGIN_DECLS
 
 #define WKP_VIEW_N_POINTS 68
 #define WKP_VIEW_MOUTH_FIRST 48
-
-typedef struct {
-  int      first;
-  int      last;      /* inclusive */
-  gboolean closed;
-} WkpFacePart;
-
-/* @n receives the number of parts. */
-const WkpFacePart *wkp_face_parts (int *n);
 
 /* Adds the contour paths of @pts (68 (x, y) pairs, NaN skipped) to @cr,
  * transformed by (x * scale + ox, y * scale + oy); mouth parts only when
