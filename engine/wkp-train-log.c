@@ -32,6 +32,7 @@ log_new (const char *name, int n)
   log->train_loss = g_new0 (double, MAX (n, 1));
   log->val_loss = g_new0 (double, MAX (n, 1));
   log->val_r = g_new0 (double, MAX (n, 1));
+  log->val_loss_constant = NAN;
   return log;
 }
 
@@ -188,8 +189,25 @@ wkp_train_log_to_json (const WkpTrainLog *log)
   add_array (b, "val_aperture_r", log->val_r, log->n);
   json_builder_set_member_name (b, "best_epoch");
   json_builder_add_int_value (b, log->best_epoch);
+  if (isfinite (log->val_loss_constant))
+    {
+      json_builder_set_member_name (b, "val_loss_constant");
+      json_builder_add_double_value (b, log->val_loss_constant);
+    }
   json_builder_end_object (b);
   return json_builder_get_root (b);
+}
+
+/* A finite JSON number. */
+static gboolean
+read_array_value (JsonNode *e, double *out)
+{
+  if (e == NULL || !JSON_NODE_HOLDS_VALUE (e)
+      || (json_node_get_value_type (e) != G_TYPE_DOUBLE && json_node_get_value_type (e) != G_TYPE_INT64)
+      || !isfinite (json_node_get_double (e)))
+    return FALSE;
+  *out = json_node_get_double (e);
+  return TRUE;
 }
 
 /* @key of @o as an array of @n numbers (null = NaN where @nan_ok). */
@@ -209,11 +227,7 @@ read_array (JsonObject *o, const char *key, int n, gboolean nan_ok, double *out,
       JsonNode *e = json_array_get_element (a, i);
       if (nan_ok && JSON_NODE_HOLDS_NULL (e))
         out[i] = NAN;
-      else if (JSON_NODE_HOLDS_VALUE (e) && (json_node_get_value_type (e) == G_TYPE_DOUBLE
-                                             || json_node_get_value_type (e) == G_TYPE_INT64)
-               && isfinite (json_node_get_double (e)))
-        out[i] = json_node_get_double (e);
-      else
+      else if (!read_array_value (e, &out[i]))
         {
           g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID,
                        "%s: training history member “%s” holds a value that is not a number", name, key);
@@ -263,6 +277,17 @@ wkp_train_log_from_json (JsonNode *history, const char *name, GError **error)
       return NULL;
     }
   log->best_epoch = (int) json_node_get_int (bn);
+  {
+    double c;
+    if (json_object_has_member (o, "val_loss_constant")
+        && !read_array_value (json_object_get_member (o, "val_loss_constant"), &c))
+      {
+        g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID,
+                     "%s: training history member “val_loss_constant” is not a number", name);
+        return NULL;
+      }
+    log->val_loss_constant = json_object_has_member (o, "val_loss_constant") ? c : NAN;
+  }
   return g_steal_pointer (&log);
 }
 

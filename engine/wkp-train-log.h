@@ -24,6 +24,10 @@ typedef struct {
   double *val_loss;      /* [n] NaN when undefined */
   double *val_r;         /* [n] validation aperture r, NaN when undefined */
   int     best_epoch;    /* the epoch whose weights were kept (0: none) */
+  double  val_loss_constant; /* validation loss of a constant prediction (the
+                              * PCA mean: with identity removal each speaker's
+                              * mean mouth), the level a network must get under;
+                              * NaN when unknown (a CSV log, an older model) */
 } WkpTrainLog;
 
 #define WKP_TRAIN_LOG_HEADER "epoch,step,lr,train_loss,val_loss,val_aperture_r,seconds,samples_per_s,best"
@@ -40,7 +44,8 @@ WkpTrainLog *wkp_train_log_load      (const char *path, GError **error);
 
 /* The "history" object written into a model's training metadata:
  * { "epoch": [...], "lr": [...], "train_loss": [...], "val_loss": [...],
- *   "val_aperture_r": [...], "best_epoch": N } (null for an undefined value). */
+ *   "val_aperture_r": [...], "best_epoch": N, "val_loss_constant": x } (null
+ * for an undefined value; "val_loss_constant" only when known, since 7 Dec 2026). */
 JsonNode    *wkp_train_log_to_json   (const WkpTrainLog *log);
 WkpTrainLog *wkp_train_log_from_json (JsonNode *history, const char *name, GError **error);
 

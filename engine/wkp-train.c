@@ -1091,6 +1091,7 @@ typedef struct {
   double loss;
   double r;
   gint64 n_frames;
+  double loss_constant;   /* the same loss of a constant prediction, 0 in PCA space */
 } Eval;
 
 static void
@@ -1099,7 +1100,7 @@ evaluate (const Prep *pr, const float *params, GArray *set, WkpNetWsF32 **ws, gi
 {
   const WkpTrainParams *p = &pr->p;
   const int K = pr->K, in = pr->in_size, P2 = 2 * pr->P;
-  double loss_sum = 0, loss_n = 0;
+  double loss_sum = 0, loss_n = 0, const_sum = 0;
   gint64 total = 0;
   for (guint i = 0; i < set->len; i++)
     total += g_array_index (set, PClip, i).clip->n_frames;
@@ -1134,6 +1135,10 @@ evaluate (const Prep *pr, const float *params, GArray *set, WkpNetWsF32 **ws, gi
       double cnt = 0;
       for (gint64 s = 0; s < S; s++)
         cnt += mask[s];
+      {
+        g_autofree float *zero = g_new0 (float, S * K);
+        const_sum += cnt * wkp_net_loss_f32 (zero, z, mask, (int) S, 1, K, pr->loss_w, p->velocity_weight, NULL);
+      }
       loss_sum += l * cnt;
       loss_n += cnt;
       g_autofree double *cref = g_new (double, MAX (n, 1)), *cpred = g_new (double, MAX (n, 1));
@@ -1163,6 +1168,7 @@ evaluate (const Prep *pr, const float *params, GArray *set, WkpNetWsF32 **ws, gi
         }
     }
   out->loss = loss_n > 0 ? loss_sum / loss_n : NAN;
+  out->loss_constant = loss_n > 0 ? const_sum / loss_n : NAN;
   out->r = wkp_metrics_pearson (ref, pred, pos);
   out->n_frames = pos;
 }
@@ -1171,7 +1177,7 @@ evaluate (const Prep *pr, const float *params, GArray *set, WkpNetWsF32 **ws, gi
 
 static JsonNode *
 training_summary (const Prep *pr, const WkpTrainResult *res, int best_epoch, double train_seconds,
-                  const GString *log)
+                  const GString *log, double val_loss_constant)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -1224,6 +1230,7 @@ training_summary (const Prep *pr, const WkpTrainResult *res, int best_epoch, dou
     if (history != NULL)
       {
         history->best_epoch = best_epoch;
+        history->val_loss_constant = val_loss_constant;
         json_builder_set_member_name (b, "history");
         json_builder_add_value (b, wkp_train_log_to_json (history));
       }
@@ -1581,6 +1588,7 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
   g_autoptr(GTimer) timer = g_timer_new ();
   WkpTrainResult res = { 0 };
   res.test_r = NAN;
+  double val_loss_constant = NAN;   /* the same every epoch: the level to get under */
   g_autofree char *ckpt = checkpoint_path ? g_strdup (checkpoint_path) : g_strconcat (model_path, ".ckpt", NULL);
 
   if (resume && g_file_test (ckpt, G_FILE_TEST_IS_DIR))
@@ -1707,9 +1715,10 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
 
       /* the weights that are validated and saved: the running average when enabled */
       const float *wts = ema ? ema : o.params;
-      Eval ev = { NAN, NAN, 0 };
+      Eval ev = { NAN, NAN, 0, NAN };
       if (pr->val->len > 0)
         evaluate (pr, wts, pr->val, &vws, &vws_cap, &ev, NULL);
+      val_loss_constant = ev.loss_constant;
       double metric = maximise ? ev.r : ev.loss;
       if (pr->val->len == 0)   /* nothing to validate on: the latest epoch is the best */
         metric = maximise ? (double) epoch : -(double) epoch;
@@ -1749,7 +1758,7 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
       /* the best model first, then the checkpoint that refers to it, then the log */
       if (best)
         {
-          g_autoptr(JsonNode) training = training_summary (pr, NULL, epoch, st.seconds_to_best, st.log);
+          g_autoptr(JsonNode) training = training_summary (pr, NULL, epoch, st.seconds_to_best, st.log, ev.loss_constant);
           g_autoptr(JsonBuilder) mb = json_builder_new ();
           json_builder_begin_object (mb);
           json_builder_set_member_name (mb, "val_aperture_r");
@@ -1785,7 +1794,7 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
         {
           WkpTrainEpoch e = { epoch, p->max_epochs, st.step, lr, loss_acc / pr->steps_per_epoch, ev.loss, ev.r, esec,
                               (double) pr->steps_per_epoch * B / esec,
-                              esec * (st.finished ? 0 : p->max_epochs - epoch), best };
+                              esec * (st.finished ? 0 : p->max_epochs - epoch), best, ev.loss_constant };
           epoch_cb (&e, user_data);
         }
       if (p->stop_after > 0 && epoch >= p->stop_after && !st.finished)
@@ -1798,7 +1807,7 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
   /* final: test-split numbers of the best weights, recorded in the model */
   if (st.finished && st.best_epoch > 0)
     {
-      Eval tv = { NAN, NAN, 0 }, vv = { NAN, NAN, 0 };
+      Eval tv = { NAN, NAN, 0, NAN }, vv = { NAN, NAN, 0, NAN };
       g_autoptr(JsonBuilder) mb = json_builder_new ();
       json_builder_begin_object (mb);
       if (pr->val->len > 0)
@@ -1828,7 +1837,7 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
       json_builder_end_object (mb);
       g_autoptr(JsonNode) metrics = json_builder_get_root (mb);
       res.epochs_run = st.epoch;
-      g_autoptr(JsonNode) training = training_summary (pr, &res, st.best_epoch, st.seconds_to_best, st.log);
+      g_autoptr(JsonNode) training = training_summary (pr, &res, st.best_epoch, st.seconds_to_best, st.log, vv.loss_constant);
       if (!save_model (pr, best_params, training, metrics, model_path, error))
         {
           ok = FALSE;
@@ -1860,6 +1869,7 @@ out:
   res.epochs_run = st.epoch;
   res.best_epoch = st.best_epoch;
   res.best_val_loss = st.best_val_loss;
+  res.val_loss_constant = val_loss_constant;
   res.best_val_r = st.best_val_r;
   res.stopped_early = st.finished && st.epoch < p->max_epochs;
   res.seconds = g_timer_elapsed (timer, NULL);

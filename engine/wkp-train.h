@@ -161,6 +161,7 @@ typedef struct {
   double samples_per_s;   /* training windows per second */
   double eta_s;           /* estimate for the remaining epochs */
   gboolean best;          /* this epoch became the saved model */
+  double val_loss_constant; /* val loss of a constant prediction (the PCA mean), NaN without val */
 } WkpTrainEpoch;
 
 typedef void (*WkpTrainEpochFunc) (const WkpTrainEpoch *epoch, gpointer user_data);
@@ -170,6 +171,7 @@ typedef struct {
   int      best_epoch;
   double   best_val_loss;
   double   best_val_r;
+  double   val_loss_constant; /* val loss of a constant prediction (the PCA mean), NaN without val */
   double   test_r;        /* pooled aperture r of the best weights on the test split (NaN if none) */
   gboolean stopped_early;
   gboolean interrupted;   /* stop_after reached */

@@ -441,6 +441,30 @@ test_learns_and_generalises (void)
     g_assert_cmpint (best_row, >=, 0);
     /* the CSV holds 6 significant digits */
     g_assert_cmpfloat_with_epsilon (h->val_r[best_row], res.best_val_r, 1e-5);
+    /* the validation loss of a constant prediction: in the model's history
+     * (the CSV has no column for it), as the run reported it, and kept by a
+     * JSON round trip */
+    g_assert_true (isfinite (res.val_loss_constant) && res.val_loss_constant > 0);
+    g_assert_cmpfloat (h->val_loss_constant, ==, res.val_loss_constant);
+    g_assert_true (isnan (from_csv->val_loss_constant));
+    {
+      g_autoptr(JsonNode) node = wkp_train_log_to_json (h);
+      g_autoptr(WkpTrainLog) again = wkp_train_log_from_json (node, "again", &error);
+      g_assert_no_error (error);
+      g_assert_cmpfloat (again->val_loss_constant, ==, h->val_loss_constant);
+      json_object_remove_member (json_node_get_object (node), "val_loss_constant");   /* a model before 7 Dec */
+      g_clear_pointer (&again, wkp_train_log_free);
+      again = wkp_train_log_from_json (node, "older", &error);
+      g_assert_no_error (error);
+      g_assert_true (isnan (again->val_loss_constant));
+      json_object_set_string_member (json_node_get_object (node), "val_loss_constant", "1.7");
+      g_clear_pointer (&again, wkp_train_log_free);
+      again = wkp_train_log_from_json (node, "bad", &error);
+      g_assert_null (again);
+      g_assert_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, "val_loss_constant"));
+      g_clear_error (&error);
+    }
   }
 
   /* an ensemble keeps each member's history, named after its file */
@@ -453,6 +477,10 @@ test_learns_and_generalises (void)
     p.max_epochs = 3;
     g_assert_true (wkp_train_run (data, &p, model2, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, &res2, &error));
     g_assert_no_error (error);
+    /* a constant prediction does not depend on the network: another seed,
+     * the same level (the data, split and PCA are the same) */
+    g_assert_cmpfloat (res2.val_loss_constant, ==, res.val_loss_constant);
+    g_assert_cmpfloat (res2.best_val_loss, !=, res.best_val_loss);
     m2 = wkp_model_load (model2, &error);
     g_assert_no_error (error);
     ens = wkp_model_ensemble ((WkpModel *[]) { m, m2 }, 2, (const char *[]) { "m.wkpm", "m2.wkpm" }, &error);

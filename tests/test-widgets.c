@@ -766,8 +766,9 @@ test_render_overview (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* Two runs of one model (an ensemble's members) and a compared one; an
- * epoch without validation (NaN) leaves a gap. */
+/* Two runs of one model (an ensemble's members, with the validation loss
+ * of a constant prediction, 1.8) and a compared one (without: an older
+ * model); an epoch without validation (NaN) leaves a gap. */
 static void
 add_training_fixture (WkpTrainingPlot *plot)
 {
@@ -790,7 +791,76 @@ add_training_fixture (WkpTrainingPlot *plot)
       wkp_training_plot_add_run (plot, k == 0 ? "ens.wkpm, member 1 (s1.wkpm)" : k == 1 ? "ens.wkpm, member 2 (s2.wkpm)"
                                                                                        : "other.wkpm",
                                  k < 2 ? 0 : 1, n, ep, tl, vl, vr, best);
+      if (k < 2)
+        wkp_training_plot_set_run_constant (plot, k, 1.8);
     }
+}
+
+static int
+count_substrings (const char *s, const char *what)
+{
+  int n = 0;
+  for (const char *p = strstr (s, what); p != NULL; p = strstr (p + 1, what))
+    n++;
+  return n;
+}
+
+/* The constant prediction's level is a dashed line across the loss panel:
+ * one row of the upper half holds dozens of separate dashes in the
+ * members' colours (orange, dark red; 7 px on, 4 off over the plot's
+ * width), and no row does without the level (a curve crosses a row in a
+ * few runs). Returns the most dashes in a row. */
+static int
+most_dashes_in_a_row (GdkTexture *t, int *row)
+{
+  const int w = gdk_texture_get_width (t), h = gdk_texture_get_height (t);
+  const int colours[2][3] = { { 230, 97, 0 }, { 184, 46, 20 } };   /* the palette's orange shades 0 and 1 */
+  g_autofree guchar *px = g_malloc ((gsize) w * h * 4);
+  int best = 0;
+  gdk_texture_download (t, px, w * 4);
+  for (int y = h / 5; y < h / 2; y++)
+    {
+      int runs = 0;
+      gboolean on = FALSE;
+      for (int x = 0; x < w; x++)
+        {
+          const guchar *p = px + ((gsize) y * w + x) * 4;   /* BGRA in memory */
+          gboolean member = FALSE;
+          for (int c = 0; c < 2; c++)
+            member |= ABS (p[2] - colours[c][0]) < 30 && ABS (p[1] - colours[c][1]) < 30
+                      && ABS (p[0] - colours[c][2]) < 30;
+          runs += member && !on;
+          on = member;
+        }
+      if (runs > best)
+        best = runs, *row = y;
+    }
+  return best;
+}
+
+static void
+test_training_plot_constant (void)
+{
+  GtkWidget *view = wkp_training_plot_new ();
+  GtkWidget *window;
+  g_autoptr(GdkTexture) with = NULL, without = NULL;
+  int w, row = -1, row2 = -1, n_with, n_without;
+
+  add_training_fixture (WKP_TRAINING_PLOT (view));
+  window = show_in_window (view, 560, 380);
+  with = render_widget (view);
+  wkp_training_plot_set_run_constant (WKP_TRAINING_PLOT (view), 0, NAN);
+  wkp_training_plot_set_run_constant (WKP_TRAINING_PLOT (view), 1, NAN);
+  spin (50);   /* drawn again */
+  without = render_widget (view);
+  w = gdk_texture_get_width (with);
+  n_with = most_dashes_in_a_row (with, &row);
+  n_without = most_dashes_in_a_row (without, &row2);
+  g_test_message ("most runs of the members' colours in a row: %d (row %d) with the level, %d (row %d) without",
+                  n_with, row, n_without, row2);
+  g_assert_cmpint (n_with, >=, (w - 100) / 11 / 2);   /* half the dashes of the plot's width at least */
+  g_assert_cmpint (n_without, <, 10);
+  gtk_window_destroy (GTK_WINDOW (window));
 }
 
 static void
@@ -827,6 +897,8 @@ test_training_plot_describe (void)
   g_assert_true (g_str_has_prefix (at1, "Epoch 1\n"));
   g_assert_nonnull (strstr (at1, "other.wkpm"));              /* all three runs have epoch 1 */
   g_assert_nonnull (strstr (at4, "validation r —"));          /* NaN */
+  g_assert_nonnull (strstr (at1, "(constant 1.8000)"));       /* the members' level */
+  g_assert_cmpint (count_substrings (at1, "(constant"), ==, 2);  /* not the compared run's */
   g_assert_null (strstr (at28, "other.wkpm"));                /* 18 epochs only */
   g_assert_nonnull (strstr (at28, "member 1"));
   g_assert_null (at99);
@@ -890,5 +962,6 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/render/overview-bar", test_render_overview);
   g_test_add_func ("/widgets/render/training-plot", test_render_training_plot);
   g_test_add_func ("/widgets/training-plot-describe", test_training_plot_describe);
+  g_test_add_func ("/widgets/training-plot-constant", test_training_plot_constant);
   return g_test_run ();
 }

@@ -12,6 +12,7 @@ typedef struct
   int    *epoch;
   double *train_loss, *val_loss, *val_r;
   int     best_epoch;
+  double  val_loss_constant;   /* NaN: unknown */
 } Run;
 
 struct _WkpTrainingPlot
@@ -88,6 +89,11 @@ value_axis (WkpTrainingPlot *self, int which, double height)
   for (guint i = 0; i < self->runs->len; i++)
     {
       const Run *r = g_ptr_array_index (self->runs, i);
+      if (which == 0 && isfinite (r->val_loss_constant))
+        {
+          a.lo = MIN (a.lo, r->val_loss_constant);
+          a.hi = MAX (a.hi, r->val_loss_constant);
+        }
       for (int e = 0; e < r->n; e++)
         {
           double v[2] = { which == 0 ? r->train_loss[e] : r->val_r[e], which == 0 ? r->val_loss[e] : NAN };
@@ -299,8 +305,19 @@ wkp_training_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       show_text (cr, widget, r->label, x + SWATCH + 5, y, col_w - SWATCH - 12, 0.20, FALSE);
     }
   legend_h = PAD + rows * (lh + 4);
-  show_text (cr, widget, _("Loss: validation solid, training dotted · ● the kept epoch"), PAD, legend_h, w - 2 * PAD,
-             0.40, FALSE);
+  {
+    gboolean constant = FALSE;
+    for (guint i = 0; i < self->runs->len; i++)
+      constant |= isfinite (((const Run *) g_ptr_array_index (self->runs, i))->val_loss_constant);
+    show_text (cr, widget, _("Loss: validation solid, training dotted · ● the kept epoch"), PAD, legend_h,
+               w - 2 * PAD, 0.40, FALSE);
+    if (constant)
+      {
+        legend_h += lh + 2;
+        show_text (cr, widget, _("Dashed: the validation loss of a constant prediction (the mean mouth)"), PAD,
+                   legend_h, w - 2 * PAD, 0.40, FALSE);
+      }
+  }
   legend_h += lh + 6;
 
   /* two panels over one epoch axis */
@@ -369,6 +386,17 @@ wkp_training_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_set_line_width (cr, 1.4);
       cairo_set_dash (cr, dots, 2, 0);
       draw_series (cr, self, r, r->train_loss, &la, p1_top, p1_bot);
+      if (isfinite (r->val_loss_constant))
+        {
+          /* the level a network has to get under: predicting the mean */
+          static const double dashes[] = { 7.0, 4.0 };
+          double y = floor (axis_y (&la, r->val_loss_constant, p1_top, p1_bot)) + 0.5;
+          cairo_set_dash (cr, dashes, 2, 0);
+          cairo_set_line_width (cr, 1.2);
+          cairo_move_to (cr, self->plot_x0, y);
+          cairo_line_to (cr, self->plot_x1, y);
+          cairo_stroke (cr);
+        }
       cairo_set_dash (cr, NULL, 0, 0);
       cairo_set_line_width (cr, 1.8);
       draw_series (cr, self, r, r->val_loss, &la, p1_top, p1_bot);
@@ -452,6 +480,9 @@ wkp_training_plot_describe_epoch (WkpTrainingPlot *self, int epoch)
             g_string_append_printf (s, "\n%s%s:", r->label, epoch == r->best_epoch ? _(" (kept)") : "");
             append_value (s, _("training loss"), r->train_loss[e], 4);
             append_value (s, _("validation loss"), r->val_loss[e], 4);
+            if (isfinite (r->val_loss_constant) && isfinite (r->val_loss[e]))
+              /* TRANSLATORS: the validation loss of a constant prediction, after the epoch's */
+              g_string_append_printf (s, _(" (constant %.4f)"), r->val_loss_constant);
             append_value (s, _("validation r"), r->val_r[e], 3);
           }
     }
@@ -537,7 +568,17 @@ wkp_training_plot_add_run (WkpTrainingPlot *self, const char *label, int group, 
   r->val_loss = g_memdup2 (val_loss, sizeof (double) * MAX (n, 0));
   r->val_r = g_memdup2 (val_r, sizeof (double) * MAX (n, 0));
   r->best_epoch = best_epoch;
+  r->val_loss_constant = NAN;
   g_ptr_array_add (self->runs, r);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+wkp_training_plot_set_run_constant (WkpTrainingPlot *self, int run, double val_loss_constant)
+{
+  g_return_if_fail (WKP_IS_TRAINING_PLOT (self));
+  g_return_if_fail (run >= 0 && run < (int) self->runs->len);
+  ((Run *) g_ptr_array_index (self->runs, run))->val_loss_constant = val_loss_constant;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

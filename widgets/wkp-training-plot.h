@@ -20,6 +20,9 @@ void       wkp_training_plot_clear           (WkpTrainingPlot *self);
 void       wkp_training_plot_add_run         (WkpTrainingPlot *self, const char *label, int group, int n,
                                               const int *epoch, const double *train_loss,
                                               const double *val_loss, const double *val_r, int best_epoch);
+/* The validation loss of a constant prediction for run @run (the order of
+ * adding, from 0), drawn dashed across the loss panel; NaN for none. */
+void       wkp_training_plot_set_run_constant (WkpTrainingPlot *self, int run, double val_loss_constant);
 int        wkp_training_plot_get_n_runs      (WkpTrainingPlot *self);
 /* The text of the tooltip at @epoch (each run's values), NULL when no run
  * has that epoch. */

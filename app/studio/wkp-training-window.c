@@ -164,6 +164,8 @@ refresh (WkpTrainingWindow *self)
           const WkpTrainLog *log = g_ptr_array_index (s->loaded->logs, k);
           wkp_training_plot_add_run (self->plot, log->name, s->group, log->n, log->epoch, log->train_loss,
                                      log->val_loss, log->val_r, log->best_epoch);
+          wkp_training_plot_set_run_constant (self->plot, wkp_training_plot_get_n_runs (self->plot) - 1,
+                                              log->val_loss_constant);
         }
     }
   gtk_label_set_text (self->note, note->str);
