@@ -142,6 +142,20 @@ test_audio_only_clip (void)
   }
 }
 
+/* Decoded RGB frame @index of @path; the reader owns the pixels (free it
+ * after the frame's last use). */
+static WkpVideoReader *
+read_frame (const char *path, gint64 index, WkpFrame *frame)
+{
+  g_autoptr(GError) error = NULL;
+  WkpVideoReader *reader = wkp_video_reader_open (path, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
+  g_assert_no_error (error);
+  g_assert_true (wkp_video_reader_seek (reader, index, &error));
+  g_assert_true (wkp_video_reader_next (reader, frame, &error));
+  g_assert_no_error (error);
+  return reader;
+}
+
 /* Of the segments between neighbouring points of the jaw (0..16) and the
  * brows, how many have, around their midpoint in frame @index, a pixel
  * that changed by more than 60 (|dR| + |dG| + |dB|) from @plain (the same
@@ -151,20 +165,14 @@ static int
 contour_midpoints_drawn (const char *drawn, const char *plain, gint64 index, const float *pts, double scale,
                          int *n_checked)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WkpVideoReader) rd = wkp_video_reader_open (drawn, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
-  g_autoptr(WkpVideoReader) rp = wkp_video_reader_open (plain, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
+  WkpFrame fd, fp;
+  g_autoptr(WkpVideoReader) rd = read_frame (drawn, index, &fd);
+  g_autoptr(WkpVideoReader) rp = read_frame (plain, index, &fp);
   const int segments[][2] = { { 0, 1 }, { 1, 2 }, { 2, 3 }, { 3, 4 }, { 4, 5 }, { 5, 6 }, { 6, 7 }, { 7, 8 },
                               { 8, 9 }, { 9, 10 }, { 10, 11 }, { 11, 12 }, { 12, 13 }, { 13, 14 }, { 14, 15 },
                               { 15, 16 }, { 17, 18 }, { 18, 19 }, { 19, 20 }, { 20, 21 }, { 22, 23 }, { 23, 24 },
                               { 24, 25 }, { 25, 26 } };
-  WkpFrame fd, fp;
   int hits = 0;
-  g_assert_no_error (error);
-  g_assert_true (wkp_video_reader_seek (rd, index, &error));
-  g_assert_true (wkp_video_reader_next (rd, &fd, &error));
-  g_assert_true (wkp_video_reader_seek (rp, index, &error));
-  g_assert_true (wkp_video_reader_next (rp, &fp, &error));
   *n_checked = G_N_ELEMENTS (segments);
   for (guint k = 0; k < G_N_ELEMENTS (segments); k++)
     {
@@ -230,14 +238,10 @@ test_caption (void)
 static gint64
 count_colour_box (const char *path, gint64 index, int x0, int y0, int x1, int y1, double r, double g, double b)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WkpVideoReader) reader = wkp_video_reader_open (path, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
   WkpFrame f;
+  g_autoptr(WkpVideoReader) reader = read_frame (path, index, &f);
   gint64 n = 0;
   const int want[3] = { (int) (r * 255), (int) (g * 255), (int) (b * 255) };
-  g_assert_no_error (error);
-  g_assert_true (wkp_video_reader_seek (reader, index, &error));
-  g_assert_true (wkp_video_reader_next (reader, &f, &error));
   for (int y = y0; y < MIN (y1, f.height); y++)
     for (int x = x0; x < MIN (x1, f.width); x++)
       {
@@ -363,16 +367,10 @@ test_video_clip (void)
 static double
 frame_diff (const char *a, gint64 ia, const char *b, gint64 ib)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WkpVideoReader) ra = wkp_video_reader_open (a, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
-  g_autoptr(WkpVideoReader) rb = wkp_video_reader_open (b, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
   WkpFrame fa, fb;
+  g_autoptr(WkpVideoReader) ra = read_frame (a, ia, &fa);
+  g_autoptr(WkpVideoReader) rb = read_frame (b, ib, &fb);
   double sum = 0;
-  g_assert_no_error (error);
-  g_assert_true (wkp_video_reader_seek (ra, ia, &error));
-  g_assert_true (wkp_video_reader_next (ra, &fa, &error));
-  g_assert_true (wkp_video_reader_seek (rb, ib, &error));
-  g_assert_true (wkp_video_reader_next (rb, &fb, &error));
   g_assert_cmpint (fa.width, ==, fb.width);
   g_assert_cmpint (fa.height, ==, fb.height);
   for (int y = 0; y < fa.height; y++)
