@@ -58,6 +58,9 @@ typedef struct {
   float *ref_norm;        /* reference normalised to the canonical frame */
   double *ap_pred, *ap_ref, *ap_comp;
   double ap_max;
+  char  *title_lines[2];  /* the caption as set once for every frame (NULL: none) */
+  int    n_title_lines;
+  double title_size;
 } Layout;
 
 /* The studio's colours (extracted blue, predicted orange, compared purple),
@@ -252,16 +255,17 @@ wkp_export_title_lines (const char *title, double max_w, double unit, char **lin
   return n;
 }
 
-/* The title over the top left of the video panel: within @max_w (two
- * lines, then smaller type, then cut with "…", so it never runs into the
- * mouth panel's legend), on a dark band so that it reads on a light
- * background. Returns the bottom of the band. */
+/* The title over the top left of the video panel, as layout_init set it
+ * (within the panel: two lines, then smaller type, then cut with "…", so
+ * it never runs into the mouth panel's legend), on a dark band so that it
+ * reads on a light background. Returns the bottom of the band. */
 static double
-draw_title (cairo_t *cr, const Layout *L, double x, double y, const char *title, double max_w)
+draw_title (cairo_t *cr, const Layout *L, double x, double y)
 {
-  char *lines[2] = { NULL, NULL };
-  double size, w = 0, line_h;
-  int n = wkp_export_title_lines (title, max_w, L->u, lines, &size);
+  char *const *lines = L->title_lines;
+  const int n = L->n_title_lines;
+  const double size = L->title_size;
+  double w = 0, line_h;
   cairo_text_extents_t ext;
 
   line_h = size * 1.25;
@@ -277,8 +281,6 @@ draw_title (cairo_t *cr, const Layout *L, double x, double y, const char *title,
   cairo_fill (cr);
   for (int k = 0; k < n; k++)
     draw_label (cr, x, y + k * line_h, lines[k], 0.95, 0.95, 0.95, size);
-  g_free (lines[0]);
-  g_free (lines[1]);
   return y + 8 * L->u + (n - 1) * line_h;
 }
 
@@ -365,9 +367,8 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
   cairo_fill (cr);
   /* the title over the video panel, or over the mouth panel when there is no video */
   double title_bottom = 0;
-  if (p->title != NULL)
-    title_bottom = draw_title (cr, L, 16 * L->u, 28 * L->u, p->title,
-                               (L->video_w > 0 ? L->video_w : L->W) - 32 * L->u);
+  if (L->n_title_lines > 0)
+    title_bottom = draw_title (cr, L, 16 * L->u, 28 * L->u);
   draw_mouth (cr, L, refn, EXTRACTED_RGB, STYLE_SOLID);
   draw_mouth (cr, L, comp, COMPARED_RGB, STYLE_DOTTED);
   draw_mouth (cr, L, pred, PREDICTED_RGB, STYLE_DASHED);
@@ -553,6 +554,9 @@ layout_init (Layout *L, const WkpExportParams *p, int video_w, int video_h, GErr
         }
     }
   L->ap_max *= 1.15;
+  if (p->title != NULL)
+    L->n_title_lines = wkp_export_title_lines (p->title, (L->video_w > 0 ? L->video_w : L->W) - 32 * L->u, L->u,
+                                               L->title_lines, &L->title_size);
   if (L->W <= 0 || L->H <= 0)
     {
       g_set_error_literal (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID, "Invalid output size");
@@ -568,6 +572,8 @@ layout_clear (Layout *L)
   g_free (L->ap_pred);
   g_free (L->ap_ref);
   g_free (L->ap_comp);
+  g_free (L->title_lines[0]);
+  g_free (L->title_lines[1]);
 }
 
 /* ------------------------------------------------------------------------ */
