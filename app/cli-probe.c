@@ -152,6 +152,11 @@ wkp_cli_probe (int argc, char **argv)
               info->video_codec, info->width, info->height, info->fps.num, info->fps.den,
               wkp_rational_to_double (info->fps), info->n_frames,
               info->n_frames_counted ? "" : " (estimated; --count-frames to count)");
+      g_autofree char *timing = wkp_media_timing_note (info);
+      if (timing != NULL)
+        printf ("  timing      irregular (variable frame rate or dropped frames): frames up to %.0f ms from a "
+                "constant %.3f fps\n",
+                info->timing_error_us / 1000.0, wkp_rational_to_double (info->fps));
     }
   else
     printf ("  video       none\n");

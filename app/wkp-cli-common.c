@@ -311,6 +311,9 @@ wkp_cli_note_audio_mix (const char *command, const WkpClipAudio *clip)
   g_autofree char *note = wkp_audio_mix_note (clip->audio, clip->audio_source);
   if (note != NULL)
     g_printerr ("wav2kp %s: note: %s\n", command, note);
+  g_autofree char *timing = wkp_media_timing_note (clip->video_info);
+  if (timing != NULL)
+    g_printerr ("wav2kp %s: note: %s\n", command, timing);
   if (clip->video_info != NULL && clip->audio->rate > 0 && clip->fps.num > 0)
     {
       /* sound and pictures of different lengths (a WAV paired with another

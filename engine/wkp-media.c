@@ -382,13 +382,57 @@ wkp_media_info_free (WkpMediaInfo *info)
   g_free (info);
 }
 
-/* Counts the video packets (one per frame for every demuxer we meet, with
- * parsers splitting elementary streams). Returns the error that ended the
- * read in @end_error (AVERROR_EOF for a clean end). */
+char *
+wkp_media_timing_note (const WkpMediaInfo *info)
+{
+  double period_us, fps;
+  if (info == NULL || !info->has_video || !wkp_rational_is_valid (info->fps))
+    return NULL;
+  fps = wkp_rational_to_double (info->fps);
+  period_us = 1e6 / fps;
+  if (info->timing_error_us <= MAX (5000.0, period_us / 4))
+    return NULL;
+  return g_strdup_printf ("%s: the frames' timestamps are irregular (a variable frame rate, or dropped frames): "
+                          "they lie up to %.0f ms from a constant %.3f fps, at which every command takes them "
+                          "(frame k at k/fps), so pictures and sound can be that far apart; make the rate constant "
+                          "first (ffmpeg -i IN -fps_mode cfr -r RATE OUT)",
+                          info->path, info->timing_error_us / 1000.0, fps);
+}
+
+static int
+compare_gint64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* The frames' timestamps (@pts, [n] microseconds, any order) against the
+ * constant rate @fps every reader assumes (frame k at k/fps from the
+ * first): the largest distance, in microseconds. */
 static gint64
-count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets)
+timing_error_us (GArray *pts, WkpRational fps)
+{
+  gint64 worst = 0;
+  if (pts->len < 2 || !wkp_rational_is_valid (fps))
+    return 0;
+  g_array_sort (pts, compare_gint64);
+  for (guint k = 0; k < pts->len; k++)
+    {
+      gint64 d = g_array_index (pts, gint64, k) - g_array_index (pts, gint64, 0) - wkp_frame_to_us (k, fps);
+      worst = MAX (worst, ABS (d));
+    }
+  return worst;
+}
+
+/* Counts the video packets (one per frame for every demuxer we meet, with
+ * parsers splitting elementary streams) and measures their timing against
+ * @fps (*@timing_error, microseconds; 0 when a packet has no pts). */
+static gint64
+count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets, WkpRational fps, gint64 *timing_error)
 {
   AVPacket *pkt = av_packet_alloc ();
+  g_autoptr(GArray) pts = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gboolean all_pts = TRUE;
   gint64 n = 0;
   for (unsigned i = 0; i < fmt->nb_streams; i++)
     if ((int) i != vidx)
@@ -402,11 +446,19 @@ count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets)
         {
           (*all_packets)++;
           if (!(pkt->flags & AV_PKT_FLAG_DISCARD))
-            n++;
+            {
+              gint64 t = pkt->pts;
+              n++;
+              all_pts &= t != AV_NOPTS_VALUE;
+              if (t != AV_NOPTS_VALUE)
+                t = ts_to_us (t, fmt->streams[vidx]->time_base), g_array_append_val (pts, t);
+            }
         }
       av_packet_unref (pkt);
     }
   av_packet_free (&pkt);
+  /* (MPEG-PS and raw streams may leave pts out: nothing to measure then) */
+  *timing_error = all_pts ? timing_error_us (pts, fps) : 0;
   return n;
 }
 
@@ -681,7 +733,7 @@ wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError 
   if (info->has_video && (flags & WKP_PROBE_COUNT_FRAMES))
     {
       gint64 declared = fmt->streams[vidx]->nb_frames, all = 0;
-      info->n_frames = count_video_packets (fmt, vidx, &all);
+      info->n_frames = count_video_packets (fmt, vidx, &all, info->fps, &info->timing_error_us);
       info->n_frames_counted = TRUE;
       /* MP4/MOV index every sample: fewer packets than the index promises
        * means the file was cut short. */
@@ -810,6 +862,12 @@ wkp_media_info_to_json (const WkpMediaInfo *info)
       json_builder_add_int_value (b, info->n_frames);
       json_builder_set_member_name (b, "frames_counted");
       json_builder_add_boolean_value (b, info->n_frames_counted);
+      if (info->n_frames_counted && !info->is_image_sequence)
+        {
+          /* how far the frames lie from k/fps (counted probes) */
+          json_builder_set_member_name (b, "timing_error_ms");
+          json_builder_add_double_value (b, info->timing_error_us / 1000.0);
+        }
       json_builder_set_member_name (b, "start_us");
       json_builder_add_int_value (b, info->video_start_us);
       json_builder_end_object (b);

@@ -34,6 +34,8 @@ typedef struct {
   gint64      n_frames;         /* counted when the probe was asked to, else estimated */
   gboolean    n_frames_counted;
   gint64      video_start_us;
+  gint64      timing_error_us;  /* counted probes: how far the frames' timestamps lie from
+                                 * k/fps at most (a variable frame rate); 0 unknown */
 
   gboolean    has_audio;
   char       *audio_codec;
@@ -51,6 +53,12 @@ typedef enum {
 WkpMediaInfo *wkp_media_probe          (const char *path, WkpRational fps, WkpProbeFlags flags,
                                         GError **error);
 void          wkp_media_info_free      (WkpMediaInfo *info);
+
+/* When the frames of a counted probe lie more than a quarter frame (and
+ * 5 ms) from the constant rate every reader assumes (a variable frame
+ * rate, or dropped frames: frame k is taken at k/fps), what that means,
+ * for a note; else NULL. */
+char         *wkp_media_timing_note    (const WkpMediaInfo *info);
 JsonNode     *wkp_media_info_to_json   (const WkpMediaInfo *info);
 /* Silences FFmpeg's own logging (set WKP_FFMPEG_DEBUG to keep it); called by
  * every entry point that opens a file. */

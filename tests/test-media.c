@@ -52,6 +52,96 @@ first_stream (JsonObject *probe)
   return json_array_get_object_element (streams, 0);
 }
 
+static int
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* ffprobe's packet timestamps of the video stream (packets FFmpeg marks
+ * discard left out), sorted, against k / its average frame rate: the
+ * largest distance in milliseconds (the reference for timing_error_us). */
+static double
+ffprobe_timing_error_ms (const char *path)
+{
+  const char *argv[] = { "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                         "packet=pts_time,flags:stream=avg_frame_rate", "-of", "json", path, NULL };
+  g_autofree char *out = NULL;
+  int status;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GArray) t = g_array_new (FALSE, FALSE, sizeof (double));
+  JsonObject *root;
+  JsonArray *packets;
+  g_auto(GStrv) rate = NULL;
+  double fps, worst = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, &out, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (json_parser_load_from_data (parser, out, -1, NULL));
+  root = json_node_get_object (json_parser_get_root (parser));
+  rate = g_strsplit (json_object_get_string_member (first_stream (root), "avg_frame_rate"), "/", 2);
+  fps = g_ascii_strtod (rate[0], NULL) / g_ascii_strtod (rate[1], NULL);
+  packets = json_object_get_array_member (root, "packets");
+  for (guint i = 0; i < json_array_get_length (packets); i++)
+    {
+      JsonObject *pk = json_array_get_object_element (packets, i);
+      double v;
+      if (strchr (json_object_get_string_member (pk, "flags"), 'D') != NULL)
+        continue;
+      v = g_ascii_strtod (json_object_get_string_member (pk, "pts_time"), NULL);
+      g_array_append_val (t, v);
+    }
+  g_array_sort (t, compare_doubles);
+  for (guint k = 0; k < t->len; k++)
+    worst = MAX (worst, fabs (g_array_index (t, double, k) - g_array_index (t, double, 0) - k / fps));
+  return worst * 1000;
+}
+
+/* Frames whose timestamps stray from the constant rate every reader
+ * assumes (a variable frame rate: retalking face/1.mp4, 33 and 67 ms
+ * apart; a frame dropped near the end: RD_Radio10) are measured and get a
+ * note; regular clips (GRID MPEG-1, an MP4) measure about 0 and get none. */
+static void
+test_timing_irregular (void)
+{
+  static const struct { const char *rel; gboolean irregular; } cases[] = {
+    { "av/OpenTalker__video-retalking/examples/face/1.mp4", TRUE },
+    { "av/tencent-ailab__V-Express/scripts/prepare_dataset/RD_Radio10_0_clip_0.mp4", TRUE },
+    { "av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg", FALSE },
+    { "av/FuxiVirtualHuman__styletalk/samples/source_video/video/Obama_clip1.mp4", FALSE },
+  };
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autofree char *path = wkp_test_shared_file (cases[c].rel);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(WkpMediaInfo) info = NULL, quick = NULL;
+      g_autofree char *note = NULL;
+      double ref;
+      if (path == NULL)
+        continue;
+      info = wkp_media_probe (path, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+      g_assert_no_error (error);
+      ref = ffprobe_timing_error_ms (path);
+      note = wkp_media_timing_note (info);
+      g_test_message ("%s: %.3f ms (ffprobe %.3f ms)%s", cases[c].rel, info->timing_error_us / 1000.0, ref,
+                      note ? ", noted" : "");
+      g_assert_cmpfloat (fabs (info->timing_error_us / 1000.0 - ref), <, 0.01);
+      g_assert_true ((note != NULL) == cases[c].irregular);
+      if (note != NULL)
+        {
+          g_autofree char *ms = g_strdup_printf ("up to %.0f ms from a constant", ref);
+          g_assert_nonnull (strstr (note, ms));
+          g_assert_true (g_str_has_prefix (note, path));
+        }
+      /* a probe that does not read the packets does not claim to know */
+      quick = wkp_media_probe (path, WKP_RATIONAL (0, 0), WKP_PROBE_DEFAULT, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (quick->timing_error_us, ==, 0);
+    }
+}
+
 static void
 check_video_against_ffprobe (const char *rel, gboolean expect_audio)
 {
@@ -1016,5 +1106,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media/remux", test_remux);
   g_test_add_func ("/media/bad-files", test_bad_files);
   g_test_add_func ("/media/sequence-for-frame", test_sequence_for_frame);
+  g_test_add_func ("/media/timing-irregular", test_timing_irregular);
   return g_test_run ();
 }
