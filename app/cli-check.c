@@ -29,7 +29,7 @@ wkp_cli_check (int argc, char **argv)
   int w = 4;
   GError *error = NULL;
   int n_flagged = 0, n_failed = 0, n_ok = 0, n_damaged = 0, n_unsure_shown = 0;
-  int per_flag[5] = { 0 };
+  int per_flag[6] = { 0 };
 
   {
     GOptionEntry entries[] = {
@@ -48,7 +48,9 @@ wkp_cli_check (int argc, char **argv)
     "gain: peak correlation minus the correlation at lag 0.\n"
     "Flags: offset (|offset| >= 2, conf >= 0.2, gain >= 0.08 by default), offset-unsure\n"
     "(too little A/V correlation to tell), low-face-rate, length-mismatch (audio vs video),\n"
-    "audio-inverted (a channel in antiphase with the first was inverted before the mono mix).");
+    "audio-inverted (a channel in antiphase with the first was inverted before the mono mix),\n"
+    "irregular-timing (the video's frame timestamps stray from a constant rate by more than a\n"
+    "quarter frame: a variable frame rate or dropped frames; frames are taken at k/fps).");
   if (!wkp_cli_parse (ctx, "check", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
   if (files == NULL || files[0] == NULL || files[1] != NULL)
@@ -112,7 +114,7 @@ wkp_cli_check (int argc, char **argv)
         n_failed++;
       if (c->flags)
         n_flagged++;
-      for (int k = 0; k < 5; k++)
+      for (int k = 0; k < 6; k++)
         if (c->flags & (1u << k))
           per_flag[k]++;
       if (c->status == WKP_CLIP_SKIPPED && !all)
@@ -152,8 +154,8 @@ wkp_cli_check (int argc, char **argv)
   if (n_unsure_shown > 0)
     printf ("(offset): unsure (low confidence, or at the edge of the search range); never applied\n");
   if (n_flagged > 0)
-    printf ("flags: %d offset, %d offset-unsure, %d low-face-rate, %d length-mismatch, %d audio-inverted\n",
-            per_flag[0], per_flag[1], per_flag[2], per_flag[3], per_flag[4]);
+    printf ("flags: %d offset, %d offset-unsure, %d low-face-rate, %d length-mismatch, %d audio-inverted, "
+            "%d irregular-timing\n", per_flag[0], per_flag[1], per_flag[2], per_flag[3], per_flag[4], per_flag[5]);
   printf ("%d clips: %d ok, %d flagged, %d failed", wkp_dataset_n_clips (ds), n_ok, n_flagged, n_failed);
   if (n_damaged > 0)
     {

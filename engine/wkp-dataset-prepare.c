@@ -365,10 +365,13 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
   if (ca == NULL)
     return FALSE;
   c->fps = ca->fps;
+  c->timing_error_ms = NAN;
   if (ca->video_info != NULL)
     {
       c->width = ca->video_info->width;
       c->height = ca->video_info->height;
+      if (ca->video_info->n_frames_counted && !ca->video_info->is_image_sequence)
+        c->timing_error_ms = ca->video_info->timing_error_us / 1000.0;
     }
 
   /* landmarks: reuse when only the feature side changed */
@@ -809,6 +812,8 @@ compute_flags (const WkpDatasetClip *c, const WkpPrepareParams *P)
     flags |= WKP_CLIP_FLAG_LENGTH_MISMATCH;
   if (c->audio_inverted > 0)
     flags |= WKP_CLIP_FLAG_AUDIO_INVERTED;
+  if (isfinite (c->timing_error_ms) && wkp_media_timing_irregular ((gint64) llround (c->timing_error_ms * 1000), c->fps))
+    flags |= WKP_CLIP_FLAG_IRREGULAR_TIMING;
   return flags;
 }
 

@@ -90,6 +90,7 @@ typedef enum {
   WKP_CLIP_FLAG_LOW_FACE_RATE   = 1 << 2,  /* fraction of frames with a face below the threshold */
   WKP_CLIP_FLAG_LENGTH_MISMATCH = 1 << 3,  /* audio and video durations differ by more than the threshold */
   WKP_CLIP_FLAG_AUDIO_INVERTED  = 1 << 4,  /* a channel in antiphase was inverted before the down-mix */
+  WKP_CLIP_FLAG_IRREGULAR_TIMING = 1 << 5, /* frames' timestamps stray from k/fps (variable rate, dropped frames) */
 } WkpClipFlags;
 
 /* "offset,low-face-rate" ("" when none); caller frees. */
@@ -124,6 +125,9 @@ typedef struct {
   int            offset_applied;  /* frames the features/audio were shifted by (prepare --fix-offset), else 0 */
   guint          flags;           /* WkpClipFlags */
   int            audio_inverted;  /* source channels inverted before the down-mix (see WkpAudio) */
+  double         timing_error_ms; /* how far the video's frame timestamps lie from k/fps at most
+                                   * (WkpMediaInfo.timing_error_us); NaN unknown (no video, or a
+                                   * dataset prepared before 7 Dec 2026) */
   double        *feature_mean;    /* [D] this clip's feature mean / std (per-clip normalisation), NULL unless OK */
   double        *feature_std;
 } WkpDatasetClip;

@@ -382,16 +382,19 @@ wkp_media_info_free (WkpMediaInfo *info)
   g_free (info);
 }
 
+gboolean
+wkp_media_timing_irregular (gint64 error_us, WkpRational fps)
+{
+  return wkp_rational_is_valid (fps) && error_us > MAX (5000.0, 1e6 / wkp_rational_to_double (fps) / 4);
+}
+
 char *
 wkp_media_timing_note (const WkpMediaInfo *info)
 {
-  double period_us, fps;
-  if (info == NULL || !info->has_video || !wkp_rational_is_valid (info->fps))
+  double fps;
+  if (info == NULL || !info->has_video || !wkp_media_timing_irregular (info->timing_error_us, info->fps))
     return NULL;
   fps = wkp_rational_to_double (info->fps);
-  period_us = 1e6 / fps;
-  if (info->timing_error_us <= MAX (5000.0, period_us / 4))
-    return NULL;
   return g_strdup_printf ("%s: the frames' timestamps are irregular (a variable frame rate, or dropped frames): "
                           "they lie up to %.0f ms from a constant %.3f fps, at which every command takes them "
                           "(frame k at k/fps), so pictures and sound can be that far apart; make the rate constant "

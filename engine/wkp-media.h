@@ -59,6 +59,8 @@ void          wkp_media_info_free      (WkpMediaInfo *info);
  * rate, or dropped frames: frame k is taken at k/fps), what that means,
  * for a note; else NULL. */
 char         *wkp_media_timing_note    (const WkpMediaInfo *info);
+/* The rule of that note: @error_us beyond a quarter frame at @fps and 5 ms. */
+gboolean      wkp_media_timing_irregular (gint64 error_us, WkpRational fps);
 JsonNode     *wkp_media_info_to_json   (const WkpMediaInfo *info);
 /* Silences FFmpeg's own logging (set WKP_FFMPEG_DEBUG to keep it); called by
  * every entry point that opens a file. */

@@ -656,6 +656,74 @@ restore_file (const char *path, GBytes *content)
   g_assert_true (g_file_set_contents (path, data, len, NULL));
 }
 
+/* A clip whose frames are 33 and 67 ms apart (video-retalking face/1.mp4,
+ * taken at its average 22.131 fps) is flagged irregular-timing with the
+ * distance the media probe measures; a GRID clip is not; a manifest from
+ * before the measurement reads as unknown and keeps its flags. */
+static void
+test_prepare_irregular_timing (void)
+{
+  g_autofree char *vfr = wkp_test_shared_file ("av/OpenTalker__video-retalking/examples/face/1.mp4");
+  g_autofree char *grid = wkp_test_shared_file (GRID_DIR "brif7a.mp4");
+  g_autofree char *src_dir = NULL, *csv = NULL, *ds_dir = NULL, *manifest = NULL, *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpDataset) ds = NULL;
+  g_autoptr(WkpMediaInfo) info = NULL;
+  WkpPrepareParams p;
+  WkpPrepareReport rep;
+  int iv, ig;
+
+  if (vfr == NULL || grid == NULL)
+    return;
+  src_dir = wkp_test_tmpdir ();
+  ds_dir = wkp_test_tmpdir ();
+  csv = g_build_filename (src_dir, "list.csv", NULL);
+  text = g_strdup_printf ("video,audio,speaker\n%s,,retalking_face_1\n%s,,grid_s1\n", vfr, grid);
+  write_text (csv, text);
+  wkp_prepare_params_init_default (&p);
+  p.n_jobs = 2;
+  g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rep.n_ok, ==, 2);
+  info = wkp_media_probe (vfr, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+  g_assert_no_error (error);
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  iv = wkp_dataset_find_clip (ds, vfr);
+  ig = wkp_dataset_find_clip (ds, grid);
+  g_assert_cmpint (iv, >=, 0);
+  g_assert_cmpint (ig, >=, 0);
+  {
+    g_autofree char *flags = wkp_clip_flags_to_string (wkp_dataset_get_clip (ds, iv)->flags);
+    g_test_message ("%s: %.3f ms, flags %s", vfr, wkp_dataset_get_clip (ds, iv)->timing_error_ms, flags);
+  }
+  g_assert_cmpfloat_with_epsilon (wkp_dataset_get_clip (ds, iv)->timing_error_ms, info->timing_error_us / 1000.0,
+                                  1e-6);
+  g_assert_cmpfloat (wkp_dataset_get_clip (ds, iv)->timing_error_ms, >, 20);
+  g_assert_true (wkp_dataset_get_clip (ds, iv)->flags & WKP_CLIP_FLAG_IRREGULAR_TIMING);
+  g_assert_cmpfloat (wkp_dataset_get_clip (ds, ig)->timing_error_ms, <, 1);
+  g_assert_false (wkp_dataset_get_clip (ds, ig)->flags & WKP_CLIP_FLAG_IRREGULAR_TIMING);
+  g_clear_pointer (&ds, wkp_dataset_free);
+
+  /* a manifest written before 7 Dec 2026 has no timing_error_ms */
+  manifest = g_build_filename (ds_dir, "dataset.json", NULL);
+  {
+    g_autoptr(JsonNode) root = wkp_json_load_file (manifest, &error);
+    JsonArray *clips;
+    g_autofree char *out = NULL;
+    g_assert_no_error (error);
+    clips = json_object_get_array_member (json_node_get_object (root), "clips");
+    for (guint k = 0; k < json_array_get_length (clips); k++)
+      json_object_remove_member (json_array_get_object_element (clips, k), "timing_error_ms");
+    out = wkp_json_to_string (root, TRUE);
+    write_text (manifest, out);
+  }
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (isnan (wkp_dataset_get_clip (ds, iv)->timing_error_ms));
+  g_assert_true (wkp_dataset_get_clip (ds, iv)->flags & WKP_CLIP_FLAG_IRREGULAR_TIMING);   /* as written */
+}
+
 static void
 test_prepare_real (void)
 {
@@ -1604,6 +1672,7 @@ main (int argc, char **argv)
   g_test_add_func ("/dataset/offset-reference", test_offset_reference);
   g_test_add_func ("/dataset/offset-errors", test_offset_errors);
   g_test_add_func ("/dataset/prepare-real", test_prepare_real);
+  g_test_add_func ("/dataset/prepare-irregular-timing", test_prepare_irregular_timing);
   g_test_add_func ("/dataset/prepare-folder", test_prepare_folder);
   g_test_add_func ("/dataset/kill-safety", test_kill_safety);
   g_test_add_func ("/dataset/interrupt-removes-tmp", test_interrupt_removes_tmp);
