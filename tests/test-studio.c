@@ -1405,6 +1405,31 @@ test_overview (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A video whose frames are 33 and 67 ms apart (a variable frame rate, shown
+ * at its average 22.131 fps): the status line says how far they stray. */
+static void
+test_irregular_timing_status (void)
+{
+  g_autofree char *path = wkp_test_shared_file ("av/OpenTalker__video-retalking/examples/face/1.mp4");
+  g_autoptr(GFile) file = NULL;
+  GFile *files[1];
+  WkpStudioWindow *window;
+  const char *text;
+
+  if (path == NULL)
+    return;
+  file = g_file_new_for_path (path);
+  files[0] = file;
+  window = new_window ();
+  wkp_studio_window_open_files (window, files, 1);
+  g_assert_true (wait_for (window, open_done, NULL, 120000));
+  text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+  g_test_message ("status: %s", text);
+  g_assert_cmpstr (text, ==, "Ready · the frames' timestamps are irregular (a variable frame rate or dropped frames): "
+                             "up to 27 ms from a constant 22.131 fps, at which they are shown and paired with the sound");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* A stereo WAV whose second channel is wired in reverse: the status line says
  * the channel was inverted before the mix (a plain average is silence). */
 static void
@@ -2594,6 +2619,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/landmark-file-mismatch", test_landmark_file_mismatch);
   g_test_add_func ("/studio/video-without-audio", test_video_without_audio);
   g_test_add_func ("/studio/antiphase-status", test_antiphase_status);
+  g_test_add_func ("/studio/irregular-timing-status", test_irregular_timing_status);
   g_test_add_func ("/studio/audio-only-model-fps", test_audio_only_model_fps);
   g_test_add_func ("/studio/trained-speaker-note", test_trained_speaker_note);
   g_test_add_func ("/studio/companion-wav", test_companion_wav);

@@ -54,6 +54,7 @@ typedef struct
   int          width, height;
   WkpRational  fps;
   gint64       n_frames;
+  gint64       timing_error_us;
   char        *audio_source;
   WkpAudio    *audio;
   /* FEATURES */
@@ -115,6 +116,7 @@ deliver_main (gpointer data)
           clip->height = d->height;
           clip->fps = d->fps;
           clip->n_frames = d->n_frames;
+          clip->timing_error_us = d->timing_error_us;
           clip->duration_us = wkp_frame_to_us (d->n_frames, d->fps);
           clip->audio_source = g_steal_pointer (&d->audio_source);
           clip->samples = g_steal_pointer (&d->audio);
@@ -411,6 +413,7 @@ audio_thread (gpointer data)
   d->height = d->has_video ? ca->video_info->height : 0;
   d->fps = ca->fps;
   d->n_frames = ca->n_frames;
+  d->timing_error_us = d->has_video ? ca->video_info->timing_error_us : 0;
   d->audio_source = g_strdup (ca->audio_source);
   d->audio = wkp_audio_new (ca->audio->n_samples, ca->audio->rate);
   memcpy (d->audio->samples, ca->audio->samples, ca->audio->n_samples * sizeof (float));

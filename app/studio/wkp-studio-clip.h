@@ -36,6 +36,7 @@ typedef struct {
   WkpRational  fps;
   gint64       n_frames;
   gint64       duration_us;
+  gint64       timing_error_us; /* how far the video's frame timestamps lie from k/fps (WkpMediaInfo) */
   char        *audio_source;
   WkpAudio    *samples;        /* the clip's audio (16 kHz mono), for recomputing features */
 

@@ -447,6 +447,16 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
            && clip->samples->inverted_channels != 0)
     set_status (self, _("Ready · a channel of the sound was in antiphase (reversed polarity) and was inverted "
                         "before mixing to mono"));
+  else if (clip != NULL && clip->errors == NULL && self->playback_error == NULL && clip->has_video
+           && wkp_media_timing_irregular (clip->timing_error_us, clip->fps))
+    {
+      /* TRANSLATORS: a variable frame rate: the frames are shown (and paired with the sound) at k/fps */
+      g_autofree char *text = g_strdup_printf (_("Ready · the frames' timestamps are irregular (a variable frame "
+                                                 "rate or dropped frames): up to %.0f ms from a constant %.3f fps, "
+                                                 "at which they are shown and paired with the sound"),
+                                               clip->timing_error_us / 1000.0, wkp_rational_to_double (clip->fps));
+      set_status (self, text);
+    }
   else if (clip != NULL && clip->errors == NULL)
     set_status (self, ready_text (self));
   g_signal_handlers_disconnect_by_data (job, self);   /* a pending progress idle may still fire */
