@@ -22,6 +22,7 @@ wkp_cli_features (int argc, char **argv)
   g_autofree char *json_path = NULL;
   WkpSourceSpec spec = { 0 };
   GError *error = NULL;
+  int audio_late = 0;
   gint64 shape[2];
 
   wkp_feature_config_init_default (&config);
@@ -30,6 +31,7 @@ wkp_cli_features (int argc, char **argv)
       { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Output .npy (a .json sidecar is written beside it)", "OUT.npy" },
       { "audio", 'a', 0, G_OPTION_ARG_FILENAME, &audio, "Separate audio file for a silent video or image sequence", "AUDIO" },
       { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Frame rate for audio-only input and image sequences (default 25)", "NUM/DEN" },
+      { "audio-late", 0, 0, G_OPTION_ARG_INT, &audio_late, WKP_CLI_AUDIO_LATE_HELP, "FRAMES" },
       { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
       { NULL }
     };
@@ -52,6 +54,8 @@ wkp_cli_features (int argc, char **argv)
     return wkp_cli_fail ("features", error);
   wkp_cli_note_ignored_fps ("features", fps_text, clip);
   wkp_cli_note_audio_mix ("features", clip);
+  if (!wkp_clip_audio_fix_late (clip, audio_late, files[0], &error))
+    return wkp_cli_fail ("features", error);
 
   rows = wkp_features_compute (&config, clip->audio->samples, clip->audio->n_samples, clip->fps,
                                clip->n_frames, &error);

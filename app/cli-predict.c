@@ -68,6 +68,7 @@ wkp_cli_predict (int argc, char **argv)
   g_autofree gboolean *valid = NULL;
   WkpSourceSpec spec = { 0 };
   GError *error = NULL;
+  int audio_late = 0;
   gint64 t0, shape[3];
   double secs;
 
@@ -80,6 +81,7 @@ wkp_cli_predict (int argc, char **argv)
       { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "OpenBLAS threads (default 1)", "N" },
       { "to-pixels", 0, 0, G_OPTION_ARG_FILENAME, &pixels_from,
         "Map the prediction into the video's pixels using its extracted landmarks (.npy [T, 68, 2] or CSV; frames without a face get NaN)", "LANDMARKS" },
+      { "audio-late", 0, 0, G_OPTION_ARG_INT, &audio_late, WKP_CLI_AUDIO_LATE_HELP, "FRAMES" },
       { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
       { NULL }
     };
@@ -112,6 +114,8 @@ wkp_cli_predict (int argc, char **argv)
     return wkp_cli_fail ("predict", error);
   wkp_cli_note_ignored_fps ("predict", fps_text, clip);
   wkp_cli_note_audio_mix ("predict", clip);
+  if (!wkp_clip_audio_fix_late (clip, audio_late, files[0], &error))
+    return wkp_cli_fail ("predict", error);
   /* audio only: frames at the model's own rate unless --fps says otherwise
    * (a 29.97 fps model gave 25 fps keypoints) */
   if (fps_text == NULL)

@@ -58,7 +58,7 @@ wkp_cli_render (int argc, char **argv)
   g_autofree char *landmarks = NULL, *title = NULL, *pred_label = NULL, *comp_label = NULL;
   g_auto(GStrv) model_paths = NULL;
   gboolean no_video = FALSE, no_predict = FALSE, no_landmarks = FALSE;
-  int height = 480, threads = 1;
+  int height = 480, threads = 1, audio_late = 0;
   double start_s = UNSET_SECONDS, end_s = UNSET_SECONDS;
   gint64 first = 0, end = 0;
   g_auto(GStrv) files = NULL;
@@ -78,6 +78,7 @@ wkp_cli_render (int argc, char **argv)
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "OpenBLAS threads for prediction (1)", "N" },
     { "start", 0, 0, G_OPTION_ARG_DOUBLE, &start_s, "Render from this time of the clip, in seconds (default 0)", "S" },
     { "end", 0, 0, G_OPTION_ARG_DOUBLE, &end_s, "Render up to this time, in seconds (default: the clip's end)", "S" },
+    { "audio-late", 0, 0, G_OPTION_ARG_INT, &audio_late, WKP_CLI_AUDIO_LATE_HELP, "FRAMES" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
     { NULL }
   };
@@ -161,6 +162,8 @@ wkp_cli_render (int argc, char **argv)
     return wkp_cli_fail ("render", error);
   wkp_cli_note_ignored_fps ("render", fps_text, clip);
   wkp_cli_note_audio_mix ("render", clip);
+  if (!wkp_clip_audio_fix_late (clip, audio_late, files[0], &error))
+    return wkp_cli_fail ("render", error);
   /* audio only: frames at the rate the keypoints were predicted at, or the
    * model's own, unless --fps says otherwise (as predict does) */
   if (fps_text == NULL && clip->video_info == NULL)
@@ -302,7 +305,7 @@ wkp_cli_render (int argc, char **argv)
       {
         g_autofree char *clip_name = wkp_media_display_name (clip->video_info != NULL ? files[0] : NULL,
                                                              clip->audio_source);
-        title = wkp_export_caption (clip_name, pred_label, comp_label);
+        title = wkp_export_caption (clip_name, clip->audio_late, pred_label, comp_label);
       }
   }
 
@@ -310,6 +313,7 @@ wkp_cli_render (int argc, char **argv)
   listening = wkp_clip_audio_load_for_listening (&spec, clip->n_frames, NULL, &error);
   if (listening == NULL)
     return wkp_cli_fail ("render", error);
+  wkp_audio_shift_frames (listening, clip->audio_late, clip->fps);   /* heard as the model heard it */
 
   wkp_export_params_init_default (&params);
   params.video = (clip->video_info != NULL && !no_video) ? files[0] : NULL;

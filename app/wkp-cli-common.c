@@ -95,6 +95,12 @@ wkp_cli_sidecar_begin (JsonBuilder *b, const char *kind, const char *source, con
   json_builder_add_int_value (b, clip->n_frames);
   json_builder_set_member_name (b, "frame_time");
   json_builder_add_string_value (b, "row i covers [i*den/num, (i+1)*den/num) s of the video");
+  if (clip->audio_late != 0)
+    {
+      /* what the rows were computed from: not the file's own alignment */
+      json_builder_set_member_name (b, "audio_late_frames");
+      json_builder_add_int_value (b, clip->audio_late);
+    }
 }
 
 /* Drops every "history" member (a network's per-epoch training log: tens of

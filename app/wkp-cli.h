@@ -73,6 +73,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (WkpCliFeatureOptions, wkp_cli_feature_options_
 void     wkp_cli_note_ignored_fps (const char *command, const char *fps_text, const WkpClipAudio *clip);
 /* The down-mix inverted a channel in antiphase: say so on stderr. */
 void     wkp_cli_note_audio_mix   (const char *command, const WkpClipAudio *clip);
+/* --audio-late FRAMES, shared by features, predict and render. */
+#define WKP_CLI_AUDIO_LATE_HELP \
+  "The sound comes FRAMES frames after the pictures (negative: before), as `wav2kp check` estimates: " \
+  "move it back into place first, as prepare --fix-offset does"
 
 /* A single progress line on stderr, redrawn at most 10 times a second, and
  * only when stderr is a terminal. Pass wkp_cli_progress_update as a

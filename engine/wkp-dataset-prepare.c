@@ -293,29 +293,6 @@ offset_is_flagged (const WkpDatasetClip *c, const WkpPrepareParams *P)
          && ABS (c->offset_frames) >= P->offset_flag && isfinite (c->offset_gain) && c->offset_gain >= P->min_offset_gain;
 }
 
-static float *
-shift_audio (const float *audio, gint64 n, gint64 shift, gint64 *n_out)
-{
-  /* shift > 0: drop the first @shift samples (audio was late); < 0: prepend silence */
-  float *out;
-  if (shift >= 0)
-    {
-      gint64 m = MAX (n - shift, 0);
-      out = g_new0 (float, MAX (m, 1));
-      if (m > 0)
-        memcpy (out, audio + shift, m * sizeof (float));
-      *n_out = m;
-    }
-  else
-    {
-      gint64 m = n - shift;
-      out = g_new0 (float, MAX (m, 1));
-      memcpy (out + (-shift), audio, n * sizeof (float));
-      *n_out = m;
-    }
-  return out;
-}
-
 static gboolean
 load_old_landmarks (Job *job, const char *lm_key, gint64 *n_frames, float **points, guint8 **status)
 {
@@ -439,7 +416,7 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
   if (P->fix_offset && offset_is_flagged (c, P))
     {
       gint64 s = wkp_frame_to_sample (ABS (c->offset_frames), c->fps, WKP_AUDIO_RATE);
-      shifted = shift_audio (audio, n_audio, c->offset_frames > 0 ? s : -s, &n_audio);
+      shifted = wkp_samples_shift (audio, n_audio, c->offset_frames > 0 ? s : -s, &n_audio);
       audio = shifted;
       c->offset_applied = c->offset_frames;
       g_free (env);

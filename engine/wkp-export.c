@@ -25,9 +25,13 @@ wkp_export_params_init_default (WkpExportParams *p)
 }
 
 char *
-wkp_export_caption (const char *clip_name, const char *predicted_label, const char *compared_label)
+wkp_export_caption (const char *clip_name, int audio_late, const char *predicted_label, const char *compared_label)
 {
-  const char *name = clip_name != NULL ? clip_name : "";
+  g_autofree char *moved = audio_late == 0 ? NULL
+                           : g_strdup_printf ("%s (sound %d frame%s %s)", clip_name != NULL ? clip_name : "",
+                                              ABS (audio_late), ABS (audio_late) == 1 ? "" : "s",
+                                              audio_late > 0 ? "earlier" : "later");
+  const char *name = moved != NULL ? moved : clip_name != NULL ? clip_name : "";
   if (predicted_label != NULL && compared_label != NULL)
     return g_strdup_printf ("%s · %s vs %s", name, predicted_label, compared_label);
   if (predicted_label != NULL)

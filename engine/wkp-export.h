@@ -34,8 +34,11 @@ typedef struct {
 void     wkp_export_params_init_default (WkpExportParams *params);
 
 /* The caption the studio and `render` give a clip: "clip · model" or
- * "clip · model vs compared" (labels may be NULL). */
-char    *wkp_export_caption (const char *clip_name, const char *predicted_label, const char *compared_label);
+ * "clip · model vs compared" (labels may be NULL); a clip whose sound was
+ * moved @audio_late frames earlier (WkpClipAudio.audio_late) says so after
+ * its name: "clip (sound 9 frames earlier) · model". */
+char    *wkp_export_caption (const char *clip_name, int audio_late, const char *predicted_label,
+                             const char *compared_label);
 
 /* How a presentation clip sets @title within @max_w pixels at drawing unit
  * @unit (1 at 480-pixel panels): one line, else two (broken at the " · "

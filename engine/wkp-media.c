@@ -919,6 +919,33 @@ wkp_audio_free (WkpAudio *audio)
   g_free (audio);
 }
 
+float *
+wkp_samples_shift (const float *samples, gint64 n, gint64 shift, gint64 *n_out)
+{
+  gint64 m = shift >= 0 ? MAX (n - shift, 0) : n - shift;
+  float *out = g_new0 (float, MAX (m, 1));
+  if (shift >= 0 && m > 0)
+    memcpy (out, samples + shift, m * sizeof (float));
+  else if (shift < 0 && n > 0)
+    memcpy (out + (-shift), samples, n * sizeof (float));
+  *n_out = m;
+  return out;
+}
+
+void
+wkp_audio_shift_frames (WkpAudio *audio, int frames, WkpRational fps)
+{
+  gint64 s, n;
+  float *moved;
+  if (audio == NULL || frames == 0)
+    return;
+  s = wkp_frame_to_sample (ABS (frames), fps, audio->rate);
+  moved = wkp_samples_shift (audio->samples, audio->n_samples, frames > 0 ? s : -s, &n);
+  g_free (audio->samples);
+  audio->samples = moved;
+  audio->n_samples = n;
+}
+
 typedef struct {
   float *data;
   gint64 len;
@@ -1452,6 +1479,30 @@ wkp_clip_audio_set_fps (WkpClipAudio *clip, WkpRational fps)
     return FALSE;
   clip->fps = fps;
   clip->n_frames = wkp_frames_for_samples (clip->audio->n_samples, fps, clip->audio->rate);
+  return TRUE;
+}
+
+gboolean
+wkp_clip_audio_fix_late (WkpClipAudio *clip, int frames, const char *name, GError **error)
+{
+  g_return_val_if_fail (clip != NULL && clip->audio != NULL, FALSE);
+  if (frames == 0)
+    return TRUE;
+  if (clip->video_info == NULL || !clip->video_info->has_video)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                   "%s: no pictures to move the sound against (moving it by %d frames needs a video)", name, frames);
+      return FALSE;
+    }
+  if ((gint64) ABS (frames) >= clip->n_frames)
+    {
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                   "%s: cannot move the sound by %d frames: the clip has %" G_GINT64_FORMAT " frames", name, frames,
+                   clip->n_frames);
+      return FALSE;
+    }
+  wkp_audio_shift_frames (clip->audio, frames, clip->fps);
+  clip->audio_late += frames;
   return TRUE;
 }
 

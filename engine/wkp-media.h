@@ -139,6 +139,16 @@ WkpAudio *wkp_audio_new         (gint64 n_samples, int rate);
  * (decoded from @path), else NULL. */
 char     *wkp_audio_mix_note    (const WkpAudio *audio, const char *path);
 void      wkp_audio_free        (WkpAudio *audio);
+/* @n samples moved @shift samples earlier: > 0 drops the first @shift (a
+ * sound that came late), < 0 puts -@shift samples of silence before them.
+ * Returns the new samples (at least one allocated) and their count. */
+float    *wkp_samples_shift     (const float *samples, gint64 n, gint64 shift, gint64 *n_out);
+/* @audio moved @frames video frames at @fps earlier against its pictures, in
+ * place, as `prepare --fix-offset` corrects a clip whose offset `check`
+ * estimates as +@frames (negative: a sound that comes early is moved later).
+ * Its length changes by as much; frame k's window then reads the sound that
+ * belongs to picture k. */
+void      wkp_audio_shift_frames (WkpAudio *audio, int frames, WkpRational fps);
 
 /* What a clip is made of. */
 typedef struct {
@@ -155,6 +165,7 @@ typedef struct {
   gint64        n_frames;     /* video frames (counted), or ceil(audio/fps) for audio-only */
   char         *audio_source; /* the file the audio came from */
   gboolean      companion;    /* audio_source is a silent video's WAV found beside it */
+  int           audio_late;   /* frames the sound was moved earlier (wkp_clip_audio_fix_late) */
 } WkpClipAudio;
 
 WkpClipAudio *wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancellable,
@@ -169,6 +180,12 @@ WkpAudio     *wkp_clip_audio_load_for_listening (const WkpSourceSpec *spec, gint
  * name; an image sequence's folder with the two above it. */
 char         *wkp_media_display_name (const char *video, const char *audio);
 void          wkp_clip_audio_free (WkpClipAudio *clip);
+/* Moves the clip's sound @frames frames earlier against its pictures
+ * (wkp_audio_shift_frames), for a sound that comes @frames frames late
+ * (negative: early), and records it in audio_late. Refused for a clip
+ * without pictures (nothing to move it against) and for |@frames| not
+ * shorter than the clip. */
+gboolean      wkp_clip_audio_fix_late (WkpClipAudio *clip, int frames, const char *name, GError **error);
 /* An audio-only clip's frames at @fps instead (its frame count follows);
  * FALSE, and nothing changed, for a clip with video. */
 gboolean      wkp_clip_audio_set_fps (WkpClipAudio *clip, WkpRational fps);

@@ -1047,6 +1047,130 @@ test_length_note (void)
   }
 }
 
+#define LATE_FRAMES 4
+
+static WkpNpy *
+load_npy (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  WkpNpy *npy = wkp_npy_load (path, &error);
+  g_assert_no_error (error);
+  return npy;
+}
+
+/* --audio-late N moves a late sound back into place: GRID bbaf3s.mp4 with
+ * its own sound delayed by 4 frames (a WAV with 160 ms of silence first)
+ * gives, with --audio-late 4, the features and the prediction of the clip
+ * itself (up to the WAV's 16-bit rounding); and features of the clip with
+ * --audio-late 4 are its rows 4 later, exactly (640 samples a frame). */
+static void
+test_audio_late (void)
+{
+  g_autofree char *video = wkp_test_shared_file ("av/SAGAR0097__LIP-READING-USING-DEEP-LEARNING-/data/s1/bbaf3s.mp4");
+  g_autofree char *dir = NULL, *delayed = NULL;
+  g_autofree char *f0 = NULL, *f4 = NULL, *fd = NULL, *fdfix = NULL, *p0 = NULL, *pd = NULL, *pdfix = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(GError) error = NULL;
+  if (video == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  delayed = g_build_filename (dir, "delayed.wav", NULL);
+  {
+    WkpSourceSpec spec = { video, NULL, { 0, 0 } };
+    g_autoptr(WkpClipAudio) ca = wkp_clip_audio_load (&spec, 16000, NULL, &error);
+    gint64 pad = LATE_FRAMES * 640;
+    g_autofree float *moved = NULL;
+    g_assert_no_error (error);
+    moved = g_new0 (float, ca->audio->n_samples + pad);
+    memcpy (moved + pad, ca->audio->samples, ca->audio->n_samples * sizeof (float));
+    wkp_test_write_wav (delayed, moved, ca->audio->n_samples + pad, 16000);
+  }
+#define PATH(v, name) v = g_build_filename (dir, name, NULL)
+  PATH (f0, "f0.npy"); PATH (f4, "f4.npy"); PATH (fd, "fd.npy"); PATH (fdfix, "fdfix.npy");
+  PATH (p0, "p0.npy"); PATH (pd, "pd.npy"); PATH (pdfix, "pdfix.npy");
+#undef PATH
+  {
+    const char *runs[][8] = {
+      { "features", video, "-o", f0, NULL },
+      { "features", video, "--audio-late", "4", "-o", f4, NULL },
+      { "features", video, "--audio", delayed, "-o", fd, NULL },
+      { "features", video, "--audio", delayed, "--audio-late=4", "-o", fdfix },
+      { "predict", video, "-o", p0, NULL },
+      { "predict", video, "--audio", delayed, "-o", pd, NULL },
+      { "predict", video, "--audio", delayed, "--audio-late", "4", "-o", pdfix },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
+      {
+        const char *a[9] = { NULL };
+        g_autofree char *o = NULL, *e = NULL;
+        memcpy (a, runs[i], sizeof runs[i]);
+        g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+      }
+  }
+  {
+    g_autoptr(WkpNpy) a = load_npy (f0), b = load_npy (f4), d = load_npy (fd), dfix = load_npy (fdfix);
+    gint64 T = a->shape[0], D = a->shape[1];
+    const float *x = a->data, *y = b->data, *z = d->data, *zf = dfix->data;
+    double fixed = 0, unfixed = 0;
+    g_assert_cmpint (T, ==, 75);
+    g_assert_cmpint (b->shape[0], ==, T);
+    /* the clip's own sound moved: rows 4 later, exactly, away from the ends
+     * (context and deltas reach a few frames) */
+    for (gint64 t = 5; t < T - LATE_FRAMES - 5; t++)
+      g_assert_cmpmem (y + t * D, D * sizeof (float), x + (t + LATE_FRAMES) * D, D * sizeof (float));
+    for (gint64 t = 5; t < T - 5; t++)
+      for (gint64 k = 0; k < D; k++)
+        {
+          fixed += fabs (zf[t * D + k] - x[t * D + k]);
+          unfixed += fabs (z[t * D + k] - x[t * D + k]);
+        }
+    /* (the mean: in the clip's silences the log energies of 16-bit rounding
+     * noise differ by a few units) */
+    fixed /= (T - 10) * D;
+    unfixed /= (T - 10) * D;
+    g_test_message ("features of the delayed sound: mean |difference| from the clip's %.4f, moved back %.4f",
+                    unfixed, fixed);
+    g_assert_cmpfloat (fixed, <, 0.1 * unfixed);
+  }
+  {
+    g_autoptr(WkpNpy) a = load_npy (p0), d = load_npy (pd), dfix = load_npy (pdfix);
+    const float *x = a->data, *z = d->data, *zf = dfix->data;
+    double fixed = 0, unfixed = 0;
+    g_assert_cmpint (dfix->shape[0], ==, a->shape[0]);
+    for (gint64 i = 0; i < a->n_elements; i++)
+      {
+        fixed = MAX (fixed, fabs (zf[i] - x[i]));
+        unfixed = MAX (unfixed, fabs (z[i] - x[i]));
+      }
+    g_test_message ("prediction from the delayed sound: max |difference| %.5f, moved back %.5f", unfixed, fixed);
+    g_assert_cmpfloat (fixed, <, 4e-3);   /* (16-bit rounding of the WAV: 1.5e-3 measured) */
+    g_assert_cmpfloat (unfixed, >, 10 * fixed);
+  }
+  /* the sidecar says what the rows were computed from */
+  for (int k = 0; k < 2; k++)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autofree char *path = g_build_filename (dir, k == 0 ? "pdfix.json" : "p0.json", NULL);
+      JsonObject *root;
+      g_assert_true (json_parser_load_from_file (parser, path, &error));
+      root = json_node_get_object (json_parser_get_root (parser));
+      if (k == 0)
+        g_assert_cmpint (json_object_get_int_member (root, "audio_late_frames"), ==, LATE_FRAMES);
+      else
+        g_assert_false (json_object_has_member (root, "audio_late_frames"));
+    }
+  /* a move as long as the clip, or a sound with no pictures: exit 2, no output */
+  {
+    g_autofree char *wav = wkp_test_shared_file ("audio-only/RD_Radio31_000.wav");
+    g_autofree char *out = g_build_filename (dir, "x.npy", NULL);
+    const char *too_far[] = { "predict", video, "--audio-late", "-75", "-o", out, NULL };
+    const char *no_video[] = { "features", wav, "--audio-late", "2", "-o", out, NULL };
+    expect_bad_input (too_far, "bbaf3s.mp4", "cannot move the sound by -75 frames: the clip has 75 frames", dir);
+    if (wav != NULL)
+      expect_bad_input (no_video, "RD_Radio31_000.wav", "no pictures to move the sound against", dir);
+  }
+}
+
 /* Keypoints predicted from a video's own audio track have one row more
  * than the video when the sound outlasts the last picture (the NTSC sample:
  * 6.985 s of sound, 209 frames at 29.97 fps, ceil gives 210): render draws
@@ -1857,5 +1981,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/frames", test_frames);
   g_test_add_func ("/cli/frames-bad-input", test_frames_bad_input);
   g_test_add_func ("/cli/frames-killed", test_frames_killed);
+  g_test_add_func ("/cli/audio-late", test_audio_late);
   return g_test_run ();
 }

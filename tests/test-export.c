@@ -194,12 +194,19 @@ contour_midpoints_drawn (const char *drawn, const char *plain, gint64 index, con
 static void
 test_caption (void)
 {
-  g_autofree char *a = wkp_export_caption ("clip.mp4", "A.wkpm", "B.wkpm");
-  g_autofree char *b = wkp_export_caption ("clip.mp4", "A.wkpm", NULL);
-  g_autofree char *c = wkp_export_caption ("clip.mp4", NULL, NULL);
+  g_autofree char *a = wkp_export_caption ("clip.mp4", 0, "A.wkpm", "B.wkpm");
+  g_autofree char *b = wkp_export_caption ("clip.mp4", 0, "A.wkpm", NULL);
+  g_autofree char *c = wkp_export_caption ("clip.mp4", 0, NULL, NULL);
   g_assert_cmpstr (a, ==, "clip.mp4 · A.wkpm vs B.wkpm");
   g_assert_cmpstr (b, ==, "clip.mp4 · A.wkpm");
   g_assert_cmpstr (c, ==, "clip.mp4");
+  /* a sound moved against its pictures is said after the clip's name */
+  {
+    g_autofree char *d = wkp_export_caption ("clip.mp4", 9, "A.wkpm", NULL);
+    g_autofree char *e = wkp_export_caption ("clip.mp4", -1, NULL, NULL);
+    g_assert_cmpstr (d, ==, "clip.mp4 (sound 9 frames earlier) · A.wkpm");
+    g_assert_cmpstr (e, ==, "clip.mp4 (sound 1 frame later)");
+  }
 
   /* how a clip sets its caption in the 360 px video panel at 288 px (unit 0.6) */
   {

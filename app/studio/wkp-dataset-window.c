@@ -523,7 +523,9 @@ on_row_activated (GtkListBox *list, GtkListBoxRow *row, WkpDatasetWindow *self)
   /* the landmarks `prepare` extracted (pixels of this video, NaN = no face) */
   landmarks = g_build_filename (wkp_dataset_get_dir (self->ds), "clips", c->id, "landmarks.npy", NULL);
   fps = wkp_rational_to_string (c->fps);
-  g_signal_emit (self, signals[SIGNAL_OPEN_CLIP], 0, c->video_path, c->audio_path, landmarks, fps, c->speaker);
+  /* with the sound where the dataset has it (prepare --fix-offset) */
+  g_signal_emit (self, signals[SIGNAL_OPEN_CLIP], 0, c->video_path, c->audio_path, landmarks, fps, c->speaker,
+                 c->offset_applied);
 }
 
 static void
@@ -606,8 +608,8 @@ wkp_dataset_window_class_init (WkpDatasetWindowClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = wkp_dataset_window_dispose;
   signals[SIGNAL_OPEN_CLIP] = g_signal_new ("open-clip", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                                            NULL, NULL, G_TYPE_NONE, 5, G_TYPE_STRING, G_TYPE_STRING,
-                                            G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+                                            NULL, NULL, G_TYPE_NONE, 6, G_TYPE_STRING, G_TYPE_STRING,
+                                            G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT);
   signals[SIGNAL_SCORE_REQUESTED] = g_signal_new ("score-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }

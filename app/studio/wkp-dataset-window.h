@@ -15,7 +15,8 @@ G_BEGIN_DECLS
 #define WKP_TYPE_DATASET_WINDOW (wkp_dataset_window_get_type ())
 G_DECLARE_FINAL_TYPE (WkpDatasetWindow, wkp_dataset_window, WKP, DATASET_WINDOW, GtkWindow)
 
-/* Emits "open-clip" (video, audio or NULL, landmarks, fps as "NUM/DEN", speaker) when
+/* Emits "open-clip" (video, audio or NULL, landmarks, fps as "NUM/DEN", speaker, the frames the
+ * dataset moved its sound earlier) when
  * a clip is activated. */
 WkpDatasetWindow *wkp_dataset_window_new         (GtkWindow *parent, const char *path);
 

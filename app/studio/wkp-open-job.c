@@ -29,6 +29,8 @@ struct _WkpOpenJob
   GMainContext   *context;
   int             threads_running;
   gboolean        running;
+  gboolean        sound_only;    /* features and predictions again, from clip->samples */
+  int             audio_late;    /* frames the sound is moved earlier for them (clip->audio_late) */
 
   /* written by workers, read by the coalesced idle */
   gint            stage_done[N_STAGES];    /* atomic */
@@ -122,6 +124,7 @@ deliver_main (gpointer data)
           clip->samples = g_steal_pointer (&d->audio);
           break;
         case WKP_CLIP_PART_FEATURES:
+          g_clear_pointer (&clip->spectrogram, g_bytes_unref);   /* (again, after a move of the sound) */
           clip->spectrogram = g_steal_pointer (&d->spectrogram);
           clip->n_steps = d->n_steps;
           clip->n_coeffs = d->n_coeffs;
@@ -135,6 +138,9 @@ deliver_main (gpointer data)
           clip->n_found = d->n_found;
           break;
         case WKP_CLIP_PART_PREDICTION:
+          g_clear_pointer (&clip->predicted_canon, g_bytes_unref);
+          g_clear_pointer (&clip->predicted_aperture, g_bytes_unref);
+          g_free (clip->model_name);
           clip->predicted_canon = g_steal_pointer (&d->canon);
           clip->predicted_aperture = g_steal_pointer (&d->aperture);
           clip->model_name = g_steal_pointer (&d->model_name);
@@ -381,6 +387,63 @@ deliver_video_only (WkpOpenJob *self, GError *audio_error)
     deliver_error (self, WKP_CLIP_PART_COMPARED, audio_error);
 }
 
+/* The features and the predictions of @audio (the clip's sound, moved by
+ * audio_late frames) at @fps over @n_frames frames. */
+static void
+analyse_sound (WkpOpenJob *self, const WkpAudio *audio, WkpRational fps, gint64 n_frames, const WkpModel *model)
+{
+  WkpStudioClip *clip = self->clip;
+  g_autoptr(GError) error = NULL;
+  Delivery *d;
+
+  if (wkp_check_cancelled (self->cancellable, &error))
+    return;
+  {
+    WkpSpectrogramData sd = { 0 };
+    WkpFeatureKind kind = wkp_studio_feature_kind (self->kind_setting, model, NULL);
+    if (!wkp_spectrogram_data_compute (audio, fps, n_frames, kind, &sd, &error))
+      deliver_error (self, WKP_CLIP_PART_FEATURES, error);
+    else
+      {
+        d = g_new0 (Delivery, 1);
+        d->part = WKP_CLIP_PART_FEATURES;
+        d->spectrogram = sd.matrix;
+        d->n_steps = sd.n_steps;
+        d->n_coeffs = sd.n_coeffs;
+        d->steps_rate = sd.rate;
+        d->logmel = kind == WKP_FEATURE_LOGMEL;
+        deliver (self, d);
+      }
+  }
+  g_clear_error (&error);
+  stage_finished (self, STAGE_FEATURES);
+
+  /* the model, then the one to compare with */
+  for (int k = 0; k < 2; k++)
+    {
+      const char *model_file = k == 0 ? clip->model_file : clip->compare_model_file;
+      WkpClipPart part = k == 0 ? WKP_CLIP_PART_PREDICTION : WKP_CLIP_PART_COMPARED;
+      WkpStudioPrediction sp = { 0 };
+      if (model_file == NULL || wkp_check_cancelled (self->cancellable, &error))
+        continue;
+      if (!wkp_studio_predict (model_file, audio, fps, n_frames, self->cancellable, &sp, &error))
+        {
+          deliver_error (self, part, error);
+          g_clear_error (&error);
+          continue;
+        }
+      d = g_new0 (Delivery, 1);
+      d->part = part;
+      d->aperture = g_steal_pointer (&sp.aperture);
+      d->canon = g_steal_pointer (&sp.canon);
+      d->model_name = g_steal_pointer (&sp.name);
+      d->trained_on = g_steal_pointer (&sp.trained_on);
+      d->model_logmel = sp.logmel;
+      deliver (self, d);
+    }
+  stage_finished (self, STAGE_PREDICTION);
+}
+
 static gpointer
 audio_thread (gpointer data)
 {
@@ -423,55 +486,30 @@ audio_thread (gpointer data)
   deliver (self, d);
   stage_finished (self, STAGE_AUDIO);
 
-  if (wkp_check_cancelled (self->cancellable, &error))
-    goto out;
-
-  {
-    WkpSpectrogramData sd = { 0 };
-    WkpFeatureKind kind = wkp_studio_feature_kind (self->kind_setting, model, NULL);
-    if (!wkp_spectrogram_data_compute (ca->audio, ca->fps, ca->n_frames, kind, &sd, &error))
-      deliver_error (self, WKP_CLIP_PART_FEATURES, error);
-    else
-      {
-        d = g_new0 (Delivery, 1);
-        d->part = WKP_CLIP_PART_FEATURES;
-        d->spectrogram = sd.matrix;
-        d->n_steps = sd.n_steps;
-        d->n_coeffs = sd.n_coeffs;
-        d->steps_rate = sd.rate;
-        d->logmel = kind == WKP_FEATURE_LOGMEL;
-        deliver (self, d);
-      }
-  }
-  g_clear_error (&error);
-  stage_finished (self, STAGE_FEATURES);
-
-  /* the model, then the one to compare with */
-  for (int k = 0; k < 2; k++)
-    {
-      const char *model_file = k == 0 ? clip->model_file : clip->compare_model_file;
-      WkpClipPart part = k == 0 ? WKP_CLIP_PART_PREDICTION : WKP_CLIP_PART_COMPARED;
-      WkpStudioPrediction sp = { 0 };
-      if (model_file == NULL || wkp_check_cancelled (self->cancellable, &error))
-        continue;
-      if (!wkp_studio_predict (model_file, ca->audio, ca->fps, ca->n_frames, self->cancellable, &sp, &error))
-        {
-          deliver_error (self, part, error);
-          g_clear_error (&error);
-          continue;
-        }
-      d = g_new0 (Delivery, 1);
-      d->part = part;
-      d->aperture = g_steal_pointer (&sp.aperture);
-      d->canon = g_steal_pointer (&sp.canon);
-      d->model_name = g_steal_pointer (&sp.name);
-      d->trained_on = g_steal_pointer (&sp.trained_on);
-      d->model_logmel = sp.logmel;
-      deliver (self, d);
-    }
-  stage_finished (self, STAGE_PREDICTION);
+  if (self->audio_late != 0)   /* the sound as the user moved it; MEDIA kept the file's own */
+    wkp_audio_shift_frames (ca->audio, self->audio_late, ca->fps);
+  analyse_sound (self, ca->audio, ca->fps, ca->n_frames, model);
 
 out:
+  deliver_done (self);
+  g_object_unref (self);
+  return NULL;
+}
+
+/* After the user moved the sound: the decoded sound of the clip again, moved
+ * by audio_late frames, without decoding the file or extracting landmarks. */
+static gpointer
+sound_thread (gpointer data)
+{
+  WkpOpenJob *self = data;
+  WkpStudioClip *clip = self->clip;
+  g_autoptr(WkpModel) model = NULL;
+  g_autoptr(WkpAudio) audio = wkp_studio_clip_sound (clip);   /* (audio_late set before the job) */
+
+  lower_thread_priority ();
+  if (clip->model_file != NULL)
+    model = wkp_model_load (clip->model_file, NULL);
+  analyse_sound (self, audio, clip->fps, clip->n_frames, model);
   deliver_done (self);
   g_object_unref (self);
   return NULL;
@@ -594,6 +632,19 @@ wkp_open_job_new (WkpSession *session, const char *kind)
   self->session = g_object_ref (session);
   self->clip = wkp_studio_clip_ref (wkp_session_get_clip (session));
   self->kind_setting = g_strdup (kind);
+  self->audio_late = self->clip != NULL ? self->clip->audio_late : 0;
+  return self;
+}
+
+WkpOpenJob *
+wkp_open_job_new_for_sound (WkpSession *session, const char *kind)
+{
+  WkpOpenJob *self = wkp_open_job_new (session, kind);
+  g_return_val_if_fail (self->clip != NULL && self->clip->samples != NULL, self);
+  self->sound_only = TRUE;
+  /* decoded and located already */
+  self->stage_done[STAGE_AUDIO] = 1;
+  self->stage_done[STAGE_LANDMARKS] = 1;
   return self;
 }
 
@@ -603,6 +654,12 @@ wkp_open_job_start (WkpOpenJob *self)
   g_return_if_fail (!self->running);
   self->context = g_main_context_ref_thread_default ();
   self->running = TRUE;
+  if (self->sound_only)
+    {
+      self->threads_running = 1;
+      g_thread_unref (g_thread_new ("wkp-sound-job", sound_thread, g_object_ref (self)));
+      return;
+    }
   self->threads_running = 2;
   g_thread_unref (g_thread_new ("wkp-audio-job", audio_thread, g_object_ref (self)));
   g_thread_unref (g_thread_new ("wkp-landmark-job", landmark_thread, g_object_ref (self)));

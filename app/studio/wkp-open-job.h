@@ -24,6 +24,10 @@ G_DECLARE_FINAL_TYPE (WkpOpenJob, wkp_open_job, WKP, OPEN_JOB, GObject)
 /* @spectrogram_kind: the preference, "mfcc", "logmel", or "model" (what the
  * clip's model reads) */
 WkpOpenJob *wkp_open_job_new          (WkpSession *session, const char *spectrogram_kind);
+/* The features and predictions of the session's open clip again, from its
+ * decoded sound (clip->samples) moved clip->audio_late frames earlier: after
+ * the user moved the sound. One thread; the landmarks are kept. */
+WkpOpenJob *wkp_open_job_new_for_sound (WkpSession *session, const char *spectrogram_kind);
 void        wkp_open_job_start        (WkpOpenJob *self);
 void        wkp_open_job_cancel       (WkpOpenJob *self);
 gboolean    wkp_open_job_is_running   (WkpOpenJob *self);

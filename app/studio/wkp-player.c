@@ -37,6 +37,7 @@ struct _WkpPlayer
   guint64     frames_shown;
   gboolean    video_linked; /* streaming thread only */
   gboolean    audio_linked;
+  gint64      audio_advance_us; /* the sound this much earlier than the pictures; under lock */
 };
 
 G_DEFINE_FINAL_TYPE (WkpPlayer, wkp_player, G_TYPE_OBJECT)
@@ -167,6 +168,25 @@ link_branch (WkpPlayer *self, GstPad *pad, GstElement *branch)
   gst_element_sync_state_with_parent (branch);
 }
 
+#define AUDIO_SINK "wkp-audio-sink"
+
+/* The audio sink's ts-offset for the sound moved audio_advance_us earlier:
+ * running time, so divided by the rate (scaletempo plays stream time at
+ * 1/rate). Any thread. */
+static void
+set_sink_offset (WkpPlayer *self, GstElement *bin)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (bin), AUDIO_SINK);
+  gint64 offset;
+  if (sink == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  offset = (gint64) (-(double) self->audio_advance_us * GST_USECOND / (self->rate > 0 ? self->rate : 1.0));
+  g_mutex_unlock (&self->lock);
+  g_object_set (sink, "ts-offset", offset, NULL);
+  gst_object_unref (sink);
+}
+
 /* streaming thread */
 static void
 on_pad_added (GstElement *decodebin, GstPad *pad, gpointer user_data)
@@ -203,10 +223,12 @@ on_pad_added (GstElement *decodebin, GstPad *pad, gpointer user_data)
   else if (g_str_has_prefix (name, "audio/x-raw") && audio_source && !self->audio_linked)
     {
       g_autofree char *desc = g_strdup_printf (
-          "queue ! audioconvert ! audioresample ! scaletempo ! audioconvert ! audioresample ! %s",
+          "queue ! audioconvert ! audioresample ! scaletempo ! audioconvert ! audioresample ! %s name=" AUDIO_SINK,
           self->silent ? "fakesink sync=true" : "autoaudiosink");
       self->audio_linked = TRUE;
       branch = make_bin (desc);
+      if (branch != NULL)
+        set_sink_offset (self, branch);
     }
   else
     branch = make_bin ("fakesink sync=false async=false");
@@ -576,12 +598,49 @@ wkp_player_seek (WkpPlayer *self, gint64 us)
 }
 
 void
+wkp_player_set_audio_advance (WkpPlayer *self, gint64 us)
+{
+  gint64 pos = 0;
+  g_mutex_lock (&self->lock);
+  if (self->audio_advance_us == us)
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  self->audio_advance_us = us;
+  g_mutex_unlock (&self->lock);
+  if (self->pipeline == NULL)
+    return;   /* (applied when the sound's branch is linked) */
+  set_sink_offset (self, self->pipeline);
+  /* a flushing seek where we are: the sink starts again with its new offset */
+  if (wkp_player_get_position (self, &pos))
+    wkp_player_seek (self, pos);
+}
+
+gint64
+wkp_player_get_audio_offset (WkpPlayer *self)
+{
+  GstElement *sink = self->pipeline != NULL ? gst_bin_get_by_name (GST_BIN (self->pipeline), AUDIO_SINK) : NULL;
+  gint64 offset = G_MININT64;
+  if (sink != NULL)
+    {
+      g_object_get (sink, "ts-offset", &offset, NULL);
+      gst_object_unref (sink);
+    }
+  return offset;
+}
+
+void
 wkp_player_set_rate (WkpPlayer *self, double rate)
 {
   gint64 pos = 0;
   if (rate == self->rate)
     return;
+  g_mutex_lock (&self->lock);   /* (set_sink_offset reads it on the streaming thread) */
   self->rate = rate;
+  g_mutex_unlock (&self->lock);
+  if (self->pipeline != NULL)
+    set_sink_offset (self, self->pipeline);
   if (self->pipeline != NULL && wkp_player_get_position (self, &pos))
     wkp_player_seek (self, pos);
 }

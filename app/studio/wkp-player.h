@@ -29,6 +29,13 @@ gboolean    wkp_player_get_playing   (WkpPlayer *self);
 /* Accurate flushing seek. */
 void        wkp_player_seek          (WkpPlayer *self, gint64 us);
 void        wkp_player_set_rate      (WkpPlayer *self, double rate);
+/* Plays the sound @us microseconds earlier against the pictures (negative:
+ * later), through the audio sink's ts-offset: the studio's "Sound late by".
+ * Kept across clips until changed. */
+void        wkp_player_set_audio_advance (WkpPlayer *self, gint64 us);
+/* The audio sink's ts-offset in nanoseconds, G_MININT64 while there is no
+ * audio sink (for tests). */
+gint64      wkp_player_get_audio_offset (WkpPlayer *self);
 /* The pipeline's position (its clock while playing). */
 gboolean    wkp_player_get_position  (WkpPlayer *self, gint64 *us);
 /* The most recent displayed picture if it changed since the last call

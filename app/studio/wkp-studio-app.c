@@ -50,6 +50,7 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
   GVariantDict *options = g_application_command_line_get_options_dict (cmdline);
   g_autofree char *audio = NULL, *landmarks = NULL, *model = NULL, *compare = NULL, *fps_text = NULL, *bench = NULL;
   double position = -1;
+  int audio_late = 0;
   g_autofree const char **files = NULL;
   gboolean silent = FALSE, training = FALSE;
   WkpOpenRequest request = { 0 };
@@ -65,6 +66,7 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
   g_variant_dict_lookup (options, "silent", "b", &silent);
   g_variant_dict_lookup (options, "training-curves", "b", &training);
   g_variant_dict_lookup (options, "position", "d", &position);
+  g_variant_dict_lookup (options, "audio-late", "i", &audio_late);
   g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&ay", &files);
 
   if (fps_text != NULL)
@@ -75,6 +77,12 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
           g_application_command_line_printerr (cmdline, "wav2kp-studio: --fps %s: %s\n", fps_text, error->message);
           return 2;
         }
+    }
+  if (ABS (audio_late) > WKP_STUDIO_MAX_LATE)
+    {
+      g_autofree char *why = g_strdup_printf (_("at most %d frames either way"), WKP_STUDIO_MAX_LATE);
+      g_application_command_line_printerr (cmdline, "wav2kp-studio: --audio-late %d: %s\n", audio_late, why);
+      return 2;
     }
   if (files != NULL && (g_strv_length ((char **) files) > 2 || (files[0] != NULL && files[1] != NULL && audio != NULL)))
     {
@@ -158,6 +166,7 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
   request.landmarks = landmarks;
   request.model = model;
   request.compare_model = compare;
+  request.audio_late = audio_late;
 
   if (bench != NULL)
     return wkp_studio_bench_start (window, bench, &request, start_time) ? 0 : 2;
@@ -266,6 +275,7 @@ wkp_studio_app_init (WkpStudioApp *self)
     { "fps", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Frame rate of an image sequence (e.g. 25 or 30000/1001)"), N_("RATE") },
     { "training-curves", 't', 0, G_OPTION_ARG_NONE, NULL, N_("Also show how the model (and the compared model) was trained"), NULL },
     { "position", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Open the clip at this time"), N_("SECONDS") },
+    { "audio-late", 0, 0, G_OPTION_ARG_INT, NULL, N_("The sound comes this many frames after the pictures (negative: before): move it back into place"), N_("FRAMES") },
     { "silent", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Play without sound (the picture keeps the audio clock)"), NULL },
     { "bench", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, NULL, "Measure startup or playback and quit", "startup|playback" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, NULL, NULL },

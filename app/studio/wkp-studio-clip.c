@@ -160,3 +160,15 @@ wkp_studio_clip_agreement (const WkpStudioClip *clip, GBytes *canon)
   return g_strdup_printf (_("r %.2f (lag %+d: %.2f), LMD %.3f, motion %.2f×"), m.aperture_r, m.best_lag,
                           m.best_lag_r, m.lmd_mouth, m.aperture_motion);
 }
+
+WkpAudio *
+wkp_studio_clip_sound (const WkpStudioClip *clip)
+{
+  WkpAudio *audio;
+  if (clip->samples == NULL)
+    return NULL;
+  audio = wkp_audio_new (clip->samples->n_samples, clip->samples->rate);
+  memcpy (audio->samples, clip->samples->samples, clip->samples->n_samples * sizeof (float));
+  wkp_audio_shift_frames (audio, clip->audio_late, clip->fps);
+  return audio;
+}

@@ -39,6 +39,8 @@ typedef struct {
   gint64       timing_error_us; /* how far the video's frame timestamps lie from k/fps (WkpMediaInfo) */
   char        *audio_source;
   WkpAudio    *samples;        /* the clip's audio (16 kHz mono), for recomputing features */
+  int          audio_late;     /* the features, predictions and playback read the sound this many
+                                * frames earlier ("Sound late by"; samples keep the file's own) */
 
   /* FEATURES: [n_steps, n_coeffs] at steps_rate steps per second */
   GBytes      *spectrogram;
@@ -89,6 +91,10 @@ char          *wkp_studio_clip_agreement (const WkpStudioClip *clip, GBytes *can
 const float   *wkp_studio_clip_extracted_at (const WkpStudioClip *clip, gint64 frame);
 const float   *wkp_studio_clip_predicted_at (const WkpStudioClip *clip, gint64 frame);
 const float   *wkp_studio_clip_compared_at  (const WkpStudioClip *clip, gint64 frame);
+/* The sound the features and predictions read: a copy of the samples moved
+ * audio_late frames earlier (NULL without samples). Any thread, while the
+ * clip's samples and audio_late do not change (no job runs). */
+WkpAudio      *wkp_studio_clip_sound        (const WkpStudioClip *clip);
 /* Replaces the COMPARED part (takes the three; NULLs clear it). Main thread. */
 void           wkp_studio_clip_set_compared (WkpStudioClip *clip, GBytes *canon, GBytes *aperture, char *name,
                                              char **trained_on);

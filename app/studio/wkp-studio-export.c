@@ -35,7 +35,7 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   g_autofree char *name = wkp_studio_clip_title (clip);
   const char *pred_label = clip->predicted_canon != NULL ? clip->model_name : NULL;
   const char *comp_label = clip->compared_canon != NULL ? clip->compared_name : NULL;
-  g_autofree char *title = wkp_export_caption (name, pred_label, comp_label);
+  g_autofree char *title = wkp_export_caption (name, clip->audio_late, pred_label, comp_label);
 
   /* (audio alone is framed at the rate it was opened at: the model's, unless given) */
   WkpSourceSpec spec = { clip->video, clip->audio, clip->video == NULL ? clip->fps : clip->fps_hint };
@@ -46,6 +46,7 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
       g_task_return_error (task, error);
       return;
     }
+  wkp_audio_shift_frames (listening, clip->audio_late, clip->fps);   /* heard as the predictions heard it */
 
   wkp_export_params_init_default (&params);
   params.video = clip->has_video ? clip->video : NULL;

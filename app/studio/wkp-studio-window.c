@@ -37,6 +37,9 @@ struct _WkpStudioWindow
   GtkButton          *cancel_button;
   GtkButton          *play_button;
   GtkDropDown        *rate_dropdown;
+  GtkSpinButton      *late_spin;      /* "Sound late by … frames" */
+  guint               late_timeout;   /* a change waiting to settle */
+  gboolean            sound_job;      /* self->job recomputes after a move of the sound */
   GMenu              *recent_section;
 
   WkpSession         *session;
@@ -60,6 +63,17 @@ struct _WkpStudioWindow
 G_DEFINE_FINAL_TYPE (WkpStudioWindow, wkp_studio_window, GTK_TYPE_APPLICATION_WINDOW)
 
 static const double rates[] = { 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0 };
+
+/* "Sound late by" is applied this long after the last click. */
+#define WKP_STUDIO_LATE_SETTLE_MS 300
+
+static void on_late_changed (GtkSpinButton *spin, WkpStudioWindow *self);
+static void update_late_spin (WkpStudioWindow *self);
+static void apply_audio_late (WkpStudioWindow *self);
+static void on_job_progress (WkpOpenJob *job, WkpStudioWindow *self);
+static void on_job_failed (WkpOpenJob *job, guint part, const char *message, WkpStudioWindow *self);
+static void on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self);
+static void update_spectrogram_label (WkpStudioWindow *self);
 
 /* --- views follow the session ---------------------------------------------- */
 
@@ -127,7 +141,16 @@ update_spectrogram_label (WkpStudioWindow *self)
   g_autofree char *base = clip != NULL && clip->video != NULL && clip->audio != NULL
                             ? g_filename_display_basename (clip->audio) : NULL;
   /* TRANSLATORS: the features shown, and the separate audio file they come from */
-  g_autofree char *shown = base != NULL ? g_strdup_printf (_("%s of %s"), kind, base) : g_strdup (kind);
+  g_autofree char *of = base != NULL ? g_strdup_printf (_("%s of %s"), kind, base) : g_strdup (kind);
+  int late = clip != NULL ? clip->audio_late : 0;
+  g_autofree char *shown = late == 0 ? g_strdup (of)
+                           : g_strdup_printf (late > 0
+                                              /* TRANSLATORS: the features, read from the sound moved N frames earlier */
+                                              ? ngettext ("%s · the sound moved %d frame earlier",
+                                                          "%s · the sound moved %d frames earlier", late)
+                                              : ngettext ("%s · the sound moved %d frame later",
+                                                          "%s · the sound moved %d frames later", -late),
+                                              of, ABS (late));
   /* a video without audio: say so over the empty panel, not "MFCC" */
   if (clip != NULL && (clip->parts & WKP_CLIP_PART_MEDIA) && clip->samples == NULL)
     gtk_label_set_text (self->spectrogram_label, _("Audio features: none (the clip has no audio)"));
@@ -339,6 +362,74 @@ set_mouth_note (WkpStudioWindow *self)
   wkp_mouth_view_set_compared_legend (self->mouth_view, clip != NULL && (clip->parts & WKP_CLIP_PART_COMPARED));
 }
 
+static gint64
+late_us (int frames, WkpRational fps)
+{
+  gint64 us = wkp_frame_to_us (ABS (frames), fps);
+  return frames < 0 ? -us : us;
+}
+
+/* The spin shows the open clip's move (without acting on it) and can be
+ * used once there is a video's decoded sound to move. */
+static void
+update_late_spin (WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  gboolean movable = clip != NULL && clip->has_video && clip->samples != NULL && clip->n_frames > 1;
+  g_signal_handlers_block_by_func (self->late_spin, on_late_changed, self);
+  if (movable)
+    gtk_spin_button_set_range (self->late_spin, -(double) MIN (clip->n_frames - 1, WKP_STUDIO_MAX_LATE),
+                               (double) MIN (clip->n_frames - 1, WKP_STUDIO_MAX_LATE));
+  gtk_spin_button_set_value (self->late_spin, clip != NULL ? clip->audio_late : 0);
+  g_signal_handlers_unblock_by_func (self->late_spin, on_late_changed, self);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->late_spin), movable);
+}
+
+/* Moves the open clip's sound as the spin says: the player at once, the
+ * features and predictions in a job (after the running job or task, if
+ * any: called again when it ends). */
+static void
+apply_audio_late (WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  int want = gtk_spin_button_get_value_as_int (self->late_spin);
+  g_autofree char *kind = NULL;
+
+  if (clip == NULL || !clip->has_video || clip->samples == NULL || want == clip->audio_late
+      || self->late_timeout != 0 || wkp_studio_window_is_busy (self))
+    return;
+  clip->audio_late = want;
+  wkp_player_set_audio_advance (self->player, late_us (want, clip->fps));
+  update_spectrogram_label (self);
+  kind = g_settings_get_string (self->settings, "spectrogram-kind");
+  self->job = wkp_open_job_new_for_sound (self->session, kind);
+  self->sound_job = TRUE;
+  g_signal_connect (self->job, "progress", G_CALLBACK (on_job_progress), self);
+  g_signal_connect (self->job, "part-failed", G_CALLBACK (on_job_failed), self);
+  g_signal_connect (self->job, "finished", G_CALLBACK (on_job_finished), self);
+  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
+  wkp_open_job_start (self->job);
+  on_job_progress (self->job, self);
+}
+
+static gboolean
+late_settled (gpointer data)
+{
+  WkpStudioWindow *self = data;
+  self->late_timeout = 0;
+  apply_audio_late (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Clicks on the spin come in bursts: the move is made when they pause. */
+static void
+on_late_changed (GtkSpinButton *spin, WkpStudioWindow *self)
+{
+  g_clear_handle_id (&self->late_timeout, g_source_remove);
+  self->late_timeout = g_timeout_add (WKP_STUDIO_LATE_SETTLE_MS, late_settled, self);
+}
+
 static void
 on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
 {
@@ -353,6 +444,9 @@ on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
           self->pending_seek = -1;
         }
       wkp_frame_view_set_source_size (self->frame_view, clip->width, clip->height);
+      update_late_spin (self);
+      if (clip->audio_late != 0)
+        wkp_player_set_audio_advance (self->player, late_us (clip->audio_late, clip->fps));
       if (!clip->has_video)
         wkp_frame_view_set_placeholder (self->frame_view, _("Audio only: no video"));
     }
@@ -463,13 +557,16 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
   if (job == self->job)
     {
       g_clear_object (&self->job);
+      self->sound_job = FALSE;
       set_mouth_note (self);   /* a failed or cancelled open predicts nothing more */
+      apply_audio_late (self);   /* a move asked for meanwhile */
     }
 }
 
 static void
 cancel_job (WkpStudioWindow *self)
 {
+  self->sound_job = FALSE;
   if (self->job == NULL)
     return;
   g_signal_handlers_disconnect_by_data (self->job, self);
@@ -540,6 +637,8 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   clip = wkp_studio_clip_new (request->video, request->audio, request->landmarks, model, request->fps);
   clip->speaker = g_strdup (request->speaker);
   clip->compare_model_file = g_strdup (request->compare_model);
+  /* (a sound alone has nothing to move against) */
+  clip->audio_late = request->video != NULL ? CLAMP (request->audio_late, -WKP_STUDIO_MAX_LATE, WKP_STUDIO_MAX_LATE) : 0;
 
   wkp_frame_view_set_frame (self->frame_view, NULL, -1);
   wkp_frame_view_set_placeholder (self->frame_view, NULL);
@@ -554,6 +653,10 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   title = wkp_studio_clip_title (clip);
   gtk_window_set_title (GTK_WINDOW (self), title);
 
+  /* the player takes the clip's move when its frame rate is known (MEDIA) */
+  wkp_player_set_audio_advance (self->player, 0);
+  g_clear_handle_id (&self->late_timeout, g_source_remove);
+  update_late_spin (self);
   if (!wkp_player_open (self->player, request->video, request->audio, request->fps, &error))
     set_playback_error (self, error->message);
 
@@ -1010,7 +1113,9 @@ static void
 action_cancel_jobs (GSimpleAction *a, GVariant *p, gpointer user_data)
 {
   WkpStudioWindow *self = user_data;
-  if (self->job != NULL)
+  /* (a move of the sound is short, and half of one would show features and
+   * predictions of two different alignments) */
+  if (self->job != NULL && !self->sound_job)
     wkp_open_job_cancel (self->job);
   if (self->task_cancellable != NULL)
     g_cancellable_cancel (self->task_cancellable);
@@ -1057,6 +1162,8 @@ export_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_clear_handle_id (&self->export_tick, g_source_remove);
   g_clear_object (&self->task_cancellable);
+  if (self->session != NULL)
+    apply_audio_late (self);
   g_object_unref (self);
 }
 
@@ -1219,7 +1326,8 @@ compare_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   CompareTask *t = task_data;
   WkpStudioPrediction *p = g_new0 (WkpStudioPrediction, 1);
   GError *error = NULL;
-  if (wkp_studio_predict (t->model, t->clip->samples, t->clip->fps, t->clip->n_frames, cancellable, p, &error))
+  g_autoptr(WkpAudio) sound = wkp_studio_clip_sound (t->clip);
+  if (wkp_studio_predict (t->model, sound, t->clip->fps, t->clip->n_frames, cancellable, p, &error))
     g_task_return_pointer (task, p, prediction_free);
   else
     {
@@ -1258,6 +1366,8 @@ compare_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (p != NULL)
     prediction_free (p);
   g_clear_object (&self->task_cancellable);
+  if (self->session != NULL)
+    apply_audio_late (self);
   g_object_unref (self);
 }
 
@@ -1383,7 +1493,7 @@ wkp_studio_window_show_training (WkpStudioWindow *self, const char *model_file, 
 
 static void
 on_dataset_open_clip (WkpDatasetWindow *win, const char *video, const char *audio, const char *landmarks,
-                      const char *fps, const char *speaker, WkpStudioWindow *self)
+                      const char *fps, const char *speaker, int audio_late, WkpStudioWindow *self)
 {
   g_autofree char *model = NULL, *compare = NULL;
   WkpOpenRequest request = { 0 };
@@ -1394,6 +1504,7 @@ on_dataset_open_clip (WkpDatasetWindow *win, const char *video, const char *audi
   request.model = model;
   request.compare_model = compare;
   request.speaker = speaker;
+  request.audio_late = audio_late;
   if (fps != NULL)
     wkp_rational_parse (fps, &request.fps, NULL);
   wkp_studio_window_open (self, &request);
@@ -1558,6 +1669,8 @@ on_drop (GtkDropTarget *target, const GValue *value, double x, double y, WkpStud
 typedef struct {
   WkpStudioClip *clip;
   char          *kind;   /* the preference: "model", "mfcc" or "logmel" */
+  WkpAudio      *sound;  /* the clip's sound as moved when the task started */
+  int            audio_late;
 } FeaturesTask;
 
 static void
@@ -1566,6 +1679,7 @@ features_task_free (gpointer data)
   FeaturesTask *t = data;
   wkp_studio_clip_unref (t->clip);
   g_free (t->kind);
+  wkp_audio_free (t->sound);
   g_free (t);
 }
 
@@ -1584,7 +1698,7 @@ features_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   WkpSpectrogramData *sd = g_new0 (WkpSpectrogramData, 1);
   GError *error = NULL;
   WkpFeatureKind kind = wkp_studio_feature_kind (t->kind, NULL, t->clip->model_file);
-  if (!wkp_spectrogram_data_compute (t->clip->samples, t->clip->fps, t->clip->n_frames, kind, sd, &error))
+  if (!wkp_spectrogram_data_compute (t->sound, t->clip->fps, t->clip->n_frames, kind, sd, &error))
     {
       spectrogram_data_free (sd);
       g_task_return_error (task, error);
@@ -1606,7 +1720,8 @@ features_done (GObject *source, GAsyncResult *result, gpointer user_data)
       gtk_label_set_text (self->status_label, error->message);
       return;
     }
-  if (wkp_session_get_clip (self->session) == t->clip)
+  /* (the sound moved meanwhile: the job that moved it computes them) */
+  if (wkp_session_get_clip (self->session) == t->clip && t->clip->audio_late == t->audio_late)
     {
       g_clear_pointer (&t->clip->spectrogram, g_bytes_unref);
       t->clip->spectrogram = g_steal_pointer (&sd->matrix);
@@ -1632,6 +1747,8 @@ on_kind_changed (GSettings *settings, const char *key, WkpStudioWindow *self)
   t = g_new0 (FeaturesTask, 1);
   t->clip = wkp_studio_clip_ref (clip);
   t->kind = g_steal_pointer (&kind);
+  t->sound = wkp_studio_clip_sound (clip);
+  t->audio_late = clip->audio_late;
   task = g_task_new (self, NULL, features_done, NULL);
   g_task_set_task_data (task, t, features_task_free);
   g_task_set_name (task, "[wkp] spectrogram features");
@@ -1718,6 +1835,7 @@ wkp_studio_window_dispose (GObject *object)
   if (self->task_cancellable != NULL)
     g_cancellable_cancel (self->task_cancellable);
   g_clear_handle_id (&self->export_tick, g_source_remove);
+  g_clear_handle_id (&self->late_timeout, g_source_remove);
   if (self->tick_id != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
   self->tick_id = 0;
@@ -1771,6 +1889,7 @@ wkp_studio_window_class_init (WkpStudioWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, play_button);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, rate_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, late_spin);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, recent_section);
 }
 
@@ -1784,6 +1903,8 @@ wkp_studio_window_init (WkpStudioWindow *self)
   g_signal_connect (self->aperture_label, "query-tooltip", G_CALLBACK (on_query_wrapped_tooltip), NULL);
   g_signal_connect (self->spectrogram_label, "query-tooltip", G_CALLBACK (on_query_wrapped_tooltip), NULL);
   g_signal_connect (self->status_label, "query-tooltip", G_CALLBACK (on_query_wrapped_tooltip), NULL);
+  g_signal_connect (self->late_spin, "value-changed", G_CALLBACK (on_late_changed), self);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->late_spin), FALSE);
   self->pending_seek = -1;
   {
     /* the status row is as tall as it gets with Cancel shown, so that the

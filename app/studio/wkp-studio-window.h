@@ -21,7 +21,12 @@ typedef struct {
   const char *compare_model; /* a second model to compare with, or NULL */
   WkpRational fps;         /* image sequences ({0,0}: 25) and audio alone ({0,0}: the model's) */
   const char *speaker;     /* the clip's speaker when known (a dataset's), or NULL */
+  int         audio_late;  /* the sound comes this many frames late: moved earlier (a video's only) */
 } WkpOpenRequest;
+
+/* "Sound late by" moves a sound at most this many frames either way (4 s at
+ * 25 fps; `wav2kp check` searches ±10). */
+#define WKP_STUDIO_MAX_LATE 100
 
 /* @silent: audio goes to a clock-synchronised fakesink (tests, benchmarks). */
 WkpStudioWindow *wkp_studio_window_new      (GtkApplication *app, gboolean silent);
