@@ -27,6 +27,7 @@
 #include "wkp-landmarks.h"
 #include "wkp-media.h"
 #include "wkp-model.h"
+#include "wkp-open-job.h"
 #include "wkp-train-log.h"
 #include "wkp-session.h"
 #include "wkp-studio-app.h"
@@ -2083,6 +2084,202 @@ test_agreement_lag_edge (void)
   wkp_studio_clip_unref (clip);
 }
 
+static gboolean
+late_applied (WkpStudioWindow *window, gpointer data)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  return clip != NULL && clip->audio_late == *(int *) data && open_done (window, NULL);
+}
+
+/* Sets "Sound late by" as a user does and waits until the clip follows. */
+static void
+set_late (WkpStudioWindow *window, int frames)
+{
+  GtkSpinButton *spin = GTK_SPIN_BUTTON (wkp_studio_window_get_view (window, "late"));
+  gtk_spin_button_set_value (spin, frames);
+  g_assert_true (wait_for (window, late_applied, &frames, 60000));
+}
+
+/* "Sound late by" (a sound that comes N frames after its pictures, as
+ * `check` estimates it): the spectrogram and the predictions are those of
+ * the sound moved N frames earlier, playback's audio sink is offset by as
+ * much, and 0 gives back the clip as opened; the landmarks are not
+ * extracted again. A move asked for while the clip opens is made when the
+ * open has finished; a clip opened with a move (as from a dataset prepared
+ * with --fix-offset) starts with it. */
+/* Plays the open clip from its start for about a second: how far the sound
+ * the audio sink renders leads the pipeline's position (median of 8 looks;
+ * the sink renders 10 to 20 ms buffers). */
+static double
+sound_lead (WkpStudioWindow *window)
+{
+  WkpPlayer *player = wkp_studio_window_get_player (window);
+  double lead[8];
+  gint64 t0;
+  wkp_studio_window_seek (window, 0);
+  spin (300);
+  wkp_studio_window_set_playing (window, TRUE);
+  t0 = g_get_monotonic_time ();
+  for (int i = 0; i < 8; i++)
+    {
+      gint64 pos = 0, heard = 0;
+      while (g_get_monotonic_time () - t0 < 500000 + i * 150000)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_true (wkp_player_get_position (player, &pos));
+      g_assert_true (wkp_player_get_audio_position (player, &heard));
+      lead[i] = (double) (heard - pos);
+      g_test_message ("position %.3f s, sound %.3f s", pos / 1e6, heard / 1e6);
+    }
+  wkp_studio_window_set_playing (window, FALSE);
+  spin (200);
+  for (int i = 1; i < 8; i++)   /* insertion sort */
+    for (int j = i; j > 0 && lead[j - 1] > lead[j]; j--)
+      {
+        double t = lead[j];
+        lead[j] = lead[j - 1];
+        lead[j - 1] = t;
+      }
+  return 0.5 * (lead[3] + lead[4]);
+}
+
+static void
+test_audio_late (void)
+{
+  g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *model = test_model ();
+  WkpStudioWindow *window;
+  WkpOpenRequest request = { 0 };
+  WkpStudioClip *clip;
+  WkpPlayer *player;
+  GtkSpinButton *late_spin;
+  g_autoptr(GBytes) spec0 = NULL, pred0 = NULL;
+  WkpLandmarkTrack *track0;
+  const int late = 4;
+  int steps_per_frame;
+
+  if (path == NULL)
+    return;
+  if (model == NULL)
+    {
+      g_test_skip ("no model: data/default.wkpm is absent and WKP_TEST_MODEL is unset");
+      return;
+    }
+  window = new_window ();
+  player = wkp_studio_window_get_player (window);
+  late_spin = GTK_SPIN_BUTTON (wkp_studio_window_get_view (window, "late"));
+  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (late_spin)));   /* nothing to move yet */
+  request.video = path;
+  request.model = model;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, open_done, NULL, 120000));
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_null (clip->errors);
+  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (late_spin)));
+  g_assert_cmpint (wkp_player_get_audio_offset (player), ==, 0);
+  spec0 = g_bytes_ref (clip->spectrogram);
+  pred0 = g_bytes_ref (clip->predicted_aperture);
+  track0 = clip->track;
+  steps_per_frame = (int) (clip->n_steps / clip->n_frames);
+
+  set_late (window, late);
+  g_assert_true (clip == wkp_session_get_clip (wkp_studio_window_get_session (window)));
+  g_assert_true (clip->track == track0);   /* the landmarks kept, not extracted again */
+  {
+    /* the spectrogram's rows: those of the clip 4 frames later, exactly (640
+     * samples a frame), away from the ends (the first window reaches before
+     * the sound's start) */
+    gsize n0, n1;
+    const float *a = g_bytes_get_data (spec0, &n0), *b = g_bytes_get_data (clip->spectrogram, &n1);
+    gint64 C = clip->n_coeffs, shift = (gint64) late * steps_per_frame;
+    g_assert_cmpuint (n0, ==, n1);
+    for (gint64 t = steps_per_frame; t < clip->n_steps - shift - 4 * steps_per_frame; t++)
+      g_assert_cmpmem (b + t * C, C * sizeof (float), a + (t + shift) * C, C * sizeof (float));
+    g_assert_true (memcmp (a, b, n0) != 0);
+  }
+  {
+    /* the prediction is the model's for the moved sound, as `predict
+     * --audio-late 4` gives it */
+    g_autoptr(WkpAudio) moved = wkp_studio_clip_sound (clip);
+    WkpStudioPrediction p = { 0 };
+    g_autoptr(GError) error = NULL;
+    g_assert_cmpint (moved->n_samples, ==, clip->samples->n_samples - late * 640);
+    g_assert_true (wkp_studio_predict (model, moved, clip->fps, clip->n_frames, NULL, &p, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_bytes_equal (p.aperture, clip->predicted_aperture));
+    g_assert_false (g_bytes_equal (pred0, clip->predicted_aperture));
+    wkp_studio_prediction_clear (&p);
+  }
+  /* playback: the sound 160 ms earlier, in the sink's running time */
+  g_assert_cmpint (wkp_player_get_audio_offset (player), ==, -160 * GST_MSECOND);
+  {
+    double moved = sound_lead (window), as_is;
+    set_late (window, 0);
+    as_is = sound_lead (window);
+    g_test_message ("the sound plays %.0f ms ahead of the pictures moved 4 frames, %.0f ms as it is", moved / 1e3,
+                    as_is / 1e3);
+    g_assert_cmpfloat (fabs (moved - as_is - 160000), <, 40000);
+    set_late (window, late);
+  }
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "spectrogram-title"))),
+                            "the sound moved 4 frames earlier"));
+
+  /* later by 2 frames, then back to the clip as opened */
+  set_late (window, -2);
+  g_assert_cmpint (wkp_player_get_audio_offset (player), ==, 80 * GST_MSECOND);
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "spectrogram-title"))),
+                            "the sound moved 2 frames later"));
+  set_late (window, 0);
+  g_assert_true (g_bytes_equal (spec0, clip->spectrogram));
+  g_assert_true (g_bytes_equal (pred0, clip->predicted_aperture));
+  g_assert_cmpint (wkp_player_get_audio_offset (player), ==, 0);
+  g_assert_null (strstr (gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "spectrogram-title"))),
+                         "the sound moved"));
+
+  /* asked for while the clip opens: made when the open has finished */
+  wkp_studio_window_open (window, &request);
+  g_assert_cmpint ((int) gtk_spin_button_get_value (late_spin), ==, 0);
+  gtk_spin_button_set_value (late_spin, late);
+  g_assert_true (wkp_studio_window_is_busy (window));
+  {
+    int want = late;
+    g_assert_true (wait_for (window, late_applied, &want, 120000));
+  }
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_false (g_bytes_equal (pred0, clip->predicted_aperture));
+  g_assert_cmpint (wkp_player_get_audio_offset (player), ==, -160 * GST_MSECOND);
+
+  /* opened with a move: it starts with it (spectrogram as above) */
+  request.audio_late = late;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, open_done, NULL, 120000));
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_cmpint (clip->audio_late, ==, late);
+  g_assert_cmpint ((int) gtk_spin_button_get_value (late_spin), ==, late);
+  g_assert_cmpint (wkp_player_get_audio_offset (player), ==, -160 * GST_MSECOND);
+  {
+    gsize n0;
+    const float *a = g_bytes_get_data (spec0, &n0), *b = g_bytes_get_data (clip->spectrogram, NULL);
+    gint64 C = clip->n_coeffs;
+    g_assert_cmpmem (b + steps_per_frame * C, C * sizeof (float), a + (gint64) (late + 1) * steps_per_frame * C,
+                     C * sizeof (float));
+  }
+  /* a sound alone has nothing to move against */
+  {
+    g_autofree char *wav = wkp_test_shared_file (AUDIO_ONLY);
+    WkpOpenRequest sound = { 0 };
+    sound.audio = wav;
+    sound.model = model;
+    sound.audio_late = late;
+    wkp_studio_window_open (window, &sound);
+    g_assert_true (wait_for (window, open_done, NULL, 120000));
+    clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+    g_assert_cmpint (clip->audio_late, ==, 0);
+    g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (late_spin)));
+    g_assert_cmpint ((int) gtk_spin_button_get_value (late_spin), ==, 0);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* The Dataset window's offset line says why a confident estimate carries no
  * flag (the audit read "offset +4 frames (confidence 1.00)" with no flag as a
  * contradiction: the gain over lag 0 was 0.01). */
@@ -2628,6 +2825,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/export-folder", test_export_folder);
   g_test_add_func ("/studio/export", test_export);
   g_test_add_func ("/studio/agreement-lag-edge", test_agreement_lag_edge);
+  g_test_add_func ("/studio/audio-late", test_audio_late);
   g_test_add_func ("/studio/dataset-offset-text", test_dataset_offset_text);
   g_test_add_func ("/studio/compare", test_compare);
   g_test_add_func ("/studio/command-line-errors", test_command_line_errors);

@@ -629,6 +629,53 @@ test_render_mouth_view (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Dark (text) pixels of @texture in the rectangle [x0, x1) x [y0, y1). */
+static int
+count_dark (GdkTexture *texture, int x0, int y0, int x1, int y1)
+{
+  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture), n = 0;
+  g_autofree guchar *px = g_malloc (4 * w * h);
+  gdk_texture_download (texture, px, 4 * w);
+  for (int y = MAX (y0, 0); y < MIN (y1, h); y++)
+    for (int x = MAX (x0, 0); x < MIN (x1, w); x++)
+      n += px[4 * (y * w + x) + 1] < 100;   /* (BGRA or RGBA: green is byte 1 in both) */
+  return n;
+}
+
+/* A note of two lines (the model and the compared model, each named in
+ * full: on one line two long names were cut with "…") is drawn a line each,
+ * the second at the bottom and the first above it. */
+static void
+test_mouth_note_lines (void)
+{
+  GtkWidget *view = wkp_mouth_view_new ();
+  float extracted[136];
+  GtkWidget *window;
+  const int w = 320, h = 260;
+  int above[2], bottom[2];
+
+  fixture_face (extracted, 0, 0.38, 1.0, 0.10);
+  wkp_mouth_view_set_bounds (WKP_MOUTH_VIEW (view), -0.55, 0.6, 0.55, 1.4);
+  wkp_mouth_view_set_extracted (WKP_MOUTH_VIEW (view), extracted);
+  window = show_in_window (view, w, h);
+  for (int k = 0; k < 2; k++)
+    {
+      g_autoptr(GdkTexture) out = NULL;
+      wkp_mouth_view_set_note (WKP_MOUTH_VIEW (view), k == 0 ? "Model: fixture" : "Model: fixture\nCompared: other");
+      spin (50);
+      out = render_widget (view);
+      above[k] = count_dark (out, 8, h - 40, 120, h - 24);
+      bottom[k] = count_dark (out, 8, h - 22, 120, h - 4);
+      g_test_message ("note of %d line(s): %d dark pixels in the line above the bottom one, %d in the bottom one",
+                      k + 1, above[k], bottom[k]);
+    }
+  g_assert_cmpint (above[0], ==, 0);
+  g_assert_cmpint (bottom[0], >, 30);
+  g_assert_cmpint (above[1], >, 30);
+  g_assert_cmpint (bottom[1], >, 30);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* Match levels: each model's curve drawn with the extracted curve's mean and
  * SD over the frames both have (r unchanged); off, the values themselves;
  * without an extracted curve nothing to match. */
@@ -957,6 +1004,7 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/render/frame-view", test_render_frame_view);
   g_test_add_func ("/widgets/render/spectrogram-view", test_render_spectrogram);
   g_test_add_func ("/widgets/render/mouth-view", test_render_mouth_view);
+  g_test_add_func ("/widgets/mouth-note-lines", test_mouth_note_lines);
   g_test_add_func ("/widgets/render/aperture-plot", test_render_aperture_plot);
   g_test_add_func ("/widgets/render/timeline-bar", test_render_timeline);
   g_test_add_func ("/widgets/render/overview-bar", test_render_overview);

@@ -87,6 +87,19 @@ append_small_text (GtkWidget *widget, GtkSnapshot *snapshot, const char *text, d
   return tw;
 }
 
+/* The note's line height, and how many lines it has (the scale bar goes
+ * above them). */
+#define NOTE_LINE 18
+
+static int
+note_lines (WkpMouthView *self)
+{
+  int n = 1;
+  for (const char *p = self->note != NULL ? self->note : ""; *p != '\0'; p++)
+    n += *p == '\n';
+  return n;
+}
+
 /* The face midline's label at its top, and a scale bar in inter-ocular
  * distances at the bottom right (above the note), so offsets can be judged. */
 static void
@@ -143,7 +156,7 @@ wkp_mouth_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   /* the face midline (x = 0), labelled, and a scale bar */
   gtk_snapshot_append_color (snapshot, &grid,
                              &GRAPHENE_RECT_INIT (ox + 0 * scale - 0.5, legend_h, 1, h - legend_h));
-  snapshot_guides (self, snapshot, w, h, legend_h, scale, ox);
+  snapshot_guides (self, snapshot, w, h - NOTE_LINE * (note_lines (self) - 1), legend_h, scale, ox);
 
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
@@ -192,9 +205,16 @@ wkp_mouth_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     wkp_snapshot_append_text (widget, snapshot, _("Predicted"), slot + 32, 4, &fg);
   if (three)
     wkp_snapshot_append_text (widget, snapshot, _("Compared"), 2 * slot + 32, 4, &fg);
-  /* the note ends in "…" when the panel is narrow (its tooltip has it all) */
+  /* the note, a line each, ends in "…" when the panel is narrow (its
+   * tooltip has it all) */
   if (self->note != NULL)
-    wkp_snapshot_append_text_clipped (widget, snapshot, self->note, 8, h - 22, MAX (w - 16, 1), &fg);
+    {
+      g_auto(GStrv) lines = g_strsplit (self->note, "\n", -1);
+      int n = (int) g_strv_length (lines);
+      for (int i = 0; i < n; i++)
+        wkp_snapshot_append_text_clipped (widget, snapshot, lines[i], 8, h - 22 - NOTE_LINE * (n - 1 - i),
+                                          MAX (w - 16, 1), &fg);
+    }
 }
 
 static void

@@ -630,6 +630,32 @@ wkp_player_get_audio_offset (WkpPlayer *self)
   return offset;
 }
 
+gboolean
+wkp_player_get_audio_position (WkpPlayer *self, gint64 *us)
+{
+  GstElement *sink = self->pipeline != NULL ? gst_bin_get_by_name (GST_BIN (self->pipeline), AUDIO_SINK) : NULL;
+  GstSample *sample = NULL;
+  gboolean ok = FALSE;
+  if (sink != NULL && g_object_class_find_property (G_OBJECT_GET_CLASS (sink), "last-sample") != NULL)
+    g_object_get (sink, "last-sample", &sample, NULL);
+  if (sample != NULL)
+    {
+      GstBuffer *buffer = gst_sample_get_buffer (sample);
+      const GstSegment *segment = gst_sample_get_segment (sample);
+      if (buffer != NULL && segment != NULL && GST_BUFFER_PTS_IS_VALID (buffer))
+        {
+          guint64 st = gst_segment_to_stream_time (segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
+          ok = st != GST_CLOCK_TIME_NONE;
+          if (ok)
+            *us = (gint64) (st / GST_USECOND);
+        }
+      gst_sample_unref (sample);
+    }
+  if (sink != NULL)
+    gst_object_unref (sink);
+  return ok;
+}
+
 void
 wkp_player_set_rate (WkpPlayer *self, double rate)
 {

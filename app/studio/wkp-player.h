@@ -36,6 +36,9 @@ void        wkp_player_set_audio_advance (WkpPlayer *self, gint64 us);
 /* The audio sink's ts-offset in nanoseconds, G_MININT64 while there is no
  * audio sink (for tests). */
 gint64      wkp_player_get_audio_offset (WkpPlayer *self);
+/* The stream time of the sound the (silent, fakesink) audio sink rendered
+ * last; FALSE when unknown (for tests). */
+gboolean    wkp_player_get_audio_position (WkpPlayer *self, gint64 *us);
 /* The pipeline's position (its clock while playing). */
 gboolean    wkp_player_get_position  (WkpPlayer *self, gint64 *us);
 /* The most recent displayed picture if it changed since the last call

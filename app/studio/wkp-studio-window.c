@@ -68,7 +68,7 @@ static const double rates[] = { 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0 };
 #define WKP_STUDIO_LATE_SETTLE_MS 300
 
 static void on_late_changed (GtkSpinButton *spin, WkpStudioWindow *self);
-static void update_late_spin (WkpStudioWindow *self);
+static void update_late_spin (WkpStudioWindow *self, gboolean show_clip);
 static void apply_audio_late (WkpStudioWindow *self);
 static void on_job_progress (WkpOpenJob *job, WkpStudioWindow *self);
 static void on_job_failed (WkpOpenJob *job, guint part, const char *message, WkpStudioWindow *self);
@@ -350,7 +350,8 @@ set_mouth_note (WkpStudioWindow *self)
     wkp_mouth_view_set_note (self->mouth_view, _("Predicting…"));
   else if (clip->compared_name != NULL)
     {
-      g_autofree char *note = g_strdup_printf (_("Model: %s · compared: %s"), clip->model_name,
+      /* one line each: on one, two long names were cut with "…" */
+      g_autofree char *note = g_strdup_printf (_("Model: %s\nCompared: %s"), clip->model_name,
                                                clip->compared_name);
       wkp_mouth_view_set_note (self->mouth_view, note);
     }
@@ -369,10 +370,11 @@ late_us (int frames, WkpRational fps)
   return frames < 0 ? -us : us;
 }
 
-/* The spin shows the open clip's move (without acting on it) and can be
- * used once there is a video's decoded sound to move. */
+/* The spin can be used once there is a video's decoded sound to move; with
+ * @show_clip it shows the open clip's move (without acting on it), else it
+ * keeps what the user set while the clip was opening. */
 static void
-update_late_spin (WkpStudioWindow *self)
+update_late_spin (WkpStudioWindow *self, gboolean show_clip)
 {
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
   gboolean movable = clip != NULL && clip->has_video && clip->samples != NULL && clip->n_frames > 1;
@@ -380,7 +382,8 @@ update_late_spin (WkpStudioWindow *self)
   if (movable)
     gtk_spin_button_set_range (self->late_spin, -(double) MIN (clip->n_frames - 1, WKP_STUDIO_MAX_LATE),
                                (double) MIN (clip->n_frames - 1, WKP_STUDIO_MAX_LATE));
-  gtk_spin_button_set_value (self->late_spin, clip != NULL ? clip->audio_late : 0);
+  if (show_clip)
+    gtk_spin_button_set_value (self->late_spin, clip != NULL ? clip->audio_late : 0);
   g_signal_handlers_unblock_by_func (self->late_spin, on_late_changed, self);
   gtk_widget_set_sensitive (GTK_WIDGET (self->late_spin), movable);
 }
@@ -444,7 +447,7 @@ on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
           self->pending_seek = -1;
         }
       wkp_frame_view_set_source_size (self->frame_view, clip->width, clip->height);
-      update_late_spin (self);
+      update_late_spin (self, FALSE);
       if (clip->audio_late != 0)
         wkp_player_set_audio_advance (self->player, late_us (clip->audio_late, clip->fps));
       if (!clip->has_video)
@@ -656,7 +659,7 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   /* the player takes the clip's move when its frame rate is known (MEDIA) */
   wkp_player_set_audio_advance (self->player, 0);
   g_clear_handle_id (&self->late_timeout, g_source_remove);
-  update_late_spin (self);
+  update_late_spin (self, TRUE);
   if (!wkp_player_open (self->player, request->video, request->audio, request->fps, &error))
     set_playback_error (self, error->message);
 
@@ -2021,6 +2024,7 @@ wkp_studio_window_get_view (WkpStudioWindow *self, const char *name)
   if (g_str_equal (name, "time")) return GTK_WIDGET (self->time_label);
   if (g_str_equal (name, "spectrogram-title")) return GTK_WIDGET (self->spectrogram_label);
   if (g_str_equal (name, "aperture-title")) return GTK_WIDGET (self->aperture_label);
+  if (g_str_equal (name, "late")) return GTK_WIDGET (self->late_spin);
   return NULL;
 }
 
