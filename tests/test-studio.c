@@ -1927,6 +1927,31 @@ test_dataset_window (void)
   g_assert_cmpstr (clip->speaker, ==, c->speaker);   /* for "trained on this speaker" */
   g_assert_cmpint (clip->track->n_frames, ==, c->n_frames);
   g_assert_cmpint (wkp_landmark_track_count_found (clip->track), ==, c->n_face_frames);
+  g_assert_cmpint (clip->audio_late, ==, c->offset_applied);   /* as the dataset has it: 0, no --fix-offset */
+  g_assert_cmpint (c->offset_applied, ==, 0);
+
+  /* "Open clips with their estimated offset corrected": the sound moved by
+   * prepare's estimate (the clip with the largest one) */
+  {
+    int best = -1;
+    for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
+      {
+        const WkpDatasetClip *ci = wkp_dataset_get_clip (ds, i);
+        if (ci->status == WKP_CLIP_OK && isfinite (ci->offset_confidence)
+            && (best < 0 || ABS (ci->offset_frames) > ABS (wkp_dataset_get_clip (ds, best)->offset_frames)))
+          best = i;
+      }
+    g_assert_cmpint (best, >=, 0);
+    g_test_message ("clip %d: estimated offset %+d frames", best, wkp_dataset_get_clip (ds, best)->offset_frames);
+    g_assert_cmpint (wkp_dataset_get_clip (ds, best)->offset_frames, !=, 0);
+    wkp_dataset_window_set_open_corrected (dw, TRUE);
+    wkp_dataset_window_activate_row (dw, best);
+    g_assert_true (wait_for (window, not_busy, NULL, 60000));
+    clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+    g_assert_cmpstr (clip->video, ==, wkp_dataset_get_clip (ds, best)->video_path);
+    g_assert_cmpint (clip->audio_late, ==, wkp_dataset_get_clip (ds, best)->offset_frames);
+    wkp_dataset_window_set_open_corrected (dw, FALSE);
+  }
 
   /* a file opened next (Open…, Ctrl+O) keeps both models too (it fell back
    * to the default model and dropped the compared one) */

@@ -27,6 +27,7 @@ struct _WkpDatasetWindow {
   GtkListBox   *list;
   GtkLabel     *note;
   GtkCheckButton *flagged;
+  GtkCheckButton *corrected;          /* open clips with their estimated offset corrected */
   GtkButton    *score_button;
   GtkDropDown  *order;
   GCancellable *cancellable;
@@ -523,9 +524,11 @@ on_row_activated (GtkListBox *list, GtkListBoxRow *row, WkpDatasetWindow *self)
   /* the landmarks `prepare` extracted (pixels of this video, NaN = no face) */
   landmarks = g_build_filename (wkp_dataset_get_dir (self->ds), "clips", c->id, "landmarks.npy", NULL);
   fps = wkp_rational_to_string (c->fps);
-  /* with the sound where the dataset has it (prepare --fix-offset) */
+  /* with the sound where the dataset has it (prepare --fix-offset), or
+   * where prepare's estimate puts it */
   g_signal_emit (self, signals[SIGNAL_OPEN_CLIP], 0, c->video_path, c->audio_path, landmarks, fps, c->speaker,
-                 c->offset_applied);
+                 gtk_check_button_get_active (self->corrected) && isfinite (c->offset_confidence)
+                 ? c->offset_frames : c->offset_applied);
 }
 
 static void
@@ -623,6 +626,7 @@ wkp_dataset_window_init (WkpDatasetWindow *self)
   GtkWidget *note = gtk_label_new (_("Reading the dataset…"));
   GtkWidget *flagged = gtk_check_button_new_with_mnemonic (_("_Flagged and failed clips only"));
   GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  GtkWidget *corrected = gtk_check_button_new_with_mnemonic (_("Open clips with their estimated _offset corrected"));
   GtkWidget *score = gtk_button_new_with_mnemonic (_("_Score Clips with the Models"));
   const char *orders[] = { N_("Dataset order"), N_("Lowest r first"), ORDER_GAIN, NULL };
   const char *translated[G_N_ELEMENTS (orders)] = { NULL };
@@ -636,6 +640,11 @@ wkp_dataset_window_init (WkpDatasetWindow *self)
   self->list = GTK_LIST_BOX (list);
   self->note = GTK_LABEL (note);
   self->flagged = GTK_CHECK_BUTTON (flagged);
+  self->corrected = GTK_CHECK_BUTTON (corrected);
+  gtk_widget_set_tooltip_text (corrected, _("A clip opens with Sound late by set to the audio/video offset prepare "
+                                            "estimated for it, so that the estimate can be judged in the picture, "
+                                            "the spectrogram and the aperture's numbers; off, as the dataset has "
+                                            "it (moved only by prepare --fix-offset)"));
   self->score_button = GTK_BUTTON (score);
   self->order = GTK_DROP_DOWN (order);
   gtk_widget_set_tooltip_text (score, _("Each clip's inner-lip aperture r with the model and the compared model in "
@@ -669,6 +678,9 @@ wkp_dataset_window_init (WkpDatasetWindow *self)
   gtk_box_append (GTK_BOX (bar), order);
   gtk_box_append (GTK_BOX (bar), score);
   gtk_box_append (GTK_BOX (box), bar);
+  gtk_widget_set_margin_start (corrected, 10);
+  gtk_widget_set_margin_end (corrected, 10);
+  gtk_box_append (GTK_BOX (box), corrected);
   gtk_box_append (GTK_BOX (box), scroll);
   gtk_box_append (GTK_BOX (box), note);
   gtk_window_set_child (GTK_WINDOW (self), box);
@@ -686,6 +698,12 @@ wkp_dataset_window_new (GtkWindow *parent, const char *path)
   g_task_set_return_on_cancel (task, TRUE);
   g_task_run_in_thread (task, open_in_thread);
   return self;
+}
+
+void
+wkp_dataset_window_set_open_corrected (WkpDatasetWindow *self, gboolean corrected)
+{
+  gtk_check_button_set_active (self->corrected, corrected);
 }
 
 gboolean

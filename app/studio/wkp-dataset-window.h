@@ -15,10 +15,13 @@ G_BEGIN_DECLS
 #define WKP_TYPE_DATASET_WINDOW (wkp_dataset_window_get_type ())
 G_DECLARE_FINAL_TYPE (WkpDatasetWindow, wkp_dataset_window, WKP, DATASET_WINDOW, GtkWindow)
 
-/* Emits "open-clip" (video, audio or NULL, landmarks, fps as "NUM/DEN", speaker, the frames the
- * dataset moved its sound earlier) when
- * a clip is activated. */
+/* Emits "open-clip" (video, audio or NULL, landmarks, fps as "NUM/DEN",
+ * speaker, the frames to move its sound earlier: those the dataset moved it,
+ * or with "Open clips with their estimated offset corrected" the offset
+ * prepare estimated) when a clip is activated. */
 WkpDatasetWindow *wkp_dataset_window_new         (GtkWindow *parent, const char *path);
+/* The "Open clips with their estimated offset corrected" check box. */
+void              wkp_dataset_window_set_open_corrected (WkpDatasetWindow *self, gboolean corrected);
 
 /* TRUE when @path is a prepared dataset: a folder holding dataset.json, or
  * that file itself. */
