@@ -22,8 +22,6 @@
 #define KEY_VERSION "wkp-dataset-clip-v1"
 /* bump when the clip computation changes (landmarks are keyed separately) */
 #define CLIP_ALGO "clip-algo-3"   /* 3: channels in antiphase inverted before the down-mix */
-#define BAND_LO_HZ 300.0
-#define BAND_HI_HZ 3000.0
 
 void
 wkp_prepare_params_init_default (WkpPrepareParams *p)
@@ -267,17 +265,6 @@ sha256_text (const char *text)
   return g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
 }
 
-/* The envelope used for correlation: log energy, which follows mouth
- * opening better than linear RMS across loud and quiet speech. */
-static float *
-correlation_envelope (const float *env, gint64 n)
-{
-  float *out = g_new (float, MAX (n, 1));
-  for (gint64 i = 0; i < n; i++)
-    out[i] = (float) log10 (env[i] + 1e-4);
-  return out;
-}
-
 /* An estimate at the edge of the search range is a bound, not a peak. */
 static gboolean
 offset_is_unsure (const WkpDatasetClip *c, const WkpPrepareParams *P)
@@ -328,7 +315,7 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
   g_autoptr(WkpClipAudio) ca = NULL;
   g_autoptr(WkpLandmarkTrack) track = NULL;
   g_autofree float *points = NULL, *normalized = NULL, *transform = NULL, *env = NULL;
-  g_autofree float *aperture = NULL, *corr_env = NULL, *feats = NULL, *shifted = NULL;
+  g_autofree float *feats = NULL, *shifted = NULL;
   g_autofree guint8 *status = NULL;
   g_autoptr(JsonNode) json = NULL;
   g_autofree char *clip_json = NULL;
@@ -387,18 +374,7 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
   audio = ca->audio->samples;
   n_audio = ca->audio->n_samples;
   env = wkp_audio_envelope (audio, n_audio, WKP_AUDIO_RATE, c->fps, T);
-  aperture = g_new (float, T);
-  for (gint64 t = 0; t < T; t++)
-    aperture[t] = (float) wkp_face_inner_aperture (points + t * WKP_N_LANDMARKS * 2);
-  {
-    g_autofree float *band = wkp_audio_band_envelope (audio, n_audio, WKP_AUDIO_RATE, c->fps, T, BAND_LO_HZ,
-                                                      BAND_HI_HZ);
-    corr_env = correlation_envelope (band, T);
-  }
-  for (gint64 t = 0; t < T; t++)
-    if (wkp_frame_to_sample (t, c->fps, WKP_AUDIO_RATE) >= n_audio)
-      corr_env[t] = NAN;   /* no audio under this frame */
-  if (wkp_av_offset_estimate (corr_env, aperture, T, P->max_lag, &off, NULL))
+  if (wkp_clip_offset_estimate (audio, n_audio, c->fps, points, T, P->max_lag, &off, NULL))
     {
       c->offset_frames = off.offset_frames;
       c->offset_confidence = off.confidence;

@@ -1327,6 +1327,28 @@ wkp_av_offset_estimate (const float *env, const float *aperture, gint64 n, int m
   return TRUE;
 }
 
+/* The envelope used for correlation: log energy, which follows mouth
+ * opening better than linear RMS across loud and quiet speech. */
+#define BAND_LO_HZ 300.0
+#define BAND_HI_HZ 3000.0
+
+gboolean
+wkp_clip_offset_estimate (const float *audio, gint64 n_audio, WkpRational fps, const float *points, gint64 n_frames,
+                          int max_lag, WkpAvOffset *out, GError **error)
+{
+  g_autofree float *band = wkp_audio_band_envelope (audio, n_audio, WKP_AUDIO_RATE, fps, n_frames, BAND_LO_HZ,
+                                                    BAND_HI_HZ);
+  g_autofree float *env = g_new (float, MAX (n_frames, 1));
+  g_autofree float *aperture = g_new (float, MAX (n_frames, 1));
+  for (gint64 t = 0; t < n_frames; t++)
+    {
+      /* (no audio under a frame: unknown, not silence) */
+      env[t] = wkp_frame_to_sample (t, fps, WKP_AUDIO_RATE) >= n_audio ? NAN : (float) log10 (band[t] + 1e-4);
+      aperture[t] = (float) wkp_face_inner_aperture (points + t * WKP_N_LANDMARKS * 2);
+    }
+  return wkp_av_offset_estimate (env, aperture, n_frames, max_lag, out, error);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Splits                                                                    */
 

@@ -252,6 +252,11 @@ typedef struct {
  * gain >= min_offset_gain; OFFSET_UNSURE when confidence < min_offset_confidence. */
 gboolean wkp_av_offset_estimate (const float *env, const float *aperture, gint64 n, int max_lag,
                                  WkpAvOffset *out, GError **error);
+/* `prepare`'s estimate for a clip: its 16 kHz sound @audio (sample 0 = the
+ * start of frame 0) against the inner-lip aperture of its landmarks @points
+ * ([n_frames, 68, 2] in pixels, NaN = no face), within ±@max_lag frames. */
+gboolean wkp_clip_offset_estimate (const float *audio, gint64 n_audio, WkpRational fps, const float *points,
+                                   gint64 n_frames, int max_lag, WkpAvOffset *out, GError **error);
 
 /* ------------------------------------------------------------------------ */
 /* Preparation                                                               */

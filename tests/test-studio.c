@@ -95,6 +95,9 @@ open_done (WkpStudioWindow *window, gpointer data)
   return !wkp_studio_window_is_busy (window) && !wkp_spectrogram_view_is_rendering (spec);
 }
 
+static gboolean estimate_known (WkpStudioWindow *window, gpointer data);
+static gboolean late_applied (WkpStudioWindow *window, gpointer data);
+
 static gboolean
 has_frame (WkpStudioWindow *window, gpointer data)
 {
@@ -1953,6 +1956,32 @@ test_dataset_window (void)
     wkp_dataset_window_set_open_corrected (dw, FALSE);
   }
 
+  /* the studio's own estimate of a clip (from its sound and landmarks) is
+   * prepare's, and Estimate sets Sound late by to it */
+  {
+    const WkpDatasetClip *c1 = wkp_dataset_get_clip (ds, 1);
+    GtkWidget *button = wkp_studio_window_get_view (window, "estimate");
+    GtkSpinButton *late_spin = GTK_SPIN_BUTTON (wkp_studio_window_get_view (window, "late"));
+    wkp_dataset_window_activate_row (dw, 1);
+    g_assert_true (wait_for (window, estimate_known, NULL, 60000));
+    clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+    g_test_message ("studio: %+d frames, confidence %.6f; prepare: %+d, %.6f; button \"%s\"",
+                    clip->offset_estimate.offset_frames, clip->offset_estimate.confidence, c1->offset_frames,
+                    c1->offset_confidence, gtk_button_get_label (GTK_BUTTON (button)));
+    g_assert_cmpint (clip->offset_estimate.offset_frames, ==, c1->offset_frames);
+    g_assert_cmpfloat_with_epsilon (clip->offset_estimate.confidence, c1->offset_confidence, 1e-9);
+    g_assert_cmpfloat_with_epsilon (clip->offset_estimate.peak_r, c1->offset_peak_r, 1e-9);
+    g_assert_true (gtk_widget_get_sensitive (button));
+    g_assert_cmpint (clip->audio_late, ==, 0);
+    g_signal_emit_by_name (button, "clicked");
+    g_assert_cmpint (gtk_spin_button_get_value_as_int (late_spin), ==, c1->offset_frames);
+    if (c1->offset_frames != 0)
+      {
+        int want = c1->offset_frames;
+        g_assert_true (wait_for (window, late_applied, &want, 60000));
+      }
+  }
+
   /* a file opened next (Open…, Ctrl+O) keeps both models too (it fell back
    * to the default model and dropped the compared one) */
   if (model != NULL)
@@ -2107,6 +2136,13 @@ test_agreement_lag_edge (void)
       g_assert_nonnull (strstr (text, want[i]));
     }
   wkp_studio_clip_unref (clip);
+}
+
+static gboolean
+estimate_known (WkpStudioWindow *window, gpointer data)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  return clip != NULL && (clip->has_offset_estimate || clip->offset_error != NULL) && !wkp_studio_window_is_busy (window);
 }
 
 static gboolean

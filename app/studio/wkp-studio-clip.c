@@ -39,6 +39,7 @@ clip_clear (gpointer data)
   g_free (clip->compared_name);
   g_free (clip->audio_source);
   g_clear_pointer (&clip->samples, wkp_audio_free);
+  g_free (clip->offset_error);
   g_clear_pointer (&clip->spectrogram, g_bytes_unref);
   g_clear_pointer (&clip->track, wkp_landmark_track_free);
   g_clear_pointer (&clip->extracted_canon, g_bytes_unref);

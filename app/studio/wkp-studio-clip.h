@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "wkp-dataset.h"
 #include "wkp-landmarks.h"
 #include "wkp-media.h"
 #include "wkp-time.h"
@@ -67,6 +68,12 @@ typedef struct {
   GBytes      *compared_aperture;
   char        *compared_name;
   char       **compared_trained_on;
+
+  /* the offset `prepare` and `check` would estimate, from the file's own
+   * sound and the landmarks (once both are here) */
+  gboolean     has_offset_estimate;
+  WkpAvOffset  offset_estimate;
+  char        *offset_error;    /* why there is none (a clip too short), or NULL */
 
   WkpClipPart  parts;          /* which parts have arrived */
   char        *errors;         /* messages of parts that failed, one per line */

@@ -38,6 +38,8 @@ struct _WkpStudioWindow
   GtkButton          *play_button;
   GtkDropDown        *rate_dropdown;
   GtkSpinButton      *late_spin;      /* "Sound late by … frames" */
+  GtkButton          *estimate_button; /* … set to the clip's offset estimate */
+  WkpStudioClip      *estimating;     /* the clip whose estimate is being computed (ref), or NULL */
   guint               late_timeout;   /* a change waiting to settle */
   gboolean            sound_job;      /* self->job recomputes after a move of the sound */
   GMenu              *recent_section;
@@ -74,6 +76,7 @@ static void on_job_progress (WkpOpenJob *job, WkpStudioWindow *self);
 static void on_job_failed (WkpOpenJob *job, guint part, const char *message, WkpStudioWindow *self);
 static void on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self);
 static void update_spectrogram_label (WkpStudioWindow *self);
+static void on_estimate_clicked (GtkButton *button, WkpStudioWindow *self);
 
 /* --- views follow the session ---------------------------------------------- */
 
@@ -433,6 +436,114 @@ on_late_changed (GtkSpinButton *spin, WkpStudioWindow *self)
   self->late_timeout = g_timeout_add (WKP_STUDIO_LATE_SETTLE_MS, late_settled, self);
 }
 
+/* The Estimate button: the clip's offset estimate, once computed. */
+static void
+update_estimate_button (WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  GtkWidget *button = GTK_WIDGET (self->estimate_button);
+  const WkpAvOffset *o = clip != NULL ? &clip->offset_estimate : NULL;
+
+  if (clip == NULL || !clip->has_video || clip->samples == NULL || clip->track == NULL
+      || (!clip->has_offset_estimate && clip->offset_error == NULL))
+    {
+      gtk_button_set_label (self->estimate_button, _("Estimate"));
+      gtk_widget_set_tooltip_text (button, _("The offset estimated from the clip's sound and its mouth, as wav2kp "
+                                             "check estimates it: once the sound and the landmarks are here"));
+      gtk_widget_set_sensitive (button, FALSE);
+    }
+  else if (!clip->has_offset_estimate)
+    {
+      g_autofree char *tip = g_strdup_printf (_("No estimate: %s"), clip->offset_error);
+      gtk_button_set_label (self->estimate_button, _("Estimate"));
+      gtk_widget_set_tooltip_text (button, tip);
+      gtk_widget_set_sensitive (button, FALSE);
+    }
+  else
+    {
+      /* TRANSLATORS: the button that sets Sound late by to the estimated offset */
+      g_autofree char *label = g_strdup_printf (_("Estimate: %+d"), o->offset_frames);
+      g_autofree char *tip = g_strdup_printf (
+        /* TRANSLATORS: the Estimate button's tooltip */
+        _("Set Sound late by to the offset estimated from the clip's own sound and its mouth, as wav2kp check "
+          "estimates it: %+d frames, confidence %.2f, r %.2f at that lag against %.2f at 0 (searched within ±%d "
+          "frames). Below 0.2, or at the edge of the search, the estimate is unsure; and a confident one can still "
+          "be wrong when the sound is another clip's."),
+        o->offset_frames, o->confidence, o->peak_r, o->r_zero, o->max_lag);
+      gtk_button_set_label (self->estimate_button, label);
+      gtk_widget_set_tooltip_text (button, tip);
+      gtk_widget_set_sensitive (button, TRUE);
+    }
+}
+
+typedef struct {
+  WkpAvOffset offset;
+  GError     *error;
+} EstimateResult;
+
+static void
+estimate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  WkpStudioClip *clip = task_data;
+  EstimateResult *res = g_new0 (EstimateResult, 1);
+  WkpPrepareParams params;
+  wkp_prepare_params_init_default (&params);   /* (its search range) */
+  wkp_clip_offset_estimate (clip->samples->samples, clip->samples->n_samples, clip->fps, clip->track->points,
+                            clip->track->n_frames, params.max_lag, &res->offset, &res->error);
+  g_task_return_pointer (task, res, NULL);
+}
+
+static void
+estimate_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;   /* a reference, held while estimating */
+  WkpStudioClip *clip = g_task_get_task_data (G_TASK (result));
+  EstimateResult *res = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  if (self->session != NULL && wkp_session_get_clip (self->session) == clip && res != NULL)
+    {
+      if (res->error == NULL)
+        {
+          clip->offset_estimate = res->offset;
+          clip->has_offset_estimate = TRUE;
+        }
+      else
+        clip->offset_error = g_strdup (res->error->message);
+      update_estimate_button (self);
+    }
+  if (self->estimating == clip)
+    g_clear_pointer (&self->estimating, wkp_studio_clip_unref);
+  if (res != NULL)
+    g_clear_error (&res->error);
+  g_free (res);
+  g_object_unref (self);
+}
+
+/* Starts the estimate once the clip's sound and landmarks are both here. */
+static void
+maybe_estimate (WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  g_autoptr(GTask) task = NULL;
+  if (clip == NULL || !clip->has_video || clip->samples == NULL || clip->track == NULL
+      || clip->has_offset_estimate || clip->offset_error != NULL || self->estimating == clip)
+    return;
+  g_clear_pointer (&self->estimating, wkp_studio_clip_unref);
+  self->estimating = wkp_studio_clip_ref (clip);
+  task = g_task_new (NULL, NULL, estimate_done, g_object_ref (self));
+  g_task_set_task_data (task, wkp_studio_clip_ref (clip), (GDestroyNotify) wkp_studio_clip_unref);
+  g_task_set_name (task, "[wkp] offset estimate");
+  g_task_run_in_thread (task, estimate_thread);
+}
+
+static void
+on_estimate_clicked (GtkButton *button, WkpStudioWindow *self)
+{
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
+  if (clip != NULL && clip->has_offset_estimate)
+    gtk_spin_button_set_value (self->late_spin, clip->offset_estimate.offset_frames);
+}
+
 static void
 on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
 {
@@ -480,6 +591,8 @@ on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
   set_mouth_note (self);
   update_overlays (self);
   update_time_label (self);
+  if (part & (WKP_CLIP_PART_MEDIA | WKP_CLIP_PART_LANDMARKS))
+    maybe_estimate (self);
   g_debug ("clip part %u applied in %.1f ms", part, (g_get_monotonic_time () - t0) / 1000.0);
 }
 
@@ -660,6 +773,7 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   wkp_player_set_audio_advance (self->player, 0);
   g_clear_handle_id (&self->late_timeout, g_source_remove);
   update_late_spin (self, TRUE);
+  update_estimate_button (self);
   if (!wkp_player_open (self->player, request->video, request->audio, request->fps, &error))
     set_playback_error (self, error->message);
 
@@ -1839,6 +1953,7 @@ wkp_studio_window_dispose (GObject *object)
     g_cancellable_cancel (self->task_cancellable);
   g_clear_handle_id (&self->export_tick, g_source_remove);
   g_clear_handle_id (&self->late_timeout, g_source_remove);
+  g_clear_pointer (&self->estimating, wkp_studio_clip_unref);
   if (self->tick_id != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
   self->tick_id = 0;
@@ -1893,6 +2008,7 @@ wkp_studio_window_class_init (WkpStudioWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, play_button);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, rate_dropdown);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, late_spin);
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, estimate_button);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, recent_section);
 }
 
@@ -1907,6 +2023,7 @@ wkp_studio_window_init (WkpStudioWindow *self)
   g_signal_connect (self->spectrogram_label, "query-tooltip", G_CALLBACK (on_query_wrapped_tooltip), NULL);
   g_signal_connect (self->status_label, "query-tooltip", G_CALLBACK (on_query_wrapped_tooltip), NULL);
   g_signal_connect (self->late_spin, "value-changed", G_CALLBACK (on_late_changed), self);
+  g_signal_connect (self->estimate_button, "clicked", G_CALLBACK (on_estimate_clicked), self);
   gtk_widget_set_sensitive (GTK_WIDGET (self->late_spin), FALSE);
   self->pending_seek = -1;
   {
@@ -2025,6 +2142,7 @@ wkp_studio_window_get_view (WkpStudioWindow *self, const char *name)
   if (g_str_equal (name, "spectrogram-title")) return GTK_WIDGET (self->spectrogram_label);
   if (g_str_equal (name, "aperture-title")) return GTK_WIDGET (self->aperture_label);
   if (g_str_equal (name, "late")) return GTK_WIDGET (self->late_spin);
+  if (g_str_equal (name, "estimate")) return GTK_WIDGET (self->estimate_button);
   return NULL;
 }
 

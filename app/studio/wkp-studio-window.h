@@ -77,8 +77,8 @@ WkpSession      *wkp_studio_window_get_session (WkpStudioWindow *self);
 WkpPlayer       *wkp_studio_window_get_player  (WkpStudioWindow *self);
 /* "frame", "mouth", "spectrogram", "aperture", "timeline", "overview", "status" (the status
  * label), "time" (the position inscription), "spectrogram-title" (the
- * features panel's title), "aperture-title" or "late" (the "Sound late by"
- * spin button). */
+ * features panel's title), "aperture-title", "late" (the "Sound late by"
+ * spin button) or "estimate" (the button beside it). */
 GtkWidget       *wkp_studio_window_get_view    (WkpStudioWindow *self, const char *name);
 /* TRUE while open jobs run. */
 gboolean         wkp_studio_window_is_busy     (WkpStudioWindow *self);
