@@ -49,6 +49,21 @@ sidecar_string (const char *npy, const char *key)
   return g_strdup (wkp_json_get_string (json_node_get_object (root), key));
 }
 
+/* The sidecar's whole-number member @key, 0 when there is none. */
+static gint64
+sidecar_int (const char *npy, const char *key)
+{
+  g_autofree char *json = wkp_path_replace_ext (npy, ".json");
+  g_autoptr(JsonNode) root = NULL;
+  JsonNode *member;
+  if (!g_file_test (json, G_FILE_TEST_IS_REGULAR) || (root = wkp_json_load_file (json, NULL)) == NULL
+      || !JSON_NODE_HOLDS_OBJECT (root))
+    return 0;
+  member = json_object_get_member (json_node_get_object (root), key);
+  return member != NULL && JSON_NODE_HOLDS_VALUE (member) && json_node_get_value_type (member) == G_TYPE_INT64
+         ? json_node_get_int (member) : 0;
+}
+
 #define UNSET_SECONDS (-1e300)
 
 int
@@ -212,6 +227,16 @@ wkp_cli_render (int argc, char **argv)
                                                       "predict it at the clip's rate", keypoints, made_at, files[0],
                                                       rate));
         }
+      /* nor with the sound moved otherwise than it was for them */
+      {
+        gint64 made_late = sidecar_int (keypoints, "audio_late_frames");
+        if (made_late != clip->audio_late)
+          return wkp_cli_fail ("render", g_error_new (WKP_IO_ERROR, WKP_ERROR_MISMATCH,
+                                                      "%s was predicted with the sound moved %" G_GINT64_FORMAT
+                                                      " frames earlier (its sidecar's audio_late_frames), this "
+                                                      "render %d: give render --audio-late %" G_GINT64_FORMAT,
+                                                      keypoints, made_late, clip->audio_late, made_late));
+      }
       if (!wkp_face_track_check (pred_npy->data, clip->n_frames, TRUE, keypoints, &error))
         {
           /* `predict --to-pixels` output: say that, not only what it leads to */

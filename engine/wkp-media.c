@@ -1494,7 +1494,7 @@ wkp_clip_audio_fix_late (WkpClipAudio *clip, int frames, const char *name, GErro
                    "%s: no pictures to move the sound against (moving it by %d frames needs a video)", name, frames);
       return FALSE;
     }
-  if ((gint64) ABS (frames) >= clip->n_frames)
+  if ((gint64) frames >= clip->n_frames || (gint64) frames <= -clip->n_frames)   /* (no ABS: INT_MIN) */
     {
       g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
                    "%s: cannot move the sound by %d frames: the clip has %" G_GINT64_FORMAT " frames", name, frames,

@@ -1205,7 +1205,13 @@ test_audio_late (void)
     g_autofree char *out = g_build_filename (dir, "x.npy", NULL);
     const char *too_far[] = { "predict", video, "--audio-late", "-75", "-o", out, NULL };
     const char *no_video[] = { "features", wav, "--audio-late", "2", "-o", out, NULL };
+    const char *int_min[] = { "features", video, "--audio-late=-2147483648", "-o", out, NULL };
+    g_autofree char *mp4 = g_build_filename (dir, "x.mp4", NULL);
+    const char *unmoved[] = { "render", video, "-k", pdfix, "--no-landmarks", "-o", mp4, NULL };
     expect_bad_input (too_far, "bbaf3s.mp4", "cannot move the sound by -75 frames: the clip has 75 frames", dir);
+    expect_bad_input (int_min, "bbaf3s.mp4", "cannot move the sound by -2147483648 frames", dir);
+    /* keypoints predicted from the moved sound are not drawn over the unmoved one */
+    expect_bad_input (unmoved, "pdfix.npy", "predicted with the sound moved 4 frames earlier", dir);
     if (wav != NULL)
       expect_bad_input (no_video, "RD_Radio31_000.wav", "no pictures to move the sound against", dir);
   }

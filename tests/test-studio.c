@@ -2324,6 +2324,43 @@ test_audio_late (void)
     g_assert_cmpmem (b + steps_per_frame * C, C * sizeof (float), a + (gint64) (late + 1) * steps_per_frame * C,
                      C * sizeof (float));
   }
+  /* a move as long as the clip is not made (as the CLI refuses it) */
+  request.audio_late = 75;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, open_done, NULL, 120000));
+  clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+  g_assert_cmpint (clip->audio_late, ==, 0);
+  g_assert_cmpint ((int) gtk_spin_button_get_value (late_spin), ==, 0);
+  g_assert_true (g_bytes_equal (spec0, clip->spectrogram));
+  g_assert_cmpint (wkp_player_get_audio_offset (player), ==, 0);
+
+  /* a move cancelled while it is computed leaves nothing of the old
+   * alignment: whatever was delivered is the new one's */
+  gtk_spin_button_set_value (late_spin, 2);
+  {
+    gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+    while (!wkp_studio_window_is_busy (window) && g_get_monotonic_time () < end)
+      g_main_context_iteration (NULL, FALSE);
+  }
+  g_action_group_activate_action (G_ACTION_GROUP (window), "cancel-jobs", NULL);
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  g_assert_cmpint (clip->audio_late, ==, 2);
+  g_test_message ("after cancelling the move: parts %#x", clip->parts);
+  if (clip->parts & WKP_CLIP_PART_PREDICTION)
+    {
+      g_autoptr(WkpAudio) moved = wkp_studio_clip_sound (clip);
+      WkpStudioPrediction p = { 0 };
+      g_assert_true (wkp_studio_predict (model, moved, clip->fps, clip->n_frames, NULL, &p, NULL));
+      g_assert_true (g_bytes_equal (p.aperture, clip->predicted_aperture));
+      wkp_studio_prediction_clear (&p);
+    }
+  if (!(clip->parts & WKP_CLIP_PART_FEATURES))
+    g_assert_null (clip->spectrogram);
+  /* and a move after it is made in full */
+  set_late (window, 1);
+  g_assert_true (clip->parts & WKP_CLIP_PART_PREDICTION);
+  g_assert_true (clip->parts & WKP_CLIP_PART_FEATURES);
+
   /* a sound alone has nothing to move against */
   {
     g_autofree char *wav = wkp_test_shared_file (AUDIO_ONLY);

@@ -57,6 +57,7 @@ typedef struct
   WkpRational  fps;
   gint64       n_frames;
   gint64       timing_error_us;
+  int          audio_late;     /* the move the sound was analysed with */
   char        *audio_source;
   WkpAudio    *audio;
   /* FEATURES */
@@ -103,8 +104,13 @@ deliver_main (gpointer data)
   if (d->error != NULL)
     {
       char *old = clip->errors;
-      clip->errors = old ? g_strconcat (old, "\n", d->error, NULL) : g_strdup (d->error);
-      g_free (old);
+      /* (a failure again after a move of the sound is listed once) */
+      g_auto(GStrv) lines = old != NULL ? g_strsplit (old, "\n", -1) : NULL;
+      if (lines == NULL || !g_strv_contains ((const char *const *) lines, d->error))
+        {
+          clip->errors = old ? g_strconcat (old, "\n", d->error, NULL) : g_strdup (d->error);
+          g_free (old);
+        }
       if (current)
         g_signal_emit (self, signals[SIGNAL_PART_FAILED], 0, (guint) d->part, d->error);
     }
@@ -119,6 +125,7 @@ deliver_main (gpointer data)
           clip->fps = d->fps;
           clip->n_frames = d->n_frames;
           clip->timing_error_us = d->timing_error_us;
+          clip->audio_late = d->audio_late;
           clip->duration_us = wkp_frame_to_us (d->n_frames, d->fps);
           clip->audio_source = g_steal_pointer (&d->audio_source);
           clip->samples = g_steal_pointer (&d->audio);
@@ -477,6 +484,11 @@ audio_thread (gpointer data)
   d->fps = ca->fps;
   d->n_frames = ca->n_frames;
   d->timing_error_us = d->has_video ? ca->video_info->timing_error_us : 0;
+  /* the move asked for, if the clip has pictures and it is shorter than the
+   * clip (else none: the same rule as wkp_clip_audio_fix_late) */
+  if (!d->has_video || (gint64) self->audio_late >= ca->n_frames || (gint64) self->audio_late <= -ca->n_frames)
+    self->audio_late = 0;
+  d->audio_late = self->audio_late;
   d->audio_source = g_strdup (ca->audio_source);
   d->audio = wkp_audio_new (ca->audio->n_samples, ca->audio->rate);
   memcpy (d->audio->samples, ca->audio->samples, ca->audio->n_samples * sizeof (float));
@@ -504,9 +516,12 @@ sound_thread (gpointer data)
   WkpOpenJob *self = data;
   WkpStudioClip *clip = self->clip;
   g_autoptr(WkpModel) model = NULL;
-  g_autoptr(WkpAudio) audio = wkp_studio_clip_sound (clip);   /* (audio_late set before the job) */
+  g_autoptr(WkpAudio) audio = wkp_audio_new (clip->samples->n_samples, clip->samples->rate);
 
   lower_thread_priority ();
+  /* (the move this job was made for, not whatever the clip says meanwhile) */
+  memcpy (audio->samples, clip->samples->samples, clip->samples->n_samples * sizeof (float));
+  wkp_audio_shift_frames (audio, self->audio_late, clip->fps);
   if (clip->model_file != NULL)
     model = wkp_model_load (clip->model_file, NULL);
   analyse_sound (self, audio, clip->fps, clip->n_frames, model);

@@ -180,10 +180,12 @@ set_sink_offset (WkpPlayer *self, GstElement *bin)
   gint64 offset;
   if (sink == NULL)
     return;
+  /* read and set under the lock: the streaming thread (when it links the
+   * sink) and the main thread (a new move) set the latest value, in order */
   g_mutex_lock (&self->lock);
   offset = (gint64) (-(double) self->audio_advance_us * GST_USECOND / (self->rate > 0 ? self->rate : 1.0));
-  g_mutex_unlock (&self->lock);
   g_object_set (sink, "ts-offset", offset, NULL);
+  g_mutex_unlock (&self->lock);
   gst_object_unref (sink);
 }
 
@@ -555,6 +557,7 @@ wkp_player_close (WkpPlayer *self)
   self->seeking_to = -1;
   g_clear_pointer (&self->missing, g_free);
   g_mutex_lock (&self->lock);
+  self->audio_advance_us = 0;   /* (each clip's own, set when its frame rate is known) */
   g_clear_object (&self->frame);
   self->frame_new = FALSE;
   self->frames_shown = 0;

@@ -31,7 +31,7 @@ void        wkp_player_seek          (WkpPlayer *self, gint64 us);
 void        wkp_player_set_rate      (WkpPlayer *self, double rate);
 /* Plays the sound @us microseconds earlier against the pictures (negative:
  * later), through the audio sink's ts-offset: the studio's "Sound late by".
- * Kept across clips until changed. */
+ * 0 again when a clip is opened or the player closed. */
 void        wkp_player_set_audio_advance (WkpPlayer *self, gint64 us);
 /* The audio sink's ts-offset in nanoseconds, G_MININT64 while there is no
  * audio sink (for tests). */

@@ -78,7 +78,7 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
           return 2;
         }
     }
-  if (ABS (audio_late) > WKP_STUDIO_MAX_LATE)
+  if (audio_late > WKP_STUDIO_MAX_LATE || audio_late < -WKP_STUDIO_MAX_LATE)
     {
       g_autofree char *why = g_strdup_printf (_("at most %d frames either way"), WKP_STUDIO_MAX_LATE);
       g_application_command_line_printerr (cmdline, "wav2kp-studio: --audio-late %d: %s\n", audio_late, why);

@@ -42,6 +42,7 @@ struct _WkpStudioWindow
   WkpStudioClip      *estimating;     /* the clip whose estimate is being computed (ref), or NULL */
   guint               late_timeout;   /* a change waiting to settle */
   gboolean            sound_job;      /* self->job recomputes after a move of the sound */
+  gboolean            late_touched;   /* the spin was changed since the clip was opened */
   GMenu              *recent_section;
 
   WkpSession         *session;
@@ -391,6 +392,28 @@ update_late_spin (WkpStudioWindow *self, gboolean show_clip)
   gtk_widget_set_sensitive (GTK_WIDGET (self->late_spin), movable);
 }
 
+/* Before the sound is moved, what was computed from it goes (and the views
+ * with it), so that no view shows one alignment beside another while the
+ * job computes them again, nor keeps the old ones if it fails or is
+ * cancelled. */
+static void
+clear_sound_parts (WkpStudioWindow *self, WkpStudioClip *clip)
+{
+  g_clear_pointer (&clip->spectrogram, g_bytes_unref);
+  clip->n_steps = 0;
+  clip->n_coeffs = 0;
+  g_clear_pointer (&clip->predicted_canon, g_bytes_unref);
+  g_clear_pointer (&clip->predicted_aperture, g_bytes_unref);
+  wkp_studio_clip_set_compared (clip, NULL, NULL, NULL, NULL);
+  clip->parts &= ~(WKP_CLIP_PART_FEATURES | WKP_CLIP_PART_PREDICTION | WKP_CLIP_PART_COMPARED);
+  wkp_spectrogram_view_set_data (self->spectrogram_view, NULL, 0, 0, 0, 0);
+  wkp_aperture_plot_set_series (self->aperture_plot, WKP_APERTURE_PREDICTED, NULL, 0, 0, 0);
+  wkp_aperture_plot_set_series (self->aperture_plot, WKP_APERTURE_COMPARED, NULL, 0, 0, 0);
+  update_spectrogram_label (self);
+  update_aperture_label (self);
+  update_overlays (self);
+}
+
 /* Moves the open clip's sound as the spin says: the player at once, the
  * features and predictions in a job (after the running job or task, if
  * any: called again when it ends). */
@@ -406,7 +429,7 @@ apply_audio_late (WkpStudioWindow *self)
     return;
   clip->audio_late = want;
   wkp_player_set_audio_advance (self->player, late_us (want, clip->fps));
-  update_spectrogram_label (self);
+  clear_sound_parts (self, clip);
   kind = g_settings_get_string (self->settings, "spectrogram-kind");
   self->job = wkp_open_job_new_for_sound (self->session, kind);
   self->sound_job = TRUE;
@@ -415,6 +438,8 @@ apply_audio_late (WkpStudioWindow *self)
   g_signal_connect (self->job, "finished", G_CALLBACK (on_job_finished), self);
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), TRUE);
+  set_mouth_note (self);   /* "Predicting…" */
   wkp_open_job_start (self->job);
   on_job_progress (self->job, self);
 }
@@ -432,6 +457,7 @@ late_settled (gpointer data)
 static void
 on_late_changed (GtkSpinButton *spin, WkpStudioWindow *self)
 {
+  self->late_touched = TRUE;
   g_clear_handle_id (&self->late_timeout, g_source_remove);
   self->late_timeout = g_timeout_add (WKP_STUDIO_LATE_SETTLE_MS, late_settled, self);
 }
@@ -558,7 +584,9 @@ on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
           self->pending_seek = -1;
         }
       wkp_frame_view_set_source_size (self->frame_view, clip->width, clip->height);
-      update_late_spin (self, FALSE);
+      /* (the move asked for at the open, or none if the clip cannot take it;
+       * a value set meanwhile is kept, and applied when the open is done) */
+      update_late_spin (self, !self->late_touched);
       if (clip->audio_late != 0)
         wkp_player_set_audio_advance (self->player, late_us (clip->audio_late, clip->fps));
       if (!clip->has_video)
@@ -675,7 +703,8 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
       g_clear_object (&self->job);
       self->sound_job = FALSE;
       set_mouth_note (self);   /* a failed or cancelled open predicts nothing more */
-      apply_audio_late (self);   /* a move asked for meanwhile */
+      if (!cancelled)
+        apply_audio_late (self);   /* a move asked for meanwhile */
     }
 }
 
@@ -770,8 +799,8 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   gtk_window_set_title (GTK_WINDOW (self), title);
 
   /* the player takes the clip's move when its frame rate is known (MEDIA) */
-  wkp_player_set_audio_advance (self->player, 0);
   g_clear_handle_id (&self->late_timeout, g_source_remove);
+  self->late_touched = FALSE;
   update_late_spin (self, TRUE);
   update_estimate_button (self);
   if (!wkp_player_open (self->player, request->video, request->audio, request->fps, &error))
@@ -1230,9 +1259,7 @@ static void
 action_cancel_jobs (GSimpleAction *a, GVariant *p, gpointer user_data)
 {
   WkpStudioWindow *self = user_data;
-  /* (a move of the sound is short, and half of one would show features and
-   * predictions of two different alignments) */
-  if (self->job != NULL && !self->sound_job)
+  if (self->job != NULL)
     wkp_open_job_cancel (self->job);
   if (self->task_cancellable != NULL)
     g_cancellable_cancel (self->task_cancellable);
