@@ -516,6 +516,7 @@ test_mpeg_ps_copy (void)
 }
 
 static char *test_model (void);
+static char *needed_model (void);
 
 static void
 wait_training (WkpTrainingWindow *tw)
@@ -533,7 +534,7 @@ wait_training (WkpTrainingWindow *tw)
 static void
 test_training_curves (void)
 {
-  g_autofree char *model = test_model ();
+  g_autofree char *model = needed_model ();
   g_autofree char *dir = wkp_test_tmpdir ();
   g_autofree char *bare = g_build_filename (dir, "bare.wkpm", NULL);
   g_autofree char *bare_csv = g_build_filename (dir, "bare.csv", NULL);
@@ -548,10 +549,7 @@ test_training_curves (void)
   int n_members;
 
   if (model == NULL)
-    {
-      g_test_skip ("no model: data/default.wkpm is absent and WKP_TEST_MODEL is unset");
-      return;
-    }
+    return;
   m = wkp_model_load (model, &error);
   g_assert_no_error (error);
   logs = wkp_model_train_logs (m, "m");
@@ -638,6 +636,16 @@ test_model (void)
   return NULL;
 }
 
+/* test_model (), or NULL with the test marked skipped. */
+static char *
+needed_model (void)
+{
+  char *model = test_model ();
+  if (model == NULL)
+    g_test_skip ("no model: data/default.wkpm is absent and WKP_TEST_MODEL is unset");
+  return model;
+}
+
 static gboolean
 prediction_known (WkpStudioWindow *window, gpointer data)
 {
@@ -651,7 +659,7 @@ static void
 test_prediction (void)
 {
   g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
-  g_autofree char *model = test_model ();
+  g_autofree char *model = needed_model ();
   WkpStudioWindow *window;
   WkpOpenRequest request = { 0 };
   WkpStudioClip *clip;
@@ -661,10 +669,7 @@ test_prediction (void)
   if (path == NULL)
     return;
   if (model == NULL)
-    {
-      g_test_skip ("no model: data/default.wkpm is absent and WKP_TEST_MODEL is unset");
-      return;
-    }
+    return;
   window = new_window ();
   request.video = path;
   request.model = model;
@@ -1139,7 +1144,6 @@ test_delivery_thread (void)
   g_assert_cmpint (g_atomic_int_get (&off_main), ==, 0);
 }
 
-static char *test_model (void);
 
 /* A file that is not media: the status line says, in the UI language, which
  * analysis failed, followed by the engine's message naming the file; the
@@ -2207,7 +2211,7 @@ static void
 test_audio_late (void)
 {
   g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
-  g_autofree char *model = test_model ();
+  g_autofree char *model = needed_model ();
   WkpStudioWindow *window;
   WkpOpenRequest request = { 0 };
   WkpStudioClip *clip;
@@ -2221,10 +2225,7 @@ test_audio_late (void)
   if (path == NULL)
     return;
   if (model == NULL)
-    {
-      g_test_skip ("no model: data/default.wkpm is absent and WKP_TEST_MODEL is unset");
-      return;
-    }
+    return;
   window = new_window ();
   player = wkp_studio_window_get_player (window);
   late_spin = GTK_SPIN_BUTTON (wkp_studio_window_get_view (window, "late"));
@@ -2520,7 +2521,7 @@ static void
 test_compare (void)
 {
   g_autofree char *path = wkp_test_shared_file (GRID_CLIP);
-  g_autofree char *model = test_model ();
+  g_autofree char *model = needed_model ();
   g_autofree char *dir = wkp_test_tmpdir ();
   g_autofree char *bad = g_build_filename (dir, "bad.wkpm", NULL);
   WkpOpenRequest request = { 0 };
@@ -2534,10 +2535,7 @@ test_compare (void)
   if (path == NULL)
     return;
   if (model == NULL)
-    {
-      g_test_skip ("no model: data/default.wkpm is absent and WKP_TEST_MODEL is unset");
-      return;
-    }
+    return;
   window = new_window ();
   request.video = path;
   request.model = model;

@@ -104,8 +104,9 @@ deliver_main (gpointer data)
   if (d->error != NULL)
     {
       char *old = clip->errors;
-      /* (a failure again after a move of the sound is listed once) */
-      g_auto(GStrv) lines = old != NULL ? g_strsplit (old, "\n", -1) : NULL;
+      /* (a failure again after a move of the sound is listed once; an open
+       * lists every part's, the status line counts them) */
+      g_auto(GStrv) lines = old != NULL && self->sound_only ? g_strsplit (old, "\n", -1) : NULL;
       if (lines == NULL || !g_strv_contains ((const char *const *) lines, d->error))
         {
           clip->errors = old ? g_strconcat (old, "\n", d->error, NULL) : g_strdup (d->error);
