@@ -2285,6 +2285,17 @@ test_audio_late (void)
   g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "spectrogram-title"))),
                             "the sound moved 4 frames earlier"));
 
+  /* Ctrl+[ and Ctrl+]: one frame less, one more */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "sound-late-less", NULL);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (late_spin), ==, late - 1);
+  {
+    int want = late - 1;
+    g_assert_true (wait_for (window, late_applied, &want, 60000));
+  }
+  g_action_group_activate_action (G_ACTION_GROUP (window), "sound-late-more", NULL);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (late_spin), ==, late);
+  g_assert_true (wait_for (window, late_applied, (gpointer) &late, 60000));
+
   /* later by 2 frames, then back to the clip as opened */
   set_late (window, -2);
   g_assert_cmpint (wkp_player_get_audio_offset (player), ==, 80 * GST_MSECOND);

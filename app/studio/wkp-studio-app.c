@@ -235,6 +235,8 @@ wkp_studio_app_startup (GApplication *app)
     { "win.zoom-out", { "<Control>minus", NULL } },
     { "win.slower", { "bracketleft", NULL } },
     { "win.faster", { "bracketright", NULL } },
+    { "win.sound-late-more", { "<Control>bracketright", NULL } },
+    { "win.sound-late-less", { "<Control>bracketleft", NULL } },
     { "win.loop", { "l", NULL } },
     { "win.clear-selection", { "Escape", NULL } },
     { "win.show-help-overlay", { "<Control>question", "F1", NULL } },

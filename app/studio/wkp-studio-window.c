@@ -444,6 +444,27 @@ apply_audio_late (WkpStudioWindow *self)
   on_job_progress (self->job, self);
 }
 
+/* Ctrl+] and Ctrl+[: Sound late by one frame more or less (while it can be
+ * moved), so that an offset can be stepped through from the keyboard. */
+static void
+step_late (WkpStudioWindow *self, GtkSpinType direction)
+{
+  if (gtk_widget_get_sensitive (GTK_WIDGET (self->late_spin)))
+    gtk_spin_button_spin (self->late_spin, direction, 1);
+}
+
+static void
+action_sound_late_more (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  step_late (user_data, GTK_SPIN_STEP_FORWARD);
+}
+
+static void
+action_sound_late_less (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  step_late (user_data, GTK_SPIN_STEP_BACKWARD);
+}
+
 static gboolean
 late_settled (gpointer data)
 {
@@ -1738,6 +1759,8 @@ static const GActionEntry win_entries[] = {
   { "export", action_export, NULL, NULL, NULL, { 0 } },
   { "compare", action_compare, NULL, NULL, NULL, { 0 } },
   { "training-curves", action_training_curves, NULL, NULL, NULL, { 0 } },
+  { "sound-late-more", action_sound_late_more, NULL, NULL, NULL, { 0 } },
+  { "sound-late-less", action_sound_late_less, NULL, NULL, NULL, { 0 } },
 };
 
 /* --- recent files --------------------------------------------------------------- */
