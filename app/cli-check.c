@@ -30,6 +30,7 @@ wkp_cli_check (int argc, char **argv)
   GError *error = NULL;
   int n_flagged = 0, n_failed = 0, n_ok = 0, n_damaged = 0, n_unsure_shown = 0;
   int per_flag[6] = { 0 };
+  int first_offset = -1;   /* the first clip flagged offset whose sound was not moved */
 
   {
     GOptionEntry entries[] = {
@@ -117,6 +118,9 @@ wkp_cli_check (int argc, char **argv)
       for (int k = 0; k < 6; k++)
         if (c->flags & (1u << k))
           per_flag[k]++;
+      if (first_offset < 0 && c->status == WKP_CLIP_OK && (c->flags & WKP_CLIP_FLAG_OFFSET) && c->offset_applied == 0
+          && c->video_path != NULL)
+        first_offset = i;
       if (c->status == WKP_CLIP_SKIPPED && !all)
         continue;
       if (c->status != WKP_CLIP_OK)
@@ -156,6 +160,16 @@ wkp_cli_check (int argc, char **argv)
   if (n_flagged > 0)
     printf ("flags: %d offset, %d offset-unsure, %d low-face-rate, %d length-mismatch, %d audio-inverted, "
             "%d irregular-timing\n", per_flag[0], per_flag[1], per_flag[2], per_flag[3], per_flag[4], per_flag[5]);
+  if (first_offset >= 0)
+    {
+      /* where to look at one: the estimate applied, in the studio */
+      const WkpDatasetClip *c = wkp_dataset_get_clip (ds, first_offset);
+      g_autofree char *quoted = g_shell_quote (c->video_path);
+      g_autofree char *quoted_audio = c->audio_path != NULL ? g_shell_quote (c->audio_path) : NULL;
+      printf ("to see an offset corrected: wav2kp-studio --audio-late %d %s%s%s (or the Dataset window's "
+              "\"Open clips with their estimated offset corrected\"); prepare --fix-offset applies them\n",
+              c->offset_frames, quoted, quoted_audio != NULL ? " " : "", quoted_audio != NULL ? quoted_audio : "");
+    }
   printf ("%d clips: %d ok, %d flagged, %d failed", wkp_dataset_n_clips (ds), n_ok, n_flagged, n_failed);
   if (n_damaged > 0)
     {

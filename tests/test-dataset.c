@@ -1487,8 +1487,12 @@ test_kill_safety (void)
     int rc;
     g_assert_true (g_file_get_contents (man, &saved, NULL, NULL));
     rc = wkp_test_run_cli (args, &o9, &e9);
+    g_test_message ("%s", o9);
     g_assert_cmpint (rc, ==, 0);
     g_assert_null (strstr (o9, "(offset): unsure"));
+    /* where to look at the flagged offset: the delayed clip with its +4, in the studio */
+    g_assert_nonnull (strstr (o9, "to see an offset corrected: wav2kp-studio --audio-late 4 "));
+    g_assert_nonnull (strstr (o9, "delayed.wav'"));
     g_assert_true (json_parser_load_from_data (parser, saved, -1, &error));
     g_assert_no_error (error);
     clips = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "clips");
@@ -1511,6 +1515,7 @@ test_kill_safety (void)
     g_assert_cmpint (rc, ==, 0);
     g_assert_nonnull (strstr (o10, "(-7)  0.05"));
     g_assert_nonnull (strstr (o10, "(offset): unsure"));
+    g_assert_null (strstr (o10, "to see an offset corrected"));   /* an unsure one is not offered */
     write_text (man, saved);
   }
   /* a damaged clip folder: check reports it (exit 2), prepare recomputes it */
