@@ -23,6 +23,7 @@ wkp_cli_features (int argc, char **argv)
   WkpSourceSpec spec = { 0 };
   GError *error = NULL;
   int audio_late = 0;
+  g_autofree char *audio_late_text = NULL;
   gint64 shape[2];
 
   wkp_feature_config_init_default (&config);
@@ -31,7 +32,7 @@ wkp_cli_features (int argc, char **argv)
       { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Output .npy (a .json sidecar is written beside it)", "OUT.npy" },
       { "audio", 'a', 0, G_OPTION_ARG_FILENAME, &audio, "Separate audio file for a silent video or image sequence", "AUDIO" },
       { "fps", 0, 0, G_OPTION_ARG_STRING, &fps_text, "Frame rate for audio-only input and image sequences (default 25)", "NUM/DEN" },
-      { "audio-late", 0, 0, G_OPTION_ARG_INT, &audio_late, WKP_CLI_AUDIO_LATE_HELP, "FRAMES" },
+      { "audio-late", 0, 0, G_OPTION_ARG_STRING, &audio_late_text, WKP_CLI_AUDIO_LATE_HELP, "FRAMES" },
       { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
       { NULL }
     };
@@ -43,6 +44,8 @@ wkp_cli_features (int argc, char **argv)
     "Writes float32 [T, D]: T = number of video frames (audio-only: frames at --fps),\n"
     "D = subframes x coefficients x (1 + deltas); OUT.json records the config, fps and source.");
   if (!wkp_cli_parse (ctx, "features", &argc, &argv))
+    return WKP_EXIT_BAD_INPUT;
+  if (!wkp_cli_parse_audio_late ("features", audio_late_text, &audio_late))
     return WKP_EXIT_BAD_INPUT;
   if (!wkp_cli_feature_options_apply (&fo, "features"))
     return WKP_EXIT_BAD_INPUT;

@@ -69,6 +69,7 @@ wkp_cli_predict (int argc, char **argv)
   WkpSourceSpec spec = { 0 };
   GError *error = NULL;
   int audio_late = 0;
+  g_autofree char *audio_late_text = NULL;
   gint64 t0, shape[3];
   double secs;
 
@@ -81,7 +82,7 @@ wkp_cli_predict (int argc, char **argv)
       { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "OpenBLAS threads (default 1)", "N" },
       { "to-pixels", 0, 0, G_OPTION_ARG_FILENAME, &pixels_from,
         "Map the prediction into the video's pixels using its extracted landmarks (.npy [T, 68, 2] or CSV; frames without a face get NaN)", "LANDMARKS" },
-      { "audio-late", 0, 0, G_OPTION_ARG_INT, &audio_late, WKP_CLI_AUDIO_LATE_HELP, "FRAMES" },
+      { "audio-late", 0, 0, G_OPTION_ARG_STRING, &audio_late_text, WKP_CLI_AUDIO_LATE_HELP, "FRAMES" },
       { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
       { NULL }
     };
@@ -94,6 +95,8 @@ wkp_cli_predict (int argc, char **argv)
     "centred, y down), row i covering [i*den/num, (i+1)*den/num) s; points the model does not\n"
     "predict are the model's mean face. OUT.json records the model, fps and source.");
   if (!wkp_cli_parse (ctx, "predict", &argc, &argv))
+    return WKP_EXIT_BAD_INPUT;
+  if (!wkp_cli_parse_audio_late ("predict", audio_late_text, &audio_late))
     return WKP_EXIT_BAD_INPUT;
   if (!wkp_cli_clip_args ("predict", files, output, fps_text, &spec, &json_path))
     return WKP_EXIT_BAD_INPUT;

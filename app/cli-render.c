@@ -49,19 +49,51 @@ sidecar_string (const char *npy, const char *key)
   return g_strdup (wkp_json_get_string (json_node_get_object (root), key));
 }
 
-/* The sidecar's whole-number member @key, 0 when there is none. */
-static gint64
-sidecar_int (const char *npy, const char *key)
+/* How the sound was moved for keypoints @npy (predict --audio-late, in their
+ * sidecar): 0 without a sidecar or without the member; an unreadable sidecar
+ * or a member that is not a whole number of frames is an error. @how says
+ * where the value came from. */
+static gboolean
+keypoints_late (const char *npy, int *late, const char **how, GError **error)
 {
   g_autofree char *json = wkp_path_replace_ext (npy, ".json");
   g_autoptr(JsonNode) root = NULL;
   JsonNode *member;
-  if (!g_file_test (json, G_FILE_TEST_IS_REGULAR) || (root = wkp_json_load_file (json, NULL)) == NULL
-      || !JSON_NODE_HOLDS_OBJECT (root))
-    return 0;
-  member = json_object_get_member (json_node_get_object (root), key);
-  return member != NULL && JSON_NODE_HOLDS_VALUE (member) && json_node_get_value_type (member) == G_TYPE_INT64
-         ? json_node_get_int (member) : 0;
+  double v;
+
+  *late = 0;
+  *how = "they have no sidecar";
+  if (!g_file_test (json, G_FILE_TEST_IS_REGULAR))
+    return TRUE;
+  if ((root = wkp_json_load_file (json, error)) == NULL)
+    return FALSE;
+  member = JSON_NODE_HOLDS_OBJECT (root) ? json_object_get_member (json_node_get_object (root), "audio_late_frames")
+                                         : NULL;
+  *how = "their sidecar records no move";
+  if (member == NULL)
+    return TRUE;
+  *how = "their sidecar's audio_late_frames";
+  /* (3 or 3.0: Python's json writes the second) */
+  v = JSON_NODE_HOLDS_VALUE (member) && (json_node_get_value_type (member) == G_TYPE_INT64
+                                         || json_node_get_value_type (member) == G_TYPE_DOUBLE)
+        ? json_node_get_double (member) : NAN;
+  if (!isfinite (v) || v != floor (v) || fabs (v) > 1e6)
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "%s: audio_late_frames is not a whole number of frames",
+                   json);
+      return FALSE;
+    }
+  *late = (int) v;
+  return TRUE;
+}
+
+/* "moved 4 frames earlier", "moved 1 frame later", "as it is" */
+static char *
+describe_move (int late)
+{
+  if (late == 0)
+    return g_strdup ("as it is");
+  return g_strdup_printf ("moved %d frame%s %s", ABS (late), ABS (late) == 1 ? "" : "s", late > 0 ? "earlier" : "later");
 }
 
 #define UNSET_SECONDS (-1e300)
@@ -71,6 +103,7 @@ wkp_cli_render (int argc, char **argv)
 {
   g_autofree char *audio = NULL, *fps_text = NULL, *output = NULL, *keypoints = NULL, *compare_path = NULL;
   g_autofree char *landmarks = NULL, *title = NULL, *pred_label = NULL, *comp_label = NULL;
+  g_autofree char *audio_late_text = NULL;
   g_auto(GStrv) model_paths = NULL;
   gboolean no_video = FALSE, no_predict = FALSE, no_landmarks = FALSE;
   int height = 480, threads = 1, audio_late = 0;
@@ -93,7 +126,7 @@ wkp_cli_render (int argc, char **argv)
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "OpenBLAS threads for prediction (1)", "N" },
     { "start", 0, 0, G_OPTION_ARG_DOUBLE, &start_s, "Render from this time of the clip, in seconds (default 0)", "S" },
     { "end", 0, 0, G_OPTION_ARG_DOUBLE, &end_s, "Render up to this time, in seconds (default: the clip's end)", "S" },
-    { "audio-late", 0, 0, G_OPTION_ARG_INT, &audio_late, WKP_CLI_AUDIO_LATE_HELP, "FRAMES" },
+    { "audio-late", 0, 0, G_OPTION_ARG_STRING, &audio_late_text, WKP_CLI_AUDIO_LATE_HELP, "FRAMES" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
     { NULL }
   };
@@ -113,6 +146,8 @@ wkp_cli_render (int argc, char **argv)
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!wkp_cli_parse (ctx, "render", &argc, &argv))
+    return WKP_EXIT_BAD_INPUT;
+  if (!wkp_cli_parse_audio_late ("render", audio_late_text, &audio_late))
     return WKP_EXIT_BAD_INPUT;
   if (files == NULL || files[0] == NULL || files[1] != NULL || output == NULL)
     {
@@ -229,13 +264,19 @@ wkp_cli_render (int argc, char **argv)
         }
       /* nor with the sound moved otherwise than it was for them */
       {
-        gint64 made_late = sidecar_int (keypoints, "audio_late_frames");
+        int made_late;
+        const char *how;
+        if (!keypoints_late (keypoints, &made_late, &how, &error))
+          return wkp_cli_fail ("render", error);
         if (made_late != clip->audio_late)
-          return wkp_cli_fail ("render", g_error_new (WKP_IO_ERROR, WKP_ERROR_MISMATCH,
-                                                      "%s was predicted with the sound moved %" G_GINT64_FORMAT
-                                                      " frames earlier (its sidecar's audio_late_frames), this "
-                                                      "render %d: give render --audio-late %" G_GINT64_FORMAT,
-                                                      keypoints, made_late, clip->audio_late, made_late));
+          {
+            g_autofree char *made = describe_move (made_late), *now = describe_move (clip->audio_late);
+            return wkp_cli_fail ("render", g_error_new (WKP_IO_ERROR, WKP_ERROR_MISMATCH,
+                                                        "%s: predicted from the sound %s (%s), but this render plays "
+                                                        "it %s: give render --audio-late %d, or keypoints predicted "
+                                                        "with --audio-late %d", keypoints, made, how, now, made_late,
+                                                        clip->audio_late));
+          }
       }
       if (!wkp_face_track_check (pred_npy->data, clip->n_frames, TRUE, keypoints, &error))
         {

@@ -23,6 +23,24 @@ wkp_cli_fail (const char *command, GError *error)
 }
 
 gboolean
+wkp_cli_parse_audio_late (const char *command, const char *text, int *frames)
+{
+  gint64 v = 0;
+  g_autoptr(GError) error = NULL;
+  *frames = 0;
+  if (text == NULL)
+    return TRUE;
+  /* decimal only: "010" is ten frames, not eight */
+  if (!g_ascii_string_to_signed (text, 10, G_MININT, G_MAXINT, &v, &error))
+    {
+      g_printerr ("wav2kp %s: --audio-late %s: not a whole number of frames\n", command, text);
+      return FALSE;
+    }
+  *frames = (int) v;
+  return TRUE;
+}
+
+gboolean
 wkp_cli_parse (GOptionContext *ctx, const char *command, int *argc, char ***argv)
 {
   g_autoptr(GError) error = NULL;

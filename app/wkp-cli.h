@@ -73,7 +73,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (WkpCliFeatureOptions, wkp_cli_feature_options_
 void     wkp_cli_note_ignored_fps (const char *command, const char *fps_text, const WkpClipAudio *clip);
 /* The down-mix inverted a channel in antiphase: say so on stderr. */
 void     wkp_cli_note_audio_mix   (const char *command, const WkpClipAudio *clip);
-/* --audio-late FRAMES, shared by features, predict and render. */
+/* --audio-late FRAMES, shared by features, predict and render: the text
+ * (NULL: 0) read as a decimal whole number, or a message and FALSE. */
+gboolean wkp_cli_parse_audio_late (const char *command, const char *text, int *frames);
 #define WKP_CLI_AUDIO_LATE_HELP \
   "The sound comes FRAMES frames after the pictures (negative: before), as `wav2kp check` estimates: " \
   "move it back into place first, as prepare --fix-offset does"

@@ -1491,7 +1491,8 @@ wkp_clip_audio_fix_late (WkpClipAudio *clip, int frames, const char *name, GErro
   if (clip->video_info == NULL || !clip->video_info->has_video)
     {
       g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
-                   "%s: no pictures to move the sound against (moving it by %d frames needs a video)", name, frames);
+                   "%s: no pictures to move the sound against (moving it by %d frame%s needs a video)", name, frames,
+                   ABS (frames) == 1 ? "" : "s");
       return FALSE;
     }
   if ((gint64) frames >= clip->n_frames || (gint64) frames <= -clip->n_frames)   /* (no ABS: INT_MIN) */

@@ -1049,6 +1049,15 @@ test_length_note (void)
 
 #define LATE_FRAMES 4
 
+/* @text with @from replaced by @to (newly allocated). */
+static char *
+replaced (const char *text, const char *from, const char *to)
+{
+  GString *s = g_string_new (text);
+  g_string_replace (s, from, to, 0);
+  return g_string_free (s, FALSE);
+}
+
 static WkpNpy *
 load_npy (const char *path)
 {
@@ -1211,7 +1220,34 @@ test_audio_late (void)
     expect_bad_input (too_far, "bbaf3s.mp4", "cannot move the sound by -75 frames: the clip has 75 frames", dir);
     expect_bad_input (int_min, "bbaf3s.mp4", "cannot move the sound by -2147483648 frames", dir);
     /* keypoints predicted from the moved sound are not drawn over the unmoved one */
-    expect_bad_input (unmoved, "pdfix.npy", "predicted with the sound moved 4 frames earlier", dir);
+    expect_bad_input (unmoved, "pdfix.npy", "predicted from the sound moved 4 frames earlier (their sidecar's "
+                      "audio_late_frames), but this render plays it as it is", dir);
+    /* a sidecar written by Python (4.0) reads as 4; a value that is not a
+     * whole number of frames, or no sidecar at all, is said */
+    {
+      g_autofree char *side = g_build_filename (dir, "pdfix.json", NULL);
+      g_autofree char *text = NULL;
+      const char *moved4[] = { "render", video, "-k", pdfix, "--no-landmarks", "--no-video", "--audio-late", "4",
+                               "-o", mp4, NULL };
+      g_autofree char *o = NULL, *e = NULL;
+      g_assert_true (g_file_get_contents (side, &text, NULL, NULL));
+      g_assert_nonnull (strstr (text, "\"audio_late_frames\" : 4,"));
+      {
+        g_autofree char *as_float = replaced (text, "\"audio_late_frames\" : 4,", "\"audio_late_frames\" : 4.0,");
+        g_assert_true (g_file_set_contents (side, as_float, -1, NULL));
+        g_assert_cmpint (wkp_test_run_cli (moved4, &o, &e), ==, 0);
+        g_unlink (mp4);
+      }
+      {
+        g_autofree char *as_text = replaced (text, "\"audio_late_frames\" : 4,", "\"audio_late_frames\" : \"four\",");
+        g_assert_true (g_file_set_contents (side, as_text, -1, NULL));
+        expect_bad_input (moved4, "pdfix.json", "audio_late_frames is not a whole number of frames", dir);
+      }
+      g_assert_cmpint (g_unlink (side), ==, 0);
+      expect_bad_input (moved4, "pdfix.npy", "predicted from the sound as it is (they have no sidecar), but this "
+                        "render plays it moved 4 frames earlier", dir);
+      g_assert_true (g_file_set_contents (side, text, -1, NULL));
+    }
     if (wav != NULL)
       expect_bad_input (no_video, "RD_Radio31_000.wav", "no pictures to move the sound against", dir);
   }

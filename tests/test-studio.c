@@ -1975,15 +1975,17 @@ test_dataset_window (void)
     g_assert_cmpint (clip->offset_estimate.offset_frames, ==, c1->offset_frames);
     g_assert_cmpfloat_with_epsilon (clip->offset_estimate.confidence, c1->offset_confidence, 1e-9);
     g_assert_cmpfloat_with_epsilon (clip->offset_estimate.peak_r, c1->offset_peak_r, 1e-9);
-    g_assert_true (gtk_widget_get_sensitive (button));
-    g_assert_cmpint (clip->audio_late, ==, 0);
+    /* an estimate check calls unsure is shown as check shows it, and not
+     * offered as a move */
+    g_assert_true (c1->flags & WKP_CLIP_FLAG_OFFSET_UNSURE);
+    g_assert_false (gtk_widget_get_sensitive (button));
+    {
+      g_autofree char *want = g_strdup_printf ("Estimate: (%+d)", c1->offset_frames);
+      g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, want);
+    }
+    g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (button), "Unsure, so not offered"));
     g_signal_emit_by_name (button, "clicked");
-    g_assert_cmpint (gtk_spin_button_get_value_as_int (late_spin), ==, c1->offset_frames);
-    if (c1->offset_frames != 0)
-      {
-        int want = c1->offset_frames;
-        g_assert_true (wait_for (window, late_applied, &want, 60000));
-      }
+    g_assert_cmpint (gtk_spin_button_get_value_as_int (late_spin), ==, 0);
   }
 
   /* a file opened next (Open…, Ctrl+O) keeps both models too (it fell back
@@ -2345,6 +2347,8 @@ test_audio_late (void)
   g_assert_cmpint ((int) gtk_spin_button_get_value (late_spin), ==, 0);
   g_assert_true (g_bytes_equal (spec0, clip->spectrogram));
   g_assert_cmpint (wkp_player_get_audio_offset (player), ==, 0);
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status"))),
+                            "the sound was not moved by 75 frames: the clip has 75"));
 
   /* a move cancelled while it is computed leaves nothing of the old
    * alignment: whatever was delivered is the new one's */
@@ -2373,6 +2377,29 @@ test_audio_late (void)
   g_assert_true (clip->parts & WKP_CLIP_PART_PREDICTION);
   g_assert_true (clip->parts & WKP_CLIP_PART_FEATURES);
 
+  /* a confident estimate (the Obama clip's sound, 4 frames late: flagged
+   * by check) is offered, and a click moves the sound by it */
+  {
+    g_autofree char *obama = wkp_test_shared_file ("av/FuxiVirtualHuman__styletalk/samples/source_video/video/Obama_clip1.mp4");
+    g_autofree char *obama_wav = wkp_test_shared_file ("av/FuxiVirtualHuman__styletalk/samples/source_video/wav/Obama_clip1.wav");
+    GtkWidget *button = wkp_studio_window_get_view (window, "estimate");
+    WkpOpenRequest ob = { 0 };
+    int want = 4;
+    ob.video = obama;
+    ob.audio = obama_wav;
+    ob.model = model;
+    wkp_studio_window_open (window, &ob);
+    g_assert_false (gtk_widget_get_sensitive (button));   /* until the estimate is known */
+    g_assert_true (wait_for (window, estimate_known, NULL, 120000));
+    clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+    g_test_message ("Obama_clip1: \"%s\" (confidence %.2f, gain %.2f)", gtk_button_get_label (GTK_BUTTON (button)),
+                    clip->offset_estimate.confidence, clip->offset_estimate.gain);
+    g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "Estimate: +4");
+    g_assert_true (gtk_widget_get_sensitive (button));
+    g_signal_emit_by_name (button, "clicked");
+    g_assert_true (wait_for (window, late_applied, &want, 120000));
+  }
+
   /* a sound alone has nothing to move against */
   {
     g_autofree char *wav = wkp_test_shared_file (AUDIO_ONLY);
@@ -2386,6 +2413,8 @@ test_audio_late (void)
     g_assert_cmpint (clip->audio_late, ==, 0);
     g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (late_spin)));
     g_assert_cmpint ((int) gtk_spin_button_get_value (late_spin), ==, 0);
+    g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status"))),
+                              "the sound was not moved by 4 frames: the clip has no pictures"));
   }
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -2646,6 +2675,11 @@ test_command_line_errors (void)
   run_studio_expect ((const char *[]) { "/nonexistent/clip.mp4", NULL }, "/nonexistent/clip.mp4: no such file");
   run_studio_expect ((const char *[]) { "/nonexistent/v.mp4", "/nonexistent/a.wav", NULL },
                      "/nonexistent/v.mp4: no such file");
+  /* a move is a decimal whole number of frames, within ±100 */
+  run_studio_expect ((const char *[]) { "--audio-late", "abc", "clip.mp4", NULL },
+                     "wav2kp-studio: --audio-late abc: a whole number of frames, at most 100 either way");
+  run_studio_expect ((const char *[]) { "--audio-late", "101", "clip.mp4", NULL }, "--audio-late 101: ");
+  run_studio_expect ((const char *[]) { "--audio-late", "0x10", "clip.mp4", NULL }, "--audio-late 0x10: ");
 }
 
 /* With no session bus the studio keeps its settings in GLib's keyfile

@@ -51,6 +51,7 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
   g_autofree char *audio = NULL, *landmarks = NULL, *model = NULL, *compare = NULL, *fps_text = NULL, *bench = NULL;
   double position = -1;
   int audio_late = 0;
+  g_autofree char *audio_late_text = NULL;
   g_autofree const char **files = NULL;
   gboolean silent = FALSE, training = FALSE;
   WkpOpenRequest request = { 0 };
@@ -66,7 +67,7 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
   g_variant_dict_lookup (options, "silent", "b", &silent);
   g_variant_dict_lookup (options, "training-curves", "b", &training);
   g_variant_dict_lookup (options, "position", "d", &position);
-  g_variant_dict_lookup (options, "audio-late", "i", &audio_late);
+  g_variant_dict_lookup (options, "audio-late", "s", &audio_late_text);
   g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&ay", &files);
 
   if (fps_text != NULL)
@@ -78,11 +79,18 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
           return 2;
         }
     }
-  if (audio_late > WKP_STUDIO_MAX_LATE || audio_late < -WKP_STUDIO_MAX_LATE)
+  if (audio_late_text != NULL)
     {
-      g_autofree char *why = g_strdup_printf (_("at most %d frames either way"), WKP_STUDIO_MAX_LATE);
-      g_application_command_line_printerr (cmdline, "wav2kp-studio: --audio-late %d: %s\n", audio_late, why);
-      return 2;
+      /* decimal, as the CLI reads it ("010" is ten frames) */
+      gint64 v = 0;
+      if (!g_ascii_string_to_signed (audio_late_text, 10, -WKP_STUDIO_MAX_LATE, WKP_STUDIO_MAX_LATE, &v, NULL))
+        {
+          g_autofree char *why = g_strdup_printf (_("a whole number of frames, at most %d either way"),
+                                                  WKP_STUDIO_MAX_LATE);
+          g_application_command_line_printerr (cmdline, "wav2kp-studio: --audio-late %s: %s\n", audio_late_text, why);
+          return 2;
+        }
+      audio_late = (int) v;
     }
   if (files != NULL && (g_strv_length ((char **) files) > 2 || (files[0] != NULL && files[1] != NULL && audio != NULL)))
     {
@@ -277,7 +285,7 @@ wkp_studio_app_init (WkpStudioApp *self)
     { "fps", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Frame rate of an image sequence (e.g. 25 or 30000/1001)"), N_("RATE") },
     { "training-curves", 't', 0, G_OPTION_ARG_NONE, NULL, N_("Also show how the model (and the compared model) was trained"), NULL },
     { "position", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Open the clip at this time"), N_("SECONDS") },
-    { "audio-late", 0, 0, G_OPTION_ARG_INT, NULL, N_("The sound comes this many frames after the pictures (negative: before): move it back into place"), N_("FRAMES") },
+    { "audio-late", 0, 0, G_OPTION_ARG_STRING, NULL, N_("The sound comes this many frames after the pictures (negative: before): move it back into place"), N_("FRAMES") },
     { "silent", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Play without sound (the picture keeps the audio clock)"), NULL },
     { "bench", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, NULL, "Measure startup or playback and quit", "startup|playback" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, NULL, NULL },

@@ -42,6 +42,8 @@ typedef struct {
   WkpAudio    *samples;        /* the clip's audio (16 kHz mono), for recomputing features */
   int          audio_late;     /* the features, predictions and playback read the sound this many
                                 * frames earlier ("Sound late by"; samples keep the file's own) */
+  int          audio_late_asked; /* the move the clip was opened with (audio_late is 0 when the clip
+                                  * cannot take it: no pictures, or not shorter than the clip) */
 
   /* FEATURES: [n_steps, n_coeffs] at steps_rate steps per second */
   GBytes      *spectrogram;

@@ -508,18 +508,36 @@ update_estimate_button (WkpStudioWindow *self)
     }
   else
     {
-      /* TRANSLATORS: the button that sets Sound late by to the estimated offset */
-      g_autofree char *label = g_strdup_printf (_("Estimate: %+d"), o->offset_frames);
-      g_autofree char *tip = g_strdup_printf (
+      /* as `check` reads it: unsure (low confidence, or the edge of the
+       * search) or hardly better than no move is not offered as a move */
+      WkpPrepareParams P;
+      gboolean unsure, weak;
+      g_autofree char *label = NULL, *why = NULL, *tip = NULL;
+      wkp_prepare_params_init_default (&P);
+      unsure = !isfinite (o->confidence) || o->confidence < P.min_offset_confidence || ABS (o->offset_frames) >= o->max_lag;
+      weak = !unsure && o->offset_frames != 0 && !(isfinite (o->gain) && o->gain >= P.min_offset_gain);
+      label = unsure || weak
+              /* TRANSLATORS: an estimate not offered as a move, in parentheses as wav2kp check shows it */
+              ? g_strdup_printf (_("Estimate: (%+d)"), o->offset_frames)
+              /* TRANSLATORS: the button that sets Sound late by to the estimated offset */
+              : g_strdup_printf (_("Estimate: %+d"), o->offset_frames);
+      if (unsure)
+        why = g_strdup_printf (_("Unsure, so not offered: below confidence %.1f, or at the edge of the search, "
+                                 "the estimate is the best lag found, not a measurement."),
+                               P.min_offset_confidence);
+      else if (weak)
+        why = g_strdup_printf (_("Not offered: it explains the mouth better than no move by only %.2f in r "
+                                 "(wav2kp check flags an offset from %.2f)."), o->gain, P.min_offset_gain);
+      tip = g_strdup_printf (
         /* TRANSLATORS: the Estimate button's tooltip */
-        _("Set Sound late by to the offset estimated from the clip's own sound and its mouth, as wav2kp check "
-          "estimates it: %+d frames, confidence %.2f, r %.2f at that lag against %.2f at 0 (searched within ±%d "
-          "frames). Below 0.2, or at the edge of the search, the estimate is unsure; and a confident one can still "
-          "be wrong when the sound is another clip's."),
-        o->offset_frames, o->confidence, o->peak_r, o->r_zero, o->max_lag);
+        _("The offset estimated from the clip's own sound and its mouth, as wav2kp check estimates it: %+d frames, "
+          "confidence %.2f, r %.2f at that lag against %.2f at 0 (searched within ±%d frames). %s A confident "
+          "estimate can still be wrong when the sound is another clip's."),
+        o->offset_frames, o->confidence, o->peak_r, o->r_zero, o->max_lag,
+        why != NULL ? why : _("A click sets Sound late by to it."));
       gtk_button_set_label (self->estimate_button, label);
       gtk_widget_set_tooltip_text (button, tip);
-      gtk_widget_set_sensitive (button, TRUE);
+      gtk_widget_set_sensitive (button, !unsure && !weak);
     }
 }
 
@@ -587,7 +605,7 @@ static void
 on_estimate_clicked (GtkButton *button, WkpStudioWindow *self)
 {
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
-  if (clip != NULL && clip->has_offset_estimate)
+  if (clip != NULL && clip->has_offset_estimate && gtk_widget_get_sensitive (GTK_WIDGET (button)))
     gtk_spin_button_set_value (self->late_spin, clip->offset_estimate.offset_frames);
 }
 
@@ -716,6 +734,19 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
                                                clip->timing_error_us / 1000.0, wkp_rational_to_double (clip->fps));
       set_status (self, text);
     }
+  else if (clip != NULL && clip->errors == NULL && self->playback_error == NULL && !self->sound_job
+           && clip->audio_late_asked != clip->audio_late && (clip->parts & WKP_CLIP_PART_MEDIA))
+    {
+      /* a move the clip cannot take is said, not dropped without a word (as
+       * the CLI refuses it) */
+      g_autofree char *text = clip->has_video
+        /* TRANSLATORS: a move of the sound (--audio-late, or a dataset's) the clip is too short for */
+        ? g_strdup_printf (_("Ready · the sound was not moved by %d frames: the clip has %lld"),
+                           clip->audio_late_asked, (long long) clip->n_frames)
+        : g_strdup_printf (_("Ready · the sound was not moved by %d frames: the clip has no pictures to move it "
+                             "against"), clip->audio_late_asked);
+      set_status (self, text);
+    }
   else if (clip != NULL && clip->errors == NULL)
     set_status (self, ready_text (self));
   g_signal_handlers_disconnect_by_data (job, self);   /* a pending progress idle may still fire */
@@ -804,7 +835,8 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   clip->speaker = g_strdup (request->speaker);
   clip->compare_model_file = g_strdup (request->compare_model);
   /* (a sound alone has nothing to move against) */
-  clip->audio_late = request->video != NULL ? CLAMP (request->audio_late, -WKP_STUDIO_MAX_LATE, WKP_STUDIO_MAX_LATE) : 0;
+  clip->audio_late_asked = CLAMP (request->audio_late, -WKP_STUDIO_MAX_LATE, WKP_STUDIO_MAX_LATE);
+  clip->audio_late = request->video != NULL ? clip->audio_late_asked : 0;
 
   wkp_frame_view_set_frame (self->frame_view, NULL, -1);
   wkp_frame_view_set_placeholder (self->frame_view, NULL);
