@@ -389,12 +389,21 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
       c->offset_gain = NAN;
     }
 
-  if (P->fix_offset && offset_is_flagged (c, P))
+  /* the source's own audio_late, else (--fix-offset) a flagged estimate */
+  if (e->audio_late != 0 || (P->fix_offset && offset_is_flagged (c, P)))
     {
-      gint64 s = wkp_frame_to_sample (ABS (c->offset_frames), c->fps, WKP_AUDIO_RATE);
-      shifted = wkp_samples_shift (audio, n_audio, c->offset_frames > 0 ? s : -s, &n_audio);
+      int late = e->audio_late != 0 ? e->audio_late : c->offset_frames;
+      gint64 s = wkp_frame_to_sample (ABS (late), c->fps, WKP_AUDIO_RATE);
+      if ((gint64) late >= T || (gint64) late <= -T)
+        {
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                       "%s: audio_late %d: cannot move the sound by that: the clip has %" G_GINT64_FORMAT " frames",
+                       e->name, late, T);
+          return FALSE;
+        }
+      shifted = wkp_samples_shift (audio, n_audio, late > 0 ? s : -s, &n_audio);
       audio = shifted;
-      c->offset_applied = c->offset_frames;
+      c->offset_applied = late;
       g_free (env);
       env = wkp_audio_envelope (audio, n_audio, WKP_AUDIO_RATE, c->fps, T);
     }
@@ -534,6 +543,12 @@ process_entry (Job *job, guint i)
                               P->max_lag, P->fix_offset, P->fix_offset ? P->offset_flag : 0,
                               P->fix_offset ? P->min_offset_confidence : 0.0,
                               P->fix_offset ? P->min_offset_gain : 0.0);
+  if (e->audio_late != 0)   /* (only then: the other clips keep their keys, and their cache) */
+    {
+      char *with = g_strdup_printf ("%saudio_late=%d\n", key_text, e->audio_late);
+      g_free (key_text);
+      key_text = with;
+    }
   rec->key = sha256_text (key_text);
   safe = wkp_clip_id_base (e->name);
   c->id = g_strdup_printf ("%s-%.12s", safe, rec->key);

@@ -1634,7 +1634,7 @@ list_csv (const char *path, GError **error)
   g_autoptr(GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GHashTable) clips = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *base = NULL;
-  int col_video = -1, col_audio = -1, col_speaker = -1, n_columns;
+  int col_video = -1, col_audio = -1, col_speaker = -1, col_late = -1, n_columns;
   char **header;
   gsize len;
   const char *data;
@@ -1668,6 +1668,8 @@ list_csv (const char *path, GError **error)
         col_audio = c;
       else if (g_str_equal (h, "speaker") && col_speaker < 0)
         col_speaker = c;
+      else if (g_str_equal (h, "audio_late") && col_late < 0)
+        col_late = c;
     }
   if (col_video < 0)
     {
@@ -1687,6 +1689,8 @@ list_csv (const char *path, GError **error)
       const char *video = col_video < n ? g_strstrip (row[col_video]) : "";
       const char *audio = col_audio >= 0 && col_audio < n ? g_strstrip (row[col_audio]) : "";
       const char *speaker = col_speaker >= 0 && col_speaker < n ? g_strstrip (row[col_speaker]) : "";
+      const char *late_text = col_late >= 0 && col_late < n ? g_strstrip (row[col_late]) : "";
+      gint64 late = 0;
       int line = g_array_index (lines, int, r);
       gboolean blank = TRUE;
       WkpSourceEntry *e;
@@ -1711,7 +1715,22 @@ list_csv (const char *path, GError **error)
                        "%s: line %d names neither a video nor an audio file", path, line);
           return NULL;
         }
+      /* decimal whole frames; only a video's sound can be moved against it */
+      if (*late_text != '\0' && !g_ascii_string_to_signed (late_text, 10, -100000, 100000, &late, NULL))
+        {
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                       "%s: line %d: audio_late “%s” is not a whole number of frames", path, line, late_text);
+          return NULL;
+        }
+      if (late != 0 && *video == '\0')
+        {
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                       "%s: line %d: audio_late %d: an audio-only row has no pictures to move its sound against",
+                       path, line, (int) late);
+          return NULL;
+        }
       e = g_new0 (WkpSourceEntry, 1);
+      e->audio_late = (int) late;
       e->name = g_strdup (*video ? video : audio);
       e->video = *video ? resolve (base, video) : NULL;
       e->audio = *audio ? resolve (base, audio) : NULL;

@@ -267,6 +267,7 @@ typedef struct {
   char *video;       /* absolute path or pattern; NULL for audio-only */
   char *audio;       /* absolute path of a separate audio file, or NULL */
   char *speaker;     /* never NULL: the CSV's label, or the folder name / file stem */
+  int   audio_late;  /* the CSV's audio_late: the sound comes this many frames late (0: none given) */
 } WkpSourceEntry;
 
 void wkp_source_entry_free (WkpSourceEntry *entry);
@@ -278,7 +279,8 @@ GPtrArray *wkp_csv_parse (const char *text, gsize length, const char *name, GErr
 
 /* Lists the clips of @src: a manifest CSV with a header containing `video`
  * and optionally `audio`, `speaker` (paths relative to the CSV's folder,
- * image-sequence patterns allowed), or a folder (every video file found
+ * image-sequence patterns allowed) and `audio_late` (whole frames, empty =
+ * 0: a sound found late in the studio, moved back by prepare), or a folder (every video file found
  * recursively, paired with a same-named .wav beside it or in a sibling wav/
  * folder; speaker = the parent folder's name). GPtrArray of WkpSourceEntry. */
 GPtrArray *wkp_dataset_list_sources (const char *src, GError **error);

@@ -567,6 +567,122 @@ test_offset_errors (void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* A source CSV's audio_late column: a sound found late in the studio is
+ * moved back by prepare (brif7a.mp4 with its sound delayed 4 frames, and
+ * audio_late 4, gives the original's feature rows); the other clips keep
+ * their cache; a value that is not a whole number, an audio-only row with a
+ * move and a move as long as the clip are refused, naming the line or clip. */
+static void
+test_prepare_audio_late (void)
+{
+  g_autofree char *grid = wkp_test_shared_file ("av/SAGAR0097__LIP-READING-USING-DEEP-LEARNING-/data/s1/brif7a.mp4");
+  g_autofree char *src_dir = NULL, *csv = NULL, *ds_dir = NULL, *delayed = NULL, *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpDataset) ds = NULL;
+  WkpPrepareParams p;
+  WkpPrepareReport rep;
+
+  if (grid == NULL)
+    return;
+  src_dir = wkp_test_tmpdir ();
+  ds_dir = g_build_filename (src_dir, "DS", NULL);
+  csv = g_build_filename (src_dir, "list.csv", NULL);
+  delayed = g_build_filename (src_dir, "delayed.wav", NULL);
+  {
+    WkpSourceSpec spec = { grid, NULL, { 0, 0 } };
+    g_autoptr(WkpClipAudio) ca = wkp_clip_audio_load (&spec, 16000, NULL, &error);
+    gint64 pad = 4 * 640;
+    g_autofree float *moved = NULL;
+    g_assert_no_error (error);
+    moved = g_new0 (float, ca->audio->n_samples + pad);
+    memcpy (moved + pad, ca->audio->samples, ca->audio->n_samples * sizeof (float));
+    wkp_test_write_wav (delayed, moved, ca->audio->n_samples + pad, 16000);
+  }
+  wkp_prepare_params_init_default (&p);
+  p.n_jobs = 2;
+  /* refused values, before anything is computed */
+  {
+    const char *bad[][2] = {
+      { "video,audio,speaker,audio_late\n%s,delayed.wav,late,four\n", "line 2: audio_late “four” is not a whole number of frames" },
+      { "video,audio,speaker,audio_late\n%s,,a,\n,delayed.wav,radio,3\n", "line 3: audio_late 3: an audio-only row has no pictures" },
+      { "video,audio,speaker,audio_late\n%s,,a,0x4\n", "audio_late “0x4” is not a whole number" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autofree char *t = g_strdup_printf (bad[i][0], grid);
+        write_text (csv, t);
+        g_assert_false (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+        g_test_message ("%s", error->message);
+        g_assert_nonnull (strstr (error->message, "list.csv"));
+        g_assert_nonnull (strstr (error->message, bad[i][1]));
+        g_clear_error (&error);
+      }
+  }
+  text = g_strdup_printf ("video,audio,speaker,audio_late\n%s,,grid_s1,\n%s,delayed.wav,grid_s1_delayed,4\n", grid, grid);
+  write_text (csv, text);
+  g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rep.n_ok, ==, 2);
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  {
+    int io = -1, id = -1;
+    for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
+      {
+        if (g_strcmp0 (wkp_dataset_get_clip (ds, i)->speaker, "grid_s1") == 0)
+          io = i;
+        else
+          id = i;
+      }
+    g_assert_cmpint (wkp_dataset_get_clip (ds, io)->offset_applied, ==, 0);
+    g_assert_cmpint (wkp_dataset_get_clip (ds, id)->offset_applied, ==, 4);
+    /* the estimate is the raw clip's: the sound 4 frames late */
+    g_test_message ("delayed clip: estimate %+d, applied %+d", wkp_dataset_get_clip (ds, id)->offset_frames,
+                    wkp_dataset_get_clip (ds, id)->offset_applied);
+    {
+      g_autoptr(WkpNpy) fo = wkp_dataset_clip_load (ds, io, WKP_CLIP_ARRAY_FEATURES, &error);
+      g_autoptr(WkpNpy) fd = wkp_dataset_clip_load (ds, id, WKP_CLIP_ARRAY_FEATURES, &error);
+      int dim = wkp_dataset_get_feature_dim (ds);
+      double moved = 0, as_is = 0;
+      const float *a = fo->data, *b = fd->data;
+      g_assert_no_error (error);
+      for (int t = 10; t < 60; t++)
+        for (int d = 0; d < dim; d++)
+          {
+            moved += fabs (a[t * dim + d] - b[t * dim + d]);
+            as_is += fabs (a[(t - 4) * dim + d] - b[t * dim + d]);
+          }
+      g_test_message ("audio_late 4: mean |difference| from the original's rows %.4f (4 rows apart: %.4f)",
+                      moved / (50.0 * dim), as_is / (50.0 * dim));
+      g_assert_cmpfloat (moved, <, 0.2 * as_is);
+    }
+  }
+  /* the move is part of the clip's key: another value recomputes that clip only */
+  g_free (text);
+  text = g_strdup_printf ("video,audio,speaker,audio_late\n%s,,grid_s1,\n%s,delayed.wav,grid_s1_delayed,3\n", grid, grid);
+  write_text (csv, text);
+  g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rep.n_cached, ==, 1);
+  /* a move as long as the clip fails that clip, naming it */
+  g_free (text);
+  text = g_strdup_printf ("video,audio,speaker,audio_late\n%s,,grid_s1,\n%s,delayed.wav,grid_s1_delayed,-80\n", grid, grid);
+  write_text (csv, text);
+  g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (rep.n_ok, ==, 1);
+  g_assert_cmpint (rep.n_failed, ==, 1);
+  g_clear_pointer (&ds, wkp_dataset_free);
+  ds = wkp_dataset_open (ds_dir, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
+    if (wkp_dataset_get_clip (ds, i)->status == WKP_CLIP_FAILED)
+      {
+        g_test_message ("%s", wkp_dataset_get_clip (ds, i)->error);
+        g_assert_nonnull (strstr (wkp_dataset_get_clip (ds, i)->error, "audio_late -80: cannot move the sound"));
+      }
+}
+
 /* Real clips                                                                */
 
 #define GRID_DIR "av/SAGAR0097__LIP-READING-USING-DEEP-LEARNING-/data/s1/"
@@ -1678,6 +1794,7 @@ main (int argc, char **argv)
   g_test_add_func ("/dataset/offset-errors", test_offset_errors);
   g_test_add_func ("/dataset/prepare-real", test_prepare_real);
   g_test_add_func ("/dataset/prepare-irregular-timing", test_prepare_irregular_timing);
+  g_test_add_func ("/dataset/prepare-audio-late", test_prepare_audio_late);
   g_test_add_func ("/dataset/prepare-folder", test_prepare_folder);
   g_test_add_func ("/dataset/kill-safety", test_kill_safety);
   g_test_add_func ("/dataset/interrupt-removes-tmp", test_interrupt_removes_tmp);
