@@ -418,13 +418,13 @@ clear_sound_parts (WkpStudioWindow *self, WkpStudioClip *clip)
  * features and predictions in a job (after the running job or task, if
  * any: called again when it ends). */
 static void
-apply_audio_late (WkpStudioWindow *self)
+move_sound (WkpStudioWindow *self, gboolean again)
 {
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
   int want = gtk_spin_button_get_value_as_int (self->late_spin);
   g_autofree char *kind = NULL;
 
-  if (clip == NULL || !clip->has_video || clip->samples == NULL || want == clip->audio_late
+  if (clip == NULL || !clip->has_video || clip->samples == NULL || (want == clip->audio_late && !again)
       || self->late_timeout != 0 || wkp_studio_window_is_busy (self))
     return;
   clip->audio_late = want;
@@ -465,12 +465,21 @@ action_sound_late_less (GSimpleAction *a, GVariant *p, gpointer user_data)
   step_late (user_data, GTK_SPIN_STEP_BACKWARD);
 }
 
+static void
+apply_audio_late (WkpStudioWindow *self)
+{
+  move_sound (self, FALSE);
+}
+
 static gboolean
 late_settled (gpointer data)
 {
   WkpStudioWindow *self = data;
+  WkpStudioClip *clip = wkp_session_get_clip (self->session);
   self->late_timeout = 0;
-  apply_audio_late (self);
+  /* back at the same value after a cancelled move: computed again (only on
+   * the user's word: a part that fails would otherwise be tried forever) */
+  move_sound (self, clip != NULL && !(clip->parts & WKP_CLIP_PART_FEATURES) && clip->samples != NULL);
   return G_SOURCE_REMOVE;
 }
 
