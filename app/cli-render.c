@@ -67,8 +67,13 @@ keypoints_late (const char *npy, int *late, const char **how, GError **error)
     return TRUE;
   if ((root = wkp_json_load_file (json, error)) == NULL)
     return FALSE;
-  member = JSON_NODE_HOLDS_OBJECT (root) ? json_object_get_member (json_node_get_object (root), "audio_late_frames")
-                                         : NULL;
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "%s: not a sidecar (its top level is not a JSON object)",
+                   json);
+      return FALSE;
+    }
+  member = json_object_get_member (json_node_get_object (root), "audio_late_frames");
   *how = "their sidecar records no move";
   if (member == NULL)
     return TRUE;

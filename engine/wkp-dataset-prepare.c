@@ -397,8 +397,8 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
       if ((gint64) late >= T || (gint64) late <= -T)
         {
           g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
-                       "%s: audio_late %d: cannot move the sound by that: the clip has %" G_GINT64_FORMAT " frames",
-                       e->name, late, T);
+                       "%s: cannot move the sound by %d frames (%s): the clip has %" G_GINT64_FORMAT " frames",
+                       e->name, late, e->audio_late != 0 ? "its audio_late" : "the estimated offset", T);
           return FALSE;
         }
       shifted = wkp_samples_shift (audio, n_audio, late > 0 ? s : -s, &n_audio);

@@ -1243,6 +1243,8 @@ test_audio_late (void)
         g_assert_true (g_file_set_contents (side, as_text, -1, NULL));
         expect_bad_input (moved4, "pdfix.json", "audio_late_frames is not a whole number of frames", dir);
       }
+      g_assert_true (g_file_set_contents (side, "[1, 2]", -1, NULL));
+      expect_bad_input (moved4, "pdfix.json", "not a sidecar (its top level is not a JSON object)", dir);
       g_assert_cmpint (g_unlink (side), ==, 0);
       expect_bad_input (moved4, "pdfix.npy", "predicted from the sound as it is (they have no sidecar), but this "
                         "render plays it moved 4 frames earlier", dir);

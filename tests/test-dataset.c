@@ -679,7 +679,7 @@ test_prepare_audio_late (void)
     if (wkp_dataset_get_clip (ds, i)->status == WKP_CLIP_FAILED)
       {
         g_test_message ("%s", wkp_dataset_get_clip (ds, i)->error);
-        g_assert_nonnull (strstr (wkp_dataset_get_clip (ds, i)->error, "audio_late -80: cannot move the sound"));
+        g_assert_nonnull (strstr (wkp_dataset_get_clip (ds, i)->error, "cannot move the sound by -80 frames (its audio_late)"));
       }
 }
 

@@ -13,6 +13,7 @@
 #include <gtk/gtk.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "wkp-evaluate.h"
 #include "wkp-face.h"
 #include "wkp-landmarks.h"
+#include "wkp-io.h"
 #include "wkp-media.h"
 #include "wkp-model.h"
 #include "wkp-open-job.h"
@@ -1937,27 +1939,61 @@ test_dataset_window (void)
   g_assert_cmpint (clip->audio_late, ==, c->offset_applied);   /* as the dataset has it: 0, no --fix-offset */
   g_assert_cmpint (c->offset_applied, ==, 0);
 
-  /* "Open clips with their estimated offset corrected": the sound moved by
-   * prepare's estimate (the clip with the largest one) */
+  /* "Open clips with their estimated offset corrected": a clip check flags
+   * `offset` opens with the estimate (its manifest edited here to say so:
+   * these GRID clips have none), an unsure one as the dataset has it */
   {
-    int best = -1;
+    g_autofree char *manifest = g_build_filename (ds_dir, "dataset.json", NULL);
+    g_autofree char *saved = NULL, *edited = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    JsonArray *clips;
+    int flagged = -1, unsure = -1;
+    g_assert_true (g_file_get_contents (manifest, &saved, NULL, NULL));
+    g_assert_true (json_parser_load_from_data (parser, saved, -1, &error));
+    g_assert_no_error (error);
+    clips = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "clips");
     for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
       {
         const WkpDatasetClip *ci = wkp_dataset_get_clip (ds, i);
-        if (ci->status == WKP_CLIP_OK && isfinite (ci->offset_confidence)
-            && (best < 0 || ABS (ci->offset_frames) > ABS (wkp_dataset_get_clip (ds, best)->offset_frames)))
-          best = i;
+        if (ci->status != WKP_CLIP_OK)
+          continue;
+        if (unsure < 0 && (ci->flags & WKP_CLIP_FLAG_OFFSET_UNSURE))
+          unsure = i;
+        else if (flagged < 0 && ci->flags == 0)
+          flagged = i;
       }
-    g_assert_cmpint (best, >=, 0);
-    g_test_message ("clip %d: estimated offset %+d frames", best, wkp_dataset_get_clip (ds, best)->offset_frames);
-    g_assert_cmpint (wkp_dataset_get_clip (ds, best)->offset_frames, !=, 0);
+    g_assert_cmpint (flagged, >=, 0);
+    g_assert_cmpint (unsure, >=, 0);
+    {
+      JsonObject *o = json_array_get_object_element (clips, flagged);
+      JsonArray *f = json_array_new ();
+      json_array_add_string_element (f, "offset");
+      json_object_set_array_member (o, "flags", f);
+      json_object_set_int_member (o, "offset_frames", 3);
+      json_object_set_double_member (o, "offset_confidence", 0.9);
+      json_object_set_double_member (o, "offset_gain", 0.2);
+    }
+    edited = wkp_json_to_string (json_parser_get_root (parser), TRUE);
+    g_assert_true (g_file_set_contents (manifest, edited, -1, NULL));
+    dw = wkp_studio_window_open_dataset (window, ds_dir);
+    g_assert_true (wait_for (window, dataset_read, dw, 30000));
     wkp_dataset_window_set_open_corrected (dw, TRUE);
-    wkp_dataset_window_activate_row (dw, best);
+    wkp_dataset_window_activate_row (dw, flagged);
     g_assert_true (wait_for (window, not_busy, NULL, 60000));
     clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
-    g_assert_cmpstr (clip->video, ==, wkp_dataset_get_clip (ds, best)->video_path);
-    g_assert_cmpint (clip->audio_late, ==, wkp_dataset_get_clip (ds, best)->offset_frames);
+    g_assert_cmpstr (clip->video, ==, wkp_dataset_get_clip (ds, flagged)->video_path);
+    g_assert_cmpint (clip->audio_late, ==, 3);
+    wkp_dataset_window_activate_row (dw, unsure);
+    g_assert_true (wait_for (window, not_busy, NULL, 60000));
+    clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+    g_test_message ("unsure clip %d: estimate %+d, opened with %+d", unsure,
+                    wkp_dataset_get_clip (ds, unsure)->offset_frames, clip->audio_late);
+    g_assert_cmpint (wkp_dataset_get_clip (ds, unsure)->offset_frames, !=, 0);
+    g_assert_cmpint (clip->audio_late, ==, 0);
     wkp_dataset_window_set_open_corrected (dw, FALSE);
+    g_assert_true (g_file_set_contents (manifest, saved, -1, NULL));
+    dw = wkp_studio_window_open_dataset (window, ds_dir);
+    g_assert_true (wait_for (window, dataset_read, dw, 30000));
   }
 
   /* the studio's own estimate of a clip (from its sound and landmarks) is
@@ -2402,16 +2438,40 @@ test_audio_late (void)
     ob.video = obama;
     ob.audio = obama_wav;
     ob.model = model;
+    ob.audio_late = 150;   /* (a dataset's move beyond the studio's ±100: made as far as it goes, and said) */
     wkp_studio_window_open (window, &ob);
     g_assert_false (gtk_widget_get_sensitive (button));   /* until the estimate is known */
     g_assert_true (wait_for (window, estimate_known, NULL, 120000));
     clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+    g_assert_cmpint (clip->audio_late, ==, 100);
+    g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status"))),
+                              "the sound was moved by 100 frames, not 150: at most 100 either way"));
     g_test_message ("Obama_clip1: \"%s\" (confidence %.2f, gain %.2f)", gtk_button_get_label (GTK_BUTTON (button)),
                     clip->offset_estimate.confidence, clip->offset_estimate.gain);
     g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "Estimate: +4");
     g_assert_true (gtk_widget_get_sensitive (button));
     g_signal_emit_by_name (button, "clicked");
     g_assert_true (wait_for (window, late_applied, &want, 120000));
+  }
+
+  /* an estimate that beats no move by too little is not offered (GRID
+   * bbaf5a: a confident estimate whose r gains only about 0.02 on lag 0) */
+  {
+    g_autofree char *g5 = wkp_test_shared_file ("av/SAGAR0097__LIP-READING-USING-DEEP-LEARNING-/data/s1/bbaf5a.mp4");
+    GtkWidget *button = wkp_studio_window_get_view (window, "estimate");
+    WkpOpenRequest r5 = { 0 };
+    r5.video = g5;
+    r5.model = model;
+    wkp_studio_window_open (window, &r5);
+    g_assert_true (wait_for (window, estimate_known, NULL, 120000));
+    clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+    g_test_message ("bbaf5a: \"%s\" (confidence %.2f, gain %.3f)", gtk_button_get_label (GTK_BUTTON (button)),
+                    clip->offset_estimate.confidence, clip->offset_estimate.gain);
+    g_assert_cmpfloat (clip->offset_estimate.confidence, >=, 0.2);
+    g_assert_cmpfloat (clip->offset_estimate.gain, <, 0.08);
+    g_assert_true (g_str_has_prefix (gtk_button_get_label (GTK_BUTTON (button)), "Estimate: ("));
+    g_assert_false (gtk_widget_get_sensitive (button));
+    g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (button), "Not offered: it explains the mouth better"));
   }
 
   /* a sound alone has nothing to move against */

@@ -524,11 +524,13 @@ on_row_activated (GtkListBox *list, GtkListBoxRow *row, WkpDatasetWindow *self)
   /* the landmarks `prepare` extracted (pixels of this video, NaN = no face) */
   landmarks = g_build_filename (wkp_dataset_get_dir (self->ds), "clips", c->id, "landmarks.npy", NULL);
   fps = wkp_rational_to_string (c->fps);
-  /* with the sound where the dataset has it (prepare --fix-offset), or
-   * where prepare's estimate puts it */
+  /* with the sound where the dataset has it (prepare --fix-offset, or the
+   * source's audio_late), or, asked to, where an estimate check flags puts
+   * it (an unsure or weak one is not applied, as the Estimate button does
+   * not offer it; a correction the dataset applied is kept) */
   g_signal_emit (self, signals[SIGNAL_OPEN_CLIP], 0, c->video_path, c->audio_path, landmarks, fps, c->speaker,
-                 gtk_check_button_get_active (self->corrected) && isfinite (c->offset_confidence)
-                 ? c->offset_frames : c->offset_applied);
+                 gtk_check_button_get_active (self->corrected) && c->offset_applied == 0
+                 && (c->flags & WKP_CLIP_FLAG_OFFSET) ? c->offset_frames : c->offset_applied);
 }
 
 static void

@@ -748,7 +748,11 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
     {
       /* a move the clip cannot take is said, not dropped without a word (as
        * the CLI refuses it) */
-      g_autofree char *text = clip->has_video
+      g_autofree char *text = clip->has_video && clip->audio_late != 0
+        /* TRANSLATORS: a dataset's move beyond the studio's range */
+        ? g_strdup_printf (_("Ready · the sound was moved by %d frames, not %d: at most %d either way"),
+                           clip->audio_late, clip->audio_late_asked, WKP_STUDIO_MAX_LATE)
+        : clip->has_video
         /* TRANSLATORS: a move of the sound (--audio-late, or a dataset's) the clip is too short for */
         ? g_strdup_printf (_("Ready · the sound was not moved by %d frames: the clip has %lld"),
                            clip->audio_late_asked, (long long) clip->n_frames)
@@ -844,8 +848,9 @@ wkp_studio_window_open (WkpStudioWindow *self, const WkpOpenRequest *request)
   clip->speaker = g_strdup (request->speaker);
   clip->compare_model_file = g_strdup (request->compare_model);
   /* (a sound alone has nothing to move against) */
-  clip->audio_late_asked = CLAMP (request->audio_late, -WKP_STUDIO_MAX_LATE, WKP_STUDIO_MAX_LATE);
-  clip->audio_late = request->video != NULL ? clip->audio_late_asked : 0;
+  clip->audio_late_asked = request->audio_late;
+  clip->audio_late = request->video != NULL ? CLAMP (request->audio_late, -WKP_STUDIO_MAX_LATE, WKP_STUDIO_MAX_LATE)
+                                            : 0;
 
   wkp_frame_view_set_frame (self->frame_view, NULL, -1);
   wkp_frame_view_set_placeholder (self->frame_view, NULL);
