@@ -1087,12 +1087,8 @@ test_audio_late (void)
   {
     WkpSourceSpec spec = { video, NULL, { 0, 0 } };
     g_autoptr(WkpClipAudio) ca = wkp_clip_audio_load (&spec, 16000, NULL, &error);
-    gint64 pad = LATE_FRAMES * 640;
-    g_autofree float *moved = NULL;
     g_assert_no_error (error);
-    moved = g_new0 (float, ca->audio->n_samples + pad);
-    memcpy (moved + pad, ca->audio->samples, ca->audio->n_samples * sizeof (float));
-    wkp_test_write_wav (delayed, moved, ca->audio->n_samples + pad, 16000);
+    wkp_test_write_wav_delayed (delayed, ca->audio->samples, ca->audio->n_samples, 16000, LATE_FRAMES * 640);
   }
 #define PATH(v, name) v = g_build_filename (dir, name, NULL)
   PATH (f0, "f0.npy"); PATH (f4, "f4.npy"); PATH (fd, "fd.npy"); PATH (fdfix, "fdfix.npy");

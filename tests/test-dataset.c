@@ -591,12 +591,8 @@ test_prepare_audio_late (void)
   {
     WkpSourceSpec spec = { grid, NULL, { 0, 0 } };
     g_autoptr(WkpClipAudio) ca = wkp_clip_audio_load (&spec, 16000, NULL, &error);
-    gint64 pad = 4 * 640;
-    g_autofree float *moved = NULL;
     g_assert_no_error (error);
-    moved = g_new0 (float, ca->audio->n_samples + pad);
-    memcpy (moved + pad, ca->audio->samples, ca->audio->n_samples * sizeof (float));
-    wkp_test_write_wav (delayed, moved, ca->audio->n_samples + pad, 16000);
+    wkp_test_write_wav_delayed (delayed, ca->audio->samples, ca->audio->n_samples, 16000, 4 * 640);
   }
   wkp_prepare_params_init_default (&p);
   p.n_jobs = 2;
@@ -704,12 +700,9 @@ make_source (const char *dir, int n_grid)
   WkpSourceSpec spec = { first, NULL, { 0, 0 } };
   g_autoptr(WkpClipAudio) ca = wkp_clip_audio_load (&spec, 16000, NULL, &error);
   gint64 pad = wkp_frame_to_sample (DELAY_FRAMES, WKP_RATIONAL (25, 1), 16000);
-  g_autofree float *shifted = NULL;
 
   g_assert_no_error (error);
-  shifted = g_new0 (float, ca->audio->n_samples + pad);
-  memcpy (shifted + pad, ca->audio->samples, ca->audio->n_samples * sizeof (float));
-  wkp_test_write_wav (delayed, shifted, ca->audio->n_samples + pad, 16000);
+  wkp_test_write_wav_delayed (delayed, ca->audio->samples, ca->audio->n_samples, 16000, pad);
   write_text (bad, "this is not a video file at all");
   for (int i = 0; i < n_grid; i++)
     {

@@ -167,6 +167,14 @@ wkp_test_write_wav (const char *path, const float *samples, gsize n, int rate)
 }
 
 void
+wkp_test_write_wav_delayed (const char *path, const float *samples, gsize n, int rate, gsize pad)
+{
+  g_autofree float *late = g_new0 (float, n + pad);
+  memcpy (late + pad, samples, n * sizeof (float));
+  wkp_test_write_wav (path, late, n + pad, rate);
+}
+
+void
 wkp_test_write_wav_channels (const char *path, const float *samples, gsize n_frames, int channels, int rate)
 {
   FILE *f = fopen (path, "wb");

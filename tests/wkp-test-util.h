@@ -28,6 +28,8 @@ int         wkp_test_run_cli     (const char * const *args, char **out, char **e
 
 /* Writes a 16-bit PCM mono WAV. */
 void        wkp_test_write_wav   (const char *path, const float *samples, gsize n, int rate);
+/* The same, after @pad samples of silence: a sound that comes late. */
+void        wkp_test_write_wav_delayed (const char *path, const float *samples, gsize n, int rate, gsize pad);
 /* @samples: @n_frames interleaved frames of @channels 16-bit PCM samples */
 void        wkp_test_write_wav_channels (const char *path, const float *samples, gsize n_frames, int channels,
                                          int rate);
