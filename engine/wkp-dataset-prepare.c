@@ -315,7 +315,7 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
   g_autoptr(WkpClipAudio) ca = NULL;
   g_autoptr(WkpLandmarkTrack) track = NULL;
   g_autofree float *points = NULL, *normalized = NULL, *transform = NULL, *env = NULL;
-  g_autofree float *feats = NULL, *shifted = NULL;
+  g_autofree float *feats = NULL;
   g_autofree guint8 *status = NULL;
   g_autoptr(JsonNode) json = NULL;
   g_autofree char *clip_json = NULL;
@@ -393,16 +393,11 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
   if (e->audio_late != 0 || (P->fix_offset && offset_is_flagged (c, P)))
     {
       int late = e->audio_late != 0 ? e->audio_late : c->offset_frames;
-      gint64 s = wkp_frame_to_sample (ABS (late), c->fps, WKP_AUDIO_RATE);
-      if ((gint64) late >= T || (gint64) late <= -T)
-        {
-          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
-                       "%s: cannot move the sound by %d frames (%s): the clip has %" G_GINT64_FORMAT " frames",
-                       e->name, late, e->audio_late != 0 ? "its audio_late" : "the estimated offset", T);
-          return FALSE;
-        }
-      shifted = wkp_samples_shift (audio, n_audio, late > 0 ? s : -s, &n_audio);
-      audio = shifted;
+      /* (the rule of `--audio-late`: a move shorter than the clip) */
+      if (!wkp_clip_audio_fix_late (ca, late, e->name, error))
+        return FALSE;
+      audio = ca->audio->samples;
+      n_audio = ca->audio->n_samples;
       c->offset_applied = late;
       g_free (env);
       env = wkp_audio_envelope (audio, n_audio, WKP_AUDIO_RATE, c->fps, T);

@@ -675,7 +675,8 @@ test_prepare_audio_late (void)
     if (wkp_dataset_get_clip (ds, i)->status == WKP_CLIP_FAILED)
       {
         g_test_message ("%s", wkp_dataset_get_clip (ds, i)->error);
-        g_assert_nonnull (strstr (wkp_dataset_get_clip (ds, i)->error, "cannot move the sound by -80 frames (its audio_late)"));
+        g_assert_nonnull (strstr (wkp_dataset_get_clip (ds, i)->error,
+                                  "brif7a.mp4#2: cannot move the sound by -80 frames: the clip has 75 frames"));
       }
 }
 
