@@ -485,22 +485,21 @@ audio_thread (gpointer data)
   d->fps = ca->fps;
   d->n_frames = ca->n_frames;
   d->timing_error_us = d->has_video ? ca->video_info->timing_error_us : 0;
-  /* the move asked for, if the clip has pictures and it is shorter than the
-   * clip (else none: the same rule as wkp_clip_audio_fix_late) */
-  if (!d->has_video || (gint64) self->audio_late >= ca->n_frames || (gint64) self->audio_late <= -ca->n_frames)
-    self->audio_late = 0;
-  d->audio_late = self->audio_late;
   d->audio_source = g_strdup (ca->audio_source);
+  /* MEDIA keeps the file's own sound ... */
   d->audio = wkp_audio_new (ca->audio->n_samples, ca->audio->rate);
   memcpy (d->audio->samples, ca->audio->samples, ca->audio->n_samples * sizeof (float));
   d->audio->channels = ca->audio->channels;
   d->audio->inverted_channels = ca->audio->inverted_channels;
   d->audio->reference_channel = ca->audio->reference_channel;
+  /* ... the analyses read it moved as asked, if the clip can take the move
+   * (`--audio-late`'s rule), else not at all */
+  if (!wkp_clip_audio_fix_late (ca, self->audio_late, "", NULL))
+    self->audio_late = 0;
+  d->audio_late = self->audio_late;
   deliver (self, d);
   stage_finished (self, STAGE_AUDIO);
 
-  if (self->audio_late != 0)   /* the sound as the user moved it; MEDIA kept the file's own */
-    wkp_audio_shift_frames (ca->audio, self->audio_late, ca->fps);
   analyse_sound (self, ca->audio, ca->fps, ca->n_frames, model);
 
 out:
@@ -517,12 +516,10 @@ sound_thread (gpointer data)
   WkpOpenJob *self = data;
   WkpStudioClip *clip = self->clip;
   g_autoptr(WkpModel) model = NULL;
-  g_autoptr(WkpAudio) audio = wkp_audio_new (clip->samples->n_samples, clip->samples->rate);
+  /* (the move this job was made for, not whatever the clip says meanwhile) */
+  g_autoptr(WkpAudio) audio = wkp_studio_clip_sound_moved (clip, self->audio_late);
 
   lower_thread_priority ();
-  /* (the move this job was made for, not whatever the clip says meanwhile) */
-  memcpy (audio->samples, clip->samples->samples, clip->samples->n_samples * sizeof (float));
-  wkp_audio_shift_frames (audio, self->audio_late, clip->fps);
   if (clip->model_file != NULL)
     model = wkp_model_load (clip->model_file, NULL);
   analyse_sound (self, audio, clip->fps, clip->n_frames, model);

@@ -163,13 +163,19 @@ wkp_studio_clip_agreement (const WkpStudioClip *clip, GBytes *canon)
 }
 
 WkpAudio *
-wkp_studio_clip_sound (const WkpStudioClip *clip)
+wkp_studio_clip_sound_moved (const WkpStudioClip *clip, int audio_late)
 {
   WkpAudio *audio;
   if (clip->samples == NULL)
     return NULL;
   audio = wkp_audio_new (clip->samples->n_samples, clip->samples->rate);
   memcpy (audio->samples, clip->samples->samples, clip->samples->n_samples * sizeof (float));
-  wkp_audio_shift_frames (audio, clip->audio_late, clip->fps);
+  wkp_audio_shift_frames (audio, audio_late, clip->fps);
   return audio;
+}
+
+WkpAudio *
+wkp_studio_clip_sound (const WkpStudioClip *clip)
+{
+  return wkp_studio_clip_sound_moved (clip, clip->audio_late);
 }

@@ -104,6 +104,8 @@ const float   *wkp_studio_clip_compared_at  (const WkpStudioClip *clip, gint64 f
  * audio_late frames earlier (NULL without samples). Any thread, while the
  * clip's samples and audio_late do not change (no job runs). */
 WkpAudio      *wkp_studio_clip_sound        (const WkpStudioClip *clip);
+/* The same moved @audio_late frames instead. */
+WkpAudio      *wkp_studio_clip_sound_moved  (const WkpStudioClip *clip, int audio_late);
 /* Replaces the COMPARED part (takes the three; NULLs clear it). Main thread. */
 void           wkp_studio_clip_set_compared (WkpStudioClip *clip, GBytes *canon, GBytes *aperture, char *name,
                                              char **trained_on);
