@@ -235,15 +235,18 @@ make_tmp_dir (const char *dir, GError **error)
       g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "Cannot write %s: the path is too long", dir);
       return FALSE;
     }
-  if (g_mkdtemp_full (templ, 0755) == NULL)
-    {
-      int e = errno;
-      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", dir, g_strerror (e));
-      return FALSE;
-    }
-  strcpy (tmp_dir, templ);
+  {
+    /* (registered for the signal handlers before it exists) */
+    g_autoptr(GError) local = NULL;
+    g_autofree char *made = wkp_io_make_temp_dir (templ, 0755, &local);
+    if (made == NULL)
+      {
+        g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "Cannot write %s: %s", dir, local->message);
+        return FALSE;
+      }
+    strcpy (tmp_dir, made);
+  }
   tmp_active = TRUE;
-  wkp_io_register_temp_dir (tmp_dir);
   return TRUE;
 }
 

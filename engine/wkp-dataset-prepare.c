@@ -595,15 +595,20 @@ process_entry (Job *job, guint i)
     }
 
   job->computed[i] = TRUE;
-  tmp = g_build_filename (job->clips_dir, ".tmp-XXXXXX", NULL);
-  if (g_mkdtemp_full (tmp, 0777) == NULL)   /* as mkdir: the umask decides (g_mkdtemp gave 0700) */
-    {
-      c->status = WKP_CLIP_FAILED;
-      c->error = g_strdup_printf ("%s: cannot create a temporary folder: %s", job->clips_dir, g_strerror (errno));
-      return;
-    }
-  /* Ctrl+C removes it (it stayed, arrays and all, until the next run) */
-  wkp_io_register_temp_dir (tmp);
+  {
+    /* Ctrl+C removes it (it stayed, arrays and all, until the next run);
+     * registered before it exists, so that no signal can fall in between.
+     * 0777 as mkdir: the umask decides (g_mkdtemp gave 0700) */
+    g_autofree char *templ = g_build_filename (job->clips_dir, ".tmp-XXXXXX", NULL);
+    g_autoptr(GError) local = NULL;
+    tmp = wkp_io_make_temp_dir (templ, 0777, &local);
+    if (tmp == NULL)
+      {
+        c->status = WKP_CLIP_FAILED;
+        c->error = g_strdup_printf ("%s: cannot create a temporary folder: %s", job->clips_dir, local->message);
+        return;
+      }
+  }
   if (!compute_clip (job, e, rec, tmp, &job->lm_reused[i], &error))
     {
       wkp_io_unregister_temp_dir (tmp);

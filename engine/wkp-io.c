@@ -113,44 +113,84 @@ wkp_io_unregister_temp_dir (const char *dir)
   g_mutex_unlock (&temp_lock);
 }
 
+struct dirent64_raw {
+  guint64        d_ino;
+  gint64         d_off;
+  unsigned short d_reclen;
+  unsigned char  d_type;
+  char           d_name[];
+};
+
+/* Unlinks the entries of the open folder @fd; how many it removed. */
+static int
+unlink_entries (int fd)
+{
+  char buf[4096] __attribute__ ((aligned (8)));
+  long n;
+  int removed = 0;
+  lseek (fd, 0, SEEK_SET);
+  while ((n = syscall (SYS_getdents64, fd, buf, sizeof buf)) > 0)
+    for (long off = 0; off < n;)
+      {
+        struct dirent64_raw *d = (struct dirent64_raw *) (buf + off);
+        if (!(d->d_name[0] == '.' && (d->d_name[1] == '\0' || (d->d_name[1] == '.' && d->d_name[2] == '\0')))
+            && unlinkat (fd, d->d_name, 0) == 0)
+          removed++;
+        off += d->d_reclen;
+      }
+  return removed;
+}
+
 /* Removes @dir's files and @dir. Only system calls (open, getdents64,
  * unlinkat, rmdir): it runs inside a signal handler, where readdir's
- * allocations are not allowed. */
+ * allocations are not allowed. Another thread may still be writing a file
+ * into it meanwhile: it is listed again until rmdir finds it empty. */
 gboolean
 wkp_io_remove_flat_dir (const char *dir)
 {
-  struct dirent64_raw {
-    guint64        d_ino;
-    gint64         d_off;
-    unsigned short d_reclen;
-    unsigned char  d_type;
-    char           d_name[];
-  };
-  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0)
+  for (int tries = 0; tries < 64; tries++)
     {
-      /* a few passes: entries removed while listing may hide others */
-      for (int pass = 0; pass < 4; pass++)
+      int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0)
         {
-          char buf[4096] __attribute__ ((aligned (8)));
-          long n;
-          int removed = 0;
-          lseek (fd, 0, SEEK_SET);
-          while ((n = syscall (SYS_getdents64, fd, buf, sizeof buf)) > 0)
-            for (long off = 0; off < n;)
-              {
-                struct dirent64_raw *d = (struct dirent64_raw *) (buf + off);
-                if (!(d->d_name[0] == '.' && (d->d_name[1] == '\0' || (d->d_name[1] == '.' && d->d_name[2] == '\0')))
-                    && unlinkat (fd, d->d_name, 0) == 0)
-                  removed++;
-                off += d->d_reclen;
-              }
-          if (removed == 0)
-            break;
+          /* a few passes: entries removed while listing may hide others */
+          for (int pass = 0; pass < 4 && unlink_entries (fd) > 0; pass++)
+            ;
+          close (fd);
         }
-      close (fd);
+      if (rmdir (dir) == 0)
+        return TRUE;
+      if (errno != ENOTEMPTY && errno != EEXIST)
+        return FALSE;
     }
-  return rmdir (dir) == 0;
+  return FALSE;
+}
+
+char *
+wkp_io_make_temp_dir (const char *templ, int mode, GError **error)
+{
+  static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  g_autofree char *path = g_strdup (templ);
+  char *x = g_strrstr (path, "XXXXXX");
+  g_return_val_if_fail (x != NULL, NULL);
+  for (int attempt = 0; attempt < 100; attempt++)
+    {
+      int e;
+      for (int i = 0; i < 6; i++)
+        x[i] = chars[g_random_int_range (0, (gint32) sizeof chars - 1)];
+      wkp_io_register_temp_dir (path);
+      if (g_mkdir (path, mode) == 0)
+        return g_steal_pointer (&path);
+      e = errno;
+      wkp_io_unregister_temp_dir (path);
+      if (e != EEXIST)
+        {
+          g_set_error_literal (error, WKP_IO_ERROR, WKP_ERROR_IO, g_strerror (e));
+          return NULL;
+        }
+    }
+  g_set_error_literal (error, WKP_IO_ERROR, WKP_ERROR_IO, g_strerror (EEXIST));
+  return NULL;
 }
 
 static void

@@ -72,6 +72,11 @@ void       wkp_io_remove_temps_on_signal (void);
  * handlers while it is registered. */
 void       wkp_io_register_temp_dir   (const char *dir);
 void       wkp_io_unregister_temp_dir (const char *dir);
+/* Creates a folder from @templ (a path whose last XXXXXX is replaced) with @mode (the
+ * umask applies), registered as above *before* it exists, so that a signal
+ * between the two cannot leave it behind (mkdtemp, then registering, could).
+ * Returns its path, or NULL with errno's message in @error. */
+char      *wkp_io_make_temp_dir       (const char *templ, int mode, GError **error);
 /* Removes @dir's files, then @dir; async-signal-safe. */
 gboolean   wkp_io_remove_flat_dir     (const char *dir);
 /* Whether @a and @b name the same existing file (any links or spellings). */
