@@ -919,8 +919,11 @@ wkp_audio_free (WkpAudio *audio)
   g_free (audio);
 }
 
-float *
-wkp_samples_shift (const float *samples, gint64 n, gint64 shift, gint64 *n_out)
+/* @n samples moved @shift samples earlier: > 0 drops the first @shift (a
+ * sound that came late), < 0 puts -@shift samples of silence before them.
+ * Returns the new samples (at least one allocated) and their count. */
+static float *
+samples_shift (const float *samples, gint64 n, gint64 shift, gint64 *n_out)
 {
   gint64 m = shift >= 0 ? MAX (n - shift, 0) : n - shift;
   float *out = g_new0 (float, MAX (m, 1));
@@ -940,7 +943,7 @@ wkp_audio_shift_frames (WkpAudio *audio, int frames, WkpRational fps)
   if (audio == NULL || frames == 0)
     return;
   s = wkp_frame_to_sample (ABS (frames), fps, audio->rate);
-  moved = wkp_samples_shift (audio->samples, audio->n_samples, frames > 0 ? s : -s, &n);
+  moved = samples_shift (audio->samples, audio->n_samples, frames > 0 ? s : -s, &n);
   g_free (audio->samples);
   audio->samples = moved;
   audio->n_samples = n;

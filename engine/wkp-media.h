@@ -139,10 +139,6 @@ WkpAudio *wkp_audio_new         (gint64 n_samples, int rate);
  * (decoded from @path), else NULL. */
 char     *wkp_audio_mix_note    (const WkpAudio *audio, const char *path);
 void      wkp_audio_free        (WkpAudio *audio);
-/* @n samples moved @shift samples earlier: > 0 drops the first @shift (a
- * sound that came late), < 0 puts -@shift samples of silence before them.
- * Returns the new samples (at least one allocated) and their count. */
-float    *wkp_samples_shift     (const float *samples, gint64 n, gint64 shift, gint64 *n_out);
 /* @audio moved @frames video frames at @fps earlier against its pictures, in
  * place, as `prepare --fix-offset` corrects a clip whose offset `check`
  * estimates as +@frames (negative: a sound that comes early is moved later).

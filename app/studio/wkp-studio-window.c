@@ -1882,8 +1882,7 @@ on_drop (GtkDropTarget *target, const GValue *value, double x, double y, WkpStud
 typedef struct {
   WkpStudioClip *clip;
   char          *kind;   /* the preference: "model", "mfcc" or "logmel" */
-  WkpAudio      *sound;  /* the clip's sound as moved when the task started */
-  int            audio_late;
+  int            audio_late;   /* the clip's move when the task started */
 } FeaturesTask;
 
 static void
@@ -1892,7 +1891,6 @@ features_task_free (gpointer data)
   FeaturesTask *t = data;
   wkp_studio_clip_unref (t->clip);
   g_free (t->kind);
-  wkp_audio_free (t->sound);
   g_free (t);
 }
 
@@ -1911,7 +1909,9 @@ features_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   WkpSpectrogramData *sd = g_new0 (WkpSpectrogramData, 1);
   GError *error = NULL;
   WkpFeatureKind kind = wkp_studio_feature_kind (t->kind, NULL, t->clip->model_file);
-  if (!wkp_spectrogram_data_compute (t->sound, t->clip->fps, t->clip->n_frames, kind, sd, &error))
+  /* (the samples never change; the move is the one the task was started with) */
+  g_autoptr(WkpAudio) sound = wkp_studio_clip_sound_moved (t->clip, t->audio_late);
+  if (!wkp_spectrogram_data_compute (sound, t->clip->fps, t->clip->n_frames, kind, sd, &error))
     {
       spectrogram_data_free (sd);
       g_task_return_error (task, error);
@@ -1960,7 +1960,6 @@ on_kind_changed (GSettings *settings, const char *key, WkpStudioWindow *self)
   t = g_new0 (FeaturesTask, 1);
   t->clip = wkp_studio_clip_ref (clip);
   t->kind = g_steal_pointer (&kind);
-  t->sound = wkp_studio_clip_sound (clip);
   t->audio_late = clip->audio_late;
   task = g_task_new (self, NULL, features_done, NULL);
   g_task_set_task_data (task, t, features_task_free);
