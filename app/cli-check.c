@@ -51,7 +51,8 @@ wkp_cli_check (int argc, char **argv)
     "(too little A/V correlation to tell), low-face-rate, length-mismatch (audio vs video),\n"
     "audio-inverted (a channel in antiphase with the first was inverted before the mono mix),\n"
     "irregular-timing (the video's frame timestamps stray from a constant rate by more than a\n"
-    "quarter frame: a variable frame rate or dropped frames; frames are taken at k/fps).");
+    "quarter frame: a variable frame rate or dropped frames; read by the timestamps on that\n"
+    "grid, so frame k is the picture on screen at k/fps and some pictures repeat or drop).");
   if (!wkp_cli_parse (ctx, "check", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
   if (files == NULL || files[0] == NULL || files[1] != NULL)

@@ -434,6 +434,13 @@ wkp_cli_frames (int argc, char **argv)
   json_builder_add_int_value (json, info->height);
   json_builder_set_member_name (json, "video_frames");
   json_builder_add_int_value (json, info->n_frames);
+  if (info->resampled)
+    {
+      /* irregular timing: the frames are the constant grid's (frame k is the
+       * picture on screen at k/fps), from this many pictures */
+      json_builder_set_member_name (json, "pictures");
+      json_builder_add_int_value (json, info->n_decoded);
+    }
   json_builder_set_member_name (json, "start");
   json_builder_add_int_value (json, start);
   json_builder_set_member_name (json, "frames");

@@ -154,9 +154,11 @@ wkp_cli_probe (int argc, char **argv)
               info->n_frames_counted ? "" : " (estimated; --count-frames to count)");
       g_autofree char *timing = wkp_media_timing_note (info);
       if (timing != NULL)
-        printf ("  timing      irregular (variable frame rate or dropped frames): frames up to %.0f ms from a "
-                "constant %.3f fps\n",
-                info->timing_error_us / 1000.0, wkp_rational_to_double (info->fps));
+        printf ("  timing      irregular (variable frame rate or dropped frames): pictures up to %.0f ms from a "
+                "constant %.3f fps;\n"
+                "              read by their timestamps on that grid: %" G_GINT64_FORMAT " frames from %"
+                G_GINT64_FORMAT " pictures (frame k is the picture on screen at k/fps)\n",
+                info->timing_error_us / 1000.0, wkp_rational_to_double (info->fps), info->n_frames, info->n_decoded);
     }
   else
     printf ("  video       none\n");

@@ -493,6 +493,21 @@ error_is_clip_fault (const GError *error)
   return TRUE;
 }
 
+/* Whether @video's pictures are read by their timestamps on a constant grid
+ * (irregular timing: WkpMediaInfo.resampled). Part of the landmarks' key
+ * only then, so that landmarks of such a clip cached before 7 Dec 2026, read
+ * one picture per frame, are not reused; other clips keep their keys. (A
+ * video that cannot be read is said by the reading itself.) */
+static gboolean
+video_read_on_grid (const char *video)
+{
+  g_autoptr(WkpMediaInfo) info = NULL;
+  if (wkp_media_is_pattern (video))
+    return FALSE;
+  info = wkp_media_probe (video, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, NULL);
+  return info != NULL && info->resampled;
+}
+
 static void
 process_entry (Job *job, guint i)
 {
@@ -530,8 +545,9 @@ process_entry (Job *job, guint i)
       c->error = g_strdup (error->message);
       return;
     }
-  lm_text = g_strdup_printf ("%s\nlandmarks\n%s\n%s\n%s\n", KEY_VERSION, vhash,
-                             wkp_media_is_pattern (e->video) ? seq : "", job->landmark_json);
+  lm_text = g_strdup_printf ("%s\nlandmarks\n%s\n%s\n%s\n%s", KEY_VERSION, vhash,
+                             wkp_media_is_pattern (e->video) ? seq : "", job->landmark_json,
+                             video_read_on_grid (e->video) ? "timing=grid\n" : "");
   rec->landmark_key = sha256_text (lm_text);
   key_text = g_strdup_printf ("%s\n%s\n%s\n%s\n%s\n%s\nmax_lag=%d\nfix=%d,%d,%.6g,%.6g\n", KEY_VERSION,
                               CLIP_ALGO, rec->landmark_key, ahash ? ahash : "-", job->feature_json, mfps,

@@ -678,13 +678,8 @@ wkp_landmarks_extract (const char *video, WkpRational fps, const WkpLandmarkPara
     }
   if (wkp_check_cancelled (cancellable, error))
     return NULL;
-  {
-    /* the same checks as every other reader of the clip (a file cut short
-     * or without frames), before the slow part */
-    g_autoptr(WkpMediaInfo) counted = wkp_media_probe (video, fps, WKP_PROBE_COUNT_FRAMES, error);
-    if (counted == NULL)
-      return NULL;
-  }
+  /* (the reader counts the frames: a file cut short or without frames is
+   * refused here, before the slow part, as by every other reader) */
   reader = wkp_video_reader_open (video, fps, WKP_PIXEL_GRAY8, error);
   if (reader == NULL)
     return NULL;

@@ -396,10 +396,10 @@ wkp_media_timing_note (const WkpMediaInfo *info)
     return NULL;
   fps = wkp_rational_to_double (info->fps);
   return g_strdup_printf ("%s: the frames' timestamps are irregular (a variable frame rate, or dropped frames): "
-                          "they lie up to %.0f ms from a constant %.3f fps, at which every command takes them "
-                          "(frame k at k/fps), so pictures and sound can be that far apart; make the rate constant "
-                          "first (ffmpeg -i IN -fps_mode cfr -r RATE OUT)",
-                          info->path, info->timing_error_us / 1000.0, fps);
+                          "they lie up to %.0f ms from a constant %.3f fps, so it is read by its timestamps on that "
+                          "grid: frame k is the picture on screen at k/fps, %" G_GINT64_FORMAT " frames from %"
+                          G_GINT64_FORMAT " pictures (some repeated or dropped)",
+                          info->path, info->timing_error_us / 1000.0, fps, info->n_frames, info->n_decoded);
 }
 
 static int
@@ -427,16 +427,28 @@ timing_error_us (GArray *pts, WkpRational fps)
   return worst;
 }
 
-/* Counts the video packets (one per frame for every demuxer we meet, with
- * parsers splitting elementary streams) and measures their timing against
- * @fps (*@timing_error, microseconds; 0 when a packet has no pts). */
+/* The frame of the constant grid at @fps whose start lies nearest to
+ * @rel_us (microseconds after the first picture): how a video with
+ * irregular timing is read (wkp_video_reader), and how seeks find a frame. */
 static gint64
-count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets, WkpRational fps, gint64 *timing_error)
+grid_slot (gint64 rel_us, WkpRational fps)
+{
+  return wkp_us_to_frame (rel_us + wkp_frame_to_us (1, fps) / 2, fps);
+}
+
+/* Counts the video packets (one per frame for every demuxer we meet, with
+ * parsers splitting elementary streams). *@pts receives their timestamps
+ * in microseconds, sorted, and *@span_us the last one's distance from the
+ * first; *@pts is NULL when a packet has none (MPEG-PS and raw streams may
+ * leave them out: nothing to measure then). */
+static gint64
+count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets, GArray **pts, gint64 *span_us)
 {
   AVPacket *pkt = av_packet_alloc ();
-  g_autoptr(GArray) pts = g_array_new (FALSE, FALSE, sizeof (gint64));
+  AVRational tb = fmt->streams[vidx]->time_base;
+  GArray *times = g_array_new (FALSE, FALSE, sizeof (gint64));
   gboolean all_pts = TRUE;
-  gint64 n = 0;
+  gint64 n = 0, lo = G_MAXINT64, hi = G_MININT64;
   for (unsigned i = 0; i < fmt->nb_streams; i++)
     if ((int) i != vidx)
       fmt->streams[i]->discard = AVDISCARD_ALL;
@@ -454,14 +466,25 @@ count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets, WkpRat
               n++;
               all_pts &= t != AV_NOPTS_VALUE;
               if (t != AV_NOPTS_VALUE)
-                t = ts_to_us (t, fmt->streams[vidx]->time_base), g_array_append_val (pts, t);
+                {
+                  lo = MIN (lo, t);
+                  hi = MAX (hi, t);
+                  t = ts_to_us (t, tb), g_array_append_val (times, t);
+                }
             }
         }
       av_packet_unref (pkt);
     }
   av_packet_free (&pkt);
-  /* (MPEG-PS and raw streams may leave pts out: nothing to measure then) */
-  *timing_error = all_pts ? timing_error_us (pts, fps) : 0;
+  *span_us = n > 0 && all_pts ? ts_to_us (hi - lo, tb) : 0;
+  if (n == 0 || !all_pts)
+    {
+      g_array_unref (times);
+      times = NULL;
+    }
+  else
+    g_array_sort (times, compare_gint64);
+  *pts = times;
   return n;
 }
 
@@ -736,8 +759,38 @@ wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError 
   if (info->has_video && (flags & WKP_PROBE_COUNT_FRAMES))
     {
       gint64 declared = fmt->streams[vidx]->nb_frames, all = 0;
-      info->n_frames = count_video_packets (fmt, vidx, &all, info->fps, &info->timing_error_us);
+      g_autoptr(GArray) pts = NULL;
+      gint64 span_us = 0;
+      info->n_frames = info->n_decoded = count_video_packets (fmt, vidx, &all, &pts, &span_us);
       info->n_frames_counted = TRUE;
+      info->timing_error_us = pts != NULL ? timing_error_us (pts, info->fps) : 0;
+      if (wkp_media_timing_irregular (info->timing_error_us, info->fps))
+        {
+          /* FFmpeg estimates the average rate of a stream without a declared
+           * one from its timestamps: 1000/33 for 30 fps in Matroska's whole
+           * milliseconds. When the stream's base rate reads them as regular,
+           * that is the rate (only counted probes can tell) */
+          AVRational rr = fmt->streams[vidx]->r_frame_rate;
+          if (rr.num > 0 && rr.den > 0)
+            {
+              WkpRational base;
+              gint64 e;
+              av_reduce (&rr.num, &rr.den, rr.num, rr.den, G_MAXINT32);
+              base = WKP_RATIONAL (rr.num, rr.den);
+              e = timing_error_us (pts, base);
+              if ((base.num != info->fps.num || base.den != info->fps.den) && !wkp_media_timing_irregular (e, base))
+                {
+                  info->fps = base;
+                  info->timing_error_us = e;
+                }
+            }
+        }
+      if (pts != NULL && wkp_media_timing_irregular (info->timing_error_us, info->fps))
+        {
+          /* read on the grid by the timestamps (wkp_video_reader) */
+          info->resampled = TRUE;
+          info->n_frames = grid_slot (span_us, info->fps) + 1;
+        }
       /* MP4/MOV index every sample: fewer packets than the index promises
        * means the file was cut short. */
       if (declared > 0 && all < declared && strstr (info->container, "mp4") != NULL)
@@ -870,6 +923,11 @@ wkp_media_info_to_json (const WkpMediaInfo *info)
           /* how far the frames lie from k/fps (counted probes) */
           json_builder_set_member_name (b, "timing_error_ms");
           json_builder_add_double_value (b, info->timing_error_us / 1000.0);
+          /* frames is the constant grid's when resampled, pictures the file's */
+          json_builder_set_member_name (b, "resampled");
+          json_builder_add_boolean_value (b, info->resampled);
+          json_builder_set_member_name (b, "pictures");
+          json_builder_add_int_value (b, info->n_decoded);
         }
       json_builder_set_member_name (b, "start_us");
       json_builder_add_int_value (b, info->video_start_us);
@@ -1587,6 +1645,14 @@ struct _WkpVideoReader {
   gint64             first_pts;
   AVFrame           *pending;      /* after a seek: the frame the next call returns */
   gint64             pending_index;
+  /* file mode, irregular timing (info->resampled): frames on the grid */
+  gboolean           resample;
+  AVFrame           *cur;          /* the picture of the last frame returned (or, after a
+                                    * seek, of the next one) */
+  gboolean           cur_valid, cur_converted;
+  AVFrame           *ahead;        /* the next decoded picture and its grid frame */
+  gboolean           ahead_valid;
+  gint64             ahead_slot;
   /* sequence mode */
   Sequence           seq;
   /* output */
@@ -1613,6 +1679,8 @@ wkp_video_reader_free (WkpVideoReader *reader)
   av_packet_free (&reader->pkt);
   av_frame_free (&reader->frame);
   av_frame_free (&reader->pending);
+  av_frame_free (&reader->cur);
+  av_frame_free (&reader->ahead);
   avcodec_free_context (&reader->dec);
   avformat_close_input (&reader->fmt);
   sws_freeContext (reader->sws);
@@ -1655,7 +1723,9 @@ wkp_video_reader_open (const char *path, WkpRational fps, WkpPixelFormat format,
   r->first_pts = AV_NOPTS_VALUE;
   r->frame = av_frame_alloc ();
   r->pkt = av_packet_alloc ();
-  r->info = wkp_media_probe (path, fps, WKP_PROBE_DEFAULT, error);
+  /* counted (one pass over the packets, no decoding: 0.1 s for a minute
+   * of 720p): the exact frame count, a file cut short, and the timing */
+  r->info = wkp_media_probe (path, fps, WKP_PROBE_COUNT_FRAMES, error);
   if (r->info == NULL)
     return NULL;
   if (!r->info->has_video)
@@ -1663,6 +1733,9 @@ wkp_video_reader_open (const char *path, WkpRational fps, WkpPixelFormat format,
       g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND, "%s: has no video stream", path);
       return NULL;
     }
+  r->resample = r->info->resampled;
+  r->cur = av_frame_alloc ();
+  r->ahead = av_frame_alloc ();
   if (!check_video_rate (r->info, path, error))
     return NULL;
   if (r->info->is_image_sequence)
@@ -1837,7 +1910,69 @@ frame_index_from_pts (WkpVideoReader *r, gint64 pts)
   if (pts == AV_NOPTS_VALUE || r->first_pts == AV_NOPTS_VALUE)
     return -1;
   rel = ts_to_us (pts - r->first_pts, st->time_base);
-  return wkp_us_to_frame (rel + wkp_frame_to_us (1, r->info->fps) / 2, r->info->fps);
+  return grid_slot (rel, r->info->fps);
+}
+
+/* Resampling: decodes the picture after r->ahead into r->ahead (its grid
+ * frame in ahead_slot; a picture without a timestamp takes the next frame);
+ * ahead_valid FALSE at the end. */
+static gboolean
+resample_pull (WkpVideoReader *r, GError **error)
+{
+  gint64 prev = r->ahead_valid ? r->ahead_slot : -1, slot;
+  av_frame_unref (r->ahead);
+  r->ahead_valid = FALSE;
+  if (!decode_next (r, error))
+    return error == NULL || *error == NULL;
+  if (r->first_pts == AV_NOPTS_VALUE)
+    r->first_pts = r->frame->best_effort_timestamp;
+  slot = frame_index_from_pts (r, r->frame->best_effort_timestamp);
+  av_frame_move_ref (r->ahead, r->frame);
+  r->ahead_slot = slot < 0 ? prev + 1 : slot;
+  r->ahead_valid = TRUE;
+  return TRUE;
+}
+
+/* Resampling: frame r->next_index is the last picture whose grid frame is
+ * at or before it; past the last picture, the last picture again, up to
+ * the counted n_frames. */
+static gboolean
+next_resampled (WkpVideoReader *r, WkpFrame *out, GError **error)
+{
+  AVStream *st = r->fmt->streams[r->vidx];
+  gint64 k = r->next_index, pts;
+  if (k >= r->info->n_frames)
+    return FALSE;
+  if (!r->cur_valid && !r->ahead_valid && !resample_pull (r, error))
+    return FALSE;
+  while (r->ahead_valid && (r->ahead_slot <= k || !r->cur_valid))
+    {
+      av_frame_unref (r->cur);
+      av_frame_move_ref (r->cur, r->ahead);
+      r->cur_valid = TRUE;
+      r->cur_converted = FALSE;
+      if (!resample_pull (r, error))
+        return FALSE;
+    }
+  if (!r->cur_valid)
+    return FALSE;
+  if (!r->cur_converted)
+    {
+      if (!to_output (r, r->cur, out, error))
+        return FALSE;
+      r->cur_converted = TRUE;
+    }
+  out->data = r->pixels;
+  out->width = r->out_w;
+  out->height = r->out_h;
+  out->stride = r->stride;
+  out->index = k;
+  out->time_us = wkp_frame_to_us (k, r->info->fps);
+  pts = r->cur->best_effort_timestamp;
+  out->pts_us = (pts == AV_NOPTS_VALUE || r->first_pts == AV_NOPTS_VALUE) ? -1
+                : ts_to_us (pts - r->first_pts, st->time_base);
+  r->next_index = k + 1;
+  return TRUE;
 }
 
 static gboolean
@@ -1867,6 +2002,8 @@ wkp_video_reader_next (WkpVideoReader *r, WkpFrame *out, GError **error)
 
   if (r->info->is_image_sequence)
     return next_sequence (r, out, error);
+  if (r->resample)
+    return next_resampled (r, out, error);
 
   if (r->pending != NULL && r->pending->buf[0] != NULL)
     return emit (r, r->pending, r->pending_index, out, error);
@@ -1910,6 +2047,47 @@ demux_seek (WkpVideoReader *r, gint64 index, gint64 back_us, GError **error)
   return TRUE;
 }
 
+/* Resampling: the seek of wkp_video_reader_seek on the grid. */
+static gboolean
+seek_resampled (WkpVideoReader *r, gint64 index, const gint64 *backoff_us, guint n_backoff, GError **error)
+{
+  if (index >= r->info->n_frames)
+    {
+      r->next_index = index;   /* the next call returns FALSE */
+      return TRUE;
+    }
+  for (guint attempt = 0; attempt < n_backoff; attempt++)
+    {
+      /* the first timestamp comes from the very start */
+      gint64 back = r->first_pts == AV_NOPTS_VALUE ? -1 : backoff_us[attempt];
+      if (!demux_seek (r, index, back, error))
+        return FALSE;
+      av_frame_unref (r->cur);
+      av_frame_unref (r->ahead);
+      r->cur_valid = r->ahead_valid = r->cur_converted = FALSE;
+      if (!resample_pull (r, error))
+        return FALSE;
+      /* the demuxer landed after the target, or at the end: further back */
+      if (back >= 0 && (!r->ahead_valid || r->ahead_slot > index))
+        continue;
+      while (r->ahead_valid && (r->ahead_slot <= index || !r->cur_valid))
+        {
+          av_frame_unref (r->cur);
+          av_frame_move_ref (r->cur, r->ahead);
+          r->cur_valid = TRUE;
+          if (!resample_pull (r, error))
+            return FALSE;
+        }
+      if (!r->cur_valid)
+        break;
+      r->next_index = index;
+      return TRUE;
+    }
+  g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED, "%s: cannot seek to frame %" G_GINT64_FORMAT,
+               r->path, index);
+  return FALSE;
+}
+
 gboolean
 wkp_video_reader_seek (WkpVideoReader *r, gint64 index, GError **error)
 {
@@ -1925,6 +2103,8 @@ wkp_video_reader_seek (WkpVideoReader *r, gint64 index, GError **error)
       r->next_index = MIN (index, r->seq.count);
       return TRUE;
     }
+  if (r->resample)
+    return seek_resampled (r, index, backoff_us, G_N_ELEMENTS (backoff_us), error);
   if (r->pending == NULL)
     r->pending = av_frame_alloc ();
   av_frame_unref (r->pending);

@@ -36,6 +36,10 @@ typedef struct {
   gint64      video_start_us;
   gint64      timing_error_us;  /* counted probes: how far the frames' timestamps lie from
                                  * k/fps at most (a variable frame rate); 0 unknown */
+  gboolean    resampled;        /* counted probes: the timing is irregular, so frame k is
+                                 * the picture on screen at k/fps (wkp_video_reader): some
+                                 * pictures repeat or drop, and n_frames counts that grid */
+  gint64      n_decoded;        /* counted probes: the pictures in the file */
 
   gboolean    has_audio;
   char       *audio_codec;
@@ -55,9 +59,10 @@ WkpMediaInfo *wkp_media_probe          (const char *path, WkpRational fps, WkpPr
 void          wkp_media_info_free      (WkpMediaInfo *info);
 
 /* When the frames of a counted probe lie more than a quarter frame (and
- * 5 ms) from the constant rate every reader assumes (a variable frame
- * rate, or dropped frames: frame k is taken at k/fps), what that means,
- * for a note; else NULL. */
+ * 5 ms) from a constant rate (a variable frame rate, or dropped frames),
+ * what that means, for a note; else NULL. Such a video is read on the
+ * constant grid by its timestamps: frame k is the picture on screen at
+ * k/fps, so pictures repeat over a gap and drop where they crowd. */
 char         *wkp_media_timing_note    (const WkpMediaInfo *info);
 /* The rule of that note: @error_us beyond a quarter frame at @fps and 5 ms. */
 gboolean      wkp_media_timing_irregular (gint64 error_us, WkpRational fps);
@@ -188,7 +193,11 @@ gboolean      wkp_clip_audio_set_fps (WkpClipAudio *clip, WkpRational fps);
 
 /* Sequential reader of video frames as packed RGB24 or GRAY8. Frame indices
  * count decoded frames from 0; timestamps are the exact frame starts on the
- * rational grid (pts_us keeps the stream's own timestamp). */
+ * rational grid (pts_us keeps the stream's own timestamp). A video whose
+ * counted probe finds irregular timing (info->resampled) is read on the
+ * grid instead: frame k is the last picture whose timestamp rounds to a
+ * frame start at or before k/fps (the picture on screen then, as FFmpeg's
+ * fps filter with round=near picks it), n_frames of them. */
 typedef enum {
   WKP_PIXEL_RGB24,
   WKP_PIXEL_GRAY8,

@@ -1033,8 +1033,8 @@ test_length_note (void)
     g_assert_null (strstr (e, "irregular"));
   }
   {
-    /* frames 33 and 67 ms apart (a variable frame rate), taken as evenly
-     * spaced at the average 22.131 fps: said (the media suite measures it) */
+    /* frames 33 and 67 ms apart (a variable frame rate), read by their
+     * timestamps on a 22.131 fps grid: said (the media suite checks it) */
     g_autofree char *vfr = wkp_test_shared_file ("av/OpenTalker__video-retalking/examples/face/1.mp4");
     const char *a[] = { "predict", vfr, "-o", out, NULL };
     g_autofree char *o = NULL, *e = NULL;
@@ -1042,7 +1042,9 @@ test_length_note (void)
       {
         g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
         g_assert_nonnull (strstr (e, "face/1.mp4: the frames' timestamps are irregular (a variable frame rate, or "
-                                     "dropped frames): they lie up to 27 ms from a constant 22.131 fps"));
+                                     "dropped frames): they lie up to 27 ms from a constant 22.131 fps, so it is read "
+                                     "by its timestamps on that grid: frame k is the picture on screen at k/fps, 135 "
+                                     "frames from 135 pictures (some repeated or dropped)"));
       }
   }
 }

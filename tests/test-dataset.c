@@ -767,7 +767,7 @@ restore_file (const char *path, GBytes *content)
 }
 
 /* A clip whose frames are 33 and 67 ms apart (video-retalking face/1.mp4,
- * taken at its average 22.131 fps) is flagged irregular-timing with the
+ * read on a grid at its average 22.131 fps) is flagged irregular-timing with the
  * distance the media probe measures; a GRID clip is not; a manifest from
  * before the measurement reads as unknown and keeps its flags. */
 static void
@@ -775,26 +775,29 @@ test_prepare_irregular_timing (void)
 {
   g_autofree char *vfr = wkp_test_shared_file ("av/OpenTalker__video-retalking/examples/face/1.mp4");
   g_autofree char *grid = wkp_test_shared_file (GRID_DIR "brif7a.mp4");
+  g_autofree char *lost = wkp_test_shared_file ("av/tencent-ailab__V-Express/scripts/prepare_dataset/"
+                                                "RD_Radio10_0_clip_0.mp4");
   g_autofree char *src_dir = NULL, *csv = NULL, *ds_dir = NULL, *manifest = NULL, *text = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(WkpDataset) ds = NULL;
-  g_autoptr(WkpMediaInfo) info = NULL;
+  g_autoptr(WkpMediaInfo) info = NULL, info_lost = NULL;
   WkpPrepareParams p;
   WkpPrepareReport rep;
-  int iv, ig;
+  int iv, ig, il;
 
-  if (vfr == NULL || grid == NULL)
+  if (vfr == NULL || grid == NULL || lost == NULL)
     return;
   src_dir = wkp_test_tmpdir ();
   ds_dir = wkp_test_tmpdir ();
   csv = g_build_filename (src_dir, "list.csv", NULL);
-  text = g_strdup_printf ("video,audio,speaker\n%s,,retalking_face_1\n%s,,grid_s1\n", vfr, grid);
+  text = g_strdup_printf ("video,audio,speaker\n%s,,retalking_face_1\n%s,,grid_s1\n%s,,rd_radio10\n", vfr, grid,
+                          lost);
   write_text (csv, text);
   wkp_prepare_params_init_default (&p);
   p.n_jobs = 2;
   g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (rep.n_ok, ==, 2);
+  g_assert_cmpint (rep.n_ok, ==, 3);
   info = wkp_media_probe (vfr, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
   g_assert_no_error (error);
   ds = wkp_dataset_open (ds_dir, &error);
@@ -811,6 +814,18 @@ test_prepare_irregular_timing (void)
                                   1e-6);
   g_assert_cmpfloat (wkp_dataset_get_clip (ds, iv)->timing_error_ms, >, 20);
   g_assert_true (wkp_dataset_get_clip (ds, iv)->flags & WKP_CLIP_FLAG_IRREGULAR_TIMING);
+  /* read on its grid (the media suite checks the frames): as many frames;
+   * RD_Radio10 lost a picture near its end, which its grid has again */
+  g_assert_true (info->resampled);
+  g_assert_cmpint (wkp_dataset_get_clip (ds, iv)->n_frames, ==, info->n_frames);
+  info_lost = wkp_media_probe (lost, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+  g_assert_no_error (error);
+  il = wkp_dataset_find_clip (ds, lost);
+  g_assert_cmpint (il, >=, 0);
+  g_assert_true (info_lost->resampled);
+  g_assert_cmpint (info_lost->n_frames, ==, info_lost->n_decoded + 1);
+  g_assert_cmpint (wkp_dataset_get_clip (ds, il)->n_frames, ==, info_lost->n_frames);
+  g_assert_cmpint (wkp_dataset_get_clip (ds, il)->n_face_frames, ==, info_lost->n_frames);
   g_assert_cmpfloat (wkp_dataset_get_clip (ds, ig)->timing_error_ms, <, 1);
   g_assert_false (wkp_dataset_get_clip (ds, ig)->flags & WKP_CLIP_FLAG_IRREGULAR_TIMING);
   g_clear_pointer (&ds, wkp_dataset_free);

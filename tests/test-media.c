@@ -59,22 +59,20 @@ compare_doubles (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
-/* ffprobe's packet timestamps of the video stream (packets FFmpeg marks
- * discard left out), sorted, against k / its average frame rate: the
- * largest distance in milliseconds (the reference for timing_error_us). */
-static double
-ffprobe_timing_error_ms (const char *path)
+/* ffprobe's packet timestamps of the video stream in seconds (packets
+ * FFmpeg marks discard left out), sorted, and its average frame rate. */
+static GArray *
+ffprobe_packet_times (const char *path, double *fps)
 {
   const char *argv[] = { "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
                          "packet=pts_time,flags:stream=avg_frame_rate", "-of", "json", path, NULL };
   g_autofree char *out = NULL;
   int status;
   g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GArray) t = g_array_new (FALSE, FALSE, sizeof (double));
+  GArray *t = g_array_new (FALSE, FALSE, sizeof (double));
   JsonObject *root;
   JsonArray *packets;
   g_auto(GStrv) rate = NULL;
-  double fps, worst = 0;
 
   g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
                                NULL, NULL, &out, NULL, &status, NULL));
@@ -82,7 +80,7 @@ ffprobe_timing_error_ms (const char *path)
   g_assert_true (json_parser_load_from_data (parser, out, -1, NULL));
   root = json_node_get_object (json_parser_get_root (parser));
   rate = g_strsplit (json_object_get_string_member (first_stream (root), "avg_frame_rate"), "/", 2);
-  fps = g_ascii_strtod (rate[0], NULL) / g_ascii_strtod (rate[1], NULL);
+  *fps = g_ascii_strtod (rate[0], NULL) / g_ascii_strtod (rate[1], NULL);
   packets = json_object_get_array_member (root, "packets");
   for (guint i = 0; i < json_array_get_length (packets); i++)
     {
@@ -94,9 +92,31 @@ ffprobe_timing_error_ms (const char *path)
       g_array_append_val (t, v);
     }
   g_array_sort (t, compare_doubles);
+  return t;
+}
+
+/* From ffprobe's timestamps: the largest distance of the pictures from k /
+ * the average frame rate, in milliseconds (the reference for
+ * timing_error_us). */
+static double
+ffprobe_timing_error_ms (const char *path)
+{
+  double fps, worst = 0;
+  g_autoptr(GArray) t = ffprobe_packet_times (path, &fps);
   for (guint k = 0; k < t->len; k++)
     worst = MAX (worst, fabs (g_array_index (t, double, k) - g_array_index (t, double, 0) - k / fps));
   return worst * 1000;
+}
+
+/* From ffprobe's timestamps: the frames of the constant grid a video with
+ * irregular timing is read on, the last picture's nearest frame + 1. */
+static gint64
+ffprobe_grid_frames (const char *path)
+{
+  double fps;
+  g_autoptr(GArray) t = ffprobe_packet_times (path, &fps);
+  g_assert_cmpuint (t->len, >, 0);
+  return (gint64) floor ((g_array_index (t, double, t->len - 1) - g_array_index (t, double, 0)) * fps + 0.5) + 1;
 }
 
 /* Frames whose timestamps stray from the constant rate every reader
@@ -232,14 +252,15 @@ test_probe_kinds (void)
 /* Every clip in clips.csv: the number of feature rows `wav2kp features`
  * produces (the same engine path, run in-process) equals FFmpeg's own count
  * of the video's frames (ffprobe -count_frames decodes them all; image
- * sequences: the files the pattern matches). */
+ * sequences: the files the pattern matches; a video with irregular timing:
+ * the frames of its grid from ffprobe's timestamps). */
 static void
 test_frame_counts_corpus (void)
 {
   const char *dir = wkp_test_shared_data ();
   g_auto(GStrv) lines = NULL;
   WkpFeatureConfig config;
-  int checked = 0;
+  int checked = 0, resampled = 0;
 
   if (dir == NULL)
     return;
@@ -284,6 +305,14 @@ test_frame_counts_corpus (void)
             ffmpeg_count++;
           g_dir_close (d);
         }
+      else if (clip->video_info->resampled)
+        {
+          /* irregular timing: the frames of the grid it is read on */
+          ffmpeg_count = ffprobe_grid_frames (video);
+          g_test_message ("%s: %" G_GINT64_FORMAT " frames on the grid from %" G_GINT64_FORMAT " pictures", cols[0],
+                          ffmpeg_count, clip->video_info->n_decoded);
+          resampled++;
+        }
       else
         {
           JsonObject *probe = ffprobe (video, TRUE);
@@ -296,8 +325,10 @@ test_frame_counts_corpus (void)
                  clip->n_frames, ffmpeg_count);
       checked++;
     }
-  g_test_message ("%d clips: feature rows equal FFmpeg's frame count", checked);
+  g_test_message ("%d clips: feature rows equal FFmpeg's frame count (%d with irregular timing: its grid's)",
+                  checked, resampled);
   g_assert_cmpint (checked, >, 1000);
+  g_assert_cmpint (resampled, ==, 2);   /* retalking face/1.mp4 and RD_Radio10 */
 }
 
 /* Decodes @rel with our media layer and has tests/media_ref.py check the
@@ -668,6 +699,146 @@ check_reader (const char *rel, gint64 compare_index)
   g_assert_cmpint (f.index, ==, 0);
 }
 
+/* ffmpeg's own resampling of @path to @fps on a grid from its first
+ * picture (setpts=PTS-STARTPTS, then the fps filter with round=near), as
+ * RGB24 frames. */
+static guint8 *
+ffmpeg_grid_frames (const char *path, WkpRational fps, gsize *len)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *raw = g_build_filename (dir, "grid.rgb", NULL);
+  g_autofree char *filter = g_strdup_printf ("setpts=PTS-STARTPTS,fps=%d/%d:round=near", fps.num, fps.den);
+  const char *argv[] = { "ffmpeg", "-v", "error", "-i", path, "-vf", filter, "-f", "rawvideo", "-pix_fmt", "rgb24",
+                         "-y", raw, NULL };
+  char *out = NULL;
+  int status;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, NULL, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_true (g_file_get_contents (raw, &out, len, NULL));
+  g_unlink (raw);
+  g_rmdir (dir);
+  return (guint8 *) out;
+}
+
+/* A video with irregular timing (@path) is read on its constant grid: frame
+ * k is the picture on screen at k/fps. Each frame equals, bit for bit, the
+ * frame FFmpeg's fps filter gives (round=near, from the first picture); the
+ * count is the last picture's grid frame + 1 from ffprobe's timestamps (the
+ * filter ends at most one frame earlier); pictures repeat over gaps and
+ * drop where they crowd; and a seek lands on the frame reading through
+ * gives. */
+static void
+check_grid_reader (const char *path, const gint64 *seeks, guint n_seeks)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpVideoReader) r = NULL;
+  g_autoptr(GHashTable) shown = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autofree guint8 *ref = NULL, *all = NULL;
+  const WkpMediaInfo *info;
+  gsize ref_len, frame_bytes = 0;
+  gint64 n = 0, n_ref, repeats = 0, prev_pts = -1, grid;
+  WkpFrame f;
+
+  r = wkp_video_reader_open (path, WKP_RATIONAL (0, 0), WKP_PIXEL_RGB24, &error);
+  g_assert_no_error (error);
+  info = wkp_video_reader_get_info (r);
+  g_assert_true (info->resampled);
+  grid = ffprobe_grid_frames (path);
+  g_assert_cmpint (info->n_frames, ==, grid);
+  ref = ffmpeg_grid_frames (path, info->fps, &ref_len);
+  frame_bytes = (gsize) info->width * info->height * 3;
+  g_assert_cmpuint (ref_len % frame_bytes, ==, 0);
+  n_ref = ref_len / frame_bytes;
+  g_assert_cmpint (n_ref, >=, info->n_frames - 1);
+  g_assert_cmpint (n_ref, <=, info->n_frames);
+  all = g_malloc (frame_bytes * info->n_frames);
+  while (wkp_video_reader_next (r, &f, &error))
+    {
+      g_assert_cmpint (f.index, ==, n);
+      g_assert_cmpint (f.time_us, ==, wkp_frame_to_us (n, info->fps));
+      /* the picture shown started within half a frame after the frame's
+       * start, or earlier */
+      g_assert_cmpint (f.pts_us, <=, f.time_us + wkp_frame_to_us (1, info->fps) / 2);
+      repeats += f.pts_us == prev_pts;
+      prev_pts = f.pts_us;
+      g_hash_table_add (shown, g_memdup2 (&f.pts_us, sizeof f.pts_us));
+      for (int y = 0; y < f.height; y++)
+        memcpy (all + n * frame_bytes + (gsize) y * f.width * 3, f.data + (gsize) y * f.stride, (gsize) f.width * 3);
+      if (n < n_ref)
+        for (int y = 0; y < f.height; y++)
+          g_assert_cmpmem (f.data + (gsize) y * f.stride, (gsize) f.width * 3,
+                           ref + n * frame_bytes + (gsize) y * f.width * 3, (gsize) f.width * 3);
+      n++;
+    }
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, info->n_frames);
+  g_test_message ("%s: %" G_GINT64_FORMAT " frames on a %.3f fps grid from %" G_GINT64_FORMAT " pictures "
+                  "(%" G_GINT64_FORMAT " repeated, %" G_GINT64_FORMAT " dropped), up to %.1f ms off; ffmpeg's fps "
+                  "filter: %" G_GINT64_FORMAT " frames, the same pixels", path, n, wkp_rational_to_double (info->fps),
+                  info->n_decoded, repeats, info->n_decoded - (gint64) g_hash_table_size (shown),
+                  info->timing_error_us / 1000.0, n_ref);
+  g_assert_cmpint (repeats, >, 0);
+  g_assert_cmpint ((gint64) g_hash_table_size (shown), <, info->n_decoded);   /* some dropped */
+
+  for (guint i = 0; i < n_seeks; i++)
+    {
+      gint64 k = seeks[i] < 0 ? info->n_frames + seeks[i] : seeks[i];
+      g_assert_true (wkp_video_reader_seek (r, k, &error));
+      g_assert_no_error (error);
+      g_assert_true (wkp_video_reader_next (r, &f, &error));
+      g_assert_cmpint (f.index, ==, k);
+      for (int y = 0; y < f.height; y++)
+        g_assert_cmpmem (f.data + (gsize) y * f.stride, (gsize) f.width * 3,
+                         all + k * frame_bytes + (gsize) y * f.width * 3, (gsize) f.width * 3);
+      if (k + 1 < info->n_frames)
+        {
+          /* and reading goes on from there */
+          g_assert_true (wkp_video_reader_next (r, &f, &error));
+          g_assert_cmpint (f.index, ==, k + 1);
+          for (int y = 0; y < f.height; y++)
+            g_assert_cmpmem (f.data + (gsize) y * f.stride, (gsize) f.width * 3,
+                             all + (k + 1) * frame_bytes + (gsize) y * f.width * 3, (gsize) f.width * 3);
+        }
+    }
+  /* past the end */
+  g_assert_true (wkp_video_reader_seek (r, info->n_frames, &error));
+  g_assert_false (wkp_video_reader_next (r, &f, &error));
+  g_assert_no_error (error);
+  g_hash_table_foreach (shown, (GHFunc) (void (*) (void)) g_free, NULL);
+}
+
+/* Made here with ffmpeg (no shared data needed): 3 s of a 25 fps test
+ * pattern with every 7th picture left out (gaps) and every 9th moved 24 ms
+ * later (two pictures in one frame), in Matroska with FFV1; and the real
+ * variable-rate clip of the corpus (H.264 with B-frames, seeks into a
+ * group of pictures). */
+static void
+test_reader_irregular_grid (void)
+{
+  static const gint64 seeks_synth[] = { 0, 3, 4, 12, 13, 40, -1, 20, 2 };
+  static const gint64 seeks_real[] = { 12, 13, 26, 100, 0, -1, 60 };
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *made = g_build_filename (dir, "vfr.mkv", NULL);
+  g_autofree char *real = wkp_test_shared_file ("av/OpenTalker__video-retalking/examples/face/1.mp4");
+  const char *argv[] = { "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=3",
+                         "-vf", "settb=1/1000,select='not(eq(mod(n\\,7)\\,3))',setpts='PTS+if(eq(mod(N\\,9)\\,4)\\,0.024/TB\\,0)'",
+                         "-fps_mode", "passthrough", "-c:v", "ffv1", "-y", made, NULL };
+  int status;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status,
+                               NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  check_grid_reader (made, seeks_synth, G_N_ELEMENTS (seeks_synth));
+  if (real != NULL)
+    check_grid_reader (real, seeks_real, G_N_ELEMENTS (seeks_real));
+  else
+    g_test_message ("../shared absent: only the generated video checked");
+  g_unlink (made);
+  g_rmdir (dir);
+}
+
 static void
 test_reader (void)
 {
@@ -710,6 +881,13 @@ check_remux (const char *relative)
     g_assert_cmpint (MIN (ib->video_start_us, ib->audio_start_us), <=, 1000);
     g_assert_cmpint (ABS ((ib->video_start_us - ib->audio_start_us) - (ia->video_start_us - ia->audio_start_us)), <=,
                      1000);
+    /* the copy's millisecond timestamps make FFmpeg's average rate 1000/33
+     * for the news clip's 30 fps: the counted probe reads them at the base
+     * rate, as regular (not resampled onto a 30.303 fps grid) */
+    g_assert_cmpint (ib->fps.num, ==, ia->fps.num);
+    g_assert_cmpint (ib->fps.den, ==, ia->fps.den);
+    g_assert_false (ib->resampled);
+    g_assert_cmpint (ib->n_frames, ==, ia->n_frames);
   }
   for (;;)
     {
@@ -1107,5 +1285,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media/bad-files", test_bad_files);
   g_test_add_func ("/media/sequence-for-frame", test_sequence_for_frame);
   g_test_add_func ("/media/timing-irregular", test_timing_irregular);
+  g_test_add_func ("/media/reader-irregular-grid", test_reader_irregular_grid);
   return g_test_run ();
 }

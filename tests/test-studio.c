@@ -1415,8 +1415,9 @@ test_overview (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* A video whose frames are 33 and 67 ms apart (a variable frame rate, shown
- * at its average 22.131 fps): the status line says how far they stray. */
+/* A video whose frames are 33 and 67 ms apart (a variable frame rate, read
+ * on a grid at its average 22.131 fps): the status line says how far they
+ * stray and how many frames were read from how many pictures. */
 static void
 test_irregular_timing_status (void)
 {
@@ -1436,7 +1437,8 @@ test_irregular_timing_status (void)
   text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
   g_test_message ("status: %s", text);
   g_assert_cmpstr (text, ==, "Ready · the frames' timestamps are irregular (a variable frame rate or dropped frames): "
-                             "up to 27 ms from a constant 22.131 fps, at which they are shown and paired with the sound");
+                             "up to 27 ms from a constant 22.131 fps; read by their timestamps on that grid: 135 frames "
+                             "from 135 pictures");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

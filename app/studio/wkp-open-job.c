@@ -57,6 +57,7 @@ typedef struct
   WkpRational  fps;
   gint64       n_frames;
   gint64       timing_error_us;
+  gint64       n_pictures;
   int          audio_late;     /* the move the sound was analysed with */
   char        *audio_source;
   WkpAudio    *audio;
@@ -126,6 +127,7 @@ deliver_main (gpointer data)
           clip->fps = d->fps;
           clip->n_frames = d->n_frames;
           clip->timing_error_us = d->timing_error_us;
+          clip->n_pictures = d->n_pictures;
           clip->audio_late = d->audio_late;
           clip->duration_us = wkp_frame_to_us (d->n_frames, d->fps);
           clip->audio_source = g_steal_pointer (&d->audio_source);
@@ -485,6 +487,7 @@ audio_thread (gpointer data)
   d->fps = ca->fps;
   d->n_frames = ca->n_frames;
   d->timing_error_us = d->has_video ? ca->video_info->timing_error_us : 0;
+  d->n_pictures = d->has_video ? ca->video_info->n_decoded : 0;
   d->audio_source = g_strdup (ca->audio_source);
   /* MEDIA keeps the file's own sound ... */
   d->audio = wkp_audio_new (ca->audio->n_samples, ca->audio->rate);

@@ -736,11 +736,15 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
   else if (clip != NULL && clip->errors == NULL && self->playback_error == NULL && clip->has_video
            && wkp_media_timing_irregular (clip->timing_error_us, clip->fps))
     {
-      /* TRANSLATORS: a variable frame rate: the frames are shown (and paired with the sound) at k/fps */
+      /* TRANSLATORS: a variable frame rate: the pictures are read by their timestamps on a constant grid of
+       * frames (frame k is the picture on screen at k/fps), which the landmarks and the sound are paired on */
       g_autofree char *text = g_strdup_printf (_("Ready · the frames' timestamps are irregular (a variable frame "
-                                                 "rate or dropped frames): up to %.0f ms from a constant %.3f fps, "
-                                                 "at which they are shown and paired with the sound"),
-                                               clip->timing_error_us / 1000.0, wkp_rational_to_double (clip->fps));
+                                                 "rate or dropped frames): up to %.0f ms from a constant %.3f fps; "
+                                                 "read by their timestamps on that grid: %d frames from %d "
+                                                 "pictures"),
+                                               clip->timing_error_us / 1000.0, wkp_rational_to_double (clip->fps),
+                                               (int) MIN (clip->n_frames, G_MAXINT),
+                                               (int) MIN (clip->n_pictures, G_MAXINT));
       set_status (self, text);
     }
   else if (clip != NULL && clip->errors == NULL && self->playback_error == NULL && !self->sound_job
