@@ -157,8 +157,10 @@ wkp_cli_probe (int argc, char **argv)
         printf ("  timing      irregular (variable frame rate or dropped frames): pictures up to %.0f ms from a "
                 "constant %.3f fps;\n"
                 "              read by their timestamps on that grid: %" G_GINT64_FORMAT " frames from %"
-                G_GINT64_FORMAT " pictures (frame k is the picture on screen at k/fps)\n",
-                info->timing_error_us / 1000.0, wkp_rational_to_double (info->fps), info->n_frames, info->n_decoded);
+                G_GINT64_FORMAT " pictures (frame k is the picture on screen at k/fps;\n"
+                "              %" G_GINT64_FORMAT " frames repeat a picture, %" G_GINT64_FORMAT " pictures are dropped)\n",
+                info->timing_error_us / 1000.0, wkp_rational_to_double (info->fps), info->n_frames, info->n_decoded,
+                info->n_frames - info->n_shown, info->n_decoded - info->n_shown);
     }
   else
     printf ("  video       none\n");

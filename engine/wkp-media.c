@@ -398,8 +398,10 @@ wkp_media_timing_note (const WkpMediaInfo *info)
   return g_strdup_printf ("%s: the frames' timestamps are irregular (a variable frame rate, or dropped frames): "
                           "they lie up to %.0f ms from a constant %.3f fps, so it is read by its timestamps on that "
                           "grid: frame k is the picture on screen at k/fps, %" G_GINT64_FORMAT " frames from %"
-                          G_GINT64_FORMAT " pictures (some repeated or dropped)",
-                          info->path, info->timing_error_us / 1000.0, fps, info->n_frames, info->n_decoded);
+                          G_GINT64_FORMAT " pictures (%" G_GINT64_FORMAT " frames repeat a picture, %" G_GINT64_FORMAT
+                          " pictures are dropped)",
+                          info->path, info->timing_error_us / 1000.0, fps, info->n_frames, info->n_decoded,
+                          info->n_frames - info->n_shown, info->n_decoded - info->n_shown);
 }
 
 static int
@@ -438,17 +440,18 @@ grid_slot (gint64 rel_us, WkpRational fps)
 
 /* Counts the video packets (one per frame for every demuxer we meet, with
  * parsers splitting elementary streams). *@pts receives their timestamps
- * in microseconds, sorted, and *@span_us the last one's distance from the
- * first; *@pts is NULL when a packet has none (MPEG-PS and raw streams may
- * leave them out: nothing to measure then). */
+ * in microseconds, sorted, *@raw the same in the stream's time base; both
+ * are NULL when a packet has none (MPEG-PS and raw streams may leave them
+ * out: nothing to measure then). */
 static gint64
-count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets, GArray **pts, gint64 *span_us)
+count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets, GArray **pts, GArray **raw)
 {
   AVPacket *pkt = av_packet_alloc ();
   AVRational tb = fmt->streams[vidx]->time_base;
   GArray *times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GArray *stamps = g_array_new (FALSE, FALSE, sizeof (gint64));
   gboolean all_pts = TRUE;
-  gint64 n = 0, lo = G_MAXINT64, hi = G_MININT64;
+  gint64 n = 0;
   for (unsigned i = 0; i < fmt->nb_streams; i++)
     if ((int) i != vidx)
       fmt->streams[i]->discard = AVDISCARD_ALL;
@@ -467,8 +470,7 @@ count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets, GArray
               all_pts &= t != AV_NOPTS_VALUE;
               if (t != AV_NOPTS_VALUE)
                 {
-                  lo = MIN (lo, t);
-                  hi = MAX (hi, t);
+                  g_array_append_val (stamps, t);
                   t = ts_to_us (t, tb), g_array_append_val (times, t);
                 }
             }
@@ -476,15 +478,18 @@ count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets, GArray
       av_packet_unref (pkt);
     }
   av_packet_free (&pkt);
-  *span_us = n > 0 && all_pts ? ts_to_us (hi - lo, tb) : 0;
   if (n == 0 || !all_pts)
     {
-      g_array_unref (times);
-      times = NULL;
+      g_clear_pointer (&times, g_array_unref);
+      g_clear_pointer (&stamps, g_array_unref);
     }
   else
-    g_array_sort (times, compare_gint64);
+    {
+      g_array_sort (times, compare_gint64);
+      g_array_sort (stamps, compare_gint64);
+    }
   *pts = times;
+  *raw = stamps;
   return n;
 }
 
@@ -759,9 +764,8 @@ wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError 
   if (info->has_video && (flags & WKP_PROBE_COUNT_FRAMES))
     {
       gint64 declared = fmt->streams[vidx]->nb_frames, all = 0;
-      g_autoptr(GArray) pts = NULL;
-      gint64 span_us = 0;
-      info->n_frames = info->n_decoded = count_video_packets (fmt, vidx, &all, &pts, &span_us);
+      g_autoptr(GArray) pts = NULL, raw = NULL;
+      info->n_frames = info->n_decoded = count_video_packets (fmt, vidx, &all, &pts, &raw);
       info->n_frames_counted = TRUE;
       info->timing_error_us = pts != NULL ? timing_error_us (pts, info->fps) : 0;
       if (wkp_media_timing_irregular (info->timing_error_us, info->fps))
@@ -787,9 +791,19 @@ wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError 
         }
       if (pts != NULL && wkp_media_timing_irregular (info->timing_error_us, info->fps))
         {
-          /* read on the grid by the timestamps (wkp_video_reader) */
+          /* read on the grid by the timestamps (wkp_video_reader): picture
+           * i is shown unless the next one falls on the same frame */
+          AVRational tb = fmt->streams[vidx]->time_base;
+          const gint64 *t = (const gint64 *) (void *) raw->data;
+          gint64 slot = 0, next;
           info->resampled = TRUE;
-          info->n_frames = grid_slot (span_us, info->fps) + 1;
+          info->n_shown = 1;
+          for (guint i = 1; i < raw->len; i++, slot = next)
+            {
+              next = grid_slot (ts_to_us (t[i] - t[0], tb), info->fps);
+              info->n_shown += next > slot;
+            }
+          info->n_frames = slot + 1;
         }
       /* MP4/MOV index every sample: fewer packets than the index promises
        * means the file was cut short. */
@@ -928,6 +942,11 @@ wkp_media_info_to_json (const WkpMediaInfo *info)
           json_builder_add_boolean_value (b, info->resampled);
           json_builder_set_member_name (b, "pictures");
           json_builder_add_int_value (b, info->n_decoded);
+          if (info->resampled)
+            {
+              json_builder_set_member_name (b, "pictures_shown");
+              json_builder_add_int_value (b, info->n_shown);
+            }
         }
       json_builder_set_member_name (b, "start_us");
       json_builder_add_int_value (b, info->video_start_us);

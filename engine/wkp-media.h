@@ -40,6 +40,8 @@ typedef struct {
                                  * the picture on screen at k/fps (wkp_video_reader): some
                                  * pictures repeat or drop, and n_frames counts that grid */
   gint64      n_decoded;        /* counted probes: the pictures in the file */
+  gint64      n_shown;          /* resampled: the pictures some frame shows (the others are
+                                 * dropped; n_frames - n_shown frames repeat a picture) */
 
   gboolean    has_audio;
   char       *audio_codec;

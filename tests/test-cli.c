@@ -1044,7 +1044,7 @@ test_length_note (void)
         g_assert_nonnull (strstr (e, "face/1.mp4: the frames' timestamps are irregular (a variable frame rate, or "
                                      "dropped frames): they lie up to 27 ms from a constant 22.131 fps, so it is read "
                                      "by its timestamps on that grid: frame k is the picture on screen at k/fps, 135 "
-                                     "frames from 135 pictures (some repeated or dropped)"));
+                                     "frames from 135 pictures (11 frames repeat a picture, 11 pictures are dropped)"));
       }
   }
 }
@@ -2044,6 +2044,7 @@ test_frames_killed (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/option-errors", test_option_errors);

@@ -781,6 +781,9 @@ check_grid_reader (const char *path, const gint64 *seeks, guint n_seeks)
                   info->timing_error_us / 1000.0, n_ref);
   g_assert_cmpint (repeats, >, 0);
   g_assert_cmpint ((gint64) g_hash_table_size (shown), <, info->n_decoded);   /* some dropped */
+  /* as the probe counts them (for its notes) */
+  g_assert_cmpint (info->n_shown, ==, (gint64) g_hash_table_size (shown));
+  g_assert_cmpint (info->n_frames - info->n_shown, ==, repeats);
 
   for (guint i = 0; i < n_seeks; i++)
     {
@@ -1271,6 +1274,7 @@ test_bad_files (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/media/probe-kinds", test_probe_kinds);
   g_test_add_func ("/media/frame-counts-corpus", test_frame_counts_corpus);

@@ -1438,7 +1438,7 @@ test_irregular_timing_status (void)
   g_test_message ("status: %s", text);
   g_assert_cmpstr (text, ==, "Ready · the frames' timestamps are irregular (a variable frame rate or dropped frames): "
                              "up to 27 ms from a constant 22.131 fps; read by their timestamps on that grid: 135 frames "
-                             "from 135 pictures");
+                             "from 135 pictures, 11 frames repeat a picture, 11 pictures are dropped");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -3014,6 +3014,7 @@ test_shortcuts_window (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   gtk_test_init (&argc, &argv, NULL);
   gst_init (&argc, &argv);
   g_test_add_func ("/studio/session-model", test_session_model);

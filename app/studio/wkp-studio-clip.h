@@ -40,6 +40,7 @@ typedef struct {
   gint64       timing_error_us; /* how far the video's frame timestamps lie from k/fps (WkpMediaInfo) */
   gint64       n_pictures;      /* the pictures in the file (n_frames counts the grid when they
                                  * were resampled to it: WkpMediaInfo) */
+  gint64       n_shown;         /* resampled: the pictures some frame shows */
   char        *audio_source;
   WkpAudio    *samples;        /* the clip's audio (16 kHz mono), for recomputing features */
   int          audio_late;     /* the features, predictions and playback read the sound this many

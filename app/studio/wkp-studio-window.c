@@ -741,10 +741,12 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
       g_autofree char *text = g_strdup_printf (_("Ready · the frames' timestamps are irregular (a variable frame "
                                                  "rate or dropped frames): up to %.0f ms from a constant %.3f fps; "
                                                  "read by their timestamps on that grid: %d frames from %d "
-                                                 "pictures"),
+                                                 "pictures, %d frames repeat a picture, %d pictures are dropped"),
                                                clip->timing_error_us / 1000.0, wkp_rational_to_double (clip->fps),
                                                (int) MIN (clip->n_frames, G_MAXINT),
-                                               (int) MIN (clip->n_pictures, G_MAXINT));
+                                               (int) MIN (clip->n_pictures, G_MAXINT),
+                                               (int) MIN (clip->n_frames - clip->n_shown, G_MAXINT),
+                                               (int) MIN (clip->n_pictures - clip->n_shown, G_MAXINT));
       set_status (self, text);
     }
   else if (clip != NULL && clip->errors == NULL && self->playback_error == NULL && !self->sound_job
