@@ -445,6 +445,7 @@ test_mismatch (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/convert/torch", test_torch);
   g_test_add_func ("/convert/bad-inputs", test_bad_inputs);

@@ -1787,6 +1787,7 @@ test_clip_id_base (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/dataset/csv", test_csv);
   g_test_add_func ("/dataset/short-names", test_short_names);

@@ -1181,6 +1181,7 @@ test_bad_input (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/evaluate/reference-and-baselines", test_reference_and_baselines);
   g_test_add_func ("/evaluate/numpy-pooling", test_numpy_pooling);

@@ -532,6 +532,7 @@ test_speech_wav (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/export/audio-only-clip", test_audio_only_clip);
   g_test_add_func ("/export/video-clip", test_video_clip);

@@ -269,6 +269,7 @@ test_measures (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/face/canonical", test_canonical);
   g_test_add_func ("/face/fit-reference", test_fit_reference);

@@ -493,6 +493,7 @@ test_memory (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/features/reference/synthetic", test_reference_synthetic);
   g_test_add_func ("/features/reference/real-mpg", test_reference_real);

@@ -847,6 +847,7 @@ test_check_fits (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/landmark-io/track-basics", test_track_basics);
   g_test_add_func ("/landmark-io/roundtrip-ours", test_roundtrip_ours);

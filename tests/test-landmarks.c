@@ -602,6 +602,7 @@ test_cli (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/landmarks/predictor-matches-dlib", test_predictor_matches_dlib);
   g_test_add_func ("/landmarks/bridge-edges", test_bridge_edges);

@@ -407,6 +407,7 @@ test_kernel (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/lstm/kernel", test_kernel);
   g_test_add_func ("/lstm/torch", test_torch);

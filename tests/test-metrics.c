@@ -503,6 +503,7 @@ test_plots (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/metrics/identical", test_identical);
   g_test_add_func ("/metrics/similarity-invariant", test_similarity_invariant);

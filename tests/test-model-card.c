@@ -267,6 +267,7 @@ test_card (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/model-card/test-split", test_card);
   return g_test_run ();

@@ -2179,18 +2179,7 @@ main (int argc, char **argv)
    * 30 drew a network whose aperture moves too fast between 25 fps frames for
    * check_fps_independence's 100 Hz comparison (r 0.964-0.976 against 0.98;
    * a CI run failed on it), which is the draw, not the code */
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  gboolean seeded = FALSE;
-  for (int i = 0; i < argc; i++)
-    {
-      seeded |= g_str_has_prefix (argv[i], "--seed");
-      g_ptr_array_add (args, argv[i]);
-    }
-  if (!seeded)
-    g_ptr_array_add (args, (gpointer) "--seed=R02S0000000100000002000000030000000a");
-  g_ptr_array_add (args, NULL);
-  argc = (int) args->len - 1;
-  argv = (char **) args->pdata;
+  wkp_test_fixed_seed (&argc, &argv);
 
   /* a stream that exits early must fail a test with EPIPE, not kill it */
   signal (SIGPIPE, SIG_IGN);

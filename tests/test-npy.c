@@ -483,6 +483,7 @@ test_json_big_integers (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/npy/roundtrip-numpy", test_roundtrip_numpy);
   g_test_add_func ("/npy/shapes", test_shapes);

@@ -194,6 +194,7 @@ test_pca_errors (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/pca/numpy", test_pca_vs_numpy);
   g_test_add_func ("/pca/select-whiten", test_pca_select_and_whiten);

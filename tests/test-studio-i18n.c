@@ -216,6 +216,7 @@ test_runtime (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/studio-i18n/pt_BR-complete", test_complete);
   g_test_add_func ("/studio-i18n/pt_BR-compiles", test_compiles);

@@ -119,6 +119,7 @@ test_roundtrip (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/time/parse", test_parse);
   g_test_add_func ("/time/hour-no-drift", test_hour_no_drift);

@@ -1244,6 +1244,7 @@ test_align_train (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/train/gradcheck/f64-unidirectional", test_gradcheck_f64_uni);
   g_test_add_func ("/train/gradcheck/f64-bidirectional", test_gradcheck_f64_bi);

@@ -19,6 +19,7 @@
 #include "wkp-config.h"
 #include "wkp-time.h"
 #include "wkp-widgets.h"
+#include "wkp-test-util.h"
 
 #define DIFF_THRESHOLD 24
 #define MAX_DIFF_FRACTION 0.005
@@ -986,6 +987,7 @@ test_time_view_properties (void)
 int
 main (int argc, char **argv)
 {
+  wkp_test_fixed_seed (&argc, &argv);
   gtk_test_init (&argc, &argv, NULL);
   g_test_add_func ("/widgets/time-map", test_time_map_roundtrip);
   g_test_add_func ("/widgets/frame-mapping", test_frame_mapping);

@@ -280,3 +280,23 @@ wkp_test_max_abs_diff (const float *a, const float *b, gsize n)
     m = MAX (m, fabs ((double) a[i] - b[i]));
   return m;
 }
+
+void
+wkp_test_fixed_seed (int *argc, char ***argv)
+{
+  /* (kept for the life of the process, as g_test_init keeps argv) */
+  static GPtrArray *args;
+  gboolean seeded = FALSE;
+  g_return_if_fail (args == NULL);
+  args = g_ptr_array_new ();
+  for (int i = 0; i < *argc; i++)
+    {
+      seeded |= g_str_has_prefix ((*argv)[i], "--seed");
+      g_ptr_array_add (args, (*argv)[i]);
+    }
+  if (!seeded)
+    g_ptr_array_add (args, (gpointer) "--seed=R02S0000000100000002000000030000000a");
+  g_ptr_array_add (args, NULL);
+  *argc = (int) args->len - 1;
+  *argv = (char **) args->pdata;
+}

@@ -5,6 +5,13 @@
 
 G_BEGIN_DECLS
 
+/* Adds a fixed --seed to the arguments unless one is given, before
+ * g_test_init: the random data the suites draw (g_test_rand_*) is then the
+ * same in every run, so a failure is the code's, and it reproduces. (A run
+ * in 30 of the model suite drew a network that failed a tolerance with a
+ * fresh seed per run; `--seed=R02S...` from a failing log reproduces one.) */
+void        wkp_test_fixed_seed  (int *argc, char ***argv);
+
 /* ../shared/data (or $WKP_SHARED_DATA). When absent, marks the current test
  * skipped with a clear message and returns NULL. */
 const char *wkp_test_shared_data (void);
