@@ -78,6 +78,8 @@ wkp_cli_audio (int argc, char **argv)
       g_printerr ("wav2kp audio: --text has %ld characters, at most %d\n", g_utf8_strlen (text, -1), TEXT_MAX_CHARS);
       return WKP_EXIT_BAD_INPUT;
     }
+  if (!wkp_cli_check_suffix ("audio", output, "a WAV file", ".wav"))
+    return WKP_EXIT_BAD_INPUT;
   if (!wkp_check_output_path (output, &error))
     return wkp_cli_fail ("audio", error);
 

@@ -60,6 +60,9 @@ wkp_cli_check (int argc, char **argv)
       g_printerr ("wav2kp check: give exactly one DATASET folder\n");
       return WKP_EXIT_BAD_INPUT;
     }
+  if (json_out != NULL && g_strcmp0 (json_out, "-") != 0
+      && !wkp_cli_check_suffix ("check", json_out, "a JSON report", ".json"))
+    return WKP_EXIT_BAD_INPUT;
   if (json_out != NULL && g_strcmp0 (json_out, "-") != 0 && !wkp_check_output_path (json_out, &error))
     return wkp_cli_fail ("check", error);
   ds = wkp_dataset_open (files[0], &error);

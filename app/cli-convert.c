@@ -149,6 +149,10 @@ wkp_cli_convert (int argc, char **argv)
     return wkp_cli_fail ("convert", g_error_new (WKP_MODEL_ERROR, WKP_ERROR_UNSUPPORTED,
                                                  "%s: convert reads safetensors but does not write them; write OUT.npz "
                                                  "(numpy, torch) or a model file (OUT.wkpm)", output));
+  if (!wkp_path_has_suffix (output, ".npz") && !wkp_path_has_suffix (output, ".wkpm"))
+    return wkp_cli_fail ("convert", g_error_new (WKP_IO_ERROR, WKP_ERROR_INVALID,
+                                                 "%s: the output is a model file or a state dict and must end in "
+                                                 ".wkpm or .npz", output));
   if (!g_file_test (in, G_FILE_TEST_EXISTS))
     return wkp_cli_fail ("convert", g_error_new (WKP_IO_ERROR, WKP_ERROR_NOT_FOUND, "%s: no such file", in));
 

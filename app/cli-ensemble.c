@@ -63,6 +63,8 @@ wkp_cli_ensemble (int argc, char **argv)
                   "(see “wav2kp ensemble --help”)\n");
       return WKP_EXIT_BAD_INPUT;
     }
+  if (!wkp_cli_check_suffix ("ensemble", output, "a model file", ".wkpm"))
+    return WKP_EXIT_BAD_INPUT;
   if (!wkp_check_output_path (output, &error))
     return wkp_cli_fail ("ensemble", error);
   /* the same network twice would only weigh it double */

@@ -389,6 +389,9 @@ wkp_cli_evaluate (int argc, char **argv)
     return wkp_cli_fail ("evaluate", g_error_new_literal (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
                                                           "--bootstrap must be in 0..100000"));
   /* fail early on outputs that cannot be written */
+  if ((csv != NULL && !wkp_cli_check_suffix ("evaluate", csv, "a CSV table", ".csv"))
+      || (json != NULL && !wkp_cli_check_suffix ("evaluate", json, "a JSON report", ".json")))
+    return WKP_EXIT_BAD_INPUT;
   if ((csv != NULL && !wkp_check_output_path (csv, &error)) || (json != NULL && !wkp_check_output_path (json, &error)))
     return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
   if (csv != NULL && json != NULL)

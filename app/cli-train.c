@@ -48,7 +48,7 @@ wkp_cli_train (int argc, char **argv)
   g_autofree char *output = NULL, *log = NULL, *ckpt = NULL, *early = NULL, *schedule = NULL, *val_spk = NULL;
   g_auto(GStrv) files = NULL;
   gboolean resume = FALSE, full_face = FALSE, no_identity = FALSE, no_clip_norm = FALSE, no_whiten = FALSE;
-  gboolean bidirectional = FALSE, unweighted = FALSE, merge_val = FALSE;
+  gboolean bidirectional = FALSE, unweighted = FALSE, merge_val = FALSE, overwrite = FALSE;
   gint64 seed;
   WkpTrainParams p;
   GError *error = NULL;
@@ -59,6 +59,7 @@ wkp_cli_train (int argc, char **argv)
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Model file to write (.wkpm); the best epoch is kept", "MODEL" },
     { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue an interrupted run from its checkpoint (same options)", NULL },
+    { "overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite, "Replace an existing MODEL (refused without it: the run writes its best epoch there as it goes)", NULL },
     { "checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &ckpt, "Checkpoint path (default MODEL.ckpt)", "PATH" },
     { "log", 0, 0, G_OPTION_ARG_FILENAME, &log, "CSV log of every epoch (default: MODEL with .csv for its extension)", "CSV" },
     { "epochs", 0, 0, G_OPTION_ARG_INT, &p.max_epochs, "Maximum epochs (40)", "N" },
@@ -119,6 +120,20 @@ wkp_cli_train (int argc, char **argv)
   if (output == NULL)
     {
       g_printerr ("wav2kp train: give the output with -o MODEL.wkpm\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (!wkp_cli_check_suffix ("train", output, "a model file", ".wkpm")
+      || (log != NULL && !wkp_cli_check_suffix ("train", log, "a CSV log", ".csv")))
+    return WKP_EXIT_BAD_INPUT;
+  /* the best epoch is written to MODEL as the run goes (so that an
+   * interrupted run leaves the best model so far, and --resume goes on), so
+   * a new run to an existing MODEL replaces it from its first epoch: a run
+   * stopped early then left a worse model where a finished one was */
+  if (!resume && !overwrite && g_file_test (output, G_FILE_TEST_EXISTS))
+    {
+      g_printerr ("wav2kp train: %s exists; a new run would replace it (and its log and checkpoint) from its first "
+                  "epoch on, before it knows whether it will be better: choose another -o, give --overwrite to "
+                  "replace it, or --resume to continue its run\n", output);
       return WKP_EXIT_BAD_INPUT;
     }
   if (early != NULL && g_strcmp0 (early, "loss") != 0 && g_strcmp0 (early, "aperture") != 0)

@@ -80,17 +80,23 @@ wkp_cli_clip_args (const char *command, char **files, const char *output, const 
     return wkp_cli_fail (command, error), FALSE;
   /* the array is NumPy's format: under another name (-o p.txt, -o p.csv)
    * readers would take it for what its name says */
-  if (!wkp_path_has_suffix (output, ".npy"))
-    {
-      g_printerr ("wav2kp %s: %s: the output is a NumPy array and must end in .npy\n", command, output);
-      return FALSE;
-    }
+  if (!wkp_cli_check_suffix (command, output, "a NumPy array", ".npy"))
+    return FALSE;
   json = wkp_path_replace_ext (output, ".json");
   if (!wkp_check_side_output (json, output, &error))
     return wkp_cli_fail (command, error), FALSE;
   spec->video = files[0];
   *json_path = g_steal_pointer (&json);
   return TRUE;
+}
+
+gboolean
+wkp_cli_check_suffix (const char *command, const char *output, const char *what, const char *suffix)
+{
+  if (wkp_path_has_suffix (output, suffix))
+    return TRUE;
+  g_printerr ("wav2kp %s: %s: the output is %s and must end in %s\n", command, output, what, suffix);
+  return FALSE;
 }
 
 void

@@ -32,6 +32,12 @@ typedef struct {
 
 /* Prints "wav2kp NAME: message" on stderr, frees @error, returns 2. */
 int      wkp_cli_fail          (const char *command, GError *error);
+/* Whether @output ends in @suffix (".wav"); else prints "wav2kp COMMAND:
+ * OUT: the output is WHAT and must end in SUFFIX" and returns FALSE. Every
+ * output is checked by its kind: under another name a reader would take it
+ * for what its name says, and arguments given in the wrong order (-o
+ * clip.mpg out.wav) would replace an input with it. */
+gboolean wkp_cli_check_suffix  (const char *command, const char *output, const char *what, const char *suffix);
 /* Parses options; on failure prints the problem and returns FALSE. */
 gboolean wkp_cli_parse         (GOptionContext *ctx, const char *command, int *argc, char ***argv);
 

@@ -637,14 +637,29 @@ wkp_dataset_open (const char *path, GError **error)
                    "%s: not a prepared dataset (no %s; run “wav2kp prepare”)", path, WKP_DATASET_MANIFEST);
       return NULL;
     }
-  ds->manifest = wkp_json_load_file (manifest_path, error);
-  if (ds->manifest == NULL)
-    return NULL;
-  if (!JSON_NODE_HOLDS_OBJECT (ds->manifest))
-    goto invalid;
+  ds->manifest = wkp_json_load_file (manifest_path, &local);
+  if (ds->manifest == NULL || !JSON_NODE_HOLDS_OBJECT (ds->manifest)
+      || g_strcmp0 (wkp_json_get_string (json_node_get_object (ds->manifest), "format"), "wav2kp-dataset") != 0)
+    {
+      g_autofree char *base = g_path_get_basename (path);
+      if (!g_file_test (path, G_FILE_TEST_IS_DIR) && g_strcmp0 (base, WKP_DATASET_MANIFEST) != 0)
+        {
+          /* a file given for the dataset (the CSV it is prepared from, an
+           * array, a video) is not a broken manifest */
+          g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                       "%s: not a prepared dataset: give the folder “wav2kp prepare” wrote (or its %s); a CSV "
+                       "list of clips is prepared first (wav2kp prepare LIST.csv -o DS)", path,
+                       WKP_DATASET_MANIFEST);
+          return NULL;
+        }
+      if (ds->manifest == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      goto invalid;
+    }
   root = json_node_get_object (ds->manifest);
-  if (g_strcmp0 (wkp_json_get_string (root, "format"), "wav2kp-dataset") != 0)
-    goto invalid;
   {
     JRead r = { manifest_path, "manifest", error, FALSE };
     gint64 version = jint (&r, root, "version", -1);
@@ -1642,6 +1657,14 @@ list_csv (const char *path, GError **error)
   if (bytes == NULL)
     return NULL;
   data = g_bytes_get_data (bytes, &len);
+  if (!wkp_bytes_look_like_text ((const guint8 *) data, MIN (len, 4096)))
+    {
+      /* a video or a WAV given instead of the list (prepare clip.mpg) */
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
+                   "%s: not a CSV list of clips (it is not text): prepare takes a CSV with a video column "
+                   "(video,audio,speaker) or a folder of clips", path);
+      return NULL;
+    }
   rows = csv_parse (data, len, path, lines, error);
   if (rows == NULL)
     return NULL;
@@ -1674,7 +1697,8 @@ list_csv (const char *path, GError **error)
   if (col_video < 0)
     {
       g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID,
-                   "%s: the header has no “video” column (expected video,audio,speaker)", path);
+                   "%s: the header has no “video” column (expected video,audio,speaker): prepare takes a CSV "
+                   "list of clips or a folder of clips", path);
       return NULL;
     }
   {

@@ -145,7 +145,8 @@ test_bad_input (void)
       expect_bad_input (a, "pred.json", "is a text file (JSON or CSV), not audio or video", dir);
     }
     {
-      const char *a[] = { "audio", model, "-o", out, NULL };
+      g_autofree char *wav_out = g_build_filename (dir, "sound.wav", NULL);
+      const char *a[] = { "audio", model, "-o", wav_out, NULL };
       expect_bad_input (a, "m.wkpm", "is a wav2kp model file, not audio or video", dir);
     }
     {
@@ -712,6 +713,20 @@ test_train_small (void)
     g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
   }
   {
+    /* the list given where the prepared dataset goes, and a video given
+     * where the list goes, are said as such (an "invalid JSON" parse error
+     * and "not UTF-8 text" before) */
+    g_autofree char *m0 = g_build_filename (dir, "m0.wkpm", NULL), *p0 = g_build_filename (dir, "P0", NULL);
+    g_autofree char *mpg = g_strdup_printf ("%s/bbaf2n.mpg", src);
+    const char *a[] = { "train", csv, "-o", m0, NULL };
+    const char *b[] = { "check", csv, NULL };
+    const char *c[] = { "prepare", mpg, "-o", p0, NULL };
+    expect_bad_input (a, "c.csv: not a prepared dataset: give the folder", "(wav2kp prepare LIST.csv -o DS)", NULL);
+    expect_bad_input (b, "c.csv: not a prepared dataset: give the folder", "(wav2kp prepare LIST.csv -o DS)", NULL);
+    expect_bad_input (c, "bbaf2n.mpg: not a CSV list of clips (it is not text)", "or a folder of clips", NULL);
+    g_assert_false (g_file_test (m0, G_FILE_TEST_EXISTS));
+  }
+  {
     const char *a[] = { "train", ds, "-o", model, "--epochs", "2", NULL };
     g_autofree char *o = NULL, *e = NULL;
     g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
@@ -727,17 +742,34 @@ test_train_small (void)
     g_autofree char *manifest = g_build_filename (ds, "dataset.json", NULL);
     g_autofree char *mean = g_build_filename (ds, "feature_mean.npy", NULL);
     g_autofree char *before = NULL, *after = NULL;
-    const char *a1[] = { "train", ds, "-o", model, "--checkpoint", manifest, "--epochs", "1", NULL };
-    const char *a2[] = { "train", ds, "-o", mean, "--epochs", "1", NULL };
-    const char *a3[] = { "train", ds, "-o", model, "--log", model, "--epochs", "1", NULL };
+    g_autofree char *inside = g_build_filename (ds, "inside.wkpm", NULL);
+    g_autofree char *log_csv = g_build_filename (dir, "m.wkpm.csv", NULL);
+    const char *a1[] = { "train", ds, "-o", model, "--overwrite", "--checkpoint", manifest, "--epochs", "1", NULL };
+    const char *a2[] = { "train", ds, "-o", inside, "--epochs", "1", NULL };
+    const char *a3[] = { "train", ds, "-o", model, "--overwrite", "--log", log_csv, "--checkpoint", log_csv,
+                         "--epochs", "1", NULL };
     /* and hyperparameters that can only blow the weights up (both trained to
      * keypoints of 1e8..1e15 inter-ocular units, exit 0) */
-    const char *a4[] = { "train", ds, "-o", model, "--lr", "2147483648", "--epochs", "1", NULL };
-    const char *a5[] = { "train", ds, "-o", model, "--weight-decay", "1e20", "--epochs", "1", NULL };
-    const char **runs[] = { a1, a2, a3, a4, a5 };
+    const char *a4[] = { "train", ds, "-o", model, "--overwrite", "--lr", "2147483648", "--epochs", "1", NULL };
+    const char *a5[] = { "train", ds, "-o", model, "--overwrite", "--weight-decay", "1e20", "--epochs", "1", NULL };
+    /* an output under another kind's name (-o clip.mpg replaced a video with
+     * a model), a log that is not .csv; and a new run to an existing model
+     * (it replaced a finished model with its first epochs, and an interrupt
+     * left those) */
+    const char *a6[] = { "train", ds, "-o", mean, "--epochs", "1", NULL };
+    const char *a7[] = { "train", ds, "-o", model, "--overwrite", "--log", inside, "--epochs", "1", NULL };
+    const char *a8[] = { "train", ds, "-o", model, "--epochs", "1", NULL };
+    const char **runs[] = { a1, a2, a3, a4, a5, a6, a7, a8 };
     const char *want[] = { "it is one of the inputs of this run", "it is inside the dataset",
                            "must be three different files", "--lr must be in (0, 1]",
-                           "--weight-decay must be in [0, 10] and below 1 / --lr" };
+                           "--weight-decay must be in [0, 10] and below 1 / --lr",
+                           "feature_mean.npy: the output is a model file and must end in .wkpm",
+                           "inside.wkpm: the output is a CSV log and must end in .csv",
+                           "m.wkpm exists; a new run would replace it (and its log and checkpoint) from its first "
+                           "epoch on" };
+    g_autofree char *model_before = NULL, *model_after = NULL;
+    gsize n_model_before = 0, n_model_after = 0;
+    g_assert_true (g_file_get_contents (model, &model_before, &n_model_before, NULL));
     g_assert_true (g_file_get_contents (manifest, &before, NULL, NULL));
     for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
       {
@@ -747,6 +779,9 @@ test_train_small (void)
       }
     g_assert_true (g_file_get_contents (manifest, &after, NULL, NULL));
     g_assert_cmpstr (before, ==, after);
+    g_assert_false (g_file_test (inside, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_get_contents (model, &model_after, &n_model_after, NULL));
+    g_assert_cmpmem (model_after, n_model_after, model_before, n_model_before);
   }
   {
     /* the log named after the model replaces no one else's file: -o c.wkpm
@@ -762,7 +797,7 @@ test_train_small (void)
   }
   {
     /* holding one speaker out: no note */
-    const char *a[] = { "train", ds, "-o", model, "--epochs", "1", "--val-speakers", "b", NULL };
+    const char *a[] = { "train", ds, "-o", model, "--overwrite", "--epochs", "1", "--val-speakers", "b", NULL };
     g_autofree char *o = NULL, *e = NULL;
     g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
     g_assert_null (strstr (e, "no val clips"));
@@ -785,6 +820,24 @@ test_train_small (void)
     g_assert_null (strstr (o, "No uncertainty intervals"));
     g_assert_nonnull (strstr (o2, "No uncertainty intervals: resampling clips needs at least 2 clips, and 1 was scored."));
     g_assert_null (strstr (o2, "Uncertainty over clips"));
+  }
+  {
+    /* reports under their own kind's name only (--csv clip.mpg replaced a
+     * video with a table, exit 0) */
+    g_autofree char *video = g_build_filename (dir, "clip.mpg", NULL);
+    const char *a[] = { "evaluate", ds, "-m", model, "--csv", video, NULL };
+    const char *b[] = { "evaluate", ds, "-m", model, "--json", video, NULL };
+    const char *c[] = { "check", ds, "--json", video, NULL };
+    g_assert_true (g_file_set_contents (video, "not really a video", -1, NULL));
+    expect_bad_input (a, "clip.mpg", "the output is a CSV table and must end in .csv", NULL);
+    expect_bad_input (b, "clip.mpg", "the output is a JSON report and must end in .json", NULL);
+    expect_bad_input (c, "clip.mpg", "the output is a JSON report and must end in .json", NULL);
+    {
+      g_autofree char *kept = NULL;
+      g_assert_true (g_file_get_contents (video, &kept, NULL, NULL));
+      g_assert_cmpstr (kept, ==, "not really a video");
+    }
+    g_unlink (video);
   }
   {
     g_autofree char *json = g_build_filename (dir, "ev.json", NULL);
@@ -867,6 +920,32 @@ test_audio (void)
         g_assert_cmpint (wkp_test_run_cli (runs[i], &o, &e), ==, 2);
         g_assert_nonnull (strstr (e, want[i]));
         g_assert_false (g_file_test (wav, G_FILE_TEST_EXISTS));
+      }
+  }
+  {
+    /* the output is a WAV under a WAV's name only: arguments in the wrong
+     * order (-o clip.mpg out.wav) replaced the video with the sound of
+     * out.wav, exit 0 */
+    g_autofree char *grid_mpg = wkp_test_shared_file (GRID_MPG);
+    g_autofree char *video = g_build_filename (dir, "clip.mpg", NULL), *before = NULL, *after = NULL;
+    g_autofree char *sound = g_build_filename (dir, "sound.wav", NULL);
+    gsize n_before = 0, n_after = 0;
+    if (grid_mpg != NULL)
+      {
+        const char *make[] = { "audio", grid_mpg, "-o", sound, NULL };
+        const char *swapped[] = { "audio", "-o", video, sound, NULL };
+        const char *text[] = { "audio", "--text", "Hello.", "-o", video, NULL };
+        g_autofree char *o = NULL, *e = NULL;
+        g_assert_true (g_file_get_contents (grid_mpg, &before, &n_before, NULL));
+        g_assert_true (g_file_set_contents (video, before, (gssize) n_before, NULL));
+        g_assert_cmpint (wkp_test_run_cli (make, &o, &e), ==, 0);
+        expect_bad_input (swapped, "clip.mpg", "the output is a WAV file and must end in .wav", NULL);
+        expect_bad_input (text, "clip.mpg", "the output is a WAV file and must end in .wav", NULL);
+        g_assert_true (g_file_get_contents (video, &after, &n_after, NULL));
+        g_assert_cmpuint (n_after, ==, n_before);
+        g_assert_cmpmem (after, n_after, before, n_before);
+        g_unlink (video);
+        g_unlink (sound);
       }
   }
   {
