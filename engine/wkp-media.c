@@ -91,6 +91,109 @@ wkp_file_sniff (const char *path)
   return WKP_FILE_OTHER;
 }
 
+static int
+compare_name_ptrs (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Whether @name looks like a picture's file name: an image extension, or
+ * none (VidTIMIT's frames 001, 002 ...). */
+static gboolean
+picture_name (const char *name)
+{
+  static const char *const ext[] = { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm" };
+  g_autofree char *low = g_ascii_strdown (name, -1);
+  if (strchr (name, '.') == NULL)
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (ext); i++)
+    if (g_str_has_suffix (low, ext[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* The image-sequence pattern of the numbered pictures in @folder (the
+ * first in name order that is one: wkp_media_sequence_for_frame), or NULL. */
+static char *
+folder_sequence_pattern (const char *folder)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GDir *d = g_dir_open (folder, 0, NULL);
+  const char *name;
+  if (d == NULL)
+    return NULL;
+  while ((name = g_dir_read_name (d)) != NULL && names->len < 100000)
+    if (name[0] != '.' && picture_name (name))
+      g_ptr_array_add (names, g_strdup (name));
+  g_dir_close (d);
+  g_ptr_array_sort (names, compare_name_ptrs);
+  for (guint i = 0; i < names->len && i < 16; i++)
+    {
+      g_autofree char *file = g_build_filename (folder, names->pdata[i], NULL);
+      char *pattern;
+      if (!g_file_test (file, G_FILE_TEST_IS_REGULAR))
+        continue;
+      pattern = wkp_media_sequence_for_frame (file);
+      if (pattern != NULL)
+        return pattern;
+    }
+  return NULL;
+}
+
+/* TRUE when @path starts like an ISO media file (MP4, MOV: an "ftyp" box)
+ * but its top-level boxes run past the end of the file before a "moov" box
+ * (the index, which most writers put at the end): a file cut short. */
+static gboolean
+iso_file_cut_short (const char *path)
+{
+  FILE *f = g_fopen (path, "rb");
+  GStatBuf st;
+  guint64 at = 0;
+  gboolean cut = FALSE;
+  if (f == NULL)
+    return FALSE;
+  if (g_stat (path, &st) != 0)
+    goto done;
+  for (int k = 0; k < 10000; k++)
+    {
+      guint8 h[16];
+      guint64 size;
+      if (at == (guint64) st.st_size || fseeko (f, (off_t) at, SEEK_SET) != 0 || fread (h, 1, 8, f) != 8)
+        break;
+      if (k == 0 && memcmp (h + 4, "ftyp", 4) != 0)
+        break;
+      if (memcmp (h + 4, "moov", 4) == 0)
+        break;
+      size = (guint64) h[0] << 24 | (guint64) h[1] << 16 | (guint64) h[2] << 8 | h[3];
+      if (size == 1)
+        {
+          if (fread (h + 8, 1, 8, f) != 8)
+            {
+              cut = TRUE;
+              break;
+            }
+          size = 0;
+          for (int i = 8; i < 16; i++)
+            size = size << 8 | h[i];
+        }
+      else if (size == 0)   /* to the end of the file: no moov after it */
+        size = (guint64) st.st_size - at;
+      if (size < 8)
+        break;
+      if (at + size > (guint64) st.st_size || at + size == (guint64) st.st_size)
+        {
+          /* the last box: cut when it runs past the end, or when the file
+           * ends without an index */
+          cut = TRUE;
+          break;
+        }
+      at += size;
+    }
+done:
+  fclose (f);
+  return cut;
+}
+
 static AVFormatContext *
 open_input (const char *path, GError **error)
 {
@@ -112,8 +215,17 @@ open_input (const char *path, GError **error)
                      "%s: is a prepared dataset, not a clip (open one of its clips' videos, listed in its "
                      "dataset.json; `wav2kp check` and `wav2kp evaluate` read the dataset itself)", path);
       else
-        g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
-                     "%s: is a folder (for an image sequence give a pattern such as %s/%%06d.jpg)", path, path);
+        {
+          /* the pattern of the frames in it, when they are a sequence (a
+           * folder `wav2kp frames` wrote holds 000001.png ...) */
+          g_autofree char *pattern = folder_sequence_pattern (path);
+          if (pattern != NULL)
+            g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                         "%s: is a folder; for the image sequence in it give its pattern, %s", path, pattern);
+          else
+            g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                         "%s: is a folder (for an image sequence give a pattern such as %s/%%06d.jpg)", path, path);
+        }
       return NULL;
     }
   if (!S_ISREG (st.st_mode))
@@ -151,7 +263,12 @@ open_input (const char *path, GError **error)
   ret = avformat_open_input (&fmt, path, NULL, NULL);
   if (ret < 0)
     {
-      set_av_error (error, WKP_ERROR_INVALID, ret, path, "not a media file FFmpeg can read");
+      if (iso_file_cut_short (path))
+        g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                     "%s: file is truncated (an MP4/MOV whose boxes end past the end of the file, without its "
+                     "index, the moov box: a copy or a recording that did not finish)", path);
+      else
+        set_av_error (error, WKP_ERROR_INVALID, ret, path, "not a media file FFmpeg can read");
       return NULL;
     }
   wkp_io_note_input (path);

@@ -95,8 +95,11 @@ test_bad_input (void)
     expect_bad_input (a, "empty.mp4", "empty", dir);
   }
   {
+    /* (its index, the moov box, is at the end, which half the file does
+     * not reach: FFmpeg's "Invalid data found" said nothing of that) */
     const char *a[] = { "features", truncated, "-o", out, NULL };
-    expect_bad_input (a, "truncated.mp4", "", dir);
+    expect_bad_input (a, "truncated.mp4", "file is truncated (an MP4/MOV whose boxes end past the end of the file, "
+                      "without its index, the moov box", dir);
   }
   {
     /* a silent video alone: its WAV where corpora keep it (wav/ beside its
@@ -217,6 +220,28 @@ test_bad_input (void)
   {
     const char *a[] = { "predict", grid, "--model", dir, "-o", out, NULL };
     expect_bad_input (a, dir, "is a folder", dir);
+  }
+  {
+    /* a folder of numbered pictures given as the video: the pattern of its
+     * pictures is named (a folder `frames` wrote holds PNGs, and the
+     * message suggested %06d.jpg); a folder of other files is not one */
+    g_autofree char *pics = g_build_filename (dir, "pics", NULL), *p1 = NULL, *p2 = NULL, *want = NULL;
+    g_autofree char *logs = g_build_filename (dir, "logs", NULL), *l1 = NULL, *l2 = NULL;
+    const char *a[] = { "landmarks", pics, "-o", out, NULL };
+    const char *b[] = { "landmarks", logs, "-o", out, NULL };
+    g_assert_no_errno (g_mkdir (pics, 0700));
+    g_assert_no_errno (g_mkdir (logs, 0700));
+    p1 = g_build_filename (pics, "000001.png", NULL);
+    p2 = g_build_filename (pics, "000002.png", NULL);
+    l1 = g_build_filename (logs, "run1.log", NULL);
+    l2 = g_build_filename (logs, "run2.log", NULL);
+    g_assert_true (g_file_set_contents (p1, "x", -1, NULL) && g_file_set_contents (p2, "x", -1, NULL));
+    g_assert_true (g_file_set_contents (l1, "x", -1, NULL) && g_file_set_contents (l2, "x", -1, NULL));
+    want = g_strdup_printf ("is a folder; for the image sequence in it give its pattern, %s/%%06d.png", pics);
+    expect_bad_input (a, pics, want, NULL);
+    expect_bad_input (b, logs, "is a folder (for an image sequence give a pattern such as", NULL);
+    g_unlink (p1), g_unlink (p2), g_unlink (l1), g_unlink (l2);
+    g_rmdir (pics), g_rmdir (logs);
   }
   {
     /* an output that is one of the inputs, by another name: refused, the
