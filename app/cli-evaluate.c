@@ -422,7 +422,16 @@ wkp_cli_evaluate (int argc, char **argv)
     }
   else
     for (int i = 0; models[i] != NULL; i++)
-      g_ptr_array_add (paths, g_strdup (models[i]));
+      {
+        /* the same file twice gave two identical rows and no comparison,
+         * without a word (as ensemble refuses it) */
+        for (int j = 0; j < i; j++)
+          if (wkp_path_same_file (models[i], models[j]))
+            return wkp_cli_fail ("evaluate", g_error_new (WKP_IO_ERROR, WKP_ERROR_INVALID,
+                                                          "%s and %s are the same model file; give each model once",
+                                                          models[j], models[i]));
+        g_ptr_array_add (paths, g_strdup (models[i]));
+      }
 
   ds = wkp_dataset_open (argv[1], &error);
   if (ds == NULL)

@@ -30,9 +30,13 @@ on_epoch (const WkpTrainEpoch *e, gpointer user_data)
     g_printerr ("a constant prediction (the PCA mean: with identity removal each speaker's mean mouth) has val loss %.4f\n",
                 e->val_loss_constant);
   ui->constant_said = TRUE;
-  g_printerr ("epoch %3d/%d  train %.4f  val %.4f  val r %+.3f  lr %.2e  %.0f win/s  %.1fs  ETA %dm%02ds%s\n",
-              e->epoch, e->max_epochs, e->train_loss, e->val_loss, e->val_r, e->lr, e->samples_per_s, e->seconds,
-              eta / 60, eta % 60, e->best ? "  *best" : "");
+  if (isfinite (e->val_loss))
+    g_printerr ("epoch %3d/%d  train %.4f  val %.4f  val r %+.3f  lr %.2e  %.0f win/s  %.1fs  ETA %dm%02ds%s\n",
+                e->epoch, e->max_epochs, e->train_loss, e->val_loss, e->val_r, e->lr, e->samples_per_s, e->seconds,
+                eta / 60, eta % 60, e->best ? "  *best" : "");
+  else   /* no val clips: nothing validated ("val nan  val r +nan" said nothing) */
+    g_printerr ("epoch %3d/%d  train %.4f  (no val clips)  lr %.2e  %.0f win/s  %.1fs  ETA %dm%02ds\n",
+                e->epoch, e->max_epochs, e->train_loss, e->lr, e->samples_per_s, e->seconds, eta / 60, eta % 60);
 }
 
 static void
@@ -246,10 +250,16 @@ wkp_cli_train (int argc, char **argv)
   if (res.interrupted)
     g_print ("stopped after epoch %d as asked; continue with --resume\n", res.epochs_run);
   else
-    g_print ("best epoch %d of %d: val aperture r %.3f, val loss %.4f (a constant prediction: %.4f); "
-             "test aperture r %.3f%s; %.0f s\n",
-             res.best_epoch, res.epochs_run, res.best_val_r, res.best_val_loss, res.val_loss_constant, res.test_r,
-             res.stopped_early ? " (stopped early)" : "", res.seconds);
+    {
+      g_autofree char *val = isfinite (res.best_val_loss)
+                             ? g_strdup_printf ("val aperture r %.3f, val loss %.4f (a constant prediction: %.4f)",
+                                                res.best_val_r, res.best_val_loss, res.val_loss_constant)
+                             : g_strdup ("not validated (no val clips)");
+      g_autofree char *test = isfinite (res.test_r) ? g_strdup_printf ("test aperture r %.3f", res.test_r)
+                                                    : g_strdup ("no test clips scored");
+      g_print ("best epoch %d of %d: %s; %s%s; %.0f s\n", res.best_epoch, res.epochs_run, val, test,
+               res.stopped_early ? " (stopped early)" : "", res.seconds);
+    }
   g_print ("model: %s\nlog: %s\n", output, log_path);
   return WKP_EXIT_OK;
 }

@@ -63,6 +63,13 @@ wkp_cli_clip_args (const char *command, char **files, const char *output, const 
   GError *error = NULL;
   g_autofree char *json = NULL;
 
+  if (files != NULL && files[0] != NULL && files[1] != NULL && files[2] == NULL && output == NULL)
+    {
+      /* "predict in.wav out.npy": the output without its -o */
+      g_printerr ("wav2kp %s: give the output with -o (%s IN -o OUT.npy); two files were given, %s and %s\n",
+                  command, command, files[0], files[1]);
+      return FALSE;
+    }
   if (files == NULL || files[0] == NULL || files[1] != NULL)
     {
       g_printerr ("wav2kp %s: give exactly one input FILE\n", command);

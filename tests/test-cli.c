@@ -213,6 +213,12 @@ test_bad_input (void)
     expect_bad_input (a, "0.0001", "frame rate", dir);
   }
   {
+    /* the output given without its -o is named as such ("give exactly one
+     * input FILE" sent the user looking at the input) */
+    const char *a[] = { "predict", grid, out, NULL };
+    expect_bad_input (a, "give the output with -o (predict IN -o OUT.npy); two files were given", "out.npy", dir);
+  }
+  {
     /* option errors are one line too */
     const char *a[] = { "features", grid, "--mels", "many", "-o", out, NULL };
     expect_bad_input (a, "many", "--mels", dir);
@@ -758,6 +764,11 @@ test_train_small (void)
     g_test_message ("%s", e);
     g_assert_nonnull (strstr (e, "has no val clips, so nothing is validated and the last epoch (of --epochs 2) is kept"));
     g_assert_nonnull (strstr (o, "best epoch 2 of 2"));
+    /* nothing to validate on is said, not printed as nan */
+    g_assert_nonnull (strstr (o, "not validated (no val clips)"));
+    g_assert_nonnull (strstr (e, "(no val clips)"));
+    g_assert_null (strstr (o, "nan"));
+    g_assert_null (strstr (e, "nan"));
     g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
   }
   {
@@ -845,6 +856,11 @@ test_train_small (void)
     g_assert_null (strstr (o, "No uncertainty intervals"));
     g_assert_nonnull (strstr (o2, "No uncertainty intervals: resampling clips needs at least 2 clips, and 1 was scored."));
     g_assert_null (strstr (o2, "Uncertainty over clips"));
+  }
+  {
+    /* one model twice: said (two identical rows and no comparison) */
+    const char *twice[] = { "evaluate", ds, "-m", model, "-m", model, NULL };
+    expect_bad_input (twice, "m.wkpm are the same model file; give each model once", "m.wkpm and ", NULL);
   }
   {
     /* reports under their own kind's name only (--csv clip.mpg replaced a
