@@ -348,6 +348,9 @@ wkp_cli_note_audio_mix (const char *command, const WkpClipAudio *clip)
   g_autofree char *note = wkp_audio_mix_note (clip->audio, clip->audio_source);
   if (note != NULL)
     g_printerr ("wav2kp %s: note: %s\n", command, note);
+  g_autofree char *rate_note = wkp_audio_rate_note (clip->audio, clip->audio_source);
+  if (rate_note != NULL)
+    g_printerr ("wav2kp %s: note: %s\n", command, rate_note);
   g_autofree char *timing = wkp_media_timing_note (clip->video_info);
   if (timing != NULL)
     g_printerr ("wav2kp %s: note: %s\n", command, timing);

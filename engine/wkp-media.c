@@ -1480,6 +1480,7 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
   audio->n_samples = buf.len;
   audio->samples = buf.data ? buf.data : g_new0 (float, 1);
   audio->channels = nch;
+  audio->source_rate = dec->sample_rate;
   audio->inverted_channels = mixer.inverted;
   audio->reference_channel = mixer.reference;
   buf.data = NULL;
@@ -1501,6 +1502,16 @@ out:
   avcodec_free_context (&dec);
   avformat_close_input (&fmt);
   return audio;
+}
+
+char *
+wkp_audio_rate_note (const WkpAudio *audio, const char *path)
+{
+  if (audio == NULL || audio->source_rate <= 0 || audio->source_rate >= WKP_AUDIO_RATE)
+    return NULL;
+  return g_strdup_printf ("%s: the sound is sampled at %d Hz, so it holds nothing above %d Hz; the features' bands "
+                          "above that (up to 7600 Hz by default) read silence, and the keypoints differ from those of "
+                          "a recording at 16 kHz or more", path, audio->source_rate, audio->source_rate / 2);
 }
 
 char *

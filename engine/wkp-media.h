@@ -126,6 +126,7 @@ typedef struct {
   gint64  n_samples;
   int     rate;
   int     channels;           /* of the source; 0 when not decoded from a file */
+  int     source_rate;        /* the source's sample rate; 0 when not decoded from a file */
   guint64 inverted_channels;  /* bit c: channel c (< 64) was in antiphase with
                                * reference_channel and was inverted before the mix */
   int     reference_channel;  /* 0, or the loudest channel when channel 0 is
@@ -142,6 +143,10 @@ typedef struct {
 WkpAudio *wkp_audio_load        (const char *path, int rate, gint64 *start_us,
                                  GCancellable *cancellable, GError **error);
 WkpAudio *wkp_audio_new         (gint64 n_samples, int rate);
+/* A sentence for the user when @audio (decoded from @path) was sampled
+ * below WKP_AUDIO_RATE: it holds nothing above half its rate, where the
+ * features' upper bands lie (they read silence); else NULL. */
+char     *wkp_audio_rate_note   (const WkpAudio *audio, const char *path);
 /* A sentence for the user when the down-mix inverted a channel of @audio
  * (decoded from @path), else NULL. */
 char     *wkp_audio_mix_note    (const WkpAudio *audio, const char *path);

@@ -537,7 +537,20 @@ test_side_outputs (void)
       g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
       g_assert_true (g_file_test (npy2, G_FILE_TEST_IS_REGULAR));
       g_assert_true (g_file_test (json2, G_FILE_TEST_IS_REGULAR));
+      g_assert_null (strstr (e, "the sound is sampled at"));
     }
+  {
+    /* telephone-rate sound holds nothing above 4 kHz, where the features'
+     * upper bands lie: said (it was upsampled without a word, and its
+     * keypoints differed from a 16 kHz recording's by half the model's LMD) */
+    g_autofree char *wav8 = g_build_filename (dir, "phone.wav", NULL);
+    const char *a[] = { "features", wav8, "-o", npy2, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    wkp_test_write_wav (wav8, x, n / 2, 8000);
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_nonnull (strstr (e, "phone.wav: the sound is sampled at 8000 Hz, so it holds nothing above 4000 Hz; "
+                                 "the features' bands above that"));
+  }
 }
 
 static void
