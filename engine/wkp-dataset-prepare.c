@@ -1118,7 +1118,7 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
   g_autoptr(JsonNode) fj = NULL;
   g_autoptr(JsonNode) lj = NULL;
   int lock_fd = -1;
-  gboolean ok = FALSE, created_out;
+  gboolean ok = FALSE, created_out = FALSE;
   int n_jobs;
 
   g_return_val_if_fail (src != NULL && out_dir != NULL && params != NULL, FALSE);
@@ -1186,6 +1186,11 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
     }
   job.out_dir = g_canonicalize_filename (out_dir, NULL);
   job.clips_dir = g_build_filename (job.out_dir, "clips", NULL);
+  /* a first run stopped before any clip was finished leaves no folder (it
+   * left DS/ with .lock and an empty clips/, which later commands called
+   * not a prepared dataset); one with finished clips keeps them, to resume */
+  if (created_out)
+    wkp_io_register_new_folder (job.out_dir, job.clips_dir);
   if (g_mkdir_with_parents (job.clips_dir, 0755) != 0)
     {
       g_set_error (error, WKP_IO_ERROR, WKP_ERROR_IO, "%s: cannot create: %s", job.clips_dir, g_strerror (errno));
@@ -1261,6 +1266,8 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
   ok = finalize (&job, src, report, error);
 
 out:
+  if (created_out)
+    wkp_io_register_new_folder (NULL, NULL);
   if (job.records)
     for (guint i = 0; i < entries->len; i++)
       wkp_clip_record_clear (&job.records[i]);

@@ -193,6 +193,24 @@ wkp_io_make_temp_dir (const char *templ, int mode, GError **error)
   return NULL;
 }
 
+static char new_folder_path[PATH_MAX];
+static char new_folder_content[PATH_MAX];
+static int  new_folder_used;
+
+void
+wkp_io_register_new_folder (const char *dir, const char *content)
+{
+  g_mutex_lock (&temp_lock);
+  __atomic_store_n (&new_folder_used, 0, __ATOMIC_RELEASE);
+  if (dir != NULL && content != NULL && strlen (dir) < PATH_MAX && strlen (content) < PATH_MAX)
+    {
+      strcpy (new_folder_path, dir);
+      strcpy (new_folder_content, content);
+      __atomic_store_n (&new_folder_used, 1, __ATOMIC_RELEASE);
+    }
+  g_mutex_unlock (&temp_lock);
+}
+
 static void
 remove_temps_and_die (int sig)
 {
@@ -202,6 +220,9 @@ remove_temps_and_die (int sig)
   for (int i = 0; i < MAX_TEMP_DIRS; i++)
     if (__atomic_load_n (&temp_dir_used[i], __ATOMIC_ACQUIRE))
       wkp_io_remove_flat_dir (temp_dir_paths[i]);
+  /* (rmdir fails on a content folder with finished work in it: kept) */
+  if (__atomic_load_n (&new_folder_used, __ATOMIC_ACQUIRE) && rmdir (new_folder_content) == 0)
+    wkp_io_remove_flat_dir (new_folder_path);
   signal (sig, SIG_DFL);
   raise (sig);
 }

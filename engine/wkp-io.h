@@ -72,6 +72,12 @@ void       wkp_io_remove_temps_on_signal (void);
  * handlers while it is registered. */
 void       wkp_io_register_temp_dir   (const char *dir);
 void       wkp_io_unregister_temp_dir (const char *dir);
+/* A folder this run made (@dir) that those handlers remove, with its files,
+ * when @content (a folder inside it) holds nothing once the temporaries are
+ * gone: a run stopped before it finished anything leaves no folder behind;
+ * one that finished some work keeps it (prepare's dataset, resumable). One
+ * at a time; NULL unregisters. */
+void       wkp_io_register_new_folder (const char *dir, const char *content);
 /* Creates a folder from @templ (a path whose last XXXXXX is replaced) with @mode (the
  * umask applies), registered as above *before* it exists, so that a signal
  * between the two cannot leave it behind (mkdtemp, then registering, could).

@@ -1514,6 +1514,43 @@ test_interrupt_removes_tmp (void)
   assert_clip_dirs_complete (ds_dir);
 }
 
+/* A first run into a folder it makes, interrupted before it finished a
+ * clip, leaves no folder (it left DS/ with .lock and an empty clips/, which
+ * later commands called "not a prepared dataset"); had a clip been
+ * finished, the folder would stay, to resume. */
+static void
+test_interrupt_new_folder (void)
+{
+  g_autofree char *src_dir = NULL, *csv = NULL, *parent = NULL, *ds_dir = NULL, *seen = NULL;
+  GPid pid;
+  int status = 0, finished;
+  gint64 deadline;
+
+  if (wkp_test_shared_data () == NULL)
+    return;
+  src_dir = wkp_test_tmpdir ();
+  parent = wkp_test_tmpdir ();
+  ds_dir = g_build_filename (parent, "DS", NULL);
+  csv = make_source (src_dir, 4);
+  pid = spawn_prepare (csv, ds_dir);
+  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  while ((seen = find_tmp_dir (ds_dir)) == NULL && g_get_monotonic_time () < deadline)
+    g_usleep (2000);
+  g_assert_nonnull (seen);
+  finished = count_clip_dirs (ds_dir);
+  kill (pid, SIGINT);
+  waitpid (pid, &status, 0);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFSIGNALED (status));
+  finished = MAX (finished, g_file_test (ds_dir, G_FILE_TEST_EXISTS) ? count_clip_dirs (ds_dir) : 0);
+  g_test_message ("interrupted with %d clips finished; the folder %s", finished,
+                  g_file_test (ds_dir, G_FILE_TEST_EXISTS) ? "stays" : "is gone");
+  if (finished == 0)
+    g_assert_false (g_file_test (ds_dir, G_FILE_TEST_EXISTS));
+  else
+    assert_clip_dirs_complete (ds_dir);
+}
+
 static void
 test_kill_safety (void)
 {
@@ -1808,5 +1845,6 @@ main (int argc, char **argv)
   g_test_add_func ("/dataset/prepare-folder", test_prepare_folder);
   g_test_add_func ("/dataset/kill-safety", test_kill_safety);
   g_test_add_func ("/dataset/interrupt-removes-tmp", test_interrupt_removes_tmp);
+  g_test_add_func ("/dataset/interrupt-new-folder", test_interrupt_new_folder);
   return g_test_run ();
 }
