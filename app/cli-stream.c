@@ -674,6 +674,13 @@ wkp_cli_stream (int argc, char **argv)
   in.rate = rate != 0 ? rate : model->features.sample_rate;
   if (!fill (&in, 4, &error) && error != NULL)
     goto fail;
+  if (in.pending->len == 0)
+    {
+      /* ended before its first byte: said before the format line, which
+       * described a 16-bit stream that never came */
+      g_set_error (&error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: no audio (the input is empty)", in.name);
+      goto fail;
+    }
   if (in.pending->len >= 4
       && (memcmp (in.pending->data, "RF64", 4) == 0 || memcmp (in.pending->data, "BW64", 4) == 0
           || memcmp (in.pending->data, "RIFX", 4) == 0))

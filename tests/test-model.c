@@ -1595,7 +1595,8 @@ test_cli_stream_bad (void)
   save_random_model (uni, 1, 0, FALSE, 8, 1, FALSE);
   struct { const char *args[8]; const guint8 *in; gsize len; const char *want; } cases[] = {
     { { "--model", bidi, NULL }, (const guint8 *) "\0\0", 2, "bidi.wkpm" },
-    { { "--model", uni, NULL }, (const guint8 *) "", 0, "standard input: no audio" },
+    /* (said first: a "16-bit PCM" format line came before it) */
+    { { "--model", uni, NULL }, (const guint8 *) "", 0, "standard input: no audio (the input is empty)" },
     { { "--model", uni, NULL }, wav24, 44, "24-bit" },
     { { "--model", uni, NULL }, riff_avi, sizeof riff_avi, "not WAVE" },
     { { "--model", uni, NULL }, short_header, sizeof short_header, "WAV header ends before its data" },
@@ -1627,6 +1628,7 @@ test_cli_stream_bad (void)
       g_assert_cmpint (status, ==, 2);
       g_assert_nonnull (strstr (se, cases[c].want));
       g_assert_cmpstr (so, ==, "");
+      g_assert_null (strstr (se, "keypoints at"));   /* no format line before a refusal */
     }
 }
 
