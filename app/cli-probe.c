@@ -153,7 +153,10 @@ wkp_cli_probe (int argc, char **argv)
               wkp_rational_to_double (info->fps), info->n_frames,
               info->n_frames_counted ? "" : " (estimated; --count-frames to count)");
       g_autofree char *timing = wkp_media_timing_note (info);
-      if (timing != NULL)
+      if (timing != NULL && !info->resampled)
+        printf ("  timing      irregular: the timestamps jump (start again, or span more than twice the pictures' "
+                "time);\n              read one picture per frame at k/fps\n");
+      else if (timing != NULL)
         printf ("  timing      irregular (variable frame rate or dropped frames): pictures up to %.0f ms from a "
                 "constant %.3f fps;\n"
                 "              read by their timestamps on that grid: %" G_GINT64_FORMAT " frames from %"

@@ -493,19 +493,25 @@ error_is_clip_fault (const GError *error)
   return TRUE;
 }
 
-/* Whether @video's pictures are read by their timestamps on a constant grid
- * (irregular timing: WkpMediaInfo.resampled). Part of the landmarks' key
- * only then, so that landmarks of such a clip cached before 7 Dec 2026, read
- * one picture per frame, are not reused; other clips keep their keys. (A
- * video that cannot be read is said by the reading itself.) */
-static gboolean
-video_read_on_grid (const char *video)
+/* How @video's frames are timed when that changed on 7 Dec 2026, for the
+ * landmarks' key: "timing=grid" when its pictures are read by their
+ * timestamps on a constant grid (WkpMediaInfo.resampled), "rate=N/D" when
+ * its rate is the stream's base rate instead of FFmpeg's estimated average
+ * (fps_from_base), else "" (other clips keep their keys and their cache).
+ * Landmarks and features cached before, read one picture per frame or at
+ * the estimated rate, are then not reused. (A video that cannot be read is
+ * said by the reading itself.) */
+static char *
+video_timing_key (const char *video)
 {
   g_autoptr(WkpMediaInfo) info = NULL;
-  if (wkp_media_is_pattern (video))
-    return FALSE;
-  info = wkp_media_probe (video, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, NULL);
-  return info != NULL && info->resampled;
+  g_autofree char *rate = NULL;
+  if (wkp_media_is_pattern (video)
+      || (info = wkp_media_probe (video, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, NULL)) == NULL)
+    return g_strdup ("");
+  rate = wkp_rational_to_string (info->fps);
+  return g_strdup_printf ("%s%s%s%s", info->resampled ? "timing=grid\n" : "", info->fps_from_base ? "rate=" : "",
+                          info->fps_from_base ? rate : "", info->fps_from_base ? "\n" : "");
 }
 
 static void
@@ -516,7 +522,7 @@ process_entry (Job *job, guint i)
   WkpClipRecord *rec = &job->records[i];
   WkpDatasetClip *c = &rec->clip;
   g_autoptr(GError) error = NULL;
-  g_autofree char *vhash = NULL, *ahash = NULL, *lm_text = NULL, *key_text = NULL, *safe = NULL;
+  g_autofree char *vhash = NULL, *ahash = NULL, *lm_text = NULL, *key_text = NULL, *safe = NULL, *timing = NULL;
   g_autofree char *dir = NULL, *failed_path = NULL, *record_path = NULL, *tmp = NULL;
   g_autofree char *seq = wkp_rational_to_string (P->sequence_fps);
   g_autofree char *mfps = wkp_rational_to_string (P->model_fps);
@@ -545,9 +551,9 @@ process_entry (Job *job, guint i)
       c->error = g_strdup (error->message);
       return;
     }
+  timing = video_timing_key (e->video);
   lm_text = g_strdup_printf ("%s\nlandmarks\n%s\n%s\n%s\n%s", KEY_VERSION, vhash,
-                             wkp_media_is_pattern (e->video) ? seq : "", job->landmark_json,
-                             video_read_on_grid (e->video) ? "timing=grid\n" : "");
+                             wkp_media_is_pattern (e->video) ? seq : "", job->landmark_json, timing);
   rec->landmark_key = sha256_text (lm_text);
   key_text = g_strdup_printf ("%s\n%s\n%s\n%s\n%s\n%s\nmax_lag=%d\nfix=%d,%d,%.6g,%.6g\n", KEY_VERSION,
                               CLIP_ALGO, rec->landmark_key, ahash ? ahash : "-", job->feature_json, mfps,

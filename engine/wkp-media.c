@@ -512,6 +512,11 @@ wkp_media_timing_note (const WkpMediaInfo *info)
   if (info == NULL || !info->has_video || !wkp_media_timing_irregular (info->timing_error_us, info->fps))
     return NULL;
   fps = wkp_rational_to_double (info->fps);
+  if (!info->resampled)
+    return g_strdup_printf ("%s: the frames' timestamps jump (they start again, or span more than twice the "
+                            "%" G_GINT64_FORMAT " pictures' time at %.3f fps: joined files or a broken clock), so it "
+                            "is read one picture per frame at k/fps; where they jump, pictures and sound can be far "
+                            "apart", info->path, info->n_decoded, fps);
   return g_strdup_printf ("%s: the frames' timestamps are irregular (a variable frame rate, or dropped frames): "
                           "they lie up to %.0f ms from a constant %.3f fps, so it is read by its timestamps on that "
                           "grid: frame k is the picture on screen at k/fps, %" G_GINT64_FORMAT " frames from %"
@@ -546,29 +551,37 @@ timing_error_us (GArray *pts, WkpRational fps)
   return worst;
 }
 
-/* The frame of the constant grid at @fps whose start lies nearest to
- * @rel_us (microseconds after the first picture): how a video with
- * irregular timing is read (wkp_video_reader), and how seeks find a frame. */
+/* The frame of the constant grid at @fps whose start lies nearest to @rel
+ * (ticks of @tb after the first picture; a tie goes to the later frame, as
+ * FFmpeg's fps filter with round=near rounds, exactly in the stream's own
+ * ticks): how a video with irregular timing is read (wkp_video_reader),
+ * and how seeks find a frame. */
 static gint64
-grid_slot (gint64 rel_us, WkpRational fps)
+grid_slot (gint64 rel, AVRational tb, WkpRational fps)
 {
-  return wkp_us_to_frame (rel_us + wkp_frame_to_us (1, fps) / 2, fps);
+  return av_rescale_q_rnd (rel, tb, (AVRational) { fps.den, fps.num }, AV_ROUND_NEAR_INF);
 }
 
 /* Counts the video packets (one per frame for every demuxer we meet, with
  * parsers splitting elementary streams). *@pts receives their timestamps
  * in microseconds, sorted, *@raw the same in the stream's time base; both
  * are NULL when a packet has none (MPEG-PS and raw streams may leave them
- * out: nothing to measure then). */
+ * out: nothing to measure then). *@jumps_back is TRUE when a timestamp in
+ * file order lies more than 16 frames at @fps (and 0.2 s) before one
+ * already read: a stream whose timestamps start again (joined files);
+ * B-frames reorder by at most 16 pictures, H.264's deepest buffer. */
 static gint64
-count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets, GArray **pts, GArray **raw)
+count_video_packets (AVFormatContext *fmt, int vidx, WkpRational fps, gint64 *all_packets, GArray **pts,
+                     GArray **raw, gboolean *jumps_back)
 {
   AVPacket *pkt = av_packet_alloc ();
   AVRational tb = fmt->streams[vidx]->time_base;
   GArray *times = g_array_new (FALSE, FALSE, sizeof (gint64));
   GArray *stamps = g_array_new (FALSE, FALSE, sizeof (gint64));
   gboolean all_pts = TRUE;
-  gint64 n = 0;
+  gint64 n = 0, latest = G_MININT64;
+  gint64 back = av_rescale_q (MAX (wkp_frame_to_us (16, fps), 200000), AV_TIME_BASE_Q, tb);
+  *jumps_back = FALSE;
   for (unsigned i = 0; i < fmt->nb_streams; i++)
     if ((int) i != vidx)
       fmt->streams[i]->discard = AVDISCARD_ALL;
@@ -587,6 +600,9 @@ count_video_packets (AVFormatContext *fmt, int vidx, gint64 *all_packets, GArray
               all_pts &= t != AV_NOPTS_VALUE;
               if (t != AV_NOPTS_VALUE)
                 {
+                  if (latest != G_MININT64 && t < latest - back)
+                    *jumps_back = TRUE;
+                  latest = MAX (latest, t);
                   g_array_append_val (stamps, t);
                   t = ts_to_us (t, tb), g_array_append_val (times, t);
                 }
@@ -882,7 +898,9 @@ wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError 
     {
       gint64 declared = fmt->streams[vidx]->nb_frames, all = 0;
       g_autoptr(GArray) pts = NULL, raw = NULL;
-      info->n_frames = info->n_decoded = count_video_packets (fmt, vidx, &all, &pts, &raw);
+      gboolean jumps_back = FALSE;
+      info->n_frames = info->n_decoded = count_video_packets (fmt, vidx, info->fps, &all, &pts, &raw,
+                                                              &jumps_back);
       info->n_frames_counted = TRUE;
       info->timing_error_us = pts != NULL ? timing_error_us (pts, info->fps) : 0;
       if (wkp_media_timing_irregular (info->timing_error_us, info->fps))
@@ -903,24 +921,36 @@ wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError 
                 {
                   info->fps = base;
                   info->timing_error_us = e;
+                  info->fps_from_base = TRUE;
                 }
             }
         }
       if (pts != NULL && wkp_media_timing_irregular (info->timing_error_us, info->fps))
         {
-          /* read on the grid by the timestamps (wkp_video_reader): picture
-           * i is shown unless the next one falls on the same frame */
           AVRational tb = fmt->streams[vidx]->time_base;
           const gint64 *t = (const gint64 *) (void *) raw->data;
-          gint64 slot = 0, next;
-          info->resampled = TRUE;
-          info->n_shown = 1;
-          for (guint i = 1; i < raw->len; i++, slot = next)
+          gint64 span_us = ts_to_us (t[raw->len - 1] - t[0], tb);
+          /* timestamps that start again, or that span more than twice the
+           * pictures' time at the rate, are a jump (joined files, a broken
+           * clock), not a variable rate: read one picture per frame, as
+           * said (a 6 s clip whose second half was stamped 10 min later
+           * would have been read as 15,000 frames of one picture) */
+          info->timing_jumps = jumps_back || span_us > 2 * wkp_frame_to_us (info->n_decoded, info->fps);
+          if (!info->timing_jumps)
             {
-              next = grid_slot (ts_to_us (t[i] - t[0], tb), info->fps);
-              info->n_shown += next > slot;
+              /* read on the grid by the timestamps (wkp_video_reader): picture
+               * i is shown unless the next one falls on the same frame */
+              gint64 slot = 0, next;
+              info->resampled = TRUE;
+              info->video_first_pts = t[0];
+              info->n_shown = 1;
+              for (guint i = 1; i < raw->len; i++, slot = next)
+                {
+                  next = grid_slot (t[i] - t[0], tb, info->fps);
+                  info->n_shown += next > slot;
+                }
+              info->n_frames = slot + 1;
             }
-          info->n_frames = slot + 1;
         }
       /* MP4/MOV index every sample: fewer packets than the index promises
        * means the file was cut short. */
@@ -1881,6 +1911,8 @@ wkp_video_reader_open (const char *path, WkpRational fps, WkpPixelFormat format,
       return NULL;
     }
   r->resample = r->info->resampled;
+  if (r->resample)
+    r->first_pts = r->info->video_first_pts;   /* the probe's grid, from the earliest picture */
   r->cur = av_frame_alloc ();
   r->ahead = av_frame_alloc ();
   if (!check_video_rate (r->info, path, error))
@@ -2056,8 +2088,8 @@ frame_index_from_pts (WkpVideoReader *r, gint64 pts)
   gint64 rel;
   if (pts == AV_NOPTS_VALUE || r->first_pts == AV_NOPTS_VALUE)
     return -1;
-  rel = ts_to_us (pts - r->first_pts, st->time_base);
-  return grid_slot (rel, r->info->fps);
+  rel = pts - r->first_pts;
+  return grid_slot (rel, st->time_base, r->info->fps);
 }
 
 /* Resampling: decodes the picture after r->ahead into r->ahead (its grid

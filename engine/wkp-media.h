@@ -42,6 +42,14 @@ typedef struct {
   gint64      n_decoded;        /* counted probes: the pictures in the file */
   gint64      n_shown;          /* resampled: the pictures some frame shows (the others are
                                  * dropped; n_frames - n_shown frames repeat a picture) */
+  gint64      video_first_pts;  /* resampled: the earliest picture's timestamp, in the stream's
+                                 * time base (the grid's origin) */
+  gboolean    timing_jumps;     /* counted probes: irregular because the timestamps jump (start
+                                 * again, or span more than twice the pictures' time): read one
+                                 * picture per frame, not resampled */
+  gboolean    fps_from_base;    /* counted probes: fps is the stream's base rate, which reads its
+                                 * timestamps as regular where FFmpeg's estimated average (1000/33
+                                 * for 30 fps in Matroska's milliseconds) did not */
 
   gboolean    has_audio;
   char       *audio_codec;

@@ -734,7 +734,7 @@ check_grid_reader (const char *path, const gint64 *seeks, guint n_seeks)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(WkpVideoReader) r = NULL;
-  g_autoptr(GHashTable) shown = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GHashTable) shown = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_autofree guint8 *ref = NULL, *all = NULL;
   const WkpMediaInfo *info;
   gsize ref_len, frame_bytes = 0;
@@ -809,20 +809,46 @@ check_grid_reader (const char *path, const gint64 *seeks, guint n_seeks)
   g_assert_true (wkp_video_reader_seek (r, info->n_frames, &error));
   g_assert_false (wkp_video_reader_next (r, &f, &error));
   g_assert_no_error (error);
-  g_hash_table_foreach (shown, (GHFunc) (void (*) (void)) g_free, NULL);
+}
+
+/* Runs ffmpeg with @args (NULL-terminated, after "ffmpeg -v error -y"),
+ * asserting success. */
+static void
+run_ffmpeg (const char *const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  int status;
+  g_ptr_array_add (argv, (gpointer) "ffmpeg");
+  g_ptr_array_add (argv, (gpointer) "-v");
+  g_ptr_array_add (argv, (gpointer) "error");
+  g_ptr_array_add (argv, (gpointer) "-y");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                               &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
 }
 
 /* Made here with ffmpeg (no shared data needed): 3 s of a 25 fps test
  * pattern with every 7th picture left out (gaps) and every 9th moved 24 ms
- * later (two pictures in one frame), in Matroska with FFV1; and the real
- * variable-rate clip of the corpus (H.264 with B-frames, seeks into a
- * group of pictures). */
+ * later (two pictures in one frame), in Matroska with FFV1; 6 s of H.264
+ * with B-frames whose first pictures crowd into 10 ms, so that two pictures
+ * lie exactly half a frame between grid frames at its 1875/74 fps average
+ * (a tie goes to the later frame, as FFmpeg's filter rounds: found in
+ * review); and the real variable-rate clip of the corpus (H.264 with
+ * B-frames, seeks into a group of pictures). */
 static void
 test_reader_irregular_grid (void)
 {
   static const gint64 seeks_synth[] = { 0, 3, 4, 12, 13, 40, -1, 20, 2 };
+  static const gint64 seeks_ties[] = { 37, 36, 38, 112, 113, 111, 0, -1, 70 };
   static const gint64 seeks_real[] = { 12, 13, 26, 100, 0, -1, 60 };
   g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *ties = g_build_filename (dir, "ties.mp4", NULL);
+  const char *make_ties[] = { "-f", "lavfi", "-i", "testsrc2=size=128x96:rate=25:duration=6", "-vf",
+                              "settb=1/1000,setpts='if(lt(N\\,3)\\,N*5\\,N*40)'", "-fps_mode", "passthrough",
+                              "-c:v", "libx264", "-bf", "3", "-g", "24", ties, NULL };
   g_autofree char *made = g_build_filename (dir, "vfr.mkv", NULL);
   g_autofree char *real = wkp_test_shared_file ("av/OpenTalker__video-retalking/examples/face/1.mp4");
   const char *argv[] = { "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=3",
@@ -834,11 +860,96 @@ test_reader_irregular_grid (void)
                                NULL));
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   check_grid_reader (made, seeks_synth, G_N_ELEMENTS (seeks_synth));
+  run_ffmpeg (make_ties);
+  check_grid_reader (ties, seeks_ties, G_N_ELEMENTS (seeks_ties));
+  g_unlink (ties);
   if (real != NULL)
     check_grid_reader (real, seeks_real, G_N_ELEMENTS (seeks_real));
   else
     g_test_message ("../shared absent: only the generated video checked");
   g_unlink (made);
+  g_rmdir (dir);
+}
+
+/* Timestamps that jump are not a variable rate: two 2 s MPEG-TS files
+ * joined, the second stamped 10 minutes later (forward), or starting again
+ * at 0 (back), are read one picture per frame (100 frames from 100
+ * pictures; resampled, the first read as 15,000 frames of one repeated
+ * picture), with a note that says they jump; seeks agree with reading
+ * through. Found in review. */
+static void
+test_reader_timestamp_jumps (void)
+{
+  g_autofree char *dir = wkp_test_tmpdir ();
+  g_autofree char *a = g_build_filename (dir, "a.ts", NULL), *b = g_build_filename (dir, "b.ts", NULL);
+  g_autofree char *c = g_build_filename (dir, "c.ts", NULL);
+  const char *make_a[] = { "-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=2", "-c:v", "mpeg2video",
+                           "-muxdelay", "0", a, NULL };
+  const char *make_b[] = { "-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=2", "-c:v", "mpeg2video",
+                           "-muxdelay", "0", "-output_ts_offset", "600", b, NULL };
+  const char *make_c[] = { "-f", "lavfi", "-i", "testsrc=size=96x64:rate=25:duration=2", "-c:v", "mpeg2video",
+                           "-muxdelay", "0", c, NULL };
+  run_ffmpeg (make_a);
+  run_ffmpeg (make_b);
+  run_ffmpeg (make_c);
+  for (int back = 0; back < 2; back++)
+    {
+      g_autofree char *joined = g_build_filename (dir, back ? "back.ts" : "forward.ts", NULL);
+      g_autofree char *first = NULL, *second = NULL, *both = NULL, *note = NULL;
+      gsize n1, n2;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(WkpMediaInfo) info = NULL;
+      g_autoptr(WkpVideoReader) r = NULL;
+      g_autoptr(GArray) sums = g_array_new (FALSE, FALSE, sizeof (guint64));
+      WkpFrame f;
+      gint64 n = 0;
+
+      g_assert_true (g_file_get_contents (a, &first, &n1, NULL));
+      g_assert_true (g_file_get_contents (back ? c : b, &second, &n2, NULL));
+      both = g_malloc (n1 + n2);
+      memcpy (both, first, n1);
+      memcpy (both + n1, second, n2);
+      g_assert_true (g_file_set_contents (joined, both, (gssize) (n1 + n2), NULL));
+      info = wkp_media_probe (joined, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+      g_assert_no_error (error);
+      note = wkp_media_timing_note (info);
+      g_test_message ("%s: %" G_GINT64_FORMAT " frames from %" G_GINT64_FORMAT " pictures; %s", joined,
+                      info->n_frames, info->n_decoded, note ? note : "no note");
+      g_assert_false (info->resampled);
+      g_assert_true (info->timing_jumps);
+      g_assert_cmpint (info->n_frames, ==, info->n_decoded);
+      g_assert_cmpint (info->n_frames, ==, 100);
+      g_assert_nonnull (note);
+      g_assert_nonnull (strstr (note, "the frames' timestamps jump"));
+      r = wkp_video_reader_open (joined, WKP_RATIONAL (0, 0), WKP_PIXEL_GRAY8, &error);
+      g_assert_no_error (error);
+      while (wkp_video_reader_next (r, &f, &error))
+        {
+          guint64 s = 0;
+          for (int y = 0; y < f.height; y++)
+            for (int x = 0; x < f.width; x++)
+              s = s * 31 + f.data[(gsize) y * f.stride + x];
+          g_assert_cmpint (f.index, ==, n);
+          g_array_append_val (sums, s);
+          n++;
+        }
+      g_assert_no_error (error);
+      g_assert_cmpint (n, ==, 100);
+      /* within the first file, a seek lands on the frame reading gives */
+      for (gint64 k = 10; k < 50; k += 13)
+        {
+          guint64 s = 0;
+          g_assert_true (wkp_video_reader_seek (r, k, &error));
+          g_assert_true (wkp_video_reader_next (r, &f, &error));
+          g_assert_cmpint (f.index, ==, k);
+          for (int y = 0; y < f.height; y++)
+            for (int x = 0; x < f.width; x++)
+              s = s * 31 + f.data[(gsize) y * f.stride + x];
+          g_assert_cmpuint (s, ==, g_array_index (sums, guint64, k));
+        }
+      g_unlink (joined);
+    }
+  g_unlink (a), g_unlink (b), g_unlink (c);
   g_rmdir (dir);
 }
 
@@ -1290,5 +1401,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media/sequence-for-frame", test_sequence_for_frame);
   g_test_add_func ("/media/timing-irregular", test_timing_irregular);
   g_test_add_func ("/media/reader-irregular-grid", test_reader_irregular_grid);
+  g_test_add_func ("/media/reader-timestamp-jumps", test_reader_timestamp_jumps);
   return g_test_run ();
 }

@@ -58,6 +58,7 @@ typedef struct
   gint64       n_frames;
   gint64       timing_error_us;
   gint64       n_pictures, n_shown;
+  gboolean     resampled;
   int          audio_late;     /* the move the sound was analysed with */
   char        *audio_source;
   WkpAudio    *audio;
@@ -129,6 +130,7 @@ deliver_main (gpointer data)
           clip->timing_error_us = d->timing_error_us;
           clip->n_pictures = d->n_pictures;
           clip->n_shown = d->n_shown;
+          clip->resampled = d->resampled;
           clip->audio_late = d->audio_late;
           clip->duration_us = wkp_frame_to_us (d->n_frames, d->fps);
           clip->audio_source = g_steal_pointer (&d->audio_source);
@@ -490,6 +492,7 @@ audio_thread (gpointer data)
   d->timing_error_us = d->has_video ? ca->video_info->timing_error_us : 0;
   d->n_pictures = d->has_video ? ca->video_info->n_decoded : 0;
   d->n_shown = d->has_video ? ca->video_info->n_shown : 0;
+  d->resampled = d->has_video && ca->video_info->resampled;
   d->audio_source = g_strdup (ca->audio_source);
   /* MEDIA keeps the file's own sound ... */
   d->audio = wkp_audio_new (ca->audio->n_samples, ca->audio->rate);

@@ -41,6 +41,8 @@ typedef struct {
   gint64       n_pictures;      /* the pictures in the file (n_frames counts the grid when they
                                  * were resampled to it: WkpMediaInfo) */
   gint64       n_shown;         /* resampled: the pictures some frame shows */
+  gboolean     resampled;       /* irregular timing read on the grid (else, irregular: its
+                                 * timestamps jump, read one picture per frame) */
   char        *audio_source;
   WkpAudio    *samples;        /* the clip's audio (16 kHz mono), for recomputing features */
   int          audio_late;     /* the features, predictions and playback read the sound this many

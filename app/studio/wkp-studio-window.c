@@ -734,6 +734,11 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
     set_status (self, _("Ready · a channel of the sound was in antiphase (reversed polarity) and was inverted "
                         "before mixing to mono"));
   else if (clip != NULL && clip->errors == NULL && self->playback_error == NULL && clip->has_video
+           && wkp_media_timing_irregular (clip->timing_error_us, clip->fps) && !clip->resampled)
+    /* TRANSLATORS: timestamps that start again or leap far ahead (joined files): read one picture per frame */
+    set_status (self, _("Ready · the frames' timestamps jump (joined files or a broken clock), so the pictures are "
+                        "read one per frame; where they jump, pictures and sound can be far apart"));
+  else if (clip != NULL && clip->errors == NULL && self->playback_error == NULL && clip->has_video
            && wkp_media_timing_irregular (clip->timing_error_us, clip->fps))
     {
       /* TRANSLATORS: a variable frame rate: the pictures are read by their timestamps on a constant grid of
