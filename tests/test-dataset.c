@@ -1484,30 +1484,38 @@ find_tmp_dir (const char *ds_dir)
 
 /* Ctrl+C while a clip is being computed removes its temporary folder, arrays
  * and all (it stayed until the next run). */
+/* Runs prepare of @csv into @ds_dir and interrupts it (SIGINT) while a
+ * clip's temporary folder exists (its name in *@seen); *@finished: the
+ * clip folders written by then. Asserts that the signal ended it. */
+static void
+prepare_interrupted (const char *csv, const char *ds_dir, char **seen, int *finished)
+{
+  GPid pid = spawn_prepare (csv, ds_dir);
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  int status = 0;
+  while ((*seen = find_tmp_dir (ds_dir)) == NULL && g_get_monotonic_time () < deadline)
+    g_usleep (2000);
+  g_assert_nonnull (*seen);
+  *finished = count_clip_dirs (ds_dir);
+  kill (pid, SIGINT);
+  waitpid (pid, &status, 0);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_cmpint (WTERMSIG (status), ==, SIGINT);
+}
+
 static void
 test_interrupt_removes_tmp (void)
 {
   g_autofree char *src_dir = NULL, *csv = NULL, *ds_dir = NULL, *seen = NULL, *left = NULL;
-  GPid pid;
-  int status = 0;
-  gint64 deadline;
+  int finished;
 
   if (wkp_test_shared_data () == NULL)
     return;
   src_dir = wkp_test_tmpdir ();
   ds_dir = wkp_test_tmpdir ();
   csv = make_source (src_dir, 4);
-  pid = spawn_prepare (csv, ds_dir);
-  /* interrupt it while a clip's temporary folder exists */
-  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
-  while ((seen = find_tmp_dir (ds_dir)) == NULL && g_get_monotonic_time () < deadline)
-    g_usleep (2000);
-  g_assert_nonnull (seen);
-  kill (pid, SIGINT);
-  waitpid (pid, &status, 0);
-  g_spawn_close_pid (pid);
-  g_assert_true (WIFSIGNALED (status));
-  g_assert_cmpint (WTERMSIG (status), ==, SIGINT);
+  prepare_interrupted (csv, ds_dir, &seen, &finished);
   left = find_tmp_dir (ds_dir);
   g_test_message ("interrupted while %s existed; left: %s", seen, left ? left : "nothing");
   g_assert_null (left);
@@ -1522,9 +1530,7 @@ static void
 test_interrupt_new_folder (void)
 {
   g_autofree char *src_dir = NULL, *csv = NULL, *parent = NULL, *ds_dir = NULL, *seen = NULL;
-  GPid pid;
-  int status = 0, finished;
-  gint64 deadline;
+  int finished;
 
   if (wkp_test_shared_data () == NULL)
     return;
@@ -1532,16 +1538,7 @@ test_interrupt_new_folder (void)
   parent = wkp_test_tmpdir ();
   ds_dir = g_build_filename (parent, "DS", NULL);
   csv = make_source (src_dir, 4);
-  pid = spawn_prepare (csv, ds_dir);
-  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
-  while ((seen = find_tmp_dir (ds_dir)) == NULL && g_get_monotonic_time () < deadline)
-    g_usleep (2000);
-  g_assert_nonnull (seen);
-  finished = count_clip_dirs (ds_dir);
-  kill (pid, SIGINT);
-  waitpid (pid, &status, 0);
-  g_spawn_close_pid (pid);
-  g_assert_true (WIFSIGNALED (status));
+  prepare_interrupted (csv, ds_dir, &seen, &finished);
   finished = MAX (finished, g_file_test (ds_dir, G_FILE_TEST_EXISTS) ? count_clip_dirs (ds_dir) : 0);
   g_test_message ("interrupted with %d clips finished; the folder %s", finished,
                   g_file_test (ds_dir, G_FILE_TEST_EXISTS) ? "stays" : "is gone");

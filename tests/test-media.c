@@ -612,15 +612,16 @@ test_clip_audio (void)
   }
 }
 
-/* ffmpeg's own RGB24 decode of frame @index (written to a file so that the
- * binary output keeps its length). */
+/* ffmpeg's own RGB24 decode of @path through the video filter @filter (at
+ * most @max_frames frames; 0: all), written to a file so that the binary
+ * output keeps its length. */
 static guint8 *
-ffmpeg_frame (const char *path, gint64 index, gsize *len)
+ffmpeg_rgb24 (const char *path, const char *filter, int max_frames, gsize *len)
 {
   g_autofree char *dir = wkp_test_tmpdir ();
-  g_autofree char *raw = g_build_filename (dir, "frame.rgb", NULL);
-  g_autofree char *select = g_strdup_printf ("select=eq(n\\,%" G_GINT64_FORMAT ")", index);
-  const char *argv[] = { "ffmpeg", "-v", "error", "-i", path, "-vf", select, "-frames:v", "1",
+  g_autofree char *raw = g_build_filename (dir, "frames.rgb", NULL);
+  g_autofree char *frames = g_strdup_printf ("%d", max_frames > 0 ? max_frames : G_MAXINT);
+  const char *argv[] = { "ffmpeg", "-v", "error", "-i", path, "-vf", filter, "-frames:v", frames,
                          "-f", "rawvideo", "-pix_fmt", "rgb24", "-y", raw, NULL };
   char *out = NULL;
   int status;
@@ -629,7 +630,17 @@ ffmpeg_frame (const char *path, gint64 index, gsize *len)
                                NULL, NULL, NULL, NULL, &status, NULL));
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   g_assert_true (g_file_get_contents (raw, &out, len, NULL));
+  g_unlink (raw);
+  g_rmdir (dir);
   return (guint8 *) out;
+}
+
+/* ffmpeg's own RGB24 decode of frame @index. */
+static guint8 *
+ffmpeg_frame (const char *path, gint64 index, gsize *len)
+{
+  g_autofree char *select = g_strdup_printf ("select=eq(n\\,%" G_GINT64_FORMAT ")", index);
+  return ffmpeg_rgb24 (path, select, 1, len);
 }
 
 static void
@@ -705,21 +716,8 @@ check_reader (const char *rel, gint64 compare_index)
 static guint8 *
 ffmpeg_grid_frames (const char *path, WkpRational fps, gsize *len)
 {
-  g_autofree char *dir = wkp_test_tmpdir ();
-  g_autofree char *raw = g_build_filename (dir, "grid.rgb", NULL);
   g_autofree char *filter = g_strdup_printf ("setpts=PTS-STARTPTS,fps=%d/%d:round=near", fps.num, fps.den);
-  const char *argv[] = { "ffmpeg", "-v", "error", "-i", path, "-vf", filter, "-f", "rawvideo", "-pix_fmt", "rgb24",
-                         "-y", raw, NULL };
-  char *out = NULL;
-  int status;
-
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                               NULL, NULL, NULL, NULL, &status, NULL));
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-  g_assert_true (g_file_get_contents (raw, &out, len, NULL));
-  g_unlink (raw);
-  g_rmdir (dir);
-  return (guint8 *) out;
+  return ffmpeg_rgb24 (path, filter, 0, len);
 }
 
 /* A video with irregular timing (@path) is read on its constant grid: frame
