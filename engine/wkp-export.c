@@ -413,6 +413,8 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
     double cx = L->W / 2.0;
     const double *curves[3] = { L->ap_ref, L->ap_pred, L->ap_comp };
     const double *colors[3] = { EXTRACTED_RGB, PREDICTED_RGB, COMPARED_RGB };
+    /* aperture gridlines, in inter-ocular distances as `evaluate` measures it */
+    const double step = L->ap_max <= 0.12 ? 0.02 : L->ap_max <= 0.3 ? 0.05 : 0.1;
     cairo_set_source_rgb (cr, 0.13, 0.13, 0.15);
     cairo_rectangle (cr, 0, y0, L->W, L->strip_h);
     cairo_fill (cr);
@@ -422,23 +424,17 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
       /* the axes: aperture gridlines (in outer eye-corner distances, as
        * `evaluate` measures it) labelled on the right, and the clip's
        * seconds below the curves, moving with them */
-      const double step = L->ap_max <= 0.12 ? 0.02 : L->ap_max <= 0.3 ? 0.05 : 0.1;
       const double t_first = (i - cx / px_per_frame) / fps, t_last = (i + cx / px_per_frame) / fps;
       const double t_end = p->n_frames / fps;
       cairo_text_extents_t ext;
       cairo_set_line_width (cr, MAX (1.0, 0.8 * u));
       for (int k = 0; k * step <= L->ap_max; k++)
         {
-          g_autofree char *t = g_strdup_printf ("%.2f", k * step);
           double y = top + h * (1.0 - k * step / L->ap_max);
           cairo_set_source_rgba (cr, 1, 1, 1, k == 0 ? 0.22 : 0.08);
           cairo_move_to (cr, 0, round (y) + 0.5);
           cairo_line_to (cr, L->W, round (y) + 0.5);
           cairo_stroke (cr);
-          cairo_text_extents (cr, t, &ext);
-          cairo_set_source_rgb (cr, 0.55, 0.55, 0.58);
-          cairo_move_to (cr, L->W - ext.x_advance - 6 * u, y - 3 * u);
-          cairo_show_text (cr, t);
         }
       for (gint64 sec = MAX (0, (gint64) ceil (t_first)); sec <= t_last && sec <= t_end; sec++)
         {
@@ -449,6 +445,11 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
           cairo_line_to (cr, round (x) + 0.5, top + h + 5 * u);
           cairo_stroke (cr);
           cairo_text_extents (cr, t, &ext);
+          /* a label is drawn whole or not at all: not cut by the strip's
+           * edges ("3 s" showed as "s"), nor crossed by the playhead */
+          if (x - ext.x_advance / 2 < 2 * u || x + ext.x_advance / 2 > L->W - 2 * u
+              || fabs (x - cx) < ext.x_advance / 2 + 3 * u)
+            continue;
           cairo_set_source_rgb (cr, 0.55, 0.55, 0.58);
           cairo_move_to (cr, x - ext.x_advance / 2, y0 + L->strip_h - 6 * u);
           cairo_show_text (cr, t);
@@ -482,12 +483,32 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
         cairo_stroke (cr);
         cairo_set_dash (cr, NULL, 0, 0);
       }
+    {
+      /* the gridlines' values on the right, over the curves on a backing of
+       * the strip's colour (they were drawn under the curves, unreadable) */
+      cairo_text_extents_t ext;
+      cairo_set_font_size (cr, 10 * u);
+      for (int k = 0; k * step <= L->ap_max; k++)
+        {
+          g_autofree char *t = g_strdup_printf ("%.2f", k * step);
+          double y = top + h * (1.0 - k * step / L->ap_max);
+          cairo_text_extents (cr, t, &ext);
+          cairo_set_source_rgba (cr, 0.13, 0.13, 0.15, 0.85);
+          cairo_rectangle (cr, L->W - ext.x_advance - 9 * u, y - 3 * u - ext.height - 2 * u, ext.x_advance + 6 * u,
+                           ext.height + 4 * u);
+          cairo_fill (cr);
+          cairo_set_source_rgb (cr, 0.55, 0.55, 0.58);
+          cairo_move_to (cr, L->W - ext.x_advance - 6 * u, y - 3 * u);
+          cairo_show_text (cr, t);
+        }
+    }
     cairo_set_source_rgb (cr, 0.9, 0.9, 0.9);
     cairo_set_line_width (cr, MAX (1.0, u));
     cairo_move_to (cr, cx + 0.5, y0);
     cairo_line_to (cr, cx + 0.5, y0 + L->strip_h);
     cairo_stroke (cr);
-    draw_label (cr, 8 * u, y0 + 16 * u, "inner-lip aperture (outer eye-corner distances)", 0.7, 0.7, 0.7, 12 * u);
+    /* (the studio's wording and unit: the same measure) */
+    draw_label (cr, 8 * u, y0 + 16 * u, "inner-lip aperture (÷ inter-ocular distance)", 0.7, 0.7, 0.7, 12 * u);
   }
 }
 
