@@ -1442,6 +1442,42 @@ test_irregular_timing_status (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A 3 s video paired with a 20 s WAV of another speaker: the status line
+ * says they differ in length (it said "Ready" over the other speech and a
+ * meaningless r; found in a QA pass); the clip's own pairing says nothing. */
+static void
+test_length_mismatch_status (void)
+{
+  g_autofree char *video = wkp_test_shared_file ("av/rizkiarm__LipNet/evaluation/samples/GRID/bbaf2n.mpg");
+  g_autofree char *wav = wkp_test_shared_file ("av/FuxiVirtualHuman__styletalk/samples/source_video/wav/Obama_clip1.wav");
+  g_autoptr(GFile) fv = NULL, fw = NULL;
+  GFile *files[2];
+  WkpStudioWindow *window;
+  const char *text;
+
+  if (video == NULL || wav == NULL)
+    return;
+  fv = g_file_new_for_path (video);
+  fw = g_file_new_for_path (wav);
+  files[0] = fv;
+  files[1] = fw;
+  window = new_window ();
+  wkp_studio_window_open_files (window, files, 2);
+  g_assert_true (wait_for (window, open_done, NULL, 120000));
+  text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+  g_test_message ("status: %s", text);
+  g_assert_true (g_str_has_prefix (text, "Ready · the sound (20.01 s) and the pictures (3.00 s) differ in length by "
+                                         "17.01 s: is the sound another clip's?"));
+  g_assert_nonnull (strstr (text, "the sound after the last picture is unused"));
+  files[1] = NULL;
+  wkp_studio_window_open_files (window, files, 1);
+  g_assert_true (wait_for (window, open_done, NULL, 120000));
+  text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+  g_test_message ("status: %s", text);
+  g_assert_null (strstr (text, "differ in length"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* A stereo WAV whose second channel is wired in reverse: the status line says
  * the channel was inverted before the mix (a plain average is silence). */
 static void
@@ -3035,6 +3071,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/video-without-audio", test_video_without_audio);
   g_test_add_func ("/studio/antiphase-status", test_antiphase_status);
   g_test_add_func ("/studio/irregular-timing-status", test_irregular_timing_status);
+  g_test_add_func ("/studio/length-mismatch-status", test_length_mismatch_status);
   g_test_add_func ("/studio/audio-only-model-fps", test_audio_only_model_fps);
   g_test_add_func ("/studio/trained-speaker-note", test_trained_speaker_note);
   g_test_add_func ("/studio/companion-wav", test_companion_wav);

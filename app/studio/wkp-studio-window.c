@@ -721,6 +721,18 @@ on_job_failed (WkpOpenJob *job, guint part, const char *message, WkpStudioWindow
   update_spectrogram_label (self);
 }
 
+/* How far the open clip's sound and pictures differ in length beyond
+ * prepare's length-mismatch rule (seconds), else 0. */
+static double
+length_mismatch (const WkpStudioClip *clip)
+{
+  WkpPrepareParams pp;
+  double audio_s = (double) clip->samples->n_samples / clip->samples->rate;
+  double video_s = (double) clip->n_frames * clip->fps.den / clip->fps.num;
+  wkp_prepare_params_init_default (&pp);
+  return fabs (audio_s - video_s) > pp.max_length_mismatch ? fabs (audio_s - video_s) : 0;
+}
+
 static void
 on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
 {
@@ -729,6 +741,23 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), FALSE);
   if (cancelled)
     gtk_label_set_text (self->status_label, _("Cancelled"));
+  else if (clip != NULL && clip->errors == NULL && self->playback_error == NULL && clip->has_video
+           && clip->samples != NULL && clip->samples->rate > 0 && wkp_rational_is_valid (clip->fps)
+           && length_mismatch (clip) > 0)
+    {
+      /* a WAV paired with another clip's video showed "Ready" over the other
+       * speech and a meaningless r (prepare flags it, the CLI says it) */
+      double audio_s = (double) clip->samples->n_samples / clip->samples->rate;
+      double video_s = (double) clip->n_frames * clip->fps.den / clip->fps.num;
+      /* TRANSLATORS: the sound and the video of the open clip last different times: the sound of another clip? */
+      g_autofree char *text = g_strdup_printf (_("Ready · the sound (%.2f s) and the pictures (%.2f s) differ in "
+                                                 "length by %.2f s: is the sound another clip's? There is a frame "
+                                                 "per picture; %s"),
+                                               audio_s, video_s, fabs (audio_s - video_s),
+                                               audio_s < video_s ? _("the missing sound reads as silence")
+                                                                 : _("the sound after the last picture is unused"));
+      set_status (self, text);
+    }
   else if (clip != NULL && clip->errors == NULL && self->playback_error == NULL && clip->samples != NULL
            && clip->samples->inverted_channels != 0)
     set_status (self, _("Ready · a channel of the sound was in antiphase (reversed polarity) and was inverted "
