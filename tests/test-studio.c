@@ -2735,10 +2735,23 @@ test_compare (void)
                             "bad.wkpm"));
   g_assert_true (g_bytes_equal (clip->predicted_canon, clip->compared_canon));   /* the earlier one stays */
 
-  /* and a good one replaces the comparison */
-  g_clear_pointer (&clip->compared_name, g_free);
+  /* the model already shown is not compared with itself (one curve
+   * exactly under the other looked like no comparison; QA pass) */
   wkp_studio_window_compare (window, model);
-  g_assert_true (wait_for (window, compared_known, NULL, 60000));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status"))), ==,
+                   "Not compared: it is the model already shown; compare another model");
+
+  /* and a good one (a copy of it, in another file) replaces the comparison */
+  {
+    g_autofree char *bytes = NULL, *copy = g_strconcat (bad, ".copy.wkpm", NULL);
+    gsize n_bytes = 0;
+    g_assert_true (g_file_get_contents (model, &bytes, &n_bytes, NULL));
+    g_assert_true (g_file_set_contents (copy, bytes, (gssize) n_bytes, NULL));
+    g_clear_pointer (&clip->compared_name, g_free);
+    wkp_studio_window_compare (window, copy);
+    g_assert_true (wait_for (window, compared_known, NULL, 60000));
+    g_unlink (copy);
+  }
   g_assert_nonnull (clip->compared_name);
   g_assert_true (g_bytes_equal (clip->predicted_canon, clip->compared_canon));
   gtk_window_destroy (GTK_WINDOW (window));
@@ -2780,6 +2793,12 @@ test_command_line_errors (void)
   run_studio_expect ((const char *[]) { "--model", "/nonexistent/m.wkpm", "clip.mp4", NULL },
                      "--model /nonexistent/m.wkpm: no such file");
   run_studio_expect ((const char *[]) { "--compare", "/tmp", "clip.mp4", NULL }, "--compare /tmp: is a folder");
+  {
+    /* the model compared with itself: one curve exactly under the other */
+    g_autofree char *model = g_test_build_filename (G_TEST_DIST, "..", "data", "default.wkpm", NULL);
+    run_studio_expect ((const char *[]) { "--model", model, "--compare", model, "clip.mp4", NULL },
+                       "default.wkpm: is the model already shown; compare another model");
+  }
   run_studio_expect ((const char *[]) { "a.mp4", "b.wav", "c.wav", NULL }, "give one media file, or a video and its audio");
   run_studio_expect ((const char *[]) { "a.mp4", "b.mp4", NULL }, "b.mp4: give one video and one audio file");
   /* the clip itself: said before any window opens (it used to open one

@@ -1,4 +1,5 @@
 #include "wkp-studio-app.h"
+#include "wkp-io.h"
 #include "wkp-media.h"
 
 #include <glib/gi18n.h>
@@ -111,6 +112,18 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
           return 2;
         }
   }
+  /* comparing the model with itself drew the compared curve exactly under
+   * the predicted one and looked as if nothing were compared (QA pass) */
+  if (compare != NULL)
+    {
+      g_autofree char *shown = model != NULL ? g_strdup (model) : wkp_studio_default_model ();
+      if (shown != NULL && wkp_path_same_file (compare, shown))
+        {
+          g_application_command_line_printerr (cmdline, "wav2kp-studio: --compare %s: %s\n", compare,
+                                               _("is the model already shown; compare another model"));
+          return 2;
+        }
+    }
 
   /* one file (video or audio alone), or a video and its audio in any order */
   for (int i = 0; files != NULL && i < 2 && files[i] != NULL; i++)

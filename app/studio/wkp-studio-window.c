@@ -1636,6 +1636,11 @@ wkp_studio_window_compare (WkpStudioWindow *self, const char *model)
                         : _("Comparison failed: the clip has no audio to predict from"));
       return;
     }
+  if (clip->model_file != NULL && wkp_path_same_file (model, clip->model_file))
+    {
+      set_status (self, _("Not compared: it is the model already shown; compare another model"));
+      return;
+    }
   self->task_cancellable = g_cancellable_new ();
   t = g_new0 (CompareTask, 1);
   t->clip = wkp_studio_clip_ref (clip);
