@@ -540,7 +540,8 @@ update_estimate_button (WkpStudioWindow *self)
       tip = g_strdup_printf (
         /* TRANSLATORS: the Estimate button's tooltip */
         _("The offset estimated from the clip's own sound and its mouth, as wav2kp check estimates it: %+d frames, "
-          "confidence %.2f, r %.2f at that lag against %.2f at 0 (searched within ±%d frames). %s A confident "
+          "confidence %.2f; the sound's speech-band energy and the mouth's opening correlate r %.2f at that lag "
+          "against %.2f at 0 (searched within ±%d frames; not the prediction's r of the aperture title). %s A confident "
           "estimate can still be wrong when the sound is another clip's."),
         o->offset_frames, o->confidence, o->peak_r, o->r_zero, o->max_lag,
         why != NULL ? why : _("A click sets Sound late by to it."));
