@@ -1293,6 +1293,35 @@ test_missing_plugin (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Whether the window's capture-phase key handler takes a Space press (with
+ * @focus focused): it must while Play is disabled, so that the key does not
+ * press the focused button (it opened the file dialog through Open). */
+static gboolean
+space_swallowed (WkpStudioWindow *window, GtkWidget *focus)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+  gboolean handled = FALSE, found = FALSE;
+  GtkWidget *now;
+  if (focus != NULL)
+    gtk_root_set_focus (GTK_ROOT (window), focus);
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) c = g_list_model_get_item (controllers, i);
+      if (GTK_IS_EVENT_CONTROLLER_KEY (c) && gtk_event_controller_get_propagation_phase (c) == GTK_PHASE_CAPTURE)
+        {
+          gboolean h = FALSE;
+          g_signal_emit_by_name (c, "key-pressed", GDK_KEY_space, 65, 0, &h);
+          handled |= h;
+          found = TRUE;
+        }
+    }
+  now = gtk_root_get_focus (GTK_ROOT (window));
+  g_test_message ("Space with %s focused: %s", now != NULL ? G_OBJECT_TYPE_NAME (now) : "nothing",
+                  handled ? "swallowed" : "passed on");
+  g_assert_true (found);
+  return handled;
+}
+
 /* Play and Loop are insensitive with no clip open and enabled with one;
  * Loop follows the session's loop setting both ways. */
 static void
@@ -1315,6 +1344,8 @@ test_playback_actions (void)
   g_action_group_activate_action (group, "loop", NULL);
   g_assert_false (wkp_session_get_playing (session));
   g_assert_false (wkp_session_get_loop (session));
+  /* Space goes nowhere then, not to the focused button */
+  g_assert_true (space_swallowed (window, NULL));
   if (path == NULL)
     {
       gtk_window_destroy (GTK_WINDOW (window));
@@ -1327,6 +1358,7 @@ test_playback_actions (void)
   g_assert_true (wait_for (window, not_busy, NULL, 60000));
   g_assert_true (g_action_group_get_action_enabled (group, "play-pause"));
   g_assert_true (g_action_group_get_action_enabled (group, "loop"));
+  g_assert_false (space_swallowed (window, NULL));   /* it plays, through its shortcut */
   g_action_group_activate_action (group, "loop", NULL);
   g_assert_true (wkp_session_get_loop (session));
   wkp_session_set_loop (session, FALSE);

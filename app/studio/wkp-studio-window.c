@@ -278,6 +278,23 @@ on_playing_changed (WkpSession *session, GParamSpec *pspec, WkpStudioWindow *sel
 /* Play and Loop do something only with a clip that can be played: not with
  * no clip open, nor when it cannot be read; Export (FFmpeg) only with one
  * that can be read, even if GStreamer lacks a plug-in for it. */
+/* Space is Play/Pause: while it is disabled (no clip, or one that cannot
+ * be played), the key goes nowhere, rather than to the focused button (it
+ * opened the file dialog through the Open button after a failed open; QA
+ * pass). Text fields keep their spaces. */
+static gboolean
+on_key_capture (GtkEventControllerKey *key, guint keyval, guint keycode, GdkModifierType state,
+                WkpStudioWindow *self)
+{
+  GAction *play = g_action_map_lookup_action (G_ACTION_MAP (self), "play-pause");
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+  if (keyval != GDK_KEY_space || (state & gtk_accelerator_get_default_mod_mask ()) != 0)
+    return FALSE;
+  if (focus != NULL && (GTK_IS_EDITABLE (focus) || gtk_widget_get_ancestor (focus, GTK_TYPE_EDITABLE) != NULL))
+    return FALSE;
+  return play != NULL && !g_action_get_enabled (play);
+}
+
 static void
 update_playback_actions (WkpStudioWindow *self)
 {
@@ -2186,6 +2203,12 @@ wkp_studio_window_init (WkpStudioWindow *self)
 
   self->session = wkp_session_new ();
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries, G_N_ELEMENTS (win_entries), self);
+  {
+    GtkEventController *key = gtk_event_controller_key_new ();
+    gtk_event_controller_set_propagation_phase (key, GTK_PHASE_CAPTURE);
+    g_signal_connect (key, "key-pressed", G_CALLBACK (on_key_capture), self);
+    gtk_widget_add_controller (GTK_WIDGET (self), key);
+  }
   /* a simple action (a property action cannot be disabled) kept in step
    * with the session's loop property */
   loop = G_ACTION (g_simple_action_new_stateful ("loop", NULL,
