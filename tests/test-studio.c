@@ -2641,6 +2641,14 @@ test_export (void)
   text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
   g_test_message ("status: %s", text);
   g_assert_true (g_str_has_prefix (text, "Exported "));
+  {
+    /* the next Export dialog starts where this clip went (a refused
+     * export does not move it) */
+    g_autoptr(GSettings) settings = g_settings_new ("org.wav2kp.Studio");
+    g_autofree char *folder = g_settings_get_string (settings, "export-folder");
+    g_autofree char *want = g_path_get_dirname (out), *want_abs = g_canonicalize_filename (want, NULL);
+    g_assert_cmpstr (folder, ==, want_abs);
+  }
   info = wkp_media_probe (out, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
   g_assert_no_error (error);
   g_assert_true (info->has_video);

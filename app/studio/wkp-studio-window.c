@@ -1420,7 +1420,14 @@ export_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_autofree char *text = NULL;
       if (ok)
-        text = g_strdup_printf (_("Exported %s"), output);
+        {
+          /* the next Export starts there (it proposed the clip's folder
+           * every time, even right after exporting elsewhere; QA pass) */
+          g_autofree char *dir = g_path_get_dirname (output);
+          g_autofree char *abs = g_canonicalize_filename (dir, NULL);
+          g_settings_set_string (self->settings, "export-folder", abs);
+          text = g_strdup_printf (_("Exported %s"), output);
+        }
       else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         text = g_strdup (_("Export cancelled"));
       else
@@ -1532,8 +1539,14 @@ action_export (GSimpleAction *action, GVariant *param, gpointer user_data)
       wkp_studio_window_export (self, NULL);   /* says why not */
       return;
     }
-  /* the open clip's own folder (an image pattern's too) */
-  clip_folder = g_path_get_dirname (clip->video != NULL ? clip->video : clip->audio);
+  /* where the last clip was exported, else the open clip's own folder (an
+   * image pattern's too) */
+  clip_folder = g_settings_get_string (self->settings, "export-folder");
+  if (*clip_folder == '\0' || !g_file_test (clip_folder, G_FILE_TEST_IS_DIR))
+    {
+      g_free (clip_folder);
+      clip_folder = g_path_get_dirname (clip->video != NULL ? clip->video : clip->audio);
+    }
   folder = wkp_studio_export_folder (clip_folder);
   dialog = gtk_file_chooser_native_new (_("Export Clip"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
                                         _("_Export"), _("_Cancel"));
