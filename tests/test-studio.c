@@ -1171,6 +1171,9 @@ test_bad_file_status (void)
   g_test_message ("status: %s", text);
   g_assert_true (g_str_has_prefix (text, "Cannot read the clip: "));
   g_assert_nonnull (strstr (text, "notes.mp4"));
+  /* the empty spectrogram says why, not "MFCC" */
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "spectrogram-title"))), ==,
+                   "Audio features: none (the clip could not be read)");
   /* said where the picture would be too, and no legend for series that cannot come */
   g_assert_nonnull (strstr (wkp_frame_view_get_placeholder (WKP_FRAME_VIEW (wkp_studio_window_get_view (window, "frame"))),
                             "notes.mp4"));

@@ -158,6 +158,8 @@ update_spectrogram_label (WkpStudioWindow *self)
   /* a video without audio: say so over the empty panel, not "MFCC" */
   if (clip != NULL && (clip->parts & WKP_CLIP_PART_MEDIA) && clip->samples == NULL)
     gtk_label_set_text (self->spectrogram_label, _("Audio features: none (the clip has no audio)"));
+  else if (clip != NULL && self->unreadable)   /* (it said "MFCC" over nothing; QA pass) */
+    gtk_label_set_text (self->spectrogram_label, _("Audio features: none (the clip could not be read)"));
   else if (clip != NULL && (clip->parts & WKP_CLIP_PART_FEATURES) && (clip->parts & WKP_CLIP_PART_PREDICTION)
       && clip->model_logmel != clip->logmel)
     {
