@@ -1450,6 +1450,19 @@ test_overview (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Opens @files (as dropped or given on the command line) in @window and
+ * returns its status line once the open has finished. */
+static const char *
+open_files_status (WkpStudioWindow *window, GFile **files, int n)
+{
+  const char *text;
+  wkp_studio_window_open_files (window, files, n);
+  g_assert_true (wait_for (window, open_done, NULL, 120000));
+  text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+  g_test_message ("status: %s", text);
+  return text;
+}
+
 /* A video whose frames are 33 and 67 ms apart (a variable frame rate, read
  * on a grid at its average 22.131 fps): the status line says how far they
  * stray and how many frames were read from how many pictures. */
@@ -1467,10 +1480,7 @@ test_irregular_timing_status (void)
   file = g_file_new_for_path (path);
   files[0] = file;
   window = new_window ();
-  wkp_studio_window_open_files (window, files, 1);
-  g_assert_true (wait_for (window, open_done, NULL, 120000));
-  text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
-  g_test_message ("status: %s", text);
+  text = open_files_status (window, files, 1);
   g_assert_cmpstr (text, ==, "Ready · the frames' timestamps are irregular (a variable frame rate or dropped frames): "
                              "up to 27 ms from a constant 22.131 fps; read by their timestamps on that grid: 135 frames "
                              "from 135 pictures, 11 frames repeat a picture, 11 pictures are dropped");
@@ -1497,18 +1507,12 @@ test_length_mismatch_status (void)
   files[0] = fv;
   files[1] = fw;
   window = new_window ();
-  wkp_studio_window_open_files (window, files, 2);
-  g_assert_true (wait_for (window, open_done, NULL, 120000));
-  text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
-  g_test_message ("status: %s", text);
+  text = open_files_status (window, files, 2);
   g_assert_true (g_str_has_prefix (text, "Ready · the sound (20.01 s) and the pictures (3.00 s) differ in length by "
                                          "17.01 s: is the sound another clip's?"));
   g_assert_nonnull (strstr (text, "the sound after the last picture is unused"));
   files[1] = NULL;
-  wkp_studio_window_open_files (window, files, 1);
-  g_assert_true (wait_for (window, open_done, NULL, 120000));
-  text = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
-  g_test_message ("status: %s", text);
+  text = open_files_status (window, files, 1);
   g_assert_null (strstr (text, "differ in length"));
   gtk_window_destroy (GTK_WINDOW (window));
 }
