@@ -533,19 +533,19 @@ compare_gint64 (gconstpointer a, gconstpointer b)
   return x < y ? -1 : x > y;
 }
 
-/* The frames' timestamps (@pts, [n] microseconds, any order) against the
- * constant rate @fps every reader assumes (frame k at k/fps from the
- * first): the largest distance, in microseconds. */
+/* The frames' timestamps (@pts, sorted, in ticks of @tb) against the
+ * constant rate @fps (frame k at k/fps from the first): the largest
+ * distance, in microseconds. */
 static gint64
-timing_error_us (GArray *pts, WkpRational fps)
+timing_error_us (GArray *pts, AVRational tb, WkpRational fps)
 {
-  gint64 worst = 0;
+  gint64 worst = 0, first;
   if (pts->len < 2 || !wkp_rational_is_valid (fps))
     return 0;
-  g_array_sort (pts, compare_gint64);
+  first = ts_to_us (g_array_index (pts, gint64, 0), tb);
   for (guint k = 0; k < pts->len; k++)
     {
-      gint64 d = g_array_index (pts, gint64, k) - g_array_index (pts, gint64, 0) - wkp_frame_to_us (k, fps);
+      gint64 d = ts_to_us (g_array_index (pts, gint64, k), tb) - first - wkp_frame_to_us (k, fps);
       worst = MAX (worst, ABS (d));
     }
   return worst;
@@ -563,20 +563,18 @@ grid_slot (gint64 rel, AVRational tb, WkpRational fps)
 }
 
 /* Counts the video packets (one per frame for every demuxer we meet, with
- * parsers splitting elementary streams). *@pts receives their timestamps
- * in microseconds, sorted, *@raw the same in the stream's time base; both
- * are NULL when a packet has none (MPEG-PS and raw streams may leave them
+ * parsers splitting elementary streams). *@raw receives their timestamps
+ * in the stream's time base, sorted; NULL when a packet has none (MPEG-PS and raw streams may leave them
  * out: nothing to measure then). *@jumps_back is TRUE when a timestamp in
  * file order lies more than 16 frames at @fps (and 0.2 s) before one
  * already read: a stream whose timestamps start again (joined files);
  * B-frames reorder by at most 16 pictures, H.264's deepest buffer. */
 static gint64
-count_video_packets (AVFormatContext *fmt, int vidx, WkpRational fps, gint64 *all_packets, GArray **pts,
-                     GArray **raw, gboolean *jumps_back)
+count_video_packets (AVFormatContext *fmt, int vidx, WkpRational fps, gint64 *all_packets, GArray **raw,
+                     gboolean *jumps_back)
 {
   AVPacket *pkt = av_packet_alloc ();
   AVRational tb = fmt->streams[vidx]->time_base;
-  GArray *times = g_array_new (FALSE, FALSE, sizeof (gint64));
   GArray *stamps = g_array_new (FALSE, FALSE, sizeof (gint64));
   gboolean all_pts = TRUE;
   gint64 n = 0, latest = G_MININT64;
@@ -604,7 +602,6 @@ count_video_packets (AVFormatContext *fmt, int vidx, WkpRational fps, gint64 *al
                     *jumps_back = TRUE;
                   latest = MAX (latest, t);
                   g_array_append_val (stamps, t);
-                  t = ts_to_us (t, tb), g_array_append_val (times, t);
                 }
             }
         }
@@ -612,16 +609,9 @@ count_video_packets (AVFormatContext *fmt, int vidx, WkpRational fps, gint64 *al
     }
   av_packet_free (&pkt);
   if (n == 0 || !all_pts)
-    {
-      g_clear_pointer (&times, g_array_unref);
-      g_clear_pointer (&stamps, g_array_unref);
-    }
+    g_clear_pointer (&stamps, g_array_unref);
   else
-    {
-      g_array_sort (times, compare_gint64);
-      g_array_sort (stamps, compare_gint64);
-    }
-  *pts = times;
+    g_array_sort (stamps, compare_gint64);
   *raw = stamps;
   return n;
 }
@@ -897,12 +887,12 @@ wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError 
   if (info->has_video && (flags & WKP_PROBE_COUNT_FRAMES))
     {
       gint64 declared = fmt->streams[vidx]->nb_frames, all = 0;
-      g_autoptr(GArray) pts = NULL, raw = NULL;
+      AVRational tb = fmt->streams[vidx]->time_base;
+      g_autoptr(GArray) raw = NULL;
       gboolean jumps_back = FALSE;
-      info->n_frames = info->n_decoded = count_video_packets (fmt, vidx, info->fps, &all, &pts, &raw,
-                                                              &jumps_back);
+      info->n_frames = info->n_decoded = count_video_packets (fmt, vidx, info->fps, &all, &raw, &jumps_back);
       info->n_frames_counted = TRUE;
-      info->timing_error_us = pts != NULL ? timing_error_us (pts, info->fps) : 0;
+      info->timing_error_us = raw != NULL ? timing_error_us (raw, tb, info->fps) : 0;
       if (wkp_media_timing_irregular (info->timing_error_us, info->fps))
         {
           /* FFmpeg estimates the average rate of a stream without a declared
@@ -916,7 +906,7 @@ wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError 
               gint64 e;
               av_reduce (&rr.num, &rr.den, rr.num, rr.den, G_MAXINT32);
               base = WKP_RATIONAL (rr.num, rr.den);
-              e = timing_error_us (pts, base);
+              e = timing_error_us (raw, tb, base);
               if ((base.num != info->fps.num || base.den != info->fps.den) && !wkp_media_timing_irregular (e, base))
                 {
                   info->fps = base;
@@ -925,9 +915,8 @@ wkp_media_probe (const char *path, WkpRational fps, WkpProbeFlags flags, GError 
                 }
             }
         }
-      if (pts != NULL && wkp_media_timing_irregular (info->timing_error_us, info->fps))
+      if (raw != NULL && wkp_media_timing_irregular (info->timing_error_us, info->fps))
         {
-          AVRational tb = fmt->streams[vidx]->time_base;
           const gint64 *t = (const gint64 *) (void *) raw->data;
           gint64 span_us = ts_to_us (t[raw->len - 1] - t[0], tb);
           /* timestamps that start again, or that span more than twice the
