@@ -2529,6 +2529,13 @@ test_audio_late (void)
     g_assert_true (gtk_widget_get_sensitive (button));
     g_signal_emit_by_name (button, "clicked");
     g_assert_true (wait_for (window, late_applied, &want, 120000));
+    /* once made, the move is not offered again; moved away, it is */
+    g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "Estimate: +4");
+    g_assert_false (gtk_widget_get_sensitive (button));
+    g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (button), "Sound late by is set to it."));
+    set_late (window, 3);
+    g_assert_true (gtk_widget_get_sensitive (button));
+    g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (button), "A click sets Sound late by to it."));
   }
 
   /* an estimate that beats no move by too little is not offered (GRID

@@ -78,6 +78,7 @@ static void on_job_failed (WkpOpenJob *job, guint part, const char *message, Wkp
 static void on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self);
 static void update_spectrogram_label (WkpStudioWindow *self);
 static void on_estimate_clicked (GtkButton *button, WkpStudioWindow *self);
+static void update_estimate_button (WkpStudioWindow *self);
 
 /* --- views follow the session ---------------------------------------------- */
 
@@ -409,6 +410,7 @@ update_late_spin (WkpStudioWindow *self, gboolean show_clip)
     gtk_spin_button_set_value (self->late_spin, clip != NULL ? clip->audio_late : 0);
   g_signal_handlers_unblock_by_func (self->late_spin, on_late_changed, self);
   gtk_widget_set_sensitive (GTK_WIDGET (self->late_spin), movable);
+  update_estimate_button (self);
 }
 
 /* Before the sound is moved, what was computed from it goes (and the views
@@ -507,6 +509,7 @@ static void
 on_late_changed (GtkSpinButton *spin, WkpStudioWindow *self)
 {
   self->late_touched = TRUE;
+  update_estimate_button (self);
   g_clear_handle_id (&self->late_timeout, g_source_remove);
   self->late_timeout = g_timeout_add (WKP_STUDIO_LATE_SETTLE_MS, late_settled, self);
 }
@@ -539,11 +542,13 @@ update_estimate_button (WkpStudioWindow *self)
       /* as `check` reads it: unsure (low confidence, or the edge of the
        * search) or hardly better than no move is not offered as a move */
       WkpPrepareParams P;
-      gboolean unsure, weak;
+      gboolean unsure, weak, already;
       g_autofree char *label = NULL, *why = NULL, *tip = NULL;
       wkp_prepare_params_init_default (&P);
       unsure = !isfinite (o->confidence) || o->confidence < P.min_offset_confidence || ABS (o->offset_frames) >= o->max_lag;
       weak = !unsure && o->offset_frames != 0 && !(isfinite (o->gain) && o->gain >= P.min_offset_gain);
+      /* (a move already made is not offered again: "+0" on a clip not moved) */
+      already = gtk_spin_button_get_value_as_int (self->late_spin) == o->offset_frames;
       label = unsure || weak
               /* TRANSLATORS: an estimate not offered as a move, in parentheses as wav2kp check shows it */
               ? g_strdup_printf (_("Estimate: (%+d)"), o->offset_frames)
@@ -563,10 +568,10 @@ update_estimate_button (WkpStudioWindow *self)
           "against %.2f at 0 (searched within ±%d frames; not the prediction's r of the aperture title). %s A confident "
           "estimate can still be wrong when the sound is another clip's."),
         o->offset_frames, o->confidence, o->peak_r, o->r_zero, o->max_lag,
-        why != NULL ? why : _("A click sets Sound late by to it."));
+        why != NULL ? why : already ? _("Sound late by is set to it.") : _("A click sets Sound late by to it."));
       gtk_button_set_label (self->estimate_button, label);
       gtk_widget_set_tooltip_text (button, tip);
-      gtk_widget_set_sensitive (button, !unsure && !weak);
+      gtk_widget_set_sensitive (button, !unsure && !weak && !already);
     }
 }
 
