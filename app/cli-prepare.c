@@ -42,7 +42,7 @@ wkp_cli_prepare (int argc, char **argv)
       { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Dataset folder (created; re-running resumes)", "DATASET" },
       { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "Clips processed in parallel (default 1)", "N" },
       { "model-fps", 0, 0, G_OPTION_ARG_STRING, &model_fps, "Rate of the feature rows, the model's internal rate (default 25)", "NUM/DEN" },
-      { "sequence-fps", 0, 0, G_OPTION_ARG_STRING, &seq_fps, "Frame rate of image sequences (default 25)", "NUM/DEN" },
+      { "sequence-fps", 0, 0, G_OPTION_ARG_STRING, &seq_fps, "Frame rate of image sequences (default: the rate a frames.json of wav2kp frames beside them records, else 25)", "NUM/DEN" },
       { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the speaker split (default 1)", "N" },
       { "val", 0, 0, G_OPTION_ARG_DOUBLE, &val, "Fraction of held-out-eligible speakers in val (default 0.15)", "F" },
       { "test", 0, 0, G_OPTION_ARG_DOUBLE, &test, "Fraction of held-out-eligible speakers in test (default 0.15)", "F" },

@@ -31,7 +31,7 @@ wkp_prepare_params_init_default (WkpPrepareParams *p)
   wkp_landmark_params_init_default (&p->landmarks);
   p->landmarks.n_threads = 1;
   p->model_fps = WKP_RATIONAL (25, 1);
-  p->sequence_fps = WKP_RATIONAL (25, 1);
+  p->sequence_fps = WKP_RATIONAL (0, 0);   /* (as the frames.json of `wav2kp frames` says, else 25/1) */
   p->n_jobs = 1;
   p->seed = 1;
   p->val_fraction = 0.15;
@@ -524,7 +524,7 @@ process_entry (Job *job, guint i)
   g_autoptr(GError) error = NULL;
   g_autofree char *vhash = NULL, *ahash = NULL, *lm_text = NULL, *key_text = NULL, *safe = NULL, *timing = NULL;
   g_autofree char *dir = NULL, *failed_path = NULL, *record_path = NULL, *tmp = NULL;
-  g_autofree char *seq = wkp_rational_to_string (P->sequence_fps);
+  g_autofree char *seq = NULL;
   g_autofree char *mfps = wkp_rational_to_string (P->model_fps);
   gboolean moved;
   int rename_errno;
@@ -552,6 +552,8 @@ process_entry (Job *job, guint i)
       return;
     }
   timing = video_timing_key (e->video);
+  if (wkp_media_is_pattern (e->video))   /* (the rate it is read at: keys made with 25/1 stay valid) */
+    seq = wkp_rational_to_string (wkp_media_sequence_rate (e->video, P->sequence_fps));
   lm_text = g_strdup_printf ("%s\nlandmarks\n%s\n%s\n%s\n%s", KEY_VERSION, vhash,
                              wkp_media_is_pattern (e->video) ? seq : "", job->landmark_json, timing);
   rec->landmark_key = sha256_text (lm_text);
@@ -812,7 +814,8 @@ params_to_json (const WkpPrepareParams *P)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autofree char *mfps = wkp_rational_to_string (P->model_fps);
-  g_autofree char *sfps = wkp_rational_to_string (P->sequence_fps);
+  g_autofree char *sfps = wkp_rational_is_valid (P->sequence_fps) ? wkp_rational_to_string (P->sequence_fps)
+                                                                    : g_strdup ("frames.json, else 25/1");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "features");
   json_builder_add_value (b, wkp_feature_config_to_json (&P->features));
@@ -1131,7 +1134,8 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
 
   if (!wkp_feature_config_validate (&params->features, error))
     return FALSE;
-  if (!wkp_rational_is_valid (params->model_fps) || !wkp_rational_is_valid (params->sequence_fps))
+  if (!wkp_rational_is_valid (params->model_fps)
+      || !(wkp_rational_is_valid (params->sequence_fps) || (params->sequence_fps.num == 0 && params->sequence_fps.den == 0)))
     {
       g_set_error_literal (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "invalid model or sequence frame rate");
       return FALSE;

@@ -289,7 +289,7 @@ typedef struct {
   WkpFeatureConfig  features;
   WkpLandmarkParams landmarks;
   WkpRational model_fps;         /* features' rate (25/1) */
-  WkpRational sequence_fps;      /* image sequences (25/1) */
+  WkpRational sequence_fps;      /* image sequences; 0/0: as their frames.json says, else 25/1 */
   int      n_jobs;               /* worker threads (1) */
   guint64  seed;                 /* split seed (1) */
   double   val_fraction;         /* share of the held-out-eligible speakers' frames (0.15) */

@@ -983,6 +983,16 @@ sequence_recorded_fps (const char *pattern, WkpRational *fps)
   return rate != NULL && wkp_frame_rate_parse (rate, fps, NULL);
 }
 
+WkpRational
+wkp_media_sequence_rate (const char *pattern, WkpRational given)
+{
+  WkpRational fps;
+  g_return_val_if_fail (pattern != NULL, WKP_DEFAULT_FPS);
+  if (wkp_rational_is_valid (given))
+    return given;
+  return sequence_recorded_fps (pattern, &fps) ? fps : WKP_DEFAULT_FPS;
+}
+
 /* @fps: as given; when not (0/0), the rate `wav2kp frames` recorded for
  * these frames (a 29.97 fps clip's PNGs were read back at 25 fps: 8.36 s
  * of pictures against 6.99 s of sound), else WKP_DEFAULT_FPS */
@@ -1024,9 +1034,7 @@ probe_sequence (const char *pattern, WkpRational fps, GError **error)
   info->video_codec = g_strdup (avcodec_get_name (fmt->streams[vidx]->codecpar->codec_id));
   info->width = fmt->streams[vidx]->codecpar->width;
   info->height = fmt->streams[vidx]->codecpar->height;
-  if (!wkp_rational_is_valid (fps) && !sequence_recorded_fps (pattern, &fps))
-    fps = WKP_DEFAULT_FPS;
-  info->fps = fps;
+  info->fps = wkp_media_sequence_rate (pattern, fps);
   info->n_frames = seq.count;
   info->n_frames_counted = TRUE;
   info->duration_us = wkp_frame_to_us (seq.count, info->fps);

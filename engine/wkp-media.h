@@ -88,6 +88,10 @@ gboolean      wkp_media_is_pattern     (const char *path);
  * number exists too and the sequence starts at 0..5 (what the image reader
  * accepts). NULL when @frame_path is not part of such a sequence. */
 char         *wkp_media_sequence_for_frame (const char *frame_path);
+/* The frame rate an image sequence @pattern is read at: @given when valid,
+ * else the rate `wav2kp frames` recorded in the frames.json beside it, else
+ * WKP_DEFAULT_FPS (what wkp_media_probe() reads it at). */
+WkpRational   wkp_media_sequence_rate  (const char *pattern, WkpRational given);
 /* The audio that goes with a silent video the way talking-face corpora store
  * it: a same-named .wav beside it (clip.mp4 -> clip.wav), else in a sibling
  * wav/ folder (video/clip.mp4 -> wav/clip.wav). NULL if neither exists. */

@@ -2,6 +2,7 @@
  * stderr naming the file, exit code 2, no partial output). */
 #include <json-glib/json-glib.h>
 #include "wkp-config.h"
+#include "wkp-dataset.h"
 #include "wkp-io.h"
 #include "wkp-media.h"
 #include "wkp-npy.h"
@@ -1906,6 +1907,40 @@ test_frames (void)
     g_assert_cmpint (npy->shape[0], ==, 209);
     g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 0);
     g_assert_nonnull (strstr (o2, "30000/1001"));
+  }
+  {
+    /* and so does prepare (it read them at 25 fps: 8.36 s of pictures
+     * against 6.99 s of sound, flagged length-mismatch, landmarks paired
+     * with the sound 20 % off); an explicit --sequence-fps still wins */
+    g_autofree char *pattern = g_build_filename (full, "%06d.png", NULL);
+    g_autofree char *csv = g_build_filename (dir, "seq.csv", NULL), *ds = g_build_filename (dir, "seqds", NULL);
+    g_autofree char *ds25 = g_build_filename (dir, "seqds25", NULL);
+    g_autofree char *text = g_strdup_printf ("video,audio,speaker\n%s,%s,ntsc\n", pattern, ntsc);
+    const char *a[] = { "prepare", csv, "-o", ds, "--quiet", NULL };
+    const char *b[] = { "prepare", csv, "-o", ds25, "--quiet", "--sequence-fps", "25", NULL };
+    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL;
+    g_autoptr(GError) error = NULL;
+    WkpDataset *d;
+    const WkpDatasetClip *c;
+    g_assert_true (g_file_set_contents (csv, text, -1, &error));
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    d = wkp_dataset_open (ds, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (wkp_dataset_n_clips (d), ==, 1);
+    c = wkp_dataset_get_clip (d, 0);
+    g_assert_cmpint (c->fps.num, ==, 30000);
+    g_assert_cmpint (c->fps.den, ==, 1001);
+    g_assert_cmpint (c->n_frames, ==, 209);
+    g_assert_false (c->flags & WKP_CLIP_FLAG_LENGTH_MISMATCH);
+    wkp_dataset_free (d);
+    g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 0);
+    d = wkp_dataset_open (ds25, &error);
+    g_assert_no_error (error);
+    c = wkp_dataset_get_clip (d, 0);
+    g_assert_cmpint (c->fps.num, ==, 25);
+    g_assert_cmpint (c->fps.den, ==, 1);
+    g_assert_true (c->flags & WKP_CLIP_FLAG_LENGTH_MISMATCH);
+    wkp_dataset_free (d);
   }
   {
     /* first, middle, last: the same RGB as FFmpeg's decode (measured: identical) */
