@@ -113,6 +113,19 @@ test_bad_input (void)
     g_autofree char *o = NULL, *e = NULL;
     g_assert_no_errno (symlink (silent, lonely));
     expect_bad_input (a, "lonely.mp4", "video has no audio stream and no WAV of the same name", dir);
+    {
+      /* prepare has no --audio: its hint is the list's column */
+      g_autofree char *csv = g_build_filename (dir, "lonely.csv", NULL), *ds = g_build_filename (dir, "lonely-ds", NULL);
+      g_autofree char *text = g_strdup_printf ("video,audio,speaker\n%s,,alone\n", lonely);
+      const char *p[] = { "prepare", csv, "-o", ds, "--quiet", NULL };
+      g_autofree char *po = NULL, *pe = NULL;
+      g_assert_true (g_file_set_contents (csv, text, -1, NULL));
+      g_assert_cmpint (wkp_test_run_cli (p, &po, &pe), ==, 2);
+      g_assert_nonnull (strstr (pe, "lonely.mp4: video has no audio stream and no WAV of the same name beside it or in "
+                                    "../wav/; name its audio in the list's audio column"));
+      g_assert_null (strstr (pe, "--audio"));
+      g_assert_false (g_file_test (ds, G_FILE_TEST_EXISTS));
+    }
     g_assert_cmpint (wkp_test_run_cli (b, &o, &e), ==, 0);
     g_assert_nonnull (strstr (e, "Obama_clip1.mp4 has no sound; using "));
     g_assert_nonnull (strstr (e, "wav/Obama_clip1.wav (--audio FILE to choose another)"));
