@@ -363,10 +363,14 @@ wkp_cli_note_audio_mix (const char *command, const WkpClipAudio *clip)
       double audio_s = (double) clip->audio->n_samples / clip->audio->rate;
       double video_s = (double) clip->n_frames * clip->fps.den / clip->fps.num;
       wkp_prepare_params_init_default (&pp);
+      /* (`audio` writes the whole sound: the rows are the other commands') */
+      gboolean whole = g_str_equal (command, "audio");
       if (fabs (audio_s - video_s) > pp.max_length_mismatch)
         g_printerr ("wav2kp %s: note: the sound (%s, %.2f s) and the pictures (%.2f s) differ in length by %.2f s; "
-                    "there is a row per video frame, %s\n", command, clip->audio_source, audio_s, video_s,
-                    fabs (audio_s - video_s),
-                    audio_s < video_s ? "the missing sound read as silence" : "the sound after the last picture unused");
+                    "%s%s%s\n", command, clip->audio_source, audio_s, video_s, fabs (audio_s - video_s),
+                    whole ? "the WAV holds the sound as it is (the commands that write a row per video frame: "
+                          : "there is a row per video frame, ",
+                    audio_s < video_s ? "the missing sound read as silence" : "the sound after the last picture unused",
+                    whole ? ")" : "");
     }
 }

@@ -1173,6 +1173,15 @@ test_length_note (void)
                                  "sound read as silence"));
   }
   {
+    /* `audio` writes the sound as it is: the rows are the other commands' */
+    g_autofree char *wout = g_build_filename (dir, "a.wav", NULL);
+    const char *a[] = { "audio", ntsc, "--audio", wav, "-o", wout, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    g_assert_nonnull (strstr (e, "differ in length by 1.96 s; the WAV holds the sound as it is (the commands that "
+                                 "write a row per video frame: the missing sound read as silence)"));
+  }
+  {
     const char *a[] = { "features", ntsc, "-o", out, NULL };
     g_autofree char *o = NULL, *e = NULL;
     g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
