@@ -342,6 +342,21 @@ read_wav_header (Input *in, GError **error)
     }
 }
 
+/* The down-mix judges the channels' polarity as the file readers do, on
+ * less sound (they take 10 s): a stream's first frames wait for it. */
+#define STREAM_MIX_DECIDE_SECONDS 1.0
+#define STREAM_MIX_HOLD_SECONDS 3.0
+
+/* The down-mix's note, once it has decided; TRUE then. */
+static gboolean
+note_mix (const WkpAudioMixer *mixer, const Input *in, gboolean quiet)
+{
+  g_autofree char *note = wkp_audio_mixer_note (mixer, in->name);
+  if (note != NULL && !quiet)
+    g_printerr ("wav2kp stream: note: %s\n", note);
+  return note != NULL || in->channels == 1 || wkp_audio_mixer_decided (mixer);
+}
+
 static gboolean
 check_layout (const Input *in, GError **error)
 {
@@ -360,11 +375,11 @@ check_layout (const Input *in, GError **error)
   return TRUE;
 }
 
-/* Whole sample frames of the pending bytes as mono float (the channels'
- * mean; non-finite samples as silence, as the file readers do); leaves any
- * partial frame pending. */
+/* Whole sample frames of the pending bytes as interleaved float (non-finite
+ * samples as silence, as the file readers do); leaves any partial frame
+ * pending. */
 static gint64
-take_mono (Input *in, GArray *mono)
+take_samples (Input *in, GArray *samples)
 {
   int bps = in->format == PCM_S16 ? 2 : 4;
   gsize frame_bytes = (gsize) bps * in->channels;
@@ -374,24 +389,19 @@ take_mono (Input *in, GArray *mono)
   if (in->data_left >= 0)
     avail = MIN (avail, (gsize) in->data_left);
   n = (gint64) (avail / frame_bytes);
-  g_array_set_size (mono, (guint) n);
-  for (gint64 i = 0; i < n; i++)
+  g_array_set_size (samples, (guint) (n * in->channels));
+  for (gint64 i = 0; i < n * in->channels; i++)
     {
-      const guint8 *p = in->pending->data + i * frame_bytes;
-      double sum = 0;
-      for (int c = 0; c < in->channels; c++, p += bps)
+      const guint8 *p = in->pending->data + i * bps;
+      if (in->format == PCM_S16)
+        g_array_index (samples, float, i) = (float) ((gint16) le16 (p) / 32768.0);
+      else
         {
-          if (in->format == PCM_S16)
-            sum += (gint16) le16 (p) / 32768.0;
-          else
-            {
-              guint32 u = le32 (p);
-              float v;
-              memcpy (&v, &u, 4);
-              sum += isfinite (v) ? v : 0.0;
-            }
+          guint32 u = le32 (p);
+          float v;
+          memcpy (&v, &u, 4);
+          g_array_index (samples, float, i) = isfinite (v) ? v : 0.0f;
         }
-      g_array_index (mono, float, i) = (float) (sum / in->channels);
     }
   g_byte_array_remove_range (in->pending, 0, (guint) (n * frame_bytes));
   if (in->data_left >= 0)
@@ -551,6 +561,9 @@ wkp_cli_stream (int argc, char **argv)
   g_autoptr(WkpModel) model = NULL;
   g_autoptr(WkpModelAudioStream) st = NULL;
   g_autoptr(GArray) mono = g_array_new (FALSE, FALSE, sizeof (float));
+  g_autoptr(GArray) samples = g_array_new (FALSE, FALSE, sizeof (float));
+  g_autoptr(WkpAudioMixer) mixer = NULL;
+  gboolean noted = FALSE;
   g_autoptr(GArray) scratch = g_array_new (FALSE, FALSE, sizeof (float));
   g_autoptr(GArray) out = g_array_new (FALSE, FALSE, sizeof (float));
   g_autoptr(GByteArray) pending = g_byte_array_new ();
@@ -716,6 +729,7 @@ wkp_cli_stream (int argc, char **argv)
     }
   if (!check_layout (&in, &error))
     goto fail;
+  mixer = wkp_audio_mixer_new (in.channels, in.rate, STREAM_MIX_DECIDE_SECONDS, STREAM_MIX_HOLD_SECONDS);
   if (in.rate != model->features.sample_rate)
     {
       AVChannelLayout mono_layout = AV_CHANNEL_LAYOUT_MONO;
@@ -746,7 +760,7 @@ wkp_cli_stream (int argc, char **argv)
       g_autofree char *fps_s = wkp_rational_to_string (rs.out_fps);
       g_printerr ("wav2kp stream: %s, %d Hz, %d channel%s%s; keypoints at %s fps, each about %.0f ms after "
                   "its audio%s\n", in.format == PCM_S16 ? "16-bit PCM" : "32-bit float", in.rate, in.channels,
-                  in.channels > 1 ? "s (averaged)" : "", swr != NULL ? ", resampled" : "", fps_s,
+                  in.channels > 1 ? "s (mixed to mono; the first second of sound held back to judge their polarity)" : "", swr != NULL ? ", resampled" : "", fps_s,
                   1000.0 * (lag + 1) * model->fps.den / model->fps.num,
                   model->level_gain != 0 ? " (the model's clip-level gain is not applied to a stream)" : "");
     }
@@ -756,7 +770,13 @@ wkp_cli_stream (int argc, char **argv)
     {
       guint8 buf[READ_CHUNK];
       gssize got;
-      if (take_mono (&in, mono) > 0
+      gint64 n_in = take_samples (&in, samples);
+      g_array_set_size (mono, 0);
+      if (n_in > 0)
+        wkp_audio_mixer_push (mixer, (const float *) samples->data, n_in, mono);
+      if (!noted)
+        noted = note_mix (mixer, &in, quiet);
+      if (mono->len > 0
           && !feed (in.name, swr, st, (const float *) mono->data, mono->len, &rs, &w, scratch, out, &n_model_samples, &error))
         goto fail;
       if (in.data_left == 0)
@@ -767,7 +787,15 @@ wkp_cli_stream (int argc, char **argv)
         break;
       g_byte_array_append (in.pending, buf, (guint) got);
     }
-  /* the end: the resampler's tail, then the stream's last frames */
+  /* the end: what the down-mix held back, the resampler's tail, then the
+   * stream's last frames */
+  g_array_set_size (mono, 0);
+  wkp_audio_mixer_finish (mixer, mono);
+  if (!noted)
+    note_mix (mixer, &in, quiet);
+  if (mono->len > 0
+      && !feed (in.name, swr, st, (const float *) mono->data, mono->len, &rs, &w, scratch, out, &n_model_samples, &error))
+    goto fail;
   if (swr != NULL && !feed (in.name, swr, st, NULL, 0, &rs, &w, scratch, out, &n_model_samples, &error))
     goto fail;
   if (n_model_samples == 0)

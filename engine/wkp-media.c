@@ -1215,17 +1215,23 @@ typedef struct {
 } Mixer;
 
 static void
-mixer_init (Mixer *m, int nch, int rate)
+mixer_init_for (Mixer *m, int nch, int rate, double decide_seconds, double hold_seconds)
 {
   memset (m, 0, sizeof *m);
   m->nch = nch;
-  m->decide_after = (gint64) rate * MIX_DECIDE_SOUND_SECONDS;
-  m->hold_max = (gint64) rate * MIX_HOLD_MAX_SECONDS;
+  m->decide_after = MAX ((gint64) (rate * decide_seconds), 1);
+  m->hold_max = MAX ((gint64) (rate * hold_seconds), 1);
   m->decided = nch == 1;
   m->sign = g_new (float, nch);
   m->energy = g_new0 (double, nch);
   for (int c = 0; c < nch; c++)
     m->sign[c] = 1.0f;
+}
+
+static void
+mixer_init (Mixer *m, int nch, int rate)
+{
+  mixer_init_for (m, nch, rate, MIX_DECIDE_SOUND_SECONDS, MIX_HOLD_MAX_SECONDS);
 }
 
 static void
@@ -1541,24 +1547,92 @@ wkp_audio_rate_note (const WkpAudio *audio, const char *path)
                           "a recording at 16 kHz or more", path, audio->source_rate, audio->source_rate / 2);
 }
 
-char *
-wkp_audio_mix_note (const WkpAudio *audio, const char *path)
+static char *
+mix_note (const char *path, guint64 inverted, int channels, int reference)
 {
   g_autoptr(GString) list = NULL;
   int n = 0;
 
-  if (audio == NULL || audio->inverted_channels == 0)
+  if (inverted == 0)
     return NULL;
   list = g_string_new (NULL);
-  for (int c = 0; c < 64 && c < audio->channels; c++)
-    if (audio->inverted_channels & (G_GUINT64_CONSTANT (1) << c))
+  for (int c = 0; c < 64 && c < channels; c++)
+    if (inverted & (G_GUINT64_CONSTANT (1) << c))
       g_string_append_printf (list, "%s%d", n++ > 0 ? ", " : "", c + 1);
   return g_strdup_printf ("%s: channel%s %s of %d %s in antiphase with channel %d%s (reversed polarity) and "
                           "%s inverted before mixing to mono; a plain average would have cancelled the speech",
-                          path, n > 1 ? "s" : "", list->str, audio->channels, n > 1 ? "are" : "is",
-                          audio->reference_channel + 1,
-                          audio->reference_channel != 0 ? " (channel 1 is almost silent)" : "",
-                          n > 1 ? "were" : "was");
+                          path, n > 1 ? "s" : "", list->str, channels, n > 1 ? "are" : "is", reference + 1,
+                          reference != 0 ? " (channel 1 is almost silent)" : "", n > 1 ? "were" : "was");
+}
+
+char *
+wkp_audio_mix_note (const WkpAudio *audio, const char *path)
+{
+  return audio != NULL ? mix_note (path, audio->inverted_channels, audio->channels, audio->reference_channel) : NULL;
+}
+
+struct _WkpAudioMixer {
+  Mixer    m;
+  FloatBuf out;
+};
+
+WkpAudioMixer *
+wkp_audio_mixer_new (int n_channels, int rate, double decide_seconds, double hold_seconds)
+{
+  WkpAudioMixer *mixer;
+  g_return_val_if_fail (n_channels >= 1 && rate > 0, NULL);
+  mixer = g_new0 (WkpAudioMixer, 1);
+  mixer_init_for (&mixer->m, n_channels, rate, decide_seconds, hold_seconds);
+  return mixer;
+}
+
+void
+wkp_audio_mixer_free (WkpAudioMixer *mixer)
+{
+  if (mixer == NULL)
+    return;
+  mixer_clear (&mixer->m);
+  g_free (mixer->out.data);
+  g_free (mixer);
+}
+
+static void
+mixer_give (WkpAudioMixer *mixer, GArray *out)
+{
+  g_array_append_vals (out, mixer->out.data, (guint) mixer->out.len);
+  mixer->out.len = 0;
+}
+
+void
+wkp_audio_mixer_push (WkpAudioMixer *mixer, const float *x, gint64 n, GArray *out)
+{
+  g_return_if_fail (mixer != NULL && out != NULL);
+  if (n > 0)
+    mixer_push (&mixer->m, x, n, &mixer->out);
+  mixer_give (mixer, out);
+}
+
+void
+wkp_audio_mixer_finish (WkpAudioMixer *mixer, GArray *out)
+{
+  g_return_if_fail (mixer != NULL && out != NULL);
+  if (!mixer->m.decided)
+    mixer_decide (&mixer->m, &mixer->out);
+  mixer_give (mixer, out);
+}
+
+gboolean
+wkp_audio_mixer_decided (const WkpAudioMixer *mixer)
+{
+  g_return_val_if_fail (mixer != NULL, TRUE);
+  return mixer->m.decided;
+}
+
+char *
+wkp_audio_mixer_note (const WkpAudioMixer *mixer, const char *name)
+{
+  g_return_val_if_fail (mixer != NULL, NULL);
+  return mixer->m.decided ? mix_note (name, mixer->m.inverted, mixer->m.nch, mixer->m.reference) : NULL;
 }
 
 /* ------------------------------------------------------------------------ */

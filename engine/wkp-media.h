@@ -162,6 +162,24 @@ char     *wkp_audio_rate_note   (const WkpAudio *audio, const char *path);
 /* A sentence for the user when the down-mix inverted a channel of @audio
  * (decoded from @path), else NULL. */
 char     *wkp_audio_mix_note    (const WkpAudio *audio, const char *path);
+
+/* The down-mix of wkp_audio_load() for audio that arrives piece by piece
+ * (`wav2kp stream`): @n_channels interleaved channels at @rate Hz to mono,
+ * with the polarities decided once @decide_seconds of sound (above -60
+ * dBFS) have arrived, or @hold_seconds of any samples; until then the
+ * samples are held back (mono input is never held). */
+typedef struct _WkpAudioMixer WkpAudioMixer;
+WkpAudioMixer *wkp_audio_mixer_new    (int n_channels, int rate, double decide_seconds, double hold_seconds);
+void           wkp_audio_mixer_free   (WkpAudioMixer *mixer);
+/* Appends to @out (floats) the mono samples of @x (@n frames of every
+ * channel) that can be given out now. */
+void           wkp_audio_mixer_push   (WkpAudioMixer *mixer, const float *x, gint64 n, GArray *out);
+/* At the end of input: decides on what is held, and appends it to @out. */
+void           wkp_audio_mixer_finish (WkpAudioMixer *mixer, GArray *out);
+gboolean       wkp_audio_mixer_decided (const WkpAudioMixer *mixer);
+/* wkp_audio_mix_note()'s sentence once decided, else NULL. */
+char          *wkp_audio_mixer_note   (const WkpAudioMixer *mixer, const char *name);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpAudioMixer, wkp_audio_mixer_free)
 void      wkp_audio_free        (WkpAudio *audio);
 /* @audio moved @frames video frames at @fps earlier against its pictures, in
  * place, as `prepare --fix-offset` corrects a clip whose offset `check`
