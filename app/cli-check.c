@@ -16,6 +16,23 @@ damaged_exit (const char *dataset, int n_damaged)
   return WKP_EXIT_BAD_INPUT;
 }
 
+static glong
+utf8_width (const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", -1);
+  return g_utf8_strlen (valid, -1);
+}
+
+/* A table row's first columns: the clip (its end kept), the speaker, the split. */
+static void
+print_lead (const char *name, int w, const char *speaker, int sw, const char *split)
+{
+  wkp_cli_print_cell (name, w, TRUE);
+  putchar (' ');
+  wkp_cli_print_cell (speaker != NULL ? speaker : "", sw, FALSE);
+  printf (" %-5s", split);
+}
+
 int
 wkp_cli_check (int argc, char **argv)
 {
@@ -26,7 +43,7 @@ wkp_cli_check (int argc, char **argv)
   g_autoptr(WkpDataset) ds = NULL;
   g_autoptr(GPtrArray) damage = NULL;
   g_auto(GStrv) short_names = NULL;
-  int w = 4;
+  int w = 4, sw = 7;
   GError *error = NULL;
   int n_flagged = 0, n_failed = 0, n_ok = 0, n_damaged = 0, n_unsure_shown = 0;
   int per_flag[6] = { 0 };
@@ -95,21 +112,24 @@ wkp_cli_check (int argc, char **argv)
   /* each clip by the shortest tail of its path that tells it from the others
    * (the full paths are in --json); a longer one keeps its end */
   short_names = wkp_dataset_short_names (ds);
+  /* (columns in characters, not bytes: names in other scripts kept them out of line) */
   for (int i = 0; short_names[i] != NULL; i++)
-    w = MAX (w, (int) MIN (strlen (short_names[i]), 58));
-  printf ("%-*s %-22s %-5s %6s %5s %5s %5s %6s %6s  %s\n", w, "clip", "speaker", "split", "offset", "conf", "gain",
-          "face", "audio", "video", "flags");
+    {
+      const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
+      w = MAX (w, (int) MIN (utf8_width (short_names[i]), 58));
+      sw = MAX (sw, (int) MIN (utf8_width (c->speaker), 32));
+    }
+  print_lead ("clip", w, "speaker", sw, "split");
+  printf (" %6s %5s %5s %5s %6s %6s  %s\n", "offset", "conf", "gain", "face", "audio", "video", "flags");
   for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
     {
       const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
       g_autofree char *flags = wkp_clip_flags_to_string (c->flags);
-      g_autofree char *name = strlen (short_names[i]) > 58
-                              ? g_strconcat ("...", short_names[i] + strlen (short_names[i]) - 55, NULL)
-                              : g_strdup (short_names[i]);
+      const char *name = short_names[i];
       if (g_ptr_array_index (damage, i) != NULL)
         {
-          printf ("%-*s %-22s %-5s %6s %5s %5s %5s %6s %6s  damaged: %s\n", w, name, c->speaker,
-                  wkp_split_to_string (c->split), "-", "-", "-", "-", "-", "-",
+          print_lead (name, w, c->speaker, sw, wkp_split_to_string (c->split));
+          printf (" %6s %5s %5s %5s %6s %6s  damaged: %s\n", "-", "-", "-", "-", "-", "-",
                   (const char *) g_ptr_array_index (damage, i));
           continue;
         }
@@ -129,9 +149,9 @@ wkp_cli_check (int argc, char **argv)
         continue;
       if (c->status != WKP_CLIP_OK)
         {
-          printf ("%-*s %-22s %-5s %6s %5s %5s %5s %6s %6s  %s: %s\n", w, name, c->speaker,
-                  wkp_split_to_string (c->split), "-", "-", "-", "-", "-", "-", wkp_clip_status_to_string (c->status),
-                  c->error ? c->error : "");
+          print_lead (name, w, c->speaker, sw, wkp_split_to_string (c->split));
+          printf (" %6s %5s %5s %5s %6s %6s  %s: %s\n", "-", "-", "-", "-", "-", "-",
+                  wkp_clip_status_to_string (c->status), c->error ? c->error : "");
           continue;
         }
       if (c->flags == 0 && !all)
@@ -154,8 +174,8 @@ wkp_cli_check (int argc, char **argv)
           g_snprintf (gain, sizeof gain, "%5.2f", c->offset_gain);
         else
           g_strlcpy (gain, "    -", sizeof gain);
-        printf ("%-*s %-22s %-5s %6s %s %s %5.2f %6.2f %6.2f  %s%s\n", w, name, c->speaker,
-                wkp_split_to_string (c->split), offset, conf, gain, c->face_rate, c->audio_seconds,
+        print_lead (name, w, c->speaker, sw, wkp_split_to_string (c->split));
+        printf (" %6s %s %s %5.2f %6.2f %6.2f  %s%s\n", offset, conf, gain, c->face_rate, c->audio_seconds,
                 c->video_seconds, flags, c->offset_applied ? " (fixed)" : "");
       }
     }

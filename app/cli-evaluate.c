@@ -230,39 +230,6 @@ print_table (const WkpEvaluation *ev, int bootstrap)
       }
 }
 
-
-/* @text in a column of @width characters (not bytes: a name is never cut
- * inside a character), control characters shown as spaces, cut at the end
- * (or, @keep_end, at the start with "...") and padded with spaces. */
-static void
-print_cell (const char *text, glong width, gboolean keep_end)
-{
-  g_autofree char *valid = g_utf8_make_valid (text, -1);
-  glong len = g_utf8_strlen (valid, -1);
-  const char *start = valid;
-  glong shown = len;
-
-  if (len > width)
-    {
-      if (keep_end)
-        {
-          fputs ("...", stdout);
-          start = g_utf8_offset_to_pointer (valid, len - (width - 3));
-        }
-      shown = keep_end ? width - 3 : width;
-    }
-  for (glong k = 0; k < shown; k++, start = g_utf8_next_char (start))
-    {
-      gunichar ch = g_utf8_get_char (start);
-      if (g_unichar_iscntrl (ch))
-        putchar (' ');
-      else
-        fwrite (start, 1, g_utf8_next_char (start) - start, stdout);
-    }
-  for (glong k = len > width ? width : len; k < width; k++)
-    putchar (' ');
-}
-
 static void
 print_per_clip (const WkpEvaluation *ev)
 {
@@ -288,9 +255,9 @@ print_per_clip (const WkpEvaluation *ev)
       g_auto(GStrv) parts = g_strsplit (ev->clip_name[c], "/", -1);
       guint np = g_strv_length (parts);
       g_autofree char *name = np >= 2 ? g_strjoin ("/", parts[np - 2], parts[np - 1], NULL) : g_strdup (ev->clip_name[c]);
-      print_cell (name, 36, TRUE);
+      wkp_cli_print_cell (name, 36, TRUE);
       putchar (' ');
-      print_cell (ev->clip_speaker[c] != NULL ? ev->clip_speaker[c] : "", sw, FALSE);
+      wkp_cli_print_cell (ev->clip_speaker[c] != NULL ? ev->clip_speaker[c] : "", sw, FALSE);
       for (int e = 0; e < ev->n_entries; e++)
         {
           const WkpMetrics *m = &ev->entries[e].clips[c];

@@ -374,3 +374,35 @@ wkp_cli_note_audio_mix (const char *command, const WkpClipAudio *clip)
                     whole ? ")" : "");
     }
 }
+
+/* @text in a column of @width characters (not bytes: a name is never cut
+ * inside a character), control characters shown as spaces, cut at the end
+ * (or, @keep_end, at the start with "...") and padded with spaces. */
+void
+wkp_cli_print_cell (const char *text, glong width, gboolean keep_end)
+{
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+  glong len = g_utf8_strlen (valid, -1);
+  const char *start = valid;
+  glong shown = len;
+
+  if (len > width)
+    {
+      if (keep_end)
+        {
+          fputs ("...", stdout);
+          start = g_utf8_offset_to_pointer (valid, len - (width - 3));
+        }
+      shown = keep_end ? width - 3 : width;
+    }
+  for (glong k = 0; k < shown; k++, start = g_utf8_next_char (start))
+    {
+      gunichar ch = g_utf8_get_char (start);
+      if (g_unichar_iscntrl (ch))
+        putchar (' ');
+      else
+        fwrite (start, 1, g_utf8_next_char (start) - start, stdout);
+    }
+  for (glong k = len > width ? width : len; k < width; k++)
+    putchar (' ');
+}

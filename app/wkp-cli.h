@@ -79,6 +79,11 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (WkpCliFeatureOptions, wkp_cli_feature_options_
 void     wkp_cli_note_ignored_fps (const char *command, const char *fps_text, const WkpClipAudio *clip);
 /* The down-mix inverted a channel in antiphase: say so on stderr. */
 void     wkp_cli_note_audio_mix   (const char *command, const WkpClipAudio *clip);
+/* @text in a table column of @width characters (not bytes: a name is never
+ * cut inside a character, and non-ASCII names keep the columns in line),
+ * control characters shown as spaces, cut at the end (or, @keep_end, at the
+ * start with "...") and padded with spaces; on standard output. */
+void     wkp_cli_print_cell       (const char *text, glong width, gboolean keep_end);
 /* --audio-late FRAMES, shared by features, predict and render: the text
  * (NULL: 0) read as a decimal whole number, or a message and FALSE. */
 gboolean wkp_cli_parse_audio_late (const char *command, const char *text, int *frames);

@@ -1665,6 +1665,8 @@ test_kill_safety (void)
             json_object_set_array_member (c, "flags", f);
             json_object_set_int_member (c, "offset_frames", -7);
             json_object_set_double_member (c, "offset_confidence", 0.05);
+            /* (a name in another script: the columns stay in line) */
+            json_object_set_string_member (c, "speaker", "grid_s1_délayé_ü");
           }
       }
     edited = wkp_json_to_string (json_parser_get_root (parser), TRUE);
@@ -1672,6 +1674,23 @@ test_kill_safety (void)
     rc = wkp_test_run_cli (args, &o10, &e10);
     g_test_message ("%s", o10);
     g_assert_cmpint (rc, ==, 0);
+    {
+      /* every row's split in the header's split column, counted in characters
+       * (the padding counted bytes: rows with "é" were short by one each) */
+      g_auto(GStrv) lines = g_strsplit (o10, "\n", -1);
+      glong col = g_utf8_pointer_to_offset (lines[0], strstr (lines[0], " split ") + 1);
+      int rows = 0;
+      g_assert_true (g_str_has_prefix (lines[0], "clip"));
+      for (int l = 1; lines[l] != NULL && lines[l][0] != '\0' && !g_str_has_prefix (lines[l], "("); l++, rows++)
+        {
+          const char *at = g_utf8_offset_to_pointer (lines[l], col);
+          g_assert_true (g_str_has_prefix (at, "train") || g_str_has_prefix (at, "val") || g_str_has_prefix (at, "test")
+                         || g_str_has_prefix (at, "none"));
+          g_assert_cmpint (at[-1], ==, ' ');
+        }
+      g_assert_nonnull (strstr (o10, "grid_s1_délayé_ü"));
+      g_assert_cmpint (rows, >=, 2);
+    }
     g_assert_nonnull (strstr (o10, "(-7)  0.05"));
     g_assert_nonnull (strstr (o10, "(offset): unsure"));
     g_assert_null (strstr (o10, "to see an offset corrected"));   /* an unsure one is not offered */
