@@ -1350,7 +1350,7 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
   WkpAudio *audio = NULL;
   const AVCodec *codec;
   int aidx, ret, nch;
-  gint64 decode_errors = 0, packets = 0;
+  gint64 decode_errors = 0, packets = 0, n_decoded = 0;
 
   g_return_val_if_fail (path != NULL && rate > 0, NULL);
 
@@ -1436,6 +1436,7 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
             decode_errors++;
           while (avcodec_receive_frame (dec, frame) >= 0)
             {
+              n_decoded += frame->nb_samples;
               if (!convert_and_append (swr, frame, &mixer, &scratch, &buf))
                 decode_errors++;
               av_frame_unref (frame);
@@ -1454,6 +1455,7 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
   avcodec_send_packet (dec, NULL);
   while (avcodec_receive_frame (dec, frame) >= 0)
     {
+      n_decoded += frame->nb_samples;
       convert_and_append (swr, frame, &mixer, &scratch, &buf);
       av_frame_unref (frame);
     }
@@ -1472,6 +1474,14 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
       goto out;
     }
 
+  if (buf.len == 0 && n_decoded > 0)
+    {
+      /* (a few dozen samples that the resampler's filter kept) */
+      g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
+                   "%s: the audio is too short to use: %" G_GINT64_FORMAT " samples at %d Hz (%.1f ms)", path, n_decoded,
+                   dec->sample_rate, 1000.0 * (double) n_decoded / dec->sample_rate);
+      goto out;
+    }
   if (buf.len == 0)
     {
       g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID, "%s: the audio stream has no samples", path);

@@ -78,6 +78,18 @@ test_bad_input (void)
 
   /* an existing output that a failed run must not destroy */
   g_assert_true (g_file_set_contents (out, "precious", -1, NULL));
+  {
+    /* 44 samples at 44.1 kHz: the resampler's filter keeps them all; it was
+     * "the audio stream has no samples" */
+    g_autofree char *tiny = g_build_filename (dir, "tiny.wav", NULL);
+    float x[44];
+    const char *a[] = { "features", tiny, "-o", out, NULL };
+    for (int i = 0; i < 44; i++)
+      x[i] = 0.25f * sinf (0.3f * i);
+    wkp_test_write_wav (tiny, x, 44, 44100);
+    expect_bad_input (a, "tiny.wav", "the audio is too short to use: 44 samples at 44100 Hz (1.0 ms)", dir);
+    g_unlink (tiny);
+  }
   g_assert_true (g_file_set_contents (empty, "", 0, NULL));
   {
     gchar *data;
