@@ -1368,15 +1368,29 @@ test_prepare_folder (void)
       lr[2 * i] = tone[i], lr[2 * i + 1] = -tone[i];
     wkp_test_write_wav_channels (b_wav, lr, n_wav, 2, 16000);
   }
+  {
+    /* a sound named like a video (an audio-only .webm): skipped as audio-only
+     * rows are, not failed ("has no video stream") */
+    g_autofree char *snd = g_build_filename (a_dir, "voice.webm", NULL);
+    wkp_test_write_wav (snd, tone, n_wav, 16000);
+  }
 
   wkp_prepare_params_init_default (&p);
   g_assert_true (wkp_dataset_prepare (root, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
   g_assert_no_error (error);
   g_assert_cmpint (rep.n_ok, ==, 2);
+  g_assert_cmpint (rep.n_failed, ==, 0);
+  g_assert_cmpint (rep.n_skipped, ==, 1);
   ds = wkp_dataset_open (ds_dir, &error);
   g_assert_no_error (error);
   ia = wkp_dataset_find_clip (ds, "anna/one.mp4");
   ib = wkp_dataset_find_clip (ds, "ben/video/two.mp4");
+  {
+    int iv = wkp_dataset_find_clip (ds, "anna/voice.webm");
+    g_assert_cmpint (iv, >=, 0);
+    g_assert_cmpint (wkp_dataset_get_clip (ds, iv)->status, ==, WKP_CLIP_SKIPPED);
+    g_assert_nonnull (strstr (wkp_dataset_get_clip (ds, iv)->error, "voice.webm has no video stream"));
+  }
   g_assert_cmpint (ia, >=, 0);
   g_assert_cmpint (ib, >=, 0);
   g_assert_cmpstr (wkp_dataset_get_clip (ds, ia)->speaker, ==, "anna");
