@@ -46,7 +46,7 @@ wkp_cli_check (int argc, char **argv)
   int w = 4, sw = 7;
   GError *error = NULL;
   int n_flagged = 0, n_failed = 0, n_ok = 0, n_damaged = 0, n_unsure_shown = 0;
-  int per_flag[6] = { 0 };
+  int per_flag[7] = { 0 };
   int first_offset = -1;   /* the first clip flagged offset whose sound was not moved */
 
   {
@@ -69,7 +69,9 @@ wkp_cli_check (int argc, char **argv)
     "audio-inverted (a channel in antiphase with the first was inverted before the mono mix),\n"
     "irregular-timing (the video's frame timestamps stray from a constant rate by more than a\n"
     "quarter frame: a variable frame rate or dropped frames; read by the timestamps on that\n"
-    "grid, so frame k is the picture on screen at k/fps and some pictures repeat or drop).");
+    "grid, so frame k is the picture on screen at k/fps and some pictures repeat or drop),\n"
+    "low-audio-rate (the sound was sampled below 16 kHz, e.g. 8 kHz telephone audio: the\n"
+    "features' upper bands read silence).");
   if (!wkp_cli_parse (ctx, "check", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
   if (files == NULL || files[0] == NULL || files[1] != NULL)
@@ -139,7 +141,7 @@ wkp_cli_check (int argc, char **argv)
         n_failed++;
       if (c->flags)
         n_flagged++;
-      for (int k = 0; k < 6; k++)
+      for (int k = 0; k < 7; k++)
         if (c->flags & (1u << k))
           per_flag[k]++;
       if (first_offset < 0 && c->status == WKP_CLIP_OK && (c->flags & WKP_CLIP_FLAG_OFFSET) && c->offset_applied == 0
@@ -183,7 +185,8 @@ wkp_cli_check (int argc, char **argv)
     printf ("(offset): unsure (low confidence, or at the edge of the search range); never applied\n");
   if (n_flagged > 0)
     printf ("flags: %d offset, %d offset-unsure, %d low-face-rate, %d length-mismatch, %d audio-inverted, "
-            "%d irregular-timing\n", per_flag[0], per_flag[1], per_flag[2], per_flag[3], per_flag[4], per_flag[5]);
+            "%d irregular-timing, %d low-audio-rate\n", per_flag[0], per_flag[1], per_flag[2], per_flag[3], per_flag[4],
+            per_flag[5], per_flag[6]);
   if (first_offset >= 0)
     {
       /* where to look at one: the estimate applied, in the studio */

@@ -382,6 +382,7 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
   c->n_frames = T;
   c->video_seconds = (double) T * c->fps.den / c->fps.num;
   c->audio_seconds = (double) ca->audio->n_samples / WKP_AUDIO_RATE;
+  c->audio_rate = ca->audio->source_rate;
   c->audio_inverted = 0;
   for (int k = 1; k < 64; k++)
     c->audio_inverted += (ca->audio->inverted_channels >> k) & 1;
@@ -611,6 +612,15 @@ process_entry (Job *job, guint i)
               g_free (old.clip.speaker), old.clip.speaker = g_strdup (e->speaker);
               g_free (old.clip.video_path), old.clip.video_path = g_strdup (e->video);
               g_free (old.clip.audio_path), old.clip.audio_path = g_strdup (e->audio);
+              if (old.clip.audio_rate == 0)
+                {
+                  /* (a record from before 8 Dec 2026: its sound's rate read
+                   * from the header, so that low-audio-rate is flagged) */
+                  g_autoptr(WkpMediaInfo) ai = wkp_media_probe (e->audio != NULL ? e->audio : e->video,
+                                                                WKP_RATIONAL (0, 0), WKP_PROBE_DEFAULT, NULL);
+                  if (ai != NULL && ai->has_audio)
+                    old.clip.audio_rate = ai->sample_rate;
+                }
               wkp_clip_record_clear (rec);
               *rec = old;
               return;
@@ -836,6 +846,8 @@ compute_flags (const WkpDatasetClip *c, const WkpPrepareParams *P)
     flags |= WKP_CLIP_FLAG_AUDIO_INVERTED;
   if (isfinite (c->timing_error_ms) && wkp_media_timing_irregular ((gint64) llround (c->timing_error_ms * 1000), c->fps))
     flags |= WKP_CLIP_FLAG_IRREGULAR_TIMING;
+  if (c->audio_rate > 0 && c->audio_rate < WKP_AUDIO_RATE)
+    flags |= WKP_CLIP_FLAG_LOW_AUDIO_RATE;
   return flags;
 }
 

@@ -47,7 +47,7 @@ wkp_clip_status_to_string (WkpClipStatus status)
 }
 
 static const char *flag_names[] = { "offset", "offset-unsure", "low-face-rate", "length-mismatch",
-                                    "audio-inverted", "irregular-timing" };
+                                    "audio-inverted", "irregular-timing", "low-audio-rate" };
 
 char *
 wkp_clip_flags_to_string (guint flags)
@@ -376,6 +376,8 @@ wkp_clip_record_to_json (const WkpClipRecord *rec, gboolean with_stats)
       add_double (b, "offset_gain", c->offset_gain);
       add_int (b, "offset_applied", c->offset_applied);
       add_int (b, "audio_inverted", c->audio_inverted);
+      if (c->audio_rate > 0)
+        add_int (b, "audio_rate", c->audio_rate);
       if (isfinite (c->timing_error_ms))
         add_double (b, "timing_error_ms", c->timing_error_ms);
       json_builder_set_member_name (b, "flags");
@@ -483,6 +485,7 @@ wkp_clip_record_from_json (JsonNode *node, WkpClipRecord *rec, const char *name,
   c->offset_gain = jdbl (&r, o, "offset_gain", NAN);
   c->offset_applied = (int) jint (&r, o, "offset_applied", 0);
   c->audio_inverted = (int) CLAMP (jint (&r, o, "audio_inverted", 0), 0, 64);
+  c->audio_rate = (int) CLAMP (jint (&r, o, "audio_rate", 0), 0, G_MAXINT);
   c->timing_error_ms = jdbl (&r, o, "timing_error_ms", NAN);
   rec->feature_dim = (int) jint (&r, o, "feature_dim", -1);
   if (r.failed)

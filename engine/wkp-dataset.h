@@ -91,6 +91,7 @@ typedef enum {
   WKP_CLIP_FLAG_LENGTH_MISMATCH = 1 << 3,  /* audio and video durations differ by more than the threshold */
   WKP_CLIP_FLAG_AUDIO_INVERTED  = 1 << 4,  /* a channel in antiphase was inverted before the down-mix */
   WKP_CLIP_FLAG_IRREGULAR_TIMING = 1 << 5, /* frames' timestamps stray from k/fps (variable rate, dropped frames) */
+  WKP_CLIP_FLAG_LOW_AUDIO_RATE  = 1 << 6,  /* the sound was sampled below 16 kHz (telephone audio: upper bands silent) */
 } WkpClipFlags;
 
 /* "offset,low-face-rate" ("" when none); caller frees. */
@@ -125,6 +126,8 @@ typedef struct {
   int            offset_applied;  /* frames the features/audio were shifted by (prepare --fix-offset), else 0 */
   guint          flags;           /* WkpClipFlags */
   int            audio_inverted;  /* source channels inverted before the down-mix (see WkpAudio) */
+  int            audio_rate;      /* the sound's own sample rate, Hz, before resampling to 16 kHz; 0
+                                   * unknown (a dataset prepared before 8 Dec 2026) */
   double         timing_error_ms; /* how far the video's frame timestamps lie from k/fps at most
                                    * (WkpMediaInfo.timing_error_us); NaN unknown (no video, or a
                                    * dataset prepared before 7 Dec 2026) */

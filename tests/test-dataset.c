@@ -1374,11 +1374,21 @@ test_prepare_folder (void)
     g_autofree char *snd = g_build_filename (a_dir, "voice.webm", NULL);
     wkp_test_write_wav (snd, tone, n_wav, 16000);
   }
+  {
+    /* telephone sound (8 kHz) paired with a video: flagged low-audio-rate
+     * (the features' bands above 4 kHz read silence) */
+    g_autofree char *cv = g_build_filename (root, "cara", "video", NULL), *cw = g_build_filename (root, "cara", "wav", NULL);
+    g_autofree char *c_link = g_build_filename (cv, "three.mp4", NULL), *c_wav = g_build_filename (cw, "three.wav", NULL);
+    g_assert_cmpint (g_mkdir_with_parents (cv, 0755), ==, 0);
+    g_assert_cmpint (g_mkdir_with_parents (cw, 0755), ==, 0);
+    g_assert_cmpint (symlink (clip, c_link), ==, 0);
+    wkp_test_write_wav (c_wav, tone, n_wav, 8000);
+  }
 
   wkp_prepare_params_init_default (&p);
   g_assert_true (wkp_dataset_prepare (root, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (rep.n_ok, ==, 2);
+  g_assert_cmpint (rep.n_ok, ==, 3);
   g_assert_cmpint (rep.n_failed, ==, 0);
   g_assert_cmpint (rep.n_skipped, ==, 1);
   ds = wkp_dataset_open (ds_dir, &error);
@@ -1390,6 +1400,37 @@ test_prepare_folder (void)
     g_assert_cmpint (iv, >=, 0);
     g_assert_cmpint (wkp_dataset_get_clip (ds, iv)->status, ==, WKP_CLIP_SKIPPED);
     g_assert_nonnull (strstr (wkp_dataset_get_clip (ds, iv)->error, "voice.webm has no video stream"));
+  }
+  {
+    int ic = wkp_dataset_find_clip (ds, "cara/video/three.mp4");
+    g_assert_cmpint (ic, >=, 0);
+    g_assert_cmpint (wkp_dataset_get_clip (ds, ic)->audio_rate, ==, 8000);
+    g_assert_true (wkp_dataset_get_clip (ds, ic)->flags & WKP_CLIP_FLAG_LOW_AUDIO_RATE);
+    g_assert_cmpint (wkp_dataset_get_clip (ds, ia)->audio_rate, ==, 44100);   /* (GRID's own sound) */
+    g_assert_false (wkp_dataset_get_clip (ds, ia)->flags & WKP_CLIP_FLAG_LOW_AUDIO_RATE);
+    g_assert_false (wkp_dataset_get_clip (ds, ib)->flags & WKP_CLIP_FLAG_LOW_AUDIO_RATE);
+    {
+      /* a clip record from before audio_rate: prepare again reads it from the
+       * sound's header (the clip stays cached) and flags it */
+      g_autofree char *rec = g_build_filename (ds_dir, "clips", wkp_dataset_get_clip (ds, ic)->id, "clip.json", NULL);
+      g_autoptr(JsonNode) node = wkp_json_load_file (rec, &error);
+      g_autoptr(WkpDataset) again = NULL;
+      g_autofree char *text = NULL;
+      WkpPrepareReport rep2;
+      g_assert_no_error (error);
+      g_assert_true (json_object_has_member (json_node_get_object (node), "audio_rate"));
+      json_object_remove_member (json_node_get_object (node), "audio_rate");
+      text = wkp_json_to_string (node, TRUE);
+      write_text (rec, text);
+      g_assert_true (wkp_dataset_prepare (root, ds_dir, &p, NULL, NULL, NULL, &rep2, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (rep2.n_computed, ==, 0);
+      again = wkp_dataset_open (ds_dir, &error);
+      g_assert_no_error (error);
+      ic = wkp_dataset_find_clip (again, "cara/video/three.mp4");
+      g_assert_cmpint (wkp_dataset_get_clip (again, ic)->audio_rate, ==, 8000);
+      g_assert_true (wkp_dataset_get_clip (again, ic)->flags & WKP_CLIP_FLAG_LOW_AUDIO_RATE);
+    }
   }
   g_assert_cmpint (ia, >=, 0);
   g_assert_cmpint (ib, >=, 0);
