@@ -1318,6 +1318,38 @@ config_string (const WkpTrainParams *p, const Prep *pr)
                           pr->train_frames, wkp_net_n_params (&pr->shape));
 }
 
+/* What differs between two config strings, for the user: "epochs 3, now 5;
+ * lr 0.001, now 0.0005" (the settings), or the data's counts; NULL when
+ * nothing can be told apart. */
+static char *
+config_difference (const char *was, const char *now)
+{
+  g_auto(GStrv) a = g_strsplit (was, "|", 2), b = g_strsplit (now, "|", 2);
+  g_autoptr(JsonParser) pa = json_parser_new (), pb = json_parser_new ();
+  g_autoptr(GString) out = g_string_new (NULL);
+  JsonObject *oa, *ob;
+  g_autoptr(GList) names = NULL;
+
+  if (a[0] == NULL || b[0] == NULL || !json_parser_load_from_data (pa, a[0], -1, NULL)
+      || !json_parser_load_from_data (pb, b[0], -1, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (pa))
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (pb)))
+    return NULL;
+  oa = json_node_get_object (json_parser_get_root (pa));
+  ob = json_node_get_object (json_parser_get_root (pb));
+  names = json_object_get_members (ob);
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      JsonNode *va = json_object_get_member (oa, l->data), *vb = json_object_get_member (ob, l->data);
+      g_autofree char *ta = va != NULL ? json_to_string (va, FALSE) : g_strdup ("(none)");
+      g_autofree char *tb = json_to_string (vb, FALSE);
+      if (g_strcmp0 (ta, tb) != 0)
+        g_string_append_printf (out, "%s%s %s, now %s", out->len > 0 ? "; " : "", (const char *) l->data, ta, tb);
+    }
+  if (out->len == 0 && g_strcmp0 (a[1], b[1]) != 0)
+    g_string_printf (out, "the data (%s, now %s)", a[1] != NULL ? a[1] : "?", b[1] != NULL ? b[1] : "?");
+  return out->len > 0 ? g_string_free (g_steal_pointer (&out), FALSE) : NULL;
+}
+
 static gboolean
 save_checkpoint (const char *path, const char *config, const State *st, const Opt *o, const float *best,
                  const float *ema, GError **error)
@@ -1498,9 +1530,11 @@ load_checkpoint (const char *path, const char *config, State *st, Opt *o, float 
     }
   if (g_strcmp0 (json_object_get_string_member (obj, "config"), config) != 0)
     {
+      g_autofree char *what = config_difference (json_object_get_string_member (obj, "config"), config);
       g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_MISMATCH,
-                   "%s: the checkpoint was made with other training settings or data; "
-                   "use the same options and dataset to resume", path);
+                   "%s: the checkpoint was made with other training settings or data%s%s%s; "
+                   "use the same options and dataset to resume (--epochs too: the learning-rate schedule spans them)",
+                   path, what != NULL ? " (" : "", what != NULL ? what : "", what != NULL ? ")" : "");
       return FALSE;
     }
   /* every field present, of its type and in range (a hand-edited or damaged header

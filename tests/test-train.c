@@ -660,6 +660,17 @@ test_resume_exact (void)
     g_autoptr(GError) e2 = NULL;
     g_assert_false (wkp_train_run (data, &q, b, NULL, cb, TRUE, NULL, NULL, NULL, NULL, NULL, &e2));
     g_assert_error (e2, WKP_TRAIN_ERROR, WKP_ERROR_MISMATCH);
+    /* naming the setting (it said only "other training settings or data") */
+    g_test_message ("%s", e2->message);
+    g_assert_nonnull (strstr (e2->message, "(lr 0.001, now 0.002)"));
+  }
+  {
+    WkpTrainParams q = p;
+    q.max_epochs = 9;
+    g_autoptr(GError) e2 = NULL;
+    g_assert_false (wkp_train_run (data, &q, b, NULL, cb, TRUE, NULL, NULL, NULL, NULL, NULL, &e2));
+    g_assert_nonnull (strstr (e2->message, "(max_epochs 6, now 9)"));
+    g_assert_nonnull (strstr (e2->message, "the learning-rate schedule spans them"));
   }
   p.stop_after = 0;
   g_assert_true (wkp_train_run (data, &p, b, NULL, cb, TRUE, NULL, NULL, NULL, NULL, &rb, &error));
