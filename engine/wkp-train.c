@@ -532,6 +532,9 @@ prep_new (const WkpTrainData *data, const WkpTrainParams *params, GError **error
                     : p->stop_after < 0 ? "--stop-after must be >= 0"
                     : p->n_threads < 0 || p->n_threads > 256 ? "--threads must be 0..256"
                     : p->n_components < 0 || p->n_components > 2 * WKP_N_LANDMARKS ? "--components must be 0..136"
+                    /* (more than the points' coordinates was cut to them without a word) */
+                    : p->mouth_only && p->n_components > 2 * (WKP_N_LANDMARKS - WKP_MOUTH_FIRST)
+                      ? "--components must be 0..40 for the mouth's 20 points (0..136 with --full-face)"
                     : !(p->pca_min_explained > 0 && p->pca_min_explained <= 1) ? "--explained must be in (0, 1]"
                     : p->warmup < 0 || p->warmup >= p->window ? "--warmup must be >= 0 and less than --window"
                     : p->lr_warmup_steps < 0 ? "--lr-warmup must be >= 0"

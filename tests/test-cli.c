@@ -834,14 +834,17 @@ test_train_small (void)
     const char *a6[] = { "train", ds, "-o", mean, "--epochs", "1", NULL };
     const char *a7[] = { "train", ds, "-o", model, "--overwrite", "--log", inside, "--epochs", "1", NULL };
     const char *a8[] = { "train", ds, "-o", model, "--epochs", "1", NULL };
-    const char **runs[] = { a1, a2, a3, a4, a5, a6, a7, a8 };
+    /* more components than the mouth's coordinates (cut to 40 without a word) */
+    const char *a9[] = { "train", ds, "-o", model, "--overwrite", "--components", "50", "--epochs", "1", NULL };
+    const char **runs[] = { a1, a2, a3, a4, a5, a6, a7, a8, a9 };
     const char *want[] = { "it is one of the inputs of this run", "it is inside the dataset",
                            "must be three different files", "--lr must be in (0, 1]",
                            "--weight-decay must be in [0, 10] and below 1 / --lr",
                            "feature_mean.npy: the output is a model file and must end in .wkpm",
                            "inside.wkpm: the output is a CSV log and must end in .csv",
                            "m.wkpm exists; a new run would replace it (and its log and checkpoint) from its first "
-                           "epoch on" };
+                           "epoch on",
+                           "--components must be 0..40 for the mouth's 20 points (0..136 with --full-face)" };
     g_autofree char *model_before = NULL, *model_after = NULL;
     gsize n_model_before = 0, n_model_after = 0;
     g_assert_true (g_file_get_contents (model, &model_before, &n_model_before, NULL));
