@@ -284,6 +284,7 @@ wkp_cli_evaluate (int argc, char **argv)
 {
   g_auto(GStrv) models = NULL;
   g_autofree char *split_text = NULL, *csv = NULL, *json = NULL, *plot = NULL, *speakers_text = NULL;
+  gboolean json_stdout;
   g_auto(GStrv) speakers = NULL;
   gboolean no_baselines = FALSE, per_clip = FALSE, oracles = FALSE;
   int threads = 1, max_lag = WKP_METRICS_MAX_LAG, n_bootstrap = 1000;
@@ -294,7 +295,7 @@ wkp_cli_evaluate (int argc, char **argv)
     { "speakers", 0, 0, G_OPTION_ARG_STRING, &speakers_text,
       "Only these speakers' clips of the split (comma-separated; with train --val-speakers: speaker cross-validation)", "A,B" },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, "Write per-clip and pooled results as CSV", "FILE" },
-    { "json", 0, 0, G_OPTION_ARG_FILENAME, &json, "Write per-clip and pooled results as JSON", "FILE" },
+    { "json", 0, 0, G_OPTION_ARG_FILENAME, &json, "Write per-clip and pooled results as JSON (-: on standard output, instead of the table)", "FILE" },
     { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, "Write SVG+PNG plots (aperture per clip, summary) into DIR", "DIR" },
     { "per-clip", 0, 0, G_OPTION_ARG_NONE, &per_clip, "Also print each clip's aperture r and mouth LMD per model", NULL },
     { "no-baselines", 0, 0, G_OPTION_ARG_NONE, &no_baselines, "Skip the mean-face and audio-energy baselines", NULL },
@@ -355,13 +356,17 @@ wkp_cli_evaluate (int argc, char **argv)
   if (n_bootstrap < 0 || n_bootstrap > 100000)
     return wkp_cli_fail ("evaluate", g_error_new_literal (WKP_METRICS_ERROR, WKP_ERROR_INVALID,
                                                           "--bootstrap must be in 0..100000"));
+  /* --json -: the report alone on standard output, as check --json - (the
+   * table goes) */
+  json_stdout = g_strcmp0 (json, "-") == 0;
   /* fail early on outputs that cannot be written */
   if ((csv != NULL && !wkp_cli_check_suffix ("evaluate", csv, "a CSV table", ".csv"))
-      || (json != NULL && !wkp_cli_check_suffix ("evaluate", json, "a JSON report", ".json")))
+      || (json != NULL && !json_stdout && !wkp_cli_check_suffix ("evaluate", json, "a JSON report", ".json")))
     return WKP_EXIT_BAD_INPUT;
-  if ((csv != NULL && !wkp_check_output_path (csv, &error)) || (json != NULL && !wkp_check_output_path (json, &error)))
+  if ((csv != NULL && !wkp_check_output_path (csv, &error))
+      || (json != NULL && !json_stdout && !wkp_check_output_path (json, &error)))
     return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
-  if (csv != NULL && json != NULL)
+  if (csv != NULL && json != NULL && !json_stdout)
     {
       /* one would overwrite the other */
       g_autofree char *c1 = g_canonicalize_filename (csv, NULL), *c2 = g_canonicalize_filename (json, NULL);
@@ -418,9 +423,12 @@ wkp_cli_evaluate (int argc, char **argv)
   if (ev == NULL)
     return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
 
-  print_table (ev, n_bootstrap);
-  if (per_clip)
-    print_per_clip (ev);
+  if (!json_stdout)
+    {
+      print_table (ev, n_bootstrap);
+      if (per_clip)
+        print_per_clip (ev);
+    }
 
   out = wkp_output_new ();
   if (csv != NULL)
@@ -429,7 +437,7 @@ wkp_cli_evaluate (int argc, char **argv)
       if (!wkp_output_add_bytes (out, csv, bytes, &error))
         return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
     }
-  if (json != NULL)
+  if (json != NULL && !json_stdout)
     {
       g_autoptr(JsonNode) node = wkp_evaluation_to_json (ev);
       if (!wkp_output_add_json (out, json, node, &error))
@@ -444,7 +452,14 @@ wkp_cli_evaluate (int argc, char **argv)
     }
   if (!wkp_output_commit (out, &error))
     return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
+  if (json_stdout)
+    {
+      g_autoptr(JsonNode) node = wkp_evaluation_to_json (ev);
+      g_autofree char *text = wkp_json_to_string (node, TRUE);
+      printf ("%s\n", text);
+    }
   if (plot != NULL)
-    printf ("Plots: %s/summary.png and %d per-clip aperture plots (SVG + PNG)\n", plot, ev->n_clips);
+    fprintf (json_stdout ? stderr : stdout, "Plots: %s/summary.png and %d per-clip aperture plots (SVG + PNG)\n", plot,
+             ev->n_clips);
   return WKP_EXIT_OK;
 }

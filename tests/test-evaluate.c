@@ -915,6 +915,38 @@ test_speakers (void)
   g_assert_cmpint (status, ==, 0);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
+  {
+    /* --json -: the same report alone on standard output (as check --json -;
+     * it was refused, "must end in .json") */
+    g_autoptr(JsonParser) from_stdout = json_parser_new ();
+    g_autoptr(JsonParser) from_file = load_json (all_json);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *a = NULL, *b = NULL;
+    status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--split", "all", "--bootstrap", "0",
+                                                  "--json", "-", NULL }, &out, &err);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_true (json_parser_load_from_data (from_stdout, out, -1, &error));
+    g_assert_no_error (error);
+    {
+      /* (all but the timings) */
+      JsonObject *ro = json_node_get_object (json_parser_get_root (from_stdout));
+      JsonObject *rf = json_node_get_object (json_parser_get_root (from_file));
+      JsonArray *mo = json_object_get_array_member (ro, "models"), *mf = json_object_get_array_member (rf, "models");
+      a = json_to_string (json_object_get_member (ro, "clips"), FALSE);
+      b = json_to_string (json_object_get_member (rf, "clips"), FALSE);
+      g_assert_cmpstr (a, ==, b);
+      g_assert_cmpuint (json_array_get_length (mo), ==, json_array_get_length (mf));
+      for (guint m = 0; m < json_array_get_length (mo); m++)
+        {
+          g_autofree char *pa_ = json_to_string (json_object_get_member (json_array_get_object_element (mo, m), "pooled"), FALSE);
+          g_autofree char *pf_ = json_to_string (json_object_get_member (json_array_get_object_element (mf, m), "pooled"), FALSE);
+          g_assert_cmpstr (pa_, ==, pf_);
+        }
+      g_assert_null (strstr (out, "Evaluation of"));   /* (no table) */
+    }
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
   status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--split", "all", "--bootstrap", "0",
                                                 "--speakers", "speaker3, speaker1,speaker3", "--json", sub_json, NULL },
                              &out, &err);
