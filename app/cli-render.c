@@ -255,6 +255,15 @@ wkp_cli_render (int argc, char **argv)
           pred_npy->shape[0] = clip->n_frames;
           pred_npy->n_elements = clip->n_frames * 68 * 2;
         }
+      /* keypoints of another length: said in frames (it was "expected a <f4
+       * array of shape (212, 68, 2)") */
+      if (pred_npy != NULL && pred_npy->ndim == 3 && pred_npy->shape[1] == 68 && pred_npy->shape[2] == 2
+          && pred_npy->shape[0] != clip->n_frames)
+        return wkp_cli_fail ("render", g_error_new (WKP_IO_ERROR, WKP_ERROR_MISMATCH,
+                                                    "%s holds keypoints for %" G_GINT64_FORMAT " frames, but %s has %"
+                                                    G_GINT64_FORMAT ": predict them from this clip (wav2kp predict, "
+                                                    "or render --model)", keypoints, pred_npy->shape[0], files[0],
+                                                    clip->n_frames));
       if (pred_npy == NULL || !wkp_npy_check (pred_npy, keypoints, WKP_DTYPE_F32, 3, want, &error))
         return wkp_cli_fail ("render", error);
       /* the right number of rows at another frame rate is another clip's timing */

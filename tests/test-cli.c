@@ -1459,6 +1459,19 @@ test_render_extra_row (void)
     g_assert_nonnull (strstr (e, "209; its last frame (sound after the last picture) is not drawn"));
     g_assert_true (g_file_test (mp4, G_FILE_TEST_IS_REGULAR));
   }
+  {
+    /* keypoints of another length are said in frames (it was "expected a <f4
+     * array of shape (209, 68, 2), found ...") */
+    g_autofree char *kp25 = g_build_filename (dir, "p25.npy", NULL), *mp4b = g_build_filename (dir, "r2.mp4", NULL);
+    const char *b[] = { "predict", wav, "-o", kp25, NULL };
+    const char *a[] = { "render", ntsc, "--keypoints", kp25, "-o", mp4b, NULL };
+    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL;
+    g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 0);
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 2);
+    g_assert_nonnull (strstr (e, "p25.npy holds keypoints for 175 frames, but "));
+    g_assert_nonnull (strstr (e, " has 209: predict them from this clip"));
+    g_assert_false (g_file_test (mp4b, G_FILE_TEST_EXISTS));
+  }
 }
 
 static void
