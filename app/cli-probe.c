@@ -2,6 +2,7 @@
 #include "wkp-cli.h"
 #include "wkp-io.h"
 #include "wkp-media.h"
+#include "wkp-model.h"
 #include "wkp-npy.h"
 
 #include <stdio.h>
@@ -129,6 +130,20 @@ wkp_cli_probe (int argc, char **argv)
     return wkp_cli_fail ("probe", error);
   if (wkp_file_sniff (files[0]) == WKP_FILE_NPY)
     return describe_npy (files[0], json);
+  if (wkp_file_sniff (files[0]) == WKP_FILE_MODEL)
+    {
+      /* a model: its description, as convert --info gives it (probe refused
+       * it: "not audio or video") */
+      g_autoptr(WkpModel) model = wkp_model_load (files[0], &error);
+      g_autoptr(JsonNode) desc = NULL;
+      g_autofree char *text = NULL;
+      if (model == NULL)
+        return wkp_cli_fail ("probe", error);
+      desc = wkp_model_describe (model);
+      text = wkp_json_to_string (desc, TRUE);
+      printf ("%s\n", text);
+      return WKP_EXIT_OK;
+    }
 
   info = wkp_media_probe (files[0], fps, count ? WKP_PROBE_COUNT_FRAMES : WKP_PROBE_DEFAULT, &error);
   if (info == NULL)

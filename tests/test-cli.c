@@ -197,6 +197,23 @@ test_bad_input (void)
       g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), "dtype"),
                        ==, "<f4");
     }
+    {
+      /* and a model (as convert --info), or says why it cannot be read */
+      const char *shipped = WKP_SOURCE_DIR "/data/default.wkpm";
+      const char *a[] = { "probe", shipped, NULL };
+      const char *b[] = { "probe", model, NULL };
+      g_autofree char *o = NULL, *e = NULL;
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      if (g_file_test (shipped, G_FILE_TEST_IS_REGULAR))
+        {
+          g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+          g_assert_true (json_parser_load_from_data (parser, o, -1, NULL));
+          g_assert_cmpstr (json_object_get_string_member (
+                             json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
+                                                            "features"), "kind"), ==, "logmel");
+        }
+      expect_bad_input (b, "m.wkpm", "m.wkpm", dir);
+    }
   }
   {
     const char *a[] = { "features", nomatch, "--audio", grid, "-o", out, NULL };
