@@ -197,7 +197,8 @@ wkp_cli_check (int argc, char **argv)
               "\"Open clips with their estimated offset corrected\"); prepare --fix-offset applies them\n",
               c->offset_frames, quoted, quoted_audio != NULL ? " " : "", quoted_audio != NULL ? quoted_audio : "");
     }
-  printf ("%d clips: %d ok, %d flagged, %d failed", wkp_dataset_n_clips (ds), n_ok, n_flagged, n_failed);
+  printf ("%d %s: %d ok, %d flagged, %d failed", wkp_dataset_n_clips (ds),
+          WKP_CLI_PLURAL (wkp_dataset_n_clips (ds), "clip", "clips"), n_ok, n_flagged, n_failed);
   if (n_damaged > 0)
     {
       printf (", %d damaged\n", n_damaged);

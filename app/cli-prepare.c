@@ -155,10 +155,11 @@ wkp_cli_prepare (int argc, char **argv)
         if (c->status == WKP_CLIP_FAILED)
           printf ("failed   %s: %s\n", c->name, c->error);
       }
-  printf ("%s: %d clips: %d ok (%d computed, %d cached), %d failed, %d skipped, %d flagged; "
-          "%" G_GINT64_FORMAT " video frames, %" G_GINT64_FORMAT " feature rows; %.1f s\n",
-          output, report.n_clips, report.n_ok, report.n_ok - report.n_cached, report.n_cached, report.n_failed,
-          report.n_skipped, report.n_flagged, report.n_frames, report.n_feature_frames,
+  printf ("%s: %d %s: %d ok (%d computed, %d cached), %d failed, %d skipped, %d flagged; "
+          "%" G_GINT64_FORMAT " video %s, %" G_GINT64_FORMAT " feature %s; %.1f s\n",
+          output, report.n_clips, WKP_CLI_PLURAL (report.n_clips, "clip", "clips"), report.n_ok, report.n_ok - report.n_cached, report.n_cached, report.n_failed,
+          report.n_skipped, report.n_flagged, report.n_frames, WKP_CLI_PLURAL (report.n_frames, "frame", "frames"),
+          report.n_feature_frames, WKP_CLI_PLURAL (report.n_feature_frames, "row", "rows"),
           (g_get_monotonic_time () - t0) / 1e6);
   {
     const char *names[] = { "train", "val", "test" };
@@ -168,7 +169,8 @@ wkp_cli_prepare (int argc, char **argv)
         g_autoptr(GArray) idx = wkp_dataset_split_indices (ds, (WkpSplit) s);
         g_autofree char *list = g_strjoinv (", ", spk);
         if (!quiet)
-          printf ("  %-5s %4u clips, %2u speakers: %s\n", names[s], idx->len, g_strv_length (spk), list);
+          printf ("  %-5s %4u %s, %2u %s: %s\n", names[s], idx->len, WKP_CLI_PLURAL (idx->len, "clip ", "clips"),
+                  g_strv_length (spk), WKP_CLI_PLURAL (g_strv_length (spk), "speaker ", "speakers"), list);
       }
   }
   if (report.n_removed > 0)

@@ -176,9 +176,12 @@ wkp_cli_probe (int argc, char **argv)
                 "constant %.3f fps;\n"
                 "              read by their timestamps on that grid: %" G_GINT64_FORMAT " frames from %"
                 G_GINT64_FORMAT " pictures (frame k is the picture on screen at k/fps;\n"
-                "              %" G_GINT64_FORMAT " frames repeat a picture, %" G_GINT64_FORMAT " pictures are dropped)\n",
+                "              %" G_GINT64_FORMAT " %s, %" G_GINT64_FORMAT " %s)\n",
                 info->timing_error_us / 1000.0, wkp_rational_to_double (info->fps), info->n_frames, info->n_decoded,
-                info->n_frames - info->n_shown, info->n_decoded - info->n_shown);
+                info->n_frames - info->n_shown,
+                WKP_CLI_PLURAL (info->n_frames - info->n_shown, "frame repeats a picture", "frames repeat a picture"),
+                info->n_decoded - info->n_shown,
+                WKP_CLI_PLURAL (info->n_decoded - info->n_shown, "picture is dropped", "pictures are dropped"));
     }
   else
     printf ("  video       none\n");

@@ -32,6 +32,8 @@ typedef struct {
 
 /* Prints "wav2kp NAME: message" on stderr, frees @error, returns 2. */
 int      wkp_cli_fail          (const char *command, GError *error);
+/* "clip" or "clips" for @n (messages said "1 clips", "1 speakers") */
+#define WKP_CLI_PLURAL(n, one, many) ((n) == 1 ? (one) : (many))
 /* Whether @output ends in @suffix (".wav"); else prints "wav2kp COMMAND:
  * OUT: the output is WHAT and must end in SUFFIX" and returns FALSE. Every
  * output is checked by its kind: under another name a reader would take it

@@ -520,10 +520,13 @@ wkp_media_timing_note (const WkpMediaInfo *info)
   return g_strdup_printf ("%s: the frames' timestamps are irregular (a variable frame rate, or dropped frames): "
                           "they lie up to %.0f ms from a constant %.3f fps, so it is read by its timestamps on that "
                           "grid: frame k is the picture on screen at k/fps, %" G_GINT64_FORMAT " frames from %"
-                          G_GINT64_FORMAT " pictures (%" G_GINT64_FORMAT " frames repeat a picture, %" G_GINT64_FORMAT
-                          " pictures are dropped)",
+                          G_GINT64_FORMAT " pictures (%" G_GINT64_FORMAT " %s, %" G_GINT64_FORMAT
+                          " %s)",
                           info->path, info->timing_error_us / 1000.0, fps, info->n_frames, info->n_decoded,
-                          info->n_frames - info->n_shown, info->n_decoded - info->n_shown);
+                          info->n_frames - info->n_shown,
+                          info->n_frames - info->n_shown == 1 ? "frame repeats a picture" : "frames repeat a picture",
+                          info->n_decoded - info->n_shown,
+                          info->n_decoded - info->n_shown == 1 ? "picture is dropped" : "pictures are dropped");
 }
 
 static int

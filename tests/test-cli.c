@@ -1235,6 +1235,17 @@ test_length_note (void)
                                      "frames from 135 pictures (11 frames repeat a picture, 11 pictures are dropped)"));
       }
   }
+  {
+    /* one: in the singular (it said "1 frames repeat a picture") */
+    g_autofree char *radio = wkp_test_shared_file ("av/tencent-ailab__V-Express/scripts/prepare_dataset/RD_Radio10_0_clip_0.mp4");
+    const char *a[] = { "probe", "--count-frames", radio, NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    if (radio != NULL)
+      {
+        g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+        g_assert_nonnull (strstr (o, "1 frame repeats a picture, 0 pictures are dropped)"));
+      }
+  }
 }
 
 #define LATE_FRAMES 4
