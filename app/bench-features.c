@@ -16,7 +16,7 @@ wkp_bench_features (int argc, char **argv)
   double minutes = 10;
   g_auto(GStrv) files = NULL;
   GOptionEntry entries[] = {
-    { "minutes", 0, 0, G_OPTION_ARG_DOUBLE, &minutes, "Minutes of audio to process (default 10)", "MIN" },
+    { "minutes", 0, 0, G_OPTION_ARG_DOUBLE, &minutes, "Minutes of audio to process at least, in whole passes over FILE (default 10)", "MIN" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL }
   };
@@ -32,7 +32,7 @@ wkp_bench_features (int argc, char **argv)
     return WKP_EXIT_BAD_INPUT;
   if (!(minutes > 0 && minutes <= 24 * 60))
     {
-      g_printerr ("wav2kp bench features: --minutes must be between 0 and 1440 (got %g)\n", minutes);
+      g_printerr ("wav2kp bench features: --minutes must be above 0 and at most 1440 (got %g)\n", minutes);
       return WKP_EXIT_BAD_INPUT;
     }
   if (files != NULL && files[0] != NULL)
