@@ -462,8 +462,10 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
           continue;
         cairo_set_source_rgb (cr, colors[c][0], colors[c][1], colors[c][2]);
         cairo_set_line_width (cr, 2.0 * u);
-        if (c == 2)
-          set_style (cr, STYLE_DASHED, u);
+        /* in the mouth panel's styles (its legend is theirs too): the
+         * prediction was solid here, as the extracted curve is */
+        if (c > 0)
+          set_style (cr, c == 1 ? STYLE_DASHED : STYLE_DOTTED, u);
         for (gint64 k = MAX (0, i - (gint64) (cx / px_per_frame) - 1);
              k < MIN (p->n_frames, i + (gint64) (cx / px_per_frame) + 2); k++)
           {

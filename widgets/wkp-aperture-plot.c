@@ -155,10 +155,12 @@ build_curves (WkpAperturePlot *self, double w, double h)
           pen = TRUE;
         }
       cairo_set_source_rgb (cr, series_rgb[s][0], series_rgb[s][1], series_rgb[s][2]);
-      if (s == WKP_APERTURE_COMPARED)
+      /* the mouth view's styles: extracted solid, predicted dashed, compared
+       * dotted (the prediction was solid here, as the extracted curve) */
+      if (s != WKP_APERTURE_EXTRACTED)
         {
-          static const double dash[] = { 4.0, 2.5 };
-          cairo_set_dash (cr, dash, 2, 0);
+          static const double dash[] = { 5.0, 3.0 }, dots[] = { 1.5, 2.5 };
+          cairo_set_dash (cr, s == WKP_APERTURE_PREDICTED ? dash : dots, 2, 0);
         }
       cairo_stroke (cr);
       cairo_set_dash (cr, NULL, 0, 0);
@@ -218,11 +220,17 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       if (self->series[s].values == NULL)
         continue;
       slot++;
-      if (s == WKP_APERTURE_COMPARED)
+      if (s == WKP_APERTURE_PREDICTED)
         {
-          /* dashed like its curve: three dashes of 4 px */
-          for (int d = 0; d < 3; d++)
-            gtk_snapshot_append_color (snapshot, &c, &GRAPHENE_RECT_INIT (x + d * 6, 9, 4, 3));
+          /* dashed like its curve */
+          for (int d = 0; d < 2; d++)
+            gtk_snapshot_append_color (snapshot, &c, &GRAPHENE_RECT_INIT (x + d * 9, 9, 6, 3));
+        }
+      else if (s == WKP_APERTURE_COMPARED)
+        {
+          /* dotted like its curve */
+          for (int d = 0; d < 4; d++)
+            gtk_snapshot_append_color (snapshot, &c, &GRAPHENE_RECT_INIT (x + d * 4.5, 9, 2, 3));
         }
       else
         gtk_snapshot_append_color (snapshot, &c, &GRAPHENE_RECT_INIT (x, 9, 16, 3));
