@@ -206,9 +206,17 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
 static void
 action_quit (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
-  GList *windows = gtk_application_get_windows (GTK_APPLICATION (user_data));
+  /* over a copy: destroying a window takes it out of the application's
+   * list (and the main window's dispose destroys the Dataset and Training
+   * Curves windows), so walking the live list read freed links; once it
+   * went round forever, 10 million "gtk_window_destroy: assertion
+   * 'GTK_IS_WINDOW (window)' failed" in 30 s (studio QA) */
+  GList *windows = g_list_copy_deep (gtk_application_get_windows (GTK_APPLICATION (user_data)),
+                                     (GCopyFunc) (void (*) (void)) g_object_ref, NULL);
   for (GList *l = windows; l != NULL; l = l->next)
-    gtk_window_destroy (l->data);
+    if (g_list_find (gtk_application_get_windows (GTK_APPLICATION (user_data)), l->data) != NULL)
+      gtk_window_destroy (l->data);
+  g_list_free_full (windows, g_object_unref);
 }
 
 static void
@@ -235,6 +243,11 @@ static const GActionEntry app_entries[] = {
 static gboolean
 on_quit_signal (gpointer app)
 {
+  static gboolean asked;
+  /* a second signal ends the main loop even if a window did not close */
+  if (asked)
+    g_application_quit (G_APPLICATION (app));
+  asked = TRUE;
   action_quit (NULL, NULL, app);
   return G_SOURCE_CONTINUE;
 }
