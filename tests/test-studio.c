@@ -434,6 +434,65 @@ test_seek_while_opening (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* An image sequence (JPEGs and an MP3) plays from where it was sought or
+ * stepped to: the picture shown is the clock's frame. With multifilesrc the
+ * picture stayed on the sought frame for seconds, then ran 3.4 s behind the
+ * playhead (its pictures were stamped from 0 after every seek; studio QA). */
+static void
+test_sequence_playback (void)
+{
+  g_autofree char *seq = wkp_test_shared_file ("av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Mouth_Source/681600002/%06d.jpg");
+  g_autofree char *mp3 = wkp_test_shared_file ("av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Audio_Source/681600002.mp3");
+  WkpStudioWindow *window;
+  WkpSession *session;
+  WkpFrameView *fv;
+  WkpOpenRequest request = { 0 };
+  gint64 zero = 0, start_frame = 40;
+
+  if (seq == NULL || mp3 == NULL)
+    return;
+  window = new_window ();
+  session = wkp_studio_window_get_session (window);
+  fv = WKP_FRAME_VIEW (wkp_studio_window_get_view (window, "frame"));
+  request.video = seq;
+  request.audio = mp3;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  g_assert_true (wait_for (window, has_frame, &zero, 5000));
+  seek_and_check (window, seq, start_frame);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.step-forward", NULL));
+  g_assert_true (wait_for (window, has_frame, (gint64[]) { start_frame + 1 }, 5000));
+  for (int round = 0; round < 2; round++)
+    {
+      gint64 t0, before = wkp_session_get_position (session);
+      wkp_studio_window_set_playing (window, TRUE);
+      t0 = g_get_monotonic_time ();
+      for (int i = 0; i < 3; i++)
+        {
+          gint64 position, clock_frame, index;
+          while (g_get_monotonic_time () - t0 < (i + 1) * 400000)
+            g_main_context_iteration (NULL, TRUE);
+          position = wkp_session_get_position (session);
+          clock_frame = wkp_session_frame_at (session, position);
+          index = wkp_frame_view_get_index (fv);
+          g_test_message ("round %d, %.1f s after Play: position %.3f s (frame %" G_GINT64_FORMAT "), picture %"
+                          G_GINT64_FORMAT, round, (i + 1) * 0.4, position / 1e6, clock_frame, index);
+          g_assert_cmpint (llabs (index - clock_frame), <=, 1);
+          if (i == 2)
+            {
+              g_assert_cmpint (position - before, >, 800000);   /* it plays */
+              assert_shows_frame (seq, wkp_frame_view_get_texture (fv), index, 2);
+            }
+        }
+      wkp_studio_window_set_playing (window, FALSE);
+      spin (300);
+      g_assert_cmpint (wkp_session_get_frame (session), ==, wkp_frame_view_get_index (fv));
+      /* and again from a frame sought while paused */
+      seek_and_check (window, seq, start_frame + 60);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_seek_25fps (void)
 {
@@ -3191,6 +3250,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/seek-25fps", test_seek_25fps);
   g_test_add_func ("/studio/seek-29.97fps", test_seek_ntsc);
   g_test_add_func ("/studio/seek-mpeg-ps", test_seek_mpeg_ps);
+  g_test_add_func ("/studio/sequence-playback", test_sequence_playback);
   g_test_add_func ("/studio/mpeg-ps-copy", test_mpeg_ps_copy);
   g_test_add_func ("/studio/training-curves", test_training_curves);
   g_test_add_func ("/studio/seek-while-opening", test_seek_while_opening);

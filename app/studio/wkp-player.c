@@ -392,33 +392,35 @@ make_source (WkpPlayer *self, const char *path, WkpRational fps, gboolean patter
   GstElement *dec;
   if (pattern)
     {
-      /* image sequence: frames numbered from 0 or 1, JPEG, at the given rate */
-      GstElement *src = gst_element_factory_make ("multifilesrc", NULL);
-      GstElement *jpeg = gst_element_factory_make ("jpegdec", NULL);
+      /* image sequence: frames numbered from 0 or 1 (JPEG, or the PNGs of
+       * wav2kp frames), at the given rate. imagesequencesrc stamps each
+       * picture with its index's time and seeks to an index; multifilesrc
+       * did neither, so after a seek or a step the picture froze, then ran
+       * seconds behind the playhead (studio QA) */
+      GstElement *src = gst_element_factory_make ("imagesequencesrc", NULL);
       g_autofree char *first0 = g_strdup_printf (path, 0);
-      g_autoptr(GstCaps) caps = NULL;
+      g_autofree char *rate = NULL;
+      dec = gst_element_factory_make ("decodebin", NULL);
+      if (src == NULL || dec == NULL)
+        {
+          if (src != NULL)
+            gst_object_unref (src);
+          if (dec != NULL)
+            gst_object_unref (dec);
+          g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_UNSUPPORTED,
+                       "GStreamer imagesequencesrc or decodebin is missing (gstreamer1.0-plugins-good, -base)");
+          return NULL;
+        }
       if (!wkp_rational_is_valid (fps))
         fps = WKP_DEFAULT_FPS;
-      caps = gst_caps_new_simple ("image/jpeg", "framerate", GST_TYPE_FRACTION, fps.num, fps.den, NULL);
-      g_object_set (src, "location", path, "caps", caps,
-                    "start-index", g_file_test (first0, G_FILE_TEST_EXISTS) ? 0 : 1, NULL);
-      gst_bin_add_many (GST_BIN (self->pipeline), src, jpeg, NULL);
-      gst_element_link (src, jpeg);
-      /* jpegdec has a static pad: treat it like a decodebin pad */
-      g_object_set_data (G_OBJECT (jpeg), "wkp-video", GINT_TO_POINTER (TRUE));
-      {
-        GstPad *pad = gst_element_get_static_pad (jpeg, "src");
-        GstElement *branch = make_bin ("queue max-size-buffers=3 ! videoconvert ! capsfilter caps=video/x-raw,format=RGB");
-        GstPad *sinkpad;
-        gst_bin_add (GST_BIN (self->pipeline), branch);
-        sinkpad = gst_element_get_static_pad (branch, "sink");
-        gst_pad_link (pad, sinkpad);
-        gst_element_link (branch, self->appsink);
-        gst_object_unref (sinkpad);
-        gst_object_unref (pad);
-        self->video_linked = TRUE;
-      }
-      return jpeg;
+      rate = g_strdup_printf ("%d/%d", fps.num, fps.den);
+      g_object_set (src, "location", path, "start-index", g_file_test (first0, G_FILE_TEST_EXISTS) ? 0 : 1, NULL);
+      gst_util_set_object_arg (G_OBJECT (src), "framerate", rate);
+      gst_bin_add_many (GST_BIN (self->pipeline), src, dec, NULL);
+      gst_element_link (src, dec);
+      g_object_set_data (G_OBJECT (dec), "wkp-video", GINT_TO_POINTER (TRUE));
+      g_signal_connect (dec, "pad-added", G_CALLBACK (on_pad_added), self);
+      return dec;
     }
 
   dec = gst_element_factory_make ("uridecodebin", NULL);
