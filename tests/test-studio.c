@@ -439,18 +439,14 @@ test_seek_while_opening (void)
  * picture stayed on the sought frame for seconds, then ran 3.4 s behind the
  * playhead (its pictures were stamped from 0 after every seek; studio QA). */
 static void
-test_sequence_playback (void)
+check_sequence_playback (const char *seq, const char *mp3, gint64 start_frame)
 {
-  g_autofree char *seq = wkp_test_shared_file ("av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Mouth_Source/681600002/%06d.jpg");
-  g_autofree char *mp3 = wkp_test_shared_file ("av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Audio_Source/681600002.mp3");
   WkpStudioWindow *window;
   WkpSession *session;
   WkpFrameView *fv;
   WkpOpenRequest request = { 0 };
-  gint64 zero = 0, start_frame = 40;
+  gint64 zero = 0;
 
-  if (seq == NULL || mp3 == NULL)
-    return;
   window = new_window ();
   session = wkp_studio_window_get_session (window);
   fv = WKP_FRAME_VIEW (wkp_studio_window_get_view (window, "frame"));
@@ -491,6 +487,31 @@ test_sequence_playback (void)
       seek_and_check (window, seq, start_frame + 60);
     }
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_sequence_playback (void)
+{
+  g_autofree char *seq = wkp_test_shared_file ("av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Mouth_Source/681600002/%06d.jpg");
+  g_autofree char *mp3 = wkp_test_shared_file ("av/Hangz-nju-cuhk__Talking-Face_PC-AVS/misc/Audio_Source/681600002.mp3");
+  g_autofree char *ntsc = wkp_test_shared_file (NTSC_CLIP);
+  if (seq == NULL || mp3 == NULL || ntsc == NULL)
+    return;
+  check_sequence_playback (seq, mp3, 40);
+  {
+    /* the PNGs of wav2kp frames at the rate their frames.json records
+     * (29.97 fps): the player would run them at 25 fps, the default, while
+     * the timeline used the recorded rate */
+    g_autofree char *dir = wkp_test_tmpdir ();
+    g_autofree char *pngs = g_build_filename (dir, "pngs", NULL), *pattern = g_build_filename (pngs, "%06d.png", NULL);
+    g_autofree char *o = NULL, *e = NULL;
+    const char *a[] = { "frames", ntsc, "-o", pngs, NULL };
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+    /* with the clip itself as the sound: its own pictures, not shown, went
+     * to a fakesink that did not sync to the clock, ran to the end, and the
+     * position (the pipeline's furthest sink) jumped there at Play */
+    check_sequence_playback (pattern, ntsc, 30);
+  }
 }
 
 static void

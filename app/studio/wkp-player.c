@@ -233,7 +233,10 @@ on_pad_added (GstElement *decodebin, GstPad *pad, gpointer user_data)
         set_sink_offset (self, branch);
     }
   else
-    branch = make_bin ("fakesink sync=false async=false");
+    /* (a stream not shown, as the pictures of a video given as the sound:
+     * synced, or it ran to its end at once and the position, the
+     * pipeline's furthest sink, jumped there at Play) */
+    branch = make_bin ("fakesink sync=true async=false");
 
   if (branch != NULL)
     link_branch (self, pad, branch);
@@ -411,8 +414,8 @@ make_source (WkpPlayer *self, const char *path, WkpRational fps, gboolean patter
                        "GStreamer imagesequencesrc or decodebin is missing (gstreamer1.0-plugins-good, -base)");
           return NULL;
         }
-      if (!wkp_rational_is_valid (fps))
-        fps = WKP_DEFAULT_FPS;
+      /* (as the engine reads it: a frames.json's rate, else 25) */
+      fps = wkp_media_sequence_rate (path, fps);
       rate = g_strdup_printf ("%d/%d", fps.num, fps.den);
       g_object_set (src, "location", path, "start-index", g_file_test (first0, G_FILE_TEST_EXISTS) ? 0 : 1, NULL);
       gst_util_set_object_arg (G_OBJECT (src), "framerate", rate);
