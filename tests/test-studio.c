@@ -924,6 +924,63 @@ test_no_stall (void)
 
 /* --- audio only, cancel ------------------------------------------------------------------ */
 
+/* The video | mouth split is a share of the width (60 %; 30 % for a sound
+ * alone, whose video panel only says so), not 760 px, which left the mouth
+ * view 240 px at 1024; a share the user drags stays, for other clips too. */
+static gboolean
+share_near (WkpStudioWindow *window, gpointer data)
+{
+  return fabs (wkp_studio_window_get_video_share (window) - *(double *) data) < 0.02;
+}
+
+static void
+test_top_share (void)
+{
+  g_autofree char *wav = wkp_test_shared_file (AUDIO_ONLY);
+  g_autofree char *grid = wkp_test_shared_file (GRID_CLIP);
+  WkpStudioWindow *window;
+  WkpOpenRequest video = { 0 }, sound = { 0 };
+  GtkPaned *paned;
+  double want;
+  int max = 0;
+
+  if (wav == NULL || grid == NULL)
+    return;
+  window = new_window ();
+  paned = GTK_PANED (wkp_studio_window_get_view (window, "top-paned"));
+  video.video = grid;
+  sound.audio = wav;
+  wkp_studio_window_open (window, &video);
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  want = 0.6;
+  g_assert_true (wait_for (window, share_near, &want, 5000));
+  wkp_studio_window_open (window, &sound);
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  want = 0.3;
+  g_assert_true (wait_for (window, share_near, &want, 5000));
+  /* at another width, the same share */
+  {
+    int before = 0;
+    g_object_get (paned, "max-position", &before, NULL);
+    gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
+    spin (500);
+    g_object_get (paned, "max-position", &max, NULL);
+    g_test_message ("top row %d px, then %d px", before, max);
+    g_assert_true (wait_for (window, share_near, &want, 5000));
+  }
+  /* dragged: kept */
+  g_object_get (paned, "max-position", &max, NULL);
+  gtk_paned_set_position (paned, (int) (0.45 * max));
+  want = 0.45;
+  g_assert_true (wait_for (window, share_near, &want, 5000));
+  wkp_studio_window_open (window, &video);
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  spin (300);
+  g_test_message ("video share after a drag and another clip: %.3f", wkp_studio_window_get_video_share (window));
+  g_assert_true (share_near (window, &want));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_audio_only (void)
 {
@@ -3278,6 +3335,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/no-stall", test_no_stall);
   g_test_add_func ("/studio/prediction", test_prediction);
   g_test_add_func ("/studio/audio-only", test_audio_only);
+  g_test_add_func ("/studio/top-share", test_top_share);
   g_test_add_func ("/studio/cancel", test_cancel);
   g_test_add_func ("/studio/shortcuts-window", test_shortcuts_window);
   g_test_add_func ("/studio/landmark-file", test_landmark_file);

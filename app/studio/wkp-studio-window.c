@@ -20,8 +20,12 @@ struct _WkpStudioWindow
   GtkApplicationWindow parent_instance;
   GtkWindow          *training_window;   /* weak: the Training Curves window, or NULL */
   GtkWindow          *dataset_window;    /* weak: the Dataset window, or NULL */
+  double              top_share;         /* the video's share of the top paned's width */
+  int                 top_max;           /* its max-position when last seen */
+  gboolean            top_dragged;       /* the user moved the handle: their share is kept */
 
   /* template children */
+  GtkPaned           *top_paned;      /* video | mouth */
   WkpFrameView       *frame_view;
   WkpMouthView       *mouth_view;
   WkpSpectrogramView *spectrogram_view;
@@ -79,6 +83,7 @@ static void on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindo
 static void update_spectrogram_label (WkpStudioWindow *self);
 static void on_estimate_clicked (GtkButton *button, WkpStudioWindow *self);
 static void update_estimate_button (WkpStudioWindow *self);
+static void set_top_share_for_clip (WkpStudioWindow *self, gboolean has_video);
 
 /* --- views follow the session ---------------------------------------------- */
 
@@ -664,6 +669,7 @@ on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
         wkp_player_set_audio_advance (self->player, late_us (clip->audio_late, clip->fps));
       if (!clip->has_video)
         wkp_frame_view_set_placeholder (self->frame_view, _("Audio only: no video"));
+      set_top_share_for_clip (self, clip->has_video);
     }
   if (part & WKP_CLIP_PART_FEATURES)
     {
@@ -2170,6 +2176,7 @@ wkp_studio_window_class_init (WkpStudioWindowClass *klass)
    * registering constructor in the link */
   g_resources_register (wkp_studio_get_resource ());
   gtk_widget_class_set_template_from_resource (widget_class, "/org/wav2kp/Studio/wkp-studio-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, top_paned);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, frame_view);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, mouth_view);
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, spectrogram_view);
@@ -2190,6 +2197,61 @@ wkp_studio_window_class_init (WkpStudioWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, WkpStudioWindow, recent_section);
 }
 
+/* The video | mouth handle keeps a share of the width, not 760 px: at 1024
+ * px the mouth view got 240 px, its legend overlapping and its title cut,
+ * beside a letterboxed video (studio QA). A handle the user drags keeps
+ * their share. */
+#define TOP_SHARE_VIDEO 0.6
+#define TOP_SHARE_AUDIO_ONLY 0.3   /* the video panel only says "Audio only" */
+
+static void
+apply_top_share (WkpStudioWindow *self)
+{
+  int max = 0;
+  g_object_get (self->top_paned, "max-position", &max, NULL);
+  self->top_max = max;
+  if (max > 0)
+    gtk_paned_set_position (self->top_paned, (int) lround (self->top_share * max));
+}
+
+static void
+on_top_max_position (GObject *paned, GParamSpec *pspec, WkpStudioWindow *self)
+{
+  apply_top_share (self);
+}
+
+static void
+on_top_position (GObject *paned, GParamSpec *pspec, WkpStudioWindow *self)
+{
+  int max = 0, pos = gtk_paned_get_position (self->top_paned);
+  g_object_get (self->top_paned, "max-position", &max, NULL);
+  /* a move at an unchanged width is the handle's, not an allocation's */
+  if (max > 0 && max == self->top_max && abs (pos - (int) lround (self->top_share * max)) > 1)
+    {
+      self->top_share = CLAMP ((double) pos / max, 0.0, 1.0);
+      self->top_dragged = TRUE;
+    }
+}
+
+/* The default share for @clip (video or sound alone), unless dragged. */
+static void
+set_top_share_for_clip (WkpStudioWindow *self, gboolean has_video)
+{
+  if (self->top_dragged)
+    return;
+  self->top_share = has_video ? TOP_SHARE_VIDEO : TOP_SHARE_AUDIO_ONLY;
+  apply_top_share (self);
+}
+
+double
+wkp_studio_window_get_video_share (WkpStudioWindow *self)
+{
+  int max = 0;
+  g_return_val_if_fail (WKP_IS_STUDIO_WINDOW (self), 0);
+  g_object_get (self->top_paned, "max-position", &max, NULL);
+  return max > 0 ? (double) gtk_paned_get_position (self->top_paned) / max : 0;
+}
+
 static void
 wkp_studio_window_init (WkpStudioWindow *self)
 {
@@ -2197,6 +2259,9 @@ wkp_studio_window_init (WkpStudioWindow *self)
   GAction *loop;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->top_share = TOP_SHARE_VIDEO;
+  g_signal_connect (self->top_paned, "notify::max-position", G_CALLBACK (on_top_max_position), self);
+  g_signal_connect (self->top_paned, "notify::position", G_CALLBACK (on_top_position), self);
   g_signal_connect (self->aperture_label, "query-tooltip", G_CALLBACK (on_query_wrapped_tooltip), NULL);
   g_signal_connect (self->spectrogram_label, "query-tooltip", G_CALLBACK (on_query_wrapped_tooltip), NULL);
   g_signal_connect (self->status_label, "query-tooltip", G_CALLBACK (on_query_wrapped_tooltip), NULL);
@@ -2326,6 +2391,7 @@ wkp_studio_window_get_view (WkpStudioWindow *self, const char *name)
   if (g_str_equal (name, "spectrogram-title")) return GTK_WIDGET (self->spectrogram_label);
   if (g_str_equal (name, "aperture-title")) return GTK_WIDGET (self->aperture_label);
   if (g_str_equal (name, "late")) return GTK_WIDGET (self->late_spin);
+  if (g_str_equal (name, "top-paned")) return GTK_WIDGET (self->top_paned);
   if (g_str_equal (name, "estimate")) return GTK_WIDGET (self->estimate_button);
   return NULL;
 }

@@ -90,4 +90,7 @@ char            *wkp_studio_default_model      (void);
  * so that the menu shows them instead of taking them for mnemonics. */
 char            *wkp_studio_recent_label       (const char *uri);
 
+/* The video panel's share of the top row's width (0..1). */
+double           wkp_studio_window_get_video_share (WkpStudioWindow *self);
+
 G_END_DECLS
