@@ -727,6 +727,33 @@ test_aperture_match_levels (void)
   }
   /* the extracted curve itself is drawn as it is */
   g_assert_cmpfloat (wkp_aperture_plot_drawn_value (plot, WKP_APERTURE_EXTRACTED, 7), ==, ex[7]);
+  {
+    /* the axis holds every drawn value: here all above 0 */
+    double lo, hi;
+    wkp_aperture_plot_get_y_range (plot, &lo, &hi);
+    g_assert_cmpfloat (lo, ==, 0.0);
+    g_assert_cmpfloat (hi, >=, 0.30);
+  }
+  {
+    /* a spiky extracted curve (mean 0.05, large SD): the matched prediction
+     * dips under 0, and the axis goes below 0 with it (it was cut off at
+     * the bottom; studio QA) */
+    float *spiky = g_new (float, n);
+    g_autoptr(GBytes) bs = NULL;
+    double lo, hi, low = 0;
+    for (int i = 0; i < n; i++)
+      spiky[i] = (float) (i % 10 == 0 ? 0.35 : 0.02);
+    bs = g_bytes_new_take (spiky, n * sizeof (float));
+    wkp_aperture_plot_set_series (plot, WKP_APERTURE_EXTRACTED, bs, n, 25, 1);
+    for (int i = 0; i < m; i++)
+      low = MIN (low, wkp_aperture_plot_drawn_value (plot, WKP_APERTURE_PREDICTED, i));
+    wkp_aperture_plot_get_y_range (plot, &lo, &hi);
+    g_test_message ("lowest matched value %.3f, axis %.1f .. %.1f", low, lo, hi);
+    g_assert_cmpfloat (low, <, 0);
+    g_assert_cmpfloat (lo, <=, low);
+    g_assert_cmpfloat (hi, >=, 0.35);
+    wkp_aperture_plot_set_series (plot, WKP_APERTURE_EXTRACTED, be, n, 25, 1);
+  }
   /* off again: the raw values */
   g_object_set (plot, "match-levels", FALSE, NULL);
   g_assert_cmpfloat (wkp_aperture_plot_drawn_value (plot, WKP_APERTURE_PREDICTED, 5), ==, pr[5]);

@@ -18,6 +18,7 @@ struct _WkpAperturePlot
   WkpTimeView   parent_instance;
   Series        series[WKP_APERTURE_N_SERIES];
   double        y_max;
+  double        y_min;          /* 0, or below it when matched curves dip under 0 */
   gboolean      match_levels;
   /* cached curves for (width, height, range) */
   GskRenderNode *cache;
@@ -61,7 +62,7 @@ static double
 value_to_y (WkpAperturePlot *self, double v, double h)
 {
   double ph = h - MARGIN_TOP - MARGIN_BOTTOM;
-  return MARGIN_TOP + ph * (1.0 - v / self->y_max);
+  return MARGIN_TOP + ph * (self->y_max - v) / (self->y_max - self->y_min);
 }
 
 double
@@ -94,7 +95,7 @@ label_step (WkpAperturePlot *self, double h)
   pango_layout_get_pixel_size (layout, NULL, &lh);
   g_object_unref (layout);
   /* at most MAX_LABELS, however tall */
-  return wkp_aperture_label_step (self->y_max, ph, MAX (lh + 2.0, ph / (MAX_LABELS - 1)));
+  return wkp_aperture_label_step (self->y_max - self->y_min, ph, MAX (lh + 2.0, ph / (MAX_LABELS - 1)));
 }
 
 static GskRenderNode *
@@ -112,8 +113,8 @@ build_curves (WkpAperturePlot *self, double w, double h)
   cairo_set_source_rgb (cr, 0.86, 0.86, 0.88);
   {
     double ph = h - MARGIN_TOP - MARGIN_BOTTOM;
-    double step = 0.1 * ph / self->y_max >= 6.0 ? 0.1 : label_step (self, h);
-    for (int k = 0; k * step <= self->y_max + 1e-9; k++)
+    double step = 0.1 * ph / (self->y_max - self->y_min) >= 6.0 ? 0.1 : label_step (self, h);
+    for (int k = (int) ceil (self->y_min / step - 1e-9); k * step <= self->y_max + 1e-9; k++)
       {
         double y = floor (value_to_y (self, k * step, h)) + 0.5;
         cairo_move_to (cr, 0, y);
@@ -182,8 +183,10 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   double step = label_step (self, h);
   double gutter = 0;
 
-  /* the y labels, 0 included, and the width of their column */
-  for (int k = 0; k < MAX_LABELS && k * step <= self->y_max + 1e-9; k++)
+  /* the y labels, 0 included (and below it when matched curves dip under
+   * 0), and the width of their column */
+  int k0 = (int) ceil (self->y_min / step - 1e-9);
+  for (int k = k0; k - k0 < MAX_LABELS && k * step <= self->y_max + 1e-9; k++)
     {
       char text[16];
       int lw;
@@ -191,8 +194,8 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         g_strlcpy (text, "0", sizeof text);
       else
         g_snprintf (text, sizeof text, step < 1.0 ? "%.1f" : "%.0f", k * step);
-      labels[k] = gtk_widget_create_pango_layout (widget, text);
-      pango_layout_get_pixel_size (labels[k], &lw, NULL);
+      labels[k - k0] = gtk_widget_create_pango_layout (widget, text);
+      pango_layout_get_pixel_size (labels[k - k0], &lw, NULL);
       gutter = MAX (gutter, LABEL_LEFT + 2 * LABEL_PAD + lw);
       n_labels++;
     }
@@ -211,8 +214,24 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (self->cache != NULL)
     gtk_snapshot_append_node (snapshot, self->cache);
 
+  /* the playhead under the legend (it ran through the legend's text) */
+  wkp_time_view_snapshot_playhead (WKP_TIME_VIEW (self), snapshot, w, h);
+
   /* legend: the series there are (an audio-only clip has no extracted
-   * curve), right of the y labels */
+   * curve), right of the y labels, on the plot's background */
+  {
+    int lh = 0, mw = 0, slots = 0;
+    PangoLayout *probe = gtk_widget_create_pango_layout (widget, _("(model curves scaled to the extracted mean and SD)"));
+    double end;
+    pango_layout_get_pixel_size (probe, &mw, &lh);
+    g_object_unref (probe);
+    for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
+      slots += self->series[s].values != NULL;
+    end = gutter + 8 + slots * 110 + (levels_matched (self) ? mw + 4 : -6);
+    if (slots > 0)
+      gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 1, 1, 1, 0.9 },
+                                 &GRAPHENE_RECT_INIT (gutter + 4, 1, MAX (0, MIN (end, w) - gutter - 4), lh));
+  }
   for (int s = 0, slot = 0; s < WKP_APERTURE_N_SERIES; s++)
     {
       GdkRGBA c = { series_rgb[s][0], series_rgb[s][1], series_rgb[s][2], 1 };
@@ -247,7 +266,6 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       wkp_snapshot_append_text (widget, snapshot, _("(model curves scaled to the extracted mean and SD)"),
                                 gutter + 8 + slots * 110, 1, &fg);
     }
-  wkp_time_view_snapshot_playhead (WKP_TIME_VIEW (self), snapshot, w, h);
 
   /* y labels at the left, each centred on its grid line in a light box
    * drawn over the curves and the playhead, so that neither runs through the
@@ -262,7 +280,7 @@ wkp_aperture_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       int lw, lh;
       double y;
       pango_layout_get_pixel_size (labels[k], &lw, &lh);
-      y = CLAMP (value_to_y (self, k * step, h) - lh / 2.0, 0.0, MAX (0.0, h - lh));
+      y = CLAMP (value_to_y (self, (k + k0) * step, h) - lh / 2.0, 0.0, MAX (0.0, h - lh));
       gtk_snapshot_append_color (snapshot, &box,
                                  &GRAPHENE_RECT_INIT (LABEL_LEFT, y, gutter - LABEL_LEFT, lh));
       gtk_snapshot_save (snapshot);
@@ -397,21 +415,36 @@ match_series (WkpAperturePlot *self, Series *ser)
 static void
 update_levels (WkpAperturePlot *self)
 {
-  double vmax = 0.0;
+  double vmax = 0.0, vmin = 0.0;
   for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
     match_series (self, &self->series[s]);
-  /* y axis: 0 .. max over the series as drawn, rounded up to 0.1 */
+  /* y axis: 0 .. max over the series as drawn, rounded up to 0.1; below 0
+   * too when a matched curve dips under it (it was cut off at the bottom) */
   for (int s = 0; s < WKP_APERTURE_N_SERIES; s++)
     {
       const Series *ser = &self->series[s];
       const float *v = ser->values ? g_bytes_get_data (ser->values, NULL) : NULL;
       for (gint64 i = 0; v != NULL && i < ser->n_frames; i++)
-        if (isfinite (v[i]) && ser->gain * v[i] + ser->offset > vmax)
-          vmax = ser->gain * v[i] + ser->offset;
+        if (isfinite (v[i]))
+          {
+            vmax = MAX (vmax, ser->gain * v[i] + ser->offset);
+            vmin = MIN (vmin, ser->gain * v[i] + ser->offset);
+          }
     }
   self->y_max = MAX (0.1, ceil (vmax * 1.1 * 10.0) / 10.0);
+  self->y_min = vmin < 0 ? floor (vmin * 1.1 * 10.0) / 10.0 : 0.0;
   drop_cache (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+wkp_aperture_plot_get_y_range (WkpAperturePlot *self, double *y_min, double *y_max)
+{
+  g_return_if_fail (WKP_IS_APERTURE_PLOT (self));
+  if (y_min != NULL)
+    *y_min = self->y_min;
+  if (y_max != NULL)
+    *y_max = self->y_max;
 }
 
 void

@@ -29,6 +29,9 @@ void       wkp_aperture_plot_set_match_levels (WkpAperturePlot *self, gboolean m
 gboolean   wkp_aperture_plot_get_match_levels (WkpAperturePlot *self);
 /* The value drawn for @series at @frame (NaN when none). */
 double     wkp_aperture_plot_drawn_value      (WkpAperturePlot *self, WkpApertureSeries series, gint64 frame);
+/* The y axis's range: 0 (or below, when a matched curve dips under 0) to
+ * the largest value drawn, rounded out to 0.1. */
+void       wkp_aperture_plot_get_y_range      (WkpAperturePlot *self, double *y_min, double *y_max);
 /* Whether @series has values (and so a curve and a legend entry). */
 gboolean   wkp_aperture_plot_has_series (WkpAperturePlot *self, WkpApertureSeries series);
 
