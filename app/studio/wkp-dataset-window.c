@@ -198,7 +198,7 @@ scores_unref (Scores *sc)
 }
 
 /* the third order, offered while the scores include a compared model */
-#define ORDER_GAIN N_("Largest gain of the compared model first")
+#define ORDER_GAIN N_("Compared model's gain first")
 
 /* the sort keys: NaN (not scored) last */
 static double
@@ -253,7 +253,9 @@ wkp_dataset_window_score_text (double r, double motion, double r_compared, gbool
     /* TRANSLATORS: the predicted aperture's standard deviation over the extracted one's */
     g_string_append_printf (s, _(", motion %.2f×"), motion);
   if (seen)
-    g_string_append (s, _(" (trained on this speaker)"));
+    /* TRANSLATORS: after the model's numbers (which model is said: after the
+     * compared model's numbers it read as that model's) */
+    g_string_append (s, _(" (the model was trained on this speaker)"));
   if (has_compared)
     {
       if (isfinite (r_compared))
@@ -263,7 +265,7 @@ wkp_dataset_window_score_text (double r, double motion, double r_compared, gbool
       else
         g_string_append (s, _(" · compared undefined"));
       if (compared_seen)
-        g_string_append (s, _(" (trained on this speaker)"));
+        g_string_append (s, _(" (the compared model was trained on this speaker)"));
     }
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
@@ -637,6 +639,20 @@ wkp_dataset_window_init (WkpDatasetWindow *self)
   for (guint i = 0; orders[i] != NULL; i++)
     translated[i] = _(orders[i]);
   order = gtk_drop_down_new_from_strings (translated);
+  {
+    /* as wide as its widest choice from the start: choosing that one
+     * widened the window by 130 px (studio QA) */
+    int widest = 0;
+    for (guint i = 0; translated[i] != NULL; i++)
+      {
+        PangoLayout *layout = gtk_widget_create_pango_layout (order, translated[i]);
+        int lw = 0;
+        pango_layout_get_pixel_size (layout, &lw, NULL);
+        g_object_unref (layout);
+        widest = MAX (widest, lw);
+      }
+    gtk_widget_set_size_request (order, widest + 56, -1);   /* (the arrow and the button's padding) */
+  }
 
   self->cancellable = g_cancellable_new ();
   self->list = GTK_LIST_BOX (list);
@@ -658,6 +674,13 @@ wkp_dataset_window_init (WkpDatasetWindow *self)
   g_signal_connect (order, "notify::selected", G_CALLBACK (on_order_changed), self);
   gtk_list_box_set_sort_func (self->list, sort_rows, self, NULL);
   gtk_window_set_title (GTK_WINDOW (self), _("Dataset"));
+  /* a title bar with its close button even without a window manager, as
+   * Training Curves has; the window's action in it */
+  {
+    GtkWidget *header = gtk_header_bar_new ();
+    gtk_header_bar_pack_start (GTK_HEADER_BAR (header), score);
+    gtk_window_set_titlebar (GTK_WINDOW (self), header);
+  }
   gtk_window_set_default_size (GTK_WINDOW (self), 640, 640);
   gtk_list_box_set_selection_mode (self->list, GTK_SELECTION_BROWSE);
   gtk_list_box_set_filter_func (self->list, filter_row, self, NULL);
@@ -678,7 +701,6 @@ wkp_dataset_window_init (WkpDatasetWindow *self)
   gtk_widget_set_hexpand (flagged, TRUE);
   gtk_box_append (GTK_BOX (bar), flagged);
   gtk_box_append (GTK_BOX (bar), order);
-  gtk_box_append (GTK_BOX (bar), score);
   gtk_box_append (GTK_BOX (box), bar);
   gtk_widget_set_margin_start (corrected, 10);
   gtk_widget_set_margin_end (corrected, 10);
