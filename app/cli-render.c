@@ -255,8 +255,19 @@ wkp_cli_render (int argc, char **argv)
           pred_npy->shape[0] = clip->n_frames;
           pred_npy->n_elements = clip->n_frames * 68 * 2;
         }
-      /* keypoints of another length: said in frames (it was "expected a <f4
-       * array of shape (212, 68, 2)") */
+      /* keypoints at another frame rate (their sidecar says) are another
+       * clip's timing, whatever their length */
+      if (pred_npy != NULL && made_at != NULL && wkp_rational_parse (made_at, &made_fps, NULL)
+          && (gint64) made_fps.num * clip->fps.den != (gint64) clip->fps.num * made_fps.den)
+        {
+          g_autofree char *rate = wkp_rational_to_string (clip->fps);
+          return wkp_cli_fail ("render", g_error_new (WKP_IO_ERROR, WKP_ERROR_MISMATCH,
+                                                      "%s was predicted at %s fps (its sidecar) but %s runs at %s fps: "
+                                                      "predict it at the clip's rate", keypoints, made_at, files[0],
+                                                      rate));
+        }
+      /* of another length: said in frames (it was "expected a <f4 array of
+       * shape (212, 68, 2)") */
       if (pred_npy != NULL && pred_npy->ndim == 3 && pred_npy->shape[1] == 68 && pred_npy->shape[2] == 2
           && pred_npy->shape[0] != clip->n_frames)
         return wkp_cli_fail ("render", g_error_new (WKP_IO_ERROR, WKP_ERROR_MISMATCH,
@@ -266,16 +277,6 @@ wkp_cli_render (int argc, char **argv)
                                                     clip->n_frames));
       if (pred_npy == NULL || !wkp_npy_check (pred_npy, keypoints, WKP_DTYPE_F32, 3, want, &error))
         return wkp_cli_fail ("render", error);
-      /* the right number of rows at another frame rate is another clip's timing */
-      if (made_at != NULL && wkp_rational_parse (made_at, &made_fps, NULL)
-          && (gint64) made_fps.num * clip->fps.den != (gint64) clip->fps.num * made_fps.den)
-        {
-          g_autofree char *rate = wkp_rational_to_string (clip->fps);
-          return wkp_cli_fail ("render", g_error_new (WKP_IO_ERROR, WKP_ERROR_MISMATCH,
-                                                      "%s was predicted at %s fps (its sidecar) but %s runs at %s fps: "
-                                                      "predict it at the clip's rate", keypoints, made_at, files[0],
-                                                      rate));
-        }
       /* nor with the sound moved otherwise than it was for them */
       {
         int made_late;

@@ -619,7 +619,15 @@ process_entry (Job *job, guint i)
                   g_autoptr(WkpMediaInfo) ai = wkp_media_probe (e->audio != NULL ? e->audio : e->video,
                                                                 WKP_RATIONAL (0, 0), WKP_PROBE_DEFAULT, NULL);
                   if (ai != NULL && ai->has_audio)
-                    old.clip.audio_rate = ai->sample_rate;
+                    {
+                      /* kept in its record, so that later runs need not read it again */
+                      g_autoptr(JsonNode) updated = NULL;
+                      g_autoptr(GBytes) bytes = NULL;
+                      old.clip.audio_rate = ai->sample_rate;
+                      updated = wkp_clip_record_to_json (&old, TRUE);
+                      bytes = wkp_json_to_bytes (updated);
+                      wkp_write_file_atomic (record_path, bytes, NULL);   /* (best effort: read again next time) */
+                    }
                 }
               wkp_clip_record_clear (rec);
               *rec = old;
@@ -636,6 +644,20 @@ process_entry (Job *job, guint i)
     remove_tree (dir);
   else if (g_file_test (dir, G_FILE_TEST_EXISTS) || g_file_test (dir, G_FILE_TEST_IS_SYMLINK))
     g_unlink (dir);
+  {
+    /* a sound named like a video (an audio-only .webm found in a folder, a
+     * WAV in the list's video column): skipped as audio-only rows are, from
+     * its header, before an older run's failure record (which failed it,
+     * "has no video stream") and without decoding it */
+    g_autoptr(WkpMediaInfo) vi = wkp_media_is_pattern (e->video) ? NULL
+                                 : wkp_media_probe (e->video, WKP_RATIONAL (0, 0), WKP_PROBE_DEFAULT, NULL);
+    if (vi != NULL && !vi->has_video && vi->has_audio && e->audio == NULL)
+      {
+        c->status = WKP_CLIP_SKIPPED;
+        c->error = g_strdup_printf ("audio only (%s has no video stream): not a training clip", e->video);
+        return;
+      }
+  }
   if (!P->retry_failed && g_file_test (failed_path, G_FILE_TEST_IS_REGULAR))
     {
       g_autoptr(JsonNode) node = wkp_json_load_file (failed_path, NULL);

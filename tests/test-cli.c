@@ -212,7 +212,7 @@ test_bad_input (void)
                              json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
                                                             "features"), "kind"), ==, "logmel");
         }
-      expect_bad_input (b, "m.wkpm", "m.wkpm", dir);
+      expect_bad_input (b, "m.wkpm", "not a wav2kp model (file is 12 bytes, truncated)", dir);
     }
   }
   {
@@ -1488,16 +1488,26 @@ test_render_extra_row (void)
     g_assert_true (g_file_test (mp4, G_FILE_TEST_IS_REGULAR));
   }
   {
-    /* keypoints of another length are said in frames (it was "expected a <f4
-     * array of shape (209, 68, 2), found ...") */
+    /* keypoints at another rate are said so (whatever their length), and
+     * of another length in frames (it was "expected a <f4 array of shape
+     * (209, 68, 2), found ...") */
     g_autofree char *kp25 = g_build_filename (dir, "p25.npy", NULL), *mp4b = g_build_filename (dir, "r2.mp4", NULL);
+    g_autofree char *kp100 = g_build_filename (dir, "p100.npy", NULL), *side = g_build_filename (dir, "p.json", NULL);
+    g_autofree char *side100 = g_build_filename (dir, "p100.json", NULL), *side_text = NULL;
     const char *b[] = { "predict", wav, "-o", kp25, NULL };
     const char *a[] = { "render", ntsc, "--keypoints", kp25, "-o", mp4b, NULL };
-    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL;
+    const char *c[] = { "render", ntsc, "--keypoints", kp100, "-o", mp4b, NULL };
+    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL;
+    gint64 shape[3] = { 100, 68, 2 };
     g_assert_cmpint (wkp_test_run_cli (b, &o2, &e2), ==, 0);
     g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 2);
-    g_assert_nonnull (strstr (e, "p25.npy holds keypoints for 175 frames, but "));
-    g_assert_nonnull (strstr (e, " has 209: predict them from this clip"));
+    g_assert_nonnull (strstr (e, "p25.npy was predicted at 25/1 fps (its sidecar) but "));
+    g_assert_true (wkp_npy_save (kp100, WKP_DTYPE_F32, 3, shape, npy->data, &error));
+    g_assert_true (g_file_get_contents (side, &side_text, NULL, NULL));
+    g_assert_true (g_file_set_contents (side100, side_text, -1, NULL));   /* (made at the clip's rate) */
+    g_assert_cmpint (wkp_test_run_cli (c, &o3, &e3), ==, 2);
+    g_assert_nonnull (strstr (e3, "p100.npy holds keypoints for 100 frames, but "));
+    g_assert_nonnull (strstr (e3, " has 209: predict them from this clip"));
     g_assert_false (g_file_test (mp4b, G_FILE_TEST_EXISTS));
   }
 }

@@ -1430,6 +1430,12 @@ test_prepare_folder (void)
       ic = wkp_dataset_find_clip (again, "cara/video/three.mp4");
       g_assert_cmpint (wkp_dataset_get_clip (again, ic)->audio_rate, ==, 8000);
       g_assert_true (wkp_dataset_get_clip (again, ic)->flags & WKP_CLIP_FLAG_LOW_AUDIO_RATE);
+      {
+        /* and keeps it in the clip's record (read once, not on every run) */
+        g_autoptr(JsonNode) after = wkp_json_load_file (rec, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (json_object_get_int_member (json_node_get_object (after), "audio_rate"), ==, 8000);
+      }
     }
   }
   g_assert_cmpint (ia, >=, 0);

@@ -966,6 +966,7 @@ test_top_share (void)
     spin (500);
     g_object_get (paned, "max-position", &max, NULL);
     g_test_message ("top row %d px, then %d px", before, max);
+    g_assert_cmpint (max, <, before);
     g_assert_true (wait_for (window, share_near, &want, 5000));
   }
   /* dragged: kept */

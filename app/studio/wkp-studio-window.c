@@ -2223,10 +2223,12 @@ on_top_max_position (GObject *paned, GParamSpec *pspec, WkpStudioWindow *self)
 static void
 on_top_position (GObject *paned, GParamSpec *pspec, WkpStudioWindow *self)
 {
-  int max = 0, pos = gtk_paned_get_position (self->top_paned);
-  g_object_get (self->top_paned, "max-position", &max, NULL);
-  /* a move at an unchanged width is the handle's, not an allocation's */
-  if (max > 0 && max == self->top_max && abs (pos - (int) lround (self->top_share * max)) > 1)
+  int max = 0, min = 0, pos = gtk_paned_get_position (self->top_paned);
+  g_object_get (self->top_paned, "max-position", &max, "min-position", &min, NULL);
+  /* a move at an unchanged width is the handle's, not an allocation's; one
+   * to a limit is GtkPaned clamping the share to a child's minimum */
+  if (max > 0 && max == self->top_max && pos > min && pos < max
+      && abs (pos - (int) lround (self->top_share * max)) > 1)
     {
       self->top_share = CLAMP ((double) pos / max, 0.0, 1.0);
       self->top_dragged = TRUE;
