@@ -359,6 +359,11 @@ wkp_cli_evaluate (int argc, char **argv)
   /* --json -: the report alone on standard output, as check --json - (the
    * table goes) */
   json_stdout = g_strcmp0 (json, "-") == 0;
+  if (json_stdout && per_clip)
+    {
+      g_printerr ("wav2kp evaluate: --per-clip prints a table, which --json - replaces (the report has every clip)\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
   /* fail early on outputs that cannot be written */
   if ((csv != NULL && !wkp_cli_check_suffix ("evaluate", csv, "a CSV table", ".csv"))
       || (json != NULL && !json_stdout && !wkp_cli_check_suffix ("evaluate", json, "a JSON report", ".json")))

@@ -760,7 +760,7 @@ wkp_cli_stream (int argc, char **argv)
       g_autofree char *fps_s = wkp_rational_to_string (rs.out_fps);
       g_printerr ("wav2kp stream: %s, %d Hz, %d channel%s%s; keypoints at %s fps, each about %.0f ms after "
                   "its audio%s\n", in.format == PCM_S16 ? "16-bit PCM" : "32-bit float", in.rate, in.channels,
-                  in.channels > 1 ? "s (mixed to mono; the first second of sound held back to judge their polarity)" : "", swr != NULL ? ", resampled" : "", fps_s,
+                  in.channels > 1 ? "s (mixed to mono; the start held back until 1 s of sound, at most 3 s, to judge their polarity)" : "", swr != NULL ? ", resampled" : "", fps_s,
                   1000.0 * (lag + 1) * model->fps.den / model->fps.num,
                   model->level_gain != 0 ? " (the model's clip-level gain is not applied to a stream)" : "");
     }

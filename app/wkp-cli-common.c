@@ -377,7 +377,7 @@ wkp_cli_note_audio_mix (const char *command, const WkpClipAudio *clip)
 
 /* @text in a column of @width characters (not bytes: a name is never cut
  * inside a character), control characters shown as spaces, cut at the end
- * (or, @keep_end, at the start with "...") and padded with spaces. */
+ * with "..." (or, @keep_end, at the start) and padded with spaces. */
 void
 wkp_cli_print_cell (const char *text, glong width, gboolean keep_end)
 {
@@ -393,7 +393,7 @@ wkp_cli_print_cell (const char *text, glong width, gboolean keep_end)
           fputs ("...", stdout);
           start = g_utf8_offset_to_pointer (valid, len - (width - 3));
         }
-      shown = keep_end ? width - 3 : width;
+      shown = width - 3;
     }
   for (glong k = 0; k < shown; k++, start = g_utf8_next_char (start))
     {
@@ -403,6 +403,8 @@ wkp_cli_print_cell (const char *text, glong width, gboolean keep_end)
       else
         fwrite (start, 1, g_utf8_next_char (start) - start, stdout);
     }
+  if (len > width && !keep_end)
+    fputs ("...", stdout);   /* (a cut name says so: two long names could read alike) */
   for (glong k = len > width ? width : len; k < width; k++)
     putchar (' ');
 }

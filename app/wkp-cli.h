@@ -83,8 +83,8 @@ void     wkp_cli_note_ignored_fps (const char *command, const char *fps_text, co
 void     wkp_cli_note_audio_mix   (const char *command, const WkpClipAudio *clip);
 /* @text in a table column of @width characters (not bytes: a name is never
  * cut inside a character, and non-ASCII names keep the columns in line),
- * control characters shown as spaces, cut at the end (or, @keep_end, at the
- * start with "...") and padded with spaces; on standard output. */
+ * control characters shown as spaces, cut at the end with "..." (or,
+ * @keep_end, at the start) and padded with spaces; on standard output. */
 void     wkp_cli_print_cell       (const char *text, glong width, gboolean keep_end);
 /* --audio-late FRAMES, shared by features, predict and render: the text
  * (NULL: 0) read as a decimal whole number, or a message and FALSE. */

@@ -79,10 +79,16 @@ enum { STYLE_SOLID, STYLE_DASHED, STYLE_DOTTED };
 static const double STYLE_DASHES[3][2] = { { 0, 0 }, { 6.0, 4.0 }, { 1.5, 3.5 } };
 
 static void
-set_style (cairo_t *cr, int style, double u)
+set_style_at (cairo_t *cr, int style, double u, double offset)
 {
   double d[2] = { STYLE_DASHES[style][0] * u, STYLE_DASHES[style][1] * u };
-  cairo_set_dash (cr, d, style == STYLE_SOLID ? 0 : 2, 0);
+  cairo_set_dash (cr, d, style == STYLE_SOLID ? 0 : 2, offset);
+}
+
+static void
+set_style (cairo_t *cr, int style, double u)
+{
+  set_style_at (cr, style, u, 0);
 }
 
 static void
@@ -458,30 +464,44 @@ draw_frame (cairo_t *cr, const Layout *L, const WkpExportParams *p, gint64 i, co
     for (int c = 0; c < 3; c++)
       {
         gboolean pen = FALSE;
+        gint64 k0 = MAX (0, i - (gint64) (cx / px_per_frame) - 1);
+        /* in the mouth panel's styles (its legend is theirs too; the
+         * prediction was solid here, as the extracted curve is), the dashes
+         * laid from the curve's start, so that they move with it as it
+         * scrolls instead of shimmering under a pattern fixed on screen */
+        int style = c == 0 ? STYLE_SOLID : c == 1 ? STYLE_DASHED : STYLE_DOTTED;
+        double along = 0;   /* the curve's length from frame 0 to frame k */
         if (curves[c] == NULL)
           continue;
+#define SEGMENT(k) (isfinite (curves[c][(k)]) && isfinite (curves[c][(k) - 1]) \
+                      ? hypot (px_per_frame, h * (curves[c][(k)] - curves[c][(k) - 1]) / L->ap_max) : px_per_frame)
+        for (gint64 k = 1; k <= k0; k++)
+          along += SEGMENT (k);
         cairo_set_source_rgb (cr, colors[c][0], colors[c][1], colors[c][2]);
         cairo_set_line_width (cr, 2.0 * u);
-        /* in the mouth panel's styles (its legend is theirs too): the
-         * prediction was solid here, as the extracted curve is */
-        if (c > 0)
-          set_style (cr, c == 1 ? STYLE_DASHED : STYLE_DOTTED, u);
-        for (gint64 k = MAX (0, i - (gint64) (cx / px_per_frame) - 1);
-             k < MIN (p->n_frames, i + (gint64) (cx / px_per_frame) + 2); k++)
+        for (gint64 k = k0; k < MIN (p->n_frames, i + (gint64) (cx / px_per_frame) + 2); k++)
           {
             double v = curves[c][k];
             double x = cx + (k - i) * px_per_frame, y = top + h * (1.0 - v / L->ap_max);
+            if (k > k0)
+              along += SEGMENT (k);
             if (!isfinite (v))
               {
                 pen = FALSE;
                 continue;
               }
             if (!pen)
-              cairo_move_to (cr, x, y);
+              {
+                /* each piece between gaps: its own stroke, dashed from where it lies on the curve */
+                cairo_stroke (cr);
+                set_style_at (cr, style, u, along);
+                cairo_move_to (cr, x, y);
+              }
             else
               cairo_line_to (cr, x, y);
             pen = TRUE;
           }
+#undef SEGMENT
         cairo_stroke (cr);
         cairo_set_dash (cr, NULL, 0, 0);
       }

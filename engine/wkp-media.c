@@ -1477,7 +1477,7 @@ wkp_audio_load (const char *path, int rate, gint64 *start_us, GCancellable *canc
       goto out;
     }
 
-  if (buf.len == 0 && n_decoded > 0)
+  if (buf.len == 0 && n_decoded > 0 && n_decoded < dec->sample_rate)
     {
       /* (a few dozen samples that the resampler's filter kept) */
       g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,

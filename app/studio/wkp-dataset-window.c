@@ -198,7 +198,7 @@ scores_unref (Scores *sc)
 }
 
 /* the third order, offered while the scores include a compared model */
-#define ORDER_GAIN N_("Compared model's gain first")
+#define ORDER_GAIN N_("Largest compared gain first")
 
 /* the sort keys: NaN (not scored) last */
 static double

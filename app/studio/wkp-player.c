@@ -401,8 +401,8 @@ make_source (WkpPlayer *self, const char *path, WkpRational fps, gboolean patter
        * did neither, so after a seek or a step the picture froze, then ran
        * seconds behind the playhead (studio QA) */
       GstElement *src = gst_element_factory_make ("imagesequencesrc", NULL);
-      g_autofree char *first0 = g_strdup_printf (path, 0);
       g_autofree char *rate = NULL;
+      int first = 0;
       dec = gst_element_factory_make ("decodebin", NULL);
       if (src == NULL || dec == NULL)
         {
@@ -417,7 +417,14 @@ make_source (WkpPlayer *self, const char *path, WkpRational fps, gboolean patter
       /* (as the engine reads it: a frames.json's rate, else 25) */
       fps = wkp_media_sequence_rate (path, fps);
       rate = g_strdup_printf ("%d/%d", fps.num, fps.den);
-      g_object_set (src, "location", path, "start-index", g_file_test (first0, G_FILE_TEST_EXISTS) ? 0 : 1, NULL);
+      /* (numbered from 0 to 5, as the engine's reader takes them) */
+      for (first = 0; first < 5; first++)
+        {
+          g_autofree char *name = g_strdup_printf (path, first);
+          if (g_file_test (name, G_FILE_TEST_EXISTS))
+            break;
+        }
+      g_object_set (src, "location", path, "start-index", first, NULL);
       gst_util_set_object_arg (G_OBJECT (src), "framerate", rate);
       gst_bin_add_many (GST_BIN (self->pipeline), src, dec, NULL);
       gst_element_link (src, dec);
