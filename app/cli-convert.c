@@ -126,17 +126,7 @@ wkp_cli_convert (int argc, char **argv)
     }
   in = files[0];
   if (info)
-    {
-      g_autoptr(JsonNode) desc = NULL;
-      g_autofree char *text = NULL;
-      model = wkp_model_load (in, &error);
-      if (model == NULL)
-        return wkp_cli_fail ("convert", error);
-      desc = wkp_model_describe (model);
-      text = wkp_json_to_string (desc, TRUE);
-      printf ("%s\n", text);
-      return WKP_EXIT_OK;
-    }
+    return wkp_cli_describe_model ("convert", in);
   if (output == NULL)
     {
       g_printerr ("wav2kp convert: give the output with -o OUT\n");

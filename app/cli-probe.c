@@ -131,19 +131,7 @@ wkp_cli_probe (int argc, char **argv)
   if (wkp_file_sniff (files[0]) == WKP_FILE_NPY)
     return describe_npy (files[0], json);
   if (wkp_file_sniff (files[0]) == WKP_FILE_MODEL)
-    {
-      /* a model: its description, as convert --info gives it (probe refused
-       * it: "not audio or video") */
-      g_autoptr(WkpModel) model = wkp_model_load (files[0], &error);
-      g_autoptr(JsonNode) desc = NULL;
-      g_autofree char *text = NULL;
-      if (model == NULL)
-        return wkp_cli_fail ("probe", error);
-      desc = wkp_model_describe (model);
-      text = wkp_json_to_string (desc, TRUE);
-      printf ("%s\n", text);
-      return WKP_EXIT_OK;
-    }
+    return wkp_cli_describe_model ("probe", files[0]);   /* (it refused a model: "not audio or video") */
 
   info = wkp_media_probe (files[0], fps, count ? WKP_PROBE_COUNT_FRAMES : WKP_PROBE_DEFAULT, &error);
   if (info == NULL)

@@ -408,3 +408,18 @@ wkp_cli_print_cell (const char *text, glong width, gboolean keep_end)
   for (glong k = len > width ? width : len; k < width; k++)
     putchar (' ');
 }
+
+int
+wkp_cli_describe_model (const char *command, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WkpModel) model = wkp_model_load (path, &error);
+  g_autoptr(JsonNode) desc = NULL;
+  g_autofree char *text = NULL;
+  if (model == NULL)
+    return wkp_cli_fail (command, g_steal_pointer (&error));
+  desc = wkp_model_describe (model);
+  text = wkp_json_to_string (desc, TRUE);
+  printf ("%s\n", text);
+  return WKP_EXIT_OK;
+}

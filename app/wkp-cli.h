@@ -32,6 +32,8 @@ typedef struct {
 
 /* Prints "wav2kp NAME: message" on stderr, frees @error, returns 2. */
 int      wkp_cli_fail          (const char *command, GError *error);
+/* Prints @path's model description (JSON) on standard output; the exit status. */
+int      wkp_cli_describe_model (const char *command, const char *path);
 /* "clip" or "clips" for @n (messages said "1 clips", "1 speakers") */
 #define WKP_CLI_PLURAL(n, one, many) ((n) == 1 ? (one) : (many))
 /* Whether @output ends in @suffix (".wav"); else prints "wav2kp COMMAND:
