@@ -11,6 +11,8 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 typedef struct {
@@ -127,8 +129,22 @@ wkp_cli_train (int argc, char **argv)
       return WKP_EXIT_BAD_INPUT;
     }
   if (!wkp_cli_check_suffix ("train", output, "a model file", ".wkpm")
-      || (log != NULL && !wkp_cli_check_suffix ("train", log, "a CSV log", ".csv")))
+      || (log != NULL && !wkp_cli_check_suffix ("train", log, "a CSV log", ".csv"))
+      || (ckpt != NULL && !wkp_cli_check_suffix ("train", ckpt, "a training checkpoint", ".ckpt")))
     return WKP_EXIT_BAD_INPUT;
+  /* a log or checkpoint named by hand that exists is another file (a
+   * manifest given as --log, a model as --checkpoint, were replaced with exit
+   * 0): as for MODEL, only --overwrite or --resume writes over it */
+  {
+    const char *named[2] = { log, ckpt }, *what[2] = { "--log", "--checkpoint" };
+    for (int i = 0; i < 2; i++)
+      if (named[i] != NULL && !resume && !overwrite && g_file_test (named[i], G_FILE_TEST_EXISTS))
+        {
+          g_printerr ("wav2kp train: %s (%s) exists; a new run would replace it: choose another name, give "
+                      "--overwrite to replace it, or --resume to continue the run it belongs to\n", named[i], what[i]);
+          return WKP_EXIT_BAD_INPUT;
+        }
+  }
   /* the best epoch is written to MODEL as the run goes (so that an
    * interrupted run leaves the best model so far, and --resume goes on), so
    * a new run to an existing MODEL replaces it from its first epoch: a run
@@ -240,11 +256,28 @@ wkp_cli_train (int argc, char **argv)
                     files[0], p.max_epochs);
     }
 
+  /* one run per MODEL at a time: two runs to the same -o both wrote it and
+   * both reported success, the file holding the later one's model */
+  g_autofree char *out_dir = g_path_get_dirname (output), *out_base = g_path_get_basename (output);
+  g_autofree char *lock_path = g_strdup_printf ("%s/.%s.lock", out_dir, out_base);
+  int lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || flock (lock_fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int err = errno;
+      if (lock_fd >= 0)
+        close (lock_fd);
+      return wkp_cli_fail ("train", g_error_new (WKP_IO_ERROR, WKP_ERROR_IO, "%s: %s", output,
+                                                 lock_fd < 0 ? g_strerror (err)
+                                                             : "another “wav2kp train” is writing this model"));
+    }
+
   TrainUi ui = { wkp_cli_progress_new ("train"), isatty (STDERR_FILENO) && g_getenv ("WKP_NO_PROGRESS") == NULL };
   WkpTrainResult res;
   gboolean ok = wkp_train_run (data, &p, output, ckpt, log_path, resume, on_progress, on_epoch, &ui, NULL, &res,
                                &error);
   wkp_cli_progress_free (ui.bar);
+  unlink (lock_path);   /* (while still holding it: a run waiting for it finds none) */
+  close (lock_fd);
   if (!ok)
     return wkp_cli_fail ("train", error);
   if (res.interrupted)

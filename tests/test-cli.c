@@ -12,6 +12,8 @@
 #include <math.h>
 #include <sys/stat.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -836,7 +838,7 @@ test_train_small (void)
     g_autofree char *before = NULL, *after = NULL;
     g_autofree char *inside = g_build_filename (ds, "inside.wkpm", NULL);
     g_autofree char *log_csv = g_build_filename (dir, "m.wkpm.csv", NULL);
-    const char *a1[] = { "train", ds, "-o", model, "--overwrite", "--checkpoint", manifest, "--epochs", "1", NULL };
+    const char *a1[] = { "train", ds, "-o", model, "--overwrite", "--log", manifest, "--epochs", "1", NULL };
     const char *a2[] = { "train", ds, "-o", inside, "--epochs", "1", NULL };
     const char *a3[] = { "train", ds, "-o", model, "--overwrite", "--log", log_csv, "--checkpoint", log_csv,
                          "--epochs", "1", NULL };
@@ -853,15 +855,30 @@ test_train_small (void)
     const char *a8[] = { "train", ds, "-o", model, "--epochs", "1", NULL };
     /* more components than the mouth's coordinates (cut to 40 without a word) */
     const char *a9[] = { "train", ds, "-o", model, "--overwrite", "--components", "50", "--epochs", "1", NULL };
-    const char **runs[] = { a1, a2, a3, a4, a5, a6, a7, a8, a9 };
-    const char *want[] = { "it is one of the inputs of this run", "it is inside the dataset",
-                           "must be three different files", "--lr must be in (0, 1]",
+    /* a log or checkpoint named by hand that exists: another file (a copy of
+     * the list given as --log, a model as --checkpoint, were replaced) */
+    g_autofree char *m2 = g_build_filename (dir, "m2.wkpm", NULL), *csv_copy = g_build_filename (dir, "copy.csv", NULL);
+    g_autofree char *other_ckpt = g_build_filename (dir, "other.ckpt", NULL);
+    const char *a10[] = { "train", ds, "-o", m2, "--log", csv_copy, "--epochs", "1", NULL };
+    const char *a11[] = { "train", ds, "-o", m2, "--checkpoint", other_ckpt, "--epochs", "1", NULL };
+    const char *a12[] = { "train", ds, "-o", m2, "--checkpoint", model, "--epochs", "1", NULL };
+    const char **runs[] = { a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12 };
+    const char *want[] = { "dataset.json: the output is a CSV log and must end in .csv", "it is inside the dataset",
+                           "m.wkpm.csv: the output is a training checkpoint and must end in .ckpt",
+                           "--lr must be in (0, 1]",
                            "--weight-decay must be in [0, 10] and below 1 / --lr",
                            "feature_mean.npy: the output is a model file and must end in .wkpm",
                            "inside.wkpm: the output is a CSV log and must end in .csv",
                            "m.wkpm exists; a new run would replace it (and its log and checkpoint) from its first "
                            "epoch on",
-                           "--components must be 0..40 for the mouth's 20 points (0..136 with --full-face)" };
+                           "--components must be 0..40 for the mouth's 20 points (0..136 with --full-face)",
+                           "copy.csv (--log) exists; a new run would replace it",
+                           "other.ckpt (--checkpoint) exists; a new run would replace it",
+                           "m.wkpm: the output is a training checkpoint and must end in .ckpt" };
+    g_autofree char *copy_before = NULL, *copy_after = NULL;
+    g_assert_true (g_file_set_contents (csv_copy, "video,audio,speaker\nx.mp4,,s\n", -1, NULL));
+    g_assert_true (g_file_set_contents (other_ckpt, "precious", -1, NULL));
+    g_assert_true (g_file_get_contents (csv_copy, &copy_before, NULL, NULL));
     g_autofree char *model_before = NULL, *model_after = NULL;
     gsize n_model_before = 0, n_model_after = 0;
     g_assert_true (g_file_get_contents (model, &model_before, &n_model_before, NULL));
@@ -870,6 +887,7 @@ test_train_small (void)
       {
         g_autofree char *o = NULL, *e = NULL;
         g_assert_cmpint (wkp_test_run_cli (runs[i], &o, &e), ==, 2);
+        g_test_message ("run %u: %s", i, e);
         g_assert_nonnull (strstr (e, want[i]));
       }
     g_assert_true (g_file_get_contents (manifest, &after, NULL, NULL));
@@ -877,6 +895,27 @@ test_train_small (void)
     g_assert_false (g_file_test (inside, G_FILE_TEST_EXISTS));
     g_assert_true (g_file_get_contents (model, &model_after, &n_model_after, NULL));
     g_assert_cmpmem (model_after, n_model_after, model_before, n_model_before);
+    g_assert_true (g_file_get_contents (csv_copy, &copy_after, NULL, NULL));
+    g_assert_cmpstr (copy_after, ==, copy_before);
+    g_assert_false (g_file_test (m2, G_FILE_TEST_EXISTS));
+  }
+  {
+    /* one run per model at a time (two runs to the same -o both wrote it and
+     * both said they had): a run holding the model's lock refuses the next */
+    g_autofree char *m3 = g_build_filename (dir, "m3.wkpm", NULL), *lock = g_build_filename (dir, ".m3.wkpm.lock", NULL);
+    const char *a[] = { "train", ds, "-o", m3, "--epochs", "1", NULL };
+    g_autofree char *o = NULL, *e = NULL, *o2 = NULL, *e2 = NULL;
+    int fd = open (lock, O_RDWR | O_CREAT, 0644);
+    g_assert_cmpint (fd, >=, 0);
+    g_assert_cmpint (flock (fd, LOCK_EX | LOCK_NB), ==, 0);
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 2);
+    g_assert_nonnull (strstr (e, "m3.wkpm: another “wav2kp train” is writing this model"));
+    g_assert_false (g_file_test (m3, G_FILE_TEST_EXISTS));
+    close (fd);
+    /* free again, the run goes, and leaves no lock file */
+    g_assert_cmpint (wkp_test_run_cli (a, &o2, &e2), ==, 0);
+    g_assert_true (g_file_test (m3, G_FILE_TEST_IS_REGULAR));
+    g_assert_false (g_file_test (lock, G_FILE_TEST_EXISTS));
   }
   {
     /* the log named after the model replaces no one else's file: -o c.wkpm
