@@ -1316,9 +1316,16 @@ config_string (const WkpTrainParams *p, const Prep *pr)
   q.stop_after = 0;
   q.n_threads = 0;
   g_autoptr(JsonNode) node = wkp_train_params_to_json (&q);
-  g_autofree char *js = wkp_json_to_string (node, FALSE);
-  return g_strdup_printf ("%s|clips=%u/%u|frames=%" G_GINT64_FORMAT "|n=%zu", js, pr->train->len, pr->val->len,
-                          pr->train_frames, wkp_net_n_params (&pr->shape));
+  g_autoptr(JsonNode) feat = wkp_feature_config_to_json (&pr->data->features);
+  g_autofree char *js = wkp_json_to_string (node, FALSE), *fs = NULL;
+  g_autofree char *fps = wkp_rational_to_string (pr->data->fps);
+  /* the data's features too: a dataset prepared again with other features
+   * (--fmin 300) between two halves of a run was resumed on, the model
+   * saying the second half's */
+  json_object_set_string_member (json_node_get_object (feat), "fps", fps);
+  fs = wkp_json_to_string (feat, FALSE);
+  return g_strdup_printf ("%s|clips=%u/%u|frames=%" G_GINT64_FORMAT "|n=%zu|features=%s", js, pr->train->len,
+                          pr->val->len, pr->train_frames, wkp_net_n_params (&pr->shape), fs);
 }
 
 /* What differs between two config strings, for the user: "epochs 3, now 5;
@@ -1349,7 +1356,25 @@ config_difference (const char *was, const char *now)
         g_string_append_printf (out, "%s%s %s, now %s", out->len > 0 ? "; " : "", (const char *) l->data, ta, tb);
     }
   if (out->len == 0 && g_strcmp0 (a[1], b[1]) != 0)
-    g_string_printf (out, "the data (%s, now %s)", a[1] != NULL ? a[1] : "?", b[1] != NULL ? b[1] : "?");
+    {
+      /* the data: "clips=T/V|frames=N|n=P|features={...}" */
+      g_auto(GStrv) ta = g_strsplit (a[1] != NULL ? a[1] : "", "|", -1), tb = g_strsplit (b[1] != NULL ? b[1] : "", "|", -1);
+      for (guint i = 0; ta[i] != NULL && tb[i] != NULL; i++)
+        if (g_strcmp0 (ta[i], tb[i]) != 0)
+          {
+            if (g_str_has_prefix (ta[i], "features="))
+              g_string_append_printf (out, "%sthe dataset's features (prepared again with other options)",
+                                      out->len > 0 ? "; " : "");
+            else if (g_str_has_prefix (ta[i], "clips=") && g_str_has_prefix (tb[i], "clips="))
+              g_string_append_printf (out, "%sthe dataset's train/val clips %s, now %s", out->len > 0 ? "; " : "",
+                                      ta[i] + 6, tb[i] + 6);
+            else if (g_str_has_prefix (ta[i], "frames=") && g_str_has_prefix (tb[i], "frames="))
+              g_string_append_printf (out, "%sthe train frames %s, now %s", out->len > 0 ? "; " : "", ta[i] + 7,
+                                      tb[i] + 7);
+          }
+      if (out->len == 0)
+        g_string_append (out, "the data");
+    }
   return out->len > 0 ? g_string_free (g_steal_pointer (&out), FALSE) : NULL;
 }
 

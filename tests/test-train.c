@@ -672,6 +672,18 @@ test_resume_exact (void)
     g_assert_nonnull (strstr (e2->message, "(max_epochs 6, now 9)"));
     g_assert_nonnull (strstr (e2->message, "the learning-rate schedule spans them"));
   }
+  {
+    /* the same clips with other features (a dataset prepared again with
+     * --fmin 300 between the two halves was resumed on) */
+    double fmin = data->features.fmin;
+    g_autoptr(GError) e2 = NULL;
+    data->features.fmin = 300;
+    g_assert_false (wkp_train_run (data, &p, b, NULL, cb, TRUE, NULL, NULL, NULL, NULL, NULL, &e2));
+    g_assert_error (e2, WKP_TRAIN_ERROR, WKP_ERROR_MISMATCH);
+    g_test_message ("%s", e2->message);
+    g_assert_nonnull (strstr (e2->message, "(the dataset's features (prepared again with other options))"));
+    data->features.fmin = fmin;
+  }
   p.stop_after = 0;
   g_assert_true (wkp_train_run (data, &p, b, NULL, cb, TRUE, NULL, NULL, NULL, NULL, &rb, &error));
   g_assert_no_error (error);
