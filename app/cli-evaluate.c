@@ -75,8 +75,8 @@ print_table (const WkpEvaluation *ev, int bootstrap)
       if (entry->problem != NULL)
         continue;
       ref_missing = entry->pooled.n_ref_missing;
-      if (wkp_eval_kind_is_oracle (entry->kind))
-        continue;   /* bounds that read the reference: never "best" */
+      if (wkp_eval_kind_is_oracle (entry->kind) || entry->missing != NULL)
+        continue;   /* bounds that read the reference, or scores on fewer clips: never "best" */
       column_values (&entry->pooled, v);
       for (guint k = 0; k < N_COLUMNS; k++)
         if (isfinite (v[k]) && (!columns[k].nearest_one || v[k] > 0) && better (&columns[k], v[k], best[k]))
@@ -116,7 +116,8 @@ print_table (const WkpEvaluation *ev, int bootstrap)
           if (!isfinite (v[k]))
             printf (" %10s ", "n/a");
           else
-            printf (" %10.4f%s", v[k], v[k] == best[k] && !wkp_eval_kind_is_oracle (entry->kind) ? "*" : " ");
+            printf (" %10.4f%s", v[k],
+                    v[k] == best[k] && !wkp_eval_kind_is_oracle (entry->kind) && entry->missing == NULL ? "*" : " ");
         }
       if (isfinite (entry->pooled.best_lag_r))
         /* at the edge of the range searched, the best lag may lie beyond it */
@@ -132,6 +133,15 @@ print_table (const WkpEvaluation *ev, int bootstrap)
           "estimates offsets up to 10 frames); aperture motion is the predicted aperture's standard deviation\n"
           "over the extracted one's, 1 = as much opening and closing, 0 = a still mouth, best nearest 1.\n"
           "n/a: undefined (aperture-only baseline, or a constant aperture).\n", ev->max_lag);
+  for (int e = 0; e < ev->n_entries; e++)
+    if (ev->entries[e].missing != NULL && ev->entries[e].problem == NULL)
+      {
+        g_autofree char *which = g_strjoinv (", ", ev->entries[e].missing);
+        guint n = g_strv_length (ev->entries[e].missing);
+        printf ("Not all clips: %s has no track for %u of the %d clips (%s): it is scored on the others, so its\n"
+                "numbers do not compare with the other rows' (no \"best\" marks).\n", ev->entries[e].label, n,
+                ev->n_clips, which);
+      }
   for (int e = 0; e < ev->n_entries; e++)
     if (ev->entries[e].trained_on != NULL && ev->entries[e].problem == NULL)
       {

@@ -240,6 +240,7 @@ wkp_evaluation_free (WkpEvaluation *ev)
       g_free (entry->label);
       g_free (entry->path);
       g_free (entry->problem);
+      g_strfreev (entry->missing);
       g_strfreev (entry->trained_on);
       g_strfreev (entry->validated_on);
       g_free (entry->clips);
@@ -609,14 +610,27 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
       entry->label = unique_label (paths[p], paths, n_paths);
       if (g_file_test (paths[p], G_FILE_TEST_IS_DIR))
         {
-          /* a folder of nothing that fits (a typo, the wrong split) is not an empty result */
+          /* a folder of nothing that fits (a typo, the wrong split) is not an
+           * empty result; one missing some clips is scored without them, and
+           * says which (it was scored on fewer frames than the baselines,
+           * best marks and all, without a word) */
           gboolean any = FALSE;
+          g_autoptr(GPtrArray) missing = g_ptr_array_new ();
           entry->kind = WKP_EVAL_TRACKS;
-          for (int c = 0; c < ev->n_clips && !any; c++)
+          for (int c = 0; c < ev->n_clips; c++)
             {
               g_autofree char *file = find_clip_track (paths[p], wkp_dataset_get_clip (ds, ev->clip_index[c]));
-              any = file != NULL;
+              any |= file != NULL;
+              if (file == NULL)
+                g_ptr_array_add (missing, g_strdup (ev->clip_name[c]));
             }
+          if (any && missing->len > 0)
+            {
+              g_ptr_array_add (missing, NULL);
+              entry->missing = (char **) g_ptr_array_free (g_steal_pointer (&missing), FALSE);
+            }
+          else
+            g_ptr_array_foreach (missing, (GFunc) (void (*) (void)) g_free, NULL);
           if (!any)
             {
               g_set_error (error, WKP_METRICS_ERROR, WKP_ERROR_NOT_FOUND,
@@ -959,6 +973,8 @@ wkp_evaluation_to_json (const WkpEvaluation *ev)
         json_object_set_array_member (o, "trained_on_evaluated_speakers", strv_to_json (entry->trained_on));
       if (entry->validated_on != NULL && entry->problem == NULL)
         json_object_set_array_member (o, "validated_on_evaluated_speakers", strv_to_json (entry->validated_on));
+      if (entry->missing != NULL)
+        json_object_set_array_member (o, "clips_without_track", strv_to_json (entry->missing));
       if (entry->problem != NULL)
         json_object_set_string_member (o, "problem", entry->problem);
       else

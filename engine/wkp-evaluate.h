@@ -57,6 +57,8 @@ typedef struct {
   char        *path;       /* model file / track folder; NULL for baselines */
   WkpEvalKind  kind;
   char        *problem;    /* one line when the entry was not evaluated (e.g. incompatible) */
+  char       **missing;    /* tracks: the clips (names) the folder has no track for, scored without them;
+                            * NULL when none */
   char       **trained_on; /* models: the evaluated speakers it was trained on (its numbers on them are
                             * not held-out); NULL when none, or when the model does not record them */
   char       **validated_on; /* models: the evaluated speakers that chose its best epoch (early stopping on

@@ -813,6 +813,34 @@ test_model_against_model (void)
     g_assert_cmpint (csv_field_count (lines[1]), ==, csv_field_count (lines[0]));
     g_assert_nonnull (strstr (lines[1], ",\"incompatible, for a test\","));
   }
+  /* a track folder missing a clip is scored on the others and says which,
+   * without "best" marks (it scored on fewer frames than the baselines, best
+   * marks and all, without a word) */
+  {
+    const WkpDatasetClip *first = wkp_dataset_get_clip (ds, 0);
+    g_autofree char *file = g_strconcat (first->id, ".npy", NULL), *gone = g_build_filename (copy, file, NULL);
+    g_autofree char *o = NULL, *e = NULL, *want = NULL, *jpath = g_build_filename (work_dir, "missing.json", NULL);
+    g_autoptr(JsonParser) mp = NULL;
+    JsonObject *entry;
+    g_assert_cmpint (g_unlink (gone), ==, 0);
+    g_assert_cmpint (wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "-m", copy, "--split", "all",
+                                                          "--bootstrap", "0", "--json", jpath, NULL }, &o, &e), ==, 0);
+    g_test_message ("%s", o);
+    want = g_strdup_printf ("has no track for 1 of the %d clips (%s): it is scored on the others",
+                            wkp_dataset_n_clips (ds), first->name);
+    g_assert_nonnull (strstr (o, want));
+    {
+      /* its row carries no best mark */
+      g_auto(GStrv) lines = g_strsplit (o, "\n", -1);
+      for (int i = 0; lines[i] != NULL; i++)
+        if (g_str_has_prefix (lines[i], "tracks-copy "))
+          g_assert_null (strchr (lines[i], '*'));
+    }
+    mp = load_json (jpath);
+    entry = find_entry (json_node_get_object (json_parser_get_root (mp)), "tracks");
+    g_assert_nonnull (entry);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (entry, "clips_without_track")), ==, 1);
+  }
   g_assert_true (g_file_test (plots, G_FILE_TEST_IS_DIR));
 }
 
