@@ -134,6 +134,9 @@ print_table (const WkpEvaluation *ev, int bootstrap)
           "over the extracted one's, 1 = as much opening and closing, 0 = a still mouth, best nearest 1.\n"
           "n/a: undefined (aperture-only baseline, or a constant aperture).\n", ev->max_lag);
   for (int e = 0; e < ev->n_entries; e++)
+    if (ev->entries[e].note != NULL)
+      printf ("Note: %s\n", ev->entries[e].note);
+  for (int e = 0; e < ev->n_entries; e++)
     if (ev->entries[e].missing != NULL && ev->entries[e].problem == NULL)
       {
         g_autofree char *which = g_strjoinv (", ", ev->entries[e].missing);

@@ -241,6 +241,7 @@ wkp_evaluation_free (WkpEvaluation *ev)
       g_free (entry->path);
       g_free (entry->problem);
       g_strfreev (entry->missing);
+      g_free (entry->note);
       g_strfreev (entry->trained_on);
       g_strfreev (entry->validated_on);
       g_free (entry->clips);
@@ -700,6 +701,19 @@ wkp_evaluate (const WkpDataset *ds, WkpSplit split,
           state[p].single_track = wkp_landmark_track_load (paths[p], ev->clip_fps[0], error);
           if (state[p].single_track == NULL)
             goto out;
+          {
+            /* a track whose sidecar names another video: most likely another
+             * clip's, scored against this one because the lengths matched */
+            const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, ev->clip_index[0]);
+            g_autofree char *made = state[p].single_track->source != NULL
+                                    ? g_path_get_basename (state[p].single_track->source) : NULL;
+            g_autofree char *here = clip->video_path != NULL ? g_path_get_basename (clip->video_path) : NULL;
+            g_autofree char *itself = g_path_get_basename (paths[p]);
+            /* (a track without a sidecar names itself as its source) */
+            if (made != NULL && here != NULL && g_strcmp0 (made, here) != 0 && g_strcmp0 (made, itself) != 0)
+              entry->note = g_strdup_printf ("%s was made from %s (its sidecar says), not from this clip's %s: "
+                                             "is it this clip's track?", paths[p], made, here);
+          }
         }
     }
   if (params->baselines)
@@ -975,6 +989,8 @@ wkp_evaluation_to_json (const WkpEvaluation *ev)
         json_object_set_array_member (o, "validated_on_evaluated_speakers", strv_to_json (entry->validated_on));
       if (entry->missing != NULL)
         json_object_set_array_member (o, "clips_without_track", strv_to_json (entry->missing));
+      if (entry->note != NULL)
+        json_object_set_string_member (o, "note", entry->note);
       if (entry->problem != NULL)
         json_object_set_string_member (o, "problem", entry->problem);
       else

@@ -59,6 +59,8 @@ typedef struct {
   char        *problem;    /* one line when the entry was not evaluated (e.g. incompatible) */
   char       **missing;    /* tracks: the clips (names) the folder has no track for, scored without them;
                             * NULL when none */
+  char        *note;       /* a sentence for the user about this entry (a single track whose sidecar names
+                            * another video), or NULL */
   char       **trained_on; /* models: the evaluated speakers it was trained on (its numbers on them are
                             * not held-out); NULL when none, or when the model does not record them */
   char       **validated_on; /* models: the evaluated speakers that chose its best epoch (early stopping on

@@ -880,6 +880,35 @@ test_single_track (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
+  /* a track made from another video (its sidecar's source) is scored, with a
+   * note asking whether it is this clip's (another GRID clip's track of the
+   * same length was scored without a word) */
+  {
+    const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, g_array_index (test, int, 0));
+    g_autofree char *lm = g_build_filename (work_dir, "own.npy", NULL), *side = g_build_filename (work_dir, "own.json", NULL);
+    g_autofree char *text = NULL, *edited = NULL, *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *from = NULL;
+    g_autofree char *base = g_path_get_basename (clip->video_path);
+    const char *mk[] = { "landmarks", clip->video_path, "-q", "-o", lm, NULL };
+    const char *ev[] = { "evaluate", ds_dir, "--model", lm, "--no-baselines", "--bootstrap", "0", NULL };
+    g_assert_cmpint (wkp_test_run_cli (mk, &o1, &e1), ==, 0);
+    g_clear_pointer (&o1, g_free);
+    g_clear_pointer (&e1, g_free);
+    g_assert_cmpint (wkp_test_run_cli (ev, &o1, &e1), ==, 0);
+    g_assert_null (strstr (o1, "Note: "));   /* its own: no note */
+    g_assert_true (g_file_get_contents (side, &text, NULL, NULL));
+    from = g_strdup_printf ("\"%s\"", clip->video_path);
+    g_assert_nonnull (strstr (text, from));
+    {
+      g_auto(GStrv) parts = g_strsplit (text, from, 2);
+      edited = g_strjoin ("\"/elsewhere/other_clip.mpg\"", parts[0], parts[1], NULL);
+    }
+    g_assert_true (g_file_set_contents (side, edited, -1, NULL));
+    g_assert_cmpint (wkp_test_run_cli (ev, &o2, &e2), ==, 0);
+    g_test_message ("%s", o2);
+    g_assert_nonnull (strstr (o2, "own.npy was made from other_clip.mpg (its sidecar says), not from this clip's "));
+    g_assert_nonnull (strstr (o2, base));
+  }
+
   /* a track a few frames short is scored (the rest NaN-padded); one that is far off in
    * length is the track of another clip and refused, naming the file and both lengths */
   {
