@@ -125,6 +125,13 @@ wkp_cli_convert (int argc, char **argv)
       return WKP_EXIT_BAD_INPUT;
     }
   in = files[0];
+  if (info && output != NULL)
+    {
+      /* (-o was ignored: the description went to standard output, exit 0) */
+      g_printerr ("wav2kp convert: --info prints the description on standard output; leave out -o (or redirect: "
+                  "> %s)\n", output);
+      return WKP_EXIT_BAD_INPUT;
+    }
   if (info)
     return wkp_cli_describe_model ("convert", in);
   if (output == NULL)

@@ -225,6 +225,13 @@ load_safetensors (WkpStateDict *sd, const char *path, GBytes *file, GError **err
                    "%s: not a .npz (zip) or .safetensors file (%" G_GSIZE_FORMAT " bytes)", path, size);
       return FALSE;
     }
+  if (memcmp (d, "WKPTCKPT", 8) == 0)
+    {
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID,
+                   "%s: a training checkpoint, not a model (train --resume reads it; convert takes the model, "
+                   "MODEL.wkpm)", path);
+      return FALSE;
+    }
   memcpy (&hlen, d, 8);
   hlen = GUINT64_FROM_LE (hlen);
   if (hlen > SAFETENSORS_HEADER_MAX || hlen > size - 8)

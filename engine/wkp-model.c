@@ -759,6 +759,13 @@ wkp_model_load (const char *path, GError **error)
                    "%s: not a wav2kp model (file is %" G_GSIZE_FORMAT " bytes, truncated)", path, size);
       return NULL;
     }
+  if (memcmp (data, "WKPTCKPT", 8) == 0)
+    {
+      /* (train's checkpoint: "bad magic" did not say what it is) */
+      g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID,
+                   "%s: a training checkpoint, not a model (train --resume reads it; give the model, MODEL.wkpm)", path);
+      return NULL;
+    }
   if (memcmp (data, WKP_MODEL_MAGIC, 8) != 0)
     {
       g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_INVALID,

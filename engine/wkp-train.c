@@ -1906,6 +1906,8 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
           goto out;
         }
       res.test_r = tv.r;
+      if (!isfinite (val_loss_constant))
+        val_loss_constant = vv.loss_constant;   /* (resumed from a finished run, no epoch ran: it said nan) */
       /* resumed from a finished run: no epoch ran, the log is the checkpoint's */
       if (log_csv && !log_written)
         {

@@ -830,6 +830,17 @@ test_train_small (void)
     g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
   }
   {
+    /* the checkpoint given as a model says what it is ("bad magic"), and
+     * convert --info does not take -o (it printed to standard output and
+     * ignored it) */
+    g_autofree char *ckpt = g_strconcat (model, ".ckpt", NULL), *json = g_build_filename (dir, "info.json", NULL);
+    const char *a[] = { "convert", "--info", ckpt, NULL };
+    const char *b[] = { "convert", "--info", model, "-o", json, NULL };
+    expect_bad_input (a, "m.wkpm.ckpt", "a training checkpoint, not a model (train --resume reads it", NULL);
+    expect_bad_input (b, "info.json", "--info prints the description on standard output; leave out -o", NULL);
+    g_assert_false (g_file_test (json, G_FILE_TEST_EXISTS));
+  }
+  {
     /* nothing is written into the dataset being read, and the three outputs
      * are three files (each of these exited 0 and wrecked the dataset, or lost
      * the log) */

@@ -927,6 +927,8 @@ test_resume_finished (void)
   p.max_epochs = 2;
   g_assert_true (wkp_train_run (data, &p, model, NULL, log, FALSE, NULL, NULL, NULL, NULL, &res, &error));
   g_assert_no_error (error);
+  double constant = res.val_loss_constant;
+  g_assert_true (isfinite (constant));
   g_assert_true (g_file_get_contents (log, &log_before, NULL, NULL));
   g_assert_cmpint (g_unlink (model), ==, 0);
   g_assert_cmpint (g_unlink (log), ==, 0);
@@ -934,6 +936,7 @@ test_resume_finished (void)
   g_assert_true (wkp_train_run (data, &p, model, NULL, log, TRUE, NULL, NULL, NULL, NULL, &res, &error));
   g_assert_no_error (error);
   g_assert_false (res.interrupted);
+  g_assert_cmpfloat (res.val_loss_constant, ==, constant);   /* (it was nan: no epoch ran) */
   g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_get_contents (log, &log_after, NULL, NULL));
   g_assert_cmpstr (log_after, ==, log_before);
