@@ -292,6 +292,8 @@ wkp_cli_train (int argc, char **argv)
                                                     : g_strdup ("no test clips scored");
       g_print ("best epoch %d of %d: %s; %s%s; %.0f s\n", res.best_epoch, res.epochs_run, val, test,
                res.stopped_early ? " (stopped early)" : "", res.seconds);
+      /* (chosen by --explained, it was never said) */
+      g_print ("PCA: %d components, %.1f %% of the landmarks' variance\n", res.n_components, 100.0 * res.explained);
     }
   g_print ("model: %s\nlog: %s\n", output, log_path);
   return WKP_EXIT_OK;

@@ -1935,6 +1935,8 @@ out:
   res.best_val_loss = st.best_val_loss;
   res.val_loss_constant = val_loss_constant;
   res.best_val_r = st.best_val_r;
+  res.n_components = pr != NULL ? pr->K : 0;
+  res.explained = pr != NULL && pr->pca != NULL ? wkp_pca_explained (pr->pca, pr->K) : NAN;
   res.stopped_early = st.finished && st.epoch < p->max_epochs;
   res.seconds = g_timer_elapsed (timer, NULL);
   if (result)

@@ -176,6 +176,8 @@ typedef struct {
   gboolean stopped_early;
   gboolean interrupted;   /* stop_after reached */
   double   seconds;       /* wall time of this invocation */
+  int      n_components;  /* PCA components used (--components, or chosen by --explained) */
+  double   explained;     /* the fraction of the landmarks' variance they explain */
 } WkpTrainResult;
 
 /* Trains on @data, writing the best model to @model_path (atomically) and a

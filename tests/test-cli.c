@@ -822,6 +822,7 @@ test_train_small (void)
     g_test_message ("%s", e);
     g_assert_nonnull (strstr (e, "has no val clips, so nothing is validated and the last epoch (of --epochs 2) is kept"));
     g_assert_nonnull (strstr (o, "best epoch 2 of 2"));
+    g_assert_nonnull (strstr (o, "PCA: 10 components, "));   /* (with --explained, how many it chose) */
     /* nothing to validate on is said, not printed as nan */
     g_assert_nonnull (strstr (o, "not validated (no val clips)"));
     g_assert_nonnull (strstr (e, "(no val clips)"));
