@@ -173,6 +173,11 @@ wkp_cli_prepare (int argc, char **argv)
                   g_strv_length (spk), WKP_CLI_PLURAL (g_strv_length (spk), "speaker ", "speakers"), list);
       }
   }
+  if (report.n_duplicates > 0)
+    printf ("note: %d clip%s the same video and sound as a clip in another split (%s%s): a model would be scored "
+            "on what it trained on; list each once\n", report.n_duplicates,
+            report.n_duplicates == 1 ? " is" : "s are", report.n_duplicates > 1 ? "e.g. " : "",
+            report.duplicate_example);
   if (report.n_removed > 0)
     printf ("removed %d clip%s of %s that %s no longer lists\n", report.n_removed, report.n_removed == 1 ? "" : "s",
             output, files[0]);

@@ -1052,6 +1052,31 @@ finalize (Job *job, const char *src, WkpPrepareReport *report, GError **error)
       else
         rep.n_skipped++;
     }
+  {
+    /* the same video and sound (the same key) in two splits: a model would
+     * be scored on a clip it trained on (a folder linked twice under two
+     * speakers put one clip in train and in val, without a word) */
+    g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+    for (guint i = 0; i < n; i++)
+      {
+        const WkpClipRecord *r = &job->records[i];
+        gpointer j;
+        if (r->clip.status != WKP_CLIP_OK || r->key == NULL)
+          continue;
+        if (!g_hash_table_lookup_extended (seen, r->key, NULL, &j))
+          {
+            g_hash_table_insert (seen, r->key, GUINT_TO_POINTER (i));
+            continue;
+          }
+        if (job->records[GPOINTER_TO_UINT (j)].clip.split != r->clip.split)
+          {
+            const WkpDatasetClip *first = &job->records[GPOINTER_TO_UINT (j)].clip;
+            if (rep.n_duplicates++ == 0)
+              g_snprintf (rep.duplicate_example, sizeof rep.duplicate_example, "%s (%s) = %s (%s)", r->clip.name,
+                          wkp_split_to_string (r->clip.split), first->name, wkp_split_to_string (first->split));
+          }
+      }
+  }
 
   /* manifest */
   json_builder_begin_object (b);

@@ -326,6 +326,8 @@ typedef struct {
   gint64  n_feature_frames;
   int     n_removed;      /* clip folders of the dataset that the source no longer lists, deleted */
   int     n_superseded;   /* older folders of clips it still lists (other settings or inputs), deleted */
+  int     n_duplicates;   /* OK clips whose video and sound are those of a clip in another split */
+  char    duplicate_example[512]; /* the first such pair, "A (val) = B (train)", or "" */
 } WkpPrepareReport;
 
 /* Prepares @src (folder or CSV) into the folder @out (created if needed).

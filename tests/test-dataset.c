@@ -1384,17 +1384,38 @@ test_prepare_folder (void)
     g_assert_cmpint (symlink (clip, c_link), ==, 0);
     wkp_test_write_wav (c_wav, tone, n_wav, 8000);
   }
+  {
+    /* the same clip again under another speaker (a folder linked twice) */
+    g_autofree char *dv = g_build_filename (root, "dave", NULL), *d_link = g_build_filename (dv, "one.mp4", NULL);
+    g_assert_cmpint (g_mkdir_with_parents (dv, 0755), ==, 0);
+    g_assert_cmpint (symlink (clip, d_link), ==, 0);
+  }
 
   wkp_prepare_params_init_default (&p);
+  /* (anna in train, the others shared out: dave's copy of her clip lands in val or test) */
+  p.train_speakers = (char *[]) { (char *) "anna", NULL };
+  p.val_fraction = 0.34;
+  p.test_fraction = 0.34;
   g_assert_true (wkp_dataset_prepare (root, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (rep.n_ok, ==, 3);
+  g_assert_cmpint (rep.n_ok, ==, 4);
   g_assert_cmpint (rep.n_failed, ==, 0);
   g_assert_cmpint (rep.n_skipped, ==, 1);
   ds = wkp_dataset_open (ds_dir, &error);
   g_assert_no_error (error);
   ia = wkp_dataset_find_clip (ds, "anna/one.mp4");
   ib = wkp_dataset_find_clip (ds, "ben/video/two.mp4");
+  {
+    /* anna's and dave's clip are one: said when they sit in two splits */
+    int id = wkp_dataset_find_clip (ds, "dave/one.mp4");
+    WkpSplit sa = wkp_dataset_get_clip (ds, ia)->split, sd = wkp_dataset_get_clip (ds, id)->split;
+    g_test_message ("anna %s, dave %s: %d duplicate(s), \"%s\"", wkp_split_to_string (sa), wkp_split_to_string (sd),
+                    rep.n_duplicates, rep.duplicate_example);
+    g_assert_cmpint (sa, !=, sd);   /* (the split of these four speakers, seed 1: the case to see) */
+    g_assert_cmpint (rep.n_duplicates, ==, 1);
+    g_assert_nonnull (strstr (rep.duplicate_example, "one.mp4 ("));
+    g_assert_nonnull (strstr (rep.duplicate_example, ") = "));
+  }
   {
     int iv = wkp_dataset_find_clip (ds, "anna/voice.webm");
     g_assert_cmpint (iv, >=, 0);
