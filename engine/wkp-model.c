@@ -1087,9 +1087,19 @@ wkp_model_ensemble (WkpModel *const *models, int n, const char *const *names, GE
                 what = k->data;
                 break;
               }
-          g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_MISMATCH,
-                       "%s and %s differ in “%s”: an ensemble needs models trained with the same data and "
-                       "settings (only the seed may differ)", names[0], names[i], what);
+          {
+            /* with the two values (it named the field only: "lstm") */
+            JsonNode *va = json_object_get_member (a, what), *vo = json_object_get_member (o, what);
+            g_autofree char *ta = va != NULL ? json_to_string (va, FALSE) : g_strdup ("(none)");
+            g_autofree char *to = vo != NULL ? json_to_string (vo, FALSE) : g_strdup ("(none)");
+            if (strlen (ta) > 200)
+              strcpy (ta + 197, "...");
+            if (strlen (to) > 200)
+              strcpy (to + 197, "...");
+            g_set_error (error, WKP_MODEL_ERROR, WKP_ERROR_MISMATCH,
+                         "%s and %s differ in “%s” (%s against %s): an ensemble needs models trained with the same "
+                         "data and settings (only the seed may differ)", names[0], names[i], what, ta, to);
+          }
           return NULL;
         }
       /* the arrays before the networks: normalisation, mean face, PCA */

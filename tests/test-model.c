@@ -1933,7 +1933,7 @@ test_cli_ensemble (void)
   {
     struct { const char *args[8]; const char *want; } cases[] = {
       { { "ensemble", m1, "-o", keep, NULL }, "at least two" },
-      { { "ensemble", m1, m3, "-o", keep, NULL }, "“context”" },
+      { { "ensemble", m1, m3, "-o", keep, NULL }, "differ in “context” (" },   /* (with both values) */
       { { "ensemble", m1, bad, "-o", keep, NULL }, "bad.wkpm" },
       { { "ensemble", m1, m2, NULL }, "-o" },
       { { "ensemble", m1, m2, m1, "-o", keep, NULL }, "are the same model file" },
