@@ -214,6 +214,9 @@ action_quit (GSimpleAction *action, GVariant *param, gpointer user_data)
   GList *windows = g_list_copy_deep (gtk_application_get_windows (GTK_APPLICATION (user_data)),
                                      (GCopyFunc) (void (*) (void)) g_object_ref, NULL);
   for (GList *l = windows; l != NULL; l = l->next)
+    if (WKP_IS_STUDIO_WINDOW (l->data))
+      wkp_studio_window_cancel_tasks (l->data);   /* (an export holds the application until it has stopped) */
+  for (GList *l = windows; l != NULL; l = l->next)
     if (g_list_find (gtk_application_get_windows (GTK_APPLICATION (user_data)), l->data) != NULL)
       gtk_window_destroy (l->data);
   g_list_free_full (windows, g_object_unref);

@@ -1453,6 +1453,8 @@ export_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_clear_object (&self->task_cancellable);
   if (self->session != NULL)
     apply_audio_late (self);
+  if (g_application_get_default () != NULL)
+    g_application_release (g_application_get_default ());
   g_object_unref (self);
 }
 
@@ -1461,6 +1463,14 @@ export_range (WkpStudioWindow *self, const char *output, gint64 start_frame, gin
 {
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
 
+  if (self->export_output != NULL)
+    {
+      /* (it said "Export failed" while the running export went on) */
+      g_autofree char *text = g_strdup_printf (_("Exporting %s… (one export at a time: wait until it has finished, "
+                                                 "or cancel it)"), self->export_output);
+      set_status (self, text);
+      return;
+    }
   if (clip == NULL || wkp_studio_window_is_busy (self))
     {
       set_status (self, clip == NULL ? _("Export failed: no clip open")
@@ -1478,6 +1488,11 @@ export_range (WkpStudioWindow *self, const char *output, gint64 start_frame, gin
     set_status (self, text);
   }
   self->export_tick = g_timeout_add (100, export_tick, self);
+  /* the application lives until the export has ended: Quit during one
+   * cancels it (the window's dispose), and its temporary file goes before
+   * the process does (it was left behind, .NAME.XXXXXX.part) */
+  if (g_application_get_default () != NULL)
+    g_application_hold (g_application_get_default ());
   wkp_studio_export_async (clip, output, start_frame, end_frame, export_progress, self, self->task_cancellable,
                            export_done, g_object_ref (self));
 }
@@ -2124,6 +2139,25 @@ setup_settings (WkpStudioWindow *self)
 
 /* --- object ---------------------------------------------------------------------- */
 
+void
+wkp_studio_window_cancel_tasks (WkpStudioWindow *self)
+{
+  g_return_if_fail (WKP_IS_STUDIO_WINDOW (self));
+  cancel_job (self);
+  if (self->task_cancellable != NULL)
+    g_cancellable_cancel (self->task_cancellable);
+}
+
+/* Closing the window stops what runs for it: a running export holds the
+ * window (and the application) until it has removed its temporary file, so
+ * without this it went on unseen to the end after the window had gone */
+static gboolean
+on_close_request (GtkWindow *window, gpointer user_data)
+{
+  wkp_studio_window_cancel_tasks (WKP_STUDIO_WINDOW (window));
+  return FALSE;
+}
+
 static void
 wkp_studio_window_dispose (GObject *object)
 {
@@ -2261,6 +2295,7 @@ wkp_studio_window_init (WkpStudioWindow *self)
   GAction *loop;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (self, "close-request", G_CALLBACK (on_close_request), NULL);
   self->top_share = TOP_SHARE_VIDEO;
   g_signal_connect (self->top_paned, "notify::max-position", G_CALLBACK (on_top_max_position), self);
   g_signal_connect (self->top_paned, "notify::position", G_CALLBACK (on_top_position), self);

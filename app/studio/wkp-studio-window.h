@@ -93,4 +93,8 @@ char            *wkp_studio_recent_label       (const char *uri);
 /* The video panel's share of the top row's width (0..1). */
 double           wkp_studio_window_get_video_share (WkpStudioWindow *self);
 
+/* Cancels the window's running analysis, export or comparison (Quit and
+ * closing the window do). */
+void             wkp_studio_window_cancel_tasks (WkpStudioWindow *self);
+
 G_END_DECLS
