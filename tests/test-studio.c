@@ -671,6 +671,7 @@ test_training_curves (void)
   wkp_training_window_add (tw, bare, 2);
   wkp_training_window_add (tw, notes, 3);
   wkp_training_window_add (tw, other, 4);
+  wkp_training_window_add (tw, bare, 5);   /* a file already shown is not shown twice */
   wait_training (tw);
   g_test_message ("%s", wkp_training_window_get_note (tw));
   g_assert_cmpint (wkp_training_plot_get_n_runs (plot), ==, n_members + 1);

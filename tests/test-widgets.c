@@ -984,6 +984,18 @@ test_training_plot_describe (void)
     g_autofree char *t = wkp_training_plot_describe_epoch (plot, 2);
     g_assert_cmpstr (t, ==, "Epoch 2\nm (kept):  training loss 0.5000  validation loss 1.5000  validation r 0.250");
   }
+  {
+    /* logs added one by one (groups 2, 3, 4) each get a colour of their
+     * own: they were all drawn in one teal */
+    double c[4][3];
+    for (int g = 2; g <= 4; g++)
+      wkp_training_plot_add_run (plot, "added", g, 2, ep, tl, vl, vr, 2);
+    for (int k = 0; k < 4; k++)
+      wkp_training_plot_get_run_rgb (plot, k, c[k]);
+    for (int a = 0; a < 4; a++)
+      for (int b = a + 1; b < 4; b++)
+        g_assert_true (c[a][0] != c[b][0] || c[a][1] != c[b][1] || c[a][2] != c[b][2]);
+  }
   g_object_unref (plot);
 }
 

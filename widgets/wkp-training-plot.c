@@ -54,9 +54,13 @@ run_free (gpointer data)
 static void
 run_rgb (const Run *r, double rgb[3])
 {
-  int g = MIN (r->group, (int) G_N_ELEMENTS (palette) - 1);
+  int last = (int) G_N_ELEMENTS (palette) - 1;
+  int g = MIN (r->group, last);
+  /* each added log (its own group past the last family) a shade of its own:
+   * they were all the family's first, one teal for every log */
+  int shade = r->shade + MAX (r->group - last, 0);
   for (int i = 0; i < 3; i++)
-    rgb[i] = palette[g][r->shade % 4][i];
+    rgb[i] = palette[g][shade % 4][i];
 }
 
 /* 1, 2 or 5 times a power of ten: the finest step that gives at most @max_ticks over @range */
@@ -587,4 +591,11 @@ wkp_training_plot_get_n_runs (WkpTrainingPlot *self)
 {
   g_return_val_if_fail (WKP_IS_TRAINING_PLOT (self), 0);
   return (int) self->runs->len;
+}
+
+void
+wkp_training_plot_get_run_rgb (WkpTrainingPlot *self, int run, double rgb[3])
+{
+  g_return_if_fail (WKP_IS_TRAINING_PLOT (self) && run >= 0 && (guint) run < self->runs->len);
+  run_rgb (g_ptr_array_index (self->runs, run), rgb);
 }

@@ -24,6 +24,8 @@ void       wkp_training_plot_add_run         (WkpTrainingPlot *self, const char 
  * adding, from 0), drawn dashed across the loss panel; NaN for none. */
 void       wkp_training_plot_set_run_constant (WkpTrainingPlot *self, int run, double val_loss_constant);
 int        wkp_training_plot_get_n_runs      (WkpTrainingPlot *self);
+/* The colour @run is drawn in. */
+void       wkp_training_plot_get_run_rgb     (WkpTrainingPlot *self, int run, double rgb[3]);
 /* The text of the tooltip at @epoch (each run's values), NULL when no run
  * has that epoch. */
 char      *wkp_training_plot_describe_epoch  (WkpTrainingPlot *self, int epoch);

@@ -2,6 +2,7 @@
 
 #include <glib/gi18n.h>
 
+#include "wkp-io.h"
 #include "wkp-model.h"
 #include "wkp-train-log.h"
 
@@ -198,6 +199,10 @@ wkp_training_window_add (WkpTrainingWindow *self, const char *path, int group)
 
   g_return_if_fail (WKP_IS_TRAINING_WINDOW (self));
   g_return_if_fail (path != NULL && group >= 0);
+  /* a file already shown is not shown twice (a second legend row, the same curves) */
+  for (guint i = 0; i < self->sources->len; i++)
+    if (wkp_path_same_file (((Source *) g_ptr_array_index (self->sources, i))->path, path))
+      return;
   s = g_new0 (Source, 1);
   s->path = g_strdup (path);
   s->group = group;
