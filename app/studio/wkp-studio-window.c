@@ -1542,7 +1542,9 @@ take_dialog_path (GtkNativeDialog *dialog, int response)
 static void
 on_export_response (GtkNativeDialog *dialog, int response, WkpStudioWindow *self)
 {
-  const char *choice = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "selection-only");
+  /* (only when the choice was offered: asked for otherwise, GTK warned on stderr at every export) */
+  const char *choice = g_object_get_data (G_OBJECT (dialog), "wkp-selection-choice") != NULL
+                       ? gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "selection-only") : NULL;
   gboolean selection_only = g_strcmp0 (choice, "true") == 0;
   g_autofree char *path = take_dialog_path (dialog, response);
   if (path == NULL)
@@ -1601,6 +1603,7 @@ action_export (GSimpleAction *action, GVariant *param, gpointer user_data)
                                                   (long long) (end - first));
         gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (dialog), "selection-only", label, NULL, NULL);
         gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (dialog), "selection-only", "true");
+        g_object_set_data (G_OBJECT (dialog), "wkp-selection-choice", GINT_TO_POINTER (TRUE));
       }
   }
   g_signal_connect (dialog, "response", G_CALLBACK (on_export_response), self);
