@@ -615,6 +615,32 @@ wait_training (WkpTrainingWindow *tw)
  * carries; a model without one shows the MODEL.csv beside it, or says it
  * has none; a training log added; a file that is neither named in the
  * note. Everything is read on a worker thread. */
+/* Whether @window closes on Escape and Ctrl+W (a shortcut to its
+ * window.close action): the Dataset and Training Curves windows could be
+ * closed only with the mouse. */
+static gboolean
+closes_on_escape (GtkWidget *window)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (window);
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) c = g_list_model_get_item (controllers, i);
+      if (!GTK_IS_SHORTCUT_CONTROLLER (c))
+        continue;
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (c)); k++)
+        {
+          g_autoptr(GtkShortcut) sc = g_list_model_get_item (G_LIST_MODEL (c), k);
+          GtkShortcutAction *action = gtk_shortcut_get_action (sc);
+          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (sc));
+          if (GTK_IS_NAMED_ACTION (action)
+              && g_str_equal (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)), "window.close")
+              && strstr (trigger, "Escape") != NULL && strstr (trigger, "<Control>w") != NULL)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 static void
 test_training_curves (void)
 {
@@ -646,6 +672,7 @@ test_training_curves (void)
   window = new_window ();
   tw = wkp_studio_window_show_training (window, model, NULL);
   plot = wkp_training_window_get_plot (tw);
+  g_assert_true (closes_on_escape (GTK_WIDGET (tw)));
   g_assert_true (wkp_training_window_is_loading (tw));   /* read on a worker thread */
   wait_training (tw);
   g_test_message ("%s", wkp_training_window_get_note (tw));
@@ -2115,6 +2142,7 @@ test_dataset_window (void)
   g_assert_false (wkp_dataset_window_is_dataset (csv));
   window = new_window ();
   dw = wkp_studio_window_open_dataset (window, ds_dir);
+  g_assert_true (closes_on_escape (GTK_WIDGET (dw)));
   g_assert_true (wait_for (window, dataset_read, dw, 30000));
   g_test_message ("%s", wkp_dataset_window_get_note (dw));
   g_assert_cmpint (wkp_dataset_window_n_rows (dw), ==, 4);

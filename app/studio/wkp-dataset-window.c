@@ -3,6 +3,7 @@
 #include <glib/gi18n.h>
 
 #include "wkp-dataset.h"
+#include "wkp-studio-keys.h"
 #include "wkp-evaluate.h"
 #include "wkp-time.h"
 
@@ -655,6 +656,7 @@ wkp_dataset_window_init (WkpDatasetWindow *self)
   }
 
   self->cancellable = g_cancellable_new ();
+  wkp_studio_add_close_keys (GTK_WINDOW (self));
   self->list = GTK_LIST_BOX (list);
   self->note = GTK_LABEL (note);
   self->flagged = GTK_CHECK_BUTTON (flagged);

@@ -3,6 +3,7 @@
 #include <glib/gi18n.h>
 
 #include "wkp-io.h"
+#include "wkp-studio-keys.h"
 #include "wkp-model.h"
 #include "wkp-train-log.h"
 
@@ -283,6 +284,7 @@ wkp_training_window_init (WkpTrainingWindow *self)
 
   self->sources = g_ptr_array_new_with_free_func (source_free);
   self->cancellable = g_cancellable_new ();
+  wkp_studio_add_close_keys (GTK_WINDOW (self));
   self->next_group = 2;
   gtk_window_set_title (GTK_WINDOW (self), _("Training Curves"));
   gtk_window_set_default_size (GTK_WINDOW (self), 760, 560);
