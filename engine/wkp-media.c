@@ -114,8 +114,8 @@ picture_name (const char *name)
 
 /* The image-sequence pattern of the numbered pictures in @folder (the
  * first in name order that is one: wkp_media_sequence_for_frame), or NULL. */
-static char *
-folder_sequence_pattern (const char *folder)
+char *
+wkp_media_folder_sequence (const char *folder)
 {
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   GDir *d = g_dir_open (folder, 0, NULL);
@@ -218,7 +218,7 @@ open_input (const char *path, GError **error)
         {
           /* the pattern of the frames in it, when they are a sequence (a
            * folder `wav2kp frames` wrote holds 000001.png ...) */
-          g_autofree char *pattern = folder_sequence_pattern (path);
+          g_autofree char *pattern = wkp_media_folder_sequence (path);
           if (pattern != NULL)
             g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_INVALID,
                          "%s: is a folder; for the image sequence in it give its pattern, %s", path, pattern);

@@ -88,6 +88,9 @@ gboolean      wkp_media_is_pattern     (const char *path);
  * number exists too and the sequence starts at 0..5 (what the image reader
  * accepts). NULL when @frame_path is not part of such a sequence. */
 char         *wkp_media_sequence_for_frame (const char *frame_path);
+/* The pattern of the numbered pictures in @folder (a folder `wav2kp frames`
+ * wrote: FOLDER/%06d.png), or NULL when it holds no such sequence. */
+char         *wkp_media_folder_sequence    (const char *folder);
 /* The frame rate an image sequence @pattern is read at: @given when valid,
  * else the rate `wav2kp frames` recorded in the frames.json beside it, else
  * WKP_DEFAULT_FPS (what wkp_media_probe() reads it at). */

@@ -3094,6 +3094,46 @@ test_quit_signal (void)
   g_spawn_close_pid (pid);
 }
 
+/* The folder `wav2kp frames` wrote opens as its sequence, at the rate its
+ * frames.json records (it was refused: "is a folder; give its pattern"):
+ * played through by --bench playback, all 75 frames at 25 fps. */
+static void
+test_frames_folder (void)
+{
+  const char *exe = g_getenv ("WKP_STUDIO");
+  g_autofree char *grid = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *dir = NULL, *pngs = NULL, *o = NULL, *e = NULL, *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  if (exe == NULL)
+    {
+      g_test_skip ("WKP_STUDIO is not set (run through meson test)");
+      return;
+    }
+  if (grid == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  pngs = g_build_filename (dir, "pngs", NULL);
+  {
+    const char *a[] = { "frames", grid, "-o", pngs, NULL };
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 0);
+  }
+  {
+    /* (under timeout(1): a clip that does not open never plays, and the bench would wait) */
+    const char *argv[] = { "timeout", "120", exe, "--silent", "--bench", "playback", "--audio", grid, pngs, NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+                               &error));
+  }
+  g_assert_no_error (error);
+  g_test_message ("stdout: %s\nstderr: %s", out, err);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  g_assert_nonnull (strstr (out, "clip_frames 75\n"));
+  g_assert_nonnull (strstr (out, "fps 25/1\n"));
+  g_assert_null (strstr (err, "is a folder"));
+}
+
 /* With no session bus the studio keeps its settings in GLib's keyfile
  * backend (dconf cannot write without one); an explicit GSETTINGS_BACKEND or
  * a bus address is left alone. Runs in a subprocess: the environment is
@@ -3387,6 +3427,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/compare", test_compare);
   g_test_add_func ("/studio/command-line-errors", test_command_line_errors);
   g_test_add_func ("/studio/quit-signal", test_quit_signal);
+  g_test_add_func ("/studio/frames-folder", test_frames_folder);
   g_test_add_func ("/studio/settings-backend", test_settings_backend);
   g_test_add_func ("/studio/pairing", test_pairing);
   g_test_add_func ("/studio/pairing-sequence", test_pairing_sequence);

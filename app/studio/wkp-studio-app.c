@@ -159,10 +159,13 @@ wkp_studio_app_command_line (GApplication *app, GApplicationCommandLine *cmdline
         wkp_studio_window_show_training (window, model, compare);
       return 0;
     }
-  /* one frame of an image sequence opens the whole sequence, as in the Open dialog */
+  /* one frame of an image sequence opens the whole sequence, as in the Open
+   * dialog; so does the folder that holds it (a `wav2kp frames` folder was
+   * refused with its pattern) */
   if (video != NULL)
     {
-      char *pattern = wkp_studio_sequence_for_frame (video);
+      char *pattern = g_file_test (video, G_FILE_TEST_IS_DIR) ? wkp_media_folder_sequence (video)
+                                                              : wkp_studio_sequence_for_frame (video);
       if (pattern != NULL)
         {
           g_free (video);
