@@ -301,6 +301,22 @@ test_playback (void)
   if (path == NULL)
     return;
   window = new_window ();
+  {
+    /* the rate list keeps its width whatever rate is chosen (it widened at
+     * 1.5×, moving the header bar's controls beside it) */
+    GtkDropDown *rate = GTK_DROP_DOWN (wkp_studio_window_get_view (window, "rate"));
+    int first = -1;
+    for (guint i = 0; i < g_list_model_get_n_items (gtk_drop_down_get_model (rate)); i++)
+      {
+        int min = 0;
+        gtk_drop_down_set_selected (rate, i);
+        gtk_widget_measure (GTK_WIDGET (rate), GTK_ORIENTATION_HORIZONTAL, -1, &min, NULL, NULL, NULL);
+        if (first < 0)
+          first = min;
+        g_assert_cmpint (min, ==, first);
+      }
+    gtk_drop_down_set_selected (rate, 3);   /* 1× */
+  }
   session = wkp_studio_window_get_session (window);
   fv = WKP_FRAME_VIEW (wkp_studio_window_get_view (window, "frame"));
   request.video = path;

@@ -3,7 +3,7 @@
 #include <glib/gi18n.h>
 
 #include "wkp-dataset.h"
-#include "wkp-studio-keys.h"
+#include "wkp-studio-ui.h"
 #include "wkp-evaluate.h"
 #include "wkp-time.h"
 
@@ -640,20 +640,7 @@ wkp_dataset_window_init (WkpDatasetWindow *self)
   for (guint i = 0; orders[i] != NULL; i++)
     translated[i] = _(orders[i]);
   order = gtk_drop_down_new_from_strings (translated);
-  {
-    /* as wide as its widest choice from the start: choosing that one
-     * widened the window by 130 px (studio QA) */
-    int widest = 0;
-    for (guint i = 0; translated[i] != NULL; i++)
-      {
-        PangoLayout *layout = gtk_widget_create_pango_layout (order, translated[i]);
-        int lw = 0;
-        pango_layout_get_pixel_size (layout, &lw, NULL);
-        g_object_unref (layout);
-        widest = MAX (widest, lw);
-      }
-    gtk_widget_set_size_request (order, widest + 56, -1);   /* (the arrow and the button's padding) */
-  }
+  wkp_studio_fit_drop_down (GTK_DROP_DOWN (order));
 
   self->cancellable = g_cancellable_new ();
   wkp_studio_add_close_keys (GTK_WINDOW (self));

@@ -1,4 +1,5 @@
 #include "wkp-studio-window.h"
+#include "wkp-studio-ui.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -2299,6 +2300,7 @@ wkp_studio_window_init (WkpStudioWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect (self, "close-request", G_CALLBACK (on_close_request), NULL);
+  wkp_studio_fit_drop_down (self->rate_dropdown);
   self->top_share = TOP_SHARE_VIDEO;
   g_signal_connect (self->top_paned, "notify::max-position", G_CALLBACK (on_top_max_position), self);
   g_signal_connect (self->top_paned, "notify::position", G_CALLBACK (on_top_position), self);
@@ -2432,6 +2434,7 @@ wkp_studio_window_get_view (WkpStudioWindow *self, const char *name)
   if (g_str_equal (name, "aperture-title")) return GTK_WIDGET (self->aperture_label);
   if (g_str_equal (name, "late")) return GTK_WIDGET (self->late_spin);
   if (g_str_equal (name, "top-paned")) return GTK_WIDGET (self->top_paned);
+  if (g_str_equal (name, "rate")) return GTK_WIDGET (self->rate_dropdown);
   if (g_str_equal (name, "estimate")) return GTK_WIDGET (self->estimate_button);
   return NULL;
 }

@@ -3,7 +3,7 @@
 #include <glib/gi18n.h>
 
 #include "wkp-io.h"
-#include "wkp-studio-keys.h"
+#include "wkp-studio-ui.h"
 #include "wkp-model.h"
 #include "wkp-train-log.h"
 
