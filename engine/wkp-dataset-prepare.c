@@ -307,7 +307,7 @@ load_old_landmarks (Job *job, const char *lm_key, gint64 *n_frames, float **poin
 /* Computes one clip into @tmp; fills @rec. */
 static gboolean
 compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char *tmp, gboolean *lm_reused,
-              gboolean *audio_only, GError **error)
+              GError **error)
 {
   const WkpPrepareParams *P = job->params;
   WkpDatasetClip *c = &rec->clip;
@@ -342,12 +342,8 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
     }
   if (ca->video_info == NULL)
     {
-      /* a sound named like a video (an audio-only .webm found in a folder,
-       * a WAV in the list's video column): skipped as audio-only rows are,
-       * not failed */
-      *audio_only = TRUE;
-      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_NOT_FOUND, "audio only (%s has no video stream): not a training clip",
-                   e->video);
+      /* (a sound named like a video is skipped before, from its header) */
+      g_set_error (error, WKP_DATASET_ERROR, WKP_ERROR_INVALID, "%s: has no video stream", e->video);
       return FALSE;
     }
   c->fps = ca->fps;
@@ -549,7 +545,7 @@ process_entry (Job *job, guint i)
   g_autofree char *dir = NULL, *failed_path = NULL, *record_path = NULL, *tmp = NULL;
   g_autofree char *seq = NULL;
   g_autofree char *mfps = wkp_rational_to_string (P->model_fps);
-  gboolean moved, audio_only = FALSE;
+  gboolean moved;
   int rename_errno;
 
   c->name = g_strdup (e->name);
@@ -687,18 +683,10 @@ process_entry (Job *job, guint i)
         return;
       }
   }
-  if (!compute_clip (job, e, rec, tmp, &job->lm_reused[i], &audio_only, &error))
+  if (!compute_clip (job, e, rec, tmp, &job->lm_reused[i], &error))
     {
       wkp_io_unregister_temp_dir (tmp);
       remove_tree (tmp);
-      if (audio_only)
-        {
-          job->computed[i] = FALSE;
-          c->status = WKP_CLIP_SKIPPED;
-          g_free (c->error);
-          c->error = g_strdup (error->message);
-          return;
-        }
       c->status = WKP_CLIP_FAILED;
       g_free (c->error);
       c->error = g_strdup (error->message);
