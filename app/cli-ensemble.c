@@ -18,8 +18,10 @@ wkp_cli_ensemble (int argc, char **argv)
   g_autofree char *output = NULL;
   g_autofree char *level_gain_text = NULL;
   double level_gain = -1.0;   /* < 0: not given */
+  gboolean overwrite = FALSE;
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Model file to write (.wkpm)", "OUT" },
+    { "overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite, "Replace an existing OUT (refused without it, as by train)", NULL },
     { "level-gain", 0, 0, G_OPTION_ARG_STRING, &level_gain_text,
       "Clip-level gain of the written model, 0 to 10 (default: the inputs' own, normally 0)", "G" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
@@ -87,7 +89,16 @@ wkp_cli_ensemble (int argc, char **argv)
   ens = wkp_model_ensemble ((WkpModel *const *) models->pdata, (int) n, (const char *const *) files, &error);
   if (ens != NULL && level_gain >= 0.0)
     ens->level_gain = level_gain;
-  if (ens == NULL || !wkp_model_save (ens, output, &error))
+  if (ens == NULL)
+    return wkp_cli_fail ("ensemble", error);
+  /* (a finished model under that name was replaced without a word, where
+   * train refuses to) */
+  if (!overwrite && g_file_test (output, G_FILE_TEST_EXISTS))
+    {
+      g_printerr ("wav2kp ensemble: %s exists: choose another -o, or give --overwrite to replace it\n", output);
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (!wkp_model_save (ens, output, &error))
     return wkp_cli_fail ("ensemble", error);
   if (wkp_model_n_members (ens) > 1)
     printf ("%s: ensemble of %d networks (%u file%s)", output, wkp_model_n_members (ens), n, n == 1 ? "" : "s");

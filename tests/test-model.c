@@ -1947,11 +1947,22 @@ test_cli_ensemble (void)
       { { "ensemble", m1, m2, "--level-gain", "-1", "-o", keep, NULL }, "(got “-1”)" },
       { { "ensemble", m1, "--level-gain", "2x", "-o", keep, NULL }, "(got “2x”)" },
       { { "ensemble", out, gained, "-o", keep, NULL }, "“level_gain”" },
+      /* a good ensemble onto an existing file: refused without --overwrite, as train does */
+      { { "ensemble", m1, m2, "-o", keep, NULL }, "keep.wkpm exists: choose another -o, or give --overwrite" },
     };
     for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
       assert_cli_fails (cases[c].args, cases[c].want);
   }
   assert_file_text (keep, "keep me");
+  {
+    const char *args[] = { "ensemble", m1, m2, "-o", keep, "--overwrite", NULL };
+    g_autofree char *so = NULL, *se = NULL;
+    g_autoptr(WkpModel) x = NULL;
+    g_assert_cmpint (wkp_test_run_cli (args, &so, &se), ==, 0);
+    x = wkp_model_load (keep, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (wkp_model_n_members (x), ==, 2);
+  }
 }
 
 /* Without --model: the default model, or a clear error when none is installed. */
