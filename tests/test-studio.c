@@ -455,7 +455,7 @@ test_seek_while_opening (void)
  * picture stayed on the sought frame for seconds, then ran 3.4 s behind the
  * playhead (its pictures were stamped from 0 after every seek; studio QA). */
 static void
-check_sequence_playback (const char *seq, const char *mp3, gint64 start_frame)
+check_sequence_playback (const char *seq, const char *mp3, gint64 start_frame, gboolean rate_assumed)
 {
   WkpStudioWindow *window;
   WkpSession *session;
@@ -471,6 +471,12 @@ check_sequence_playback (const char *seq, const char *mp3, gint64 start_frame)
   wkp_studio_window_open (window, &request);
   g_assert_true (wait_for (window, open_done, NULL, 60000));
   g_assert_true (wait_for (window, has_frame, &zero, 5000));
+  {
+    /* a rate nobody gave is said (no --fps, no frames.json) */
+    const char *status = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+    g_test_message ("status: %s", status);
+    g_assert_true ((strstr (status, "fps, assumed: nothing gives their rate") != NULL) == rate_assumed);
+  }
   seek_and_check (window, seq, start_frame);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.step-forward", NULL));
   g_assert_true (wait_for (window, has_frame, (gint64[]) { start_frame + 1 }, 5000));
@@ -513,7 +519,7 @@ test_sequence_playback (void)
   g_autofree char *ntsc = wkp_test_shared_file (NTSC_CLIP);
   if (seq == NULL || mp3 == NULL || ntsc == NULL)
     return;
-  check_sequence_playback (seq, mp3, 40);
+  check_sequence_playback (seq, mp3, 40, TRUE);
   {
     /* the PNGs of wav2kp frames at the rate their frames.json records
      * (29.97 fps): the player would run them at 25 fps, the default, while
@@ -526,7 +532,7 @@ test_sequence_playback (void)
     /* with the clip itself as the sound: its own pictures, not shown, went
      * to a fakesink that did not sync to the clock, ran to the end, and the
      * position (the pipeline's furthest sink) jumped there at Play */
-    check_sequence_playback (pattern, ntsc, 30);
+    check_sequence_playback (pattern, ntsc, 30, FALSE);
   }
 }
 

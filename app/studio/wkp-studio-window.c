@@ -354,6 +354,16 @@ set_playback_error (WkpStudioWindow *self, const char *message)
   set_unplayable (self, TRUE);
 }
 
+/* Whether an image sequence's rate is recorded beside it (the frames.json
+ * of wav2kp frames), as the engine reads it. */
+static gboolean
+sequence_has_recorded_rate (const char *pattern)
+{
+  g_autofree char *dir = g_path_get_dirname (pattern);
+  g_autofree char *json = g_build_filename (dir, "frames.json", NULL);
+  return g_file_test (json, G_FILE_TEST_IS_REGULAR);
+}
+
 static const char *
 ready_text (WkpStudioWindow *self)
 {
@@ -830,6 +840,18 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
                            clip->audio_late_asked, (long long) clip->n_frames)
         : g_strdup_printf (_("Ready · the sound was not moved by %d frames: the clip has no pictures to move it "
                              "against"), clip->audio_late_asked);
+      set_status (self, text);
+    }
+  else if (clip != NULL && clip->errors == NULL && self->playback_error == NULL && clip->video != NULL
+           && wkp_media_is_pattern (clip->video) && !wkp_rational_is_valid (clip->fps_hint)
+           && !sequence_has_recorded_rate (clip->video))
+    {
+      /* a rate nobody gave: said, so that a 30 fps sequence is not taken for
+       * a slow one (and its sound for another clip's) */
+      g_autofree char *rate = g_strdup_printf ("%.5g", wkp_rational_to_double (clip->fps));
+      /* TRANSLATORS: an image sequence's frame rate, assumed: no --fps, no frames.json of wav2kp frames */
+      g_autofree char *text = g_strdup_printf (_("Ready · the pictures are read at %s fps, assumed: nothing gives "
+                                                 "their rate (open with --fps RATE to change it)"), rate);
       set_status (self, text);
     }
   else if (clip != NULL && clip->errors == NULL)
