@@ -149,9 +149,15 @@ wkp_mouth_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   gtk_snapshot_append_color (snapshot, &bg, &GRAPHENE_RECT_INIT (0, 0, w, h));
   if (bw <= 0 || bh <= 0 || w < 10 || h < legend_h + 10)
     return;
-  scale = MIN ((w - 16) / bw, (h - legend_h - 16) / bh);
-  ox = (w - bw * scale) / 2 - self->x0 * scale;
-  oy = legend_h + (h - legend_h - bh * scale) / 2 - self->y0 * scale;
+  /* the mouths fit between the legend and the note (at 900 x 600 the note,
+   * "Model: …", was written over the drawing) */
+  {
+    double note_h = self->note != NULL ? NOTE_LINE * note_lines (self) + 8 : 0;
+    double avail = MAX (h - legend_h - note_h - 16, 8);
+    scale = MIN ((w - 16) / bw, avail / bh);
+    ox = (w - bw * scale) / 2 - self->x0 * scale;
+    oy = legend_h + (MAX (h - legend_h - note_h, 8) - bh * scale) / 2 - self->y0 * scale;
+  }
 
   /* the face midline (x = 0), labelled, and a scale bar */
   gtk_snapshot_append_color (snapshot, &grid,
