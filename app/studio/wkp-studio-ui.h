@@ -22,15 +22,16 @@ static inline void
 wkp_studio_fit_drop_down (GtkDropDown *drop)
 {
   GListModel *model = gtk_drop_down_get_model (drop);
+  guint chosen = gtk_drop_down_get_selected (drop);
   int widest = 0;
-  for (guint i = 0; model != NULL && GTK_IS_STRING_LIST (model) && i < g_list_model_get_n_items (model); i++)
+  /* each choice measured as shown, then the widest kept */
+  for (guint i = 0; model != NULL && i < g_list_model_get_n_items (model); i++)
     {
-      PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (drop),
-                                                            gtk_string_list_get_string (GTK_STRING_LIST (model), i));
-      int lw = 0;
-      pango_layout_get_pixel_size (layout, &lw, NULL);
-      g_object_unref (layout);
-      widest = MAX (widest, lw);
+      int nat = 0;
+      gtk_drop_down_set_selected (drop, i);
+      gtk_widget_measure (GTK_WIDGET (drop), GTK_ORIENTATION_HORIZONTAL, -1, NULL, &nat, NULL, NULL);
+      widest = MAX (widest, nat);
     }
-  gtk_widget_set_size_request (GTK_WIDGET (drop), widest + 56, -1);   /* (the arrow and the button's padding) */
+  gtk_drop_down_set_selected (drop, chosen);
+  gtk_widget_set_size_request (GTK_WIDGET (drop), widest, -1);
 }
