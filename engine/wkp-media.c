@@ -986,6 +986,18 @@ sequence_recorded_fps (const char *pattern, WkpRational *fps)
   return rate != NULL && wkp_frame_rate_parse (rate, fps, NULL);
 }
 
+gboolean
+wkp_media_sequence_recorded_rate (const char *pattern, WkpRational *fps)
+{
+  WkpRational r;
+  g_return_val_if_fail (pattern != NULL, FALSE);
+  if (!sequence_recorded_fps (pattern, &r))
+    return FALSE;
+  if (fps != NULL)
+    *fps = r;
+  return TRUE;
+}
+
 WkpRational
 wkp_media_sequence_rate (const char *pattern, WkpRational given)
 {

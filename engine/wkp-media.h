@@ -95,6 +95,9 @@ char         *wkp_media_folder_sequence    (const char *folder);
  * else the rate `wav2kp frames` recorded in the frames.json beside it, else
  * WKP_DEFAULT_FPS (what wkp_media_probe() reads it at). */
 WkpRational   wkp_media_sequence_rate  (const char *pattern, WkpRational given);
+/* Whether such a frames.json records @pattern's rate (then in @fps, which
+ * may be NULL). */
+gboolean      wkp_media_sequence_recorded_rate (const char *pattern, WkpRational *fps);
 /* The audio that goes with a silent video the way talking-face corpora store
  * it: a same-named .wav beside it (clip.mp4 -> clip.wav), else in a sibling
  * wav/ folder (video/clip.mp4 -> wav/clip.wav). NULL if neither exists. */

@@ -3027,14 +3027,22 @@ run_studio_expect (const char *const *args, const char *expected)
   g_assert_nonnull (strstr (err, expected));
 }
 
+/* The studio program the suite runs ($WKP_STUDIO), or NULL with the test
+ * marked skipped. */
+static const char *
+studio_exe (void)
+{
+  const char *exe = g_getenv ("WKP_STUDIO");
+  if (exe == NULL)
+    g_test_skip ("WKP_STUDIO is not set (run through meson test)");
+  return exe;
+}
+
 static void
 test_command_line_errors (void)
 {
-  if (g_getenv ("WKP_STUDIO") == NULL)
-    {
-      g_test_skip ("WKP_STUDIO is not set (run through meson test)");
-      return;
-    }
+  if (studio_exe () == NULL)
+    return;
   run_studio_expect ((const char *[]) { "--model", "/nonexistent/m.wkpm", "clip.mp4", NULL },
                      "--model /nonexistent/m.wkpm: no such file");
   run_studio_expect ((const char *[]) { "--compare", "/tmp", "clip.mp4", NULL }, "--compare /tmp: is a folder");
@@ -3067,7 +3075,7 @@ test_command_line_errors (void)
 static void
 test_quit_signal (void)
 {
-  const char *exe = g_getenv ("WKP_STUDIO");
+  const char *exe = studio_exe ();
   g_autofree char *clip = wkp_test_shared_file (GRID_CLIP);
   g_autofree char *dir = NULL, *log = NULL, *text = NULL;
   g_autoptr(GError) error = NULL;
@@ -3077,10 +3085,7 @@ test_quit_signal (void)
   pid_t got = 0;
 
   if (exe == NULL)
-    {
-      g_test_skip ("WKP_STUDIO is not set (run through meson test)");
-      return;
-    }
+    return;
   if (clip == NULL)
     return;
   dir = wkp_test_tmpdir ();
@@ -3122,17 +3127,14 @@ test_quit_signal (void)
 static void
 test_frames_folder (void)
 {
-  const char *exe = g_getenv ("WKP_STUDIO");
+  const char *exe = studio_exe ();
   g_autofree char *grid = wkp_test_shared_file (GRID_CLIP);
   g_autofree char *dir = NULL, *pngs = NULL, *o = NULL, *e = NULL, *out = NULL, *err = NULL;
   g_autoptr(GError) error = NULL;
   int status = 0;
 
   if (exe == NULL)
-    {
-      g_test_skip ("WKP_STUDIO is not set (run through meson test)");
-      return;
-    }
+    return;
   if (grid == NULL)
     return;
   dir = wkp_test_tmpdir ();

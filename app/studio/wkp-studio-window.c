@@ -354,16 +354,6 @@ set_playback_error (WkpStudioWindow *self, const char *message)
   set_unplayable (self, TRUE);
 }
 
-/* Whether an image sequence's rate is recorded beside it (the frames.json
- * of wav2kp frames), as the engine reads it. */
-static gboolean
-sequence_has_recorded_rate (const char *pattern)
-{
-  g_autofree char *dir = g_path_get_dirname (pattern);
-  g_autofree char *json = g_build_filename (dir, "frames.json", NULL);
-  return g_file_test (json, G_FILE_TEST_IS_REGULAR);
-}
-
 static const char *
 ready_text (WkpStudioWindow *self)
 {
@@ -844,7 +834,7 @@ on_job_finished (WkpOpenJob *job, gboolean cancelled, WkpStudioWindow *self)
     }
   else if (clip != NULL && clip->errors == NULL && self->playback_error == NULL && clip->video != NULL
            && wkp_media_is_pattern (clip->video) && !wkp_rational_is_valid (clip->fps_hint)
-           && !sequence_has_recorded_rate (clip->video))
+           && !wkp_media_sequence_recorded_rate (clip->video, NULL))
     {
       /* a rate nobody gave: said, so that a 30 fps sequence is not taken for
        * a slow one (and its sound for another clip's) */
