@@ -297,6 +297,7 @@ wkp_cli_evaluate (int argc, char **argv)
 {
   g_auto(GStrv) models = NULL;
   g_autofree char *split_text = NULL, *csv = NULL, *json = NULL, *plot = NULL, *speakers_text = NULL;
+  int n_removed = 0;
   gboolean json_stdout;
   g_auto(GStrv) speakers = NULL;
   gboolean no_baselines = FALSE, per_clip = FALSE, oracles = FALSE;
@@ -463,7 +464,7 @@ wkp_cli_evaluate (int argc, char **argv)
     }
   if (plot != NULL)
     {
-      gboolean plotted = wkp_evaluation_plot (ev, plot, &error);
+      gboolean plotted = wkp_evaluation_plot (ev, plot, &n_removed, &error);
       wkp_plot_release_caches ();
       if (!plotted)
         return wkp_cli_fail ("evaluate", g_steal_pointer (&error));
@@ -477,7 +478,13 @@ wkp_cli_evaluate (int argc, char **argv)
       printf ("%s\n", text);
     }
   if (plot != NULL)
-    fprintf (json_stdout ? stderr : stdout, "Plots: %s/summary.png and %d per-clip aperture plots (SVG + PNG)\n", plot,
-             ev->n_clips);
+    {
+      FILE *to = json_stdout ? stderr : stdout;
+      fprintf (to, "Plots: %s/summary.png and %d per-clip aperture plot%s (SVG + PNG)\n", plot, ev->n_clips,
+               ev->n_clips == 1 ? "" : "s");
+      if (n_removed > 0)
+        fprintf (to, "  removed %d older per-clip plot file%s there that this run did not write\n", n_removed,
+                 n_removed == 1 ? "" : "s");
+    }
   return WKP_EXIT_OK;
 }

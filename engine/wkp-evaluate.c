@@ -8,6 +8,8 @@
 #include "wkp-model.h"
 #include "wkp-plot.h"
 
+#include <glib/gstdio.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -1183,9 +1185,45 @@ safe_name (const char *name)
   return g_string_free (s, FALSE);
 }
 
-gboolean
-wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
+/* "clip-NNN-NAME.svg" / ".png": the per-clip plot names this file writes */
+static gboolean
+is_clip_plot_name (const char *name)
 {
+  const char *p = name + 5;
+  int digits = 0;
+  if (!g_str_has_prefix (name, "clip-"))
+    return FALSE;
+  for (; g_ascii_isdigit (*p); p++)
+    digits++;
+  return digits >= 3 && *p == '-' && (g_str_has_suffix (name, ".svg") || g_str_has_suffix (name, ".png"));
+}
+
+/* Removes the per-clip plots of earlier runs that this run did not write
+ * (a run on fewer clips left them beside the new ones, and the folder then
+ * showed clips the summary did not count). Only names of the plot pattern are
+ * touched; other files in DIR stay. */
+static int
+remove_older_clip_plots (const char *dir, GHashTable *written)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  int removed = 0;
+  if (d == NULL)
+    return 0;
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (is_clip_plot_name (name) && !g_hash_table_contains (written, name))
+      g_ptr_array_add (stale, g_build_filename (dir, name, NULL));
+  for (guint i = 0; i < stale->len; i++)
+    if (g_file_test (stale->pdata[i], G_FILE_TEST_IS_REGULAR) && g_unlink (stale->pdata[i]) == 0)
+      removed++;
+  return removed;
+}
+
+gboolean
+wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, int *n_removed, GError **error)
+{
+  g_autoptr(GHashTable) written = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   static const WkpPlotMetric metrics[] = {
     { "LMD mouth", "× inter-ocular", FALSE },
     { "LMD face", "× inter-ocular", FALSE },
@@ -1316,6 +1354,13 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, GError **error)
       if (!wkp_plot_aperture (base, clip_title, ev->clip_fps[c], ev->clip_frames[c], ev->ref_aperture[c],
                               (const char * const *) series_labels->pdata, series, used->len, colours, error))
         return FALSE;
+      g_hash_table_add (written, g_strconcat (file, ".svg", NULL));
+      g_hash_table_add (written, g_strconcat (file, ".png", NULL));
     }
+  {
+    int removed = remove_older_clip_plots (dir, written);
+    if (n_removed != NULL)
+      *n_removed = removed;
+  }
   return TRUE;
 }

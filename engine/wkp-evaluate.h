@@ -153,8 +153,9 @@ JsonNode *wkp_metrics_to_json    (const WkpMetrics *m);
 
 /* Writes DIR/summary.{svg,png} and DIR/clip-NNN-NAME.{svg,png} (aperture
  * over time, reference vs every entry) for each clip. DIR must exist or be
- * creatable. */
-gboolean  wkp_evaluation_plot    (const WkpEvaluation *ev, const char *dir, GError **error);
+ * creatable. Per-clip plots of earlier runs that this run did not write are
+ * removed, their count in *N_REMOVED (nullable); other files stay. */
+gboolean  wkp_evaluation_plot    (const WkpEvaluation *ev, const char *dir, int *n_removed, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpEvaluation, wkp_evaluation_free)
 

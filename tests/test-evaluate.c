@@ -223,6 +223,39 @@ test_reference_and_baselines (void)
     g_assert_cmpint (n, ==, 2 * (1 + (int) all->len));
     g_assert_cmpint (png, ==, (int) all->len);
   }
+
+  /* a second run on fewer clips into the same folder: the first run's plots
+   * of clips it does not score go (they showed clips the summary did not
+   * count); a file of the user's there stays */
+  {
+    g_autoptr(GArray) train = wkp_dataset_split_indices (ds, WKP_SPLIT_TRAIN);
+    g_autofree char *notes = g_build_filename (plots, "notes.txt", NULL);
+    g_autofree char *out2 = NULL, *err2 = NULL;
+    g_autoptr(GDir) d = NULL;
+    const char *name;
+    int n = 0, png = 0;
+    g_assert_cmpuint (train->len, >=, 1);
+    g_assert_cmpuint (train->len, <, all->len);
+    g_assert_true (g_file_set_contents (notes, "mine\n", -1, NULL));
+    status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--split", "train", "--plot", plots,
+                                                  "--bootstrap", "0", NULL }, &out2, &err2);
+    g_test_message ("%s%s", out2, err2);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_nonnull (strstr (out2, "removed"));
+    {
+      g_autofree char *expect = g_strdup_printf ("removed %u older per-clip plot files", 2 * (all->len - train->len));
+      g_assert_nonnull (strstr (out2, expect));
+    }
+    d = g_dir_open (plots, 0, NULL);
+    while ((name = g_dir_read_name (d)) != NULL)
+      {
+        n++;
+        png += g_str_has_prefix (name, "clip-") && g_str_has_suffix (name, ".png");
+      }
+    g_assert_cmpint (png, ==, (int) train->len);
+    g_assert_cmpint (n, ==, 2 * (1 + (int) train->len) + 1);
+    g_assert_true (g_file_test (notes, G_FILE_TEST_IS_REGULAR));
+  }
 }
 
 /* Arguments every numpy reference script starts with: the canonical face and
