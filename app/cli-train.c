@@ -4,14 +4,14 @@
 #include "wkp-cli.h"
 #include "wkp-dataset.h"
 #include "wkp-io.h"
-
-#include <stdlib.h>
-#include <string.h>
 #include "wkp-train.h"
 
-#include <math.h>
-#include <stdio.h>
 #include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -19,13 +19,50 @@ typedef struct {
   WkpCliProgress *bar;
   gboolean tty;
   gboolean constant_said;
+  GCancellable *cancel;
 } TrainUi;
+
+/* Ctrl+C (or SIGTERM, SIGHUP) during training: the first one stops the run
+ * at the next step, between writes, so that the model and the checkpoint of
+ * the last finished epoch stand and the lock goes; a second one kills as
+ * every command is killed (temporary files removed). It used to kill at once,
+ * with no word of --resume and the lock file left behind. */
+static volatile sig_atomic_t train_signal = 0;
+
+static void
+on_train_signal (int sig)
+{
+  train_signal = sig;
+  wkp_io_remove_temps_on_signal ();   /* (sigaction: async-signal-safe) */
+}
+
+static void
+catch_train_signals (void)
+{
+  const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+  for (guint i = 0; i < G_N_ELEMENTS (sigs); i++)
+    {
+      struct sigaction sa;
+      memset (&sa, 0, sizeof sa);
+      sa.sa_handler = on_train_signal;
+      sigemptyset (&sa.sa_mask);
+      sigaction (sigs[i], &sa, NULL);
+    }
+}
+
+static void
+check_train_signal (TrainUi *ui)
+{
+  if (train_signal != 0 && !g_cancellable_is_cancelled (ui->cancel))
+    g_cancellable_cancel (ui->cancel);
+}
 
 static void
 on_epoch (const WkpTrainEpoch *e, gpointer user_data)
 {
   TrainUi *ui = user_data;
   int eta = (int) (e->eta_s + 0.5);
+  check_train_signal (ui);
   if (ui->tty)
     g_printerr ("\r\033[K");
   if (!ui->constant_said && isfinite (e->val_loss_constant))
@@ -45,6 +82,7 @@ static void
 on_progress (gint64 done, gint64 total, const char *what, gpointer user_data)
 {
   TrainUi *ui = user_data;
+  check_train_signal (ui);
   wkp_cli_progress_update (done, total, what, ui->bar);
 }
 
@@ -271,13 +309,31 @@ wkp_cli_train (int argc, char **argv)
                                                              : "another “wav2kp train” is writing this model"));
     }
 
-  TrainUi ui = { wkp_cli_progress_new ("train"), isatty (STDERR_FILENO) && g_getenv ("WKP_NO_PROGRESS") == NULL };
+  g_autoptr(GCancellable) cancel = g_cancellable_new ();
+  TrainUi ui = { wkp_cli_progress_new ("train"), isatty (STDERR_FILENO) && g_getenv ("WKP_NO_PROGRESS") == NULL,
+                 FALSE, cancel };
   WkpTrainResult res;
-  gboolean ok = wkp_train_run (data, &p, output, ckpt, log_path, resume, on_progress, on_epoch, &ui, NULL, &res,
+  catch_train_signals ();
+  gboolean ok = wkp_train_run (data, &p, output, ckpt, log_path, resume, on_progress, on_epoch, &ui, cancel, &res,
                                &error);
+  wkp_io_remove_temps_on_signal ();
   wkp_cli_progress_free (ui.bar);
   unlink (lock_path);   /* (while still holding it: a run waiting for it finds none) */
   close (lock_fd);
+  if (!ok && train_signal != 0 && g_error_matches (error, WKP_IO_ERROR, WKP_ERROR_CANCELLED))
+    {
+      const char *how = train_signal == SIGINT ? "Ctrl+C" : train_signal == SIGTERM ? "SIGTERM" : "SIGHUP";
+      if (res.epochs_run == 0)
+        g_printerr ("\nwav2kp train: stopped by %s in epoch 1, before any epoch finished: nothing was written\n", how);
+      else if (res.best_epoch > 0)
+        g_printerr ("\nwav2kp train: stopped by %s in epoch %d; %s holds epoch %d (the best so far) and %s epoch %d: "
+                    "continue with the same command and --resume\n", how, res.epochs_run + 1, output,
+                    res.best_epoch, ckpt_path, res.epochs_run);
+      else
+        g_printerr ("\nwav2kp train: stopped by %s in epoch %d; %s holds epoch %d: continue with the same command "
+                    "and --resume\n", how, res.epochs_run + 1, ckpt_path, res.epochs_run);
+      return 128 + train_signal;
+    }
   if (!ok)
     return wkp_cli_fail ("train", error);
   if (res.interrupted)

@@ -1017,6 +1017,14 @@ typedef struct {
   gint64 step;
 } Opt;
 
+/* The warm-up a run of TOTAL_STEPS uses: --lr-warmup, at most a quarter of
+ * the run (see lr_at) */
+static gint64
+lr_warmup_used (const WkpTrainParams *p, gint64 total_steps)
+{
+  return total_steps > 0 ? MIN ((gint64) p->lr_warmup_steps, total_steps / 4) : p->lr_warmup_steps;
+}
+
 static double
 lr_at (const WkpTrainParams *p, gint64 step, gint64 total_steps)
 {
@@ -1030,7 +1038,7 @@ lr_at (const WkpTrainParams *p, gint64 step, gint64 total_steps)
   /* a short run (--epochs 5) warms up over at most a quarter of its steps, or
    * it would end before its rate came near --lr (the defaults' 800 steps are
    * untouched: 100 < 200) */
-  gint64 warmup = total_steps > 0 ? MIN ((gint64) p->lr_warmup_steps, total_steps / 4) : p->lr_warmup_steps;
+  gint64 warmup = lr_warmup_used (p, total_steps);
   if (warmup > 0 && step <= warmup)
     lr *= (double) step / (double) warmup;
   return lr;
@@ -1190,6 +1198,10 @@ training_summary (const Prep *pr, const WkpTrainResult *res, int best_epoch, dou
   json_builder_add_string_value (b, pr->data->source ? pr->data->source : "(in memory)");
   json_builder_set_member_name (b, "params");
   json_builder_add_value (b, wkp_train_params_to_json (&pr->p));
+  /* params hold --lr-warmup as asked (they are the run's identity for
+   * --resume); a short run used less, and the model said the asked number */
+  json_builder_set_member_name (b, "lr_warmup_steps_used");
+  json_builder_add_int_value (b, lr_warmup_used (&pr->p, (gint64) pr->p.max_epochs * pr->steps_per_epoch));
   GArray *sets[3] = { pr->train, pr->val, pr->test };
   const char *names[3] = { "train", "val", "test" };
   for (int si = 0; si < 3; si++)

@@ -930,6 +930,51 @@ test_train_small (void)
     g_assert_false (g_file_test (lock, G_FILE_TEST_EXISTS));
   }
   {
+    /* Ctrl+C during training stops at the next step: exit 128 + SIGINT, the
+     * model and checkpoint of the finished epochs kept, the lock gone, and
+     * it says how to go on; the same command with --resume goes on (it was
+     * killed at once, with no word of --resume, its lock file left) */
+    g_autofree char *m4 = g_build_filename (dir, "m4.wkpm", NULL), *lock = g_build_filename (dir, ".m4.wkpm.lock", NULL);
+    g_autofree char *ckpt = g_strconcat (m4, ".ckpt", NULL), *errf = g_build_filename (dir, "m4.err", NULL);
+    g_autofree char *cmd = g_strdup_printf ("exec '%s' train '%s' -o '%s' --epochs 300 --patience 0 2> '%s'",
+                                            wkp_test_cli (), ds, m4, errf);
+    const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+    const char *resume[] = { "train", ds, "-o", m4, "--epochs", "300", "--patience", "0", "--resume", "--stop-after",
+                             "3", NULL };
+    g_autoptr(GError) error = NULL;
+    g_autofree char *o = NULL, *e = NULL;
+    GPid pid;
+    int status = 0;
+    gint64 t0 = g_get_monotonic_time ();
+    g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                  NULL, NULL, &pid, &error));
+    g_assert_no_error (error);
+    for (;;)
+      {
+        g_autofree char *sofar = NULL;
+        if (g_file_get_contents (errf, &sofar, NULL, NULL) && strstr (sofar, "epoch   2/300") != NULL)
+          break;
+        g_assert_cmpint (g_get_monotonic_time () - t0, <, 120 * G_USEC_PER_SEC);
+        g_usleep (20000);
+      }
+    g_assert_cmpint (kill (pid, SIGINT), ==, 0);
+    g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+    g_spawn_close_pid (pid);
+    g_assert_true (g_file_get_contents (errf, &e, NULL, NULL));
+    g_test_message ("%s", e);
+    g_assert_true (WIFEXITED (status));
+    g_assert_cmpint (WEXITSTATUS (status), ==, 128 + SIGINT);
+    g_assert_nonnull (strstr (e, "wav2kp train: stopped by Ctrl+C in epoch "));
+    g_assert_nonnull (strstr (e, "continue with the same command and --resume"));
+    g_assert_true (g_file_test (m4, G_FILE_TEST_IS_REGULAR));
+    g_assert_true (g_file_test (ckpt, G_FILE_TEST_IS_REGULAR));
+    g_assert_false (g_file_test (lock, G_FILE_TEST_EXISTS));
+    g_clear_pointer (&e, g_free);
+    g_assert_cmpint (wkp_test_run_cli (resume, &o, &e), ==, 0);
+    g_test_message ("%s%s", o, e);
+    g_assert_nonnull (strstr (o, "stopped after epoch 3 as asked; continue with --resume"));
+  }
+  {
     /* the log named after the model replaces no one else's file: -o c.wkpm
      * replaced c.csv, the manifest this dataset was prepared from */
     g_autofree char *m2 = g_build_filename (dir, "c.wkpm", NULL), *after = NULL;

@@ -628,6 +628,15 @@ test_short_warmup (void)
   g_assert_cmpuint (lrs->len, ==, 2);
   g_assert_cmpfloat (g_array_index (lrs, double, 0), ==, p.lr);
   g_assert_cmpfloat (g_array_index (lrs, double, 1), ==, p.lr);
+  /* the model records the warm-up used beside the one asked */
+  {
+    g_autoptr(WkpModel) m = wkp_model_load (model, &error);
+    JsonObject *t;
+    g_assert_no_error (error);
+    t = json_node_get_object (m->training);
+    g_assert_cmpint (json_object_get_int_member (t, "lr_warmup_steps_used"), ==, 4);
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (t, "params"), "lr_warmup_steps"), ==, 100);
+  }
 }
 
 static void
