@@ -155,10 +155,24 @@ wkp_cli_prepare (int argc, char **argv)
         if (c->status == WKP_CLIP_FAILED)
           printf ("failed   %s: %s\n", c->name, c->error);
       }
-  printf ("%s: %d %s: %d ok (%d computed, %d cached), %d failed, %d skipped, %d flagged; "
+  /* a failure is either this run's or an earlier run's record (not tried
+   * again without --retry-failed); "1 ok (0 computed, 1 cached), 1 failed"
+   * after --retry-failed read as if nothing had been tried */
+  int failed_now = report.n_computed - (report.n_ok - report.n_cached);
+  int failed_recorded = report.n_failed - failed_now;
+  g_autofree char *failed_text
+    = failed_recorded > 0 && failed_now > 0
+      ? g_strdup_printf ("%d failed (%d this run, %d as an earlier run recorded: --retry-failed tries %s again)",
+                         report.n_failed, failed_now, failed_recorded, failed_recorded == 1 ? "it" : "them")
+      : failed_recorded > 0
+      ? g_strdup_printf ("%d failed (as an earlier run recorded: --retry-failed tries %s again)", report.n_failed,
+                         failed_recorded == 1 ? "it" : "them")
+      : retry_failed && failed_now > 0 ? g_strdup_printf ("%d failed (tried again)", report.n_failed)
+      : g_strdup_printf ("%d failed", report.n_failed);
+  printf ("%s: %d %s: %d ok (%d computed, %d cached), %s, %d skipped, %d flagged; "
           "%" G_GINT64_FORMAT " video %s, %" G_GINT64_FORMAT " feature %s; %.1f s\n",
-          output, report.n_clips, WKP_CLI_PLURAL (report.n_clips, "clip", "clips"), report.n_ok, report.n_ok - report.n_cached, report.n_cached, report.n_failed,
-          report.n_skipped, report.n_flagged, report.n_frames, WKP_CLI_PLURAL (report.n_frames, "frame", "frames"),
+          output, report.n_clips, WKP_CLI_PLURAL (report.n_clips, "clip", "clips"), report.n_ok,
+          report.n_ok - report.n_cached, report.n_cached, failed_text, report.n_skipped, report.n_flagged, report.n_frames, WKP_CLI_PLURAL (report.n_frames, "frame", "frames"),
           report.n_feature_frames, WKP_CLI_PLURAL (report.n_feature_frames, "row", "rows"),
           (g_get_monotonic_time () - t0) / 1e6);
   {

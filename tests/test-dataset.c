@@ -1098,6 +1098,20 @@ test_prepare_real (void)
   manifest2 = read_bytes (ds_dir, WKP_DATASET_MANIFEST);
   g_assert_true (g_bytes_equal (manifest1, manifest2));
 
+  /* the CLI says whether a failure is an earlier run's record or was tried
+   * again (after --retry-failed it read "0 computed" as if nothing had been) */
+  {
+    g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+    g_assert_cmpint (wkp_test_run_cli ((const char *[]) { "prepare", csv, "-o", ds_dir, "-q", NULL }, &out, &err), ==, 0);
+    g_test_message ("%s%s", out, err);
+    g_assert_nonnull (strstr (out, "4 ok (0 computed, 4 cached), 1 failed (as an earlier run recorded: "
+                                   "--retry-failed tries it again)"));
+    g_assert_cmpint (wkp_test_run_cli ((const char *[]) { "prepare", csv, "-o", ds_dir, "-q", "--retry-failed", NULL },
+                                       &out2, &err2), ==, 0);
+    g_test_message ("%s%s", out2, err2);
+    g_assert_nonnull (strstr (out2, "4 ok (0 computed, 4 cached), 1 failed (tried again)"));
+  }
+
   /* a clip folder that `check` calls damaged for its values (NaN features) is
    * recomputed by the next run, as check's message promises */
   {
