@@ -1298,7 +1298,7 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
   job.records = g_new0 (WkpClipRecord, MAX (entries->len, 1));
   job.computed = g_new0 (gboolean, MAX (entries->len, 1));
   job.lm_reused = g_new0 (gboolean, MAX (entries->len, 1));
-  fj = wkp_feature_config_to_json (&params->features);
+  fj = wkp_feature_config_to_key_json (&params->features);
   lj = wkp_landmark_params_to_json (&params->landmarks);
   job.feature_json = wkp_json_to_string (fj, FALSE);
   job.landmark_json = wkp_json_to_string (lj, FALSE);

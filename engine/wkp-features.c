@@ -108,9 +108,24 @@ wkp_feature_config_validate (const WkpFeatureConfig *c, GError **error)
   return TRUE;
 }
 
-JsonNode *
-wkp_feature_config_to_json (const WkpFeatureConfig *c)
+/* The row layout of these features, in words. Keys (cache, resume) were made
+ * with one fixed text, which said "[coeffs, delta, delta-delta]" whatever
+ * the deltas; the stored description says the true layout, while the keys
+ * keep the old text so that no prepared clip or checkpoint changes identity. */
+static const char *const ROW_LAYOUT_KEY_TEXT = "per video frame: for each sub-frame [coeffs, delta, delta-delta]";
+
+static char *
+row_layout_text (const WkpFeatureConfig *c)
 {
+  const char *what = c->kind == WKP_FEATURE_MFCC ? "coeffs" : "log-mel bands";
+  return g_strdup_printf ("per video frame: for each sub-frame [%s%s]", what,
+                          c->deltas >= 2 ? ", delta, delta-delta" : c->deltas == 1 ? ", delta" : "");
+}
+
+static JsonNode *
+feature_config_json (const WkpFeatureConfig *c, gboolean for_key)
+{
+  g_autofree char *layout = for_key ? g_strdup (ROW_LAYOUT_KEY_TEXT) : row_layout_text (c);
   g_autoptr(JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
 #define ADD_INT(name) json_builder_set_member_name (b, #name); json_builder_add_int_value (b, c->name)
@@ -139,9 +154,21 @@ wkp_feature_config_to_json (const WkpFeatureConfig *c)
   json_builder_set_member_name (b, "log_floor");
   json_builder_add_double_value (b, LOG_FLOOR);
   json_builder_set_member_name (b, "row_layout");
-  json_builder_add_string_value (b, "per video frame: for each sub-frame [coeffs, delta, delta-delta]");
+  json_builder_add_string_value (b, layout);
   json_builder_end_object (b);
   return json_builder_get_root (b);
+}
+
+JsonNode *
+wkp_feature_config_to_json (const WkpFeatureConfig *c)
+{
+  return feature_config_json (c, FALSE);
+}
+
+JsonNode *
+wkp_feature_config_to_key_json (const WkpFeatureConfig *c)
+{
+  return feature_config_json (c, TRUE);
 }
 
 gboolean
@@ -250,7 +277,7 @@ wkp_feature_config_equal (const WkpFeatureConfig *a, const WkpFeatureConfig *b, 
 char *
 wkp_feature_config_hash (const WkpFeatureConfig *c)
 {
-  g_autoptr(JsonNode) node = wkp_feature_config_to_json (c);
+  g_autoptr(JsonNode) node = wkp_feature_config_to_key_json (c);
   g_autofree char *text = wkp_json_to_string (node, FALSE);
   g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
   return g_strndup (sum, 16);

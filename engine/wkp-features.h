@@ -43,7 +43,11 @@ int       wkp_feature_config_coeffs       (const WkpFeatureConfig *config);
 /* Columns of a row: subframes * coeffs * (1 + deltas). */
 int       wkp_feature_config_dim          (const WkpFeatureConfig *config);
 gboolean  wkp_feature_config_validate     (const WkpFeatureConfig *config, GError **error);
+/* The config as stored in datasets and models (with its row layout in words). */
 JsonNode *wkp_feature_config_to_json      (const WkpFeatureConfig *config);
+/* The same for identity keys (clip cache, training resume): its row-layout
+ * text is the one keys were first made with, so that they stay stable. */
+JsonNode *wkp_feature_config_to_key_json  (const WkpFeatureConfig *config);
 gboolean  wkp_feature_config_from_json    (JsonNode *node, WkpFeatureConfig *config, GError **error);
 /* TRUE if equal; otherwise @diff (if non-NULL) receives e.g.
  * "n_mels: model has 40, features have 80". */

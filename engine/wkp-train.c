@@ -1328,7 +1328,7 @@ config_string (const WkpTrainParams *p, const Prep *pr)
   q.stop_after = 0;
   q.n_threads = 0;
   g_autoptr(JsonNode) node = wkp_train_params_to_json (&q);
-  g_autoptr(JsonNode) feat = wkp_feature_config_to_json (&pr->data->features);
+  g_autoptr(JsonNode) feat = wkp_feature_config_to_key_json (&pr->data->features);
   g_autofree char *js = wkp_json_to_string (node, FALSE), *fs = NULL;
   g_autofree char *fps = wkp_rational_to_string (pr->data->fps);
   /* the data's features too: a dataset prepared again with other features

@@ -245,6 +245,28 @@ test_config (void)
   g_assert_false (wkp_feature_config_equal (&a, &b, "model", "features", &diff));
   g_assert_cmpstr (diff, ==, "n_mels: model has 40, features have 80");
 
+  /* the stored row layout says the deltas there are (it said "delta,
+   * delta-delta" for none); the keys' text stays one, so that prepared clips
+   * and checkpoints keep their identity */
+  for (int d = 0; d <= 2; d++)
+    {
+      g_autoptr(JsonNode) shown = NULL, key = NULL;
+      const char *layout, *key_layout;
+      b = a;
+      b.deltas = d;
+      shown = wkp_feature_config_to_json (&b);
+      key = wkp_feature_config_to_key_json (&b);
+      layout = json_object_get_string_member (json_node_get_object (shown), "row_layout");
+      key_layout = json_object_get_string_member (json_node_get_object (key), "row_layout");
+      g_test_message ("deltas %d: %s", d, layout);
+      g_assert_cmpint (strstr (layout, "delta") != NULL, ==, d >= 1);
+      g_assert_cmpint (strstr (layout, "delta-delta") != NULL, ==, d == 2);
+      g_assert_cmpstr (key_layout, ==, "per video frame: for each sub-frame [coeffs, delta, delta-delta]");
+      json_object_remove_member (json_node_get_object (shown), "row_layout");
+      json_object_remove_member (json_node_get_object (key), "row_layout");
+      g_assert_true (json_node_equal (shown, key));
+    }
+
   /* invalid settings are refused with the setting named */
   b = a;
   b.n_fft = 300;
