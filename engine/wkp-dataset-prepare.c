@@ -311,7 +311,7 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
 {
   const WkpPrepareParams *P = job->params;
   WkpDatasetClip *c = &rec->clip;
-  WkpSourceSpec spec = { e->video, e->audio, P->sequence_fps };
+  WkpSourceSpec spec = { e->video, e->audio, P->sequence_fps, "name its audio in the list's audio column" };
   g_autoptr(WkpClipAudio) ca = NULL;
   g_autoptr(WkpLandmarkTrack) track = NULL;
   g_autofree float *points = NULL, *normalized = NULL, *transform = NULL, *env = NULL;
@@ -327,19 +327,7 @@ compute_clip (Job *job, const WkpSourceEntry *e, WkpClipRecord *rec, const char 
 
   ca = wkp_clip_audio_load (&spec, WKP_AUDIO_RATE, job->cancellable, error);
   if (ca == NULL)
-    {
-      /* (the readers' hint names the commands' --audio, which prepare has not) */
-      const char *hint = "give its audio with --audio FILE", *hint2 = "give it with --audio FILE";
-      GError *err = *error;
-      if (err != NULL && (g_str_has_suffix (err->message, hint) || g_str_has_suffix (err->message, hint2)))
-        {
-          gsize cut = strlen (err->message) - strlen (g_str_has_suffix (err->message, hint) ? hint : hint2);
-          g_autofree char *msg = g_strdup_printf ("%.*sname its audio in the list's audio column", (int) cut, err->message);
-          g_free (err->message);
-          err->message = g_steal_pointer (&msg);
-        }
-      return FALSE;
-    }
+    return FALSE;
   if (ca->video_info == NULL)
     {
       /* (a sound named like a video is skipped before, from its header) */

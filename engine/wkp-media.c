@@ -1746,6 +1746,7 @@ wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancella
       g_autofree char *companion = NULL;
       if (spec->audio == NULL && !vi->has_audio)
         {
+          const char *hint = spec->audio_hint != NULL ? spec->audio_hint : "give its audio with --audio FILE";
           /* a silent video: its WAV where corpora keep it (clip.wav beside
            * it, or wav/clip.wav beside its folder), as prepare and the
            * studio pair them */
@@ -1753,14 +1754,14 @@ wkp_clip_audio_load (const WkpSourceSpec *spec, int rate, GCancellable *cancella
           if (companion == NULL && vi->is_image_sequence)
             {
               g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND,
-                           "%s: an image sequence has no audio; give it with --audio FILE", spec->video);
+                           "%s: an image sequence has no audio; %s", spec->video, hint);
               return NULL;
             }
           if (companion == NULL)
             {
               g_set_error (error, WKP_MEDIA_ERROR, WKP_ERROR_NOT_FOUND,
-                           "%s: video has no audio stream and no WAV of the same name beside it or in ../wav/; "
-                           "give its audio with --audio FILE", spec->video);
+                           "%s: video has no audio stream and no WAV of the same name beside it or in ../wav/; %s",
+                           spec->video, hint);
               return NULL;
             }
           audio_path = companion;

@@ -199,6 +199,11 @@ typedef struct {
   const char *video;   /* video file, image pattern, or NULL for audio-only */
   const char *audio;   /* separate audio file, or NULL to use the video's own audio */
   WkpRational fps;     /* image sequences and audio-only; {0,0}: 25/1 */
+  /* how the caller's user names a separate audio file, for the message about
+   * a source without sound; NULL: "give its audio with --audio FILE" (the
+   * commands' option; prepare says "name its audio in the list's audio
+   * column") */
+  const char *audio_hint;
 } WkpSourceSpec;
 
 /* A clip's audio aligned to its video frames. */
