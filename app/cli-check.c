@@ -2,7 +2,9 @@
  * prepared dataset. */
 #include "wkp-cli.h"
 #include "wkp-dataset.h"
+#include "wkp-evaluate.h"
 #include "wkp-io.h"
+#include "wkp-metrics.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +25,120 @@ utf8_width (const char *text)
   return g_utf8_strlen (valid, -1);
 }
 
+/* A model's opinion of a clip's timing: the lag at which its predicted
+ * inner-lip aperture (from the clip's sound) correlates best with the
+ * reference one, and the correlations at lag 0, at that lag and at the
+ * energy estimate's lag. An energy envelope can peak at a wrong lag with
+ * some confidence (RD_Radio2: +8 at 0.39, where applying it drops a model's
+ * r from 0.44 to 0.03); a model that hears phones is a second opinion. */
+typedef struct {
+  gboolean known;
+  int      lag;        /* > 0: the sound lags the picture, as offset_frames */
+  double   r0, r_lag, r_offset;
+} ModelOpinion;
+
+/* Pearson (ref[t], pred[t + k]) over the frames where both exist. */
+static double
+lagged_r (const double *ref, const double *pred, gint64 n, int k)
+{
+  if (ABS (k) >= n)
+    return NAN;
+  return k >= 0 ? wkp_metrics_pearson (ref, pred + k, n - k) : wkp_metrics_pearson (ref - k, pred, n + k);
+}
+
+/* Runs MODEL on every OK clip (as evaluate does) and fills @out [n_clips]. */
+static gboolean
+model_opinions (const WkpDataset *ds, const char *model, int max_lag, int threads, ModelOpinion *out,
+                GError **error)
+{
+  WkpEvalParams params;
+  g_autoptr(WkpCliProgress) progress = NULL;
+  WkpEvaluation *ev;
+  const char *paths[] = { model };
+
+  wkp_eval_params_init_default (&params);
+  params.baselines = FALSE;
+  params.bootstrap = 0;
+  params.max_lag = max_lag;
+  params.n_threads = threads;
+  progress = wkp_cli_progress_new ("check");
+  ev = wkp_evaluate (ds, WKP_SPLIT_NONE, paths, 1, &params, wkp_cli_progress_update, progress, NULL, error);
+  g_clear_pointer (&progress, wkp_cli_progress_free);
+  if (ev == NULL)
+    return FALSE;
+  if (ev->n_entries < 1 || ev->entries[0].problem != NULL)
+    {
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_INVALID, "%s: %s", model,
+                   ev->n_entries < 1 ? "not evaluated" : ev->entries[0].problem);
+      wkp_evaluation_free (ev);
+      return FALSE;
+    }
+  for (int c = 0; c < ev->n_clips; c++)
+    {
+      const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, ev->clip_index[c]);
+      const double *ref = ev->ref_aperture[c], *pred = ev->entries[0].aperture[c];
+      gint64 n = ev->clip_frames[c];
+      ModelOpinion *o = &out[ev->clip_index[c]];
+      if (pred == NULL)
+        continue;
+      o->r0 = lagged_r (ref, pred, n, 0);
+      o->r_lag = NAN;
+      /* the highest r; ties to the smaller |lag| (as evaluate's best lag) */
+      for (int a = 0; a <= max_lag; a++)
+        for (int sgn = a == 0 ? 1 : -1; sgn <= 1; sgn += 2)
+          {
+            double r = lagged_r (ref, pred, n, sgn * a);
+            if (isfinite (r) && (!isfinite (o->r_lag) || r > o->r_lag))
+              {
+                o->r_lag = r;
+                o->lag = sgn * a;
+              }
+          }
+      o->known = isfinite (o->r_lag);
+      /* (a clip moved by --fix-offset is judged as prepared: its residual) */
+      o->r_offset = lagged_r (ref, pred, n, clip->offset_frames - clip->offset_applied);
+    }
+  wkp_evaluation_free (ev);
+  return TRUE;
+}
+
+/* The model puts the clip's timing elsewhere than the energy estimate: at
+ * least 3 frames away (a model's best lag itself wanders by 1-2 frames
+ * between clips), with a correlation clearly higher (0.1) than at the
+ * estimate's lag. */
+static gboolean
+model_disputes (const WkpDatasetClip *c, const ModelOpinion *o)
+{
+  int residual = c->offset_frames - c->offset_applied;
+  /* (only a flagged offset: an unflagged estimate is not acted on) */
+  return (c->flags & WKP_CLIP_FLAG_OFFSET) && o->known && ABS (o->lag - residual) >= 3 && isfinite (o->r_offset) && o->r_lag - o->r_offset >= 0.1;
+}
+
+/* The opinions into check's JSON report: "model" at the top, and per clip
+ * "model_lag", "model_r0", "model_r_lag" and "model_disputes" (clips are in
+ * the dataset's order there, as in the table). */
+static void
+add_opinions_json (JsonNode *node, const WkpDataset *ds, const char *model, const ModelOpinion *opinion)
+{
+  JsonObject *root = json_node_get_object (node);
+  JsonArray *clips = json_object_has_member (root, "clips") ? json_object_get_array_member (root, "clips") : NULL;
+  json_object_set_string_member (root, "model", model);
+  for (guint i = 0; clips != NULL && i < json_array_get_length (clips) && (int) i < wkp_dataset_n_clips (ds); i++)
+    {
+      JsonObject *o = json_array_get_object_element (clips, i);
+      const ModelOpinion *m = &opinion[i];
+      if (!m->known)
+        continue;
+      json_object_set_int_member (o, "model_lag", m->lag);
+      if (isfinite (m->r0))
+        json_object_set_double_member (o, "model_r0", m->r0);
+      else
+        json_object_set_null_member (o, "model_r0");
+      json_object_set_double_member (o, "model_r_lag", m->r_lag);
+      json_object_set_boolean_member (o, "model_disputes", model_disputes (wkp_dataset_get_clip (ds, (int) i), m));
+    }
+}
+
 /* A table row's first columns: the clip (its end kept), the speaker, the split. */
 static void
 print_lead (const char *name, int w, const char *speaker, int sw, const char *split)
@@ -36,9 +152,11 @@ print_lead (const char *name, int w, const char *speaker, int sw, const char *sp
 int
 wkp_cli_check (int argc, char **argv)
 {
-  g_autofree char *json_out = NULL;
+  g_autofree char *json_out = NULL, *model = NULL;
   g_auto(GStrv) files = NULL;
   gboolean all = FALSE;
+  int threads = 1, n_disputed = 0, n_disputed_fixed = 0, n_agree = 0, n_judged = 0;
+  g_autofree ModelOpinion *opinion = NULL;
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— alignment and quality checks of a prepared dataset");
   g_autoptr(WkpDataset) ds = NULL;
   g_autoptr(GPtrArray) damage = NULL;
@@ -53,6 +171,8 @@ wkp_cli_check (int argc, char **argv)
     GOptionEntry entries[] = {
       { "json", 0, 0, G_OPTION_ARG_FILENAME, &json_out, "Write every clip's name, offset, confidence and flags as JSON (“-”: stdout)", "OUT" },
       { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "List every clip, not only flagged ones", NULL },
+      { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "A second opinion on each clip's timing: the lag at which this model's predicted mouth fits the landmarks best", "MODEL" },
+      { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads for --model's inference (default 1)", "N" },
       { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "DATASET" },
       { NULL }
     };
@@ -71,7 +191,12 @@ wkp_cli_check (int argc, char **argv)
     "quarter frame: a variable frame rate or dropped frames; read by the timestamps on that\n"
     "grid, so frame k is the picture on screen at k/fps and some pictures repeat or drop),\n"
     "low-audio-rate (the sound was sampled below 16 kHz, e.g. 8 kHz telephone audio: the\n"
-    "features' upper bands read silence).");
+    "features' upper bands read silence).\n"
+    "--model M adds a second opinion: the lag (same sign) at which M's inner-lip aperture,\n"
+    "predicted from the clip's sound, correlates best with the landmarks' (over the same\n"
+    "range), with r at lag 0 and at that lag. \"disputed\": a flagged offset that M's lag is 3\n"
+    "or more frames from, M fitting by at least 0.1 in r better there than at the offset. A model's\n"
+    "lag wanders by 1-2 frames between clips, and it is a guess on speakers it fits badly.");
   if (!wkp_cli_parse (ctx, "check", &argc, &argv))
     return WKP_EXIT_BAD_INPUT;
   if (files == NULL || files[0] == NULL || files[1] != NULL)
@@ -84,6 +209,11 @@ wkp_cli_check (int argc, char **argv)
     return WKP_EXIT_BAD_INPUT;
   if (json_out != NULL && g_strcmp0 (json_out, "-") != 0 && !wkp_check_output_path (json_out, &error))
     return wkp_cli_fail ("check", error);
+  if (threads < 1 || threads > 256)
+    {
+      g_printerr ("wav2kp check: --threads must be 1..256\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
   ds = wkp_dataset_open (files[0], &error);
   if (ds == NULL)
     return wkp_cli_fail ("check", error);
@@ -91,12 +221,32 @@ wkp_cli_check (int argc, char **argv)
   /* every clip's arrays are read once, for the JSON report and the table */
   damage = wkp_dataset_verify_all (ds, &n_damaged);
 
+  if (model != NULL)
+    {
+      /* the offset search range, or more if an offset went beyond it */
+      int max_lag = 10;
+      for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
+        max_lag = MAX (max_lag, ABS (wkp_dataset_get_clip (ds, i)->offset_frames));
+      /* (a damaged clip fails the model's run; the table says which) */
+      if (n_damaged > 0)
+        g_printerr ("wav2kp check: note: --model left out: %d clip folder%s damaged\n", n_damaged,
+                    n_damaged == 1 ? " is" : "s are");
+      else
+        {
+          opinion = g_new0 (ModelOpinion, MAX (wkp_dataset_n_clips (ds), 1));
+          if (!model_opinions (ds, model, MIN (max_lag, 31), threads, opinion, &error))
+            return wkp_cli_fail ("check", error);
+        }
+    }
+
   /* The JSON report is complete even for a damaged dataset (each damaged clip
    * says why), so it is written; the exit status is 2 either way, as for the
    * table. */
   if (json_out != NULL)
     {
       g_autoptr(JsonNode) node = wkp_dataset_check_json (ds, damage);
+      if (opinion != NULL)
+        add_opinions_json (node, ds, model, opinion);
       if (g_strcmp0 (json_out, "-") == 0)
         {
           g_autofree char *text = wkp_json_to_string (node, TRUE);
@@ -122,7 +272,10 @@ wkp_cli_check (int argc, char **argv)
       sw = MAX (sw, (int) MIN (utf8_width (c->speaker), 32));
     }
   print_lead ("clip", w, "speaker", sw, "split");
-  printf (" %6s %5s %5s %5s %6s %6s  %s\n", "offset", "conf", "gain", "face", "audio", "video", "flags");
+  printf (" %6s %5s %5s %5s %6s %6s", "offset", "conf", "gain", "face", "audio", "video");
+  if (opinion != NULL)
+    printf ("  %5s %5s %5s", "model", "r@0", "r@lag");
+  printf ("  %s\n", "flags");
   for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
     {
       const WkpDatasetClip *c = wkp_dataset_get_clip (ds, i);
@@ -145,15 +298,24 @@ wkp_cli_check (int argc, char **argv)
         if (c->flags & (1u << k))
           per_flag[k]++;
       if (first_offset < 0 && c->status == WKP_CLIP_OK && (c->flags & WKP_CLIP_FLAG_OFFSET) && c->offset_applied == 0
-          && c->video_path != NULL)
+          && c->video_path != NULL && (opinion == NULL || !model_disputes (c, &opinion[i])))
         first_offset = i;
+      if (opinion != NULL && c->status == WKP_CLIP_OK && (c->flags & WKP_CLIP_FLAG_OFFSET) && opinion[i].known)
+        {
+          n_judged++;
+          n_disputed += model_disputes (c, &opinion[i]);
+          n_disputed_fixed += model_disputes (c, &opinion[i]) && c->offset_applied != 0;
+          n_agree += ABS (opinion[i].lag - (c->offset_frames - c->offset_applied)) <= 1;
+        }
       if (c->status == WKP_CLIP_SKIPPED && !all)
         continue;
       if (c->status != WKP_CLIP_OK)
         {
           print_lead (name, w, c->speaker, sw, wkp_split_to_string (c->split));
-          printf (" %6s %5s %5s %5s %6s %6s  %s: %s\n", "-", "-", "-", "-", "-", "-",
-                  wkp_clip_status_to_string (c->status), c->error ? c->error : "");
+          printf (" %6s %5s %5s %5s %6s %6s", "-", "-", "-", "-", "-", "-");
+          if (opinion != NULL)
+            printf ("  %5s %5s %5s", "-", "-", "-");
+          printf ("  %s: %s\n", wkp_clip_status_to_string (c->status), c->error ? c->error : "");
           continue;
         }
       if (c->flags == 0 && !all)
@@ -177,8 +339,13 @@ wkp_cli_check (int argc, char **argv)
         else
           g_strlcpy (gain, "    -", sizeof gain);
         print_lead (name, w, c->speaker, sw, wkp_split_to_string (c->split));
-        printf (" %6s %s %s %5.2f %6.2f %6.2f  %s%s\n", offset, conf, gain, c->face_rate, c->audio_seconds,
-                c->video_seconds, flags, c->offset_applied ? " (fixed)" : "");
+        printf (" %6s %s %s %5.2f %6.2f %6.2f", offset, conf, gain, c->face_rate, c->audio_seconds, c->video_seconds);
+        if (opinion != NULL && opinion[i].known)
+          printf ("  %+5d %5.2f %5.2f", opinion[i].lag, opinion[i].r0, opinion[i].r_lag);
+        else if (opinion != NULL)
+          printf ("  %5s %5s %5s", "-", "-", "-");
+        printf ("  %s%s%s\n", flags, c->offset_applied ? " (fixed)" : "",
+                opinion != NULL && model_disputes (c, &opinion[i]) ? (*flags ? " disputed" : "disputed") : "");
       }
     }
   if (n_unsure_shown > 0)
@@ -187,6 +354,17 @@ wkp_cli_check (int argc, char **argv)
     printf ("flags: %d offset, %d offset-unsure, %d low-face-rate, %d length-mismatch, %d audio-inverted, "
             "%d irregular-timing, %d low-audio-rate\n", per_flag[0], per_flag[1], per_flag[2], per_flag[3], per_flag[4],
             per_flag[5], per_flag[6]);
+  if (opinion != NULL && n_judged > 0)
+    {
+      g_autofree char *base = g_path_get_basename (model);
+      printf ("%s on the %d offset%s flagged: %d agree%s within a frame, %d dispute%s it%s\n", base,
+              n_judged, n_judged == 1 ? "" : "s", n_agree, n_agree == 1 ? "s" : "", n_disputed,
+              n_disputed == 1 ? "s" : "",
+              n_disputed_fixed > 0 ? " (look at those: --fix-offset applied them; prepare without it undoes that)"
+              : n_disputed > 0 ? " (look at those before prepare --fix-offset, which would apply them too)" : "");
+    }
+  else if (opinion == NULL && per_flag[0] > 0)
+    printf ("check --model MODEL adds a model's opinion of each clip's timing\n");
   if (first_offset >= 0)
     {
       /* where to look at one: the estimate applied, in the studio */

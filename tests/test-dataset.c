@@ -1112,6 +1112,61 @@ test_prepare_real (void)
     g_assert_nonnull (strstr (out2, "4 ok (0 computed, 4 cached), 1 failed (tried again)"));
   }
 
+  /* check --model: a second opinion on each clip's timing from a model.
+   * The default model hears the delayed copy's delay (its lag within a frame
+   * of DELAY_FRAMES: it agrees with the energy estimate); given a wrong
+   * estimate (the manifest edited to its negative, as an energy envelope
+   * peaking at a wrong lag would say), it disputes it. */
+  {
+    g_autofree char *model = g_test_build_filename (G_TEST_DIST, "..", "data", "default.wkpm", NULL);
+    g_autofree char *json = g_build_filename (src_dir, "check.json", NULL);
+    g_autofree char *manifest = g_build_filename (ds_dir, WKP_DATASET_MANIFEST, NULL);
+    g_autoptr(GBytes) saved = read_bytes (ds_dir, WKP_DATASET_MANIFEST);
+    g_autofree char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+    JsonObject *clip;
+    for (int pass = 0; pass < 2; pass++)
+      {
+        g_autoptr(JsonParser) parser = json_parser_new ();
+        char **o = pass == 0 ? &out : &out2, **e = pass == 0 ? &err : &err2;
+        int status = wkp_test_run_cli ((const char *[]) { "check", ds_dir, "--model", model, "--json", json, NULL },
+                                       o, e);
+        g_test_message ("%s%s", *o, *e);
+        g_assert_cmpint (status, ==, 0);
+        g_assert_true (json_parser_load_from_file (parser, json, &error));
+        g_assert_no_error (error);
+        clip = json_array_get_object_element (json_object_get_array_member (
+                 json_node_get_object (json_parser_get_root (parser)), "clips"), i_delayed);
+        g_assert_cmpint (ABS (json_object_get_int_member (clip, "model_lag") - DELAY_FRAMES), <=, 1);
+        g_assert_cmpfloat (json_object_get_double_member (clip, "model_r_lag"), >,
+                           json_object_get_double_member (clip, "model_r0") + 0.1);
+        g_assert_cmpint (json_object_get_boolean_member (clip, "model_disputes"), ==, pass == 1);
+        if (pass == 0)
+          {
+            /* the estimate, wrong (text edited: the manifest as prepare wrote it) */
+            g_autofree char *text = NULL, *edited = NULL, *from = NULL, *to = NULL;
+            char *at, *field;
+            g_assert_true (g_file_get_contents (manifest, &text, NULL, NULL));
+            at = strstr (text, "\"speaker\" : \"grid_s1_delayed\"");
+            g_assert_nonnull (at);
+            field = strstr (at, "\"offset_frames\" : ");
+            g_assert_nonnull (field);
+            {
+              int found = (int) strtol (field + strlen ("\"offset_frames\" : "), NULL, 10);
+              g_assert_cmpint (ABS (found - DELAY_FRAMES), <=, 1);
+              from = g_strdup_printf ("\"offset_frames\" : %d,", found);
+              to = g_strdup_printf ("\"offset_frames\" : %d,", -found);
+            }
+            g_assert_true (g_str_has_prefix (field, from));
+            edited = g_strdup_printf ("%.*s%s%s", (int) (field - text), text, to, field + strlen (from));
+            g_assert_true (g_file_set_contents (manifest, edited, -1, NULL));
+          }
+      }
+    g_assert_nonnull (strstr (out, "default.wkpm on the 1 offset flagged: 1 agrees within a frame, 0 dispute it"));
+    g_assert_nonnull (strstr (out2, " disputed\n"));
+    g_assert_nonnull (strstr (out2, "0 agree within a frame, 1 disputes it"));
+    restore_file (manifest, saved);
+  }
+
   /* a clip folder that `check` calls damaged for its values (NaN features) is
    * recomputed by the next run, as check's message promises */
   {
