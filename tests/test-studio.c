@@ -2890,6 +2890,131 @@ test_export (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The alert a GtkMessageDialog over @parent shows (its secondary text), or NULL. */
+static GtkWindow *
+alert_over (GtkWindow *parent, const char **text)
+{
+  GListModel *tops = gtk_window_get_toplevels ();   /* (owned by GTK) */
+  for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (tops, i);
+      if (GTK_IS_MESSAGE_DIALOG (w) && gtk_window_get_transient_for (w) == parent && gtk_widget_get_visible (GTK_WIDGET (w)))
+        {
+          if (text != NULL)
+            g_object_get (w, "secondary-text", text, NULL);
+          return w;
+        }
+    }
+  return NULL;
+}
+
+static gboolean
+export_alert_shown (WkpStudioWindow *window, gpointer data)
+{
+  GtkWidget *dialog = wkp_studio_window_get_view (window, "export-dialog");
+  return dialog != NULL && alert_over (GTK_WINDOW (dialog), NULL) != NULL;
+}
+
+static gboolean
+export_dialog_gone (WkpStudioWindow *window, gpointer data)
+{
+  return wkp_studio_window_get_view (window, "export-dialog") == NULL;
+}
+
+/* A name whose container cannot be written (.avi, or none) is refused in
+ * the Export dialog, which stays open with the reason over it so that the
+ * name can be corrected there (it was refused in the status line after the
+ * dialog had closed; studio QA); a supported one is exported. */
+static void
+test_export_dialog (void)
+{
+  g_autofree char *src = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *dir = NULL, *mkv = NULL;
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  GtkWidget *dialog;
+  static const char *const refused[][2] = { { "talk.avi", ".avi" }, { "talk", "has no extension" },
+                                            { "talk.mp4.webm", ".webm" } };
+
+  /* the names the engine writes, and what is said of the others */
+  {
+    static const char *const ok[] = { "a.mp4", "a.M4V", "/x/a.mov", "a.mkv" };
+    for (guint i = 0; i < G_N_ELEMENTS (ok); i++)
+      g_assert_null (wkp_studio_export_name_problem (ok[i]));
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+      {
+        g_autofree char *why = wkp_studio_export_name_problem (refused[i][0]);
+        g_assert_nonnull (why);
+        g_assert_nonnull (strstr (why, refused[i][1]));
+        g_assert_nonnull (strstr (why, ".mp4, .m4v, .mov, .mkv"));
+      }
+    g_autofree char *dotted = wkp_studio_export_name_problem ("/data/v1.2/talk");
+    g_assert_nonnull (strstr (dotted, "has no extension"));
+  }
+  if (src == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  mkv = g_build_filename (dir, "talk.mkv", NULL);
+  window = new_window ();
+  request.video = src;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, media_known, NULL, 60000));
+  g_assert_true (wait_for (window, not_busy, NULL, 60000));
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "export", NULL);
+  dialog = wkp_studio_window_get_view (window, "export-dialog");
+  g_assert_nonnull (dialog);
+  g_assert_true (gtk_widget_get_visible (dialog));
+  spin (300);   /* the folder it opened in is read */
+  g_assert_null (alert_over (GTK_WINDOW (dialog), NULL));
+  {
+    g_autoptr(GFile) folder = g_file_new_for_path (dir);
+    g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), folder, NULL));
+    spin (300);   /* the folder is read */
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *why = NULL;
+      GtkWindow *alert;
+      const char *status;
+      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), refused[i][0]);
+      gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+      g_assert_true (wait_for (window, export_alert_shown, NULL, 5000));
+      alert = alert_over (GTK_WINDOW (dialog), (const char **) &why);
+      g_test_message ("%s: %s", refused[i][0], why);
+      g_assert_nonnull (strstr (why, refused[i][1]));
+      /* the dialog is still open, with the name as typed, and nothing runs */
+      g_assert_true (wkp_studio_window_get_view (window, "export-dialog") == dialog);
+      g_assert_true (gtk_widget_get_visible (dialog));
+      g_assert_false (wkp_studio_window_is_busy (window));
+      status = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+      g_assert_false (g_str_has_prefix (status, "Export"));
+      {
+        g_autofree char *name = gtk_file_chooser_get_current_name (GTK_FILE_CHOOSER (dialog));
+        g_assert_cmpstr (name, ==, refused[i][0]);
+      }
+      gtk_dialog_response (GTK_DIALOG (alert), GTK_RESPONSE_CLOSE);
+      spin (50);
+      g_assert_null (alert_over (GTK_WINDOW (dialog), NULL));
+    }
+  /* corrected in place: exported */
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "talk.mkv");
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  g_assert_true (wait_for (window, export_dialog_gone, NULL, 5000));
+  g_assert_true (wait_for (window, not_busy, NULL, 120000));
+  {
+    const char *status = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WkpMediaInfo) info = NULL;
+    g_test_message ("status: %s", status);
+    g_assert_true (g_str_has_prefix (status, "Exported "));
+    info = wkp_media_probe (mkv, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (info->n_frames, ==, 75);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static gboolean
 compared_known (WkpStudioWindow *window, gpointer data)
 {
@@ -3445,6 +3570,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/dataset-window", test_dataset_window);
   g_test_add_func ("/studio/export-folder", test_export_folder);
   g_test_add_func ("/studio/export", test_export);
+  g_test_add_func ("/studio/export-dialog", test_export_dialog);
   g_test_add_func ("/studio/agreement-lag-edge", test_agreement_lag_edge);
   g_test_add_func ("/studio/audio-late", test_audio_late);
   g_test_add_func ("/studio/dataset-offset-text", test_dataset_offset_text);
