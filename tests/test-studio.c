@@ -1106,6 +1106,112 @@ test_audio_only (void)
 }
 
 static void
+assert_selection (WkpSession *session, gint64 start, gint64 end)
+{
+  gint64 s, e;
+  wkp_session_get_selection (session, &s, &e);
+  g_assert_cmpint (s, ==, start);
+  g_assert_cmpint (e, ==, end);
+}
+
+static void
+activate (WkpStudioWindow *window, const char *action, int times)
+{
+  for (int i = 0; i < times; i++)
+    g_action_group_activate_action (G_ACTION_GROUP (window), action, NULL);
+}
+
+/* A selection from the keyboard (it needed Shift+drag; studio QA): I and O
+ * set its start and end at the frame on screen (frames included whole),
+ * Shift+Left/Right step and take the edge under the playhead along, Esc
+ * clears. Audio alone at 25 fps: frame k is [40k, 40k + 40) ms. */
+static void
+test_keyboard_selection (void)
+{
+  g_autofree char *path = wkp_test_shared_file (AUDIO_ONLY);
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  WkpSession *session;
+  gint64 duration, n;
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  session = wkp_studio_window_get_session (window);
+  activate (window, "select-in", 1);   /* nothing open: nothing selected */
+  activate (window, "select-forward", 1);
+  g_assert_false (wkp_session_has_selection (session));
+  request.audio = path;
+  request.fps = WKP_RATIONAL (25, 1);
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  duration = wkp_session_get_duration (session);
+  n = wkp_session_n_frames (session);
+  g_assert_cmpint (n, >, 150);
+
+  /* I alone: from the frame shown to the end; O then ends it, frame included */
+  wkp_studio_window_go_to_frame (window, 50);
+  activate (window, "select-in", 1);
+  assert_selection (session, 2000000, duration);
+  wkp_studio_window_go_to_frame (window, 74);
+  activate (window, "select-out", 1);
+  assert_selection (session, 2000000, 3000000);
+  /* I before the end keeps the end; after it, runs to the clip's end */
+  wkp_studio_window_go_to_frame (window, 10);
+  activate (window, "select-in", 1);
+  assert_selection (session, 400000, 3000000);
+  wkp_studio_window_go_to_frame (window, 80);
+  activate (window, "select-in", 1);
+  assert_selection (session, 3200000, duration);
+  /* O before the start: from the clip's start */
+  wkp_studio_window_go_to_frame (window, 24);
+  activate (window, "select-out", 1);
+  assert_selection (session, 0, 1000000);
+  activate (window, "clear-selection", 1);
+  g_assert_false (wkp_session_has_selection (session));
+  activate (window, "select-out", 1);
+  assert_selection (session, 0, 1000000);
+  activate (window, "clear-selection", 1);
+
+  /* Shift+Right twice from frame 100: frames 100-102, the playhead on 102 */
+  wkp_studio_window_go_to_frame (window, 100);
+  activate (window, "select-forward", 2);
+  assert_selection (session, 4000000, 4120000);
+  g_assert_cmpint (wkp_session_get_frame (session), ==, 102);
+  g_assert_cmpint (wkp_session_get_position (session), ==, 4080000);
+  /* Shift+Left brings that end back, past the start: frames 99-100 */
+  activate (window, "select-back", 2);
+  assert_selection (session, 4000000, 4040000);
+  activate (window, "select-back", 1);
+  assert_selection (session, 3960000, 4040000);
+  g_assert_cmpint (wkp_session_get_frame (session), ==, 99);
+  /* on the start edge, Shift+Left moves the start */
+  activate (window, "select-back", 2);
+  assert_selection (session, 3880000, 4040000);
+  /* away from the selection: a new one from the frame shown */
+  wkp_studio_window_go_to_frame (window, 150);
+  activate (window, "select-forward", 1);
+  assert_selection (session, 6000000, 6080000);
+  /* at the clip's ends it stops */
+  wkp_studio_window_go_to_frame (window, 0);
+  activate (window, "clear-selection", 1);
+  activate (window, "select-back", 3);
+  assert_selection (session, 0, 40000);
+  g_assert_cmpint (wkp_session_get_frame (session), ==, 0);
+  wkp_studio_window_go_to_frame (window, n - 1);
+  activate (window, "clear-selection", 1);
+  activate (window, "select-forward", 1);
+  {
+    gint64 s, e;
+    wkp_session_get_selection (session, &s, &e);
+    g_assert_cmpint (s, ==, wkp_session_frame_start (session, n - 1));
+    g_assert_cmpint (e, ==, duration);
+  }
+  g_assert_cmpint (wkp_session_get_frame (session), ==, n - 1);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
 on_finished (gpointer job, gboolean cancelled, gboolean *out)
 {
   *out = cancelled;
@@ -3554,6 +3660,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/no-stall", test_no_stall);
   g_test_add_func ("/studio/prediction", test_prediction);
   g_test_add_func ("/studio/audio-only", test_audio_only);
+  g_test_add_func ("/studio/keyboard-selection", test_keyboard_selection);
   g_test_add_func ("/studio/top-share", test_top_share);
   g_test_add_func ("/studio/cancel", test_cancel);
   g_test_add_func ("/studio/shortcuts-window", test_shortcuts_window);

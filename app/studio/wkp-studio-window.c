@@ -1407,6 +1407,89 @@ action_clear_selection (GSimpleAction *a, GVariant *p, gpointer user_data)
   wkp_session_set_selection (WKP_STUDIO_WINDOW (user_data)->session, -1, -1);
 }
 
+/* --- selection from the keyboard ---------------------------------------------- */
+
+static gboolean selection_frames (WkpStudioWindow *self, gint64 *first, gint64 *end);
+
+/* Selects the frames from @a to @b, both included, in either order. */
+static void
+select_frames (WkpStudioWindow *self, gint64 a, gint64 b)
+{
+  gint64 n = wkp_session_n_frames (self->session);
+  gint64 first = CLAMP (MIN (a, b), 0, n - 1), last = CLAMP (MAX (a, b), 0, n - 1);
+  gint64 end = MIN (wkp_session_frame_start (self->session, last + 1), wkp_session_get_duration (self->session));
+  wkp_session_set_selection (self->session, wkp_session_frame_start (self->session, first), end);
+}
+
+/* The frame on screen, or -1 when there is no clip to select in. */
+static gint64
+selection_frame (WkpStudioWindow *self)
+{
+  gint64 n = wkp_session_n_frames (self->session);
+  if (wkp_session_get_clip (self->session) == NULL || n <= 0 || wkp_session_get_duration (self->session) <= 0)
+    return -1;
+  return CLAMP (wkp_session_get_frame (self->session), 0, n - 1);
+}
+
+/* I: the selection starts at the frame on screen; it keeps its end when that
+ * is after it, else runs to the end of the clip (as an in point alone does
+ * in a video editor). Selections needed the mouse (Shift+drag; studio QA). */
+static void
+action_select_in (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  gint64 frame = selection_frame (self), first, end, last;
+  if (frame < 0)
+    return;
+  last = wkp_session_n_frames (self->session) - 1;
+  if (selection_frames (self, &first, &end) && end - 1 >= frame)
+    last = end - 1;
+  select_frames (self, frame, last);
+}
+
+/* O: the selection ends with the frame on screen (included); it keeps its
+ * start when that is before it, else starts at the clip's start. */
+static void
+action_select_out (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  gint64 frame = selection_frame (self), first, end, start = 0;
+  if (frame < 0)
+    return;
+  if (selection_frames (self, &first, &end) && first <= frame)
+    start = first;
+  select_frames (self, start, frame);
+}
+
+/* Shift+Left/Right: a frame step that takes the selection along, as Shift
+ * and an arrow do in text: from the frame on screen when nothing is
+ * selected (or the playhead is away from the selection), else the edge the
+ * playhead is on moves and the other stays. */
+static void
+extend_selection (WkpStudioWindow *self, gint64 delta)
+{
+  gint64 frame = selection_frame (self), first, end, anchor, target;
+  if (frame < 0)
+    return;
+  anchor = frame;
+  if (selection_frames (self, &first, &end))
+    {
+      if (frame == end - 1)
+        anchor = first;
+      else if (frame == first)
+        anchor = end - 1;
+    }
+  target = CLAMP (frame + delta, 0, wkp_session_n_frames (self->session) - 1);
+  wkp_session_set_playing (self->session, FALSE);
+  select_frames (self, anchor, target);
+  wkp_studio_window_go_to_frame (self, target);
+}
+
+static void
+action_select_back (GSimpleAction *a, GVariant *p, gpointer user_data) { extend_selection (user_data, -1); }
+static void
+action_select_forward (GSimpleAction *a, GVariant *p, gpointer user_data) { extend_selection (user_data, 1); }
+
 static void
 action_cancel_jobs (GSimpleAction *a, GVariant *p, gpointer user_data)
 {
@@ -1958,6 +2041,10 @@ static const GActionEntry win_entries[] = {
   { "slower", action_slower, NULL, NULL, NULL, { 0 } },
   { "faster", action_faster, NULL, NULL, NULL, { 0 } },
   { "clear-selection", action_clear_selection, NULL, NULL, NULL, { 0 } },
+  { "select-in", action_select_in, NULL, NULL, NULL, { 0 } },
+  { "select-out", action_select_out, NULL, NULL, NULL, { 0 } },
+  { "select-back", action_select_back, NULL, NULL, NULL, { 0 } },
+  { "select-forward", action_select_forward, NULL, NULL, NULL, { 0 } },
   { "cancel-jobs", action_cancel_jobs, NULL, NULL, NULL, { 0 } },
   { "export", action_export, NULL, NULL, NULL, { 0 } },
   { "compare", action_compare, NULL, NULL, NULL, { 0 } },
