@@ -1105,6 +1105,44 @@ test_audio_only (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Paused, a sound alone settles on the frame grid as a video does: the
+ * position at the start of the frame it was in, which the views show (it
+ * stayed where the clock stopped, between two frames). */
+static void
+test_audio_only_pause (void)
+{
+  g_autofree char *path = wkp_test_shared_file (AUDIO_ONLY);
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  WkpSession *session;
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  session = wkp_studio_window_get_session (window);
+  request.audio = path;
+  request.fps = WKP_RATIONAL (25, 1);
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  for (int k = 0; k < 3; k++)
+    {
+      gint64 pos, frame, start = wkp_session_get_position (session);
+      wkp_studio_window_set_playing (window, TRUE);
+      g_assert_true (wait_for (window, position_past, &start, 10000));
+      spin (300 + 37 * k);
+      wkp_studio_window_set_playing (window, FALSE);
+      pos = wkp_session_get_position (session);
+      frame = wkp_session_get_frame (session);
+      g_test_message ("paused at %.4f s, frame %" G_GINT64_FORMAT, pos / 1e6, frame);
+      g_assert_cmpint (pos, >, start);
+      g_assert_cmpint (pos, ==, wkp_session_frame_start (session, frame));
+      spin (300);   /* and it stays there */
+      g_assert_cmpint (wkp_session_get_position (session), ==, pos);
+      g_assert_cmpint (wkp_session_get_frame (session), ==, frame);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 assert_selection (WkpSession *session, gint64 start, gint64 end)
 {
@@ -3660,6 +3698,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/no-stall", test_no_stall);
   g_test_add_func ("/studio/prediction", test_prediction);
   g_test_add_func ("/studio/audio-only", test_audio_only);
+  g_test_add_func ("/studio/audio-only-pause", test_audio_only_pause);
   g_test_add_func ("/studio/keyboard-selection", test_keyboard_selection);
   g_test_add_func ("/studio/top-share", test_top_share);
   g_test_add_func ("/studio/cancel", test_cancel);

@@ -1121,8 +1121,10 @@ wkp_studio_window_set_playing (WkpStudioWindow *self, gboolean playing)
   wkp_session_set_playing (self->session, playing);
   /* paused: the sink prerolls on the next decoded picture, one or two frames
    * past the clock; stay on the frame shown when Pause was pressed, with the
-   * time at its start, so that picture, landmarks and time agree */
-  if (was_playing && !playing && clip != NULL && clip->has_video)
+   * time at its start, so that picture, landmarks and time agree. A sound
+   * alone settles on its frame too (the frame the position is in): it
+   * stopped between two frames, off the grid everything else keeps to. */
+  if (was_playing && !playing && clip != NULL)
     wkp_studio_window_seek_frame (self, wkp_session_get_frame (self->session));
 }
 
