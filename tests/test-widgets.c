@@ -938,6 +938,71 @@ test_training_plot_constant (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The rows of @t's columns [0, @x1) holding text (any pixel darker than
+ * the grid's light grey), as bands from the bottom up: fills the first two
+ * bands' top and bottom rows. */
+static void
+text_bands_from_bottom (GdkTexture *t, int x1, int band[2][2])
+{
+  const int w = gdk_texture_get_width (t), h = gdk_texture_get_height (t);
+  g_autofree guchar *px = g_malloc ((gsize) w * h * 4);
+  int k = -1;
+  gboolean in = FALSE;
+  gdk_texture_download (t, px, w * 4);
+  band[0][0] = band[0][1] = band[1][0] = band[1][1] = -1;
+  for (int y = h - 1; y >= 0 && k < 2; y--)
+    {
+      gboolean dark = FALSE;
+      for (int x = 0; x < MIN (x1, w) && !dark; x++)
+        {
+          const guchar *p = px + ((gsize) y * w + x) * 4;
+          dark = p[0] < 170 && p[1] < 170 && p[2] < 170;
+        }
+      if (dark && !in && ++k < 2)
+        band[k][1] = y;
+      if (dark && k < 2)
+        band[k][0] = y;
+      in = dark;
+    }
+}
+
+/* The lowest label of the r axis (negative here, "-0.1": wider than "0.0")
+ * and the epoch axis' labels below it ("epoch", "1") do not touch: a clear
+ * gap of rows between them in the left margin (they touched; studio QA). */
+static void
+test_training_plot_axis_labels (void)
+{
+  const int ep[] = { 1, 2, 3, 4, 5, 6 };
+  const double tl[] = { 1.2, 1.0, 0.9, 0.85, 0.8, 0.78 }, vl[] = { 1.9, 1.8, 1.85, 1.8, 1.82, 1.84 };
+  const double vr[] = { -0.08, -0.02, 0.05, 0.12, 0.1, 0.08 };
+  GtkWidget *view = wkp_training_plot_new ();
+  GtkWidget *window;
+  g_autoptr(GdkTexture) out = NULL;
+  PangoLayout *layout;
+  int epoch_w, lh, band[2][2], gap;
+
+  wkp_training_plot_add_run (WKP_TRAINING_PLOT (view), "m.wkpm", 0, 6, ep, tl, vl, vr, 4);
+  window = show_in_window (view, 560, 380);
+  out = render_widget (view);
+  {
+    g_autofree char *path = g_build_filename (WKP_BUILD_DIR, "tests", "training-plot-axis-labels.png", NULL);
+    gdk_texture_save_to_png (out, path);   /* for inspection */
+  }
+  layout = gtk_widget_create_pango_layout (view, "epoch");
+  pango_layout_get_pixel_size (layout, &epoch_w, &lh);
+  g_object_unref (layout);
+  /* the margin left of the plot: "epoch" (drawn 8 px in) and the r labels,
+   * right-aligned beside it */
+  text_bands_from_bottom (out, 8 + epoch_w, band);
+  gap = band[0][0] - band[1][1] - 1;
+  g_test_message ("epoch row: rows %d-%d; the r axis' lowest label above it: rows %d-%d; gap %d rows (text %d px)",
+                  band[0][0], band[0][1], band[1][0], band[1][1], gap, lh);
+  g_assert_cmpint (band[1][1], >=, 0);
+  g_assert_cmpint (band[0][1] - band[0][0], <, lh);   /* one row of text, not two run together */
+  g_assert_cmpint (gap, >=, lh / 4);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_render_training_plot (void)
 {
@@ -1050,6 +1115,7 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/render/timeline-bar", test_render_timeline);
   g_test_add_func ("/widgets/render/overview-bar", test_render_overview);
   g_test_add_func ("/widgets/render/training-plot", test_render_training_plot);
+  g_test_add_func ("/widgets/training-plot-axis-labels", test_training_plot_axis_labels);
   g_test_add_func ("/widgets/training-plot-describe", test_training_plot_describe);
   g_test_add_func ("/widgets/training-plot-constant", test_training_plot_constant);
   return g_test_run ();

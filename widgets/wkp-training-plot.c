@@ -270,7 +270,7 @@ wkp_training_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   WkpTrainingPlot *self = WKP_TRAINING_PLOT (widget);
   double w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  double lh = text_height (widget), legend_h, col_w, top, mid, bottom, p1_top, p1_bot, p2_top, p2_bot;
+  double lh = text_height (widget), legend_h, col_w, top, mid, bottom, p1_top, p1_bot, p2_top, p2_bot, label_gap;
   int cols, rows, xstep;
   Axis la, ra;
   cairo_t *cr;
@@ -335,8 +335,11 @@ wkp_training_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     self->plot_x0 = PAD + gutter + 8;
     self->plot_x1 = MAX (self->plot_x0 + 10, w - PAD - text_width (widget, last) / 2.0);
   }
+  /* the epoch labels go below the lower half of the r axis' lowest label,
+   * which is centred on the axis (they touched, "-0.1" over "epoch 1") */
+  label_gap = ceil (lh / 2.0) + 2;
   top = legend_h;
-  bottom = h - lh - 8;   /* epoch labels below */
+  bottom = h - lh - 4 - label_gap;
   mid = top + (bottom - top) * 0.55;
   p1_top = top + lh + 4;
   p1_bot = mid - PANEL_GAP / 2;
@@ -366,9 +369,9 @@ wkp_training_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_line_to (cr, x, bottom + 4);
       cairo_stroke (cr);
       g_snprintf (t, sizeof t, "%d", e);
-      show_text (cr, widget, t, x - text_width (widget, t) / 2.0, bottom + 4, 0, 0.40, FALSE);
+      show_text (cr, widget, t, x - text_width (widget, t) / 2.0, bottom + label_gap, 0, 0.40, FALSE);
     }
-  show_text (cr, widget, _("epoch"), PAD, bottom + 4, 0, 0.40, FALSE);
+  show_text (cr, widget, _("epoch"), PAD, bottom + label_gap, 0, 0.40, FALSE);
 
   if (self->hover_epoch >= 1 && self->hover_epoch <= self->max_epoch)
     {
