@@ -663,6 +663,32 @@ closes_on_escape (GtkWidget *window)
   return FALSE;
 }
 
+/* Sets "val_loss_constant" in every training history under @node (a
+ * model's, or each of an ensemble's members'). */
+static void
+set_history_constant (JsonNode *node, double v)
+{
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *a = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        set_history_constant (json_array_get_element (a, i), v);
+    }
+  else if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *o = json_node_get_object (node);
+      g_autoptr(GList) names = json_object_get_members (o);
+      for (GList *l = names; l != NULL; l = l->next)
+        {
+          JsonNode *child = json_object_get_member (o, l->data);
+          if (g_str_equal (l->data, "history") && JSON_NODE_HOLDS_OBJECT (child))
+            json_object_set_double_member (json_node_get_object (child), "val_loss_constant", v);
+          else
+            set_history_constant (child, v);
+        }
+    }
+}
+
 static void
 test_training_curves (void)
 {
@@ -702,11 +728,59 @@ test_training_curves (void)
   g_assert_nonnull (strstr (wkp_training_window_get_note (tw),
                             n_members == 1 ? "history stored in the model" : "histories stored in the model"));
   {
+    /* a history without the constant prediction's level (the shipped
+     * model's predate it) says why there is no dashed line */
+    guint with = 0;
+    for (guint i = 0; i < logs->len; i++)
+      with += isfinite (((const WkpTrainLog *) g_ptr_array_index (logs, i))->val_loss_constant);
+    g_test_message ("%u of %u histories carry the constant prediction's level", with, logs->len);
+    g_assert_true ((strstr (wkp_training_window_get_note (tw), "no dashed constant-prediction level") != NULL)
+                   == (with < logs->len));
+  }
+  {
     /* the tooltip at the first member's kept epoch has its numbers */
     const WkpTrainLog *first = g_ptr_array_index (logs, 0);
     g_autofree char *tip = wkp_training_plot_describe_epoch (plot, first->best_epoch);
     g_assert_nonnull (tip);
     g_assert_nonnull (strstr (tip, "(kept)"));
+  }
+
+  /* the same networks with the level in every history: drawn, and no note */
+  {
+    g_autofree char *level = g_build_filename (dir, "level.wkpm", NULL);
+    WkpTrainingWindow *tl;
+    const WkpTrainLog *first = g_ptr_array_index (logs, 0);
+    g_autofree char *tip = NULL;
+    set_history_constant (m->training, 1.779);
+    g_assert_true (wkp_model_save (m, level, &error));
+    g_assert_no_error (error);
+    tl = wkp_training_window_new (GTK_WINDOW (window));
+    wkp_training_window_add (tl, level, 0);
+    wait_training (tl);
+    g_test_message ("%s", wkp_training_window_get_note (tl));
+    g_assert_null (strstr (wkp_training_window_get_note (tl), "constant"));
+    tip = wkp_training_plot_describe_epoch (wkp_training_window_get_plot (tl), first->best_epoch);
+    g_assert_nonnull (strstr (tip, "(constant 1.7790)"));
+    gtk_window_destroy (GTK_WINDOW (tl));
+    /* an ensemble one of whose members lacks it: how many do */
+    if (n_members > 1)
+      {
+        JsonObject *member = json_array_get_object_element (
+            json_object_get_array_member (json_node_get_object (m->training), "ensemble"), 0);
+        JsonObject *history = json_object_get_object_member (json_object_get_object_member (member, "training"),
+                                                             "history");
+        g_autofree char *want = g_strdup_printf ("; 1 of its %d networks has no dashed constant-prediction level",
+                                                 n_members);
+        json_object_remove_member (history, "val_loss_constant");
+        g_assert_true (wkp_model_save (m, level, &error));
+        g_assert_no_error (error);
+        tl = wkp_training_window_new (GTK_WINDOW (window));
+        wkp_training_window_add (tl, level, 0);
+        wait_training (tl);
+        g_test_message ("%s", wkp_training_window_get_note (tl));
+        g_assert_nonnull (strstr (wkp_training_window_get_note (tl), want));
+        gtk_window_destroy (GTK_WINDOW (tl));
+      }
   }
 
   /* the same networks without the history: the log beside, else a note */
@@ -724,7 +798,8 @@ test_training_curves (void)
   wait_training (tw);
   g_test_message ("%s", wkp_training_window_get_note (tw));
   g_assert_cmpint (wkp_training_plot_get_n_runs (plot), ==, n_members + 1);
-  g_assert_nonnull (strstr (wkp_training_window_get_note (tw), "bare.wkpm: no history in the model; its log bare.csv, kept epoch 2"));
+  g_assert_nonnull (strstr (wkp_training_window_get_note (tw), "bare.wkpm: no history in the model; its log bare.csv, kept epoch 2; "
+                                                              "no dashed constant-prediction level: training logs do not record it"));
   g_assert_nonnull (strstr (wkp_training_window_get_note (tw), notes));    /* the CSV's error names it */
   g_assert_nonnull (strstr (wkp_training_window_get_note (tw), other));
   /* a log beside it that is not one: its error, not "no log" */
