@@ -1003,6 +1003,65 @@ test_training_plot_axis_labels (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Legend entries too long for their column keep the model's name: the
+ * member's file goes first, then the middle of the name (they were cut from
+ * the start, and two ensembles of the same members' files read alike:
+ * "…member 1 (s1.wkpm)"). */
+static void
+test_training_plot_legend_fit (void)
+{
+  const char *labels[] = { "logmel-ensemble-h64.wkpm, member 1 (logmel-h64-s1.wkpm)",
+                           "mfcc-ensemble-h64.wkpm, member 1 (logmel-h64-s1.wkpm)", "short.csv",
+                           "a-model-name-far-too-long-for-any-column-of-the-legend-at-this-width-20261207.wkpm, "
+                           "member 2 (s2.wkpm)" };
+  const int ep[] = { 1, 2 };
+  const double tl[] = { 1.0, 0.9 }, vl[] = { 1.8, 1.7 }, vr[] = { 0.2, 0.3 };
+  GtkWidget *view = wkp_training_plot_new ();
+  GtkWidget *window;
+  g_autoptr(GdkTexture) out = NULL;
+  gboolean cut = TRUE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    wkp_training_plot_add_run (WKP_TRAINING_PLOT (view), labels[i], MIN (i, 2), 2, ep, tl, vl, vr, 2);
+  window = show_in_window (view, 620, 380);   /* two columns of 302 px */
+  out = render_widget (view);
+  {
+    g_autofree char *a = wkp_training_plot_get_legend_text (WKP_TRAINING_PLOT (view), 0, &cut);
+    g_assert_cmpstr (a, ==, "logmel-ensemble-h64.wkpm, member 1");
+    g_assert_false (cut);
+  }
+  {
+    g_autofree char *b = wkp_training_plot_get_legend_text (WKP_TRAINING_PLOT (view), 1, &cut);
+    g_assert_cmpstr (b, ==, "mfcc-ensemble-h64.wkpm, member 1");
+    g_assert_false (cut);
+  }
+  {
+    g_autofree char *c = wkp_training_plot_get_legend_text (WKP_TRAINING_PLOT (view), 2, &cut);
+    g_assert_cmpstr (c, ==, "short.csv");
+    g_assert_false (cut);
+  }
+  {
+    /* the name alone is too long: cut in its middle (both ends shown) */
+    g_autofree char *d = wkp_training_plot_get_legend_text (WKP_TRAINING_PLOT (view), 3, &cut);
+    g_assert_true (g_str_has_prefix (labels[3], d));
+    g_assert_true (g_str_has_suffix (d, ", member 2"));
+    g_assert_true (cut);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+  /* wide enough: whole */
+  view = wkp_training_plot_new ();
+  wkp_training_plot_add_run (WKP_TRAINING_PLOT (view), labels[0], 0, 2, ep, tl, vl, vr, 2);
+  window = show_in_window (view, 620, 380);
+  g_clear_object (&out);
+  out = render_widget (view);
+  {
+    g_autofree char *a = wkp_training_plot_get_legend_text (WKP_TRAINING_PLOT (view), 0, &cut);
+    g_assert_cmpstr (a, ==, labels[0]);
+    g_assert_false (cut);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_render_training_plot (void)
 {
@@ -1116,6 +1175,7 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/render/overview-bar", test_render_overview);
   g_test_add_func ("/widgets/render/training-plot", test_render_training_plot);
   g_test_add_func ("/widgets/training-plot-axis-labels", test_training_plot_axis_labels);
+  g_test_add_func ("/widgets/training-plot-legend-fit", test_training_plot_legend_fit);
   g_test_add_func ("/widgets/training-plot-describe", test_training_plot_describe);
   g_test_add_func ("/widgets/training-plot-constant", test_training_plot_constant);
   return g_test_run ();
