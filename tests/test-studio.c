@@ -3231,7 +3231,14 @@ test_export_dialog (void)
     g_assert_no_error (error);
     g_assert_cmpint (info->n_frames, ==, 75);
   }
+  /* the window closed while the dialog is open takes it along */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "export", NULL);
+  dialog = wkp_studio_window_get_view (window, "export-dialog");
+  g_assert_nonnull (dialog);
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
   gtk_window_destroy (GTK_WINDOW (window));
+  spin (100);
+  g_assert_null (dialog);
 }
 
 static gboolean

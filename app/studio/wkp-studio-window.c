@@ -2309,7 +2309,13 @@ wkp_studio_window_dispose (GObject *object)
   if (self->dataset_window != NULL)
     gtk_window_destroy (self->dataset_window);
   if (self->export_dialog != NULL)
-    gtk_window_destroy (self->export_dialog);
+    {
+      /* (the weak pointer goes first: the dialog may be finalised after this window) */
+      GtkWindow *dialog = self->export_dialog;
+      g_object_remove_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->export_dialog);
+      self->export_dialog = NULL;
+      gtk_window_destroy (dialog);
+    }
   cancel_job (self);
   if (self->task_cancellable != NULL)
     g_cancellable_cancel (self->task_cancellable);
