@@ -662,20 +662,28 @@ write_packets (Encoder *e, AVCodecContext *c, AVStream *st, GError **error)
   return TRUE;
 }
 
-/* The container the output's name asks for (H.264 + AAC fit each), or NULL:
- * a clip named .avi or .webm was written as MP4 under that name before. */
-static const char *
-container_for (const char *path)
+/* The names a presentation clip may have and the container each asks for
+ * (H.264 + AAC fit each): a clip named .avi or .webm was written as MP4
+ * under that name before. */
+static const char *const extensions[] = { ".mp4", ".m4v", ".mov", ".mkv", NULL };
+static const char *const containers[] = { "mp4", "mp4", "mov", "matroska" };
+G_STATIC_ASSERT (G_N_ELEMENTS (extensions) == G_N_ELEMENTS (containers) + 1);
+
+const char *const *
+wkp_export_extensions (void)
 {
-  static const char *const map[][2] = {
-    { ".mp4", "mp4" }, { ".m4v", "mp4" }, { ".mov", "mov" }, { ".mkv", "matroska" },
-  };
-  const char *dot = strrchr (path, '.');
+  return extensions;
+}
+
+const char *
+wkp_export_container_for (const char *path)
+{
+  const char *dot = path != NULL ? strrchr (path, '.') : NULL;
   if (dot == NULL || strchr (dot, G_DIR_SEPARATOR) != NULL)
     return NULL;
-  for (gsize i = 0; i < G_N_ELEMENTS (map); i++)
-    if (g_ascii_strcasecmp (dot, map[i][0]) == 0)
-      return map[i][1];
+  for (gsize i = 0; extensions[i] != NULL; i++)
+    if (g_ascii_strcasecmp (dot, extensions[i]) == 0)
+      return containers[i];
   return NULL;
 }
 
@@ -688,7 +696,7 @@ encoder_open (Encoder *e, const char *tmp, const char *path, const Layout *L, co
 
   e->path = path;
   wkp_ffmpeg_init ();
-  ret = avformat_alloc_output_context2 (&e->oc, NULL, container_for (path), tmp);
+  ret = avformat_alloc_output_context2 (&e->oc, NULL, wkp_export_container_for (path), tmp);
   if (ret < 0)
     {
       set_av_error (error, ret, path, "cannot create the video file");
@@ -871,7 +879,7 @@ wkp_export_clip (const WkpExportParams *p, const char *output, WkpProgressFunc p
       g_set_error (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID, "%s: nothing to render (no video, no keypoints)", output);
       return FALSE;
     }
-  if (container_for (output) == NULL)
+  if (wkp_export_container_for (output) == NULL)
     {
       g_set_error (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID,
                    "%s: a presentation clip is H.264 video with AAC sound: name it .mp4 (or .mov, .mkv, .m4v)",

@@ -47,6 +47,13 @@ char    *wkp_export_caption (const char *clip_name, int audio_late, const char *
  * returns the number of lines. */
 int      wkp_export_title_lines (const char *title, double max_w, double unit, char **lines, double *size);
 
+/* The names a clip may be exported under: ".mp4", ".m4v", ".mov", ".mkv"
+ * (NULL-terminated); the libavformat container @path's extension asks for
+ * ("mp4", "mov", "matroska"), or NULL when it names none of them (the clip
+ * is refused: asking in a file dialog lets the user correct the name). */
+const char *const *wkp_export_extensions    (void);
+const char        *wkp_export_container_for (const char *path);
+
 gboolean wkp_export_clip (const WkpExportParams *params, const char *output,
                           WkpProgressFunc progress, gpointer progress_data,
                           GCancellable *cancellable, GError **error);

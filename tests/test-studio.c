@@ -663,6 +663,32 @@ closes_on_escape (GtkWidget *window)
   return FALSE;
 }
 
+/* Sets "val_loss_constant" in every training history under @node (a
+ * model's, or each of an ensemble's members'). */
+static void
+set_history_constant (JsonNode *node, double v)
+{
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *a = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        set_history_constant (json_array_get_element (a, i), v);
+    }
+  else if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *o = json_node_get_object (node);
+      g_autoptr(GList) names = json_object_get_members (o);
+      for (GList *l = names; l != NULL; l = l->next)
+        {
+          JsonNode *child = json_object_get_member (o, l->data);
+          if (g_str_equal (l->data, "history") && JSON_NODE_HOLDS_OBJECT (child))
+            json_object_set_double_member (json_node_get_object (child), "val_loss_constant", v);
+          else
+            set_history_constant (child, v);
+        }
+    }
+}
+
 static void
 test_training_curves (void)
 {
@@ -702,11 +728,59 @@ test_training_curves (void)
   g_assert_nonnull (strstr (wkp_training_window_get_note (tw),
                             n_members == 1 ? "history stored in the model" : "histories stored in the model"));
   {
+    /* a history without the constant prediction's level (the shipped
+     * model's predate it) says why there is no dashed line */
+    guint with = 0;
+    for (guint i = 0; i < logs->len; i++)
+      with += isfinite (((const WkpTrainLog *) g_ptr_array_index (logs, i))->val_loss_constant);
+    g_test_message ("%u of %u histories carry the constant prediction's level", with, logs->len);
+    g_assert_true ((strstr (wkp_training_window_get_note (tw), "no dashed constant-prediction level") != NULL)
+                   == (with < logs->len));
+  }
+  {
     /* the tooltip at the first member's kept epoch has its numbers */
     const WkpTrainLog *first = g_ptr_array_index (logs, 0);
     g_autofree char *tip = wkp_training_plot_describe_epoch (plot, first->best_epoch);
     g_assert_nonnull (tip);
     g_assert_nonnull (strstr (tip, "(kept)"));
+  }
+
+  /* the same networks with the level in every history: drawn, and no note */
+  {
+    g_autofree char *level = g_build_filename (dir, "level.wkpm", NULL);
+    WkpTrainingWindow *tl;
+    const WkpTrainLog *first = g_ptr_array_index (logs, 0);
+    g_autofree char *tip = NULL;
+    set_history_constant (m->training, 1.779);
+    g_assert_true (wkp_model_save (m, level, &error));
+    g_assert_no_error (error);
+    tl = wkp_training_window_new (GTK_WINDOW (window));
+    wkp_training_window_add (tl, level, 0);
+    wait_training (tl);
+    g_test_message ("%s", wkp_training_window_get_note (tl));
+    g_assert_null (strstr (wkp_training_window_get_note (tl), "constant"));
+    tip = wkp_training_plot_describe_epoch (wkp_training_window_get_plot (tl), first->best_epoch);
+    g_assert_nonnull (strstr (tip, "(constant 1.7790)"));
+    gtk_window_destroy (GTK_WINDOW (tl));
+    /* an ensemble one of whose members lacks it: how many do */
+    if (n_members > 1)
+      {
+        JsonObject *member = json_array_get_object_element (
+            json_object_get_array_member (json_node_get_object (m->training), "ensemble"), 0);
+        JsonObject *history = json_object_get_object_member (json_object_get_object_member (member, "training"),
+                                                             "history");
+        g_autofree char *want = g_strdup_printf ("; 1 of its %d networks has no dashed constant-prediction level",
+                                                 n_members);
+        json_object_remove_member (history, "val_loss_constant");
+        g_assert_true (wkp_model_save (m, level, &error));
+        g_assert_no_error (error);
+        tl = wkp_training_window_new (GTK_WINDOW (window));
+        wkp_training_window_add (tl, level, 0);
+        wait_training (tl);
+        g_test_message ("%s", wkp_training_window_get_note (tl));
+        g_assert_nonnull (strstr (wkp_training_window_get_note (tl), want));
+        gtk_window_destroy (GTK_WINDOW (tl));
+      }
   }
 
   /* the same networks without the history: the log beside, else a note */
@@ -724,7 +798,8 @@ test_training_curves (void)
   wait_training (tw);
   g_test_message ("%s", wkp_training_window_get_note (tw));
   g_assert_cmpint (wkp_training_plot_get_n_runs (plot), ==, n_members + 1);
-  g_assert_nonnull (strstr (wkp_training_window_get_note (tw), "bare.wkpm: no history in the model; its log bare.csv, kept epoch 2"));
+  g_assert_nonnull (strstr (wkp_training_window_get_note (tw), "bare.wkpm: no history in the model; its log bare.csv, kept epoch 2; "
+                                                              "no dashed constant-prediction level: training logs do not record it"));
   g_assert_nonnull (strstr (wkp_training_window_get_note (tw), notes));    /* the CSV's error names it */
   g_assert_nonnull (strstr (wkp_training_window_get_note (tw), other));
   /* a log beside it that is not one: its error, not "no log" */
@@ -1102,6 +1177,150 @@ test_audio_only (void)
   /* without pictures the frame follows the position */
   wkp_studio_window_seek (window, 2000000);
   g_assert_cmpint (wkp_session_get_frame (session), ==, 50);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Paused, a sound alone settles on the frame grid as a video does: the
+ * position at the start of the frame it was in, which the views show (it
+ * stayed where the clock stopped, between two frames). */
+static void
+test_audio_only_pause (void)
+{
+  g_autofree char *path = wkp_test_shared_file (AUDIO_ONLY);
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  WkpSession *session;
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  session = wkp_studio_window_get_session (window);
+  request.audio = path;
+  request.fps = WKP_RATIONAL (25, 1);
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  for (int k = 0; k < 3; k++)
+    {
+      gint64 pos, frame, start = wkp_session_get_position (session);
+      wkp_studio_window_set_playing (window, TRUE);
+      g_assert_true (wait_for (window, position_past, &start, 10000));
+      spin (300 + 37 * k);
+      wkp_studio_window_set_playing (window, FALSE);
+      pos = wkp_session_get_position (session);
+      frame = wkp_session_get_frame (session);
+      g_test_message ("paused at %.4f s, frame %" G_GINT64_FORMAT, pos / 1e6, frame);
+      g_assert_cmpint (pos, >, start);
+      g_assert_cmpint (pos, ==, wkp_session_frame_start (session, frame));
+      spin (300);   /* and it stays there */
+      g_assert_cmpint (wkp_session_get_position (session), ==, pos);
+      g_assert_cmpint (wkp_session_get_frame (session), ==, frame);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+assert_selection (WkpSession *session, gint64 start, gint64 end)
+{
+  gint64 s, e;
+  wkp_session_get_selection (session, &s, &e);
+  g_assert_cmpint (s, ==, start);
+  g_assert_cmpint (e, ==, end);
+}
+
+static void
+activate (WkpStudioWindow *window, const char *action, int times)
+{
+  for (int i = 0; i < times; i++)
+    g_action_group_activate_action (G_ACTION_GROUP (window), action, NULL);
+}
+
+/* A selection from the keyboard (it needed Shift+drag; studio QA): I and O
+ * set its start and end at the frame on screen (frames included whole),
+ * Shift+Left/Right step and take the edge under the playhead along, Esc
+ * clears. Audio alone at 25 fps: frame k is [40k, 40k + 40) ms. */
+static void
+test_keyboard_selection (void)
+{
+  g_autofree char *path = wkp_test_shared_file (AUDIO_ONLY);
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  WkpSession *session;
+  gint64 duration, n;
+
+  if (path == NULL)
+    return;
+  window = new_window ();
+  session = wkp_studio_window_get_session (window);
+  activate (window, "select-in", 1);   /* nothing open: nothing selected */
+  activate (window, "select-forward", 1);
+  g_assert_false (wkp_session_has_selection (session));
+  request.audio = path;
+  request.fps = WKP_RATIONAL (25, 1);
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, open_done, NULL, 60000));
+  duration = wkp_session_get_duration (session);
+  n = wkp_session_n_frames (session);
+  g_assert_cmpint (n, >, 150);
+
+  /* I alone: from the frame shown to the end; O then ends it, frame included */
+  wkp_studio_window_go_to_frame (window, 50);
+  activate (window, "select-in", 1);
+  assert_selection (session, 2000000, duration);
+  wkp_studio_window_go_to_frame (window, 74);
+  activate (window, "select-out", 1);
+  assert_selection (session, 2000000, 3000000);
+  /* I before the end keeps the end; after it, runs to the clip's end */
+  wkp_studio_window_go_to_frame (window, 10);
+  activate (window, "select-in", 1);
+  assert_selection (session, 400000, 3000000);
+  wkp_studio_window_go_to_frame (window, 80);
+  activate (window, "select-in", 1);
+  assert_selection (session, 3200000, duration);
+  /* O before the start: from the clip's start */
+  wkp_studio_window_go_to_frame (window, 24);
+  activate (window, "select-out", 1);
+  assert_selection (session, 0, 1000000);
+  activate (window, "clear-selection", 1);
+  g_assert_false (wkp_session_has_selection (session));
+  activate (window, "select-out", 1);
+  assert_selection (session, 0, 1000000);
+  activate (window, "clear-selection", 1);
+
+  /* Shift+Right twice from frame 100: frames 100-102, the playhead on 102 */
+  wkp_studio_window_go_to_frame (window, 100);
+  activate (window, "select-forward", 2);
+  assert_selection (session, 4000000, 4120000);
+  g_assert_cmpint (wkp_session_get_frame (session), ==, 102);
+  g_assert_cmpint (wkp_session_get_position (session), ==, 4080000);
+  /* Shift+Left brings that end back, past the start: frames 99-100 */
+  activate (window, "select-back", 2);
+  assert_selection (session, 4000000, 4040000);
+  activate (window, "select-back", 1);
+  assert_selection (session, 3960000, 4040000);
+  g_assert_cmpint (wkp_session_get_frame (session), ==, 99);
+  /* on the start edge, Shift+Left moves the start */
+  activate (window, "select-back", 2);
+  assert_selection (session, 3880000, 4040000);
+  /* away from the selection: a new one from the frame shown */
+  wkp_studio_window_go_to_frame (window, 150);
+  activate (window, "select-forward", 1);
+  assert_selection (session, 6000000, 6080000);
+  /* at the clip's ends it stops */
+  wkp_studio_window_go_to_frame (window, 0);
+  activate (window, "clear-selection", 1);
+  activate (window, "select-back", 3);
+  assert_selection (session, 0, 40000);
+  g_assert_cmpint (wkp_session_get_frame (session), ==, 0);
+  wkp_studio_window_go_to_frame (window, n - 1);
+  activate (window, "clear-selection", 1);
+  activate (window, "select-forward", 1);
+  {
+    gint64 s, e;
+    wkp_session_get_selection (session, &s, &e);
+    g_assert_cmpint (s, ==, wkp_session_frame_start (session, n - 1));
+    g_assert_cmpint (e, ==, duration);
+  }
+  g_assert_cmpint (wkp_session_get_frame (session), ==, n - 1);
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -2890,6 +3109,138 @@ test_export (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The alert a GtkMessageDialog over @parent shows (its secondary text), or NULL. */
+static GtkWindow *
+alert_over (GtkWindow *parent, const char **text)
+{
+  GListModel *tops = gtk_window_get_toplevels ();   /* (owned by GTK) */
+  for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (tops, i);
+      if (GTK_IS_MESSAGE_DIALOG (w) && gtk_window_get_transient_for (w) == parent && gtk_widget_get_visible (GTK_WIDGET (w)))
+        {
+          if (text != NULL)
+            g_object_get (w, "secondary-text", text, NULL);
+          return w;
+        }
+    }
+  return NULL;
+}
+
+static gboolean
+export_alert_shown (WkpStudioWindow *window, gpointer data)
+{
+  GtkWidget *dialog = wkp_studio_window_get_view (window, "export-dialog");
+  return dialog != NULL && alert_over (GTK_WINDOW (dialog), NULL) != NULL;
+}
+
+static gboolean
+export_dialog_gone (WkpStudioWindow *window, gpointer data)
+{
+  return wkp_studio_window_get_view (window, "export-dialog") == NULL;
+}
+
+/* A name whose container cannot be written (.avi, or none) is refused in
+ * the Export dialog, which stays open with the reason over it so that the
+ * name can be corrected there (it was refused in the status line after the
+ * dialog had closed; studio QA); a supported one is exported. */
+static void
+test_export_dialog (void)
+{
+  g_autofree char *src = wkp_test_shared_file (GRID_CLIP);
+  g_autofree char *dir = NULL, *mkv = NULL;
+  WkpOpenRequest request = { 0 };
+  WkpStudioWindow *window;
+  GtkWidget *dialog;
+  static const char *const refused[][2] = { { "talk.avi", ".avi" }, { "talk", "has no extension" },
+                                            { "talk.mp4.webm", ".webm" } };
+
+  /* the names the engine writes, and what is said of the others */
+  {
+    static const char *const ok[] = { "a.mp4", "a.M4V", "/x/a.mov", "a.mkv" };
+    for (guint i = 0; i < G_N_ELEMENTS (ok); i++)
+      g_assert_null (wkp_studio_export_name_problem (ok[i]));
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+      {
+        g_autofree char *why = wkp_studio_export_name_problem (refused[i][0]);
+        g_assert_nonnull (why);
+        g_assert_nonnull (strstr (why, refused[i][1]));
+        g_assert_nonnull (strstr (why, ".mp4, .m4v, .mov, .mkv"));
+      }
+    g_autofree char *dotted = wkp_studio_export_name_problem ("/data/v1.2/talk");
+    g_assert_nonnull (strstr (dotted, "has no extension"));
+  }
+  if (src == NULL)
+    return;
+  dir = wkp_test_tmpdir ();
+  mkv = g_build_filename (dir, "talk.mkv", NULL);
+  window = new_window ();
+  request.video = src;
+  wkp_studio_window_open (window, &request);
+  g_assert_true (wait_for (window, media_known, NULL, 60000));
+  g_assert_true (wait_for (window, not_busy, NULL, 60000));
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "export", NULL);
+  dialog = wkp_studio_window_get_view (window, "export-dialog");
+  g_assert_nonnull (dialog);
+  g_assert_true (gtk_widget_get_visible (dialog));
+  spin (300);   /* the folder it opened in is read */
+  g_assert_null (alert_over (GTK_WINDOW (dialog), NULL));
+  {
+    g_autoptr(GFile) folder = g_file_new_for_path (dir);
+    g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), folder, NULL));
+    spin (300);   /* the folder is read */
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *why = NULL;
+      GtkWindow *alert;
+      const char *status;
+      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), refused[i][0]);
+      gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+      g_assert_true (wait_for (window, export_alert_shown, NULL, 5000));
+      alert = alert_over (GTK_WINDOW (dialog), (const char **) &why);
+      g_test_message ("%s: %s", refused[i][0], why);
+      g_assert_nonnull (strstr (why, refused[i][1]));
+      /* the dialog is still open, with the name as typed, and nothing runs */
+      g_assert_true (wkp_studio_window_get_view (window, "export-dialog") == dialog);
+      g_assert_true (gtk_widget_get_visible (dialog));
+      g_assert_false (wkp_studio_window_is_busy (window));
+      status = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+      g_assert_false (g_str_has_prefix (status, "Export"));
+      {
+        g_autofree char *name = gtk_file_chooser_get_current_name (GTK_FILE_CHOOSER (dialog));
+        g_assert_cmpstr (name, ==, refused[i][0]);
+      }
+      gtk_dialog_response (GTK_DIALOG (alert), GTK_RESPONSE_CLOSE);
+      spin (50);
+      g_assert_null (alert_over (GTK_WINDOW (dialog), NULL));
+    }
+  /* corrected in place: exported */
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "talk.mkv");
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  g_assert_true (wait_for (window, export_dialog_gone, NULL, 5000));
+  g_assert_true (wait_for (window, not_busy, NULL, 120000));
+  {
+    const char *status = gtk_label_get_text (GTK_LABEL (wkp_studio_window_get_view (window, "status")));
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WkpMediaInfo) info = NULL;
+    g_test_message ("status: %s", status);
+    g_assert_true (g_str_has_prefix (status, "Exported "));
+    info = wkp_media_probe (mkv, WKP_RATIONAL (0, 0), WKP_PROBE_COUNT_FRAMES, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (info->n_frames, ==, 75);
+  }
+  /* the window closed while the dialog is open takes it along */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "export", NULL);
+  dialog = wkp_studio_window_get_view (window, "export-dialog");
+  g_assert_nonnull (dialog);
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+  gtk_window_destroy (GTK_WINDOW (window));
+  spin (100);
+  g_assert_null (dialog);
+}
+
 static gboolean
 compared_known (WkpStudioWindow *window, gpointer data)
 {
@@ -3429,6 +3780,8 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/no-stall", test_no_stall);
   g_test_add_func ("/studio/prediction", test_prediction);
   g_test_add_func ("/studio/audio-only", test_audio_only);
+  g_test_add_func ("/studio/audio-only-pause", test_audio_only_pause);
+  g_test_add_func ("/studio/keyboard-selection", test_keyboard_selection);
   g_test_add_func ("/studio/top-share", test_top_share);
   g_test_add_func ("/studio/cancel", test_cancel);
   g_test_add_func ("/studio/shortcuts-window", test_shortcuts_window);
@@ -3445,6 +3798,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/dataset-window", test_dataset_window);
   g_test_add_func ("/studio/export-folder", test_export_folder);
   g_test_add_func ("/studio/export", test_export);
+  g_test_add_func ("/studio/export-dialog", test_export_dialog);
   g_test_add_func ("/studio/agreement-lag-edge", test_agreement_lag_edge);
   g_test_add_func ("/studio/audio-late", test_audio_late);
   g_test_add_func ("/studio/dataset-offset-text", test_dataset_offset_text);

@@ -938,6 +938,130 @@ test_training_plot_constant (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The rows of @t's columns [0, @x1) holding text (any pixel darker than
+ * the grid's light grey), as bands from the bottom up: fills the first two
+ * bands' top and bottom rows. */
+static void
+text_bands_from_bottom (GdkTexture *t, int x1, int band[2][2])
+{
+  const int w = gdk_texture_get_width (t), h = gdk_texture_get_height (t);
+  g_autofree guchar *px = g_malloc ((gsize) w * h * 4);
+  int k = -1;
+  gboolean in = FALSE;
+  gdk_texture_download (t, px, w * 4);
+  band[0][0] = band[0][1] = band[1][0] = band[1][1] = -1;
+  for (int y = h - 1; y >= 0 && k < 2; y--)
+    {
+      gboolean dark = FALSE;
+      for (int x = 0; x < MIN (x1, w) && !dark; x++)
+        {
+          const guchar *p = px + ((gsize) y * w + x) * 4;
+          dark = p[0] < 170 && p[1] < 170 && p[2] < 170;
+        }
+      if (dark && !in && ++k < 2)
+        band[k][1] = y;
+      if (dark && k < 2)
+        band[k][0] = y;
+      in = dark;
+    }
+}
+
+/* The lowest label of the r axis (negative here, "-0.1": wider than "0.0")
+ * and the epoch axis' labels below it ("epoch", "1") do not touch: a clear
+ * gap of rows between them in the left margin (they touched; studio QA). */
+static void
+test_training_plot_axis_labels (void)
+{
+  const int ep[] = { 1, 2, 3, 4, 5, 6 };
+  const double tl[] = { 1.2, 1.0, 0.9, 0.85, 0.8, 0.78 }, vl[] = { 1.9, 1.8, 1.85, 1.8, 1.82, 1.84 };
+  const double vr[] = { -0.08, -0.02, 0.05, 0.12, 0.1, 0.08 };
+  GtkWidget *view = wkp_training_plot_new ();
+  GtkWidget *window;
+  g_autoptr(GdkTexture) out = NULL;
+  PangoLayout *layout;
+  int epoch_w, lh, band[2][2], gap;
+
+  wkp_training_plot_add_run (WKP_TRAINING_PLOT (view), "m.wkpm", 0, 6, ep, tl, vl, vr, 4);
+  window = show_in_window (view, 560, 380);
+  out = render_widget (view);
+  {
+    g_autofree char *path = g_build_filename (WKP_BUILD_DIR, "tests", "training-plot-axis-labels.png", NULL);
+    gdk_texture_save_to_png (out, path);   /* for inspection */
+  }
+  layout = gtk_widget_create_pango_layout (view, "epoch");
+  pango_layout_get_pixel_size (layout, &epoch_w, &lh);
+  g_object_unref (layout);
+  /* the margin left of the plot: "epoch" (drawn 8 px in) and the r labels,
+   * right-aligned beside it */
+  text_bands_from_bottom (out, 8 + epoch_w, band);
+  gap = band[0][0] - band[1][1] - 1;
+  g_test_message ("epoch row: rows %d-%d; the r axis' lowest label above it: rows %d-%d; gap %d rows (text %d px)",
+                  band[0][0], band[0][1], band[1][0], band[1][1], gap, lh);
+  g_assert_cmpint (band[1][1], >=, 0);
+  g_assert_cmpint (band[0][1] - band[0][0], <, lh);   /* one row of text, not two run together */
+  g_assert_cmpint (gap, >=, lh / 4);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Legend entries too long for their column keep the model's name: the
+ * member's file goes first, then the middle of the name (they were cut from
+ * the start, and two ensembles of the same members' files read alike:
+ * "…member 1 (s1.wkpm)"). */
+static void
+test_training_plot_legend_fit (void)
+{
+  const char *labels[] = { "logmel-ensemble-h64.wkpm, member 1 (logmel-h64-s1.wkpm)",
+                           "mfcc-ensemble-h64.wkpm, member 1 (logmel-h64-s1.wkpm)", "short.csv",
+                           "a-model-name-far-too-long-for-any-column-of-the-legend-at-this-width-20261207.wkpm, "
+                           "member 2 (s2.wkpm)" };
+  const int ep[] = { 1, 2 };
+  const double tl[] = { 1.0, 0.9 }, vl[] = { 1.8, 1.7 }, vr[] = { 0.2, 0.3 };
+  GtkWidget *view = wkp_training_plot_new ();
+  GtkWidget *window;
+  g_autoptr(GdkTexture) out = NULL;
+  gboolean cut = TRUE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    wkp_training_plot_add_run (WKP_TRAINING_PLOT (view), labels[i], MIN (i, 2), 2, ep, tl, vl, vr, 2);
+  window = show_in_window (view, 620, 380);   /* two columns of 302 px */
+  out = render_widget (view);
+  {
+    g_autofree char *a = wkp_training_plot_get_legend_text (WKP_TRAINING_PLOT (view), 0, &cut);
+    g_assert_cmpstr (a, ==, "logmel-ensemble-h64.wkpm, member 1");
+    g_assert_false (cut);
+  }
+  {
+    g_autofree char *b = wkp_training_plot_get_legend_text (WKP_TRAINING_PLOT (view), 1, &cut);
+    g_assert_cmpstr (b, ==, "mfcc-ensemble-h64.wkpm, member 1");
+    g_assert_false (cut);
+  }
+  {
+    g_autofree char *c = wkp_training_plot_get_legend_text (WKP_TRAINING_PLOT (view), 2, &cut);
+    g_assert_cmpstr (c, ==, "short.csv");
+    g_assert_false (cut);
+  }
+  {
+    /* the name alone is too long: cut in its middle (both ends shown) */
+    g_autofree char *d = wkp_training_plot_get_legend_text (WKP_TRAINING_PLOT (view), 3, &cut);
+    g_assert_true (g_str_has_prefix (labels[3], d));
+    g_assert_true (g_str_has_suffix (d, ", member 2"));
+    g_assert_true (cut);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+  /* wide enough: whole */
+  view = wkp_training_plot_new ();
+  wkp_training_plot_add_run (WKP_TRAINING_PLOT (view), labels[0], 0, 2, ep, tl, vl, vr, 2);
+  window = show_in_window (view, 620, 380);
+  g_clear_object (&out);
+  out = render_widget (view);
+  {
+    g_autofree char *a = wkp_training_plot_get_legend_text (WKP_TRAINING_PLOT (view), 0, &cut);
+    g_assert_cmpstr (a, ==, labels[0]);
+    g_assert_false (cut);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_render_training_plot (void)
 {
@@ -1050,6 +1174,8 @@ main (int argc, char **argv)
   g_test_add_func ("/widgets/render/timeline-bar", test_render_timeline);
   g_test_add_func ("/widgets/render/overview-bar", test_render_overview);
   g_test_add_func ("/widgets/render/training-plot", test_render_training_plot);
+  g_test_add_func ("/widgets/training-plot-axis-labels", test_training_plot_axis_labels);
+  g_test_add_func ("/widgets/training-plot-legend-fit", test_training_plot_legend_fit);
   g_test_add_func ("/widgets/training-plot-describe", test_training_plot_describe);
   g_test_add_func ("/widgets/training-plot-constant", test_training_plot_constant);
   return g_test_run ();

@@ -2,6 +2,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <string.h>
 #include <pango/pangocairo.h>
 
 typedef struct
@@ -13,6 +14,8 @@ typedef struct
   double *train_loss, *val_loss, *val_r;
   int     best_epoch;
   double  val_loss_constant;   /* NaN: unknown */
+  char   *shown;               /* the legend text as last drawn (see legend_layout) */
+  gboolean cut;                /* ... and cut with "…" */
 } Run;
 
 struct _WkpTrainingPlot
@@ -44,6 +47,7 @@ run_free (gpointer data)
 {
   Run *r = data;
   g_free (r->label);
+  g_free (r->shown);
   g_free (r->epoch);
   g_free (r->train_loss);
   g_free (r->val_loss);
@@ -149,8 +153,40 @@ layout_for (GtkWidget *widget, const char *text, double max_width)
   if (max_width > 0)
     {
       pango_layout_set_width (layout, (int) (max_width * PANGO_SCALE));
-      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_START);   /* "…member 2 (s2.wkpm)" */
+      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);   /* sentences: their start matters */
     }
+  return layout;
+}
+
+/* A run's legend entry within @max_width: whole; else without its member's
+ * file ("ens.wkpm, member 2" of "ens.wkpm, member 2 (s2.wkpm)"), which the
+ * tooltip still names; else cut in the middle. It was cut from the start,
+ * "…member 2 (s2.wkpm)": the model's name went first, and two ensembles of
+ * the same members' files read alike. Records what was drawn in @r. */
+static PangoLayout *
+legend_layout (GtkWidget *widget, Run *r, double max_width)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (widget, r->label);
+  const char *paren = strrchr (r->label, '(');
+  int lw;
+  g_free (r->shown);
+  r->shown = g_strdup (r->label);
+  r->cut = FALSE;
+  pango_layout_get_pixel_size (layout, &lw, NULL);
+  if (lw <= max_width)
+    return layout;
+  if (paren != NULL && paren > r->label + 1 && paren[-1] == ' ' && g_str_has_suffix (paren, ")"))
+    {
+      g_free (r->shown);
+      r->shown = g_strndup (r->label, paren - 1 - r->label);
+      pango_layout_set_text (layout, r->shown, -1);
+      pango_layout_get_pixel_size (layout, &lw, NULL);
+      if (lw <= max_width)
+        return layout;
+    }
+  pango_layout_set_width (layout, (int) (MAX (max_width, 1) * PANGO_SCALE));
+  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_MIDDLE);
+  r->cut = pango_layout_is_ellipsized (layout);
   return layout;
 }
 
@@ -270,7 +306,7 @@ wkp_training_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
   WkpTrainingPlot *self = WKP_TRAINING_PLOT (widget);
   double w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  double lh = text_height (widget), legend_h, col_w, top, mid, bottom, p1_top, p1_bot, p2_top, p2_bot;
+  double lh = text_height (widget), legend_h, col_w, top, mid, bottom, p1_top, p1_bot, p2_top, p2_bot, label_gap;
   int cols, rows, xstep;
   Axis la, ra;
   cairo_t *cr;
@@ -300,13 +336,18 @@ wkp_training_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   col_w = (w - 2 * PAD) / cols;
   for (guint i = 0; i < self->runs->len; i++)
     {
-      const Run *r = g_ptr_array_index (self->runs, i);
+      Run *r = g_ptr_array_index (self->runs, i);
       double rgb[3], x = PAD + (i % cols) * col_w, y = PAD + (i / cols) * (lh + 4);
+      PangoLayout *layout;
       run_rgb (r, rgb);
       cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
       cairo_rectangle (cr, x, y + lh / 2 - 1.5, SWATCH, 3);
       cairo_fill (cr);
-      show_text (cr, widget, r->label, x + SWATCH + 5, y, col_w - SWATCH - 12, 0.20, FALSE);
+      layout = legend_layout (widget, r, col_w - SWATCH - 12);
+      cairo_set_source_rgb (cr, 0.20, 0.20, 0.22);
+      cairo_move_to (cr, x + SWATCH + 5, y);
+      pango_cairo_show_layout (cr, layout);
+      g_object_unref (layout);
     }
   legend_h = PAD + rows * (lh + 4);
   {
@@ -335,8 +376,11 @@ wkp_training_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     self->plot_x0 = PAD + gutter + 8;
     self->plot_x1 = MAX (self->plot_x0 + 10, w - PAD - text_width (widget, last) / 2.0);
   }
+  /* the epoch labels go below the lower half of the r axis' lowest label,
+   * which is centred on the axis (they touched, "-0.1" over "epoch 1") */
+  label_gap = ceil (lh / 2.0) + 2;
   top = legend_h;
-  bottom = h - lh - 8;   /* epoch labels below */
+  bottom = h - lh - 4 - label_gap;
   mid = top + (bottom - top) * 0.55;
   p1_top = top + lh + 4;
   p1_bot = mid - PANEL_GAP / 2;
@@ -366,9 +410,9 @@ wkp_training_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_line_to (cr, x, bottom + 4);
       cairo_stroke (cr);
       g_snprintf (t, sizeof t, "%d", e);
-      show_text (cr, widget, t, x - text_width (widget, t) / 2.0, bottom + 4, 0, 0.40, FALSE);
+      show_text (cr, widget, t, x - text_width (widget, t) / 2.0, bottom + label_gap, 0, 0.40, FALSE);
     }
-  show_text (cr, widget, _("epoch"), PAD, bottom + 4, 0, 0.40, FALSE);
+  show_text (cr, widget, _("epoch"), PAD, bottom + label_gap, 0, 0.40, FALSE);
 
   if (self->hover_epoch >= 1 && self->hover_epoch <= self->max_epoch)
     {
@@ -598,4 +642,15 @@ wkp_training_plot_get_run_rgb (WkpTrainingPlot *self, int run, double rgb[3])
 {
   g_return_if_fail (WKP_IS_TRAINING_PLOT (self) && run >= 0 && (guint) run < self->runs->len);
   run_rgb (g_ptr_array_index (self->runs, run), rgb);
+}
+
+char *
+wkp_training_plot_get_legend_text (WkpTrainingPlot *self, int run, gboolean *cut)
+{
+  const Run *r;
+  g_return_val_if_fail (WKP_IS_TRAINING_PLOT (self) && run >= 0 && (guint) run < self->runs->len, NULL);
+  r = g_ptr_array_index (self->runs, run);
+  if (cut != NULL)
+    *cut = r->cut;
+  return g_strdup (r->shown);
 }

@@ -30,4 +30,9 @@ void       wkp_training_plot_get_run_rgb     (WkpTrainingPlot *self, int run, do
  * has that epoch. */
 char      *wkp_training_plot_describe_epoch  (WkpTrainingPlot *self, int epoch);
 
+/* For tests: the legend text of @run as last drawn (NULL before a draw) —
+ * the label, without its member's file when that fits, or cut in the middle
+ * (*@cut TRUE, the text before the cut returned). */
+char      *wkp_training_plot_get_legend_text (WkpTrainingPlot *self, int run, gboolean *cut);
+
 G_END_DECLS

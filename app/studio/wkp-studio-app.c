@@ -279,6 +279,10 @@ wkp_studio_app_startup (GApplication *app)
     { "win.sound-late-less", { "<Control>bracketleft", NULL } },
     { "win.loop", { "l", NULL } },
     { "win.clear-selection", { "Escape", NULL } },
+    { "win.select-in", { "i", NULL } },
+    { "win.select-out", { "o", NULL } },
+    { "win.select-back", { "<Shift>Left", NULL } },
+    { "win.select-forward", { "<Shift>Right", NULL } },
     { "win.show-help-overlay", { "<Control>question", "F1", NULL } },
   };
 

@@ -1,6 +1,7 @@
 #include "wkp-studio-export.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
@@ -125,4 +126,23 @@ wkp_studio_export_folder (const char *last_folder)
   if (videos != NULL && g_file_test (videos, G_FILE_TEST_IS_DIR) && g_access (videos, W_OK) == 0)
     return g_strdup (videos);
   return g_strdup (g_get_home_dir ());
+}
+
+char *
+wkp_studio_export_name_problem (const char *path)
+{
+  g_autofree char *base = NULL, *list = NULL;
+  const char *dot;
+  if (wkp_export_container_for (path) != NULL)
+    return NULL;
+  base = g_path_get_basename (path);
+  dot = strrchr (base, '.');
+  list = g_strjoinv (", ", (char **) wkp_export_extensions ());
+  if (dot == NULL || dot == base)
+    /* TRANSLATORS: the file name typed in the Export dialog, then the extensions that can be exported */
+    return g_strdup_printf (_("“%s” has no extension. A presentation clip is H.264 video with AAC sound: "
+                              "end its name with one of %s."), base, list);
+  /* TRANSLATORS: the file name typed in the Export dialog, its extension, then the extensions that can be exported */
+  return g_strdup_printf (_("“%s”: a presentation clip cannot be written as %s. It is H.264 video with AAC "
+                            "sound: end its name with one of %s."), base, dot, list);
 }

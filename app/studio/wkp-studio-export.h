@@ -25,4 +25,10 @@ gboolean wkp_studio_export_finish (GAsyncResult *result, GError **error);
  * folder, else home (media on a read-only mount, a shared corpus). */
 char    *wkp_studio_export_folder (const char *last_folder);
 
+/* Why @path cannot be exported (a sentence for the Export dialog, naming
+ * the extensions that can: the engine's list, wkp_export_extensions ()), or
+ * NULL when its name asks for a container a presentation clip is written
+ * in. */
+char    *wkp_studio_export_name_problem (const char *path);
+
 G_END_DECLS

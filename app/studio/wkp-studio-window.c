@@ -21,6 +21,7 @@ struct _WkpStudioWindow
   GtkApplicationWindow parent_instance;
   GtkWindow          *training_window;   /* weak: the Training Curves window, or NULL */
   GtkWindow          *dataset_window;    /* weak: the Dataset window, or NULL */
+  GtkWindow          *export_dialog;     /* weak: the Export Clip file dialog, or NULL */
   double              top_share;         /* the video's share of the top paned's width */
   int                 top_max;           /* its max-position when last seen */
   gboolean            top_dragged;       /* the user moved the handle: their share is kept */
@@ -1120,8 +1121,10 @@ wkp_studio_window_set_playing (WkpStudioWindow *self, gboolean playing)
   wkp_session_set_playing (self->session, playing);
   /* paused: the sink prerolls on the next decoded picture, one or two frames
    * past the clock; stay on the frame shown when Pause was pressed, with the
-   * time at its start, so that picture, landmarks and time agree */
-  if (was_playing && !playing && clip != NULL && clip->has_video)
+   * time at its start, so that picture, landmarks and time agree. A sound
+   * alone settles on its frame too (the frame the position is in): it
+   * stopped between two frames, off the grid everything else keeps to. */
+  if (was_playing && !playing && clip != NULL)
     wkp_studio_window_seek_frame (self, wkp_session_get_frame (self->session));
 }
 
@@ -1406,6 +1409,89 @@ action_clear_selection (GSimpleAction *a, GVariant *p, gpointer user_data)
   wkp_session_set_selection (WKP_STUDIO_WINDOW (user_data)->session, -1, -1);
 }
 
+/* --- selection from the keyboard ---------------------------------------------- */
+
+static gboolean selection_frames (WkpStudioWindow *self, gint64 *first, gint64 *end);
+
+/* Selects the frames from @a to @b, both included, in either order. */
+static void
+select_frames (WkpStudioWindow *self, gint64 a, gint64 b)
+{
+  gint64 n = wkp_session_n_frames (self->session);
+  gint64 first = CLAMP (MIN (a, b), 0, n - 1), last = CLAMP (MAX (a, b), 0, n - 1);
+  gint64 end = MIN (wkp_session_frame_start (self->session, last + 1), wkp_session_get_duration (self->session));
+  wkp_session_set_selection (self->session, wkp_session_frame_start (self->session, first), end);
+}
+
+/* The frame on screen, or -1 when there is no clip to select in. */
+static gint64
+selection_frame (WkpStudioWindow *self)
+{
+  gint64 n = wkp_session_n_frames (self->session);
+  if (wkp_session_get_clip (self->session) == NULL || n <= 0 || wkp_session_get_duration (self->session) <= 0)
+    return -1;
+  return CLAMP (wkp_session_get_frame (self->session), 0, n - 1);
+}
+
+/* I: the selection starts at the frame on screen; it keeps its end when that
+ * is after it, else runs to the end of the clip (as an in point alone does
+ * in a video editor). Selections needed the mouse (Shift+drag; studio QA). */
+static void
+action_select_in (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  gint64 frame = selection_frame (self), first, end, last;
+  if (frame < 0)
+    return;
+  last = wkp_session_n_frames (self->session) - 1;
+  if (selection_frames (self, &first, &end) && end - 1 >= frame)
+    last = end - 1;
+  select_frames (self, frame, last);
+}
+
+/* O: the selection ends with the frame on screen (included); it keeps its
+ * start when that is before it, else starts at the clip's start. */
+static void
+action_select_out (GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+  WkpStudioWindow *self = user_data;
+  gint64 frame = selection_frame (self), first, end, start = 0;
+  if (frame < 0)
+    return;
+  if (selection_frames (self, &first, &end) && first <= frame)
+    start = first;
+  select_frames (self, start, frame);
+}
+
+/* Shift+Left/Right: a frame step that takes the selection along, as Shift
+ * and an arrow do in text: from the frame on screen when nothing is
+ * selected (or the playhead is away from the selection), else the edge the
+ * playhead is on moves and the other stays. */
+static void
+extend_selection (WkpStudioWindow *self, gint64 delta)
+{
+  gint64 frame = selection_frame (self), first, end, anchor, target;
+  if (frame < 0)
+    return;
+  anchor = frame;
+  if (selection_frames (self, &first, &end))
+    {
+      if (frame == end - 1)
+        anchor = first;
+      else if (frame == first)
+        anchor = end - 1;
+    }
+  target = CLAMP (frame + delta, 0, wkp_session_n_frames (self->session) - 1);
+  wkp_session_set_playing (self->session, FALSE);
+  select_frames (self, anchor, target);
+  wkp_studio_window_go_to_frame (self, target);
+}
+
+static void
+action_select_back (GSimpleAction *a, GVariant *p, gpointer user_data) { extend_selection (user_data, -1); }
+static void
+action_select_forward (GSimpleAction *a, GVariant *p, gpointer user_data) { extend_selection (user_data, 1); }
+
 static void
 action_cancel_jobs (GSimpleAction *a, GVariant *p, gpointer user_data)
 {
@@ -1553,13 +1639,37 @@ take_dialog_path (GtkNativeDialog *dialog, int response)
 }
 
 static void
-on_export_response (GtkNativeDialog *dialog, int response, WkpStudioWindow *self)
+on_export_problem_response (GtkDialog *alert, int response, gpointer data)
 {
+  gtk_window_destroy (GTK_WINDOW (alert));
+}
+
+/* The Export dialog stays open on a name that cannot be exported, with the
+ * reason over it, so that the name can be corrected where it was typed (the
+ * refusal came in the status line after the dialog had closed; QA pass). */
+static void
+on_export_response (GtkDialog *dialog, int response, WkpStudioWindow *self)
+{
+  GtkFileChooser *chooser = GTK_FILE_CHOOSER (dialog);
   /* (only when the choice was offered: asked for otherwise, GTK warned on stderr at every export) */
   const char *choice = g_object_get_data (G_OBJECT (dialog), "wkp-selection-choice") != NULL
-                       ? gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "selection-only") : NULL;
+                       ? gtk_file_chooser_get_choice (chooser, "selection-only") : NULL;
   gboolean selection_only = g_strcmp0 (choice, "true") == 0;
-  g_autofree char *path = take_dialog_path (dialog, response);
+  g_autoptr(GFile) file = response == GTK_RESPONSE_ACCEPT ? gtk_file_chooser_get_file (chooser) : NULL;
+  g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+  g_autofree char *problem = path != NULL ? wkp_studio_export_name_problem (path) : NULL;
+
+  if (problem != NULL)
+    {
+      GtkWidget *alert = gtk_message_dialog_new (GTK_WINDOW (dialog), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                                 GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s",
+                                                 _("This name cannot be exported"));
+      gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (alert), "%s", problem);
+      g_signal_connect (alert, "response", G_CALLBACK (on_export_problem_response), NULL);
+      gtk_window_present (GTK_WINDOW (alert));
+      return;
+    }
+  gtk_window_destroy (GTK_WINDOW (dialog));
   if (path == NULL)
     return;
   if (selection_only)
@@ -1573,13 +1683,18 @@ action_export (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
   WkpStudioWindow *self = user_data;
   WkpStudioClip *clip = wkp_session_get_clip (self->session);
-  GtkFileChooserNative *dialog;
+  GtkWidget *dialog;
   g_autofree char *title = NULL, *name = NULL, *dot = NULL;
   g_autofree char *clip_folder = NULL, *folder = NULL;
 
   if (clip == NULL || wkp_studio_window_is_busy (self))
     {
       wkp_studio_window_export (self, NULL);   /* says why not */
+      return;
+    }
+  if (self->export_dialog != NULL)
+    {
+      gtk_window_present (self->export_dialog);
       return;
     }
   /* where the last clip was exported, else the open clip's own folder (an
@@ -1591,8 +1706,13 @@ action_export (GSimpleAction *action, GVariant *param, gpointer user_data)
       clip_folder = g_path_get_dirname (clip->video != NULL ? clip->video : clip->audio);
     }
   folder = wkp_studio_export_folder (clip_folder);
-  dialog = gtk_file_chooser_native_new (_("Export Clip"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
-                                        _("_Export"), _("_Cancel"));
+  /* a GtkFileChooserDialog rather than a native one: it can stay open when
+   * the name is refused (a native dialog closes before it is answered) */
+  dialog = gtk_file_chooser_dialog_new (_("Export Clip"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                        _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Export"), GTK_RESPONSE_ACCEPT, NULL);
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
+  gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
+  gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
   title = wkp_studio_clip_title (clip);
   g_strdelimit (title, "/", '-');   /* an image sequence's "speaker/video/take" */
   dot = strrchr (title, '.') != NULL ? g_strndup (title, strrchr (title, '.') - title) : g_strdup (title);
@@ -1620,7 +1740,9 @@ action_export (GSimpleAction *action, GVariant *param, gpointer user_data)
       }
   }
   g_signal_connect (dialog, "response", G_CALLBACK (on_export_response), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+  self->export_dialog = GTK_WINDOW (dialog);
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->export_dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* --- compare with a second model ------------------------------------------------ */
@@ -1921,6 +2043,10 @@ static const GActionEntry win_entries[] = {
   { "slower", action_slower, NULL, NULL, NULL, { 0 } },
   { "faster", action_faster, NULL, NULL, NULL, { 0 } },
   { "clear-selection", action_clear_selection, NULL, NULL, NULL, { 0 } },
+  { "select-in", action_select_in, NULL, NULL, NULL, { 0 } },
+  { "select-out", action_select_out, NULL, NULL, NULL, { 0 } },
+  { "select-back", action_select_back, NULL, NULL, NULL, { 0 } },
+  { "select-forward", action_select_forward, NULL, NULL, NULL, { 0 } },
   { "cancel-jobs", action_cancel_jobs, NULL, NULL, NULL, { 0 } },
   { "export", action_export, NULL, NULL, NULL, { 0 } },
   { "compare", action_compare, NULL, NULL, NULL, { 0 } },
@@ -2182,6 +2308,14 @@ wkp_studio_window_dispose (GObject *object)
     gtk_window_destroy (self->training_window);   /* clears the weak pointer */
   if (self->dataset_window != NULL)
     gtk_window_destroy (self->dataset_window);
+  if (self->export_dialog != NULL)
+    {
+      /* (the weak pointer goes first: the dialog may be finalised after this window) */
+      GtkWindow *dialog = self->export_dialog;
+      g_object_remove_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->export_dialog);
+      self->export_dialog = NULL;
+      gtk_window_destroy (dialog);
+    }
   cancel_job (self);
   if (self->task_cancellable != NULL)
     g_cancellable_cancel (self->task_cancellable);
@@ -2448,6 +2582,7 @@ wkp_studio_window_get_view (WkpStudioWindow *self, const char *name)
   if (g_str_equal (name, "top-paned")) return GTK_WIDGET (self->top_paned);
   if (g_str_equal (name, "rate")) return GTK_WIDGET (self->rate_dropdown);
   if (g_str_equal (name, "estimate")) return GTK_WIDGET (self->estimate_button);
+  if (g_str_equal (name, "export-dialog")) return GTK_WIDGET (self->export_dialog);
   return NULL;
 }
 

@@ -1,6 +1,7 @@
 #include "wkp-training-window.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "wkp-io.h"
 #include "wkp-studio-ui.h"
@@ -70,6 +71,44 @@ kept_epochs (GPtrArray *logs)
   return g_string_free (s, FALSE);
 }
 
+/* How many of @logs carry the validation loss of a constant prediction (the
+ * dashed level). */
+static guint
+count_constants (GPtrArray *logs)
+{
+  guint n = 0;
+  for (guint i = 0; i < logs->len; i++)
+    n += isfinite (((WkpTrainLog *) g_ptr_array_index (logs, i))->val_loss_constant);
+  return n;
+}
+
+/* The note says when a history has no constant-prediction level to draw
+ * (the default model's curves lacked the dashed line with no word why: it
+ * was trained before models recorded the level, and no number is made up
+ * for it). @from_csv: the logs are training logs, which have no column for
+ * it. */
+static char *
+note_constant (char *note, GPtrArray *logs, gboolean from_csv)
+{
+  guint with = count_constants (logs);
+  char *more;
+  if (logs->len == 0 || with == logs->len)
+    return note;
+  if (from_csv)
+    more = g_strdup_printf (_("%s; no dashed constant-prediction level: training logs do not record it"), note);
+  else if (with == 0)
+    more = g_strdup_printf (_("%s; no dashed constant-prediction level: trained before models recorded it"), note);
+  else
+    /* TRANSLATORS: the note so far, then how many of an ensemble's networks lack the level */
+    more = g_strdup_printf (ngettext ("%s; %u of its %u networks has no dashed constant-prediction level: trained "
+                                      "before models recorded it",
+                                      "%s; %u of its %u networks have no dashed constant-prediction level: trained "
+                                      "before models recorded it", logs->len - with),
+                            note, logs->len - with, logs->len);
+  g_free (note);
+  return more;
+}
+
 /* worker thread: reads the file named by the task data, returns a Loaded */
 static void
 load_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
@@ -94,6 +133,7 @@ load_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
       log->name = g_strdup (base);
       g_ptr_array_add (logs, log);
       note = g_strdup_printf (_("%s: training log, %d epochs, kept epoch %d"), base, log->n, log->best_epoch);
+      note = note_constant (note, logs, TRUE);
     }
   else
     {
@@ -112,6 +152,7 @@ load_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
                      ? g_strdup_printf (_("%s: history stored in the model, kept epoch %s"), base, kept)
                      : g_strdup_printf (_("%s: %u networks, histories stored in the model, kept epochs %s"),
                                         base, logs->len, kept);   /* the curves shown, one per history */
+          note = note_constant (note, logs, FALSE);
         }
       else
         {
@@ -134,6 +175,7 @@ load_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
               g_ptr_array_add (logs, log);
               note = g_strdup_printf (_("%s: no history in the model; its log %s, kept epoch %d"), base,
                                       csv_name, log->best_epoch);
+              note = note_constant (note, logs, TRUE);
             }
           else
             note = g_strdup_printf (_("%s: no training history (a converted model, or trained before "
