@@ -323,6 +323,7 @@ wkp_cli_train (int argc, char **argv)
   if (!ok && train_signal != 0 && g_error_matches (error, WKP_IO_ERROR, WKP_ERROR_CANCELLED))
     {
       const char *how = train_signal == SIGINT ? "Ctrl+C" : train_signal == SIGTERM ? "SIGTERM" : "SIGHUP";
+      g_clear_error (&error);
       if (res.epochs_run == 0)
         g_printerr ("\nwav2kp train: stopped by %s in epoch 1, before any epoch finished: nothing was written\n", how);
       else if (res.best_epoch > 0)
