@@ -1185,38 +1185,49 @@ safe_name (const char *name)
   return g_string_free (s, FALSE);
 }
 
-/* "clip-NNN-NAME.svg" / ".png": the per-clip plot names this file writes */
-static gboolean
-is_clip_plot_name (const char *name)
-{
-  const char *p = name + 5;
-  int digits = 0;
-  if (!g_str_has_prefix (name, "clip-"))
-    return FALSE;
-  for (; g_ascii_isdigit (*p); p++)
-    digits++;
-  return digits >= 3 && *p == '-' && (g_str_has_suffix (name, ".svg") || g_str_has_suffix (name, ".png"));
-}
+/* The per-clip plots a run wrote into a folder are listed in this file
+ * there, so that the next run removes only those it does not write again.
+ * (Removing every "clip-NNN-*.png" the next run did not write took the
+ * user's own copies and edits with them, read-only files too.) */
+#define PLOT_LIST ".wav2kp-plots"
 
-/* Removes the per-clip plots of earlier runs that this run did not write
- * (a run on fewer clips left them beside the new ones, and the folder then
- * showed clips the summary did not count). Only names of the plot pattern are
- * touched; other files in DIR stay. */
+/* Removes the per-clip plots the previous run listed in DIR/.wav2kp-plots
+ * that this run did not write, then lists this run's. Names only of that
+ * list, regular files only, never a path outside DIR. */
 static int
-remove_older_clip_plots (const char *dir, GHashTable *written)
+replace_plot_list (const char *dir, GHashTable *written, GError **error)
 {
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
+  g_autofree char *list_path = g_build_filename (dir, PLOT_LIST, NULL);
+  g_autofree char *old = NULL;
+  g_autoptr(GString) now = g_string_new ("# per-clip plots the last `wav2kp evaluate --plot` wrote here; the next "
+                                         "run removes those it does not write again\n");
+  GList *names = g_list_sort (g_hash_table_get_keys (written), (GCompareFunc) g_strcmp0);
   int removed = 0;
-  if (d == NULL)
-    return 0;
-  while ((name = g_dir_read_name (d)) != NULL)
-    if (is_clip_plot_name (name) && !g_hash_table_contains (written, name))
-      g_ptr_array_add (stale, g_build_filename (dir, name, NULL));
-  for (guint i = 0; i < stale->len; i++)
-    if (g_file_test (stale->pdata[i], G_FILE_TEST_IS_REGULAR) && g_unlink (stale->pdata[i]) == 0)
-      removed++;
+
+  if (g_file_get_contents (list_path, &old, NULL, NULL))
+    {
+      g_auto(GStrv) lines = g_strsplit (old, "\n", -1);
+      for (int i = 0; lines[i] != NULL; i++)
+        {
+          const char *name = lines[i];
+          g_autofree char *path = NULL;
+          if (*name == '\0' || *name == '#' || strchr (name, '/') != NULL || g_str_equal (name, ".")
+              || g_str_equal (name, "..") || g_hash_table_contains (written, name))
+            continue;
+          path = g_build_filename (dir, name, NULL);
+          if (g_file_test (path, G_FILE_TEST_IS_REGULAR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK)
+              && g_unlink (path) == 0)
+            removed++;
+        }
+    }
+  for (GList *l = names; l != NULL; l = l->next)
+    g_string_append_printf (now, "%s\n", (const char *) l->data);
+  g_list_free (names);
+  {
+    g_autoptr(GBytes) bytes = g_bytes_new (now->str, now->len);
+    if (!wkp_write_file_atomic (list_path, bytes, error))
+      return -1;
+  }
   return removed;
 }
 
@@ -1358,9 +1369,67 @@ wkp_evaluation_plot (const WkpEvaluation *ev, const char *dir, int *n_removed, G
       g_hash_table_add (written, g_strconcat (file, ".png", NULL));
     }
   {
-    int removed = remove_older_clip_plots (dir, written);
+    int removed = replace_plot_list (dir, written, error);
+    if (removed < 0)
+      return FALSE;
     if (n_removed != NULL)
       *n_removed = removed;
   }
   return TRUE;
+}
+
+/* ---- timing opinions ---------------------------------------------------------------------------- */
+
+/* Pearson (ref[t], pred[t + k]) over the frames where both exist. */
+static double
+lagged_r (const double *ref, const double *pred, gint64 n, int k)
+{
+  if (ABS (k) >= n)
+    return NAN;
+  return k >= 0 ? wkp_metrics_pearson (ref, pred + k, n - k) : wkp_metrics_pearson (ref - k, pred, n + k);
+}
+
+void
+wkp_timing_opinion (const double *ref, const double *pred, gint64 n, int max_lag, int offset, WkpTimingOpinion *out)
+{
+  g_return_if_fail (ref != NULL && pred != NULL && out != NULL && max_lag >= 0);
+  out->known = FALSE;
+  out->lag = 0;
+  out->r0 = lagged_r (ref, pred, n, 0);
+  out->r_lag = NAN;
+  out->r_offset = lagged_r (ref, pred, n, offset);
+  for (int a = 0; a <= max_lag; a++)
+    for (int sgn = a == 0 ? 1 : -1; sgn <= 1; sgn += 2)
+      {
+        double r = lagged_r (ref, pred, n, sgn * a);
+        if (isfinite (r) && (!isfinite (out->r_lag) || r > out->r_lag))
+          {
+            out->r_lag = r;
+            out->lag = sgn * a;
+          }
+      }
+  out->known = isfinite (out->r_lag);
+}
+
+int
+wkp_timing_max_lag (const WkpDataset *ds)
+{
+  int max_lag = 10;
+  for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
+    max_lag = MAX (max_lag, ABS (wkp_dataset_get_clip (ds, i)->offset_frames));
+  return MIN (max_lag, 31);
+}
+
+gboolean
+wkp_timing_disputes (const WkpDatasetClip *c, const WkpTimingOpinion *o)
+{
+  int residual = c->offset_frames - c->offset_applied;
+  return (c->flags & WKP_CLIP_FLAG_OFFSET) && o->known && ABS (o->lag - residual) >= 3 && isfinite (o->r_offset)
+         && o->r_lag - o->r_offset >= 0.1;
+}
+
+gboolean
+wkp_timing_agrees (const WkpDatasetClip *c, const WkpTimingOpinion *o)
+{
+  return (c->flags & WKP_CLIP_FLAG_OFFSET) && o->known && ABS (o->lag - (c->offset_frames - c->offset_applied)) <= 1;
 }

@@ -153,9 +153,40 @@ JsonNode *wkp_metrics_to_json    (const WkpMetrics *m);
 
 /* Writes DIR/summary.{svg,png} and DIR/clip-NNN-NAME.{svg,png} (aperture
  * over time, reference vs every entry) for each clip. DIR must exist or be
- * creatable. Per-clip plots of earlier runs that this run did not write are
- * removed, their count in *N_REMOVED (nullable); other files stay. */
+ * creatable. The per-clip plots are listed in DIR/.wav2kp-plots; those the
+ * previous run listed there and this run did not write are removed, their
+ * count in *N_REMOVED (nullable); other files stay. */
 gboolean  wkp_evaluation_plot    (const WkpEvaluation *ev, const char *dir, int *n_removed, GError **error);
+
+/* A model's opinion of a clip's timing: the lag in [-max_lag, max_lag] at
+ * which its predicted inner-lip aperture correlates best with the reference
+ * one (Pearson of ref[t] with pred[t + lag], over the frames where both
+ * exist; > 0: the sound lags the picture, as a clip's offset_frames), and the
+ * correlations at lag 0, at that lag and at the clip's estimated offset. An
+ * energy envelope can peak at a wrong lag with some confidence; a model that
+ * hears phones is a second opinion (`wav2kp check --model`, the studio's
+ * Dataset window). */
+typedef struct {
+  gboolean known;     /* FALSE: no correlation defined at any lag */
+  int      lag;
+  double   r0, r_lag, r_offset;   /* NaN where undefined */
+} WkpTimingOpinion;
+
+/* @offset: the energy estimate's lag on the clip as its arrays are (its
+ * offset_frames minus offset_applied: a clip --fix-offset moved is judged by
+ * its residual). Ties go to the smaller |lag|. */
+void     wkp_timing_opinion  (const double *ref_aperture, const double *pred_aperture, gint64 n_frames, int max_lag,
+                              int offset, WkpTimingOpinion *out);
+/* The range to search on @ds: prepare's ±10 frames, or the largest offset it
+ * estimated (at most 31). */
+int      wkp_timing_max_lag  (const WkpDataset *ds);
+/* TRUE when the clip's offset is flagged and the model disputes it: its lag
+ * is 3 or more frames away (a model's own best lag wanders by 1-2 frames
+ * between clips) and fits at least 0.1 better in r than the offset's lag. */
+gboolean wkp_timing_disputes (const WkpDatasetClip *clip, const WkpTimingOpinion *opinion);
+/* TRUE when the clip's offset is flagged and the model's lag is within a
+ * frame of it. */
+gboolean wkp_timing_agrees   (const WkpDatasetClip *clip, const WkpTimingOpinion *opinion);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WkpEvaluation, wkp_evaluation_free)
 

@@ -220,16 +220,19 @@ test_reference_and_baselines (void)
         n++;
         png += g_str_has_prefix (name, "clip-") && g_str_has_suffix (name, ".png");
       }
-    g_assert_cmpint (n, ==, 2 * (1 + (int) all->len));
+    g_assert_cmpint (n, ==, 2 * (1 + (int) all->len) + 1);   /* + .wav2kp-plots */
     g_assert_cmpint (png, ==, (int) all->len);
   }
 
   /* a second run on fewer clips into the same folder: the first run's plots
    * of clips it does not score go (they showed clips the summary did not
-   * count); a file of the user's there stays */
+   * count); files of the user's there stay, even named like plots (a copy
+   * "clip-001-NAME-edited.png" was removed by a name pattern) */
   {
     g_autoptr(GArray) train = wkp_dataset_split_indices (ds, WKP_SPLIT_TRAIN);
     g_autofree char *notes = g_build_filename (plots, "notes.txt", NULL);
+    g_autofree char *mine = g_build_filename (plots, "clip-999-mine.png", NULL);
+    g_autofree char *edited = g_build_filename (plots, "clip-001-edited.svg", NULL);
     g_autofree char *out2 = NULL, *err2 = NULL;
     g_autoptr(GDir) d = NULL;
     const char *name;
@@ -237,6 +240,8 @@ test_reference_and_baselines (void)
     g_assert_cmpuint (train->len, >=, 1);
     g_assert_cmpuint (train->len, <, all->len);
     g_assert_true (g_file_set_contents (notes, "mine\n", -1, NULL));
+    g_assert_true (g_file_set_contents (mine, "mine\n", -1, NULL));
+    g_assert_true (g_file_set_contents (edited, "mine\n", -1, NULL));
     status = wkp_test_run_cli ((const char *[]) { "evaluate", ds_dir, "--split", "train", "--plot", plots,
                                                   "--bootstrap", "0", NULL }, &out2, &err2);
     g_test_message ("%s%s", out2, err2);
@@ -252,9 +257,11 @@ test_reference_and_baselines (void)
         n++;
         png += g_str_has_prefix (name, "clip-") && g_str_has_suffix (name, ".png");
       }
-    g_assert_cmpint (png, ==, (int) train->len);
-    g_assert_cmpint (n, ==, 2 * (1 + (int) train->len) + 1);
+    g_assert_cmpint (png, ==, (int) train->len + 1);
+    g_assert_cmpint (n, ==, 2 * (1 + (int) train->len) + 4);   /* + the list, notes and the two of the user's */
     g_assert_true (g_file_test (notes, G_FILE_TEST_IS_REGULAR));
+    g_assert_true (g_file_test (mine, G_FILE_TEST_IS_REGULAR));
+    g_assert_true (g_file_test (edited, G_FILE_TEST_IS_REGULAR));
   }
 }
 
