@@ -4,7 +4,6 @@
 #include "wkp-dataset.h"
 #include "wkp-evaluate.h"
 #include "wkp-io.h"
-#include "wkp-metrics.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -25,41 +24,20 @@ utf8_width (const char *text)
   return g_utf8_strlen (valid, -1);
 }
 
-/* A model's opinion of a clip's timing: the lag at which its predicted
- * inner-lip aperture (from the clip's sound) correlates best with the
- * reference one, and the correlations at lag 0, at that lag and at the
- * energy estimate's lag. An energy envelope can peak at a wrong lag with
- * some confidence (RD_Radio2: +8 at 0.39, where applying it drops a model's
- * r from 0.44 to 0.03); a model that hears phones is a second opinion. */
-typedef struct {
-  gboolean known;
-  int      lag;        /* > 0: the sound lags the picture, as offset_frames */
-  double   r0, r_lag, r_offset;
-} ModelOpinion;
-
-/* Pearson (ref[t], pred[t + k]) over the frames where both exist. */
-static double
-lagged_r (const double *ref, const double *pred, gint64 n, int k)
-{
-  if (ABS (k) >= n)
-    return NAN;
-  return k >= 0 ? wkp_metrics_pearson (ref, pred + k, n - k) : wkp_metrics_pearson (ref - k, pred, n + k);
-}
-
-/* Runs MODEL on every OK clip (as evaluate does) and fills @out [n_clips]. */
+/* Runs MODEL on every OK clip (as evaluate does) and fills @out [n_clips]
+ * with its opinion of each clip's timing (wkp_timing_opinion). */
 static gboolean
-model_opinions (const WkpDataset *ds, const char *model, int max_lag, int threads, ModelOpinion *out,
-                GError **error)
+model_opinions (const WkpDataset *ds, const char *model, int threads, WkpTimingOpinion *out, GError **error)
 {
   WkpEvalParams params;
   g_autoptr(WkpCliProgress) progress = NULL;
   WkpEvaluation *ev;
   const char *paths[] = { model };
+  const int max_lag = wkp_timing_max_lag (ds);
 
   wkp_eval_params_init_default (&params);
   params.baselines = FALSE;
   params.bootstrap = 0;
-  params.max_lag = max_lag;
   params.n_threads = threads;
   progress = wkp_cli_progress_new ("check");
   ev = wkp_evaluate (ds, WKP_SPLIT_NONE, paths, 1, &params, wkp_cli_progress_update, progress, NULL, error);
@@ -76,49 +54,19 @@ model_opinions (const WkpDataset *ds, const char *model, int max_lag, int thread
   for (int c = 0; c < ev->n_clips; c++)
     {
       const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, ev->clip_index[c]);
-      const double *ref = ev->ref_aperture[c], *pred = ev->entries[0].aperture[c];
-      gint64 n = ev->clip_frames[c];
-      ModelOpinion *o = &out[ev->clip_index[c]];
-      if (pred == NULL)
-        continue;
-      o->r0 = lagged_r (ref, pred, n, 0);
-      o->r_lag = NAN;
-      /* the highest r; ties to the smaller |lag| (as evaluate's best lag) */
-      for (int a = 0; a <= max_lag; a++)
-        for (int sgn = a == 0 ? 1 : -1; sgn <= 1; sgn += 2)
-          {
-            double r = lagged_r (ref, pred, n, sgn * a);
-            if (isfinite (r) && (!isfinite (o->r_lag) || r > o->r_lag))
-              {
-                o->r_lag = r;
-                o->lag = sgn * a;
-              }
-          }
-      o->known = isfinite (o->r_lag);
-      /* (a clip moved by --fix-offset is judged as prepared: its residual) */
-      o->r_offset = lagged_r (ref, pred, n, clip->offset_frames - clip->offset_applied);
+      if (ev->entries[0].aperture[c] != NULL)
+        wkp_timing_opinion (ev->ref_aperture[c], ev->entries[0].aperture[c], ev->clip_frames[c], max_lag,
+                            clip->offset_frames - clip->offset_applied, &out[ev->clip_index[c]]);
     }
   wkp_evaluation_free (ev);
   return TRUE;
-}
-
-/* The model puts the clip's timing elsewhere than the energy estimate: at
- * least 3 frames away (a model's best lag itself wanders by 1-2 frames
- * between clips), with a correlation clearly higher (0.1) than at the
- * estimate's lag. */
-static gboolean
-model_disputes (const WkpDatasetClip *c, const ModelOpinion *o)
-{
-  int residual = c->offset_frames - c->offset_applied;
-  /* (only a flagged offset: an unflagged estimate is not acted on) */
-  return (c->flags & WKP_CLIP_FLAG_OFFSET) && o->known && ABS (o->lag - residual) >= 3 && isfinite (o->r_offset) && o->r_lag - o->r_offset >= 0.1;
 }
 
 /* The opinions into check's JSON report: "model" at the top, and per clip
  * "model_lag", "model_r0", "model_r_lag" and "model_disputes" (clips are in
  * the dataset's order there, as in the table). */
 static void
-add_opinions_json (JsonNode *node, const WkpDataset *ds, const char *model, const ModelOpinion *opinion)
+add_opinions_json (JsonNode *node, const WkpDataset *ds, const char *model, const WkpTimingOpinion *opinion)
 {
   JsonObject *root = json_node_get_object (node);
   JsonArray *clips = json_object_has_member (root, "clips") ? json_object_get_array_member (root, "clips") : NULL;
@@ -126,7 +74,7 @@ add_opinions_json (JsonNode *node, const WkpDataset *ds, const char *model, cons
   for (guint i = 0; clips != NULL && i < json_array_get_length (clips) && (int) i < wkp_dataset_n_clips (ds); i++)
     {
       JsonObject *o = json_array_get_object_element (clips, i);
-      const ModelOpinion *m = &opinion[i];
+      const WkpTimingOpinion *m = &opinion[i];
       if (!m->known)
         continue;
       json_object_set_int_member (o, "model_lag", m->lag);
@@ -135,7 +83,7 @@ add_opinions_json (JsonNode *node, const WkpDataset *ds, const char *model, cons
       else
         json_object_set_null_member (o, "model_r0");
       json_object_set_double_member (o, "model_r_lag", m->r_lag);
-      json_object_set_boolean_member (o, "model_disputes", model_disputes (wkp_dataset_get_clip (ds, (int) i), m));
+      json_object_set_boolean_member (o, "model_disputes", wkp_timing_disputes (wkp_dataset_get_clip (ds, (int) i), m));
     }
 }
 
@@ -156,7 +104,7 @@ wkp_cli_check (int argc, char **argv)
   g_auto(GStrv) files = NULL;
   gboolean all = FALSE;
   int threads = 1, n_disputed = 0, n_disputed_fixed = 0, n_agree = 0, n_judged = 0;
-  g_autofree ModelOpinion *opinion = NULL;
+  g_autofree WkpTimingOpinion *opinion = NULL;
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— alignment and quality checks of a prepared dataset");
   g_autoptr(WkpDataset) ds = NULL;
   g_autoptr(GPtrArray) damage = NULL;
@@ -223,18 +171,14 @@ wkp_cli_check (int argc, char **argv)
 
   if (model != NULL)
     {
-      /* the offset search range, or more if an offset went beyond it */
-      int max_lag = 10;
-      for (int i = 0; i < wkp_dataset_n_clips (ds); i++)
-        max_lag = MAX (max_lag, ABS (wkp_dataset_get_clip (ds, i)->offset_frames));
       /* (a damaged clip fails the model's run; the table says which) */
       if (n_damaged > 0)
         g_printerr ("wav2kp check: note: --model left out: %d clip folder%s damaged\n", n_damaged,
                     n_damaged == 1 ? " is" : "s are");
       else
         {
-          opinion = g_new0 (ModelOpinion, MAX (wkp_dataset_n_clips (ds), 1));
-          if (!model_opinions (ds, model, MIN (max_lag, 31), threads, opinion, &error))
+          opinion = g_new0 (WkpTimingOpinion, MAX (wkp_dataset_n_clips (ds), 1));
+          if (!model_opinions (ds, model, threads, opinion, &error))
             return wkp_cli_fail ("check", error);
         }
     }
@@ -298,14 +242,14 @@ wkp_cli_check (int argc, char **argv)
         if (c->flags & (1u << k))
           per_flag[k]++;
       if (first_offset < 0 && c->status == WKP_CLIP_OK && (c->flags & WKP_CLIP_FLAG_OFFSET) && c->offset_applied == 0
-          && c->video_path != NULL && (opinion == NULL || !model_disputes (c, &opinion[i])))
+          && c->video_path != NULL && (opinion == NULL || !wkp_timing_disputes (c, &opinion[i])))
         first_offset = i;
       if (opinion != NULL && c->status == WKP_CLIP_OK && (c->flags & WKP_CLIP_FLAG_OFFSET) && opinion[i].known)
         {
           n_judged++;
-          n_disputed += model_disputes (c, &opinion[i]);
-          n_disputed_fixed += model_disputes (c, &opinion[i]) && c->offset_applied != 0;
-          n_agree += ABS (opinion[i].lag - (c->offset_frames - c->offset_applied)) <= 1;
+          n_disputed += wkp_timing_disputes (c, &opinion[i]);
+          n_disputed_fixed += wkp_timing_disputes (c, &opinion[i]) && c->offset_applied != 0;
+          n_agree += wkp_timing_agrees (c, &opinion[i]);
         }
       if (c->status == WKP_CLIP_SKIPPED && !all)
         continue;
@@ -345,7 +289,7 @@ wkp_cli_check (int argc, char **argv)
         else if (opinion != NULL)
           printf ("  %5s %5s %5s", "-", "-", "-");
         printf ("  %s%s%s\n", flags, c->offset_applied ? " (fixed)" : "",
-                opinion != NULL && model_disputes (c, &opinion[i]) ? (*flags ? " disputed" : "disputed") : "");
+                opinion != NULL && wkp_timing_disputes (c, &opinion[i]) ? (*flags ? " disputed" : "disputed") : "");
       }
     }
   if (n_unsure_shown > 0)
