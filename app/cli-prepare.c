@@ -158,8 +158,8 @@ wkp_cli_prepare (int argc, char **argv)
   /* a failure is either this run's or an earlier run's record (not tried
    * again without --retry-failed); "1 ok (0 computed, 1 cached), 1 failed"
    * after --retry-failed read as if nothing had been tried */
-  int failed_now = report.n_computed - (report.n_ok - report.n_cached);
-  int failed_recorded = report.n_failed - failed_now;
+  int failed_recorded = report.n_failed_recorded;
+  int failed_now = report.n_failed - failed_recorded;
   g_autofree char *failed_text
     = failed_recorded > 0 && failed_now > 0
       ? g_strdup_printf ("%d failed (%d this run, %d as an earlier run recorded: --retry-failed tries %s again)",

@@ -245,6 +245,7 @@ typedef struct {
   WkpClipRecord  *records;
   gboolean       *computed;
   gboolean       *lm_reused;
+  gboolean       *from_record;    /* failed from an earlier run's failure record, not tried again */
   char           *out_dir;
   char           *clips_dir;
   char           *feature_json;
@@ -652,6 +653,7 @@ process_entry (Job *job, guint i)
         {
           c->status = WKP_CLIP_FAILED;
           c->error = g_strdup (msg);
+          job->from_record[i] = TRUE;
           return;
         }
     }
@@ -1024,6 +1026,8 @@ finalize (Job *job, const char *src, WkpPrepareReport *report, GError **error)
           rep.n_failed++;
           if (job->computed[i])
             rep.n_computed++;
+          if (job->from_record[i])
+            rep.n_failed_recorded++;
         }
       else
         rep.n_skipped++;
@@ -1286,6 +1290,7 @@ wkp_dataset_prepare (const char *src, const char *out_dir, const WkpPrepareParam
   job.records = g_new0 (WkpClipRecord, MAX (entries->len, 1));
   job.computed = g_new0 (gboolean, MAX (entries->len, 1));
   job.lm_reused = g_new0 (gboolean, MAX (entries->len, 1));
+  job.from_record = g_new0 (gboolean, MAX (entries->len, 1));
   fj = wkp_feature_config_to_key_json (&params->features);
   lj = wkp_landmark_params_to_json (&params->landmarks);
   job.feature_json = wkp_json_to_string (fj, FALSE);
@@ -1349,6 +1354,7 @@ out:
   g_free (job.records);
   g_free (job.computed);
   g_free (job.lm_reused);
+  g_free (job.from_record);
   g_free (job.out_dir);
   g_free (job.clips_dir);
   g_free (job.feature_json);

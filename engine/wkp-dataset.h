@@ -320,6 +320,7 @@ typedef struct {
   int     n_skipped;      /* not training clips (audio-only) */
   int     n_cached;       /* OK clips reused without recomputation */
   int     n_computed;     /* clips (re)computed in this run */
+  int     n_failed_recorded; /* failed clips taken from an earlier run's failure record (not tried again) */
   int     n_flagged;
   int     n_landmarks_reused; /* recomputed clips whose landmarks came from an older folder */
   gint64  n_frames;       /* video frames over OK clips */

@@ -1902,6 +1902,17 @@ test_kill_safety (void)
     g_assert_nonnull (strstr (e7, "no clip could be prepared"));
     g_assert_nonnull (strstr (e7, "missing.mp4: no such file"));
     g_assert_false (g_file_test (bad_ds, G_FILE_TEST_EXISTS));
+    /* a missing file beside a good clip fails in this run: said as this
+     * run's failure (it read "as an earlier run recorded" on a first run) */
+    {
+      g_autofree char *good = wkp_test_shared_file (GRID_DIR "brif7a.mp4");
+      g_autofree char *text = g_strdup_printf ("video\nmissing.mp4\n%s\n", good);
+      g_autofree char *o9 = NULL, *e9 = NULL, *half_ds = g_build_filename (src_dir, "half-ds", NULL);
+      write_text (bad_csv, text);
+      g_assert_cmpint (wkp_test_run_cli ((const char *[]) { "prepare", bad_csv, "-o", half_ds, NULL }, &o9, &e9), ==, 0);
+      g_test_message ("%s%s", o9, e9);
+      g_assert_nonnull (strstr (o9, "1 ok (1 computed, 0 cached), 1 failed, "));
+    }
     /* a header and no rows: said as such (it said "only audio-only rows") */
     {
       g_autofree char *o8 = NULL, *e8 = NULL;
