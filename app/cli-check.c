@@ -103,7 +103,7 @@ wkp_cli_check (int argc, char **argv)
   g_autofree char *json_out = NULL, *model = NULL;
   g_auto(GStrv) files = NULL;
   gboolean all = FALSE;
-  int threads = 1, n_disputed = 0, n_disputed_fixed = 0, n_agree = 0, n_judged = 0;
+  int threads = 0, n_moved = 0, n_skipped = 0, n_disputed = 0, n_disputed_fixed = 0, n_agree = 0, n_judged = 0;
   g_autofree WkpTimingOpinion *opinion = NULL;
   g_autoptr(GOptionContext) ctx = g_option_context_new ("— alignment and quality checks of a prepared dataset");
   g_autoptr(WkpDataset) ds = NULL;
@@ -157,6 +157,13 @@ wkp_cli_check (int argc, char **argv)
     return WKP_EXIT_BAD_INPUT;
   if (json_out != NULL && g_strcmp0 (json_out, "-") != 0 && !wkp_check_output_path (json_out, &error))
     return wkp_cli_fail ("check", error);
+  if (threads != 0 && model == NULL)
+    {
+      g_printerr ("wav2kp check: --threads is for --model's inference; give --model MODEL too\n");
+      return WKP_EXIT_BAD_INPUT;
+    }
+  if (threads == 0)
+    threads = 1;
   if (threads < 1 || threads > 256)
     {
       g_printerr ("wav2kp check: --threads must be 1..256\n");
@@ -173,8 +180,8 @@ wkp_cli_check (int argc, char **argv)
     {
       /* (a damaged clip fails the model's run; the table says which) */
       if (n_damaged > 0)
-        g_printerr ("wav2kp check: note: --model left out: %d clip folder%s damaged\n", n_damaged,
-                    n_damaged == 1 ? " is" : "s are");
+        g_printerr ("wav2kp check: note: --model left out: %d clip folder%s damaged (run prepare again, then "
+                    "check --model)\n", n_damaged, n_damaged == 1 ? " is" : "s are");
       else
         {
           opinion = g_new0 (WkpTimingOpinion, MAX (wkp_dataset_n_clips (ds), 1));
@@ -236,6 +243,8 @@ wkp_cli_check (int argc, char **argv)
         n_ok++;
       if (c->status == WKP_CLIP_FAILED)
         n_failed++;
+      if (c->status == WKP_CLIP_SKIPPED)
+        n_skipped++;
       if (c->flags)
         n_flagged++;
       for (int k = 0; k < 7; k++)
@@ -288,8 +297,17 @@ wkp_cli_check (int argc, char **argv)
           printf ("  %+5d %5.2f %5.2f", opinion[i].lag, opinion[i].r0, opinion[i].r_lag);
         else if (opinion != NULL)
           printf ("  %5s %5s %5s", "-", "-", "-");
-        printf ("  %s%s%s\n", flags, c->offset_applied ? " (fixed)" : "",
-                opinion != NULL && wkp_timing_disputes (c, &opinion[i]) ? (*flags ? " disputed" : "disputed") : "");
+        {
+          /* a move that left the estimate's lag on the clip is not a fix (a
+           * hand-set audio_late the wrong way round read "(fixed)") */
+          int left = c->offset_frames - c->offset_applied;
+          g_autofree char *moved = c->offset_applied == 0 ? g_strdup ("")
+                                   : ABS (left) <= 1 ? g_strdup (" (fixed)")
+                                   : g_strdup_printf (" (moved by %+d, %+d left)", c->offset_applied, left);
+          n_moved += c->offset_applied != 0;
+          printf ("  %s%s%s\n", flags, moved,
+                  opinion != NULL && wkp_timing_disputes (c, &opinion[i]) ? (*flags ? " disputed" : "disputed") : "");
+        }
       }
     }
   if (n_unsure_shown > 0)
@@ -298,6 +316,8 @@ wkp_cli_check (int argc, char **argv)
     printf ("flags: %d offset, %d offset-unsure, %d low-face-rate, %d length-mismatch, %d audio-inverted, "
             "%d irregular-timing, %d low-audio-rate\n", per_flag[0], per_flag[1], per_flag[2], per_flag[3], per_flag[4],
             per_flag[5], per_flag[6]);
+  if (opinion != NULL && n_moved > 0)
+    printf ("model: on a clip whose sound prepare moved, the lag left on it as prepared\n");
   if (opinion != NULL && n_judged > 0)
     {
       g_autofree char *base = g_path_get_basename (model);
@@ -307,7 +327,7 @@ wkp_cli_check (int argc, char **argv)
               n_disputed_fixed > 0 ? " (look at those: --fix-offset applied them; prepare without it undoes that)"
               : n_disputed > 0 ? " (look at those before prepare --fix-offset, which would apply them too)" : "");
     }
-  else if (opinion == NULL && per_flag[0] > 0)
+  else if (model == NULL && per_flag[0] > 0)
     printf ("check --model MODEL adds a model's opinion of each clip's timing\n");
   if (first_offset >= 0)
     {
@@ -321,6 +341,8 @@ wkp_cli_check (int argc, char **argv)
     }
   printf ("%d %s: %d ok, %d flagged, %d failed", wkp_dataset_n_clips (ds),
           WKP_CLI_PLURAL (wkp_dataset_n_clips (ds), "clip", "clips"), n_ok, n_flagged, n_failed);
+  if (n_skipped > 0)   /* (the numbers did not add up without them) */
+    printf (", %d skipped", n_skipped);
   if (n_damaged > 0)
     {
       printf (", %d damaged\n", n_damaged);

@@ -660,6 +660,23 @@ test_prepare_audio_late (void)
   g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
   g_assert_no_error (error);
   g_assert_cmpint (rep.n_cached, ==, 1);
+  {
+    /* a move that leaves the lag on the clip is not called a fix: a hand-set
+     * audio_late the wrong way round read "(fixed)" in check's table */
+    g_autofree char *out = NULL, *err = NULL, *out3 = NULL, *err3 = NULL;
+    g_assert_cmpint (wkp_test_run_cli ((const char *[]) { "check", ds_dir, "-a", NULL }, &out3, &err3), ==, 0);
+    g_assert_nonnull (strstr (out3, " (fixed)\n"));
+    g_free (text);
+    text = g_strdup_printf ("video,audio,speaker,audio_late\n%s,,grid_s1,\n%s,delayed.wav,grid_s1_delayed,-4\n", grid,
+                            grid);
+    write_text (csv, text);
+    g_assert_true (wkp_dataset_prepare (csv, ds_dir, &p, NULL, NULL, NULL, &rep, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (wkp_test_run_cli ((const char *[]) { "check", ds_dir, "-a", NULL }, &out, &err), ==, 0);
+    g_test_message ("%s", out);
+    g_assert_nonnull (strstr (out, " (moved by -4, +"));
+    g_assert_null (strstr (out, "(fixed)"));
+  }
   /* a move as long as the clip fails that clip, naming it */
   g_free (text);
   text = g_strdup_printf ("video,audio,speaker,audio_late\n%s,,grid_s1,\n%s,delayed.wav,grid_s1_delayed,-80\n", grid, grid);
