@@ -975,6 +975,17 @@ test_train_small (void)
     g_assert_nonnull (strstr (o, "stopped after epoch 3 as asked; continue with --resume"));
   }
   {
+    /* --resume with no checkpoint (a run stopped in its first epoch writes
+     * none): said so, not "no such file" */
+    g_autofree char *m5 = g_build_filename (dir, "m5.wkpm", NULL);
+    const char *a[] = { "train", ds, "-o", m5, "--epochs", "2", "--resume", NULL };
+    g_autofree char *o = NULL, *e = NULL;
+    g_assert_cmpint (wkp_test_run_cli (a, &o, &e), ==, 2);
+    g_assert_nonnull (strstr (e, "m5.wkpm.ckpt: no such checkpoint, so nothing to resume"));
+    g_assert_nonnull (strstr (e, "start the run without --resume"));
+    g_assert_false (g_file_test (m5, G_FILE_TEST_EXISTS));
+  }
+  {
     /* the log named after the model replaces no one else's file: -o c.wkpm
      * replaced c.csv, the manifest this dataset was prepared from */
     g_autofree char *m2 = g_build_filename (dir, "c.wkpm", NULL), *after = NULL;
