@@ -2226,6 +2226,7 @@ check_dataset_scores (WkpStudioWindow *window, WkpDatasetWindow *dw, const WkpDa
   int n = wkp_dataset_n_clips (ds), n_rows = wkp_dataset_window_n_rows (dw), n_scored = 0;
   g_autofree double *r = g_new (double, n), *rc = g_new (double, n), *motion = g_new (double, n);
   g_autofree gboolean *seen = g_new0 (gboolean, n);
+  g_autofree WkpTimingOpinion *timing = g_new0 (WkpTimingOpinion, n);
   WkpEvalParams params;
   double last = -INFINITY;
 
@@ -2253,8 +2254,13 @@ check_dataset_scores (WkpStudioWindow *window, WkpDatasetWindow *dw, const WkpDa
       g_assert_no_error (error);
       for (int c = 0; c < ev->n_clips; c++)
         {
+          const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, ev->clip_index[c]);
           r[ev->clip_index[c]] = ev->entries[0].clips[c].aperture_r;
           motion[ev->clip_index[c]] = ev->entries[0].clips[c].aperture_motion;
+          /* the model's opinion of the clip's timing, as check --model gives it */
+          wkp_timing_opinion (ev->ref_aperture[c], ev->entries[0].aperture[c], ev->clip_frames[c],
+                              wkp_timing_max_lag (ds), clip->offset_frames - clip->offset_applied,
+                              &timing[ev->clip_index[c]]);
           rc[ev->clip_index[c]] = ev->entries[1].clips[c].aperture_r;
           seen[ev->clip_index[c]] = ev->entries[0].trained_on != NULL
                                     && g_strv_contains ((const char * const *) ev->entries[0].trained_on,
@@ -2275,7 +2281,12 @@ check_dataset_scores (WkpStudioWindow *window, WkpDatasetWindow *dw, const WkpDa
           continue;
         }
       {
-        g_autofree char *expect = wkp_dataset_window_score_text (r[i], motion[i], rc[i], seen[i], seen[i], TRUE);
+        const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, i);
+        g_autofree char *score = wkp_dataset_window_score_text (r[i], motion[i], rc[i], seen[i], seen[i], TRUE);
+        g_autofree char *timing_text = wkp_dataset_window_timing_text (&timing[i], wkp_timing_disputes (clip, &timing[i]),
+                                                                       clip->offset_frames - clip->offset_applied);
+        g_autofree char *expect = g_strconcat (score, timing_text, NULL);
+        g_assert_true (timing[i].known);
         g_test_message ("row %d: %s", k, text);
         g_assert_cmpstr (text, ==, expect);
         g_assert_nonnull (strstr (text, " · compared "));
@@ -3020,6 +3031,48 @@ test_dataset_offset_text (void)
   g_assert_cmpstr (one, ==, "offset -1 frame (confidence 1.00; one frame: not flagged)");
   g_assert_cmpstr (none, ==, "no offset (confidence 1.00)");
   g_assert_cmpstr (unsure, ==, "offset unsure (+6 frames, confidence 0.10)");
+}
+
+/* The model's opinion of a clip's timing after its scores (Score Clips), as
+ * check --model gives it: RD_Radio2's case, a flagged +8 the model puts at +1. */
+static void
+test_dataset_timing_text (void)
+{
+  WkpDatasetClip c = { 0 };
+  WkpTimingOpinion o = { TRUE, 1, 0.44, 0.49, 0.03 };
+  g_autofree char *disputed = NULL, *at_zero = NULL, *unknown = NULL, *unflagged = NULL;
+  c.offset_frames = 8;
+  c.flags = WKP_CLIP_FLAG_OFFSET;
+  g_assert_true (wkp_timing_disputes (&c, &o));
+  disputed = wkp_dataset_window_timing_text (&o, wkp_timing_disputes (&c, &o), c.offset_frames);
+  g_assert_cmpstr (disputed, ==, " · fits best with the sound 1 frame late (r 0.49) · the model disputes the "
+                                 "estimated offset +8");
+  /* not flagged: the estimate is not acted on, so not disputed */
+  c.flags = 0;
+  g_assert_false (wkp_timing_disputes (&c, &o));
+  unflagged = wkp_dataset_window_timing_text (&o, wkp_timing_disputes (&c, &o), c.offset_frames);
+  g_assert_cmpstr (unflagged, ==, " · fits best with the sound 1 frame late (r 0.49)");
+  {
+    WkpTimingOpinion early = { TRUE, -3, 0.2, 0.5, 0.1 };
+    g_autofree char *text = wkp_dataset_window_timing_text (&early, FALSE, 0);
+    g_assert_cmpstr (text, ==, " · fits best with the sound 3 frames early (r 0.50)");
+  }
+  /* best at lag 0 and not disputed: nothing to add */
+  o.lag = 0;
+  at_zero = wkp_dataset_window_timing_text (&o, FALSE, c.offset_frames);
+  g_assert_cmpstr (at_zero, ==, "");
+  o.known = FALSE;
+  unknown = wkp_dataset_window_timing_text (&o, FALSE, 0);
+  g_assert_cmpstr (unknown, ==, "");
+  /* within 2 frames, or not clearly better: no dispute */
+  c.flags = WKP_CLIP_FLAG_OFFSET;
+  o = (WkpTimingOpinion) { TRUE, 6, 0.4, 0.5, 0.45 };
+  g_assert_false (wkp_timing_disputes (&c, &o));   /* 2 frames away */
+  o = (WkpTimingOpinion) { TRUE, 1, 0.4, 0.5, 0.45 };
+  g_assert_false (wkp_timing_disputes (&c, &o));   /* only 0.05 better */
+  g_assert_false (wkp_timing_agrees (&c, &o));
+  o.lag = 7;
+  g_assert_true (wkp_timing_agrees (&c, &o));
 }
 
 static void
@@ -3802,6 +3855,7 @@ main (int argc, char **argv)
   g_test_add_func ("/studio/agreement-lag-edge", test_agreement_lag_edge);
   g_test_add_func ("/studio/audio-late", test_audio_late);
   g_test_add_func ("/studio/dataset-offset-text", test_dataset_offset_text);
+  g_test_add_func ("/studio/dataset-timing-text", test_dataset_timing_text);
   g_test_add_func ("/studio/compare", test_compare);
   g_test_add_func ("/studio/command-line-errors", test_command_line_errors);
   g_test_add_func ("/studio/quit-signal", test_quit_signal);

@@ -20,6 +20,7 @@ typedef struct {
   double   *r[N_SCORED];             /* aperture r at lag 0, NaN = not scored */
   double   *motion[N_SCORED];        /* aperture motion (SD ratio) */
   gboolean *seen[N_SCORED];          /* the model was trained on the clip's speaker */
+  WkpTimingOpinion *timing;          /* the model's opinion of each clip's timing (as check --model) */
   GString  *summary;                 /* pooled r by split, per model */
 } Scores;
 
@@ -187,6 +188,7 @@ scores_clear (gpointer data)
       g_free (sc->motion[m]);
       g_free (sc->seen[m]);
     }
+  g_free (sc->timing);
   if (sc->summary != NULL)
     g_string_free (sc->summary, TRUE);
 }
@@ -271,6 +273,30 @@ wkp_dataset_window_score_text (double r, double motion, double r_compared, gbool
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
+char *
+wkp_dataset_window_timing_text (const WkpTimingOpinion *o, gboolean disputes, int offset)
+{
+  g_autoptr(GString) s = g_string_new (NULL);
+  if (o == NULL || !o->known)
+    return g_string_free (g_steal_pointer (&s), FALSE);
+  if (o->lag > 0)
+    /* TRANSLATORS: after a clip's scores: the shift of the sound (video frames) at which the model's
+     * predicted mouth fits the landmarks best, and the correlation there */
+    g_string_append_printf (s, ngettext (" · fits best with the sound %d frame late (r %.2f)",
+                                         " · fits best with the sound %d frames late (r %.2f)", o->lag),
+                            o->lag, o->r_lag);
+  else if (o->lag < 0)
+    /* TRANSLATORS: as "fits best with the sound %d frames late", the other way */
+    g_string_append_printf (s, ngettext (" · fits best with the sound %d frame early (r %.2f)",
+                                         " · fits best with the sound %d frames early (r %.2f)", -o->lag),
+                            -o->lag, o->r_lag);
+  if (disputes)
+    /* TRANSLATORS: the model's own best lag is far from the offset the dataset check estimated from the sound's
+     * energy, and fits clearly better */
+    g_string_append_printf (s, _(" · the model disputes the estimated offset %+d"), offset);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
 static void
 show_scores (WkpDatasetWindow *self)
 {
@@ -282,9 +308,15 @@ show_scores (WkpDatasetWindow *self)
       g_autofree char *text = NULL;
       if (label == NULL || sc == NULL || i < 0 || i >= sc->n_clips || wkp_dataset_get_clip (self->ds, i)->status != WKP_CLIP_OK)
         continue;
-      text = wkp_dataset_window_score_text (sc->r[0][i], sc->motion[0][i], sc->n_paths > 1 ? sc->r[1][i] : NAN,
-                                            sc->seen[0][i],
-                                            sc->n_paths > 1 && sc->seen[1][i], sc->n_paths > 1);
+      {
+        const WkpDatasetClip *c = wkp_dataset_get_clip (self->ds, i);
+        g_autofree char *score = wkp_dataset_window_score_text (sc->r[0][i], sc->motion[0][i],
+                                                                sc->n_paths > 1 ? sc->r[1][i] : NAN, sc->seen[0][i],
+                                                                sc->n_paths > 1 && sc->seen[1][i], sc->n_paths > 1);
+        g_autofree char *timing = wkp_dataset_window_timing_text (&sc->timing[i], wkp_timing_disputes (c, &sc->timing[i]),
+                                                                  c->offset_frames - c->offset_applied);
+        text = g_strconcat (score, timing, NULL);
+      }
       gtk_label_set_text (GTK_LABEL (label), text);
       gtk_widget_set_visible (label, TRUE);
     }
@@ -330,6 +362,7 @@ score_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
       return;
     }
   sc->n_clips = wkp_dataset_n_clips (ds);
+  sc->timing = g_new0 (WkpTimingOpinion, MAX (sc->n_clips, 1));
   for (int m = 0; m < N_SCORED; m++)
     {
       sc->r[m] = g_new (double, MAX (sc->n_clips, 1));
@@ -382,6 +415,10 @@ score_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
           for (int c = 0; c < ev->n_clips; c++)
             {
               int i = ev->clip_index[c];
+              const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, i);
+              if (m == 0 && e->aperture[c] != NULL)
+                wkp_timing_opinion (ev->ref_aperture[c], e->aperture[c], ev->clip_frames[c], wkp_timing_max_lag (ds),
+                                    clip->offset_frames - clip->offset_applied, &sc->timing[i]);
               sc->r[m][i] = e->clips[c].aperture_r;
               sc->motion[m][i] = e->clips[c].aperture_motion;
               sc->seen[m][i] = e->trained_on != NULL

@@ -9,6 +9,7 @@
 #include <gtk/gtk.h>
 
 #include "wkp-dataset.h"
+#include "wkp-evaluate.h"
 
 G_BEGIN_DECLS
 
@@ -40,6 +41,11 @@ gboolean          wkp_dataset_window_is_scoring  (WkpDatasetWindow *self);
  * NaN is undefined. */
 char             *wkp_dataset_window_score_text  (double r, double motion, double r_compared, gboolean seen,
                                                   gboolean compared_seen, gboolean has_compared);
+/* What follows it, from the model's opinion of the clip's timing
+ * (wkp_timing_opinion, as `check --model`): " · fits best with the sound 2
+ * frames late (r 0.61)" (or early) when its best lag is not 0, and " · the model
+ * disputes the estimated offset +8" when @disputes; "" otherwise. */
+char             *wkp_dataset_window_timing_text (const WkpTimingOpinion *opinion, gboolean disputes, int offset);
 
 /* For tests. */
 gboolean          wkp_dataset_window_is_loading  (WkpDatasetWindow *self);
