@@ -1674,7 +1674,7 @@ wkp_train_run (const WkpTrainData *data, const WkpTrainParams *params, const cha
   if (resume && !g_file_test (ckpt, G_FILE_TEST_EXISTS))
     {
       /* (a run stopped before its first epoch ended left none: "no such file" said nothing of that) */
-      g_set_error (error, WKP_TRAIN_ERROR, WKP_ERROR_NOT_FOUND,
+      g_set_error (error, WKP_IO_ERROR, WKP_ERROR_NOT_FOUND,
                    "%s: no such checkpoint, so nothing to resume (a run writes it at the end of its first epoch); "
                    "start the run without --resume", ckpt);
       return FALSE;

@@ -1052,6 +1052,7 @@ test_bad_input (void)
     g_autoptr(WkpTrainData) data = synthetic_data (1, 1, 30, 1);
     g_assert_false (wkp_train_run (data, &p, model, NULL, NULL, TRUE, NULL, NULL, NULL, NULL, NULL, &error));
     g_assert_error (error, WKP_IO_ERROR, WKP_ERROR_NOT_FOUND);
+    g_assert_nonnull (strstr (error->message, "nothing to resume"));
     g_clear_error (&error);
     g_assert_false (g_file_test (model, G_FILE_TEST_EXISTS));
   }
