@@ -37,20 +37,6 @@ on_train_signal (int sig)
 }
 
 static void
-catch_train_signals (void)
-{
-  const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-  for (guint i = 0; i < G_N_ELEMENTS (sigs); i++)
-    {
-      struct sigaction sa;
-      memset (&sa, 0, sizeof sa);
-      sa.sa_handler = on_train_signal;
-      sigemptyset (&sa.sa_mask);
-      sigaction (sigs[i], &sa, NULL);
-    }
-}
-
-static void
 check_train_signal (TrainUi *ui)
 {
   if (train_signal != 0 && !g_cancellable_is_cancelled (ui->cancel))
@@ -313,7 +299,7 @@ wkp_cli_train (int argc, char **argv)
   TrainUi ui = { wkp_cli_progress_new ("train"), isatty (STDERR_FILENO) && g_getenv ("WKP_NO_PROGRESS") == NULL,
                  FALSE, cancel };
   WkpTrainResult res;
-  catch_train_signals ();
+  wkp_io_on_stop_signals (on_train_signal);
   gboolean ok = wkp_train_run (data, &p, output, ckpt, log_path, resume, on_progress, on_epoch, &ui, cancel, &res,
                                &error);
   wkp_io_remove_temps_on_signal ();

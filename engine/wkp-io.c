@@ -227,19 +227,32 @@ remove_temps_and_die (int sig)
   raise (sig);
 }
 
-void
-wkp_io_remove_temps_on_signal (void)
+/* (sigaction only: also called from a signal handler) */
+static void
+catch_signals (void (*handler) (int), int flags)
 {
   const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
   for (guint i = 0; i < G_N_ELEMENTS (sigs); i++)
     {
       struct sigaction sa;
       memset (&sa, 0, sizeof sa);
-      sa.sa_handler = remove_temps_and_die;
+      sa.sa_handler = handler;
       sigemptyset (&sa.sa_mask);
-      sa.sa_flags = SA_RESETHAND;
+      sa.sa_flags = flags;
       sigaction (sigs[i], &sa, NULL);
     }
+}
+
+void
+wkp_io_remove_temps_on_signal (void)
+{
+  catch_signals (remove_temps_and_die, SA_RESETHAND);
+}
+
+void
+wkp_io_on_stop_signals (void (*handler) (int))
+{
+  catch_signals (handler, 0);
 }
 
 WkpOutput *

@@ -68,6 +68,10 @@ void       wkp_io_note_input     (const char *path);
  * of outputs not yet committed, then let the signal kill the process (the
  * command line does: a killed run leaves no ".NAME.XXXXXX.part" files). */
 void       wkp_io_remove_temps_on_signal (void);
+/* Installs @handler (async-signal-safe) for SIGINT, SIGTERM and SIGHUP
+ * instead, for a command that stops cleanly at its next step (train); it may
+ * call wkp_io_remove_temps_on_signal() so that a second signal kills. */
+void       wkp_io_on_stop_signals (void (*handler) (int));
 /* A temporary folder (flat: files only) removed, with its files, by those
  * handlers while it is registered. */
 void       wkp_io_register_temp_dir   (const char *dir);
