@@ -1215,6 +1215,20 @@ test_audio_only_pause (void)
       g_assert_cmpint (wkp_session_get_position (session), ==, pos);
       g_assert_cmpint (wkp_session_get_frame (session), ==, frame);
     }
+  /* played to its end: on its last frame ("frame 76 of 75" before, the
+   * mouth view blank: studio QA) */
+  {
+    gint64 n = wkp_session_n_frames (session);
+    wkp_studio_window_go_to_frame (window, n - 4);
+    wkp_studio_window_set_playing (window, TRUE);
+    for (int i = 0; i < 100 && wkp_session_get_playing (session); i++)
+      spin (50);
+    spin (200);
+    g_test_message ("played to the end: position %.4f s, frame %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT,
+                    wkp_session_get_position (session) / 1e6, wkp_session_get_frame (session), n);
+    g_assert_false (wkp_session_get_playing (session));
+    g_assert_cmpint (wkp_session_get_frame (session), ==, n - 1);
+  }
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -2282,10 +2296,11 @@ check_dataset_scores (WkpStudioWindow *window, WkpDatasetWindow *dw, const WkpDa
         }
       {
         const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, i);
-        g_autofree char *score = wkp_dataset_window_score_text (r[i], motion[i], rc[i], seen[i], seen[i], TRUE);
         g_autofree char *timing_text = wkp_dataset_window_timing_text (&timing[i], wkp_timing_disputes (clip, &timing[i]),
+                                                                       wkp_timing_agrees (clip, &timing[i]),
                                                                        clip->offset_frames - clip->offset_applied);
-        g_autofree char *expect = g_strconcat (score, timing_text, NULL);
+        g_autofree char *expect = wkp_dataset_window_score_text (r[i], motion[i], rc[i], seen[i], timing_text, seen[i],
+                                                                 TRUE);
         g_assert_true (timing[i].known);
         g_test_message ("row %d: %s", k, text);
         g_assert_cmpstr (text, ==, expect);
@@ -3040,32 +3055,51 @@ test_dataset_timing_text (void)
 {
   WkpDatasetClip c = { 0 };
   WkpTimingOpinion o = { TRUE, 1, 0.44, 0.49, 0.03 };
-  g_autofree char *disputed = NULL, *at_zero = NULL, *unknown = NULL, *unflagged = NULL;
+  g_autofree char *disputed = NULL, *at_zero = NULL, *unknown = NULL, *unflagged = NULL, *agreed = NULL;
+  g_autofree char *row = NULL;
   c.offset_frames = 8;
   c.flags = WKP_CLIP_FLAG_OFFSET;
   g_assert_true (wkp_timing_disputes (&c, &o));
-  disputed = wkp_dataset_window_timing_text (&o, wkp_timing_disputes (&c, &o), c.offset_frames);
+  g_assert_false (wkp_timing_agrees (&c, &o));
+  disputed = wkp_dataset_window_timing_text (&o, TRUE, FALSE, c.offset_frames);
   g_assert_cmpstr (disputed, ==, " · fits best with the sound 1 frame late (r 0.49) · the model disputes the "
                                  "estimated offset +8");
-  /* not flagged: the estimate is not acted on, so not disputed */
+  /* right after the model's own numbers, before the compared model's (it
+   * read as the compared model's opinion) */
+  row = wkp_dataset_window_score_text (0.44, 0.43, 0.63, FALSE, disputed, TRUE, TRUE);
+  g_assert_cmpstr (row, ==, "aperture r 0.44, motion 0.43× · fits best with the sound 1 frame late (r 0.49) · the "
+                            "model disputes the estimated offset +8 · compared 0.63 (+0.19) (the compared model was "
+                            "trained on this speaker)");
+  /* not flagged: the estimate is not acted on, so not disputed; a lag of a
+   * frame is a model's own wander, not said */
   c.flags = 0;
   g_assert_false (wkp_timing_disputes (&c, &o));
-  unflagged = wkp_dataset_window_timing_text (&o, wkp_timing_disputes (&c, &o), c.offset_frames);
-  g_assert_cmpstr (unflagged, ==, " · fits best with the sound 1 frame late (r 0.49)");
+  unflagged = wkp_dataset_window_timing_text (&o, wkp_timing_disputes (&c, &o), wkp_timing_agrees (&c, &o),
+                                              c.offset_frames);
+  g_assert_cmpstr (unflagged, ==, "");
   {
     WkpTimingOpinion early = { TRUE, -3, 0.2, 0.5, 0.1 };
-    g_autofree char *text = wkp_dataset_window_timing_text (&early, FALSE, 0);
+    g_autofree char *text = wkp_dataset_window_timing_text (&early, FALSE, FALSE, 0);
     g_assert_cmpstr (text, ==, " · fits best with the sound 3 frames early (r 0.50)");
   }
-  /* best at lag 0 and not disputed: nothing to add */
+  /* a flagged offset the model agrees with is said so */
+  {
+    WkpTimingOpinion at4 = { TRUE, 4, 0.5, 0.55, 0.55 };
+    c.offset_frames = 4;
+    c.flags = WKP_CLIP_FLAG_OFFSET;
+    g_assert_true (wkp_timing_agrees (&c, &at4));
+    agreed = wkp_dataset_window_timing_text (&at4, FALSE, TRUE, 4);
+    g_assert_cmpstr (agreed, ==, " · fits best with the sound 4 frames late (r 0.55) · the model agrees with the "
+                                 "estimated offset +4");
+  }
   o.lag = 0;
-  at_zero = wkp_dataset_window_timing_text (&o, FALSE, c.offset_frames);
+  at_zero = wkp_dataset_window_timing_text (&o, FALSE, FALSE, c.offset_frames);
   g_assert_cmpstr (at_zero, ==, "");
   o.known = FALSE;
-  unknown = wkp_dataset_window_timing_text (&o, FALSE, 0);
+  unknown = wkp_dataset_window_timing_text (&o, FALSE, FALSE, 0);
   g_assert_cmpstr (unknown, ==, "");
   /* within 2 frames, or not clearly better: no dispute */
-  c.flags = WKP_CLIP_FLAG_OFFSET;
+  c.offset_frames = 8;
   o = (WkpTimingOpinion) { TRUE, 6, 0.4, 0.5, 0.45 };
   g_assert_false (wkp_timing_disputes (&c, &o));   /* 2 frames away */
   o = (WkpTimingOpinion) { TRUE, 1, 0.4, 0.5, 0.45 };

@@ -243,8 +243,8 @@ on_order_changed (GObject *object, GParamSpec *pspec, WkpDatasetWindow *self)
 }
 
 char *
-wkp_dataset_window_score_text (double r, double motion, double r_compared, gboolean seen, gboolean compared_seen,
-                               gboolean has_compared)
+wkp_dataset_window_score_text (double r, double motion, double r_compared, gboolean seen, const char *timing,
+                               gboolean compared_seen, gboolean has_compared)
 {
   g_autoptr(GString) s = g_string_new (NULL);
   if (isfinite (r))
@@ -259,6 +259,10 @@ wkp_dataset_window_score_text (double r, double motion, double r_compared, gbool
     /* TRANSLATORS: after the model's numbers (which model is said: after the
      * compared model's numbers it read as that model's) */
     g_string_append (s, _(" (the model was trained on this speaker)"));
+  /* (the model's timing right after its own numbers: after the compared
+   * model's it read as that model's; studio QA) */
+  if (timing != NULL)
+    g_string_append (s, timing);
   if (has_compared)
     {
       if (isfinite (r_compared))
@@ -274,10 +278,14 @@ wkp_dataset_window_score_text (double r, double motion, double r_compared, gbool
 }
 
 char *
-wkp_dataset_window_timing_text (const WkpTimingOpinion *o, gboolean disputes, int offset)
+wkp_dataset_window_timing_text (const WkpTimingOpinion *o, gboolean disputes, gboolean agrees, int offset)
 {
   g_autoptr(GString) s = g_string_new (NULL);
   if (o == NULL || !o->known)
+    return g_string_free (g_steal_pointer (&s), FALSE);
+  /* a lag of a frame is within a model's own wander between clips: not said
+   * unless it matters (a flagged offset) */
+  if (ABS (o->lag) < 2 && !disputes && !agrees)
     return g_string_free (g_steal_pointer (&s), FALSE);
   if (o->lag > 0)
     /* TRANSLATORS: after a clip's scores: the shift of the sound (video frames) at which the model's
@@ -294,6 +302,9 @@ wkp_dataset_window_timing_text (const WkpTimingOpinion *o, gboolean disputes, in
     /* TRANSLATORS: the model's own best lag is far from the offset the dataset check estimated from the sound's
      * energy, and fits clearly better */
     g_string_append_printf (s, _(" · the model disputes the estimated offset %+d"), offset);
+  else if (agrees)
+    /* TRANSLATORS: the model's own best lag is within a frame of the offset the dataset check estimated */
+    g_string_append_printf (s, _(" · the model agrees with the estimated offset %+d"), offset);
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
 
@@ -310,12 +321,12 @@ show_scores (WkpDatasetWindow *self)
         continue;
       {
         const WkpDatasetClip *c = wkp_dataset_get_clip (self->ds, i);
-        g_autofree char *score = wkp_dataset_window_score_text (sc->r[0][i], sc->motion[0][i],
-                                                                sc->n_paths > 1 ? sc->r[1][i] : NAN, sc->seen[0][i],
-                                                                sc->n_paths > 1 && sc->seen[1][i], sc->n_paths > 1);
         g_autofree char *timing = wkp_dataset_window_timing_text (&sc->timing[i], wkp_timing_disputes (c, &sc->timing[i]),
+                                                                  wkp_timing_agrees (c, &sc->timing[i]),
                                                                   c->offset_frames - c->offset_applied);
-        text = g_strconcat (score, timing, NULL);
+        text = wkp_dataset_window_score_text (sc->r[0][i], sc->motion[0][i], sc->n_paths > 1 ? sc->r[1][i] : NAN,
+                                              sc->seen[0][i], timing, sc->n_paths > 1 && sc->seen[1][i],
+                                              sc->n_paths > 1);
       }
       gtk_label_set_text (GTK_LABEL (label), text);
       gtk_widget_set_visible (label, TRUE);
@@ -568,9 +579,15 @@ on_row_activated (GtkListBox *list, GtkListBoxRow *row, WkpDatasetWindow *self)
    * source's audio_late), or, asked to, where an estimate check flags puts
    * it (an unsure or weak one is not applied, as the Estimate button does
    * not offer it; a correction the dataset applied is kept) */
-  g_signal_emit (self, signals[SIGNAL_OPEN_CLIP], 0, c->video_path, c->audio_path, landmarks, fps, c->speaker,
-                 gtk_check_button_get_active (self->corrected) && c->offset_applied == 0
-                 && (c->flags & WKP_CLIP_FLAG_OFFSET) ? c->offset_frames : c->offset_applied);
+  {
+    /* nor one the model disputes, once scored (RD_Radio2 opened at +8 with
+     * the row saying the model disputes it, its r 0.44 -> 0.03; studio QA) */
+    gboolean disputed = self->scores != NULL && self->scores->timing != NULL && i < self->scores->n_clips
+                        && wkp_timing_disputes (c, &self->scores->timing[i]);
+    g_signal_emit (self, signals[SIGNAL_OPEN_CLIP], 0, c->video_path, c->audio_path, landmarks, fps, c->speaker,
+                   gtk_check_button_get_active (self->corrected) && c->offset_applied == 0
+                   && (c->flags & WKP_CLIP_FLAG_OFFSET) && !disputed ? c->offset_frames : c->offset_applied);
+  }
 }
 
 static void
@@ -687,7 +704,8 @@ wkp_dataset_window_init (WkpDatasetWindow *self)
   self->corrected = GTK_CHECK_BUTTON (corrected);
   gtk_widget_set_tooltip_text (corrected, _("A clip opens with Sound late by set to the audio/video offset prepare "
                                             "estimated for it, so that the estimate can be judged in the picture, "
-                                            "the spectrogram and the aperture's numbers; off, as the dataset has "
+                                            "the spectrogram and the aperture's numbers (not one the model "
+                                            "disputes, once the clips are scored); off, as the dataset has "
                                             "it (moved only by prepare --fix-offset)"));
   self->score_button = GTK_BUTTON (score);
   self->order = GTK_DROP_DOWN (order);

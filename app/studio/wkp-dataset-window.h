@@ -40,12 +40,15 @@ gboolean          wkp_dataset_window_is_scoring  (WkpDatasetWindow *self);
 /* A row's score line: "aperture r 0.41, motion 0.45× · compared 0.52 (+0.11)";
  * NaN is undefined. */
 char             *wkp_dataset_window_score_text  (double r, double motion, double r_compared, gboolean seen,
-                                                  gboolean compared_seen, gboolean has_compared);
-/* What follows it, from the model's opinion of the clip's timing
- * (wkp_timing_opinion, as `check --model`): " · fits best with the sound 2
- * frames late (r 0.61)" (or early) when its best lag is not 0, and " · the model
- * disputes the estimated offset +8" when @disputes; "" otherwise. */
-char             *wkp_dataset_window_timing_text (const WkpTimingOpinion *opinion, gboolean disputes, int offset);
+                                                  const char *timing, gboolean compared_seen, gboolean has_compared);
+/* @timing (nullable) follows the model's numbers: from the model's opinion
+ * of the clip's timing (wkp_timing_opinion, as `check --model`), " · fits
+ * best with the sound 2 frames late (r 0.61)" (or early) when its best lag is
+ * 2 frames or more, or when the clip's flagged offset is disputed (" · the
+ * model disputes the estimated offset +8") or agreed with (" · the model
+ * agrees with the estimated offset +4"); "" otherwise. */
+char             *wkp_dataset_window_timing_text (const WkpTimingOpinion *opinion, gboolean disputes, gboolean agrees,
+                                                  int offset);
 
 /* For tests. */
 gboolean          wkp_dataset_window_is_loading  (WkpDatasetWindow *self);

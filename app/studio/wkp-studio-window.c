@@ -270,9 +270,15 @@ static void
 on_position_changed (WkpSession *session, GParamSpec *pspec, WkpStudioWindow *self)
 {
   WkpStudioClip *clip = wkp_session_get_clip (session);
-  /* without pictures the frame follows the position directly */
+  /* without pictures the frame follows the position directly; played to its
+   * end, the position is the clip's end, which starts no frame (it showed
+   * "frame 502 of 501" and a blank mouth: studio QA) */
   if (clip != NULL && !clip->has_video)
-    wkp_session_set_frame (session, wkp_session_frame_at (session, wkp_session_get_position (session)));
+    {
+      gint64 n = wkp_session_n_frames (session);
+      gint64 f = wkp_session_frame_at (session, wkp_session_get_position (session));
+      wkp_session_set_frame (session, n > 0 ? CLAMP (f, 0, n - 1) : f);
+    }
   update_time_label (self);
 }
 
@@ -1732,8 +1738,10 @@ action_export (GSimpleAction *action, GVariant *param, gpointer user_data)
         g_autofree char *a = wkp_format_time (wkp_frame_to_us (first, clip->fps));
         g_autofree char *b = wkp_format_time (wkp_frame_to_us (end, clip->fps));
         /* TRANSLATORS: an Export dialog option: the selection's times and frame count */
-        g_autofree char *label = g_strdup_printf (_("Only the selection, %s to %s (%lld frames)"), a, b,
-                                                  (long long) (end - first));
+        g_autofree char *label = g_strdup_printf (ngettext ("Only the selection, %s to %s (%lld frame)",
+                                                            "Only the selection, %s to %s (%lld frames)",
+                                                            (unsigned long) (end - first)),
+                                                  a, b, (long long) (end - first));
         gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (dialog), "selection-only", label, NULL, NULL);
         gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (dialog), "selection-only", "true");
         g_object_set_data (G_OBJECT (dialog), "wkp-selection-choice", GINT_TO_POINTER (TRUE));
