@@ -364,7 +364,7 @@ score_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
   g_autoptr(WkpDataset) ds = NULL;
   GError *error = NULL;
   WkpEvalParams params;
-  int per_split[G_N_ELEMENTS (splits)] = { 0 }, total = 0;
+  int per_split[G_N_ELEMENTS (splits)] = { 0 }, total = 0, max_lag;
 
   ds = wkp_dataset_open (sc->dir, &error);
   if (ds == NULL)
@@ -374,6 +374,7 @@ score_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
     }
   sc->n_clips = wkp_dataset_n_clips (ds);
   sc->timing = g_new0 (WkpTimingOpinion, MAX (sc->n_clips, 1));
+  max_lag = wkp_timing_max_lag (ds);
   for (int m = 0; m < N_SCORED; m++)
     {
       sc->r[m] = g_new (double, MAX (sc->n_clips, 1));
@@ -428,7 +429,7 @@ score_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancell
               int i = ev->clip_index[c];
               const WkpDatasetClip *clip = wkp_dataset_get_clip (ds, i);
               if (m == 0 && e->aperture[c] != NULL)
-                wkp_timing_opinion (ev->ref_aperture[c], e->aperture[c], ev->clip_frames[c], wkp_timing_max_lag (ds),
+                wkp_timing_opinion (ev->ref_aperture[c], e->aperture[c], ev->clip_frames[c], max_lag,
                                     clip->offset_frames - clip->offset_applied, &sc->timing[i]);
               sc->r[m][i] = e->clips[c].aperture_r;
               sc->motion[m][i] = e->clips[c].aperture_motion;
