@@ -2974,6 +2974,28 @@ test_audio_late (void)
     g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (button), "A click sets Sound late by to it."));
   }
 
+  /* an estimate the model disputes is not offered (RD_Radio2: flagged +8
+   * at confidence 0.39, where the model fits best at +1 and r falls from
+   * 0.44 to 0.03 at +8; studio QA) */
+  {
+    g_autofree char *rd2 = wkp_test_shared_file ("av/OpenTalker__SadTalker/test/examples/source_image/RD_Radio2_000.mp4");
+    GtkWidget *button = wkp_studio_window_get_view (window, "estimate");
+    WkpOpenRequest rr = { 0 };
+    rr.video = rd2;
+    rr.model = model;
+    wkp_studio_window_open (window, &rr);
+    g_assert_true (wait_for (window, estimate_known, NULL, 120000));
+    clip = wkp_session_get_clip (wkp_studio_window_get_session (window));
+    g_assert_true (clip->parts & WKP_CLIP_PART_PREDICTION);
+    g_test_message ("RD_Radio2: \"%s\": %s", gtk_button_get_label (GTK_BUTTON (button)),
+                    gtk_widget_get_tooltip_text (button));
+    g_assert_cmpint (clip->offset_estimate.offset_frames, ==, 8);
+    g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "Estimate: (+8)");
+    g_assert_false (gtk_widget_get_sensitive (button));
+    g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (button), "Not offered: the model disputes it"));
+    g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (button), "fits the mouth best at a lag of +1 frames"));
+  }
+
   /* an estimate that beats no move by too little is not offered (GRID
    * bbaf5a: a confident estimate whose r gains only about 0.02 on lag 0) */
   {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "wkp-config.h"
+#include "wkp-evaluate.h"
 #include "wkp-face.h"
 #include "wkp-io.h"
 #include "wkp-media.h"
@@ -527,6 +528,38 @@ on_late_changed (GtkSpinButton *spin, WkpStudioWindow *self)
   self->late_timeout = g_timeout_add (WKP_STUDIO_LATE_SETTLE_MS, late_settled, self);
 }
 
+/* The model's opinion of the clip's timing (wkp_timing_opinion, as `check
+ * --model` and the Dataset window give it), from the prediction and the
+ * extracted mouth once both are here. The prediction reads the sound moved
+ * by Sound late by, so @offset (the estimate, on the file's own sound) is
+ * judged by what is left of it after that move, and the search reaches it. */
+static gboolean
+clip_timing_opinion (const WkpStudioClip *clip, int offset, WkpTimingOpinion *out)
+{
+  gsize n_ref = 0, n_pred = 0;
+  const float *ref, *pred;
+  g_autofree double *r = NULL, *p = NULL;
+  gint64 n;
+  int left = offset - clip->audio_late, max_lag;
+  if (clip->extracted_aperture == NULL || clip->predicted_aperture == NULL || !(clip->parts & WKP_CLIP_PART_PREDICTION))
+    return FALSE;
+  ref = g_bytes_get_data (clip->extracted_aperture, &n_ref);
+  pred = g_bytes_get_data (clip->predicted_aperture, &n_pred);
+  n = (gint64) (MIN (n_ref, n_pred) / sizeof (float));
+  max_lag = MAX (10, ABS (left) + 2);
+  if (n < 2 * (gint64) max_lag + 10)   /* (as the estimate's own search needs) */
+    return FALSE;
+  r = g_new (double, n);
+  p = g_new (double, n);
+  for (gint64 t = 0; t < n; t++)
+    {
+      r[t] = ref[t];
+      p[t] = pred[t];
+    }
+  wkp_timing_opinion (r, p, n, max_lag, left, out);
+  return out->known;
+}
+
 /* The Estimate button: the clip's offset estimate, once computed. */
 static void
 update_estimate_button (WkpStudioWindow *self)
@@ -555,14 +588,33 @@ update_estimate_button (WkpStudioWindow *self)
       /* as `check` reads it: unsure (low confidence, or the edge of the
        * search) or hardly better than no move is not offered as a move */
       WkpPrepareParams P;
-      gboolean unsure, weak, already;
-      g_autofree char *label = NULL, *why = NULL, *tip = NULL;
+      WkpTimingOpinion op;
+      gboolean unsure, weak, already, disputed = FALSE, model_known;
+      g_autofree char *label = NULL, *why = NULL, *tip = NULL, *model_says = NULL;
       wkp_prepare_params_init_default (&P);
       unsure = !isfinite (o->confidence) || o->confidence < P.min_offset_confidence || ABS (o->offset_frames) >= o->max_lag;
       weak = !unsure && o->offset_frames != 0 && !(isfinite (o->gain) && o->gain >= P.min_offset_gain);
+      /* a move the model disputes is not offered either (RD_Radio2: +8,
+       * where the model fits best at +1 and r falls from 0.44 to 0.03;
+       * studio QA), by the rule of check --model for a flagged offset */
+      model_known = clip_timing_opinion (clip, o->offset_frames, &op);
+      if (model_known)
+        {
+          WkpDatasetClip as_flagged = { 0 };
+          as_flagged.offset_frames = o->offset_frames;
+          as_flagged.offset_applied = clip->audio_late;
+          as_flagged.flags = WKP_CLIP_FLAG_OFFSET;
+          disputed = !unsure && !weak && wkp_timing_disputes (&as_flagged, &op);
+          model_says = g_strdup_printf (
+            /* TRANSLATORS: in the Estimate button's tooltip: the lag at which the model's prediction fits the
+             * extracted mouth best, counted on the sound as it is now (after Sound late by) */
+            _("The model's prediction fits the mouth best at a lag of %+d frames on the sound as it is now "
+              "(positive: still late; r %.2f there, %.2f at the estimate)."),
+            op.lag, op.r_lag, op.r_offset);
+        }
       /* (a move already made is not offered again: "+0" on a clip not moved) */
       already = gtk_spin_button_get_value_as_int (self->late_spin) == o->offset_frames;
-      label = unsure || weak
+      label = unsure || weak || disputed
               /* TRANSLATORS: an estimate not offered as a move, in parentheses as wav2kp check shows it */
               ? g_strdup_printf (_("Estimate: (%+d)"), o->offset_frames)
               /* TRANSLATORS: the button that sets Sound late by to the estimated offset */
@@ -574,6 +626,8 @@ update_estimate_button (WkpStudioWindow *self)
       else if (weak)
         why = g_strdup_printf (_("Not offered: it explains the mouth better than no move by only %.2f in r "
                                  "(wav2kp check flags an offset from %.2f)."), o->gain, P.min_offset_gain);
+      else if (disputed)
+        why = g_strdup (_("Not offered: the model disputes it, as wav2kp check --model would."));
       tip = g_strdup_printf (
         /* TRANSLATORS: the Estimate button's tooltip */
         _("The offset estimated from the clip's own sound and its mouth, as wav2kp check estimates it: %+d frames, "
@@ -582,9 +636,15 @@ update_estimate_button (WkpStudioWindow *self)
           "estimate can still be wrong when the sound is another clip's."),
         o->offset_frames, o->confidence, o->peak_r, o->r_zero, o->max_lag,
         why != NULL ? why : already ? _("Sound late by is set to it.") : _("A click sets Sound late by to it."));
+      if (model_says != NULL)
+        {
+          char *with = g_strconcat (tip, "\n\n", model_says, NULL);
+          g_free (tip);
+          tip = with;
+        }
       gtk_button_set_label (self->estimate_button, label);
       gtk_widget_set_tooltip_text (button, tip);
-      gtk_widget_set_sensitive (button, !unsure && !weak && !already);
+      gtk_widget_set_sensitive (button, !unsure && !weak && !disputed && !already);
     }
 }
 
@@ -696,8 +756,11 @@ on_clip_updated (WkpSession *session, guint part, WkpStudioWindow *self)
       gtk_label_set_text (self->frame_label, text);
     }
   if (part & WKP_CLIP_PART_PREDICTION)
-    wkp_aperture_plot_set_series (self->aperture_plot, WKP_APERTURE_PREDICTED, clip->predicted_aperture,
-                                  clip->n_frames, clip->fps.num, clip->fps.den);
+    {
+      wkp_aperture_plot_set_series (self->aperture_plot, WKP_APERTURE_PREDICTED, clip->predicted_aperture,
+                                    clip->n_frames, clip->fps.num, clip->fps.den);
+      update_estimate_button (self);   /* (the model's opinion of the estimate) */
+    }
   if (part & WKP_CLIP_PART_COMPARED)
     wkp_aperture_plot_set_series (self->aperture_plot, WKP_APERTURE_COMPARED, clip->compared_aperture,
                                   clip->n_frames, clip->fps.num, clip->fps.den);
