@@ -1421,11 +1421,15 @@ wkp_timing_max_lag (const WkpDataset *ds)
 }
 
 gboolean
+wkp_timing_disputes_lag (const WkpTimingOpinion *o, int offset)
+{
+  return o->known && ABS (o->lag - offset) >= 3 && isfinite (o->r_offset) && o->r_lag - o->r_offset >= 0.1;
+}
+
+gboolean
 wkp_timing_disputes (const WkpDatasetClip *c, const WkpTimingOpinion *o)
 {
-  int residual = c->offset_frames - c->offset_applied;
-  return (c->flags & WKP_CLIP_FLAG_OFFSET) && o->known && ABS (o->lag - residual) >= 3 && isfinite (o->r_offset)
-         && o->r_lag - o->r_offset >= 0.1;
+  return (c->flags & WKP_CLIP_FLAG_OFFSET) && wkp_timing_disputes_lag (o, c->offset_frames - c->offset_applied);
 }
 
 gboolean

@@ -184,6 +184,9 @@ int      wkp_timing_max_lag  (const WkpDataset *ds);
  * is 3 or more frames away (a model's own best lag wanders by 1-2 frames
  * between clips) and fits at least 0.1 better in r than the offset's lag. */
 gboolean wkp_timing_disputes (const WkpDatasetClip *clip, const WkpTimingOpinion *opinion);
+/* The same rule for an estimate @offset (on the sound as the prediction read
+ * it) that is offered as a move, whether or not a dataset flagged it. */
+gboolean wkp_timing_disputes_lag (const WkpTimingOpinion *opinion, int offset);
 /* TRUE when the clip's offset is flagged and the model's lag is within a
  * frame of it. */
 gboolean wkp_timing_agrees   (const WkpDatasetClip *clip, const WkpTimingOpinion *opinion);

@@ -600,11 +600,7 @@ update_estimate_button (WkpStudioWindow *self)
       model_known = clip_timing_opinion (clip, o->offset_frames, &op);
       if (model_known)
         {
-          WkpDatasetClip as_flagged = { 0 };
-          as_flagged.offset_frames = o->offset_frames;
-          as_flagged.offset_applied = clip->audio_late;
-          as_flagged.flags = WKP_CLIP_FLAG_OFFSET;
-          disputed = !unsure && !weak && wkp_timing_disputes (&as_flagged, &op);
+          disputed = !unsure && !weak && wkp_timing_disputes_lag (&op, o->offset_frames - clip->audio_late);
           model_says = g_strdup_printf (
             /* TRANSLATORS: in the Estimate button's tooltip: the lag at which the model's prediction fits the
              * extracted mouth best, counted on the sound as it is now (after Sound late by) */
