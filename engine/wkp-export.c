@@ -881,9 +881,11 @@ wkp_export_clip (const WkpExportParams *p, const char *output, WkpProgressFunc p
     }
   if (wkp_export_container_for (output) == NULL)
     {
+      /* (the names from the table the container is looked up in) */
+      g_autofree char *others = g_strjoinv (", ", (char **) extensions + 1);
       g_set_error (error, WKP_EXPORT_ERROR, WKP_ERROR_INVALID,
-                   "%s: a presentation clip is H.264 video with AAC sound: name it .mp4 (or .mov, .mkv, .m4v)",
-                   output);
+                   "%s: a presentation clip is H.264 video with AAC sound: name it %s (or %s)", output, extensions[0],
+                   others);
       return FALSE;
     }
   if (!wkp_check_output_path (output, error))
